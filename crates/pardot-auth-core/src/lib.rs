@@ -1,0 +1,49 @@
+//! The vocabulary shared by the pardot-auth crates.
+//!
+//! This crate does no I/O: it names things. Ids ([`BusinessUnitId`], [`SalesforceId`]),
+//! hosts ([`LoginHost`], [`PardotHost`]), credentials ([`AccessToken`], [`Scopes`]), how a
+//! credential is sent ([`AuthScheme`]), JWT claim sets ([`JwtBearerClaims`],
+//! [`ClientAssertionClaims`]), the [`TokenSource`] trait every flow implements, the [`Error`]
+//! type classified by what a caller should do next ([`ErrorClass`]), the Pardot error-code
+//! table ([`PardotErrorCode`]), and an injectable [`Clock`] with a [`ManualClock`] for tests.
+//!
+//! ```
+//! use pardot_auth_core::{BusinessUnitId, LoginHost, PardotHost};
+//!
+//! let bu: BusinessUnitId = "0Uv3t000000TN5f".parse()?;
+//! assert_eq!(bu.as_str(), "0Uv3t000000TN5fCAG");
+//! assert_eq!(LoginHost::Sandbox.token_url().as_str(), "https://test.salesforce.com/services/oauth2/token");
+//! assert_eq!(PardotHost::Demo.endpoint("/api/v5/objects/prospects").host_str(), Some("pi.demo.pardot.com"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod claims;
+pub mod clock;
+mod error;
+mod host;
+mod ids;
+mod pardot_codes;
+mod scheme;
+mod source;
+mod token;
+
+pub use claims::{ClientAssertionClaims, JwtBearerClaims};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use error::{BoxError, Error, ErrorClass, ErrorKind};
+pub use host::{HostError, LoginHost, PardotHost, ensure_secure, is_loopback};
+pub use ids::{BusinessUnitId, IdError, SalesforceId};
+pub use pardot_codes::PardotErrorCode;
+pub use scheme::{AuthScheme, BUSINESS_UNIT_HEADER};
+pub use source::{FnTokenSource, TokenSource, provide_token_fn};
+pub use token::{
+    AccessToken, DEFAULT_SALESFORCE_SESSION, Expiry, LEGACY_API_KEY_LIFETIME, Scopes, TokenKind,
+};
+
+/// Re-exported so users name the same `secrecy` types as this crate.
+pub use secrecy;
+/// Re-exported so users name the same `url` types as this crate.
+pub use url;
+
+/// The most bytes any pardot-auth client reads from one response body unless configured
+/// otherwise (token responses are well under 4 KiB; Pardot pages can be large).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;

@@ -1,0 +1,79 @@
+//! [`TokenSource`]: anything that can fetch a fresh [`AccessToken`].
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::{AccessToken, Error};
+
+/// Fetches a fresh token. Flows implement it; the transport's cache wraps it.
+///
+/// Implementations do not cache: every call goes to the server. Wrap a source in
+/// `pardot_http::CachedTokenSource` to share one token between callers.
+#[async_trait::async_trait]
+pub trait TokenSource: Send + Sync + fmt::Debug {
+    /// Fetches a new token from the server.
+    async fn token(&self) -> Result<AccessToken, Error>;
+}
+
+#[async_trait::async_trait]
+impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        (**self).token().await
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        (**self).token().await
+    }
+}
+
+/// A [`TokenSource`] made from a closure; see [`provide_token_fn`].
+pub struct FnTokenSource<F> {
+    name: &'static str,
+    f: F,
+}
+
+impl<F> fmt::Debug for FnTokenSource<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnTokenSource")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl<F, Fut> TokenSource for FnTokenSource<F>
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<AccessToken, Error>> + Send,
+{
+    async fn token(&self) -> Result<AccessToken, Error> {
+        (self.f)().await
+    }
+}
+
+/// A token source from an async closure, for tests and ad-hoc sources.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::{Duration, SystemTime};
+/// use pardot_auth_core::{provide_token_fn, AccessToken, Expiry, TokenKind, TokenSource};
+///
+/// let source = provide_token_fn("fixed", || async {
+///     let now = SystemTime::now();
+///     Ok(AccessToken::new(TokenKind::MciBearer, "tok-1".into(), now,
+///         Expiry::Known(now + Duration::from_secs(300))))
+/// });
+/// assert_eq!(source.token().await.unwrap().lifetime(), Duration::from_secs(300));
+/// # }
+/// ```
+pub fn provide_token_fn<F, Fut>(name: &'static str, f: F) -> FnTokenSource<F>
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<AccessToken, Error>> + Send,
+{
+    FnTokenSource { name, f }
+}

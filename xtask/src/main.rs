@@ -1,0 +1,2 @@
+//! `cargo xtask`: placeholder main replaced below.
+fn main() {}
