@@ -1,2 +1,66 @@
-//! `cargo xtask`: placeholder main replaced below.
-fn main() {}
+//! Project automation, the cargo-xtask way: `cargo xtask <task>` runs this binary.
+//!
+//! - `cargo xtask e2e [--browser]`: every flow and fault scenario against an in-process mock,
+//!   printed as a table; exits non-zero on any failure.
+//! - `cargo xtask ci`: what `.ci/run` runs once the machine has what it needs.
+//! - `cargo xtask bench`: the benchmarks, as ratios against baselines.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+mod bench;
+mod ci;
+mod e2e;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "e2e" => e2e::run(rest),
+        "ci" => ci::run(rest),
+        "bench" => bench::run(rest),
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(true)
+        }
+        other => {
+            eprintln!("xtask: unknown task `{other}`\n");
+            print_help();
+            Ok(false)
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask {task}: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    eprintln!(
+        "usage: cargo xtask <task>\n\n\
+         tasks:\n  \
+         e2e [--browser]   run every flow and fault scenario against an in-process pardot-mock\n  \
+         ci                run what .ci/run runs (fmt, clippy, tests, e2e)\n  \
+         bench             run the benchmarks and print ratios against their baselines"
+    );
+}
+
+/// The workspace root, derived from this crate's manifest directory (not the caller's cwd).
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The cargo that runs us, so the same toolchain is used for sub-commands.
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
