@@ -47,3 +47,8 @@ pub use url;
 /// The most bytes any pardot-auth client reads from one response body unless configured
 /// otherwise (token responses are well under 4 KiB; Pardot pages can be large).
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
