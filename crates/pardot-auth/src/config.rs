@@ -1,0 +1,806 @@
+//! [`Config`]: which flow to run and its settings, filled in code or from the environment.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use pardot_auth_core::secrecy::SecretString;
+use pardot_auth_core::url::Url;
+use pardot_auth_core::{BusinessUnitId, LoginHost, PardotHost};
+
+/// The default redirect URI of the web server flow (seed 003's loopback callback).
+pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:7777/callback";
+
+/// Why a configuration could not be built. Names the variable; never shows a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `PARDOT_AUTH_FLOW` is not set.
+    #[error(
+        "PARDOT_AUTH_FLOW is not set; choose one of: {}",
+        Flow::NAMES.join(", ")
+    )]
+    NoFlow,
+    /// `PARDOT_AUTH_FLOW` names no flow.
+    #[error("PARDOT_AUTH_FLOW=`{value}` is not a flow; choose one of: {}", Flow::NAMES.join(", "))]
+    UnknownFlow {
+        /// The value given.
+        value: String,
+    },
+    /// A variable the chosen flow needs is missing or empty.
+    #[error("{variable} is required for the {flow} flow ({what})")]
+    Missing {
+        /// The variable's name.
+        variable: &'static str,
+        /// The flow that needs it.
+        flow: Flow,
+        /// What it holds.
+        what: &'static str,
+    },
+    /// A variable has a value that cannot be used.
+    #[error("{variable} is invalid: {reason}")]
+    Invalid {
+        /// The variable's name.
+        variable: &'static str,
+        /// What is wrong (never the secret itself).
+        reason: String,
+    },
+}
+
+/// The authentication routes, named as the CLI and `PARDOT_AUTH_FLOW` name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Flow {
+    /// `jwt`: OAuth 2.0 JWT bearer (servers; no user interaction).
+    JwtBearer,
+    /// `password`: username-password (being retired by Salesforce; prefer `jwt`).
+    Password,
+    /// `web`: web server flow with PKCE and a loopback callback.
+    WebServer,
+    /// `refresh`: a stored refresh token.
+    RefreshToken,
+    /// `client-credentials`: client credentials on a My Domain host.
+    ClientCredentials,
+    /// `device`: device flow (a user approves on another screen).
+    Device,
+    /// `legacy`: the legacy Pardot email/password/user_key login.
+    Legacy,
+    /// `mci`: a Marketing Cloud Intelligence service account.
+    Mci,
+}
+
+impl Flow {
+    /// The names `PARDOT_AUTH_FLOW` and `pardot-auth login` accept.
+    pub const NAMES: [&'static str; 8] = [
+        "jwt",
+        "password",
+        "web",
+        "refresh",
+        "client-credentials",
+        "device",
+        "legacy",
+        "mci",
+    ];
+
+    /// The flow's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::JwtBearer => "jwt",
+            Self::Password => "password",
+            Self::WebServer => "web",
+            Self::RefreshToken => "refresh",
+            Self::ClientCredentials => "client-credentials",
+            Self::Device => "device",
+            Self::Legacy => "legacy",
+            Self::Mci => "mci",
+        }
+    }
+
+    /// Parses a flow name.
+    pub fn parse(name: &str) -> Result<Self, ConfigError> {
+        Ok(match name.trim() {
+            "jwt" => Self::JwtBearer,
+            "password" => Self::Password,
+            "web" => Self::WebServer,
+            "refresh" => Self::RefreshToken,
+            "client-credentials" => Self::ClientCredentials,
+            "device" => Self::Device,
+            "legacy" => Self::Legacy,
+            "mci" => Self::Mci,
+            other => {
+                return Err(ConfigError::UnknownFlow {
+                    value: other.to_owned(),
+                });
+            }
+        })
+    }
+}
+
+impl fmt::Display for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A flow and the settings it needs.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum FlowConfig {
+    /// JWT bearer: the connected app signs an assertion for `username`.
+    JwtBearer {
+        /// Login host (audience and token endpoint).
+        login: LoginHost,
+        /// Connected app consumer key.
+        client_id: String,
+        /// Salesforce username to act as.
+        username: String,
+        /// PEM private key (PKCS#1 or PKCS#8) matching the app's certificate.
+        private_key_file: PathBuf,
+    },
+    /// Username-password.
+    Password {
+        /// Login host.
+        login: LoginHost,
+        /// Consumer key.
+        client_id: String,
+        /// Consumer secret.
+        client_secret: SecretString,
+        /// Salesforce username.
+        username: String,
+        /// Password followed by the security token.
+        password: SecretString,
+    },
+    /// Web server flow with PKCE.
+    WebServer {
+        /// Login host.
+        login: LoginHost,
+        /// Consumer key.
+        client_id: String,
+        /// Consumer secret (absent for public PKCE apps).
+        client_secret: Option<SecretString>,
+        /// Loopback redirect URI registered on the app.
+        redirect_uri: Url,
+    },
+    /// Refresh token.
+    RefreshToken {
+        /// Login host.
+        login: LoginHost,
+        /// Consumer key.
+        client_id: String,
+        /// Consumer secret, if the app has one.
+        client_secret: Option<SecretString>,
+        /// The refresh token.
+        refresh_token: SecretString,
+    },
+    /// Client credentials (My Domain only).
+    ClientCredentials {
+        /// The My Domain login host.
+        login: LoginHost,
+        /// Consumer key.
+        client_id: String,
+        /// Consumer secret.
+        client_secret: SecretString,
+    },
+    /// Device flow.
+    Device {
+        /// Login host.
+        login: LoginHost,
+        /// Consumer key.
+        client_id: String,
+        /// Consumer secret, if the app has one.
+        client_secret: Option<SecretString>,
+    },
+    /// Legacy Pardot login.
+    Legacy {
+        /// Pardot user email.
+        email: String,
+        /// Pardot password.
+        password: SecretString,
+        /// The account's 32-hex-character user key.
+        user_key: SecretString,
+    },
+    /// Marketing Cloud Intelligence service account.
+    Mci {
+        /// Service account id.
+        service_account_id: String,
+        /// Discovery URL (`…/.well-known/openid-configuration`).
+        discovery_url: Url,
+        /// The service account's PEM private key.
+        private_key_file: PathBuf,
+    },
+}
+
+impl FlowConfig {
+    /// Which flow this is.
+    pub fn flow(&self) -> Flow {
+        match self {
+            Self::JwtBearer { .. } => Flow::JwtBearer,
+            Self::Password { .. } => Flow::Password,
+            Self::WebServer { .. } => Flow::WebServer,
+            Self::RefreshToken { .. } => Flow::RefreshToken,
+            Self::ClientCredentials { .. } => Flow::ClientCredentials,
+            Self::Device { .. } => Flow::Device,
+            Self::Legacy { .. } => Flow::Legacy,
+            Self::Mci { .. } => Flow::Mci,
+        }
+    }
+}
+
+impl fmt::Debug for FlowConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets are left out entirely; identifiers that are not secret help debugging.
+        let mut d = f.debug_struct("FlowConfig");
+        d.field("flow", &self.flow());
+        match self {
+            Self::JwtBearer {
+                login,
+                client_id,
+                username,
+                private_key_file,
+            } => d
+                .field("login", login)
+                .field("client_id", client_id)
+                .field("username", username)
+                .field("private_key_file", private_key_file),
+            Self::Password {
+                login,
+                client_id,
+                username,
+                ..
+            } => d
+                .field("login", login)
+                .field("client_id", client_id)
+                .field("username", username),
+            Self::WebServer {
+                login,
+                client_id,
+                redirect_uri,
+                ..
+            } => d
+                .field("login", login)
+                .field("client_id", client_id)
+                .field("redirect_uri", &redirect_uri.as_str()),
+            Self::RefreshToken {
+                login, client_id, ..
+            }
+            | Self::ClientCredentials {
+                login, client_id, ..
+            }
+            | Self::Device {
+                login, client_id, ..
+            } => d.field("login", login).field("client_id", client_id),
+            Self::Legacy { email, .. } => d.field("email", email),
+            Self::Mci {
+                service_account_id,
+                discovery_url,
+                private_key_file,
+            } => d
+                .field("service_account_id", service_account_id)
+                .field("discovery_url", &discovery_url.as_str())
+                .field("private_key_file", private_key_file),
+        };
+        d.finish_non_exhaustive()
+    }
+}
+
+/// Everything `connect` needs: the flow and where the Pardot API is.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The flow and its settings.
+    pub flow: FlowConfig,
+    /// The Pardot host (`PARDOT_URL`; default production).
+    pub pardot_host: PardotHost,
+    /// The business unit (`PARDOT_BUSINESS_UNIT_ID`); required for every Salesforce flow.
+    pub business_unit: Option<BusinessUnitId>,
+}
+
+impl Config {
+    /// A configuration for `flow` against production Pardot, without a business unit yet.
+    pub fn new(flow: FlowConfig) -> Self {
+        Self {
+            flow,
+            pardot_host: PardotHost::Production,
+            business_unit: None,
+        }
+    }
+
+    /// Sets the Pardot host.
+    pub fn pardot_host(mut self, host: PardotHost) -> Self {
+        self.pardot_host = host;
+        self
+    }
+
+    /// Sets the business unit.
+    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
+        self.business_unit = Some(bu);
+        self
+    }
+
+    /// Reads the configuration from the environment, after loading a `.env` file from the
+    /// current directory or its parents if there is one (variables already set win).
+    ///
+    /// Variables: `PARDOT_AUTH_FLOW` (`jwt|password|web|refresh|client-credentials|device|legacy|mci`),
+    /// `SF_LOGIN_URL` (default `https://login.salesforce.com`; `sandbox`/`production` accepted),
+    /// `SF_CLIENT_ID`, `SF_CLIENT_SECRET`, `SF_USERNAME`, `SF_PASSWORD`, `SF_PRIVATE_KEY_FILE`,
+    /// `SF_REDIRECT_URI` (default `http://localhost:7777/callback`), `SF_REFRESH_TOKEN`,
+    /// `PARDOT_URL` (default `https://pi.pardot.com`), `PARDOT_BUSINESS_UNIT_ID`,
+    /// `PARDOT_EMAIL`, `PARDOT_PASSWORD`, `PARDOT_USER_KEY`, `MCI_SERVICE_ACCOUNT_ID`,
+    /// `MCI_DISCOVERY_URL`, `MCI_PRIVATE_KEY_FILE`. Variables the chosen flow does not use
+    /// are ignored.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env file is the normal case; a malformed one is reported.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError::Invalid {
+                    variable: ".env",
+                    reason: e.to_string(),
+                });
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], reading variables through `lookup` (tests, other sources).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars { lookup: &lookup };
+        let flow_name = vars.get("PARDOT_AUTH_FLOW").ok_or(ConfigError::NoFlow)?;
+        let flow = Flow::parse(&flow_name)?;
+        let need = |variable: &'static str, what: &'static str| {
+            vars.get(variable).ok_or(ConfigError::Missing {
+                variable,
+                flow,
+                what,
+            })
+        };
+        let login = || -> Result<LoginHost, ConfigError> {
+            match vars.get("SF_LOGIN_URL") {
+                None => Ok(LoginHost::Production),
+                Some(text) => LoginHost::parse(&text).map_err(|e| ConfigError::Invalid {
+                    variable: "SF_LOGIN_URL",
+                    reason: e.to_string(),
+                }),
+            }
+        };
+        let secret = |variable: &'static str, what: &'static str| {
+            need(variable, what).map(SecretString::from)
+        };
+        let optional_secret = |variable: &'static str| vars.get(variable).map(SecretString::from);
+        let client_id = || need("SF_CLIENT_ID", "the connected app's consumer key");
+        let url = |variable: &'static str, text: String| {
+            Url::parse(&text).map_err(|e| ConfigError::Invalid {
+                variable,
+                reason: format!("`{text}` is not a URL: {e}"),
+            })
+        };
+
+        let flow_config = match flow {
+            Flow::JwtBearer => FlowConfig::JwtBearer {
+                login: login()?,
+                client_id: client_id()?,
+                username: need("SF_USERNAME", "the Salesforce username to act as")?,
+                private_key_file: need(
+                    "SF_PRIVATE_KEY_FILE",
+                    "path of the PEM private key matching the app's certificate",
+                )?
+                .into(),
+            },
+            Flow::Password => FlowConfig::Password {
+                login: login()?,
+                client_id: client_id()?,
+                client_secret: secret("SF_CLIENT_SECRET", "the connected app's consumer secret")?,
+                username: need("SF_USERNAME", "the Salesforce username")?,
+                password: secret("SF_PASSWORD", "password followed by the security token")?,
+            },
+            Flow::WebServer => FlowConfig::WebServer {
+                login: login()?,
+                client_id: client_id()?,
+                client_secret: optional_secret("SF_CLIENT_SECRET"),
+                redirect_uri: url(
+                    "SF_REDIRECT_URI",
+                    vars.get("SF_REDIRECT_URI")
+                        .unwrap_or_else(|| DEFAULT_REDIRECT_URI.to_owned()),
+                )?,
+            },
+            Flow::RefreshToken => FlowConfig::RefreshToken {
+                login: login()?,
+                client_id: client_id()?,
+                client_secret: optional_secret("SF_CLIENT_SECRET"),
+                refresh_token: secret("SF_REFRESH_TOKEN", "the refresh token to exchange")?,
+            },
+            Flow::ClientCredentials => {
+                let login = match vars.get("SF_LOGIN_URL") {
+                    None => {
+                        return Err(ConfigError::Missing {
+                            variable: "SF_LOGIN_URL",
+                            flow,
+                            what: "the org's My Domain URL; client credentials do not work on login.salesforce.com",
+                        });
+                    }
+                    Some(_) => login()?,
+                };
+                if matches!(login, LoginHost::Production | LoginHost::Sandbox) {
+                    return Err(ConfigError::Invalid {
+                        variable: "SF_LOGIN_URL",
+                        reason: format!(
+                            "the client credentials flow needs the org's My Domain URL (https://NAME.my.salesforce.com), not {login}"
+                        ),
+                    });
+                }
+                FlowConfig::ClientCredentials {
+                    login,
+                    client_id: client_id()?,
+                    client_secret: secret(
+                        "SF_CLIENT_SECRET",
+                        "the connected app's consumer secret",
+                    )?,
+                }
+            }
+            Flow::Device => FlowConfig::Device {
+                login: login()?,
+                client_id: client_id()?,
+                client_secret: optional_secret("SF_CLIENT_SECRET"),
+            },
+            Flow::Legacy => FlowConfig::Legacy {
+                email: need("PARDOT_EMAIL", "the Pardot user's email")?,
+                password: secret("PARDOT_PASSWORD", "the Pardot user's password")?,
+                user_key: secret("PARDOT_USER_KEY", "the account's 32-character user key")?,
+            },
+            Flow::Mci => FlowConfig::Mci {
+                service_account_id: need("MCI_SERVICE_ACCOUNT_ID", "the service account id")?,
+                discovery_url: url(
+                    "MCI_DISCOVERY_URL",
+                    need(
+                        "MCI_DISCOVERY_URL",
+                        "the service account's discovery endpoint",
+                    )?,
+                )?,
+                private_key_file: need(
+                    "MCI_PRIVATE_KEY_FILE",
+                    "path of the service account's PEM private key",
+                )?
+                .into(),
+            },
+        };
+
+        let pardot_host = match vars.get("PARDOT_URL") {
+            None => PardotHost::Production,
+            Some(text) => PardotHost::parse(&text).map_err(|e| ConfigError::Invalid {
+                variable: "PARDOT_URL",
+                reason: e.to_string(),
+            })?,
+        };
+        let business_unit = match vars.get("PARDOT_BUSINESS_UNIT_ID") {
+            None if matches!(flow, Flow::Legacy | Flow::Mci) => None,
+            None => {
+                return Err(ConfigError::Missing {
+                    variable: "PARDOT_BUSINESS_UNIT_ID",
+                    flow,
+                    what: "the 18-character id starting with 0Uv, from Setup > Account Engagement > Business Unit Setup",
+                });
+            }
+            Some(text) => Some(
+                BusinessUnitId::parse(&text).map_err(|e| ConfigError::Invalid {
+                    variable: "PARDOT_BUSINESS_UNIT_ID",
+                    reason: e.to_string(),
+                })?,
+            ),
+        };
+        Ok(Self {
+            flow: flow_config,
+            pardot_host,
+            business_unit,
+        })
+    }
+}
+
+/// Reads variables, treating an empty value as unset (a blank line in `.env` is not a value).
+struct Vars<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const BU: (&str, &str) = ("PARDOT_BUSINESS_UNIT_ID", "0Uv5A000000PAuM");
+
+    #[test]
+    fn jwt_flow() {
+        let c = config(&[
+            ("PARDOT_AUTH_FLOW", "jwt"),
+            ("SF_LOGIN_URL", "https://test.salesforce.com"),
+            ("SF_CLIENT_ID", "3MVGkey"),
+            ("SF_USERNAME", "integration@acme.example"),
+            ("SF_PRIVATE_KEY_FILE", "server.key"),
+            ("PARDOT_URL", "https://pi.demo.pardot.com"),
+            BU,
+            ("MCI_SERVICE_ACCOUNT_ID", "ignored"),
+        ])
+        .unwrap();
+        match &c.flow {
+            FlowConfig::JwtBearer {
+                login, username, ..
+            } => {
+                assert_eq!(login, &LoginHost::Sandbox);
+                assert_eq!(username, "integration@acme.example");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.pardot_host, PardotHost::Demo);
+        assert_eq!(c.business_unit.unwrap().as_str(), "0Uv5A000000PAuMSAW");
+    }
+
+    #[test]
+    fn jwt_flow_missing_key_names_the_variable() {
+        let e = config(&[
+            ("PARDOT_AUTH_FLOW", "jwt"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_USERNAME", "u"),
+            BU,
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Missing {
+                variable: "SF_PRIVATE_KEY_FILE",
+                flow: Flow::JwtBearer,
+                ..
+            }
+        ));
+        assert!(
+            e.to_string()
+                .starts_with("SF_PRIVATE_KEY_FILE is required for the jwt flow")
+        );
+    }
+
+    #[test]
+    fn password_flow_keeps_secrets_out_of_debug() {
+        let c = config(&[
+            ("PARDOT_AUTH_FLOW", "password"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_CLIENT_SECRET", "very-secret-consumer"),
+            ("SF_USERNAME", "u@x"),
+            ("SF_PASSWORD", "hunter2TOKEN"),
+            BU,
+        ])
+        .unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("very-secret-consumer"));
+        assert!(!text.contains("hunter2"));
+        assert!(matches!(c.flow, FlowConfig::Password { .. }));
+        let e = config(&[
+            ("PARDOT_AUTH_FLOW", "password"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_USERNAME", "u@x"),
+            ("SF_PASSWORD", "p"),
+            BU,
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Missing {
+                variable: "SF_CLIENT_SECRET",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn web_flow_defaults_the_redirect_uri() {
+        let c = config(&[("PARDOT_AUTH_FLOW", "web"), ("SF_CLIENT_ID", "k"), BU]).unwrap();
+        match c.flow {
+            FlowConfig::WebServer {
+                redirect_uri,
+                client_secret,
+                ..
+            } => {
+                assert_eq!(redirect_uri.as_str(), DEFAULT_REDIRECT_URI);
+                assert!(client_secret.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = config(&[
+            ("PARDOT_AUTH_FLOW", "web"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_REDIRECT_URI", "not a url"),
+            BU,
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Invalid {
+                variable: "SF_REDIRECT_URI",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn refresh_flow() {
+        let c = config(&[
+            ("PARDOT_AUTH_FLOW", "refresh"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_REFRESH_TOKEN", "5Aep861secret"),
+            BU,
+        ])
+        .unwrap();
+        assert!(matches!(c.flow, FlowConfig::RefreshToken { .. }));
+        assert!(!format!("{c:?}").contains("5Aep861"));
+        let e = config(&[("PARDOT_AUTH_FLOW", "refresh"), ("SF_CLIENT_ID", "k"), BU]).unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Missing {
+                variable: "SF_REFRESH_TOKEN",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn client_credentials_needs_my_domain() {
+        let base = [
+            ("PARDOT_AUTH_FLOW", "client-credentials"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_CLIENT_SECRET", "s"),
+            BU,
+        ];
+        let e = config(&base).unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Missing {
+                variable: "SF_LOGIN_URL",
+                ..
+            }
+        ));
+        let mut prod = base.to_vec();
+        prod.push(("SF_LOGIN_URL", "https://login.salesforce.com"));
+        assert!(matches!(
+            config(&prod).unwrap_err(),
+            ConfigError::Invalid {
+                variable: "SF_LOGIN_URL",
+                ..
+            }
+        ));
+        let mut mine = base.to_vec();
+        mine.push(("SF_LOGIN_URL", "https://acme.my.salesforce.com"));
+        assert!(matches!(
+            config(&mine).unwrap().flow,
+            FlowConfig::ClientCredentials {
+                login: LoginHost::MyDomain(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn device_flow() {
+        let c = config(&[("PARDOT_AUTH_FLOW", "device"), ("SF_CLIENT_ID", "k"), BU]).unwrap();
+        assert!(matches!(c.flow, FlowConfig::Device { .. }));
+        let e = config(&[("PARDOT_AUTH_FLOW", "device"), BU]).unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Missing {
+                variable: "SF_CLIENT_ID",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn legacy_flow_needs_no_business_unit() {
+        let c = config(&[
+            ("PARDOT_AUTH_FLOW", "legacy"),
+            ("PARDOT_EMAIL", "ops@acme.example"),
+            ("PARDOT_PASSWORD", "pw-secret"),
+            ("PARDOT_USER_KEY", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
+        assert!(c.business_unit.is_none());
+        let text = format!("{c:?}");
+        assert!(!text.contains("pw-secret") && !text.contains("0123456789abcdef"));
+        let e = config(&[("PARDOT_AUTH_FLOW", "legacy"), ("PARDOT_EMAIL", "e")]).unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Missing {
+                variable: "PARDOT_PASSWORD",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn mci_flow() {
+        let c = config(&[
+            ("PARDOT_AUTH_FLOW", "mci"),
+            ("MCI_SERVICE_ACCOUNT_ID", "sa-1"),
+            (
+                "MCI_DISCOVERY_URL",
+                "https://idp.intelligence.salesforce.com/us1/.well-known/openid-configuration",
+            ),
+            ("MCI_PRIVATE_KEY_FILE", "mci.key"),
+        ])
+        .unwrap();
+        assert!(matches!(c.flow, FlowConfig::Mci { .. }));
+        let e = config(&[
+            ("PARDOT_AUTH_FLOW", "mci"),
+            ("MCI_SERVICE_ACCOUNT_ID", "sa-1"),
+            ("MCI_PRIVATE_KEY_FILE", "mci.key"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Missing {
+                variable: "MCI_DISCOVERY_URL",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn flow_and_business_unit_errors() {
+        assert_eq!(config(&[]).unwrap_err(), ConfigError::NoFlow);
+        assert!(matches!(
+            config(&[("PARDOT_AUTH_FLOW", "saml")]).unwrap_err(),
+            ConfigError::UnknownFlow { .. }
+        ));
+        let jwt = [
+            ("PARDOT_AUTH_FLOW", "jwt"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_USERNAME", "u"),
+            ("SF_PRIVATE_KEY_FILE", "f"),
+        ];
+        assert!(matches!(
+            config(&jwt).unwrap_err(),
+            ConfigError::Missing {
+                variable: "PARDOT_BUSINESS_UNIT_ID",
+                ..
+            }
+        ));
+        let mut bad_bu = jwt.to_vec();
+        bad_bu.push(("PARDOT_BUSINESS_UNIT_ID", "0Uv5a000000PAuMSAW"));
+        let e = config(&bad_bu).unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Invalid {
+                variable: "PARDOT_BUSINESS_UNIT_ID",
+                ..
+            }
+        ));
+        assert!(e.to_string().contains("0Uv5A000000PAuM"));
+        let mut bad_host = jwt.to_vec();
+        bad_host.push(BU);
+        bad_host.push(("PARDOT_URL", "http://pi.example.com"));
+        assert!(matches!(
+            config(&bad_host).unwrap_err(),
+            ConfigError::Invalid {
+                variable: "PARDOT_URL",
+                ..
+            }
+        ));
+        let mut blank = jwt.to_vec();
+        blank.push(("PARDOT_BUSINESS_UNIT_ID", "  "));
+        assert!(matches!(
+            config(&blank).unwrap_err(),
+            ConfigError::Missing {
+                variable: "PARDOT_BUSINESS_UNIT_ID",
+                ..
+            }
+        ));
+    }
+}
