@@ -14,6 +14,17 @@ use crate::{AccessToken, Error};
 pub trait TokenSource: Send + Sync + fmt::Debug {
     /// Fetches a new token from the server.
     async fn token(&self) -> Result<AccessToken, Error>;
+
+    /// Tells the source that the server rejected `rejected` as expired or revoked.
+    ///
+    /// Sources that fetch on every call ignore it (the default). A caching source (such as
+    /// `pardot_http::CachedTokenSource`) drops its cached token if, and only if, it is still
+    /// `rejected` (see [`AccessToken::is_same_as`]), so a slow rejection never throws away a
+    /// newer token; it also passes the call on to the source it wraps, so caches stacked on
+    /// caches stay correct.
+    fn invalidate(&self, rejected: &AccessToken) {
+        let _ = rejected;
+    }
 }
 
 #[async_trait::async_trait]
@@ -21,12 +32,20 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
     async fn token(&self) -> Result<AccessToken, Error> {
         (**self).token().await
     }
+
+    fn invalidate(&self, rejected: &AccessToken) {
+        (**self).invalidate(rejected);
+    }
 }
 
 #[async_trait::async_trait]
 impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
     async fn token(&self) -> Result<AccessToken, Error> {
         (**self).token().await
+    }
+
+    fn invalidate(&self, rejected: &AccessToken) {
+        (**self).invalidate(rejected);
     }
 }
 
@@ -76,4 +95,44 @@ where
     Fut: Future<Output = Result<AccessToken, Error>> + Send,
 {
     FnTokenSource { name, f }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, SystemTime};
+
+    #[derive(Debug, Default)]
+    struct Counting(AtomicUsize);
+
+    #[async_trait::async_trait]
+    impl TokenSource for Counting {
+        async fn token(&self) -> Result<AccessToken, Error> {
+            Err(Error::config("not used"))
+        }
+
+        fn invalidate(&self, _rejected: &AccessToken) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn invalidate_is_forwarded_through_arc_and_box() {
+        let now = SystemTime::now();
+        let token = AccessToken::new(
+            crate::TokenKind::MciBearer,
+            "tok-1".into(),
+            now,
+            crate::Expiry::Known(now + Duration::from_secs(300)),
+        );
+        let inner = Arc::new(Counting::default());
+        let boxed: Box<dyn TokenSource> = Box::new(inner.clone());
+        boxed.invalidate(&token);
+        let shared: Arc<dyn TokenSource> = inner.clone();
+        shared.invalidate(&token);
+        assert_eq!(inner.0.load(Ordering::SeqCst), 2);
+        // The default does nothing (and must not panic).
+        provide_token_fn("noop", || async { Err(Error::config("x")) }).invalidate(&token);
+    }
 }
