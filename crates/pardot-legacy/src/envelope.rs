@@ -1,0 +1,797 @@
+//! The one parser of the Pardot v3/v4 `<rsp>` envelope, in both of its encodings.
+//!
+//! Every v3/v4 answer (the legacy login and every API call, whether authenticated with an
+//! api_key or a Salesforce token) is an envelope:
+//!
+//! ```text
+//! <?xml version="1.0" encoding="UTF-8"?>
+//! <rsp stat="ok" version="1.0"><api_key>5a1698a233e73d7c8ccd60d775fbc68a</api_key></rsp>
+//!
+//! <rsp stat="fail" version="1.0">
+//!     <err code="15">Login failed</err>
+//! </rsp>
+//!
+//! {"@attributes":{"stat":"fail","version":1,"err_code":15},"err":"Login failed"}
+//! ```
+//!
+//! [`parse`] reads either (it looks at the first non-whitespace byte, after an optional BOM),
+//! whatever the HTTP status was: Pardot sends `stat="fail"` with 200, 400 or 401 depending on
+//! the era and the code, so callers decide from the body. It never panics; anything that is not
+//! a complete envelope is an [`EnvelopeError`] carrying a short, bounded excerpt of the body.
+//!
+//! ```
+//! use pardot_legacy::envelope::{self, Format};
+//! use pardot_auth_core::{ErrorClass, PardotErrorCode};
+//!
+//! let ok = envelope::parse(br#"<rsp stat="ok" version="1.0"><api_key>5a1698a233e73d7c8ccd60d775fbc68a</api_key><version>4</version></rsp>"#)?;
+//! assert!(ok.ok);
+//! assert_eq!(ok.field("version"), Some("4"));
+//!
+//! let fail = envelope::parse(br#"{"@attributes":{"stat":"fail","version":1,"err_code":66},"err":"You have exceeded your concurrent request limit.  Please wait, before trying again"}"#)?;
+//! assert_eq!(fail.format, Format::Json);
+//! let err = fail.into_result().unwrap_err();
+//! assert_eq!(err.code, PardotErrorCode::CONCURRENT_LIMIT);
+//! assert_eq!(err.class(), ErrorClass::RETRY);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+
+use pardot_auth_core::{ErrorClass, PardotErrorCode};
+use quick_xml::events::{BytesStart, Event};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// How many characters of a bad body an [`EnvelopeError`] keeps.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// Which encoding a v3/v4 body uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `<rsp stat="…">…</rsp>`: the default (`format=xml` or no `format`).
+    Xml,
+    /// `{"@attributes":{"stat":"…"},…}`: answers to `format=json`.
+    Json,
+}
+
+impl Format {
+    /// The value of the `format` request parameter that asks for this encoding.
+    pub fn as_param(self) -> &'static str {
+        match self {
+            Self::Xml => "xml",
+            Self::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Xml => "XML",
+            Self::Json => "JSON",
+        })
+    }
+}
+
+/// One `<err>` / `err` entry of a failed envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The numeric code (`<err code="N">`, `@attributes.err_code`).
+    pub code: PardotErrorCode,
+    /// The message as the server wrote it (e.g. `Login failed`).
+    pub message: String,
+    /// The parameter a per-field validation error (code 10000) is about, when given.
+    pub param: Option<String>,
+}
+
+impl ApiError {
+    /// What a client should do about it (the core's table of Pardot codes).
+    pub fn class(&self) -> ErrorClass {
+        self.code.class()
+    }
+
+    /// True for the codes meaning "the credential in use is no longer good" (1, 184).
+    pub fn signals_expired_credential(&self) -> bool {
+        self.code.signals_expired_credential()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pardot error {}: {}", self.code, self.message)?;
+        if let Some(param) = &self.param {
+            write!(f, " (param `{param}`)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<ApiError> for pardot_auth_core::Error {
+    fn from(e: ApiError) -> Self {
+        let mut message = e.message.clone();
+        if let Some(param) = &e.param {
+            message.push_str(&format!(" (param `{param}`)"));
+        }
+        let error = pardot_auth_core::Error::server(e.class(), e.code.to_string(), message);
+        match help_for(e.code) {
+            Some(help) => error.with_help(help),
+            None => error,
+        }
+    }
+}
+
+/// The usual cause and fix of the codes people meet most.
+pub(crate) fn help_for(code: PardotErrorCode) -> Option<&'static str> {
+    Some(match code {
+        PardotErrorCode::INVALID_API_KEY => {
+            "the api_key expired (it lives 60 minutes) or the user_key is wrong; log in again"
+        }
+        PardotErrorCode::LOGIN_FAILED => {
+            "check email, password and user_key; Salesforce-synced (SSO) users cannot use this login and need Salesforce OAuth, see docs/migrating-from-legacy-login.md"
+        }
+        PardotErrorCode::ACCOUNT_LOCKED => {
+            "too many failed logins: reset the password at https://pi.pardot.com/user/passwordReset"
+        }
+        PardotErrorCode::MUST_USE_V4 => "the account uses API version 4: call /version/4 paths",
+        PardotErrorCode::CANNOT_USE_V4 => "the account uses API version 3: call /version/3 paths",
+        PardotErrorCode::INVALID_ACCESS_TOKEN => {
+            "the Salesforce token expired or was revoked, or lacks the pardot_api scope"
+        }
+        PardotErrorCode::BUSINESS_UNIT_NOT_FOUND => {
+            "check the Pardot-Business-Unit-Id (Setup > Account Engagement > Business Unit Setup) and the host (pi.pardot.com vs pi.demo.pardot.com)"
+        }
+        PardotErrorCode::CONCURRENT_LIMIT => "at most 5 concurrent requests per business unit",
+        PardotErrorCode::DAILY_LIMIT => {
+            "the daily API quota is used up until midnight in the account's time zone"
+        }
+        _ => return None,
+    })
+}
+
+/// Why a body is not a readable v3/v4 envelope.
+///
+/// The excerpt is at most [`EXCERPT_CHARS`] characters of the body, with anything that looks
+/// like an api_key or user_key (a run of 32 hexadecimal characters) replaced by `[redacted]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The body is empty or only whitespace.
+    #[error("empty Pardot v3/v4 response body")]
+    Empty,
+    /// The body starts with neither `<` nor `{`.
+    #[error("Pardot v3/v4 response is neither XML nor JSON; body starts: {excerpt:?}")]
+    UnknownFormat {
+        /// The start of the body.
+        excerpt: String,
+    },
+    /// The XML or JSON itself is broken (truncated, badly nested, not UTF-8).
+    #[error("malformed {format} in Pardot v3/v4 response: {reason}; body starts: {excerpt:?}")]
+    Syntax {
+        /// Which encoding the body claimed.
+        format: Format,
+        /// What the parser said.
+        reason: String,
+        /// The start of the body.
+        excerpt: String,
+    },
+    /// Well-formed, but not an `<rsp>` envelope (wrong root, no `stat`, a failure without an
+    /// error code, …).
+    #[error("not a Pardot v3/v4 envelope ({format}): {reason}; body starts: {excerpt:?}")]
+    NotAnEnvelope {
+        /// Which encoding the body used.
+        format: Format,
+        /// What is missing or wrong.
+        reason: String,
+        /// The start of the body.
+        excerpt: String,
+    },
+    /// The envelope is fine but its payload does not have the shape the caller asked for
+    /// (see [`Envelope::deserialize`]).
+    #[error("Pardot v3/v4 {format} payload does not match the expected shape: {reason}")]
+    Payload {
+        /// Which encoding the body used.
+        format: Format,
+        /// What the deserializer said.
+        reason: String,
+    },
+}
+
+impl EnvelopeError {
+    /// The body excerpt, if this error kept one.
+    pub fn excerpt(&self) -> Option<&str> {
+        match self {
+            Self::UnknownFormat { excerpt }
+            | Self::Syntax { excerpt, .. }
+            | Self::NotAnEnvelope { excerpt, .. } => Some(excerpt),
+            Self::Empty | Self::Payload { .. } => None,
+        }
+    }
+}
+
+impl From<EnvelopeError> for pardot_auth_core::Error {
+    fn from(e: EnvelopeError) -> Self {
+        pardot_auth_core::Error::invalid_response(e.to_string()).with_source(e)
+    }
+}
+
+/// The payload behind an envelope, kept so callers can deserialize it into their own types.
+#[derive(Clone)]
+enum Payload {
+    Xml(String),
+    Json(Value),
+}
+
+/// A parsed `<rsp>` envelope.
+///
+/// `Debug` shows the status, the errors and the names of the top-level fields, never their
+/// values: a login envelope carries the api_key.
+#[derive(Clone)]
+pub struct Envelope {
+    /// The encoding the body used.
+    pub format: Format,
+    /// `stat="ok"` (true) or `stat="fail"` (false).
+    pub ok: bool,
+    /// The envelope's `version` attribute (`"1.0"` in XML, `1` in JSON becomes `"1"`).
+    pub version: Option<String>,
+    /// The errors, in document order. Never empty when `ok` is false.
+    pub errors: Vec<ApiError>,
+    fields: Vec<(String, String)>,
+    payload: Payload,
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Envelope")
+            .field("format", &self.format)
+            .field("ok", &self.ok)
+            .field("version", &self.version)
+            .field("errors", &self.errors)
+            .field("fields", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Envelope {
+    /// `Ok(self)` when `stat="ok"`, else the first error.
+    pub fn into_result(self) -> Result<Self, ApiError> {
+        if self.ok {
+            return Ok(self);
+        }
+        // The parser guarantees a failed envelope has at least one error.
+        match self.errors.into_iter().next() {
+            Some(first) => Err(first),
+            None => Err(ApiError {
+                code: PardotErrorCode(0),
+                message: "stat=fail without an error".into(),
+                param: None,
+            }),
+        }
+    }
+
+    /// The first error, if any.
+    pub fn first_error(&self) -> Option<&ApiError> {
+        self.errors.first()
+    }
+
+    /// The text of a top-level leaf field (`<api_key>…</api_key>` or `"api_key":"…"`; JSON
+    /// numbers and booleans as their text), trimmed. `None` when absent or when the field
+    /// has children (use [`Envelope::deserialize`] for those).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The names of the top-level leaf fields, in document order.
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// Deserializes the content of `<rsp>` (XML, with `quick-xml`'s serde rules: child elements
+    /// are fields, attributes are `@name`) or the JSON object (with `serde_json`) into `T`.
+    /// Fields of `T` name the children of the envelope, so one type usually reads both
+    /// encodings; unknown fields (like `@stat` or `@attributes`) are ignored unless `T` denies
+    /// them.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Account { company: String }
+    /// #[derive(serde::Deserialize)]
+    /// struct AccountRead { account: Account }
+    ///
+    /// for body in [
+    ///     &br#"<rsp stat="ok" version="1.0"><account><company>Acme</company></account></rsp>"#[..],
+    ///     &br#"{"@attributes":{"stat":"ok","version":1},"account":{"company":"Acme"}}"#[..],
+    /// ] {
+    ///     let read: AccountRead = pardot_legacy::envelope::parse(body)?.deserialize()?;
+    ///     assert_eq!(read.account.company, "Acme");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, EnvelopeError> {
+        match &self.payload {
+            Payload::Xml(text) => {
+                quick_xml::de::from_str(text).map_err(|e| EnvelopeError::Payload {
+                    format: Format::Xml,
+                    reason: e.to_string(),
+                })
+            }
+            Payload::Json(value) => T::deserialize(value).map_err(|e| EnvelopeError::Payload {
+                format: Format::Json,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// The XML text of the body (after any BOM), for an XML envelope.
+    pub fn xml(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Xml(text) => Some(text),
+            Payload::Json(_) => None,
+        }
+    }
+
+    /// The parsed JSON object, for a JSON envelope.
+    pub fn json(&self) -> Option<&Value> {
+        match &self.payload {
+            Payload::Json(value) => Some(value),
+            Payload::Xml(_) => None,
+        }
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Skips leading whitespace and byte-order marks.
+fn skip_preamble(mut body: &[u8]) -> &[u8] {
+    loop {
+        if let Some(rest) = body.strip_prefix(BOM) {
+            body = rest;
+        } else if let Some((first, rest)) = body.split_first()
+            && first.is_ascii_whitespace()
+        {
+            body = rest;
+        } else {
+            return body;
+        }
+    }
+}
+
+/// A short, secret-free excerpt of `body` for error messages.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(skip_preamble(body));
+    let short: String = text.chars().take(EXCERPT_CHARS).collect();
+    redact_hex_runs(&short)
+}
+
+/// Replaces every run of 32 or more hexadecimal characters (api_keys and user_keys are 32
+/// hex characters) with `[redacted]`.
+fn redact_hex_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 32 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// Parses a v3/v4 body, XML or JSON (detected from the first non-whitespace byte after an
+/// optional UTF-8 BOM). The HTTP status plays no part: a `stat="fail"` envelope is a successful
+/// parse whose [`Envelope::into_result`] is the first error.
+pub fn parse(body: &[u8]) -> Result<Envelope, EnvelopeError> {
+    let start = skip_preamble(body);
+    match start.first() {
+        None => Err(EnvelopeError::Empty),
+        Some(b'<') => parse_xml(start),
+        Some(b'{' | b'[') => parse_json(start),
+        Some(_) => Err(EnvelopeError::UnknownFormat {
+            excerpt: excerpt(body),
+        }),
+    }
+}
+
+fn parse_code(text: &str) -> Option<PardotErrorCode> {
+    text.trim().parse::<u32>().ok().map(PardotErrorCode)
+}
+
+// ---------------------------------------------------------------------------------------------
+// XML
+
+struct XmlChild {
+    name: String,
+    is_err: bool,
+    code: Option<String>,
+    param: Option<String>,
+    text: String,
+    has_children: bool,
+}
+
+fn parse_xml(body: &[u8]) -> Result<Envelope, EnvelopeError> {
+    let syntax = |reason: String| EnvelopeError::Syntax {
+        format: Format::Xml,
+        reason,
+        excerpt: excerpt(body),
+    };
+    let not_envelope = |reason: &str| EnvelopeError::NotAnEnvelope {
+        format: Format::Xml,
+        reason: reason.to_owned(),
+        excerpt: excerpt(body),
+    };
+    let text = std::str::from_utf8(body).map_err(|e| syntax(format!("not UTF-8: {e}")))?;
+    let mut reader = quick_xml::Reader::from_str(text);
+
+    let mut depth = 0usize;
+    let mut root_closed = false;
+    let mut stat: Option<String> = None;
+    let mut version: Option<String> = None;
+    let mut child: Option<XmlChild> = None;
+    let mut errors = Vec::new();
+    let mut fields = Vec::new();
+
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| syntax(format!("{e} at byte {}", reader.error_position())))?;
+        match event {
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+            Event::Start(_) | Event::Empty(_) if depth == 0 && root_closed => {
+                return Err(not_envelope("content after </rsp>"));
+            }
+            Event::Start(e) => {
+                match depth {
+                    0 => read_root(&e, &mut stat, &mut version, &syntax, &not_envelope)?,
+                    1 => child = Some(start_child(&e, &syntax)?),
+                    _ => {
+                        if let Some(c) = child.as_mut() {
+                            c.has_children = true;
+                        }
+                    }
+                }
+                depth += 1;
+            }
+            Event::Empty(e) => match depth {
+                0 => {
+                    read_root(&e, &mut stat, &mut version, &syntax, &not_envelope)?;
+                    root_closed = true;
+                }
+                1 => {
+                    let c = start_child(&e, &syntax)?;
+                    finish_child(c, &mut errors, &mut fields, &not_envelope)?;
+                }
+                _ => {
+                    if let Some(c) = child.as_mut() {
+                        c.has_children = true;
+                    }
+                }
+            },
+            Event::End(_) => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| syntax("closing tag without an opening tag".into()))?;
+                match depth {
+                    0 => root_closed = true,
+                    1 => {
+                        if let Some(c) = child.take() {
+                            finish_child(c, &mut errors, &mut fields, &not_envelope)?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                let content = t.xml10_content();
+                if depth == 0 {
+                    if !content.trim().is_empty() {
+                        return Err(not_envelope("text outside the <rsp> element"));
+                    }
+                } else if depth == 2
+                    && let Some(c) = child.as_mut()
+                {
+                    c.text.push_str(&content);
+                }
+            }
+            Event::CData(t) => {
+                if depth == 0 {
+                    return Err(not_envelope("CDATA outside the <rsp> element"));
+                }
+                if depth == 2
+                    && let Some(c) = child.as_mut()
+                {
+                    c.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if depth == 0 {
+                    return Err(not_envelope("entity reference outside the <rsp> element"));
+                }
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c,
+                    Ok(None) => match &*r {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        other => return Err(syntax(format!("unknown entity `&{other};`"))),
+                    },
+                    Err(e) => return Err(syntax(e.to_string())),
+                };
+                if depth == 2
+                    && let Some(c) = child.as_mut()
+                {
+                    c.text.push(resolved);
+                }
+            }
+        }
+    }
+
+    if stat.is_none() && !root_closed {
+        return Err(if depth == 0 {
+            not_envelope("no <rsp> element")
+        } else {
+            syntax("the body ends before </rsp> (truncated?)".into())
+        });
+    }
+    if !root_closed {
+        return Err(syntax("the body ends before </rsp> (truncated?)".into()));
+    }
+    let ok = match stat.as_deref() {
+        Some("ok") => true,
+        Some("fail") => false,
+        Some(_) => return Err(not_envelope("`stat` is neither \"ok\" nor \"fail\"")),
+        None => return Err(not_envelope("<rsp> has no `stat` attribute")),
+    };
+    if !ok && errors.is_empty() {
+        return Err(not_envelope("stat=\"fail\" without an <err> element"));
+    }
+    Ok(Envelope {
+        format: Format::Xml,
+        ok,
+        version,
+        errors,
+        fields,
+        payload: Payload::Xml(text.to_owned()),
+    })
+}
+
+fn attribute_value(
+    e: &BytesStart<'_>,
+    name: &str,
+    syntax: &dyn Fn(String) -> EnvelopeError,
+) -> Result<Option<String>, EnvelopeError> {
+    for attr in e.attributes() {
+        let attr = attr.map_err(|e| syntax(format!("bad attribute: {e}")))?;
+        if attr.key.local_name().as_ref() == name {
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| syntax(format!("bad attribute value: {e}")))?;
+            return Ok(Some(value.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+fn read_root(
+    e: &BytesStart<'_>,
+    stat: &mut Option<String>,
+    version: &mut Option<String>,
+    syntax: &dyn Fn(String) -> EnvelopeError,
+    not_envelope: &dyn Fn(&str) -> EnvelopeError,
+) -> Result<(), EnvelopeError> {
+    if e.local_name().as_ref() != "rsp" {
+        return Err(not_envelope("the root element is not <rsp>"));
+    }
+    *stat = attribute_value(e, "stat", syntax)?;
+    *version = attribute_value(e, "version", syntax)?;
+    Ok(())
+}
+
+fn start_child(
+    e: &BytesStart<'_>,
+    syntax: &dyn Fn(String) -> EnvelopeError,
+) -> Result<XmlChild, EnvelopeError> {
+    let name = e.local_name().as_ref().to_owned();
+    let is_err = name == "err";
+    let (code, param) = if is_err {
+        (
+            attribute_value(e, "code", syntax)?,
+            attribute_value(e, "param", syntax)?,
+        )
+    } else {
+        (None, None)
+    };
+    Ok(XmlChild {
+        name,
+        is_err,
+        code,
+        param,
+        text: String::new(),
+        has_children: false,
+    })
+}
+
+fn finish_child(
+    child: XmlChild,
+    errors: &mut Vec<ApiError>,
+    fields: &mut Vec<(String, String)>,
+    not_envelope: &dyn Fn(&str) -> EnvelopeError,
+) -> Result<(), EnvelopeError> {
+    if child.is_err {
+        let code = child
+            .code
+            .as_deref()
+            .ok_or_else(|| not_envelope("<err> without a `code` attribute"))?;
+        let code = parse_code(code).ok_or_else(|| not_envelope("<err code> is not a number"))?;
+        errors.push(ApiError {
+            code,
+            message: child.text.trim().to_owned(),
+            param: child.param,
+        });
+    } else if !child.has_children {
+        fields.push((child.name, child.text.trim().to_owned()));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+fn parse_json(body: &[u8]) -> Result<Envelope, EnvelopeError> {
+    let not_envelope = |reason: &str| EnvelopeError::NotAnEnvelope {
+        format: Format::Json,
+        reason: reason.to_owned(),
+        excerpt: excerpt(body),
+    };
+    let value: Value = serde_json::from_slice(body).map_err(|e| EnvelopeError::Syntax {
+        format: Format::Json,
+        reason: e.to_string(),
+        excerpt: excerpt(body),
+    })?;
+    let Value::Object(object) = &value else {
+        return Err(not_envelope("the body is not a JSON object"));
+    };
+    let Some(Value::Object(attributes)) = object.get("@attributes") else {
+        return Err(not_envelope("no `@attributes` object"));
+    };
+    let ok = match attributes.get("stat").and_then(Value::as_str) {
+        Some("ok") => true,
+        Some("fail") => false,
+        Some(_) => return Err(not_envelope("`stat` is neither \"ok\" nor \"fail\"")),
+        None => return Err(not_envelope("`@attributes` has no `stat`")),
+    };
+    let version = attributes.get("version").and_then(scalar_text);
+    let default_code = match attributes.get("err_code") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            json_code(v).ok_or_else(|| not_envelope("`err_code` is not a non-negative integer"))?,
+        ),
+    };
+
+    let mut errors = Vec::new();
+    match object.get("err") {
+        None | Some(Value::Null) => {
+            if let Some(code) = default_code {
+                errors.push(ApiError {
+                    code,
+                    message: String::new(),
+                    param: None,
+                });
+            }
+        }
+        Some(Value::Array(items)) => {
+            for item in items {
+                errors.push(json_error(item, default_code, &not_envelope)?);
+            }
+        }
+        Some(item) => errors.push(json_error(item, default_code, &not_envelope)?),
+    }
+    if !ok && errors.is_empty() {
+        return Err(not_envelope("stat \"fail\" without `err` or `err_code`"));
+    }
+
+    let fields = object
+        .iter()
+        .filter(|(k, _)| k.as_str() != "@attributes" && k.as_str() != "err")
+        .filter_map(|(k, v)| scalar_text(v).map(|text| (k.clone(), text.trim().to_owned())))
+        .collect();
+
+    Ok(Envelope {
+        format: Format::Json,
+        ok,
+        version,
+        errors,
+        fields,
+        payload: Payload::Json(value),
+    })
+}
+
+/// Strings, numbers and booleans as text; `None` for null, arrays and objects.
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn json_code(v: &Value) -> Option<PardotErrorCode> {
+    match v {
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(PardotErrorCode),
+        Value::String(s) => parse_code(s),
+        _ => None,
+    }
+}
+
+/// One `err` entry: a message string (the code is `@attributes.err_code`), or an object
+/// carrying its own `code` / `@attributes.code`, message and `param`.
+fn json_error(
+    item: &Value,
+    default_code: Option<PardotErrorCode>,
+    not_envelope: &dyn Fn(&str) -> EnvelopeError,
+) -> Result<ApiError, EnvelopeError> {
+    let missing_code = || not_envelope("an `err` entry without a code (no `err_code`)");
+    match item {
+        Value::String(message) => Ok(ApiError {
+            code: default_code.ok_or_else(missing_code)?,
+            message: message.trim().to_owned(),
+            param: None,
+        }),
+        Value::Object(map) => {
+            let attrs = map.get("@attributes").and_then(Value::as_object);
+            let lookup = |key: &str| {
+                map.get(key)
+                    .or_else(|| attrs.and_then(|a| a.get(key)))
+                    .filter(|v| !v.is_null())
+            };
+            let code = match lookup("code").or_else(|| lookup("err_code")) {
+                Some(v) => {
+                    json_code(v).ok_or_else(|| not_envelope("`err.code` is not a number"))?
+                }
+                None => default_code.ok_or_else(missing_code)?,
+            };
+            let message = ["message", "@value", "#text", "$value", "err", "text"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_str))
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            let param = lookup("param").and_then(scalar_text);
+            Ok(ApiError {
+                code,
+                message,
+                param,
+            })
+        }
+        Value::Number(_) | Value::Bool(_) => Ok(ApiError {
+            code: default_code.ok_or_else(missing_code)?,
+            message: scalar_text(item).unwrap_or_default(),
+            param: None,
+        }),
+        Value::Null | Value::Array(_) => {
+            Err(not_envelope("an `err` entry is not a string or object"))
+        }
+    }
+}
