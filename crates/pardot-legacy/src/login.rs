@@ -459,6 +459,18 @@ impl TokenSource for LegacyLogin {
     async fn token(&self) -> Result<AccessToken, pardot_auth_core::Error> {
         self.access_token().await.map_err(Into::into)
     }
+
+    /// Forgets the remembered issue time of `rejected` (Pardot said code 1): if the next login
+    /// hands out the same text again, it is stamped as newly issued.
+    fn invalidate(&self, rejected: &AccessToken) {
+        let mut last = self.remembered();
+        if last
+            .as_ref()
+            .is_some_and(|r| r.api_key.expose_secret() == rejected.secret().expose_secret())
+        {
+            *last = None;
+        }
+    }
 }
 
 /// Reads at most `limit` bytes of the body; more is an error, not a silent cut.
@@ -530,6 +542,29 @@ mod tests {
         );
         assert_eq!(other.issued_at, later + Duration::from_secs(5));
         assert_eq!(login.api_version(), Some(ApiVersion::V4));
+    }
+
+    #[test]
+    fn invalidate_forgets_only_the_rejected_key() {
+        let login = login();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let session = login.remember(KEY.into(), ApiVersion::V4, t0);
+        let token = session.access_token(login.credentials().user_key());
+        let other = LegacySession {
+            api_key: "0000".into(),
+            api_version: ApiVersion::V4,
+            issued_at: t0,
+        }
+        .access_token(login.credentials().user_key());
+        login.invalidate(&other);
+        assert!(login.remembered().is_some());
+        login.invalidate(&token);
+        assert!(login.remembered().is_none());
+        let later = t0 + Duration::from_secs(60);
+        assert_eq!(
+            login.remember(KEY.into(), ApiVersion::V4, later).issued_at,
+            later
+        );
     }
 
     #[test]
