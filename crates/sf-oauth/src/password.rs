@@ -1,0 +1,135 @@
+//! The username-password flow.
+//!
+//! **Being retired.** Salesforce blocks this flow by default in new orgs (since Summer '23)
+//! and recommends against it: the password and security token travel with every login. Prefer
+//! [`JwtBearer`](crate::JwtBearer). It is kept for users migrating old integrations; the first
+//! use in a process logs a `tracing` warning.
+
+use std::sync::Once;
+
+use pardot_auth_core::secrecy::ExposeSecret;
+use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
+use tracing::Instrument;
+
+use crate::client::OAuthClient;
+use crate::types::{ClientId, ClientSecret, Password, Username};
+
+const CONTEXT: &str = "username-password authentication";
+
+static RETIREMENT_WARNING: Once = Once::new();
+
+/// Logs in with username, password and security token (`grant_type=password`).
+///
+/// The `password` form field is the password followed by the security token (leave the
+/// token out when the caller's IP is trusted by the org). The answer's `signature` is checked
+/// with the consumer secret. No refresh token is issued.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), pardot_auth_core::Error> {
+/// use pardot_auth_core::{LoginHost, TokenSource};
+/// use sf_oauth::{ClientSecret, Password, UsernamePassword};
+///
+/// let flow = UsernamePassword::new(
+///     LoginHost::Production,
+///     "3MVG9...consumer-key",
+///     ClientSecret::new("consumer-secret"),
+///     "api@example.com",
+///     Password::new("hunter2"),
+/// )
+/// .with_security_token(Password::new("AbCdEfSecurityToken"));
+/// let token = flow.token().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct UsernamePassword {
+    client: OAuthClient,
+    host: LoginHost,
+    client_id: ClientId,
+    client_secret: ClientSecret,
+    username: Username,
+    password: Password,
+    security_token: Option<Password>,
+}
+
+impl UsernamePassword {
+    /// The flow for `username` through the connected app `client_id` / `client_secret`.
+    pub fn new(
+        host: LoginHost,
+        client_id: impl Into<ClientId>,
+        client_secret: ClientSecret,
+        username: impl Into<Username>,
+        password: Password,
+    ) -> Self {
+        Self {
+            client: OAuthClient::default(),
+            host,
+            client_id: client_id.into(),
+            client_secret,
+            username: username.into(),
+            password,
+            security_token: None,
+        }
+    }
+
+    /// Appends the user's security token to the password on the wire.
+    pub fn with_security_token(mut self, token: Password) -> Self {
+        self.security_token = Some(token);
+        self
+    }
+
+    /// Uses this client (clock, HTTP, limits, session estimate).
+    pub fn with_client(mut self, client: OAuthClient) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// Logs in.
+    pub async fn authenticate(&self) -> Result<AccessToken, Error> {
+        RETIREMENT_WARNING.call_once(|| {
+            tracing::warn!(
+                "the OAuth username-password flow is being retired by Salesforce and is blocked \
+                 by default in new orgs; move to the JWT bearer flow (sf_oauth::JwtBearer)"
+            );
+        });
+        let span = tracing::info_span!(
+            "sf_oauth.password",
+            host = %self.host,
+            client_id = %self.client_id,
+            user = %self.username
+        );
+        async {
+            let mut password = self.password.secret().expose_secret().to_owned();
+            if let Some(token) = &self.security_token {
+                password.push_str(token.secret().expose_secret());
+            }
+            let password = Password::new(password);
+            let form = [
+                ("grant_type", "password"),
+                ("client_id", self.client_id.as_str()),
+                ("client_secret", self.client_secret.secret().expose_secret()),
+                ("username", self.username.as_str()),
+                ("password", password.secret().expose_secret()),
+            ];
+            let response = self
+                .client
+                .token_request(
+                    &self.host.token_url(),
+                    &form,
+                    None,
+                    Some(&self.client_secret),
+                )
+                .await
+                .map_err(|e| e.into_core(CONTEXT))?;
+            Ok(self.client.salesforce_token(response))
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for UsernamePassword {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        self.authenticate().await
+    }
+}
