@@ -1,0 +1,335 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use pardot_auth_core::{
+    AccessToken, Clock, Error, ErrorClass, Expiry, ManualClock, TokenKind, TokenSource,
+    provide_token_fn,
+};
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+
+use super::*;
+
+/// A source handing out `tok-1`, `tok-2`, … living `lifetime` on `clock`; fails while
+/// `fail` is set; waits for `gate` when given.
+#[derive(Clone)]
+struct Fake {
+    clock: ManualClock,
+    count: Arc<AtomicU32>,
+    lifetime: Duration,
+    fail: Arc<std::sync::atomic::AtomicBool>,
+    gate: Option<Arc<Notify>>,
+    started: Arc<Notify>,
+}
+
+impl Fake {
+    fn new(clock: &ManualClock, lifetime: Duration) -> Self {
+        Self {
+            clock: clock.clone(),
+            count: Arc::default(),
+            lifetime,
+            fail: Arc::default(),
+            gate: None,
+            started: Arc::default(),
+        }
+    }
+
+    fn gated(mut self) -> (Self, Arc<Notify>) {
+        let gate = Arc::new(Notify::new());
+        self.gate = Some(gate.clone());
+        (self, gate)
+    }
+
+    fn fetches(&self) -> u32 {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    fn source(&self) -> Arc<dyn TokenSource> {
+        let me = self.clone();
+        Arc::new(provide_token_fn("fake", move || {
+            let me = me.clone();
+            async move {
+                let n = me.count.fetch_add(1, Ordering::SeqCst) + 1;
+                me.started.notify_one();
+                if let Some(gate) = &me.gate {
+                    gate.notified().await;
+                }
+                if me.fail.load(Ordering::SeqCst) {
+                    return Err(Error::server(
+                        ErrorClass::RETRY,
+                        "503",
+                        format!("login server down (fetch {n})"),
+                    ));
+                }
+                let now = me.clock.now();
+                Ok(AccessToken::new(
+                    TokenKind::SalesforceBearer,
+                    format!("tok-{n}").into(),
+                    now,
+                    Expiry::Known(now + me.lifetime),
+                ))
+            }
+        }))
+    }
+}
+
+fn secret(t: &AccessToken) -> String {
+    t.secret().expose_secret().to_owned()
+}
+
+fn cache(fake: &Fake, clock: &ManualClock) -> CachedTokenSource {
+    CachedTokenSource::builder(fake.source())
+        .clock(clock.shared())
+        .jitter_source(Jitter::fixed(0.0))
+        .backoff(Duration::from_secs(1), Duration::from_secs(1))
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_callers_cause_one_fetch() {
+    let clock = ManualClock::new();
+    let (fake, gate) = Fake::new(&clock, Duration::from_secs(3600)).gated();
+    let cache = cache(&fake, &clock);
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let c = cache.clone();
+        tasks.push(tokio::spawn(async move { c.token().await }));
+    }
+    fake.started.notified().await;
+    gate.notify_one();
+    for t in tasks {
+        assert_eq!(secret(&t.await.unwrap().unwrap()), "tok-1");
+    }
+    assert_eq!(fake.fetches(), 1);
+    assert_eq!(cache.metrics().fetches, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_fetched_again_once() {
+    let clock = ManualClock::new();
+    let fake = Fake::new(&clock, Duration::from_secs(300));
+    let cache = cache(&fake, &clock);
+    assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
+    clock.advance(Duration::from_secs(301));
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let c = cache.clone();
+        tasks.push(tokio::spawn(async move { c.token().await }));
+    }
+    for t in tasks {
+        assert_eq!(secret(&t.await.unwrap().unwrap()), "tok-2");
+    }
+    assert_eq!(fake.fetches(), 2);
+    assert_eq!(cache.metrics().refreshes, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_share_the_error_and_the_next_attempt_backs_off_on_the_clock() {
+    let clock = ManualClock::new();
+    let (fake, gate) = Fake::new(&clock, Duration::from_secs(3600)).gated();
+    fake.fail.store(true, Ordering::SeqCst);
+    let cache = cache(&fake, &clock);
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let c = cache.clone();
+        tasks.push(tokio::spawn(async move { c.token().await }));
+    }
+    fake.started.notified().await;
+    gate.notify_one();
+    for t in tasks {
+        let e = t.await.unwrap().unwrap_err();
+        assert!(e.to_string().contains("login server down (fetch 1)"), "{e}");
+        assert!(e.is_retryable());
+    }
+    assert_eq!(fake.fetches(), 1);
+
+    // The next attempt waits on the clock before fetching.
+    fake.fail.store(false, Ordering::SeqCst);
+    let next = tokio::spawn({
+        let c = cache.clone();
+        async move { c.token().await }
+    });
+    clock.wait_for_sleepers(1).await;
+    assert_eq!(fake.fetches(), 1, "no fetch before the backoff ends");
+    clock.advance(Duration::from_secs(1));
+    fake.started.notified().await;
+    gate.notify_one();
+    assert_eq!(secret(&next.await.unwrap().unwrap()), "tok-2");
+    assert_eq!(cache.metrics().backoff_waits, 1);
+    assert_eq!(cache.metrics().fetch_failures, 1);
+}
+
+#[tokio::test]
+async fn refresh_ahead_uses_the_margin_and_soft_failure_keeps_the_old_token() {
+    let clock = ManualClock::new();
+    let fake = Fake::new(&clock, Duration::from_secs(300));
+    let cache = cache(&fake, &clock);
+    assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
+    // margin = min(5 min, 20% of 300 s) = 60 s; no jitter: refresh at 240 s.
+    clock.advance(Duration::from_secs(239));
+    assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
+    assert_eq!(fake.fetches(), 1);
+
+    fake.fail.store(true, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
+    assert_eq!(fake.fetches(), 2);
+    assert_eq!(cache.metrics().soft_refresh_failures, 1);
+    // Within the backoff after the failure: the old token, no new fetch.
+    assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
+    assert_eq!(fake.fetches(), 2);
+
+    fake.fail.store(false, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(secret(&cache.token().await.unwrap()), "tok-3");
+    assert_eq!(cache.metrics().refreshes, 1);
+}
+
+#[tokio::test]
+async fn jitter_moves_the_refresh_earlier_by_at_most_half_the_margin() {
+    let clock = ManualClock::new();
+    let fake = Fake::new(&clock, Duration::from_secs(300));
+    let cache = CachedTokenSource::builder(fake.source())
+        .clock(clock.shared())
+        .jitter_source(Jitter::fixed(0.999_999))
+        .build();
+    cache.token().await.unwrap();
+    clock.advance(Duration::from_secs(209));
+    cache.token().await.unwrap();
+    assert_eq!(fake.fetches(), 1);
+    clock.advance(Duration::from_secs(2));
+    cache.token().await.unwrap();
+    assert_eq!(fake.fetches(), 2);
+}
+
+#[tokio::test]
+async fn invalidate_drops_only_the_rejected_token() {
+    let clock = ManualClock::new();
+    let fake = Fake::new(&clock, Duration::from_secs(3600));
+    let cache = cache(&fake, &clock);
+    let first = cache.token().await.unwrap();
+    cache.invalidate(&first);
+    let second = cache.token().await.unwrap();
+    assert_eq!(secret(&second), "tok-2");
+    // A slow rejection of the first token must not throw away the second.
+    cache.invalidate(&first);
+    assert_eq!(secret(&cache.token().await.unwrap()), "tok-2");
+    assert_eq!(fake.fetches(), 2);
+    assert_eq!(cache.metrics().invalidations, 1);
+}
+
+#[tokio::test]
+async fn caches_sharing_a_store_share_one_token() {
+    let clock = ManualClock::new();
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let fake_a = Fake::new(&clock, Duration::from_secs(3600));
+    let fake_b = Fake::new(&clock, Duration::from_secs(3600));
+    let a = CachedTokenSource::builder(fake_a.source())
+        .clock(clock.shared())
+        .store(store.clone())
+        .build();
+    let b = CachedTokenSource::builder(fake_b.source())
+        .clock(clock.shared())
+        .store(store.clone())
+        .build();
+    let ta = a.token().await.unwrap();
+    let tb = b.token().await.unwrap();
+    assert!(ta.is_same_as(&tb));
+    assert_eq!((fake_a.fetches(), fake_b.fetches()), (1, 0));
+    assert_eq!(b.metrics().store_adoptions, 1);
+    // A token rejected by the server is not adopted again from the store.
+    b.invalidate(&tb);
+    assert_eq!(secret(&b.token().await.unwrap()), "tok-1");
+    assert_eq!(fake_b.fetches(), 1);
+}
+
+#[tokio::test]
+async fn session_estimate_replaces_estimated_lifetimes() {
+    let clock = ManualClock::new();
+    let count = Arc::new(AtomicU32::new(0));
+    let source = {
+        let (clock, count) = (clock.clone(), count.clone());
+        provide_token_fn("sf", move || {
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            let now = clock.now();
+            async move {
+                Ok(AccessToken::new(
+                    TokenKind::SalesforceBearer,
+                    format!("tok-{n}").into(),
+                    now,
+                    Expiry::Estimated(now + Duration::from_secs(7200)),
+                ))
+            }
+        })
+    };
+    let cache = CachedTokenSource::builder(Arc::new(source))
+        .clock(clock.shared())
+        .jitter(0.0)
+        .session_estimate(Duration::from_secs(15 * 60))
+        .build();
+    let t = cache.token().await.unwrap();
+    assert_eq!(t.lifetime(), Duration::from_secs(15 * 60));
+    // margin = min(5 min, 3 min) = 3 min: refresh at 12 min.
+    clock.advance(Duration::from_secs(12 * 60 - 1));
+    cache.token().await.unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    clock.advance(Duration::from_secs(2));
+    cache.token().await.unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn refresh_grant_uses_and_keeps_the_rotated_refresh_token() {
+    let clock = ManualClock::new();
+    let store = Arc::new(MemoryStore::new());
+    store
+        .save("default", &StoredToken::refresh_only("rt-0".into()))
+        .await
+        .unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let grant = {
+        let (clock, seen) = (clock.clone(), seen.clone());
+        refresh_grant_fn("rotating", move |rt: SecretString| {
+            let mut seen = seen.lock().unwrap();
+            seen.push(rt.expose_secret().to_owned());
+            let n = seen.len();
+            let now = clock.now();
+            async move {
+                Ok(AccessToken::new(
+                    TokenKind::SalesforceBearer,
+                    format!("tok-{n}").into(),
+                    now,
+                    Expiry::Known(now + Duration::from_secs(3600)),
+                )
+                .with_refresh_token(format!("rt-{n}").into()))
+            }
+        })
+    };
+    let never = provide_token_fn("never", || async {
+        Err(Error::config("the source must not be called"))
+    });
+    let cache = CachedTokenSource::builder(Arc::new(never))
+        .clock(clock.shared())
+        .store(store.clone())
+        .refresh_grant(Arc::new(grant))
+        .build();
+    let t1 = cache.token().await.unwrap();
+    cache.invalidate(&t1);
+    let t2 = cache.token().await.unwrap();
+    assert_eq!(secret(&t2), "tok-2");
+    assert_eq!(*seen.lock().unwrap(), vec!["rt-0", "rt-1"]);
+    let stored = store.load("default").await.unwrap().unwrap();
+    assert_eq!(stored.refresh_token.unwrap().expose_secret(), "rt-2");
+}
+
+#[tokio::test]
+async fn debug_shows_no_secret() {
+    let clock = ManualClock::new();
+    let fake = Fake::new(&clock, Duration::from_secs(3600));
+    let cache = cache(&fake, &clock);
+    cache.token().await.unwrap();
+    let text = format!("{cache:?}");
+    assert!(!text.contains("tok-1"), "{text}");
+    assert!(text.contains("redacted"), "{text}");
+}

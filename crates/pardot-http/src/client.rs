@@ -1,0 +1,556 @@
+//! [`PardotClient`]: the authenticated Pardot client on `reqwest`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+use pardot_auth_core::{BusinessUnitId, PardotHost, SharedClock, TokenSource};
+use pardot_legacy::envelope::Envelope;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use url::Url;
+
+use crate::cache::CachedTokenSource;
+use crate::classify::ApiVersion;
+use crate::error::PardotError;
+use crate::governor::Governor;
+use crate::metrics::Metrics;
+use crate::policy::{Next, PardotAuthPolicy, PardotAuthPolicyBuilder, Raw, SendError};
+use crate::retry::RetryPolicy;
+use crate::store::TokenStore;
+
+/// An authenticated client for the Pardot API (v3/v4 and v5).
+///
+/// Cheap to clone; clones share the token cache, the governor and the counters. See the
+/// crate docs for what it does on expiry, throttling and errors.
+#[derive(Clone)]
+pub struct PardotClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    host: PardotHost,
+    policy: PardotAuthPolicy,
+    max_response_bytes: usize,
+    timeout: Duration,
+}
+
+impl fmt::Debug for PardotClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PardotClient")
+            .field("host", &self.inner.host)
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`PardotClient`].
+pub struct PardotClientBuilder {
+    policy: PardotAuthPolicyBuilder,
+    host: PardotHost,
+    http: Option<reqwest::Client>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_response_bytes: usize,
+    no_proxy: bool,
+}
+
+impl fmt::Debug for PardotClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PardotClientBuilder")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PardotClient {
+    /// Configures a client calling `host` with tokens from `token_source` (wrapped in a
+    /// [`CachedTokenSource`] built with this builder's clock and store).
+    pub fn builder(token_source: Arc<dyn TokenSource>, host: PardotHost) -> PardotClientBuilder {
+        PardotClientBuilder::new(PardotAuthPolicy::builder(token_source), host)
+    }
+
+    /// Configures a client using an existing cache (e.g. one token shared by the clients of
+    /// several business units).
+    pub fn builder_with_cache(cache: CachedTokenSource, host: PardotHost) -> PardotClientBuilder {
+        PardotClientBuilder::new(PardotAuthPolicy::builder_with_cache(cache), host)
+    }
+
+    /// A request to `path` (starting with `/api/`) on the client's host.
+    pub fn request(&self, method: Method, path: &str) -> PardotRequest {
+        let url = self.inner.host.endpoint(path);
+        PardotRequest::new(self.clone(), method, Ok(url))
+    }
+
+    /// A `GET` of `path`.
+    pub fn get(&self, path: &str) -> PardotRequest {
+        self.request(Method::GET, path)
+    }
+
+    /// A `POST` to `path`.
+    pub fn post(&self, path: &str) -> PardotRequest {
+        self.request(Method::POST, path)
+    }
+
+    /// A request to a full URL, such as a v5 `nextPageUrl`. The URL must be on the client's
+    /// host (same scheme, host and port), so the token is never sent anywhere else.
+    pub fn request_url(&self, method: Method, url: &str) -> PardotRequest {
+        let checked = Url::parse(url)
+            .map_err(|e| PardotError::Config(format!("`{url}` is not a URL: {e}")))
+            .and_then(|u| {
+                let base = self.inner.host.endpoint("/");
+                if u.origin() == base.origin() {
+                    Ok(u)
+                } else {
+                    Err(PardotError::Config(format!(
+                        "`{url}` is not on the client's host {}; refusing to send the token there",
+                        self.inner.host
+                    )))
+                }
+            });
+        PardotRequest::new(self.clone(), method, checked)
+    }
+
+    /// The counters (requests, retries, waits, token fetches and refreshes).
+    pub fn metrics(&self) -> Metrics {
+        self.inner.policy.metrics()
+    }
+
+    /// The governor: concurrency and daily budget usage.
+    pub fn governor(&self) -> &Governor {
+        self.inner.policy.governor()
+    }
+
+    /// The token cache.
+    pub fn token_cache(&self) -> Option<&CachedTokenSource> {
+        self.inner.policy.token_cache()
+    }
+
+    /// The policy (to build a middleware or layer sharing this client's cache and governor).
+    pub fn policy(&self) -> &PardotAuthPolicy {
+        &self.inner.policy
+    }
+
+    /// The host.
+    pub fn host(&self) -> &PardotHost {
+        &self.inner.host
+    }
+
+    /// The business unit.
+    pub fn business_unit(&self) -> Option<&BusinessUnitId> {
+        self.inner.policy.business_unit()
+    }
+}
+
+impl PardotClientBuilder {
+    fn new(policy: PardotAuthPolicyBuilder, host: PardotHost) -> Self {
+        Self {
+            policy,
+            host,
+            http: None,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_response_bytes: pardot_auth_core::DEFAULT_MAX_RESPONSE_BYTES,
+            no_proxy: false,
+        }
+    }
+
+    /// The business unit (required with Salesforce tokens).
+    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
+        self.policy = self.policy.business_unit(bu);
+        self
+    }
+
+    /// The most requests in flight for this business unit (default 5; `None`: no limit).
+    pub fn max_concurrent(mut self, n: Option<usize>) -> Self {
+        self.policy = self.policy.max_concurrent(n);
+        self
+    }
+
+    /// Stop at `budget` requests per day, before Pardot's quota error.
+    pub fn daily_budget(mut self, budget: u64) -> Self {
+        self.policy = self.policy.daily_budget(budget);
+        self
+    }
+
+    /// Share a governor with other clients of the same business unit.
+    pub fn governor(mut self, governor: Governor) -> Self {
+        self.policy = self.policy.governor(governor);
+        self
+    }
+
+    /// The retry policy for throttling and transport failures.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.policy = self.policy.retry_policy(retry);
+        self
+    }
+
+    /// The clock for waits and expiry (tests share a `ManualClock` with the mock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.policy = self.policy.clock(clock);
+        self
+    }
+
+    /// The token store (default: memory).
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.policy = self.policy.store(store);
+        self
+    }
+
+    /// The token store key (default `default`).
+    pub fn store_key(mut self, key: impl Into<String>) -> Self {
+        self.policy = self.policy.store_key(key);
+        self
+    }
+
+    /// Use this `reqwest` client (its own timeouts and proxies apply; the per-request
+    /// timeout of this builder still does).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The longest one HTTP attempt may take, body included (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest response body read (default 16 MiB).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Ignore proxy environment variables (for loopback tests).
+    pub fn no_proxy(mut self) -> Self {
+        self.no_proxy = true;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<PardotClient, PardotError> {
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut b = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    // Pardot does not redirect API calls; following one could carry the
+                    // token somewhere unexpected.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("pardot-http/", env!("CARGO_PKG_VERSION")));
+                if self.no_proxy {
+                    b = b.no_proxy();
+                }
+                b.build().map_err(|e| {
+                    PardotError::Config(format!("could not build the HTTP client: {e}"))
+                })?
+            }
+        };
+        Ok(PardotClient {
+            inner: Arc::new(Inner {
+                http,
+                host: self.host,
+                policy: self.policy.build(),
+                max_response_bytes: self.max_response_bytes,
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+/// A request being built; [`send`](Self::send) runs it.
+#[must_use = "a request does nothing until sent"]
+pub struct PardotRequest {
+    client: PardotClient,
+    method: Method,
+    url: Result<Url, PardotError>,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    idempotent: Option<bool>,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for PardotRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PardotRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_ref().map(Url::as_str).ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PardotRequest {
+    fn new(client: PardotClient, method: Method, url: Result<Url, PardotError>) -> Self {
+        Self {
+            client,
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            idempotent: None,
+            timeout: None,
+        }
+    }
+
+    /// Appends query parameters.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(
+        mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        if let Ok(url) = &mut self.url {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in pairs {
+                q.append_pair(k.as_ref(), v.as_ref());
+            }
+        }
+        self
+    }
+
+    /// Sets an `application/x-www-form-urlencoded` body.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(
+        mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            s.append_pair(k.as_ref(), v.as_ref());
+        }
+        self.body = Some(Bytes::from(s.finish()));
+        self.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        self
+    }
+
+    /// Sets a JSON body (v5 writes).
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => {
+                self.body = Some(Bytes::from(body));
+                self.headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            Err(e) => {
+                self.url = Err(PardotError::Config(format!(
+                    "the JSON body failed to serialise: {e}"
+                )))
+            }
+        }
+        self
+    }
+
+    /// Adds a header (authentication headers are set by the client and cannot be overridden).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Declares whether sending the request twice is harmless (default: true for GET, HEAD,
+    /// PUT, DELETE, OPTIONS; false for POST and PATCH). A v3/v4 `query` or `read` sent by
+    /// POST is idempotent: say so to let it be retried after transport failures.
+    pub fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = Some(yes);
+        self
+    }
+
+    /// The longest one attempt may take (default: the client's).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sends the request: authenticated, governed, refreshed once on expiry, retried within
+    /// the policy on throttling.
+    pub async fn send(mut self) -> Result<PardotResponse, PardotError> {
+        let url = std::mem::replace(&mut self.url, Err(PardotError::Config(String::new())))?;
+        let api = ApiVersion::from_path(url.path());
+        let idempotent = self.idempotent.unwrap_or(matches!(
+            self.method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        ));
+        let span = tracing::info_span!(
+            "pardot_http.request",
+            method = %self.method,
+            path = url.path(),
+            api = ?api,
+        );
+        self.run(url, api, idempotent).instrument(span).await
+    }
+
+    async fn run(
+        self,
+        url: Url,
+        api: ApiVersion,
+        idempotent: bool,
+    ) -> Result<PardotResponse, PardotError> {
+        let inner = &self.client.inner;
+        let timeout = self.timeout.unwrap_or(inner.timeout);
+        let mut call = inner.policy.start(api, idempotent).await?;
+        loop {
+            let auth = call.prepare().await?;
+            let outcome = send_once(
+                &inner.http,
+                &self.method,
+                &url,
+                &self.headers,
+                auth,
+                self.body.clone(),
+                timeout,
+                inner.max_response_bytes,
+            )
+            .await;
+            match call.judge(outcome).await? {
+                Next::Done(raw, envelope) => {
+                    return Ok(PardotResponse {
+                        status: raw.status,
+                        headers: raw.headers,
+                        body: raw.body,
+                        envelope,
+                        attempts: call.attempts(),
+                    });
+                }
+                Next::Again => continue,
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send_once(
+    http: &reqwest::Client,
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
+    auth: HeaderMap,
+    body: Option<Bytes>,
+    timeout: Duration,
+    limit: usize,
+) -> Result<Raw, SendError> {
+    let mut all = headers.clone();
+    for (name, value) in &auth {
+        all.insert(name.clone(), value.clone());
+    }
+    let mut req = http.request(method.clone(), url.clone()).headers(all);
+    if let Some(body) = body {
+        req = req.body(body);
+    }
+    let fut = async {
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() {
+                SendError::NotSent(Box::new(e))
+            } else {
+                SendError::MaybeSent(Box::new(e))
+            }
+        })?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = read_bounded(resp, limit).await?;
+        Ok(Raw {
+            status,
+            headers,
+            body,
+        })
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(SendError::Timeout(timeout)),
+    }
+}
+
+/// Reads a body, refusing more than `limit` bytes.
+pub(crate) async fn read_bounded(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, SendError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(SendError::BodyTooLarge(limit));
+    }
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| SendError::MaybeSent(Box::new(e)))?
+    {
+        if buf.len() + chunk.len() > limit {
+            return Err(SendError::BodyTooLarge(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// A successful answer.
+pub struct PardotResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    envelope: Option<Box<Envelope>>,
+    attempts: u32,
+}
+
+impl fmt::Debug for PardotResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PardotResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PardotResponse {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body, owned.
+    pub fn into_bytes(self) -> Bytes {
+        self.body
+    }
+
+    /// The body as text (invalid UTF-8 is an error).
+    pub fn text(&self) -> Result<&str, PardotError> {
+        std::str::from_utf8(&self.body)
+            .map_err(|e| PardotError::InvalidResponse(format!("the body is not UTF-8: {e}")))
+    }
+
+    /// The body parsed as JSON (v5 answers, v3/v4 answers to `format=json`).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, PardotError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| PardotError::InvalidResponse(format!("the JSON body did not match: {e}")))
+    }
+
+    /// The parsed v3/v4 envelope (for `/api/<object>/version/3|4/…` paths).
+    pub fn envelope(&self) -> Option<&Envelope> {
+        self.envelope.as_deref()
+    }
+
+    /// How many HTTP requests this answer took (1 unless refreshed or retried).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}

@@ -1,0 +1,497 @@
+//! [`PardotAuthPolicy`]: the request logic shared by [`PardotClient`](crate::PardotClient),
+//! the `reqwest-middleware` middleware and the `tower` layer: authenticate, govern, judge the
+//! answer, refresh once on expiry, back off on throttling, all bounded.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use pardot_auth_core::{
+    AccessToken, AuthScheme, BoxError, BusinessUnitId, PardotErrorCode, SharedClock, TokenKind,
+    TokenSource,
+};
+use pardot_legacy::envelope::Envelope;
+
+use crate::cache::CachedTokenSource;
+use crate::classify::{ApiVersion, Verdict, judge};
+use crate::error::PardotError;
+use crate::governor::{Governor, Slot};
+use crate::jitter::Jitter;
+use crate::metrics::{Metrics, RequestCounters, bump};
+use crate::retry::RetryPolicy;
+use crate::store::TokenStore;
+
+/// Authentication, expiry handling, throttling retries and the governor, independent of the
+/// HTTP stack. [`PardotClient`](crate::PardotClient) uses one; the `middleware` and `tower`
+/// features apply the same one to a user's own stack. Clones share everything (cache,
+/// governor, counters).
+#[derive(Clone)]
+pub struct PardotAuthPolicy {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tokens: Arc<dyn TokenSource>,
+    cache: Option<CachedTokenSource>,
+    business_unit: Option<BusinessUnitId>,
+    governor: Governor,
+    retry: RetryPolicy,
+    clock: SharedClock,
+    counters: RequestCounters,
+    jitter: Jitter,
+}
+
+impl fmt::Debug for PardotAuthPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PardotAuthPolicy")
+            .field("tokens", &self.inner.tokens)
+            .field("business_unit", &self.inner.business_unit)
+            .field("governor", &self.inner.governor)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`PardotAuthPolicy`].
+pub struct PardotAuthPolicyBuilder {
+    source: Source,
+    business_unit: Option<BusinessUnitId>,
+    governor: Option<Governor>,
+    max_concurrent: Option<usize>,
+    daily_budget: Option<u64>,
+    retry: RetryPolicy,
+    clock: Option<SharedClock>,
+    store: Option<Arc<dyn TokenStore>>,
+    store_key: Option<String>,
+}
+
+enum Source {
+    Plain(Arc<dyn TokenSource>),
+    Cached(CachedTokenSource),
+}
+
+impl fmt::Debug for PardotAuthPolicyBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PardotAuthPolicyBuilder")
+            .field("business_unit", &self.business_unit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PardotAuthPolicy {
+    /// Configures a policy fetching tokens from `source`, which it wraps in a
+    /// [`CachedTokenSource`] (using the builder's clock and store).
+    pub fn builder(source: Arc<dyn TokenSource>) -> PardotAuthPolicyBuilder {
+        PardotAuthPolicyBuilder::new(Source::Plain(source))
+    }
+
+    /// Configures a policy using an existing cache as is (for one token shared by several
+    /// clients); the cache's clock and store stay its own.
+    pub fn builder_with_cache(cache: CachedTokenSource) -> PardotAuthPolicyBuilder {
+        PardotAuthPolicyBuilder::new(Source::Cached(cache))
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> Metrics {
+        let token = self
+            .inner
+            .cache
+            .as_ref()
+            .map(CachedTokenSource::metrics)
+            .unwrap_or_default();
+        self.inner.counters.snapshot(token)
+    }
+
+    /// The governor (usage, budget).
+    pub fn governor(&self) -> &Governor {
+        &self.inner.governor
+    }
+
+    /// The token cache.
+    pub fn token_cache(&self) -> Option<&CachedTokenSource> {
+        self.inner.cache.as_ref()
+    }
+
+    /// The business unit requests are sent for.
+    pub fn business_unit(&self) -> Option<&BusinessUnitId> {
+        self.inner.business_unit.as_ref()
+    }
+
+    /// The clock waits happen on.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// Starts a call: gets a token and checks it can be used.
+    pub(crate) async fn start(
+        &self,
+        api: ApiVersion,
+        idempotent: bool,
+    ) -> Result<Call<'_>, PardotError> {
+        bump(&self.inner.counters.requests);
+        let token = self
+            .inner
+            .tokens
+            .token()
+            .await
+            .map_err(PardotError::Token)?;
+        let scheme = self.check(&token)?;
+        Ok(Call {
+            policy: &self.inner,
+            token,
+            scheme,
+            api,
+            idempotent,
+            started: self.inner.clock.now(),
+            attempts: 0,
+            expiry_retried: false,
+            retries: 0,
+            slot: None,
+        })
+    }
+
+    fn check(&self, token: &AccessToken) -> Result<AuthScheme, PardotError> {
+        Self::check_with(token, self.inner.business_unit.as_ref())
+    }
+}
+
+impl PardotAuthPolicyBuilder {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            business_unit: None,
+            governor: None,
+            max_concurrent: Some(crate::governor::PARDOT_CONCURRENCY_LIMIT),
+            daily_budget: None,
+            retry: RetryPolicy::default(),
+            clock: None,
+            store: None,
+            store_key: None,
+        }
+    }
+
+    /// The business unit (required for Salesforce tokens; sent as `Pardot-Business-Unit-Id`).
+    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
+        self.business_unit = Some(bu);
+        self
+    }
+
+    /// The most requests in flight (default 5, Pardot's limit; `None`: no limit). Ignored
+    /// when a [`governor`](Self::governor) is given.
+    pub fn max_concurrent(mut self, n: Option<usize>) -> Self {
+        self.max_concurrent = n;
+        self
+    }
+
+    /// Stop at `budget` requests per day (see [`Governor::with_daily_budget`]). Ignored when
+    /// a [`governor`](Self::governor) is given.
+    pub fn daily_budget(mut self, budget: u64) -> Self {
+        self.daily_budget = Some(budget);
+        self
+    }
+
+    /// Share a governor with other clients of the same business unit.
+    pub fn governor(mut self, governor: Governor) -> Self {
+        self.governor = Some(governor);
+        self
+    }
+
+    /// The retry policy for throttling and transport failures (default
+    /// [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The clock for waits and expiry (default: the system clock; also given to the cache
+    /// this builder creates).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The token store of the cache this builder creates (default: memory).
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The store key of the cache this builder creates (default `default`).
+    pub fn store_key(mut self, key: impl Into<String>) -> Self {
+        self.store_key = Some(key.into());
+        self
+    }
+
+    /// The policy.
+    pub fn build(self) -> PardotAuthPolicy {
+        let cache = match self.source {
+            Source::Cached(cache) => cache,
+            Source::Plain(source) => {
+                let mut b = CachedTokenSource::builder(source);
+                if let Some(clock) = &self.clock {
+                    b = b.clock(clock.clone());
+                }
+                if let Some(store) = self.store {
+                    b = b.store(store);
+                }
+                if let Some(key) = self.store_key {
+                    b = b.store_key(key);
+                }
+                b.build()
+            }
+        };
+        let clock = self.clock.unwrap_or_else(|| cache.clock().clone());
+        let governor = self.governor.unwrap_or_else(|| {
+            let g = Governor::new(self.max_concurrent);
+            match self.daily_budget {
+                Some(b) => g.with_daily_budget(b),
+                None => g,
+            }
+        });
+        PardotAuthPolicy {
+            inner: Arc::new(Inner {
+                tokens: Arc::new(cache.clone()),
+                cache: Some(cache),
+                business_unit: self.business_unit,
+                governor,
+                retry: self.retry,
+                clock,
+                counters: RequestCounters::default(),
+                jitter: Jitter::default(),
+            }),
+        }
+    }
+}
+
+/// What came back from sending one attempt.
+pub(crate) struct Raw {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Why an attempt got no answer.
+pub(crate) enum SendError {
+    /// It never left (connection refused, DNS): safe to retry any request.
+    NotSent(BoxError),
+    /// It may have reached the server.
+    MaybeSent(BoxError),
+    /// No answer in time (it may have reached the server).
+    Timeout(Duration),
+    /// The answer was too big.
+    BodyTooLarge(usize),
+}
+
+/// What to do after an attempt.
+pub(crate) enum Next {
+    /// The answer to hand back (with the v3/v4 envelope when one was parsed).
+    Done(Raw, Option<Box<Envelope>>),
+    /// Send again (with the headers from the next `prepare`).
+    Again,
+}
+
+/// One call in progress: at most one refresh-and-retry, and retries within the policy.
+pub(crate) struct Call<'a> {
+    policy: &'a Inner,
+    token: AccessToken,
+    scheme: AuthScheme,
+    api: ApiVersion,
+    idempotent: bool,
+    started: SystemTime,
+    attempts: u32,
+    expiry_retried: bool,
+    retries: u32,
+    slot: Option<Slot>,
+}
+
+impl Call<'_> {
+    /// Waits for a slot and returns the authentication headers for the next attempt.
+    pub(crate) async fn prepare(&mut self) -> Result<HeaderMap, PardotError> {
+        let counters = &self.policy.counters;
+        let slot = self
+            .policy
+            .governor
+            .acquire(&self.policy.clock, || bump(&counters.throttled_waits))
+            .await?;
+        self.slot = Some(slot);
+        self.attempts += 1;
+        bump(&counters.attempts);
+        self.scheme
+            .headers(&self.token)
+            .map_err(|e| PardotError::Config(e.to_string()))
+    }
+
+    /// Requests sent so far.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Judges the attempt's outcome: done, or (after refreshing or waiting) try again.
+    pub(crate) async fn judge(
+        &mut self,
+        outcome: Result<Raw, SendError>,
+    ) -> Result<Next, PardotError> {
+        self.slot = None;
+        let raw = match outcome {
+            Ok(raw) => raw,
+            Err(SendError::BodyTooLarge(limit)) => return Err(PardotError::BodyTooLarge { limit }),
+            Err(SendError::NotSent(e)) => {
+                return self
+                    .retry_or(true, e.to_string(), None, PardotError::Transport(e))
+                    .await;
+            }
+            Err(SendError::MaybeSent(e)) => {
+                let idem = self.idempotent;
+                return self
+                    .retry_or(idem, e.to_string(), None, PardotError::Transport(e))
+                    .await;
+            }
+            Err(SendError::Timeout(d)) => {
+                let idem = self.idempotent;
+                return self
+                    .retry_or(
+                        idem,
+                        format!("no answer within {d:?}"),
+                        None,
+                        PardotError::Timeout(d),
+                    )
+                    .await;
+            }
+        };
+        match judge(self.api, raw.status, &raw.headers, &raw.body) {
+            Verdict::Success(envelope) => Ok(Next::Done(raw, envelope)),
+            Verdict::Expired { code, message } => self.refresh_once(code, message).await,
+            Verdict::Throttled { after, what } => {
+                // Code 66, 429 and 503 mean the request was refused, not processed: safe to
+                // send again even when it is not idempotent.
+                let last = PardotError::Throttled {
+                    attempts: self.attempts,
+                    elapsed: self.elapsed(),
+                    last: what.clone(),
+                };
+                self.retry_or(true, what, after, last).await
+            }
+            Verdict::Transient { what } => {
+                let idem = self.idempotent;
+                let err = PardotError::Http {
+                    status: raw.status,
+                    snippet: crate::classify::snippet(&raw.body),
+                };
+                self.retry_or(idem, what, None, err).await
+            }
+            Verdict::Fatal(e) => Err(e),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.policy
+            .clock
+            .now()
+            .duration_since(self.started)
+            .unwrap_or_default()
+    }
+
+    async fn refresh_once(
+        &mut self,
+        code: Option<PardotErrorCode>,
+        message: String,
+    ) -> Result<Next, PardotError> {
+        if self.expiry_retried {
+            let reason = match code {
+                Some(PardotErrorCode::INVALID_ACCESS_TOKEN) => {
+                    "token invalid or lacks the pardot_api scope: check that the connected app \
+                     grants `pardot_api` (or `full`) and that the user has Account Engagement \
+                     access to this business unit"
+                }
+                Some(PardotErrorCode::INVALID_API_KEY) => {
+                    "the api_key was refused right after a fresh login: check the user_key and \
+                     that API access is enabled for the account"
+                }
+                _ => {
+                    "the session was refused right after a refresh: the token cannot be used \
+                     for this API (check the connected app's scopes and session policies)"
+                }
+            };
+            tracing::warn!(code = ?code.map(|c| c.get()), "credential rejected twice in a row");
+            return Err(PardotError::CredentialRejected {
+                code,
+                message,
+                reason,
+            });
+        }
+        self.expiry_retried = true;
+        bump(&self.policy.counters.expiry_retries);
+        tracing::info!(
+            code = ?code.map(|c| c.get()),
+            "the server rejected the credential as expired; refreshing once and retrying once"
+        );
+        self.policy.tokens.invalidate(&self.token);
+        let token = self
+            .policy
+            .tokens
+            .token()
+            .await
+            .map_err(PardotError::Token)?;
+        let scheme = PardotAuthPolicy::check_with(&token, self.policy.business_unit.as_ref())?;
+        self.token = token;
+        self.scheme = scheme;
+        Ok(Next::Again)
+    }
+
+    async fn retry_or(
+        &mut self,
+        allowed: bool,
+        what: String,
+        server_wait: Option<Duration>,
+        error: PardotError,
+    ) -> Result<Next, PardotError> {
+        let retry = &self.policy.retry;
+        if !allowed {
+            tracing::debug!(%what, "not retrying: the request may have reached the server");
+            return Err(error);
+        }
+        let delay = retry.delay(self.retries, self.policy.jitter.next(), server_wait);
+        let elapsed = self.elapsed();
+        if self.retries >= retry.get_max_retries() || elapsed + delay > retry.get_max_elapsed() {
+            tracing::warn!(%what, attempts = self.attempts, "giving up after bounded retries");
+            return Err(match error {
+                PardotError::Throttled { .. } => PardotError::Throttled {
+                    attempts: self.attempts,
+                    elapsed,
+                    last: what,
+                },
+                other => other,
+            });
+        }
+        self.retries += 1;
+        let counters = &self.policy.counters;
+        if matches!(error, PardotError::Throttled { .. }) {
+            bump(&counters.throttle_retries);
+        } else {
+            bump(&counters.transport_retries);
+        }
+        tracing::warn!(%what, retry = self.retries, delay_ms = delay.as_millis() as u64, "retrying after a wait");
+        self.policy.clock.sleep(delay).await;
+        Ok(Next::Again)
+    }
+}
+
+impl PardotAuthPolicy {
+    fn check_with(
+        token: &AccessToken,
+        bu: Option<&BusinessUnitId>,
+    ) -> Result<AuthScheme, PardotError> {
+        if matches!(token.kind(), TokenKind::SalesforceBearer)
+            && let Some(scopes) = token.scopes()
+            && !scopes.is_empty()
+            && !scopes.allows_pardot()
+        {
+            return Err(PardotError::MissingScope {
+                granted: scopes.to_string(),
+            });
+        }
+        AuthScheme::for_pardot(token, bu).map_err(|e| PardotError::Config(e.to_string()))
+    }
+}
