@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -139,15 +140,26 @@ impl CallbackReceiver {
     /// Waits (on `clock`, up to `timeout`) for the redirect; checks its `state` against
     /// `expected`, answers the browser with a small page, and returns the authorization code,
     /// or the `error`/`error_description` the redirect carried.
-    pub async fn receive(
+    ///
+    /// The returned future owns everything it needs (`'static`), so it can be spawned.
+    pub fn receive(
         self,
         expected: &CsrfState,
+        timeout: Duration,
+        clock: SharedClock,
+    ) -> impl Future<Output = Result<AuthorizationCode, Error>> + Send + 'static {
+        let expected = expected.clone();
+        self.receive_owned(expected, timeout, clock)
+    }
+
+    async fn receive_owned(
+        self,
+        expected: CsrfState,
         timeout: Duration,
         clock: SharedClock,
     ) -> Result<AuthorizationCode, Error> {
         let path = self.redirect.url().path().to_owned();
         let (tx, mut rx) = mpsc::channel::<Result<AuthorizationCode, OAuthError>>(1);
-        let expected = expected.clone();
         let accept_loop = async {
             loop {
                 tokio::select! {
