@@ -1,3 +1,445 @@
-//! A fake Salesforce login server, Pardot API and Marketing Cloud Intelligence identity provider.
+//! A faithful fake of the Salesforce login server, the Marketing Cloud Intelligence identity
+//! provider and (later parts) the Pardot API, for tests in any language.
 //!
-//! Not built yet: see the project's issue tracker. It exposes nothing until it works.
+//! One server on `127.0.0.1:0` serves every virtual host from one base URL (see
+//! [`vhost`]): production login at `{base}`, sandbox at `{base}/sandbox`, My Domain at
+//! `{base}/my/NAME`, Pardot demo at `{base}/demo`, MCI at `{base}/{region}/…`, or the same
+//! hosts by their real names in the `Host` header. Every time judgement goes through the
+//! clock given to [`MockBuilder::clock`]; share one `ManualClock` with the client under test.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use pardot_mock::{PardotMock, fixtures};
+//!
+//! let mock = PardotMock::start().await; // fixtures/mock.toml, random port
+//! let http = reqwest::Client::builder().no_proxy().build()?;
+//! let password = format!("{}{}", fixtures::INTEGRATION_PASSWORD, fixtures::INTEGRATION_SECURITY_TOKEN);
+//! let response = http
+//!     .post(format!("{}/services/oauth2/token", mock.url()))
+//!     .form(&[
+//!         ("grant_type", "password"),
+//!         ("client_id", fixtures::WEB_CONSUMER_KEY),
+//!         ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+//!         ("username", fixtures::INTEGRATION_USERNAME),
+//!         ("password", password.as_str()),
+//!     ])
+//!     .send()
+//!     .await?;
+//! assert_eq!(response.status(), 200);
+//! let body: serde_json::Value = response.json().await?;
+//! let token = body["access_token"].as_str().unwrap();
+//! assert!(token.starts_with("00D5g00000AcmeP!"));
+//! assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+//!
+//! // Tokens without a flow, for tests of other crates:
+//! let direct = mock.issue_access_token(fixtures::INTEGRATION_USERNAME, fixtures::JWT_CONSUMER_KEY)?;
+//! assert_eq!(mock.lookup_access_token(&direct).unwrap().username, fixtures::INTEGRATION_USERNAME);
+//! # Ok(()) }
+//! ```
+
+mod admin;
+pub mod config;
+mod faults;
+pub mod fixtures;
+mod journal;
+mod mci;
+mod model;
+pub mod oauth;
+mod server;
+mod state;
+mod support;
+mod tokens;
+pub mod vhost;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+pub use config::{
+    AppConfig, BusinessUnitConfig, ConfigError, LegacyUserConfig, MciServiceAccountConfig,
+    MockConfig, OrgConfig, OrgKind, PardotHostKind, PardotStatusMode, PermittedUsers,
+    ProspectConfig, RefreshTokenConfig, UserConfig,
+};
+pub use faults::{Fault, MAX_LATENCY};
+pub use journal::{Counts, JournalEntry, is_secret_name};
+pub use model::{BusinessUnit, MCI_REGIONS};
+pub use server::{REQUEST_TIMEOUT, router};
+pub use state::{MockError, MockState, TokenInfo};
+pub use support::ClockSource;
+
+/// The address the binary listens on by default.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8717";
+
+fn default_config() -> MockConfig {
+    static DEFAULTS: OnceLock<MockConfig> = OnceLock::new();
+    DEFAULTS.get_or_init(MockConfig::defaults).clone()
+}
+
+/// A running mock server. Dropping it shuts the server down gracefully.
+pub struct PardotMock {
+    state: MockState,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for PardotMock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PardotMock")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PardotMock {
+    /// Starts a mock with the default configuration (`fixtures/mock.toml`) and the system
+    /// clock on `127.0.0.1:0`.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound (the environment is broken, not the input);
+    /// use [`PardotMock::builder`] to get an error instead.
+    pub async fn start() -> Self {
+        match Self::builder().start().await {
+            Ok(mock) => mock,
+            Err(e) => panic!("pardot-mock failed to start: {e}"),
+        }
+    }
+
+    /// A builder, starting from the default configuration.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (production login, `pi.pardot.com`, MCI).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The sandbox login host, `{base}/sandbox` (`test.salesforce.com`).
+    pub fn sandbox_url(&self) -> String {
+        format!("{}/sandbox", self.url())
+    }
+
+    /// A My Domain host, `{base}/my/NAME` (`NAME.my.salesforce.com`).
+    pub fn my_domain_url(&self, name: &str) -> String {
+        format!("{}/my/{name}", self.url())
+    }
+
+    /// The Pardot demo host, `{base}/demo` (`pi.demo.pardot.com`).
+    pub fn demo_url(&self) -> String {
+        format!("{}/demo", self.url())
+    }
+
+    /// The MCI discovery URL of a region: `{base}/{region}/.well-known/openid-configuration`.
+    pub fn mci_discovery_url(&self, region: &str) -> String {
+        format!("{}/{region}/.well-known/openid-configuration", self.url())
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (for [`router`]-level access and the lookups the Pardot API uses).
+    pub fn state(&self) -> &MockState {
+        &self.state
+    }
+
+    /// Counters by route and outcome (never evicted).
+    pub fn counts(&self) -> Counts {
+        self.state.counts()
+    }
+
+    /// The journal: the last requests, oldest first, with values unmasked.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.state.journal()
+    }
+
+    /// The current time on the mock's clock.
+    pub fn now(&self) -> SystemTime {
+        self.state.now()
+    }
+
+    /// Moves the mock's clock forward (the shared `ManualClock` itself, if one was given).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.advance_clock(by);
+    }
+
+    /// Applies a [`Fault`] (same as `POST /__mock/faults`).
+    pub fn fault(&self, fault: Fault) -> Result<(), MockError> {
+        self.state.apply_fault(fault)
+    }
+
+    /// Expires every access token now.
+    pub fn expire_all_tokens(&self) {
+        let _ = self.fault(Fault::ExpireTokens { username: None });
+    }
+
+    /// Expires one user's access tokens now.
+    pub fn expire_user_tokens(&self, username: &str) -> Result<(), MockError> {
+        self.fault(Fault::ExpireTokens {
+            username: Some(username.to_owned()),
+        })
+    }
+
+    /// The next `count` requests matching `route` (a route key such as `oauth.token`, a group
+    /// such as `pardot`, or `*`) get `status` and `body` instead of the real answer.
+    pub fn fail_next(&self, route: &str, count: u32, status: u16, body: &str) {
+        let _ = self.fault(Fault::FailNext {
+            route: route.to_owned(),
+            count,
+            status,
+            body: body.to_owned(),
+            content_type: None,
+        });
+    }
+
+    /// The next token-endpoint request gets this OAuth error (HTTP 400, the spec's shape).
+    pub fn fail_next_token(&self, error: &str, description: &str) {
+        let body = serde_json::json!({"error": error, "error_description": description});
+        let _ = self.fault(Fault::FailNext {
+            route: "oauth.token".to_owned(),
+            count: 1,
+            status: 400,
+            body: body.to_string(),
+            content_type: Some(oauth::TOKEN_CONTENT_TYPE.to_owned()),
+        });
+    }
+
+    /// Adds real-time latency (capped at [`MAX_LATENCY`]) to requests matching `route`
+    /// (all when `None`); `Duration::ZERO` removes it.
+    pub fn set_latency(&self, latency: Duration, route: Option<&str>) {
+        let _ = self.fault(Fault::Latency {
+            millis: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            route: route.map(str::to_owned),
+        });
+    }
+
+    /// Revokes an app's approval (all users) and every token issued to it.
+    pub fn revoke_app_approval(&self, consumer_key: &str) -> Result<(), MockError> {
+        self.fault(Fault::RevokeApproval {
+            consumer_key: consumer_key.to_owned(),
+            username: None,
+        })
+    }
+
+    /// Turns refresh-token rotation on or off for an app.
+    pub fn set_refresh_token_rotation(
+        &self,
+        consumer_key: &str,
+        enabled: bool,
+    ) -> Result<(), MockError> {
+        self.fault(Fault::RefreshTokenRotation {
+            consumer_key: consumer_key.to_owned(),
+            enabled,
+        })
+    }
+
+    /// Forgets tokens, journal, counters and faults; re-seeds configured refresh tokens.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// A live access token for `username` through the app `consumer_key`, without a flow.
+    pub fn issue_access_token(
+        &self,
+        username: &str,
+        consumer_key: &str,
+    ) -> Result<String, MockError> {
+        self.state.issue_access_token(username, consumer_key)
+    }
+
+    /// A new refresh token for `username` and `consumer_key`, as after a web login.
+    pub fn seed_refresh_token(
+        &self,
+        username: &str,
+        consumer_key: &str,
+    ) -> Result<String, MockError> {
+        self.state.seed_refresh_token(username, consumer_key)
+    }
+
+    /// What a live access token stands for, judged on the mock clock.
+    pub fn lookup_access_token(&self, token: &str) -> Option<TokenInfo> {
+        self.state.lookup_access_token(token)
+    }
+
+    /// Stops the server and waits until it has finished (Drop does the same without waiting).
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for PardotMock {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Builds a [`PardotMock`]: configuration (the defaults, a [`MockConfig`], TOML text or a
+/// file, plus programmatic additions), clock and address.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use pardot_auth_core::{Clock, ManualClock};
+/// use pardot_mock::{PardotMock, fixtures};
+///
+/// let clock = ManualClock::new();
+/// let mock = PardotMock::builder()
+///     .clock(&clock)
+///     .session_timeout(Duration::from_secs(15 * 60))
+///     .start()
+///     .await?;
+/// let token = mock.issue_access_token(fixtures::INTEGRATION_USERNAME, fixtures::JWT_CONSUMER_KEY)?;
+/// clock.advance(Duration::from_secs(15 * 60));
+/// assert!(mock.lookup_access_token(&token).is_none()); // the session ended
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MockBuilder {
+    config: Result<MockConfig, ConfigError>,
+    clock: ClockSource,
+    session_timeout: Option<Duration>,
+    addr: SocketAddr,
+}
+
+impl Default for MockBuilder {
+    fn default() -> Self {
+        Self {
+            config: Ok(default_config()),
+            clock: ClockSource::from(pardot_auth_core::SystemClock),
+            session_timeout: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl MockBuilder {
+    /// Replaces the configuration.
+    pub fn config(mut self, config: MockConfig) -> Self {
+        self.config = Ok(config);
+        self
+    }
+
+    /// Replaces the configuration with TOML text (paths relative to the current directory).
+    pub fn config_toml(mut self, toml: &str) -> Self {
+        self.config = MockConfig::from_toml(toml);
+        self
+    }
+
+    /// Replaces the configuration with a TOML file (paths relative to its directory).
+    pub fn config_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.config = MockConfig::from_file(path);
+        self
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut MockConfig)) -> Self {
+        if let Ok(c) = &mut self.config {
+            f(c);
+        }
+        self
+    }
+
+    /// The clock for every time judgement: a `ManualClock` (shared with the client under
+    /// test) or any `SharedClock`. Default: the system clock.
+    pub fn clock(mut self, clock: impl Into<ClockSource>) -> Self {
+        self.clock = clock.into();
+        self
+    }
+
+    /// Sets every org's session timeout (access-token life).
+    pub fn session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = Some(timeout);
+        self
+    }
+
+    /// The address to bind (default `127.0.0.1:0`, a random port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Adds an org.
+    pub fn org(self, org: OrgConfig) -> Self {
+        self.edit(|c| c.orgs.push(org))
+    }
+
+    /// Adds a user.
+    pub fn user(self, user: UserConfig) -> Self {
+        self.edit(|c| c.users.push(user))
+    }
+
+    /// Adds a connected app.
+    pub fn app(self, app: AppConfig) -> Self {
+        self.edit(|c| c.apps.push(app))
+    }
+
+    /// Adds a business unit.
+    pub fn business_unit(self, bu: BusinessUnitConfig) -> Self {
+        self.edit(|c| c.business_units.push(bu))
+    }
+
+    /// Adds a legacy Pardot user.
+    pub fn legacy_user(self, user: LegacyUserConfig) -> Self {
+        self.edit(|c| c.legacy_users.push(user))
+    }
+
+    /// Adds a prospect.
+    pub fn prospect(self, prospect: ProspectConfig) -> Self {
+        self.edit(|c| c.prospects.push(prospect))
+    }
+
+    /// Adds an MCI service account.
+    pub fn mci_service_account(self, account: MciServiceAccountConfig) -> Self {
+        self.edit(|c| c.mci_service_accounts.push(account))
+    }
+
+    /// Adds a refresh token that exists from the start.
+    pub fn refresh_token(self, token: RefreshTokenConfig) -> Self {
+        self.edit(|c| c.refresh_tokens.push(token))
+    }
+
+    /// Sets the journal size.
+    pub fn journal_size(self, size: usize) -> Self {
+        self.edit(|c| c.journal_size = size)
+    }
+
+    /// Serves the `/__mock/…` admin routes or not.
+    pub fn admin_routes(self, on: bool) -> Self {
+        self.edit(|c| c.admin_routes = on)
+    }
+
+    /// Validates the configuration and builds the state without serving it (for [`router`]).
+    pub fn build_state(self) -> Result<MockState, MockError> {
+        let mut config = self.config?;
+        if let Some(t) = self.session_timeout {
+            for org in &mut config.orgs {
+                org.session_timeout_secs = t.as_secs().max(1);
+            }
+        }
+        MockState::new(config, self.clock)
+    }
+
+    /// Validates the configuration, binds the address and serves on the current tokio runtime.
+    pub async fn start(self) -> Result<PardotMock, MockError> {
+        let addr = self.addr;
+        let state = self.build_state()?;
+        let running = server::spawn(state.clone(), addr).await?;
+        Ok(PardotMock {
+            state,
+            addr: running.addr,
+            shutdown: running.shutdown,
+            task: Some(running.task),
+        })
+    }
+}

@@ -1,0 +1,147 @@
+//! `/__mock/...`: the journal, counters, faults, clock and reset over HTTP, so tests in any
+//! language can script the mock. Disabled with `admin_routes = false`.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use pardot_auth_core::clock::unix_millis;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::faults::Fault;
+use crate::state::{MockError, MockState};
+
+pub(crate) fn routes() -> Router<MockState> {
+    Router::new()
+        .route("/__mock/journal", get(journal))
+        .route("/__mock/counts", get(counts))
+        .route("/__mock/faults", post(faults))
+        .route("/__mock/clock", get(clock))
+        .route("/__mock/clock/advance", post(advance))
+        .route("/__mock/reset", post(reset))
+        .route("/__mock/tokens", post(issue_token))
+        .route("/__mock/refresh_tokens", post(issue_refresh))
+}
+
+fn json_ok(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn bad(message: impl std::fmt::Display) -> Response {
+    json_ok(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": message.to_string()}),
+    )
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid JSON body: {e}"))))
+}
+
+#[derive(Deserialize)]
+struct JournalQuery {
+    limit: Option<usize>,
+}
+
+async fn journal(State(state): State<MockState>, Query(q): Query<JournalQuery>) -> Response {
+    let mut entries = state.journal();
+    if let Some(limit) = q.limit {
+        let skip = entries.len().saturating_sub(limit);
+        entries.drain(..skip);
+    }
+    let list: Vec<Value> = entries.iter().map(|e| e.to_masked_json()).collect();
+    json_ok(StatusCode::OK, &json!({"entries": list}))
+}
+
+async fn counts(State(state): State<MockState>) -> Response {
+    json_ok(
+        StatusCode::OK,
+        &serde_json::to_value(state.counts()).unwrap_or(Value::Null),
+    )
+}
+
+async fn faults(State(state): State<MockState>, body: Bytes) -> Response {
+    let fault: Fault = match parse(&body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match state.apply_fault(fault) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => bad(e),
+    }
+}
+
+fn now_json(state: &MockState) -> Value {
+    json!({"now_ms": u64::try_from(unix_millis(state.now())).unwrap_or(u64::MAX)})
+}
+
+async fn clock(State(state): State<MockState>) -> Response {
+    json_ok(StatusCode::OK, &now_json(&state))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    #[serde(default)]
+    seconds: u64,
+    #[serde(default)]
+    millis: u64,
+}
+
+async fn advance(State(state): State<MockState>, body: Bytes) -> Response {
+    let a: Advance = match parse(&body) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    state.advance_clock(Duration::from_secs(a.seconds) + Duration::from_millis(a.millis));
+    json_ok(StatusCode::OK, &now_json(&state))
+}
+
+async fn reset(State(state): State<MockState>) -> Response {
+    state.reset();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueRequest {
+    username: String,
+    consumer_key: String,
+}
+
+fn issued(result: Result<String, MockError>, field: &str) -> Response {
+    match result {
+        Ok(token) => json_ok(StatusCode::OK, &json!({ field: token })),
+        Err(e) => bad(e),
+    }
+}
+
+async fn issue_token(State(state): State<MockState>, body: Bytes) -> Response {
+    match parse::<IssueRequest>(&body) {
+        Ok(r) => issued(
+            state.issue_access_token(&r.username, &r.consumer_key),
+            "access_token",
+        ),
+        Err(r) => *r,
+    }
+}
+
+async fn issue_refresh(State(state): State<MockState>, body: Bytes) -> Response {
+    match parse::<IssueRequest>(&body) {
+        Ok(r) => issued(
+            state.seed_refresh_token(&r.username, &r.consumer_key),
+            "refresh_token",
+        ),
+        Err(r) => *r,
+    }
+}

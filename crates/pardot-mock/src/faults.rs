@@ -1,0 +1,209 @@
+//! Fault injection: scripted failures and added latency, consulted by every request.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The most latency a fault may add to one request (real time, not the mock clock).
+pub const MAX_LATENCY: Duration = Duration::from_secs(10);
+
+/// A fault to inject, from Rust ([`crate::PardotMock::fault`]) or as the JSON body of
+/// `POST /__mock/faults` (`{"kind": "...", ...}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Expire access tokens now: every user's, or one user's (`username`).
+    ExpireTokens {
+        /// Only this user's tokens; all when absent.
+        #[serde(default)]
+        username: Option<String>,
+    },
+    /// The next `count` requests whose route matches `route` get this response instead.
+    ///
+    /// `route` is a route key (`oauth.token`), a group (`oauth`, `pardot`) or `*`.
+    FailNext {
+        /// The route key, group or `*`.
+        route: String,
+        /// How many requests to fail.
+        count: u32,
+        /// The HTTP status to answer.
+        status: u16,
+        /// The body to answer (any text: JSON, XML, garbage).
+        #[serde(default)]
+        body: String,
+        /// The `Content-Type`; default `application/json;charset=UTF-8` when the body looks
+        /// like JSON, else `text/plain`.
+        #[serde(default)]
+        content_type: Option<String>,
+    },
+    /// Adds real-time latency (at most 10 s) to requests matching `route` (all when absent);
+    /// `millis: 0` removes it.
+    Latency {
+        /// Milliseconds to wait before answering.
+        millis: u64,
+        /// The route key, group or `*`.
+        #[serde(default)]
+        route: Option<String>,
+    },
+    /// Revokes a connected app's approval (for one user, or all), and the tokens issued
+    /// to it: the JWT flow then answers "user hasn't approved this consumer".
+    RevokeApproval {
+        /// The app's consumer key.
+        consumer_key: String,
+        /// Only this user; all when absent.
+        #[serde(default)]
+        username: Option<String>,
+    },
+    /// Turns refresh-token rotation on or off for an app.
+    RefreshTokenRotation {
+        /// The app's consumer key.
+        consumer_key: String,
+        /// Rotation on (`true`) or off.
+        enabled: bool,
+    },
+    /// Removes every pending `fail_next` rule and any latency.
+    Clear,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FailRule {
+    pub route: String,
+    pub remaining: u32,
+    pub status: u16,
+    pub body: String,
+    pub content_type: String,
+}
+
+/// A canned response a fault rule produced.
+#[derive(Debug, Clone)]
+pub(crate) struct CannedResponse {
+    pub status: u16,
+    pub body: String,
+    pub content_type: String,
+}
+
+pub(crate) fn route_matches(pattern: &str, route: &str) -> bool {
+    pattern == "*"
+        || pattern == route
+        || route
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// Pending fail rules and latency. The common case (nothing scripted) costs two atomic loads.
+#[derive(Default)]
+pub(crate) struct Faults {
+    active_rules: AtomicUsize,
+    rules: Mutex<Vec<FailRule>>,
+    latency_ms: AtomicU64,
+    latency_route: Mutex<Option<String>>,
+}
+
+impl Faults {
+    pub(crate) fn add_rule(&self, rule: FailRule) {
+        if rule.remaining == 0 {
+            return;
+        }
+        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        rules.push(rule);
+        self.active_rules.store(rules.len(), Ordering::Release);
+    }
+
+    /// Takes one use of the first rule matching `route`, if any.
+    pub(crate) fn take(&self, route: &str) -> Option<CannedResponse> {
+        if self.active_rules.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        let index = rules.iter().position(|r| route_matches(&r.route, route))?;
+        let rule = &mut rules[index];
+        rule.remaining -= 1;
+        let out = CannedResponse {
+            status: rule.status,
+            body: rule.body.clone(),
+            content_type: rule.content_type.clone(),
+        };
+        if rule.remaining == 0 {
+            rules.remove(index);
+        }
+        self.active_rules.store(rules.len(), Ordering::Release);
+        Some(out)
+    }
+
+    pub(crate) fn set_latency(&self, millis: u64, route: Option<String>) {
+        let capped = millis.min(u64::try_from(MAX_LATENCY.as_millis()).unwrap_or(u64::MAX));
+        *self.latency_route.lock().unwrap_or_else(|p| p.into_inner()) = route;
+        self.latency_ms.store(capped, Ordering::Release);
+    }
+
+    pub(crate) fn latency_for(&self, route: &str) -> Option<Duration> {
+        let ms = self.latency_ms.load(Ordering::Acquire);
+        if ms == 0 {
+            return None;
+        }
+        let pattern = self
+            .latency_route
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match pattern {
+            Some(p) if !route_matches(&p, route) => None,
+            _ => Some(Duration::from_millis(ms)),
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        rules.clear();
+        self.active_rules.store(0, Ordering::Release);
+        self.set_latency(0, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_match_routes_and_run_out() {
+        let f = Faults::default();
+        assert!(f.take("oauth.token").is_none());
+        f.add_rule(FailRule {
+            route: "oauth".into(),
+            remaining: 2,
+            status: 503,
+            body: "down".into(),
+            content_type: "text/plain".into(),
+        });
+        assert!(f.take("mci.token").is_none());
+        assert_eq!(f.take("oauth.token").unwrap().status, 503);
+        assert_eq!(f.take("oauth.revoke").unwrap().body, "down");
+        assert!(f.take("oauth.token").is_none());
+        assert!(route_matches("*", "x"));
+        assert!(!route_matches("oauth.tok", "oauth.token"));
+    }
+
+    #[test]
+    fn latency_is_capped_and_cleared() {
+        let f = Faults::default();
+        f.set_latency(60_000, Some("mci".into()));
+        assert_eq!(f.latency_for("mci.token"), Some(MAX_LATENCY));
+        assert_eq!(f.latency_for("oauth.token"), None);
+        f.clear();
+        assert_eq!(f.latency_for("mci.token"), None);
+    }
+
+    #[test]
+    fn fault_json_shapes() {
+        let f: Fault = serde_json::from_str(
+            r#"{"kind":"fail_next","route":"oauth.token","count":1,"status":503,"body":"x"}"#,
+        )
+        .unwrap();
+        assert!(matches!(f, Fault::FailNext { count: 1, .. }));
+        let f: Fault = serde_json::from_str(r#"{"kind":"expire_tokens"}"#).unwrap();
+        assert_eq!(f, Fault::ExpireTokens { username: None });
+    }
+}

@@ -1,0 +1,318 @@
+//! Revoke, userinfo, identity URL, introspect, and the retired SOAP login.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pardot_auth_core::SalesforceId;
+use pardot_auth_core::clock::unix_seconds;
+use serde_json::{Value, json};
+
+use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
+use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
+use crate::state::MockState;
+use crate::tokens::AccessRecord;
+use crate::vhost::{Outcome, RequestParams, VirtualHost, plain};
+
+fn not_login(vhost: &VirtualHost) -> Option<Response> {
+    vhost
+        .login()
+        .is_none()
+        .then(|| plain(StatusCode::NOT_FOUND, "not a login host", "http_404"))
+}
+
+fn bad_token() -> Response {
+    plain(StatusCode::FORBIDDEN, "Bad_OAuth_Token", "bad_oauth_token")
+}
+
+fn json_response(status: StatusCode, value: &Value, content_type: &'static str) -> Response {
+    let mut r = (status, value.to_string()).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(super::TOKEN_CACHE_CONTROL),
+    );
+    r
+}
+
+fn revoke_error(error: &'static str, description: &'static str) -> Response {
+    let mut r = json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": error, "error_description": description}),
+        "application/json",
+    );
+    r.extensions_mut().insert(Outcome(Cow::Borrowed(error)));
+    r
+}
+
+/// `POST|GET /services/oauth2/revoke` with `token`.
+pub(crate) async fn revoke(
+    State(state): State<MockState>,
+    Extension(vhost): Extension<VirtualHost>,
+    Extension(params): Extension<Arc<RequestParams>>,
+) -> Response {
+    if let Some(r) = not_login(&vhost) {
+        return r;
+    }
+    if let Some(hint) = params.non_empty("token_type_hint")
+        && hint != "access_token"
+        && hint != "refresh_token"
+    {
+        return revoke_error("unsupported_token_type", "Token type not supported");
+    }
+    let Some(token) = params.non_empty("token") else {
+        return revoke_error("invalid_token", "Token was invalid");
+    };
+    let tokens = &state.inner.tokens;
+    if tokens.live_access(token, state.now()).is_some() {
+        tokens.remove_access(token);
+    } else if let Some(record) = tokens.refresh_record(token)
+        && !tokens.chain_revoked(record.chain)
+    {
+        tokens.revoke_chain(record.chain);
+    } else {
+        return revoke_error("invalid_token", "Token was invalid");
+    }
+    StatusCode::OK.into_response()
+}
+
+fn live_bearer(
+    state: &MockState,
+    headers: &HeaderMap,
+    params: &RequestParams,
+) -> Option<AccessRecord> {
+    let token = bearer_token(headers, params)?;
+    state.inner.tokens.live_access(&token, state.now())
+}
+
+fn urls(instance: &str, org18: &str, user18: &str) -> Value {
+    json!({
+        "enterprise": format!("{instance}/services/Soap/c/{{version}}/{org18}"),
+        "metadata": format!("{instance}/services/Soap/m/{{version}}/{org18}"),
+        "partner": format!("{instance}/services/Soap/u/{{version}}/{org18}"),
+        "rest": format!("{instance}/services/data/v{{version}}/"),
+        "sobjects": format!("{instance}/services/data/v{{version}}/sobjects/"),
+        "search": format!("{instance}/services/data/v{{version}}/search/"),
+        "query": format!("{instance}/services/data/v{{version}}/query/"),
+        "recent": format!("{instance}/services/data/v{{version}}/recent/"),
+        "tooling_soap": format!("{instance}/services/Soap/T/{{version}}/{org18}"),
+        "tooling_rest": format!("{instance}/services/data/v{{version}}/tooling/"),
+        "profile": format!("{instance}/{user18}"),
+        "feeds": format!("{instance}/services/data/v{{version}}/chatter/feeds"),
+        "groups": format!("{instance}/services/data/v{{version}}/chatter/groups"),
+        "users": format!("{instance}/services/data/v{{version}}/chatter/users"),
+        "feed_items": format!("{instance}/services/data/v{{version}}/chatter/feed-items"),
+        "feed_elements": format!("{instance}/services/data/v{{version}}/chatter/feed-elements"),
+        "custom_domain": instance,
+    })
+}
+
+/// `GET /services/oauth2/userinfo` (OpenID Connect).
+pub(crate) async fn userinfo(
+    State(state): State<MockState>,
+    Extension(vhost): Extension<VirtualHost>,
+    Extension(params): Extension<Arc<RequestParams>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = not_login(&vhost) {
+        return r;
+    }
+    let Some(record) = live_bearer(&state, &headers, &params) else {
+        return bad_token();
+    };
+    let user = state.user(record.user);
+    let org = &state.model().orgs[user.org];
+    let instance = instance_url(&vhost, org);
+    let name = format!("{} {}", user.first_name, user.last_name)
+        .trim()
+        .to_owned();
+    let nickname = user
+        .username
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let body = json!({
+        "sub": identity_url(&vhost, &state, record.user),
+        "user_id": user.id.as_str(),
+        "organization_id": org.id.as_str(),
+        "preferred_username": user.username,
+        "nickname": nickname,
+        "name": if name.is_empty() { user.username.clone() } else { name },
+        "email": user.email,
+        "email_verified": true,
+        "given_name": user.first_name,
+        "family_name": user.last_name,
+        "zoneinfo": "America/Los_Angeles",
+        "photos": {
+            "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
+            "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
+        },
+        "profile": format!("{instance}/{}", user.id),
+        "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
+        "address": {},
+        "is_salesforce_integration_user": false,
+        "urls": urls(&instance, org.id.as_str(), user.id.as_str()),
+        "active": user.active,
+        "user_type": "STANDARD",
+        "language": "en_US",
+        "locale": "en_US",
+        "utcOffset": -28_800_000,
+        "updated_at": "2024-01-01T00:00:00Z",
+    });
+    json_response(StatusCode::OK, &body, "application/json;charset=UTF-8")
+}
+
+/// `GET /id/{org}/{user}`: the identity URL.
+pub(crate) async fn identity(
+    State(state): State<MockState>,
+    Extension(vhost): Extension<VirtualHost>,
+    Extension(params): Extension<Arc<RequestParams>>,
+    Path((org_text, user_text)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = not_login(&vhost) {
+        return r;
+    }
+    let Some(record) = live_bearer(&state, &headers, &params) else {
+        return bad_token();
+    };
+    let model = state.model();
+    let token_org = &model.orgs[record.org];
+    if SalesforceId::parse(&org_text).ok().as_ref() != Some(&token_org.id) {
+        return plain(StatusCode::FORBIDDEN, "Wrong_Org", "wrong_org");
+    }
+    let Some(user_index) = SalesforceId::parse(&user_text)
+        .ok()
+        .and_then(|id| model.user_by_id(&id))
+        .filter(|u| model.users[*u].org == record.org)
+    else {
+        return plain(StatusCode::NOT_FOUND, "Bad_Id", "bad_id");
+    };
+    let user = &model.users[user_index];
+    if !user.active {
+        return plain(StatusCode::FORBIDDEN, "Inactive", "inactive");
+    }
+    let instance = instance_url(&vhost, token_org);
+    let display = format!("{} {}", user.first_name, user.last_name)
+        .trim()
+        .to_owned();
+    let body = json!({
+        "id": identity_url(&vhost, &state, user_index),
+        "asserted_user": user_index == record.user,
+        "user_id": user.id.as_str(),
+        "organization_id": token_org.id.as_str(),
+        "username": user.username,
+        "nick_name": user.username.split('@').next().unwrap_or_default(),
+        "display_name": if display.is_empty() { user.username.clone() } else { display },
+        "email": user.email,
+        "email_verified": true,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "timezone": "America/Los_Angeles",
+        "photos": {
+            "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
+            "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
+        },
+        "addr_street": null, "addr_city": null, "addr_state": null,
+        "addr_country": null, "addr_zip": null,
+        "mobile_phone": null, "mobile_phone_verified": false,
+        "is_lightning_login_user": false,
+        "status": {"created_date": null, "body": null},
+        "urls": urls(&instance, token_org.id.as_str(), user.id.as_str()),
+        "active": user.active,
+        "user_type": "STANDARD",
+        "language": "en_US",
+        "locale": "en_US",
+        "utcOffset": -28_800_000,
+        "last_modified_date": "2024-01-01T00:00:00.000+0000",
+        "is_app_installed": true,
+    });
+    json_response(StatusCode::OK, &body, "application/json;charset=UTF-8")
+}
+
+/// `POST /services/oauth2/introspect` (RFC 7662), client-authenticated.
+pub(crate) async fn introspect(
+    State(state): State<MockState>,
+    Extension(vhost): Extension<VirtualHost>,
+    Extension(params): Extension<Arc<RequestParams>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = not_login(&vhost) {
+        return r;
+    }
+    let (id, secret) = client_auth(&params, &headers);
+    let model = state.model();
+    let Some(app) = id.as_deref().and_then(|id| model.app_by_key(id)) else {
+        return INVALID_CLIENT_ID.into_response();
+    };
+    if !secret.is_some_and(|s| secret_eq(&s, &model.apps[app].consumer_secret)) {
+        return OAuthError::into_response(INVALID_CLIENT);
+    }
+    let inactive = || {
+        json_response(
+            StatusCode::OK,
+            &json!({"active": false}),
+            "application/json;charset=UTF-8",
+        )
+    };
+    let Some(token) = params.non_empty("token") else {
+        return inactive();
+    };
+    let tokens = &state.inner.tokens;
+    let client_id = &model.apps[app].consumer_key;
+    if let Some(record) = tokens.live_access(token, state.now())
+        && record.app == Some(app)
+    {
+        let body = json!({
+            "active": true,
+            "scope": &*record.scopes,
+            "client_id": client_id,
+            "username": state.user(record.user).username,
+            "sub": identity_url(&vhost, &state, record.user),
+            "token_type": "access_token",
+            "exp": unix_seconds(record.expires),
+            "iat": unix_seconds(record.issued),
+            "nbf": unix_seconds(record.issued),
+        });
+        return json_response(StatusCode::OK, &body, "application/json;charset=UTF-8");
+    }
+    if let Some(record) = tokens.refresh_record(token)
+        && record.app == app
+        && !record.rotated
+        && !tokens.chain_revoked(record.chain)
+    {
+        let body = json!({
+            "active": true,
+            "scope": &*record.scopes,
+            "client_id": client_id,
+            "username": state.user(record.user).username,
+            "sub": identity_url(&vhost, &state, record.user),
+            "token_type": "refresh_token",
+            "iat": unix_seconds(record.issued),
+            "nbf": unix_seconds(record.issued),
+        });
+        return json_response(StatusCode::OK, &body, "application/json;charset=UTF-8");
+    }
+    inactive()
+}
+
+/// `POST /services/Soap/{kind}/{version}`: SOAP login is retired and not served.
+pub(crate) async fn soap_login(Extension(vhost): Extension<VirtualHost>) -> Response {
+    if let Some(r) = not_login(&vhost) {
+        return r;
+    }
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body><soapenv:Fault><faultcode>sf:UNSUPPORTED_API_VERSION</faultcode><faultstring>UNSUPPORTED_API_VERSION: pardot-mock does not serve the retired SOAP login; use OAuth 2.0 at /services/oauth2/token (JWT bearer, client credentials, web server or password grant)</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
+    let mut r = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml;charset=UTF-8"),
+    );
+    r.extensions_mut()
+        .insert(Outcome(Cow::Borrowed("soap_not_supported")));
+    r
+}

@@ -1,0 +1,339 @@
+//! The Salesforce login server: token endpoint, revoke, userinfo, identity URL, introspect.
+//!
+//! Part 2 (authorize page, code exchange, device flow) adds its own module and merges its
+//! routes in [`crate::server::router`]; its grants plug into [`token::dispatch`].
+
+mod endpoints;
+pub(crate) mod jwt;
+pub(crate) mod token;
+
+use std::borrow::Cow;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+use crate::config::OrgKind;
+use crate::model::Org;
+use crate::state::MockState;
+use crate::vhost::{LoginVhost, Outcome, VirtualHost};
+
+/// The `Cache-Control` Salesforce sends on token responses.
+pub const TOKEN_CACHE_CONTROL: &str = "no-cache,must-revalidate,max-age=0,no-store,private";
+/// The `Content-Type` of token responses.
+pub const TOKEN_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+
+/// The login-server routes (paths inside any login virtual host).
+pub(crate) fn routes() -> Router<MockState> {
+    Router::new()
+        .route("/services/oauth2/token", any(token::token_endpoint))
+        .route(
+            "/services/oauth2/revoke",
+            get(endpoints::revoke).post(endpoints::revoke),
+        )
+        .route(
+            "/services/oauth2/userinfo",
+            get(endpoints::userinfo).post(endpoints::userinfo),
+        )
+        .route("/services/oauth2/introspect", post(endpoints::introspect))
+        .route(
+            "/id/{org}/{user}",
+            get(endpoints::identity).post(endpoints::identity),
+        )
+        .route(
+            "/services/Soap/{kind}/{version}",
+            post(endpoints::soap_login),
+        )
+}
+
+/// An OAuth error response: HTTP 400, `{"error":…,"error_description":…}`, the spec's headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The `error` code.
+    pub error: &'static str,
+    /// The `error_description`.
+    pub description: Cow<'static, str>,
+    /// The HTTP status (400 for every token-endpoint error).
+    pub status: StatusCode,
+}
+
+impl OAuthError {
+    pub(crate) const fn new(error: &'static str, description: &'static str) -> Self {
+        Self {
+            error,
+            description: Cow::Borrowed(description),
+            status: StatusCode::BAD_REQUEST,
+        }
+    }
+
+    #[allow(dead_code, reason = "for later parts' non-400 OAuth errors")]
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+/// The errors of the spec's token-endpoint table (salesforce-oauth.md §1.7, §1.8, §2).
+pub mod errors {
+    use super::OAuthError;
+
+    /// Unknown or disabled `grant_type`.
+    pub const UNSUPPORTED_GRANT_TYPE: OAuthError =
+        OAuthError::new("unsupported_grant_type", "grant type not supported");
+    /// Unknown `client_id` (or JWT `iss`).
+    pub const INVALID_CLIENT_ID: OAuthError =
+        OAuthError::new("invalid_client_id", "client identifier invalid");
+    /// Wrong `client_secret`.
+    pub const INVALID_CLIENT: OAuthError =
+        OAuthError::new("invalid_client", "invalid client credentials");
+    /// Bad username/password, flow blocked, wrong host for the org.
+    pub const AUTHENTICATION_FAILURE: OAuthError =
+        OAuthError::new("invalid_grant", "authentication failure");
+    /// Code expired or reused (and an expired JWT assertion).
+    pub const EXPIRED_CODE: OAuthError =
+        OAuthError::new("invalid_grant", "expired authorization code");
+    /// Bad, revoked or rotated refresh token.
+    pub const EXPIRED_TOKEN: OAuthError =
+        OAuthError::new("invalid_grant", "expired access/refresh token");
+    /// No approval / not pre-authorized (JWT).
+    pub const NOT_APPROVED: OAuthError =
+        OAuthError::new("invalid_grant", "user hasn't approved this consumer");
+    /// Admin-approved app, user not assigned.
+    pub const INVALID_APP_ACCESS: OAuthError = OAuthError::new(
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    );
+    /// JWT `aud` not accepted.
+    pub const AUDIENCE_INVALID: OAuthError =
+        OAuthError::new("invalid_grant", "audience is invalid");
+    /// JWT malformed or signature not verifiable.
+    pub const INVALID_ASSERTION: OAuthError = OAuthError::new("invalid_grant", "invalid assertion");
+    /// Inactive user (password, JWT, code grants).
+    pub const INACTIVE_USER: OAuthError = OAuthError::new("inactive_user", "user is inactive");
+    /// Inactive user on the refresh grant.
+    pub const INACTIVE_USER_REFRESH: OAuthError = OAuthError::new("invalid_grant", "inactive user");
+    /// Locked, closed or suspended org.
+    pub const INACTIVE_ORG: OAuthError = OAuthError::new(
+        "inactive_org",
+        "organization is locked, closed, or suspended",
+    );
+    /// Too many logins.
+    pub const RATE_LIMIT: OAuthError =
+        OAuthError::new("rate_limit_exceeded", "number of logins exceeded");
+    /// A requested scope the app does not have.
+    pub const INVALID_SCOPE: OAuthError = OAuthError::new(
+        "invalid_scope",
+        "requested scope is invalid, unknown, or malformed",
+    );
+    /// The token endpoint called with GET.
+    pub const MUST_POST: OAuthError = OAuthError::new("invalid_request", "must use HTTP POST");
+    /// Client credentials outside a My Domain host.
+    pub const NOT_ON_THIS_DOMAIN: OAuthError =
+        OAuthError::new("invalid_grant", "request not supported on this domain");
+    /// Client credentials without a run-as user.
+    pub const NO_CC_USER: OAuthError =
+        OAuthError::new("invalid_grant", "no client credentials user enabled");
+    /// Client credentials where no app scope is allowed.
+    pub const NO_VALID_SCOPES: OAuthError =
+        OAuthError::new("invalid_grant", "no valid scopes defined");
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&ErrorBody {
+            error: self.error,
+            error_description: &self.description,
+        })
+        .unwrap_or_default();
+        let mut r = (self.status, body).into_response();
+        token_headers(r.headers_mut());
+        r.extensions_mut()
+            .insert(Outcome(Cow::Borrowed(self.error)));
+        r
+    }
+}
+
+pub(crate) fn token_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(TOKEN_CONTENT_TYPE),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(TOKEN_CACHE_CONTROL),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::EXPIRES,
+        HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+    );
+}
+
+/// A success body of the token endpoint; field order as Salesforce sends it.
+#[derive(Debug, Serialize, Default)]
+pub(crate) struct TokenBody {
+    pub access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    pub scope: String,
+    pub instance_url: String,
+    pub id: String,
+    pub token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<String>,
+}
+
+impl IntoResponse for TokenBody {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        let mut r = (StatusCode::OK, body).into_response();
+        token_headers(r.headers_mut());
+        r
+    }
+}
+
+/// `base64(HMAC-SHA256(client_secret, id + issued_at))` (spec §1.6).
+pub fn token_signature(client_secret: &str, id: &str, issued_at: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes()) else {
+        // HMAC takes keys of any length; this arm is unreachable in practice.
+        return String::new();
+    };
+    mac.update(id.as_bytes());
+    mac.update(issued_at.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Whether an org may log in on this login host (DESIGN.md's org/host rule).
+pub(crate) fn org_allowed_on(org: &Org, login: &LoginVhost) -> bool {
+    match login {
+        LoginVhost::Production => org.kind == OrgKind::Production,
+        LoginVhost::Sandbox => org.kind == OrgKind::Sandbox,
+        LoginVhost::MyDomain(name) => org
+            .my_domain
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case(name)),
+    }
+}
+
+/// The identity URL of a user, on the host called.
+pub(crate) fn identity_url(vhost: &VirtualHost, state: &MockState, user: usize) -> String {
+    let u = state.user(user);
+    let org = &state.model().orgs[u.org];
+    format!("{}/id/{}/{}", vhost.public_base, org.id, u.id)
+}
+
+/// The `instance_url` for an org: configured, else the origin called.
+pub(crate) fn instance_url(vhost: &VirtualHost, org: &Org) -> String {
+    org.instance_url
+        .clone()
+        .unwrap_or_else(|| vhost.origin.clone())
+}
+
+/// Client credentials from the form/query (`client_id`, `client_secret`) or HTTP Basic.
+pub(crate) fn client_auth(
+    params: &crate::vhost::RequestParams,
+    headers: &HeaderMap,
+) -> (Option<String>, Option<String>) {
+    let mut id = params.non_empty("client_id").map(str::to_owned);
+    let mut secret = params.non_empty("client_secret").map(str::to_owned);
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
+        })
+        && let Ok(decoded) = STANDARD.decode(basic)
+        && let Ok(text) = String::from_utf8(decoded)
+        && let Some((user, pass)) = text.split_once(':')
+    {
+        let user = percent_decode(user);
+        let pass = percent_decode(pass);
+        if id.is_none() {
+            id = Some(user);
+        }
+        if secret.is_none() {
+            secret = Some(pass);
+        }
+    }
+    (id, secret)
+}
+
+/// RFC 6749 §2.3.1 says Basic credentials are form-encoded first; decode when it parses.
+fn percent_decode(s: &str) -> String {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+        .ok()
+        .and_then(|mut v| v.pop())
+        .map_or_else(|| s.to_owned(), |(_, v)| v)
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+pub(crate) fn secret_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The bearer token of a request: `Authorization: Bearer …` / `OAuth …`, or `oauth_token` /
+/// `access_token` parameters.
+pub(crate) fn bearer_token(
+    headers: &HeaderMap,
+    params: &crate::vhost::RequestParams,
+) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+                .then(|| rest.trim().to_owned())
+        })
+        .or_else(|| params.non_empty("oauth_token").map(str::to_owned))
+        .or_else(|| params.non_empty("access_token").map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_base64() {
+        // Reference: printf '%s' 'https://x/id/a/b1296509381665' | openssl dgst -sha256 -hmac secret -binary | base64
+        let sig = token_signature("secret", "https://x/id/a/b", "1296509381665");
+        assert_eq!(sig, "05188qcaXojsjK2zjCTEgOrgvXY/FMBcU9tkOY+qHLc=");
+        assert_ne!(
+            sig,
+            token_signature("other", "https://x/id/a/b", "1296509381665")
+        );
+    }
+
+    #[test]
+    fn error_body_is_exact() {
+        let r = errors::AUTHENTICATION_FAILURE.into_response();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(r.headers()[header::CACHE_CONTROL], TOKEN_CACHE_CONTROL);
+    }
+
+    #[test]
+    fn secret_compare() {
+        assert!(secret_eq("abc", "abc"));
+        assert!(!secret_eq("abc", "abd"));
+        assert!(!secret_eq("abc", "abcd"));
+    }
+}

@@ -1,0 +1,272 @@
+//! `POST /services/oauth2/token`: the grants of part 1 (JWT bearer, password, refresh token,
+//! client credentials). Part 2 adds `authorization_code` and `device` in [`dispatch`].
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pardot_auth_core::clock::unix_millis;
+
+use super::errors::*;
+use super::{
+    OAuthError, TokenBody, client_auth, identity_url, instance_url, org_allowed_on, secret_eq,
+    token_signature,
+};
+use crate::config::PermittedUsers;
+use crate::state::MockState;
+use crate::vhost::{LoginVhost, RequestParams, VirtualHost, plain};
+
+/// The JWT bearer grant type.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// What a grant handler gets.
+pub(crate) struct GrantContext<'a> {
+    pub state: &'a MockState,
+    pub vhost: &'a VirtualHost,
+    pub login: LoginVhost,
+    pub params: &'a RequestParams,
+    pub headers: &'a HeaderMap,
+}
+
+pub(crate) async fn token_endpoint(
+    State(state): State<MockState>,
+    method: Method,
+    Extension(vhost): Extension<VirtualHost>,
+    Extension(params): Extension<Arc<RequestParams>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(login) = vhost.login() else {
+        return plain(StatusCode::NOT_FOUND, "not a login host", "http_404");
+    };
+    if method != Method::POST {
+        return MUST_POST.into_response();
+    }
+    let ctx = GrantContext {
+        state: &state,
+        vhost: &vhost,
+        login,
+        params: &params,
+        headers: &headers,
+    };
+    match dispatch(&ctx) {
+        Ok(body) => body.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Picks the grant. Part 2 adds `authorization_code`, `device` and
+/// `response_type=device_code` here.
+pub(crate) fn dispatch(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
+    match ctx.params.get("grant_type") {
+        Some("password") => password(ctx),
+        Some("refresh_token") => refresh(ctx),
+        Some("client_credentials") => client_credentials(ctx),
+        Some(JWT_BEARER) => super::jwt::jwt_bearer(ctx),
+        _ => Err(UNSUPPORTED_GRANT_TYPE),
+    }
+}
+
+/// Looks up the app by `client_id` and checks its secret (required when `need_secret`).
+pub(crate) fn authenticate_client(
+    ctx: &GrantContext<'_>,
+    need_secret: bool,
+) -> Result<usize, OAuthError> {
+    let (id, secret) = client_auth(ctx.params, ctx.headers);
+    let app = id
+        .as_deref()
+        .and_then(|id| ctx.state.model().app_by_key(id))
+        .ok_or(INVALID_CLIENT_ID)?;
+    let expected = &ctx.state.model().apps[app].consumer_secret;
+    match secret {
+        Some(s) if secret_eq(&s, expected) => Ok(app),
+        Some(_) => Err(INVALID_CLIENT),
+        None if need_secret => Err(INVALID_CLIENT),
+        None => Ok(app),
+    }
+}
+
+/// Scopes requested with `scope`, checked against the app's; the app's when absent.
+fn granted_scopes(ctx: &GrantContext<'_>, app: usize) -> Result<String, OAuthError> {
+    let app_scopes = &ctx.state.model().apps[app].scopes;
+    match ctx.params.non_empty("scope") {
+        None => Ok(app_scopes.join(" ")),
+        Some(requested) => {
+            let wanted: Vec<&str> = requested.split_whitespace().collect();
+            if wanted.iter().all(|w| app_scopes.iter().any(|s| s == w)) {
+                Ok(wanted.join(" "))
+            } else {
+                Err(INVALID_SCOPE)
+            }
+        }
+    }
+}
+
+/// Builds the success body of the password, refresh, code, device and client-credentials
+/// grants: `access_token, [refresh_token], signature, scope, instance_url, id, token_type,
+/// issued_at`.
+pub(crate) fn full_body(
+    ctx: &GrantContext<'_>,
+    user: usize,
+    app: usize,
+    scopes: &str,
+    chain: Option<u64>,
+    refresh_token: Option<String>,
+) -> TokenBody {
+    let state = ctx.state;
+    let (access_token, record) = state.issue_access(user, Some(app), scopes, chain);
+    let id = identity_url(ctx.vhost, state, user);
+    let issued_at = unix_millis(record.issued).to_string();
+    let org = &state.model().orgs[state.user(user).org];
+    TokenBody {
+        access_token,
+        refresh_token,
+        signature: Some(token_signature(
+            &state.model().apps[app].consumer_secret,
+            &id,
+            &issued_at,
+        )),
+        scope: scopes.to_owned(),
+        instance_url: instance_url(ctx.vhost, org),
+        id,
+        token_type: "Bearer",
+        issued_at: Some(issued_at),
+    }
+}
+
+/// Locked org, then inactive user, then the login rate limit.
+pub(crate) fn check_login_allowed(
+    ctx: &GrantContext<'_>,
+    user: usize,
+    inactive: OAuthError,
+) -> Result<(), OAuthError> {
+    let u = ctx.state.user(user);
+    if ctx.state.model().orgs[u.org].locked {
+        return Err(INACTIVE_ORG);
+    }
+    if !u.active {
+        return Err(inactive);
+    }
+    Ok(())
+}
+
+fn password(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
+    let state = ctx.state;
+    let app = authenticate_client(ctx, true)?;
+    let user = ctx
+        .params
+        .non_empty("username")
+        .and_then(|u| state.model().user_by_username(u))
+        .ok_or(AUTHENTICATION_FAILURE)?;
+    let u = state.user(user);
+    let org = &state.model().orgs[u.org];
+    if !org_allowed_on(org, &ctx.login) || !org.password_flow {
+        return Err(AUTHENTICATION_FAILURE);
+    }
+    let given = ctx.params.get("password").unwrap_or_default();
+    let with_token = format!("{}{}", u.password, u.security_token);
+    let ok = secret_eq(given, &with_token) || (u.trusted_ip && secret_eq(given, &u.password));
+    if !ok {
+        return Err(AUTHENTICATION_FAILURE);
+    }
+    check_login_allowed(ctx, user, INACTIVE_USER)?;
+    let app_ref = &state.model().apps[app];
+    if (app_ref.permitted_users == PermittedUsers::AdminApproved
+        && !app_ref.pre_authorized.contains(&user))
+        || state.inner.tokens.is_withdrawn(user, app)
+    {
+        return Err(INVALID_APP_ACCESS);
+    }
+    let scopes = granted_scopes(ctx, app)?;
+    if !state.count_login(u.org) {
+        return Err(RATE_LIMIT);
+    }
+    Ok(full_body(ctx, user, app, &scopes, None, None))
+}
+
+fn refresh(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
+    let state = ctx.state;
+    let (id, secret) = client_auth(ctx.params, ctx.headers);
+    let app = id
+        .as_deref()
+        .and_then(|id| state.model().app_by_key(id))
+        .ok_or(INVALID_CLIENT_ID)?;
+    let app_ref = &state.model().apps[app];
+    match secret {
+        Some(s) if !secret_eq(&s, &app_ref.consumer_secret) => return Err(INVALID_CLIENT),
+        None if app_ref.require_secret_for_refresh => return Err(INVALID_CLIENT),
+        _ => {}
+    }
+    let token = ctx.params.non_empty("refresh_token").ok_or(EXPIRED_TOKEN)?;
+    let tokens = &state.inner.tokens;
+    let record = tokens.refresh_record(token).ok_or(EXPIRED_TOKEN)?;
+    if record.app != app || tokens.chain_revoked(record.chain) {
+        return Err(EXPIRED_TOKEN);
+    }
+    if record.rotated {
+        // Reuse of a rotated token: the whole chain dies (Refresh Token Rotation).
+        tokens.revoke_chain(record.chain);
+        return Err(EXPIRED_TOKEN);
+    }
+    let org = &state.model().orgs[state.user(record.user).org];
+    if !org_allowed_on(org, &ctx.login) {
+        return Err(EXPIRED_TOKEN);
+    }
+    check_login_allowed(ctx, record.user, INACTIVE_USER_REFRESH)?;
+    let new_refresh = if app_ref.rotation() {
+        if let Some(r) = tokens.refresh.write(token).get_mut(token) {
+            r.rotated = true;
+        }
+        Some(
+            state
+                .issue_refresh(record.user, app, &record.scopes, Some(record.chain))
+                .0,
+        )
+    } else {
+        None
+    };
+    Ok(full_body(
+        ctx,
+        record.user,
+        app,
+        &record.scopes,
+        Some(record.chain),
+        new_refresh,
+    ))
+}
+
+/// Scopes a client-credentials token may never carry.
+const CC_EXCLUDED: [&str; 4] = ["full", "web", "offline_access", "refresh_token"];
+
+fn client_credentials(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
+    let state = ctx.state;
+    let app = authenticate_client(ctx, true)?;
+    let LoginVhost::MyDomain(domain) = &ctx.login else {
+        return Err(NOT_ON_THIS_DOMAIN);
+    };
+    let app_ref = &state.model().apps[app];
+    if !app_ref.client_credentials {
+        return Err(UNSUPPORTED_GRANT_TYPE);
+    }
+    let user = app_ref.run_as.ok_or(NO_CC_USER)?;
+    let org = &state.model().orgs[state.user(user).org];
+    if !org_allowed_on(org, &LoginVhost::MyDomain(domain.clone())) {
+        // The app is not installed in the org this My Domain belongs to.
+        return Err(INVALID_CLIENT_ID);
+    }
+    check_login_allowed(ctx, user, INACTIVE_USER)?;
+    let scopes: Vec<&str> = app_ref
+        .scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !CC_EXCLUDED.contains(s))
+        .collect();
+    if scopes.is_empty() {
+        return Err(NO_VALID_SCOPES);
+    }
+    if !state.count_login(state.user(user).org) {
+        return Err(RATE_LIMIT);
+    }
+    Ok(full_body(ctx, user, app, &scopes.join(" "), None, None))
+}

@@ -1,0 +1,73 @@
+//! The router (all virtual hosts behind one front door) and the server task.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower::Layer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::state::{MockError, MockState};
+use crate::vhost::front;
+
+/// A handler that runs longer than this gets 408, so a stuck handler cannot hang CI
+/// (fault latency is capped well below it).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole mock as an axum [`Router`], for in-memory `oneshot` tests.
+///
+/// Route modules each contribute a `Router<MockState>`; later parts merge theirs here with
+/// one line.
+pub fn router(state: MockState) -> Router {
+    let inner: Router = Router::new()
+        .merge(crate::oauth::routes())
+        .merge(crate::mci::routes())
+        .merge(crate::admin::routes())
+        .with_state(state.clone());
+    let front_door = axum::middleware::from_fn_with_state(state, front);
+    // The front door rewrites the path (strips `/sandbox`, `/my/NAME`, `/demo`), so it must
+    // run before routing: wrap the routed service rather than layering inside it. It also
+    // reads every body with a size limit (MAX_BODY_BYTES, 413 beyond).
+    let service = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)
+        .layer(front_door.layer(inner));
+    Router::new().fallback_service(service)
+}
+
+/// A running server: its address and the handle that stops it.
+pub(crate) struct Running {
+    pub addr: SocketAddr,
+    pub shutdown: Option<oneshot::Sender<()>>,
+    pub task: JoinHandle<()>,
+}
+
+/// Binds `addr` (before spawning, so the port is known) and serves `state` on the current
+/// tokio runtime until the shutdown sender fires or is dropped.
+pub(crate) async fn spawn(state: MockState, addr: SocketAddr) -> Result<Running, MockError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| MockError::Start(format!("bind {addr}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| MockError::Start(e.to_string()))?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(state);
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "pardot-mock server stopped with an error");
+        }
+    });
+    Ok(Running {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}

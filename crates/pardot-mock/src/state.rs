@@ -1,0 +1,491 @@
+//! The mock's shared state: model, clock, tokens, journal, counters and faults. Every route
+//! module reaches it through [`MockState`] (cheap to clone).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use pardot_auth_core::{BusinessUnitId, SalesforceId};
+
+use crate::config::{ConfigError, MockConfig, PermittedUsers};
+use crate::faults::{FailRule, Fault, Faults};
+use crate::journal::{Counters, Counts, Journal, JournalEntry};
+use crate::model::{App, BusinessUnit, Model, Org, User};
+use crate::support::{ClockSource, MockClock, ShardedMap};
+use crate::tokens::{AccessRecord, RefreshRecord, Tokens, new_access_token, new_refresh_token};
+
+/// What a live access token stands for (see [`MockState::lookup_access_token`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// The org's id.
+    pub org_id: SalesforceId,
+    /// The user's id.
+    pub user_id: SalesforceId,
+    /// The user's username.
+    pub username: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// The consumer key of the app it was issued to (`None` for test-helper tokens).
+    pub consumer_key: Option<String>,
+    /// Issue time on the mock clock.
+    pub issued_at: SystemTime,
+    /// When the session ends on the mock clock.
+    pub expires_at: SystemTime,
+}
+
+impl TokenInfo {
+    /// Whether the token carries `scope` (or `full`, which includes every scope).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope || s == "full")
+    }
+}
+
+impl std::fmt::Debug for TokenInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenInfo")
+            .field("org_id", &self.org_id)
+            .field("user_id", &self.user_id)
+            .field("username", &self.username)
+            .field("scopes", &self.scopes)
+            .field("consumer_key", &self.consumer_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Errors of the Rust-side helpers ([`crate::PardotMock::issue_access_token`] and friends).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MockError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No user with this username.
+    #[error("pardot-mock: unknown username `{0}`")]
+    UnknownUser(String),
+    /// No app with this consumer key.
+    #[error("pardot-mock: unknown consumer key `{0}`")]
+    UnknownApp(String),
+    /// The server could not start.
+    #[error("pardot-mock: cannot start the server: {0}")]
+    Start(String),
+}
+
+pub(crate) struct Inner {
+    pub model: Model,
+    pub clock: MockClock,
+    pub tokens: Tokens,
+    pub journal: Journal,
+    pub counters: Counters,
+    pub faults: Faults,
+    /// Token grants per org in the last hour (only for orgs with a login limit).
+    pub logins: Vec<Mutex<VecDeque<SystemTime>>>,
+    /// MCI assertion ids seen, with the time they can be forgotten.
+    pub mci_jtis: ShardedMap<String, SystemTime>,
+    /// The HMAC key the MCI IdP signs its access tokens with (random per mock).
+    pub mci_signing_key: String,
+    /// Extension slots for later parts (Pardot API state, authorize codes, …): any module
+    /// can keep its own state here, keyed by name.
+    pub extensions: ShardedMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// The shared state behind a mock server. Clone it freely; clones share everything.
+#[derive(Clone)]
+pub struct MockState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for MockState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockState")
+            .field("orgs", &self.inner.model.orgs.len())
+            .field("users", &self.inner.model.users.len())
+            .field("apps", &self.inner.model.apps.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockState {
+    /// Validates `config` and builds the state, judging time by `clock`.
+    pub fn new(config: MockConfig, clock: impl Into<ClockSource>) -> Result<Self, MockError> {
+        let model = Model::build(config)?;
+        let state = Self {
+            inner: Arc::new(Inner {
+                logins: model
+                    .orgs
+                    .iter()
+                    .map(|_| Mutex::new(VecDeque::new()))
+                    .collect(),
+                journal: Journal::new(model.config.journal_size),
+                tokens: Tokens::new(model.config.max_tokens),
+                clock: MockClock::new(clock.into()),
+                counters: Counters::default(),
+                faults: Faults::default(),
+                mci_jtis: ShardedMap::default(),
+                mci_signing_key: crate::support::random_alnum(48),
+                extensions: ShardedMap::default(),
+                model,
+            }),
+        };
+        state.seed_refresh_tokens_from_config();
+        Ok(state)
+    }
+
+    fn seed_refresh_tokens_from_config(&self) {
+        let model = &self.inner.model;
+        for r in &model.config.refresh_tokens {
+            let (Some(user), Some(app)) = (
+                model.user_by_username(&r.username),
+                model.app_by_key(&r.consumer_key),
+            ) else {
+                continue; // validated in Model::build
+            };
+            let scopes = r
+                .scopes
+                .clone()
+                .unwrap_or_else(|| model.apps[app].scopes.clone())
+                .join(" ");
+            self.store_refresh(r.token.clone(), user, app, &scopes, None);
+        }
+    }
+
+    /// The current time on the mock's clock.
+    pub fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    /// Moves the mock's clock forward (the shared `ManualClock`, or an offset).
+    pub fn advance_clock(&self, by: Duration) {
+        self.inner.clock.advance(by);
+    }
+
+    /// The configuration the state was built from.
+    pub fn config(&self) -> &MockConfig {
+        &self.inner.model.config
+    }
+
+    pub(crate) fn model(&self) -> &Model {
+        &self.inner.model
+    }
+
+    /// A live access token's facts, judged on the mock clock: `None` when unknown, expired
+    /// or revoked. (The Pardot API routes authenticate Bearer tokens with this.)
+    pub fn lookup_access_token(&self, token: &str) -> Option<TokenInfo> {
+        let record = self.inner.tokens.live_access(token, self.now())?;
+        Some(self.token_info(&record))
+    }
+
+    pub(crate) fn token_info(&self, record: &AccessRecord) -> TokenInfo {
+        let model = self.model();
+        let user = &model.users[record.user];
+        TokenInfo {
+            org_id: model.orgs[record.org].id.clone(),
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            scopes: record
+                .scopes
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            consumer_key: record.app.map(|a| model.apps[a].consumer_key.clone()),
+            issued_at: record.issued,
+            expires_at: record.expires,
+        }
+    }
+
+    /// Whether the user (by username) may call the Pardot API for business unit `bu`.
+    pub fn user_has_business_unit(&self, username: &str, bu: &BusinessUnitId) -> bool {
+        self.model()
+            .user_by_username(username)
+            .is_some_and(|u| self.model().users[u].business_units.contains(bu))
+    }
+
+    /// A business unit by id (active or not).
+    pub fn business_unit(&self, id: &BusinessUnitId) -> Option<&BusinessUnit> {
+        let model = self.model();
+        model.bu_by_id(id).map(|i| &model.business_units[i])
+    }
+
+    /// Every configured business unit.
+    pub fn business_units(&self) -> &[BusinessUnit] {
+        &self.model().business_units
+    }
+
+    /// Journal entries kept, oldest first (values unmasked).
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.inner.journal.entries()
+    }
+
+    /// Counters by route and outcome.
+    pub fn counts(&self) -> Counts {
+        self.inner.counters.snapshot()
+    }
+
+    /// Keeps (or replaces) a value for a later part's module under `name`.
+    pub fn set_extension(&self, name: &'static str, value: Arc<dyn std::any::Any + Send + Sync>) {
+        self.inner.extensions.write(&name).insert(name, value);
+    }
+
+    /// A value stored with [`MockState::set_extension`].
+    pub fn extension(&self, name: &'static str) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        self.inner.extensions.read(&name).get(name).cloned()
+    }
+
+    // ---- token issuing, used by the grants and the Rust helpers ----
+
+    /// Issues an access token for `user` (through `app`, when known) with `scopes`.
+    pub(crate) fn issue_access(
+        &self,
+        user: usize,
+        app: Option<usize>,
+        scopes: &str,
+        chain: Option<u64>,
+    ) -> (String, AccessRecord) {
+        let model = self.model();
+        let org_index = model.users[user].org;
+        let org = &model.orgs[org_index];
+        let now = self.now();
+        let token = new_access_token(org.id.as_15());
+        let record = AccessRecord {
+            user,
+            org: org_index,
+            app,
+            scopes: Arc::from(scopes),
+            issued: now,
+            expires: now + org.session_timeout,
+            chain,
+        };
+        self.inner
+            .tokens
+            .insert_access(token.clone(), record.clone(), now);
+        (token, record)
+    }
+
+    pub(crate) fn store_refresh(
+        &self,
+        token: String,
+        user: usize,
+        app: usize,
+        scopes: &str,
+        chain: Option<u64>,
+    ) -> u64 {
+        let chain = chain.unwrap_or_else(|| self.inner.tokens.new_chain());
+        self.inner.tokens.insert_refresh(
+            token,
+            RefreshRecord {
+                user,
+                app,
+                scopes: Arc::from(scopes),
+                chain,
+                rotated: false,
+                issued: self.now(),
+            },
+        );
+        // Holding a refresh token means the user approved the app.
+        if self.model().apps[app].permitted_users == PermittedUsers::All {
+            self.inner.tokens.approve(user, app);
+        }
+        chain
+    }
+
+    /// Issues a fresh refresh token for `user` and `app`.
+    pub(crate) fn issue_refresh(
+        &self,
+        user: usize,
+        app: usize,
+        scopes: &str,
+        chain: Option<u64>,
+    ) -> (String, u64) {
+        let token = new_refresh_token();
+        let chain = self.store_refresh(token.clone(), user, app, scopes, chain);
+        (token, chain)
+    }
+
+    /// Whether `user` may use `app` without an interactive approval.
+    pub(crate) fn is_approved(&self, user: usize, app_index: usize) -> bool {
+        let tokens = &self.inner.tokens;
+        if tokens.is_withdrawn(user, app_index) {
+            return false;
+        }
+        let app: &App = &self.model().apps[app_index];
+        if app.pre_authorized.contains(&user) {
+            return true;
+        }
+        match app.permitted_users {
+            PermittedUsers::AdminApproved => false,
+            PermittedUsers::All => {
+                app.approved_users.contains(&user) || tokens.approved_at_runtime(user, app_index)
+            }
+        }
+    }
+
+    /// Records a user's approval of an app (the consent page of part 2 calls this).
+    #[allow(dead_code, reason = "called by part 2's consent page")]
+    pub(crate) fn approve(&self, user: usize, app: usize) {
+        self.inner.tokens.approve(user, app);
+    }
+
+    /// Counts a login for the org's rate limit; `false` when the limit is exceeded.
+    pub(crate) fn count_login(&self, org_index: usize) -> bool {
+        let org: &Org = &self.model().orgs[org_index];
+        let Some(limit) = org.logins_per_hour else {
+            return true;
+        };
+        let now = self.now();
+        let hour = Duration::from_secs(3600);
+        let mut window = self.inner.logins[org_index]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t).unwrap_or_default() >= hour)
+        {
+            window.pop_front();
+        }
+        if window.len() >= limit as usize {
+            return false;
+        }
+        window.push_back(now);
+        true
+    }
+
+    pub(crate) fn user(&self, index: usize) -> &User {
+        &self.model().users[index]
+    }
+
+    // ---- Rust-side helpers and faults ----
+
+    /// Issues a live access token for `username` through the app `consumer_key`, without a
+    /// flow (scopes: the app's).
+    pub fn issue_access_token(
+        &self,
+        username: &str,
+        consumer_key: &str,
+    ) -> Result<String, MockError> {
+        let model = self.model();
+        let user = model
+            .user_by_username(username)
+            .ok_or_else(|| MockError::UnknownUser(username.to_owned()))?;
+        let app = model
+            .app_by_key(consumer_key)
+            .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
+        let scopes = model.apps[app].scopes.join(" ");
+        Ok(self.issue_access(user, Some(app), &scopes, None).0)
+    }
+
+    /// Creates a refresh token for `username` and `consumer_key` (scopes: the app's), as if a
+    /// web login had happened, and returns it.
+    pub fn seed_refresh_token(
+        &self,
+        username: &str,
+        consumer_key: &str,
+    ) -> Result<String, MockError> {
+        let model = self.model();
+        let user = model
+            .user_by_username(username)
+            .ok_or_else(|| MockError::UnknownUser(username.to_owned()))?;
+        let app = model
+            .app_by_key(consumer_key)
+            .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
+        let scopes = model.apps[app].scopes.join(" ");
+        Ok(self.issue_refresh(user, app, &scopes, None).0)
+    }
+
+    /// Applies a [`Fault`].
+    pub fn apply_fault(&self, fault: Fault) -> Result<(), MockError> {
+        let model = self.model();
+        let find_user = |name: &str| {
+            model
+                .user_by_username(name)
+                .ok_or_else(|| MockError::UnknownUser(name.to_owned()))
+        };
+        let find_app = |key: &str| {
+            model
+                .app_by_key(key)
+                .ok_or_else(|| MockError::UnknownApp(key.to_owned()))
+        };
+        match fault {
+            Fault::ExpireTokens { username } => {
+                let user = username.as_deref().map(find_user).transpose()?;
+                self.inner.tokens.expire_access(user);
+            }
+            Fault::FailNext {
+                route,
+                count,
+                status,
+                body,
+                content_type,
+            } => {
+                let content_type = content_type.unwrap_or_else(|| {
+                    let t = body.trim_start();
+                    if t.starts_with('{') || t.starts_with('[') {
+                        "application/json;charset=UTF-8".to_owned()
+                    } else {
+                        "text/plain; charset=utf-8".to_owned()
+                    }
+                });
+                self.inner.faults.add_rule(FailRule {
+                    route,
+                    remaining: count,
+                    status,
+                    body,
+                    content_type,
+                });
+            }
+            Fault::Latency { millis, route } => self.inner.faults.set_latency(millis, route),
+            Fault::RevokeApproval {
+                consumer_key,
+                username,
+            } => {
+                let app = find_app(&consumer_key)?;
+                let user = username.as_deref().map(find_user).transpose()?;
+                match user {
+                    Some(u) => self.inner.tokens.withdraw(u, app),
+                    None => {
+                        for u in 0..model.users.len() {
+                            self.inner.tokens.withdraw(u, app);
+                        }
+                    }
+                }
+                self.inner.tokens.revoke_app_tokens(app, user);
+            }
+            Fault::RefreshTokenRotation {
+                consumer_key,
+                enabled,
+            } => {
+                let app = find_app(&consumer_key)?;
+                model.apps[app]
+                    .rotation
+                    .store(enabled, std::sync::atomic::Ordering::Relaxed);
+            }
+            Fault::Clear => self.inner.faults.clear(),
+        }
+        Ok(())
+    }
+
+    /// Forgets every token, approval given at run time, journal entry, counter, fault and MCI
+    /// assertion id, then re-seeds the configured refresh tokens. The clock is not touched.
+    pub fn reset(&self) {
+        let inner = &self.inner;
+        inner.tokens.clear();
+        inner.journal.clear();
+        inner.counters.clear();
+        inner.faults.clear();
+        inner.mci_jtis.clear();
+        for w in &inner.logins {
+            w.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+        for app in &inner.model.apps {
+            let configured = inner
+                .model
+                .config
+                .apps
+                .iter()
+                .find(|a| a.consumer_key == app.consumer_key)
+                .is_some_and(|a| a.refresh_token_rotation);
+            app.rotation
+                .store(configured, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.seed_refresh_tokens_from_config();
+    }
+}

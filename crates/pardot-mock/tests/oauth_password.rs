@@ -1,0 +1,89 @@
+//! The username-password grant: success and every error.
+
+mod common;
+
+use common::*;
+use pardot_mock::fixtures::*;
+
+fn form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "password"),
+        ("client_id", WEB_CONSUMER_KEY),
+        ("client_secret", WEB_CONSUMER_SECRET),
+        ("username", username),
+        ("password", password),
+    ]
+}
+
+#[tokio::test]
+async fn success_has_the_spec_fields_and_a_valid_signature() {
+    let (mock, _clock) = mock().await;
+    let pw = integration_password();
+    let (status, headers, body) = token(&mock.url(), &form(INTEGRATION_USERNAME, &pw)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
+    assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
+    let v = json_of(&body);
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        [
+            "access_token",
+            "id",
+            "instance_url",
+            "issued_at",
+            "scope",
+            "signature",
+            "token_type"
+        ]
+    );
+    let token = v["access_token"].as_str().unwrap();
+    assert!(token.starts_with("00D5g00000AcmeP!"), "{token}");
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["instance_url"], mock.url());
+    assert_eq!(
+        v["id"],
+        format!(
+            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
+            mock.url()
+        )
+    );
+    let issued_at = v["issued_at"].as_str().unwrap();
+    assert_eq!(issued_at.len(), 13);
+    let expected = pardot_mock::oauth::token_signature(
+        WEB_CONSUMER_SECRET,
+        v["id"].as_str().unwrap(),
+        issued_at,
+    );
+    assert_eq!(v["signature"], expected);
+    assert!(v.get("expires_in").is_none() && v.get("refresh_token").is_none());
+    let info = mock.lookup_access_token(token).unwrap();
+    assert_eq!(info.username, INTEGRATION_USERNAME);
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+}
+
+#[tokio::test]
+async fn trusted_ip_user_needs_no_security_token_and_params_may_be_in_the_query() {
+    let (mock, _clock) = mock().await;
+    let url = format!(
+        "{}/services/oauth2/token?grant_type=password&client_id={WEB_CONSUMER_KEY}&client_secret={WEB_CONSUMER_SECRET}&username={WEB_USERNAME}&password={WEB_PASSWORD}",
+        mock.url()
+    );
+    let r = http().post(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn wrong_password_is_authentication_failure() {
+    let (mock, _clock) = mock().await;
+    // Without the security token (not a trusted IP):
+    let r = token(
+        &mock.url(),
+        &form(INTEGRATION_USERNAME, INTEGRATION_PASSWORD),
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "authentication failure");
+    assert_eq!(mock.counts().get("oauth.token", "invalid_grant"), 1);
+}
