@@ -1,0 +1,644 @@
+//! Every flow against `pardot-mock` in-process (fixtures/mock.toml), sharing one ManualClock
+//! between client and mock, asserting on the mock's counters.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{client, key};
+use pardot_auth_core::secrecy::ExposeSecret;
+use pardot_auth_core::{
+    Clock, Error, ErrorClass, Expiry, LoginHost, ManualClock, TokenKind, TokenSource,
+};
+use pardot_mock::{PardotMock, fixtures as fx};
+use sf_oauth::*;
+
+async fn mock(clock: &ManualClock) -> PardotMock {
+    PardotMock::builder().clock(clock).start().await.unwrap()
+}
+
+fn custom(url: &str) -> LoginHost {
+    LoginHost::custom(url).unwrap()
+}
+
+fn jwt(host: LoginHost, user: &str, clock: &ManualClock) -> JwtBearer {
+    JwtBearer::new(host, fx::JWT_CONSUMER_KEY, user, key("connected-app.key"))
+        .with_client(client(clock))
+}
+
+fn assert_server_error(err: &Error, context: &str, code: &str, description: &str) {
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("{context} failed: {code}: {description}")),
+        "{text}"
+    );
+    assert_eq!(err.code(), Some(code), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWT bearer
+
+#[tokio::test]
+async fn jwt_bearer_production_sandbox_and_my_domain() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+
+    let token = jwt(custom(&mock.url()), fx::INTEGRATION_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap();
+    assert!(matches!(token.kind(), TokenKind::SalesforceBearer));
+    assert!(
+        token
+            .secret()
+            .expose_secret()
+            .starts_with("00D5g00000AcmeP!")
+    );
+    assert_eq!(token.issued_at(), clock.now());
+    assert_eq!(
+        token.expiry(),
+        Expiry::Estimated(clock.now() + pardot_auth_core::DEFAULT_SALESFORCE_SESSION)
+    );
+    assert!(token.refresh_token().is_none());
+    assert!(token.identity_url().unwrap().ends_with(&format!(
+        "/{}/{}",
+        fx::PRODUCTION_ORG_ID,
+        fx::INTEGRATION_USER_ID
+    )));
+    assert_eq!(
+        token.instance_url().unwrap().as_str().trim_end_matches('/'),
+        mock.url()
+    );
+    let me = client(&clock)
+        .userinfo(&custom(&mock.url()), &token)
+        .await
+        .unwrap();
+    assert_eq!(me.preferred_username, fx::INTEGRATION_USERNAME);
+
+    jwt(custom(&mock.sandbox_url()), fx::SANDBOX_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap();
+    jwt(
+        custom(&mock.my_domain_url(fx::PRODUCTION_MY_DOMAIN)),
+        fx::INTEGRATION_USERNAME,
+        &clock,
+    )
+    .token()
+    .await
+    .unwrap();
+    // The PKCS#1 form of the same key works too.
+    JwtBearer::new(
+        custom(&mock.url()),
+        fx::JWT_CONSUMER_KEY,
+        fx::INTEGRATION_USERNAME,
+        key("connected-app.pkcs1.key"),
+    )
+    .with_client(client(&clock))
+    .token()
+    .await
+    .unwrap();
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 4);
+}
+
+#[tokio::test]
+async fn jwt_bearer_errors() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let prod = custom(&mock.url());
+    const CTX: &str = "JWT bearer authentication";
+
+    // A production user on the sandbox login host: the audience is wrong for that org.
+    let err = jwt(
+        custom(&mock.sandbox_url()),
+        fx::INTEGRATION_USERNAME,
+        &clock,
+    )
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(&err, CTX, "invalid_grant", "audience is invalid");
+    assert!(err.help().unwrap().contains("https://test.salesforce.com"));
+    assert_eq!(err.class(), ErrorClass::NeverRetry);
+
+    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
+        .with_audience("https://elsewhere.example.com")
+        .token()
+        .await
+        .unwrap_err();
+    assert_server_error(&err, CTX, "invalid_grant", "audience is invalid");
+
+    let err = jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap_err();
+    assert_server_error(
+        &err,
+        CTX,
+        "invalid_grant",
+        "user hasn't approved this consumer",
+    );
+    assert!(err.help().unwrap().contains("permission set"));
+
+    let err = JwtBearer::new(
+        prod.clone(),
+        fx::JWT_CONSUMER_KEY,
+        fx::INTEGRATION_USERNAME,
+        key("untrusted.key"),
+    )
+    .with_client(client(&clock))
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(&err, CTX, "invalid_grant", "invalid assertion");
+
+    let err = JwtBearer::new(
+        prod.clone(),
+        "3MVG9.unknown.key",
+        fx::INTEGRATION_USERNAME,
+        key("connected-app.key"),
+    )
+    .with_client(client(&clock))
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(&err, CTX, "invalid_client_id", "client identifier invalid");
+
+    let err = jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap_err();
+    assert_server_error(&err, CTX, "inactive_user", "user is inactive");
+
+    // A client whose clock is 10 minutes behind signs an already expired assertion.
+    let late = ManualClock::starting_at(clock.now() - Duration::from_secs(600));
+    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &late)
+        .token()
+        .await
+        .unwrap_err();
+    assert_server_error(&err, CTX, "invalid_grant", "expired authorization code");
+
+    // Scripted failures: a passing one is retryable, a 503 too.
+    mock.fail_next_token("rate_limit_exceeded", "number of logins exceeded");
+    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap_err();
+    assert_server_error(
+        &err,
+        CTX,
+        "rate_limit_exceeded",
+        "number of logins exceeded",
+    );
+    assert!(err.is_retryable());
+    mock.fail_next("oauth.token", 1, 503, "Service Unavailable");
+    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "ok"), 0);
+    assert_eq!(counts.get("oauth.token", "invalid_grant"), 5);
+    assert_eq!(counts.get("oauth.token", "invalid_client_id"), 1);
+    assert_eq!(counts.get("oauth.token", "inactive_user"), 1);
+    assert_eq!(counts.get("oauth.token", "fault"), 2);
+    assert_eq!(counts.route_total("oauth.token"), 9, "{:?}", counts.0);
+}
+
+#[tokio::test]
+async fn salesforce_tokens_expire_on_the_shared_clock() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let host = custom(&mock.url());
+    let token = jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap();
+    let c = client(&clock);
+    clock.advance(token.lifetime() - Duration::from_secs(1));
+    c.userinfo(&host, &token).await.unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert!(token.is_expired(clock.now()));
+    let err = c.userinfo(&host, &token).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Username-password
+
+fn password_flow(
+    host: LoginHost,
+    user: &str,
+    password: &str,
+    token: Option<&str>,
+    clock: &ManualClock,
+) -> UsernamePassword {
+    let flow = UsernamePassword::new(
+        host,
+        fx::WEB_CONSUMER_KEY,
+        ClientSecret::new(fx::WEB_CONSUMER_SECRET),
+        user,
+        Password::new(password),
+    )
+    .with_client(client(clock));
+    match token {
+        Some(t) => flow.with_security_token(Password::new(t)),
+        None => flow,
+    }
+}
+
+#[tokio::test]
+async fn username_password_success_and_errors() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let host = custom(&mock.url());
+    const CTX: &str = "username-password authentication";
+
+    // Success; the mock signs the answer with the app's secret and the flow checks it.
+    let token = password_flow(
+        host.clone(),
+        fx::INTEGRATION_USERNAME,
+        fx::INTEGRATION_PASSWORD,
+        Some(fx::INTEGRATION_SECURITY_TOKEN),
+        &clock,
+    )
+    .token()
+    .await
+    .unwrap();
+    assert_eq!(token.issued_at(), clock.now());
+    assert!(token.scopes().is_some());
+    // A trusted-IP user logs in without the security token.
+    password_flow(
+        host.clone(),
+        fx::WEB_USERNAME,
+        fx::WEB_PASSWORD,
+        None,
+        &clock,
+    )
+    .token()
+    .await
+    .unwrap();
+    // Sandbox users on the sandbox host.
+    password_flow(
+        custom(&mock.sandbox_url()),
+        fx::SANDBOX_USERNAME,
+        fx::SANDBOX_PASSWORD,
+        Some(fx::SANDBOX_SECURITY_TOKEN),
+        &clock,
+    )
+    .token()
+    .await
+    .unwrap();
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 3);
+
+    // Missing security token, wrong password, wrong host: authentication failure.
+    for (h, user, pw, tok) in [
+        (
+            host.clone(),
+            fx::INTEGRATION_USERNAME,
+            fx::INTEGRATION_PASSWORD,
+            None,
+        ),
+        (
+            host.clone(),
+            fx::INTEGRATION_USERNAME,
+            "wrong",
+            Some(fx::INTEGRATION_SECURITY_TOKEN),
+        ),
+        (
+            custom(&mock.sandbox_url()),
+            fx::INTEGRATION_USERNAME,
+            fx::INTEGRATION_PASSWORD,
+            Some(fx::INTEGRATION_SECURITY_TOKEN),
+        ),
+    ] {
+        let err = password_flow(h, user, pw, tok, &clock)
+            .token()
+            .await
+            .unwrap_err();
+        assert_server_error(&err, CTX, "invalid_grant", "authentication failure");
+        assert!(err.help().unwrap().contains("JWT bearer"));
+        assert!(!err.to_string().contains(fx::INTEGRATION_PASSWORD));
+    }
+
+    let err = password_flow(
+        host.clone(),
+        fx::INACTIVE_USERNAME,
+        fx::INACTIVE_PASSWORD,
+        Some(fx::INACTIVE_SECURITY_TOKEN),
+        &clock,
+    )
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(&err, CTX, "inactive_user", "user is inactive");
+
+    let err = UsernamePassword::new(
+        host.clone(),
+        fx::WEB_CONSUMER_KEY,
+        ClientSecret::new("not-the-secret"),
+        fx::WEB_USERNAME,
+        Password::new(fx::WEB_PASSWORD),
+    )
+    .with_client(client(&clock))
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
+    assert_eq!(mock.counts().get("oauth.token", "invalid_grant"), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refresh token
+
+#[tokio::test]
+async fn refresh_without_rotation_and_revocation() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let host = custom(&mock.url());
+    let c = client(&clock);
+    let flow = RefreshTokenFlow::new(
+        host.clone(),
+        fx::WEB_CONSUMER_KEY,
+        RefreshToken::new(fx::WEB_REFRESH_TOKEN),
+    )
+    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+    .with_client(c.clone());
+    let (token, outcome) = flow.refresh().await.unwrap();
+    assert!(!outcome.rotated);
+    assert!(token.refresh_token().is_none());
+    assert_eq!(
+        c.userinfo(&host, &token).await.unwrap().preferred_username,
+        fx::WEB_USERNAME
+    );
+    flow.token().await.unwrap();
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 2);
+
+    // The app requires its secret for refreshes.
+    let err = RefreshTokenFlow::new(
+        host.clone(),
+        fx::WEB_CONSUMER_KEY,
+        RefreshToken::new(fx::WEB_REFRESH_TOKEN),
+    )
+    .with_client(c.clone())
+    .token()
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_client"), "{err}");
+
+    // Revoking the refresh token kills it and the access tokens issued from it.
+    c.revoke(&host, &fx::WEB_REFRESH_TOKEN.into())
+        .await
+        .unwrap();
+    let err = flow.refresh().await.unwrap_err();
+    assert_server_error(
+        &err,
+        "refresh token exchange",
+        "invalid_grant",
+        "expired access/refresh token",
+    );
+    assert!(err.help().unwrap().contains("authenticate again"));
+    assert_eq!(err.class(), ErrorClass::NeverRetry);
+    let err = c.userinfo(&host, &token).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::RefreshAndRetry);
+    assert_eq!(mock.counts().get("oauth.revoke", "ok"), 1);
+}
+
+#[tokio::test]
+async fn refresh_token_rotation_and_reuse_detection() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let host = custom(&mock.url());
+    let persisted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = persisted.clone();
+    let flow = RefreshTokenFlow::new(
+        host.clone(),
+        fx::ROTATING_CONSUMER_KEY,
+        RefreshToken::new(fx::ROTATING_REFRESH_TOKEN),
+    )
+    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
+    .with_client(client(&clock))
+    .on_rotation(move |new| {
+        sink.lock()
+            .unwrap()
+            .push(new.secret().expose_secret().to_owned())
+    });
+
+    let (first, outcome) = flow.refresh().await.unwrap();
+    assert!(outcome.rotated);
+    let r1 = first.refresh_token().unwrap().expose_secret().to_owned();
+    assert_ne!(r1, fx::ROTATING_REFRESH_TOKEN);
+    let (second, outcome) = flow.refresh().await.unwrap();
+    assert!(outcome.rotated);
+    let r2 = second.refresh_token().unwrap().expose_secret().to_owned();
+    assert_ne!(r2, r1);
+    assert_eq!(*persisted.lock().unwrap(), [r1.clone(), r2.clone()]);
+    assert_eq!(
+        flow.current_refresh_token().await.secret().expose_secret(),
+        r2
+    );
+
+    // Someone replays a rotated token: the whole chain is revoked.
+    let replay = RefreshTokenFlow::new(
+        host.clone(),
+        fx::ROTATING_CONSUMER_KEY,
+        RefreshToken::new(r1),
+    )
+    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
+    .with_client(client(&clock));
+    let err = replay.token().await.unwrap_err();
+    assert_server_error(
+        &err,
+        "refresh token exchange",
+        "invalid_grant",
+        "expired access/refresh token",
+    );
+    let err = flow.token().await.unwrap_err();
+    assert_eq!(err.code(), Some("invalid_grant"));
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 2);
+    assert_eq!(mock.counts().get("oauth.token", "invalid_grant"), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client credentials
+
+#[tokio::test]
+async fn client_credentials_on_my_domain_only() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let my_domain = custom(&mock.my_domain_url(fx::PRODUCTION_MY_DOMAIN));
+    let c = client(&clock);
+    for auth in [ClientAuth::FormFields, ClientAuth::Basic] {
+        let token = ClientCredentials::new(
+            my_domain.clone(),
+            fx::CC_CONSUMER_KEY,
+            ClientSecret::new(fx::CC_CONSUMER_SECRET),
+        )
+        .with_auth(auth)
+        .with_client(c.clone())
+        .token()
+        .await
+        .unwrap();
+        assert!(token.refresh_token().is_none());
+        assert_eq!(
+            c.userinfo(&my_domain, &token)
+                .await
+                .unwrap()
+                .preferred_username,
+            fx::CC_RUN_AS_USERNAME
+        );
+    }
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 2);
+
+    const CTX: &str = "client credentials authentication";
+    let err = ClientCredentials::new(
+        custom(&mock.url()),
+        fx::CC_CONSUMER_KEY,
+        ClientSecret::new(fx::CC_CONSUMER_SECRET),
+    )
+    .with_client(c.clone())
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(
+        &err,
+        CTX,
+        "invalid_grant",
+        "request not supported on this domain",
+    );
+    assert!(err.help().unwrap().contains("My Domain"));
+
+    let err = ClientCredentials::new(
+        my_domain.clone(),
+        fx::CC_CONSUMER_KEY,
+        ClientSecret::new("wrong"),
+    )
+    .with_auth(ClientAuth::Basic)
+    .with_client(c.clone())
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revoke and userinfo
+
+#[tokio::test]
+async fn revoke_access_token_then_userinfo_refuses_it() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let host = custom(&mock.url());
+    let c = client(&clock);
+    let token = jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap();
+    let me = c.userinfo(&host, &token).await.unwrap();
+    assert_eq!(me.organization_id, fx::PRODUCTION_ORG_ID);
+    assert_eq!(me.user_id, fx::INTEGRATION_USER_ID);
+    c.revoke(&host, token.secret()).await.unwrap();
+    let err = c.userinfo(&host, &token).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::RefreshAndRetry);
+    let err = c.revoke(&host, token.secret()).await.unwrap_err();
+    assert_server_error(
+        &err,
+        "token revocation",
+        "invalid_token",
+        "Token was invalid",
+    );
+    assert_eq!(mock.counts().get("oauth.revoke", "ok"), 1);
+    assert_eq!(mock.counts().get("oauth.userinfo", "ok"), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MCI service account
+
+fn mci(mock: &PardotMock, key_file: &str, clock: &ManualClock) -> MciServiceAccount {
+    MciServiceAccount::new(
+        mock.mci_discovery_url(fx::MCI_REGION).parse().unwrap(),
+        fx::MCI_SERVICE_ACCOUNT_ID,
+        key(key_file),
+    )
+    .with_client(client(clock))
+}
+
+#[tokio::test]
+async fn mci_service_account_tokens_and_errors() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = mci(&mock, "mci-service-account.key", &clock);
+    let first = flow.token().await.unwrap();
+    assert!(matches!(first.kind(), TokenKind::MciBearer));
+    assert_eq!(
+        first.expiry(),
+        Expiry::Known(clock.now() + Duration::from_secs(300))
+    );
+    let second = flow.token().await.unwrap();
+    assert_ne!(
+        first.secret().expose_secret(),
+        second.secret().expose_secret()
+    );
+    let counts = mock.counts();
+    assert_eq!(counts.get("mci.discovery", "ok"), 1, "discovery is cached");
+    assert_eq!(counts.get("mci.token", "ok"), 2);
+
+    const CTX: &str = "MCI service account authentication";
+    let err = mci(&mock, "untrusted.key", &clock)
+        .token()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{CTX} failed: invalid_client")),
+        "{err}"
+    );
+    assert_eq!(err.class(), ErrorClass::NeverRetry);
+
+    let err = mci(&mock, "mci-service-account.key", &clock)
+        .with_audience("https://not-the-idp.example")
+        .token()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!("{CTX} failed: ")),
+        "{err}"
+    );
+    assert!(!err.is_retryable());
+
+    let err = MciServiceAccount::new(
+        mock.mci_discovery_url(fx::MCI_REGION).parse().unwrap(),
+        "mci-sa-unknown",
+        key("mci-service-account.key"),
+    )
+    .with_client(client(&clock))
+    .token()
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{CTX} failed: invalid_client")),
+        "{err}"
+    );
+    assert_eq!(mock.counts().get("mci.token", "ok"), 2);
+}
+
+#[tokio::test]
+async fn mci_tokens_are_judged_on_the_shared_clock() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    // An assertion signed by a client whose clock runs 10 minutes late is already stale.
+    let late = ManualClock::starting_at(clock.now() - Duration::from_secs(600));
+    let err = mci(&mock, "mci-service-account.key", &late)
+        .token()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_grant"), "{err}");
+    mci(&mock, "mci-service-account.key", &clock)
+        .token()
+        .await
+        .unwrap();
+}
