@@ -127,6 +127,11 @@
 //! # Ok(()) }
 //! ```
 
+// Compiles the README's Rust examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod callback;
 mod client;
 mod client_credentials;
