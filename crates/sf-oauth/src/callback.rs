@@ -12,7 +12,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use pardot_auth_core::url::{Host, Url};
 use pardot_auth_core::{Error, SharedClock};
 use tokio::net::TcpListener;
@@ -25,6 +25,9 @@ const CONTEXT: &str = "web server flow callback";
 
 /// Default wait for the user to finish in the browser.
 pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// Longest a connection may take to send its request head.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Longest request head (request line and headers) the receiver reads.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
@@ -193,7 +196,11 @@ impl CallbackReceiver {
                                     Ok::<_, Infallible>(page_response(status, page))
                                 }
                             });
+                            // A browser sends its request at once; a connection that
+                            // dribbles its headers is dropped (network timeout, real time).
                             let conn = hyper::server::conn::http1::Builder::new()
+                                .timer(TokioTimer::new())
+                                .header_read_timeout(HEADER_READ_TIMEOUT)
                                 .keep_alive(false)
                                 .max_buf_size(MAX_REQUEST_HEAD)
                                 .serve_connection(TokioIo::new(stream), service);

@@ -210,13 +210,13 @@ fn help_for(error: &OAuthErrorCode, description: &str) -> Option<&'static str> {
         OAuthErrorCode::InvalidGrant if d.contains("audience is invalid") => {
             "the assertion's `aud` must be the login server you call: https://login.salesforce.com \
              for production and developer orgs, https://test.salesforce.com for sandboxes \
-             (use LoginHost::Sandbox), or your My Domain URL; see TROUBLESHOOTING.md#jwt-bearer"
+             (use LoginHost::Sandbox), or your My Domain URL; see docs/troubleshooting.md#jwt-bearer"
         }
         OAuthErrorCode::InvalidGrant if d.contains("hasn't approved") => {
             "the user has not been allowed to use this connected app: in Setup > App Manager > \
              Manage > Edit Policies set Permitted Users to \"Admin approved users are \
              pre-authorized\" and assign the user's profile or a permission set to the app \
-             (or approve the app once in a browser); see TROUBLESHOOTING.md#jwt-bearer"
+             (or approve the app once in a browser); see docs/troubleshooting.md#jwt-bearer"
         }
         OAuthErrorCode::InvalidGrant if d.contains("invalid assertion") => {
             "the JWT signature does not verify: sign with the private key whose certificate is \
