@@ -1,0 +1,345 @@
+//! Revoke, userinfo, identity URL, introspect, SOAP login; Host-header virtual hosts; chunked
+//! bodies.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use pardot_mock::fixtures::*;
+use serde_json::json;
+
+async fn get_bearer(url: &str, token: &str) -> (u16, String, String) {
+    let r = http().get(url).bearer_auth(token).send().await.unwrap();
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ct, r.text().await.unwrap())
+}
+
+async fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let r = http().post(url).form(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ct, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn userinfo_success_and_bad_token() {
+    let (mock, _c) = mock().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let url = format!("{}/services/oauth2/userinfo", mock.url());
+    let (status, ct, body) = get_bearer(&url, &t).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ct, "application/json;charset=UTF-8");
+    let v = json_of(&body);
+    assert_eq!(
+        v["sub"],
+        format!(
+            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
+            mock.url()
+        )
+    );
+    assert_eq!(v["user_id"], INTEGRATION_USER_ID);
+    assert_eq!(v["organization_id"], PRODUCTION_ORG_ID);
+    assert_eq!(v["preferred_username"], INTEGRATION_USERNAME);
+
+    let (status, ct, body) = get_bearer(&url, "00D5g00000AcmeP!garbage").await;
+    assert_eq!((status, body.as_str()), (403, "Bad_OAuth_Token"));
+    assert!(ct.starts_with("text/plain"));
+}
+
+#[tokio::test]
+async fn identity_url_success_and_errors() {
+    let (mock, _c) = mock().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let id = format!(
+        "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
+        mock.url()
+    );
+    let (status, _, body) = get_bearer(&id, &t).await;
+    assert_eq!(status, 200, "{body}");
+    let v = json_of(&body);
+    assert_eq!(v["id"], id);
+    assert_eq!(v["username"], INTEGRATION_USERNAME);
+    assert_eq!(v["asserted_user"], true);
+    assert_eq!(v["organization_id"], PRODUCTION_ORG_ID);
+
+    // oauth_token parameter works too.
+    let r = http()
+        .get(format!("{id}?oauth_token={t}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let (s, _, b) = get_bearer(&id, "nope").await;
+    assert_eq!((s, b.as_str()), (403, "Bad_OAuth_Token"));
+    let wrong_org = format!("{}/id/{SANDBOX_ORG_ID}/{INTEGRATION_USER_ID}", mock.url());
+    let (s, _, b) = get_bearer(&wrong_org, &t).await;
+    assert_eq!((s, b.as_str()), (403, "Wrong_Org"));
+    let bad_id = format!("{}/id/{PRODUCTION_ORG_ID}/005000000000000", mock.url());
+    let (s, _, b) = get_bearer(&bad_id, &t).await;
+    assert_eq!((s, b.as_str()), (404, "Bad_Id"));
+    let inactive = format!("{}/id/{PRODUCTION_ORG_ID}/0055g00000InactAAB", mock.url());
+    let (s, _, b) = get_bearer(&inactive, &t).await;
+    assert_eq!((s, b.as_str()), (403, "Inactive"));
+}
+
+#[tokio::test]
+async fn expired_session_is_refused_everywhere() {
+    let (mock, clock) = mock().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    clock.advance(Duration::from_secs(2 * 3600));
+    let (s, _, b) = get_bearer(&format!("{}/services/oauth2/userinfo", mock.url()), &t).await;
+    assert_eq!((s, b.as_str()), (403, "Bad_OAuth_Token"));
+    let (s, _, b) = post_form(
+        &format!("{}/services/oauth2/revoke", mock.url()),
+        &[("token", &t)],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        b,
+        r#"{"error":"invalid_token","error_description":"Token was invalid"}"#
+    );
+}
+
+#[tokio::test]
+async fn revoke_access_token() {
+    let (mock, _c) = mock().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let url = format!("{}/services/oauth2/revoke", mock.url());
+    let (s, _, b) = post_form(&url, &[("token", &t)]).await;
+    assert_eq!((s, b.as_str()), (200, ""));
+    assert!(mock.lookup_access_token(&t).is_none());
+    let (s, ct, b) = post_form(&url, &[("token", &t)]).await;
+    assert_eq!(s, 400);
+    assert_eq!(ct, "application/json");
+    assert_eq!(
+        b,
+        r#"{"error":"invalid_token","error_description":"Token was invalid"}"#
+    );
+}
+
+#[tokio::test]
+async fn revoke_refresh_token_by_get_kills_its_access_tokens() {
+    let (mock, _c) = mock().await;
+    let (_, _, body) = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", WEB_REFRESH_TOKEN),
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", WEB_CONSUMER_SECRET),
+        ],
+    )
+    .await;
+    let access = json_of(&body)["access_token"].as_str().unwrap().to_owned();
+    let r = http()
+        .get(format!(
+            "{}/services/oauth2/revoke?token={WEB_REFRESH_TOKEN}",
+            mock.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(mock.lookup_access_token(&access).is_none());
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", WEB_REFRESH_TOKEN),
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", WEB_CONSUMER_SECRET),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn revoke_with_an_unknown_token_type_is_unsupported_token_type() {
+    let (mock, _c) = mock().await;
+    let (s, _, b) = post_form(
+        &format!("{}/services/oauth2/revoke", mock.url()),
+        &[("token", "x"), ("token_type_hint", "id_token")],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        b,
+        r#"{"error":"unsupported_token_type","error_description":"Token type not supported"}"#
+    );
+}
+
+#[tokio::test]
+async fn revoke_with_a_chunked_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mock, _c) = mock().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let body = format!("token={t}");
+    let (a, b) = body.split_at(body.len() / 2);
+    // As a Node client sends it: chunked, no Content-Length.
+    let request = format!(
+        "POST /services/oauth2/revoke HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+        mock.addr(),
+        a.len(),
+        b.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(mock.addr()).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(mock.lookup_access_token(&t).is_none());
+    let entry = mock.journal().into_iter().last().unwrap();
+    assert_eq!(entry.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(entry.param("token"), Some(t.as_str()));
+}
+
+#[tokio::test]
+async fn introspect_access_refresh_and_unknown() {
+    let (mock, _c) = mock().await;
+    let url = format!("{}/services/oauth2/introspect", mock.url());
+    let t = mock
+        .issue_access_token(WEB_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let client = [
+        ("client_id", WEB_CONSUMER_KEY),
+        ("client_secret", WEB_CONSUMER_SECRET),
+    ];
+    let mut f = client.to_vec();
+    f.push(("token", t.as_str()));
+    let (s, _, b) = post_form(&url, &f).await;
+    assert_eq!(s, 200, "{b}");
+    let v = json_of(&b);
+    assert_eq!(v["active"], true);
+    assert_eq!(v["token_type"], "access_token");
+    assert_eq!(v["username"], WEB_USERNAME);
+    assert_eq!(v["client_id"], WEB_CONSUMER_KEY);
+    assert_eq!(
+        v["exp"].as_i64().unwrap() - v["iat"].as_i64().unwrap(),
+        7200
+    );
+
+    let mut f = client.to_vec();
+    f.push(("token", WEB_REFRESH_TOKEN));
+    let v = json_of(&post_form(&url, &f).await.2);
+    assert_eq!(v["active"], true);
+    assert_eq!(v["token_type"], "refresh_token");
+
+    let mut f = client.to_vec();
+    f.push(("token", "nope"));
+    let (s, _, b) = post_form(&url, &f).await;
+    assert_eq!((s, b), (200, json!({"active": false}).to_string()));
+
+    let (s, _, b) = post_form(
+        &url,
+        &[
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", "x"),
+            ("token", &t),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        b,
+        r#"{"error":"invalid_client","error_description":"invalid client credentials"}"#
+    );
+    let (s, _, b) = post_form(&url, &[("client_id", "nope"), ("token", &t)]).await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        b,
+        r#"{"error":"invalid_client_id","error_description":"client identifier invalid"}"#
+    );
+}
+
+#[tokio::test]
+async fn soap_login_points_to_oauth() {
+    let (mock, _c) = mock().await;
+    let r = http()
+        .post(format!("{}/services/Soap/u/59.0", mock.url()))
+        .header("content-type", "text/xml")
+        .body("<soapenv:Envelope/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("/services/oauth2/token"), "{body}");
+}
+
+#[tokio::test]
+async fn real_host_names_in_the_host_header() {
+    let (mock, clock) = mock().await;
+    // test.salesforce.com -> the sandbox login host; identity URL on the real name.
+    let pw = format!("{SANDBOX_PASSWORD}{SANDBOX_SECURITY_TOKEN}");
+    let r = http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .header("host", "test.salesforce.com")
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", WEB_CONSUMER_SECRET),
+            ("username", SANDBOX_USERNAME),
+            ("password", &pw),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["id"],
+        format!("https://test.salesforce.com/id/{SANDBOX_ORG_ID}/0055g00000SbxUsAAJ")
+    );
+    assert_eq!(v["instance_url"], "https://test.salesforce.com");
+
+    // acme.my.salesforce.com accepts a JWT whose aud is that My Domain.
+    let a = assertion(
+        CONNECTED_APP_KEY_PEM,
+        &claims(
+            INTEGRATION_USERNAME,
+            "https://acme.my.salesforce.com",
+            pardot_auth_core::Clock::now(&clock),
+        ),
+    );
+    let r = http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .header("host", "acme.my.salesforce.com")
+        .form(&[("grant_type", JWT_GRANT), ("assertion", &a)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The Pardot demo host serves no login.
+    let r = http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .header("host", "pi.demo.pardot.com")
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -1,0 +1,504 @@
+//! Password (errors), refresh token, client credentials, and the generic token-endpoint errors.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::*;
+use pardot_auth_core::ManualClock;
+use pardot_mock::fixtures::*;
+use pardot_mock::{AppConfig, OrgConfig, PardotMock, UserConfig};
+
+fn password_form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "password"),
+        ("client_id", WEB_CONSUMER_KEY),
+        ("client_secret", WEB_CONSUMER_SECRET),
+        ("username", username),
+        ("password", password),
+    ]
+}
+
+fn refresh_form<'a>(token: &'a str, key: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", key),
+        ("client_secret", secret),
+    ]
+}
+
+// ---- generic errors ----
+
+#[tokio::test]
+async fn unknown_grant_type_is_unsupported_grant_type() {
+    let (mock, _c) = mock().await;
+    let r = token(&mock.url(), &[("grant_type", "magic")]).await;
+    assert_oauth_error(&r, "unsupported_grant_type", "grant type not supported");
+    let r = token(&mock.url(), &[]).await;
+    assert_oauth_error(&r, "unsupported_grant_type", "grant type not supported");
+}
+
+#[tokio::test]
+async fn get_on_the_token_endpoint_is_invalid_request() {
+    let (mock, _c) = mock().await;
+    let r = http()
+        .get(format!(
+            "{}/services/oauth2/token?grant_type=password",
+            mock.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.text().await.unwrap();
+    assert_oauth_error(
+        &(status, headers, body),
+        "invalid_request",
+        "must use HTTP POST",
+    );
+}
+
+#[tokio::test]
+async fn unknown_client_id_is_invalid_client_id() {
+    let (mock, _c) = mock().await;
+    let pw = integration_password();
+    let mut f = password_form(INTEGRATION_USERNAME, &pw);
+    f[1].1 = "3MVG9nope";
+    let r = token(&mock.url(), &f).await;
+    assert_oauth_error(&r, "invalid_client_id", "client identifier invalid");
+}
+
+#[tokio::test]
+async fn wrong_client_secret_is_invalid_client() {
+    let (mock, _c) = mock().await;
+    let pw = integration_password();
+    let mut f = password_form(INTEGRATION_USERNAME, &pw);
+    f[2].1 = "wrong";
+    let r = token(&mock.url(), &f).await;
+    assert_oauth_error(&r, "invalid_client", "invalid client credentials");
+}
+
+#[tokio::test]
+async fn requested_scope_outside_the_app_is_invalid_scope() {
+    let (mock, _c) = mock().await;
+    let pw = integration_password();
+    let mut f = password_form(INTEGRATION_USERNAME, &pw);
+    f.push(("scope", "api chatter_api"));
+    let r = token(&mock.url(), &f).await;
+    assert_oauth_error(
+        &r,
+        "invalid_scope",
+        "requested scope is invalid, unknown, or malformed",
+    );
+}
+
+// ---- password ----
+
+#[tokio::test]
+async fn password_for_the_wrong_host_is_authentication_failure() {
+    let (mock, _c) = mock().await;
+    let pw = integration_password();
+    let r = token(
+        &mock.sandbox_url(),
+        &password_form(INTEGRATION_USERNAME, &pw),
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "authentication failure");
+    // ... and the My Domain of the production org works.
+    let (status, _, body) = token(
+        &mock.my_domain_url(PRODUCTION_MY_DOMAIN),
+        &password_form(INTEGRATION_USERNAME, &pw),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json_of(&body)["id"],
+        format!(
+            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
+            mock.my_domain_url(PRODUCTION_MY_DOMAIN)
+        )
+    );
+}
+
+#[tokio::test]
+async fn password_unknown_user_is_authentication_failure() {
+    let (mock, _c) = mock().await;
+    let r = token(&mock.url(), &password_form("nobody@acme.example", "x")).await;
+    assert_oauth_error(&r, "invalid_grant", "authentication failure");
+}
+
+#[tokio::test]
+async fn password_inactive_user_is_inactive_user() {
+    let (mock, _c) = mock().await;
+    let pw = format!("{INACTIVE_PASSWORD}{INACTIVE_SECURITY_TOKEN}");
+    let r = token(&mock.url(), &password_form(INACTIVE_USERNAME, &pw)).await;
+    assert_oauth_error(&r, "inactive_user", "user is inactive");
+}
+
+#[tokio::test]
+async fn password_admin_approved_app_without_assignment_is_invalid_app_access() {
+    let (mock, _c) = mock().await;
+    let pw = format!("{UNAPPROVED_PASSWORD}{UNAPPROVED_SECURITY_TOKEN}");
+    let f = vec![
+        ("grant_type", "password"),
+        ("client_id", JWT_CONSUMER_KEY),
+        ("client_secret", JWT_CONSUMER_SECRET),
+        ("username", UNAPPROVED_USERNAME),
+        ("password", pw.as_str()),
+    ];
+    let r = token(&mock.url(), &f).await;
+    assert_oauth_error(
+        &r,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    );
+}
+
+const ORG: &str = "00D000000000042";
+
+async fn custom_org(org: OrgConfig) -> PardotMock {
+    let mut user = UserConfig::new("005000000000042", "solo@org.example", "pw", ORG);
+    user.trusted_ip = true;
+    PardotMock::builder()
+        .config(pardot_mock::MockConfig::empty())
+        .org(org)
+        .user(user)
+        .app(AppConfig::new("key42", "secret42"))
+        .start()
+        .await
+        .unwrap()
+}
+
+fn solo_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("grant_type", "password"),
+        ("client_id", "key42"),
+        ("client_secret", "secret42"),
+        ("username", "solo@org.example"),
+        ("password", "pw"),
+    ]
+}
+
+#[tokio::test]
+async fn password_flow_blocked_by_the_org_is_authentication_failure() {
+    let mut org = OrgConfig::production(ORG);
+    org.password_flow = false;
+    let mock = custom_org(org).await;
+    let r = token(&mock.url(), &solo_form()).await;
+    assert_oauth_error(&r, "invalid_grant", "authentication failure");
+}
+
+#[tokio::test]
+async fn locked_org_is_inactive_org() {
+    let mut org = OrgConfig::production(ORG);
+    org.locked = true;
+    let mock = custom_org(org).await;
+    let r = token(&mock.url(), &solo_form()).await;
+    assert_oauth_error(
+        &r,
+        "inactive_org",
+        "organization is locked, closed, or suspended",
+    );
+}
+
+#[tokio::test]
+async fn too_many_logins_is_rate_limit_exceeded() {
+    let mut org = OrgConfig::production(ORG);
+    org.logins_per_hour = Some(2);
+    let mock = custom_org(org).await;
+    for _ in 0..2 {
+        assert_eq!(token(&mock.url(), &solo_form()).await.0, 200);
+    }
+    let r = token(&mock.url(), &solo_form()).await;
+    assert_oauth_error(&r, "rate_limit_exceeded", "number of logins exceeded");
+}
+
+#[tokio::test]
+async fn login_rate_limit_window_moves_with_the_clock() {
+    let clock = ManualClock::new();
+    let mut org = OrgConfig::production(ORG);
+    org.logins_per_hour = Some(1);
+    let mut user = UserConfig::new("005000000000042", "solo@org.example", "pw", ORG);
+    user.trusted_ip = true;
+    let mock = PardotMock::builder()
+        .config(pardot_mock::MockConfig::empty())
+        .clock(&clock)
+        .org(org)
+        .user(user)
+        .app(AppConfig::new("key42", "secret42"))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(token(&mock.url(), &solo_form()).await.0, 200);
+    assert_eq!(token(&mock.url(), &solo_form()).await.0, 400);
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(token(&mock.url(), &solo_form()).await.0, 200);
+}
+
+// ---- refresh token ----
+
+#[tokio::test]
+async fn refresh_success_without_rotation() {
+    let (mock, _c) = mock().await;
+    let f = refresh_form(WEB_REFRESH_TOKEN, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    let (status, _, body) = token(&mock.url(), &f).await;
+    assert_eq!(status, 200, "{body}");
+    let v = json_of(&body);
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "id",
+            "instance_url",
+            "issued_at",
+            "scope",
+            "signature",
+            "token_type"
+        ]
+    );
+    assert_eq!(v["scope"], "api pardot_api refresh_token");
+    assert_eq!(
+        v["id"],
+        format!("{}/id/{PRODUCTION_ORG_ID}/0055g00000WebUsAAJ", mock.url())
+    );
+    // The same refresh token keeps working.
+    assert_eq!(token(&mock.url(), &f).await.0, 200);
+}
+
+#[tokio::test]
+async fn refresh_with_basic_auth() {
+    let (mock, _c) = mock().await;
+    let basic = STANDARD.encode(format!("{WEB_CONSUMER_KEY}:{WEB_CONSUMER_SECRET}"));
+    let r = http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .header("Authorization", format!("Basic {basic}"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", WEB_REFRESH_TOKEN),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_refresh_token_is_expired_token() {
+    let (mock, _c) = mock().await;
+    let f = refresh_form("5Aep861nope", WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    let r = token(&mock.url(), &f).await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn refresh_token_of_another_app_is_expired_token() {
+    let (mock, _c) = mock().await;
+    let f = refresh_form(
+        WEB_REFRESH_TOKEN,
+        ROTATING_CONSUMER_KEY,
+        ROTATING_CONSUMER_SECRET,
+    );
+    let r = token(&mock.url(), &f).await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn refresh_without_a_required_secret_is_invalid_client() {
+    let (mock, _c) = mock().await;
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", WEB_REFRESH_TOKEN),
+            ("client_id", WEB_CONSUMER_KEY),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_client", "invalid client credentials");
+}
+
+#[tokio::test]
+async fn refresh_for_an_inactive_user_is_inactive_user() {
+    let (mock, _c) = mock().await;
+    let rt = mock
+        .seed_refresh_token(INACTIVE_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let r = token(
+        &mock.url(),
+        &refresh_form(&rt, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET),
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "inactive user");
+}
+
+#[tokio::test]
+async fn rotation_issues_new_tokens_and_reuse_revokes_the_chain() {
+    let (mock, _c) = mock().await;
+    let f = refresh_form(
+        ROTATING_REFRESH_TOKEN,
+        ROTATING_CONSUMER_KEY,
+        ROTATING_CONSUMER_SECRET,
+    );
+    let (status, _, body) = token(&mock.url(), &f).await;
+    assert_eq!(status, 200, "{body}");
+    let v = json_of(&body);
+    let second = v["refresh_token"].as_str().unwrap().to_owned();
+    assert!(second.starts_with("5Aep861") && second != ROTATING_REFRESH_TOKEN);
+    let access1 = v["access_token"].as_str().unwrap().to_owned();
+
+    let (status, _, body) = token(
+        &mock.url(),
+        &refresh_form(&second, ROTATING_CONSUMER_KEY, ROTATING_CONSUMER_SECRET),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let third = json_of(&body)["refresh_token"].as_str().unwrap().to_owned();
+    assert!(mock.lookup_access_token(&access1).is_some());
+
+    // Reusing the first (rotated) token revokes the whole chain.
+    let r = token(&mock.url(), &f).await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+    assert!(mock.lookup_access_token(&access1).is_none());
+    let r = token(
+        &mock.url(),
+        &refresh_form(&third, ROTATING_CONSUMER_KEY, ROTATING_CONSUMER_SECRET),
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn rotation_can_be_switched_on_at_run_time() {
+    let (mock, _c) = mock().await;
+    mock.set_refresh_token_rotation(WEB_CONSUMER_KEY, true)
+        .unwrap();
+    let f = refresh_form(WEB_REFRESH_TOKEN, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    let (_, _, body) = token(&mock.url(), &f).await;
+    assert!(json_of(&body)["refresh_token"].is_string());
+}
+
+// ---- client credentials ----
+
+#[tokio::test]
+async fn client_credentials_on_my_domain_with_basic_auth_only() {
+    let (mock, _c) = mock().await;
+    let basic = STANDARD.encode(format!("{CC_CONSUMER_KEY}:{CC_CONSUMER_SECRET}"));
+    let r = http()
+        .post(format!(
+            "{}/services/oauth2/token",
+            mock.my_domain_url(PRODUCTION_MY_DOMAIN)
+        ))
+        .header("Authorization", format!("Basic {basic}"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "id",
+            "instance_url",
+            "issued_at",
+            "scope",
+            "signature",
+            "token_type"
+        ]
+    );
+    assert_eq!(v["scope"], "api pardot_api");
+    let info = mock
+        .lookup_access_token(v["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(info.username, CC_RUN_AS_USERNAME);
+}
+
+fn cc_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", CC_CONSUMER_KEY),
+        ("client_secret", CC_CONSUMER_SECRET),
+    ]
+}
+
+#[tokio::test]
+async fn client_credentials_on_the_login_host_is_not_supported_on_this_domain() {
+    let (mock, _c) = mock().await;
+    let r = token(&mock.url(), &cc_form()).await;
+    assert_oauth_error(&r, "invalid_grant", "request not supported on this domain");
+}
+
+#[tokio::test]
+async fn client_credentials_for_an_app_without_the_flow_is_unsupported_grant_type() {
+    let (mock, _c) = mock().await;
+    let r = token(
+        &mock.my_domain_url(PRODUCTION_MY_DOMAIN),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", WEB_CONSUMER_SECRET),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "unsupported_grant_type", "grant type not supported");
+}
+
+#[tokio::test]
+async fn client_credentials_without_run_as_user_and_without_scopes() {
+    let mut no_user = AppConfig::new("cc-no-user", "s1");
+    no_user.client_credentials = Some(true);
+    let mut no_scope = AppConfig::new("cc-no-scope", "s2");
+    no_scope.run_as = Some(CC_RUN_AS_USERNAME.to_owned());
+    no_scope.scopes = vec!["refresh_token".into(), "web".into()];
+    let mock = PardotMock::builder()
+        .app(no_user)
+        .app(no_scope)
+        .start()
+        .await
+        .unwrap();
+    let my = mock.my_domain_url(PRODUCTION_MY_DOMAIN);
+    let r = token(
+        &my,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cc-no-user"),
+            ("client_secret", "s1"),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "no client credentials user enabled");
+    let r = token(
+        &my,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cc-no-scope"),
+            ("client_secret", "s2"),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "no valid scopes defined");
+}
+
+#[tokio::test]
+async fn client_credentials_on_another_orgs_domain_is_invalid_client_id() {
+    let (mock, _c) = mock().await;
+    let r = token(&mock.my_domain_url(SANDBOX_MY_DOMAIN), &cc_form()).await;
+    assert_oauth_error(&r, "invalid_client_id", "client identifier invalid");
+}
+
+#[tokio::test]
+async fn unknown_my_domain_is_404() {
+    let (mock, _c) = mock().await;
+    let (status, _, body) = token(&mock.my_domain_url("nope"), &cc_form()).await;
+    assert_eq!(status, 404);
+    assert_eq!(body, "pardot-mock: no org has the My Domain `nope`");
+}
