@@ -11,8 +11,8 @@ use hmac::{KeyInit, Mac};
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{
-    AccessToken, DEFAULT_SALESFORCE_SESSION, Error, Expiry, LoginHost, Scopes, SharedClock,
-    SystemClock, TokenKind,
+    AccessToken, DEFAULT_SALESFORCE_SESSION, Error, ErrorClass, Expiry, LoginHost, Scopes,
+    SharedClock, SystemClock, TokenKind,
 };
 use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
@@ -335,7 +335,14 @@ impl OAuthClient {
             .bearer_auth(token.secret().expose_secret());
         let raw = self.send(request).await.map_err(|e| e.into_core(context))?;
         if !(200..300).contains(&raw.status) {
-            return Err(error_from_response(&raw).into_core(context));
+            let err = error_from_response(&raw).into_core(context);
+            // Salesforce refuses a bad, expired or revoked token with 401/403 here: a fresh
+            // token is the cure.
+            return Err(if matches!(raw.status, 401 | 403) {
+                err.with_class(ErrorClass::RefreshAndRetry)
+            } else {
+                err
+            });
         }
         serde_json::from_slice(&raw.body).map_err(|source| {
             OAuthError::Parse {

@@ -301,8 +301,8 @@ impl OAuthError {
                 ..
             } => match *status {
                 s if s >= 500 || s == 429 || s == 408 => retry_class(*retry_after),
-                // Userinfo answers a bad or expired token with 401/403.
-                401 | 403 => ErrorClass::RefreshAndRetry,
+                // A 401/403 from a token endpoint cannot be cured by a fresh token; calls made
+                // with a bearer token (userinfo) reclassify it as RefreshAndRetry.
                 _ => ErrorClass::NeverRetry,
             },
             Self::Transport(_) | Self::Parse { .. } | Self::BodyTooLarge { .. } => {
@@ -408,7 +408,7 @@ mod tests {
                 after: Some(Duration::from_secs(3))
             }
         );
-        assert_eq!(http(403).class(), ErrorClass::RefreshAndRetry);
+        assert_eq!(http(403).class(), ErrorClass::NeverRetry);
         assert_eq!(http(404).class(), ErrorClass::NeverRetry);
         assert_eq!(
             OAuthError::Config("x".into()).class(),
