@@ -46,6 +46,7 @@ mod journal;
 mod mci;
 mod model;
 pub mod oauth;
+mod pardot;
 mod server;
 mod state;
 mod support;
@@ -65,6 +66,7 @@ pub use config::{
 pub use faults::{Fault, MAX_LATENCY};
 pub use journal::{Counts, JournalEntry, is_secret_name};
 pub use model::{BusinessUnit, MCI_REGIONS};
+pub use pardot::PardotApi;
 pub use server::{REQUEST_TIMEOUT, router};
 pub use state::{MockError, MockState, TokenInfo};
 pub use support::ClockSource;

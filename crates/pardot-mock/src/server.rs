@@ -27,6 +27,7 @@ pub fn router(state: MockState) -> Router {
         .merge(crate::oauth::routes())
         .merge(crate::mci::routes())
         .merge(crate::admin::routes())
+        .merge(crate::pardot::routes())
         .with_state(state.clone());
     let front_door = axum::middleware::from_fn_with_state(state, front);
     // The front door rewrites the path (strips `/sandbox`, `/my/NAME`, `/demo`), so it must

@@ -127,6 +127,7 @@ impl MockState {
             }),
         };
         state.seed_refresh_tokens_from_config();
+        state.init_pardot()?;
         Ok(state)
     }
 
@@ -408,6 +409,9 @@ impl MockState {
             Fault::ExpireTokens { username } => {
                 let user = username.as_deref().map(find_user).transpose()?;
                 self.inner.tokens.expire_access(user);
+                if user.is_none() {
+                    self.pardot().expire_api_keys();
+                }
             }
             Fault::FailNext {
                 route,
@@ -487,5 +491,6 @@ impl MockState {
                 .store(configured, std::sync::atomic::Ordering::Relaxed);
         }
         self.seed_refresh_tokens_from_config();
+        self.pardot().reset(self.now());
     }
 }

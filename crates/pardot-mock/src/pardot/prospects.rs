@@ -1,0 +1,819 @@
+//! Prospects: the record, its v3/v4 and v5 renderings, and a business unit's mutable store
+//! with the query, sort and paging rules of both API generations.
+
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use super::errors::ApiError;
+use super::render::{Node, field};
+use super::time::{iso_datetime, pardot_datetime};
+
+/// Text fields, in the order v3/v4 render them (with the typed fields between them, see
+/// [`LAYOUT`]).
+const TEXT_FIELDS: [&str; 34] = [
+    "salutation",
+    "first_name",
+    "last_name",
+    "email",
+    "password",
+    "company",
+    "website",
+    "job_title",
+    "department",
+    "country",
+    "address_one",
+    "address_two",
+    "city",
+    "state",
+    "territory",
+    "zip",
+    "phone",
+    "fax",
+    "source",
+    "annual_revenue",
+    "employees",
+    "industry",
+    "years_in_business",
+    "comments",
+    "notes",
+    "grade",
+    "recent_interaction",
+    "crm_lead_fid",
+    "crm_contact_fid",
+    "crm_owner_fid",
+    "crm_account_fid",
+    "salesforce_fid",
+    "crm_last_sync",
+    "crm_url",
+];
+
+const FLAG_FIELDS: [&str; 5] = [
+    "is_do_not_email",
+    "is_do_not_call",
+    "opted_out",
+    "is_reviewed",
+    "is_starred",
+];
+
+fn text_index(name: &str) -> Option<usize> {
+    TEXT_FIELDS.iter().position(|f| *f == name)
+}
+
+fn flag_index(name: &str) -> Option<usize> {
+    FLAG_FIELDS.iter().position(|f| *f == name)
+}
+
+/// Where a rendered field's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// `id`.
+    Id,
+    /// `campaign_id`.
+    CampaignId,
+    /// A text field (index into the text table).
+    Text(usize),
+    /// `score`.
+    Score,
+    /// `last_activity_at`.
+    LastActivityAt,
+    /// A boolean flag (index into the flag table).
+    Flag(usize),
+    /// `created_at`.
+    CreatedAt,
+    /// `updated_at`.
+    UpdatedAt,
+}
+
+/// The v3/v4 field order (spec §5.4; Crim/pardot-java-client `prospectQuery.xml`), with the
+/// nested `campaign` element rendered after it.
+const LAYOUT: &[(&str, Slot)] = &[
+    ("id", Slot::Id),
+    ("campaign_id", Slot::CampaignId),
+    ("salutation", Slot::Text(0)),
+    ("first_name", Slot::Text(1)),
+    ("last_name", Slot::Text(2)),
+    ("email", Slot::Text(3)),
+    ("password", Slot::Text(4)),
+    ("company", Slot::Text(5)),
+    ("website", Slot::Text(6)),
+    ("job_title", Slot::Text(7)),
+    ("department", Slot::Text(8)),
+    ("country", Slot::Text(9)),
+    ("address_one", Slot::Text(10)),
+    ("address_two", Slot::Text(11)),
+    ("city", Slot::Text(12)),
+    ("state", Slot::Text(13)),
+    ("territory", Slot::Text(14)),
+    ("zip", Slot::Text(15)),
+    ("phone", Slot::Text(16)),
+    ("fax", Slot::Text(17)),
+    ("source", Slot::Text(18)),
+    ("annual_revenue", Slot::Text(19)),
+    ("employees", Slot::Text(20)),
+    ("industry", Slot::Text(21)),
+    ("years_in_business", Slot::Text(22)),
+    ("comments", Slot::Text(23)),
+    ("notes", Slot::Text(24)),
+    ("score", Slot::Score),
+    ("grade", Slot::Text(25)),
+    ("last_activity_at", Slot::LastActivityAt),
+    ("recent_interaction", Slot::Text(26)),
+    ("crm_lead_fid", Slot::Text(27)),
+    ("crm_contact_fid", Slot::Text(28)),
+    ("crm_owner_fid", Slot::Text(29)),
+    ("crm_account_fid", Slot::Text(30)),
+    ("salesforce_fid", Slot::Text(31)),
+    ("crm_last_sync", Slot::Text(32)),
+    ("crm_url", Slot::Text(33)),
+    ("is_do_not_email", Slot::Flag(0)),
+    ("is_do_not_call", Slot::Flag(1)),
+    ("opted_out", Slot::Flag(2)),
+    ("is_reviewed", Slot::Flag(3)),
+    ("is_starred", Slot::Flag(4)),
+    ("created_at", Slot::CreatedAt),
+    ("updated_at", Slot::UpdatedAt),
+];
+
+/// The v5 name of a v3/v4 field: camelCase, with `salesforce_fid` renamed `salesforceId`.
+pub fn v5_name(snake: &str) -> String {
+    if snake == "salesforce_fid" {
+        return "salesforceId".to_owned();
+    }
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A prospect's campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    /// Campaign id.
+    pub id: u64,
+    /// Campaign name.
+    pub name: Option<String>,
+}
+
+/// One prospect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prospect {
+    /// Numeric id (unique within the business unit).
+    pub id: u64,
+    /// The campaign, if any.
+    pub campaign: Option<Campaign>,
+    text: [Option<String>; TEXT_FIELDS.len()],
+    /// Score.
+    pub score: i64,
+    flags: [bool; FLAG_FIELDS.len()],
+    /// Last activity.
+    pub last_activity_at: Option<SystemTime>,
+    /// Created.
+    pub created_at: SystemTime,
+    /// Last updated.
+    pub updated_at: SystemTime,
+    /// Deleted (in the recycle bin): hidden unless a query asks for deleted prospects.
+    pub deleted: bool,
+}
+
+impl Prospect {
+    /// A new prospect with an email address, created at `now`.
+    pub fn new(id: u64, email: &str, now: SystemTime) -> Self {
+        let mut text: [Option<String>; TEXT_FIELDS.len()] = std::array::from_fn(|_| None);
+        text[3] = Some(email.to_owned());
+        text[26] = Some("Never active".to_owned());
+        Self {
+            id,
+            campaign: None,
+            text,
+            score: 0,
+            flags: [false; FLAG_FIELDS.len()],
+            last_activity_at: None,
+            created_at: now,
+            updated_at: now,
+            deleted: false,
+        }
+    }
+
+    /// The email address.
+    pub fn email(&self) -> &str {
+        self.text[3].as_deref().unwrap_or_default()
+    }
+
+    /// A text field by its v3/v4 name.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        text_index(name).and_then(|i| self.text[i].as_deref())
+    }
+
+    /// Sets one field from a v3/v4 parameter or a config entry. `Ok(false)` when `name` is not
+    /// a settable prospect field (the caller ignores it: Pardot ignores unknown parameters).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<bool, ApiError> {
+        if let Some(i) = text_index(name) {
+            self.text[i] = if value.is_empty() {
+                None
+            } else {
+                Some(value.to_owned())
+            };
+            return Ok(true);
+        }
+        if let Some(i) = flag_index(name) {
+            self.flags[i] = match value.to_ascii_lowercase().as_str() {
+                "1" | "true" => true,
+                "0" | "false" | "" => false,
+                _ => return Err(ApiError::code(50)),
+            };
+            return Ok(true);
+        }
+        match name {
+            "score" => {
+                self.score = value.trim().parse().map_err(|_| ApiError::code(29))?;
+            }
+            "campaign_id" => {
+                let id = value.trim().parse().map_err(|_| ApiError::code(38))?;
+                match &mut self.campaign {
+                    Some(c) => c.id = id,
+                    None => self.campaign = Some(Campaign { id, name: None }),
+                }
+            }
+            "campaign_name" => match &mut self.campaign {
+                Some(c) => c.name = Some(value.to_owned()),
+                None => return Err(ApiError::code(38)),
+            },
+            "last_activity_at" => {
+                self.last_activity_at =
+                    Some(super::time::parse_datetime(value).ok_or_else(|| ApiError::code(7))?);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn slot(&self, slot: Slot, iso: bool) -> Node {
+        let time = |t: SystemTime| {
+            Node::Text(if iso {
+                iso_datetime(t)
+            } else {
+                pardot_datetime(t)
+            })
+        };
+        match slot {
+            Slot::Id => Node::Int(i64::try_from(self.id).unwrap_or(i64::MAX)),
+            Slot::CampaignId => self.campaign.as_ref().map_or(Node::Null, |c| {
+                Node::Int(i64::try_from(c.id).unwrap_or(i64::MAX))
+            }),
+            Slot::Text(i) => Node::opt_text(self.text[i].as_deref()),
+            Slot::Score => Node::Int(self.score),
+            Slot::LastActivityAt => self.last_activity_at.map_or(Node::Null, time),
+            Slot::Flag(i) => Node::Bool(self.flags[i]),
+            Slot::CreatedAt => time(self.created_at),
+            Slot::UpdatedAt => time(self.updated_at),
+        }
+    }
+
+    fn campaign_node(&self) -> Option<Node> {
+        self.campaign.as_ref().map(|c| {
+            Node::Record(vec![
+                field("id", Node::Int(i64::try_from(c.id).unwrap_or(i64::MAX))),
+                field("name", Node::opt_text(c.name.as_deref())),
+            ])
+        })
+    }
+
+    /// The v3/v4 `<prospect>` record; `fields` (v4) limits it to the named fields (`id` is
+    /// always included, as Pardot does).
+    pub fn v34_record(&self, fields: Option<&[String]>) -> Node {
+        let wanted =
+            |name: &str| fields.is_none_or(|f| name == "id" || f.iter().any(|w| w == name));
+        let mut out: Vec<(String, Node)> = LAYOUT
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(name, slot)| field(name, self.slot(*slot, false)))
+            .collect();
+        if wanted("campaign")
+            && let Some(campaign) = self.campaign_node()
+        {
+            out.push(field("campaign", campaign));
+        }
+        Node::Record(out)
+    }
+
+    /// The v5 record with exactly the requested (already validated) fields.
+    pub fn v5_record(&self, fields: &[V5Field]) -> Node {
+        let mut out: Vec<(String, Node)> = Vec::with_capacity(fields.len());
+        let mut campaign: Vec<(String, Node)> = Vec::new();
+        for f in fields {
+            match f {
+                V5Field::Plain { v5, slot } => out.push(field(v5, self.slot(*slot, true))),
+                V5Field::IsDeleted => out.push(field("isDeleted", Node::Bool(self.deleted))),
+                V5Field::CampaignId => campaign.push(field(
+                    "id",
+                    self.campaign.as_ref().map_or(Node::Null, |c| {
+                        Node::Int(i64::try_from(c.id).unwrap_or(i64::MAX))
+                    }),
+                )),
+                V5Field::CampaignName => campaign.push(field(
+                    "name",
+                    Node::opt_text(self.campaign.as_ref().and_then(|c| c.name.as_deref())),
+                )),
+            }
+        }
+        if !campaign.is_empty() {
+            out.push(field(
+                "campaign",
+                if self.campaign.is_some() {
+                    Node::Record(campaign)
+                } else {
+                    Node::Null
+                },
+            ));
+        }
+        Node::Record(out)
+    }
+}
+
+/// Checks a v4 `fields` list (comma-separated v3/v4 names): code 130 when one is unknown.
+pub fn parse_v4_fields(text: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if name != "campaign" && !LAYOUT.iter().any(|(n, _)| *n == name) {
+            return Err(ApiError::code(130));
+        }
+        out.push(name.to_owned());
+    }
+    Ok(out)
+}
+
+/// A field a v5 request asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum V5Field {
+    /// A top-level field.
+    Plain {
+        /// Its v5 (camelCase) name.
+        v5: String,
+        /// Where its value comes from.
+        slot: Slot,
+    },
+    /// `isDeleted`.
+    IsDeleted,
+    /// `campaign.id`.
+    CampaignId,
+    /// `campaign.name`.
+    CampaignName,
+}
+
+/// Parses a v5 `fields` list. Field names are case-sensitive camelCase; an unknown one is a
+/// validation error naming it.
+pub fn parse_v5_fields(text: &str) -> Result<Vec<V5Field>, String> {
+    let mut out = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let parsed = match name {
+            "isDeleted" => V5Field::IsDeleted,
+            "campaign.id" => V5Field::CampaignId,
+            "campaign.name" => V5Field::CampaignName,
+            _ => LAYOUT
+                .iter()
+                .find(|(snake, _)| v5_name(snake) == name)
+                .map(|(_, slot)| V5Field::Plain {
+                    v5: name.to_owned(),
+                    slot: *slot,
+                })
+                .ok_or_else(|| format!("Invalid field: {name}"))?,
+        };
+        if !out.contains(&parsed) {
+            out.push(parsed);
+        }
+    }
+    if out.is_empty() {
+        return Err("The fields parameter is required.".to_owned());
+    }
+    Ok(out)
+}
+
+/// Which prospects a query sees by their deleted flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deleted {
+    /// Only prospects that are not deleted (the default).
+    #[default]
+    No,
+    /// Only deleted prospects.
+    Only,
+    /// Both.
+    All,
+}
+
+impl Deleted {
+    /// Parses `true` / `false` / `all`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "false" => Some(Self::No),
+            "true" => Some(Self::Only),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+
+    fn admits(self, deleted: bool) -> bool {
+        match self {
+            Self::No => !deleted,
+            Self::Only => deleted,
+            Self::All => true,
+        }
+    }
+}
+
+/// The sort key of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// By id.
+    #[default]
+    Id,
+    /// By creation time.
+    CreatedAt,
+    /// By last update.
+    UpdatedAt,
+    /// By last activity (never-active prospects first).
+    LastActivityAt,
+}
+
+/// A prospect query (both generations), after its parameters were validated.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// `id_greater_than` / `idGreaterThan`.
+    pub id_greater_than: Option<u64>,
+    /// `id_less_than` / `idLessThan`.
+    pub id_less_than: Option<u64>,
+    /// `created_after`.
+    pub created_after: Option<SystemTime>,
+    /// `created_before`.
+    pub created_before: Option<SystemTime>,
+    /// `updated_after`.
+    pub updated_after: Option<SystemTime>,
+    /// `updated_before`.
+    pub updated_before: Option<SystemTime>,
+    /// `deleted`.
+    pub deleted: Deleted,
+    /// Sort key.
+    pub sort: SortKey,
+    /// Descending order.
+    pub descending: bool,
+    /// Rows skipped.
+    pub offset: usize,
+    /// Most rows returned.
+    pub limit: usize,
+}
+
+impl Query {
+    fn admits(&self, p: &Prospect) -> bool {
+        self.deleted.admits(p.deleted)
+            && self.id_greater_than.is_none_or(|v| p.id > v)
+            && self.id_less_than.is_none_or(|v| p.id < v)
+            && self.created_after.is_none_or(|v| p.created_at > v)
+            && self.created_before.is_none_or(|v| p.created_at < v)
+            && self.updated_after.is_none_or(|v| p.updated_at > v)
+            && self.updated_before.is_none_or(|v| p.updated_at < v)
+    }
+}
+
+struct Inner {
+    /// Ordered by id.
+    prospects: Vec<Prospect>,
+    next_id: u64,
+}
+
+/// The prospects of one business unit. Every operation takes the lock briefly and never
+/// across an await, so concurrent requests only contend for the microseconds a copy takes.
+pub struct ProspectStore {
+    inner: RwLock<Inner>,
+}
+
+impl std::fmt::Debug for ProspectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProspectStore")
+            .field("count", &self.count())
+            .finish()
+    }
+}
+
+impl ProspectStore {
+    /// A store holding `prospects` (any order; ids must be unique).
+    pub fn new(mut prospects: Vec<Prospect>) -> Self {
+        prospects.sort_by_key(|p| p.id);
+        let next_id = prospects.last().map_or(1, |p| p.id + 1);
+        Self {
+            inner: RwLock::new(Inner { prospects, next_id }),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // Every write below leaves the store consistent before it can panic, so a poisoned
+        // lock still guards valid data.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a query: the number of matches and the requested page.
+    pub fn query(&self, q: &Query) -> (usize, Vec<Prospect>) {
+        let inner = self.read();
+        let mut matches: Vec<&Prospect> = inner.prospects.iter().filter(|p| q.admits(p)).collect();
+        let total = matches.len();
+        match q.sort {
+            // Already in id order.
+            SortKey::Id => {}
+            SortKey::CreatedAt => matches.sort_by_key(|p| (p.created_at, p.id)),
+            SortKey::UpdatedAt => matches.sort_by_key(|p| (p.updated_at, p.id)),
+            SortKey::LastActivityAt => matches.sort_by_key(|p| (p.last_activity_at, p.id)),
+        }
+        if q.descending {
+            matches.reverse();
+        }
+        let page = matches
+            .into_iter()
+            .skip(q.offset)
+            .take(q.limit)
+            .cloned()
+            .collect();
+        (total, page)
+    }
+
+    /// The prospect with `id`, unless deleted.
+    pub fn by_id(&self, id: u64) -> Option<Prospect> {
+        let inner = self.read();
+        inner
+            .prospects
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .map(|i| inner.prospects[i].clone())
+            .filter(|p| !p.deleted)
+    }
+
+    /// Every prospect with `email` (case-insensitive), unless deleted, in id order.
+    pub fn by_email(&self, email: &str) -> Vec<Prospect> {
+        self.read()
+            .prospects
+            .iter()
+            .filter(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
+            .cloned()
+            .collect()
+    }
+
+    /// Creates a prospect. Code 9 when the email exists and duplicates are not allowed;
+    /// code 4 for an email without `@`.
+    pub fn create(
+        &self,
+        email: &str,
+        params: &[(String, String)],
+        allow_duplicates: bool,
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        if !looks_like_email(email) {
+            return Err(ApiError::code(4));
+        }
+        let mut inner = self.write();
+        if !allow_duplicates
+            && inner
+                .prospects
+                .iter()
+                .any(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
+        {
+            return Err(ApiError::code(9));
+        }
+        let mut prospect = Prospect::new(inner.next_id, email, now);
+        apply(&mut prospect, params, false)?;
+        inner.next_id += 1;
+        inner.prospects.push(prospect.clone());
+        Ok(prospect)
+    }
+
+    /// Updates the prospect with `id` (code 3 when there is none).
+    pub fn update_by_id(
+        &self,
+        id: u64,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        let mut inner = self.write();
+        let Ok(i) = inner.prospects.binary_search_by_key(&id, |p| p.id) else {
+            return Err(ApiError::code(3));
+        };
+        if inner.prospects[i].deleted {
+            return Err(ApiError::code(3));
+        }
+        update(&mut inner.prospects[i], params, now)
+    }
+
+    /// Updates the first prospect with `email` (code 4 when there is none).
+    pub fn update_by_email(
+        &self,
+        email: &str,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        let mut inner = self.write();
+        let Some(p) = inner
+            .prospects
+            .iter_mut()
+            .find(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
+        else {
+            return Err(ApiError::code(4));
+        };
+        update(p, params, now)
+    }
+
+    /// Updates the prospect with `email`, or creates one.
+    pub fn upsert_by_email(
+        &self,
+        email: &str,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        match self.update_by_email(email, params, now) {
+            Err(e) if e.code == 4 => self.create(email, params, true, now),
+            other => other,
+        }
+    }
+
+    /// The first prospect whose CRM lead, contact or Salesforce id is `fid`, unless deleted.
+    pub fn by_fid(&self, fid: &str) -> Option<Prospect> {
+        self.read()
+            .prospects
+            .iter()
+            .find(|p| {
+                !p.deleted
+                    && ["crm_lead_fid", "crm_contact_fid", "salesforce_fid"]
+                        .iter()
+                        .any(|f| p.text(f) == Some(fid))
+            })
+            .cloned()
+    }
+
+    /// Replaces every prospect (the mock's reset).
+    pub fn replace_all(&self, mut prospects: Vec<Prospect>) {
+        prospects.sort_by_key(|p| p.id);
+        let next_id = prospects.last().map_or(1, |p| p.id + 1);
+        *self.write() = Inner { prospects, next_id };
+    }
+
+    /// How many prospects the store holds (deleted included).
+    pub fn count(&self) -> usize {
+        self.read().prospects.len()
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let email = email.trim();
+    matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
+}
+
+fn apply(p: &mut Prospect, params: &[(String, String)], allow_email: bool) -> Result<(), ApiError> {
+    for (name, value) in params {
+        if name == "email" && !allow_email {
+            continue;
+        }
+        if name == "email" && !looks_like_email(value) {
+            return Err(ApiError::code(4));
+        }
+        p.set(name, value)?;
+    }
+    Ok(())
+}
+
+fn update(
+    p: &mut Prospect,
+    params: &[(String, String)],
+    now: SystemTime,
+) -> Result<Prospect, ApiError> {
+    // Validate on a copy so a bad parameter leaves the stored prospect untouched.
+    let mut changed = p.clone();
+    apply(&mut changed, params, true)?;
+    changed.updated_at = now;
+    *p = changed;
+    Ok(p.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn t(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
+    }
+
+    fn store() -> ProspectStore {
+        let mut a = Prospect::new(10, "a@example.com", t(30));
+        a.set("first_name", "Ada").unwrap();
+        let b = Prospect::new(11, "b@example.com", t(10));
+        let mut c = Prospect::new(12, "c@example.com", t(20));
+        c.deleted = true;
+        ProspectStore::new(vec![c, a, b])
+    }
+
+    #[test]
+    fn query_filters_sorts_and_pages() {
+        let s = store();
+        let q = Query {
+            limit: 200,
+            ..Query::default()
+        };
+        let (total, page) = s.query(&q);
+        assert_eq!(total, 2);
+        assert_eq!(page.iter().map(|p| p.id).collect::<Vec<_>>(), [10, 11]);
+        let q = Query {
+            limit: 1,
+            offset: 1,
+            sort: SortKey::CreatedAt,
+            descending: true,
+            deleted: Deleted::All,
+            ..Query::default()
+        };
+        let (total, page) = s.query(&q);
+        assert_eq!(total, 3);
+        assert_eq!(page[0].id, 12);
+        let q = Query {
+            limit: 5,
+            id_greater_than: Some(10),
+            ..Query::default()
+        };
+        assert_eq!(s.query(&q).1.iter().map(|p| p.id).collect::<Vec<_>>(), [11]);
+    }
+
+    #[test]
+    fn writes() {
+        let s = store();
+        assert_eq!(
+            s.create("A@example.com", &[], false, t(40))
+                .unwrap_err()
+                .code,
+            9
+        );
+        let p = s
+            .create(
+                "new@example.com",
+                &[("company".into(), "Acme".into())],
+                false,
+                t(40),
+            )
+            .unwrap();
+        assert_eq!((p.id, p.text("company")), (13, Some("Acme")));
+        assert_eq!(s.create("nope", &[], true, t(40)).unwrap_err().code, 4);
+        assert_eq!(s.update_by_id(12, &[], t(50)).unwrap_err().code, 3);
+        let p = s
+            .update_by_id(10, &[("score".into(), "42".into())], t(50))
+            .unwrap();
+        assert_eq!((p.score, p.updated_at), (42, t(50)));
+        assert_eq!(
+            s.update_by_id(10, &[("score".into(), "x".into())], t(60))
+                .unwrap_err()
+                .code,
+            29
+        );
+        assert_eq!(s.by_id(10).unwrap().updated_at, t(50));
+        let p = s.upsert_by_email("up@example.com", &[], t(70)).unwrap();
+        assert_eq!(p.id, 14);
+        assert_eq!(
+            s.upsert_by_email("up@example.com", &[("city".into(), "Oslo".into())], t(80))
+                .unwrap()
+                .id,
+            14
+        );
+    }
+
+    #[test]
+    fn renderings() {
+        let mut p = Prospect::new(7, "x@example.com", t(0));
+        p.set("campaign_id", "3").unwrap();
+        p.set("campaign_name", "Web").unwrap();
+        let fields = parse_v4_fields("email,campaign").unwrap();
+        let Node::Record(rec) = p.v34_record(Some(&fields)) else {
+            panic!()
+        };
+        let names: Vec<_> = rec.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["id", "email", "campaign"]);
+        assert_eq!(parse_v4_fields("bogus").unwrap_err().code, 130);
+        let v5 = parse_v5_fields("id,email,firstName,campaign.name,salesforceId").unwrap();
+        let Node::Record(rec) = p.v5_record(&v5) else {
+            panic!()
+        };
+        let names: Vec<_> = rec.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["id", "email", "firstName", "salesforceId", "campaign"]
+        );
+        assert_eq!(
+            parse_v5_fields("first_name").unwrap_err(),
+            "Invalid field: first_name"
+        );
+        assert!(parse_v5_fields("").is_err());
+    }
+}

@@ -1,0 +1,557 @@
+//! The v3/v4 API: `login`, `account/do/read` and the prospect operations, in XML (default)
+//! and `format=json`.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::Response;
+use pardot_auth_core::secrecy::ExposeSecret;
+
+use super::errors::ApiError;
+use super::prospects::{Deleted, Query, SortKey, parse_v4_fields};
+use super::render::{self, Format, Node, field};
+use super::{Admitted, Backend, Caller, PardotApi, PardotHostKind, time};
+use crate::state::MockState;
+use crate::vhost::{RequestParams, VirtualHost};
+
+/// Request parameters: the query string and the form body, kept apart because credentials
+/// are judged by where they came from.
+pub(crate) struct Params {
+    query: Vec<(String, String)>,
+    body: Vec<(String, String)>,
+}
+
+impl Params {
+    /// The front door's parse when present, else a parse of the request itself.
+    pub(crate) fn new(
+        front: Option<Extension<Arc<RequestParams>>>,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Self {
+        if let Some(Extension(p)) = front {
+            return Self {
+                query: p.query.clone(),
+                body: p.form.clone(),
+            };
+        }
+        let query = uri
+            .query()
+            .and_then(|q| serde_urlencoded::from_str(q).ok())
+            .unwrap_or_default();
+        let is_form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|ct| {
+                ct.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        let body = if is_form && !body.is_empty() {
+            serde_urlencoded::from_bytes(body).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Self { query, body }
+    }
+
+    /// A parameter from the body, else from the query string.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.body
+            .iter()
+            .chain(self.query.iter())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn in_body(&self, name: &str) -> Option<&str> {
+        self.body
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every parameter (body first), for create/update field values.
+    fn all(&self) -> Vec<(String, String)> {
+        self.body.iter().chain(self.query.iter()).cloned().collect()
+    }
+}
+
+/// The Pardot host a request reached: the front door's virtual host, or (without it) the
+/// Host header and path.
+pub(crate) fn pardot_host(
+    vhost: Option<&Extension<VirtualHost>>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Option<PardotHostKind> {
+    match vhost {
+        Some(Extension(v)) => v.pardot(),
+        None => Some(super::called_host(headers, uri.path())),
+    }
+}
+
+/// Parses `Authorization: Pardot api_key=..., user_key=...`.
+fn pardot_scheme(value: &str) -> Option<(String, String)> {
+    let rest = value.trim().strip_prefix("Pardot")?.trim_start();
+    let mut api_key = None;
+    let mut user_key = None;
+    for part in rest.split(',') {
+        let (k, v) = part.trim().split_once('=')?;
+        let v = v.trim().trim_matches('"').to_owned();
+        match k.trim() {
+            "api_key" => api_key = Some(v),
+            "user_key" => user_key = Some(v),
+            _ => {}
+        }
+    }
+    Some((api_key?, user_key?))
+}
+
+fn fail(api: &PardotApi, format: Format, error: &ApiError) -> Response {
+    super::outcome(
+        render::fail(format, error.v34_status(api.status_mode), error),
+        error,
+    )
+}
+
+/// `POST /api/login/version/{3|4}`: email, password and user_key from the form body or the
+/// query string.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn login(
+    State(state): State<MockState>,
+    method: Method,
+    Path(version): Path<String>,
+    vhost: Option<Extension<VirtualHost>>,
+    front: Option<Extension<Arc<RequestParams>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let api = state.pardot();
+    let params = Params::new(front, &uri, &headers, &body);
+    let format = Format::from_param(params.get("format"));
+    if pardot_host(vhost.as_ref(), &headers, &uri).is_none() {
+        return super::not_a_pardot_host();
+    }
+    if method != Method::POST {
+        return fail(&api, format, &ApiError::code(60));
+    }
+    if let Err(e) = parse_version(&version) {
+        return fail(&api, format, &e);
+    }
+    let (Some(email), Some(password), Some(user_key)) = (
+        params.get("email"),
+        params.get("password"),
+        params.get("user_key"),
+    ) else {
+        return fail(&api, format, &ApiError::code(15));
+    };
+    match api
+        .legacy
+        .login(email, password, user_key, Backend::now(&state))
+    {
+        Ok(ok) => {
+            let mut children = vec![field(
+                "api_key",
+                Node::Text(ok.api_key.expose_secret().to_owned()),
+            )];
+            if ok.api_version == 4 {
+                children.push(field("version", Node::Int(4)));
+            }
+            render::ok(format, &children)
+        }
+        Err(e) => fail(&api, format, &e),
+    }
+}
+
+fn parse_version(text: &str) -> Result<u8, ApiError> {
+    match text {
+        "3" => Ok(3),
+        "4" => Ok(4),
+        t if t.parse::<u32>().is_ok() => Err(ApiError::code(22)),
+        _ => Err(ApiError::code(94)),
+    }
+}
+
+/// The parts of a v3/v4 call.
+struct Call<'a> {
+    object: &'a str,
+    version: &'a str,
+    op: &'a str,
+    id: Option<(&'a str, &'a str)>,
+}
+
+/// `/api/{object}/version/{v}/do/{op}`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn call(
+    State(state): State<MockState>,
+    method: Method,
+    Path((object, version, op)): Path<(String, String, String)>,
+    vhost: Option<Extension<VirtualHost>>,
+    front: Option<Extension<Arc<RequestParams>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::new(front, &uri, &headers, &body);
+    let host = pardot_host(vhost.as_ref(), &headers, &uri);
+    let call = Call {
+        object: &object,
+        version: &version,
+        op: &op,
+        id: None,
+    };
+    handle(&state, &method, call, host, &headers, &params).await
+}
+
+/// `/api/{object}/version/{v}/do/{op}/{id_field}/{id}`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn call_with_id(
+    State(state): State<MockState>,
+    method: Method,
+    Path((object, version, op, id_field, id)): Path<(String, String, String, String, String)>,
+    vhost: Option<Extension<VirtualHost>>,
+    front: Option<Extension<Arc<RequestParams>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::new(front, &uri, &headers, &body);
+    let host = pardot_host(vhost.as_ref(), &headers, &uri);
+    let call = Call {
+        object: &object,
+        version: &version,
+        op: &op,
+        id: Some((id_field.as_str(), id.as_str())),
+    };
+    handle(&state, &method, call, host, &headers, &params).await
+}
+
+async fn handle(
+    state: &MockState,
+    method: &Method,
+    call: Call<'_>,
+    host: Option<PardotHostKind>,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Response {
+    let Some(host) = host else {
+        return super::not_a_pardot_host();
+    };
+    let api = state.pardot();
+    let format = Format::from_param(params.get("format"));
+    if *method != Method::GET && *method != Method::POST {
+        return fail(&api, format, &ApiError::code(60));
+    }
+    let version = match parse_version(call.version) {
+        Ok(v) => v,
+        Err(e) => return fail(&api, format, &e),
+    };
+    let now = Backend::now(state);
+    let (unit, caller) = match authenticate(&api, state, headers, params, host, now) {
+        Ok(found) => found,
+        Err(e) => return fail(&api, format, &e),
+    };
+    if let Caller::Legacy(user) = caller {
+        let account_version = api.legacy.user(user).map_or(version, |u| u.api_version);
+        if account_version == 4 && version == 3 {
+            return fail(&api, format, &ApiError::code(88));
+        }
+        if account_version == 3 && version == 4 {
+            return fail(&api, format, &ApiError::code(89));
+        }
+    }
+    let admitted = match api.admit(unit, caller, now).await {
+        Ok(a) => a,
+        Err(e) => return fail(&api, format, &e),
+    };
+    // The in-flight slot (inside `admitted`) is held until the answer is built, on every path.
+    match dispatch(&api, &admitted, version, &call, params, now) {
+        Ok(children) => render::ok(format, &children),
+        Err(e) => fail(&api, format, &e),
+    }
+}
+
+/// Finds the unit and caller: the `Authorization` header first (Bearer or Pardot scheme),
+/// then api_key/user_key form fields of a POST body. Credentials in the query string are
+/// refused (code 1), as current Pardot does.
+fn authenticate<B: Backend>(
+    api: &PardotApi,
+    backend: &B,
+    headers: &HeaderMap,
+    params: &Params,
+    host: PardotHostKind,
+    now: std::time::SystemTime,
+) -> Result<(usize, Caller), ApiError> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let legacy = |api_key: &str, user_key: &str| -> Result<(usize, Caller), ApiError> {
+        let session = api.legacy.authenticate(api_key, user_key, now)?;
+        let user = api
+            .legacy
+            .user(session.user)
+            .ok_or_else(|| ApiError::code(1))?;
+        let unit = &api.units[user.unit];
+        // An api_key is only known on its account's own host.
+        if !unit.active || unit.host != host {
+            return Err(ApiError::code(1));
+        }
+        Ok((user.unit, Caller::Legacy(session.user)))
+    };
+    if let Some(value) = authorization {
+        if let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        {
+            let bu = headers
+                .get(pardot_auth_core::BUSINESS_UNIT_HEADER)
+                .and_then(|v| v.to_str().ok());
+            let unit = api.check_bearer(backend, token.trim(), bu, host)?;
+            return Ok((unit, Caller::Bearer));
+        }
+        return match pardot_scheme(value) {
+            Some((api_key, user_key)) => legacy(&api_key, &user_key),
+            None => Err(ApiError::code(1)),
+        };
+    }
+    if let (Some(api_key), Some(user_key)) = (params.in_body("api_key"), params.in_body("user_key"))
+    {
+        return legacy(api_key, user_key);
+    }
+    // Credentials in the query string (deprecated, refused) or none at all.
+    Err(ApiError::code(1))
+}
+
+type Children = Vec<(String, Node)>;
+
+fn dispatch(
+    api: &PardotApi,
+    admitted: &Admitted<'_>,
+    version: u8,
+    call: &Call<'_>,
+    params: &Params,
+    now: std::time::SystemTime,
+) -> Result<Children, ApiError> {
+    let (object, op, id) = (call.object, call.op, call.id);
+    let unit = admitted.unit;
+    // Accounts that allow several prospects per email are the v4 accounts of legacy users.
+    let v4_account = match admitted.caller {
+        Caller::Legacy(user) => api.legacy.user(user).is_some_and(|u| u.api_version == 4),
+        Caller::Bearer => false,
+    };
+    let fields = if version == 4 {
+        params.get("fields").map(parse_v4_fields).transpose()?
+    } else {
+        None
+    };
+    let record = |p: &super::Prospect| p.v34_record(fields.as_deref());
+    let one = |p: &super::Prospect| vec![field("prospect", record(p))];
+    // The target of read/update/upsert: from the path, else from `id` / `email` parameters.
+    let target = id
+        .map(|(f, v)| (f.to_owned(), v.to_owned()))
+        .or_else(|| params.get("id").map(|v| ("id".to_owned(), v.to_owned())))
+        .or_else(|| {
+            params
+                .get("email")
+                .map(|v| ("email".to_owned(), v.to_owned()))
+        });
+    let values: Vec<(String, String)> = params
+        .all()
+        .into_iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "format" | "output" | "api_key" | "user_key" | "fields" | "id"
+            )
+        })
+        .collect();
+    match (object, op) {
+        ("account", "read") => Ok(vec![field("account", account_record(&unit.account))]),
+        ("prospect", "query") => {
+            let q = v34_query(params, now)?;
+            let (total, page) = unit.prospects.query(&q);
+            let rows = page.iter().map(record).collect();
+            Ok(vec![field(
+                "result",
+                Node::Record(vec![
+                    field(
+                        "total_results",
+                        Node::Int(i64::try_from(total).unwrap_or(i64::MAX)),
+                    ),
+                    field("prospect", Node::Repeated(rows)),
+                ]),
+            )])
+        }
+        ("prospect", "read") => match target {
+            Some((f, v)) if f == "id" => {
+                let id = v.parse().map_err(|_| ApiError::code(3))?;
+                unit.prospects
+                    .by_id(id)
+                    .map(|p| one(&p))
+                    .ok_or_else(|| ApiError::code(3))
+            }
+            Some((f, v)) if f == "email" => {
+                let found = unit.prospects.by_email(&v);
+                match (found.first(), version) {
+                    (None, _) => Err(ApiError::code(4)),
+                    (Some(p), 3) => Ok(one(p)),
+                    (Some(_), _) => Ok(vec![field(
+                        "prospect",
+                        Node::Repeated(found.iter().map(record).collect()),
+                    )]),
+                }
+            }
+            Some((f, v)) if f == "fid" => unit
+                .prospects
+                .by_fid(&v)
+                .map(|p| one(&p))
+                .ok_or_else(|| ApiError::code(77)),
+            Some(_) => Err(ApiError::code(51)),
+            None => Err(ApiError::code(14)),
+        },
+        ("prospect", "create") => {
+            let email = match target {
+                Some((f, v)) if f == "email" => v,
+                Some(_) => return Err(ApiError::code(51)),
+                None => return Err(ApiError::code(13)),
+            };
+            let allow_duplicates = version == 4 && v4_account;
+            let values: Vec<_> = values.into_iter().filter(|(k, _)| k != "email").collect();
+            unit.prospects
+                .create(&email, &values, allow_duplicates, now)
+                .map(|p| one(&p))
+        }
+        ("prospect", "update") => match target {
+            Some((f, v)) if f == "id" => {
+                let id = v.parse().map_err(|_| ApiError::code(3))?;
+                unit.prospects
+                    .update_by_id(id, &values, now)
+                    .map(|p| one(&p))
+            }
+            Some((f, v)) if f == "email" => {
+                let values: Vec<_> = values.into_iter().filter(|(k, _)| k != "email").collect();
+                unit.prospects
+                    .update_by_email(&v, &values, now)
+                    .map(|p| one(&p))
+            }
+            Some(_) => Err(ApiError::code(51)),
+            None => Err(ApiError::code(14)),
+        },
+        ("prospect", "upsert") => match target {
+            Some((f, v)) if f == "id" => {
+                let id = v.parse().map_err(|_| ApiError::code(3))?;
+                unit.prospects
+                    .update_by_id(id, &values, now)
+                    .map(|p| one(&p))
+            }
+            Some((f, v)) if f == "email" => {
+                let values: Vec<_> = values.into_iter().filter(|(k, _)| k != "email").collect();
+                unit.prospects
+                    .upsert_by_email(&v, &values, now)
+                    .map(|p| one(&p))
+            }
+            Some(_) => Err(ApiError::code(51)),
+            None => Err(ApiError::code(14)),
+        },
+        _ => Err(ApiError::code(2)),
+    }
+}
+
+fn account_record(account: &super::Account) -> Node {
+    let text = |s: &str| {
+        if s.is_empty() {
+            Node::Null
+        } else {
+            Node::Text(s.to_owned())
+        }
+    };
+    let created = Node::Text(time::pardot_datetime(account.created_at));
+    Node::Record(vec![
+        field(
+            "id",
+            Node::Int(i64::try_from(account.id).unwrap_or(i64::MAX)),
+        ),
+        field("company", text(&account.company)),
+        field("level", text(&account.level)),
+        field("website", text(&account.website)),
+        field("vanity_domain", Node::Null),
+        field("plugin_campaign_id", Node::Null),
+        field(
+            "tracking_code_template",
+            Node::Text(format!("piAId = '{}';", account.id)),
+        ),
+        field("address1", Node::Null),
+        field("address2", Node::Null),
+        field("city", Node::Null),
+        field("state", Node::Null),
+        field("territory", Node::Null),
+        field("zip", Node::Null),
+        field("country", Node::Null),
+        field("phone", Node::Null),
+        field("fax", Node::Null),
+        field("created_at", created.clone()),
+        field("updated_at", created),
+    ])
+}
+
+/// The v3/v4 query criteria, validated with the documented codes.
+fn v34_query(params: &Params, now: std::time::SystemTime) -> Result<Query, ApiError> {
+    let mut q = Query {
+        limit: 200,
+        sort: SortKey::CreatedAt,
+        descending: true,
+        ..Query::default()
+    };
+    let id = |name: &str| -> Result<Option<u64>, ApiError> {
+        params
+            .get(name)
+            .map(|v| v.trim().parse().map_err(|_| ApiError::code(16)))
+            .transpose()
+    };
+    q.id_greater_than = id("id_greater_than")?;
+    q.id_less_than = id("id_less_than")?;
+    let at = |name: &str| -> Result<Option<std::time::SystemTime>, ApiError> {
+        params
+            .get(name)
+            .map(|v| time::parse_criterion(v, now).ok_or_else(|| ApiError::code(7)))
+            .transpose()
+    };
+    q.created_after = at("created_after")?;
+    q.created_before = at("created_before")?;
+    q.updated_after = at("updated_after")?;
+    q.updated_before = at("updated_before")?;
+    if let Some(d) = params.get("deleted") {
+        q.deleted = Deleted::parse(d).ok_or_else(|| ApiError::code(27))?;
+    }
+    if let Some(l) = params.get("limit") {
+        q.limit = l
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n: &usize| n <= 200)
+            .ok_or_else(|| ApiError::code(23))?;
+    }
+    if let Some(o) = params.get("offset") {
+        q.offset = o.trim().parse().map_err(|_| ApiError::code(21))?;
+    }
+    if let Some(s) = params.get("sort_by") {
+        q.sort = match s {
+            "id" => SortKey::Id,
+            "created_at" => SortKey::CreatedAt,
+            "updated_at" => SortKey::UpdatedAt,
+            "last_activity_at" => SortKey::LastActivityAt,
+            _ => return Err(ApiError::code(19)),
+        };
+    }
+    if let Some(o) = params.get("sort_order") {
+        q.descending = match o {
+            "descending" => true,
+            "ascending" => false,
+            _ => return Err(ApiError::code(20)),
+        };
+    }
+    Ok(q)
+}
