@@ -38,6 +38,9 @@ pub enum Fault {
         /// like JSON, else `text/plain`.
         #[serde(default)]
         content_type: Option<String>,
+        /// Extra response headers, `[[name, value], …]`.
+        #[serde(default)]
+        headers: Vec<(String, String)>,
     },
     /// Adds real-time latency (at most 10 s) to requests matching `route` (all when absent);
     /// `millis: 0` removes it.
@@ -75,6 +78,7 @@ pub(crate) struct FailRule {
     pub status: u16,
     pub body: String,
     pub content_type: String,
+    pub headers: Vec<(String, String)>,
 }
 
 /// A canned response a fault rule produced.
@@ -83,6 +87,7 @@ pub(crate) struct CannedResponse {
     pub status: u16,
     pub body: String,
     pub content_type: String,
+    pub headers: Vec<(String, String)>,
 }
 
 pub(crate) fn route_matches(pattern: &str, route: &str) -> bool {
@@ -125,6 +130,7 @@ impl Faults {
             status: rule.status,
             body: rule.body.clone(),
             content_type: rule.content_type.clone(),
+            headers: rule.headers.clone(),
         };
         if rule.remaining == 0 {
             rules.remove(index);
@@ -177,6 +183,7 @@ mod tests {
             status: 503,
             body: "down".into(),
             content_type: "text/plain".into(),
+            headers: Vec::new(),
         });
         assert!(f.take("mci.token").is_none());
         assert_eq!(f.take("oauth.token").unwrap().status, 503);

@@ -195,6 +195,7 @@ impl PardotMock {
             status,
             body: body.to_owned(),
             content_type: None,
+            headers: Vec::new(),
         });
     }
 
@@ -207,6 +208,16 @@ impl PardotMock {
             status: 400,
             body: body.to_string(),
             content_type: Some(oauth::TOKEN_CONTENT_TYPE.to_owned()),
+            headers: vec![
+                (
+                    "Cache-Control".to_owned(),
+                    oauth::TOKEN_CACHE_CONTROL.to_owned(),
+                ),
+                (
+                    "Expires".to_owned(),
+                    "Thu, 01 Jan 1970 00:00:00 GMT".to_owned(),
+                ),
+            ],
         });
     }
 

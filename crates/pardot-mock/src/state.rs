@@ -419,6 +419,7 @@ impl MockState {
                 status,
                 body,
                 content_type,
+                headers,
             } => {
                 let content_type = content_type.unwrap_or_else(|| {
                     let t = body.trim_start();
@@ -434,6 +435,7 @@ impl MockState {
                     status,
                     body,
                     content_type,
+                    headers,
                 });
             }
             Fault::Latency { millis, route } => self.inner.faults.set_latency(millis, route),

@@ -379,6 +379,14 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
             if let Ok(v) = HeaderValue::from_str(&canned.content_type) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
             }
+            for (name, value) in &canned.headers {
+                if let (Ok(n), Ok(v)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(value),
+                ) {
+                    r.headers_mut().append(n, v);
+                }
+            }
             r.extensions_mut().insert(Outcome(Cow::Borrowed("fault")));
             r
         }

@@ -1,0 +1,418 @@
+//! Journal, counters, faults, clock, reset and the admin routes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use pardot_auth_core::{Clock, ManualClock};
+use pardot_mock::fixtures::*;
+use pardot_mock::{Fault, PardotMock};
+use serde_json::{Value, json};
+
+async fn admin_post(mock: &PardotMock, path: &str, body: Value) -> (u16, String) {
+    let r = http()
+        .post(format!("{}{path}", mock.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.text().await.unwrap())
+}
+
+async fn admin_get(mock: &PardotMock, path: &str) -> Value {
+    http()
+        .get(format!("{}{path}", mock.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn password_form(pw: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("grant_type", "password"),
+        ("client_id", WEB_CONSUMER_KEY),
+        ("client_secret", WEB_CONSUMER_SECRET),
+        ("username", INTEGRATION_USERNAME),
+        ("password", pw),
+    ]
+}
+
+#[tokio::test]
+async fn fail_next_from_rust_then_the_real_answer() {
+    let (mock, _c) = mock().await;
+    mock.fail_next("oauth.token", 2, 503, "Service Unavailable");
+    let pw = integration_password();
+    for _ in 0..2 {
+        let (s, h, b) = token(&mock.url(), &password_form(&pw)).await;
+        assert_eq!((s, b.as_str()), (503, "Service Unavailable"));
+        assert!(
+            h["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+    }
+    assert_eq!(token(&mock.url(), &password_form(&pw)).await.0, 200);
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "fault"), 2);
+    assert_eq!(counts.get("oauth.token", "ok"), 1);
+}
+
+#[tokio::test]
+async fn fail_next_token_with_a_spec_error() {
+    let (mock, _c) = mock().await;
+    mock.fail_next_token("invalid_grant", "expired access/refresh token");
+    let r = token(&mock.url(), &password_form(&integration_password())).await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn fail_next_over_http_matches_a_route_group_only() {
+    let (mock, _c) = mock().await;
+    let (s, _) = admin_post(
+        &mock,
+        "/__mock/faults",
+        json!({"kind": "fail_next", "route": "mci", "count": 1, "status": 500, "body": "{\"boom\":true}"}),
+    )
+    .await;
+    assert_eq!(s, 204);
+    // Not an MCI route: unaffected.
+    assert_eq!(
+        token(&mock.url(), &password_form(&integration_password()))
+            .await
+            .0,
+        200
+    );
+    let r = http()
+        .get(mock.mci_discovery_url("us1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/json;charset=UTF-8"
+    );
+    assert_eq!(r.text().await.unwrap(), "{\"boom\":true}");
+}
+
+#[tokio::test]
+async fn bad_fault_json_is_a_400_with_a_reason() {
+    let (mock, _c) = mock().await;
+    let (s, b) = admin_post(&mock, "/__mock/faults", json!({"kind": "explode"})).await;
+    assert_eq!(s, 400);
+    assert!(b.contains("explode"), "{b}");
+    let (s, b) = admin_post(
+        &mock,
+        "/__mock/faults",
+        json!({"kind": "expire_tokens", "username": "nobody@x"}),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(b.contains("unknown username"), "{b}");
+}
+
+#[tokio::test]
+async fn expire_all_tokens_and_one_users_tokens() {
+    let (mock, _c) = mock().await;
+    let a = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let b = mock
+        .issue_access_token(WEB_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let (s, _) = admin_post(
+        &mock,
+        "/__mock/faults",
+        json!({"kind": "expire_tokens", "username": WEB_USERNAME}),
+    )
+    .await;
+    assert_eq!(s, 204);
+    assert!(mock.lookup_access_token(&a).is_some());
+    assert!(mock.lookup_access_token(&b).is_none());
+    mock.expire_all_tokens();
+    assert!(mock.lookup_access_token(&a).is_none());
+    // Refresh tokens survive: the client can get a new session.
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", WEB_REFRESH_TOKEN),
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", WEB_CONSUMER_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(r.0, 200);
+}
+
+#[tokio::test]
+async fn revoke_approval_over_http_kills_refresh_tokens() {
+    let (mock, _c) = mock().await;
+    let (s, _) = admin_post(
+        &mock,
+        "/__mock/faults",
+        json!({"kind": "revoke_approval", "consumer_key": WEB_CONSUMER_KEY, "username": WEB_USERNAME}),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", WEB_REFRESH_TOKEN),
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", WEB_CONSUMER_SECRET),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn latency_fault_applies_to_its_route_and_can_be_removed() {
+    let (mock, _c) = mock().await;
+    mock.fault(Fault::Latency {
+        millis: 5,
+        route: Some("oauth.userinfo".into()),
+    })
+    .unwrap();
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let r = http()
+        .get(format!("{}/services/oauth2/userinfo", mock.url()))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    mock.set_latency(Duration::ZERO, None);
+    mock.fault(Fault::Clear).unwrap();
+}
+
+#[tokio::test]
+async fn clock_advance_over_http_moves_the_shared_manual_clock() {
+    let (mock, clock) = mock().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let before = clock.now();
+    let (s, b) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": 7200})).await;
+    assert_eq!(s, 200);
+    assert_eq!(clock.now(), before + Duration::from_secs(7200));
+    let now_ms = json_of(&b)["now_ms"].as_u64().unwrap();
+    assert_eq!(
+        u128::from(now_ms),
+        pardot_auth_core::clock::unix_millis(clock.now())
+    );
+    assert!(mock.lookup_access_token(&t).is_none());
+    assert_eq!(admin_get(&mock, "/__mock/clock").await["now_ms"], now_ms);
+}
+
+#[tokio::test]
+async fn clock_advance_without_a_manual_clock_uses_an_offset() {
+    let mock = PardotMock::start().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let (s, _) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": 7201})).await;
+    assert_eq!(s, 200);
+    assert!(mock.lookup_access_token(&t).is_none());
+}
+
+#[tokio::test]
+async fn journal_masks_secrets_over_http_but_not_in_rust() {
+    let (mock, _c) = mock().await;
+    let pw = integration_password();
+    token(&mock.url(), &password_form(&pw)).await;
+    let entries = mock.journal();
+    let e = entries.last().unwrap();
+    assert_eq!(e.param("password"), Some(pw.as_str()));
+    assert_eq!(e.param("client_secret"), Some(WEB_CONSUMER_SECRET));
+    assert_eq!(e.route, "oauth.token");
+    assert_eq!(e.vhost, "base");
+    assert_eq!((e.status, e.outcome.as_str()), (200, "ok"));
+    assert!(!format!("{e:?}").contains(&pw));
+
+    let j = admin_get(&mock, "/__mock/journal").await;
+    let text = j.to_string();
+    assert!(
+        !text.contains(&pw) && !text.contains(WEB_CONSUMER_SECRET),
+        "{text}"
+    );
+    let last = j["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["path"], "/services/oauth2/token");
+    assert!(
+        last["form"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["password", "***"]))
+    );
+    assert!(
+        last["form"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["username", INTEGRATION_USERNAME]))
+    );
+}
+
+#[tokio::test]
+async fn journal_is_bounded_but_counters_are_not() {
+    let mock = PardotMock::builder().journal_size(5).start().await.unwrap();
+    for _ in 0..20 {
+        token(&mock.url(), &[("grant_type", "nope")]).await;
+    }
+    assert!(mock.journal().len() <= 5);
+    assert_eq!(
+        mock.counts().get("oauth.token", "unsupported_grant_type"),
+        20
+    );
+    let c = admin_get(&mock, "/__mock/counts").await;
+    assert_eq!(c["oauth.token"]["unsupported_grant_type"], 20);
+}
+
+#[tokio::test]
+async fn reset_forgets_tokens_journal_counters_and_faults() {
+    let (mock, _c) = mock().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    mock.fail_next("*", 5, 503, "x");
+    let (s, _) = admin_post(&mock, "/__mock/reset", json!({})).await;
+    assert_eq!(s, 204);
+    assert!(mock.lookup_access_token(&t).is_none());
+    assert!(mock.journal().is_empty());
+    assert_eq!(mock.counts().route_total("oauth.token"), 0);
+    // Faults are gone and seeded refresh tokens are back.
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", WEB_REFRESH_TOKEN),
+            ("client_id", WEB_CONSUMER_KEY),
+            ("client_secret", WEB_CONSUMER_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(r.0, 200, "{}", r.2);
+}
+
+#[tokio::test]
+async fn tokens_over_http_for_other_languages() {
+    let (mock, _c) = mock().await;
+    let (s, b) = admin_post(
+        &mock,
+        "/__mock/tokens",
+        json!({"username": INTEGRATION_USERNAME, "consumer_key": JWT_CONSUMER_KEY}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let t = json_of(&b)["access_token"].as_str().unwrap().to_owned();
+    let info = mock.lookup_access_token(&t).unwrap();
+    assert!(info.has_scope("pardot_api"));
+    assert_eq!(info.consumer_key.as_deref(), Some(JWT_CONSUMER_KEY));
+    let (s, b) = admin_post(
+        &mock,
+        "/__mock/refresh_tokens",
+        json!({"username": WEB_USERNAME, "consumer_key": WEB_CONSUMER_KEY}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        json_of(&b)["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("5Aep861")
+    );
+}
+
+#[tokio::test]
+async fn admin_routes_can_be_disabled() {
+    let mock = PardotMock::builder()
+        .admin_routes(false)
+        .start()
+        .await
+        .unwrap();
+    let r = http()
+        .get(format!("{}/__mock/counts", mock.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let (s, _) = admin_post(&mock, "/__mock/reset", json!({})).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn counters_are_exact_under_1000_concurrent_requests() {
+    let clock = ManualClock::new();
+    let mock = PardotMock::builder().clock(&clock).start().await.unwrap();
+    let client = http();
+    let url = format!("{}/services/oauth2/token", mock.url());
+    let pw = integration_password();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..1000 {
+        let client = client.clone();
+        let url = url.clone();
+        let pw = if i % 4 == 0 {
+            "wrong".to_owned()
+        } else {
+            pw.clone()
+        };
+        tasks.spawn(async move {
+            client
+                .post(url)
+                .form(&[
+                    ("grant_type", "password"),
+                    ("client_id", WEB_CONSUMER_KEY),
+                    ("client_secret", WEB_CONSUMER_SECRET),
+                    ("username", INTEGRATION_USERNAME),
+                    ("password", pw.as_str()),
+                ])
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        });
+    }
+    let mut ok = 0;
+    while let Some(result) = tasks.join_next().await {
+        if result.unwrap().unwrap() == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 750);
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "ok"), 750);
+    assert_eq!(counts.get("oauth.token", "invalid_grant"), 250);
+    assert_eq!(counts.route_total("oauth.token"), 1000);
+}
+
+#[tokio::test]
+async fn router_works_in_memory_with_oneshot() {
+    use tower::ServiceExt;
+    let state = PardotMock::builder().build_state().unwrap();
+    let app = pardot_mock::router(state.clone());
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/sandbox/services/oauth2/token")
+        .header("host", "127.0.0.1:1")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from("grant_type=nope"))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap();
+    assert_eq!(
+        &body[..],
+        br#"{"error":"unsupported_grant_type","error_description":"grant type not supported"}"#
+    );
+    assert_eq!(state.journal()[0].vhost, "sandbox");
+}
