@@ -55,7 +55,8 @@ fn failure_page(reason: &str) -> String {
 /// Listens on the loopback address of a redirect URI and waits for exactly one redirect.
 ///
 /// It binds only the loopback address the URI names (`localhost` means `127.0.0.1`, `[::1]`
-/// means `::1`), on the URI's port, or on a free port when the URI has port `0` or none; then
+/// means `::1`), on the URI's port (80 when it names none), or on a free port when the URI
+/// says port `0`; then
 /// [`redirect_url`](Self::redirect_url) is the URI with the real port, to register on the
 /// connected app and send as `redirect_uri`. Requests to other paths get 404 and do not count.
 ///
@@ -115,7 +116,9 @@ impl CallbackReceiver {
             )));
         }
         let ip = loopback_ip(url)?;
-        let port = url.port().unwrap_or(0);
+        // `http://localhost/cb` means port 80, as a browser reads it; only an explicit `:0`
+        // asks for a free port.
+        let port = url.port_or_known_default().unwrap_or(0);
         let listener = TcpListener::bind(SocketAddr::new(ip, port))
             .await
             .map_err(|e| OAuthError::Callback(format!("cannot listen on {ip}:{port}: {e}")))?;

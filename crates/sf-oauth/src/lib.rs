@@ -163,6 +163,6 @@ pub use password::UsernamePassword;
 pub use refresh::{RefreshOutcome, RefreshTokenFlow, RotationObserver};
 pub use types::{
     AuthorizationCode, ClientId, ClientSecret, CsrfState, Password, PkceVerifier, PrivateKey,
-    RedirectUrl, RefreshToken, Scope, Username,
+    RedirectUrl, RefreshToken, Username,
 };
 pub use web::{AuthorizeUrlBuilder, AuthorizeUrlHandler, WebServerFlow};

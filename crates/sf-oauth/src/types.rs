@@ -111,10 +111,6 @@ plain_newtype!(
     /// A Salesforce username (`user@example.com`), the `sub` of a JWT bearer assertion.
     Username
 );
-plain_newtype!(
-    /// One OAuth scope (`api`, `pardot_api`, `refresh_token`, …).
-    Scope
-);
 
 secret_newtype!(
     /// A connected app's consumer secret (`client_secret`).
