@@ -642,3 +642,111 @@ async fn mci_tokens_are_judged_on_the_shared_clock() {
         .await
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Org and user states that need a configuration change
+
+#[tokio::test]
+async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refresh() {
+    use pardot_mock::{MockConfig, RefreshTokenConfig};
+
+    let clock = ManualClock::new();
+    let mut config = MockConfig::defaults();
+    let acme = config
+        .orgs
+        .iter_mut()
+        .find(|o| o.id == fx::PRODUCTION_ORG_ID)
+        .unwrap();
+    acme.password_flow = false;
+    acme.logins_per_hour = Some(2);
+    let uat = config
+        .orgs
+        .iter_mut()
+        .find(|o| o.id == fx::SANDBOX_ORG_ID)
+        .unwrap();
+    uat.locked = true;
+    config.refresh_tokens.push(RefreshTokenConfig {
+        token: "5Aep861mock.inactive.user.refresh.token.000000000000000000000".into(),
+        username: fx::INACTIVE_USERNAME.into(),
+        consumer_key: fx::WEB_CONSUMER_KEY.into(),
+        scopes: None,
+    });
+    let mock = PardotMock::builder()
+        .config(config)
+        .clock(&clock)
+        .start()
+        .await
+        .unwrap();
+    let prod = custom(&mock.url());
+
+    // The org blocks the username-password flow: right credentials, authentication failure.
+    let err = password_flow(
+        prod.clone(),
+        fx::INTEGRATION_USERNAME,
+        fx::INTEGRATION_PASSWORD,
+        Some(fx::INTEGRATION_SECURITY_TOKEN),
+        &clock,
+    )
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(
+        &err,
+        "username-password authentication",
+        "invalid_grant",
+        "authentication failure",
+    );
+
+    // A locked org.
+    let err = jwt(custom(&mock.sandbox_url()), fx::SANDBOX_USERNAME, &clock)
+        .token()
+        .await
+        .unwrap_err();
+    assert_server_error(
+        &err,
+        "JWT bearer authentication",
+        "inactive_org",
+        "organization is locked, closed, or suspended",
+    );
+    assert_eq!(err.class(), ErrorClass::NeverRetry);
+
+    // A refresh token of a deactivated user.
+    let err = RefreshTokenFlow::new(
+        prod.clone(),
+        fx::WEB_CONSUMER_KEY,
+        RefreshToken::new("5Aep861mock.inactive.user.refresh.token.000000000000000000000"),
+    )
+    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+    .with_client(client(&clock))
+    .token()
+    .await
+    .unwrap_err();
+    assert_server_error(
+        &err,
+        "refresh token exchange",
+        "invalid_grant",
+        "inactive user",
+    );
+
+    // Login limit per rolling hour: retry later, and it passes once the hour has moved on.
+    let flow = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock);
+    let mut outcomes = Vec::new();
+    for _ in 0..4 {
+        outcomes.push(
+            flow.token()
+                .await
+                .map_err(|e| (e.code().map(str::to_owned), e.is_retryable())),
+        );
+    }
+    // Two logins per hour: the third and fourth are refused, retryable.
+    assert!(outcomes[0].is_ok() && outcomes[1].is_ok(), "{outcomes:?}");
+    for o in &outcomes[2..] {
+        assert!(
+            matches!(o, Err((Some(code), true)) if code == "rate_limit_exceeded"),
+            "{outcomes:?}"
+        );
+    }
+    clock.advance(Duration::from_secs(3601));
+    flow.token().await.unwrap();
+    assert_eq!(mock.counts().get("oauth.token", "rate_limit_exceeded"), 2);
+}
