@@ -833,3 +833,56 @@ async fn legacy_status_mode_sends_200_and_400_for_expired_tokens() {
         ),
     );
 }
+
+#[tokio::test]
+async fn reset_and_expire_all_reach_the_pardot_state() {
+    let env = env().await;
+    let key = env.api_key(V3_EMAIL, V3_PASSWORD, V3_USER_KEY).await;
+    let auth = pardot_auth(&key, V3_USER_KEY);
+    // The "expire all tokens" control also ends legacy api_keys.
+    env.mock.expire_all_tokens();
+    env.get(
+        "/api/account/version/3/do/read",
+        &[("Authorization", &auth)],
+    )
+    .await
+    .assert(401, XML, &xml_fail(1, "Invalid API key or user key"));
+
+    // Writes persist until POST /__mock/reset, which also unlocks accounts.
+    let created = env
+        .bearer_get("/api/prospect/version/4/do/create/email/temp@example.com")
+        .await;
+    assert_eq!(created.status, 200, "{created:?}");
+    let bad = [
+        ("email", V3_EMAIL),
+        ("password", "wrong"),
+        ("user_key", V3_USER_KEY),
+    ];
+    for _ in 0..6 {
+        env.post("/api/login/version/3", &bad, &[]).await;
+    }
+    let reset = env.post("/__mock/reset", &[], &[]).await;
+    assert_eq!(reset.status, 204, "{reset:?}");
+    env.bearer_get("/api/prospect/version/4/do/read/email/temp@example.com")
+        .await
+        .assert(400, XML, &xml_fail(4, "Invalid prospect email address"));
+    env.api_key(V3_EMAIL, V3_PASSWORD, V3_USER_KEY).await;
+}
+
+#[tokio::test]
+async fn read_by_crm_fid_and_counters() {
+    let env = env().await;
+    env.bearer_get("/api/prospect/version/4/do/update/id/1003?salesforce_fid=00Q5g00000ABCDE")
+        .await;
+    let found = env
+        .bearer_get("/api/prospect/version/4/do/read/fid/00Q5g00000ABCDE?format=json")
+        .await;
+    assert_eq!(found.json()["prospect"]["id"], 1003, "{found:?}");
+    env.bearer_get("/api/prospect/version/4/do/read/fid/nope")
+        .await
+        .assert(400, XML, &xml_fail(77, "Invalid prospect fid"));
+    // Failures are counted per route with their Pardot code.
+    let counts = env.mock.counts();
+    assert_eq!(counts.get("pardot.v4", "pardot_77"), 1);
+    assert_eq!(counts.get("pardot.v4", "ok"), 2);
+}
