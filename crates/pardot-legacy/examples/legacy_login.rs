@@ -16,7 +16,18 @@ fn env(name: &str) -> Result<String, Box<dyn std::error::Error>> {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Display, not Debug: the message names the code and the usual fix.
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let credentials = LegacyCredentials::new(
         env("PARDOT_EMAIL")?,
         env("PARDOT_PASSWORD")?,
@@ -34,7 +45,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("the login did not report a version")?;
     let headers = AuthScheme::for_pardot(&token, None)?.headers(&token)?;
     println!("logged in: account uses API version {version}");
-    println!("api_key valid until {:?}", token.expires_at());
+    println!(
+        "api_key valid for {} minutes (until unix time {})",
+        token.lifetime().as_secs() / 60,
+        pardot_auth_core::clock::unix_seconds(token.expires_at())
+    );
     println!(
         "send {} header(s) (`Authorization: Pardot api_key=…, user_key=…`) to /api/…/version/{version}/…",
         headers.len()

@@ -97,6 +97,31 @@ impl LegacyError {
         }
     }
 
+    /// The message for the core error, whose `Display` already says "Pardot legacy login
+    /// failed: " and the code.
+    fn core_message(&self) -> String {
+        match self {
+            Self::InvalidCredentials(reason) => format!("invalid credentials: {reason}"),
+            Self::Config(reason) => reason.clone(),
+            Self::Host(e) => e.to_string(),
+            Self::LoginFailed { message } | Self::AccountLocked { message } => message.clone(),
+            Self::WrongApiVersion(e) | Self::Api(e) => match &e.param {
+                Some(param) => format!("{} (param `{param}`)", e.message),
+                None => e.message.clone(),
+            },
+            Self::MissingApiKey => "the answer was ok but had no usable api_key".into(),
+            Self::UnknownApiVersion(v) => {
+                format!("the answer names an unknown API version {v:?} (expected 3 or 4)")
+            }
+            Self::Response { status, source } => {
+                format!("unreadable response (HTTP {status}): {source}")
+            }
+            Self::BodyTooLarge { limit } => format!("the response exceeds {limit} bytes"),
+            Self::Transport(e) => format!("could not reach Pardot: {e}"),
+            Self::Timeout(d) => format!("no answer within {d:?}"),
+        }
+    }
+
     /// What to do about it.
     pub fn class(&self) -> ErrorClass {
         match self {
@@ -126,7 +151,7 @@ impl From<LegacyError> for pardot_auth_core::Error {
     fn from(e: LegacyError) -> Self {
         use pardot_auth_core::Error;
         let class = e.class();
-        let message = e.to_string();
+        let message = e.core_message();
         let error = match &e {
             LegacyError::InvalidCredentials(_) | LegacyError::Config(_) | LegacyError::Host(_) => {
                 Error::config(message)
@@ -202,11 +227,20 @@ mod tests {
         assert_eq!(core.code(), Some("15"));
         assert_eq!(core.context(), Some("Pardot legacy login"));
         assert!(core.to_string().contains("migrating-from-legacy-login"));
+        assert!(
+            core.to_string()
+                .starts_with("Pardot legacy login failed: 15: m ("),
+            "{core}"
+        );
         assert!(std::error::Error::source(&core).is_some());
 
         let timeout: pardot_auth_core::Error = LegacyError::Timeout(Duration::from_secs(30)).into();
         assert!(timeout.is_retryable());
         assert_eq!(timeout.kind(), pardot_auth_core::ErrorKind::Timeout);
+        assert_eq!(
+            timeout.to_string(),
+            "Pardot legacy login failed: no answer within 30s"
+        );
 
         let proxy: pardot_auth_core::Error = LegacyError::Response {
             status: 404,
