@@ -297,6 +297,10 @@ impl Envelope {
     /// encodings; unknown fields (like `@stat` or `@attributes`) are ignored unless `T` denies
     /// them.
     ///
+    /// A `Vec<T>` field reads one entry or several in both encodings: Pardot's JSON sends a
+    /// single match as an object (`"prospect": {…}`) and several as an array, and XML repeats
+    /// the element. Mark such fields `#[serde(default)]` so that no match gives an empty list.
+    ///
     /// ```
     /// #[derive(serde::Deserialize)]
     /// struct Account { company: String }
@@ -320,10 +324,12 @@ impl Envelope {
                     reason: e.to_string(),
                 })
             }
-            Payload::Json(value) => T::deserialize(value).map_err(|e| EnvelopeError::Payload {
-                format: Format::Json,
-                reason: e.to_string(),
-            }),
+            Payload::Json(value) => {
+                T::deserialize(lenient::Lenient(value)).map_err(|e| EnvelopeError::Payload {
+                    format: Format::Json,
+                    reason: e.to_string(),
+                })
+            }
         }
     }
 
@@ -792,6 +798,91 @@ fn json_error(
         }),
         Value::Null | Value::Array(_) => {
             Err(not_envelope("an `err` entry is not a string or object"))
+        }
+    }
+}
+
+/// A view of a `serde_json::Value` that reads a lone value where a sequence is expected as a
+/// sequence of one, the way XML's repeated elements read; everything else is as serde_json.
+mod lenient {
+    use serde::de::value::{MapDeserializer, SeqDeserializer};
+    use serde::de::{self, IntoDeserializer, Visitor};
+    use serde::forward_to_deserialize_any;
+    use serde_json::Value;
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Lenient<'de>(pub &'de Value);
+
+    impl<'de> IntoDeserializer<'de, serde_json::Error> for Lenient<'de> {
+        type Deserializer = Self;
+        fn into_deserializer(self) -> Self {
+            self
+        }
+    }
+
+    fn seq<'de, V: Visitor<'de>>(
+        items: impl Iterator<Item = &'de Value>,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        let mut access = SeqDeserializer::new(items.map(Lenient));
+        let value = visitor.visit_seq(&mut access)?;
+        access.end()?;
+        Ok(value)
+    }
+
+    impl<'de> de::Deserializer<'de> for Lenient<'de> {
+        type Error = serde_json::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            match self.0 {
+                Value::Array(items) => seq(items.iter(), visitor),
+                Value::Object(map) => {
+                    let mut access =
+                        MapDeserializer::new(map.iter().map(|(k, v)| (k.as_str(), Lenient(v))));
+                    let value = visitor.visit_map(&mut access)?;
+                    access.end()?;
+                    Ok(value)
+                }
+                scalar => de::Deserializer::deserialize_any(scalar, visitor),
+            }
+        }
+
+        fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            match self.0 {
+                Value::Array(items) => seq(items.iter(), visitor),
+                Value::Null => seq(std::iter::empty(), visitor),
+                one => seq(std::iter::once(one), visitor),
+            }
+        }
+
+        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            match self.0 {
+                Value::Null => visitor.visit_none(),
+                _ => visitor.visit_some(self),
+            }
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            name: &'static str,
+            variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
+        }
+
+        forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf unit unit_struct tuple tuple_struct map struct identifier
+            ignored_any
         }
     }
 }

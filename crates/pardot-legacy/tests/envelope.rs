@@ -331,3 +331,83 @@ fn converts_into_the_core_error_with_classification() {
     let bad: pardot_auth_core::Error = envelope::parse(b"<html/>").unwrap_err().into();
     assert_eq!(bad.kind(), pardot_auth_core::ErrorKind::InvalidResponse);
 }
+
+#[test]
+fn a_vec_field_reads_one_or_many_in_both_formats() {
+    #[derive(serde::Deserialize, Debug)]
+    struct Prospect {
+        id: u64,
+        email: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct QueryResult {
+        total_results: u64,
+        #[serde(default)]
+        prospect: Vec<Prospect>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Query {
+        result: QueryResult,
+    }
+    let cases: &[(&[u8], usize)] = &[
+        (br#"{"@attributes":{"stat":"ok","version":1},"result":{"total_results":1,"prospect":{"id":1,"email":"a@x.example"}}}"#, 1),
+        (br#"{"@attributes":{"stat":"ok","version":1},"result":{"total_results":2,"prospect":[{"id":1,"email":"a@x.example"},{"id":2,"email":"b@x.example"}]}}"#, 2),
+        (br#"{"@attributes":{"stat":"ok","version":1},"result":{"total_results":0}}"#, 0),
+        (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rsp stat=\"ok\" version=\"1.0\">\n    <result>\n        <total_results>1</total_results>\n        <prospect>\n            <id>1</id>\n            <email>a@x.example</email>\n        </prospect>\n    </result>\n</rsp>\n", 1),
+        (b"<rsp stat=\"ok\" version=\"1.0\"><result><total_results>2</total_results><prospect><id>1</id><email>a@x.example</email></prospect><prospect><id>2</id><email>b@x.example</email></prospect></result></rsp>", 2),
+        (b"<rsp stat=\"ok\" version=\"1.0\"><result><total_results>0</total_results></result></rsp>", 0),
+    ];
+    for (body, n) in cases {
+        let q: Query = envelope::parse(body)
+            .unwrap()
+            .deserialize()
+            .unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(body)));
+        assert_eq!(
+            q.result.prospect.len(),
+            *n,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+        assert_eq!(q.result.total_results, *n as u64);
+        if *n > 0 {
+            assert_eq!(q.result.prospect[0].id, 1);
+            assert_eq!(q.result.prospect[0].email, "a@x.example");
+        }
+    }
+}
+
+#[test]
+fn json_payload_keeps_serde_json_semantics_for_options_enums_and_raw_values() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Lead,
+        Customer,
+    }
+    #[derive(serde::Deserialize)]
+    struct Prospect {
+        salutation: Option<String>,
+        company: Option<String>,
+        kind: Kind,
+        campaign: serde_json::Value,
+        scores: Vec<i64>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Read {
+        prospect: Prospect,
+    }
+    let body = br#"{"@attributes":{"stat":"ok","version":1},"prospect":{"salutation":null,"kind":"customer","campaign":{"id":3,"name":"Spring"},"scores":[-1,2]}}"#;
+    let read: Read = envelope::parse(body).unwrap().deserialize().unwrap();
+    assert_eq!(read.prospect.salutation, None);
+    assert_eq!(read.prospect.company, None);
+    assert_eq!(read.prospect.kind, Kind::Customer);
+    assert_eq!(read.prospect.campaign["name"], "Spring");
+    assert_eq!(read.prospect.scores, [-1, 2]);
+
+    // A lone scalar where a list is expected is a list of one, as in XML.
+    let single = br#"{"@attributes":{"stat":"ok","version":1},"prospect":{"salutation":"Ms","kind":"lead","campaign":null,"scores":5}}"#;
+    let read: Read = envelope::parse(single).unwrap().deserialize().unwrap();
+    assert_eq!(read.prospect.scores, [5]);
+    assert_eq!(read.prospect.kind, Kind::Lead);
+    assert!(read.prospect.campaign.is_null());
+}
