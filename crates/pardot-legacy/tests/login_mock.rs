@@ -279,3 +279,82 @@ async fn the_older_200_with_stat_fail_is_read_the_same() {
     let statuses: Vec<u16> = mock.journal().iter().map(|e| e.status).collect();
     assert_eq!(statuses, [200], "the mock answered with the old status");
 }
+
+#[tokio::test]
+async fn prospect_queries_deserialize_from_both_formats() {
+    #[derive(serde::Deserialize)]
+    struct Prospect {
+        id: u64,
+        email: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct QueryResult {
+        total_results: u64,
+        #[serde(default)]
+        prospect: Vec<Prospect>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Query {
+        result: QueryResult,
+    }
+
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let login = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
+        .build()
+        .unwrap();
+    let token = login.token().await.unwrap();
+    let headers = AuthScheme::for_pardot(&token, None)
+        .unwrap()
+        .headers(&token)
+        .unwrap();
+    let url = PardotHost::custom(&mock.url())
+        .unwrap()
+        .endpoint(&ApiVersion::V3.path("prospect", "query"));
+    let mut seen = Vec::new();
+    for (format, limit) in [("xml", "1"), ("json", "1"), ("xml", "200"), ("json", "200")] {
+        let body = http()
+            .get(url.clone())
+            .query(&[("format", format), ("limit", limit)])
+            .headers(headers.clone())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let query: Query = envelope::parse(&body)
+            .unwrap()
+            .into_result()
+            .unwrap()
+            .deserialize()
+            .unwrap_or_else(|e| panic!("{format}: {e}: {}", String::from_utf8_lossy(&body)));
+        let expected = query.result.total_results.min(limit.parse().unwrap());
+        assert_eq!(
+            query.result.prospect.len() as u64,
+            expected,
+            "{format} limit {limit}"
+        );
+        assert!(
+            query
+                .result
+                .prospect
+                .iter()
+                .all(|p| p.id > 0 && p.email.contains('@'))
+        );
+        seen.push(
+            query
+                .result
+                .prospect
+                .iter()
+                .map(|p| p.id)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert!(seen[2].len() > 1, "the fixture has several prospects");
+    assert_eq!(
+        seen[0], seen[1],
+        "XML and JSON read the same first prospect"
+    );
+    assert_eq!(seen[2], seen[3]);
+}
