@@ -255,7 +255,8 @@ impl fmt::Debug for Envelope {
 }
 
 impl Envelope {
-    /// `Ok(self)` when `stat="ok"`, else the first error.
+    /// `Ok(self)` when `stat="ok"`, else the first error. (A parsed failure always has one;
+    /// if a caller emptied `errors`, the error has code 0 and says so.)
     pub fn into_result(self) -> Result<Self, ApiError> {
         if self.ok {
             return Ok(self);
