@@ -316,6 +316,19 @@ impl Call<'_> {
             .acquire(&self.policy.clock, || bump(&counters.throttled_waits))
             .await?;
         self.slot = Some(slot);
+        // Take the token after the wait for a slot: while this call queued, another may have
+        // replaced an expired token, and sending the old one would only earn a rejection.
+        let current = self
+            .policy
+            .tokens
+            .token()
+            .await
+            .map_err(PardotError::Token)?;
+        if !current.is_same_as(&self.token) {
+            self.scheme =
+                PardotAuthPolicy::check_with(&current, self.policy.business_unit.as_ref())?;
+            self.token = current;
+        }
         self.attempts += 1;
         bump(&counters.attempts);
         self.scheme

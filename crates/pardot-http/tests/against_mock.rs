@@ -1,0 +1,443 @@
+//! Behaviour against pardot-mock, in-process: expiry, single flight, throttling, never-retry
+//! errors and rotation, each asserted on the mock's own counters.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{PasswordSource, RefreshGrant, V5_PROSPECTS, http, pardot_host};
+use pardot_auth_core::{
+    BusinessUnitId, ErrorClass, ManualClock, PardotErrorCode, SharedClock, SystemClock, TokenSource,
+};
+use pardot_http::store::{FileStore, MemoryStore, StoredToken, TokenStore};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
+use pardot_mock::{MockConfig, PardotMock, PardotStatusMode, fixtures};
+use secrecy::ExposeSecret;
+
+fn bu() -> BusinessUnitId {
+    fixtures::BUSINESS_UNIT_ID.parse().unwrap()
+}
+
+async fn mock_with(clock: &ManualClock, config: MockConfig) -> PardotMock {
+    PardotMock::builder()
+        .config(config)
+        .clock(clock)
+        .start()
+        .await
+        .unwrap()
+}
+
+fn client(mock: &PardotMock, clock: SharedClock) -> PardotClient {
+    let source = PasswordSource::integration(&mock.url(), clock.clone());
+    PardotClient::builder(Arc::new(source), pardot_host(mock))
+        .business_unit(bu())
+        .clock(clock)
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// A source that cannot log in: the cache must use the stored refresh token.
+fn refresh_only() -> impl TokenSource {
+    pardot_auth_core::provide_token_fn("no login", || async {
+        Err(pardot_auth_core::Error::config(
+            "only the refresh token may be used",
+        ))
+    })
+}
+
+fn tokens_ok(mock: &PardotMock) -> u64 {
+    mock.counts().get("oauth.token", "ok")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_requests_with_an_expired_token_cause_one_token_request() {
+    let clock = ManualClock::new();
+    let mock = mock_with(&clock, MockConfig::defaults()).await;
+    let c = client(&mock, clock.shared());
+    c.get(V5_PROSPECTS)
+        .query([("fields", "id,email")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens_ok(&mock), 1);
+
+    mock.expire_all_tokens();
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            c.get(V5_PROSPECTS)
+                .query([("fields", "id,email")])
+                .send()
+                .await
+        }));
+    }
+    for t in tasks {
+        let resp = t.await.unwrap().unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    assert_eq!(
+        tokens_ok(&mock),
+        2,
+        "exactly one token request for 1000 callers"
+    );
+    assert_eq!(mock.counts().route_total("oauth.token"), 2);
+    let m = c.metrics();
+    assert_eq!(m.token.fetches, 2);
+    assert_eq!(m.requests, 1001);
+    // Every request that raced the expiry was retried exactly once, none twice.
+    assert_eq!(m.attempts, 1001 + m.expiry_retries);
+    assert!(m.expiry_retries >= 1 && m.expiry_retries <= 5, "{m:?}");
+}
+
+#[tokio::test]
+async fn forced_expiry_mid_run_refreshes_once_and_retries_once_for_every_version_and_format() {
+    let cases: [(&str, Option<&str>, &str); 5] = [
+        ("/api/account/version/4/do/read", None, "pardot.v4"),
+        ("/api/account/version/4/do/read", Some("json"), "pardot.v4"),
+        ("/api/prospect/version/3/do/query", None, "pardot.v3"),
+        (
+            "/api/prospect/version/3/do/query",
+            Some("json"),
+            "pardot.v3",
+        ),
+        (V5_PROSPECTS, None, "pardot.v5"),
+    ];
+    for mode in [PardotStatusMode::Modern, PardotStatusMode::Legacy] {
+        for (path, format, route) in cases {
+            let clock = ManualClock::new();
+            let mut config = MockConfig::defaults();
+            config.pardot_status_mode = mode;
+            let mock = mock_with(&clock, config).await;
+            let c = client(&mock, clock.shared());
+            let send = || {
+                let mut req = c.get(path);
+                if let Some(f) = format {
+                    req = req.query([("format", f)]);
+                }
+                if path == V5_PROSPECTS {
+                    req = req.query([("fields", "id,email")]);
+                }
+                req.send()
+            };
+            let what = format!("{mode:?} {path} {format:?}");
+            let first = send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(first.attempts(), 1, "{what}");
+            mock.expire_all_tokens();
+            let second = send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(second.attempts(), 2, "{what}");
+            assert_eq!(tokens_ok(&mock), 2, "{what}: one refresh");
+            assert_eq!(mock.counts().route_total(route), 3, "{what}: one retry");
+            assert_eq!(c.metrics().expiry_retries, 1, "{what}");
+        }
+    }
+}
+
+/// A BU with 3,000 prospects, so a 1,000-prospect v5 page keeps the server busy long enough
+/// for requests to overlap inside its concurrency gate.
+fn busy_config() -> MockConfig {
+    let mut config = MockConfig::defaults();
+    let template = config.prospects[0].clone();
+    for i in 0..3_000u64 {
+        let mut p = template.clone();
+        p.business_unit = fixtures::BUSINESS_UNIT_ID.into();
+        p.id = 900_000 + i;
+        p.email = format!("bulk{i}@example.com");
+        p.first_name = format!("Bulk{i}");
+        config.prospects.push(p);
+    }
+    config
+}
+
+async fn burst(c: &PardotClient, n: usize) -> Vec<Result<u32, PardotError>> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            c.get(V5_PROSPECTS)
+                .query([
+                    ("fields", "id,email,firstName,lastName,company,score"),
+                    ("limit", "1000"),
+                ])
+                .send()
+                .await
+                .map(|r| r.attempts())
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+// Many worker threads so the server's handlers really run at once (a BU allows 5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 16)]
+async fn the_governor_prevents_error_66_and_without_it_the_retry_policy_absorbs_it() {
+    let mock = PardotMock::builder()
+        .config(busy_config())
+        .start()
+        .await
+        .unwrap();
+    let clock = SystemClock::shared();
+
+    let governed = client(&mock, clock.clone());
+    for r in burst(&governed, 60).await {
+        r.unwrap();
+    }
+    let counts = mock.counts();
+    assert_eq!(counts.get("pardot.v5", "ok"), 60);
+    assert_eq!(
+        counts.route_total("pardot.v5"),
+        60,
+        "no error 66: {counts:?}"
+    );
+    assert!(governed.metrics().throttled_waits > 0);
+    assert_eq!(governed.metrics().throttle_retries, 0);
+
+    // Without the governor, the same burst runs into error 66 (naturally, or scripted for
+    // the first three answers so the test does not depend on thread timing); the retry
+    // policy absorbs every one.
+    mock.fail_next(
+        "pardot.v5",
+        3,
+        429,
+        r#"{"code":66,"message":"You have exceeded your concurrent request limit.  Please wait, before trying again"}"#,
+    );
+    let source = PasswordSource::integration(&mock.url(), clock.clone());
+    let ungoverned = PardotClient::builder(Arc::new(source), pardot_host(&mock))
+        .business_unit(bu())
+        .max_concurrent(None)
+        .retry_policy(
+            RetryPolicy::default()
+                .max_retries(40)
+                .backoff(Duration::from_millis(5), Duration::from_millis(100))
+                .max_elapsed(Duration::from_secs(60)),
+        )
+        .no_proxy()
+        .build()
+        .unwrap();
+    for r in burst(&ungoverned, 60).await {
+        r.unwrap();
+    }
+    let counts = mock.counts();
+    assert_eq!(counts.get("pardot.v5", "ok"), 120);
+    let refused = counts.route_total("pardot.v5") - 120;
+    assert!(refused >= 3, "{counts:?}");
+    assert_eq!(ungoverned.metrics().throttle_retries, refused);
+    println!("without the governor: {refused} answers were error 66 ({counts:?})");
+}
+
+#[tokio::test]
+async fn never_retry_errors_take_exactly_one_request_each() {
+    let clock = ManualClock::new();
+    let mut config = MockConfig::defaults();
+    config.business_units[0].daily_budget = 1;
+    let mock = mock_with(&clock, config).await;
+    let shared = clock.shared();
+
+    // Daily limit (122): the first request uses the budget, the second is refused once.
+    let c = client(&mock, shared.clone());
+    c.get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.pardot_code(), Some(PardotErrorCode::DAILY_LIMIT), "{e}");
+    assert_eq!(e.class(), ErrorClass::NeverRetry);
+    assert!(e.to_string().contains("resets at midnight"), "{e}");
+    assert_eq!(mock.counts().route_total("pardot.v5"), 2);
+
+    // Inactive business unit (201) and a BU of the demo host called on production (201).
+    for (bu, path) in [
+        (
+            fixtures::INACTIVE_BUSINESS_UNIT_ID,
+            "/api/account/version/4/do/read",
+        ),
+        (
+            fixtures::DEMO_BUSINESS_UNIT_ID,
+            "/api/account/version/4/do/read",
+        ),
+    ] {
+        let before = mock.counts().route_total("pardot.v4");
+        let source = PasswordSource::integration(&mock.url(), shared.clone());
+        let c = PardotClient::builder(Arc::new(source), pardot_host(&mock))
+            .business_unit(bu.parse().unwrap())
+            .clock(shared.clone())
+            .no_proxy()
+            .build()
+            .unwrap();
+        let e = c.get(path).send().await.unwrap_err();
+        assert_eq!(
+            e.pardot_code(),
+            Some(PardotErrorCode::BUSINESS_UNIT_NOT_FOUND),
+            "{e}"
+        );
+        assert_eq!(e.class(), ErrorClass::NeverRetry);
+        assert!(e.to_string().contains("pi.demo.pardot.com"), "{e}");
+        assert_eq!(mock.counts().route_total("pardot.v4"), before + 1, "{bu}");
+    }
+
+    // Bad credentials: one token request, no Pardot request, the source's error kept.
+    let before_pardot = mock.counts().route_total("pardot.v5");
+    let before_tokens = mock.counts().route_total("oauth.token");
+    let mut bad = PasswordSource::integration(&mock.url(), shared.clone());
+    bad.password = "wrong".into();
+    let c = PardotClient::builder(Arc::new(bad), pardot_host(&mock))
+        .business_unit(bu())
+        .clock(shared.clone())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let e = c
+        .get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PardotError::Token(_)), "{e}");
+    assert_eq!(e.class(), ErrorClass::NeverRetry);
+    assert!(e.to_string().contains("invalid_grant"), "{e}");
+    assert_eq!(mock.counts().route_total("oauth.token"), before_tokens + 1);
+    assert_eq!(mock.counts().route_total("pardot.v5"), before_pardot);
+}
+
+#[tokio::test]
+async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() {
+    let clock = ManualClock::new();
+    let mock = mock_with(&clock, MockConfig::defaults()).await;
+    let shared = clock.shared();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save(
+            "rotating",
+            &StoredToken::refresh_only(fixtures::ROTATING_REFRESH_TOKEN.into()),
+        )
+        .await
+        .unwrap();
+    let grant = RefreshGrant {
+        http: http(),
+        token_url: format!("{}/services/oauth2/token", mock.url()),
+        client_id: fixtures::ROTATING_CONSUMER_KEY.into(),
+        client_secret: fixtures::ROTATING_CONSUMER_SECRET.into(),
+        clock: shared.clone(),
+    };
+    let make_client = |store: Arc<dyn TokenStore>, grant: RefreshGrant| {
+        let cache = CachedTokenSource::builder(Arc::new(refresh_only()))
+            .clock(shared.clone())
+            .store(store)
+            .store_key("rotating")
+            .refresh_grant(Arc::new(grant))
+            .build();
+        PardotClient::builder_with_cache(cache, pardot_host(&mock))
+            .business_unit(bu())
+            .clock(shared.clone())
+            .no_proxy()
+            .build()
+            .unwrap()
+    };
+    let c = make_client(store.clone(), grant);
+    c.get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap();
+    let r1 = store
+        .load("rotating")
+        .await
+        .unwrap()
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    assert_ne!(r1.expose_secret(), fixtures::ROTATING_REFRESH_TOKEN);
+
+    mock.expire_all_tokens();
+    c.get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap();
+    let r2 = store
+        .load("rotating")
+        .await
+        .unwrap()
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    assert_ne!(r2.expose_secret(), r1.expose_secret());
+
+    // A new process (new store handle, new cache) starts from the newest refresh token.
+    mock.expire_all_tokens();
+    let store2: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path()).unwrap());
+    let grant2 = RefreshGrant {
+        http: http(),
+        token_url: format!("{}/services/oauth2/token", mock.url()),
+        client_id: fixtures::ROTATING_CONSUMER_KEY.into(),
+        client_secret: fixtures::ROTATING_CONSUMER_SECRET.into(),
+        clock: shared.clone(),
+    };
+    let c2 = make_client(store2, grant2);
+    c2.get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap();
+
+    // Each refresh token was redeemed exactly once, in order; none was refused.
+    let used: Vec<String> = mock
+        .journal()
+        .into_iter()
+        .filter(|e| e.route == "oauth.token")
+        .filter_map(|e| {
+            e.form
+                .iter()
+                .find(|(k, _)| k == "refresh_token")
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert_eq!(used.len(), 3, "{used:?}");
+    assert_eq!(used[0], fixtures::ROTATING_REFRESH_TOKEN);
+    assert_eq!(used[1], r1.expose_secret());
+    assert_eq!(used[2], r2.expose_secret());
+    assert_eq!(tokens_ok(&mock), 3);
+    assert_eq!(mock.counts().route_total("oauth.token"), 3);
+}
+
+#[tokio::test]
+async fn clients_sharing_a_memory_store_share_one_token() {
+    let clock = ManualClock::new();
+    let mock = mock_with(&clock, MockConfig::defaults()).await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let make = || {
+        let source = PasswordSource::integration(&mock.url(), clock.shared());
+        PardotClient::builder(Arc::new(source), pardot_host(&mock))
+            .business_unit(bu())
+            .clock(clock.shared())
+            .store(store.clone())
+            .no_proxy()
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (make(), make());
+    a.get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap();
+    b.get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens_ok(&mock), 1);
+    assert_eq!(b.metrics().token.store_adoptions, 1);
+}
