@@ -88,7 +88,7 @@ fn overhead(c: &mut Criterion) {
     group.bench_function("pardot_client_cached_token", |b| {
         b.to_async(&runtime).iter(|| async {
             let resp = client.get(QUERY).send().await.expect("request");
-            criterion::black_box(resp.into_bytes());
+            std::hint::black_box(resp.into_bytes());
         });
     });
     group.bench_function("raw_reqwest_fixed_header", |b| {
@@ -100,7 +100,7 @@ fn overhead(c: &mut Criterion) {
                 .send()
                 .await
                 .expect("request");
-            criterion::black_box(resp.bytes().await.expect("body"));
+            std::hint::black_box(resp.bytes().await.expect("body"));
         });
     });
     group.finish();
