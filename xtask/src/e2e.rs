@@ -132,7 +132,9 @@ fn scenarios(browser: bool) -> Vec<Scenario> {
     if browser {
         list.push(Scenario {
             name: "web server flow in headless Chromium",
-            body: Body::NotBuilt("needs the mock's login page (issue 5) and the browser driver (issue 11)"),
+            body: Body::NotBuilt(
+                "needs the mock's login page (issue 5) and the browser driver (issue 11)",
+            ),
         });
     }
     list

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 mod bench;
 mod ci;
 mod e2e;
+mod mock_process;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
