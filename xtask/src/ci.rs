@@ -1,8 +1,9 @@
 //! `cargo xtask ci`: the checks CI runs, in order, stopping at the first failure.
 //!
-//! `.ci/run` installs what these need (the Python packages of `fixtures/clients` in
-//! `target/ci-venv`) and then runs `cargo xtask ci`.
+//! `.ci/run` installs what these need (Chromium and chromedriver, Node.js, and the Python
+//! packages of `fixtures/clients` in `target/ci-venv`) and then runs `cargo xtask ci`.
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -25,10 +26,31 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ),
     ("tests", &["test", "--workspace"]),
     ("e2e", &["xtask", "e2e"]),
+    ("e2e in a browser", &["xtask", "e2e", "--browser"]),
 ];
 
 /// The Python interpreter of the venv `.ci/run` creates.
 const VENV_PYTHON: &str = "target/ci-venv/bin/python";
+
+/// Client programs in other languages run against a fresh `pardot-mock` binary: a label, the
+/// interpreter (relative paths are under the project root) and the script.
+const CLIENTS: &[(&str, &str, &str)] = &[
+    (
+        "seed 000 JWT script (Python, PyJWT + requests)",
+        VENV_PYTHON,
+        "fixtures/clients/seed000_jwt.py",
+    ),
+    (
+        "mock guide example (Python standard library)",
+        "python3",
+        "fixtures/clients/mock_guide_example.py",
+    ),
+    (
+        "mock guide example (JavaScript, fetch)",
+        "node",
+        "fixtures/clients/mock_guide_example.mjs",
+    ),
+];
 
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     if let Some(extra) = args.first() {
@@ -47,33 +69,41 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
             return Ok(false);
         }
     }
-    if !python_clients(&root)? {
-        return Ok(false);
+    for (label, interpreter, script) in CLIENTS {
+        if !run_client(&root, label, interpreter, script)? {
+            return Ok(false);
+        }
     }
     eprintln!("==> all CI steps passed");
     Ok(true)
 }
 
-/// Runs the client scripts of `fixtures/clients` against the `pardot-mock` binary.
-fn python_clients(root: &std::path::Path) -> Result<bool> {
-    let python = root.join(VENV_PYTHON);
-    if !python.exists() {
-        bail!(
-            "{VENV_PYTHON} is missing: create it with `python3 -m venv target/ci-venv && \
-             target/ci-venv/bin/pip install -r fixtures/clients/requirements.txt` (.ci/run does this)"
-        );
-    }
+/// Runs one client script against its own freshly started `pardot-mock` binary.
+fn run_client(root: &Path, label: &str, interpreter: &str, script: &str) -> Result<bool> {
+    let interpreter_path = if interpreter.contains('/') {
+        let path = root.join(interpreter);
+        if !path.exists() {
+            bail!(
+                "{interpreter} is missing: create it with `python3 -m venv target/ci-venv && \
+                 target/ci-venv/bin/pip install -r fixtures/clients/requirements.txt` (.ci/run does this)"
+            );
+        }
+        path
+    } else {
+        interpreter.into()
+    };
     let mock = MockProcess::start(root)?;
-    eprintln!("==> seed 000 JWT script against {}", mock.url());
-    let status = Command::new(&python)
-        .arg(root.join("fixtures/clients/seed000_jwt.py"))
+    eprintln!("==> {label} against {}", mock.url());
+    let status = Command::new(&interpreter_path)
+        .arg(root.join(script))
         .env("SF_LOGIN_URL", mock.url())
         .env("PARDOT_URL", mock.url())
+        .env("PARDOT_MOCK_URL", mock.url())
         .current_dir(root)
         .status()
-        .context("could not start the seed 000 script")?;
+        .with_context(|| format!("could not start {interpreter} for {script}"))?;
     if !status.success() {
-        eprintln!("==> seed 000 script failed ({status})");
+        eprintln!("==> {label} failed ({status})");
         return Ok(false);
     }
     Ok(true)
