@@ -921,3 +921,72 @@ async fn no_flow_shows_a_secret_in_debug() {
         assert!(!text.contains("PRIVATE KEY"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn code_exchange_errors_are_named_and_explained() {
+    let clock = ManualClock::new();
+    for (code, description, help) in [
+        (
+            "invalid_grant",
+            "expired authorization code",
+            Some("single-use"),
+        ),
+        ("invalid_request", "invalid code verifier", None),
+        (
+            "redirect_uri_mismatch",
+            "redirect_uri mismatch with remote access object",
+            Some("Callback URLs exactly"),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        token_mock(
+            &server,
+            400,
+            json!({"error":code,"error_description":description}),
+        )
+        .await;
+        let flow = WebServerFlow::new(
+            host(&server),
+            "k",
+            RedirectUrl::new("http://localhost:7777/callback").unwrap(),
+        )
+        .with_client(client(&clock));
+        let (_, verifier) = flow.authorize_url().build();
+        let err = flow
+            .exchange_code(AuthorizationCode::new("SECRET-code"), verifier)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "authorization code exchange failed: {code}: {description}"
+            )),
+            "{err}"
+        );
+        assert_eq!(err.help().is_some(), help.is_some(), "{err}");
+        if let Some(h) = help {
+            assert!(err.help().unwrap().contains(h), "{err}");
+        }
+        assert_eq!(err.class(), ErrorClass::NeverRetry);
+        assert!(!format!("{err} {err:?}").contains("SECRET-code"));
+    }
+
+    // The device flow not enabled on the app: the start fails, named.
+    let server = MockServer::start().await;
+    token_mock(
+        &server,
+        400,
+        json!({"error":"unsupported_grant_type","error_description":"grant type not supported"}),
+    )
+    .await;
+    let err = DeviceFlow::new(host(&server), "k")
+        .with_client(client(&clock))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "device flow authentication failed: unsupported_grant_type: grant type not supported"
+        ),
+        "{err}"
+    );
+}
