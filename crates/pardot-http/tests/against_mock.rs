@@ -441,3 +441,168 @@ async fn clients_sharing_a_memory_store_share_one_token() {
     assert_eq!(tokens_ok(&mock), 1);
     assert_eq!(b.metrics().token.store_adoptions, 1);
 }
+
+#[tokio::test]
+async fn access_denied_and_a_missing_scope_fail_without_retrying() {
+    let clock = ManualClock::new();
+    let mut config = MockConfig::defaults();
+    // A business unit the integration user has no access to (code 49).
+    let foreign: BusinessUnitId = "0Uv5g00000Xtra1".parse().unwrap();
+    let mut unit = config.business_units[0].clone();
+    unit.id = foreign.as_str().to_owned();
+    unit.account_id = Some(4242);
+    config.business_units.push(unit);
+    // An app granting `api` only (no `pardot_api`).
+    let mut app = config
+        .apps
+        .iter()
+        .find(|a| a.consumer_key == fixtures::WEB_CONSUMER_KEY)
+        .unwrap()
+        .clone();
+    app.consumer_key = "3MVG9mock.API.only.app.for.pardot.http.tests".into();
+    app.scopes = vec!["api".into()];
+    config.apps.push(app);
+    let mock = mock_with(&clock, config).await;
+    let shared = clock.shared();
+
+    let source = PasswordSource::integration(&mock.url(), shared.clone());
+    let c = PardotClient::builder(Arc::new(source), pardot_host(&mock))
+        .business_unit(foreign)
+        .clock(shared.clone())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let e = c
+        .get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.pardot_code(), Some(PardotErrorCode::ACCESS_DENIED), "{e}");
+    assert_eq!(e.class(), ErrorClass::NeverRetry);
+    assert_eq!(mock.counts().route_total("pardot.v5"), 1);
+
+    let mut source = PasswordSource::integration(&mock.url(), shared.clone());
+    source.client_id = "3MVG9mock.API.only.app.for.pardot.http.tests".into();
+    let c = PardotClient::builder(Arc::new(source), pardot_host(&mock))
+        .business_unit(bu())
+        .clock(shared.clone())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let e = c
+        .get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PardotError::MissingScope { .. }), "{e}");
+    assert_eq!(
+        mock.counts().route_total("pardot.v5"),
+        1,
+        "no request was sent"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_legacy_api_key_is_replaced_once() {
+    use pardot_legacy::{LegacyCredentials, LegacyLogin};
+    let clock = ManualClock::new();
+    let mock = mock_with(&clock, MockConfig::defaults()).await;
+    for (email, password, user_key, version) in [
+        (
+            fixtures::LEGACY_V3_EMAIL,
+            fixtures::LEGACY_V3_PASSWORD,
+            fixtures::LEGACY_V3_USER_KEY,
+            3,
+        ),
+        (
+            fixtures::LEGACY_V4_EMAIL,
+            fixtures::LEGACY_V4_PASSWORD,
+            fixtures::LEGACY_V4_USER_KEY,
+            4,
+        ),
+    ] {
+        let login =
+            LegacyLogin::builder(LegacyCredentials::new(email, password, user_key).unwrap())
+                .host(pardot_host(&mock))
+                .http_client(http())
+                .clock(clock.shared())
+                .build()
+                .unwrap();
+        let c = PardotClient::builder(login.into_shared(), pardot_host(&mock))
+            .clock(clock.shared())
+            .no_proxy()
+            .build()
+            .unwrap();
+        let path = format!("/api/account/version/{version}/do/read");
+        let logins_ok = mock.counts().get("pardot.login", "ok");
+        c.get(&path).send().await.unwrap();
+        mock.expire_all_tokens();
+        let resp = c
+            .get(&path)
+            .query([("format", "json")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.attempts(), 2, "v{version}");
+        assert!(resp.envelope().unwrap().ok);
+        assert_eq!(c.metrics().expiry_retries, 1, "v{version}");
+        // One successful login for the first key, one after the expiry; nothing else.
+        assert_eq!(
+            mock.counts().get("pardot.login", "ok") - logins_ok,
+            2,
+            "v{version}"
+        );
+        assert_eq!(c.metrics().token.fetches, 2, "v{version}");
+    }
+}
+
+#[tokio::test]
+async fn middleware_and_layer_on_user_built_clients_survive_a_forced_expiry() {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client as HyperClient;
+    use hyper_util::rt::TokioExecutor;
+    use pardot_http::PardotAuthPolicy;
+    use tower::{ServiceBuilder, ServiceExt};
+
+    let clock = ManualClock::new();
+    let mock = mock_with(&clock, MockConfig::defaults()).await;
+    let url = format!("{}{V5_PROSPECTS}?fields=id,email", mock.url());
+    let policy = || {
+        let source = PasswordSource::integration(&mock.url(), clock.shared());
+        PardotAuthPolicy::builder(Arc::new(source))
+            .business_unit(bu())
+            .clock(clock.shared())
+            .build()
+    };
+
+    let mw_policy = policy();
+    let user_client = reqwest_middleware::ClientBuilder::new(http())
+        .with(mw_policy.clone())
+        .build();
+    assert_eq!(user_client.get(&url).send().await.unwrap().status(), 200);
+    mock.expire_all_tokens();
+    assert_eq!(user_client.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(mw_policy.metrics().expiry_retries, 1);
+    assert_eq!(tokens_ok(&mock), 2);
+
+    let layer_policy = policy();
+    let hyper: HyperClient<_, Full<Bytes>> =
+        HyperClient::builder(TokioExecutor::new()).build_http();
+    let service = ServiceBuilder::new()
+        .layer(layer_policy.layer())
+        .service(hyper);
+    let get = || {
+        http::Request::get(url.as_str())
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    assert_eq!(service.clone().oneshot(get()).await.unwrap().status(), 200);
+    mock.expire_all_tokens();
+    assert_eq!(service.clone().oneshot(get()).await.unwrap().status(), 200);
+    assert_eq!(layer_policy.metrics().expiry_retries, 1);
+    assert_eq!(tokens_ok(&mock), 4);
+    assert_eq!(mock.counts().get("pardot.v5", "ok"), 4);
+}
