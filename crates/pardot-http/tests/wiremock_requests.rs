@@ -477,3 +477,76 @@ async fn a_legacy_api_key_goes_in_the_pardot_header() {
         .await
         .unwrap();
 }
+
+/// Collects everything `tracing` writes, at every level, for one test.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_tell_the_story_without_a_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v5/objects/prospects"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string(r#"{"code":184,"message":"access_token is invalid"}"#),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v5/objects/prospects"))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v5/objects/prospects"))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"values":[]}"#))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let tokens = Tokens::new(&clock);
+    let c = client(&server, &tokens, &clock);
+    let call = tokio::spawn({
+        let c = c.clone();
+        async move { c.get("/api/v5/objects/prospects").send().await }
+    });
+    clock.wait_for_sleepers(1).await;
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(call.await.unwrap().unwrap().attempts(), 3);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for expected in [
+        "pardot_http.request",
+        "pardot_http.token_fetch",
+        "token fetched",
+        "refreshing once and retrying once",
+        "retrying after a wait",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(
+        !text.contains("tok-1") && !text.contains("tok-2"),
+        "a token leaked:\n{text}"
+    );
+}
