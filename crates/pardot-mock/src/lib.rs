@@ -264,6 +264,17 @@ impl PardotMock {
         self.state.issue_access_token(username, consumer_key)
     }
 
+    /// A live access token with explicit scopes (e.g. without `pardot_api`).
+    pub fn issue_access_token_with_scopes(
+        &self,
+        username: &str,
+        consumer_key: &str,
+        scopes: &[&str],
+    ) -> Result<String, MockError> {
+        self.state
+            .issue_access_token_with_scopes(username, consumer_key, scopes)
+    }
+
     /// A new refresh token for `username` and `consumer_key`, as after a web login.
     pub fn seed_refresh_token(
         &self,

@@ -374,6 +374,26 @@ impl MockState {
         Ok(self.issue_access(user, Some(app), &scopes, None).0)
     }
 
+    /// Like [`MockState::issue_access_token`], with explicit scopes (e.g. without
+    /// `pardot_api`, to provoke Pardot error 184).
+    pub fn issue_access_token_with_scopes(
+        &self,
+        username: &str,
+        consumer_key: &str,
+        scopes: &[&str],
+    ) -> Result<String, MockError> {
+        let model = self.model();
+        let user = model
+            .user_by_username(username)
+            .ok_or_else(|| MockError::UnknownUser(username.to_owned()))?;
+        let app = model
+            .app_by_key(consumer_key)
+            .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
+        Ok(self
+            .issue_access(user, Some(app), &scopes.join(" "), None)
+            .0)
+    }
+
     /// Creates a refresh token for `username` and `consumer_key` (scopes: the app's), as if a
     /// web login had happened, and returns it.
     pub fn seed_refresh_token(

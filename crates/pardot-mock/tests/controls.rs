@@ -317,6 +317,12 @@ async fn tokens_over_http_for_other_languages() {
     let info = mock.lookup_access_token(&t).unwrap();
     assert!(info.has_scope("pardot_api"));
     assert_eq!(info.consumer_key.as_deref(), Some(JWT_CONSUMER_KEY));
+    let narrow = mock
+        .issue_access_token_with_scopes(INTEGRATION_USERNAME, JWT_CONSUMER_KEY, &["api"])
+        .unwrap();
+    let info = mock.lookup_access_token(&narrow).unwrap();
+    assert_eq!(info.scopes, ["api"]);
+    assert!(!info.has_scope("pardot_api"));
     let (s, b) = admin_post(
         &mock,
         "/__mock/refresh_tokens",
