@@ -40,6 +40,7 @@
 
 mod admin;
 pub mod config;
+mod expect;
 mod faults;
 pub mod fixtures;
 mod journal;
@@ -85,6 +86,7 @@ pub struct PardotMock {
     addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    expectations: expect::Expectations,
 }
 
 impl std::fmt::Debug for PardotMock {
@@ -250,6 +252,25 @@ impl PardotMock {
         })
     }
 
+    /// Registers one more callback URL for an app at run time (same as
+    /// `POST /__mock/apps/{consumer_key}/callbacks`), so a client can bind its loopback
+    /// receiver on a random port first. Compared exactly with `redirect_uri`.
+    pub fn add_callback_url(&self, consumer_key: &str, url: &str) -> Result<(), MockError> {
+        self.state.add_callback_url(consumer_key, url)
+    }
+
+    /// Approves a pending device-flow user code as `username` (same as
+    /// `POST /__mock/device/{user_code}/approve`); the next poll gets tokens.
+    pub fn approve_device(&self, user_code: &str, username: &str) -> Result<(), MockError> {
+        self.state.approve_device(user_code, username)
+    }
+
+    /// Denies a pending device-flow user code (same as `POST /__mock/device/{user_code}/deny`);
+    /// the next poll gets `access_denied`.
+    pub fn deny_device(&self, user_code: &str) -> Result<(), MockError> {
+        self.state.deny_device(user_code)
+    }
+
     /// Forgets tokens, journal, counters and faults; re-seeds configured refresh tokens.
     pub fn reset(&self) {
         self.state.reset();
@@ -289,6 +310,31 @@ impl PardotMock {
         self.state.lookup_access_token(token)
     }
 
+    /// Expects the number of requests to `route` (with `outcome`, or any outcome when `None`)
+    /// to fall in `range` when the mock is dropped; a miss panics with the journal (unless
+    /// the test is already panicking). See [`PardotMock::verify`] to check earlier.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mock = pardot_mock::PardotMock::start().await;
+    /// mock.expect("oauth.token", Some("ok"), 0..=1);
+    /// # }
+    /// ```
+    pub fn expect(&self, route: &str, outcome: Option<&str>, range: impl std::ops::RangeBounds<u64>) {
+        self.expectations.add(route, outcome, range);
+    }
+
+    /// Checks the expectations now: `Err` with a readable report listing the misses and the
+    /// requests received.
+    pub fn verify(&self) -> Result<(), String> {
+        self.expectations.verify(&self.state)
+    }
+
+    /// Forgets every expectation.
+    pub fn clear_expectations(&self) {
+        self.expectations.clear();
+    }
+
     /// Stops the server and waits until it has finished (Drop does the same without waiting).
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -304,6 +350,12 @@ impl Drop for PardotMock {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        // Like wiremock: a failed expectation fails the test, unless it is failing already.
+        if !std::thread::panicking()
+            && let Err(report) = self.expectations.verify(&self.state)
+        {
+            panic!("{report}");
         }
     }
 }
@@ -464,6 +516,7 @@ impl MockBuilder {
             addr: running.addr,
             shutdown: running.shutdown,
             task: Some(running.task),
+            expectations: expect::Expectations::default(),
         })
     }
 }

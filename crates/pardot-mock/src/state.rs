@@ -65,6 +65,9 @@ pub enum MockError {
     /// No app with this consumer key.
     #[error("pardot-mock: unknown consumer key `{0}`")]
     UnknownApp(String),
+    /// No live, pending device code has this user code (unknown, expired or decided).
+    #[error("pardot-mock: unknown or expired user code `{0}`")]
+    UnknownUserCode(String),
     /// The server could not start.
     #[error("pardot-mock: cannot start the server: {0}")]
     Start(String),
@@ -321,7 +324,6 @@ impl MockState {
     }
 
     /// Records a user's approval of an app (the consent page of part 2 calls this).
-    #[allow(dead_code, reason = "called by part 2's consent page")]
     pub(crate) fn approve(&self, user: usize, app: usize) {
         self.inner.tokens.approve(user, app);
     }
@@ -514,5 +516,6 @@ impl MockState {
         }
         self.seed_refresh_tokens_from_config();
         self.pardot().reset(self.now());
+        crate::oauth::web::reset(self);
     }
 }

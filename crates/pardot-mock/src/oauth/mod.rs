@@ -3,9 +3,14 @@
 //! Part 2 (authorize page, code exchange, device flow) adds its own module and merges its
 //! routes in [`crate::server::router`]; its grants plug into [`token::dispatch`].
 
+pub mod authorize;
+pub mod code;
+pub mod device;
 mod endpoints;
 pub(crate) mod jwt;
+mod pages;
 pub(crate) mod token;
+pub mod web;
 
 use std::borrow::Cow;
 
@@ -50,6 +55,13 @@ pub(crate) fn routes() -> Router<MockState> {
             "/services/Soap/{kind}/{version}",
             post(endpoints::soap_login),
         )
+        // Part 2: the browser-facing login, the device pages and their admin controls.
+        .route(
+            "/services/oauth2/authorize",
+            get(authorize::authorize).post(authorize::authorize),
+        )
+        .route("/setup/connect", get(device::connect).post(device::connect))
+        .merge(web::admin_routes())
 }
 
 /// An OAuth error response: HTTP 400, `{"error":…,"error_description":…}`, the spec's headers.

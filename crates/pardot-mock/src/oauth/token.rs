@@ -50,6 +50,12 @@ pub(crate) async fn token_endpoint(
         params: &params,
         headers: &headers,
     };
+    // The device flow's first step uses `response_type`, not `grant_type` (spec §3.6).
+    if ctx.params.get("grant_type").is_none()
+        && ctx.params.get("response_type") == Some("device_code")
+    {
+        return super::device::device_authorization(&ctx);
+    }
     match dispatch(&ctx) {
         Ok(body) => body.into_response(),
         Err(e) => e.into_response(),
@@ -64,6 +70,8 @@ pub(crate) fn dispatch(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> 
         Some("refresh_token") => refresh(ctx),
         Some("client_credentials") => client_credentials(ctx),
         Some(JWT_BEARER) => super::jwt::jwt_bearer(ctx),
+        Some("authorization_code") => super::code::authorization_code(ctx),
+        Some("device") => super::device::device_grant(ctx),
         _ => Err(UNSUPPORTED_GRANT_TYPE),
     }
 }

@@ -1,0 +1,236 @@
+//! The device flow (spec §3.6): `response_type=device_code` and `grant_type=device` on the
+//! token endpoint, and the `/setup/connect` pages (user code, login, Allow/Deny).
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::authorize::{path_prefix, requested_scopes, show_login, step};
+use super::code::wants_refresh;
+use super::errors::*;
+use super::pages::{self, USER_CODE_ERROR};
+use super::token::{GrantContext, check_login_allowed, full_body};
+use super::web::{
+    DEVICE_CODE_LIFETIME, DeviceRecord, DeviceStatus, TRANSACTION_LIFETIME, Txn, TxnKind,
+    normalise_user_code, random_from, web,
+};
+use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq, token_headers};
+use crate::config::PermittedUsers;
+use crate::state::MockState;
+use crate::support::random_alnum;
+use crate::vhost::{RequestParams, VirtualHost, plain};
+
+/// The user denied the device, or it was denied by script.
+pub const ACCESS_DENIED: OAuthError =
+    OAuthError::new("access_denied", "end-user denied authorization");
+/// Not approved yet: poll again after `interval`.
+pub const AUTHORIZATION_PENDING: OAuthError =
+    OAuthError::new("authorization_pending", "authorization pending");
+/// Polled sooner than `interval` after the previous poll (judged on the mock clock).
+pub const SLOW_DOWN: OAuthError = OAuthError::new("slow_down", "polling too quickly");
+/// The device code's 10 minutes are over (description: the mock's choice).
+pub const EXPIRED_TOKEN: OAuthError = OAuthError::new("expired_token", "device code expired");
+
+/// Letters and digits a person cannot confuse (no 0/O, 1/I).
+const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+#[derive(Serialize)]
+struct DeviceBody {
+    device_code: String,
+    user_code: String,
+    verification_uri: String,
+    interval: u64,
+}
+
+/// `POST /services/oauth2/token` with `response_type=device_code`.
+pub(crate) fn device_authorization(ctx: &GrantContext<'_>) -> Response {
+    match authorize_device(ctx) {
+        Ok(body) => {
+            let mut r = (
+                StatusCode::OK,
+                serde_json::to_string(&body).unwrap_or_default(),
+            )
+                .into_response();
+            token_headers(r.headers_mut());
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Checks the client when a secret is sent (device apps need none).
+fn device_client(ctx: &GrantContext<'_>) -> Result<usize, OAuthError> {
+    let (id, secret) = client_auth(ctx.params, ctx.headers);
+    let app = id
+        .as_deref()
+        .and_then(|id| ctx.state.model().app_by_key(id))
+        .ok_or(INVALID_CLIENT_ID)?;
+    match secret {
+        Some(s) if !secret_eq(&s, &ctx.state.model().apps[app].consumer_secret) => {
+            Err(INVALID_CLIENT)
+        }
+        _ => Ok(app),
+    }
+}
+
+fn authorize_device(ctx: &GrantContext<'_>) -> Result<DeviceBody, OAuthError> {
+    let state = ctx.state;
+    let app = device_client(ctx)?;
+    let app_ref = &state.model().apps[app];
+    let scopes = requested_scopes(ctx.params.get("scope"), &app_ref.scopes).ok_or(INVALID_SCOPE)?;
+    let store = web(state);
+    let now = state.now();
+    // 32^8 codes: a clash with a live one is rare; try a few times, then take the last.
+    let mut user_code = random_from(USER_CODE_ALPHABET, 8);
+    for _ in 0..8 {
+        if store
+            .devices
+            .find(now, |d| d.user_code == user_code)
+            .is_none()
+        {
+            break;
+        }
+        user_code = random_from(USER_CODE_ALPHABET, 8);
+    }
+    let device_code = random_alnum(64);
+    store.devices.insert(
+        device_code.clone(),
+        DeviceRecord {
+            app,
+            scopes,
+            user_code: user_code.clone(),
+            status: DeviceStatus::Pending,
+            last_poll: None,
+            interval: app_ref.device_interval,
+            expires: now + DEVICE_CODE_LIFETIME,
+        },
+        now,
+    );
+    Ok(DeviceBody {
+        device_code,
+        user_code,
+        verification_uri: format!("{}/setup/connect", ctx.vhost.public_base),
+        interval: app_ref.device_interval.as_secs(),
+    })
+}
+
+/// `grant_type=device`: `code` (Salesforce's name; `device_code` accepted too).
+pub(crate) fn device_grant(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
+    let state = ctx.state;
+    let app = device_client(ctx)?;
+    let device_code = ctx
+        .params
+        .non_empty("code")
+        .or_else(|| ctx.params.non_empty("device_code"))
+        .ok_or(EXPIRED_CODE)?;
+    let store = web(state);
+    let now = state.now();
+    let record = store
+        .devices
+        .get_any(device_code)
+        .filter(|d| d.app == app)
+        .ok_or(EXPIRED_CODE)?;
+    if now >= record.expires {
+        store.devices.remove(device_code);
+        return Err(EXPIRED_TOKEN);
+    }
+    let too_soon = record
+        .last_poll
+        .is_some_and(|last| now.duration_since(last).unwrap_or_default() < record.interval);
+    store
+        .devices
+        .update(device_code, now, |d| d.last_poll = Some(now));
+    if too_soon {
+        return Err(SLOW_DOWN);
+    }
+    let user = match record.status {
+        DeviceStatus::Pending => return Err(AUTHORIZATION_PENDING),
+        DeviceStatus::Denied => return Err(ACCESS_DENIED),
+        DeviceStatus::Approved(user) => user,
+    };
+    // Approved: the device code is used up by this answer, whatever it is.
+    store.devices.remove(device_code);
+    let model = state.model();
+    if !org_allowed_on(&model.orgs[state.user(user).org], &ctx.login) {
+        return Err(AUTHENTICATION_FAILURE);
+    }
+    check_login_allowed(ctx, user, INACTIVE_USER)?;
+    let app_ref = &model.apps[app];
+    if app_ref.permitted_users == PermittedUsers::AdminApproved
+        && !app_ref.pre_authorized.contains(&user)
+    {
+        return Err(INVALID_APP_ACCESS);
+    }
+    if !state.count_login(state.user(user).org) {
+        return Err(RATE_LIMIT);
+    }
+    let (refresh_token, chain) = if wants_refresh(&record.scopes) {
+        let (token, chain) = state.issue_refresh(user, app, &record.scopes, None);
+        (Some(token), Some(chain))
+    } else {
+        (None, None)
+    };
+    Ok(full_body(
+        ctx,
+        user,
+        app,
+        &record.scopes,
+        chain,
+        refresh_token,
+    ))
+}
+
+/// `GET|POST /setup/connect`: the user-code page, then the login and consent steps.
+pub(crate) async fn connect(
+    State(state): State<MockState>,
+    method: Method,
+    Extension(vhost): Extension<VirtualHost>,
+    Extension(params): Extension<Arc<RequestParams>>,
+    _headers: HeaderMap,
+) -> Response {
+    let Some(login) = vhost.login() else {
+        return plain(StatusCode::NOT_FOUND, "not a login host", "http_404");
+    };
+    let action = format!("{}/setup/connect", path_prefix(&vhost));
+    if method != Method::POST {
+        let prefill = params.get("user_code").unwrap_or("");
+        let mut r = pages::user_code_page(&action, prefill, None, "code_page");
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return r;
+    }
+    match params.get("step") {
+        Some("code") | None => {}
+        Some(_) => return step(&state, &vhost, &login, &params),
+    }
+    let entered = params.get("user_code").unwrap_or("");
+    let wanted = normalise_user_code(entered);
+    let now = state.now();
+    let store = web(&state);
+    let found = (!wanted.is_empty())
+        .then(|| {
+            store.devices.find(now, |d| {
+                d.user_code == wanted && d.status == DeviceStatus::Pending
+            })
+        })
+        .flatten();
+    let Some((device_code, record)) = found else {
+        return pages::user_code_page(&action, entered, Some(USER_CODE_ERROR), "invalid_user_code");
+    };
+    let txn = Txn {
+        kind: TxnKind::Device {
+            device_code,
+            app: record.app,
+        },
+        login,
+        user: None,
+        expires: now + TRANSACTION_LIFETIME.min(DEVICE_CODE_LIFETIME),
+    };
+    let txn_id = random_alnum(32);
+    store.txns.insert(txn_id.clone(), txn.clone(), now);
+    show_login(&state, &vhost, &txn_id, &txn, "", None)
+}

@@ -1,0 +1,1009 @@
+//! The web server flow over plain HTTP: authorize page, login, consent, redirect, code
+//! exchange (PKCE, reuse, expiry), refresh after a code, runtime callback registration.
+
+mod common;
+mod web_support;
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::{assert_oauth_error, json_of, mock, token};
+use hmac::{Hmac, KeyInit, Mac};
+use pardot_mock::{PardotMock, fixtures};
+use serde_json::json;
+use sha2::Sha256;
+use web_support::{Page, authorize_url, browser, get, pkce, query_map, split_location};
+
+const CALLBACK: &str = fixtures::WEB_CALLBACK_URL;
+const LOGIN_ERROR: &str = "Please check your username and password. If you still can't log in, contact your Salesforce administrator.";
+
+fn web_params<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut p = vec![
+        ("response_type", "code"),
+        ("client_id", fixtures::WEB_CONSUMER_KEY),
+        ("redirect_uri", CALLBACK),
+    ];
+    p.extend_from_slice(extra);
+    p
+}
+
+/// Opens the authorize URL and logs in; returns the page after the login.
+async fn login(
+    mock: &PardotMock,
+    base: &str,
+    params: &[(&str, &str)],
+    username: &str,
+    password: &str,
+) -> Page {
+    let client = browser();
+    let page = get(&client, &authorize_url(base, params), None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.assert_html();
+    page.form()
+        .set("username", username)
+        .set("password", password)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await
+}
+
+async fn exchange(
+    base: &str,
+    code: &str,
+    extra: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", fixtures::WEB_CONSUMER_KEY),
+        ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+        ("redirect_uri", CALLBACK),
+    ];
+    form.extend_from_slice(extra);
+    token(base, &form).await
+}
+
+/// A code for the web user (approved for the web app) with a PKCE challenge.
+async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let mut extra = vec![("code_challenge", challenge.as_str())];
+    if let Some(s) = scope {
+        extra.push(("scope", s));
+    }
+    let page = login(
+        mock,
+        &mock.url(),
+        &web_params(&extra),
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 302, "{}", page.body);
+    (query_map(page.location())["code"].clone(), verifier)
+}
+
+#[tokio::test]
+async fn success_with_pkce_and_state() {
+    let (mock, _clock) = mock().await;
+    let (verifier, challenge) = pkce();
+    let state = "st@te/ü &x=1+2";
+    let client = browser();
+    let url = authorize_url(
+        &mock.url(),
+        &web_params(&[
+            ("state", state),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("login_hint", fixtures::WEB_USERNAME),
+        ]),
+    );
+    let page = get(&client, &url, None).await;
+    assert_eq!(page.status, 200);
+    page.assert_html();
+    assert!(page.body.contains("<title>Login | Salesforce</title>"));
+    assert!(
+        page.body
+            .contains("<label for=\"username\">Username</label>")
+    );
+    assert!(
+        page.body
+            .contains("<label for=\"password\">Password</label>")
+    );
+    let form = page.form();
+    assert_eq!(form.action, "/services/oauth2/authorize");
+    assert_eq!(form.labels, ["username", "password"]);
+    assert_eq!(form.field("username"), Some(fixtures::WEB_USERNAME)); // login_hint
+    assert_eq!(form.field("password"), Some(""));
+    assert_eq!(form.field("step"), Some("login"));
+    assert_eq!(form.field("txn").map(str::len), Some(32));
+    assert_eq!(form.buttons, [("".into(), "".into(), "Login".into())]);
+
+    let after = form
+        .set("password", fixtures::WEB_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(after.status, 302, "{}", after.body);
+    assert_eq!(after.headers["cache-control"], "no-store");
+    let (target, pairs) = split_location(after.location());
+    assert_eq!(target, CALLBACK);
+    assert_eq!(pairs.len(), 2);
+    assert_eq!(pairs[0].0, "code");
+    let code = &pairs[0].1;
+    assert!(
+        code.starts_with("aPrx") && code.ends_with("==") && code.len() == 78,
+        "{code}"
+    );
+    assert_eq!(pairs[1], ("state".to_owned(), state.to_owned()));
+
+    let (status, headers, body) =
+        exchange(&mock.url(), code, &[("code_verifier", &verifier)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
+    let v = json_of(&body);
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "id",
+            "instance_url",
+            "issued_at",
+            "refresh_token",
+            "scope",
+            "signature",
+            "token_type"
+        ]
+    );
+    assert!(
+        v["access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("00D5g00000AcmeP!")
+    );
+    assert!(v["refresh_token"].as_str().unwrap().starts_with("5Aep861"));
+    assert_eq!(
+        v["scope"],
+        "api pardot_api refresh_token offline_access web openid id"
+    );
+    assert_eq!(v["instance_url"], mock.url());
+    assert_eq!(
+        v["id"],
+        format!(
+            "{}/id/{}/0055g00000WebUsAAJ",
+            mock.url(),
+            fixtures::PRODUCTION_ORG_ID
+        )
+    );
+    assert_eq!(v["token_type"], "Bearer");
+    let issued_at = v["issued_at"].as_str().unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(fixtures::WEB_CONSUMER_SECRET.as_bytes()).unwrap();
+    mac.update(v["id"].as_str().unwrap().as_bytes());
+    mac.update(issued_at.as_bytes());
+    assert_eq!(v["signature"], STANDARD.encode(mac.finalize().into_bytes()));
+    let info = mock
+        .lookup_access_token(v["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(info.username, fixtures::WEB_USERNAME);
+    assert_eq!(
+        info.consumer_key.as_deref(),
+        Some(fixtures::WEB_CONSUMER_KEY)
+    );
+
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.authorize", "login_page"), 1);
+    assert_eq!(counts.get("oauth.authorize", "ok"), 1);
+    assert_eq!(counts.get("oauth.token", "ok"), 1);
+}
+
+#[tokio::test]
+async fn wrong_password_shows_the_page_again() {
+    let (mock, _clock) = mock().await;
+    let client = browser();
+    let page = get(
+        &client,
+        &authorize_url(&mock.url(), &web_params(&[("state", "s1")])),
+        None,
+    )
+    .await;
+    let form = page.form();
+    let txn = form.field("txn").unwrap().to_owned();
+    let again = form
+        .clone()
+        .set("username", fixtures::WEB_USERNAME)
+        .set("password", "wrong-password")
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(again.status, 200);
+    again.assert_html();
+    assert_eq!(again.text_of("error").as_deref(), Some(LOGIN_ERROR));
+    assert!(again.body.contains("role=\"alert\""));
+    let form2 = again.form();
+    assert_eq!(form2.field("username"), Some(fixtures::WEB_USERNAME));
+    assert_eq!(form2.field("password"), Some(""));
+    assert_eq!(form2.field("txn"), Some(txn.as_str()));
+    // The security token is for API logins; the page wants the bare password.
+    let with_token = form2
+        .clone()
+        .set("username", fixtures::INTEGRATION_USERNAME)
+        .set("password", &common::integration_password())
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(with_token.text_of("error").as_deref(), Some(LOGIN_ERROR));
+    // Unknown user: the same message.
+    let unknown = form2
+        .clone()
+        .set("username", "nobody@acme.example")
+        .set("password", "x")
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(unknown.text_of("error").as_deref(), Some(LOGIN_ERROR));
+    let ok = form2
+        .set("password", fixtures::WEB_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(ok.status, 302);
+    assert_eq!(query_map(ok.location())["state"], "s1");
+    assert_eq!(mock.counts().get("oauth.authorize", "login_failed"), 3);
+
+    // A transaction id the mock does not know: an error page, never a redirect.
+    let stale = page
+        .form()
+        .set("txn", "not-a-transaction")
+        .set("username", fixtures::WEB_USERNAME)
+        .set("password", fixtures::WEB_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(stale.status, 400);
+    assert!(stale.headers.get("location").is_none());
+    assert_eq!(
+        stale.text_of("message").as_deref(),
+        Some(
+            "Your login page has expired or is unknown. Start the login again from your application."
+        )
+    );
+}
+
+#[tokio::test]
+async fn deny_redirects_with_access_denied_and_allow_remembers_approval() {
+    let (mock, _clock) = mock().await;
+    let client = browser();
+    let params = web_params(&[("state", "xyz")]);
+    let consent = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::UNAPPROVED_USERNAME,
+        fixtures::UNAPPROVED_PASSWORD,
+    )
+    .await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    consent.assert_html();
+    assert!(
+        consent
+            .body
+            .contains("<title>Allow Access | Salesforce</title>")
+    );
+    assert!(consent.body.contains("<li><code>pardot_api</code></li>"));
+    let form = consent.form();
+    assert_eq!(form.field("step"), Some("consent"));
+    assert_eq!(
+        form.buttons,
+        [
+            ("decision".into(), "allow".into(), "oaapprove".into()),
+            ("decision".into(), "deny".into(), "oadeny".into())
+        ]
+    );
+    let denied = form
+        .submit(&client, &mock.url(), Some("oadeny"), None)
+        .await;
+    assert_eq!(denied.status, 302);
+    assert_eq!(
+        denied.location(),
+        format!(
+            "{CALLBACK}?error=access_denied&error_description=end-user+denied+authorization&state=xyz"
+        )
+    );
+    // The transaction is over: posting the same form again is refused.
+    let replay = form
+        .submit(&client, &mock.url(), Some("oaapprove"), None)
+        .await;
+    assert_eq!(replay.status, 400);
+
+    // Allow this time: a code, and the approval is remembered (no consent page next time).
+    let consent = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::UNAPPROVED_USERNAME,
+        fixtures::UNAPPROVED_PASSWORD,
+    )
+    .await;
+    let allowed = consent
+        .form()
+        .submit(&client, &mock.url(), Some("oaapprove"), None)
+        .await;
+    assert_eq!(allowed.status, 302);
+    let q = query_map(allowed.location());
+    assert_eq!(q["state"], "xyz");
+    let (status, _, body) = exchange(&mock.url(), &q["code"], &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let direct = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::UNAPPROVED_USERNAME,
+        fixtures::UNAPPROVED_PASSWORD,
+    )
+    .await;
+    assert_eq!(direct.status, 302);
+    assert!(
+        direct
+            .location()
+            .starts_with(&format!("{CALLBACK}?code=aPrx"))
+    );
+    assert_eq!(mock.counts().get("oauth.authorize", "access_denied"), 1);
+}
+
+#[tokio::test]
+async fn prompt_values_and_the_session_cookie() {
+    let (mock, _clock) = mock().await;
+    let client = browser();
+    // prompt=consent: the Allow/Deny page even for an approved user.
+    let consent = login(
+        &mock,
+        &mock.url(),
+        &web_params(&[("prompt", "consent")]),
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    assert_eq!(consent.status, 200);
+    assert_eq!(consent.form().field("step"), Some("consent"));
+    let cookie = consent.session_cookie();
+    let set_cookie = consent.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        set_cookie.ends_with("; Path=/; HttpOnly; SameSite=Lax"),
+        "{set_cookie}"
+    );
+
+    // With the session cookie, a second authorize skips the login page.
+    let url = authorize_url(&mock.url(), &web_params(&[("state", "again")]));
+    let skipped = get(&client, &url, Some(&cookie)).await;
+    assert_eq!(skipped.status, 302);
+    assert_eq!(query_map(skipped.location())["state"], "again");
+    // prompt=login always asks, cookie or not; so does select_account.
+    for prompt in ["login", "select_account", "login consent"] {
+        let url = authorize_url(&mock.url(), &web_params(&[("prompt", prompt)]));
+        let asked = get(&client, &url, Some(&cookie)).await;
+        assert_eq!(asked.status, 200, "{prompt}");
+        assert_eq!(asked.form().field("step"), Some("login"), "{prompt}");
+    }
+    // prompt=consent with the cookie: straight to the consent page.
+    let url = authorize_url(&mock.url(), &web_params(&[("prompt", "consent")]));
+    let page = get(&client, &url, Some(&cookie)).await;
+    assert_eq!(page.form().field("step"), Some("consent"));
+    // immediate=true without a session cannot show a page.
+    let url = authorize_url(
+        &mock.url(),
+        &web_params(&[("immediate", "true"), ("state", "i")]),
+    );
+    let immediate = get(&client, &url, None).await;
+    assert_eq!(immediate.status, 302);
+    assert_eq!(
+        immediate.location(),
+        format!(
+            "{CALLBACK}?error=immediate_unsuccessful&error_description=immediate+unsuccessful&state=i"
+        )
+    );
+    let immediate = get(&client, &url, Some(&cookie)).await;
+    assert!(
+        immediate
+            .location()
+            .starts_with(&format!("{CALLBACK}?code="))
+    );
+    // A garbage cookie is ignored.
+    let page = get(
+        &client,
+        &authorize_url(&mock.url(), &web_params(&[])),
+        Some("sid=nope"),
+    )
+    .await;
+    assert_eq!(page.form().field("step"), Some("login"));
+}
+
+async fn assert_error_page(mock: &PardotMock, params: &[(&str, &str)], line: &str) {
+    let page = get(&browser(), &authorize_url(&mock.url(), params), None).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    page.assert_html();
+    assert!(page.headers.get("location").is_none());
+    assert_eq!(page.text_of("oauth-error").as_deref(), Some(line));
+}
+
+#[tokio::test]
+async fn bad_client_gets_an_error_page_not_a_redirect() {
+    let (mock, _clock) = mock().await;
+    let line = "error=invalid_client_id&error_description=client%20identifier%20invalid";
+    let unknown = [
+        ("response_type", "code"),
+        ("client_id", "3MVG9nope"),
+        ("redirect_uri", CALLBACK),
+    ];
+    assert_error_page(&mock, &unknown, line).await;
+    assert_error_page(
+        &mock,
+        &[("response_type", "code"), ("redirect_uri", CALLBACK)],
+        line,
+    )
+    .await;
+    assert_error_page(
+        &mock,
+        &[
+            ("response_type", "code"),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+        ],
+        "error=redirect_uri_missing&error_description=redirect_uri%20not%20provided",
+    )
+    .await;
+    assert_eq!(mock.counts().get("oauth.authorize", "invalid_client_id"), 2);
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uri_and_runtime_registration() {
+    let (mock, _clock) = mock().await;
+    let line = "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object";
+    let receiver = "http://127.0.0.1:54321/oauth/callback";
+    let params = [
+        ("response_type", "code"),
+        ("client_id", fixtures::WEB_CONSUMER_KEY),
+        ("redirect_uri", receiver),
+        ("state", "r"),
+    ];
+    assert_error_page(&mock, &params, line).await;
+    // Exact comparison: a trailing slash or another port is another URL.
+    let mut near = params;
+    near[2].1 = "http://localhost:7777/callback/";
+    assert_error_page(&mock, &near, line).await;
+
+    mock.add_callback_url(fixtures::WEB_CONSUMER_KEY, receiver)
+        .unwrap();
+    let page = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 302);
+    let (target, pairs) = split_location(page.location());
+    assert_eq!(target, receiver);
+    let code = &pairs[0].1;
+    let (status, _, body) = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+            ("redirect_uri", receiver),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Over HTTP.
+    let http = common::http();
+    let other = "http://127.0.0.1:54322/cb";
+    let r = http
+        .post(format!(
+            "{}/__mock/apps/{}/callbacks",
+            mock.url(),
+            fixtures::PKCE_CONSUMER_KEY
+        ))
+        .json(&json!({"url": other}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(
+        r.text().await.unwrap(),
+        json!({"callback_urls": ["http://localhost:7777/callback", "http://127.0.0.1:7777/callback", other]}).to_string()
+    );
+    let r = http
+        .post(format!("{}/__mock/apps/nope/callbacks", mock.url()))
+        .json(&json!({"url": other}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.text().await.unwrap(),
+        json!({"error": "pardot-mock: unknown consumer key `nope`"}).to_string()
+    );
+    let r = http
+        .post(format!(
+            "{}/__mock/apps/{}/callbacks",
+            mock.url(),
+            fixtures::PKCE_CONSUMER_KEY
+        ))
+        .json(&json!({"url": "not a url"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(mock.add_callback_url("nope", other).is_err());
+}
+
+#[tokio::test]
+async fn other_authorize_errors_redirect_with_state() {
+    let (mock, _clock) = mock().await;
+    let client = browser();
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (
+            &[
+                ("response_type", "token"),
+                ("client_id", fixtures::WEB_CONSUMER_KEY),
+                ("redirect_uri", CALLBACK),
+                ("state", "s"),
+            ],
+            "error=unsupported_response_type&error_description=response+type+not+supported&state=s",
+        ),
+        (
+            &[
+                ("response_type", "code"),
+                ("client_id", fixtures::WEB_CONSUMER_KEY),
+                ("redirect_uri", CALLBACK),
+                ("scope", "api full"),
+                ("state", "s"),
+            ],
+            "error=invalid_scope&error_description=requested+scope+is+invalid%2C+unknown%2C+or+malformed&state=s",
+        ),
+        (
+            &[
+                ("response_type", "code"),
+                ("client_id", fixtures::WEB_CONSUMER_KEY),
+                ("redirect_uri", CALLBACK),
+                ("code_challenge", "abc"),
+                ("code_challenge_method", "plain"),
+                ("state", "s"),
+            ],
+            "error=invalid_request&error_description=code_challenge_method+not+supported&state=s",
+        ),
+    ];
+    for (params, query) in cases {
+        let page = get(&client, &authorize_url(&mock.url(), params), None).await;
+        assert_eq!(page.status, 302, "{query}");
+        assert_eq!(page.location(), format!("{CALLBACK}?{query}"));
+    }
+    // Not a login host.
+    let page = get(
+        &client,
+        &authorize_url(&format!("{}/demo", mock.url()), &web_params(&[])),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, 404);
+}
+
+#[tokio::test]
+async fn code_is_single_use() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, None).await;
+    let first = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_eq!(first.0, 200, "{}", first.2);
+    let second = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_oauth_error(&second, "invalid_grant", "expired authorization code");
+    let unknown = exchange(&mock.url(), "aPrxnope==", &[]).await;
+    assert_oauth_error(&unknown, "invalid_grant", "expired authorization code");
+}
+
+#[tokio::test]
+async fn code_expires_after_15_minutes_on_the_mock_clock() {
+    let (mock, clock) = mock().await;
+    let (early, early_verifier) = web_code(&mock, None).await;
+    let (late, late_verifier) = web_code(&mock, None).await;
+    clock.advance(Duration::from_secs(15 * 60 - 1));
+    let ok = exchange(&mock.url(), &early, &[("code_verifier", &early_verifier)]).await;
+    assert_eq!(ok.0, 200, "{}", ok.2);
+    clock.advance(Duration::from_secs(1));
+    let expired = exchange(&mock.url(), &late, &[("code_verifier", &late_verifier)]).await;
+    assert_oauth_error(&expired, "invalid_grant", "expired authorization code");
+}
+
+#[tokio::test]
+async fn pkce_mismatch_and_missing_verifier() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, None).await;
+    let wrong = exchange(
+        &mock.url(),
+        &code,
+        &[(
+            "code_verifier",
+            "a-different-verifier-of-enough-length-0123456789",
+        )],
+    )
+    .await;
+    assert_oauth_error(&wrong, "invalid_request", "invalid code verifier");
+    // The failed attempt used the code up.
+    let retry = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_oauth_error(&retry, "invalid_grant", "expired authorization code");
+
+    let (code, _) = web_code(&mock, None).await;
+    let missing = exchange(&mock.url(), &code, &[]).await;
+    assert_oauth_error(&missing, "invalid_grant", "invalid code verifier");
+
+    // No code_challenge_method at authorize means S256.
+    let (verifier, challenge) = pkce();
+    let page = login(
+        &mock,
+        &mock.url(),
+        &web_params(&[("code_challenge", &challenge)]),
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    let code = query_map(page.location())["code"].clone();
+    let ok = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_eq!(ok.0, 200, "{}", ok.2);
+}
+
+#[tokio::test]
+async fn exchange_checks_client_and_redirect_uri() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, None).await;
+    let bad_secret = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("client_secret", "wrong"),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_oauth_error(&bad_secret, "invalid_client", "invalid client credentials");
+    let no_secret = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_oauth_error(&no_secret, "invalid_client", "invalid client credentials");
+    let other_client = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::ROTATING_CONSUMER_KEY),
+            ("client_secret", fixtures::ROTATING_CONSUMER_SECRET),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_oauth_error(&other_client, "invalid_grant", "expired authorization code");
+    // Those failures did not use the code up; a wrong redirect_uri does.
+    let mismatch = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+            ("redirect_uri", "http://127.0.0.1:7777/callback"),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        &mismatch,
+        "redirect_uri_mismatch",
+        "redirect_uri mismatch with remote access object",
+    );
+
+    let (code, verifier) = web_code(&mock, None).await;
+    let missing = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        &missing,
+        "redirect_uri_missing",
+        "redirect_uri not provided",
+    );
+
+    // Client authentication by HTTP Basic works too.
+    let (code, verifier) = web_code(&mock, None).await;
+    let r = common::http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .basic_auth(
+            fixtures::WEB_CONSUMER_KEY,
+            Some(fixtures::WEB_CONSUMER_SECRET),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
+    let (mock, _clock) = mock().await;
+    let (verifier, challenge) = pkce();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", fixtures::PKCE_CONSUMER_KEY),
+        ("redirect_uri", CALLBACK),
+        ("code_challenge", challenge.as_str()),
+    ];
+    // Not approved yet: consent first.
+    let consent = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    let page = consent
+        .form()
+        .submit(&browser(), &mock.url(), Some("oaapprove"), None)
+        .await;
+    let code = query_map(page.location())["code"].clone();
+    let ok = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::PKCE_CONSUMER_KEY),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(ok.0, 200, "{}", ok.2);
+    assert_eq!(json_of(&ok.2)["scope"], "api pardot_api refresh_token");
+
+    // Without a challenge, a public app without a secret is refused.
+    let page = login(
+        &mock,
+        &mock.url(),
+        &params[..3],
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    let code = query_map(page.location())["code"].clone();
+    let refused = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::PKCE_CONSUMER_KEY),
+            ("redirect_uri", CALLBACK),
+        ],
+    )
+    .await;
+    assert_oauth_error(&refused, "invalid_client", "invalid client credentials");
+}
+
+#[tokio::test]
+async fn refresh_token_only_when_the_scopes_ask_for_it() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, Some("api pardot_api")).await;
+    let (status, _, body) = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_eq!(status, 200);
+    let v = json_of(&body);
+    assert!(v.get("refresh_token").is_none(), "{body}");
+    assert_eq!(v["scope"], "api pardot_api");
+    let (code, verifier) = web_code(&mock, Some("api offline_access")).await;
+    let (_, _, body) = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert!(json_of(&body)["refresh_token"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn refresh_without_rotation_after_a_code() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, Some("api refresh_token")).await;
+    let (_, _, body) = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    let refresh = json_of(&body)["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let (status, _, body) = token(
+            &mock.url(),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", fixtures::WEB_CONSUMER_KEY),
+                ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let v = json_of(&body);
+        assert!(v.get("refresh_token").is_none(), "{body}");
+        assert_eq!(v["scope"], "api refresh_token");
+    }
+}
+
+#[tokio::test]
+async fn refresh_with_rotation_after_a_code() {
+    let (mock, _clock) = mock().await;
+    let (verifier, challenge) = pkce();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", fixtures::ROTATING_CONSUMER_KEY),
+        ("redirect_uri", CALLBACK),
+        ("code_challenge", challenge.as_str()),
+    ];
+    let page = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 302, "{}", page.body);
+    let code = query_map(page.location())["code"].clone();
+    let (status, _, body) = token(
+        &mock.url(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", fixtures::ROTATING_CONSUMER_KEY),
+            ("client_secret", fixtures::ROTATING_CONSUMER_SECRET),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let first = json_of(&body)["refresh_token"].as_str().unwrap().to_owned();
+    let access = json_of(&body)["access_token"].as_str().unwrap().to_owned();
+    let refresh = |t: String| {
+        let url = mock.url();
+        async move {
+            token(
+                &url,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &t),
+                    ("client_id", fixtures::ROTATING_CONSUMER_KEY),
+                    ("client_secret", fixtures::ROTATING_CONSUMER_SECRET),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, _, body) = refresh(first.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let second = json_of(&body)["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    // Reusing the rotated token kills the chain, the new token and the code's access token.
+    let reused = refresh(first).await;
+    assert_oauth_error(&reused, "invalid_grant", "expired access/refresh token");
+    let after = refresh(second).await;
+    assert_oauth_error(&after, "invalid_grant", "expired access/refresh token");
+    assert!(mock.lookup_access_token(&access).is_none());
+}
+
+#[tokio::test]
+async fn sandbox_and_my_domain_hosts() {
+    let (mock, _clock) = mock().await;
+    let client = browser();
+    let sandbox = mock.sandbox_url();
+    let params = web_params(&[("state", "sb")]);
+    let page = get(&client, &authorize_url(&sandbox, &params), None).await;
+    let form = page.form();
+    assert_eq!(form.action, "/sandbox/services/oauth2/authorize");
+    // A production user cannot log in on the sandbox host.
+    let refused = form
+        .clone()
+        .set("username", fixtures::WEB_USERNAME)
+        .set("password", fixtures::WEB_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(refused.text_of("error").as_deref(), Some(LOGIN_ERROR));
+    let consent = form
+        .set("username", fixtures::SANDBOX_USERNAME)
+        .set("password", fixtures::SANDBOX_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(consent.form().action, "/sandbox/services/oauth2/authorize");
+    let done = consent
+        .form()
+        .submit(&client, &mock.url(), Some("oaapprove"), None)
+        .await;
+    let code = query_map(done.location())["code"].clone();
+    // Exchanged on the production host: that server never issued it.
+    let wrong_host = exchange(&mock.url(), &code, &[]).await;
+    assert_oauth_error(&wrong_host, "invalid_grant", "expired authorization code");
+
+    let my = mock.my_domain_url(fixtures::PRODUCTION_MY_DOMAIN);
+    let page = login(
+        &mock,
+        &my,
+        &params,
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 302);
+    let code = query_map(page.location())["code"].clone();
+    let (status, _, body) = exchange(&my, &code, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json_of(&body)["id"],
+        format!("{my}/id/{}/0055g00000WebUsAAJ", fixtures::PRODUCTION_ORG_ID)
+    );
+}
+
+#[tokio::test]
+async fn admin_approved_app_needs_assignment() {
+    let (mock, _clock) = mock().await;
+    mock.add_callback_url(fixtures::JWT_CONSUMER_KEY, CALLBACK)
+        .unwrap();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", fixtures::JWT_CONSUMER_KEY),
+        ("redirect_uri", CALLBACK),
+        ("state", "a"),
+    ];
+    let page = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::UNAPPROVED_USERNAME,
+        fixtures::UNAPPROVED_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 302);
+    assert_eq!(
+        page.location(),
+        format!(
+            "{CALLBACK}?error=invalid_app_access&error_description=user+is+not+admin+approved+to+access+this+app&state=a"
+        )
+    );
+    // A pre-authorized user goes straight through (no consent page).
+    let page = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::INTEGRATION_USERNAME,
+        fixtures::INTEGRATION_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 302);
+    assert!(page.location().starts_with(&format!("{CALLBACK}?code=")));
+}
+
+#[tokio::test]
+async fn reset_forgets_codes() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, None).await;
+    mock.reset();
+    let r = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+}

@@ -1,0 +1,473 @@
+//! The device flow over plain HTTP: device code, polling answers on the mock clock, scripted
+//! approval (Rust and admin routes), and the `/setup/connect` pages.
+
+mod common;
+mod web_support;
+
+use std::time::Duration;
+
+use common::{assert_oauth_error, json_of, mock, token};
+use pardot_mock::{MockError, fixtures};
+use serde_json::{Value, json};
+use web_support::{browser, get};
+
+const USER_CODE_ALPHABET: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Starts a device authorization for the web app (interval 1 s in the fixtures).
+async fn start(base: &str, client_id: &str, scope: Option<&str>) -> Value {
+    let mut form = vec![("response_type", "device_code"), ("client_id", client_id)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    let (status, headers, body) = token(base, &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
+    assert_eq!(headers["cache-control"], common::TOKEN_CACHE_CONTROL);
+    json_of(&body)
+}
+
+async fn poll(
+    base: &str,
+    client_id: &str,
+    device_code: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    token(
+        base,
+        &[
+            ("grant_type", "device"),
+            ("client_id", client_id),
+            ("code", device_code),
+        ],
+    )
+    .await
+}
+
+fn code_of(v: &Value) -> (String, String) {
+    (
+        v["device_code"].as_str().unwrap().to_owned(),
+        v["user_code"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn scripted_approval_from_start_to_tokens() {
+    let (mock, clock) = mock().await;
+    let v = start(
+        &mock.url(),
+        fixtures::WEB_CONSUMER_KEY,
+        Some("api refresh_token"),
+    )
+    .await;
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["device_code", "interval", "user_code", "verification_uri"]
+    );
+    assert_eq!(
+        v["verification_uri"],
+        format!("{}/setup/connect", mock.url())
+    );
+    assert_eq!(v["interval"], 1);
+    let (device_code, user_code) = code_of(&v);
+    assert_eq!(user_code.len(), 8);
+    assert!(
+        user_code.chars().all(|c| USER_CODE_ALPHABET.contains(c)),
+        "{user_code}"
+    );
+
+    let pending = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&pending, "authorization_pending", "authorization pending");
+    mock.approve_device(&user_code.to_lowercase(), fixtures::WEB_USERNAME)
+        .unwrap();
+    clock.advance(Duration::from_secs(1));
+    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_eq!(status, 200, "{body}");
+    let t = json_of(&body);
+    let mut keys: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "id",
+            "instance_url",
+            "issued_at",
+            "refresh_token",
+            "scope",
+            "signature",
+            "token_type"
+        ]
+    );
+    assert_eq!(t["scope"], "api refresh_token");
+    assert_eq!(t["token_type"], "Bearer");
+    let info = mock
+        .lookup_access_token(t["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(info.username, fixtures::WEB_USERNAME);
+
+    // The device code is used up.
+    clock.advance(Duration::from_secs(1));
+    let again = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&again, "invalid_grant", "expired authorization code");
+    // The refresh token works.
+    let (status, _, body) = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // No refresh token without the scope.
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, Some("api")).await;
+    let (device_code, user_code) = code_of(&v);
+    mock.approve_device(&user_code, fixtures::WEB_USERNAME)
+        .unwrap();
+    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(json_of(&body).get("refresh_token").is_none());
+}
+
+#[tokio::test]
+async fn approval_through_the_html_pages() {
+    let (mock, clock) = mock().await;
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    let client = browser();
+    let page = get(&client, v["verification_uri"].as_str().unwrap(), None).await;
+    assert_eq!(page.status, 200);
+    page.assert_html();
+    assert!(page.body.contains("<label for=\"user_code\">Code</label>"));
+    let form = page.form();
+    assert_eq!(form.action, "/setup/connect");
+    assert_eq!(form.labels, ["user_code"]);
+    assert_eq!(form.field("step"), Some("code"));
+
+    // A wrong code shows the page again with an error.
+    let wrong = form
+        .clone()
+        .set("user_code", "ZZZZZZZZ")
+        .submit(&client, &mock.url(), Some("connect"), None)
+        .await;
+    assert_eq!(wrong.status, 200);
+    assert_eq!(
+        wrong.text_of("error").as_deref(),
+        Some("The code is invalid or has expired. Check the code on your device and try again.")
+    );
+    assert_eq!(wrong.form().field("user_code"), Some("ZZZZZZZZ"));
+
+    // People type codes in lower case with a dash.
+    let typed = format!("{}-{}", &user_code[..4], &user_code[4..]).to_lowercase();
+    let login = form
+        .set("user_code", &typed)
+        .submit(&client, &mock.url(), Some("connect"), None)
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    login.assert_html();
+    let login_form = login.form();
+    assert_eq!(login_form.action, "/setup/connect");
+    assert_eq!(login_form.labels, ["username", "password"]);
+    assert_eq!(login_form.field("step"), Some("login"));
+    let bad = login_form
+        .clone()
+        .set("username", fixtures::WEB_USERNAME)
+        .set("password", "nope")
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(
+        bad.text_of("error").as_deref(),
+        Some(
+            "Please check your username and password. If you still can't log in, contact your Salesforce administrator."
+        )
+    );
+    let consent = login_form
+        .set("username", fixtures::WEB_USERNAME)
+        .set("password", fixtures::WEB_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    assert_eq!(consent.status, 200);
+    let consent_form = consent.form();
+    assert_eq!(consent_form.field("step"), Some("consent"));
+    let pending = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&pending, "authorization_pending", "authorization pending");
+    let done = consent_form
+        .submit(&client, &mock.url(), Some("oaapprove"), None)
+        .await;
+    assert_eq!(done.status, 200);
+    done.assert_html();
+    assert_eq!(
+        done.text_of("message").as_deref(),
+        Some("Your device is connected. You can close this window and return to your device.")
+    );
+    clock.advance(Duration::from_secs(1));
+    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json_of(&body)["scope"],
+        "api pardot_api refresh_token offline_access web openid id"
+    );
+    // The user code cannot be entered again.
+    let reuse = get(&client, v["verification_uri"].as_str().unwrap(), None)
+        .await
+        .form()
+        .set("user_code", &user_code)
+        .submit(&client, &mock.url(), Some("connect"), None)
+        .await;
+    assert!(reuse.text_of("error").is_some());
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.device", "code_page"), 2);
+    assert_eq!(counts.get("oauth.device", "invalid_user_code"), 2);
+}
+
+#[tokio::test]
+async fn denial_scripted_over_http_and_through_the_page() {
+    let (mock, clock) = mock().await;
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    let http = common::http();
+    let r = http
+        .post(format!("{}/__mock/device/{user_code}/deny", mock.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let denied = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&denied, "access_denied", "end-user denied authorization");
+    clock.advance(Duration::from_secs(1));
+    let still = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&still, "access_denied", "end-user denied authorization");
+    // A decided code cannot be approved any more.
+    assert_eq!(
+        mock.approve_device(&user_code, fixtures::WEB_USERNAME),
+        Err(MockError::UnknownUserCode(user_code.clone()))
+    );
+
+    // Through the pages: Deny.
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    let client = browser();
+    let page = get(
+        &client,
+        &format!(
+            "{}?user_code={user_code}",
+            v["verification_uri"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    let form = page.form();
+    assert_eq!(form.field("user_code"), Some(user_code.as_str()));
+    let login = form
+        .submit(&client, &mock.url(), Some("connect"), None)
+        .await;
+    let consent = login
+        .form()
+        .set("username", fixtures::WEB_USERNAME)
+        .set("password", fixtures::WEB_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    let done = consent
+        .form()
+        .submit(&client, &mock.url(), Some("oadeny"), None)
+        .await;
+    assert_eq!(done.status, 200);
+    assert_eq!(
+        done.text_of("message").as_deref(),
+        Some("You denied access. Your device was not connected.")
+    );
+    let denied = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&denied, "access_denied", "end-user denied authorization");
+}
+
+#[tokio::test]
+async fn approval_over_the_admin_route() {
+    let (mock, _clock) = mock().await;
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    let http = common::http();
+    let url = format!("{}/__mock/device/{user_code}/approve", mock.url());
+    let r = http
+        .post(&url)
+        .json(&json!({"username": "nobody@acme.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.text().await.unwrap(),
+        json!({"error": "pardot-mock: unknown username `nobody@acme.example`"}).to_string()
+    );
+    let r = http
+        .post(&url)
+        .json(&json!({"username": fixtures::WEB_USERNAME}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_eq!(status, 200, "{body}");
+    let r = http
+        .post(format!("{}/__mock/device/NOPE2345/approve", mock.url()))
+        .json(&json!({"username": fixtures::WEB_USERNAME}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.text().await.unwrap(),
+        json!({"error": "pardot-mock: unknown or expired user code `NOPE2345`"}).to_string()
+    );
+}
+
+#[tokio::test]
+async fn slow_down_is_judged_on_the_mock_clock() {
+    let (mock, clock) = mock().await;
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, _) = code_of(&v);
+    let first = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&first, "authorization_pending", "authorization pending");
+    let fast = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&fast, "slow_down", "polling too quickly");
+    clock.advance(Duration::from_millis(999));
+    let still_fast = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&still_fast, "slow_down", "polling too quickly");
+    clock.advance(Duration::from_secs(1));
+    let ok = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&ok, "authorization_pending", "authorization pending");
+
+    // The default interval is 5 s (the client-credentials app does not set one).
+    let v = start(&mock.url(), fixtures::CC_CONSUMER_KEY, None).await;
+    assert_eq!(v["interval"], 5);
+    let (device_code, _) = code_of(&v);
+    let _ = poll(&mock.url(), fixtures::CC_CONSUMER_KEY, &device_code).await;
+    clock.advance(Duration::from_secs(4));
+    let fast = poll(&mock.url(), fixtures::CC_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&fast, "slow_down", "polling too quickly");
+    clock.advance(Duration::from_secs(5));
+    let ok = poll(&mock.url(), fixtures::CC_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&ok, "authorization_pending", "authorization pending");
+}
+
+#[tokio::test]
+async fn device_code_expires_after_10_minutes() {
+    let (mock, clock) = mock().await;
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    clock.advance(Duration::from_secs(10 * 60 - 1));
+    let pending = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&pending, "authorization_pending", "authorization pending");
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        mock.approve_device(&user_code, fixtures::WEB_USERNAME),
+        Err(MockError::UnknownUserCode(user_code.clone()))
+    );
+    assert_eq!(
+        mock.deny_device(&user_code),
+        Err(MockError::UnknownUserCode(user_code))
+    );
+    let expired = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&expired, "expired_token", "device code expired");
+    let gone = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&gone, "invalid_grant", "expired authorization code");
+}
+
+#[tokio::test]
+async fn device_request_errors() {
+    let (mock, _clock) = mock().await;
+    let r = token(
+        &mock.url(),
+        &[("response_type", "device_code"), ("client_id", "nope")],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_client_id", "client identifier invalid");
+    let r = token(
+        &mock.url(),
+        &[
+            ("response_type", "device_code"),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("scope", "api full"),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        &r,
+        "invalid_scope",
+        "requested scope is invalid, unknown, or malformed",
+    );
+    let r = token(
+        &mock.url(),
+        &[
+            ("response_type", "device_code"),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ("client_secret", "wrong"),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_client", "invalid client credentials");
+    // Polling with another app's client id, or a made-up code.
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, _) = code_of(&v);
+    let r = poll(&mock.url(), fixtures::ROTATING_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    let r = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, "made-up").await;
+    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+}
+
+#[tokio::test]
+async fn sandbox_verification_uri_and_admin_approved_apps() {
+    let (mock, _clock) = mock().await;
+    let v = start(&mock.sandbox_url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    assert_eq!(
+        v["verification_uri"],
+        format!("{}/sandbox/setup/connect", mock.url())
+    );
+    let page = get(&browser(), v["verification_uri"].as_str().unwrap(), None).await;
+    assert_eq!(page.form().action, "/sandbox/setup/connect");
+
+    // The JWT app is admin approved: an unassigned user's approval does not give tokens.
+    let v = start(&mock.url(), fixtures::JWT_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    mock.approve_device(&user_code, fixtures::UNAPPROVED_USERNAME)
+        .unwrap();
+    let r = poll(&mock.url(), fixtures::JWT_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(
+        &r,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    );
+}
+
+#[tokio::test]
+async fn sf_oauth_style_client_with_shared_clock() {
+    // Drives the flow the way a polling client does: wait `interval` on the shared clock,
+    // poll, and approve in between — every answer judged on the same ManualClock.
+    let (mock, clock) = mock().await;
+    let v = start(&mock.url(), fixtures::PKCE_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    let interval = Duration::from_secs(v["interval"].as_u64().unwrap());
+    let mut answers = Vec::new();
+    for round in 0..4 {
+        clock.advance(interval);
+        if round == 2 {
+            mock.approve_device(&user_code, fixtures::WEB_USERNAME)
+                .unwrap();
+        }
+        let (status, _, body) = poll(&mock.url(), fixtures::PKCE_CONSUMER_KEY, &device_code).await;
+        answers.push((status, json_of(&body).get("error").cloned()));
+        if status == 200 {
+            break;
+        }
+    }
+    assert_eq!(
+        answers,
+        [
+            (400, Some(json!("authorization_pending"))),
+            (400, Some(json!("authorization_pending"))),
+            (200, None)
+        ]
+    );
+}
