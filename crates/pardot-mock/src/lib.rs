@@ -48,6 +48,7 @@ mod mci;
 mod model;
 pub mod oauth;
 mod pardot;
+pub mod serve;
 mod server;
 mod state;
 mod support;
