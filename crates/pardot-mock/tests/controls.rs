@@ -422,3 +422,38 @@ async fn router_works_in_memory_with_oneshot() {
     );
     assert_eq!(state.journal()[0].vhost, "sandbox");
 }
+
+#[tokio::test]
+async fn expectations_are_verified() {
+    let (mock, _c) = mock().await;
+    mock.expect("oauth.token", Some("ok"), 1..=1);
+    mock.expect("oauth.token", None, 1..);
+    let err = mock.verify().unwrap_err();
+    assert!(err.contains("expected oauth.token / ok"), "{err}");
+    token(&mock.url(), &password_form(&integration_password())).await;
+    mock.verify().unwrap();
+    // Dropping with met expectations does not panic.
+    drop(mock);
+}
+
+#[tokio::test]
+#[should_panic(expected = "pardot-mock expectations failed")]
+async fn unmet_expectation_panics_on_drop() {
+    let mock = PardotMock::start().await;
+    mock.expect("mci.token", Some("ok"), 1..);
+}
+
+#[tokio::test]
+async fn oversized_body_is_413() {
+    let (mock, _c) = mock().await;
+    let big = "a=".to_owned() + &"x".repeat(2 * 1024 * 1024);
+    let r = http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(mock.counts().get("oauth.token", "http_413"), 1);
+}
