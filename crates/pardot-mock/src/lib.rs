@@ -321,7 +321,12 @@ impl PardotMock {
     /// mock.expect("oauth.token", Some("ok"), 0..=1);
     /// # }
     /// ```
-    pub fn expect(&self, route: &str, outcome: Option<&str>, range: impl std::ops::RangeBounds<u64>) {
+    pub fn expect(
+        &self,
+        route: &str,
+        outcome: Option<&str>,
+        range: impl std::ops::RangeBounds<u64>,
+    ) {
         self.expectations.add(route, outcome, range);
     }
 
