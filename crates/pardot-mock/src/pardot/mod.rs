@@ -161,7 +161,34 @@ pub(crate) struct Account {
     pub created_at: SystemTime,
 }
 
-/// The Pardot API's state.
+/// The Pardot API's state: business units with their limits and prospects, legacy users and
+/// their api_keys. Reach it with [`MockState::pardot`] (`mock.state().pardot()`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use pardot_auth_core::BusinessUnitId;
+/// use pardot_mock::{PardotMock, fixtures};
+///
+/// let mock = PardotMock::start().await;
+/// let token = mock.issue_access_token(fixtures::INTEGRATION_USERNAME, fixtures::JWT_CONSUMER_KEY)?;
+/// let http = reqwest::Client::builder().no_proxy().build()?;
+/// let answer = http
+///     .get(format!("{}/api/account/version/4/do/read?format=json", mock.url()))
+///     .bearer_auth(&token)
+///     .header("Pardot-Business-Unit-Id", fixtures::BUSINESS_UNIT_ID)
+///     .send()
+///     .await?;
+/// assert_eq!(answer.headers()["content-type"], "application/json");
+/// let body: serde_json::Value = answer.json().await?;
+/// assert_eq!(body["account"]["id"], 1001);
+///
+/// let bu: BusinessUnitId = fixtures::BUSINESS_UNIT_ID.parse()?;
+/// let api = mock.state().pardot();
+/// assert_eq!(api.daily_used(&bu, mock.now()), Some(1));
+/// assert_eq!(api.in_flight(&bu), Some(0)); // the slot came back with the answer
+/// # Ok(()) }
+/// ```
 pub struct PardotApi {
     status_mode: StatusMode,
     units: Vec<Unit>,
@@ -531,4 +558,42 @@ pub(crate) fn routes() -> Router<MockState> {
         )
         .route("/api/v5/objects/prospects", get(v5::query))
         .route("/api/v5/objects/prospects/{id}", get(v5::read))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_legacy_secret() {
+        let config = MockConfig::defaults();
+        let api = PardotApi::from_config(Arc::new(config.clone()), SystemTime::UNIX_EPOCH)
+            .expect("the default config builds");
+        let text = format!("{api:?}");
+        for user in &config.legacy_users {
+            assert!(
+                !text.contains(&user.password) && !text.contains(&user.user_key),
+                "{text}"
+            );
+        }
+        assert!(text.contains("legacy-v3@acme.example"), "{text}");
+    }
+
+    #[test]
+    fn bad_pardot_config_is_an_error() {
+        let mut config = MockConfig::defaults();
+        config.prospects[0]
+            .fields
+            .insert("shoe_size".into(), "44".into());
+        let err = PardotApi::from_config(Arc::new(config), SystemTime::UNIX_EPOCH).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown prospect field `shoe_size`"),
+            "{err}"
+        );
+        let mut config = MockConfig::defaults();
+        config.prospects[0].created_at = Some("yesterday-ish".into());
+        let err = PardotApi::from_config(Arc::new(config), SystemTime::UNIX_EPOCH).unwrap_err();
+        assert!(err.to_string().contains("prospects[0].created_at"), "{err}");
+    }
 }
