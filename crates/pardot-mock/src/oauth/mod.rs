@@ -1,7 +1,7 @@
 //! The Salesforce login server: token endpoint, revoke, userinfo, identity URL, introspect.
 //!
 //! Part 2 (authorize page, code exchange, device flow) adds its own module and merges its
-//! routes in [`crate::server::router`]; its grants plug into [`token::dispatch`].
+//! routes in [`crate::server::router`]; its grants plug into `token::dispatch`.
 
 pub mod authorize;
 pub mod code;
