@@ -886,3 +886,72 @@ async fn read_by_crm_fid_and_counters() {
     assert_eq!(counts.get("pardot.v4", "pardot_77"), 1);
     assert_eq!(counts.get("pardot.v4", "ok"), 2);
 }
+
+/// What a widely used Python client sends: POST with every parameter (api_key, user_key,
+/// format, criteria, fields) in a form body.
+#[tokio::test]
+async fn post_form_bodies_like_python_clients() {
+    let env = env().await;
+    let login = env
+        .post(
+            "/api/login/version/4",
+            &[
+                ("email", V4_EMAIL),
+                ("password", V4_PASSWORD),
+                ("user_key", V4_USER_KEY),
+                ("format", "json"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!((login.status, login.content_type.as_str()), (200, JSON));
+    let key = login.json()["api_key"].as_str().unwrap().to_owned();
+    let creds = [
+        ("api_key", key.as_str()),
+        ("user_key", V4_USER_KEY),
+        ("format", "json"),
+    ];
+    let mut form = creds.to_vec();
+    form.extend([("first_name", "Form"), ("company", "Posted Inc")]);
+    let created = env
+        .post(
+            "/api/prospect/version/4/do/create/email/form@example.com",
+            &form,
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{created:?}");
+    assert_eq!(created.json()["prospect"]["company"], "Posted Inc");
+    // A v4 account that allows duplicate emails: a second create works, and read by email
+    // returns both (an array).
+    env.post(
+        "/api/prospect/version/4/do/create/email/form@example.com",
+        &form,
+        &[],
+    )
+    .await;
+    let both = env
+        .post(
+            "/api/prospect/version/4/do/read/email/form@example.com",
+            &creds,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        both.json()["prospect"].as_array().map(Vec::len),
+        Some(2),
+        "{both:?}"
+    );
+    let mut query = creds.to_vec();
+    query.extend([
+        ("id_greater_than", "1003"),
+        ("sort_by", "id"),
+        ("sort_order", "ascending"),
+    ]);
+    let found = env
+        .post("/api/prospect/version/4/do/query", &query, &[])
+        .await;
+    let v = found.json();
+    assert_eq!(v["result"]["total_results"], 2, "{found:?}");
+    assert_eq!(v["result"]["prospect"][0]["email"], "form@example.com");
+}
