@@ -6,6 +6,54 @@
 //! is needed. A successful login also sets an optional `sid` session cookie: a later
 //! authorize from the same browser skips the login page unless `prompt=login` (or
 //! `select_account`) asks for it.
+//!
+//! Driving the page over plain HTTP (a headless browser does the same by clicking):
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use pardot_mock::{PardotMock, fixtures};
+//!
+//! let mock = PardotMock::start().await;
+//! // A client that binds its loopback receiver first registers its callback.
+//! let callback = "http://127.0.0.1:50123/callback";
+//! mock.add_callback_url(fixtures::WEB_CONSUMER_KEY, callback)?;
+//! let browser = reqwest::Client::builder()
+//!     .no_proxy()
+//!     .redirect(reqwest::redirect::Policy::none())
+//!     .build()?;
+//! let page = browser
+//!     .get(format!("{}/services/oauth2/authorize", mock.url()))
+//!     .query(&[
+//!         ("response_type", "code"),
+//!         ("client_id", fixtures::WEB_CONSUMER_KEY),
+//!         ("redirect_uri", callback),
+//!         ("state", "s-123"),
+//!     ])
+//!     .send()
+//!     .await?
+//!     .text()
+//!     .await?;
+//! // The login form carries a hidden transaction id instead of a cookie.
+//! let marker = "name=\"txn\" value=\"";
+//! let start = page.find(marker).ok_or("no txn field")? + marker.len();
+//! let txn = &page[start..start + 32];
+//! let answer = browser
+//!     .post(format!("{}/services/oauth2/authorize", mock.url()))
+//!     .form(&[
+//!         ("txn", txn),
+//!         ("step", "login"),
+//!         ("username", fixtures::WEB_USERNAME),
+//!         ("password", fixtures::WEB_PASSWORD),
+//!     ])
+//!     .send()
+//!     .await?;
+//! assert_eq!(answer.status(), 302); // the web user approved the app already: no consent page
+//! let location = answer.headers()["location"].to_str()?;
+//! assert!(location.starts_with("http://127.0.0.1:50123/callback?code=aPrx"));
+//! assert!(location.ends_with("&state=s-123"));
+//! # Ok(()) }
+//! ```
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -1,11 +1,47 @@
 //! The device flow (spec §3.6): `response_type=device_code` and `grant_type=device` on the
 //! token endpoint, and the `/setup/connect` pages (user code, login, Allow/Deny).
+//!
+//! Polling answers, judged on the mock clock: `authorization_pending` until the user
+//! decides, `slow_down` when polled sooner than the app's interval after the previous poll,
+//! `access_denied` after Deny, `expired_token` once the 10 minutes are over, then tokens.
+//! A test can skip the pages with [`crate::PardotMock::approve_device`]:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use pardot_auth_core::ManualClock;
+//! use pardot_mock::{PardotMock, fixtures};
+//!
+//! let clock = ManualClock::new();
+//! let mock = PardotMock::builder().clock(&clock).start().await?;
+//! let http = reqwest::Client::builder().no_proxy().build()?;
+//! let token_url = format!("{}/services/oauth2/token", mock.url());
+//! let started: serde_json::Value = http
+//!     .post(&token_url)
+//!     .form(&[("response_type", "device_code"), ("client_id", fixtures::WEB_CONSUMER_KEY)])
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! assert_eq!(started["verification_uri"], format!("{}/setup/connect", mock.url()));
+//! let user_code = started["user_code"].as_str().ok_or("no user_code")?;
+//! let device_code = started["device_code"].as_str().ok_or("no device_code")?;
+//! let poll = [("grant_type", "device"), ("client_id", fixtures::WEB_CONSUMER_KEY), ("code", device_code)];
+//!
+//! let pending = http.post(&token_url).form(&poll).send().await?;
+//! assert_eq!(pending.status(), 400); // authorization_pending
+//! mock.approve_device(user_code, fixtures::WEB_USERNAME)?;
+//! clock.advance(std::time::Duration::from_secs(1)); // the web app's interval
+//! let tokens: serde_json::Value = http.post(&token_url).form(&poll).send().await?.json().await?;
+//! assert!(tokens["access_token"].as_str().is_some_and(|t| t.starts_with("00D5g00000AcmeP!")));
+//! # Ok(()) }
+//! ```
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -190,7 +226,6 @@ pub(crate) async fn connect(
     method: Method,
     Extension(vhost): Extension<VirtualHost>,
     Extension(params): Extension<Arc<RequestParams>>,
-    _headers: HeaderMap,
 ) -> Response {
     let Some(login) = vhost.login() else {
         return plain(StatusCode::NOT_FOUND, "not a login host", "http_404");
@@ -198,10 +233,7 @@ pub(crate) async fn connect(
     let action = format!("{}/setup/connect", path_prefix(&vhost));
     if method != Method::POST {
         let prefill = params.get("user_code").unwrap_or("");
-        let mut r = pages::user_code_page(&action, prefill, None, "code_page");
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-        return r;
+        return pages::user_code_page(&action, prefill, None, "code_page");
     }
     match params.get("step") {
         Some("code") | None => {}
