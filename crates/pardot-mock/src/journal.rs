@@ -1,6 +1,6 @@
 //! The request journal (a bounded ring) and the per-route counters (never evicted).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -211,22 +211,24 @@ impl Journal {
     }
 }
 
-/// Request counters by route and outcome; never evicted (a reset clears them).
+/// Request counters by route and outcome; never evicted (a reset clears them). Counting an
+/// already-seen (route, outcome) pair takes a shard read lock and an atomic add, no allocation.
 #[derive(Default)]
 pub(crate) struct Counters {
-    map: ShardedMap<(String, String), AtomicU64>,
+    map: ShardedMap<&'static str, HashMap<String, AtomicU64>>,
 }
 
 impl Counters {
-    pub(crate) fn add(&self, route: &str, outcome: &str) {
-        let key = (route.to_owned(), outcome.to_owned());
-        if let Some(c) = self.map.read(&key).get(&key) {
+    pub(crate) fn add(&self, route: &'static str, outcome: &str) {
+        if let Some(c) = self.map.read(route).get(route).and_then(|m| m.get(outcome)) {
             c.fetch_add(1, Ordering::Relaxed);
             return;
         }
         self.map
-            .write(&key)
-            .entry(key)
+            .write(route)
+            .entry(route)
+            .or_default()
+            .entry(outcome.to_owned())
             .or_insert_with(|| AtomicU64::new(0))
             .fetch_add(1, Ordering::Relaxed);
     }
@@ -234,10 +236,11 @@ impl Counters {
     pub(crate) fn snapshot(&self) -> Counts {
         let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
         self.map.for_each_shard(|shard| {
-            for ((route, outcome), n) in shard.iter() {
-                out.entry(route.clone())
-                    .or_default()
-                    .insert(outcome.clone(), n.load(Ordering::Relaxed));
+            for (route, outcomes) in shard.iter() {
+                let entry = out.entry((*route).to_owned()).or_default();
+                for (outcome, n) in outcomes {
+                    entry.insert(outcome.clone(), n.load(Ordering::Relaxed));
+                }
             }
         });
         Counts(out)
