@@ -308,3 +308,39 @@ async fn daily_budget_resets_at_midnight_on_the_mock_clock() {
         .await;
     assert_eq!(ok.status, 200, "{ok:?}");
 }
+
+/// The same hooks over HTTP (`/__mock/pardot`, `/hold`, `/release`) for tests in any language.
+#[tokio::test]
+async fn admin_routes_hold_and_report() {
+    let env = Arc::new(env().await);
+    let hold = env.post("/__mock/pardot/hold", &[], &[]).await;
+    assert_eq!(hold.status, 204, "{hold:?}");
+    let burst: Vec<_> = (0..5)
+        .map(|_| {
+            let env = Arc::clone(&env);
+            tokio::spawn(async move { env.bearer_get("/api/account/version/4/do/read").await })
+        })
+        .collect();
+    env.mock.state().pardot().wait_for_held_requests(5).await;
+    let status = env.get("/__mock/pardot", &[]).await;
+    assert_eq!((status.status, status.content_type.as_str()), (200, JSON));
+    let v = status.json();
+    assert_eq!(v["held"], 5);
+    assert_eq!(
+        v["business_units"][0],
+        serde_json::json!({
+            "id": BU, "host": "production", "active": true, "concurrency_limit": 5,
+            "in_flight": 5, "daily_budget": 25000, "daily_used": 5, "prospects": 3
+        })
+    );
+    assert_eq!(v["business_units"][1]["host"], "demo");
+    env.bearer_get("/api/account/version/4/do/read")
+        .await
+        .assert(400, XML, &xml_fail(66, LIMIT_66));
+    let release = env.post("/__mock/pardot/release", &[], &[]).await;
+    assert_eq!(release.status, 204);
+    for task in burst {
+        assert_eq!(task.await.unwrap().status, 200);
+    }
+    assert_eq!(env.get("/__mock/pardot", &[]).await.json()["held"], 0);
+}

@@ -30,6 +30,11 @@ impl Gate {
         self.open.send_replace(true);
     }
 
+    /// Requests parked right now.
+    pub fn parked(&self) -> usize {
+        *self.parked.borrow()
+    }
+
     /// Waits until at least `n` requests are parked.
     pub async fn wait_for_parked(&self, n: usize) {
         let mut rx = self.parked.subscribe();
@@ -75,11 +80,11 @@ mod tests {
             })
             .collect();
         gate.wait_for_parked(3).await;
-        assert_eq!(*gate.parked.borrow(), 3);
+        assert_eq!(gate.parked(), 3);
         gate.open();
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(*gate.parked.borrow(), 0);
+        assert_eq!(gate.parked(), 0);
     }
 }

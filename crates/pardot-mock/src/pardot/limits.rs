@@ -87,6 +87,16 @@ impl Limits {
         }
     }
 
+    /// The concurrency limit.
+    pub fn max_in_flight(&self) -> u32 {
+        self.max_in_flight
+    }
+
+    /// The daily budget.
+    pub fn daily_budget(&self) -> u64 {
+        self.daily_budget
+    }
+
     /// Forgets the day's count (the mock's reset).
     pub fn reset_daily(&self) {
         self.daily.store(pack(0, 0), Ordering::Release);

@@ -7,6 +7,7 @@
 //! of the mock is reached through [`Backend`] (the clock, Salesforce tokens, users' business
 //! units).
 
+mod admin;
 mod errors;
 mod gate;
 mod legacy;
@@ -23,7 +24,7 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use pardot_auth_core::BusinessUnitId;
 
 pub use errors::StatusMode;
@@ -558,6 +559,9 @@ pub(crate) fn routes() -> Router<MockState> {
         )
         .route("/api/v5/objects/prospects", get(v5::query))
         .route("/api/v5/objects/prospects/{id}", get(v5::read))
+        .route("/__mock/pardot", get(admin::status))
+        .route("/__mock/pardot/hold", post(admin::hold))
+        .route("/__mock/pardot/release", post(admin::release))
 }
 
 #[cfg(test)]
