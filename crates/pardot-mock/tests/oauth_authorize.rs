@@ -1007,3 +1007,95 @@ async fn reset_forgets_codes() {
     let r = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
     assert_oauth_error(&r, "invalid_grant", "expired authorization code");
 }
+
+#[tokio::test]
+async fn revoked_approval_kills_pending_codes_and_asks_again() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, None).await;
+    mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
+        .unwrap();
+    let r = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    // The configured approval is withdrawn too: the consent page comes back.
+    let page = login(
+        &mock,
+        &mock.url(),
+        &web_params(&[]),
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.form().field("step"), Some("consent"));
+}
+
+#[tokio::test]
+async fn journal_masks_the_login_password() {
+    let (mock, _clock) = mock().await;
+    let _ = web_code(&mock, None).await;
+    let journal = common::http()
+        .get(format!("{}/__mock/journal", mock.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(journal.contains(r#"["password","***"]"#), "{journal}");
+    assert!(!journal.contains(fixtures::WEB_PASSWORD));
+    // Rust tests read the unmasked values.
+    let posted = mock
+        .journal()
+        .into_iter()
+        .find(|e| e.method == "POST" && e.route == "oauth.authorize")
+        .unwrap();
+    assert!(
+        posted
+            .form
+            .contains(&("password".to_owned(), fixtures::WEB_PASSWORD.to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn locked_org_and_inactive_user() {
+    use pardot_mock::{AppConfig, MockConfig, OrgConfig, UserConfig};
+    let mut config = MockConfig::empty();
+    let mut org = OrgConfig::production("00D000000000001");
+    org.locked = true;
+    config.orgs.push(org);
+    config.users.push(UserConfig::new(
+        "005000000000001",
+        "locked@x.example",
+        "pw-1",
+        "00D000000000001",
+    ));
+    let mut inactive = UserConfig::new(
+        "005000000000002",
+        "gone@x.example",
+        "pw-2",
+        "00D000000000001",
+    );
+    inactive.active = false;
+    config.users.push(inactive);
+    let mut app = AppConfig::new("3MVG9locked", "locked-secret");
+    app.callback_urls = vec![CALLBACK.to_owned()];
+    config.apps.push(app);
+    let mock = PardotMock::builder().config(config).start().await.unwrap();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", "3MVG9locked"),
+        ("redirect_uri", CALLBACK),
+        ("state", "l"),
+    ];
+    let page = login(&mock, &mock.url(), &params, "locked@x.example", "pw-1").await;
+    assert_eq!(page.status, 302);
+    assert_eq!(
+        page.location(),
+        format!(
+            "{CALLBACK}?error=inactive_org&error_description=organization+is+locked%2C+closed%2C+or+suspended&state=l"
+        )
+    );
+    let page = login(&mock, &mock.url(), &params, "gone@x.example", "pw-2").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.text_of("error").as_deref(), Some(LOGIN_ERROR));
+}
