@@ -344,3 +344,19 @@ async fn admin_routes_hold_and_report() {
     }
     assert_eq!(env.get("/__mock/pardot", &[]).await.json()["held"], 0);
 }
+
+#[tokio::test]
+async fn pardot_admin_routes_follow_the_admin_switch() {
+    let mut config = config();
+    config.admin_routes = false;
+    let env = env_with(config).await;
+    assert_eq!(env.get("/__mock/pardot", &[]).await.status, 404);
+    assert_eq!(env.post("/__mock/pardot/hold", &[], &[]).await.status, 404);
+    // The API itself is unaffected (nothing is held).
+    assert_eq!(
+        env.bearer_get("/api/account/version/4/do/read")
+            .await
+            .status,
+        200
+    );
+}
