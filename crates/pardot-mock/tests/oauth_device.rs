@@ -471,3 +471,43 @@ async fn sf_oauth_style_client_with_shared_clock() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_logged_in_browser_goes_straight_to_allow() {
+    let (mock, _clock) = mock().await;
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    let client = browser();
+    let verification = v["verification_uri"].as_str().unwrap();
+    let login = get(&client, verification, None)
+        .await
+        .form()
+        .set("user_code", &user_code)
+        .submit(&client, &mock.url(), Some("connect"), None)
+        .await;
+    let consent = login
+        .form()
+        .set("username", fixtures::WEB_USERNAME)
+        .set("password", fixtures::WEB_PASSWORD)
+        .submit(&client, &mock.url(), Some("Login"), None)
+        .await;
+    let cookie = consent.session_cookie();
+    consent
+        .form()
+        .submit(&client, &mock.url(), Some("oaapprove"), None)
+        .await;
+    let (status, _, _) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_eq!(status, 200);
+
+    // Second device, same browser: no login page.
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (_, user_code) = code_of(&v);
+    let page = get(&client, verification, Some(&cookie))
+        .await
+        .form()
+        .set("user_code", &user_code)
+        .submit(&client, &mock.url(), Some("connect"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.form().field("step"), Some("consent"));
+}

@@ -324,7 +324,11 @@ pub(crate) fn show_login(
 }
 
 /// The user of a live `sid` session cookie whose org may log in on this host.
-fn session_user(state: &MockState, headers: &HeaderMap, login: &LoginVhost) -> Option<usize> {
+pub(crate) fn session_user(
+    state: &MockState,
+    headers: &HeaderMap,
+    login: &LoginVhost,
+) -> Option<usize> {
     let sid = headers
         .get_all(header::COOKIE)
         .iter()

@@ -41,11 +41,13 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::State;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::authorize::{path_prefix, requested_scopes, show_login, step};
+use super::authorize::{
+    after_login, path_prefix, requested_scopes, session_user, show_login, step,
+};
 use super::code::wants_refresh;
 use super::errors::*;
 use super::pages::{self, USER_CODE_ERROR};
@@ -226,6 +228,7 @@ pub(crate) async fn connect(
     method: Method,
     Extension(vhost): Extension<VirtualHost>,
     Extension(params): Extension<Arc<RequestParams>>,
+    headers: HeaderMap,
 ) -> Response {
     let Some(login) = vhost.login() else {
         return plain(StatusCode::NOT_FOUND, "not a login host", "http_404");
@@ -263,6 +266,10 @@ pub(crate) async fn connect(
         expires: now + TRANSACTION_LIFETIME.min(DEVICE_CODE_LIFETIME),
     };
     let txn_id = random_alnum(32);
+    // A browser that logged in before (the `sid` cookie) goes straight to Allow/Deny.
+    if let Some(user) = session_user(&state, &headers, &txn.login) {
+        return after_login(&state, &vhost, txn_id, txn, user);
+    }
     store.txns.insert(txn_id.clone(), txn.clone(), now);
     show_login(&state, &vhost, &txn_id, &txn, "", None)
 }
