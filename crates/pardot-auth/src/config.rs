@@ -315,6 +315,44 @@ impl Config {
         self
     }
 
+    /// The key a token store keeps this credential under: one per connected app and user
+    /// (`sf-{client_id}-{username}` for JWT and password, `sf-{client_id}` for the flows that
+    /// share a refresh token: web, device and refresh, so `pardot-auth login web` serves a
+    /// later `refresh` run), `cc-{client_id}`, `legacy-{email}` or `mci-{service_account_id}`.
+    /// Characters a store key cannot hold become `_`; at most 100 characters.
+    pub fn store_key(&self) -> String {
+        let raw = match &self.flow {
+            FlowConfig::JwtBearer {
+                client_id,
+                username,
+                ..
+            }
+            | FlowConfig::Password {
+                client_id,
+                username,
+                ..
+            } => format!("sf-{client_id}-{username}"),
+            FlowConfig::WebServer { client_id, .. }
+            | FlowConfig::RefreshToken { client_id, .. }
+            | FlowConfig::Device { client_id, .. } => format!("sf-{client_id}"),
+            FlowConfig::ClientCredentials { client_id, .. } => format!("cc-{client_id}"),
+            FlowConfig::Legacy { email, .. } => format!("legacy-{email}"),
+            FlowConfig::Mci {
+                service_account_id, ..
+            } => format!("mci-{service_account_id}"),
+        };
+        raw.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(100)
+            .collect()
+    }
+
     /// Reads the configuration from the environment, after loading a `.env` file from the
     /// current directory or its parents if there is one (variables already set win).
     ///
@@ -750,6 +788,40 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn store_keys_are_valid_and_shared_by_refresh_token_flows() {
+        let web = config(&[("PARDOT_AUTH_FLOW", "web"), ("SF_CLIENT_ID", "3MVG9.k"), BU]).unwrap();
+        let refresh = config(&[
+            ("PARDOT_AUTH_FLOW", "refresh"),
+            ("SF_CLIENT_ID", "3MVG9.k"),
+            ("SF_REFRESH_TOKEN", "rt"),
+            BU,
+        ])
+        .unwrap();
+        assert_eq!(web.store_key(), "sf-3MVG9.k");
+        assert_eq!(web.store_key(), refresh.store_key());
+        let long = "k".repeat(120);
+        let jwt = config(&[
+            ("PARDOT_AUTH_FLOW", "jwt"),
+            ("SF_CLIENT_ID", long.as_str()),
+            ("SF_USERNAME", "a@b.example"),
+            ("SF_PRIVATE_KEY_FILE", "f"),
+            BU,
+        ])
+        .unwrap();
+        let key = jwt.store_key();
+        assert_eq!(key.len(), 100);
+        assert!(key.starts_with("sf-kkk"));
+        let legacy = config(&[
+            ("PARDOT_AUTH_FLOW", "legacy"),
+            ("PARDOT_EMAIL", "ops+x@acme.example"),
+            ("PARDOT_PASSWORD", "p"),
+            ("PARDOT_USER_KEY", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
+        assert_eq!(legacy.store_key(), "legacy-ops_x_acme.example");
     }
 
     #[test]

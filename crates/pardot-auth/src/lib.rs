@@ -1,29 +1,89 @@
 //! The front door: pick a flow by configuration and get a ready Pardot client.
 //!
-//! [`Config`] names a flow and its settings, filled in code or by [`Config::from_env`].
-//! Connecting a configuration to a client comes with the transport (see the project's issues);
-//! until then use the member crates directly: [`core`] for the vocabulary.
+//! - [`Config`] names a flow and its settings, filled in code or by [`Config::from_env`]
+//!   (environment variables and `.env`; the names are in the README).
+//! - [`connect`] turns it into a ready [`PardotClient`]: the flow (`sf_oauth` or
+//!   [`pardot_legacy::LegacyLogin`]) as the token source, wrapped in `pardot-http`'s cache
+//!   (refresh ahead, one fetch for many callers), on the configured Pardot host and business
+//!   unit, after fetching the first token so bad credentials show up at once.
+//! - [`connect_mci`] gives an [`MciClient`] for Marketing Cloud Intelligence.
+//! - [`Connector`] sets what `connect` leaves at defaults: clock, token store (a
+//!   [`FileStore`] shares tokens with the `pardot-auth` CLI and other processes), and hooks
+//!   for the flows that need a person.
+//!
+//! **Flows that need a person** (web server, device) do not run unattended: `connect` uses
+//! the refresh token that `pardot-auth login web|device` kept in the token store, or fails
+//! with [`ConnectError::NeedsLogin`] saying so. With [`Connector::on_authorize_url`] or
+//! [`Connector::on_device_code`] it asks the person instead.
+//!
+//! The member crates are re-exported whole ([`core`], [`sf_oauth`], [`pardot_legacy`],
+//! [`pardot_http`]) and their key types at the root. With the `cli` feature, the crate also
+//! builds the `pardot-auth` binary (`cargo install pardot-auth --features cli`).
+//!
+//! This example logs in by JWT bearer against an in-process `pardot-mock` and lists
+//! prospects; against a real org, the same code takes its [`Config`] from
+//! [`Config::from_env`]:
 //!
 //! ```
-//! use pardot_auth::{Config, FlowConfig};
-//! let config = Config::from_lookup(|name| match name {
-//!     "PARDOT_AUTH_FLOW" => Some("jwt".into()),
-//!     "SF_CLIENT_ID" => Some("3MVG9...".into()),
-//!     "SF_USERNAME" => Some("integration@acme.example".into()),
-//!     "SF_PRIVATE_KEY_FILE" => Some("server.key".into()),
-//!     "PARDOT_BUSINESS_UNIT_ID" => Some("0Uv5A000000PAuM".into()),
-//!     _ => None,
-//! })?;
-//! assert!(matches!(config.flow, FlowConfig::JwtBearer { .. }));
-//! # Ok::<(), pardot_auth::ConfigError>(())
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use pardot_auth::{BusinessUnitId, Config, FlowConfig, LoginHost, PardotHost, connect};
+//! use pardot_mock::{PardotMock, fixtures};
+//!
+//! let mock = PardotMock::start().await;
+//! let key = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/keys/connected-app.key");
+//! let config = Config::new(FlowConfig::JwtBearer {
+//!     login: LoginHost::custom(&mock.url())?,
+//!     client_id: fixtures::JWT_CONSUMER_KEY.into(),
+//!     username: fixtures::INTEGRATION_USERNAME.into(),
+//!     private_key_file: key.into(),
+//! })
+//! .pardot_host(PardotHost::custom(&mock.url())?)
+//! .business_unit(BusinessUnitId::parse(fixtures::BUSINESS_UNIT_ID)?);
+//! let client = connect(config).await?;
+//! let page: serde_json::Value = client
+//!     .get("/api/v5/objects/prospects")
+//!     .query([("fields", "id,email")])
+//!     .send()
+//!     .await?
+//!     .json()?;
+//! assert!(page["values"].is_array());
+//! # Ok(()) }
 //! ```
 
 mod config;
+mod connect;
+mod mci;
 
 pub use config::{Config, ConfigError, DEFAULT_REDIRECT_URI, Flow, FlowConfig};
-pub use pardot_auth_core as core;
+pub use connect::{
+    AuthorizeUrlHook, ConnectError, Connector, DEFAULT_INTERACTIVE_TIMEOUT, DeviceCodeHook,
+    FlowSource, connect, connect_mci,
+};
+pub use mci::{DEFAULT_MCI_MAX_BODY_BYTES, MciClient, MciResponse};
 
-// The README's examples are compiled and run as doctests.
+/// The vocabulary: ids, hosts, tokens, claims, the `TokenSource` trait, errors, clocks.
+pub use pardot_auth_core as core;
+/// The authenticated Pardot transport: client, cache, retry, governor, stores.
+pub use pardot_http;
+/// The legacy Pardot login and the v3/v4 envelope parser.
+pub use pardot_legacy;
+/// The Salesforce OAuth flows and the MCI service-account flow.
+pub use sf_oauth;
+
+pub use pardot_auth_core::{
+    AccessToken, AuthScheme, BusinessUnitId, Clock, Error, ErrorClass, Expiry, LoginHost,
+    ManualClock, PardotErrorCode, PardotHost, SharedClock, SystemClock, TokenKind, TokenSource,
+};
+pub use pardot_http::store::{FileStore, MemoryStore, StoredToken, TokenStore};
+pub use pardot_http::{CachedTokenSource, PardotClient, PardotError, PardotResponse};
+pub use pardot_legacy::{LegacyCredentials, LegacyLogin};
+pub use sf_oauth::{
+    ClientCredentials, DeviceFlow, JwtBearer, MciServiceAccount, OAuthClient, PrivateKey,
+    RefreshTokenFlow, UserInfo, UsernamePassword, WebServerFlow,
+};
+
+// The README's examples are compiled (and the runnable ones run) as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -1,0 +1,656 @@
+//! [`connect`], [`connect_mci`] and [`Connector`]: a [`Config`] becomes a flow, a cache and a
+//! client.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pardot_auth_core::url::Url;
+use pardot_auth_core::{
+    AccessToken, Error, LoginHost, SharedClock, SystemClock, TokenSource, is_loopback,
+};
+use pardot_http::store::{MemoryStore, StoreError, TokenStore};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError, RefreshTokenGrant};
+use pardot_legacy::{LegacyCredentials, LegacyLogin};
+use secrecy::{ExposeSecret, SecretString};
+use sf_oauth::{
+    ClientCredentials, ClientSecret, DeviceAuthorization, DeviceFlow, JwtBearer, MciServiceAccount,
+    OAuthClient, Password, PrivateKey, RedirectUrl, RefreshToken, RefreshTokenFlow,
+    UsernamePassword, WebServerFlow,
+};
+
+use crate::config::{Config, ConfigError, Flow, FlowConfig};
+use crate::mci::MciClient;
+
+/// Why [`connect`] (or [`connect_mci`]) could not give a client. Never shows a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The configuration is incomplete or wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A private key file could not be read or is not a PEM RSA key.
+    #[error("cannot use the private key {path}: {reason}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A flow that needs a person (web, device) has no way to reach one and no stored
+    /// refresh token to fall back on.
+    #[error(
+        "the {flow} flow needs a person to sign in: run `pardot-auth login {flow}` once (it keeps \
+         a refresh token in its token store; point `Connector::store` at the same directory), or \
+         set PARDOT_AUTH_FLOW=refresh with SF_REFRESH_TOKEN, or let connect ask the person with \
+         `Connector::on_authorize_url` / `Connector::on_device_code`"
+    )]
+    NeedsLogin {
+        /// The interactive flow.
+        flow: Flow,
+    },
+    /// The flow's tokens cannot do what was asked (an MCI token cannot call Pardot, a Pardot
+    /// flow cannot give an MCI client).
+    #[error("{0}")]
+    WrongFlow(&'static str),
+    /// No business unit was configured for a Salesforce flow.
+    #[error(
+        "PARDOT_BUSINESS_UNIT_ID is required for the {flow} flow (the 18-character id starting \
+         with 0Uv, from Setup > Account Engagement > Business Unit Setup)"
+    )]
+    NoBusinessUnit {
+        /// The flow.
+        flow: Flow,
+    },
+    /// The first token could not be had (bad credentials, app not approved, server down…).
+    #[error("{0}")]
+    Token(#[source] Error),
+    /// The client could not be built.
+    #[error(transparent)]
+    Client(#[from] PardotError),
+    /// The token store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ConnectError {
+    /// The core error behind a failed first fetch, to read its class, code and hint.
+    pub fn token_error(&self) -> Option<&Error> {
+        match self {
+            Self::Token(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Shows the web server flow's authorize URL to a person (open a browser, print it).
+pub type AuthorizeUrlHook = Arc<dyn Fn(&Url) + Send + Sync>;
+/// Shows the device flow's user code and verification URI to a person.
+pub type DeviceCodeHook = Arc<dyn Fn(&DeviceAuthorization) + Send + Sync>;
+
+/// A flow built from a [`Config`]: the token source and, for flows that keep a refresh token,
+/// the grant that redeems it.
+pub struct FlowSource {
+    /// Fetches a fresh token on every call (no cache).
+    pub source: Arc<dyn TokenSource>,
+    /// Redeems a stored refresh token (web, device, refresh flows), used by the cache before
+    /// it falls back to `source`.
+    pub refresh_grant: Option<Arc<dyn RefreshTokenGrant>>,
+}
+
+impl fmt::Debug for FlowSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowSource")
+            .field("source", &self.source)
+            .field("refresh_grant", &self.refresh_grant.is_some())
+            .finish()
+    }
+}
+
+/// Builds clients from a [`Config`], with the settings [`connect`] leaves at their defaults.
+///
+/// Defaults: the system clock, an in-memory token store under [`Config::store_key`], proxies
+/// ignored when every host is a loopback address (a proxy cannot reach the caller's
+/// loopback), and no interactive steps.
+///
+/// **Flows that need a person.** The web server and device flows cannot run unattended. By
+/// default `connect` uses the refresh token kept in the token store (put there by
+/// `pardot-auth login web` / `login device`, with a [`FileStore`](pardot_http::store::FileStore)
+/// in the same directory) and refreshes with it; when the store has none it fails with
+/// [`ConnectError::NeedsLogin`] rather than wait for someone who is not there. Give
+/// [`on_authorize_url`](Self::on_authorize_url) or [`on_device_code`](Self::on_device_code)
+/// and it asks the person instead: the flow runs once, and later refreshes use the refresh
+/// token it got.
+#[derive(Clone)]
+pub struct Connector {
+    config: Config,
+    clock: SharedClock,
+    store: Option<Arc<dyn TokenStore>>,
+    store_key: Option<String>,
+    scopes: Vec<String>,
+    authorize_hook: Option<AuthorizeUrlHook>,
+    device_hook: Option<DeviceCodeHook>,
+    interactive_timeout: Duration,
+    warm: bool,
+}
+
+impl fmt::Debug for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connector")
+            .field("config", &self.config)
+            .field("store", &self.store)
+            .field("store_key", &self.store_key)
+            .field("scopes", &self.scopes)
+            .field("interactive", &self.is_interactive())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long an interactive step may take by default (the person signs in or types a code).
+pub const DEFAULT_INTERACTIVE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+impl Connector {
+    /// A connector for `config` with every default.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            clock: SystemClock::shared(),
+            store: None,
+            store_key: None,
+            scopes: Vec::new(),
+            authorize_hook: None,
+            device_hook: None,
+            interactive_timeout: DEFAULT_INTERACTIVE_TIMEOUT,
+            warm: true,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Uses this clock for every wait and time stamp (flows, cache, client).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Keeps tokens in this store (default: in memory). A `FileStore` shares one token between
+    /// processes and with the CLI.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The key under which the store keeps this credential (default [`Config::store_key`]).
+    pub fn store_key(mut self, key: impl Into<String>) -> Self {
+        self.store_key = Some(key.into());
+        self
+    }
+
+    /// Scopes the web server and device flows ask for (default: none named, so Salesforce
+    /// grants the connected app's scopes).
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Lets the web server flow run: `hook` shows the authorize URL to a person, then the
+    /// loopback receiver waits for the redirect.
+    pub fn on_authorize_url(mut self, hook: impl Fn(&Url) + Send + Sync + 'static) -> Self {
+        self.authorize_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Lets the device flow run: `hook` shows the user code and verification URI.
+    pub fn on_device_code(
+        mut self,
+        hook: impl Fn(&DeviceAuthorization) + Send + Sync + 'static,
+    ) -> Self {
+        self.device_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The longest an interactive step may wait for the person (default 5 minutes).
+    pub fn interactive_timeout(mut self, timeout: Duration) -> Self {
+        self.interactive_timeout = timeout;
+        self
+    }
+
+    /// Whether [`connect`](Self::connect) fetches the first token before returning
+    /// (default true: bad credentials show up at once, not on the first request).
+    pub fn fetch_first_token(mut self, yes: bool) -> Self {
+        self.warm = yes;
+        self
+    }
+
+    /// The store key in use.
+    pub fn key(&self) -> String {
+        self.store_key
+            .clone()
+            .unwrap_or_else(|| self.config.store_key())
+    }
+
+    fn is_interactive(&self) -> bool {
+        match self.config.flow.flow() {
+            Flow::WebServer => self.authorize_hook.is_some(),
+            Flow::Device => self.device_hook.is_some(),
+            _ => true,
+        }
+    }
+
+    /// True when every host the configuration names is a loopback address (tests, the mock).
+    fn loopback_only(&self) -> bool {
+        let pardot = Url::parse(self.config.pardot_host.base_url())
+            .map(|u| is_loopback(&u))
+            .unwrap_or(false);
+        let login = |host: &LoginHost| {
+            Url::parse(host.base_url())
+                .map(|u| is_loopback(&u))
+                .unwrap_or(false)
+        };
+        match &self.config.flow {
+            FlowConfig::JwtBearer { login: l, .. }
+            | FlowConfig::Password { login: l, .. }
+            | FlowConfig::WebServer { login: l, .. }
+            | FlowConfig::RefreshToken { login: l, .. }
+            | FlowConfig::ClientCredentials { login: l, .. }
+            | FlowConfig::Device { login: l, .. } => login(l) && pardot,
+            FlowConfig::Legacy { .. } => pardot,
+            FlowConfig::Mci { discovery_url, .. } => is_loopback(discovery_url),
+        }
+    }
+
+    /// A plain `reqwest` client for the flows that take one (legacy login, MCI API).
+    pub(crate) fn http_client(&self) -> Result<reqwest::Client, ConnectError> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
+        if self.loopback_only() {
+            b = b.no_proxy();
+        }
+        b.build().map_err(|e| {
+            ConnectError::Client(PardotError::Config(format!(
+                "could not build the HTTP client: {e}"
+            )))
+        })
+    }
+
+    fn oauth_client(&self) -> Result<OAuthClient, ConnectError> {
+        let mut b = OAuthClient::builder().clock(self.clock.clone());
+        if self.loopback_only() {
+            b = b.no_proxy();
+        }
+        b.build().map_err(ConnectError::Token)
+    }
+
+    /// Builds the configured flow: the uncached token source, and the refresh grant for flows
+    /// that keep a refresh token. `login` in the CLI uses this to force a fresh sign-in.
+    ///
+    /// For the web server and device flows without a hook, the source fails with
+    /// [`ConnectError::NeedsLogin`]'s message when called.
+    pub fn flow_source(&self) -> Result<FlowSource, ConnectError> {
+        let oauth = self.oauth_client()?;
+        let secret = |s: &SecretString| ClientSecret::new(s.expose_secret());
+        let grant = |login: &LoginHost, client_id: &str, client_secret: Option<&SecretString>| {
+            Arc::new(SfRefreshGrant {
+                oauth: oauth.clone(),
+                login: login.clone(),
+                client_id: client_id.to_owned(),
+                client_secret: client_secret.map(secret),
+            }) as Arc<dyn RefreshTokenGrant>
+        };
+        let flow = self.config.flow.flow();
+        Ok(match &self.config.flow {
+            FlowConfig::JwtBearer {
+                login,
+                client_id,
+                username,
+                private_key_file,
+            } => FlowSource {
+                source: Arc::new(
+                    JwtBearer::new(
+                        login.clone(),
+                        client_id.as_str(),
+                        username.as_str(),
+                        read_key(private_key_file)?,
+                    )
+                    .with_client(oauth),
+                ),
+                refresh_grant: None,
+            },
+            FlowConfig::Password {
+                login,
+                client_id,
+                client_secret,
+                username,
+                password,
+            } => FlowSource {
+                source: Arc::new(
+                    UsernamePassword::new(
+                        login.clone(),
+                        client_id.as_str(),
+                        secret(client_secret),
+                        username.as_str(),
+                        Password::new(password.expose_secret()),
+                    )
+                    .with_client(oauth),
+                ),
+                refresh_grant: None,
+            },
+            FlowConfig::ClientCredentials {
+                login,
+                client_id,
+                client_secret,
+            } => FlowSource {
+                source: Arc::new(
+                    ClientCredentials::new(
+                        login.clone(),
+                        client_id.as_str(),
+                        secret(client_secret),
+                    )
+                    .with_client(oauth),
+                ),
+                refresh_grant: None,
+            },
+            FlowConfig::RefreshToken {
+                login,
+                client_id,
+                client_secret,
+                refresh_token,
+            } => {
+                let mut f = RefreshTokenFlow::new(
+                    login.clone(),
+                    client_id.as_str(),
+                    RefreshToken::new(refresh_token.expose_secret()),
+                )
+                .with_client(oauth.clone());
+                if let Some(s) = client_secret {
+                    f = f.with_client_secret(secret(s));
+                }
+                FlowSource {
+                    source: Arc::new(f),
+                    refresh_grant: Some(grant(login, client_id, client_secret.as_ref())),
+                }
+            }
+            FlowConfig::WebServer {
+                login,
+                client_id,
+                client_secret,
+                redirect_uri,
+            } => {
+                let refresh_grant = Some(grant(login, client_id, client_secret.as_ref()));
+                let source: Arc<dyn TokenSource> = match &self.authorize_hook {
+                    None => Arc::new(NeedsPerson { flow }),
+                    Some(hook) => {
+                        let redirect = RedirectUrl::new(redirect_uri.as_str()).map_err(|e| {
+                            ConfigError::Invalid {
+                                variable: "SF_REDIRECT_URI",
+                                reason: e.to_string(),
+                            }
+                        })?;
+                        let hook = hook.clone();
+                        let mut f = WebServerFlow::new(login.clone(), client_id.as_str(), redirect)
+                            .with_client(oauth)
+                            .with_callback_timeout(self.interactive_timeout)
+                            .on_authorize_url(move |url| hook(url));
+                        if !self.scopes.is_empty() {
+                            f = f.with_scopes(self.scopes.clone());
+                        }
+                        if let Some(s) = client_secret {
+                            f = f.with_client_secret(secret(s));
+                        }
+                        Arc::new(f)
+                    }
+                };
+                FlowSource {
+                    source,
+                    refresh_grant,
+                }
+            }
+            FlowConfig::Device {
+                login,
+                client_id,
+                client_secret,
+            } => {
+                let refresh_grant = Some(grant(login, client_id, client_secret.as_ref()));
+                let source: Arc<dyn TokenSource> = match &self.device_hook {
+                    None => Arc::new(NeedsPerson { flow }),
+                    Some(hook) => {
+                        let hook = hook.clone();
+                        let mut f = DeviceFlow::new(login.clone(), client_id.as_str())
+                            .with_client(oauth)
+                            .with_timeout(self.interactive_timeout)
+                            .with_prompt(move |auth| hook(auth));
+                        if !self.scopes.is_empty() {
+                            f = f.with_scopes(self.scopes.clone());
+                        }
+                        if let Some(s) = client_secret {
+                            f = f.with_client_secret(secret(s));
+                        }
+                        Arc::new(f)
+                    }
+                };
+                FlowSource {
+                    source,
+                    refresh_grant,
+                }
+            }
+            FlowConfig::Legacy {
+                email,
+                password,
+                user_key,
+            } => {
+                let credentials = LegacyCredentials::new(
+                    email.as_str(),
+                    password.clone(),
+                    user_key.expose_secret(),
+                )
+                .map_err(|e| ConfigError::Invalid {
+                    variable: "PARDOT_EMAIL / PARDOT_PASSWORD / PARDOT_USER_KEY",
+                    reason: e.to_string(),
+                })?;
+                let login = LegacyLogin::builder(credentials)
+                    .host(self.config.pardot_host.clone())
+                    .clock(self.clock.clone())
+                    .http_client(self.http_client()?)
+                    .build()
+                    .map_err(|e| ConnectError::Token(e.into()))?;
+                FlowSource {
+                    source: Arc::new(login),
+                    refresh_grant: None,
+                }
+            }
+            FlowConfig::Mci {
+                service_account_id,
+                discovery_url,
+                private_key_file,
+            } => FlowSource {
+                source: Arc::new(
+                    MciServiceAccount::new(
+                        discovery_url.clone(),
+                        service_account_id.as_str(),
+                        read_key(private_key_file)?,
+                    )
+                    .with_client(oauth),
+                ),
+                refresh_grant: None,
+            },
+        })
+    }
+
+    /// The store in use (the configured one, or a fresh in-memory store).
+    pub fn token_store(&self) -> Arc<dyn TokenStore> {
+        self.store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStore::new()))
+    }
+
+    /// The flow behind a [`CachedTokenSource`] (refresh ahead, single flight, the store).
+    ///
+    /// Fails with [`ConnectError::NeedsLogin`] when the flow needs a person, no hook is set,
+    /// and the store holds no refresh token.
+    pub async fn cache(&self) -> Result<CachedTokenSource, ConnectError> {
+        let flow = self.flow_source()?;
+        let store = self.token_store();
+        let key = self.key();
+        if !self.is_interactive() {
+            let record = store.load(&key).await?;
+            if record.and_then(|r| r.refresh_token).is_none() {
+                return Err(ConnectError::NeedsLogin {
+                    flow: self.config.flow.flow(),
+                });
+            }
+        }
+        let mut b = CachedTokenSource::builder(flow.source)
+            .clock(self.clock.clone())
+            .store(store)
+            .store_key(key);
+        if let Some(grant) = flow.refresh_grant {
+            b = b.refresh_grant(grant);
+        }
+        if matches!(self.config.flow.flow(), Flow::WebServer | Flow::Device) {
+            // The person needs time; the cache's default fetch deadline is a minute.
+            b = b.fetch_timeout(self.interactive_timeout + Duration::from_secs(60));
+        }
+        Ok(b.build())
+    }
+
+    /// A ready [`PardotClient`]: the flow, wrapped in the cache, on the configured Pardot host
+    /// and business unit. Fetches the first token unless told not to.
+    pub async fn connect(&self) -> Result<PardotClient, ConnectError> {
+        let flow = self.config.flow.flow();
+        if flow == Flow::Mci {
+            return Err(ConnectError::WrongFlow(
+                "a Marketing Cloud Intelligence token cannot call the Pardot API: use connect_mci",
+            ));
+        }
+        if flow != Flow::Legacy && self.config.business_unit.is_none() {
+            return Err(ConnectError::NoBusinessUnit { flow });
+        }
+        let cache = self.cache().await?;
+        let mut b =
+            PardotClient::builder_with_cache(cache.clone(), self.config.pardot_host.clone())
+                .clock(self.clock.clone());
+        if let Some(bu) = &self.config.business_unit {
+            b = b.business_unit(bu.clone());
+        }
+        if self.loopback_only() {
+            b = b.no_proxy();
+        }
+        let client = b.build()?;
+        if self.warm {
+            cache.get().await.map_err(ConnectError::Token)?;
+        }
+        Ok(client)
+    }
+
+    /// A ready [`MciClient`] calling the Intelligence API at `base_url` with the service
+    /// account's cached token. Fetches the first token unless told not to.
+    pub async fn connect_mci(&self, base_url: Url) -> Result<MciClient, ConnectError> {
+        if self.config.flow.flow() != Flow::Mci {
+            return Err(ConnectError::WrongFlow(
+                "connect_mci needs the mci flow (a Marketing Cloud Intelligence service account)",
+            ));
+        }
+        pardot_auth_core::ensure_secure(&base_url).map_err(|e| ConfigError::Invalid {
+            variable: "base_url",
+            reason: e.to_string(),
+        })?;
+        let cache = self.cache().await?;
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
+        if is_loopback(&base_url) {
+            b = b.no_proxy();
+        }
+        let http = b.build().map_err(|e| {
+            ConnectError::Client(PardotError::Config(format!(
+                "could not build the HTTP client: {e}"
+            )))
+        })?;
+        if self.warm {
+            cache.get().await.map_err(ConnectError::Token)?;
+        }
+        Ok(MciClient::new(http, cache, base_url))
+    }
+}
+
+/// Connects `config` with every default (see [`Connector`]): builds the flow, wraps it in
+/// `pardot-http`'s cache, and returns a [`PardotClient`] for the configured Pardot host and
+/// business unit, after fetching the first token.
+///
+/// The web server and device flows need a person: here they only work from a refresh token
+/// kept in the token store, so this in-memory default fails with
+/// [`ConnectError::NeedsLogin`]; use [`Connector`] with a `FileStore` after
+/// `pardot-auth login web`, or with a hook.
+pub async fn connect(config: Config) -> Result<PardotClient, ConnectError> {
+    Connector::new(config).connect().await
+}
+
+/// Connects an MCI `config` (`PARDOT_AUTH_FLOW=mci`): an [`MciClient`] sending the service
+/// account's cached token as `Authorization: Bearer …` to `base_url`.
+pub async fn connect_mci(config: Config, base_url: Url) -> Result<MciClient, ConnectError> {
+    Connector::new(config).connect_mci(base_url).await
+}
+
+fn read_key(path: &std::path::Path) -> Result<PrivateKey, ConnectError> {
+    PrivateKey::from_pem_file(path).map_err(|e| ConnectError::Key {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The refresh-token grant of a Salesforce connected app, for the cache.
+struct SfRefreshGrant {
+    oauth: OAuthClient,
+    login: LoginHost,
+    client_id: String,
+    client_secret: Option<ClientSecret>,
+}
+
+impl fmt::Debug for SfRefreshGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SfRefreshGrant")
+            .field("login", &self.login)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl RefreshTokenGrant for SfRefreshGrant {
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
+        let mut flow = RefreshTokenFlow::new(
+            self.login.clone(),
+            self.client_id.as_str(),
+            RefreshToken::from(refresh_token.clone()),
+        )
+        .with_client(self.oauth.clone());
+        if let Some(s) = &self.client_secret {
+            flow = flow.with_client_secret(s.clone());
+        }
+        flow.refresh().await.map(|(token, _)| token)
+    }
+}
+
+/// The source of an interactive flow nobody can answer: says what to do instead.
+#[derive(Debug)]
+struct NeedsPerson {
+    flow: Flow,
+}
+
+#[async_trait::async_trait]
+impl TokenSource for NeedsPerson {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        Err(Error::config(
+            ConnectError::NeedsLogin { flow: self.flow }.to_string(),
+        ))
+    }
+}

@@ -1,0 +1,192 @@
+//! [`MciClient`]: `reqwest` plus a cached Marketing Cloud Intelligence token on a base URL.
+
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use pardot_auth_core::url::Url;
+use pardot_auth_core::{AccessToken, AuthScheme, Error, TokenSource};
+use pardot_http::CachedTokenSource;
+use tracing::Instrument;
+
+/// Largest response body [`MciClient`] reads by default (16 MiB).
+pub const DEFAULT_MCI_MAX_BODY_BYTES: usize = pardot_auth_core::DEFAULT_MAX_RESPONSE_BYTES;
+
+/// Calls the Marketing Cloud Intelligence API at a base URL you give, with
+/// `Authorization: Bearer <token>` from the service account's cached token (tokens live
+/// 5 minutes; the cache renews them ahead of expiry, one fetch for many callers).
+///
+/// A `401` drops exactly the rejected token, fetches a new one and sends the request once
+/// more; a second `401` is returned as it is. Bodies are read up to a limit
+/// ([`max_body_bytes`](Self::max_body_bytes), default 16 MiB); every request has a 30 s
+/// timeout. Clones share the cache and the connection pool.
+#[derive(Clone)]
+pub struct MciClient {
+    http: reqwest::Client,
+    tokens: CachedTokenSource,
+    base: Url,
+    max_body: usize,
+}
+
+impl fmt::Debug for MciClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MciClient")
+            .field("base", &self.base.as_str())
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An answer of the Intelligence API: status, headers and the (bounded) body.
+#[derive(Clone)]
+pub struct MciResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl fmt::Debug for MciResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MciResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MciResponse {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> Result<&str, Error> {
+        std::str::from_utf8(&self.body)
+            .map_err(|e| Error::invalid_response(format!("the body is not UTF-8: {e}")))
+    }
+
+    /// The body as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::invalid_response(format!("the body is not the expected JSON: {e}")))
+    }
+}
+
+impl MciClient {
+    pub(crate) fn new(http: reqwest::Client, tokens: CachedTokenSource, base: Url) -> Self {
+        Self {
+            http,
+            tokens,
+            base,
+            max_body: DEFAULT_MCI_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Reads at most `limit` bytes of each body (longer ones are an error).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body = limit;
+        self
+    }
+
+    /// The base URL requests are made against.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// The token cache (for its metrics, or a token to use elsewhere).
+    pub fn token_cache(&self) -> &CachedTokenSource {
+        &self.tokens
+    }
+
+    /// `base_url` followed by `path` (the base URL's own path is kept).
+    pub fn url(&self, path: &str) -> Url {
+        let joined = format!(
+            "{}/{}",
+            self.base.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        Url::parse(&joined).unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// `GET base_url/path`.
+    pub async fn get(&self, path: &str) -> Result<MciResponse, Error> {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// Sends `method base_url/path`, with a JSON body when `json` is given.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Result<MciResponse, Error> {
+        let url = self.url(path);
+        let body = json
+            .map(|v| serde_json::to_vec(v).map(Bytes::from))
+            .transpose()
+            .map_err(|e| Error::config(format!("the JSON body cannot be written: {e}")))?;
+        let token = self.tokens.token().await?;
+        let first = self.send_once(&method, &url, body.clone(), &token).await?;
+        if first.status != StatusCode::UNAUTHORIZED {
+            return Ok(first);
+        }
+        // Drop only the token that was refused, then one more try with a fresh one.
+        self.tokens.invalidate(&token);
+        let fresh = self.tokens.token().await?;
+        self.send_once(&method, &url, body, &fresh).await
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<Bytes>,
+        token: &AccessToken,
+    ) -> Result<MciResponse, Error> {
+        let mut headers = AuthScheme::Bearer.headers(token)?;
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .headers(headers);
+        if let Some(body) = body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let span = tracing::info_span!("pardot_auth.mci_request", %method, url = %url.path());
+        let mut response = request
+            .send()
+            .instrument(span)
+            .await
+            .map_err(Error::transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(Error::invalid_response(format!(
+                    "the response body exceeded {} bytes",
+                    self.max_body
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(MciResponse {
+            status,
+            headers,
+            body: body.freeze(),
+        })
+    }
+}

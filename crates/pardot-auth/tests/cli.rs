@@ -1,0 +1,2 @@
+//! CLI tests (filled below).
+#![cfg(feature = "cli")]
