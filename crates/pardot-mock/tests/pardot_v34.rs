@@ -955,3 +955,37 @@ async fn post_form_bodies_like_python_clients() {
     assert_eq!(v["result"]["total_results"], 2, "{found:?}");
     assert_eq!(v["result"]["prospect"][0]["email"], "form@example.com");
 }
+
+/// Update and upsert answer the same `<prospect>` envelope in XML as read does.
+#[tokio::test]
+async fn update_and_upsert_in_xml() {
+    let env = env().await;
+    let updated = env
+        .bearer_get("/api/prospect/version/4/do/update/email/ada@example.com?job_title=Analyst")
+        .await;
+    assert_eq!((updated.status, updated.content_type.as_str()), (200, XML));
+    let expected = format!("{XML_HEAD}{}</rsp>\n", ada_xml(1))
+        .replace(
+            "<job_title>Engineer</job_title>",
+            "<job_title>Analyst</job_title>",
+        )
+        .replace(
+            "<updated_at>2024-06-01 12:00:00</updated_at>",
+            "<updated_at>2025-03-10 12:00:00</updated_at>",
+        );
+    assert_eq!(updated.body, expected);
+    let upserted = env
+        .bearer_get("/api/prospect/version/3/do/upsert/id/1001?job_title=Engineer")
+        .await;
+    assert_eq!(
+        (upserted.status, upserted.content_type.as_str()),
+        (200, XML)
+    );
+    assert_eq!(
+        upserted.body,
+        format!("{XML_HEAD}{}</rsp>\n", ada_xml(1)).replace(
+            "<updated_at>2024-06-01 12:00:00</updated_at>",
+            "<updated_at>2025-03-10 12:00:00</updated_at>"
+        )
+    );
+}
