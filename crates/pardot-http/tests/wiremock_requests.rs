@@ -478,75 +478,79 @@ async fn a_legacy_api_key_goes_in_the_pardot_header() {
         .unwrap();
 }
 
-/// Collects everything `tracing` writes, at every level, for one test.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
+#[tokio::test]
+async fn a_refused_connection_is_retried_even_for_a_post_within_the_bounds() {
+    // A port nobody listens on: the connection is refused, so the request never left.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let clock = ManualClock::new();
+    let tokens = Tokens::new(&clock);
+    let c = PardotClient::builder(
+        tokens.source(),
+        PardotHost::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
+    )
+    .business_unit(BU.parse().unwrap())
+    .clock(clock.shared())
+    .retry_policy(RetryPolicy::default().max_retries(2))
+    .no_proxy()
+    .build()
+    .unwrap();
+    let call = tokio::spawn({
+        let c = c.clone();
+        async move {
+            c.post("/api/v5/objects/prospects")
+                .json(&serde_json::json!({"email": "a@b.c"}))
+                .send()
+                .await
+        }
+    });
+    for _ in 0..2 {
+        clock.wait_for_sleepers(1).await;
+        clock.advance(Duration::from_secs(30));
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    let e = call.await.unwrap().unwrap_err();
+    assert!(matches!(e, PardotError::Transport(_)), "{e}");
+    let m = c.metrics();
+    assert_eq!((m.attempts, m.transport_retries), (3, 2));
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn logs_tell_the_story_without_a_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+#[tokio::test]
+async fn the_daily_budget_stops_before_the_server_is_asked() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v5/objects/prospects"))
-        .and(header("authorization", "Bearer tok-1"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_string(r#"{"code":184,"message":"access_token is invalid"}"#),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v5/objects/prospects"))
-        .and(header("authorization", "Bearer tok-2"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/v5/objects/prospects"))
-        .and(header("authorization", "Bearer tok-2"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"values":[]}"#))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .expect(2)
         .mount(&server)
         .await;
     let clock = ManualClock::new();
     let tokens = Tokens::new(&clock);
-    let c = client(&server, &tokens, &clock);
-    let call = tokio::spawn({
-        let c = c.clone();
-        async move { c.get("/api/v5/objects/prospects").send().await }
-    });
-    clock.wait_for_sleepers(1).await;
-    clock.advance(Duration::from_secs(1));
-    assert_eq!(call.await.unwrap().unwrap().attempts(), 3);
-
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for expected in [
-        "pardot_http.request",
-        "pardot_http.token_fetch",
-        "token fetched",
-        "refreshing once and retrying once",
-        "retrying after a wait",
-    ] {
-        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    let c = PardotClient::builder(tokens.source(), PardotHost::custom(&server.uri()).unwrap())
+        .business_unit(BU.parse().unwrap())
+        .clock(clock.shared())
+        .daily_budget(2)
+        .no_proxy()
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        c.get("/api/v5/objects/prospects").send().await.unwrap();
     }
+    let e = c.get("/api/v5/objects/prospects").send().await.unwrap_err();
     assert!(
-        !text.contains("tok-1") && !text.contains("tok-2"),
-        "a token leaked:\n{text}"
+        matches!(e, PardotError::BudgetExhausted { used: 2, budget: 2 }),
+        "{e}"
     );
+    assert_eq!(c.governor().usage().used_today, 2);
+    // The next day (on the client's clock) the budget is fresh.
+    server.verify().await;
+    clock.advance(Duration::from_secs(86_400));
+    server.reset().await;
+    Mock::given(path("/api/v5/objects/prospects"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    c.get("/api/v5/objects/prospects").send().await.unwrap();
 }

@@ -1,0 +1,106 @@
+//! What the transport logs: spans and events for fetch, refresh and retry, and no secret.
+//! Alone in its binary so that the global subscriber sees every event.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use pardot_auth_core::{
+    AccessToken, Clock, Expiry, ManualClock, PardotHost, TokenKind, provide_token_fn,
+};
+use pardot_http::PardotClient;
+use wiremock::matchers::{header, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Collects everything `tracing` writes, at every level, for one test.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_tell_the_story_without_a_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v5/objects/prospects"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string(r#"{"code":184,"message":"access_token is invalid"}"#),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v5/objects/prospects"))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v5/objects/prospects"))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"values":[]}"#))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let count = Arc::new(AtomicU32::new(0));
+    let source = {
+        let clock = clock.clone();
+        provide_token_fn("counting", move || {
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            let now = clock.now();
+            async move {
+                Ok(AccessToken::new(
+                    TokenKind::SalesforceBearer,
+                    format!("tok-{n}").into(),
+                    now,
+                    Expiry::Estimated(now + Duration::from_secs(7200)),
+                ))
+            }
+        })
+    };
+    let c = PardotClient::builder(Arc::new(source), PardotHost::custom(&server.uri()).unwrap())
+        .business_unit("0Uv5A000000PAuMSAW".parse().unwrap())
+        .clock(clock.shared())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let call = tokio::spawn({
+        let c = c.clone();
+        async move { c.get("/api/v5/objects/prospects").send().await }
+    });
+    clock.wait_for_sleepers(1).await;
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(call.await.unwrap().unwrap().attempts(), 3);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for expected in [
+        "pardot_http.request",
+        "pardot_http.token_fetch",
+        "token fetched",
+        "refreshing once and retrying once",
+        "retrying after a wait",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(
+        !text.contains("tok-1") && !text.contains("tok-2"),
+        "a token leaked:\n{text}"
+    );
+}
