@@ -1,0 +1,336 @@
+//! `connect`, `connect_mci` and `Connector` against an in-process pardot-mock, per flow.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pardot_auth::core::secrecy::ExposeSecret;
+use pardot_auth::core::url::Url;
+use pardot_auth::{
+    BusinessUnitId, Config, ConnectError, Connector, Flow, MemoryStore, StoredToken, TokenSource,
+    TokenStore, connect, connect_mci,
+};
+use pardot_mock::{PardotMock, fixtures};
+
+fn key(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The configuration the environment would give, for the mock.
+fn config(mock: &PardotMock, pairs: &[(&str, String)]) -> Result<Config, pardot_auth::ConfigError> {
+    let url = mock.url();
+    let base: Vec<(&str, String)> = vec![
+        ("SF_LOGIN_URL", url.clone()),
+        ("PARDOT_URL", url),
+        ("PARDOT_BUSINESS_UNIT_ID", fixtures::BUSINESS_UNIT_ID.into()),
+    ];
+    Config::from_lookup(|name| {
+        pairs
+            .iter()
+            .chain(base.iter())
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+}
+
+fn jwt(mock: &PardotMock) -> Config {
+    config(
+        mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "jwt".into()),
+            ("SF_CLIENT_ID", fixtures::JWT_CONSUMER_KEY.into()),
+            ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
+            ("SF_PRIVATE_KEY_FILE", key("connected-app.key")),
+        ],
+    )
+    .unwrap()
+}
+
+async fn prospects(client: &pardot_auth::PardotClient) -> usize {
+    let page: serde_json::Value = client
+        .get("/api/v5/objects/prospects")
+        .query([("fields", "id,email")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    page["values"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn jwt_bearer_lists_prospects_with_one_login() {
+    let mock = PardotMock::start().await;
+    let client = connect(jwt(&mock)).await.unwrap();
+    assert_eq!(
+        mock.counts().get("oauth.token", "ok"),
+        1,
+        "connect fetched the first token"
+    );
+    assert_eq!(prospects(&client).await, 3);
+    assert_eq!(prospects(&client).await, 3);
+    assert_eq!(
+        mock.counts().get("oauth.token", "ok"),
+        1,
+        "the cache kept it"
+    );
+    assert_eq!(
+        client.business_unit().unwrap().as_str(),
+        fixtures::BUSINESS_UNIT_ID
+    );
+}
+
+#[tokio::test]
+async fn password_client_credentials_and_refresh_flows_connect() {
+    let mock = PardotMock::start().await;
+    let password = config(
+        &mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "password".into()),
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+            ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
+            (
+                "SF_PASSWORD",
+                format!(
+                    "{}{}",
+                    fixtures::INTEGRATION_PASSWORD,
+                    fixtures::INTEGRATION_SECURITY_TOKEN
+                ),
+            ),
+        ],
+    )
+    .unwrap();
+    assert_eq!(prospects(&connect(password).await.unwrap()).await, 3);
+
+    let cc = config(
+        &mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "client-credentials".into()),
+            (
+                "SF_LOGIN_URL",
+                mock.my_domain_url(fixtures::PRODUCTION_MY_DOMAIN),
+            ),
+            ("SF_CLIENT_ID", fixtures::CC_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", fixtures::CC_CONSUMER_SECRET.into()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(prospects(&connect(cc).await.unwrap()).await, 3);
+
+    let refresh = config(
+        &mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "refresh".into()),
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+            ("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()),
+        ],
+    )
+    .unwrap();
+    let client = connect(refresh).await.unwrap();
+    assert_eq!(prospects(&client).await, 3);
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 3);
+}
+
+#[tokio::test]
+async fn legacy_login_reads_prospects_without_a_business_unit() {
+    let mock = PardotMock::start().await;
+    let legacy = Config::from_lookup(|name| {
+        Some(match name {
+            "PARDOT_AUTH_FLOW" => "legacy".into(),
+            "PARDOT_URL" => mock.url(),
+            "PARDOT_EMAIL" => fixtures::LEGACY_V4_EMAIL.into(),
+            "PARDOT_PASSWORD" => fixtures::LEGACY_V4_PASSWORD.into(),
+            "PARDOT_USER_KEY" => fixtures::LEGACY_V4_USER_KEY.into(),
+            _ => return None,
+        })
+    })
+    .unwrap();
+    let client = connect(legacy).await.unwrap();
+    let r = client
+        .get("/api/prospect/version/4/do/query")
+        .query([("format", "json")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.envelope().unwrap().ok);
+    assert_eq!(mock.counts().get("pardot.login", "ok"), 1);
+}
+
+#[tokio::test]
+async fn interactive_flows_need_a_stored_refresh_token_or_a_hook() {
+    let mock = PardotMock::start().await;
+    let web = config(
+        &mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "web".into()),
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+        ],
+    )
+    .unwrap();
+    let e = connect(web.clone()).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConnectError::NeedsLogin {
+                flow: Flow::WebServer
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("pardot-auth login web"), "{e}");
+
+    // What `pardot-auth login web` leaves behind: a refresh token under the config's key.
+    let store = Arc::new(MemoryStore::new());
+    store
+        .save(
+            &web.store_key(),
+            &StoredToken::refresh_only(fixtures::WEB_REFRESH_TOKEN.into()),
+        )
+        .await
+        .unwrap();
+    let client = Connector::new(web)
+        .store(store.clone())
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(prospects(&client).await, 3);
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 1, "one refresh");
+
+    let device = config(
+        &mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "device".into()),
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+        ],
+    )
+    .unwrap();
+    assert!(matches!(
+        connect(device).await.unwrap_err(),
+        ConnectError::NeedsLogin { flow: Flow::Device }
+    ));
+}
+
+#[tokio::test]
+async fn first_fetch_errors_surface_at_connect() {
+    let mock = PardotMock::start().await;
+    let mut wrong_audience = jwt(&mock);
+    if let pardot_auth::FlowConfig::JwtBearer { login, .. } = &mut wrong_audience.flow {
+        *login = pardot_auth::LoginHost::custom(&mock.sandbox_url()).unwrap();
+    }
+    let e = connect(wrong_audience).await.unwrap_err();
+    let core = e.token_error().expect("a token error");
+    assert_eq!(core.code(), Some("invalid_grant"));
+    assert!(e.to_string().contains("audience is invalid"), "{e}");
+
+    let mut bad_key = jwt(&mock);
+    if let pardot_auth::FlowConfig::JwtBearer {
+        private_key_file, ..
+    } = &mut bad_key.flow
+    {
+        *private_key_file = key("no-such.key").into();
+    }
+    let e = connect(bad_key).await.unwrap_err();
+    assert!(matches!(e, ConnectError::Key { .. }), "{e:?}");
+    assert!(e.to_string().contains("no-such.key"), "{e}");
+
+    let mut no_bu = jwt(&mock);
+    no_bu.business_unit = None;
+    assert!(matches!(
+        connect(no_bu).await.unwrap_err(),
+        ConnectError::NoBusinessUnit { .. }
+    ));
+}
+
+fn mci(mock: &PardotMock) -> Config {
+    Config::from_lookup(|name| {
+        Some(match name {
+            "PARDOT_AUTH_FLOW" => "mci".into(),
+            "MCI_SERVICE_ACCOUNT_ID" => fixtures::MCI_SERVICE_ACCOUNT_ID.into(),
+            "MCI_DISCOVERY_URL" => mock.mci_discovery_url(fixtures::MCI_REGION),
+            "MCI_PRIVATE_KEY_FILE" => key("mci-service-account.key"),
+            _ => return None,
+        })
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn mci_client_sends_the_cached_bearer_token_and_retries_a_401_once() {
+    use wiremock::matchers::{header_exists, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let mock = PardotMock::start().await;
+    assert!(matches!(
+        connect(mci(&mock)).await.unwrap_err(),
+        ConnectError::WrongFlow(_)
+    ));
+    assert!(matches!(
+        connect_mci(jwt(&mock), Url::parse("https://example.com").unwrap())
+            .await
+            .unwrap_err(),
+        ConnectError::WrongFlow(_)
+    ));
+
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/workspaces"))
+        .and(header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(401))
+        .up_to_n_times(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/workspaces"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"items": []})))
+        .mount(&api)
+        .await;
+    let base = Url::parse(&format!("{}/api", api.uri())).unwrap();
+    let client = connect_mci(mci(&mock), base).await.unwrap();
+    let r = client.get("/v1/workspaces").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(body["items"], serde_json::json!([]));
+
+    let requests = api.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    let auth: Vec<String> = requests
+        .iter()
+        .map(|r| r.headers["authorization"].to_str().unwrap().to_owned())
+        .collect();
+    assert!(auth.iter().all(|a| a.starts_with("Bearer ey")), "{auth:?}");
+    assert_ne!(auth[0], auth[1], "the refused token was replaced");
+    let current = client.token_cache().token().await.unwrap();
+    assert_eq!(
+        auth[1],
+        format!("Bearer {}", current.secret().expose_secret())
+    );
+    assert_eq!(mock.counts().get("mci.token", "ok"), 2);
+}
+
+#[tokio::test]
+async fn debug_output_has_no_secrets() {
+    let mock = PardotMock::start().await;
+    let pw = config(
+        &mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "password".into()),
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", "consumer-secret-xyz".into()),
+            ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
+            ("SF_PASSWORD", "hunter2-password".into()),
+        ],
+    )
+    .unwrap();
+    let connector = Connector::new(pw);
+    let text = format!("{connector:?} {:?}", connector.flow_source().unwrap());
+    assert!(!text.contains("consumer-secret-xyz"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    let bu = BusinessUnitId::parse(fixtures::BUSINESS_UNIT_ID).unwrap();
+    assert!(text.contains(bu.as_str()), "ids are fine to show: {text}");
+}
