@@ -333,3 +333,43 @@ async fn debug_shows_no_secret() {
     assert!(!text.contains("tok-1"), "{text}");
     assert!(text.contains("redacted"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
+    let clock = ManualClock::new();
+    let fake = Fake::new(&clock, Duration::from_secs(300));
+    let cache = cache(&fake, &clock);
+    let first = cache.token().await.unwrap();
+
+    // Inside the margin, one caller starts a refresh that the gate holds.
+    let gate = Arc::new(Notify::new());
+    let mut gated = fake.clone();
+    gated.gate = Some(gate.clone());
+    let cache = CachedTokenSource::builder(gated.source())
+        .clock(clock.shared())
+        .jitter_source(Jitter::fixed(0.0))
+        .store(cache.store().clone())
+        .build();
+    assert!(cache.token().await.unwrap().is_same_as(&first));
+    clock.advance(Duration::from_secs(250));
+    let refreshing = tokio::spawn({
+        let c = cache.clone();
+        async move { c.token().await }
+    });
+    fake.started.notified().await;
+
+    // Meanwhile the server rejects the old token: callers now wait for the refresh in flight.
+    cache.invalidate(&first);
+    let waiters: Vec<_> = (0..20)
+        .map(|_| {
+            let c = cache.clone();
+            tokio::spawn(async move { c.token().await })
+        })
+        .collect();
+    gate.notify_one();
+    assert_eq!(secret(&refreshing.await.unwrap().unwrap()), "tok-2");
+    for w in waiters {
+        assert_eq!(secret(&w.await.unwrap().unwrap()), "tok-2");
+    }
+    assert_eq!(fake.fetches(), 2);
+}
