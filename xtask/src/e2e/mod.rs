@@ -11,6 +11,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+mod browser;
+mod facade;
+mod faults;
+mod flows;
+mod support;
+mod web_login;
+
 /// What one scenario reports when it ran to the end.
 pub(crate) struct Ran {
     /// Requests the mock saw during the scenario (from its counters), when a mock was used.
@@ -22,7 +29,6 @@ type ScenarioFuture = Pin<Box<dyn Future<Output = Result<Ran>>>>;
 /// How a scenario is carried out.
 enum Body {
     /// The scenario runs this.
-    #[allow(dead_code)] // each scenario moves here from NotBuilt as its crates land
     Run(fn() -> ScenarioFuture),
     /// The capability is not built yet; the text says what is missing.
     NotBuilt(&'static str),
@@ -50,92 +56,64 @@ impl fmt::Display for Verdict {
 }
 
 fn scenarios(browser: bool) -> Vec<Scenario> {
-    const NEEDS_MOCK: &str = "needs pardot-mock (issues 4-6)";
-    const NEEDS_FLOWS: &str = "needs sf-oauth flows (issue 7) and pardot-mock";
-    const NEEDS_LEGACY: &str = "needs pardot-legacy (issue 8) and the mock's Pardot API (issue 6)";
-    const NEEDS_HTTP: &str = "needs pardot-http (issue 9) and pardot-mock";
-    const NEEDS_CLI: &str = "needs the pardot-auth facade and CLI (issue 10)";
+    macro_rules! run {
+        ($f:path) => {
+            Body::Run(|| Box::pin($f()))
+        };
+    }
+    let scenario = |name, body| Scenario { name, body };
     let mut list = vec![
-        Scenario {
-            name: "jwt bearer login + account read",
-            body: Body::NotBuilt(NEEDS_FLOWS),
-        },
-        Scenario {
-            name: "username-password login",
-            body: Body::NotBuilt(NEEDS_FLOWS),
-        },
-        Scenario {
-            name: "web server flow (PKCE, loopback callback)",
-            body: Body::NotBuilt(NEEDS_FLOWS),
-        },
-        Scenario {
-            name: "refresh token with rotation",
-            body: Body::NotBuilt(NEEDS_FLOWS),
-        },
-        Scenario {
-            name: "client credentials on My Domain",
-            body: Body::NotBuilt(NEEDS_FLOWS),
-        },
-        Scenario {
-            name: "device flow",
-            body: Body::NotBuilt(NEEDS_FLOWS),
-        },
-        Scenario {
-            name: "legacy api_key login",
-            body: Body::NotBuilt(NEEDS_LEGACY),
-        },
-        Scenario {
-            name: "MCI token: issue, expires_in 300, refresh ahead, replayed jti refused",
-            body: Body::NotBuilt(NEEDS_FLOWS),
-        },
-        Scenario {
-            name: "expiry mid-run -> one refresh, one retry",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "400 instead of 401 on expiry",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "error 66 burst vs the governor",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "daily limit 122 fails fast",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "revoked approval -> never retry",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "wrong business unit -> 201",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "demo host business unit",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "1000-caller single-flight",
-            body: Body::NotBuilt(NEEDS_HTTP),
-        },
-        Scenario {
-            name: "CLI: login jwt, whoami, request",
-            body: Body::NotBuilt(NEEDS_CLI),
-        },
-        Scenario {
-            name: "mock binary serves fixtures/mock.toml",
-            body: Body::NotBuilt(NEEDS_MOCK),
-        },
+        scenario("jwt bearer login + account read", run!(flows::jwt_bearer)),
+        scenario("username-password login", run!(flows::password)),
+        scenario(
+            "web server flow (PKCE, loopback callback, HTTP form)",
+            run!(flows::web_server_http),
+        ),
+        scenario("refresh token with rotation", run!(flows::refresh_rotation)),
+        scenario(
+            "client credentials on My Domain",
+            run!(flows::client_credentials),
+        ),
+        scenario("device flow (scripted approval)", run!(flows::device)),
+        scenario("legacy api_key login", run!(flows::legacy)),
+        scenario(
+            "MCI token: issue, expires_in 300, refresh ahead, replayed jti refused",
+            run!(flows::mci),
+        ),
+        scenario(
+            "expiry mid-run -> one refresh, one retry",
+            run!(faults::expiry_mid_run),
+        ),
+        scenario(
+            "400 instead of 401 on expiry",
+            run!(faults::status_400_for_expiry),
+        ),
+        scenario(
+            "error 66 burst vs the governor",
+            run!(faults::error_66_governor),
+        ),
+        scenario("daily limit 122 fails fast", run!(faults::daily_limit)),
+        scenario(
+            "refresh-token rotation through the store",
+            run!(faults::rotation_in_store),
+        ),
+        scenario(
+            "revoked approval -> never retry",
+            run!(faults::revoked_approval),
+        ),
+        scenario(
+            "wrong business unit -> 201",
+            run!(faults::wrong_business_unit),
+        ),
+        scenario("demo host business unit", run!(faults::demo_host)),
+        scenario("1000-caller single-flight", run!(faults::single_flight)),
     ];
+    list.extend(facade::scenarios());
     if browser {
-        list.push(Scenario {
-            name: "web server flow in headless Chromium",
-            body: Body::NotBuilt(
-                "needs the mock's login page (issue 5) and the browser driver (issue 11)",
-            ),
-        });
+        list.push(scenario(
+            "web server flow in headless Chromium",
+            run!(browser::web_server_flow),
+        ));
     }
     list
 }

@@ -1,0 +1,158 @@
+//! What every scenario needs: a mock on a shared clock, clients that bypass proxies, the
+//! fixture keys, and the mock's request count.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use pardot_auth_core::{
+    BusinessUnitId, LoginHost, ManualClock, PardotHost, SharedClock, TokenSource,
+};
+use pardot_http::PardotClient;
+use pardot_mock::{MockConfig, PardotMock, fixtures};
+use sf_oauth::{JwtBearer, OAuthClient, PrivateKey};
+
+use super::Ran;
+
+/// The v5 prospects path every Pardot scenario reads.
+pub(crate) const V5_PROSPECTS: &str = "/api/v5/objects/prospects";
+
+/// A mock with the default configuration (`fixtures/mock.toml`) on `clock`.
+pub(crate) async fn mock_on(clock: &ManualClock) -> Result<PardotMock> {
+    mock_with(clock, MockConfig::defaults()).await
+}
+
+/// A mock with `config` (the defaults with a change the scenario names) on `clock`.
+pub(crate) async fn mock_with(clock: &ManualClock, config: MockConfig) -> Result<PardotMock> {
+    PardotMock::builder()
+        .config(config)
+        .clock(clock)
+        .start()
+        .await
+        .context("pardot-mock did not start")
+}
+
+/// Requests the mock answered (every route but its admin routes).
+pub(crate) fn requests(mock: &PardotMock) -> u64 {
+    mock.counts()
+        .0
+        .iter()
+        .filter(|(route, _)| route.as_str() != "admin")
+        .flat_map(|(_, outcomes)| outcomes.values())
+        .sum()
+}
+
+/// The row's report: the mock's request count.
+pub(crate) fn ran(mock: &PardotMock) -> Ran {
+    Ran {
+        mock_requests: Some(requests(mock)),
+    }
+}
+
+/// One counter of the mock (`route`, `outcome`).
+pub(crate) fn count(mock: &PardotMock, route: &str, outcome: &str) -> u64 {
+    mock.counts().get(route, outcome)
+}
+
+/// Every answer of a route, whatever the outcome.
+pub(crate) fn total(mock: &PardotMock, route: &str) -> u64 {
+    mock.counts().route_total(route)
+}
+
+/// A plain HTTP client for loopback: no proxy, no automatic redirects.
+pub(crate) fn http() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("building an HTTP client")
+}
+
+/// The OAuth client of every flow: the shared clock, no proxy.
+pub(crate) fn oauth(clock: &SharedClock) -> Result<OAuthClient> {
+    OAuthClient::builder()
+        .clock(clock.clone())
+        .no_proxy()
+        .build()
+        .context("building the OAuth client")
+}
+
+/// A login host at a mock URL (`{base}`, `{base}/sandbox`, `{base}/my/NAME`).
+pub(crate) fn login_host(url: &str) -> Result<LoginHost> {
+    LoginHost::custom(url).with_context(|| format!("login host {url}"))
+}
+
+/// A Pardot host at a mock URL (`{base}` or `{base}/demo`).
+pub(crate) fn pardot_host(url: &str) -> Result<PardotHost> {
+    PardotHost::custom(url).with_context(|| format!("Pardot host {url}"))
+}
+
+/// A fixture key from `fixtures/keys/` (test-only keys).
+pub(crate) fn key(name: &str) -> Result<PrivateKey> {
+    let path = crate::project_root().join("fixtures/keys").join(name);
+    PrivateKey::from_pem_file(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The production business unit of the fixtures.
+pub(crate) fn bu() -> Result<BusinessUnitId> {
+    business_unit(fixtures::BUSINESS_UNIT_ID)
+}
+
+/// A business unit id from the fixtures.
+pub(crate) fn business_unit(id: &str) -> Result<BusinessUnitId> {
+    id.parse().with_context(|| format!("business unit {id}"))
+}
+
+/// The JWT bearer flow of the fixtures' JWT app for `username` on the login host `url`.
+pub(crate) fn jwt(url: &str, username: &str, clock: &SharedClock) -> Result<JwtBearer> {
+    Ok(JwtBearer::new(
+        login_host(url)?,
+        fixtures::JWT_CONSUMER_KEY,
+        username,
+        key("connected-app.key")?,
+    )
+    .with_client(oauth(clock)?))
+}
+
+/// A Pardot client on `host` for `bu`, with the shared clock.
+pub(crate) fn pardot_client(
+    source: Arc<dyn TokenSource>,
+    host: &str,
+    bu: BusinessUnitId,
+    clock: &SharedClock,
+) -> Result<PardotClient> {
+    PardotClient::builder(source, pardot_host(host)?)
+        .business_unit(bu)
+        .clock(clock.clone())
+        .no_proxy()
+        .build()
+        .context("building the Pardot client")
+}
+
+/// The integration user's JWT client against the production hosts of `mock`.
+pub(crate) fn integration_client(mock: &PardotMock, clock: &SharedClock) -> Result<PardotClient> {
+    let flow = jwt(&mock.url(), fixtures::INTEGRATION_USERNAME, clock)?;
+    pardot_client(Arc::new(flow), &mock.url(), bu()?, clock)
+}
+
+/// Reads the v5 prospects with `fields` and returns the emails.
+pub(crate) async fn prospect_emails(client: &PardotClient) -> Result<Vec<String>> {
+    let response = client
+        .get(V5_PROSPECTS)
+        .query([("fields", "id,email")])
+        .send()
+        .await
+        .context("GET /api/v5/objects/prospects")?;
+    anyhow::ensure!(
+        response.status() == 200,
+        "v5 prospects answered {}",
+        response.status()
+    );
+    let page: serde_json::Value = response.json().context("v5 prospects body")?;
+    let values = page["values"]
+        .as_array()
+        .context("v5 prospects body has no `values` array")?;
+    Ok(values
+        .iter()
+        .filter_map(|p| p["email"].as_str().map(str::to_owned))
+        .collect())
+}
