@@ -1099,3 +1099,45 @@ async fn locked_org_and_inactive_user() {
     assert_eq!(page.status, 200);
     assert_eq!(page.text_of("error").as_deref(), Some(LOGIN_ERROR));
 }
+
+#[tokio::test]
+async fn public_app_cannot_skip_pkce_with_an_empty_basic_secret() {
+    let (mock, _clock) = mock().await;
+    let params = [
+        ("response_type", "code"),
+        ("client_id", fixtures::PKCE_CONSUMER_KEY),
+        ("redirect_uri", CALLBACK),
+    ];
+    let consent = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    let page = consent
+        .form()
+        .submit(&browser(), &mock.url(), Some("oaapprove"), None)
+        .await;
+    let code = query_map(page.location())["code"].clone();
+    let r = common::http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .basic_auth(fixtures::PKCE_CONSUMER_KEY, Some(""))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.text().await.unwrap();
+    assert_oauth_error(
+        &(status, headers, body),
+        "invalid_client",
+        "invalid client credentials",
+    );
+}

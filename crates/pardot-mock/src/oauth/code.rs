@@ -46,8 +46,13 @@ pub(crate) fn authorization_code(ctx: &GrantContext<'_>) -> Result<TokenBody, OA
         .and_then(|id| model.app_by_key(id))
         .ok_or(INVALID_CLIENT_ID)?;
     let app_ref = &model.apps[app];
-    let secret_given = match secret {
-        Some(s) if secret_eq(&s, &app_ref.consumer_secret) => true,
+    // An app without a secret (public) cannot be authenticated by one, not even an empty one.
+    let secret_given = match secret.filter(|s| !s.is_empty()) {
+        Some(s)
+            if !app_ref.consumer_secret.is_empty() && secret_eq(&s, &app_ref.consumer_secret) =>
+        {
+            true
+        }
         Some(_) => return Err(INVALID_CLIENT),
         None if app_ref.public_pkce => false,
         None => return Err(INVALID_CLIENT),
