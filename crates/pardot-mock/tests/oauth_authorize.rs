@@ -1141,3 +1141,40 @@ async fn public_app_cannot_skip_pkce_with_an_empty_basic_secret() {
         "invalid client credentials",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_logins_get_distinct_codes() {
+    let (mock, _clock) = mock().await;
+    let mock = std::sync::Arc::new(mock);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let mock = mock.clone();
+        tasks.push(tokio::spawn(async move {
+            let state = format!("state-{i}");
+            let (verifier, challenge) = pkce();
+            let page = login(
+                &mock,
+                &mock.url(),
+                &web_params(&[("state", &state), ("code_challenge", &challenge)]),
+                fixtures::WEB_USERNAME,
+                fixtures::WEB_PASSWORD,
+            )
+            .await;
+            let q = query_map(page.location());
+            assert_eq!(q["state"], state);
+            let (status, _, body) =
+                exchange(&mock.url(), &q["code"], &[("code_verifier", &verifier)]).await;
+            assert_eq!(status, 200, "{body}");
+            q["code"].clone()
+        }));
+    }
+    let mut codes = std::collections::HashSet::new();
+    for t in tasks {
+        codes.insert(t.await.unwrap());
+    }
+    assert_eq!(codes.len(), 40);
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.authorize", "login_page"), 40);
+    assert_eq!(counts.get("oauth.authorize", "ok"), 40);
+    assert_eq!(counts.get("oauth.token", "ok"), 40);
+}
