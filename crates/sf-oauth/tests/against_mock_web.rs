@@ -1,0 +1,945 @@
+//! The web server flow against `pardot-mock` in-process, driven over plain HTTP: sf-oauth
+//! builds the authorize URL and binds its loopback `CallbackReceiver` (whose URL the test
+//! registers with the mock), a small browser fetches the mock's login page, posts the form,
+//! answers the consent page, and follows the redirect to the receiver; then sf-oauth
+//! exchanges the code with its PKCE verifier. Client and mock share one `ManualClock`.
+
+mod common;
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::client;
+use pardot_auth_core::secrecy::ExposeSecret;
+use pardot_auth_core::url::Url;
+use pardot_auth_core::{
+    AccessToken, Clock, Error, ErrorClass, ErrorKind, Expiry, LoginHost, ManualClock, TokenKind,
+    TokenSource,
+};
+use pardot_mock::{PardotMock, fixtures as fx};
+use sf_oauth::*;
+use support::{Browser, Consent, Page, assert_oauth_error, oauth_source};
+use tokio::task::JoinHandle;
+
+const EXCHANGE: &str = "authorization code exchange";
+const CALLBACK: &str = "web server flow callback";
+const EXPIRED_CODE: &str = "expired authorization code";
+
+async fn mock(clock: &ManualClock) -> PardotMock {
+    PardotMock::builder().clock(clock).start().await.unwrap()
+}
+
+fn host(url: &str) -> LoginHost {
+    LoginHost::custom(url).unwrap()
+}
+
+/// The flow of the web app (with its secret) as configured on the app: the fixture callback
+/// URL `http://localhost:7777/callback`, which each attempt replaces with its receiver's.
+fn web_flow(mock: &PardotMock, clock: &ManualClock, scopes: &[&str]) -> WebServerFlow {
+    WebServerFlow::new(
+        host(&mock.url()),
+        fx::WEB_CONSUMER_KEY,
+        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
+    )
+    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+    .with_scopes(scopes.iter().copied())
+    .with_client(client(clock))
+}
+
+/// One authorization in progress: the URL to open, the receiver waiting (spawned) on its own
+/// loopback port, the verifier and the redirect URI to exchange with.
+struct Attempt {
+    url: Url,
+    state: CsrfState,
+    verifier: PkceVerifier,
+    redirect: RedirectUrl,
+    received: JoinHandle<Result<AuthorizationCode, Error>>,
+}
+
+impl Attempt {
+    /// Binds a receiver on `127.0.0.1:0`, registers its URL with the mock for `consumer_key`
+    /// (unless `register` is false), builds the authorize URL through `customize`, and starts
+    /// waiting for the redirect, expecting `expected` as state (default: the URL's).
+    async fn start(
+        mock: &PardotMock,
+        clock: &ManualClock,
+        flow: &WebServerFlow,
+        consumer_key: &str,
+        register: bool,
+        customize: impl for<'a> FnOnce(AuthorizeUrlBuilder<'a>) -> AuthorizeUrlBuilder<'a>,
+        expected: Option<CsrfState>,
+    ) -> Self {
+        let receiver =
+            CallbackReceiver::bind(&RedirectUrl::new("http://127.0.0.1:0/callback").unwrap())
+                .await
+                .unwrap();
+        let redirect = receiver.redirect_url().clone();
+        assert_ne!(redirect.url().port(), Some(0));
+        if register {
+            mock.add_callback_url(consumer_key, redirect.as_str())
+                .unwrap();
+        }
+        let ((url, state), verifier) =
+            customize(flow.authorize_url().redirect(redirect.clone())).build();
+        let expected = expected.unwrap_or_else(|| state.clone());
+        let received =
+            tokio::spawn(receiver.receive(&expected, DEFAULT_CALLBACK_TIMEOUT, clock.shared()));
+        Self {
+            url,
+            state,
+            verifier,
+            redirect,
+            received,
+        }
+    }
+
+    /// Signs in as `username` in the browser, follows the redirect to the receiver, and
+    /// returns what the receiver got, the receiver's page and whether consent was asked.
+    async fn complete(
+        self,
+        username: &str,
+        password: &str,
+        consent: Consent,
+    ) -> (Result<AuthorizationCode, Error>, Page, bool, Pending) {
+        let browser = Browser::new();
+        let (redirect, consent_shown) = browser
+            .sign_in(&self.url, username, password, consent)
+            .await;
+        assert!(
+            redirect
+                .location()
+                .starts_with(&format!("{}?", self.redirect.as_str())),
+            "redirects to the receiver: {redirect:?}"
+        );
+        let query = redirect.location_query();
+        assert!(
+            query
+                .iter()
+                .any(|(k, v)| k == "state" && v == self.state.secret().expose_secret()),
+            "state is echoed verbatim: {query:?}"
+        );
+        let page = browser.follow(&redirect).await;
+        let received = self.received.await.unwrap();
+        (
+            received,
+            page,
+            consent_shown,
+            Pending {
+                verifier: self.verifier,
+                redirect: self.redirect,
+            },
+        )
+    }
+}
+
+/// What the exchange needs after the redirect.
+struct Pending {
+    verifier: PkceVerifier,
+    redirect: RedirectUrl,
+}
+
+impl Pending {
+    async fn exchange(
+        self,
+        flow: &WebServerFlow,
+        code: AuthorizationCode,
+    ) -> Result<AccessToken, Error> {
+        flow.exchange_code_with_redirect(code, self.verifier, &self.redirect)
+            .await
+    }
+}
+
+/// A copy of a single-use value, to try it twice.
+fn copy_code(code: &AuthorizationCode) -> AuthorizationCode {
+    AuthorizationCode::new(code.secret().expose_secret().to_owned())
+}
+
+/// Runs an attempt for the web user (who approved the web app: no consent page) and returns
+/// the code and what the exchange needs.
+async fn web_user_code(
+    mock: &PardotMock,
+    clock: &ManualClock,
+    flow: &WebServerFlow,
+) -> (AuthorizationCode, Pending) {
+    let attempt = Attempt::start(mock, clock, flow, fx::WEB_CONSUMER_KEY, true, |b| b, None).await;
+    let (code, page, consent, pending) = attempt
+        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
+        .await;
+    assert!(!consent);
+    assert_eq!(page.status, 200, "{page:?}");
+    (code.unwrap(), pending)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn web_flow_over_http_with_pkce_state_and_login_hint() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api", "pardot_api"]);
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b.login_hint(fx::WEB_USERNAME),
+        None,
+    )
+    .await;
+    let query: Vec<(String, String)> = attempt.url.query_pairs().into_owned().collect();
+    let keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+            "login_hint"
+        ]
+    );
+    assert_eq!(
+        query[4].1,
+        attempt.state.secret().expose_secret().to_string()
+    );
+    assert_eq!(query[5].1, attempt.verifier.challenge());
+
+    // The login page, prefilled by login_hint; a wrong password shows it again with an error.
+    let browser = Browser::new();
+    let origin = mock.url();
+    let page = browser.get(attempt.url.as_str()).await;
+    assert_eq!(page.status, 200);
+    let form = page.form();
+    assert_eq!(form.field("username"), Some(fx::WEB_USERNAME));
+    assert_eq!(form.field("password"), Some(""));
+    let again = browser
+        .submit(
+            &origin,
+            &form.clone().set("password", "wrong"),
+            Some("Login"),
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    assert!(
+        again
+            .text_of("error")
+            .is_some_and(|e| e.starts_with("Please check your username and password.")),
+        "{again:?}"
+    );
+    assert!(!attempt.received.is_finished(), "no redirect yet");
+    let (code, page, consent, pending) = attempt
+        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
+        .await;
+    assert!(!consent, "the web user approved the web app before");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("You can close this window"), "{page:?}");
+
+    // The exchange (the mock signs the answer with the app's secret; the flow checks it).
+    let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
+    assert!(matches!(token.kind(), TokenKind::SalesforceBearer));
+    assert!(
+        token
+            .secret()
+            .expose_secret()
+            .starts_with(&fx::PRODUCTION_ORG_ID[..15])
+    );
+    assert_eq!(token.issued_at(), clock.now());
+    assert_eq!(
+        token.expiry(),
+        Expiry::Estimated(clock.now() + pardot_auth_core::DEFAULT_SALESFORCE_SESSION)
+    );
+    assert!(token.refresh_token().is_none(), "no refresh scope asked");
+    let scopes = token.scopes().unwrap();
+    assert!(!scopes.allows_refresh());
+    let me = client(&clock)
+        .userinfo(&host(&mock.url()), &token)
+        .await
+        .unwrap();
+    assert_eq!(me.preferred_username, fx::WEB_USERNAME);
+    assert_eq!(me.organization_id, fx::PRODUCTION_ORG_ID);
+
+    let counts = mock.counts();
+    // The login page opened twice (by hand, then by `complete`), shown again once after the
+    // wrong password, and one redirect with a code.
+    assert_eq!(counts.get("oauth.authorize", "login_page"), 2, "{counts:?}");
+    assert_eq!(
+        counts.get("oauth.authorize", "login_failed"),
+        1,
+        "{counts:?}"
+    );
+    assert_eq!(counts.get("oauth.authorize", "ok"), 1, "{counts:?}");
+    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(counts.route_total("oauth.token"), 1);
+}
+
+#[tokio::test]
+async fn web_flow_on_the_sandbox_login_host() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = WebServerFlow::new(
+        host(&mock.sandbox_url()),
+        fx::WEB_CONSUMER_KEY,
+        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
+    )
+    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+    .with_scopes(["api"])
+    .with_client(client(&clock));
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    assert!(attempt.url.as_str().starts_with(&format!(
+        "{}/services/oauth2/authorize?",
+        mock.sandbox_url()
+    )));
+    // The sandbox user has not approved the web app: the consent page comes.
+    let (code, _, consent, pending) = attempt
+        .complete(fx::SANDBOX_USERNAME, fx::SANDBOX_PASSWORD, Consent::Allow)
+        .await;
+    assert!(consent);
+    let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
+    assert!(
+        token
+            .identity_url()
+            .unwrap()
+            .contains(&format!("/id/{}/", fx::SANDBOX_ORG_ID))
+    );
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+}
+
+#[tokio::test]
+async fn web_flow_as_a_token_source() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Url>();
+    // Port 0: the flow binds a free port and sends the URL with it to the handler.
+    let flow = WebServerFlow::new(
+        host(&mock.url()),
+        fx::WEB_CONSUMER_KEY,
+        RedirectUrl::new("http://localhost:0/callback").unwrap(),
+    )
+    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+    .with_scopes(["api", "refresh_token"])
+    .with_client(client(&clock))
+    .on_authorize_url(move |url| tx.send(url.clone()).unwrap());
+    let running = tokio::spawn(async move { flow.token().await });
+
+    let url = rx.recv().await.unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(redirect.starts_with("http://localhost:") && !redirect.contains(":0/"));
+    mock.add_callback_url(fx::WEB_CONSUMER_KEY, &redirect)
+        .unwrap();
+    let browser = Browser::new();
+    let (to_receiver, consent) = browser
+        .sign_in(
+            &url,
+            fx::INTEGRATION_USERNAME,
+            fx::INTEGRATION_PASSWORD,
+            Consent::Allow,
+        )
+        .await;
+    assert!(!consent);
+    // A browser resolves `localhost`; the receiver listens on 127.0.0.1.
+    let location = to_receiver.location().replacen("localhost", "127.0.0.1", 1);
+    assert_eq!(browser.get(&location).await.status, 200);
+    let token = running.await.unwrap().unwrap();
+    assert!(token.refresh_token().is_some());
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+}
+
+#[tokio::test]
+async fn consent_page_allow_and_deny() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+
+    // The unapproved user denies: the redirect carries access_denied, the receiver reports it.
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let (denied, page, consent, _) = attempt
+        .complete(
+            fx::UNAPPROVED_USERNAME,
+            fx::UNAPPROVED_PASSWORD,
+            Consent::Deny,
+        )
+        .await;
+    assert!(consent);
+    assert!(
+        page.body.contains("end-user denied authorization"),
+        "{page:?}"
+    );
+    let err = denied.unwrap_err();
+    let source = assert_oauth_error(
+        &err,
+        CALLBACK,
+        "access_denied",
+        "end-user denied authorization",
+        ErrorClass::NeverRetry,
+    );
+    assert!(matches!(
+        source,
+        OAuthError::Authorization {
+            error: OAuthErrorCode::AccessDenied,
+            ..
+        }
+    ));
+
+    // Then allows: a code, and the approval is remembered.
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let (code, _, consent, pending) = attempt
+        .complete(
+            fx::UNAPPROVED_USERNAME,
+            fx::UNAPPROVED_PASSWORD,
+            Consent::Allow,
+        )
+        .await;
+    assert!(consent);
+    pending.exchange(&flow, code.unwrap()).await.unwrap();
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let (code, _, consent, _) = attempt
+        .complete(
+            fx::UNAPPROVED_USERNAME,
+            fx::UNAPPROVED_PASSWORD,
+            Consent::Allow,
+        )
+        .await;
+    assert!(!consent, "approved once, not asked again");
+    code.unwrap();
+
+    // prompt=consent asks even a user who approved.
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b.prompt("consent"),
+        None,
+    )
+    .await;
+    let (code, _, consent, _) = attempt
+        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
+        .await;
+    assert!(consent);
+    code.unwrap();
+
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.authorize", "consent"), 3, "{counts:?}");
+    assert_eq!(
+        counts.get("oauth.authorize", "access_denied"),
+        1,
+        "{counts:?}"
+    );
+    assert_eq!(counts.get("oauth.authorize", "ok"), 3, "{counts:?}");
+    assert_eq!(counts.get("oauth.token", "ok"), 1);
+}
+
+#[tokio::test]
+async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+
+    // One second before the end: still good.
+    let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+    clock.advance(Duration::from_secs(15 * 60 - 1));
+    let token = pending.exchange(&flow, code).await.unwrap();
+    assert_eq!(token.issued_at(), clock.now());
+
+    // At 15 minutes: expired.
+    let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+    clock.advance(Duration::from_secs(15 * 60));
+    let err = pending.exchange(&flow, code).await.unwrap_err();
+    let source = assert_oauth_error(
+        &err,
+        EXCHANGE,
+        "invalid_grant",
+        EXPIRED_CODE,
+        ErrorClass::NeverRetry,
+    );
+    assert!(matches!(
+        source,
+        OAuthError::Server {
+            status: 400,
+            error: OAuthErrorCode::InvalidGrant,
+            retry_after: None,
+            ..
+        }
+    ));
+    assert!(err.help().unwrap().contains("single-use"), "{err}");
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(counts.get("oauth.token", "invalid_grant"), 1);
+}
+
+#[tokio::test]
+async fn a_code_is_single_use() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+    let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+    let again = copy_code(&code);
+    let verifier = PkceVerifier::new(pending.verifier.secret().expose_secret().to_owned()).unwrap();
+    let redirect = pending.redirect.clone();
+    pending.exchange(&flow, code).await.unwrap();
+    let err = flow
+        .exchange_code_with_redirect(again, verifier, &redirect)
+        .await
+        .unwrap_err();
+    assert_oauth_error(
+        &err,
+        EXCHANGE,
+        "invalid_grant",
+        EXPIRED_CODE,
+        ErrorClass::NeverRetry,
+    );
+    // A code that never existed reads the same.
+    let err = flow
+        .exchange_code_with_redirect(
+            AuthorizationCode::new("aPrxNotACode=="),
+            PkceVerifier::new_random(),
+            &redirect,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_grant"));
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(counts.get("oauth.token", "invalid_grant"), 2);
+}
+
+#[tokio::test]
+async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+
+    // Another request's verifier: invalid_request, and the code is gone even for the right one.
+    let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+    let again = copy_code(&code);
+    let err = flow
+        .exchange_code_with_redirect(code, PkceVerifier::new_random(), &pending.redirect)
+        .await
+        .unwrap_err();
+    let source = assert_oauth_error(
+        &err,
+        EXCHANGE,
+        "invalid_request",
+        "invalid code verifier",
+        ErrorClass::NeverRetry,
+    );
+    assert!(matches!(
+        source,
+        OAuthError::Server {
+            error: OAuthErrorCode::InvalidRequest,
+            ..
+        }
+    ));
+    let err = pending.exchange(&flow, again).await.unwrap_err();
+    assert_oauth_error(
+        &err,
+        EXCHANGE,
+        "invalid_grant",
+        EXPIRED_CODE,
+        ErrorClass::NeverRetry,
+    );
+
+    // sf-oauth always sends the verifier (the API takes one); a client that leaves it out gets
+    // invalid_grant from the mock, and that burns the code for sf-oauth's exchange too.
+    let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+    let raw = common::http()
+        .post(format!("{}/services/oauth2/token", mock.url()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.secret().expose_secret()),
+            ("client_id", fx::WEB_CONSUMER_KEY),
+            ("client_secret", fx::WEB_CONSUMER_SECRET),
+            ("redirect_uri", pending.redirect.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    let body: serde_json::Value = raw.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "invalid_grant", "error_description": "invalid code verifier"})
+    );
+    let err = pending.exchange(&flow, code).await.unwrap_err();
+    assert_oauth_error(
+        &err,
+        EXCHANGE,
+        "invalid_grant",
+        EXPIRED_CODE,
+        ErrorClass::NeverRetry,
+    );
+
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "invalid_request"), 1);
+    assert_eq!(counts.get("oauth.token", "invalid_grant"), 3);
+    assert_eq!(counts.get("oauth.token", "ok"), 0);
+}
+
+#[tokio::test]
+async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+
+    // Exchanged with the app's fixture callback instead of the one used at authorize.
+    let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+    assert_ne!(pending.redirect.as_str(), fx::WEB_CALLBACK_URL);
+    let err = flow
+        .exchange_code(code, pending.verifier)
+        .await
+        .unwrap_err();
+    let source = assert_oauth_error(
+        &err,
+        EXCHANGE,
+        "redirect_uri_mismatch",
+        "redirect_uri mismatch with remote access object",
+        ErrorClass::NeverRetry,
+    );
+    assert_eq!(source.code(), Some(&OAuthErrorCode::RedirectUriMismatch));
+    assert!(err.help().unwrap().contains("Callback URLs"), "{err}");
+
+    // A receiver URL nobody registered: the mock shows an error page and never redirects, so
+    // the receiver waits until its timeout on the clock.
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        false,
+        |b| b,
+        None,
+    )
+    .await;
+    let page = Browser::new().get(attempt.url.as_str()).await;
+    assert_eq!(page.status, 400);
+    assert!(page.location.is_none());
+    assert_eq!(
+        page.text_of("oauth-error").as_deref(),
+        Some(
+            "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object"
+        ),
+        "{page:?}"
+    );
+    clock.wait_for_sleepers(1).await;
+    clock.advance(DEFAULT_CALLBACK_TIMEOUT);
+    let err = attempt.received.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{CALLBACK} failed: timed out after 300s")),
+        "{err}"
+    );
+    assert!(matches!(oauth_source(&err), OAuthError::Timeout(d) if *d == DEFAULT_CALLBACK_TIMEOUT));
+
+    // An unknown consumer key: an error page too.
+    let stranger = WebServerFlow::new(
+        host(&mock.url()),
+        "3MVG9.unknown.consumer.key",
+        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
+    );
+    let ((url, _), _) = stranger.authorize_url().build();
+    let page = Browser::new().get(url.as_str()).await;
+    assert_eq!(page.status, 400);
+    assert_eq!(
+        page.text_of("oauth-error").as_deref(),
+        Some("error=invalid_client_id&error_description=client%20identifier%20invalid")
+    );
+
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "redirect_uri_mismatch"), 1);
+    assert_eq!(
+        counts.get("oauth.authorize", "redirect_uri_mismatch"),
+        1,
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("oauth.authorize", "invalid_client_id"),
+        1,
+        "{counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn state_mismatch_on_a_real_redirect() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+    // The receiver waits for one request's state; the browser brings back another's.
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b.state(CsrfState::new("state-of-another-request")),
+        Some(CsrfState::new_random()),
+    )
+    .await;
+    let (received, page, _, _) = attempt
+        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("state mismatch"), "{page:?}");
+    let err = received.unwrap_err();
+    assert!(
+        matches!(oauth_source(&err), OAuthError::StateMismatch),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ErrorClass::NeverRetry);
+    assert_eq!(err.context(), Some(CALLBACK));
+    assert!(err.to_string().contains("possible CSRF"), "{err}");
+    assert!(!err.to_string().contains("state-of-another-request"));
+    // The code was issued but nobody exchanged it.
+    assert_eq!(mock.counts().get("oauth.authorize", "ok"), 1);
+    assert_eq!(mock.counts().route_total("oauth.token"), 0);
+}
+
+#[tokio::test]
+async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = WebServerFlow::new(
+        host(&mock.url()),
+        fx::PKCE_CONSUMER_KEY,
+        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
+    )
+    .with_scopes(["api", "refresh_token"])
+    .with_client(client(&clock));
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::PKCE_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let (code, _, _, pending) = attempt
+        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
+        .await;
+    let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
+    let refresh = token.refresh_token().unwrap().expose_secret().to_owned();
+    let (again, outcome) = RefreshTokenFlow::new(
+        host(&mock.url()),
+        fx::PKCE_CONSUMER_KEY,
+        RefreshToken::new(refresh),
+    )
+    .with_client(client(&clock))
+    .refresh()
+    .await
+    .unwrap();
+    assert!(!outcome.rotated);
+    assert!(again.refresh_token().is_none());
+
+    // The web app is not public: without its secret the exchange is refused.
+    let secretless = WebServerFlow::new(
+        host(&mock.url()),
+        fx::WEB_CONSUMER_KEY,
+        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
+    )
+    .with_scopes(["api"])
+    .with_client(client(&clock));
+    let (code, pending) = web_user_code(&mock, &clock, &secretless).await;
+    let err = pending.exchange(&secretless, code).await.unwrap_err();
+    assert_oauth_error(
+        &err,
+        EXCHANGE,
+        "invalid_client",
+        "invalid client credentials",
+        ErrorClass::NeverRetry,
+    );
+    assert!(err.help().unwrap().contains("consumer secret"));
+    assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
+
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "ok"), 2);
+    assert_eq!(counts.get("oauth.token", "invalid_client"), 1);
+}
+
+#[tokio::test]
+async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let h = host(&mock.url());
+
+    // `api` alone: no refresh token; `offline_access` or `refresh_token`: one.
+    for (scopes, expect_refresh) in [
+        (&["api"][..], false),
+        (&["api", "offline_access"][..], true),
+        (&["api", "refresh_token"][..], true),
+    ] {
+        let flow = web_flow(&mock, &clock, scopes);
+        let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+        let token = pending.exchange(&flow, code).await.unwrap();
+        assert_eq!(
+            token.refresh_token().is_some(),
+            expect_refresh,
+            "{scopes:?}"
+        );
+        if !expect_refresh {
+            continue;
+        }
+        // The web app does not rotate: the refresh token keeps working, nothing to persist.
+        let refresh = RefreshTokenFlow::new(
+            h.clone(),
+            fx::WEB_CONSUMER_KEY,
+            RefreshToken::new(token.refresh_token().unwrap().expose_secret().to_owned()),
+        )
+        .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+        .with_client(client(&clock));
+        for _ in 0..2 {
+            let (t, outcome) = refresh.refresh().await.unwrap();
+            assert!(!outcome.rotated);
+            assert!(t.refresh_token().is_none());
+            assert_eq!(
+                client(&clock)
+                    .userinfo(&h, &t)
+                    .await
+                    .unwrap()
+                    .preferred_username,
+                fx::WEB_USERNAME
+            );
+        }
+    }
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 3 + 4);
+
+    // The rotating app: each refresh replaces the token, the observer hears of it, and the
+    // replaced one is dead.
+    let flow = WebServerFlow::new(
+        h.clone(),
+        fx::ROTATING_CONSUMER_KEY,
+        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
+    )
+    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
+    .with_scopes(["api", "refresh_token"])
+    .with_client(client(&clock));
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::ROTATING_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let (code, _, consent, pending) = attempt
+        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
+        .await;
+    assert!(!consent);
+    let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
+    let r0 = token.refresh_token().unwrap().expose_secret().to_owned();
+    let persisted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = persisted.clone();
+    let refresh = RefreshTokenFlow::new(
+        h.clone(),
+        fx::ROTATING_CONSUMER_KEY,
+        RefreshToken::new(r0.clone()),
+    )
+    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
+    .with_client(client(&clock))
+    .on_rotation(move |new| {
+        sink.lock()
+            .unwrap()
+            .push(new.secret().expose_secret().to_owned())
+    });
+    let (t1, outcome) = refresh.refresh().await.unwrap();
+    assert!(outcome.rotated);
+    let r1 = t1.refresh_token().unwrap().expose_secret().to_owned();
+    assert_ne!(r1, r0);
+    assert_eq!(
+        persisted.lock().unwrap().as_slice(),
+        std::slice::from_ref(&r1)
+    );
+    assert_eq!(
+        refresh
+            .current_refresh_token()
+            .await
+            .secret()
+            .expose_secret(),
+        r1
+    );
+
+    let stale = RefreshTokenFlow::new(h.clone(), fx::ROTATING_CONSUMER_KEY, RefreshToken::new(r0))
+        .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
+        .with_client(client(&clock));
+    let err = stale.refresh().await.unwrap_err();
+    assert_oauth_error(
+        &err,
+        "refresh token exchange",
+        "invalid_grant",
+        "expired access/refresh token",
+        ErrorClass::NeverRetry,
+    );
+    // Reusing a rotated token revoked the chain: the current one is dead too.
+    let err = refresh.refresh().await.unwrap_err();
+    assert_eq!(err.code(), Some("invalid_grant"));
+    let counts = mock.counts();
+    assert_eq!(counts.get("oauth.token", "ok"), 3 + 4 + 2);
+    assert_eq!(counts.get("oauth.token", "invalid_grant"), 2);
+}
+
+#[tokio::test]
+async fn tokens_from_the_web_flow_expire_on_the_shared_clock() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+    let (code, pending) = web_user_code(&mock, &clock, &flow).await;
+    let token = pending.exchange(&flow, code).await.unwrap();
+    let c = client(&clock);
+    let h = host(&mock.url());
+    clock.advance(token.lifetime() - Duration::from_secs(1));
+    c.userinfo(&h, &token).await.unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert!(token.is_expired(clock.now()));
+    let err = c.userinfo(&h, &token).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
+}
