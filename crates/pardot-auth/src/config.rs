@@ -315,33 +315,75 @@ impl Config {
         self
     }
 
-    /// The key a token store keeps this credential under: one per connected app and user
-    /// (`sf-{client_id}-{username}` for JWT and password, `sf-{client_id}` for the flows that
-    /// share a refresh token: web, device and refresh, so `pardot-auth login web` serves a
-    /// later `refresh` run), `cc-{client_id}`, `legacy-{email}` or `mci-{service_account_id}`.
-    /// Characters a store key cannot hold become `_`; at most 100 characters.
+    /// The key a token store keeps this credential under: a readable part and a hash of
+    /// everything that names the credential (flow family, login or Pardot host, consumer
+    /// key, user), so changing any of them never picks up another credential's token.
+    ///
+    /// The web, device and refresh flows of one app on one login host share a key (they share
+    /// a refresh token: `pardot-auth login web` serves a later `refresh` run or `connect`);
+    /// JWT and password keys also name the user. Readable parts: `sf-{username}`,
+    /// `sf-{consumer key prefix}`, `cc-…`, `legacy-{email}`, `mci-{service account}`, with
+    /// characters a store key cannot hold replaced by `_`; then `-` and 16 hex digits.
     pub fn store_key(&self) -> String {
-        let raw = match &self.flow {
+        let login = |l: &LoginHost| l.base_url().trim_end_matches('/').to_owned();
+        let short = |s: &str| s.chars().take(24).collect::<String>();
+        let (readable, identity) = match &self.flow {
             FlowConfig::JwtBearer {
+                login: l,
                 client_id,
                 username,
                 ..
             }
             | FlowConfig::Password {
+                login: l,
                 client_id,
                 username,
                 ..
-            } => format!("sf-{client_id}-{username}"),
-            FlowConfig::WebServer { client_id, .. }
-            | FlowConfig::RefreshToken { client_id, .. }
-            | FlowConfig::Device { client_id, .. } => format!("sf-{client_id}"),
-            FlowConfig::ClientCredentials { client_id, .. } => format!("cc-{client_id}"),
-            FlowConfig::Legacy { email, .. } => format!("legacy-{email}"),
+            } => (
+                format!("sf-{username}"),
+                format!("sf|{}|{client_id}|{username}", login(l)),
+            ),
+            FlowConfig::WebServer {
+                login: l,
+                client_id,
+                ..
+            }
+            | FlowConfig::RefreshToken {
+                login: l,
+                client_id,
+                ..
+            }
+            | FlowConfig::Device {
+                login: l,
+                client_id,
+                ..
+            } => (
+                format!("sf-{}", short(client_id)),
+                format!("sf|{}|{client_id}", login(l)),
+            ),
+            FlowConfig::ClientCredentials {
+                login: l,
+                client_id,
+                ..
+            } => (
+                format!("cc-{}", short(client_id)),
+                format!("cc|{}|{client_id}", login(l)),
+            ),
+            FlowConfig::Legacy { email, .. } => (
+                format!("legacy-{email}"),
+                format!("legacy|{}|{email}", self.pardot_host.base_url()),
+            ),
             FlowConfig::Mci {
-                service_account_id, ..
-            } => format!("mci-{service_account_id}"),
+                service_account_id,
+                discovery_url,
+                ..
+            } => (
+                format!("mci-{}", short(service_account_id)),
+                format!("mci|{discovery_url}|{service_account_id}"),
+            ),
         };
-        raw.chars()
+        let readable: String = readable
+            .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                     c
@@ -349,8 +391,9 @@ impl Config {
                     '_'
                 }
             })
-            .take(100)
-            .collect()
+            .take(80)
+            .collect();
+        format!("{readable}-{:016x}", fnv1a(identity.as_bytes()))
     }
 
     /// Reads the configuration from the environment, after loading a `.env` file from the
@@ -530,6 +573,13 @@ impl Config {
             business_unit,
         })
     }
+}
+
+/// 64-bit FNV-1a: a stable hash (the store keys it makes must not change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Reads variables, treating an empty value as unset (a blank line in `.env` is not a value).
@@ -800,20 +850,46 @@ mod tests {
             BU,
         ])
         .unwrap();
-        assert_eq!(web.store_key(), "sf-3MVG9.k");
+        assert!(
+            web.store_key().starts_with("sf-3MVG9.k-"),
+            "{}",
+            web.store_key()
+        );
         assert_eq!(web.store_key(), refresh.store_key());
-        let long = "k".repeat(120);
-        let jwt = config(&[
-            ("PARDOT_AUTH_FLOW", "jwt"),
-            ("SF_CLIENT_ID", long.as_str()),
-            ("SF_USERNAME", "a@b.example"),
-            ("SF_PRIVATE_KEY_FILE", "f"),
+        let sandbox = config(&[
+            ("PARDOT_AUTH_FLOW", "web"),
+            ("SF_CLIENT_ID", "3MVG9.k"),
+            ("SF_LOGIN_URL", "sandbox"),
             BU,
         ])
         .unwrap();
-        let key = jwt.store_key();
-        assert_eq!(key.len(), 100);
-        assert!(key.starts_with("sf-kkk"));
+        assert_ne!(
+            web.store_key(),
+            sandbox.store_key(),
+            "the login host counts"
+        );
+        let long = "k".repeat(120);
+        let jwt = |user: &str| {
+            config(&[
+                ("PARDOT_AUTH_FLOW", "jwt"),
+                ("SF_CLIENT_ID", long.as_str()),
+                ("SF_USERNAME", user),
+                ("SF_PRIVATE_KEY_FILE", "f"),
+                BU,
+            ])
+            .unwrap()
+            .store_key()
+        };
+        let (a, b) = (jwt("a@b.example"), jwt("c@d.example"));
+        assert_ne!(a, b, "users of one app never share a token");
+        assert!(a.starts_with("sf-a_b.example-"), "{a}");
+        for key in [&a, &b, &web.store_key()] {
+            assert!(key.len() <= 100);
+            assert!(
+                key.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            );
+        }
         let legacy = config(&[
             ("PARDOT_AUTH_FLOW", "legacy"),
             ("PARDOT_EMAIL", "ops+x@acme.example"),
@@ -821,7 +897,10 @@ mod tests {
             ("PARDOT_USER_KEY", "0123456789abcdef0123456789abcdef"),
         ])
         .unwrap();
-        assert_eq!(legacy.store_key(), "legacy-ops_x_acme.example");
+        assert!(legacy.store_key().starts_with("legacy-ops_x_acme.example-"));
+        // Pinned: keys must survive upgrades, or every stored token is lost.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

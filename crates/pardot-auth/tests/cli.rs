@@ -1,2 +1,772 @@
-//! CLI tests (filled below).
+//! The `pardot-auth` binary, spawned against an in-process pardot-mock: every subcommand.
+//!
+//! Built and run by `cargo test -p pardot-auth` and `cargo test --workspace`: the crate's
+//! dev-dependency on itself turns on the `cli` feature for its tests.
 #![cfg(feature = "cli")]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use pardot_mock::{AppConfig, PardotMock, fixtures};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pardot-auth");
+
+/// Every variable the binary reads; removed from the child's environment so the test
+/// runner's own settings never leak in.
+const VARS: &[&str] = &[
+    "PARDOT_AUTH_FLOW",
+    "SF_LOGIN_URL",
+    "SF_CLIENT_ID",
+    "SF_CLIENT_SECRET",
+    "SF_USERNAME",
+    "SF_PASSWORD",
+    "SF_PRIVATE_KEY_FILE",
+    "SF_REDIRECT_URI",
+    "SF_REFRESH_TOKEN",
+    "PARDOT_URL",
+    "PARDOT_BUSINESS_UNIT_ID",
+    "PARDOT_EMAIL",
+    "PARDOT_PASSWORD",
+    "PARDOT_USER_KEY",
+    "MCI_SERVICE_ACCOUNT_ID",
+    "MCI_DISCOVERY_URL",
+    "MCI_PRIVATE_KEY_FILE",
+    "PARDOT_AUTH_STORE_DIR",
+    "PARDOT_AUTH_LOG",
+    "PARDOT_MOCK_CONFIG",
+    "PARDOT_MOCK_ADDR",
+];
+
+fn fixture_key(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/keys")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+struct Harness {
+    mock: PardotMock,
+    dir: TempDir,
+}
+
+impl Harness {
+    async fn new() -> Self {
+        Self::with_mock(PardotMock::start().await)
+    }
+
+    fn with_mock(mock: PardotMock) -> Self {
+        Self {
+            mock,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    /// The binary with a clean environment, the test's store, and the mock as every host.
+    fn cmd(&self, args: &[&str], vars: &[(&str, String)]) -> Command {
+        let mut c = Command::new(BIN);
+        for v in VARS {
+            c.env_remove(v);
+        }
+        c.current_dir(self.dir.path())
+            .env("PARDOT_AUTH_STORE_DIR", self.store())
+            .env("SF_LOGIN_URL", self.mock.url())
+            .env("PARDOT_URL", self.mock.url())
+            .env("PARDOT_BUSINESS_UNIT_ID", fixtures::BUSINESS_UNIT_ID)
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+            .args(args)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        c
+    }
+
+    async fn run(&self, args: &[&str], vars: &[(&str, String)]) -> Out {
+        let out = self.cmd(args, vars).output().await.unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+fn jwt_vars() -> Vec<(&'static str, String)> {
+    vec![
+        ("PARDOT_AUTH_FLOW", "jwt".into()),
+        ("SF_CLIENT_ID", fixtures::JWT_CONSUMER_KEY.into()),
+        ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
+        ("SF_PRIVATE_KEY_FILE", fixture_key("connected-app.key")),
+    ]
+}
+
+fn legacy_vars() -> Vec<(&'static str, String)> {
+    vec![
+        ("PARDOT_EMAIL", fixtures::LEGACY_V3_EMAIL.into()),
+        ("PARDOT_PASSWORD", fixtures::LEGACY_V3_PASSWORD.into()),
+        ("PARDOT_USER_KEY", fixtures::LEGACY_V3_USER_KEY.into()),
+    ]
+}
+
+fn with(
+    mut base: Vec<(&'static str, String)>,
+    extra: &[(&'static str, String)],
+) -> Vec<(&'static str, String)> {
+    for (k, v) in extra {
+        base.retain(|(b, _)| b != k);
+        base.push((k, v.clone()));
+    }
+    base
+}
+
+fn assert_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    assert!(path.exists());
+}
+
+/// An app for the JWT flow with `cert_pem`, pre-authorizing the integration user.
+fn jwt_app(consumer_key: &str, cert_pem: &str, scopes: &[&str]) -> AppConfig {
+    let scopes: Vec<String> = scopes.iter().map(|s| format!("\"{s}\"")).collect();
+    toml::from_str(&format!(
+        "consumer_key = \"{consumer_key}\"\ncertificate_pem = '''\n{cert_pem}'''\nscopes = [{}]\n\
+         permitted_users = \"admin_approved\"\npre_authorized = [\"{}\"]\n",
+        scopes.join(", "),
+        fixtures::INTEGRATION_USERNAME
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
+    let h = Harness::new().await;
+    let out = h
+        .run(
+            &[
+                "keygen",
+                "--out-dir",
+                "keys",
+                "--name",
+                "app",
+                "--common-name",
+                "Acme sync",
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Next steps"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("SF_PRIVATE_KEY_FILE="),
+        "{}",
+        out.stdout
+    );
+    let key_path = h.dir.path().join("keys/app.key");
+    let cert_path = h.dir.path().join("keys/app.crt");
+    assert_private(&key_path);
+    assert_private(&cert_path);
+
+    // A real X.509 certificate with a 2048-bit RSA key, our subject, valid now.
+    let cert_pem = std::fs::read_to_string(&cert_path).unwrap();
+    let (_, pem) = x509_parser::pem::parse_x509_pem(cert_pem.as_bytes()).unwrap();
+    let cert = pem.parse_x509().unwrap();
+    assert_eq!(
+        cert.subject()
+            .iter_common_name()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap(),
+        "Acme sync"
+    );
+    assert!(cert.validity().is_valid());
+    match cert.public_key().parsed().unwrap() {
+        x509_parser::public_key::PublicKey::RSA(rsa) => assert_eq!(rsa.key_size(), 2048),
+        other => panic!("not RSA: {other:?}"),
+    }
+    let key_pem = std::fs::read_to_string(&key_path).unwrap();
+    assert!(key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+
+    // The key signs a JWT the mock verifies with the certificate: they are a pair.
+    let mock = PardotMock::builder()
+        .app(jwt_app(
+            "3MVG9.keygen.app",
+            &cert_pem,
+            &["api", "pardot_api"],
+        ))
+        .start()
+        .await
+        .unwrap();
+    let h2 = Harness::with_mock(mock);
+    let vars = with(
+        jwt_vars(),
+        &[
+            ("SF_CLIENT_ID", "3MVG9.keygen.app".into()),
+            ("SF_PRIVATE_KEY_FILE", key_path.display().to_string()),
+        ],
+    );
+    let out = h2.run(&["login", "jwt"], &vars).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    // No overwrite without --force.
+    let again = h
+        .run(&["keygen", "--out-dir", "keys", "--name", "app"], &[])
+        .await;
+    assert_eq!(again.code, 5, "{}", again.stderr);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+}
+
+async fn login_ok(h: &Harness, flow: &str, vars: &[(&'static str, String)]) -> String {
+    let out = h.run(&["login", flow], vars).await;
+    assert_eq!(out.code, 0, "login {flow}: {}", out.stderr);
+    assert!(
+        out.stdout.starts_with(&format!("Logged in ({flow} flow)")),
+        "{}",
+        out.stdout
+    );
+    let stored = out
+        .stdout
+        .split("Stored in ")
+        .nth(1)
+        .and_then(|s| s.lines().next())
+        .unwrap()
+        .to_owned();
+    assert_private(Path::new(&stored));
+    stored
+}
+
+#[tokio::test]
+async fn login_runs_every_unattended_flow_and_stores_the_token() {
+    let h = Harness::new().await;
+    login_ok(&h, "jwt", &jwt_vars()).await;
+    let password = format!(
+        "{}{}",
+        fixtures::INTEGRATION_PASSWORD,
+        fixtures::INTEGRATION_SECURITY_TOKEN
+    );
+    login_ok(
+        &h,
+        "password",
+        &[
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+            ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
+            ("SF_PASSWORD", password),
+        ],
+    )
+    .await;
+    login_ok(
+        &h,
+        "client-credentials",
+        &[
+            (
+                "SF_LOGIN_URL",
+                h.mock.my_domain_url(fixtures::PRODUCTION_MY_DOMAIN),
+            ),
+            ("SF_CLIENT_ID", fixtures::CC_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", fixtures::CC_CONSUMER_SECRET.into()),
+        ],
+    )
+    .await;
+    login_ok(
+        &h,
+        "refresh",
+        &[
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+            ("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()),
+        ],
+    )
+    .await;
+    assert_eq!(h.mock.counts().get("oauth.token", "ok"), 4);
+    let stored = login_ok(&h, "legacy", &legacy_vars()).await;
+    assert!(
+        stored.contains("/legacy-legacy-v3_acme.example-"),
+        "{stored}"
+    );
+    assert_eq!(h.mock.counts().get("pardot.login", "ok"), 1);
+    login_ok(
+        &h,
+        "mci",
+        &[
+            (
+                "MCI_SERVICE_ACCOUNT_ID",
+                fixtures::MCI_SERVICE_ACCOUNT_ID.into(),
+            ),
+            (
+                "MCI_DISCOVERY_URL",
+                h.mock.mci_discovery_url(fixtures::MCI_REGION),
+            ),
+            (
+                "MCI_PRIVATE_KEY_FILE",
+                fixture_key("mci-service-account.key"),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(h.mock.counts().get("mci.token", "ok"), 1);
+
+    // A missing variable is a configuration error naming it: exit 2.
+    let out = h
+        .run(
+            &["login", "jwt"],
+            &with(jwt_vars(), &[("SF_USERNAME", String::new())]),
+        )
+        .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("SF_USERNAME is required for the jwt flow"),
+        "{}",
+        out.stderr
+    );
+    // A refused login: exit 3, the flow's message.
+    let out = h
+        .run(
+            &["login", "jwt", "--username", fixtures::UNAPPROVED_USERNAME],
+            &jwt_vars(),
+        )
+        .await;
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("user hasn't approved this consumer"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Reads the child's stderr until a line contains `marker`; returns that line.
+async fn wait_for_line(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+    marker: &str,
+) -> String {
+    let mut seen = String::new();
+    loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the CLI printed in time")
+            .unwrap()
+            .unwrap_or_else(|| panic!("stderr ended before `{marker}`:\n{seen}"));
+        if line.contains(marker) {
+            return line;
+        }
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+}
+
+fn origin(url: &str) -> String {
+    let u = reqwest::Url::parse(url).unwrap();
+    format!(
+        "{}://{}:{}",
+        u.scheme(),
+        u.host_str().unwrap(),
+        u.port().unwrap()
+    )
+}
+
+/// Attribute `name="…"` of the first tag of `html` that has it after `from`.
+fn attr_after(html: &str, from: &str, name: &str) -> Option<String> {
+    let at = html.find(from)?;
+    let key = format!("{name}=\"");
+    let start = at + html[at..].find(&key)? + key.len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+/// The hidden inputs of the page's form.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input ")
+        .skip(1)
+        .filter(|t| t.starts_with("type=\"hidden\""))
+        .filter_map(|t| {
+            let tag = &t[..t.find('>')?];
+            Some((
+                attr_after(tag, "", "name")?,
+                attr_after(tag, "", "value").unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn login_web_prints_the_url_and_receives_the_callback() {
+    let h = Harness::new().await;
+    let vars = [
+        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.to_owned()),
+        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.to_owned()),
+        ("SF_REDIRECT_URI", "http://127.0.0.1:0/callback".to_owned()),
+    ];
+    let mut child = h
+        .cmd(&["login", "web", "--no-browser", "--timeout", "60"], &vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    wait_for_line(&mut lines, "Sign in to Salesforce").await;
+    let authorize = wait_for_line(&mut lines, "/services/oauth2/authorize?")
+        .await
+        .trim()
+        .to_owned();
+    let parsed = reqwest::Url::parse(&authorize).unwrap();
+    let redirect = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    // The receiver took a free port; register the exact URI, as an admin would.
+    h.mock
+        .add_callback_url(fixtures::WEB_CONSUMER_KEY, &redirect)
+        .unwrap();
+
+    // Be the browser: the login page, then (if asked) the consent page, then the redirect.
+    let browser = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut response = browser.get(&authorize).send().await.unwrap();
+    for _ in 0..4 {
+        if response.status().is_redirection() {
+            break;
+        }
+        let html = response.text().await.unwrap();
+        let action = attr_after(&html, "<form ", "action").expect("a form");
+        let mut form = hidden_fields(&html);
+        if html.contains("name=\"username\"") {
+            form.push(("username".into(), fixtures::WEB_USERNAME.into()));
+            form.push(("password".into(), fixtures::WEB_PASSWORD.into()));
+        } else {
+            form.push(("decision".into(), "allow".into()));
+        }
+        response = browser
+            .post(format!("{}{action}", origin(&authorize)))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+    }
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&redirect), "{location}");
+    let landing = browser.get(&location).send().await.unwrap();
+    assert_eq!(landing.status(), 200);
+
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stdout = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout)
+        .await
+        .unwrap();
+    assert!(status.success(), "{stdout}");
+    assert!(stdout.contains("with a refresh token"), "{stdout}");
+
+    // The stored refresh token now serves the web flow unattended.
+    let out = h.run(&["token", "--flow", "web"], &vars).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        h.mock.counts().get("oauth.token", "ok"),
+        1,
+        "the stored token was still fresh"
+    );
+}
+
+#[tokio::test]
+async fn login_device_shows_the_code_and_waits_for_approval() {
+    let h = Harness::new().await;
+    let vars = [("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.to_owned())];
+    let mut child = h
+        .cmd(&["login", "device", "--timeout", "60"], &vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = wait_for_line(&mut lines, "enter the code").await;
+    let code = line.rsplit(' ').next().unwrap().to_owned();
+    // Not a terminal: the wait is shown as plain lines.
+    wait_for_line(&mut lines, "Waiting for approval").await;
+    h.mock
+        .approve_device(&code, fixtures::WEB_USERNAME)
+        .unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stdout = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout)
+        .await
+        .unwrap();
+    assert!(status.success(), "{stdout}");
+    assert!(stdout.starts_with("Logged in (device flow)"), "{stdout}");
+}
+
+#[tokio::test]
+async fn token_prints_the_secret_only_when_asked() {
+    let h = Harness::new().await;
+    let out = h.run(&["token"], &jwt_vars()).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("Salesforce access token, expires in"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('!'), "no token: {}", out.stdout);
+    assert!(out.stderr.contains("--show-secret"));
+
+    let out = h.run(&["token", "--show-secret"], &jwt_vars()).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let token = out.stdout.trim();
+    let info = h
+        .mock
+        .lookup_access_token(token)
+        .expect("a live mock token");
+    assert_eq!(info.username, fixtures::INTEGRATION_USERNAME);
+    assert_eq!(
+        h.mock.counts().get("oauth.token", "ok"),
+        1,
+        "the second run used the store"
+    );
+
+    // Web flow with nothing stored: says to log in first.
+    let out = h
+        .run(
+            &["token", "--flow", "web"],
+            &[("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into())],
+        )
+        .await;
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("pardot-auth login web"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test]
+async fn request_prints_the_body_and_fails_with_exit_codes() {
+    let h = Harness::new().await;
+    let out = h
+        .run(
+            &[
+                "request",
+                "GET",
+                "/api/v5/objects/prospects",
+                "-q",
+                "fields=id,email",
+            ],
+            &jwt_vars(),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let body: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(body["values"].as_array().unwrap().len(), 3);
+
+    let out = h
+        .run(
+            &[
+                "request",
+                "GET",
+                "/api/prospect/version/3/do/query",
+                "-q",
+                "format=json",
+                "--flow",
+                "legacy",
+            ],
+            &legacy_vars(),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("\"stat\":\"ok\""), "{}", out.stdout);
+
+    let out = h
+        .run(
+            &[
+                "request",
+                "GET",
+                "/api/v5/objects/prospects",
+                "--business-unit",
+                fixtures::INACTIVE_BUSINESS_UNIT_ID,
+            ],
+            &jwt_vars(),
+        )
+        .await;
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("201"), "{}", out.stderr);
+
+    let out = h.run(&["request", "GET"], &jwt_vars()).await;
+    assert_eq!(out.code, 2, "clap usage error: {}", out.stderr);
+}
+
+async fn whoami(h: &Harness, args: &[&str], vars: &[(&'static str, String)]) -> Out {
+    let mut all = vec!["whoami"];
+    all.extend_from_slice(args);
+    h.run(&all, vars).await
+}
+
+fn one_line(out: &Out, code: i32, starts: &str) {
+    assert_eq!(out.code, code, "{}{}", out.stdout, out.stderr);
+    let text = if code == 0 { &out.stdout } else { &out.stderr };
+    assert_eq!(text.trim_end().lines().count(), 1, "one line: {text}");
+    let line = text.trim_end().trim_start_matches("pardot-auth: ");
+    assert!(line.starts_with(starts), "`{starts}` expected: {line}");
+}
+
+#[tokio::test]
+async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
+    let h = Harness::new().await;
+    let url = h.mock.url();
+    one_line(
+        &whoami(&h, &[], &jwt_vars()).await,
+        0,
+        "OK: integration@acme.example",
+    );
+
+    let out = whoami(
+        &h,
+        &["--username", fixtures::UNAPPROVED_USERNAME],
+        &jwt_vars(),
+    )
+    .await;
+    one_line(&out, 3, "not approved:");
+
+    let sandbox = format!("{url}/sandbox");
+    // The production user on the sandbox login host.
+    let out = whoami(&h, &["--login-url", &sandbox], &jwt_vars()).await;
+    one_line(&out, 3, "wrong audience:");
+
+    let out = whoami(
+        &h,
+        &["--business-unit", fixtures::INACTIVE_BUSINESS_UNIT_ID],
+        &jwt_vars(),
+    )
+    .await;
+    one_line(&out, 3, "wrong BU:");
+
+    // The sandbox user's business unit lives on the demo host; asking production finds it there.
+    let out = whoami(
+        &h,
+        &[
+            "--login-url",
+            &sandbox,
+            "--username",
+            fixtures::SANDBOX_USERNAME,
+            "--business-unit",
+            fixtures::DEMO_BUSINESS_UNIT_ID,
+        ],
+        &jwt_vars(),
+    )
+    .await;
+    one_line(&out, 3, "BU on demo host:");
+    assert!(
+        out.stderr.contains(&format!("PARDOT_URL={url}/demo")),
+        "{}",
+        out.stderr
+    );
+
+    // Legacy: fine, then the api_key expires on the mock.
+    login_ok(&h, "legacy", &legacy_vars()).await;
+    one_line(
+        &whoami(&h, &["--flow", "legacy"], &legacy_vars()).await,
+        0,
+        "OK: legacy-v3@acme.example",
+    );
+    h.mock.expire_all_tokens();
+    let out = whoami(&h, &["--flow", "legacy"], &legacy_vars()).await;
+    one_line(&out, 3, "legacy api_key expired:");
+}
+
+#[tokio::test]
+async fn whoami_names_a_missing_pardot_api_scope() {
+    let mock = PardotMock::builder()
+        .app(jwt_app(
+            "3MVG9.no.pardot.scope",
+            fixtures::CONNECTED_APP_CERT_PEM,
+            &["api", "refresh_token"],
+        ))
+        .start()
+        .await
+        .unwrap();
+    let h = Harness::with_mock(mock);
+    let vars = with(
+        jwt_vars(),
+        &[("SF_CLIENT_ID", "3MVG9.no.pardot.scope".into())],
+    );
+    let out = whoami(&h, &[], &vars).await;
+    one_line(&out, 3, "missing scope:");
+    assert!(out.stderr.contains("pardot_api"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn mock_serve_takes_the_flags_of_pardot_mock_serve() {
+    let h = Harness::new().await;
+    let mut child = h
+        .cmd(&["mock", "serve", "--addr", "127.0.0.1:0"], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = line
+        .strip_prefix("pardot-mock listening on ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let clock = http
+        .get(format!("{url}/__mock/clock"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clock.status(), 200);
+    child.kill().await.unwrap();
+
+    let help = h.run(&["mock", "serve", "--help"], &[]).await;
+    assert_eq!(help.code, 0);
+    for flag in [
+        "--config <FILE>",
+        "--addr <ADDR>",
+        "PARDOT_MOCK_CONFIG",
+        "PARDOT_MOCK_ADDR",
+    ] {
+        assert!(help.stdout.contains(flag), "{flag}: {}", help.stdout);
+    }
+    let bad = h
+        .run(
+            &[
+                "mock",
+                "serve",
+                "--config",
+                "no-such.toml",
+                "--addr",
+                "127.0.0.1:0",
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
