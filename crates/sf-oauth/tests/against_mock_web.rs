@@ -943,3 +943,112 @@ async fn tokens_from_the_web_flow_expire_on_the_shared_clock() {
     let err = c.userinfo(&h, &token).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
 }
+
+#[tokio::test]
+async fn authorization_errors_arrive_through_the_redirect() {
+    let clock = ManualClock::new();
+    let mock = mock(&clock).await;
+
+    // A scope the app lacks: redirected with invalid_scope before any login page.
+    let flow = web_flow(&mock, &clock, &["api", "chatter_api"]);
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::WEB_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let browser = Browser::new();
+    let redirect = browser.get(attempt.url.as_str()).await;
+    assert_eq!(redirect.status, 302, "{redirect:?}");
+    assert_eq!(browser.follow(&redirect).await.status, 200);
+    let err = attempt.received.await.unwrap().unwrap_err();
+    let source = assert_oauth_error(
+        &err,
+        CALLBACK,
+        "invalid_scope",
+        "requested scope is invalid, unknown, or malformed",
+        ErrorClass::NeverRetry,
+    );
+    assert!(matches!(
+        source,
+        OAuthError::Authorization {
+            error: OAuthErrorCode::InvalidScope,
+            ..
+        }
+    ));
+
+    // An admin-approved app and a user it does not list: invalid_app_access after the login.
+    let flow = WebServerFlow::new(
+        host(&mock.url()),
+        fx::JWT_CONSUMER_KEY,
+        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
+    )
+    .with_client_secret(ClientSecret::new(fx::JWT_CONSUMER_SECRET))
+    .with_scopes(["api"])
+    .with_client(client(&clock));
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::JWT_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let (received, _, consent, _) = attempt
+        .complete(
+            fx::UNAPPROVED_USERNAME,
+            fx::UNAPPROVED_PASSWORD,
+            Consent::Deny,
+        )
+        .await;
+    assert!(!consent);
+    let err = received.unwrap_err();
+    assert_oauth_error(
+        &err,
+        CALLBACK,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+        ErrorClass::NeverRetry,
+    );
+    assert!(err.help().unwrap().contains("administrator"));
+
+    // A pre-authorized user of the same app gets a code without a consent page.
+    let attempt = Attempt::start(
+        &mock,
+        &clock,
+        &flow,
+        fx::JWT_CONSUMER_KEY,
+        true,
+        |b| b,
+        None,
+    )
+    .await;
+    let (code, _, consent, pending) = attempt
+        .complete(
+            fx::INTEGRATION_USERNAME,
+            fx::INTEGRATION_PASSWORD,
+            Consent::Deny,
+        )
+        .await;
+    assert!(!consent);
+    pending.exchange(&flow, code.unwrap()).await.unwrap();
+
+    let counts = mock.counts();
+    assert_eq!(
+        counts.get("oauth.authorize", "invalid_scope"),
+        1,
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("oauth.authorize", "invalid_app_access"),
+        1,
+        "{counts:?}"
+    );
+    assert_eq!(counts.route_total("oauth.token"), 1);
+}
