@@ -10,7 +10,14 @@ use serde_json::{Value, json};
 
 use crate::support::ShardedMap;
 
-/// Field and parameter names whose values are secrets; masked in `Debug` and over HTTP.
+/// Field and parameter names whose values are credentials; masked in `Debug` and over HTTP.
+///
+/// `txn` (the login pages' hidden transaction id) is one: after the login step it alone lets
+/// a caller post the consent form and get a code. `sid` is the browser-session cookie's name
+/// (cookies are masked whole; the name is listed for a `sid` sent as a parameter).
+/// Deliberately readable: `user_code` (shown to the user on purpose, and what a test in
+/// another language needs for `/__mock/device/{user_code}/approve`; it gives nothing without
+/// a login), `code_challenge` (a hash), `state`, `username`, `login_hint`.
 const SECRET_NAMES: &[&str] = &[
     "password",
     "client_secret",
@@ -26,6 +33,8 @@ const SECRET_NAMES: &[&str] = &[
     "api_key",
     "security_token",
     "oauth_token",
+    "txn",
+    "sid",
 ];
 
 /// Whether a form field, query parameter or header with this name carries a secret.
@@ -48,6 +57,76 @@ fn mask_value(name: &str, value: &str) -> String {
         }
     }
     MASK.to_owned()
+}
+
+/// Masks credentials inside a non-form body (JSON members, XML elements such as a SOAP
+/// `<password>`, or a urlencoded body sent with another content type), so the journal never
+/// shows them whatever the client's framing.
+fn mask_body(body: &str) -> String {
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return match serde_json::from_str::<Value>(trimmed) {
+            Ok(mut v) => {
+                mask_json(&mut v);
+                v.to_string()
+            }
+            // Not JSON after all (or cut at 4 KiB): nothing can be told apart safely.
+            Err(_) => MASK.to_owned(),
+        };
+    }
+    if trimmed.starts_with('<') {
+        return mask_xml(body);
+    }
+    if body.contains('=') {
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default();
+        if pairs.iter().any(|(k, _)| is_secret_name(k)) {
+            return serde_urlencoded::to_string(mask_pairs(&pairs)).unwrap_or_else(|_| MASK.into());
+        }
+    }
+    body.to_owned()
+}
+
+fn mask_json(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_name(k) && !v.is_null() {
+                    *v = Value::String(MASK.to_owned());
+                } else {
+                    mask_json(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_json),
+        _ => {}
+    }
+}
+
+/// Replaces the text of every element whose local name is a secret name
+/// (`<n1:password>…</n1:password>` -> `<n1:password>***</n1:password>`).
+fn mask_xml(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>').map(|i| open + i) else {
+            break;
+        };
+        let tag = &rest[open + 1..close];
+        out.push_str(&rest[..=close]);
+        rest = &rest[close + 1..];
+        let name = tag.split([' ', '\t', '\n', '\r', '/']).next().unwrap_or("");
+        let local = name.rsplit(':').next().unwrap_or(name);
+        let is_open = !tag.starts_with(['/', '?', '!']) && !tag.ends_with('/');
+        if is_open && is_secret_name(local) {
+            let end = rest.find('<').unwrap_or(rest.len());
+            if end > 0 {
+                out.push_str(MASK);
+            }
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn mask_pairs(pairs: &[(String, String)]) -> Vec<(String, String)> {
@@ -127,7 +206,7 @@ impl JournalEntry {
             "query": pairs(&self.query),
             "headers": pairs(&self.headers),
             "form": pairs(&self.form),
-            "body": self.body,
+            "body": self.body.as_deref().map(mask_body),
             "status": self.status,
             "outcome": self.outcome,
         })
@@ -333,6 +412,80 @@ mod tests {
             !json.contains("hunter2") && json.contains("Basic ***"),
             "{json}"
         );
+    }
+
+    #[test]
+    fn login_transaction_and_session_are_masked_user_code_is_not() {
+        let mut e = entry(1);
+        e.form = vec![
+            ("txn".into(), "T".repeat(32)),
+            ("step".into(), "consent".into()),
+            ("decision".into(), "allow".into()),
+            ("user_code".into(), "ABCD2345".into()),
+            ("sid".into(), "S".repeat(40)),
+        ];
+        e.headers = vec![("Cookie".into(), format!("sid={}", "S".repeat(40)))];
+        let json = e.to_masked_json().to_string();
+        assert!(json.contains(r#"["txn","***"]"#), "{json}");
+        assert!(
+            !json.contains(&"T".repeat(32)) && !json.contains(&"S".repeat(40)),
+            "{json}"
+        );
+        assert!(json.contains(r#"["user_code","ABCD2345"]"#), "{json}");
+        assert!(json.contains(r#"["decision","allow"]"#), "{json}");
+        let dbg = format!("{e:?}");
+        assert!(
+            !dbg.contains(&"T".repeat(32)) && !dbg.contains(&"S".repeat(40)),
+            "{dbg}"
+        );
+        for name in [
+            "code",
+            "code_verifier",
+            "device_code",
+            "txn",
+            "sid",
+            "Client_Secret",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["user_code", "code_challenge", "state", "username", "step"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn secrets_inside_non_form_bodies_are_masked() {
+        let mut e = entry(1);
+        e.form.clear();
+        let masked = |e: &JournalEntry| e.to_masked_json()["body"].as_str().unwrap().to_owned();
+
+        e.body = Some(
+            r#"{"username":"u@x","client_secret":"hunter2","nested":[{"password":"hunter3"}]}"#
+                .into(),
+        );
+        let b = masked(&e);
+        assert!(
+            !b.contains("hunter") && b.contains(r#""username":"u@x""#),
+            "{b}"
+        );
+
+        e.body = Some("<?xml version=\"1.0\"?><env:Envelope><env:Body><n1:login><n1:username>u@x</n1:username><n1:password>hunter2</n1:password></n1:login></env:Body></env:Envelope>".into());
+        let b = masked(&e);
+        assert!(
+            !b.contains("hunter2") && b.contains("<n1:password>***</n1:password>"),
+            "{b}"
+        );
+        assert!(b.contains("<n1:username>u@x</n1:username>"), "{b}");
+
+        e.body = Some("grant_type=password&password=hunter2&username=u".into());
+        let b = masked(&e);
+        assert!(!b.contains("hunter2") && b.contains("username=u"), "{b}");
+
+        e.body = Some("{not json, password: hunter2".into());
+        assert_eq!(masked(&e), "***");
+
+        e.body = Some("plain text".into());
+        assert_eq!(masked(&e), "plain text");
     }
 
     #[test]

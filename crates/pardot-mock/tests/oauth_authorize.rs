@@ -1057,6 +1057,34 @@ async fn journal_masks_the_login_password() {
 }
 
 #[tokio::test]
+async fn journal_masks_the_login_transaction_code_and_verifier() {
+    let (mock, _clock) = mock().await;
+    let (code, verifier) = web_code(&mock, None).await;
+    let r = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    assert_eq!(r.0, 200, "{}", r.2);
+    let txn = mock
+        .journal()
+        .into_iter()
+        .find_map(|e| e.param("txn").map(str::to_owned))
+        .unwrap();
+    assert_eq!(txn.len(), 32);
+    let journal = common::http()
+        .get(format!("{}/__mock/journal", mock.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(journal.contains(r#"["txn","***"]"#), "{journal}");
+    assert!(journal.contains(r#"["code","***"]"#), "{journal}");
+    assert!(journal.contains(r#"["code_verifier","***"]"#), "{journal}");
+    for secret in [&txn, &code, &verifier] {
+        assert!(!journal.contains(secret.as_str()), "{secret} in {journal}");
+    }
+}
+
+#[tokio::test]
 async fn locked_org_and_inactive_user() {
     use pardot_mock::{AppConfig, MockConfig, OrgConfig, UserConfig};
     let mut config = MockConfig::empty();
