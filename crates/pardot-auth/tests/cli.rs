@@ -614,6 +614,28 @@ async fn request_prints_the_body_and_fails_with_exit_codes() {
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(out.stderr.contains("201"), "{}", out.stderr);
 
+    // Retries are shown as they happen (on a terminal by default; here asked for with -v).
+    h.mock.fail_next("pardot", 1, 503, "Service Unavailable");
+    let out = h
+        .run(
+            &[
+                "request",
+                "GET",
+                "/api/v5/objects/prospects",
+                "-q",
+                "fields=id",
+                "-v",
+            ],
+            &jwt_vars(),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("retrying after a wait"),
+        "{}",
+        out.stderr
+    );
+
     let out = h.run(&["request", "GET"], &jwt_vars()).await;
     assert_eq!(out.code, 2, "clap usage error: {}", out.stderr);
 }

@@ -79,7 +79,8 @@ struct Global {
     /// Legacy Pardot user email (PARDOT_EMAIL).
     #[arg(long, global = true)]
     email: Option<String>,
-    /// More log output on stderr (-v info, -vv debug); PARDOT_AUTH_LOG sets a filter.
+    /// More log output on stderr (-v info, -vv debug; default: warnings such as retries on a
+    /// terminal, errors only otherwise); PARDOT_AUTH_LOG sets a filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 }
@@ -274,7 +275,11 @@ fn main() -> ExitCode {
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("PARDOT_AUTH_LOG").unwrap_or_else(|_| {
+        // On a terminal, warnings (retries after throttling, a refused stored refresh token,
+        // the password flow's retirement) are progress a person wants to see; in a pipe or
+        // a log only errors, unless asked.
         EnvFilter::new(match verbose {
+            0 if std::io::stderr().is_terminal() => "warn",
             0 => "error",
             1 => "info",
             _ => "debug",
@@ -283,6 +288,7 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
