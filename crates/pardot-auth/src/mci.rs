@@ -109,14 +109,16 @@ impl MciClient {
         &self.tokens
     }
 
-    /// `base_url` followed by `path` (the base URL's own path is kept).
-    pub fn url(&self, path: &str) -> Url {
+    /// `base_url` followed by `path` (the base URL's own path is kept; `path` may carry a
+    /// query string).
+    pub fn url(&self, path: &str) -> Result<Url, Error> {
         let joined = format!(
             "{}/{}",
             self.base.as_str().trim_end_matches('/'),
             path.trim_start_matches('/')
         );
-        Url::parse(&joined).unwrap_or_else(|_| self.base.clone())
+        Url::parse(&joined)
+            .map_err(|e| Error::config(format!("`{path}` does not make a URL with the base: {e}")))
     }
 
     /// `GET base_url/path`.
@@ -131,7 +133,7 @@ impl MciClient {
         path: &str,
         json: Option<&serde_json::Value>,
     ) -> Result<MciResponse, Error> {
-        let url = self.url(path);
+        let url = self.url(path)?;
         let body = json
             .map(|v| serde_json::to_vec(v).map(Bytes::from))
             .transpose()

@@ -706,6 +706,16 @@ async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
         out.stderr
     );
 
+    // And the other way round: a production business unit asked for on the demo host.
+    let demo = format!("{url}/demo");
+    let out = whoami(&h, &["--pardot-url", &demo], &jwt_vars()).await;
+    one_line(&out, 3, "BU on production host:");
+    assert!(
+        out.stderr.contains(&format!("PARDOT_URL={url}")),
+        "{}",
+        out.stderr
+    );
+
     // Legacy: fine, then the api_key expires on the mock.
     login_ok(&h, "legacy", &legacy_vars()).await;
     one_line(
