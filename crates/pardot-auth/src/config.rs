@@ -408,6 +408,12 @@ impl Config {
     /// `MCI_DISCOVERY_URL`, `MCI_PRIVATE_KEY_FILE`. Variables the chosen flow does not use
     /// are ignored.
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_with(|_| None)
+    }
+
+    /// Like [`Config::from_env`], with `first` consulted before the environment and `.env`
+    /// (command-line flags, say): a `Some` from it wins.
+    pub fn from_env_with(first: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         // A missing .env file is the normal case; a malformed one is reported.
         match dotenvy::dotenv() {
             Ok(_) => {}
@@ -419,7 +425,7 @@ impl Config {
                 });
             }
         }
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(|name| first(name).or_else(|| std::env::var(name).ok()))
     }
 
     /// Like [`Config::from_env`], reading variables through `lookup` (tests, other sources).

@@ -351,6 +351,46 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
     );
 }
 
+#[tokio::test]
+async fn settings_come_from_flags_then_environment_then_dot_env() {
+    let h = Harness::new().await;
+    // A .env in the working directory supplies what the environment lacks…
+    std::fs::write(
+        h.dir.path().join(".env"),
+        format!(
+            "PARDOT_AUTH_FLOW=jwt\nSF_CLIENT_ID={}\nSF_USERNAME=nobody@acme.example\nSF_PRIVATE_KEY_FILE={}\n",
+            fixtures::JWT_CONSUMER_KEY,
+            fixture_key("connected-app.key")
+        ),
+    )
+    .unwrap();
+    // …the environment wins over it, and a flag over both.
+    let out = h
+        .run(
+            &["token", "--username", fixtures::INTEGRATION_USERNAME],
+            &[("SF_USERNAME", fixtures::UNAPPROVED_USERNAME.into())],
+        )
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = h
+        .run(
+            &["token"],
+            &[("SF_USERNAME", fixtures::UNAPPROVED_USERNAME.into())],
+        )
+        .await;
+    assert_eq!(
+        out.code, 3,
+        "the environment's unapproved user: {}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hasn't approved"), "{}", out.stderr);
+
+    std::fs::write(h.dir.path().join(".env"), "NOT A VALID LINE\n").unwrap();
+    let out = h.run(&["token"], &jwt_vars()).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains(".env"), "{}", out.stderr);
+}
+
 /// Reads the child's stderr until a line contains `marker`; returns that line.
 async fn wait_for_line(
     lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,

@@ -336,11 +336,6 @@ async fn run(cli: Cli) -> ExitCode {
 
 /// Reads the configuration: flags first, then the environment and `.env`.
 fn load_config(global: &Global, flow: Option<FlowArg>) -> Result<Config, Failure> {
-    match dotenvy::dotenv() {
-        Ok(_) => {}
-        Err(e) if e.not_found() => {}
-        Err(e) => return Err(Failure::new(exit::CONFIG, format!(".env is invalid: {e}"))),
-    }
     let mut overrides: HashMap<&'static str, String> = HashMap::new();
     let mut put = |name: &'static str, value: Option<String>| {
         if let Some(v) = value {
@@ -365,12 +360,7 @@ fn load_config(global: &Global, flow: Option<FlowArg>) -> Result<Config, Failure
     put("PARDOT_URL", global.pardot_url.clone());
     put("PARDOT_BUSINESS_UNIT_ID", global.business_unit.clone());
     put("PARDOT_EMAIL", global.email.clone());
-    Ok(Config::from_lookup(|name| {
-        overrides
-            .get(name)
-            .cloned()
-            .or_else(|| std::env::var(name).ok())
-    })?)
+    Ok(Config::from_env_with(|name| overrides.get(name).cloned())?)
 }
 
 fn store_dir(global: &Global) -> Result<PathBuf, Failure> {
