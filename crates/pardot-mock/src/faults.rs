@@ -51,8 +51,11 @@ pub enum Fault {
         #[serde(default)]
         route: Option<String>,
     },
-    /// Revokes a connected app's approval (for one user, or all), and the tokens issued
-    /// to it: the JWT flow then answers "user hasn't approved this consumer".
+    /// Revokes a connected app's approval (for one user, or all): its refresh tokens, access
+    /// tokens, unexchanged codes and approved device codes die, and the JWT flow answers
+    /// "user hasn't approved this consumer" until the user approves again. On a
+    /// self-authorize app the password grant keeps working (it never needed an approval); on
+    /// an admin-approved app this removes the user's assignment (`invalid_app_access`).
     RevokeApproval {
         /// The app's consumer key.
         consumer_key: String,

@@ -323,9 +323,27 @@ impl MockState {
         }
     }
 
-    /// Records a user's approval of an app (the consent page of part 2 calls this).
+    /// Whether `user` may use `app` at all: always for a self-authorize app ("All users may
+    /// self-authorize": a password grant or a login needs no earlier approval); for an
+    /// admin-approved app only a pre-authorized user whose approval was not revoked (the
+    /// revoke fault then stands for the admin removing the user's assignment).
+    pub(crate) fn is_assigned(&self, user: usize, app_index: usize) -> bool {
+        let app: &App = &self.model().apps[app_index];
+        match app.permitted_users {
+            PermittedUsers::All => true,
+            PermittedUsers::AdminApproved => {
+                app.pre_authorized.contains(&user)
+                    && !self.inner.tokens.is_withdrawn(user, app_index)
+            }
+        }
+    }
+
+    /// Records a user's approval of a self-authorize app (the consent page calls this). A
+    /// user's Allow never assigns an admin-approved app, so it changes nothing there.
     pub(crate) fn approve(&self, user: usize, app: usize) {
-        self.inner.tokens.approve(user, app);
+        if self.model().apps[app].permitted_users == PermittedUsers::All {
+            self.inner.tokens.approve(user, app);
+        }
     }
 
     /// Counts a login for the org's rate limit; `false` when the limit is exceeded.
@@ -476,6 +494,7 @@ impl MockState {
                     }
                 }
                 self.inner.tokens.revoke_app_tokens(app, user);
+                crate::oauth::web::forget_grants(self, app, user);
             }
             Fault::RefreshTokenRotation {
                 consumer_key,

@@ -457,3 +457,101 @@ async fn oversized_body_is_413() {
     assert_eq!(r.status(), 413);
     assert_eq!(mock.counts().get("oauth.token", "http_413"), 1);
 }
+
+/// Spec §2 and §1.7: a revoked self-authorization ("All users may self-authorize") stops the
+/// grants that rely on an earlier approval (JWT: "user hasn't approved this consumer"; the
+/// refresh tokens die), while the password grant never needed one and keeps working
+/// (`invalid_app_access` is for admin-approved apps only).
+#[tokio::test]
+async fn revoked_self_authorization_stops_jwt_and_refresh_not_the_password_grant() {
+    let clock = ManualClock::new();
+    let key = "3MVG9self.authorize.with.cert";
+    let mut app = pardot_mock::AppConfig::new(key, "s3cret");
+    app.certificate_pem = Some(CONNECTED_APP_CERT_PEM.to_owned());
+    let mock = PardotMock::builder()
+        .clock(&clock)
+        .app(app)
+        .start()
+        .await
+        .unwrap();
+    // A refresh token (as after a web login) is the user's approval: JWT works.
+    let refresh = mock.seed_refresh_token(WEB_USERNAME, key).unwrap();
+    let mut c = claims(WEB_USERNAME, "https://login.salesforce.com", clock.now());
+    c["iss"] = json!(key);
+    let jwt = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", &assertion(CONNECTED_APP_KEY_PEM, &c)),
+    ];
+    assert_eq!(token(&mock.url(), &jwt).await.0, 200);
+
+    let (s, _) = admin_post(
+        &mock,
+        "/__mock/faults",
+        json!({"kind": "revoke_approval", "consumer_key": key, "username": WEB_USERNAME}),
+    )
+    .await;
+    assert_eq!(s, 204);
+
+    let password = [
+        ("grant_type", "password"),
+        ("client_id", key),
+        ("client_secret", "s3cret"),
+        ("username", WEB_USERNAME),
+        ("password", WEB_PASSWORD),
+    ];
+    let (status, _, body) = token(&mock.url(), &password).await;
+    assert_eq!(status, 200, "{body}");
+    // The password grant records no approval: JWT stays refused.
+    let r = token(&mock.url(), &jwt).await;
+    assert_oauth_error(&r, "invalid_grant", "user hasn't approved this consumer");
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+            ("client_id", key),
+            ("client_secret", "s3cret"),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn revoking_the_fixture_web_app_for_everyone_keeps_its_password_grant() {
+    let (mock, _c) = mock().await;
+    mock.revoke_app_approval(WEB_CONSUMER_KEY).unwrap();
+    let pw = integration_password();
+    let (status, _, body) = token(&mock.url(), &password_form(&pw)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+}
+
+/// On an admin-approved app the same fault stands for the admin removing the user's
+/// assignment: the password grant answers `invalid_app_access`.
+#[tokio::test]
+async fn revoked_assignment_on_an_admin_approved_app_is_invalid_app_access() {
+    let (mock, _c) = mock().await;
+    mock.fault(Fault::RevokeApproval {
+        consumer_key: JWT_CONSUMER_KEY.into(),
+        username: Some(INTEGRATION_USERNAME.into()),
+    })
+    .unwrap();
+    let pw = integration_password();
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "password"),
+            ("client_id", JWT_CONSUMER_KEY),
+            ("client_secret", JWT_CONSUMER_SECRET),
+            ("username", INTEGRATION_USERNAME),
+            ("password", pw.as_str()),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        &r,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    );
+}

@@ -1206,3 +1206,66 @@ async fn concurrent_logins_get_distinct_codes() {
     assert_eq!(counts.get("oauth.authorize", "ok"), 40);
     assert_eq!(counts.get("oauth.token", "ok"), 40);
 }
+
+/// The revoke fault on an admin-approved app removes the user's assignment: the login page
+/// answers `invalid_app_access` (no consent page the user could click through).
+#[tokio::test]
+async fn revoked_assignment_on_an_admin_approved_app_redirects_invalid_app_access() {
+    let (mock, _clock) = mock().await;
+    mock.add_callback_url(fixtures::JWT_CONSUMER_KEY, CALLBACK)
+        .unwrap();
+    mock.fault(pardot_mock::Fault::RevokeApproval {
+        consumer_key: fixtures::JWT_CONSUMER_KEY.into(),
+        username: Some(fixtures::INTEGRATION_USERNAME.into()),
+    })
+    .unwrap();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", fixtures::JWT_CONSUMER_KEY),
+        ("redirect_uri", CALLBACK),
+        ("state", "a"),
+    ];
+    let page = login(
+        &mock,
+        &mock.url(),
+        &params,
+        fixtures::INTEGRATION_USERNAME,
+        fixtures::INTEGRATION_PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 302, "{}", page.body);
+    assert_eq!(
+        page.location(),
+        format!(
+            "{CALLBACK}?error=invalid_app_access&error_description=user+is+not+admin+approved+to+access+this+app&state=a"
+        )
+    );
+}
+
+/// A code issued before the approval was revoked stays dead after the user approves again.
+#[tokio::test]
+async fn a_code_from_before_a_revoked_approval_stays_dead_after_a_new_allow() {
+    let (mock, _clock) = mock().await;
+    let (old_code, old_verifier) = web_code(&mock, None).await;
+    mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
+        .unwrap();
+    let consent = login(
+        &mock,
+        &mock.url(),
+        &web_params(&[]),
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+    )
+    .await;
+    assert_eq!(consent.form().field("step"), Some("consent"));
+    let allowed = consent
+        .form()
+        .submit(&browser(), &mock.url(), Some("oaapprove"), None)
+        .await;
+    assert_eq!(allowed.status, 302, "{}", allowed.body);
+    let r = exchange(&mock.url(), &old_code, &[("code_verifier", &old_verifier)]).await;
+    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    let new_code = query_map(allowed.location())["code"].clone();
+    let (status, _, body) = exchange(&mock.url(), &new_code, &[]).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -511,3 +511,56 @@ async fn a_logged_in_browser_goes_straight_to_allow() {
     assert_eq!(page.status, 200);
     assert_eq!(page.form().field("step"), Some("consent"));
 }
+
+/// Approving a device code does not re-assign a user whose admin-approved access was revoked;
+/// a device approved before a revoke gets no tokens.
+#[tokio::test]
+async fn revoked_approval_and_device_codes() {
+    let (mock, _clock) = mock().await;
+    mock.fault(pardot_mock::Fault::RevokeApproval {
+        consumer_key: fixtures::JWT_CONSUMER_KEY.into(),
+        username: Some(fixtures::INTEGRATION_USERNAME.into()),
+    })
+    .unwrap();
+    let v = start(&mock.url(), fixtures::JWT_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    mock.approve_device(&user_code, fixtures::INTEGRATION_USERNAME)
+        .unwrap();
+    let r = poll(&mock.url(), fixtures::JWT_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(
+        &r,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    );
+    let password = format!(
+        "{}{}",
+        fixtures::INTEGRATION_PASSWORD,
+        fixtures::INTEGRATION_SECURITY_TOKEN
+    );
+    let r = token(
+        &mock.url(),
+        &[
+            ("grant_type", "password"),
+            ("client_id", fixtures::JWT_CONSUMER_KEY),
+            ("client_secret", fixtures::JWT_CONSUMER_SECRET),
+            ("username", fixtures::INTEGRATION_USERNAME),
+            ("password", password.as_str()),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        &r,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    );
+
+    // Self-authorize web app: approved, then the approval is revoked before the poll.
+    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
+    let (device_code, user_code) = code_of(&v);
+    mock.approve_device(&user_code, fixtures::WEB_USERNAME)
+        .unwrap();
+    mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
+        .unwrap();
+    let r = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+}

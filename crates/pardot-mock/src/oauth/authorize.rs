@@ -69,7 +69,6 @@ use super::web::{
     WebRequest, random_from, web,
 };
 use super::{org_allowed_on, secret_eq};
-use crate::config::PermittedUsers;
 use crate::state::MockState;
 use crate::support::random_alnum;
 use crate::vhost::{LoginVhost, Outcome, RequestParams, VirtualHost, plain};
@@ -432,10 +431,8 @@ pub(crate) fn after_login(
 ) -> Response {
     let model = state.model();
     let app = txn.app();
-    let app_ref = &model.apps[app];
     let locked = model.orgs[state.user(user).org].locked;
-    let not_assigned = app_ref.permitted_users == PermittedUsers::AdminApproved
-        && !app_ref.pre_authorized.contains(&user);
+    let not_assigned = !state.is_assigned(user, app);
     let store = web(state);
     let now = state.now();
     match &txn.kind {

@@ -57,7 +57,6 @@ use super::web::{
     normalise_user_code, random_from, web,
 };
 use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq, token_headers};
-use crate::config::PermittedUsers;
 use crate::state::MockState;
 use crate::support::random_alnum;
 use crate::vhost::{RequestParams, VirtualHost, plain};
@@ -197,10 +196,7 @@ pub(crate) fn device_grant(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthErr
         return Err(AUTHENTICATION_FAILURE);
     }
     check_login_allowed(ctx, user, INACTIVE_USER)?;
-    let app_ref = &model.apps[app];
-    if app_ref.permitted_users == PermittedUsers::AdminApproved
-        && !app_ref.pre_authorized.contains(&user)
-    {
+    if !state.is_assigned(user, app) {
         return Err(INVALID_APP_ACCESS);
     }
     if !state.count_login(state.user(user).org) {

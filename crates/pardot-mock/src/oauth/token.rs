@@ -14,7 +14,6 @@ use super::{
     OAuthError, TokenBody, client_auth, identity_url, instance_url, org_allowed_on, secret_eq,
     token_signature,
 };
-use crate::config::PermittedUsers;
 use crate::state::MockState;
 use crate::vhost::{LoginVhost, RequestParams, VirtualHost, plain};
 
@@ -179,11 +178,9 @@ fn password(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
         return Err(AUTHENTICATION_FAILURE);
     }
     check_login_allowed(ctx, user, INACTIVE_USER)?;
-    let app_ref = &state.model().apps[app];
-    if (app_ref.permitted_users == PermittedUsers::AdminApproved
-        && !app_ref.pre_authorized.contains(&user))
-        || state.inner.tokens.is_withdrawn(user, app)
-    {
+    // A self-authorize app needs no earlier approval for this grant (and the grant records
+    // none: it issues no refresh token); only an admin-approved app checks the assignment.
+    if !state.is_assigned(user, app) {
         return Err(INVALID_APP_ACCESS);
     }
     let scopes = granted_scopes(ctx, app)?;

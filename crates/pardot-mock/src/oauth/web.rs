@@ -216,6 +216,11 @@ impl<V: Expiring + Clone> Store<V> {
             .map(|(k, v)| (k.clone(), v.clone()))
     }
 
+    /// Keeps only the entries `keep` accepts.
+    pub(crate) fn retain(&self, keep: impl Fn(&V) -> bool) {
+        self.lock().retain(|_, v| keep(v));
+    }
+
     fn clear(&self) {
         self.lock().clear();
     }
@@ -264,6 +269,17 @@ pub(crate) fn web(state: &MockState) -> Arc<WebState> {
             fresh
         }
     }
+}
+
+/// Forgets the unexchanged authorization codes and approved-but-unpolled device codes of
+/// `app` (for `user`, or every user): a revoked approval takes them along, so a later
+/// re-approval does not bring them back.
+pub(crate) fn forget_grants(state: &MockState, app: usize, user: Option<usize>) {
+    let web = web(state);
+    let hit = |u: usize| user.is_none_or(|x| x == u);
+    web.codes.retain(|c| !(c.app == app && hit(c.user)));
+    web.devices
+        .retain(|d| !(d.app == app && matches!(d.status, DeviceStatus::Approved(u) if hit(u))));
 }
 
 /// Forgets every transaction, session, code and device code (part of `reset`).
