@@ -144,8 +144,10 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
             let started = Instant::now();
             let (verdict, requests) = match scenario.body {
                 Body::NotBuilt(why) => (Verdict::NotBuilt(why), None),
-                Body::Run(f) => match runtime.block_on(tokio::time::timeout(SCENARIO_TIMEOUT, f()))
-                {
+                Body::Run(f) => match runtime.block_on(async {
+                    // Inside the runtime: the timer needs its reactor.
+                    tokio::time::timeout(SCENARIO_TIMEOUT, f()).await
+                }) {
                     Ok(Ok(ran)) => (Verdict::Pass, ran.mock_requests),
                     Ok(Err(e)) => (Verdict::Fail(format!("{e:#}")), None),
                     Err(_) => (
