@@ -41,7 +41,8 @@ pub enum ConnectError {
     /// A flow that needs a person (web, device) has no way to reach one and no stored
     /// refresh token to fall back on.
     #[error(
-        "the {flow} flow needs a person to sign in: run `pardot-auth login {flow}` once (it keeps \
+        "the {flow} flow needs a person to sign in and the token store has no usable refresh \
+         token: run `pardot-auth login {flow}` once (it keeps \
          a refresh token in its token store; point `Connector::store` at the same directory), or \
          set PARDOT_AUTH_FLOW=refresh with SF_REFRESH_TOKEN, or let connect ask the person with \
          `Connector::on_authorize_url` / `Connector::on_device_code`"

@@ -334,3 +334,56 @@ async fn debug_output_has_no_secrets() {
     let bu = BusinessUnitId::parse(fixtures::BUSINESS_UNIT_ID).unwrap();
     assert!(text.contains(bu.as_str()), "ids are fine to show: {text}");
 }
+
+#[tokio::test]
+async fn device_hook_runs_the_flow_once_then_the_stored_refresh_token_serves() {
+    use std::time::Duration;
+
+    let clock = pardot_auth::ManualClock::new();
+    let mock = PardotMock::builder().clock(&clock).start().await.unwrap();
+    let device = config(
+        &mock,
+        &[
+            ("PARDOT_AUTH_FLOW", "device".into()),
+            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+            // The app requires its secret for refreshes.
+            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+        ],
+    )
+    .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let connector = Connector::new(device.clone())
+        .clock(clock.shared())
+        .store(store.clone())
+        .on_device_code(move |auth| {
+            let _ = tx.send(auth.user_code.clone());
+        });
+    let connecting = tokio::spawn(async move { connector.connect().await });
+    let code = rx.recv().await.expect("the hook saw the user code");
+    mock.approve_device(&code, fixtures::WEB_USERNAME).unwrap();
+    // The flow polls on the shared clock: let its wait pass.
+    clock.wait_for_sleepers(1).await;
+    clock.advance(Duration::from_secs(5));
+    let client = connecting.await.unwrap().unwrap();
+    assert_eq!(prospects(&client).await, 3);
+    let record = store.load(&device.store_key()).await.unwrap().unwrap();
+    assert!(record.refresh_token.is_some(), "kept for later refreshes");
+
+    // Hours later, without anybody to ask: the stored refresh token is enough.
+    clock.advance(Duration::from_secs(3 * 3600));
+    let before = mock.counts().get("oauth.token", "ok");
+    let again = Connector::new(device)
+        .clock(clock.shared())
+        .store(store)
+        .fetch_first_token(true)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(prospects(&again).await, 3);
+    assert_eq!(
+        mock.counts().get("oauth.token", "ok"),
+        before + 1,
+        "one refresh"
+    );
+}
