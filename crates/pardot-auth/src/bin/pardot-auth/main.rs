@@ -257,6 +257,9 @@ impl From<pardot_auth::pardot_http::store::StoreError> for Failure {
 }
 
 fn main() -> ExitCode {
+    // Load .env first so the variables clap reads itself (PARDOT_AUTH_STORE_DIR, the mock's)
+    // may come from it too; a malformed file is reported when the configuration is read.
+    let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
