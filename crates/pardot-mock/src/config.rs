@@ -82,23 +82,25 @@ impl Default for MockConfig {
     }
 }
 
-/// The default configuration, `fixtures/mock.toml`, as text.
-pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../fixtures/mock.toml");
+/// The default configuration, `fixtures/mock.toml`, as text: the crate's own copy
+/// (`crates/pardot-mock/fixtures/`, so the crate packages on its own), kept byte for byte
+/// equal to the workspace's canonical file by `tests/self_contained.rs`.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../fixtures/mock.toml");
 
 /// Key files the default configuration names, embedded so the defaults work from any
 /// directory (and without touching the disk).
 pub(crate) const EMBEDDED_FILES: &[(&str, &str)] = &[
     (
         "keys/connected-app.crt",
-        include_str!("../../../fixtures/keys/connected-app.crt"),
+        include_str!("../fixtures/keys/connected-app.crt"),
     ),
     (
         "keys/mci-service-account.pub.pem",
-        include_str!("../../../fixtures/keys/mci-service-account.pub.pem"),
+        include_str!("../fixtures/keys/mci-service-account.pub.pem"),
     ),
     (
         "keys/untrusted.crt",
-        include_str!("../../../fixtures/keys/untrusted.crt"),
+        include_str!("../fixtures/keys/untrusted.crt"),
     ),
 ];
 

@@ -97,14 +97,13 @@ pub const MCI_SERVICE_ACCOUNT_ID: &str = "mci-sa-0001";
 pub const MCI_REGION: &str = "us1";
 
 /// The JWT app's private key (PKCS#8 PEM; `fixtures/keys/connected-app.key`). TEST ONLY.
-pub const CONNECTED_APP_KEY_PEM: &str = include_str!("../../../fixtures/keys/connected-app.key");
+pub const CONNECTED_APP_KEY_PEM: &str = include_str!("../fixtures/keys/connected-app.key");
 /// The JWT app's certificate (`fixtures/keys/connected-app.crt`).
-pub const CONNECTED_APP_CERT_PEM: &str = include_str!("../../../fixtures/keys/connected-app.crt");
+pub const CONNECTED_APP_CERT_PEM: &str = include_str!("../fixtures/keys/connected-app.crt");
 /// A private key no app trusts (`fixtures/keys/untrusted.key`). TEST ONLY.
-pub const UNTRUSTED_KEY_PEM: &str = include_str!("../../../fixtures/keys/untrusted.key");
+pub const UNTRUSTED_KEY_PEM: &str = include_str!("../fixtures/keys/untrusted.key");
 /// The MCI service account's private key (PKCS#1 PEM). TEST ONLY.
-pub const MCI_PRIVATE_KEY_PEM: &str =
-    include_str!("../../../fixtures/keys/mci-service-account.key");
+pub const MCI_PRIVATE_KEY_PEM: &str = include_str!("../fixtures/keys/mci-service-account.key");
 
 #[cfg(test)]
 mod tests {
