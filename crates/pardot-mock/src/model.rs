@@ -16,8 +16,6 @@ use crate::config::{
 #[derive(Debug)]
 pub(crate) struct Org {
     pub id: SalesforceId,
-    #[allow(dead_code, reason = "kept for later parts and Debug output")]
-    pub name: String,
     pub kind: OrgKind,
     pub my_domain: Option<String>,
     pub instance_url: Option<String>,
@@ -52,10 +50,6 @@ impl std::fmt::Debug for User {
 }
 
 /// A connected app, validated. Runtime-mutable parts sit behind locks or atomics.
-#[allow(
-    dead_code,
-    reason = "callback URLs, PKCE and device settings are read by part 2"
-)]
 pub(crate) struct App {
     pub name: String,
     pub consumer_key: String,
@@ -146,8 +140,6 @@ pub(crate) struct Model {
     pub mci_accounts: Vec<MciAccount>,
     users_by_username: HashMap<String, usize>,
     users_by_id: HashMap<SalesforceId, usize>,
-    #[allow(dead_code, reason = "for later parts")]
-    orgs_by_id: HashMap<SalesforceId, usize>,
     orgs_by_my_domain: HashMap<String, usize>,
     apps_by_key: HashMap<String, usize>,
     bus_by_id: HashMap<BusinessUnitId, usize>,
@@ -161,10 +153,6 @@ impl Model {
     }
     pub(crate) fn user_by_id(&self, id: &SalesforceId) -> Option<usize> {
         self.users_by_id.get(id).copied()
-    }
-    #[allow(dead_code, reason = "for later parts")]
-    pub(crate) fn org_by_id(&self, id: &SalesforceId) -> Option<usize> {
-        self.orgs_by_id.get(id).copied()
     }
     pub(crate) fn org_by_my_domain(&self, name: &str) -> Option<usize> {
         self.orgs_by_my_domain
@@ -227,7 +215,6 @@ impl Model {
             }
             orgs.push(Org {
                 id,
-                name: o.name.clone(),
                 kind: o.kind,
                 my_domain: o.my_domain.clone(),
                 instance_url: o
@@ -482,7 +469,6 @@ impl Model {
             mci_accounts,
             users_by_username,
             users_by_id,
-            orgs_by_id,
             orgs_by_my_domain,
             apps_by_key,
             bus_by_id,

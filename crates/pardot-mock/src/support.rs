@@ -120,7 +120,7 @@ impl<K: Eq + Hash, V> ShardedMap<K, V> {
         }
     }
 
-    #[allow(dead_code, reason = "used by tests and later parts")]
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()

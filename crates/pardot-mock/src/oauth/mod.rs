@@ -83,12 +83,6 @@ impl OAuthError {
             status: StatusCode::BAD_REQUEST,
         }
     }
-
-    #[allow(dead_code, reason = "for later parts' non-400 OAuth errors")]
-    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
-        self
-    }
 }
 
 /// The errors of the spec's token-endpoint table (salesforce-oauth.md §1.7, §1.8, §2).

@@ -1,7 +1,7 @@
 //! Shared helpers of the Pardot API tests: a mock on a fixed ManualClock start, a loopback
 //! client, tokens from the mock's own helper, and exact-answer assertions.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
