@@ -1,0 +1,85 @@
+//! `xtask-bench`: the release-built half of `cargo xtask bench` (the `xtask bench` task builds
+//! it with `cargo build --release` and runs it). Not a test: it asserts nothing about time, it
+//! measures and reports.
+//!
+//! - `xtask-bench run --root DIR [--cli PATH | --cli-missing REASON] [--quick]`: every metric
+//!   of the bench issue, the table on stdout and `target/bench/results.json`.
+//! - `xtask-bench serve ours|wiremock|hyper --bodies DIR [--prospects N]`: one server, for one
+//!   round, in its own process (so each round starts fresh and `/proc` has its CPU time).
+//! - `xtask-bench hold-tokens N`: a client process holding N cached tokens; prints its RSS.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+mod load;
+mod procfs;
+mod report;
+mod scenarios;
+mod servers;
+
+/// Options of `run`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The workspace root.
+    pub root: PathBuf,
+    /// The `pardot-auth` CLI binary, or why there is none.
+    pub cli: Result<PathBuf, String>,
+    /// Short rounds, for trying the harness out (the numbers are not the bench's).
+    pub quick: bool,
+}
+
+fn parse_run(args: &[String]) -> Result<Options> {
+    let mut root = None;
+    let mut cli = Err("no --cli given".to_owned());
+    let mut quick = false;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--root" => root = it.next().map(PathBuf::from),
+            "--cli" => cli = Ok(PathBuf::from(it.next().context("--cli PATH")?)),
+            "--cli-missing" => cli = Err(it.next().context("--cli-missing REASON")?.clone()),
+            "--quick" => quick = true,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    Ok(Options {
+        root: root.context("--root DIR")?,
+        cli,
+        quick,
+    })
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("usage: xtask-bench run|serve|hold-tokens ... (see `cargo xtask bench`)");
+        return ExitCode::FAILURE;
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("xtask-bench: no tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match command.as_str() {
+            "run" => scenarios::run(parse_run(rest)?).await,
+            "serve" => servers::serve(rest).await,
+            "hold-tokens" => scenarios::hold_tokens(rest).await,
+            other => bail!("unknown command {other}"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask-bench {command}: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The servers under load, one per process so each round starts fresh and its CPU time and
+//! memory can be read from `/proc`: ours (the mock library with the bench configuration),
+//! wiremock serving the mock's bytes statically, and bare hyper serving the same bytes.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use pardot_mock::{MockConfig, PardotMock, ProspectConfig, fixtures};
+
+/// Which server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// pardot-mock (A).
+    Ours,
+    /// wiremock with static bodies (B).
+    Wiremock,
+    /// bare hyper with static bodies (C).
+    Hyper,
+}
+
+impl Kind {
+    /// The name on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ours => "ours",
+            Self::Wiremock => "wiremock",
+            Self::Hyper => "hyper",
+        }
+    }
+
+    /// Parses [`Kind::name`].
+    pub fn parse(text: &str) -> Result<Self> {
+        Ok(match text {
+            "ours" => Self::Ours,
+            "wiremock" => Self::Wiremock,
+            "hyper" => Self::Hyper,
+            other => bail!("unknown server kind `{other}`"),
+        })
+    }
+}
+
+/// The v5 list the bench reads: 200 prospects of the production business unit.
+pub const V5_PATH: &str = "/api/v5/objects/prospects?fields=id,email,firstName,lastName&limit=200";
+/// The token endpoint.
+pub const TOKEN_PATH: &str = "/services/oauth2/token";
+
+/// The bench configuration: the defaults, the per-BU concurrency limit and daily budget raised
+/// so the limits do not turn load into errors, and `prospects` prospects in the production BU.
+pub fn bench_config(prospects: usize) -> MockConfig {
+    let mut config = MockConfig::defaults();
+    for bu in &mut config.business_units {
+        bu.concurrency_limit = 100_000;
+        bu.daily_budget = u64::MAX / 4;
+    }
+    config
+        .prospects
+        .retain(|p| p.business_unit != fixtures::BUSINESS_UNIT_ID);
+    let companies = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"];
+    for i in 0..prospects {
+        config.prospects.push(ProspectConfig {
+            business_unit: fixtures::BUSINESS_UNIT_ID.to_owned(),
+            id: 1_000_000 + i as u64,
+            email: format!("prospect{i:06}@bench.example"),
+            first_name: format!("First{i}"),
+            last_name: format!("Last{i}"),
+            company: companies[i % companies.len()].to_owned(),
+            score: (i % 100) as i64,
+            grade: Some("B".to_owned()),
+            created_at: Some("2026-01-02 03:04:05".to_owned()),
+            updated_at: Some("2026-02-03 04:05:06".to_owned()),
+            fields: BTreeMap::new(),
+        });
+    }
+    config
+}
+
+/// The static answers of the baselines, captured from our mock (same bytes, same type).
+#[derive(Clone, Debug)]
+pub struct Bodies {
+    /// The v5 list.
+    pub v5: (String, Bytes),
+    /// A password grant's answer.
+    pub password: (String, Bytes),
+    /// A JWT bearer grant's answer.
+    pub jwt: (String, Bytes),
+}
+
+impl Bodies {
+    fn names() -> [&'static str; 3] {
+        ["v5", "password", "jwt"]
+    }
+
+    /// Writes the bodies under `dir`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir)?;
+        for (name, (ctype, body)) in
+            Self::names()
+                .into_iter()
+                .zip([&self.v5, &self.password, &self.jwt])
+        {
+            std::fs::write(dir.join(format!("{name}.body")), body)?;
+            std::fs::write(dir.join(format!("{name}.ctype")), ctype)?;
+        }
+        Ok(())
+    }
+
+    /// Reads what [`Bodies::save`] wrote.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let read = |name: &str| -> Result<(String, Bytes)> {
+            let body = std::fs::read(dir.join(format!("{name}.body")))
+                .with_context(|| format!("reading {name}.body in {}", dir.display()))?;
+            let ctype = std::fs::read_to_string(dir.join(format!("{name}.ctype")))?;
+            Ok((ctype, Bytes::from(body)))
+        };
+        Ok(Self {
+            v5: read("v5")?,
+            password: read("password")?,
+            jwt: read("jwt")?,
+        })
+    }
+}
+
+/// `xtask-bench serve KIND [--bodies DIR] [--prospects N]`: serves until killed, after
+/// printing `listening http://ADDR` on stdout.
+pub async fn serve(args: &[String]) -> Result<()> {
+    let kind = Kind::parse(args.first().map(String::as_str).unwrap_or(""))?;
+    let mut bodies_dir = None;
+    let mut prospects = 200;
+    let mut it = args.iter().skip(1);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--bodies" => bodies_dir = it.next().map(PathBuf::from),
+            "--prospects" => prospects = it.next().context("--prospects N")?.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    match kind {
+        Kind::Ours => {
+            let mock = PardotMock::builder()
+                .config(bench_config(prospects))
+                .start()
+                .await?;
+            announce(&mock.url());
+            std::future::pending::<()>().await;
+            drop(mock);
+        }
+        Kind::Wiremock => {
+            let bodies = Bodies::load(&bodies_dir.context("--bodies DIR")?)?;
+            let server = wiremock_server(&bodies).await;
+            announce(&server.uri());
+            std::future::pending::<()>().await;
+            drop(server);
+        }
+        Kind::Hyper => {
+            let bodies = Bodies::load(&bodies_dir.context("--bodies DIR")?)?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            announce(&format!("http://{}", listener.local_addr()?));
+            serve_hyper(listener, Arc::new(bodies)).await?;
+        }
+    }
+    Ok(())
+}
+
+fn announce(url: &str) {
+    println!("listening {url}");
+}
+
+/// A wiremock server answering the three requests with the static bodies.
+pub async fn wiremock_server(bodies: &Bodies) -> wiremock::MockServer {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let answer = |(ctype, body): &(String, Bytes)| {
+        ResponseTemplate::new(200).set_body_raw(body.to_vec(), ctype.as_str())
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v5/objects/prospects"))
+        .respond_with(answer(&bodies.v5))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .and(body_string_contains("grant_type=password"))
+        .respond_with(answer(&bodies.password))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .and(body_string_contains("jwt-bearer"))
+        .respond_with(answer(&bodies.jwt))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn serve_hyper(listener: tokio::net::TcpListener, bodies: Arc<Bodies>) -> Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let bodies = bodies.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let bodies = bodies.clone();
+                async move { Ok::<_, Infallible>(answer_static(req, &bodies).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn answer_static(
+    req: Request<hyper::body::Incoming>,
+    bodies: &Bodies,
+) -> Response<Full<Bytes>> {
+    let is_v5 = req.uri().path() == "/api/v5/objects/prospects";
+    let is_token = req.uri().path() == TOKEN_PATH;
+    // Read the body like any server must, to tell the grants apart.
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let chosen = if is_v5 {
+        Some(&bodies.v5)
+    } else if is_token && body.starts_with(b"grant_type=password") {
+        Some(&bodies.password)
+    } else if is_token {
+        Some(&bodies.jwt)
+    } else {
+        None
+    };
+    let mut response = match chosen {
+        Some((ctype, bytes)) => {
+            let mut r = Response::new(Full::new(bytes.clone()));
+            if let Ok(v) = HeaderValue::from_str(ctype) {
+                r.headers_mut().insert(CONTENT_TYPE, v);
+            }
+            r
+        }
+        None => Response::new(Full::new(Bytes::from_static(b"not found"))),
+    };
+    if chosen.is_none() {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
+    response
+}
+
+/// A server in its own process (this binary's `serve`), killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts `kind` and waits for its address.
+    pub fn start(kind: Kind, bodies: &Path, prospects: usize) -> Result<Self> {
+        let exe = std::env::current_exe()?;
+        let mut child = Command::new(exe)
+            .arg("serve")
+            .arg(kind.name())
+            .arg("--bodies")
+            .arg(bodies)
+            .arg("--prospects")
+            .arg(prospects.to_string())
+            .env("PARDOT_MOCK_LOG", "error")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting a bench server")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("the {} server printed no address within 60 s", kind.name());
+            }
+        };
+        let addr = line
+            .trim()
+            .strip_prefix("listening http://")
+            .and_then(|a| a.trim_end_matches('/').parse().ok());
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("unexpected line from the {} server: {line:?}", kind.name());
+        };
+        Ok(Self { child, addr })
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
