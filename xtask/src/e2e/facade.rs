@@ -1,19 +1,15 @@
 //! The front door end to end: the `pardot-auth` facade (`Config` + `connect`), its CLI, and
 //! the `pardot-mock` binary as other projects run it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use pardot_auth::{Config, Connector, Flow, TokenKind};
 use pardot_auth_core::{Clock, Expiry, ManualClock};
 use pardot_mock::{PardotMock, fixtures as fx};
 
 use super::support::{count, http, mock_on, prospect_emails, ran};
-use super::{Body, Ran, Scenario};
-use crate::mock_process::MockProcess;
+use super::{Body, Ran, Scenario, cli};
 
 /// The facade and binary rows.
 pub(super) fn scenarios() -> Vec<Scenario> {
@@ -25,10 +21,6 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "facade: password, client-credentials, refresh, legacy, mci",
             body: Body::Run(|| Box::pin(facade_other_flows())),
-        },
-        Scenario {
-            name: "CLI: login jwt, whoami, request (mock binary)",
-            body: Body::Run(|| Box::pin(cli())),
         },
         Scenario {
             name: "mock binary serves fixtures/mock.toml",
@@ -242,189 +234,10 @@ async fn facade_other_flows() -> Result<Ran> {
     Ok(ran(&mock))
 }
 
-/// The `pardot-auth` binary built with the `cli` feature.
-fn cli_binary(root: &Path) -> PathBuf {
-    root.join("target/debug/pardot-auth")
-}
-
-/// The outcome of [`prepare`]: the binaries the CLI and binary rows run.
-static BUILT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-
-/// Builds the mock binary and the CLI before the table, so the rows time the programs, not
-/// the compiler. A failed build fails the rows that need it.
-pub(super) fn prepare(root: &Path) -> Duration {
-    let started = Instant::now();
-    let outcome = build_mock(root)
-        .and_then(|()| build_cli(root))
-        .map_err(|e| format!("{e:#}"));
-    let _ = BUILT.set(outcome);
-    started.elapsed()
-}
-
-fn built() -> Result<()> {
-    match BUILT.get() {
-        Some(Ok(())) => Ok(()),
-        Some(Err(e)) => bail!("{e}"),
-        None => bail!("the binaries were not built before the table"),
-    }
-}
-
-/// Builds the CLI (`cargo build -p pardot-auth --features cli`).
-fn build_cli(root: &Path) -> Result<()> {
-    let status = Command::new(crate::cargo())
-        .args(["build", "--quiet", "-p", "pardot-auth", "--features", "cli"])
-        .current_dir(root)
-        .status()
-        .context("could not run cargo build for the pardot-auth CLI")?;
-    ensure!(
-        status.success(),
-        "building the pardot-auth CLI failed ({status})"
-    );
-    Ok(())
-}
-
-/// Builds the mock binary, as `MockProcess::start` would.
-fn build_mock(root: &Path) -> Result<()> {
-    let status = Command::new(crate::cargo())
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "pardot-mock",
-            "--bin",
-            "pardot-mock",
-        ])
-        .current_dir(root)
-        .status()
-        .context("could not run cargo build for pardot-mock")?;
-    ensure!(status.success(), "building pardot-mock failed ({status})");
-    Ok(())
-}
-
-/// Runs the CLI with the environment a user would set for the JWT flow against `mock_url`.
-fn run_cli(root: &Path, store: &Path, mock_url: &str, args: &[&str]) -> Result<Output> {
-    let binary = cli_binary(root);
-    ensure!(
-        binary.is_file(),
-        "{} is missing (the build step failed?)",
-        binary.display()
-    );
-    let output = Command::new(&binary)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PARDOT_AUTH_STORE_DIR", store)
-        .env("PARDOT_AUTH_FLOW", "jwt")
-        .env("SF_LOGIN_URL", mock_url)
-        .env("SF_CLIENT_ID", fx::JWT_CONSUMER_KEY)
-        .env("SF_USERNAME", fx::INTEGRATION_USERNAME)
-        .env("SF_PRIVATE_KEY_FILE", fixture_key("connected-app.key"))
-        .env("PARDOT_URL", mock_url)
-        .env("PARDOT_BUSINESS_UNIT_ID", fx::BUSINESS_UNIT_ID)
-        .current_dir(store)
-        .output()
-        .with_context(|| format!("could not run {}", binary.display()))?;
-    if !output.status.success() {
-        bail!(
-            "`pardot-auth {}` exited with {}: {}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(output)
-}
-
-/// Requests the binary mock answered, from its admin counters.
-async fn binary_requests(mock_url: &str) -> Result<(u64, serde_json::Value)> {
-    let counts: serde_json::Value = http()?
-        .get(format!("{mock_url}/__mock/counts"))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let total = counts
-        .as_object()
-        .context("counts are not an object")?
-        .iter()
-        .filter(|(route, _)| route.as_str() != "admin")
-        .filter_map(|(_, outcomes)| outcomes.as_object())
-        .flat_map(|o| o.values().filter_map(serde_json::Value::as_u64))
-        .sum();
-    Ok((total, counts))
-}
-
-/// `pardot-auth login jwt`, `whoami`, `request GET …` against the mock binary, sharing a
-/// token store directory.
-async fn cli() -> Result<Ran> {
-    built()?;
-    let root = crate::project_root();
-    let mock = {
-        let root = root.clone();
-        tokio::task::spawn_blocking(move || MockProcess::start(&root)).await??
-    };
-    let store = tempfile::tempdir()?;
-    let url = mock.url().to_owned();
-    let (dir, r) = (store.path().to_owned(), root.clone());
-    let outputs = tokio::task::spawn_blocking(move || -> Result<Vec<Output>> {
-        Ok(vec![
-            run_cli(&r, &dir, &url, &["login", "jwt"])?,
-            run_cli(&r, &dir, &url, &["whoami"])?,
-            run_cli(
-                &r,
-                &dir,
-                &url,
-                &[
-                    "request",
-                    "GET",
-                    "/api/v5/objects/prospects?fields=id,email",
-                ],
-            )?,
-        ])
-    })
-    .await??;
-    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
-    let login = text(&outputs[0]);
-    ensure!(
-        login.starts_with("Logged in (jwt flow)"),
-        "login printed: {login}"
-    );
-    let stored = std::fs::read_dir(store.path())?.count();
-    ensure!(stored >= 1, "login stored nothing in the token store");
-    let whoami = text(&outputs[1]);
-    ensure!(
-        whoami.starts_with("OK: ") && whoami.contains(fx::INTEGRATION_USERNAME),
-        "whoami printed: {whoami}"
-    );
-    let body: serde_json::Value = serde_json::from_str(&text(&outputs[2]))
-        .context("`request` did not print the JSON body")?;
-    let emails: Vec<&str> = body["values"]
-        .as_array()
-        .context("no `values` in the prospects body")?
-        .iter()
-        .filter_map(|p| p["email"].as_str())
-        .collect();
-    ensure!(
-        emails.contains(&"ada@example.com"),
-        "request printed prospects {emails:?}"
-    );
-    let (total, counts) = binary_requests(mock.url()).await?;
-    ensure!(
-        counts["oauth.token"]["ok"] == 1,
-        "whoami and request should reuse the stored token: {counts}"
-    );
-    ensure!(counts["pardot.v5"]["ok"].as_u64() >= Some(1), "{counts}");
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
-}
-
 /// `pardot-mock serve` on a free port: a password grant over HTTP, a v5 call, the admin
 /// counters.
 async fn mock_binary() -> Result<Ran> {
-    built()?;
-    let root = crate::project_root();
-    let mock = tokio::task::spawn_blocking(move || MockProcess::start(&root)).await??;
+    let mock = cli::start_mock().await?;
     let http = http()?;
     let password = format!(
         "{}{}",
@@ -463,7 +276,7 @@ async fn mock_binary() -> Result<Ran> {
         "v5 prospects: {}",
         prospects.status()
     );
-    let (total, counts) = binary_requests(mock.url()).await?;
+    let (total, counts) = cli::binary_requests(mock.url()).await?;
     ensure!(
         counts["oauth.token"]["ok"] == 1 && counts["pardot.v5"]["ok"] == 1 && total == 2,
         "admin counts: {counts}"

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 
 mod browser;
+mod cli;
 mod facade;
 mod faults;
 mod flows;
@@ -113,6 +114,7 @@ fn scenarios(browser: bool) -> Vec<Scenario> {
         scenario("1000-caller single-flight", run!(faults::single_flight)),
     ];
     list.extend(facade::scenarios());
+    list.extend(cli::scenarios());
     if browser {
         list.push(scenario(
             "web server flow in headless Chromium",
@@ -132,7 +134,7 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     }
     let root = crate::project_root();
     eprintln!("e2e: building pardot-mock and the pardot-auth CLI (--features cli)…");
-    let build = facade::prepare(&root);
+    let build = cli::prepare(&root);
     eprintln!("e2e: built in {:.1}s", build.as_secs_f64());
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()

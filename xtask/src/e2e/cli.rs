@@ -1,0 +1,437 @@
+//! The `pardot-auth` CLI (feature `cli`) against the `pardot-mock` binary, as a user runs
+//! them: environment variables, a token store directory, one process per command.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use pardot_mock::fixtures as fx;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::ChildStderr;
+use url::Url;
+
+use super::support::http;
+use super::{Body, Ran, Scenario, web_login};
+use crate::mock_process::MockProcess;
+
+/// The CLI rows.
+pub(super) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "CLI: login jwt, whoami, request (mock binary)",
+            body: Body::Run(|| Box::pin(jwt())),
+        },
+        Scenario {
+            name: "CLI: login web (HTTP login page), request on the store",
+            body: Body::Run(|| Box::pin(web())),
+        },
+        Scenario {
+            name: "CLI: login device (approved on the mock), login mci, whoami",
+            body: Body::Run(|| Box::pin(device_and_mci())),
+        },
+    ]
+}
+
+/// The outcome of [`prepare`]: the binaries the CLI and binary rows run.
+static BUILT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+
+/// Builds the mock binary and the CLI before the table, so the rows time the programs, not
+/// the compiler. A failed build fails the rows that need it.
+pub(super) fn prepare(root: &Path) -> Duration {
+    let started = Instant::now();
+    let outcome = cargo_build(root, &["-p", "pardot-mock", "--bin", "pardot-mock"])
+        .and_then(|()| cargo_build(root, &["-p", "pardot-auth", "--features", "cli"]))
+        .map_err(|e| format!("{e:#}"));
+    let _ = BUILT.set(outcome);
+    started.elapsed()
+}
+
+/// Fails when [`prepare`] did not build the binaries.
+pub(super) fn built() -> Result<()> {
+    match BUILT.get() {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => bail!("{e}"),
+        None => bail!("the binaries were not built before the table"),
+    }
+}
+
+fn cargo_build(root: &Path, args: &[&str]) -> Result<()> {
+    let status = Command::new(crate::cargo())
+        .args(["build", "--quiet"])
+        .args(args)
+        .current_dir(root)
+        .status()
+        .context("could not run cargo build")?;
+    ensure!(
+        status.success(),
+        "`cargo build {}` failed ({status})",
+        args.join(" ")
+    );
+    Ok(())
+}
+
+/// Starts the mock binary (off the async threads: it waits for the child's first line).
+pub(super) async fn start_mock() -> Result<MockProcess> {
+    built()?;
+    let root = crate::project_root();
+    tokio::task::spawn_blocking(move || MockProcess::start(&root)).await?
+}
+
+/// Requests the binary mock answered (its admin counters, admin routes excluded).
+pub(super) async fn binary_requests(mock_url: &str) -> Result<(u64, serde_json::Value)> {
+    let counts: serde_json::Value = http()?
+        .get(format!("{mock_url}/__mock/counts"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let total = counts
+        .as_object()
+        .context("counts are not an object")?
+        .iter()
+        .filter(|(route, _)| route.as_str() != "admin")
+        .filter_map(|(_, outcomes)| outcomes.as_object())
+        .flat_map(|o| o.values().filter_map(serde_json::Value::as_u64))
+        .sum();
+    Ok((total, counts))
+}
+
+fn fixture_key(name: &str) -> PathBuf {
+    crate::project_root().join("fixtures/keys").join(name)
+}
+
+/// The CLI with a clean environment: the mock's hosts, the fixture business unit, a token
+/// store directory, and `vars`.
+fn cli(store: &Path, mock_url: &str, vars: &[(&str, String)]) -> tokio::process::Command {
+    let mut cmd =
+        tokio::process::Command::new(crate::project_root().join("target/debug/pardot-auth"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PARDOT_AUTH_STORE_DIR", store)
+        .env("SF_LOGIN_URL", mock_url)
+        .env("PARDOT_URL", mock_url)
+        .env("PARDOT_BUSINESS_UNIT_ID", fx::BUSINESS_UNIT_ID)
+        .current_dir(store)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Runs one CLI command to the end (bounded) and returns its output; fails on a non-zero exit.
+async fn run(
+    store: &Path,
+    mock_url: &str,
+    vars: &[(&str, String)],
+    args: &[&str],
+) -> Result<Output> {
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        cli(store, mock_url, vars).args(args).output(),
+    )
+    .await
+    .with_context(|| format!("`pardot-auth {}` ran over 30 s", args.join(" ")))?
+    .context("could not run target/debug/pardot-auth")?;
+    ensure!(
+        output.status.success(),
+        "`pardot-auth {}` exited with {}: {}",
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    Ok(output)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn jwt_vars() -> Vec<(&'static str, String)> {
+    vec![
+        ("PARDOT_AUTH_FLOW", "jwt".into()),
+        ("SF_CLIENT_ID", fx::JWT_CONSUMER_KEY.into()),
+        ("SF_USERNAME", fx::INTEGRATION_USERNAME.into()),
+        (
+            "SF_PRIVATE_KEY_FILE",
+            fixture_key("connected-app.key").display().to_string(),
+        ),
+    ]
+}
+
+/// The emails in a v5 prospects body the CLI printed.
+fn emails(body: &str) -> Result<Vec<String>> {
+    let body: serde_json::Value =
+        serde_json::from_str(body).context("`request` did not print a JSON body")?;
+    Ok(body["values"]
+        .as_array()
+        .context("no `values` in the prospects body")?
+        .iter()
+        .filter_map(|p| p["email"].as_str().map(str::to_owned))
+        .collect())
+}
+
+const PROSPECTS: &str = "/api/v5/objects/prospects?fields=id,email";
+
+/// `login jwt`, `whoami`, `request GET …`, sharing one token store.
+async fn jwt() -> Result<Ran> {
+    let mock = start_mock().await?;
+    let store = tempfile::tempdir()?;
+    let vars = jwt_vars();
+    let login = stdout(&run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?);
+    ensure!(
+        login.starts_with("Logged in (jwt flow)"),
+        "login printed: {login}"
+    );
+    ensure!(
+        std::fs::read_dir(store.path())?.count() >= 1,
+        "login stored nothing in the token store"
+    );
+    let whoami = stdout(&run(store.path(), mock.url(), &vars, &["whoami"]).await?);
+    ensure!(
+        whoami.starts_with("OK: ") && whoami.contains(fx::INTEGRATION_USERNAME),
+        "whoami printed: {whoami}"
+    );
+    let body = stdout(
+        &run(
+            store.path(),
+            mock.url(),
+            &vars,
+            &["request", "GET", PROSPECTS],
+        )
+        .await?,
+    );
+    let found = emails(&body)?;
+    ensure!(
+        found.iter().any(|e| e == "ada@example.com"),
+        "request printed prospects {found:?}"
+    );
+    let (total, counts) = binary_requests(mock.url()).await?;
+    ensure!(
+        counts["oauth.token"]["ok"] == 1,
+        "whoami and request should reuse the stored token: {counts}"
+    );
+    Ok(Ran {
+        mock_requests: Some(total),
+    })
+}
+
+/// Reads the CLI's stderr until a line passes `pick`, bounded in time.
+async fn read_until<T>(
+    lines: &mut Lines<BufReader<ChildStderr>>,
+    what: &str,
+    pick: impl Fn(&str) -> Option<T>,
+) -> Result<T> {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let mut seen = String::new();
+        while let Some(line) = lines.next_line().await? {
+            if let Some(v) = pick(&line) {
+                return Ok(v);
+            }
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+        bail!("the CLI ended without printing {what}; stderr: {seen}")
+    })
+    .await
+    .with_context(|| format!("the CLI printed no {what} within 20 s"))?
+}
+
+/// Runs an interactive `login` whose person's part `act` plays once `pick` finds what it
+/// needs on stderr; returns the command's stdout.
+async fn interactive_login<T>(
+    store: &Path,
+    mock_url: &str,
+    vars: &[(&str, String)],
+    args: &[&str],
+    what: &str,
+    pick: impl Fn(&str) -> Option<T>,
+    act: impl AsyncFnOnce(T) -> Result<()>,
+) -> Result<String> {
+    let mut child = cli(store, mock_url, vars)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("could not run target/debug/pardot-auth")?;
+    let mut lines = BufReader::new(child.stderr.take().context("no stderr")?).lines();
+    let value = read_until(&mut lines, what, pick).await?;
+    // Keep reading stderr so the CLI never blocks on a full pipe.
+    let rest = tokio::spawn(async move {
+        let mut text = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    act(value).await?;
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .context("the login did not finish within 30 s")??;
+    if !output.status.success() {
+        let err = rest.await.unwrap_or_default();
+        bail!(
+            "`pardot-auth {}` exited with {}: {}",
+            args.join(" "),
+            output.status,
+            err.trim()
+        );
+    }
+    Ok(stdout(&output))
+}
+
+/// `login web --no-browser`: the CLI prints the authorize URL, the person (HTTP) logs in on
+/// the mock's page and allows, the CLI's loopback receiver gets the code; then `request`
+/// works from the token store.
+async fn web() -> Result<Ran> {
+    let mock = start_mock().await?;
+    let store = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let registered = http()?
+        .post(format!(
+            "{}/__mock/apps/{}/callbacks",
+            mock.url(),
+            fx::PKCE_CONSUMER_KEY
+        ))
+        .json(&serde_json::json!({ "url": redirect }))
+        .send()
+        .await?;
+    ensure!(
+        registered.status() == 200,
+        "registering the callback: {}",
+        registered.status()
+    );
+    let vars = vec![
+        ("PARDOT_AUTH_FLOW", "web".to_owned()),
+        ("SF_CLIENT_ID", fx::PKCE_CONSUMER_KEY.to_owned()),
+        ("SF_REDIRECT_URI", redirect),
+    ];
+    let http = http()?;
+    let login = interactive_login(
+        store.path(),
+        mock.url(),
+        &vars,
+        &["login", "web", "--no-browser", "--timeout", "60"],
+        "the authorize URL",
+        |line| {
+            Url::parse(line.trim())
+                .ok()
+                .filter(|u| u.path().ends_with("/authorize"))
+        },
+        async |url: Url| {
+            let steps =
+                web_login::over_http(&http, &url, fx::WEB_USERNAME, fx::WEB_PASSWORD).await?;
+            ensure!(steps.consent_shown, "the Allow page was not shown");
+            Ok(())
+        },
+    )
+    .await?;
+    ensure!(
+        login.starts_with("Logged in (web flow)"),
+        "login printed: {login}"
+    );
+    let body = stdout(
+        &run(
+            store.path(),
+            mock.url(),
+            &vars,
+            &["request", "GET", PROSPECTS],
+        )
+        .await?,
+    );
+    ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
+    let (total, counts) = binary_requests(mock.url()).await?;
+    ensure!(counts["oauth.authorize"]["ok"] == 1, "{counts}");
+    ensure!(counts["pardot.v5"]["ok"] == 1, "{counts}");
+    Ok(Ran {
+        mock_requests: Some(total),
+    })
+}
+
+/// `login device`: the CLI shows a user code, the person approves it (the mock's admin
+/// route), the CLI's polls get the token; `login mci` and `whoami` for the Intelligence
+/// service account.
+async fn device_and_mci() -> Result<Ran> {
+    let mock = start_mock().await?;
+    let store = tempfile::tempdir()?;
+    let vars = vec![
+        ("PARDOT_AUTH_FLOW", "device".to_owned()),
+        ("SF_CLIENT_ID", fx::WEB_CONSUMER_KEY.to_owned()),
+    ];
+    let http = http()?;
+    let base = mock.url().to_owned();
+    let login = interactive_login(
+        store.path(),
+        mock.url(),
+        &vars,
+        &["login", "device", "--timeout", "60"],
+        "the user code",
+        |line| {
+            line.contains("enter the code")
+                .then(|| line.split_whitespace().last().map(str::to_owned))
+                .flatten()
+        },
+        async |code: String| {
+            let approved = http
+                .post(format!("{base}/__mock/device/{code}/approve"))
+                .json(&serde_json::json!({ "username": fx::WEB_USERNAME }))
+                .send()
+                .await?;
+            ensure!(
+                approved.status().is_success(),
+                "approving {code}: {}",
+                approved.status()
+            );
+            Ok(())
+        },
+    )
+    .await?;
+    ensure!(
+        login.starts_with("Logged in (device flow)"),
+        "login printed: {login}"
+    );
+
+    let mci = vec![
+        ("PARDOT_AUTH_FLOW", "mci".to_owned()),
+        (
+            "MCI_SERVICE_ACCOUNT_ID",
+            fx::MCI_SERVICE_ACCOUNT_ID.to_owned(),
+        ),
+        (
+            "MCI_DISCOVERY_URL",
+            format!(
+                "{}/{}/.well-known/openid-configuration",
+                mock.url(),
+                fx::MCI_REGION
+            ),
+        ),
+        (
+            "MCI_PRIVATE_KEY_FILE",
+            fixture_key("mci-service-account.key").display().to_string(),
+        ),
+    ];
+    let login = stdout(&run(store.path(), mock.url(), &mci, &["login", "mci"]).await?);
+    ensure!(
+        login.starts_with("Logged in (mci flow)"),
+        "login printed: {login}"
+    );
+    let whoami = stdout(&run(store.path(), mock.url(), &mci, &["whoami"]).await?);
+    ensure!(
+        whoami.starts_with("OK: the Marketing Cloud Intelligence service account has a token"),
+        "whoami printed: {whoami}"
+    );
+    let (total, counts) = binary_requests(mock.url()).await?;
+    // The device authorization and the token; the MCI login's token (whoami reads the store).
+    ensure!(counts["oauth.token"]["ok"] == 2, "{counts}");
+    ensure!(counts["mci.token"]["ok"] == 1, "{counts}");
+    Ok(Ran {
+        mock_requests: Some(total),
+    })
+}
