@@ -159,8 +159,13 @@ async fn drive(browser: &Client, authorize: &str, screenshot: &Path) -> Result<b
         .for_element(Locator::Css("input#username"))
         .await
         .context("the login page has no username field")?;
-    std::fs::write(screenshot, browser.screenshot().await?)
-        .with_context(|| format!("writing {}", screenshot.display()))?;
+    let png = browser.screenshot().await?;
+    ensure!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 4096,
+        "the login page screenshot is not a PNG with content ({} bytes)",
+        png.len()
+    );
+    std::fs::write(screenshot, png).with_context(|| format!("writing {}", screenshot.display()))?;
     username.send_keys(fx::WEB_USERNAME).await?;
     browser
         .find(Locator::Css("input#password"))

@@ -1,8 +1,21 @@
-//! `cargo xtask e2e`: every flow and fault scenario against an in-process `pardot-mock`.
+//! `cargo xtask e2e [--browser]`: every flow and fault scenario against `pardot-mock`.
 //!
 //! Each scenario prints one row: PASS (it ran and every check held), FAIL (it ran and a check
 //! failed, or it could not run), or NOT BUILT (the capability it needs does not exist yet, so
-//! nothing was checked). A scenario never prints PASS for something it did not check.
+//! nothing was checked; since issue 11 this fails the run too). A scenario never prints PASS
+//! for something it did not check. The "mock requests" column is what the mock itself
+//! counted (every route but its admin routes).
+//!
+//! - [`flows`]: every sign-in route through sf-oauth and pardot-legacy, MCI through
+//!   pardot-http's cache, on a `ManualClock` shared by the clients and an in-process mock
+//!   (the default configuration, `fixtures/mock.toml`).
+//! - [`faults`]: every fault scenario through pardot-http's `PardotClient`.
+//! - [`facade`]: `pardot_auth::Config::from_lookup` + `connect`/`connect_mci`, and the
+//!   `pardot-mock` binary.
+//! - [`cli`]: the `pardot-auth` CLI (feature `cli`) against the mock binary. The binaries are
+//!   built before the table ([`cli::prepare`]), so the times are the programs'.
+//! - [`browser`] (`--browser`): the web server flow in headless Chromium over WebDriver;
+//!   the login page's screenshot goes to `target/e2e/login-page.png`.
 
 use std::fmt;
 use std::future::Future;
