@@ -164,7 +164,9 @@ pub struct JournalEntry {
     pub body: Option<String>,
     /// Response status.
     pub status: u16,
-    /// The outcome: `ok`, the OAuth `error` code, `fault`, or `http_NNN`.
+    /// The outcome counted for this request: `ok`, the OAuth `error` code, a page or Pardot
+    /// outcome (`login_page`, `pardot_184`, …), `fault`, or `http_NNN` (the README's
+    /// "Counters" section lists them per route).
     pub outcome: String,
 }
 
@@ -333,9 +335,12 @@ impl Counters {
 /// A snapshot of the counters: route -> outcome -> count.
 ///
 /// Routes: `oauth.token`, `oauth.revoke`, `oauth.userinfo`, `oauth.introspect`,
-/// `oauth.identity`, `oauth.authorize`, `oauth.soap`, `mci.discovery`, `mci.token`,
-/// `pardot.login`, `pardot.v3`, `pardot.v4`, `pardot.v5`, `admin`, `other`.
-/// Outcomes: `ok`, an OAuth `error` code (`invalid_grant`, …), `fault`, or `http_NNN`.
+/// `oauth.identity`, `oauth.authorize`, `oauth.device`, `oauth.soap`, `mci.discovery`,
+/// `mci.token`, `mci.other`, `pardot.login`, `pardot.v3`, `pardot.v4`, `pardot.v5`,
+/// `pardot.other`, `admin`, `other` (see [`crate::vhost::route_key`]).
+/// Outcomes: `ok`, an OAuth `error` code (`invalid_grant`, …), a page outcome
+/// (`login_page`, `consent`, …), `pardot_<code>`, `fault`, `unknown_host`, or `http_NNN`;
+/// the crate README's "Counters" section lists them per route.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Counts(pub BTreeMap<String, BTreeMap<String, u64>>);

@@ -1,5 +1,6 @@
-//! A faithful fake of the Salesforce login server, the Marketing Cloud Intelligence identity
-//! provider and (later parts) the Pardot API, for tests in any language.
+//! A faithful fake of the Salesforce login server (token endpoint, browser login pages, device
+//! flow), the Pardot API (legacy login, v3/v4, v5) and the Marketing Cloud Intelligence
+//! identity provider, for tests in any language.
 //!
 //! One server on `127.0.0.1:0` serves every virtual host from one base URL (see
 //! [`vhost`]): production login at `{base}`, sandbox at `{base}/sandbox`, My Domain at

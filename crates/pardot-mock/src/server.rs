@@ -20,8 +20,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole mock as an axum [`Router`], for in-memory `oneshot` tests.
 ///
-/// Route modules each contribute a `Router<MockState>`; later parts merge theirs here with
-/// one line.
+/// Route modules (OAuth with the web login, MCI, admin, Pardot) each contribute a
+/// `Router<MockState>`, merged here.
 pub fn router(state: MockState) -> Router {
     let inner: Router = Router::new()
         .merge(crate::oauth::routes())

@@ -86,8 +86,8 @@ pub(crate) struct Inner {
     pub mci_jtis: ShardedMap<String, SystemTime>,
     /// The HMAC key the MCI IdP signs its access tokens with (random per mock).
     pub mci_signing_key: String,
-    /// Extension slots for later parts (Pardot API state, authorize codes, …): any module
-    /// can keep its own state here, keyed by name.
+    /// Extension slots (the Pardot API state, the web-login stores, …): any module can keep
+    /// its own state here, keyed by name.
     pub extensions: ShardedMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>,
 }
 
@@ -225,7 +225,8 @@ impl MockState {
         self.inner.counters.snapshot()
     }
 
-    /// Keeps (or replaces) a value for a later part's module under `name`.
+    /// Keeps (or replaces) a module's value under `name` (how the Pardot API and the web
+    /// login keep their state without new fields here).
     pub fn set_extension(&self, name: &'static str, value: Arc<dyn std::any::Any + Send + Sync>) {
         self.inner.extensions.write(&name).insert(name, value);
     }

@@ -1,7 +1,7 @@
-//! The Salesforce login server: token endpoint, revoke, userinfo, identity URL, introspect.
-//!
-//! Part 2 (authorize page, code exchange, device flow) adds its own module and merges its
-//! routes in [`crate::server::router`]; its grants plug into `token::dispatch`.
+//! The Salesforce login server: token endpoint (every grant), revoke, userinfo, identity URL,
+//! introspect, the SOAP login's refusal, and the browser-facing login (`authorize`, the
+//! device pages, their admin controls in `web`). The code and device grants plug into
+//! `token::dispatch`.
 
 pub mod authorize;
 pub mod code;
@@ -55,7 +55,7 @@ pub(crate) fn routes() -> Router<MockState> {
             "/services/Soap/{kind}/{version}",
             post(endpoints::soap_login),
         )
-        // Part 2: the browser-facing login, the device pages and their admin controls.
+        // The browser-facing login, the device pages and their admin controls.
         .route(
             "/services/oauth2/authorize",
             get(authorize::authorize).post(authorize::authorize),

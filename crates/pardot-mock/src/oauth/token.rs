@@ -1,5 +1,6 @@
-//! `POST /services/oauth2/token`: the grants of part 1 (JWT bearer, password, refresh token,
-//! client credentials). Part 2 adds `authorization_code` and `device` in [`dispatch`].
+//! `POST /services/oauth2/token`: JWT bearer, password, refresh token and client credentials
+//! here; [`dispatch`] also routes `authorization_code` (`code`), `device` and
+//! `response_type=device_code` (`device`).
 
 use std::sync::Arc;
 
@@ -61,8 +62,7 @@ pub(crate) async fn token_endpoint(
     }
 }
 
-/// Picks the grant. Part 2 adds `authorization_code`, `device` and
-/// `response_type=device_code` here.
+/// Picks the grant (or the device authorization, `response_type=device_code`).
 pub(crate) fn dispatch(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
     match ctx.params.get("grant_type") {
         Some("password") => password(ctx),

@@ -1,10 +1,10 @@
-//! Server-side state of the browser-facing login (part 2): login transactions, optional
+//! Server-side state of the browser-facing login: login transactions, optional
 //! browser sessions, authorization codes and device codes; plus the run-time controls
 //! (callback registration, scripted device approval) from Rust and over `/__mock/…`.
 //!
 //! Every store is bounded ([`STORE_CAP`] entries: expired entries go first, then the one
 //! closest to expiry) and judged on the mock clock. The state lives in a [`MockState`]
-//! extension slot so part 1's state needs no new fields.
+//! extension slot, so the core state needs no fields of its own for it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
