@@ -136,3 +136,46 @@ fn unescape(text: &str) -> String {
         .replace("&gt;", ">")
         .replace("&amp;", "&")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOGIN: &str = r#"<main><h1>Log In</h1><p class="error">x &amp; y</p>
+<form method="post" action="/services/oauth2/authorize?a=1&amp;b=2">
+<input type="hidden" name="txn" value="T&quot;1">
+<input type="hidden" name="step" value="login">
+<label for="username">Username</label>
+<input type="text" id="username" name="username" value="" required autofocus>
+<input type="password" id="password" name="password" required>
+<button type="submit" id="Login">Log In</button>
+</form></main>"#;
+
+    #[test]
+    fn reads_the_action_hidden_fields_and_inputs() {
+        let form = Form::parse(LOGIN).unwrap();
+        assert_eq!(form.action, "/services/oauth2/authorize?a=1&b=2");
+        assert_eq!(
+            form.hidden,
+            [
+                ("txn".to_owned(), "T\"1".to_owned()),
+                ("step".to_owned(), "login".to_owned())
+            ]
+        );
+        assert!(form.has_input("username") && form.has_input("password"));
+        assert!(!form.has_input("decision"));
+    }
+
+    #[test]
+    fn a_page_without_a_form_has_none() {
+        assert!(Form::parse("<p>Signed in</p>").is_none());
+    }
+
+    #[test]
+    fn attributes_need_their_exact_name() {
+        let tag = r#"<input data-name="no" name="yes" value="a&lt;b&gt;c&#39;d">"#;
+        assert_eq!(attr(tag, "name").as_deref(), Some("yes"));
+        assert_eq!(attr(tag, "value").as_deref(), Some("a<b>c'd"));
+        assert_eq!(attr(tag, "type"), None);
+    }
+}
