@@ -66,9 +66,14 @@ fn mask_body(body: &str) -> String {
     let trimmed = body.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return match serde_json::from_str::<Value>(trimmed) {
+            // Re-serialised only when something was masked: a body without credentials
+            // stays exactly as sent.
             Ok(mut v) => {
-                mask_json(&mut v);
-                v.to_string()
+                if mask_json(&mut v) {
+                    v.to_string()
+                } else {
+                    body.to_owned()
+                }
             }
             // Not JSON after all (or cut at 4 KiB): nothing can be told apart safely.
             Err(_) => MASK.to_owned(),
@@ -86,19 +91,23 @@ fn mask_body(body: &str) -> String {
     body.to_owned()
 }
 
-fn mask_json(v: &mut Value) {
+/// Masks secret members in place; whether anything was masked.
+fn mask_json(v: &mut Value) -> bool {
     match v {
         Value::Object(map) => {
+            let mut masked = false;
             for (k, v) in map.iter_mut() {
                 if is_secret_name(k) && !v.is_null() {
                     *v = Value::String(MASK.to_owned());
+                    masked = true;
                 } else {
-                    mask_json(v);
+                    masked |= mask_json(v);
                 }
             }
+            masked
         }
-        Value::Array(items) => items.iter_mut().for_each(mask_json),
-        _ => {}
+        Value::Array(items) => items.iter_mut().fold(false, |m, v| mask_json(v) | m),
+        _ => false,
     }
 }
 
@@ -491,6 +500,10 @@ mod tests {
 
         e.body = Some("plain text".into());
         assert_eq!(masked(&e), "plain text");
+
+        // Without credentials a JSON body stays byte for byte as sent.
+        e.body = Some(r#"{"z": 1, "a": [true]}"#.into());
+        assert_eq!(masked(&e), r#"{"z": 1, "a": [true]}"#);
     }
 
     #[test]
