@@ -427,3 +427,75 @@ pub(crate) async fn single_flight() -> Result<Ran> {
     );
     Ok(ran(&mock))
 }
+
+/// 503 answers are retried within the policy's bound (then a typed error after exactly
+/// 1 + max_retries requests); a mock that stops answering costs one per-attempt timeout per
+/// attempt, never the full delay.
+pub(crate) async fn unavailable_and_slow() -> Result<Ran> {
+    // Real time: the backoff and the timeouts must pass on their own.
+    let mock = PardotMock::builder().start().await?;
+    let clock = SystemClock::shared();
+    let client = PardotClient::builder(
+        Arc::new(jwt(&mock.url(), fx::INTEGRATION_USERNAME, &clock)?),
+        pardot_host(&mock.url())?,
+    )
+    .business_unit(bu()?)
+    .retry_policy(
+        RetryPolicy::default()
+            .max_retries(3)
+            .backoff(Duration::from_millis(5), Duration::from_millis(20))
+            .max_elapsed(Duration::from_secs(10)),
+    )
+    .no_proxy()
+    .build()?;
+    ensure!(v5(&client).await? == 1);
+
+    mock.fail_next("pardot.v5", 2, 503, "Service Unavailable");
+    ensure!(v5(&client).await? == 3, "two 503s: not exactly two retries");
+    ensure!(
+        client.metrics().throttle_retries == 2,
+        "{:?}",
+        client.metrics()
+    );
+
+    mock.fail_next("pardot.v5", 10, 503, "Service Unavailable");
+    let err = v5(&client)
+        .await
+        .err()
+        .context("ten 503s ended in a success")?;
+    ensure!(
+        matches!(err, PardotError::Throttled { attempts: 4, .. }),
+        "expected Throttled after 4 attempts: {err}"
+    );
+    ensure!(err.class() == ErrorClass::RETRY, "{err}");
+    ensure!(
+        count(&mock, "pardot.v5", "fault") == 2 + 4,
+        "{:?}",
+        mock.counts()
+    );
+    mock.fault(pardot_mock::Fault::Clear)?;
+
+    mock.set_latency(Duration::from_secs(5), Some("pardot"));
+    let started = std::time::Instant::now();
+    let err = client
+        .get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .timeout(Duration::from_millis(250))
+        .send()
+        .await
+        .err()
+        .context("a 5 s answer beat a 250 ms timeout")?;
+    let waited = started.elapsed();
+    ensure!(
+        matches!(err, PardotError::Timeout(_) | PardotError::Transport(_)),
+        "expected a timeout: {err}"
+    );
+    // Four attempts of 250 ms at most, plus backoff: far below the 5 s the mock would take.
+    ensure!(
+        waited < Duration::from_millis(2500),
+        "the call waited {waited:?}"
+    );
+    mock.set_latency(Duration::ZERO, None);
+    ensure!(v5(&client).await? == 1, "no recovery after the slow spell");
+    Ok(ran(&mock))
+}

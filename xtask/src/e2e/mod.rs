@@ -112,6 +112,10 @@ fn scenarios(browser: bool) -> Vec<Scenario> {
         ),
         scenario("daily limit 122 fails fast", run!(faults::daily_limit)),
         scenario(
+            "503 and a slow mock: bounded retries, bounded waits",
+            run!(faults::unavailable_and_slow),
+        ),
+        scenario(
             "refresh-token rotation through the store",
             run!(faults::rotation_in_store),
         ),
