@@ -24,6 +24,10 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             body: Body::Run(|| Box::pin(jwt())),
         },
         Scenario {
+            name: "CLI: 4 processes, one token store, one refresh after expiry",
+            body: Body::Run(|| Box::pin(shared_store())),
+        },
+        Scenario {
             name: "CLI: login web (HTTP login page), request on the store",
             body: Body::Run(|| Box::pin(web())),
         },
@@ -431,6 +435,47 @@ async fn device_and_mci() -> Result<Ran> {
     // The device authorization and the token; the MCI login's token (whoami reads the store).
     ensure!(counts["oauth.token"]["ok"] == 2, "{counts}");
     ensure!(counts["mci.token"]["ok"] == 1, "{counts}");
+    Ok(Ran {
+        mock_requests: Some(total),
+    })
+}
+
+/// Four `request` processes at once on one token store whose token the mock expired: the
+/// store's file lock lets one process fetch; the others use its token.
+async fn shared_store() -> Result<Ran> {
+    let mock = start_mock().await?;
+    let store = tempfile::tempdir()?;
+    let vars = jwt_vars();
+    run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?;
+    let expired = http()?
+        .post(format!("{}/__mock/faults", mock.url()))
+        .json(&serde_json::json!({ "kind": "expire_tokens" }))
+        .send()
+        .await?;
+    ensure!(
+        expired.status().is_success(),
+        "expire_tokens: {}",
+        expired.status()
+    );
+    // Spawned together, so the four processes really run at once.
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let (dir, url, vars) = (store.path().to_owned(), mock.url().to_owned(), vars.clone());
+            tokio::spawn(
+                async move { run(&dir, &url, &vars, &["request", "GET", PROSPECTS]).await },
+            )
+        })
+        .collect();
+    for task in runs {
+        let body = stdout(&task.await??);
+        ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
+    }
+    let (total, counts) = binary_requests(mock.url()).await?;
+    ensure!(
+        counts["oauth.token"]["ok"] == 2,
+        "the login and exactly one refresh for four processes: {counts}"
+    );
+    ensure!(counts["pardot.v5"]["ok"] == 4, "{counts}");
     Ok(Ran {
         mock_requests: Some(total),
     })
