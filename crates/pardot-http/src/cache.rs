@@ -529,7 +529,14 @@ impl Inner {
                 state.failures = 0;
                 state.retry_not_before = None;
                 state.last_error = None;
-                let refresh_at = self.refresh_at(&token);
+                // A server may hand back the credential it already issued while that one is
+                // live (Pardot's legacy login returns the same api_key with its original issue
+                // time). Asking again before it expires would only repeat the same answer on
+                // every call, so such a token is kept until it expires.
+                let refresh_at = match replacing {
+                    Some(old) if token.is_same_as(old) => token.expires_at(),
+                    _ => self.refresh_at(&token),
+                };
                 state.current = Some(Entry {
                     token: token.clone(),
                     refresh_at,

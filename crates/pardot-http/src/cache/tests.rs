@@ -187,6 +187,56 @@ async fn refresh_ahead_uses_the_margin_and_soft_failure_keeps_the_old_token() {
 }
 
 #[tokio::test]
+async fn a_refresh_that_returns_the_same_credential_is_not_repeated_before_expiry() {
+    // Pardot's legacy login answers with the api_key it already issued while that key is live.
+    let clock = ManualClock::new();
+    let issued = clock.now();
+    let fetches = Arc::new(AtomicU32::new(0));
+    let source: Arc<dyn TokenSource> = Arc::new(provide_token_fn("same-key", {
+        let clock = clock.clone();
+        let fetches = fetches.clone();
+        move || {
+            let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
+            let now = clock.now();
+            let lifetime = Duration::from_secs(3600);
+            // The same key until it expires, then a new one.
+            let (secret, at) = if now < issued + lifetime {
+                ("key-1".to_owned(), issued)
+            } else {
+                (format!("key-{n}"), now)
+            };
+            async move {
+                Ok(AccessToken::new(
+                    TokenKind::SalesforceBearer,
+                    secret.into(),
+                    at,
+                    Expiry::Known(at + lifetime),
+                ))
+            }
+        }
+    }));
+    let cache = CachedTokenSource::builder(source)
+        .clock(clock.shared())
+        .jitter(0.0)
+        .build();
+    assert_eq!(secret(&cache.token().await.unwrap()), "key-1");
+    // Inside the 5-minute margin: one refresh attempt, which returns the same key...
+    clock.advance(Duration::from_secs(58 * 60));
+    assert_eq!(secret(&cache.token().await.unwrap()), "key-1");
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    // ...and later calls before expiry do not ask again.
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(secret(&cache.token().await.unwrap()), "key-1");
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    // At expiry, a new key.
+    clock.advance(Duration::from_secs(2 * 60));
+    assert_eq!(secret(&cache.token().await.unwrap()), "key-3");
+    assert_eq!(fetches.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
 async fn jitter_moves_the_refresh_earlier_by_at_most_half_the_margin() {
     let clock = ManualClock::new();
     let fake = Fake::new(&clock, Duration::from_secs(300));
