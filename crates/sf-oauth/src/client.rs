@@ -379,6 +379,23 @@ impl OAuthClient {
     }
 }
 
+/// `now` plus `secs` seconds a server gave (`expires_in`), or a parse error naming `field` when
+/// the sum is past any representable date: adding it unchecked would panic.
+pub(crate) fn seconds_after(
+    now: SystemTime,
+    secs: u64,
+    what: &'static str,
+    field: &str,
+) -> Result<SystemTime, OAuthError> {
+    now.checked_add(Duration::from_secs(secs))
+        .ok_or_else(|| OAuthError::Parse {
+            what,
+            source: <serde_json::Error as serde::de::Error>::custom(format!(
+                "{field} {secs} is out of range"
+            )),
+        })
+}
+
 pub(crate) fn check_url(url: &Url) -> Result<(), OAuthError> {
     pardot_auth_core::ensure_secure(url).map_err(|e| OAuthError::Config(e.to_string()))
 }

@@ -10,7 +10,7 @@ use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
 use serde::Deserialize;
 use tracing::Instrument;
 
-use crate::client::OAuthClient;
+use crate::client::{OAuthClient, seconds_after};
 use crate::error::{OAuthError, OAuthErrorCode};
 use crate::types::{ClientId, ClientSecret};
 
@@ -176,6 +176,16 @@ impl DeviceFlow {
             .into_core(CONTEXT)
         })?;
         let now = self.client.clock().now();
+        let expires_at = seconds_after(
+            now,
+            device
+                .expires_in
+                .filter(|s| *s > 0)
+                .map_or(DEFAULT_DEVICE_CODE_LIFETIME.as_secs(), |s| s),
+            "device authorization",
+            "expires_in",
+        )
+        .map_err(|e| e.into_core(CONTEXT))?;
         Ok(DeviceAuthorization {
             device_code: device.device_code,
             user_code: device.user_code,
@@ -184,11 +194,7 @@ impl DeviceFlow {
                 .interval
                 .filter(|s| *s > 0)
                 .map_or(DEFAULT_POLL_INTERVAL, Duration::from_secs),
-            expires_at: now
-                + device
-                    .expires_in
-                    .filter(|s| *s > 0)
-                    .map_or(DEFAULT_DEVICE_CODE_LIFETIME, Duration::from_secs),
+            expires_at,
         })
     }
 
@@ -201,13 +207,17 @@ impl DeviceFlow {
     async fn poll_inner(&self, auth: &DeviceAuthorization) -> Result<AccessToken, Error> {
         let clock = self.client.clock();
         let started = clock.now();
-        let deadline = auth.expires_at.min(started + self.timeout);
+        // A timeout too large to add to a date bounds nothing beyond the code's own expiry.
+        let deadline = started
+            .checked_add(self.timeout)
+            .map_or(auth.expires_at, |t| t.min(auth.expires_at));
         let mut interval = auth.interval.max(Duration::from_secs(1));
         let url = self.host.token_url();
         // Each round waits at least a second on the clock, so the deadline bounds the loop.
         loop {
             let now = clock.now();
-            if now + interval > deadline {
+            // The interval is the server's: one past any representable date never fits.
+            if now.checked_add(interval).is_none_or(|t| t > deadline) {
                 let waited = now.duration_since(started).unwrap_or_default();
                 return Err(OAuthError::Timeout(waited).into_core(CONTEXT));
             }
@@ -234,7 +244,7 @@ impl DeviceFlow {
                     error: OAuthErrorCode::SlowDown,
                     ..
                 }) => {
-                    interval += SLOW_DOWN_STEP;
+                    interval = interval.saturating_add(SLOW_DOWN_STEP);
                     tracing::debug!(?interval, "device flow: slow_down");
                 }
                 Err(e) => return Err(e.into_core(CONTEXT)),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::client::{OAuthClient, check_url, error_from_response};
+use crate::client::{OAuthClient, check_url, error_from_response, seconds_after};
 use crate::error::OAuthError;
 use crate::types::{ClientId, PrivateKey};
 
@@ -218,11 +218,13 @@ impl MciServiceAccount {
                 .into_core(CONTEXT)
             })?;
             let now = self.client.clock().now();
+            let expires_at = seconds_after(now, parsed.expires_in, "MCI token", "expires_in")
+                .map_err(|e| e.into_core(CONTEXT))?;
             Ok(AccessToken::new(
                 TokenKind::MciBearer,
                 parsed.access_token,
                 now,
-                Expiry::Known(now + Duration::from_secs(parsed.expires_in)),
+                Expiry::Known(expires_at),
             ))
         }
         .instrument(span)

@@ -1,0 +1,120 @@
+//! Answers no honest server sends: numbers out of range and insecure endpoints. Each must
+//! end in a classified error (or a bounded wait), never a panic.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use pardot_auth_core::{ErrorClass, ErrorKind, LoginHost, ManualClock, TokenSource};
+use serde_json::json;
+use sf_oauth::*;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn host(server: &MockServer) -> LoginHost {
+    LoginHost::custom(&server.uri()).unwrap()
+}
+
+#[tokio::test]
+async fn mci_expires_in_beyond_any_date_is_an_invalid_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/us1/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token":"eyJraWQ.mci","expires_in":u64::MAX})),
+        )
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let flow = MciServiceAccount::new(
+        "https://idp.intelligence.salesforce.com/unused"
+            .parse()
+            .unwrap(),
+        "sa",
+        key("mci-service-account.key"),
+    )
+    .with_token_endpoint(format!("{}/us1/token", server.uri()).parse().unwrap())
+    .with_client(client(&clock));
+    let err = flow.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    assert!(err.to_string().contains("expires_in"), "{err}");
+    assert!(!err.to_string().contains("eyJraWQ.mci"), "{err}");
+}
+
+#[tokio::test]
+async fn mci_discovery_pointing_to_plain_http_on_a_public_host_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/us1/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_endpoint": "http://idp.example.com/us1/token",
+        })))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let flow = MciServiceAccount::new(
+        format!("{}/us1/.well-known/openid-configuration", server.uri())
+            .parse()
+            .unwrap(),
+        "sa",
+        key("mci-service-account.key"),
+    )
+    .with_client(client(&clock));
+    let err = flow.token().await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::CallerBug, "{err}");
+    assert!(err.to_string().contains("https"), "{err}");
+    // Only the discovery document was read: nothing was posted to the plain-http endpoint.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+async fn device_server(start: serde_json::Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .and(body_string_contains("response_type=device_code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(start))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .and(body_string_contains("grant_type=device"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error":"authorization_pending","error_description":"authorization pending"}),
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn device_expires_in_beyond_any_date_is_an_invalid_response() {
+    let server = device_server(json!({
+        "device_code":"dev-code-1","user_code":"AB12CD34",
+        "verification_uri":"https://login.salesforce.com/setup/connect","interval":5,
+        "expires_in":u64::MAX
+    }))
+    .await;
+    let clock = ManualClock::new();
+    let flow = DeviceFlow::new(host(&server), "k").with_client(client(&clock));
+    let err = flow.start().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    assert!(err.to_string().contains("expires_in"), "{err}");
+}
+
+#[tokio::test]
+async fn device_interval_beyond_any_date_ends_in_a_timeout_without_polling() {
+    let server = device_server(json!({
+        "device_code":"dev-code-1","user_code":"AB12CD34",
+        "verification_uri":"https://login.salesforce.com/setup/connect",
+        "interval":u64::MAX,"expires_in":60
+    }))
+    .await;
+    let clock = ManualClock::new();
+    let flow = Arc::new(DeviceFlow::new(host(&server), "k").with_client(client(&clock)));
+    let auth = flow.start().await.unwrap();
+    let err = flow.poll(&auth).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
