@@ -87,3 +87,48 @@ pub use sf_oauth::{
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// The guides under docs/ are compiled (and the runnable snippets run) as doctests too, so the
+// snippets cannot drift from the crates. `cfg(doctest)` keeps them out of normal builds.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/choosing-a-flow.md")]
+struct DocsChoosingAFlow;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/connected-app-setup.md")]
+struct DocsConnectedAppSetup;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/hosts.md")]
+struct DocsHosts;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/migrating-from-legacy-login.md")]
+struct DocsMigratingFromLegacyLogin;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/mock-guide.md")]
+struct DocsMockGuide;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/troubleshooting.md")]
+struct DocsTroubleshooting;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/client-credentials.md")]
+struct DocsClientCredentials;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/device.md")]
+struct DocsDevice;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/jwt-bearer.md")]
+struct DocsJwtBearer;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/legacy-api-key.md")]
+struct DocsLegacyApiKey;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/mci-service-account.md")]
+struct DocsMciServiceAccount;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/refresh-token.md")]
+struct DocsRefreshToken;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/username-password.md")]
+struct DocsUsernamePassword;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flows/web-server.md")]
+struct DocsWebServer;
