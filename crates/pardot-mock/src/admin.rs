@@ -89,6 +89,10 @@ async fn clock(State(state): State<MockState>) -> Response {
     json_ok(StatusCode::OK, &now_json(&state))
 }
 
+/// The longest one `POST /__mock/clock/advance` may move the clock (100 years): far beyond any
+/// token's life, and small enough that the clock (and its millisecond offset) cannot overflow.
+const MAX_CLOCK_ADVANCE: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Advance {
@@ -103,7 +107,17 @@ async fn advance(State(state): State<MockState>, body: Bytes) -> Response {
         Ok(a) => a,
         Err(r) => return *r,
     };
-    state.advance_clock(Duration::from_secs(a.seconds) + Duration::from_millis(a.millis));
+    // Both numbers come from the request: a sum past any date would panic in the clock.
+    let by = Duration::from_secs(a.seconds)
+        .checked_add(Duration::from_millis(a.millis))
+        .filter(|by| *by <= MAX_CLOCK_ADVANCE && state.now().checked_add(*by).is_some());
+    let Some(by) = by else {
+        return bad(format!(
+            "clock advance too large: at most {} seconds at a time",
+            MAX_CLOCK_ADVANCE.as_secs()
+        ));
+    };
+    state.advance_clock(by);
     json_ok(StatusCode::OK, &now_json(&state))
 }
 

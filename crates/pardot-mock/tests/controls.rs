@@ -227,6 +227,31 @@ async fn clock_advance_without_a_manual_clock_uses_an_offset() {
 }
 
 #[tokio::test]
+async fn clock_advance_past_any_date_is_a_bad_request_and_the_mock_keeps_serving() {
+    let (mock, clock) = mock().await;
+    let before = clock.now();
+    for body in [
+        json!({"seconds": u64::MAX, "millis": u64::MAX}),
+        json!({"seconds": u64::MAX}),
+        json!({"millis": u64::MAX}),
+    ] {
+        let (s, b) = admin_post(&mock, "/__mock/clock/advance", body).await;
+        assert_eq!(s, 400, "{b}");
+        assert!(b.contains("advance"), "{b}");
+    }
+    assert_eq!(clock.now(), before);
+    let (s, _) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": 60})).await;
+    assert_eq!(s, 200);
+    assert_eq!(clock.now(), before + Duration::from_secs(60));
+
+    // The same through an offset (no manual clock).
+    let mock = PardotMock::start().await;
+    let (s, _) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": u64::MAX})).await;
+    assert_eq!(s, 400);
+    assert!(admin_get(&mock, "/__mock/clock").await["now_ms"].is_u64());
+}
+
+#[tokio::test]
 async fn journal_masks_secrets_over_http_but_not_in_rust() {
     let (mock, _c) = mock().await;
     let pw = integration_password();
