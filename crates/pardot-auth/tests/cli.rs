@@ -177,6 +177,32 @@ async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
         "{}",
         out.stdout
     );
+    // The printed configuration is valid .env content once the <…> values are filled in.
+    let env_lines: Vec<String> = out
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("       ") && (l.contains('=') || l.trim_start().starts_with('#'))
+        })
+        .map(|l| l.trim().replace(['<', '>', '…'], "x").replace(' ', "_"))
+        .collect();
+    let parsed: Vec<(String, String)> = dotenvy::from_read_iter(env_lines.join("\n").as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("keygen prints valid .env lines");
+    let names: Vec<&str> = parsed.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "PARDOT_AUTH_FLOW",
+            "SF_CLIENT_ID",
+            "SF_USERNAME",
+            "SF_PRIVATE_KEY_FILE",
+            "SF_LOGIN_URL",
+            "PARDOT_URL",
+            "PARDOT_BUSINESS_UNIT_ID"
+        ]
+    );
+    assert!(parsed.contains(&("SF_LOGIN_URL".into(), "https://login.salesforce.com".into())));
     let key_path = h.dir.path().join("keys/app.key");
     let cert_path = h.dir.path().join("keys/app.crt");
     assert_private(&key_path);

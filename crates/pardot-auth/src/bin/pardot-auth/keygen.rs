@@ -82,12 +82,15 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<(), Failure> {
      signatures\" and upload {cert}; OAuth scopes: pardot_api (and api, refresh_token/offline_access).
   2. Manage > Edit Policies: Permitted Users = \"Admin approved users are pre-authorized\"; then add
      the integration user's profile or permission set to the app.
-  3. Configure the JWT flow (in the environment or a .env file):
+  3. Configure the JWT flow: put these lines in a .env file (or the environment) and replace
+     each <…> value:
        PARDOT_AUTH_FLOW=jwt
-       SF_CLIENT_ID=<the app's consumer key>
-       SF_USERNAME=<the integration user's username>
+       SF_CLIENT_ID=<consumer key of the app>
+       SF_USERNAME=<username of the integration user>
        SF_PRIVATE_KEY_FILE={key}
-       SF_LOGIN_URL=https://login.salesforce.com   (https://test.salesforce.com for a sandbox)
+       # Sandbox: SF_LOGIN_URL=https://test.salesforce.com and PARDOT_URL=https://pi.demo.pardot.com
+       SF_LOGIN_URL=https://login.salesforce.com
+       PARDOT_URL=https://pi.pardot.com
        PARDOT_BUSINESS_UNIT_ID=<0Uv… from Setup > Account Engagement > Business Unit Setup>
   4. Check the setup: pardot-auth whoami",
         cert = cert_path.display(),

@@ -150,7 +150,7 @@ fn missing_scope(granted: &str) -> Failure {
         exit::REFUSED,
         format!(
             "missing scope: the token was granted `{granted}`, which lacks pardot_api; add \
-             \"Manage Pardot services (pardot_api)\" to the connected app's OAuth scopes, then log in again"
+             \"Access Pardot services (pardot_api)\" to the connected app's OAuth scopes, then log in again"
         ),
     )
 }
