@@ -171,19 +171,20 @@ async fn token(
     let Some(iat) = jwt.date_claim("iat") else {
         return error(bad, "invalid_grant", "iat is required");
     };
-    if iat > now + MCI_SKEW_SECS {
+    // Claims are the client's numbers: saturate rather than overflow.
+    if iat > now.saturating_add(MCI_SKEW_SECS) {
         return error(bad, "invalid_grant", "assertion issued in the future");
     }
     let exp = jwt
         .date_claim("exp")
-        .unwrap_or(iat + MCI_TOKEN_LIFETIME_SECS);
-    if exp + MCI_SKEW_SECS < now {
+        .unwrap_or(iat.saturating_add(MCI_TOKEN_LIFETIME_SECS));
+    if exp.saturating_add(MCI_SKEW_SECS) < now {
         return error(bad, "invalid_grant", "assertion expired");
     }
     let Some(jti) = jwt.str_claim("jti").filter(|j| !j.is_empty()) else {
         return error(bad, "invalid_grant", "jti is required");
     };
-    if !remember_jti(&state, client_id, jti, exp + MCI_SKEW_SECS) {
+    if !remember_jti(&state, client_id, jti, exp.saturating_add(MCI_SKEW_SECS)) {
         return error(
             bad,
             "invalid_grant",
@@ -232,7 +233,13 @@ fn remember_jti(state: &MockState, client_id: &str, jti: &str, forget_after: i64
     let key = format!("{client_id}\u{0}{jti}");
     let now = state.now();
     let forget_at = std::time::UNIX_EPOCH
-        + Duration::from_secs(u64::try_from(forget_after.max(0)).unwrap_or(0));
+        .checked_add(Duration::from_secs(
+            u64::try_from(forget_after.max(0)).unwrap_or(0),
+        ))
+        // Past what this platform's clock can hold (Windows ends in 30828): keep it a century,
+        // as good as forever for a replay check.
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now);
     let mut shard = state.inner.mci_jtis.write(&key);
     if shard.len() > 256 {
         shard.retain(|_, t| *t > now);

@@ -90,6 +90,17 @@ async fn query_string_parameters_and_exp_are_accepted() {
 }
 
 #[tokio::test]
+async fn exp_at_the_end_of_time_is_not_an_overflow() {
+    let (mock, clock) = mock().await;
+    let now = unix_seconds(clock.now());
+    let mut c = mci_claims(now, "dddddddddddddddddddddddddddddddd");
+    c["exp"] = json!(i64::MAX);
+    let a = assertion(MCI_PRIVATE_KEY_PEM, &c);
+    let (s, b) = request(&format!("{}/us1/token", mock.url()), &a).await;
+    assert_eq!(s, 200, "{b}");
+}
+
+#[tokio::test]
 async fn replayed_jti_is_invalid_grant() {
     let (mock, clock) = mock().await;
     let a = assertion(

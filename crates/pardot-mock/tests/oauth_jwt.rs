@@ -111,6 +111,19 @@ async fn exp_as_string_seven_days_ahead_and_prn_and_extra_client_fields_are_acce
 }
 
 #[tokio::test]
+async fn exp_at_the_end_of_time_is_not_an_overflow() {
+    let (mock, _clock) = mock().await;
+    for exp in [json!(i64::MAX), json!(i64::MAX.to_string())] {
+        let a = assertion(
+            CONNECTED_APP_KEY_PEM,
+            &json!({"iss": JWT_CONSUMER_KEY, "sub": INTEGRATION_USERNAME, "aud": mock.url(), "exp": exp}),
+        );
+        let (status, _, body) = grant(&mock.url(), &a).await;
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_iss_is_invalid_client_id() {
     let (mock, clock) = mock().await;
     let mut c = claims(

@@ -156,7 +156,8 @@ pub(crate) fn jwt_bearer(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError
         return Err(INVALID_ASSERTION);
     }
 
-    if exp + EXP_SKEW_SECS < unix_seconds(state.now()) {
+    // `exp` is the client's number: saturate rather than overflow.
+    if exp.saturating_add(EXP_SKEW_SECS) < unix_seconds(state.now()) {
         return Err(EXPIRED_CODE);
     }
 
