@@ -98,3 +98,8 @@ pub use tower_layer::{PardotAuthLayer, PardotAuthService};
 
 /// Re-exported: the envelope type [`PardotResponse::envelope`] returns.
 pub use pardot_legacy::envelope::Envelope;
+
+// The README's examples are compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -527,3 +527,8 @@ impl MockBuilder {
         })
     }
 }
+
+// The README's examples are compiled (and, where they do not wait on requests, run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
