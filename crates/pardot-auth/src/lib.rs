@@ -91,6 +91,10 @@ struct ReadmeDoctests;
 // The guides under docs/ are compiled (and the runnable snippets run) as doctests too, so the
 // snippets cannot drift from the crates. `cfg(doctest)` keeps them out of normal builds.
 #[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadmeDoctests;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../../docs/choosing-a-flow.md")]
 struct DocsChoosingAFlow;
 #[cfg(doctest)]
