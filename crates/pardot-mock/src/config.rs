@@ -183,7 +183,8 @@ pub struct OrgConfig {
     /// The `instance_url` token responses carry; default: the mock's own `scheme://host:port`.
     #[serde(default)]
     pub instance_url: Option<String>,
-    /// Access-token life in seconds (the org's session timeout). Default 7200 (2 hours).
+    /// Access-token life in seconds (the org's session timeout), 1 to one year. Default 7200
+    /// (2 hours).
     #[serde(default = "default_session_timeout")]
     pub session_timeout_secs: u64,
     /// Whether the username-password flow is allowed. Default true.
@@ -361,7 +362,7 @@ pub struct AppConfig {
     /// A public PKCE app: the code exchange needs no secret.
     #[serde(default)]
     pub public_pkce: bool,
-    /// Device-flow polling interval in seconds. Default 5.
+    /// Device-flow polling interval in seconds, 1 to one year. Default 5.
     #[serde(default = "default_device_interval")]
     pub device_interval_secs: u64,
 }

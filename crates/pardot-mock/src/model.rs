@@ -145,6 +145,11 @@ pub(crate) struct Model {
     bus_by_id: HashMap<BusinessUnitId, usize>,
 }
 
+/// The longest duration a configuration may give in seconds (one year): a session or a poll
+/// interval longer than that is a typo, and each is added to the clock on every login, where a
+/// value past any date would panic.
+const MAX_CONFIG_SECS: u64 = 365 * 24 * 60 * 60;
+
 impl Model {
     pub(crate) fn user_by_username(&self, username: &str) -> Option<usize> {
         self.users_by_username
@@ -208,9 +213,9 @@ impl Model {
                 url::Url::parse(url)
                     .map_err(|e| invalid(format!("orgs[{i}].instance_url `{url}`: {e}")))?;
             }
-            if o.session_timeout_secs == 0 {
+            if !(1..=MAX_CONFIG_SECS).contains(&o.session_timeout_secs) {
                 return Err(invalid(format!(
-                    "orgs[{i}].session_timeout_secs must be at least 1"
+                    "orgs[{i}].session_timeout_secs must be between 1 and {MAX_CONFIG_SECS}"
                 )));
             }
             orgs.push(Org {
@@ -357,9 +362,9 @@ impl Model {
                 Some(u) => Some(user_ref(u, &format!("{what}.run_as"))?),
                 None => None,
             };
-            if a.device_interval_secs == 0 {
+            if !(1..=MAX_CONFIG_SECS).contains(&a.device_interval_secs) {
                 return Err(invalid(format!(
-                    "{what}.device_interval_secs must be at least 1"
+                    "{what}.device_interval_secs must be between 1 and {MAX_CONFIG_SECS}"
                 )));
             }
             apps.push(App {
@@ -566,5 +571,22 @@ mod tests {
         c.apps.push(app);
         let err = Model::build(c).unwrap_err().to_string();
         assert!(err.contains("certificate"), "{err}");
+    }
+
+    #[test]
+    fn durations_past_a_year_are_refused() {
+        let mut c = MockConfig::defaults();
+        c.orgs[0].session_timeout_secs = u64::MAX;
+        let err = Model::build(c).unwrap_err().to_string();
+        assert!(err.contains("orgs[0].session_timeout_secs"), "{err}");
+
+        let mut c = MockConfig::defaults();
+        c.apps[0].device_interval_secs = u64::MAX;
+        let err = Model::build(c).unwrap_err().to_string();
+        assert!(err.contains(".device_interval_secs"), "{err}");
+
+        let mut c = MockConfig::defaults();
+        c.orgs[0].session_timeout_secs = MAX_CONFIG_SECS;
+        assert!(Model::build(c).is_ok());
     }
 }
