@@ -23,6 +23,7 @@ mod error;
 mod host;
 mod ids;
 mod pardot_codes;
+pub mod redact;
 mod scheme;
 mod source;
 mod token;
