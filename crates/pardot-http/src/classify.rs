@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use pardot_auth_core::PardotErrorCode;
+use pardot_auth_core::{PardotErrorCode, redact};
 use pardot_legacy::envelope::{self, Envelope};
 use serde_json::Value;
 
@@ -131,11 +131,7 @@ fn known_json_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Op
     match &value {
         Value::Object(map) => {
             if let Some(code) = map.get("code").and_then(Value::as_u64) {
-                let message = map
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let message = text_of(map.get("message"));
                 let code = PardotErrorCode(u32::try_from(code).unwrap_or(u32::MAX));
                 return Some(by_code(status, headers, code, message, None));
             }
@@ -159,8 +155,9 @@ fn known_json_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Op
     }
 }
 
+/// A server's message field, bounded and redacted like [`snippet`].
 fn text_of(v: Option<&Value>) -> String {
-    v.and_then(Value::as_str).unwrap_or_default().to_owned()
+    snippet(v.and_then(Value::as_str).unwrap_or_default().as_bytes())
 }
 
 fn by_status(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Verdict {
@@ -183,10 +180,13 @@ fn by_status(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Verdict {
     }
 }
 
-/// The start of a body for an error message.
+/// The most characters of a server's text an error message carries.
+const MESSAGE_CHARS: usize = 512;
+
+/// The start of a body for an error message: bounded, and with anything shaped like a token
+/// redacted (a proxy or a debugging endpoint may echo the request's `Authorization`).
 pub(crate) fn snippet(body: &[u8]) -> String {
-    let end = body.len().min(512);
-    String::from_utf8_lossy(&body[..end]).into_owned()
+    redact::excerpt(body, MESSAGE_CHARS)
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -211,6 +211,46 @@ mod tests {
             &HeaderMap::new(),
             &Bytes::from(body.to_owned()),
         )
+    }
+
+    /// What a verdict would tell a caller (or a log).
+    fn shown(v: &Verdict) -> String {
+        match v {
+            Verdict::Expired { message, .. } => message.clone(),
+            Verdict::Throttled { what, .. } | Verdict::Transient { what } => what.clone(),
+            Verdict::Fatal(e) => e.to_string(),
+            Verdict::Success(_) => String::new(),
+        }
+    }
+
+    #[test]
+    fn echoed_tokens_never_reach_a_message_and_messages_are_bounded() {
+        let token = "00D5g00000AcmeP!AQ4AQFzXl9pWqyq1rP6dwbD5kK8eX9bHTJ4P5n8yO3cG3";
+        let echo = format!("GET /api/v5/objects/prospects\nAuthorization: Bearer {token}");
+        let huge = "x ".repeat(100_000);
+        for (status, body) in [
+            (404, echo.clone()),
+            (401, echo.clone()),
+            (500, format!(r#"{{"code":1,"message":"{echo}"}}"#)),
+            (
+                401,
+                format!(r#"{{"exceptionCode":"InvalidSessionId","exceptionMessage":"{echo}"}}"#),
+            ),
+            (
+                401,
+                format!(r#"[{{"errorCode":"INVALID_SESSION_ID","message":"{echo}"}}]"#),
+            ),
+            (400, format!(r#"{{"code":1,"message":"{huge}"}}"#)),
+            (400, huge.clone()),
+        ] {
+            let text = shown(&j(ApiVersion::V5, status, &body));
+            assert!(!text.contains("AQ4AQFzXl9"), "{status}: {text}");
+            assert!(
+                text.chars().count() < 1024,
+                "{status}: {} chars",
+                text.len()
+            );
+        }
     }
 
     #[test]
