@@ -12,7 +12,7 @@ use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{
     AccessToken, DEFAULT_SALESFORCE_SESSION, Error, ErrorClass, Expiry, LoginHost, Scopes,
-    SharedClock, SystemClock, TokenKind,
+    SharedClock, SystemClock, TokenKind, redact,
 };
 use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
@@ -422,16 +422,18 @@ struct ErrorBody {
 /// start of the (error) body.
 pub(crate) fn error_from_response(raw: &RawResponse) -> OAuthError {
     let retry_after = retry_after(&raw.headers);
+    // Everything kept from an error answer is bounded and redacted: a proxy or a debugging
+    // endpoint may echo the posted form (refresh token, assertion, client secret).
+    let text = |t: &str, max_chars| redact::excerpt(t.as_bytes(), max_chars);
     if let Ok(body) = serde_json::from_slice::<ErrorBody>(&raw.body) {
         return OAuthError::Server {
             status: raw.status,
-            error: OAuthErrorCode::parse(&body.error),
-            description: body.error_description.unwrap_or_default(),
+            error: OAuthErrorCode::parse(&text(&body.error, 100)),
+            description: text(body.error_description.as_deref().unwrap_or_default(), 500),
             retry_after,
         };
     }
-    let text = String::from_utf8_lossy(&raw.body);
-    let body: String = text.trim().chars().take(200).collect();
+    let body = redact::excerpt(&raw.body, 200);
     OAuthError::Http {
         status: raw.status,
         body,

@@ -118,3 +118,46 @@ async fn device_interval_beyond_any_date_ends_in_a_timeout_without_polling() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn echoed_secrets_in_error_answers_are_redacted_and_bounded() {
+    let refresh = "5Aep861TSESvWeug_xvFHRBTTbf_YrTWgEyjBJ2Hdo4uXfAvUtr0fJdN9yVQ2qKV4xWz";
+    let assertion = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIzTVZHOSJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU";
+    let long = "word ".repeat(10_000);
+    for (status, body) in [
+        // A proxy echoing the posted form.
+        (
+            400,
+            format!("bad request: grant_type=refresh_token&refresh_token={refresh}"),
+        ),
+        // An OAuth error whose description echoes the assertion, and an overlong one.
+        (
+            400,
+            json!({"error":"invalid_grant","error_description":format!("bad assertion {assertion}")})
+                .to_string(),
+        ),
+        (
+            400,
+            json!({"error":"invalid_grant","error_description":long}).to_string(),
+        ),
+        (
+            400,
+            json!({"error":format!("x{refresh}"),"error_description":"d"}).to_string(),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/services/oauth2/token"))
+            .respond_with(ResponseTemplate::new(status).set_body_string(body))
+            .mount(&server)
+            .await;
+        let clock = ManualClock::new();
+        let flow = RefreshTokenFlow::new(host(&server), "k", RefreshToken::new(refresh))
+            .with_client(client(&clock));
+        let err = flow.token().await.unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("5Aep861TSESvWeug"), "{text}");
+        assert!(!text.contains("c2lnbmF0dXJl"), "{text}");
+        assert!(text.len() < 4096, "{} bytes", text.len());
+    }
+}
