@@ -78,9 +78,12 @@ impl fmt::Display for Format {
 pub struct ApiError {
     /// The numeric code (`<err code="N">`, `@attributes.err_code`).
     pub code: PardotErrorCode,
-    /// The message as the server wrote it (e.g. `Login failed`).
+    /// The message as the server wrote it (e.g. `Login failed`), trimmed, at most
+    /// [`MESSAGE_CHARS`] characters, with token-shaped runs replaced by `[redacted]`
+    /// (`pardot_auth_core::redact`): it ends up in errors and logs.
     pub message: String,
-    /// The parameter a per-field validation error (code 10000) is about, when given.
+    /// The parameter a per-field validation error (code 10000) is about, when given (bounded
+    /// and redacted like `message`).
     pub param: Option<String>,
 }
 
@@ -368,6 +371,14 @@ fn skip_preamble(mut body: &[u8]) -> &[u8] {
     }
 }
 
+/// The most characters of an error message (or param) kept from a server.
+pub const MESSAGE_CHARS: usize = 500;
+
+/// A server's error text as kept: trimmed, bounded, token-shaped runs redacted.
+fn server_text(text: &str) -> String {
+    pardot_auth_core::redact::excerpt(text.as_bytes(), MESSAGE_CHARS)
+}
+
 /// A short, secret-free excerpt of `body` for error messages.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(skip_preamble(body));
@@ -650,8 +661,8 @@ fn finish_child(
         let code = parse_code(code).ok_or_else(|| not_envelope("<err code> is not a number"))?;
         errors.push(ApiError {
             code,
-            message: child.text.trim().to_owned(),
-            param: child.param,
+            message: server_text(&child.text),
+            param: child.param.as_deref().map(server_text),
         });
     } else if !child.has_children {
         fields.push((child.name, child.text.trim().to_owned()));
@@ -763,7 +774,7 @@ fn json_error(
     match item {
         Value::String(message) => Ok(ApiError {
             code: default_code.ok_or_else(missing_code)?,
-            message: message.trim().to_owned(),
+            message: server_text(message),
             param: None,
         }),
         Value::Object(map) => {
@@ -782,10 +793,12 @@ fn json_error(
             let message = ["message", "@value", "#text", "$value", "err", "text"]
                 .iter()
                 .find_map(|k| map.get(*k).and_then(Value::as_str))
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
-            let param = lookup("param").and_then(scalar_text);
+                .unwrap_or_default();
+            let message = server_text(message);
+            let param = lookup("param")
+                .and_then(scalar_text)
+                .as_deref()
+                .map(server_text);
             Ok(ApiError {
                 code,
                 message,
@@ -794,7 +807,7 @@ fn json_error(
         }
         Value::Number(_) | Value::Bool(_) => Ok(ApiError {
             code: default_code.ok_or_else(missing_code)?,
-            message: scalar_text(item).unwrap_or_default(),
+            message: server_text(&scalar_text(item).unwrap_or_default()),
             param: None,
         }),
         Value::Null | Value::Array(_) => {

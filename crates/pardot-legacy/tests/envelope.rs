@@ -95,6 +95,37 @@ fn xml_messages_keep_their_exact_text_and_resolve_entities() {
 }
 
 #[test]
+fn error_messages_and_params_are_bounded_and_hide_tokens() {
+    let token = "00D5g00000AcmeP!AQ4AQFzXl9pWqyq1rP6dwbD5kK8eX9bHTJ4P5n8yO3cG3";
+    let long = "word ".repeat(2_000);
+    let bodies = [
+        format!(
+            r#"<rsp stat="fail" version="1.0"><err code="184" param="{API_KEY}">Bearer {token} api_key={API_KEY}</err></rsp>"#
+        ),
+        format!(r#"<rsp stat="fail" version="1.0"><err code="1">{long}</err></rsp>"#),
+        format!(
+            r#"{{"@attributes":{{"stat":"fail","err_code":184}},"err":"Bearer {token} api_key={API_KEY}"}}"#
+        ),
+        format!(
+            r#"{{"@attributes":{{"stat":"fail"}},"err":[{{"code":1,"message":"{long}","param":"{API_KEY}"}}]}}"#
+        ),
+    ];
+    for body in &bodies {
+        let err = envelope::parse(body.as_bytes())
+            .unwrap()
+            .into_result()
+            .unwrap_err();
+        let shown = format!(
+            "{err} {err:?} {}",
+            pardot_auth_core::Error::from(err.clone())
+        );
+        assert!(!shown.contains("AQ4AQFzXl9"), "{shown}");
+        assert!(!shown.contains(API_KEY), "{shown}");
+        assert!(err.message.chars().count() <= envelope::MESSAGE_CHARS + 1);
+    }
+}
+
+#[test]
 fn xml_empty_elements_and_nested_payloads() {
     let body = br#"<rsp stat="ok" version="1.0"><note/><result><total_results>1</total_results></result></rsp>"#;
     let env = envelope::parse(body).unwrap();
