@@ -220,8 +220,12 @@ impl Clock for ManualClock {
         if duration.is_zero() {
             return Box::pin(std::future::ready(()));
         }
+        // A wait past any representable date never ends (like tokio's far-future sleep)
+        // instead of panicking on the addition.
+        let Some(deadline) = state.now.checked_add(duration) else {
+            return Box::pin(std::future::pending());
+        };
         let (wake, woken) = oneshot::channel();
-        let deadline = state.now + duration;
         state.sleepers.push(Sleeper { deadline, wake });
         drop(state);
         self.inner.sleeper_added.notify_waiters();
@@ -236,6 +240,20 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_sleep_past_any_date_never_ends_and_does_not_panic() {
+        let clock = ManualClock::new();
+        let sleep = clock.sleep(Duration::MAX);
+        clock.advance(Duration::from_secs(1_000_000));
+        let handle = tokio::spawn({
+            let clock = clock.clone();
+            async move { timeout(&clock, Duration::from_secs(1), sleep).await }
+        });
+        clock.wait_for_sleepers(1).await;
+        clock.advance(Duration::from_secs(1));
+        assert!(handle.await.unwrap().is_err(), "the far sleep ended");
+    }
 
     #[tokio::test]
     async fn advance_wakes_only_due_sleepers() {
