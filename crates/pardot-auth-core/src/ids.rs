@@ -130,6 +130,8 @@ impl SalesforceId {
                 position: position + 1,
             });
         }
+        // 15 or 18 characters, all ASCII alphanumeric (checked above): as many bytes, each a
+        // character boundary, so the slices below cannot panic.
         let bytes = id.as_bytes();
         let expected = case_safe_suffix(&bytes[..15]);
         if len == 18 && bytes[15..] != expected {
@@ -156,6 +158,7 @@ impl SalesforceId {
 
     /// The 15-character case-sensitive form (what access tokens embed before `!`).
     pub fn as_15(&self) -> &str {
+        // Always 18 ASCII bytes.
         &self.as_str()[..15]
     }
 
