@@ -418,12 +418,7 @@ impl Config {
         match dotenvy::dotenv() {
             Ok(_) => {}
             Err(e) if e.not_found() => {}
-            Err(e) => {
-                return Err(ConfigError::Invalid {
-                    variable: ".env",
-                    reason: e.to_string(),
-                });
-            }
+            Err(e) => return Err(dotenv_error(&e)),
         }
         Self::from_lookup(|name| first(name).or_else(|| std::env::var(name).ok()))
     }
@@ -599,9 +594,61 @@ impl Vars<'_> {
     }
 }
 
+/// A malformed `.env`, reported without the line's text: dotenvy's own message quotes the
+/// whole line (and, for an unclosed quote, the rest of the file), which holds secrets.
+fn dotenv_error(e: &dotenvy::Error) -> ConfigError {
+    let reason = match e {
+        dotenvy::Error::LineParse(line, index) => {
+            let line = line.trim_start();
+            let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+            let name = line.split('=').next().map(str::trim).filter(|n| {
+                !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            match name {
+                Some(name) => format!(
+                    "the line setting {name} cannot be parsed (at character {index}; its value is \
+                     not shown: check its quotes)"
+                ),
+                None => {
+                    format!("a line cannot be parsed (at character {index}; its text is not shown)")
+                }
+            }
+        }
+        other => other.to_string(),
+    };
+    ConfigError::Invalid {
+        variable: ".env",
+        reason,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_dotenv_line_is_reported_without_its_value() {
+        let e = dotenvy::Error::LineParse("SF_CLIENT_SECRET='s3cr3t-value\nMORE=x".into(), 17);
+        let text = dotenv_error(&e).to_string();
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(
+            text.contains("SF_CLIENT_SECRET") && text.contains(".env"),
+            "{text}"
+        );
+        let e = dotenvy::Error::LineParse("export PARDOT_PASSWORD = \"pw".into(), 25);
+        let text = dotenv_error(&e).to_string();
+        assert!(!text.contains("pw\""), "{text}");
+        assert!(text.contains("PARDOT_PASSWORD"), "{text}");
+        let e = dotenvy::Error::LineParse("not a name hunter2".into(), 3);
+        let text = dotenv_error(&e).to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        // Before the fix the message was dotenvy's, which quotes the line.
+        assert!(
+            dotenvy::Error::LineParse("X='hunter2".into(), 2)
+                .to_string()
+                .contains("hunter2")
+        );
+    }
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
