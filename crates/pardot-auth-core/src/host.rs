@@ -59,9 +59,20 @@ pub fn ensure_secure(url: &Url) -> Result<(), HostError> {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),
         _ => Err(HostError::Insecure {
-            url: url.to_string(),
+            url: without_secrets(url),
         }),
     }
+}
+
+/// `url` for an error message: without a password, query or fragment, which may carry
+/// credentials (`http://user:secret@host`, `?access_token=…`).
+fn without_secrets(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Fails only for URLs that cannot carry a password, which then have none to hide.
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 /// Parses and checks a base URL; the result has no trailing slash.
@@ -389,6 +400,17 @@ mod tests {
         );
         let root = LoginHost::custom("http://localhost:4000").unwrap();
         assert_eq!(root.jwt_audience(), "http://localhost:4000");
+    }
+
+    #[test]
+    fn an_insecure_url_is_reported_without_its_secrets() {
+        let url = Url::parse("http://user:s3cret@example.com/x?access_token=t0ken#f").unwrap();
+        let text = ensure_secure(&url).unwrap_err().to_string();
+        assert!(
+            !text.contains("s3cret") && !text.contains("t0ken"),
+            "{text}"
+        );
+        assert!(text.contains("http://user@example.com/x"), "{text}");
     }
 
     #[test]
