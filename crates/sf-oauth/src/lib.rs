@@ -162,7 +162,7 @@ pub use mci::{
 pub use password::UsernamePassword;
 pub use refresh::{RefreshOutcome, RefreshTokenFlow, RotationObserver};
 pub use types::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfState, Password, PkceVerifier, PrivateKey,
-    RedirectUrl, RefreshToken, Username,
+    AuthorizationCode, ClientId, ClientSecret, CsrfState, MAX_PEM_FILE_BYTES, Password,
+    PkceVerifier, PrivateKey, RedirectUrl, RefreshToken, Username,
 };
 pub use web::{AuthorizeUrlBuilder, AuthorizeUrlHandler, WebServerFlow};

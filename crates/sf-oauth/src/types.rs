@@ -286,6 +286,10 @@ impl fmt::Display for RedirectUrl {
     }
 }
 
+/// The largest private key file [`PrivateKey::from_pem_file`] reads (64 KiB; an RSA 4096 PEM
+/// is about 3.3 KiB).
+pub const MAX_PEM_FILE_BYTES: u64 = 64 * 1024;
+
 /// An RSA private key for RS256 signing (JWT bearer assertions, MCI client assertions).
 ///
 /// Loads PKCS#8 (`BEGIN PRIVATE KEY`) and PKCS#1 (`BEGIN RSA PRIVATE KEY`) PEM. `Debug` shows
@@ -301,12 +305,24 @@ impl PrivateKey {
             .map_err(|e| OAuthError::Key(format!("not an RSA private key in PEM form: {e}")))
     }
 
-    /// From a PEM file.
+    /// From a PEM file (at most [`MAX_PEM_FILE_BYTES`]: a path to something else, such as a
+    /// device or a log, is refused rather than read whole).
     pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, OAuthError> {
+        use std::io::Read;
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             OAuthError::Key(format!("cannot read private key {}: {e}", path.display()))
-        })?;
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PEM_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(cannot_read)?;
+        if bytes.len() as u64 > MAX_PEM_FILE_BYTES {
+            return Err(OAuthError::Key(format!(
+                "{} is larger than {MAX_PEM_FILE_BYTES} bytes: not a PEM private key",
+                path.display()
+            )));
+        }
         Self::from_pem(&bytes).map_err(|e| match e {
             OAuthError::Key(m) => OAuthError::Key(format!("{}: {m}", path.display())),
             other => other,

@@ -161,3 +161,19 @@ async fn echoed_secrets_in_error_answers_are_redacted_and_bounded() {
         assert!(text.len() < 4096, "{} bytes", text.len());
     }
 }
+
+#[test]
+fn a_private_key_file_is_read_only_up_to_a_bound() {
+    let path = std::env::temp_dir().join(format!("sf-oauth-big-key-{}.pem", std::process::id()));
+    let big = vec![b'A'; usize::try_from(MAX_PEM_FILE_BYTES).unwrap() + 1];
+    std::fs::write(&path, big).unwrap();
+    let err = PrivateKey::from_pem_file(&path).unwrap_err().to_string();
+    std::fs::remove_file(&path).unwrap();
+    assert!(err.contains("larger than"), "{err}");
+    // A real key still loads.
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/keys/connected-app.key"
+    );
+    PrivateKey::from_pem_file(fixtures).unwrap();
+}
