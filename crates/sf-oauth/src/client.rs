@@ -549,19 +549,29 @@ impl TokenResponse {
         let issued_at = issued_at_raw
             .as_deref()
             .map(|s| {
+                // Checked: on some platforms (Windows) SystemTime ends before u64 milliseconds.
                 s.trim()
                     .parse::<u64>()
-                    .map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
-                    .map_err(|_| invalid(format!("issued_at `{s}` is not epoch milliseconds")))
+                    .ok()
+                    .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "issued_at `{}` is not epoch milliseconds",
+                            redact::excerpt(s.as_bytes(), 40)
+                        ))
+                    })
             })
             .transpose()?;
         let expires_in = raw
             .expires_in
             .map(|v| {
                 let t = v.text();
-                t.trim()
-                    .parse::<u64>()
-                    .map_err(|_| invalid(format!("expires_in `{t}` is not a number of seconds")))
+                t.trim().parse::<u64>().map_err(|_| {
+                    invalid(format!(
+                        "expires_in `{}` is not a number of seconds",
+                        redact::excerpt(t.as_bytes(), 40)
+                    ))
+                })
             })
             .transpose()?;
         Ok(Self {
@@ -675,6 +685,18 @@ mod tests {
             .unwrap_err();
         assert!(!e.to_string().contains("SECRET-TOKEN"), "{e}");
         assert!(TokenResponse::parse(b"<html>").is_err());
+
+        // A field echoing a token is neither kept whole nor unbounded; an issued_at past what
+        // SystemTime holds is an error, not a panic.
+        let echo = format!("x {}", "Ab9.".repeat(5_000));
+        let body = format!(r#"{{"access_token":"t","issued_at":"{echo}","expires_in":"{echo}"}}"#);
+        let e = TokenResponse::parse(body.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("Ab9.Ab9.Ab9.Ab9.Ab9."), "{e}");
+        assert!(e.len() < 200, "{e}");
+        let body = format!(r#"{{"access_token":"t","issued_at":"{}"}}"#, u64::MAX);
+        let _ = TokenResponse::parse(body.as_bytes());
     }
 
     #[test]
