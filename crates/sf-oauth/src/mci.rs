@@ -182,7 +182,7 @@ impl MciServiceAccount {
         let url = Url::parse(&doc.token_endpoint).map_err(|e| {
             OAuthError::Config(format!(
                 "discovery gave an invalid token_endpoint `{}`: {e}",
-                doc.token_endpoint
+                pardot_auth_core::redact::excerpt(doc.token_endpoint.as_bytes(), 200)
             ))
         })?;
         check_url(&url)?;

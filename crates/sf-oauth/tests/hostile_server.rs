@@ -177,3 +177,25 @@ fn a_private_key_file_is_read_only_up_to_a_bound() {
     );
     PrivateKey::from_pem_file(fixtures).unwrap();
 }
+
+#[tokio::test]
+async fn an_unusable_discovered_token_endpoint_is_quoted_bounded() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/d"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_endpoint": format!("not a url {}", "y ".repeat(20_000)),
+        })))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let flow = MciServiceAccount::new(
+        format!("{}/d", server.uri()).parse().unwrap(),
+        "sa",
+        key("mci-service-account.key"),
+    )
+    .with_client(client(&clock));
+    let err = flow.token().await.unwrap_err().to_string();
+    assert!(err.contains("token_endpoint"), "{err}");
+    assert!(err.len() < 1024, "{} bytes", err.len());
+}
