@@ -10,52 +10,41 @@ use anyhow::{Context, Result, bail};
 
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     let root = crate::project_root();
-    let status = Command::new(crate::cargo())
-        .args([
-            "build",
-            "--release",
+    // One cargo invocation for both binaries, so the crates they share are built once with
+    // one feature set (two invocations would compile pardot-mock and sf-oauth twice).
+    let both = cargo_release(
+        &root,
+        &[
             "--package",
             "xtask",
             "--bin",
             "xtask-bench",
-        ])
-        .current_dir(&root)
-        .status()
-        .context("could not run cargo build --release for xtask-bench")?;
-    if !status.success() {
-        bail!("building xtask-bench failed ({status})");
-    }
-    // The CLI row needs `pardot-auth` with the `cli` feature; without it the row says why.
-    let cli = Command::new(crate::cargo())
-        .args([
-            "build",
-            "--release",
             "--package",
             "pardot-auth",
             "--features",
-            "cli",
+            "pardot-auth/cli",
             "--bin",
             "pardot-auth",
-        ])
-        .current_dir(&root)
-        .status();
+        ],
+    )?;
+    // The CLI row needs `pardot-auth` with the `cli` feature; without it the row says why.
+    let cli = if both {
+        Ok(())
+    } else if cargo_release(&root, &["--package", "xtask", "--bin", "xtask-bench"])? {
+        Err("building pardot-auth --features cli failed (see the cargo output above)")
+    } else {
+        bail!("building xtask-bench failed");
+    };
     let mut command = Command::new(root.join("target/release/xtask-bench"));
     command.arg("run").arg("--root").arg(&root);
     match cli {
-        Ok(s) if s.success() => {
+        Ok(()) => {
             command
                 .arg("--cli")
                 .arg(root.join("target/release/pardot-auth"));
         }
-        Ok(s) => {
-            command
-                .arg("--cli-missing")
-                .arg(format!("building pardot-auth --features cli failed ({s})"));
-        }
-        Err(e) => {
-            command
-                .arg("--cli-missing")
-                .arg(format!("could not run cargo build for pardot-auth: {e}"));
+        Err(reason) => {
+            command.arg("--cli-missing").arg(reason);
         }
     }
     for arg in args {
@@ -67,5 +56,16 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
         }
     }
     let status = command.status().context("could not start xtask-bench")?;
+    Ok(status.success())
+}
+
+/// `cargo build --release ARGS` in `root`: whether it succeeded.
+fn cargo_release(root: &std::path::Path, args: &[&str]) -> Result<bool> {
+    let status = Command::new(crate::cargo())
+        .args(["build", "--release"])
+        .args(args)
+        .current_dir(root)
+        .status()
+        .context("could not run cargo build --release")?;
     Ok(status.success())
 }

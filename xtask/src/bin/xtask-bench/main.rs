@@ -7,6 +7,8 @@
 //! - `xtask-bench serve ours|wiremock|hyper --bodies DIR [--prospects N]`: one server, for one
 //!   round, in its own process (so each round starts fresh and `/proc` has its CPU time).
 //! - `xtask-bench hold-tokens N`: a client process holding N cached tokens; prints its RSS.
+//! - `xtask-bench profile v5|password|jwt [SECONDS] [OUT]` (from the workspace root, after a
+//!   `run`): `perf record` of one `ours` server under the same load.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +74,10 @@ fn main() -> ExitCode {
             "run" => scenarios::run(parse_run(rest)?).await,
             "serve" => servers::serve(rest).await,
             "hold-tokens" => scenarios::hold_tokens(rest).await,
+            "profile" => {
+                let root = std::env::current_dir()?;
+                scenarios::profile(&root, rest).await
+            }
             other => bail!("unknown command {other}"),
         }
     });

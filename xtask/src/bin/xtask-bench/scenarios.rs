@@ -162,6 +162,8 @@ pub async fn run(opts: Options) -> Result<()> {
         .await?,
     );
 
+    rows.push(rsa_verify_cost(&timed_jwt)?);
+
     eprintln!("bench: memory under sustained load");
     rows.push(memory(&ctx, &sample_token).await?);
     eprintln!("bench: in-process start to first answer");
@@ -1012,5 +1014,155 @@ pub async fn hold_tokens(args: &[String]) -> Result<()> {
         "a cache holds no token"
     );
     println!("rss {rss} before {before} tokens {n}");
+    Ok(())
+}
+
+/// `xtask-bench profile v5|v5-tiny|password|jwt|startup SECONDS OUT`: one fresh `ours` server under the same
+/// closed-loop load while `perf record -e cpu-clock --call-graph dwarf` samples it (release binaries keep
+/// their unwind tables, so no debug build is needed) (the machine has no
+/// hardware counters, so a software clock). Prints the perf data path.
+pub async fn profile(root: &Path, args: &[String]) -> Result<()> {
+    let what = args
+        .first()
+        .context("profile v5|password|jwt SECONDS OUT")?
+        .clone();
+    let seconds: u64 = args.get(1).map_or(Ok(5), |s| s.parse())?;
+    let out = args.get(2).map_or_else(
+        || root.join(format!("target/bench/perf-{what}.data")),
+        PathBuf::from,
+    );
+    if what == "startup" {
+        return profile_startup(seconds, &out).await;
+    }
+    let bodies = root.join("target/bench/bodies");
+    let server = ServerProcess::start(Kind::Ours, &bodies, 200)?;
+    let template = match what.as_str() {
+        "v5" => v5_template(&password_token(server.addr).await?),
+        // The same checks with a one-prospect page: the per-request floor of the mock.
+        "v5-tiny" => {
+            let mut t = v5_template(&password_token(server.addr).await?);
+            t.path = "/api/v5/objects/prospects?fields=id&limit=1".to_owned();
+            t
+        }
+        "password" => password_template(),
+        "jwt" => Template::post_form(TOKEN_PATH, Arc::new(sign_pool(20_000).await?)),
+        other => bail!("unknown profile target {other}"),
+    };
+    let mut perf = Command::new("perf")
+        .args([
+            "record",
+            "-e",
+            "cpu-clock",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+        ])
+        .arg(&out)
+        .arg("-p")
+        .arg(server.pid().to_string())
+        .arg("--")
+        .arg("sleep")
+        .arg(seconds.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting perf")?;
+    let outcome = load::run(
+        server.addr,
+        &template,
+        Spec {
+            concurrency: CONCURRENCY,
+            max_requests: u64::MAX,
+            max_time: Duration::from_secs(seconds),
+        },
+    )
+    .await?;
+    perf.wait()?;
+    eprintln!(
+        "profile {what}: {} req/s, {} failed; perf data in {}",
+        num(outcome.throughput()),
+        outcome.failed,
+        out.display()
+    );
+    Ok(())
+}
+
+/// What one RS256 verification costs here (jsonwebtoken on aws-lc-rs, the mock's path), in
+/// this process on one thread: the floor under the JWT grant's CPU time per request.
+fn rsa_verify_cost(pool: &[Bytes]) -> Result<Row> {
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(fixtures::CONNECTED_APP_CERT_PEM.as_bytes())?;
+    let jwts: Vec<String> = pool
+        .iter()
+        .take(2_000)
+        .filter_map(|body| {
+            url::form_urlencoded::parse(body)
+                .find(|(k, _)| k == "assertion")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect();
+    ensure!(!jwts.is_empty(), "no assertions to verify");
+    let mut per_round = Vec::new();
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        for jwt in &jwts {
+            let (message, signature) = jwt.rsplit_once('.').context("a JWT")?;
+            let ok = jsonwebtoken::crypto::verify(
+                signature,
+                message.as_bytes(),
+                &key,
+                jsonwebtoken::Algorithm::RS256,
+            )?;
+            ensure!(ok, "a pre-signed assertion does not verify");
+        }
+        per_round.push(t0.elapsed().as_secs_f64() * 1e6 / jwts.len() as f64);
+    }
+    Ok(Row {
+        metric: "  RS256 verify alone (jsonwebtoken + aws-lc-rs), one thread".to_owned(),
+        ours: Some(spread(&per_round).0),
+        ours_text: fmt_spread(&per_round, "µs/verify"),
+        baseline: None,
+        baseline_text: "-".to_owned(),
+        ratio: None,
+        target: "info".to_owned(),
+        met: None,
+        unit: "µs/verify".to_owned(),
+        details: json!({ "us_per_verify": per_round, "verifies_per_round": jwts.len() }),
+    })
+}
+
+/// `profile startup`: this process starting in-process mocks (each answering one request)
+/// again and again under `perf record`.
+async fn profile_startup(seconds: u64, out: &Path) -> Result<()> {
+    let mut perf = Command::new("perf")
+        .args([
+            "record",
+            "-e",
+            "cpu-clock",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+        ])
+        .arg(out)
+        .arg("-p")
+        .arg(std::process::id().to_string())
+        .arg("--")
+        .arg("sleep")
+        .arg(seconds.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting perf")?;
+    let probe = Template::get("/services/oauth2/userinfo", Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut n = 0u32;
+    while Instant::now() < deadline {
+        let mock = PardotMock::builder().start().await?;
+        load::once(mock.addr(), &probe).await?;
+        mock.shutdown().await;
+        n += 1;
+    }
+    perf.wait()?;
+    eprintln!(
+        "profile startup: {n} starts; perf data in {}",
+        out.display()
+    );
     Ok(())
 }
