@@ -1017,7 +1017,7 @@ pub async fn hold_tokens(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// `xtask-bench profile v5|v5-tiny|password|jwt|startup SECONDS OUT`: one fresh `ours` server under the same
+/// `xtask-bench profile v5|v5-tiny|password|jwt|startup|client SECONDS OUT`: one fresh `ours` server under the same
 /// closed-loop load while `perf record -e cpu-clock --call-graph dwarf` samples it (release binaries keep
 /// their unwind tables, so no debug build is needed) (the machine has no
 /// hardware counters, so a software clock). Prints the perf data path.
@@ -1033,6 +1033,9 @@ pub async fn profile(root: &Path, args: &[String]) -> Result<()> {
     );
     if what == "startup" {
         return profile_startup(seconds, &out).await;
+    }
+    if what == "client" {
+        return profile_client(root, seconds, &out).await;
     }
     let bodies = root.join("target/bench/bodies");
     let server = ServerProcess::start(Kind::Ours, &bodies, 200)?;
@@ -1162,6 +1165,61 @@ async fn profile_startup(seconds: u64, out: &Path) -> Result<()> {
     perf.wait()?;
     eprintln!(
         "profile startup: {n} starts; perf data in {}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// `profile client`: this process sending sequential v5 GETs through `PardotClient` (cached
+/// token) to a mock process, under `perf record`.
+async fn profile_client(root: &Path, seconds: u64, out: &Path) -> Result<()> {
+    let server = ServerProcess::start(Kind::Ours, &root.join("target/bench/bodies"), 200)?;
+    let secret = password_token(server.addr).await?;
+    let source = provide_token_fn("bench", move || {
+        let secret = secret.clone();
+        async move {
+            let now = SystemTime::now();
+            Ok(AccessToken::new(
+                TokenKind::SalesforceBearer,
+                secret.into(),
+                now,
+                Expiry::Estimated(now + Duration::from_secs(7200)),
+            ))
+        }
+    });
+    let client = PardotClient::builder(Arc::new(source), PardotHost::custom(&server.url())?)
+        .business_unit(fixtures::BUSINESS_UNIT_ID.parse()?)
+        .max_concurrent(None)
+        .no_proxy()
+        .build()?;
+    client.get(V5_PATH).send().await?;
+    let mut perf = Command::new("perf")
+        .args([
+            "record",
+            "-e",
+            "cpu-clock",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+        ])
+        .arg(out)
+        .arg("-p")
+        .arg(std::process::id().to_string())
+        .arg("--")
+        .arg("sleep")
+        .arg(seconds.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting perf")?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut n = 0u32;
+    while Instant::now() < deadline {
+        std::hint::black_box(client.get(V5_PATH).send().await?.into_bytes());
+        n += 1;
+    }
+    perf.wait()?;
+    eprintln!(
+        "profile client: {n} requests; perf data in {}",
         out.display()
     );
     Ok(())
