@@ -373,7 +373,7 @@ fn dispatch(
         ("prospect", "query") => {
             let q = v34_query(params, now)?;
             let (total, page) = unit.prospects.query(&q);
-            let rows = page.iter().map(record).collect();
+            let rows = page.iter().map(|p| record(p)).collect();
             Ok(vec![field(
                 "result",
                 Node::Record(vec![
