@@ -132,7 +132,9 @@ pub const MCI_REGIONS: [&str; 4] = ["us1", "us2", "eu1", "eu2"];
 /// Everything from the config, indexed.
 #[derive(Debug)]
 pub(crate) struct Model {
-    pub config: MockConfig,
+    /// Shared with the Pardot state as its reset seed, so the configured prospects are held
+    /// once, not copied.
+    pub config: std::sync::Arc<MockConfig>,
     pub orgs: Vec<Org>,
     pub users: Vec<User>,
     pub apps: Vec<App>,
@@ -466,7 +468,7 @@ impl Model {
         }
 
         Ok(Self {
-            config,
+            config: std::sync::Arc::new(config),
             orgs,
             users,
             apps,

@@ -94,7 +94,7 @@ impl MockState {
     /// Builds the Pardot state from the configuration (at start, so a bad Pardot config is
     /// an error then, and the account's creation time is the start time).
     pub(crate) fn init_pardot(&self) -> Result<(), ConfigError> {
-        let api = PardotApi::from_config(Arc::new(self.config().clone()), MockState::now(self))?;
+        let api = PardotApi::from_config(Arc::clone(&self.model().config), MockState::now(self))?;
         self.set_extension(EXTENSION, Arc::new(api));
         Ok(())
     }
@@ -120,7 +120,7 @@ impl MockState {
             return api;
         }
         let now = MockState::now(self);
-        let api = match PardotApi::from_config(Arc::new(self.config().clone()), now) {
+        let api = match PardotApi::from_config(Arc::clone(&self.model().config), now) {
             Ok(api) => api,
             Err(e) => {
                 // `init_pardot` runs when the mock starts, so this only happens after a reset of a
