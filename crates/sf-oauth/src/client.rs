@@ -3,7 +3,7 @@
 //! revoke and userinfo.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -40,11 +40,17 @@ pub enum ClientAuth {
 
 /// The HTTP client, clock and limits shared by every flow. Cheap to clone.
 ///
-/// Defaults: the system clock, a 30 s request timeout and 10 s connect timeout (on the
-/// `reqwest` client: they bound network exchanges, while logical waits such as device polling
-/// and the callback timeout run on the [`Clock`](pardot_auth_core::Clock)), responses bounded
-/// to 64 KiB, no redirects followed, and a Salesforce session estimate of
-/// [`DEFAULT_SALESFORCE_SESSION`] (2 h), since Salesforce never says when a token expires.
+/// Defaults: the system clock, a 30 s request timeout (set on every request, so it holds for
+/// a client given with [`OAuthClientBuilder::http_client`] too) and a 10 s connect timeout
+/// (they bound network exchanges, while logical waits such as device polling and the callback
+/// timeout run on the [`Clock`](pardot_auth_core::Clock)), responses bounded to 64 KiB, no
+/// redirects followed, and a Salesforce session estimate of [`DEFAULT_SALESFORCE_SESSION`]
+/// (2 h), since Salesforce never says when a token expires.
+///
+/// Without a client given, the `reqwest` client is built on the first request, not here:
+/// building one loads the system root certificates, which dominates a short process's CPU,
+/// and a flow built with [`OAuthClient::default`] then handed another client should not pay
+/// for it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,7 +71,11 @@ pub struct OAuthClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// Filled at build time when a client was given, else on the first request.
+    http: OnceLock<reqwest::Client>,
+    connect_timeout: Duration,
+    no_proxy: bool,
+    timeout: Duration,
     clock: SharedClock,
     max_body_bytes: usize,
     session_estimate: Duration,
@@ -100,8 +110,9 @@ pub struct OAuthClientBuilder {
 }
 
 impl OAuthClientBuilder {
-    /// Uses your `reqwest` client (then the timeouts and proxy settings here are not applied;
-    /// configure them on your client, and do not let it follow redirects).
+    /// Uses your `reqwest` client (then the connect timeout and proxy settings here are not
+    /// applied: configure them on your client, and do not let it follow redirects; the request
+    /// timeout and body bound still are, per request).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -143,31 +154,25 @@ impl OAuthClientBuilder {
         self
     }
 
-    /// Builds the client.
+    /// Builds the client. Without [`http_client`](Self::http_client) the `reqwest` client is
+    /// built on the first request (a failure to build it is that request's error).
     pub fn build(self) -> Result<OAuthClient, Error> {
-        let http = match self.http {
-            Some(h) => h,
-            None => {
-                let mut b = reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .timeout(self.timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT))
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .user_agent(concat!("sf-oauth/", env!("CARGO_PKG_VERSION")));
-                if self.no_proxy {
-                    b = b.no_proxy();
-                }
-                b.build()
-                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
-            }
-        };
-        Ok(OAuthClient {
+        Ok(self.finish())
+    }
+
+    fn finish(self) -> OAuthClient {
+        let http = self.http.map_or_else(OnceLock::new, OnceLock::from);
+        OAuthClient {
             inner: Arc::new(Inner {
                 http,
+                connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                no_proxy: self.no_proxy,
+                timeout: self.timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
                 clock: self.clock.unwrap_or_else(SystemClock::shared),
                 max_body_bytes: self.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
                 session_estimate: self.session_estimate.unwrap_or(DEFAULT_SALESFORCE_SESSION),
             }),
-        })
+        }
     }
 }
 
@@ -179,17 +184,9 @@ pub(crate) struct RawResponse {
 }
 
 impl OAuthClient {
-    /// A client with the defaults.
-    ///
-    /// # Panics
-    /// Never in practice: building the default `reqwest` client fails only when the TLS
-    /// backend cannot initialise, in which case nothing in this crate could work; use
-    /// [`OAuthClient::builder`] to handle that as an error.
+    /// A client with the defaults. Cheap: the `reqwest` client is built on the first request.
     pub fn new() -> Self {
-        match Self::builder().build() {
-            Ok(c) => c,
-            Err(e) => panic!("cannot initialise the HTTP client: {e}"),
-        }
+        Self::builder().finish()
     }
 
     /// A builder.
@@ -217,7 +214,11 @@ impl OAuthClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<RawResponse, OAuthError> {
-        let mut response = request.send().await.map_err(OAuthError::Transport)?;
+        let mut response = request
+            .timeout(self.inner.timeout)
+            .send()
+            .await
+            .map_err(OAuthError::Transport)?;
         let limit = self.inner.max_body_bytes;
         if response
             .content_length()
@@ -251,8 +252,7 @@ impl OAuthClient {
     ) -> Result<RawResponse, OAuthError> {
         check_url(url)?;
         let mut request = self
-            .inner
-            .http
+            .http()?
             .post(url.clone())
             .header(ACCEPT, "application/json")
             .form(form);
@@ -284,8 +284,30 @@ impl OAuthClient {
         Ok(response)
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+    /// The `reqwest` client, built now if none was given and no request has needed it yet.
+    pub(crate) fn http(&self) -> Result<&reqwest::Client, OAuthError> {
+        if let Some(h) = self.inner.http.get() {
+            return Ok(h);
+        }
+        // Concurrent first requests may both build one; the loser's is dropped. Rare, and
+        // cheaper than holding a lock across a TLS initialisation.
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.inner.connect_timeout)
+            .user_agent(concat!("sf-oauth/", env!("CARGO_PKG_VERSION")));
+        if self.inner.no_proxy {
+            b = b.no_proxy();
+        }
+        let built = b
+            .build()
+            .map_err(|e| OAuthError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(self.inner.http.get_or_init(|| built))
+    }
+
+    /// Whether the `reqwest` client exists yet (tests check that building costs nothing).
+    #[cfg(test)]
+    pub(crate) fn http_built(&self) -> bool {
+        self.inner.http.get().is_some()
     }
 
     /// Revokes an access or refresh token (`POST /services/oauth2/revoke`, `token=…`).
@@ -328,8 +350,8 @@ impl OAuthClient {
         let url = host.userinfo_url();
         check_url(&url).map_err(|e| e.into_core(context))?;
         let request = self
-            .inner
-            .http
+            .http()
+            .map_err(|e| e.into_core(context))?
             .get(url)
             .header(ACCEPT, "application/json")
             .bearer_auth(token.secret().expose_secret());
@@ -667,6 +689,87 @@ mod tests {
             Err(OAuthError::SignatureMismatch)
         ));
         assert!(!format!("{r:?}").contains("AQgAQH0"));
+    }
+
+    /// A loopback server answering every connection with `answer` (or holding it open,
+    /// unanswered, when `None`).
+    async fn loopback(answer: Option<&'static str>) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                match answer {
+                    Some(a) => {
+                        let _ = socket.write_all(a.as_bytes()).await;
+                    }
+                    None => held.push(socket),
+                }
+            }
+        });
+        Url::parse(&format!("http://{addr}/services/oauth2/token")).unwrap()
+    }
+
+    #[test]
+    fn building_costs_no_http_client_until_a_request() {
+        // Every flow starts from OAuthClient::default(); building a reqwest client loads the
+        // system root store, so none may exist before a request needs it.
+        assert!(!OAuthClient::default().http_built());
+        assert!(!OAuthClient::new().http_built());
+        assert!(
+            !OAuthClient::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .http_built()
+        );
+        let given = OAuthClient::builder()
+            .http_client(reqwest::Client::new())
+            .build()
+            .unwrap();
+        assert!(given.http_built());
+    }
+
+    #[tokio::test]
+    async fn the_lazy_client_is_built_once_and_follows_no_redirect() {
+        let url = loopback(Some(
+            "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        ))
+        .await;
+        let client = OAuthClient::builder().no_proxy().build().unwrap();
+        let clone = client.clone();
+        let Err(err) = client.post_form(&url, &[("a", "b")], None).await else {
+            panic!("expected an error");
+        };
+        assert!(
+            matches!(err, OAuthError::Http { status: 302, .. }),
+            "{err:?}"
+        );
+        assert!(clone.http_built(), "clones share the built client");
+        let first: *const reqwest::Client = client.http().unwrap();
+        let second: *const reqwest::Client = clone.http().unwrap();
+        assert_eq!(first, second);
+    }
+
+    #[tokio::test]
+    async fn the_request_timeout_holds_for_a_given_client() {
+        let url = loopback(None).await;
+        // A client with no timeout of its own: the bound must come from OAuthClient.
+        let client = OAuthClient::builder()
+            .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let Err(err) = client.post_form(&url, &[("a", "b")], None).await else {
+            panic!("expected an error");
+        };
+        match err {
+            OAuthError::Transport(e) => assert!(e.is_timeout(), "{e:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

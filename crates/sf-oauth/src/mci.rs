@@ -167,7 +167,7 @@ impl MciServiceAccount {
         check_url(&self.discovery_url)?;
         let request = self
             .client
-            .http()
+            .http()?
             .get(self.discovery_url.clone())
             .header(ACCEPT, "application/json");
         let raw = self.client.send(request).await?;
