@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pardot_auth_core::url::Url;
@@ -134,6 +134,9 @@ pub struct Connector {
     device_hook: Option<DeviceCodeHook>,
     interactive_timeout: Duration,
     warm: bool,
+    /// The one `reqwest` client every part shares, built when first needed: each build loads
+    /// the system root certificates, which cost more CPU than a whole short CLI run.
+    http: OnceLock<reqwest::Client>,
 }
 
 impl fmt::Debug for Connector {
@@ -164,6 +167,7 @@ impl Connector {
             device_hook: None,
             interactive_timeout: DEFAULT_INTERACTIVE_TIMEOUT,
             warm: true,
+            http: OnceLock::new(),
         }
     }
 
@@ -264,29 +268,41 @@ impl Connector {
         }
     }
 
-    /// A plain `reqwest` client for the flows that take one (legacy login, MCI API).
+    /// The one `reqwest` client shared by the OAuth flows, the legacy login and the Pardot
+    /// client (clones share its connection pool), built on first use.
+    ///
+    /// It follows no redirect (none of these APIs redirect, and following one could carry a
+    /// credential elsewhere) and connects within 10 s. It has no client-wide total timeout on
+    /// purpose: each crate bounds its own exchanges per request (`sf-oauth` 30 s,
+    /// `pardot-http` 60 s per attempt, `pardot-legacy` 30 s per login on the clock), and a
+    /// client-wide bound would cut `pardot-http`'s longer attempts short. Bodies are bounded
+    /// by the crates too.
     pub(crate) fn http_client(&self) -> Result<reqwest::Client, ConnectError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http.clone());
+        }
         let mut b = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
         if self.loopback_only() {
             b = b.no_proxy();
         }
-        b.build().map_err(|e| {
+        let built = b.build().map_err(|e| {
             ConnectError::Client(PardotError::Config(format!(
                 "could not build the HTTP client: {e}"
             )))
-        })
+        })?;
+        Ok(self.http.get_or_init(|| built).clone())
     }
 
     fn oauth_client(&self) -> Result<OAuthClient, ConnectError> {
-        let mut b = OAuthClient::builder().clock(self.clock.clone());
-        if self.loopback_only() {
-            b = b.no_proxy();
-        }
-        b.build().map_err(ConnectError::Token)
+        // sf-oauth still sets its 30 s timeout on each request and bounds each body.
+        OAuthClient::builder()
+            .clock(self.clock.clone())
+            .http_client(self.http_client()?)
+            .build()
+            .map_err(ConnectError::Token)
     }
 
     /// Builds the configured flow: the uncached token source, and the refresh grant for flows
@@ -540,10 +556,9 @@ impl Connector {
         if let Some(bu) = &self.config.business_unit {
             b = b.business_unit(bu.clone());
         }
-        if self.loopback_only() {
-            b = b.no_proxy();
-        }
-        let client = b.build()?;
+        // The shared client (proxy choice included); pardot-http still applies its
+        // per-attempt timeout and body bound.
+        let client = b.http_client(self.http_client()?).build()?;
         if self.warm {
             cache.get().await.map_err(ConnectError::Token)?;
         }
@@ -563,19 +578,24 @@ impl Connector {
             reason: e.to_string(),
         })?;
         let cache = self.cache().await?;
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
-        if is_loopback(&base_url) {
-            b = b.no_proxy();
-        }
-        let http = b.build().map_err(|e| {
-            ConnectError::Client(PardotError::Config(format!(
-                "could not build the HTTP client: {e}"
-            )))
-        })?;
+        // The shared client when its proxy choice fits the API host too; MciClient bounds each
+        // request (30 s) and body itself.
+        let http = if is_loopback(&base_url) == self.loopback_only() {
+            self.http_client()?
+        } else {
+            let mut b = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
+            if is_loopback(&base_url) {
+                b = b.no_proxy();
+            }
+            b.build().map_err(|e| {
+                ConnectError::Client(PardotError::Config(format!(
+                    "could not build the HTTP client: {e}"
+                )))
+            })?
+        };
         if self.warm {
             cache.get().await.map_err(ConnectError::Token)?;
         }

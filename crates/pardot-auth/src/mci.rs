@@ -83,6 +83,9 @@ impl MciResponse {
     }
 }
 
+/// The bound on one MCI API exchange, body included.
+const MCI_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl MciClient {
     pub(crate) fn new(http: reqwest::Client, tokens: CachedTokenSource, base: Url) -> Self {
         Self {
@@ -158,9 +161,12 @@ impl MciClient {
     ) -> Result<MciResponse, Error> {
         let mut headers = AuthScheme::Bearer.headers(token)?;
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        // Per request, not only on the client: the client may be the Connector's shared one,
+        // which has no client-wide total timeout.
         let mut request = self
             .http
             .request(method.clone(), url.clone())
+            .timeout(MCI_REQUEST_TIMEOUT)
             .headers(headers);
         if let Some(body) = body {
             request = request
