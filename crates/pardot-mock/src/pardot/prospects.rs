@@ -164,6 +164,40 @@ pub struct Campaign {
     pub name: Option<String>,
 }
 
+/// The text fields that are set, by index into [`TEXT_FIELDS`], sorted by index. Most of the
+/// 34 are empty: an array of 34 `Option<String>` (816 bytes) per prospect dominated the
+/// memory of a large store.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Texts(Vec<(u8, Box<str>)>);
+
+impl Texts {
+    fn get(&self, i: usize) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| usize::from(*k) == i)
+            .map(|(_, v)| &**v)
+    }
+
+    /// Sets (or with `None` clears) field `i`; indexes come from [`TEXT_FIELDS`] (< 256).
+    fn set(&mut self, i: usize, value: Option<&str>) {
+        let Ok(key) = u8::try_from(i) else {
+            return;
+        };
+        match (self.0.binary_search_by_key(&key, |(k, _)| *k), value) {
+            (Ok(pos), Some(v)) => self.0[pos].1 = v.into(),
+            (Ok(pos), None) => {
+                self.0.remove(pos);
+            }
+            (Err(pos), Some(v)) => {
+                // Exact growth: a prospect has a handful of fields, kept for the process's life.
+                self.0.reserve_exact(1);
+                self.0.insert(pos, (key, v.into()));
+            }
+            (Err(_), None) => {}
+        }
+    }
+}
+
 /// One prospect.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prospect {
@@ -171,7 +205,7 @@ pub struct Prospect {
     pub id: u64,
     /// The campaign, if any.
     pub campaign: Option<Campaign>,
-    text: [Option<String>; TEXT_FIELDS.len()],
+    text: Texts,
     /// Score.
     pub score: i64,
     flags: [bool; FLAG_FIELDS.len()],
@@ -188,9 +222,9 @@ pub struct Prospect {
 impl Prospect {
     /// A new prospect with an email address, created at `now`.
     pub fn new(id: u64, email: &str, now: SystemTime) -> Self {
-        let mut text: [Option<String>; TEXT_FIELDS.len()] = std::array::from_fn(|_| None);
-        text[3] = Some(email.to_owned());
-        text[26] = Some("Never active".to_owned());
+        let mut text = Texts::default();
+        text.set(3, Some(email));
+        text.set(26, Some("Never active"));
         Self {
             id,
             campaign: None,
@@ -206,23 +240,19 @@ impl Prospect {
 
     /// The email address.
     pub fn email(&self) -> &str {
-        self.text[3].as_deref().unwrap_or_default()
+        self.text.get(3).unwrap_or_default()
     }
 
     /// A text field by its v3/v4 name.
     pub fn text(&self, name: &str) -> Option<&str> {
-        text_index(name).and_then(|i| self.text[i].as_deref())
+        text_index(name).and_then(|i| self.text.get(i))
     }
 
     /// Sets one field from a v3/v4 parameter or a config entry. `Ok(false)` when `name` is not
     /// a settable prospect field (the caller ignores it: Pardot ignores unknown parameters).
     pub fn set(&mut self, name: &str, value: &str) -> Result<bool, ApiError> {
         if let Some(i) = text_index(name) {
-            self.text[i] = if value.is_empty() {
-                None
-            } else {
-                Some(value.to_owned())
-            };
+            self.text.set(i, (!value.is_empty()).then_some(value));
             return Ok(true);
         }
         if let Some(i) = flag_index(name) {
@@ -270,7 +300,7 @@ impl Prospect {
             Slot::CampaignId => self.campaign.as_ref().map_or(Node::Null, |c| {
                 Node::Int(i64::try_from(c.id).unwrap_or(i64::MAX))
             }),
-            Slot::Text(i) => Node::opt_text(self.text[i].as_deref()),
+            Slot::Text(i) => Node::opt_text(self.text.get(i)),
             Slot::Score => Node::Int(self.score),
             Slot::LastActivityAt => self.last_activity_at.map_or(Node::Null, time),
             Slot::Flag(i) => Node::Bool(self.flags[i]),
@@ -326,7 +356,7 @@ impl Prospect {
                     write_json_string(v5, out);
                     out.push(':');
                     match slot {
-                        Slot::Text(i) => match self.text[*i].as_deref() {
+                        Slot::Text(i) => match self.text.get(*i) {
                             Some(text) => write_json_string(text, out),
                             None => out.push_str("null"),
                         },
@@ -930,5 +960,30 @@ mod tests {
                 assert_eq!(got, want, "fields {list}, prospect {}", p.id);
             }
         }
+    }
+
+    #[test]
+    fn text_fields_set_overwrite_and_clear() {
+        let mut p = Prospect::new(1, "a@example.com", t(0));
+        assert_eq!((p.email(), p.text("city")), ("a@example.com", None));
+        p.set("city", "Paris").unwrap();
+        p.set("address_one", "1 Rue").unwrap();
+        p.set("city", "Lyon").unwrap();
+        assert_eq!(
+            (p.text("city"), p.text("address_one")),
+            (Some("Lyon"), Some("1 Rue"))
+        );
+        p.set("city", "").unwrap();
+        assert_eq!(
+            (p.text("city"), p.text("address_one")),
+            (None, Some("1 Rue"))
+        );
+        // The same fields set in another order compare equal (kept sorted by index).
+        let mut q = Prospect::new(1, "a@example.com", t(0));
+        q.set("address_one", "1 Rue").unwrap();
+        assert_eq!(p, q);
+        p.set("email", "b@example.com").unwrap();
+        assert_eq!(p.email(), "b@example.com");
+        assert_eq!(p.text("recent_interaction"), Some("Never active"));
     }
 }
