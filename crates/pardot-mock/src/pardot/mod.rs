@@ -214,7 +214,7 @@ fn seed_prospects(
     config: &MockConfig,
     unit: &BusinessUnitId,
     now: SystemTime,
-) -> Result<Vec<Prospect>, ConfigError> {
+) -> Result<Vec<Arc<Prospect>>, ConfigError> {
     let mut out = Vec::new();
     for (i, p) in config.prospects.iter().enumerate() {
         let what = format!("prospects[{i}]");
@@ -275,7 +275,9 @@ fn seed_prospects(
         for (name, value) in &p.fields {
             set(name, value)?;
         }
-        out.push(prospect);
+        // Shared straight away: a temporary Vec of owned prospects, freed later, raised the
+        // resident memory of a large store.
+        out.push(Arc::new(prospect));
     }
     Ok(out)
 }

@@ -609,10 +609,9 @@ impl std::fmt::Debug for ProspectStore {
 
 impl ProspectStore {
     /// A store holding `prospects` (any order; ids must be unique).
-    pub fn new(mut prospects: Vec<Prospect>) -> Self {
+    pub fn new(mut prospects: Vec<Arc<Prospect>>) -> Self {
         prospects.sort_by_key(|p| p.id);
         let next_id = prospects.last().map_or(1, |p| p.id + 1);
-        let prospects = prospects.into_iter().map(Arc::new).collect();
         Self {
             inner: RwLock::new(Inner { prospects, next_id }),
         }
@@ -765,10 +764,9 @@ impl ProspectStore {
     }
 
     /// Replaces every prospect (the mock's reset).
-    pub fn replace_all(&self, mut prospects: Vec<Prospect>) {
+    pub fn replace_all(&self, mut prospects: Vec<Arc<Prospect>>) {
         prospects.sort_by_key(|p| p.id);
         let next_id = prospects.last().map_or(1, |p| p.id + 1);
-        let prospects = prospects.into_iter().map(Arc::new).collect();
         *self.write() = Inner { prospects, next_id };
     }
 
@@ -824,7 +822,7 @@ mod tests {
         let b = Prospect::new(11, "b@example.com", t(10));
         let mut c = Prospect::new(12, "c@example.com", t(20));
         c.deleted = true;
-        ProspectStore::new(vec![c, a, b])
+        ProspectStore::new(vec![Arc::new(c), Arc::new(a), Arc::new(b)])
     }
 
     #[test]
