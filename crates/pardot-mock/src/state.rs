@@ -377,6 +377,22 @@ impl MockState {
 
     // ---- Rust-side helpers and faults ----
 
+    /// The indices of the user `username` and the app `consumer_key`, or which one is unknown.
+    fn user_and_app(
+        &self,
+        username: &str,
+        consumer_key: &str,
+    ) -> Result<(usize, usize), MockError> {
+        let model = self.model();
+        let user = model
+            .user_by_username(username)
+            .ok_or_else(|| MockError::UnknownUser(username.to_owned()))?;
+        let app = model
+            .app_by_key(consumer_key)
+            .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
+        Ok((user, app))
+    }
+
     /// Issues a live access token for `username` through the app `consumer_key`, without a
     /// flow (scopes: the app's).
     pub fn issue_access_token(
@@ -385,12 +401,7 @@ impl MockState {
         consumer_key: &str,
     ) -> Result<String, MockError> {
         let model = self.model();
-        let user = model
-            .user_by_username(username)
-            .ok_or_else(|| MockError::UnknownUser(username.to_owned()))?;
-        let app = model
-            .app_by_key(consumer_key)
-            .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
+        let (user, app) = self.user_and_app(username, consumer_key)?;
         let scopes = model.apps[app].scopes.join(" ");
         Ok(self.issue_access(user, Some(app), &scopes, None).0)
     }
@@ -403,13 +414,7 @@ impl MockState {
         consumer_key: &str,
         scopes: &[&str],
     ) -> Result<String, MockError> {
-        let model = self.model();
-        let user = model
-            .user_by_username(username)
-            .ok_or_else(|| MockError::UnknownUser(username.to_owned()))?;
-        let app = model
-            .app_by_key(consumer_key)
-            .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
+        let (user, app) = self.user_and_app(username, consumer_key)?;
         Ok(self
             .issue_access(user, Some(app), &scopes.join(" "), None)
             .0)
@@ -423,12 +428,7 @@ impl MockState {
         consumer_key: &str,
     ) -> Result<String, MockError> {
         let model = self.model();
-        let user = model
-            .user_by_username(username)
-            .ok_or_else(|| MockError::UnknownUser(username.to_owned()))?;
-        let app = model
-            .app_by_key(consumer_key)
-            .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
+        let (user, app) = self.user_and_app(username, consumer_key)?;
         let scopes = model.apps[app].scopes.join(" ");
         Ok(self.issue_refresh(user, app, &scopes, None).0)
     }
