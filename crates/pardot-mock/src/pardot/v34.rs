@@ -424,7 +424,9 @@ fn dispatch(
                 .create(&email, &values, allow_duplicates, now)
                 .map(|p| one(&p))
         }
-        ("prospect", "update") => match target {
+        // By id, update and upsert both change an existing prospect; by email, upsert also
+        // creates one.
+        ("prospect", op @ ("update" | "upsert")) => match target {
             Some((f, v)) if f == "id" => {
                 let id = v.parse().map_err(|_| ApiError::code(3))?;
                 unit.prospects
@@ -433,25 +435,12 @@ fn dispatch(
             }
             Some((f, v)) if f == "email" => {
                 let values: Vec<_> = values.into_iter().filter(|(k, _)| k != "email").collect();
-                unit.prospects
-                    .update_by_email(&v, &values, now)
-                    .map(|p| one(&p))
-            }
-            Some(_) => Err(ApiError::code(51)),
-            None => Err(ApiError::code(14)),
-        },
-        ("prospect", "upsert") => match target {
-            Some((f, v)) if f == "id" => {
-                let id = v.parse().map_err(|_| ApiError::code(3))?;
-                unit.prospects
-                    .update_by_id(id, &values, now)
-                    .map(|p| one(&p))
-            }
-            Some((f, v)) if f == "email" => {
-                let values: Vec<_> = values.into_iter().filter(|(k, _)| k != "email").collect();
-                unit.prospects
-                    .upsert_by_email(&v, &values, now)
-                    .map(|p| one(&p))
+                let written = if op == "upsert" {
+                    unit.prospects.upsert_by_email(&v, &values, now)
+                } else {
+                    unit.prospects.update_by_email(&v, &values, now)
+                };
+                written.map(|p| one(&p))
             }
             Some(_) => Err(ApiError::code(51)),
             None => Err(ApiError::code(14)),
