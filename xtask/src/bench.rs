@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick]`: builds what the benchmark needs with `cargo build --release`
+//! `cargo xtask bench [--quick] [--only GROUPS]`: builds what the benchmark needs with `cargo build --release`
 //! (the `xtask-bench` binary, `src/bin/xtask-bench/`, and the `pardot-auth` CLI) and runs it.
 //! Everything measured runs in release builds; this debug-built task only launches it. It is
 //! not run by `.ci/run`, and nothing in it asserts on time: it prints the table and writes
@@ -7,6 +7,8 @@
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "cargo xtask bench [--quick] [--only v5,password,jwt,rsa,memory,startup,client,callers,cli,rss]";
 
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     let root = crate::project_root();
@@ -47,12 +49,17 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
             command.arg("--cli-missing").arg(reason);
         }
     }
-    for arg in args {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => {
                 command.arg("--quick");
             }
-            other => bail!("unknown argument `{other}` (usage: cargo xtask bench [--quick])"),
+            "--only" => {
+                let groups = args.next().context("--only GROUP[,GROUP…]")?;
+                command.arg("--only").arg(groups);
+            }
+            other => bail!("unknown argument `{other}` (usage: {USAGE})"),
         }
     }
     let status = command.status().context("could not start xtask-bench")?;

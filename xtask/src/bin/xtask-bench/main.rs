@@ -2,8 +2,9 @@
 //! it with `cargo build --release` and runs it). Not a test: it asserts nothing about time, it
 //! measures and reports.
 //!
-//! - `xtask-bench run --root DIR [--cli PATH | --cli-missing REASON] [--quick]`: every metric
-//!   of the bench issue, the table on stdout and `target/bench/results.json`.
+//! - `xtask-bench run --root DIR [--cli PATH | --cli-missing REASON] [--quick] [--only GROUPS]`:
+//!   every metric of the bench issue (or the comma-separated groups of `--only`), the table on
+//!   stdout and `target/bench/results.json`.
 //! - `xtask-bench serve ours|wiremock|hyper --bodies DIR [--prospects N]`: one server, for one
 //!   round, in its own process (so each round starts fresh and `/proc` has its CPU time).
 //! - `xtask-bench hold-tokens N`: a client process holding N cached tokens; prints its RSS.
@@ -30,12 +31,16 @@ pub struct Options {
     pub cli: Result<PathBuf, String>,
     /// Short rounds, for trying the harness out (the numbers are not the bench's).
     pub quick: bool,
+    /// Only these metric groups (see [`scenarios::GROUPS`]); all when empty. A partial run
+    /// writes `results-partial.json`, so `results.json` always holds a whole run.
+    pub only: Vec<String>,
 }
 
 fn parse_run(args: &[String]) -> Result<Options> {
     let mut root = None;
     let mut cli = Err("no --cli given".to_owned());
     let mut quick = false;
+    let mut only = Vec::new();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -43,6 +48,18 @@ fn parse_run(args: &[String]) -> Result<Options> {
             "--cli" => cli = Ok(PathBuf::from(it.next().context("--cli PATH")?)),
             "--cli-missing" => cli = Err(it.next().context("--cli-missing REASON")?.clone()),
             "--quick" => quick = true,
+            "--only" => {
+                let list = it.next().context("--only GROUP[,GROUP…]")?;
+                for group in list.split(',').filter(|g| !g.is_empty()) {
+                    if !scenarios::GROUPS.contains(&group) {
+                        bail!(
+                            "unknown group `{group}` (one of {})",
+                            scenarios::GROUPS.join(", ")
+                        );
+                    }
+                    only.push(group.to_owned());
+                }
+            }
             other => bail!("unknown flag {other}"),
         }
     }
@@ -50,6 +67,7 @@ fn parse_run(args: &[String]) -> Result<Options> {
         root: root.context("--root DIR")?,
         cli,
         quick,
+        only,
     })
 }
 

@@ -83,7 +83,12 @@ struct Ctx {
     out_dir: PathBuf,
 }
 
-/// `xtask-bench run`: all metrics, the table, `results.json`.
+/// The metric groups `--only` picks from, in the order a run measures them.
+pub const GROUPS: [&str; 10] = [
+    "v5", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss",
+];
+
+/// `xtask-bench run`: all metrics (or the `--only` groups), the table, `results.json`.
 pub async fn run(opts: Options) -> Result<()> {
     let started = Instant::now();
     let out_dir = opts.root.join("target/bench");
@@ -95,6 +100,7 @@ pub async fn run(opts: Options) -> Result<()> {
     };
     std::fs::create_dir_all(&ctx.out_dir)?;
     let mut rows = Vec::new();
+    let wanted = |group: &str| ctx.opts.only.is_empty() || ctx.opts.only.iter().any(|g| g == group);
 
     eprintln!(
         "bench: signing {} JWT assertions before any timed window",
@@ -108,82 +114,104 @@ pub async fn run(opts: Options) -> Result<()> {
     let sample_token = capture_bodies(&ctx, &warm_jwt[0]).await?;
 
     // Throughput: A/B/C alternating, fresh process each round.
-    let v5 = |token: &str| v5_template(token);
-    rows.extend(
-        throughput(
-            &ctx,
-            "v5 prospects list (200 prospects, all auth checks)",
-            &sample_token,
-            true,
-            &v5,
-            &v5,
-            u64::MAX,
-            &[
-                (Kind::Wiremock, 3.0, "≥ 3× wiremock"),
-                (Kind::Hyper, 0.85, "≥ 0.85× hyper"),
-            ],
-        )
-        .await?,
-    );
-    let password = |_: &str| password_template();
-    rows.extend(
-        throughput(
-            &ctx,
-            "token endpoint, password grant",
-            &sample_token,
-            false,
-            &password,
-            &password,
-            u64::MAX,
-            &[
-                (Kind::Wiremock, 2.0, "≥ 2× wiremock"),
-                (Kind::Hyper, f64::NAN, "info"),
-            ],
-        )
-        .await?,
-    );
-    let (warm, timed) = (warm_jwt.clone(), timed_jwt.clone());
-    let jwt_warm = move |_: &str| Template::post_form(TOKEN_PATH, warm.clone());
-    let jwt_timed = move |_: &str| Template::post_form(TOKEN_PATH, timed.clone());
-    rows.extend(
-        throughput(
-            &ctx,
-            "JWT bearer grant, fresh pre-signed assertion per request, RS256 verify",
-            &sample_token,
-            false,
-            &jwt_warm,
-            &jwt_timed,
-            timed_jwt.len() as u64,
-            &[
-                (Kind::Wiremock, 1.0, "≥ 1× wiremock"),
-                (Kind::Hyper, f64::NAN, "info"),
-            ],
-        )
-        .await?,
-    );
+    if wanted("v5") {
+        let v5 = |token: &str| v5_template(token);
+        rows.extend(
+            throughput(
+                &ctx,
+                "v5 prospects list (200 prospects, all auth checks)",
+                &sample_token,
+                true,
+                &v5,
+                &v5,
+                u64::MAX,
+                &[
+                    (Kind::Wiremock, 3.0, "≥ 3× wiremock"),
+                    (Kind::Hyper, 0.85, "≥ 0.85× hyper"),
+                ],
+            )
+            .await?,
+        );
+    }
+    if wanted("password") {
+        let password = |_: &str| password_template();
+        rows.extend(
+            throughput(
+                &ctx,
+                "token endpoint, password grant",
+                &sample_token,
+                false,
+                &password,
+                &password,
+                u64::MAX,
+                &[
+                    (Kind::Wiremock, 2.0, "≥ 2× wiremock"),
+                    (Kind::Hyper, f64::NAN, "info"),
+                ],
+            )
+            .await?,
+        );
+    }
+    if wanted("jwt") {
+        let (warm, timed) = (warm_jwt.clone(), timed_jwt.clone());
+        let jwt_warm = move |_: &str| Template::post_form(TOKEN_PATH, warm.clone());
+        let jwt_timed = move |_: &str| Template::post_form(TOKEN_PATH, timed.clone());
+        rows.extend(
+            throughput(
+                &ctx,
+                "JWT bearer grant, fresh pre-signed assertion per request, RS256 verify",
+                &sample_token,
+                false,
+                &jwt_warm,
+                &jwt_timed,
+                timed_jwt.len() as u64,
+                &[
+                    (Kind::Wiremock, 1.0, "≥ 1× wiremock"),
+                    (Kind::Hyper, f64::NAN, "info"),
+                ],
+            )
+            .await?,
+        );
+    }
+    if wanted("rsa") {
+        rows.push(rsa_verify_cost(&timed_jwt)?);
+    }
 
-    rows.push(rsa_verify_cost(&timed_jwt)?);
-
-    eprintln!("bench: memory under sustained load");
-    rows.push(memory(&ctx, &sample_token).await?);
-    eprintln!("bench: in-process start to first answer");
-    rows.push(startup(&ctx).await?);
-    eprintln!("bench: PardotClient vs raw reqwest");
-    rows.extend(client_overhead(&ctx).await?);
-    eprintln!("bench: 1000 callers on an expired token");
-    rows.push(expired_callers(&ctx).await?);
-    eprintln!("bench: CLI process vs the Python seed script");
-    rows.push(match process_login(&ctx).await {
-        Ok(row) => row,
-        Err(e) => Row::not_measured(PROCESS_METRIC, "≤ 0.2× wall time", &format!("{e:#}")),
-    });
-    eprintln!("bench: resident memory");
-    rows.push(rss_prospects(&ctx, &sample_token).await?);
-    rows.push(rss_tokens(&ctx).await?);
-
+    if wanted("memory") {
+        eprintln!("bench: memory under sustained load");
+        rows.push(memory(&ctx, &sample_token).await?);
+    }
+    if wanted("startup") {
+        eprintln!("bench: in-process start to first answer");
+        rows.push(startup(&ctx).await?);
+    }
+    if wanted("client") {
+        eprintln!("bench: PardotClient vs raw reqwest");
+        rows.extend(client_overhead(&ctx).await?);
+    }
+    if wanted("callers") {
+        eprintln!("bench: 1000 callers on an expired token");
+        rows.push(expired_callers(&ctx).await?);
+    }
+    if wanted("cli") {
+        eprintln!("bench: CLI process vs the Python seed script");
+        rows.push(match process_login(&ctx).await {
+            Ok(row) => row,
+            Err(e) => Row::not_measured(PROCESS_METRIC, "≤ 0.2× wall time", &format!("{e:#}")),
+        });
+    }
+    if wanted("rss") {
+        eprintln!("bench: resident memory");
+        rows.push(rss_prospects(&ctx, &sample_token).await?);
+        rows.push(rss_tokens(&ctx).await?);
+    }
     println!();
     report::print_table(&rows);
-    let json_path = ctx.out_dir.join("results.json");
+    let json_path = ctx.out_dir.join(if ctx.opts.only.is_empty() {
+        "results.json"
+    } else {
+        "results-partial.json"
+    });
     let context = json!({
         "date_unix": pardot_auth_core::clock::unix_seconds(SystemTime::now()),
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
@@ -192,6 +220,7 @@ pub async fn run(opts: Options) -> Result<()> {
         "rounds": ctx.plan.rounds,
         "round_seconds": ctx.plan.round_time.as_secs_f64(),
         "quick": ctx.opts.quick,
+        "only": ctx.opts.only,
         "wall_seconds": started.elapsed().as_secs_f64(),
     });
     report::write_json(&json_path, &rows, context)?;
