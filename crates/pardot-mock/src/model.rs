@@ -9,7 +9,8 @@ use jsonwebtoken::DecodingKey;
 use pardot_auth_core::{BusinessUnitId, SalesforceId};
 
 use crate::config::{
-    ConfigError, MockConfig, OrgKind, PardotHostKind, PermittedUsers, invalid, load_pem,
+    ConfigError, MockConfig, OrgKind, PardotHostKind, PermittedUsers, ProspectConfig, invalid,
+    load_pem,
 };
 
 /// A Salesforce org, validated.
@@ -132,9 +133,9 @@ pub const MCI_REGIONS: [&str; 4] = ["us1", "us2", "eu1", "eu2"];
 /// Everything from the config, indexed.
 #[derive(Debug)]
 pub(crate) struct Model {
-    /// Shared with the Pardot state as its reset seed, so the configured prospects are held
-    /// once, not copied.
-    pub config: std::sync::Arc<MockConfig>,
+    /// The configuration without its `prospects`: [`Model::build`] hands them on to become
+    /// the Pardot state (kept here too, they were as much memory again as the prospects).
+    pub config: MockConfig,
     pub orgs: Vec<Org>,
     pub users: Vec<User>,
     pub apps: Vec<App>,
@@ -176,8 +177,11 @@ impl Model {
         self.mci_accounts.iter().find(|a| a.id == id)
     }
 
-    /// Validates and indexes a configuration.
-    pub(crate) fn build(config: MockConfig) -> Result<Self, ConfigError> {
+    /// Validates and indexes a configuration; returns its prospects (validated) apart.
+    pub(crate) fn build(
+        mut config: MockConfig,
+    ) -> Result<(Self, Vec<ProspectConfig>), ConfigError> {
+        let prospects = std::mem::take(&mut config.prospects);
         let base_dir = config.base_dir.clone();
         let embedded = config.embedded_files;
         if config.journal_size == 0 {
@@ -409,7 +413,7 @@ impl Model {
             }
         }
         let mut prospect_ids = HashSet::new();
-        for (i, p) in config.prospects.iter().enumerate() {
+        for (i, p) in prospects.iter().enumerate() {
             let bu = bu_ref(
                 &p.business_unit,
                 &bus_by_id,
@@ -467,8 +471,8 @@ impl Model {
             }
         }
 
-        Ok(Self {
-            config: std::sync::Arc::new(config),
+        let model = Self {
+            config,
             orgs,
             users,
             apps,
@@ -479,7 +483,8 @@ impl Model {
             orgs_by_my_domain,
             apps_by_key,
             bus_by_id,
-        })
+        };
+        Ok((model, prospects))
     }
 }
 
@@ -536,7 +541,8 @@ mod tests {
 
     #[test]
     fn default_config_validates() {
-        let model = Model::build(MockConfig::defaults()).unwrap();
+        let (model, prospects) = Model::build(MockConfig::defaults()).unwrap();
+        assert!(model.config.prospects.is_empty() && !prospects.is_empty());
         assert!(
             model
                 .app_by_key("3MVG9mock.JWT.app.consumer.key.for.tests")

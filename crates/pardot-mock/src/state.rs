@@ -11,6 +11,7 @@ use crate::config::{ConfigError, MockConfig, PermittedUsers};
 use crate::faults::{FailRule, Fault, Faults};
 use crate::journal::{Counters, Counts, Journal, JournalEntry};
 use crate::model::{App, BusinessUnit, Model, Org, User};
+use crate::pardot::PardotApi;
 use crate::support::{ClockSource, MockClock, ShardedMap};
 use crate::tokens::{AccessRecord, RefreshRecord, Tokens, new_access_token, new_refresh_token};
 
@@ -86,6 +87,9 @@ pub(crate) struct Inner {
     pub mci_jtis: ShardedMap<String, SystemTime>,
     /// The HMAC key the MCI IdP signs its access tokens with (random per mock).
     pub mci_signing_key: String,
+    /// The configured prospects as converted at start (the configuration no longer holds
+    /// them): what a Pardot state rebuilt in its extension slot starts from.
+    pub pardot_seed: Arc<crate::pardot::ProspectSeed>,
     /// Extension slots (the Pardot API state, the web-login stores, …): any module can keep
     /// its own state here, keyed by name.
     pub extensions: ShardedMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>,
@@ -110,7 +114,11 @@ impl std::fmt::Debug for MockState {
 impl MockState {
     /// Validates `config` and builds the state, judging time by `clock`.
     pub fn new(config: MockConfig, clock: impl Into<ClockSource>) -> Result<Self, MockError> {
-        let model = Model::build(config)?;
+        let (model, prospects) = Model::build(config)?;
+        let clock = MockClock::new(clock.into());
+        // Built now, so a bad Pardot config is an error at start and the accounts' creation
+        // time is the start time; the configured prospects move into its stores.
+        let pardot = PardotApi::from_config(&model.config, prospects, clock.now())?;
         let state = Self {
             inner: Arc::new(Inner {
                 logins: model
@@ -120,17 +128,18 @@ impl MockState {
                     .collect(),
                 journal: Journal::new(model.config.journal_size),
                 tokens: Tokens::new(model.config.max_tokens),
-                clock: MockClock::new(clock.into()),
+                clock,
                 counters: Counters::default(),
                 faults: Faults::default(),
                 mci_jtis: ShardedMap::default(),
                 mci_signing_key: crate::support::random_alnum(48),
+                pardot_seed: pardot.seed(),
                 extensions: ShardedMap::default(),
                 model,
             }),
         };
         state.seed_refresh_tokens_from_config();
-        state.init_pardot()?;
+        state.install_pardot(pardot);
         Ok(state)
     }
 
@@ -162,7 +171,12 @@ impl MockState {
         self.inner.clock.advance(by);
     }
 
-    /// The configuration the state was built from.
+    /// The configuration the state was built from, without its `prospects` (always empty
+    /// here): those became the Pardot API's prospect stores at start, and keeping a copy would
+    /// double the memory of a mock with many. Read prospects through the Pardot API (v3/v4
+    /// `prospect/do/query`, v5 `objects/prospects`), count them with
+    /// [`PardotApi::prospect_count`] (`state.pardot()`), and keep the `ProspectConfig`s you
+    /// passed in if a test needs them.
     pub fn config(&self) -> &MockConfig {
         &self.inner.model.config
     }

@@ -33,7 +33,9 @@ pub(crate) use legacy::{LegacyAuth, LegacyUser};
 pub(crate) use limits::{InFlight, Limits};
 pub(crate) use prospects::{Prospect, ProspectStore};
 
-use crate::config::{ConfigError, MockConfig, PardotHostKind, PardotStatusMode, invalid};
+use crate::config::{
+    ConfigError, MockConfig, PardotHostKind, PardotStatusMode, ProspectConfig, invalid,
+};
 use crate::state::MockState;
 
 /// What a Salesforce access token means to the Pardot API.
@@ -91,12 +93,10 @@ impl Backend for MockState {
 const EXTENSION: &str = "pardot";
 
 impl MockState {
-    /// Builds the Pardot state from the configuration (at start, so a bad Pardot config is
-    /// an error then, and the account's creation time is the start time).
-    pub(crate) fn init_pardot(&self) -> Result<(), ConfigError> {
-        let api = PardotApi::from_config(Arc::clone(&self.model().config), MockState::now(self))?;
+    /// Keeps the Pardot state built at start (by [`PardotApi::from_config`], so a bad Pardot
+    /// config is an error then, and the account's creation time is the start time).
+    pub(crate) fn install_pardot(&self, api: PardotApi) {
         self.set_extension(EXTENSION, Arc::new(api));
-        Ok(())
     }
 
     /// The Pardot API's state (built from the configuration on first use): test hooks,
@@ -120,15 +120,18 @@ impl MockState {
             return api;
         }
         let now = MockState::now(self);
-        let api = match PardotApi::from_config(Arc::clone(&self.model().config), now) {
+        // The configuration no longer holds the prospects: they come from the seed kept at
+        // start, restamped like a reset.
+        let seed = Arc::clone(&self.inner.pardot_seed);
+        let api = match PardotApi::build(self.config(), Prospects::Seed(seed), now) {
             Ok(api) => api,
             Err(e) => {
-                // `init_pardot` runs when the mock starts, so this only happens after a reset of a
-                // state whose extension slot was replaced.
+                // The state was built at start from the same configuration, so this only
+                // happens after a reset of a state whose extension slot was replaced.
                 tracing::error!(error = %e, "pardot-mock: Pardot configuration unusable; serving none");
                 let mut empty = MockConfig::empty();
                 empty.pardot_status_mode = self.config().pardot_status_mode;
-                PardotApi::from_config(Arc::new(empty), now)
+                PardotApi::build(&empty, Prospects::Seed(Arc::default()), now)
                     .unwrap_or_else(|_| PardotApi::empty(StatusMode::Modern))
             }
         };
@@ -196,8 +199,8 @@ pub struct PardotApi {
     by_id: HashMap<BusinessUnitId, usize>,
     legacy: LegacyAuth,
     gate: gate::Gate,
-    /// The configuration it was built from, kept for [`PardotApi::reset`].
-    seed: Arc<MockConfig>,
+    /// The configured prospects, for [`PardotApi::reset`].
+    seed: Arc<ProspectSeed>,
 }
 
 impl std::fmt::Debug for PardotApi {
@@ -210,83 +213,181 @@ impl std::fmt::Debug for PardotApi {
     }
 }
 
-fn seed_prospects(
-    config: &MockConfig,
-    unit: &BusinessUnitId,
-    now: SystemTime,
-) -> Result<Vec<Arc<Prospect>>, ConfigError> {
-    let mut out = Vec::new();
-    for (i, p) in config.prospects.iter().enumerate() {
-        let what = format!("prospects[{i}]");
-        let bu = BusinessUnitId::parse(&p.business_unit)
-            .map_err(|e| invalid(format!("{what}.business_unit: {e}")))?;
-        if &bu != unit {
-            continue;
-        }
-        let mut prospect = Prospect::new(p.id, &p.email, now);
-        let parse_time =
-            |field: &str, text: &Option<String>| -> Result<Option<SystemTime>, ConfigError> {
-                text.as_deref()
-                    .map(|t| {
-                        time::parse_datetime(t).ok_or_else(|| {
-                            invalid(format!(
-                                "{what}.{field} `{t}`: use `YYYY-MM-DD HH:MM:SS` (UTC)"
-                            ))
-                        })
-                    })
-                    .transpose()
+/// The configured prospects of every business unit, converted once at start: what a reset
+/// (or a rebuilt Pardot state) restores. The configuration does not keep them: 100k configured
+/// prospects held as config strings for the process's life were about as much memory again
+/// as the prospects themselves.
+#[derive(Debug, Default)]
+pub(crate) struct ProspectSeed {
+    /// By business unit, in `business_units` order.
+    units: Vec<UnitSeed>,
+}
+
+#[derive(Debug, Default)]
+struct UnitSeed {
+    /// Sorted by id. The live store starts with the same `Arc`s, so a prospect is copied only
+    /// when a write changes it (and the seed keeps the configured one).
+    prospects: Vec<Arc<Prospect>>,
+    /// Prospects without a configured `created_at`, by id: they carry the time of the start,
+    /// and of each reset. `true` when `updated_at` was not configured either (it gets that
+    /// time too).
+    unstamped: Vec<(u64, bool)>,
+}
+
+impl ProspectSeed {
+    /// Converts the configured prospects (`config.prospects`, taken out of the configuration)
+    /// for the business units `by_id`, stamping those without times with `now`. The entries
+    /// are consumed one by one, so each one's strings are freed as its prospect is made and a
+    /// large configuration is not held twice at the peak.
+    fn convert(
+        prospects: Vec<ProspectConfig>,
+        by_id: &HashMap<BusinessUnitId, usize>,
+        unit_count: usize,
+        now: SystemTime,
+    ) -> Result<Self, ConfigError> {
+        let mut units: Vec<UnitSeed> = (0..unit_count).map(|_| UnitSeed::default()).collect();
+        for (i, p) in prospects.into_iter().enumerate() {
+            let bu = BusinessUnitId::parse(&p.business_unit)
+                .map_err(|e| invalid(format!("prospects[{i}].business_unit: {e}")))?;
+            // The model checked every reference; a prospect of no unit is not served.
+            let Some(unit) = by_id.get(&bu).and_then(|&u| units.get_mut(u)) else {
+                continue;
             };
-        if let Some(t) = parse_time("created_at", &p.created_at)? {
-            prospect.created_at = t;
-            prospect.updated_at = t;
-        }
-        if let Some(t) = parse_time("updated_at", &p.updated_at)? {
-            prospect.updated_at = t;
-        }
-        prospect.score = p.score;
-        let mut set = |name: &str, value: &str| -> Result<(), ConfigError> {
-            match prospect.set(name, value) {
-                Ok(true) => Ok(()),
-                Ok(false) if name == "deleted" => {
-                    prospect.deleted = matches!(value, "true" | "1");
-                    Ok(())
-                }
-                Ok(false) => Err(invalid(format!(
-                    "{what}.fields: unknown prospect field `{name}`"
-                ))),
-                Err(e) => Err(invalid(format!(
-                    "{what}.fields.{name} `{value}`: {}",
-                    e.message
-                ))),
+            let (prospect, stamped) = seed_prospect(i, &p, now)?;
+            if let Some(updated_too) = stamped {
+                unit.unstamped.push((prospect.id, updated_too));
             }
+            unit.prospects.push(Arc::new(prospect));
+        }
+        for unit in &mut units {
+            unit.prospects.sort_by_key(|p| p.id);
+            unit.unstamped.sort_unstable();
+        }
+        Ok(Self { units })
+    }
+
+    /// The prospects of the unit at `index` as they are right after start.
+    fn initial(&self, index: usize) -> Vec<Arc<Prospect>> {
+        self.units
+            .get(index)
+            .map(|u| u.prospects.clone())
+            .unwrap_or_default()
+    }
+
+    /// The prospects of the unit at `index` as a reset at `now` restores them: those without
+    /// configured times carry `now` (copied: the seed keeps its own).
+    fn at(&self, index: usize, now: SystemTime) -> Vec<Arc<Prospect>> {
+        let Some(unit) = self.units.get(index) else {
+            return Vec::new();
         };
-        for (name, value) in [
-            ("first_name", &p.first_name),
-            ("last_name", &p.last_name),
-            ("company", &p.company),
-        ] {
-            if !value.is_empty() {
-                set(name, value)?;
+        let mut out = unit.prospects.clone();
+        for &(id, updated_too) in &unit.unstamped {
+            if let Ok(i) = out.binary_search_by_key(&id, |p| p.id) {
+                let p = Arc::make_mut(&mut out[i]);
+                p.created_at = now;
+                if updated_too {
+                    p.updated_at = now;
+                }
             }
         }
-        if let Some(grade) = &p.grade {
-            set("grade", grade)?;
+        out
+    }
+}
+
+/// Converts configured prospect `i`: the prospect, and `None` when its `created_at` was
+/// configured, else `Some(updated_too)` (see [`UnitSeed::unstamped`]).
+fn seed_prospect(
+    i: usize,
+    p: &ProspectConfig,
+    now: SystemTime,
+) -> Result<(Prospect, Option<bool>), ConfigError> {
+    let what = || format!("prospects[{i}]");
+    let mut prospect = Prospect::new(p.id, &p.email, now);
+    let parse_time =
+        |field: &str, text: &Option<String>| -> Result<Option<SystemTime>, ConfigError> {
+            text.as_deref()
+                .map(|t| {
+                    time::parse_datetime(t).ok_or_else(|| {
+                        invalid(format!(
+                            "{}.{field} `{t}`: use `YYYY-MM-DD HH:MM:SS` (UTC)",
+                            what()
+                        ))
+                    })
+                })
+                .transpose()
+        };
+    let created = parse_time("created_at", &p.created_at)?;
+    let updated = parse_time("updated_at", &p.updated_at)?;
+    if let Some(t) = created {
+        prospect.created_at = t;
+        prospect.updated_at = t;
+    }
+    if let Some(t) = updated {
+        prospect.updated_at = t;
+    }
+    let stamped = created.is_none().then_some(updated.is_none());
+    prospect.score = p.score;
+    let mut set = |name: &str, value: &str| -> Result<(), ConfigError> {
+        match prospect.set(name, value) {
+            Ok(true) => Ok(()),
+            Ok(false) if name == "deleted" => {
+                prospect.deleted = matches!(value, "true" | "1");
+                Ok(())
+            }
+            Ok(false) => Err(invalid(format!(
+                "{}.fields: unknown prospect field `{name}`",
+                what()
+            ))),
+            Err(e) => Err(invalid(format!(
+                "{}.fields.{name} `{value}`: {}",
+                what(),
+                e.message
+            ))),
         }
-        for (name, value) in &p.fields {
+    };
+    for (name, value) in [
+        ("first_name", &p.first_name),
+        ("last_name", &p.last_name),
+        ("company", &p.company),
+    ] {
+        if !value.is_empty() {
             set(name, value)?;
         }
-        // Shared straight away: a temporary Vec of owned prospects, freed later, raised the
-        // resident memory of a large store.
-        out.push(Arc::new(prospect));
     }
-    Ok(out)
+    if let Some(grade) = &p.grade {
+        set("grade", grade)?;
+    }
+    for (name, value) in &p.fields {
+        set(name, value)?;
+    }
+    Ok((prospect, stamped))
+}
+
+/// Where a [`PardotApi`]'s prospects come from.
+pub(crate) enum Prospects {
+    /// The configured prospects, converted into a new seed (at start).
+    Configured(Vec<ProspectConfig>),
+    /// A seed converted earlier, restamped like a reset.
+    Seed(Arc<ProspectSeed>),
 }
 
 impl PardotApi {
     /// Builds the Pardot state from the mock's configuration (already validated by the
-    /// model: ids parse, references resolve). `now` stamps records without times.
+    /// model: ids parse, references resolve) and its prospects, which the configuration no
+    /// longer holds (`config.prospects` is not read). `now` stamps records without times.
     pub(crate) fn from_config(
-        config: Arc<MockConfig>,
+        config: &MockConfig,
+        prospects: Vec<ProspectConfig>,
+        now: SystemTime,
+    ) -> Result<Self, ConfigError> {
+        Self::build(config, Prospects::Configured(prospects), now)
+    }
+
+    /// Builds the Pardot state from `config` (for its business units and legacy users; its
+    /// `prospects` are not read) and `prospects`.
+    pub(crate) fn build(
+        config: &MockConfig,
+        prospects: Prospects,
         now: SystemTime,
     ) -> Result<Self, ConfigError> {
         let mut units = Vec::new();
@@ -299,14 +400,13 @@ impl PardotApi {
                     "business_units[{i}].concurrency_limit must be at least 1"
                 )));
             }
-            let prospects = ProspectStore::new(seed_prospects(&config, &id, now)?);
             by_id.insert(id.clone(), units.len());
             units.push(Unit {
                 id,
                 host: b.host,
                 active: b.active,
                 limits: Arc::new(Limits::new(b.concurrency_limit, b.daily_budget)),
-                prospects,
+                prospects: ProspectStore::new(Vec::new()),
                 account: Account {
                     id: b.account_id.unwrap_or(1000 + i as u64),
                     company: if b.company.is_empty() {
@@ -320,6 +420,22 @@ impl PardotApi {
                 },
             });
         }
+        let seed = match prospects {
+            Prospects::Configured(list) => {
+                let seed = ProspectSeed::convert(list, &by_id, units.len(), now)?;
+                // Converted with `now`: the stores share the seed's prospects as they are.
+                for (i, unit) in units.iter().enumerate() {
+                    unit.prospects.replace_all(seed.initial(i));
+                }
+                Arc::new(seed)
+            }
+            Prospects::Seed(seed) => {
+                for (i, unit) in units.iter().enumerate() {
+                    unit.prospects.replace_all(seed.at(i, now));
+                }
+                seed
+            }
+        };
         let mut users = Vec::new();
         for (i, l) in config.legacy_users.iter().enumerate() {
             // A legacy user without a business unit belongs to the first one configured.
@@ -355,7 +471,7 @@ impl PardotApi {
             by_id,
             legacy: LegacyAuth::new(users),
             gate: gate::Gate::default(),
-            seed: config,
+            seed,
         })
     }
 
@@ -366,15 +482,21 @@ impl PardotApi {
             by_id: HashMap::new(),
             legacy: LegacyAuth::new(Vec::new()),
             gate: gate::Gate::default(),
-            seed: Arc::new(MockConfig::empty()),
+            seed: Arc::default(),
         }
     }
 
+    /// The configured prospects it restores on reset (kept by the mock's state, so a rebuilt
+    /// Pardot state has them too).
+    pub(crate) fn seed(&self) -> Arc<ProspectSeed> {
+        Arc::clone(&self.seed)
+    }
+
     /// Restores the configured state: prospects, counters, api_keys and failed logins.
+    /// Prospects without configured times get `now`, as at start.
     pub(crate) fn reset(&self, now: SystemTime) {
-        for unit in &self.units {
-            let seeded = seed_prospects(&self.seed, &unit.id, now).unwrap_or_default();
-            unit.prospects.replace_all(seeded);
+        for (i, unit) in self.units.iter().enumerate() {
+            unit.prospects.replace_all(self.seed.at(i, now));
             unit.limits.reset_daily();
         }
         self.legacy.reset();
@@ -573,7 +695,7 @@ mod tests {
     #[test]
     fn debug_shows_no_legacy_secret() {
         let config = MockConfig::defaults();
-        let api = PardotApi::from_config(Arc::new(config.clone()), SystemTime::UNIX_EPOCH)
+        let api = PardotApi::from_config(&config, config.prospects.clone(), SystemTime::UNIX_EPOCH)
             .expect("the default config builds");
         let text = format!("{api:?}");
         for user in &config.legacy_users {
@@ -591,7 +713,8 @@ mod tests {
         config.prospects[0]
             .fields
             .insert("shoe_size".into(), "44".into());
-        let err = PardotApi::from_config(Arc::new(config), SystemTime::UNIX_EPOCH).unwrap_err();
+        let err = PardotApi::from_config(&config, config.prospects.clone(), SystemTime::UNIX_EPOCH)
+            .unwrap_err();
         assert!(
             err.to_string()
                 .contains("unknown prospect field `shoe_size`"),
@@ -599,7 +722,103 @@ mod tests {
         );
         let mut config = MockConfig::defaults();
         config.prospects[0].created_at = Some("yesterday-ish".into());
-        let err = PardotApi::from_config(Arc::new(config), SystemTime::UNIX_EPOCH).unwrap_err();
+        let err = PardotApi::from_config(&config, config.prospects.clone(), SystemTime::UNIX_EPOCH)
+            .unwrap_err();
         assert!(err.to_string().contains("prospects[0].created_at"), "{err}");
+    }
+
+    fn prospect(id: u64, created: Option<&str>, updated: Option<&str>) -> ProspectConfig {
+        ProspectConfig {
+            business_unit: crate::fixtures::BUSINESS_UNIT_ID.to_owned(),
+            id,
+            email: format!("p{id}@example.com"),
+            first_name: String::new(),
+            last_name: String::new(),
+            company: String::new(),
+            score: 0,
+            grade: None,
+            created_at: created.map(str::to_owned),
+            updated_at: updated.map(str::to_owned),
+            fields: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// A reset restores the configured prospects: configured times stay, missing ones are
+    /// the reset's time (as they were the start's), and every write since is undone.
+    #[test]
+    fn reset_restores_the_seed_and_restamps_missing_times() {
+        use std::time::Duration;
+        let mut config = MockConfig::defaults();
+        config.prospects = vec![
+            prospect(1, Some("2024-01-02 03:04:05"), Some("2024-02-03 04:05:06")),
+            prospect(2, Some("2024-01-02 03:04:05"), None),
+            prospect(3, None, Some("2024-02-03 04:05:06")),
+            prospect(4, None, None),
+        ];
+        let bu: BusinessUnitId = crate::fixtures::BUSINESS_UNIT_ID.parse().unwrap();
+        let created = time::parse_datetime("2024-01-02 03:04:05").unwrap();
+        let updated = time::parse_datetime("2024-02-03 04:05:06").unwrap();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let api = PardotApi::from_config(&config, config.prospects.clone(), start).unwrap();
+        let store = &api.unit(&bu).unwrap().prospects;
+        let times = |id| {
+            let p = store.by_id(id).unwrap();
+            (p.created_at, p.updated_at)
+        };
+        let expected = |now| {
+            [
+                (created, updated),
+                (created, created),
+                (now, updated),
+                (now, now),
+            ]
+        };
+        let all = |now| (1..=4).map(times).collect::<Vec<_>>() == expected(now);
+        assert!(all(start));
+
+        let later = start + Duration::from_secs(60);
+        for id in 1..=4 {
+            store
+                .update_by_id(id, &[("city".into(), "Oslo".into())], later)
+                .unwrap();
+        }
+        store.create("new@example.com", &[], false, later).unwrap();
+        assert_eq!(store.count(), 5);
+
+        let reset = start + Duration::from_secs(3600);
+        api.reset(reset);
+        assert!(all(reset));
+        assert_eq!(store.count(), 4);
+        assert!((1..=4).all(|id| store.by_id(id).unwrap().text("city").is_none()));
+        // The seed itself is untouched by the writes and the restamping.
+        api.reset(start);
+        assert!(all(start));
+    }
+
+    /// A Pardot state rebuilt in its slot (the slot was replaced) still has the configured
+    /// prospects, though the configuration no longer holds them.
+    #[test]
+    fn a_rebuilt_state_has_the_configured_prospects() {
+        let config = MockConfig::defaults();
+        let bu: BusinessUnitId = crate::fixtures::BUSINESS_UNIT_ID.parse().unwrap();
+        let configured = config
+            .prospects
+            .iter()
+            .filter(|p| p.business_unit == bu.as_str())
+            .count();
+        let state = MockState::new(config, pardot_auth_core::ManualClock::new()).unwrap();
+        assert!(state.config().prospects.is_empty());
+        assert_eq!(state.pardot().prospect_count(&bu), Some(configured));
+        state.set_extension(EXTENSION, Arc::new(0_u8));
+        assert_eq!(state.pardot().prospect_count(&bu), Some(configured));
+        assert!(
+            state
+                .pardot()
+                .unit(&bu)
+                .unwrap()
+                .prospects
+                .by_id(1001)
+                .is_some()
+        );
     }
 }
