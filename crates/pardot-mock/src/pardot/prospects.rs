@@ -164,57 +164,171 @@ pub struct Campaign {
     pub name: Option<String>,
 }
 
-/// The text fields that are set, by index into [`TEXT_FIELDS`], sorted by index. Most of the
-/// 34 are empty: an array of 34 `Option<String>` (816 bytes) per prospect dominated the
-/// memory of a large store.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct Texts(Vec<(u8, Box<str>)>);
+/// The text fields that are set, in one allocation (most of the 34 are empty, and a large
+/// store's memory was dominated first by 34 `Option<String>`, then by one `Box<str>` per set
+/// field). Entries are in index order; each is its index into [`TEXT_FIELDS`] (one char), its
+/// length in bytes (base-64 digits, least significant first, one char each with 0x40 set on
+/// all but the last) and its text. Every header char is ASCII, so the whole is a `str` and a
+/// value is a slice of it, with no UTF-8 check on reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Texts(Box<str>);
 
-impl Texts {
-    fn get(&self, i: usize) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| usize::from(*k) == i)
-            .map(|(_, v)| &**v)
-    }
+/// The entries of a [`Texts`], in index order.
+struct TextEntries<'a> {
+    text: &'a str,
+    pos: usize,
+}
 
-    /// Sets (or with `None` clears) field `i`; indexes come from [`TEXT_FIELDS`] (< 256).
-    fn set(&mut self, i: usize, value: Option<&str>) {
-        let Ok(key) = u8::try_from(i) else {
-            return;
-        };
-        match (self.0.binary_search_by_key(&key, |(k, _)| *k), value) {
-            (Ok(pos), Some(v)) => self.0[pos].1 = v.into(),
-            (Ok(pos), None) => {
-                self.0.remove(pos);
+impl<'a> Iterator for TextEntries<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // A malformed table (which `Texts::set` never writes) ends the iteration: no panic.
+        let bytes = self.text.as_bytes();
+        let key = *bytes.get(self.pos)?;
+        let mut pos = self.pos + 1;
+        let mut len = 0usize;
+        let mut shift = 0u32;
+        loop {
+            let digit = *bytes.get(pos)?;
+            pos += 1;
+            len |= usize::from(digit & 0x3f).checked_shl(shift)?;
+            if digit & 0x40 == 0 {
+                break;
             }
-            (Err(pos), Some(v)) => {
-                // Exact growth: a prospect has a handful of fields, kept for the process's life.
-                self.0.reserve_exact(1);
-                self.0.insert(pos, (key, v.into()));
-            }
-            (Err(_), None) => {}
+            shift += 6;
         }
+        let end = pos.checked_add(len)?;
+        let value = self.text.get(pos..end)?;
+        self.pos = end;
+        Some((usize::from(key), value))
     }
 }
+
+impl Texts {
+    fn entries(&self) -> TextEntries<'_> {
+        TextEntries {
+            text: &self.0,
+            pos: 0,
+        }
+    }
+
+    /// Field `i`, by walking the headers (the hot path of every page: a tight loop, with the
+    /// one-digit length of almost every value decoded inline).
+    fn get(&self, i: usize) -> Option<&str> {
+        let bytes = self.0.as_bytes();
+        let mut pos = 0;
+        while let (Some(&key), Some(&digit)) = (bytes.get(pos), bytes.get(pos + 1)) {
+            let key = usize::from(key);
+            if key > i {
+                return None;
+            }
+            let (start, end) = if digit & 0x40 == 0 {
+                (pos + 2, pos + 2 + usize::from(digit))
+            } else {
+                let mut entries = TextEntries { text: &self.0, pos };
+                let (_, value) = entries.next()?;
+                (entries.pos - value.len(), entries.pos)
+            };
+            if key == i {
+                return self.0.get(start..end);
+            }
+            pos = end;
+        }
+        None
+    }
+
+    /// The bytes one entry takes.
+    fn entry_len(value: &str) -> usize {
+        let mut digits = 1;
+        let mut n = value.len() >> 6;
+        while n > 0 {
+            digits += 1;
+            n >>= 6;
+        }
+        1 + digits + value.len()
+    }
+
+    fn push_entry(out: &mut String, key: u8, value: &str) {
+        out.push(char::from(key));
+        let mut n = value.len();
+        loop {
+            // Both casts keep 6 bits; the digit stays ASCII either way.
+            let digit = (n & 0x3f) as u8;
+            n >>= 6;
+            if n == 0 {
+                out.push(char::from(digit));
+                break;
+            }
+            out.push(char::from(digit | 0x40));
+        }
+        out.push_str(value);
+    }
+
+    /// Sets (or with `None` clears) field `i`, an index into [`TEXT_FIELDS`]. The table is
+    /// rewritten into an allocation of exactly its size: a prospect has a handful of fields and
+    /// is kept for the process's life, so writes pay for compact reads and storage.
+    fn set(&mut self, i: usize, value: Option<&str>) {
+        let Some(key) = u8::try_from(i).ok().filter(|_| i < TEXT_FIELDS.len()) else {
+            return;
+        };
+        if value.is_none() && self.get(i).is_none() {
+            return;
+        }
+        let size: usize = self
+            .entries()
+            .filter(|(k, _)| *k != i)
+            .map(|(_, v)| Self::entry_len(v))
+            .sum::<usize>()
+            + value.map_or(0, Self::entry_len);
+        let mut out = String::with_capacity(size);
+        let mut pending = value;
+        for (k, v) in self.entries() {
+            if k == i {
+                continue;
+            }
+            if k > i
+                && let Some(value) = pending.take()
+            {
+                Self::push_entry(&mut out, key, value);
+            }
+            // `k` came from a table only `set` writes: always an index below 34.
+            Self::push_entry(&mut out, u8::try_from(k).unwrap_or(u8::MAX), v);
+        }
+        if let Some(value) = pending {
+            Self::push_entry(&mut out, key, value);
+        }
+        self.0 = out.into_boxed_str();
+    }
+}
+
+/// The index of `recent_interaction` in [`TEXT_FIELDS`].
+const RECENT_INTERACTION: usize = 26;
+/// What `recent_interaction` says until something else is set: not stored per prospect, see
+/// [`NEVER_ACTIVE_BIT`].
+const NEVER_ACTIVE: &str = "Never active";
+/// The bit of [`Prospect`]'s flags (after the [`FLAG_FIELDS`]) that says `recent_interaction`
+/// is [`NEVER_ACTIVE`].
+const NEVER_ACTIVE_BIT: u8 = 1 << FLAG_FIELDS.len();
 
 /// One prospect.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prospect {
     /// Numeric id (unique within the business unit).
     pub id: u64,
-    /// The campaign, if any.
-    pub campaign: Option<Campaign>,
+    /// The campaign, if any (boxed: rarely set, and a pointer is a third of its size).
+    pub campaign: Option<Box<Campaign>>,
     text: Texts,
     /// Score.
     pub score: i64,
-    flags: [bool; FLAG_FIELDS.len()],
     /// Last activity.
     pub last_activity_at: Option<SystemTime>,
     /// Created.
     pub created_at: SystemTime,
     /// Last updated.
     pub updated_at: SystemTime,
+    /// Bit `i` is [`FLAG_FIELDS`]`[i]`; then [`NEVER_ACTIVE_BIT`].
+    flags: u8,
     /// Deleted (in the recycle bin): hidden unless a query asks for deleted prospects.
     pub deleted: bool,
 }
@@ -224,43 +338,74 @@ impl Prospect {
     pub fn new(id: u64, email: &str, now: SystemTime) -> Self {
         let mut text = Texts::default();
         text.set(3, Some(email));
-        text.set(26, Some("Never active"));
         Self {
             id,
             campaign: None,
             text,
             score: 0,
-            flags: [false; FLAG_FIELDS.len()],
             last_activity_at: None,
             created_at: now,
             updated_at: now,
+            flags: NEVER_ACTIVE_BIT,
             deleted: false,
         }
     }
 
+    /// Text field `i` (an index into [`TEXT_FIELDS`]).
+    fn text_at(&self, i: usize) -> Option<&str> {
+        if i == RECENT_INTERACTION && self.flags & NEVER_ACTIVE_BIT != 0 {
+            return Some(NEVER_ACTIVE);
+        }
+        self.text.get(i)
+    }
+
+    /// Sets (or with `None` clears) text field `i`.
+    fn set_text_at(&mut self, i: usize, value: Option<&str>) {
+        if i == RECENT_INTERACTION {
+            // The default is a bit, not text; setting the same words explicitly is the same
+            // state, so prospects compare equal however they got there.
+            if value == Some(NEVER_ACTIVE) {
+                self.text.set(i, None);
+                self.flags |= NEVER_ACTIVE_BIT;
+                return;
+            }
+            self.flags &= !NEVER_ACTIVE_BIT;
+        }
+        self.text.set(i, value);
+    }
+
+    fn flag(&self, i: usize) -> bool {
+        self.flags & (1 << i) != 0
+    }
+
     /// The email address.
     pub fn email(&self) -> &str {
-        self.text.get(3).unwrap_or_default()
+        self.text_at(3).unwrap_or_default()
     }
 
     /// A text field by its v3/v4 name.
     pub fn text(&self, name: &str) -> Option<&str> {
-        text_index(name).and_then(|i| self.text.get(i))
+        text_index(name).and_then(|i| self.text_at(i))
     }
 
     /// Sets one field from a v3/v4 parameter or a config entry. `Ok(false)` when `name` is not
     /// a settable prospect field (the caller ignores it: Pardot ignores unknown parameters).
     pub fn set(&mut self, name: &str, value: &str) -> Result<bool, ApiError> {
         if let Some(i) = text_index(name) {
-            self.text.set(i, (!value.is_empty()).then_some(value));
+            self.set_text_at(i, (!value.is_empty()).then_some(value));
             return Ok(true);
         }
         if let Some(i) = flag_index(name) {
-            self.flags[i] = match value.to_ascii_lowercase().as_str() {
+            let on = match value.to_ascii_lowercase().as_str() {
                 "1" | "true" => true,
                 "0" | "false" | "" => false,
                 _ => return Err(ApiError::code(50)),
             };
+            if on {
+                self.flags |= 1 << i;
+            } else {
+                self.flags &= !(1 << i);
+            }
             return Ok(true);
         }
         match name {
@@ -271,7 +416,7 @@ impl Prospect {
                 let id = value.trim().parse().map_err(|_| ApiError::code(38))?;
                 match &mut self.campaign {
                     Some(c) => c.id = id,
-                    None => self.campaign = Some(Campaign { id, name: None }),
+                    None => self.campaign = Some(Box::new(Campaign { id, name: None })),
                 }
             }
             "campaign_name" => match &mut self.campaign {
@@ -300,10 +445,10 @@ impl Prospect {
             Slot::CampaignId => self.campaign.as_ref().map_or(Node::Null, |c| {
                 Node::Int(i64::try_from(c.id).unwrap_or(i64::MAX))
             }),
-            Slot::Text(i) => Node::opt_text(self.text.get(i)),
+            Slot::Text(i) => Node::opt_text(self.text_at(i)),
             Slot::Score => Node::Int(self.score),
             Slot::LastActivityAt => self.last_activity_at.map_or(Node::Null, time),
-            Slot::Flag(i) => Node::Bool(self.flags[i]),
+            Slot::Flag(i) => Node::Bool(self.flag(i)),
             Slot::CreatedAt => time(self.created_at),
             Slot::UpdatedAt => time(self.updated_at),
         }
@@ -356,7 +501,7 @@ impl Prospect {
                     write_json_string(v5, out);
                     out.push(':');
                     match slot {
-                        Slot::Text(i) => match self.text.get(*i) {
+                        Slot::Text(i) => match self.text_at(*i) {
                             Some(text) => write_json_string(text, out),
                             None => out.push_str("null"),
                         },
@@ -585,53 +730,45 @@ impl Query {
             && self.updated_after.is_none_or(|v| p.updated_at > v)
             && self.updated_before.is_none_or(|v| p.updated_at < v)
     }
+
+    /// Whether the matches are a run of the id-ordered store: sorted by id, filtered by id
+    /// and the deleted flag only.
+    fn is_id_range(&self) -> bool {
+        self.sort == SortKey::Id
+            && self.created_after.is_none()
+            && self.created_before.is_none()
+            && self.updated_after.is_none()
+            && self.updated_before.is_none()
+    }
 }
 
 struct Inner {
     /// Ordered by id. Shared so a query copies pointers, not 34 strings per prospect.
     prospects: Vec<Arc<Prospect>>,
+    /// How many of `prospects` are deleted: with none, an id-ordered page is found by
+    /// position instead of by looking at every prospect before it. Only the configuration
+    /// deletes (no route does, and a write keeps the flag), so it is counted when the store is
+    /// filled.
+    deleted: usize,
     next_id: u64,
 }
 
-/// The prospects of one business unit. Every operation takes the lock briefly and never
-/// across an await, so concurrent requests only contend for the microseconds a copy takes.
-pub struct ProspectStore {
-    inner: RwLock<Inner>,
-}
-
-impl std::fmt::Debug for ProspectStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProspectStore")
-            .field("count", &self.count())
-            .finish()
-    }
-}
-
-impl ProspectStore {
-    /// A store holding `prospects` (any order; ids must be unique).
-    pub fn new(mut prospects: Vec<Arc<Prospect>>) -> Self {
+impl Inner {
+    fn new(mut prospects: Vec<Arc<Prospect>>) -> Self {
         prospects.sort_by_key(|p| p.id);
         let next_id = prospects.last().map_or(1, |p| p.id + 1);
+        let deleted = prospects.iter().filter(|p| p.deleted).count();
         Self {
-            inner: RwLock::new(Inner { prospects, next_id }),
+            prospects,
+            deleted,
+            next_id,
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
-        // Every write below leaves the store consistent before it can panic, so a poisoned
-        // lock still guards valid data.
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs a query: the number of matches and the requested page.
-    pub fn query(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
-        let inner = self.read();
+    /// Any query: filters every prospect, sorts the matches, pages.
+    fn query_sorted(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
         let mut matches: Vec<&Arc<Prospect>> =
-            inner.prospects.iter().filter(|p| q.admits(p)).collect();
+            self.prospects.iter().filter(|p| q.admits(p)).collect();
         let total = matches.len();
         match q.sort {
             // Already in id order.
@@ -650,6 +787,111 @@ impl ProspectStore {
             .cloned()
             .collect();
         (total, page)
+    }
+
+    /// A query for which [`Query::is_id_range`] holds, with the same answer as
+    /// [`Inner::query_sorted`]: the id bounds by binary search, the page by position when no
+    /// prospect is deleted (the usual case), so a page of a large store costs the page, not
+    /// the store.
+    fn query_id_range(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+        let start = q
+            .id_greater_than
+            .map_or(0, |v| self.prospects.partition_point(|p| p.id <= v));
+        let end = q
+            .id_less_than
+            .map_or(self.prospects.len(), |v| {
+                self.prospects.partition_point(|p| p.id < v)
+            })
+            .max(start);
+        let range = &self.prospects[start..end];
+        let every_one = match q.deleted {
+            Deleted::All => true,
+            Deleted::No => self.deleted == 0,
+            Deleted::Only => false,
+        };
+        if every_one {
+            let total = range.len();
+            let from = q.offset.min(total);
+            let to = from.saturating_add(q.limit).min(total);
+            let page = if q.descending {
+                range[total - to..total - from]
+                    .iter()
+                    .rev()
+                    .cloned()
+                    .collect()
+            } else {
+                range[from..to].to_vec()
+            };
+            return (total, page);
+        }
+        let admitted = |p: &&Arc<Prospect>| q.deleted.admits(p.deleted);
+        let total = if q.deleted == Deleted::Only && self.deleted == 0 {
+            0
+        } else {
+            range.iter().filter(admitted).count()
+        };
+        let page = if q.descending {
+            range
+                .iter()
+                .rev()
+                .filter(admitted)
+                .skip(q.offset)
+                .take(q.limit)
+                .cloned()
+                .collect()
+        } else {
+            range
+                .iter()
+                .filter(admitted)
+                .skip(q.offset)
+                .take(q.limit)
+                .cloned()
+                .collect()
+        };
+        (total, page)
+    }
+}
+
+/// The prospects of one business unit. Every operation takes the lock briefly and never
+/// across an await, so concurrent requests only contend for the microseconds a copy takes.
+pub struct ProspectStore {
+    inner: RwLock<Inner>,
+}
+
+impl std::fmt::Debug for ProspectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProspectStore")
+            .field("count", &self.count())
+            .finish()
+    }
+}
+
+impl ProspectStore {
+    /// A store holding `prospects` (any order; ids must be unique).
+    pub fn new(prospects: Vec<Arc<Prospect>>) -> Self {
+        Self {
+            inner: RwLock::new(Inner::new(prospects)),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // Every write below leaves the store consistent before it can panic, so a poisoned
+        // lock still guards valid data.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a query: the number of matches and the requested page.
+    pub fn query(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+        let inner = self.read();
+        if q.is_id_range() {
+            inner.query_id_range(q)
+        } else {
+            inner.query_sorted(q)
+        }
     }
 
     /// The prospect with `id`, unless deleted.
@@ -764,10 +1006,8 @@ impl ProspectStore {
     }
 
     /// Replaces every prospect (the mock's reset).
-    pub fn replace_all(&self, mut prospects: Vec<Arc<Prospect>>) {
-        prospects.sort_by_key(|p| p.id);
-        let next_id = prospects.last().map_or(1, |p| p.id + 1);
-        *self.write() = Inner { prospects, next_id };
+    pub fn replace_all(&self, prospects: Vec<Arc<Prospect>>) {
+        *self.write() = Inner::new(prospects);
     }
 
     /// How many prospects the store holds (deleted included).
@@ -983,5 +1223,124 @@ mod tests {
         p.set("email", "b@example.com").unwrap();
         assert_eq!(p.email(), "b@example.com");
         assert_eq!(p.text("recent_interaction"), Some("Never active"));
+    }
+
+    /// A small deterministic generator (xorshift64*), so the randomized tests below need no
+    /// new dependency and fail the same way every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % n as u64).unwrap()
+        }
+    }
+
+    #[test]
+    fn every_text_field_round_trips() {
+        let pieces = [
+            "",
+            "a",
+            "Ünï",
+            "🦀",
+            "x\"\n",
+            "Never active",
+            "0123456789abcdef",
+        ];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..200 {
+            let mut p = Prospect::new(1, "a@example.com", t(0));
+            let mut want: Vec<Option<String>> = vec![None; TEXT_FIELDS.len()];
+            want[3] = Some("a@example.com".to_owned());
+            want[RECENT_INTERACTION] = Some(NEVER_ACTIVE.to_owned());
+            for _ in 0..60 {
+                let field = rng.below(TEXT_FIELDS.len());
+                // Lengths around the one-, two- and three-digit length encodings.
+                let repeat = [0, 1, 3, 63, 64, 700, 4096, 5000][rng.below(8)];
+                let value = pieces[rng.below(pieces.len())].repeat(repeat.max(1) / 4 + 1);
+                let value = if rng.below(5) == 0 {
+                    String::new()
+                } else {
+                    value
+                };
+                assert!(p.set(TEXT_FIELDS[field], &value).unwrap());
+                want[field] = (!value.is_empty()).then_some(value);
+                for (i, name) in TEXT_FIELDS.iter().enumerate() {
+                    assert_eq!(p.text(name), want[i].as_deref(), "field {name}");
+                }
+                assert_eq!(p.email(), want[3].as_deref().unwrap_or_default());
+            }
+            // However a state was reached, the same state compares equal.
+            let mut q = Prospect::new(1, "a@example.com", t(0));
+            for (i, name) in TEXT_FIELDS.iter().enumerate() {
+                q.set(name, want[i].as_deref().unwrap_or_default()).unwrap();
+            }
+            assert_eq!(p, q);
+        }
+    }
+
+    #[test]
+    fn a_prospect_stays_small() {
+        // 100k of them are the memory of a large mock (issue 12): keep it within 96 bytes.
+        assert!(std::mem::size_of::<Prospect>() <= 96);
+        let mut p = Prospect::new(1, "prospect000001@bench.example", t(0));
+        for (name, value) in [
+            ("first_name", "First1"),
+            ("last_name", "Last1"),
+            ("company", "Acme"),
+            ("grade", "B"),
+        ] {
+            p.set(name, value).unwrap();
+        }
+        // One allocation for every text field: the values and two bytes of header each.
+        assert_eq!(p.text.0.len(), 28 + 6 + 5 + 4 + 1 + 5 * 2);
+    }
+
+    /// The id-ordered fast path answers exactly what the general path does.
+    #[test]
+    fn id_range_queries_match_the_general_path() {
+        let mut rng = Rng(0x0123_4567_89ab_cdef);
+        for round in 0..300 {
+            let n = rng.below(40);
+            let mut id = 0;
+            let deleted_share = [0, 0, 2, 5][round % 4];
+            let prospects: Vec<Arc<Prospect>> = (0..n)
+                .map(|_| {
+                    id += 1 + rng.below(3) as u64;
+                    let mut p = Prospect::new(id, "p@example.com", t(0));
+                    p.deleted = deleted_share > 0 && rng.below(deleted_share) == 0;
+                    Arc::new(p)
+                })
+                .collect();
+            let inner = Inner::new(prospects);
+            for _ in 0..20 {
+                let bound =
+                    |rng: &mut Rng| (rng.below(3) > 0).then(|| rng.below(id as usize + 3) as u64);
+                let q = Query {
+                    id_greater_than: bound(&mut rng),
+                    id_less_than: bound(&mut rng),
+                    deleted: [Deleted::No, Deleted::Only, Deleted::All][rng.below(3)],
+                    descending: rng.below(2) == 0,
+                    offset: rng.below(n + 3),
+                    limit: 1 + rng.below(n + 3),
+                    ..Query::default()
+                };
+                assert!(q.is_id_range());
+                let ids = |(total, page): (usize, Vec<Arc<Prospect>>)| {
+                    (total, page.iter().map(|p| p.id).collect::<Vec<_>>())
+                };
+                assert_eq!(
+                    ids(inner.query_id_range(&q)),
+                    ids(inner.query_sorted(&q)),
+                    "{q:?}"
+                );
+            }
+        }
     }
 }
