@@ -16,6 +16,7 @@ use url::Url;
 
 use crate::cache::CachedTokenSource;
 use crate::classify::ApiVersion;
+use crate::deadline::{Deadlines, Elapsed};
 use crate::error::PardotError;
 use crate::governor::Governor;
 use crate::metrics::Metrics;
@@ -38,6 +39,7 @@ struct Inner {
     policy: PardotAuthPolicy,
     max_response_bytes: usize,
     timeout: Duration,
+    deadlines: Deadlines,
 }
 
 impl fmt::Debug for PardotClient {
@@ -265,6 +267,7 @@ impl PardotClientBuilder {
                 policy: self.policy.build(),
                 max_response_bytes: self.max_response_bytes,
                 timeout: self.timeout,
+                deadlines: Deadlines::default(),
             }),
         })
     }
@@ -403,6 +406,7 @@ impl PardotRequest {
             let auth = call.prepare().await?;
             let outcome = send_once(
                 &inner.http,
+                &inner.deadlines,
                 &self.method,
                 &url,
                 &self.headers,
@@ -431,6 +435,7 @@ impl PardotRequest {
 #[allow(clippy::too_many_arguments)]
 async fn send_once(
     http: &reqwest::Client,
+    deadlines: &Deadlines,
     method: &Method,
     url: &Url,
     headers: &HeaderMap,
@@ -439,16 +444,18 @@ async fn send_once(
     timeout: Duration,
     limit: usize,
 ) -> Result<Raw, SendError> {
-    let mut all = headers.clone();
-    for (name, value) in &auth {
-        all.insert(name.clone(), value.clone());
+    // The authentication headers win over the caller's headers of the same name.
+    let mut all = auth;
+    for (name, value) in headers {
+        if !all.contains_key(name) {
+            all.append(name.clone(), value.clone());
+        }
     }
-    let mut req = http.request(method.clone(), url.clone()).headers(all);
-    if let Some(body) = body {
-        req = req.body(body);
-    }
+    let mut req = reqwest::Request::new(method.clone(), url.clone());
+    *req.headers_mut() = all;
+    *req.body_mut() = body.map(reqwest::Body::from);
     let fut = async {
-        let resp = req.send().await.map_err(|e| {
+        let resp = http.execute(req).await.map_err(|e| {
             if e.is_connect() {
                 SendError::NotSent(Box::new(e))
             } else {
@@ -464,9 +471,9 @@ async fn send_once(
             body,
         })
     };
-    match tokio::time::timeout(timeout, fut).await {
+    match deadlines.bound(timeout, fut).await {
         Ok(r) => r,
-        Err(_) => Err(SendError::Timeout(timeout)),
+        Err(Elapsed) => Err(SendError::Timeout(timeout)),
     }
 }
 
@@ -475,19 +482,36 @@ pub(crate) async fn read_bounded(
     mut resp: reqwest::Response,
     limit: usize,
 ) -> Result<Bytes, SendError> {
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
+    let announced = resp.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
         return Err(SendError::BodyTooLarge(limit));
     }
-    let mut buf = BytesMut::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| SendError::MaybeSent(Box::new(e)))?
-    {
-        if buf.len() + chunk.len() > limit {
+    let mut next = async || {
+        resp.chunk()
+            .await
+            .map_err(|e| SendError::MaybeSent(Box::new(e)))
+    };
+    let Some(first) = next().await? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(SendError::BodyTooLarge(limit));
+    }
+    let Some(second) = next().await? else {
+        // Most answers arrive in one piece: hand it on without a copy.
+        return Ok(first);
+    };
+    // The announced length is bounded above; without one, start from what arrived.
+    let capacity = announced.map_or(first.len() + second.len(), |n| n as usize);
+    let mut buf = BytesMut::with_capacity(capacity);
+    buf.extend_from_slice(&first);
+    let mut chunk = Some(second);
+    while let Some(piece) = chunk {
+        if buf.len() + piece.len() > limit {
             return Err(SendError::BodyTooLarge(limit));
         }
-        buf.extend_from_slice(&chunk);
+        buf.extend_from_slice(&piece);
+        chunk = next().await?;
     }
     Ok(buf.freeze())
 }

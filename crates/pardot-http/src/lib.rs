@@ -70,6 +70,7 @@
 mod cache;
 mod classify;
 mod client;
+mod deadline;
 mod error;
 mod governor;
 mod jitter;
