@@ -8,7 +8,7 @@
 //! - `xtask-bench serve ours|wiremock|hyper --bodies DIR [--prospects N]`: one server, for one
 //!   round, in its own process (so each round starts fresh and `/proc` has its CPU time).
 //! - `xtask-bench hold-tokens N`: a client process holding N cached tokens; prints its RSS.
-//! - `xtask-bench profile v5|password|jwt [SECONDS] [OUT]` (from the workspace root, after a
+//! - `xtask-bench profile v5|v5-tiny|password|jwt|startup|client|client-raw [SECONDS] [OUT]` (from the workspace root, after a
 //!   `run`): `perf record` of one `ours` server under the same load.
 
 use std::path::PathBuf;
