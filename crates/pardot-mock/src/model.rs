@@ -1,8 +1,8 @@
 //! The validated, indexed form of a [`MockConfig`]: what handlers look things up in.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use jsonwebtoken::DecodingKey;
@@ -56,20 +56,26 @@ pub(crate) struct App {
     pub consumer_key: String,
     pub consumer_secret: String,
     pub certificate: Option<DecodingKey>,
-    pub callback_urls: RwLock<Vec<String>>,
     pub scopes: Vec<String>,
     pub permitted_users: PermittedUsers,
     pub pre_authorized: HashSet<usize>,
     pub approved_users: HashSet<usize>,
     pub run_as: Option<usize>,
     pub client_credentials: bool,
-    pub rotation: AtomicBool,
     pub require_secret_for_refresh: bool,
     pub public_pkce: bool,
     pub device_interval: Duration,
 }
 
-impl App {
+/// What a running mock may change about an app: callbacks registered at run time and the
+/// refresh-token rotation fault. Each mock has its own; the rest of [`App`] is shared.
+#[derive(Debug)]
+pub(crate) struct AppRuntime {
+    pub callback_urls: RwLock<Vec<String>>,
+    pub rotation: AtomicBool,
+}
+
+impl AppRuntime {
     pub(crate) fn rotation(&self) -> bool {
         self.rotation.load(Ordering::Relaxed)
     }
@@ -131,8 +137,24 @@ impl std::fmt::Debug for MciAccount {
 pub const MCI_REGIONS: [&str; 4] = ["us1", "us2", "eu1", "eu2"];
 
 /// Everything from the config, indexed.
+/// One mock's view of its configuration: the validated, indexed form (shared by every mock
+/// started from an equal configuration) and what the mock may change at run time.
 #[derive(Debug)]
 pub(crate) struct Model {
+    indexed: Arc<Indexed>,
+    apps_runtime: Vec<AppRuntime>,
+}
+
+impl std::ops::Deref for Model {
+    type Target = Indexed;
+    fn deref(&self) -> &Indexed {
+        &self.indexed
+    }
+}
+
+/// The validated, indexed configuration: immutable once built.
+#[derive(Debug)]
+pub(crate) struct Indexed {
     /// The configuration without its `prospects`: [`Model::build`] hands them on to become
     /// the Pardot state (kept here too, they were as much memory again as the prospects).
     pub config: MockConfig,
@@ -154,6 +176,91 @@ pub(crate) struct Model {
 const MAX_CONFIG_SECS: u64 = 365 * 24 * 60 * 60;
 
 impl Model {
+    /// Validates and indexes a configuration; returns its prospects (validated) apart.
+    ///
+    /// Test suites start many mocks from the same configuration, and validating and indexing
+    /// one (ids, URLs, certificates, lookup tables) was the largest part of a mock's start; so
+    /// the last indexed form is kept and shared when the next configuration is equal and reads
+    /// no files (a file may have changed since).
+    pub(crate) fn build(config: MockConfig) -> Result<(Self, Vec<ProspectConfig>), ConfigError> {
+        static RECENT: LazyLock<IndexCache> = LazyLock::new(IndexCache::default);
+        Self::build_with(&RECENT, config)
+    }
+
+    fn build_with(
+        cache: &IndexCache,
+        mut config: MockConfig,
+    ) -> Result<(Self, Vec<ProspectConfig>), ConfigError> {
+        let prospects = std::mem::take(&mut config.prospects);
+        let indexed = cache.indexed(config)?;
+        indexed.check_prospects(&prospects)?;
+        let apps_runtime = indexed
+            .config
+            .apps
+            .iter()
+            .map(|a| AppRuntime {
+                callback_urls: RwLock::new(a.callback_urls.clone()),
+                rotation: AtomicBool::new(a.refresh_token_rotation),
+            })
+            .collect();
+        Ok((
+            Self {
+                indexed,
+                apps_runtime,
+            },
+            prospects,
+        ))
+    }
+
+    /// The run-time part of app `i` (an index from [`Indexed::app_by_key`]).
+    pub(crate) fn app_runtime(&self, i: usize) -> &AppRuntime {
+        &self.apps_runtime[i]
+    }
+}
+
+/// The indexed forms of the last few configurations built.
+#[derive(Default)]
+struct IndexCache {
+    recent: Mutex<VecDeque<Arc<Indexed>>>,
+}
+
+impl IndexCache {
+    /// Configurations kept: a test suite typically alternates between a handful.
+    const KEPT: usize = 4;
+
+    fn indexed(&self, config: MockConfig) -> Result<Arc<Indexed>, ConfigError> {
+        if reads_files(&config) {
+            return Ok(Arc::new(Indexed::build(config)?));
+        }
+        let recent = || self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = recent().iter().find(|i| i.config == config) {
+            return Ok(Arc::clone(known));
+        }
+        let indexed = Arc::new(Indexed::build(config)?);
+        let mut recent = recent();
+        if recent.len() >= Self::KEPT {
+            recent.pop_front();
+        }
+        recent.push_back(Arc::clone(&indexed));
+        Ok(indexed)
+    }
+}
+
+/// Whether building `config` reads a PEM file (not inline, not one of the embedded fixtures).
+fn reads_files(config: &MockConfig) -> bool {
+    let from_file = |path: &Option<String>| {
+        path.as_deref().is_some_and(|p| {
+            !(config.embedded_files && crate::config::EMBEDDED_FILES.iter().any(|(n, _)| *n == p))
+        })
+    };
+    config.apps.iter().any(|a| from_file(&a.certificate))
+        || config
+            .mci_service_accounts
+            .iter()
+            .any(|m| from_file(&m.public_key))
+}
+
+impl Indexed {
     pub(crate) fn user_by_username(&self, username: &str) -> Option<usize> {
         self.users_by_username
             .get(&username.to_ascii_lowercase())
@@ -177,11 +284,9 @@ impl Model {
         self.mci_accounts.iter().find(|a| a.id == id)
     }
 
-    /// Validates and indexes a configuration; returns its prospects (validated) apart.
-    pub(crate) fn build(
-        mut config: MockConfig,
-    ) -> Result<(Self, Vec<ProspectConfig>), ConfigError> {
-        let prospects = std::mem::take(&mut config.prospects);
+    /// Validates and indexes a configuration (its prospects are checked apart, by
+    /// [`Indexed::check_prospects`]).
+    fn build(config: MockConfig) -> Result<Self, ConfigError> {
         let base_dir = config.base_dir.clone();
         let embedded = config.embedded_files;
         if config.journal_size == 0 {
@@ -378,14 +483,12 @@ impl Model {
                 consumer_key: a.consumer_key.clone(),
                 consumer_secret: a.consumer_secret.clone(),
                 certificate,
-                callback_urls: RwLock::new(a.callback_urls.clone()),
                 scopes: a.scopes.clone(),
                 permitted_users: a.permitted_users,
                 pre_authorized,
                 approved_users,
                 run_as,
                 client_credentials: a.client_credentials.unwrap_or(a.run_as.is_some()),
-                rotation: AtomicBool::new(a.refresh_token_rotation),
                 require_secret_for_refresh: a.require_secret_for_refresh,
                 public_pkce: a.public_pkce,
                 device_interval: Duration::from_secs(a.device_interval_secs),
@@ -412,21 +515,6 @@ impl Model {
                 )));
             }
         }
-        let mut prospect_ids = HashSet::new();
-        for (i, p) in prospects.iter().enumerate() {
-            let bu = bu_ref(
-                &p.business_unit,
-                &bus_by_id,
-                &format!("prospects[{i}].business_unit"),
-            )?;
-            if !prospect_ids.insert((bu, p.id)) {
-                return Err(invalid(format!(
-                    "prospects[{i}]: duplicate id {} in its business unit",
-                    p.id
-                )));
-            }
-        }
-
         let mut mci_accounts = Vec::new();
         for (i, m) in config.mci_service_accounts.iter().enumerate() {
             let what = format!("mci_service_accounts[{i}] (`{}`)", m.id);
@@ -471,7 +559,7 @@ impl Model {
             }
         }
 
-        let model = Self {
+        Ok(Self {
             config,
             orgs,
             users,
@@ -483,8 +571,26 @@ impl Model {
             orgs_by_my_domain,
             apps_by_key,
             bus_by_id,
-        };
-        Ok((model, prospects))
+        })
+    }
+
+    /// Each prospect names a configured business unit and has an id unique in it.
+    fn check_prospects(&self, prospects: &[ProspectConfig]) -> Result<(), ConfigError> {
+        let mut prospect_ids = HashSet::new();
+        for (i, p) in prospects.iter().enumerate() {
+            let bu = bu_ref(
+                &p.business_unit,
+                &self.bus_by_id,
+                &format!("prospects[{i}].business_unit"),
+            )?;
+            if !prospect_ids.insert((bu, p.id)) {
+                return Err(invalid(format!(
+                    "prospects[{i}]: duplicate id {} in its business unit",
+                    p.id
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -527,17 +633,95 @@ fn rsa_key(pem: &str, what: &str) -> Result<DecodingKey, ConfigError> {
             "{what}: this is a private key; give the certificate or public key"
         )));
     }
-    DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
+    // Tests start many mocks from the same few certificates; parsing one was half of building
+    // the model. Keys by PEM text, bounded so a process building mocks from ever-new
+    // certificates does not grow without end.
+    const KEPT: usize = 64;
+    static PARSED: LazyLock<Mutex<HashMap<String, DecodingKey>>> = LazyLock::new(Mutex::default);
+    let lock = || PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(key) = lock().get(pem) {
+        return Ok(key.clone());
+    }
+    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
         invalid(format!(
             "{what}: not an RSA certificate or public key PEM ({e})"
         ))
-    })
+    })?;
+    let mut parsed = lock();
+    if parsed.len() >= KEPT {
+        parsed.clear();
+    }
+    parsed.insert(pem.to_owned(), key.clone());
+    Ok(key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{AppConfig, OrgConfig, UserConfig};
+
+    #[test]
+    fn equal_configs_share_the_indexed_form_but_not_what_a_mock_changes() {
+        let cache = IndexCache::default();
+        let (a, _) = Model::build_with(&cache, MockConfig::defaults()).unwrap();
+        let (b, _) = Model::build_with(&cache, MockConfig::defaults()).unwrap();
+        assert!(Arc::ptr_eq(&a.indexed, &b.indexed));
+        let app = a.app_by_key(crate::fixtures::WEB_CONSUMER_KEY).unwrap();
+        a.app_runtime(app)
+            .callback_urls
+            .write()
+            .unwrap()
+            .push("http://127.0.0.1:9/cb".into());
+        a.app_runtime(app).rotation.store(true, Ordering::Relaxed);
+        assert_eq!(
+            b.app_runtime(app).callback_urls.read().unwrap().len(),
+            MockConfig::defaults().apps[app].callback_urls.len()
+        );
+        assert!(!b.app_runtime(app).rotation());
+        let mut other = MockConfig::defaults();
+        other.orgs[0].session_timeout_secs += 1;
+        let (c, _) = Model::build_with(&cache, other).unwrap();
+        assert!(!Arc::ptr_eq(&a.indexed, &c.indexed));
+        // Four kept: the defaults are still known after three other configurations.
+        for extra in 2..4 {
+            let mut other = MockConfig::defaults();
+            other.orgs[0].session_timeout_secs += extra;
+            Model::build_with(&cache, other).unwrap();
+        }
+        let (d, _) = Model::build_with(&cache, MockConfig::defaults()).unwrap();
+        assert!(Arc::ptr_eq(&a.indexed, &d.indexed));
+    }
+
+    #[test]
+    fn a_config_that_reads_files_is_indexed_anew_each_time() {
+        let dir = std::env::temp_dir().join(format!(
+            "pardot-mock-model-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        for (name, text) in crate::config::EMBEDDED_FILES {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut config = MockConfig::defaults();
+        config.embedded_files = false;
+        config.base_dir = Some(dir.clone());
+        assert!(reads_files(&config));
+        let (a, _) = Model::build(config.clone()).unwrap();
+        assert_eq!(a.apps.len(), MockConfig::defaults().apps.len());
+        // The file may change between two mocks: the second must read it again.
+        std::fs::write(dir.join("keys/connected-app.crt"), "not a certificate").unwrap();
+        let again = Model::build(config);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            again
+                .unwrap_err()
+                .to_string()
+                .contains("not an RSA certificate")
+        );
+        assert!(!reads_files(&MockConfig::defaults()));
+    }
 
     #[test]
     fn default_config_validates() {

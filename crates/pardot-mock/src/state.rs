@@ -516,7 +516,8 @@ impl MockState {
                 enabled,
             } => {
                 let app = find_app(&consumer_key)?;
-                model.apps[app]
+                model
+                    .app_runtime(app)
                     .rotation
                     .store(enabled, std::sync::atomic::Ordering::Relaxed);
             }
@@ -537,16 +538,12 @@ impl MockState {
         for w in &inner.logins {
             w.lock().unwrap_or_else(|p| p.into_inner()).clear();
         }
-        for app in &inner.model.apps {
-            let configured = inner
-                .model
-                .config
-                .apps
-                .iter()
-                .find(|a| a.consumer_key == app.consumer_key)
-                .is_some_and(|a| a.refresh_token_rotation);
-            app.rotation
-                .store(configured, std::sync::atomic::Ordering::Relaxed);
+        // Apps are indexed in configuration order.
+        for (i, app) in inner.model.config.apps.iter().enumerate() {
+            inner.model.app_runtime(i).rotation.store(
+                app.refresh_token_rotation,
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }
         self.seed_refresh_tokens_from_config();
         self.pardot().reset(self.now());

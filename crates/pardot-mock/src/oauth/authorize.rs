@@ -235,7 +235,8 @@ fn start(
         let (e, d) = errors::REDIRECT_URI_MISSING;
         return pages::oauth_error_page(e, d);
     };
-    let registered = model.apps[app]
+    let registered = model
+        .app_runtime(app)
         .callback_urls
         .read()
         .unwrap_or_else(|p| p.into_inner())

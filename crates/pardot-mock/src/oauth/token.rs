@@ -219,7 +219,7 @@ fn refresh(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
         return Err(EXPIRED_TOKEN);
     }
     check_login_allowed(ctx, record.user, INACTIVE_USER_REFRESH)?;
-    let new_refresh = if app_ref.rotation() {
+    let new_refresh = if state.model().app_runtime(app).rotation() {
         if let Some(r) = tokens.refresh.write(token).get_mut(token) {
             r.rotated = true;
         }

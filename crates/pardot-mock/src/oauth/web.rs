@@ -309,7 +309,9 @@ impl MockState {
         url::Url::parse(url).map_err(|e| {
             MockError::Config(invalid(format!("callback URL `{url}` is not a URL: {e}")))
         })?;
-        let mut urls = self.model().apps[app]
+        let mut urls = self
+            .model()
+            .app_runtime(app)
             .callback_urls
             .write()
             .unwrap_or_else(|p| p.into_inner());
@@ -325,7 +327,9 @@ impl MockState {
             .model()
             .app_by_key(consumer_key)
             .ok_or_else(|| MockError::UnknownApp(consumer_key.to_owned()))?;
-        Ok(self.model().apps[app]
+        Ok(self
+            .model()
+            .app_runtime(app)
             .callback_urls
             .read()
             .unwrap_or_else(|p| p.into_inner())
