@@ -64,6 +64,18 @@ fn client(url: &str, limit: usize) -> PardotClient {
         .unwrap()
 }
 
+/// One GET of the chunked answer `pieces`, with a body limit of `limit` bytes.
+async fn get(
+    pieces: Vec<Vec<u8>>,
+    limit: usize,
+) -> Result<pardot_http::PardotResponse, PardotError> {
+    let url = chunked_server(pieces).await;
+    client(&url, limit)
+        .get("/api/v5/objects/prospects")
+        .send()
+        .await
+}
+
 fn pieces(sizes: &[usize]) -> Vec<Vec<u8>> {
     sizes
         .iter()
@@ -75,47 +87,27 @@ fn pieces(sizes: &[usize]) -> Vec<Vec<u8>> {
 #[tokio::test]
 async fn a_body_in_many_pieces_arrives_whole_and_in_order() {
     let sent = pieces(&[700, 1, 1300, 64]);
-    let url = chunked_server(sent.clone()).await;
-    let answer = client(&url, 4096)
-        .get("/api/v5/objects/prospects")
-        .send()
-        .await
-        .unwrap();
+    let answer = get(sent.clone(), 4096).await.unwrap();
     assert_eq!(answer.bytes().as_ref(), sent.concat().as_slice());
 }
 
 #[tokio::test]
 async fn a_body_in_one_piece_arrives_whole() {
     let sent = pieces(&[1500]);
-    let url = chunked_server(sent.clone()).await;
-    let answer = client(&url, 1500)
-        .get("/api/v5/objects/prospects")
-        .send()
-        .await
-        .unwrap();
+    let answer = get(sent.clone(), 1500).await.unwrap();
     assert_eq!(answer.bytes().as_ref(), sent.concat().as_slice());
 }
 
 #[tokio::test]
 async fn an_empty_body_is_empty() {
-    let url = chunked_server(Vec::new()).await;
-    let answer = client(&url, 16)
-        .get("/api/v5/objects/prospects")
-        .send()
-        .await
-        .unwrap();
+    let answer = get(Vec::new(), 16).await.unwrap();
     assert!(answer.bytes().is_empty());
 }
 
 #[tokio::test]
 async fn pieces_past_the_limit_are_refused() {
     // No single piece is over the limit; together they are.
-    let url = chunked_server(pieces(&[1000, 1000, 1000])).await;
-    let e = client(&url, 2500)
-        .get("/api/v5/objects/prospects")
-        .send()
-        .await
-        .unwrap_err();
+    let e = get(pieces(&[1000, 1000, 1000]), 2500).await.unwrap_err();
     assert!(
         matches!(e, PardotError::BodyTooLarge { limit: 2500 }),
         "{e}"
@@ -124,12 +116,7 @@ async fn pieces_past_the_limit_are_refused() {
 
 #[tokio::test]
 async fn a_first_piece_past_the_limit_is_refused() {
-    let url = chunked_server(pieces(&[3000, 10])).await;
-    let e = client(&url, 2500)
-        .get("/api/v5/objects/prospects")
-        .send()
-        .await
-        .unwrap_err();
+    let e = get(pieces(&[3000, 10]), 2500).await.unwrap_err();
     assert!(
         matches!(e, PardotError::BodyTooLarge { limit: 2500 }),
         "{e}"
