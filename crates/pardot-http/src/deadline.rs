@@ -22,7 +22,15 @@ const KEPT: usize = 32;
 /// A pool of timers bounding futures.
 #[derive(Default)]
 pub(crate) struct Deadlines {
-    idle: Mutex<Vec<Pin<Box<Sleep>>>>,
+    idle: Mutex<Vec<Idle>>,
+}
+
+/// A timer kept for reuse, with the runtime it belongs to: a timer can only be polled on the
+/// runtime that made it (one whose runtime has shut down would panic), and a client may outlive
+/// a runtime (one client shared by several `#[tokio::test]`s).
+struct Idle {
+    runtime: tokio::runtime::Id,
+    timer: Pin<Box<Sleep>>,
 }
 
 /// The bound passed before the future finished.
@@ -40,8 +48,15 @@ impl Deadlines {
             .checked_add(limit)
             // A bound past the clock's range is no bound at all; a year is as good.
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
-        let mut timer = match self.lock().pop() {
-            Some(mut timer) => {
+        let runtime = tokio::runtime::Handle::try_current().ok().map(|h| h.id());
+        let kept = runtime.and_then(|id| {
+            let mut idle = self.lock();
+            // Timers of another runtime are of no use here (and hold that runtime's handle).
+            idle.retain(|i| i.runtime == id);
+            idle.pop()
+        });
+        let mut timer = match kept {
+            Some(Idle { mut timer, .. }) => {
                 timer.as_mut().reset(deadline);
                 timer
             }
@@ -55,14 +70,16 @@ impl Deadlines {
             timer.as_mut().poll(cx).map(|()| Err(Elapsed))
         })
         .await;
-        let mut idle = self.lock();
-        if idle.len() < KEPT {
-            idle.push(timer);
+        if let Some(runtime) = runtime {
+            let mut idle = self.lock();
+            if idle.len() < KEPT {
+                idle.push(Idle { runtime, timer });
+            }
         }
         outcome
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pin<Box<Sleep>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         // The vector is valid whatever panicked while it was held.
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -115,6 +132,30 @@ mod tests {
         assert_eq!(out, Err(Elapsed));
         assert_eq!(started.elapsed(), Duration::from_secs(3));
         assert_eq!(d.lock().len(), 1, "one timer, reused each time");
+    }
+
+    #[test]
+    fn a_timer_kept_from_a_runtime_that_ended_is_not_reused_by_the_next() {
+        let d = Deadlines::default();
+        for _ in 0..2 {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            let out = runtime.block_on(d.bound(Duration::from_secs(5), async { 3 }));
+            assert_eq!(out, Ok(3));
+            drop(runtime);
+        }
+        // A bound that must fire on the new runtime, with the old runtime's timer dropped.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let out =
+            runtime.block_on(d.bound(Duration::from_millis(10), std::future::pending::<()>()));
+        assert_eq!(out, Err(Elapsed));
+        assert_eq!(d.lock().len(), 1);
     }
 
     #[tokio::test(start_paused = true)]
