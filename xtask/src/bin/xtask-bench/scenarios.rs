@@ -1146,24 +1146,7 @@ pub async fn profile(root: &Path, args: &[String]) -> Result<()> {
         "jwt" => Template::post_form(TOKEN_PATH, Arc::new(sign_pool(20_000).await?)),
         other => bail!("unknown profile target {other}"),
     };
-    let mut perf = Command::new("perf")
-        .args([
-            "record",
-            "-e",
-            "cpu-clock",
-            "--call-graph",
-            "dwarf,16384",
-            "-o",
-        ])
-        .arg(&out)
-        .arg("-p")
-        .arg(server.pid().to_string())
-        .arg("--")
-        .arg("sleep")
-        .arg(seconds.to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting perf")?;
+    let mut perf = record_perf(server.pid(), seconds, &out)?;
     let outcome = load::run(
         server.addr,
         &template,
@@ -1182,6 +1165,29 @@ pub async fn profile(root: &Path, args: &[String]) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// `perf record` of process `pid` for `seconds` (cpu-clock: this machine has no hardware
+/// counters; DWARF call graphs: release binaries keep their unwind tables), into `out`.
+fn record_perf(pid: u32, seconds: u64, out: &Path) -> Result<std::process::Child> {
+    Command::new("perf")
+        .args([
+            "record",
+            "-e",
+            "cpu-clock",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+        ])
+        .arg(out)
+        .arg("-p")
+        .arg(pid.to_string())
+        .arg("--")
+        .arg("sleep")
+        .arg(seconds.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting perf")
 }
 
 /// What one RS256 verification costs here (jsonwebtoken on aws-lc-rs, the mock's path), in
@@ -1230,24 +1236,7 @@ fn rsa_verify_cost(pool: &[Bytes]) -> Result<Row> {
 /// `profile startup`: this process starting in-process mocks (each answering one request)
 /// again and again under `perf record`.
 async fn profile_startup(seconds: u64, out: &Path) -> Result<()> {
-    let mut perf = Command::new("perf")
-        .args([
-            "record",
-            "-e",
-            "cpu-clock",
-            "--call-graph",
-            "dwarf,16384",
-            "-o",
-        ])
-        .arg(out)
-        .arg("-p")
-        .arg(std::process::id().to_string())
-        .arg("--")
-        .arg("sleep")
-        .arg(seconds.to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting perf")?;
+    let mut perf = record_perf(std::process::id(), seconds, out)?;
     let probe = Template::get("/services/oauth2/userinfo", Vec::new());
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut n = 0u32;
@@ -1291,24 +1280,7 @@ async fn profile_client(root: &Path, seconds: u64, out: &Path, raw: bool) -> Res
         .no_proxy()
         .build()?;
     client.get(V5_PATH).send().await?;
-    let mut perf = Command::new("perf")
-        .args([
-            "record",
-            "-e",
-            "cpu-clock",
-            "--call-graph",
-            "dwarf,16384",
-            "-o",
-        ])
-        .arg(out)
-        .arg("-p")
-        .arg(std::process::id().to_string())
-        .arg("--")
-        .arg("sleep")
-        .arg(seconds.to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting perf")?;
+    let mut perf = record_perf(std::process::id(), seconds, out)?;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut n = 0u32;
     while Instant::now() < deadline {
