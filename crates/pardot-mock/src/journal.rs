@@ -346,7 +346,7 @@ impl Counters {
 /// Routes: `oauth.token`, `oauth.revoke`, `oauth.userinfo`, `oauth.introspect`,
 /// `oauth.identity`, `oauth.authorize`, `oauth.device`, `oauth.soap`, `mci.discovery`,
 /// `mci.token`, `mci.other`, `pardot.login`, `pardot.v3`, `pardot.v4`, `pardot.v5`,
-/// `pardot.other`, `admin`, `other` (see [`crate::vhost::route_key`]).
+/// `pardot.other`, `admin`, `other` (see [`crate::front_door::route_key`]).
 /// Outcomes: `ok`, an OAuth `error` code (`invalid_grant`, …), a page outcome
 /// (`login_page`, `consent`, …), `pardot_<code>`, `fault`, `unknown_host`, or `http_NNN`;
 /// the crate README's "Counters" section lists them per route.

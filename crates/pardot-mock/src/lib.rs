@@ -3,7 +3,7 @@
 //! identity provider, for tests in any language.
 //!
 //! One server on `127.0.0.1:0` serves every virtual host from one base URL (see
-//! [`vhost`]): production login at `{base}`, sandbox at `{base}/sandbox`, My Domain at
+//! [`front_door`]): production login at `{base}`, sandbox at `{base}/sandbox`, My Domain at
 //! `{base}/my/NAME`, Pardot demo at `{base}/demo`, MCI at `{base}/{region}/…`, or the same
 //! hosts by their real names in the `Host` header. Every time judgement goes through the
 //! clock given to [`MockBuilder::clock`]; share one `ManualClock` with the client under test.
@@ -40,27 +40,28 @@
 //! ```
 
 mod admin;
+mod app;
 pub mod config;
 mod expect;
 mod faults;
 pub mod fixtures;
+pub mod front_door;
+mod issued_tokens;
 mod journal;
 mod mci;
 mod model;
 pub mod oauth;
 mod pardot;
 pub mod serve;
-mod server;
 mod state;
 mod support;
-mod tokens;
-pub mod vhost;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+pub use app::{REQUEST_TIMEOUT, router};
 pub use config::{
     AppConfig, BusinessUnitConfig, ConfigError, LegacyUserConfig, MciServiceAccountConfig,
     MockConfig, OrgConfig, OrgKind, PardotHostKind, PardotStatusMode, PermittedUsers,
@@ -70,7 +71,6 @@ pub use faults::{Fault, MAX_LATENCY};
 pub use journal::{Counts, JournalEntry, is_secret_name};
 pub use model::{BusinessUnit, MCI_REGIONS};
 pub use pardot::PardotApi;
-pub use server::{REQUEST_TIMEOUT, router};
 pub use state::{MockError, MockState, TokenInfo};
 pub use support::ClockSource;
 
@@ -517,7 +517,7 @@ impl MockBuilder {
     pub async fn start(self) -> Result<PardotMock, MockError> {
         let addr = self.addr;
         let state = self.build_state()?;
-        let running = server::spawn(state.clone(), addr).await?;
+        let running = app::spawn(state.clone(), addr).await?;
         Ok(PardotMock {
             state,
             addr: running.addr,

@@ -9,11 +9,13 @@ use pardot_auth_core::{BusinessUnitId, SalesforceId};
 
 use crate::config::{ConfigError, MockConfig, PermittedUsers};
 use crate::faults::{FailRule, Fault, Faults};
+use crate::issued_tokens::{
+    AccessRecord, RefreshRecord, Tokens, new_access_token, new_refresh_token,
+};
 use crate::journal::{Counters, Counts, Journal, JournalEntry};
 use crate::model::{App, BusinessUnit, Model, Org, User};
 use crate::pardot::PardotApi;
 use crate::support::{ClockSource, MockClock, ShardedMap};
-use crate::tokens::{AccessRecord, RefreshRecord, Tokens, new_access_token, new_refresh_token};
 
 /// What a live access token stands for (see [`MockState::lookup_access_token`]).
 #[derive(Clone, PartialEq, Eq)]

@@ -113,7 +113,7 @@ fn admin_routes_table_lists_every_admin_route() {
 #[test]
 fn counters_section_lists_every_route_key() {
     let counters = section(&readme(), "Counters");
-    let vhost = std::fs::read_to_string(crate_dir().join("src/vhost.rs")).unwrap();
+    let vhost = std::fs::read_to_string(crate_dir().join("src/front_door.rs")).unwrap();
     let start = vhost.find("pub fn route_key").unwrap();
     let body = &vhost[start..start + vhost[start..].find("\n}\n").unwrap()];
     let keys: Vec<&str> = body

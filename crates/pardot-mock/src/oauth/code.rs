@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::errors::*;
-use super::token::{GrantContext, check_login_allowed, full_body};
+use super::grants::{GrantContext, check_login_allowed, full_body};
 use super::web::web;
 use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq};
 

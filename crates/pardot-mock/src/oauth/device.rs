@@ -50,16 +50,16 @@ use super::authorize::{
 };
 use super::code::wants_refresh;
 use super::errors::*;
+use super::grants::{GrantContext, check_login_allowed, full_body};
 use super::pages::{self, USER_CODE_ERROR};
-use super::token::{GrantContext, check_login_allowed, full_body};
 use super::web::{
     DEVICE_CODE_LIFETIME, DeviceRecord, DeviceStatus, TRANSACTION_LIFETIME, Txn, TxnKind,
     normalise_user_code, random_from, web,
 };
 use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq, token_headers};
+use crate::front_door::{RequestParams, VirtualHost, plain};
 use crate::state::MockState;
 use crate::support::random_alnum;
-use crate::vhost::{RequestParams, VirtualHost, plain};
 
 /// The user denied the device, or it was denied by script.
 pub const ACCESS_DENIED: OAuthError =

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
 use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
+use crate::front_door::{Outcome, RequestParams, VirtualHost, plain};
+use crate::issued_tokens::AccessRecord;
 use crate::state::MockState;
-use crate::tokens::AccessRecord;
-use crate::vhost::{Outcome, RequestParams, VirtualHost, plain};
 
 fn not_login(vhost: &VirtualHost) -> Option<Response> {
     vhost

@@ -1,15 +1,15 @@
 //! The Salesforce login server: token endpoint (every grant), revoke, userinfo, identity URL,
 //! introspect, the SOAP login's refusal, and the browser-facing login (`authorize`, the
 //! device pages, their admin controls in `web`). The code and device grants plug into
-//! `token::dispatch`.
+//! `grants::dispatch`.
 
 pub mod authorize;
 pub mod code;
 pub mod device;
 mod endpoints;
+pub(crate) mod grants;
 pub(crate) mod jwt;
 mod pages;
-pub(crate) mod token;
 pub mod web;
 
 use std::borrow::Cow;
@@ -25,9 +25,9 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use crate::config::OrgKind;
+use crate::front_door::{LoginVhost, Outcome, VirtualHost};
 use crate::model::Org;
 use crate::state::MockState;
-use crate::vhost::{LoginVhost, Outcome, VirtualHost};
 
 /// The `Cache-Control` Salesforce sends on token responses.
 pub const TOKEN_CACHE_CONTROL: &str = "no-cache,must-revalidate,max-age=0,no-store,private";
@@ -37,7 +37,7 @@ pub const TOKEN_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 /// The login-server routes (paths inside any login virtual host).
 pub(crate) fn routes() -> Router<MockState> {
     Router::new()
-        .route("/services/oauth2/token", any(token::token_endpoint))
+        .route("/services/oauth2/token", any(grants::token_endpoint))
         .route(
             "/services/oauth2/revoke",
             get(endpoints::revoke).post(endpoints::revoke),
@@ -251,7 +251,7 @@ pub(crate) fn instance_url(vhost: &VirtualHost, org: &Org) -> String {
 
 /// Client credentials from the form/query (`client_id`, `client_secret`) or HTTP Basic.
 pub(crate) fn client_auth(
-    params: &crate::vhost::RequestParams,
+    params: &crate::front_door::RequestParams,
     headers: &HeaderMap,
 ) -> (Option<String>, Option<String>) {
     let mut id = params.non_empty("client_id").map(str::to_owned);
@@ -300,7 +300,7 @@ pub(crate) fn secret_eq(a: &str, b: &str) -> bool {
 /// `access_token` parameters.
 pub(crate) fn bearer_token(
     headers: &HeaderMap,
-    params: &crate::vhost::RequestParams,
+    params: &crate::front_door::RequestParams,
 ) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)

@@ -1,4 +1,4 @@
-//! The router (all virtual hosts behind one front door) and the server task.
+//! The whole mock as one axum app (every virtual host behind the front door) and the server task.
 
 use std::net::SocketAddr;
 use std::sync::LazyLock;
@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 use tower::Layer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::front_door::front;
 use crate::state::{MockError, MockState};
-use crate::vhost::front;
 
 /// A handler that runs longer than this gets 408, so a stuck handler cannot hang CI
 /// (fault latency is capped well below it).

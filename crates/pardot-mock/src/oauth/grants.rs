@@ -15,8 +15,8 @@ use super::{
     OAuthError, TokenBody, client_auth, identity_url, instance_url, org_allowed_on, secret_eq,
     token_signature,
 };
+use crate::front_door::{LoginVhost, RequestParams, VirtualHost, plain};
 use crate::state::MockState;
-use crate::vhost::{LoginVhost, RequestParams, VirtualHost, plain};
 
 /// The JWT bearer grant type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
