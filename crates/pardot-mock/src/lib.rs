@@ -3,7 +3,7 @@
 //! identity provider, for tests in any language.
 //!
 //! One server on `127.0.0.1:0` serves every virtual host from one base URL (see
-//! [`front_door`]): production login at `{base}`, sandbox at `{base}/sandbox`, My Domain at
+//! [`virtual_host`]): production login at `{base}`, sandbox at `{base}/sandbox`, My Domain at
 //! `{base}/my/NAME`, Pardot demo at `{base}/demo`, MCI at `{base}/{region}/…`, or the same
 //! hosts by their real names in the `Host` header. Every time judgement goes through the
 //! clock given to [`MockBuilder::clock`]; share one `ManualClock` with the client under test.
@@ -51,10 +51,13 @@ mod journal;
 mod mci;
 mod model;
 pub mod oauth;
+mod outcome;
 mod pardot;
+pub mod request_params;
 pub mod serve;
 mod state;
 mod support;
+pub mod virtual_host;
 
 use std::net::SocketAddr;
 use std::path::Path;

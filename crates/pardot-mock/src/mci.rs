@@ -15,11 +15,13 @@ use jsonwebtoken::{EncodingKey, Header, encode};
 use pardot_auth_core::clock::unix_seconds;
 use serde_json::{Value, json};
 
-use crate::front_door::{Outcome, RequestParams, VirtualHost, plain};
 use crate::model::MCI_REGIONS;
 use crate::oauth::jwt::ParsedJwt;
+use crate::outcome::{Outcome, plain};
+use crate::request_params::RequestParams;
 use crate::state::MockState;
 use crate::support::random_hex;
+use crate::virtual_host::VirtualHost;
 
 /// Life of an MCI access token, and of an assertion without `exp`.
 pub const MCI_TOKEN_LIFETIME_SECS: i64 = 300;

@@ -69,9 +69,11 @@ use super::web::{
     WebRequest, random_from, web,
 };
 use super::{org_allowed_on, secret_eq};
-use crate::front_door::{LoginVhost, Outcome, RequestParams, VirtualHost, plain};
+use crate::outcome::{Outcome, plain};
+use crate::request_params::RequestParams;
 use crate::state::MockState;
 use crate::support::random_alnum;
+use crate::virtual_host::{LoginVhost, VirtualHost};
 
 /// The name of the optional browser-session cookie.
 pub const SESSION_COOKIE: &str = "sid";

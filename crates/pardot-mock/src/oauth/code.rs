@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::errors::*;
-use super::grants::{GrantContext, check_login_allowed, full_body};
+use super::grant_context::{GrantContext, check_login_allowed, full_body, wants_refresh};
 use super::web::web;
 use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq};
 
@@ -28,13 +28,6 @@ pub const VERIFIER_MISMATCH: OAuthError =
 /// `base64url(SHA-256(verifier))` without padding (RFC 7636 S256).
 pub fn pkce_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-/// Whether the granted scopes earn a refresh token.
-pub(crate) fn wants_refresh(scopes: &str) -> bool {
-    scopes
-        .split_whitespace()
-        .any(|s| s == "refresh_token" || s == "offline_access")
 }
 
 pub(crate) fn authorization_code(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {

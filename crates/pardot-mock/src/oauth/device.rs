@@ -48,18 +48,19 @@ use serde::Serialize;
 use super::authorize::{
     after_login, path_prefix, requested_scopes, session_user, show_login, step,
 };
-use super::code::wants_refresh;
 use super::errors::*;
-use super::grants::{GrantContext, check_login_allowed, full_body};
+use super::grant_context::{GrantContext, check_login_allowed, full_body, wants_refresh};
 use super::pages::{self, USER_CODE_ERROR};
 use super::web::{
     DEVICE_CODE_LIFETIME, DeviceRecord, DeviceStatus, TRANSACTION_LIFETIME, Txn, TxnKind,
     normalise_user_code, random_from, web,
 };
 use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq, token_headers};
-use crate::front_door::{RequestParams, VirtualHost, plain};
+use crate::outcome::plain;
+use crate::request_params::RequestParams;
 use crate::state::MockState;
 use crate::support::random_alnum;
+use crate::virtual_host::VirtualHost;
 
 /// The user denied the device, or it was denied by script.
 pub const ACCESS_DENIED: OAuthError =

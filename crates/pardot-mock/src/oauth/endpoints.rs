@@ -13,9 +13,11 @@ use serde_json::{Value, json};
 
 use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
 use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
-use crate::front_door::{Outcome, RequestParams, VirtualHost, plain};
 use crate::issued_tokens::AccessRecord;
+use crate::outcome::{Outcome, plain};
+use crate::request_params::RequestParams;
 use crate::state::MockState;
+use crate::virtual_host::VirtualHost;
 
 fn not_login(vhost: &VirtualHost) -> Option<Response> {
     vhost

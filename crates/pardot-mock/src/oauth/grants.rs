@@ -8,27 +8,17 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pardot_auth_core::clock::unix_millis;
 
 use super::errors::*;
-use super::{
-    OAuthError, TokenBody, client_auth, identity_url, instance_url, org_allowed_on, secret_eq,
-    token_signature,
-};
-use crate::front_door::{LoginVhost, RequestParams, VirtualHost, plain};
+use super::grant_context::{GrantContext, check_login_allowed, full_body};
+use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq};
+use crate::outcome::plain;
+use crate::request_params::RequestParams;
 use crate::state::MockState;
+use crate::virtual_host::{LoginVhost, VirtualHost};
 
 /// The JWT bearer grant type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-
-/// What a grant handler gets.
-pub(crate) struct GrantContext<'a> {
-    pub state: &'a MockState,
-    pub vhost: &'a VirtualHost,
-    pub login: LoginVhost,
-    pub params: &'a RequestParams,
-    pub headers: &'a HeaderMap,
-}
 
 pub(crate) async fn token_endpoint(
     State(state): State<MockState>,
@@ -108,54 +98,6 @@ fn granted_scopes(ctx: &GrantContext<'_>, app: usize) -> Result<String, OAuthErr
             }
         }
     }
-}
-
-/// Builds the success body of the password, refresh, code, device and client-credentials
-/// grants: `access_token, [refresh_token], signature, scope, instance_url, id, token_type,
-/// issued_at`.
-pub(crate) fn full_body(
-    ctx: &GrantContext<'_>,
-    user: usize,
-    app: usize,
-    scopes: &str,
-    chain: Option<u64>,
-    refresh_token: Option<String>,
-) -> TokenBody {
-    let state = ctx.state;
-    let (access_token, record) = state.issue_access(user, Some(app), scopes, chain);
-    let id = identity_url(ctx.vhost, state, user);
-    let issued_at = unix_millis(record.issued).to_string();
-    let org = &state.model().orgs[state.user(user).org];
-    TokenBody {
-        access_token,
-        refresh_token,
-        signature: Some(token_signature(
-            &state.model().apps[app].consumer_secret,
-            &id,
-            &issued_at,
-        )),
-        scope: scopes.to_owned(),
-        instance_url: instance_url(ctx.vhost, org),
-        id,
-        token_type: "Bearer",
-        issued_at: Some(issued_at),
-    }
-}
-
-/// Locked org, then inactive user, then the login rate limit.
-pub(crate) fn check_login_allowed(
-    ctx: &GrantContext<'_>,
-    user: usize,
-    inactive: OAuthError,
-) -> Result<(), OAuthError> {
-    let u = ctx.state.user(user);
-    if ctx.state.model().orgs[u.org].locked {
-        return Err(INACTIVE_ORG);
-    }
-    if !u.active {
-        return Err(inactive);
-    }
-    Ok(())
 }
 
 fn password(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {

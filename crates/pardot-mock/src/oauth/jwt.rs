@@ -8,11 +8,11 @@ use pardot_auth_core::clock::unix_seconds;
 use serde_json::Value;
 
 use super::errors::*;
-use super::grants::{GrantContext, check_login_allowed};
+use super::grant_context::{GrantContext, check_login_allowed};
 use super::{OAuthError, TokenBody, identity_url, instance_url, org_allowed_on};
 use crate::config::OrgKind;
-use crate::front_door::{LoginVhost, VirtualHost};
 use crate::model::Org;
+use crate::virtual_host::{LoginVhost, VirtualHost};
 
 /// How far in the past `exp` may be (Salesforce's clock-skew allowance).
 pub const EXP_SKEW_SECS: i64 = 180;

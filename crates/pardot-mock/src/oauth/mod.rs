@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod code;
 pub mod device;
 mod endpoints;
+pub(crate) mod grant_context;
 pub(crate) mod grants;
 pub(crate) mod jwt;
 mod pages;
@@ -25,9 +26,10 @@ use serde::Serialize;
 use sha2::Sha256;
 
 use crate::config::OrgKind;
-use crate::front_door::{LoginVhost, Outcome, VirtualHost};
 use crate::model::Org;
+use crate::outcome::Outcome;
 use crate::state::MockState;
+use crate::virtual_host::{LoginVhost, VirtualHost};
 
 /// The `Cache-Control` Salesforce sends on token responses.
 pub const TOKEN_CACHE_CONTROL: &str = "no-cache,must-revalidate,max-age=0,no-store,private";
@@ -251,7 +253,7 @@ pub(crate) fn instance_url(vhost: &VirtualHost, org: &Org) -> String {
 
 /// Client credentials from the form/query (`client_id`, `client_secret`) or HTTP Basic.
 pub(crate) fn client_auth(
-    params: &crate::front_door::RequestParams,
+    params: &crate::request_params::RequestParams,
     headers: &HeaderMap,
 ) -> (Option<String>, Option<String>) {
     let mut id = params.non_empty("client_id").map(str::to_owned);
@@ -300,7 +302,7 @@ pub(crate) fn secret_eq(a: &str, b: &str) -> bool {
 /// `access_token` parameters.
 pub(crate) fn bearer_token(
     headers: &HeaderMap,
-    params: &crate::front_door::RequestParams,
+    params: &crate::request_params::RequestParams,
 ) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::front_door::Outcome;
+use crate::outcome::Outcome;
 
 /// The message the login page shows after a failed login (Salesforce's wording).
 pub const LOGIN_ERROR: &str = "Please check your username and password. If you still can't log in, contact your Salesforce administrator.";

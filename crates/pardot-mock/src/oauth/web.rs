@@ -20,8 +20,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::invalid;
-use crate::front_door::LoginVhost;
 use crate::state::{MockError, MockState};
+use crate::virtual_host::LoginVhost;
 
 /// Authorization codes live 15 minutes on the mock clock (spec Decisions).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(15 * 60);

@@ -655,16 +655,17 @@ pub(crate) fn outcome(
 ) -> axum::response::Response {
     response
         .extensions_mut()
-        .insert(crate::front_door::Outcome(std::borrow::Cow::Owned(
-            format!("pardot_{}", error.code),
-        )));
+        .insert(crate::outcome::Outcome(std::borrow::Cow::Owned(format!(
+            "pardot_{}",
+            error.code
+        ))));
     response
 }
 
 /// The answer for a Pardot path on a virtual host that is not a Pardot host (the sandbox or
 /// a My Domain login host).
 pub(crate) fn not_a_pardot_host() -> axum::response::Response {
-    crate::front_door::plain(
+    crate::outcome::plain(
         axum::http::StatusCode::NOT_FOUND,
         "pardot-mock: the Pardot API is served on {base} (pi.pardot.com) and {base}/demo (pi.demo.pardot.com)",
         "http_404",

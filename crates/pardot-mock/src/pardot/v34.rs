@@ -14,8 +14,9 @@ use super::errors::ApiError;
 use super::prospects::{Deleted, Query, SortKey, parse_v4_fields};
 use super::render::{self, Format, Node, field};
 use super::{Admitted, Backend, Caller, PardotApi, PardotHostKind, time};
-use crate::front_door::{RequestParams, VirtualHost};
+use crate::request_params::RequestParams;
 use crate::state::MockState;
+use crate::virtual_host::VirtualHost;
 
 /// Request parameters: the query string and the form body, kept apart because credentials
 /// are judged by where they came from.

@@ -11,8 +11,8 @@ use super::errors::ApiError;
 use super::prospects::{Deleted, Query, SortKey, V5Field, parse_v5_fields};
 use super::render;
 use super::{Backend, Caller, PardotApi, time};
-use crate::front_door::VirtualHost;
 use crate::state::MockState;
+use crate::virtual_host::VirtualHost;
 
 /// The most rows one v5 page may ask for.
 const MAX_LIMIT: usize = 1000;

@@ -1,0 +1,58 @@
+//! A request's query parameters and form fields, parsed once by the front door and handed to
+//! every handler.
+
+use axum::http::{HeaderMap, header};
+
+/// Query parameters and form fields of a request, parsed once by the front door.
+#[derive(Debug, Clone, Default)]
+pub struct RequestParams {
+    /// Query-string parameters.
+    pub query: Vec<(String, String)>,
+    /// Fields of an `application/x-www-form-urlencoded` body.
+    pub form: Vec<(String, String)>,
+}
+
+impl RequestParams {
+    /// A parameter from the form body, else from the query string.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .chain(self.query.iter())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Like [`RequestParams::get`], but an empty value counts as absent.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// Parses the query string and, when the body is a form (or has no content type), its
+    /// fields; text that does not parse gives no parameters.
+    pub(crate) fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Self {
+        Self {
+            query: query.map(pairs).unwrap_or_default(),
+            form: if is_form(headers) {
+                std::str::from_utf8(body).map(pairs).unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+fn pairs(text: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default()
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(ct) => ct
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded"),
+    }
+}
