@@ -1,0 +1,18 @@
+//! Prospects: the record, its v3/v4 and v5 renderings, and a business unit's mutable store
+//! with the query, sort and paging rules of both API generations.
+
+mod fields;
+mod query;
+mod record;
+mod store;
+mod texts;
+mod v34_record;
+mod v5_record;
+
+pub use fields::{V5Field, parse_v4_fields, parse_v5_fields};
+pub use query::{Deleted, Query, SortKey};
+pub use record::Prospect;
+pub use store::ProspectStore;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! What a query asks of a store: deleted or not, the sort, the id and time ranges, the page.
+
+use std::time::SystemTime;
+
+use super::record::Prospect;
+
+/// Which prospects a query sees by their deleted flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deleted {
+    /// Only prospects that are not deleted (the default).
+    #[default]
+    No,
+    /// Only deleted prospects.
+    Only,
+    /// Both.
+    All,
+}
+
+impl Deleted {
+    /// Parses `true` / `false` / `all`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "false" => Some(Self::No),
+            "true" => Some(Self::Only),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+
+    pub(super) fn admits(self, deleted: bool) -> bool {
+        match self {
+            Self::No => !deleted,
+            Self::Only => deleted,
+            Self::All => true,
+        }
+    }
+}
+
+/// The sort key of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// By id.
+    #[default]
+    Id,
+    /// By creation time.
+    CreatedAt,
+    /// By last update.
+    UpdatedAt,
+    /// By last activity (never-active prospects first).
+    LastActivityAt,
+}
+
+/// A prospect query (both generations), after its parameters were validated.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// `id_greater_than` / `idGreaterThan`.
+    pub id_greater_than: Option<u64>,
+    /// `id_less_than` / `idLessThan`.
+    pub id_less_than: Option<u64>,
+    /// `created_after`.
+    pub created_after: Option<SystemTime>,
+    /// `created_before`.
+    pub created_before: Option<SystemTime>,
+    /// `updated_after`.
+    pub updated_after: Option<SystemTime>,
+    /// `updated_before`.
+    pub updated_before: Option<SystemTime>,
+    /// `deleted`.
+    pub deleted: Deleted,
+    /// Sort key.
+    pub sort: SortKey,
+    /// Descending order.
+    pub descending: bool,
+    /// Rows skipped.
+    pub offset: usize,
+    /// Most rows returned.
+    pub limit: usize,
+}
+
+impl Query {
+    pub(super) fn admits(&self, p: &Prospect) -> bool {
+        self.deleted.admits(p.deleted)
+            && self.id_greater_than.is_none_or(|v| p.id > v)
+            && self.id_less_than.is_none_or(|v| p.id < v)
+            && self.created_after.is_none_or(|v| p.created_at > v)
+            && self.created_before.is_none_or(|v| p.created_at < v)
+            && self.updated_after.is_none_or(|v| p.updated_at > v)
+            && self.updated_before.is_none_or(|v| p.updated_at < v)
+    }
+
+    /// Whether the matches are a run of the id-ordered store: sorted by id, filtered by id
+    /// and the deleted flag only.
+    pub(super) fn is_id_range(&self) -> bool {
+        self.sort == SortKey::Id
+            && self.created_after.is_none()
+            && self.created_before.is_none()
+            && self.updated_after.is_none()
+            && self.updated_before.is_none()
+    }
+}

@@ -1,0 +1,314 @@
+//! A business unit's mutable prospect store: queries (sorted, or by id range), lookups and
+//! writes.
+
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use super::query::{Deleted, Query, SortKey};
+use super::record::Prospect;
+use crate::pardot::errors::ApiError;
+
+pub(super) struct Inner {
+    /// Ordered by id. Shared so a query copies pointers, not 34 strings per prospect.
+    prospects: Vec<Arc<Prospect>>,
+    /// How many of `prospects` are deleted: with none, an id-ordered page is found by
+    /// position instead of by looking at every prospect before it. Only the configuration
+    /// deletes (no route does, and a write keeps the flag), so it is counted when the store is
+    /// filled.
+    deleted: usize,
+    next_id: u64,
+}
+
+impl Inner {
+    pub(super) fn new(mut prospects: Vec<Arc<Prospect>>) -> Self {
+        prospects.sort_by_key(|p| p.id);
+        let next_id = prospects.last().map_or(1, |p| p.id + 1);
+        let deleted = prospects.iter().filter(|p| p.deleted).count();
+        Self {
+            prospects,
+            deleted,
+            next_id,
+        }
+    }
+
+    /// Any query: filters every prospect, sorts the matches, pages.
+    pub(super) fn query_sorted(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+        let mut matches: Vec<&Arc<Prospect>> =
+            self.prospects.iter().filter(|p| q.admits(p)).collect();
+        let total = matches.len();
+        match q.sort {
+            // Already in id order.
+            SortKey::Id => {}
+            SortKey::CreatedAt => matches.sort_by_key(|p| (p.created_at, p.id)),
+            SortKey::UpdatedAt => matches.sort_by_key(|p| (p.updated_at, p.id)),
+            SortKey::LastActivityAt => matches.sort_by_key(|p| (p.last_activity_at, p.id)),
+        }
+        if q.descending {
+            matches.reverse();
+        }
+        let page = matches
+            .into_iter()
+            .skip(q.offset)
+            .take(q.limit)
+            .cloned()
+            .collect();
+        (total, page)
+    }
+
+    /// A query for which [`Query::is_id_range`] holds, with the same answer as
+    /// [`Inner::query_sorted`]: the id bounds by binary search, the page by position when no
+    /// prospect is deleted (the usual case), so a page of a large store costs the page, not
+    /// the store.
+    pub(super) fn query_id_range(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+        let start = q
+            .id_greater_than
+            .map_or(0, |v| self.prospects.partition_point(|p| p.id <= v));
+        let end = q
+            .id_less_than
+            .map_or(self.prospects.len(), |v| {
+                self.prospects.partition_point(|p| p.id < v)
+            })
+            .max(start);
+        let range = &self.prospects[start..end];
+        let every_one = match q.deleted {
+            Deleted::All => true,
+            Deleted::No => self.deleted == 0,
+            Deleted::Only => false,
+        };
+        if every_one {
+            let total = range.len();
+            let from = q.offset.min(total);
+            let to = from.saturating_add(q.limit).min(total);
+            let page = if q.descending {
+                range[total - to..total - from]
+                    .iter()
+                    .rev()
+                    .cloned()
+                    .collect()
+            } else {
+                range[from..to].to_vec()
+            };
+            return (total, page);
+        }
+        let admitted = |p: &&Arc<Prospect>| q.deleted.admits(p.deleted);
+        let total = if q.deleted == Deleted::Only && self.deleted == 0 {
+            0
+        } else {
+            range.iter().filter(admitted).count()
+        };
+        let page = if q.descending {
+            range
+                .iter()
+                .rev()
+                .filter(admitted)
+                .skip(q.offset)
+                .take(q.limit)
+                .cloned()
+                .collect()
+        } else {
+            range
+                .iter()
+                .filter(admitted)
+                .skip(q.offset)
+                .take(q.limit)
+                .cloned()
+                .collect()
+        };
+        (total, page)
+    }
+}
+
+/// The prospects of one business unit. Every operation takes the lock briefly and never
+/// across an await, so concurrent requests only contend for the microseconds a copy takes.
+pub struct ProspectStore {
+    inner: RwLock<Inner>,
+}
+
+impl std::fmt::Debug for ProspectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProspectStore")
+            .field("count", &self.count())
+            .finish()
+    }
+}
+
+impl ProspectStore {
+    /// A store holding `prospects` (any order; ids must be unique).
+    pub fn new(prospects: Vec<Arc<Prospect>>) -> Self {
+        Self {
+            inner: RwLock::new(Inner::new(prospects)),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // Every write below leaves the store consistent before it can panic, so a poisoned
+        // lock still guards valid data.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a query: the number of matches and the requested page.
+    pub fn query(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+        let inner = self.read();
+        if q.is_id_range() {
+            inner.query_id_range(q)
+        } else {
+            inner.query_sorted(q)
+        }
+    }
+
+    /// The prospect with `id`, unless deleted.
+    pub fn by_id(&self, id: u64) -> Option<Prospect> {
+        let inner = self.read();
+        inner
+            .prospects
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .map(|i| Prospect::clone(&inner.prospects[i]))
+            .filter(|p| !p.deleted)
+    }
+
+    /// Every prospect with `email` (case-insensitive), unless deleted, in id order.
+    pub fn by_email(&self, email: &str) -> Vec<Prospect> {
+        self.read()
+            .prospects
+            .iter()
+            .filter(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
+            .map(|p| Prospect::clone(p))
+            .collect()
+    }
+
+    /// Creates a prospect. Code 9 when the email exists and duplicates are not allowed;
+    /// code 4 for an email without `@`.
+    pub fn create(
+        &self,
+        email: &str,
+        params: &[(String, String)],
+        allow_duplicates: bool,
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        if !looks_like_email(email) {
+            return Err(ApiError::code(4));
+        }
+        let mut inner = self.write();
+        if !allow_duplicates
+            && inner
+                .prospects
+                .iter()
+                .any(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
+        {
+            return Err(ApiError::code(9));
+        }
+        let mut prospect = Prospect::new(inner.next_id, email, now);
+        apply(&mut prospect, params, false)?;
+        inner.next_id += 1;
+        inner.prospects.push(Arc::new(prospect.clone()));
+        Ok(prospect)
+    }
+
+    /// Updates the prospect with `id` (code 3 when there is none).
+    pub fn update_by_id(
+        &self,
+        id: u64,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        let mut inner = self.write();
+        let Ok(i) = inner.prospects.binary_search_by_key(&id, |p| p.id) else {
+            return Err(ApiError::code(3));
+        };
+        if inner.prospects[i].deleted {
+            return Err(ApiError::code(3));
+        }
+        update(Arc::make_mut(&mut inner.prospects[i]), params, now)
+    }
+
+    /// Updates the first prospect with `email` (code 4 when there is none).
+    pub fn update_by_email(
+        &self,
+        email: &str,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        let mut inner = self.write();
+        let Some(p) = inner
+            .prospects
+            .iter_mut()
+            .find(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
+        else {
+            return Err(ApiError::code(4));
+        };
+        update(Arc::make_mut(p), params, now)
+    }
+
+    /// Updates the prospect with `email`, or creates one.
+    pub fn upsert_by_email(
+        &self,
+        email: &str,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        match self.update_by_email(email, params, now) {
+            Err(e) if e.code == 4 => self.create(email, params, true, now),
+            other => other,
+        }
+    }
+
+    /// The first prospect whose CRM lead, contact or Salesforce id is `fid`, unless deleted.
+    pub fn by_fid(&self, fid: &str) -> Option<Prospect> {
+        self.read()
+            .prospects
+            .iter()
+            .find(|p| {
+                !p.deleted
+                    && ["crm_lead_fid", "crm_contact_fid", "salesforce_fid"]
+                        .iter()
+                        .any(|f| p.text(f) == Some(fid))
+            })
+            .map(|p| Prospect::clone(p))
+    }
+
+    /// Replaces every prospect (the mock's reset).
+    pub fn replace_all(&self, prospects: Vec<Arc<Prospect>>) {
+        *self.write() = Inner::new(prospects);
+    }
+
+    /// How many prospects the store holds (deleted included).
+    pub fn count(&self) -> usize {
+        self.read().prospects.len()
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let email = email.trim();
+    matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
+}
+
+fn apply(p: &mut Prospect, params: &[(String, String)], allow_email: bool) -> Result<(), ApiError> {
+    for (name, value) in params {
+        if name == "email" && !allow_email {
+            continue;
+        }
+        if name == "email" && !looks_like_email(value) {
+            return Err(ApiError::code(4));
+        }
+        p.set(name, value)?;
+    }
+    Ok(())
+}
+
+fn update(
+    p: &mut Prospect,
+    params: &[(String, String)],
+    now: SystemTime,
+) -> Result<Prospect, ApiError> {
+    // Validate on a copy so a bad parameter leaves the stored prospect untouched.
+    let mut changed = p.clone();
+    apply(&mut changed, params, true)?;
+    changed.updated_at = now;
+    *p = changed;
+    Ok(p.clone())
+}
