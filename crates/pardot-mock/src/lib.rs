@@ -48,6 +48,7 @@ pub mod fixtures;
 pub mod front_door;
 mod issued_tokens;
 mod journal;
+mod lifecycle;
 mod mci;
 mod model;
 pub mod oauth;

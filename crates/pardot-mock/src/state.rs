@@ -8,14 +8,13 @@ use std::time::{Duration, SystemTime};
 use pardot_auth_core::{BusinessUnitId, SalesforceId};
 
 use crate::config::{ConfigError, MockConfig, PermittedUsers};
-use crate::faults::{FailRule, Fault, Faults};
+use crate::faults::Faults;
 use crate::issued_tokens::{
     AccessRecord, RefreshRecord, Tokens, new_access_token, new_refresh_token,
 };
 use crate::journal::{Counters, Counts, Journal, JournalEntry};
 use crate::model::{App, BusinessUnit, Model, Org, User};
-use crate::pardot::PardotApi;
-use crate::support::{ClockSource, MockClock, ShardedMap};
+use crate::support::{MockClock, ShardedMap};
 
 /// What a live access token stands for (see [`MockState::lookup_access_token`]).
 #[derive(Clone, PartialEq, Eq)]
@@ -89,9 +88,6 @@ pub(crate) struct Inner {
     pub mci_jtis: ShardedMap<String, SystemTime>,
     /// The HMAC key the MCI IdP signs its access tokens with (random per mock).
     pub mci_signing_key: String,
-    /// The configured prospects as converted at start (the configuration no longer holds
-    /// them): what a Pardot state rebuilt in its extension slot starts from.
-    pub pardot_seed: Arc<crate::pardot::ProspectSeed>,
     /// Extension slots (the Pardot API state, the web-login stores, …): any module can keep
     /// its own state here, keyed by name.
     pub extensions: ShardedMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>,
@@ -114,14 +110,10 @@ impl std::fmt::Debug for MockState {
 }
 
 impl MockState {
-    /// Validates `config` and builds the state, judging time by `clock`.
-    pub fn new(config: MockConfig, clock: impl Into<ClockSource>) -> Result<Self, MockError> {
-        let (model, prospects) = Model::build(config)?;
-        let clock = MockClock::new(clock.into());
-        // Built now, so a bad Pardot config is an error at start and the accounts' creation
-        // time is the start time; the configured prospects move into its stores.
-        let pardot = PardotApi::from_config(&model.config, prospects, clock.now())?;
-        let state = Self {
+    /// The state of a validated model with nothing issued yet: the parts the routes add
+    /// (the Pardot API, the web login) come later (see [`MockState::new`]).
+    pub(crate) fn with_model(model: Model, clock: MockClock) -> Self {
+        Self {
             inner: Arc::new(Inner {
                 logins: model
                     .orgs
@@ -135,17 +127,13 @@ impl MockState {
                 faults: Faults::default(),
                 mci_jtis: ShardedMap::default(),
                 mci_signing_key: crate::support::random_alnum(48),
-                pardot_seed: pardot.seed(),
                 extensions: ShardedMap::default(),
                 model,
             }),
-        };
-        state.seed_refresh_tokens_from_config();
-        state.install_pardot(pardot);
-        Ok(state)
+        }
     }
 
-    fn seed_refresh_tokens_from_config(&self) {
+    pub(crate) fn seed_refresh_tokens_from_config(&self) {
         let model = &self.inner.model;
         for r in &model.config.refresh_tokens {
             let (Some(user), Some(app)) = (
@@ -447,108 +435,5 @@ impl MockState {
         let (user, app) = self.user_and_app(username, consumer_key)?;
         let scopes = model.apps[app].scopes.join(" ");
         Ok(self.issue_refresh(user, app, &scopes, None).0)
-    }
-
-    /// Applies a [`Fault`].
-    pub fn apply_fault(&self, fault: Fault) -> Result<(), MockError> {
-        let model = self.model();
-        let find_user = |name: &str| {
-            model
-                .user_by_username(name)
-                .ok_or_else(|| MockError::UnknownUser(name.to_owned()))
-        };
-        let find_app = |key: &str| {
-            model
-                .app_by_key(key)
-                .ok_or_else(|| MockError::UnknownApp(key.to_owned()))
-        };
-        match fault {
-            Fault::ExpireTokens { username } => {
-                let user = username.as_deref().map(find_user).transpose()?;
-                self.inner.tokens.expire_access(user);
-                if user.is_none() {
-                    self.pardot().expire_api_keys();
-                }
-            }
-            Fault::FailNext {
-                route,
-                count,
-                status,
-                body,
-                content_type,
-                headers,
-            } => {
-                let content_type = content_type.unwrap_or_else(|| {
-                    let t = body.trim_start();
-                    if t.starts_with('{') || t.starts_with('[') {
-                        "application/json;charset=UTF-8".to_owned()
-                    } else {
-                        "text/plain; charset=utf-8".to_owned()
-                    }
-                });
-                self.inner.faults.add_rule(FailRule {
-                    route,
-                    remaining: count,
-                    status,
-                    body,
-                    content_type,
-                    headers,
-                });
-            }
-            Fault::Latency { millis, route } => self.inner.faults.set_latency(millis, route),
-            Fault::RevokeApproval {
-                consumer_key,
-                username,
-            } => {
-                let app = find_app(&consumer_key)?;
-                let user = username.as_deref().map(find_user).transpose()?;
-                match user {
-                    Some(u) => self.inner.tokens.withdraw(u, app),
-                    None => {
-                        for u in 0..model.users.len() {
-                            self.inner.tokens.withdraw(u, app);
-                        }
-                    }
-                }
-                self.inner.tokens.revoke_app_tokens(app, user);
-                crate::oauth::web::forget_grants(self, app, user);
-            }
-            Fault::RefreshTokenRotation {
-                consumer_key,
-                enabled,
-            } => {
-                let app = find_app(&consumer_key)?;
-                model
-                    .app_runtime(app)
-                    .rotation
-                    .store(enabled, std::sync::atomic::Ordering::Relaxed);
-            }
-            Fault::Clear => self.inner.faults.clear(),
-        }
-        Ok(())
-    }
-
-    /// Forgets every token, approval given at run time, journal entry, counter, fault and MCI
-    /// assertion id, then re-seeds the configured refresh tokens. The clock is not touched.
-    pub fn reset(&self) {
-        let inner = &self.inner;
-        inner.tokens.clear();
-        inner.journal.clear();
-        inner.counters.clear();
-        inner.faults.clear();
-        inner.mci_jtis.clear();
-        for w in &inner.logins {
-            w.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        }
-        // Apps are indexed in configuration order.
-        for (i, app) in inner.model.config.apps.iter().enumerate() {
-            inner.model.app_runtime(i).rotation.store(
-                app.refresh_token_rotation,
-                std::sync::atomic::Ordering::Relaxed,
-            );
-        }
-        self.seed_refresh_tokens_from_config();
-        self.pardot().reset(self.now());
-        crate::oauth::web::reset(self);
     }
 }

@@ -13,7 +13,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{PardotHostKind, time};
+use super::time;
+use crate::config::PardotHostKind;
 use crate::state::MockState;
 
 pub(crate) async fn status(State(state): State<MockState>) -> Response {

@@ -11,9 +11,11 @@ use axum::response::Response;
 use pardot_auth_core::secrecy::ExposeSecret;
 
 use super::errors::ApiError;
+use super::host::pardot_host;
 use super::prospects::{Deleted, Query, SortKey, parse_v4_fields};
 use super::render::{self, Format, Node, field};
-use super::{Admitted, Backend, Caller, PardotApi, PardotHostKind, time};
+use super::{Admitted, Backend, Caller, PardotApi, time};
+use crate::config::PardotHostKind;
 use crate::request_params::RequestParams;
 use crate::state::MockState;
 use crate::virtual_host::VirtualHost;
@@ -77,19 +79,6 @@ impl Params {
     /// Every parameter (body first), for create/update field values.
     fn all(&self) -> Vec<(String, String)> {
         self.body.iter().chain(self.query.iter()).cloned().collect()
-    }
-}
-
-/// The Pardot host a request reached: the front door's virtual host, or (without it) the
-/// Host header and path.
-pub(crate) fn pardot_host(
-    vhost: Option<&Extension<VirtualHost>>,
-    headers: &HeaderMap,
-    uri: &Uri,
-) -> Option<PardotHostKind> {
-    match vhost {
-        Some(Extension(v)) => v.pardot(),
-        None => Some(super::called_host(headers, uri.path())),
     }
 }
 

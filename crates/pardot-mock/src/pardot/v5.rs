@@ -43,7 +43,7 @@ async fn authenticate<'a>(
     api: &'a PardotApi,
     state: &MockState,
     headers: &HeaderMap,
-    host: super::PardotHostKind,
+    host: crate::config::PardotHostKind,
 ) -> Result<super::Admitted<'a>, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
@@ -205,7 +205,7 @@ pub(crate) async fn query(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(host) = super::v34::pardot_host(vhost.as_ref(), &headers, &uri) else {
+    let Some(host) = super::host::pardot_host(vhost.as_ref(), &headers, &uri) else {
         return super::not_a_pardot_host();
     };
     let api = state.pardot();
@@ -278,7 +278,7 @@ pub(crate) async fn read(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(host) = super::v34::pardot_host(vhost.as_ref(), &headers, &uri) else {
+    let Some(host) = super::host::pardot_host(vhost.as_ref(), &headers, &uri) else {
         return super::not_a_pardot_host();
     };
     let api = state.pardot();
