@@ -133,6 +133,7 @@ impl MockState {
         }
     }
 
+    /// Stores the configured refresh tokens (at start, and again after a reset).
     pub(crate) fn seed_refresh_tokens_from_config(&self) {
         let model = &self.inner.model;
         for r in &model.config.refresh_tokens {
@@ -165,8 +166,8 @@ impl MockState {
     /// here): those became the Pardot API's prospect stores at start, and keeping a copy would
     /// double the memory of a mock with many. Read prospects through the Pardot API (v3/v4
     /// `prospect/do/query`, v5 `objects/prospects`), count them with
-    /// [`PardotApi::prospect_count`] (`state.pardot()`), and keep the `ProspectConfig`s you
-    /// passed in if a test needs them.
+    /// [`PardotApi::prospect_count`](crate::PardotApi::prospect_count) (`state.pardot()`), and
+    /// keep the `ProspectConfig`s you passed in if a test needs them.
     pub fn config(&self) -> &MockConfig {
         &self.inner.model.config
     }

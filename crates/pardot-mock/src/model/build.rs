@@ -1,5 +1,5 @@
 //! Validating and indexing a configuration into an [`Indexed`], one named step per part: the
-//! limits, orgs, business units, users, apps, legacy users, MCI accounts and refresh tokens,
+//! sizes, orgs, business units, users, apps, legacy users, MCI accounts and refresh tokens,
 //! each checked against the parts before it.
 
 use std::collections::{HashMap, HashSet};
@@ -281,15 +281,15 @@ fn index_apps(
         let pre_authorized = a
             .pre_authorized
             .iter()
-            .map(|u| user_ref(users_by_username, u, &format!("{what}.pre_authorized")))
+            .map(|u| user_ref(u, users_by_username, &format!("{what}.pre_authorized")))
             .collect::<Result<_, _>>()?;
         let approved_users = a
             .approved_users
             .iter()
-            .map(|u| user_ref(users_by_username, u, &format!("{what}.approved_users")))
+            .map(|u| user_ref(u, users_by_username, &format!("{what}.approved_users")))
             .collect::<Result<_, _>>()?;
         let run_as = match &a.run_as {
-            Some(u) => Some(user_ref(users_by_username, u, &format!("{what}.run_as"))?),
+            Some(u) => Some(user_ref(u, users_by_username, &format!("{what}.run_as"))?),
             None => None,
         };
         if !(1..=MAX_CONFIG_SECS).contains(&a.device_interval_secs) {
@@ -391,8 +391,8 @@ fn check_refresh_tokens(
             return Err(invalid(format!("refresh_tokens[{i}].token is empty")));
         }
         user_ref(
-            users_by_username,
             &r.username,
+            users_by_username,
             &format!("refresh_tokens[{i}].username"),
         )?;
         if !apps_by_key.contains_key(&r.consumer_key) {
@@ -427,8 +427,8 @@ fn org_ref(
 }
 
 fn user_ref(
-    users_by_username: &HashMap<String, usize>,
     name: &str,
+    users_by_username: &HashMap<String, usize>,
     what: &str,
 ) -> Result<usize, ConfigError> {
     users_by_username

@@ -17,7 +17,7 @@ pub struct Campaign {
     pub name: Option<String>,
 }
 
-/// The index of `recent_interaction` in [`TEXT_FIELDS`].
+/// The index of `recent_interaction` in [`TEXT_FIELDS`](super::fields::TEXT_FIELDS).
 pub(super) const RECENT_INTERACTION: usize = 26;
 /// What `recent_interaction` says until something else is set: not stored per prospect, see
 /// [`NEVER_ACTIVE_BIT`].
@@ -66,7 +66,7 @@ impl Prospect {
         }
     }
 
-    /// Text field `i` (an index into [`TEXT_FIELDS`]).
+    /// Text field `i` (an index into [`TEXT_FIELDS`](super::fields::TEXT_FIELDS)).
     pub(super) fn text_at(&self, i: usize) -> Option<&str> {
         if i == RECENT_INTERACTION && self.flags & NEVER_ACTIVE_BIT != 0 {
             return Some(NEVER_ACTIVE);
