@@ -24,7 +24,7 @@ mod file;
 mod memory;
 mod record;
 #[cfg(feature = "redis")]
-mod redis;
+pub(crate) mod redis;
 mod sealed;
 
 use std::any::Any;
