@@ -65,26 +65,12 @@ pub(super) struct RedisPermit {
 
 impl Drop for RedisPermit {
     fn drop(&mut self) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let mut manager = self.connection.manager();
-        let (permits, channel, id) = (
-            std::mem::take(&mut self.permits),
-            std::mem::take(&mut self.channel),
+        let args = [
             std::mem::take(&mut self.id),
-        );
-        runtime.spawn(async move {
-            let given: Result<i64, _> = Script::new(GIVE_BACK)
-                .key(permits)
-                .arg(id)
-                .arg(channel)
-                .invoke_async(&mut manager)
-                .await;
-            if let Err(e) = given {
-                tracing::debug!(kind = ?e.kind(), "could not give a permit back; it will expire");
-            }
-        });
+            std::mem::take(&mut self.channel),
+        ];
+        self.connection
+            .run_detached(GIVE_BACK, std::mem::take(&mut self.permits), args);
     }
 }
 

@@ -345,6 +345,19 @@ pub(crate) mod contract {
         );
         drop(second);
     }
+
+    /// A store whose key does not open the record under `key` refuses to read it and to
+    /// replace it, with or without a lease.
+    pub(crate) async fn a_wrong_key_reads_and_writes_nothing(wrong: &dyn TokenStore, key: &str) {
+        let err = wrong.load(key).await.unwrap_err();
+        assert!(matches!(err, StoreError::Undecryptable { .. }), "{err}");
+        let replacement = StoredToken::refresh_only("rt-replacement".into());
+        let err = wrong.save(key, &replacement).await.unwrap_err();
+        assert!(matches!(err, StoreError::Undecryptable { .. }), "{err}");
+        let lease = wrong.lock(key, Duration::from_secs(5)).await.unwrap();
+        let err = wrong.save_fenced(&lease, &replacement).await.unwrap_err();
+        assert!(matches!(err, StoreError::Undecryptable { .. }), "{err}");
+    }
 }
 
 #[cfg(test)]

@@ -143,6 +143,29 @@ impl RedisConnection {
         }
     }
 
+    /// Runs `script` on `key` with `args` on the current runtime without waiting for it: for
+    /// letting go of a lease or a permit from a `Drop`. Without a runtime, or when it fails,
+    /// what it would have let go of expires by itself.
+    pub(crate) fn run_detached(&self, script: &'static str, key: String, args: [String; 2]) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut manager = self.manager();
+        runtime.spawn(async move {
+            let [first, second] = args;
+            let ran: Result<redis::Value, _> = redis::Script::new(script)
+                .key(key)
+                .arg(first)
+                .arg(second)
+                .invoke_async(&mut manager)
+                .await;
+            if let Err(e) = ran {
+                // The category only: server text could quote what was sent.
+                tracing::debug!(kind = ?e.kind(), "a release script failed; the lease or permit will expire");
+            }
+        });
+    }
+
     /// Waits until a message arrives on `channel` or `timeout` passes; `ready` runs once the
     /// subscription is in place (so nothing published after it is missed) and ends the wait
     /// early when it returns `true`.

@@ -222,27 +222,12 @@ struct RedisLease {
 
 impl Drop for RedisLease {
     fn drop(&mut self) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let mut manager = self.connection.manager();
-        let (lease, channel, holder) = (
-            std::mem::take(&mut self.lease),
-            std::mem::take(&mut self.channel),
+        let args = [
             std::mem::take(&mut self.holder),
-        );
-        runtime.spawn(async move {
-            let released: Result<i64, _> = Script::new(RELEASE)
-                .key(lease)
-                .arg(holder)
-                .arg(channel)
-                .invoke_async(&mut manager)
-                .await;
-            if let Err(e) = released {
-                // The category only: server text could quote what was sent.
-                tracing::debug!(kind = ?e.kind(), "could not release the token store lease; it will expire");
-            }
-        });
+            std::mem::take(&mut self.channel),
+        ];
+        self.connection
+            .run_detached(RELEASE, std::mem::take(&mut self.lease), args);
     }
 }
 
