@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::jitter::Jitter;
 use crate::metrics::{CacheCounters, CacheMetrics, bump};
-use crate::store::{MemoryStore, StoredToken, TokenStore};
+use crate::store::{MemoryStore, StoreLease, StoredToken, TokenStore};
 
 /// Redeems a refresh token for a new access token (the OAuth refresh-token grant).
 ///
@@ -564,7 +564,7 @@ impl Inner {
         &self,
         replacing: Option<&AccessToken>,
     ) -> Result<(AccessToken, bool), Error> {
-        let _lease = self.store.lock(&self.key, self.config.lock_wait).await?;
+        let lease = self.store.lock(&self.key, self.config.lock_wait).await?;
         let record = self.store.load(&self.key).await?.unwrap_or_default();
         let now = self.clock.now();
         if let Some(stored) = &record.access {
@@ -580,11 +580,11 @@ impl Inner {
                 return Ok((stored, true));
             }
         }
-        let (token, record) = self.fetch_from_sources(record).await?;
+        let (token, record) = self.fetch_from_sources(&lease, record).await?;
         let token = self.normalise(token);
         if let Err(e) = self
             .store
-            .save(&self.key, &record.updated_with(&token))
+            .save_fenced(&lease, &record.updated_with(&token))
             .await
         {
             // The token is good; losing it from the store costs a fetch later, but a rotated
@@ -607,6 +607,7 @@ impl Inner {
     /// with the source. Returns the record to update (without a refused refresh token).
     async fn fetch_from_sources(
         &self,
+        lease: &StoreLease,
         mut record: StoredToken,
     ) -> Result<(AccessToken, StoredToken), Error> {
         let timeout = self.config.fetch_timeout;
@@ -619,7 +620,7 @@ impl Inner {
                     bump(&self.counters.fetch_failures);
                     tracing::warn!(error = %e, "the stored refresh token was refused; logging in with the source");
                     record.refresh_token = None;
-                    let _ = self.store.save(&self.key, &record).await;
+                    let _ = self.store.save_fenced(lease, &record).await;
                 }
                 Ok(Err(e)) => {
                     bump(&self.counters.fetch_failures);

@@ -90,7 +90,9 @@ pub use cache::{
 pub use classify::ApiVersion;
 pub use client::{PardotClient, PardotClientBuilder, PardotRequest, PardotResponse};
 pub use error::PardotError;
-pub use governor::{Governor, PARDOT_CONCURRENCY_LIMIT, Usage};
+#[cfg(feature = "redis")]
+pub use governor::DEFAULT_PERMIT_TTL;
+pub use governor::{FailurePolicy, Governor, PARDOT_CONCURRENCY_LIMIT, Usage};
 pub use metrics::{CacheMetrics, Metrics};
 pub use policy::{PardotAuthPolicy, PardotAuthPolicyBuilder};
 pub use retry::RetryPolicy;

@@ -1,33 +1,37 @@
 //! [`FileStore`]: one JSON file per key, shared by every process on the machine.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use pardot_auth_core::{AccessToken, Expiry, Scopes, TokenKind};
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
-
-use super::{StoreError, StoreLease, StoredToken, TokenStore, check_key};
+use super::record::{self, Decoded};
+use super::{EncryptionKey, StoreError, StoreLease, StoredToken, TokenStore, check_key};
 
 /// The largest record file we read (a record is well under 8 KiB).
 const MAX_RECORD_BYTES: u64 = 64 * 1024;
 
+/// How often [`FileStore::changed`](TokenStore::changed) looks at the file: files give no
+/// portable change notification, and a refresh takes far longer than this.
+const CHANGE_POLL: Duration = Duration::from_millis(50);
+
 /// Stores each key as `DIR/KEY.json` (permissions `0600`, written to a temp file and renamed
 /// over the old one, so a reader never sees half a file), and locks `DIR/KEY.lock` with an OS
-/// file lock (`flock` on Unix, `LockFileEx` on Windows) while a cache refreshes.
+/// file lock (`flock` on Unix, `LockFileEx` on Windows) while a cache refreshes. The lock
+/// file holds the key's fence, bumped by every lease.
 ///
 /// Several processes pointing at one directory therefore share one token and one refresh:
 /// the first to need a new token takes the lock and fetches; the others wait for the lock,
 /// re-read the file and use the token it left.
 ///
-/// The file holds secrets (access and refresh tokens) in clear text, protected by its
-/// permissions only; put the directory where only the service's user can read it.
+/// Without an [encryption key](Self::with_encryption_key) the file holds secrets (access and
+/// refresh tokens) in clear text, protected by its permissions only; put the directory where
+/// only the service's user can read it.
 #[derive(Debug, Clone)]
 pub struct FileStore {
     dir: PathBuf,
+    key: Option<EncryptionKey>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -44,7 +48,15 @@ impl FileStore {
             builder.mode(0o700);
         }
         builder.create(&dir).map_err(|e| io(&dir, e))?;
-        Ok(Self { dir })
+        Ok(Self { dir, key: None })
+    }
+
+    /// Seals every record written from now on with `key`; a record found in clear is
+    /// rewritten sealed when read, and a sealed record that `key` does not open is an error
+    /// (and is never overwritten).
+    pub fn with_encryption_key(mut self, key: EncryptionKey) -> Self {
+        self.key = Some(key);
+        self
     }
 
     /// The directory.
@@ -61,6 +73,50 @@ impl FileStore {
     fn lock_path(&self, key: &str) -> Result<PathBuf, StoreError> {
         check_key(key)?;
         Ok(self.dir.join(format!("{key}.lock")))
+    }
+
+    /// Writes `record` as the next revision, unless the record there does not open with our
+    /// key. `fence`: the lease it is written under, checked against the lock file first.
+    async fn write(
+        &self,
+        key: &str,
+        record: &StoredToken,
+        fence: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        let lock_path = self.lock_path(key)?;
+        let (dir, name, cipher, record) = (
+            self.dir.clone(),
+            key.to_owned(),
+            self.key.clone(),
+            record.clone(),
+        );
+        let p = path.clone();
+        blocking(&path, move || {
+            if let Some(fence) = fence {
+                let current = read_fence(&lock_path)?;
+                if current != fence {
+                    return Err(StoreError::StaleLease {
+                        key: name,
+                        fence,
+                        current,
+                    });
+                }
+            }
+            let place = p.display().to_string();
+            let revision = match read_raw(&p)? {
+                None => 0,
+                Some(raw) => match record::decode(&raw, cipher.as_ref(), &name, &place) {
+                    Ok(Decoded { revision, .. }) => revision,
+                    Err(e @ StoreError::Undecryptable { .. }) => return Err(e),
+                    // A corrupt file is replaced, as before revisions existed.
+                    Err(_) => record::revision_of(&raw, &place).unwrap_or(0),
+                },
+            };
+            let bytes = record::encode(&record, revision + 1, cipher.as_ref(), &name)?;
+            write_raw(&dir, &name, &p, &bytes)
+        })
+        .await
     }
 }
 
@@ -90,70 +146,122 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| io(path, std::io::Error::other(e.to_string())))?
 }
 
+/// The file's bytes (`None`: no file), refusing oversized ones.
+fn read_raw(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path, e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_RECORD_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io(path, e))?;
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return Err(StoreError::Corrupt {
+            path: path.display().to_string(),
+            reason: format!("larger than {MAX_RECORD_BYTES} bytes"),
+        });
+    }
+    Ok(Some(bytes))
+}
+
+/// Replaces `path` with `bytes` atomically: a private temp file, synced, renamed over it.
+fn write_raw(dir: &Path, name: &str, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.json.{}.{n}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = private_options().write(true).create_new(true).open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io(path, e));
+    }
+    Ok(())
+}
+
+/// The fence kept in a lock file (0 for a new or empty one).
+fn read_fence(lock_path: &Path) -> Result<u64, StoreError> {
+    match fs::read_to_string(lock_path) {
+        Ok(text) => Ok(text.trim().parse().unwrap_or(0)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(io(lock_path, e)),
+    }
+}
+
+fn open_lock_file(lock_path: &Path) -> Result<File, StoreError> {
+    private_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock_path)
+        .map_err(|e| io(lock_path, e))
+}
+
+/// Under the held lock: the next fence, written back to the lock file.
+fn bump_fence(mut file: &File, lock_path: &Path) -> Result<u64, StoreError> {
+    let mut text = String::new();
+    (&mut file)
+        .take(64)
+        .read_to_string(&mut text)
+        .map_err(|e| io(lock_path, e))?;
+    let fence = text.trim().parse::<u64>().unwrap_or(0) + 1;
+    file.set_len(0).map_err(|e| io(lock_path, e))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| io(lock_path, e))?;
+    file.write_all(fence.to_string().as_bytes())
+        .map_err(|e| io(lock_path, e))?;
+    Ok(fence)
+}
+
 #[async_trait::async_trait]
 impl TokenStore for FileStore {
     async fn load(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
         let path = self.path_of(key)?;
+        let lock_path = self.lock_path(key)?;
+        let (dir, name, cipher) = (self.dir.clone(), key.to_owned(), self.key.clone());
         let p = path.clone();
         blocking(&path, move || {
-            let file = match File::open(&p) {
-                Ok(f) => f,
-                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(io(&p, e)),
+            let Some(raw) = read_raw(&p)? else {
+                return Ok(None);
             };
-            let mut text = String::new();
-            file.take(MAX_RECORD_BYTES + 1)
-                .read_to_string(&mut text)
-                .map_err(|e| io(&p, e))?;
-            if text.len() as u64 > MAX_RECORD_BYTES {
-                return Err(StoreError::Corrupt {
-                    path: p.display().to_string(),
-                    reason: format!("larger than {MAX_RECORD_BYTES} bytes"),
-                });
+            let decoded = record::decode(&raw, cipher.as_ref(), &name, &p.display().to_string())?;
+            if let (true, Some(cipher)) = (decoded.was_clear, &cipher) {
+                // Upgrade a clear record, but only under the key's lock and only if the file
+                // is still the one read, so a concurrent writer's newer record is never
+                // replaced. A busy lock leaves it for a later read (or the next save, which
+                // seals anyway).
+                let lock = open_lock_file(&lock_path)?;
+                if fs4::FileExt::try_lock(&lock).is_ok() {
+                    let lease = FileLease(lock);
+                    if read_raw(&p)?.as_deref() == Some(&raw[..]) {
+                        let bytes =
+                            record::encode(&decoded.record, decoded.revision, Some(cipher), &name)?;
+                        write_raw(&dir, &name, &p, &bytes)?;
+                        tracing::info!(key = %name, "a token record found in clear was rewritten encrypted");
+                    }
+                    drop(lease);
+                }
             }
-            let record: FileRecord =
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-                    path: p.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-            record
-                .into_stored()
-                .map(Some)
-                .map_err(|reason| StoreError::Corrupt {
-                    path: p.display().to_string(),
-                    reason,
-                })
+            Ok(Some(decoded.record))
         })
         .await
     }
 
     async fn save(&self, key: &str, record: &StoredToken) -> Result<(), StoreError> {
-        let path = self.path_of(key)?;
-        let text = serde_json::to_vec_pretty(&FileRecord::from_stored(record)).map_err(|e| {
-            StoreError::Corrupt {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            }
-        })?;
-        let dir = self.dir.clone();
-        let key = key.to_owned();
-        let p = path.clone();
-        blocking(&path, move || {
-            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let tmp = dir.join(format!(".{key}.json.{}.{n}.tmp", std::process::id()));
-            let result = (|| {
-                let mut file = private_options().write(true).create_new(true).open(&tmp)?;
-                file.write_all(&text)?;
-                file.sync_all()?;
-                fs::rename(&tmp, &p)
-            })();
-            if let Err(e) = result {
-                let _ = fs::remove_file(&tmp);
-                return Err(io(&p, e));
-            }
-            Ok(())
-        })
-        .await
+        self.write(key, record, None).await
+    }
+
+    async fn save_fenced(
+        &self,
+        lease: &StoreLease,
+        record: &StoredToken,
+    ) -> Result<(), StoreError> {
+        self.write(lease.key(), record, Some(lease.fence())).await
     }
 
     async fn remove(&self, key: &str) -> Result<(), StoreError> {
@@ -170,31 +278,46 @@ impl TokenStore for FileStore {
     async fn lock(&self, key: &str, wait: Duration) -> Result<StoreLease, StoreError> {
         let path = self.lock_path(key)?;
         let p = path.clone();
-        let file = blocking(&path, move || {
-            private_options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&p)
-                .map_err(|e| io(&p, e))
-        })
-        .await?;
+        let file = blocking(&path, move || open_lock_file(&p)).await?;
         let p = path.clone();
         // The blocking lock runs on a blocking thread; if we stop waiting, that thread still
         // gets the lock eventually and drops the file right away, which releases it.
         let locking = tokio::task::spawn_blocking(move || {
             fs4::FileExt::lock(&file).map_err(|e| io(&p, e))?;
-            Ok::<_, StoreError>(file)
+            let lease = FileLease(file);
+            let fence = bump_fence(&lease.0, &p)?;
+            Ok::<_, StoreError>((lease, fence))
         });
         match tokio::time::timeout(wait, locking).await {
-            Ok(Ok(Ok(file))) => Ok(StoreLease::new(FileLease(file))),
+            Ok(Ok(Ok((lease, fence)))) => Ok(StoreLease::new(key, fence, lease)),
             Ok(Ok(Err(e))) => Err(e),
             Ok(Err(join)) => Err(io(&path, std::io::Error::other(join.to_string()))),
             Err(_) => Err(StoreError::LockTimeout {
                 key: key.to_owned(),
                 waited: wait,
             }),
+        }
+    }
+
+    async fn revision(&self, key: &str) -> Result<u64, StoreError> {
+        let path = self.path_of(key)?;
+        let p = path.clone();
+        blocking(&path, move || match read_raw(&p)? {
+            None => Ok(0),
+            Some(raw) => record::revision_of(&raw, &p.display().to_string()),
+        })
+        .await
+    }
+
+    async fn changed(&self, key: &str, since: u64, timeout: Duration) -> Result<u64, StoreError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let revision = self.revision(key).await?;
+            let now = tokio::time::Instant::now();
+            if revision != since || now >= deadline {
+                return Ok(revision);
+            }
+            tokio::time::sleep(CHANGE_POLL.min(deadline - now)).await;
         }
     }
 }
@@ -208,118 +331,12 @@ impl Drop for FileLease {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct FileRecord {
-    format: u32,
-    #[serde(default)]
-    access: Option<FileAccess>,
-    #[serde(default)]
-    refresh_token: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct FileAccess {
-    kind: String,
-    secret: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    user_key: Option<String>,
-    issued_at_ms: u64,
-    expires_at_ms: u64,
-    expiry_known: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    instance_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    identity_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    scopes: Option<String>,
-}
-
-fn millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-impl FileRecord {
-    fn from_stored(s: &StoredToken) -> Self {
-        Self {
-            format: 1,
-            access: s.access.as_ref().map(|t| {
-                let (kind, user_key) = match t.kind() {
-                    TokenKind::LegacyApiKey { user_key } => {
-                        ("legacy_api_key", Some(user_key.expose_secret().to_owned()))
-                    }
-                    TokenKind::MciBearer => ("mci_bearer", None),
-                    _ => ("salesforce_bearer", None),
-                };
-                FileAccess {
-                    kind: kind.to_owned(),
-                    secret: t.secret().expose_secret().to_owned(),
-                    user_key,
-                    issued_at_ms: millis(t.issued_at()),
-                    expires_at_ms: millis(t.expires_at()),
-                    expiry_known: matches!(t.expiry(), Expiry::Known(_)),
-                    instance_url: t.instance_url().map(|u| u.to_string()),
-                    identity_url: t.identity_url().map(str::to_owned),
-                    scopes: t.scopes().map(ToString::to_string),
-                }
-            }),
-            refresh_token: s
-                .refresh_token
-                .as_ref()
-                .map(|r| r.expose_secret().to_owned()),
-        }
-    }
-
-    fn into_stored(self) -> Result<StoredToken, String> {
-        if self.format != 1 {
-            return Err(format!("unknown record format {}", self.format));
-        }
-        let access = match self.access {
-            None => None,
-            Some(a) => {
-                let kind = match (a.kind.as_str(), a.user_key) {
-                    ("salesforce_bearer", _) => TokenKind::SalesforceBearer,
-                    ("mci_bearer", _) => TokenKind::MciBearer,
-                    ("legacy_api_key", Some(uk)) => TokenKind::LegacyApiKey {
-                        user_key: SecretString::from(uk),
-                    },
-                    (other, _) => return Err(format!("unknown token kind `{other}`")),
-                };
-                let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
-                let expiry = if a.expiry_known {
-                    Expiry::Known(at(a.expires_at_ms))
-                } else {
-                    Expiry::Estimated(at(a.expires_at_ms))
-                };
-                let mut token = AccessToken::new(
-                    kind,
-                    SecretString::from(a.secret),
-                    at(a.issued_at_ms),
-                    expiry,
-                );
-                if let Some(url) = a.instance_url {
-                    let url = url::Url::parse(&url).map_err(|e| format!("instance_url: {e}"))?;
-                    token = token.with_instance_url(url);
-                }
-                if let Some(id) = a.identity_url {
-                    token = token.with_identity_url(id);
-                }
-                if let Some(scopes) = a.scopes {
-                    token = token.with_scopes(Scopes::parse(&scopes));
-                }
-                Some(token)
-            }
-        };
-        Ok(StoredToken {
-            access,
-            refresh_token: self.refresh_token.map(SecretString::from),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pardot_auth_core::{AccessToken, Expiry, Scopes, TokenKind};
+    use secrecy::ExposeSecret;
+    use std::time::UNIX_EPOCH;
 
     fn token() -> AccessToken {
         let now = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
@@ -363,6 +380,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, vec!["k.json".to_owned()]);
+        assert_eq!(store.revision("k").await.unwrap(), 1);
         store.remove("k").await.unwrap();
         store.remove("k").await.unwrap();
         assert!(store.load("k").await.unwrap().is_none());
@@ -390,5 +408,96 @@ mod tests {
         assert!(matches!(err, StoreError::LockTimeout { .. }), "{err}");
         drop(lease);
         let _again = b.lock("k", Duration::from_secs(5)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn fenced_saves_and_revisions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path()).unwrap();
+        crate::store::contract::fenced_saves_and_revisions(&store).await;
+    }
+
+    #[tokio::test]
+    async fn changed_sees_a_save_by_another_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = FileStore::new(dir.path()).unwrap();
+        let b = FileStore::new(dir.path()).unwrap();
+        let waiter = tokio::spawn(async move { a.changed("k", 0, Duration::from_secs(30)).await });
+        b.save("k", &StoredToken::refresh_only("rt".into()))
+            .await
+            .unwrap();
+        assert_eq!(waiter.await.unwrap().unwrap(), 1);
+    }
+
+    const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const OTHER_KEY: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    fn sealed_store(dir: &Path, key: &str) -> FileStore {
+        FileStore::new(dir)
+            .unwrap()
+            .with_encryption_key(EncryptionKey::parse(key).unwrap())
+    }
+
+    #[tokio::test]
+    async fn encrypted_round_trip_keeps_secrets_out_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sealed_store(dir.path(), KEY);
+        let record = StoredToken::refresh_only("rt-secret".into()).updated_with(&token());
+        store.save("k", &record).await.unwrap();
+        let text = fs::read_to_string(store.path_of("k").unwrap()).unwrap();
+        assert!(
+            !text.contains("rt-secret") && !text.contains("tok-1") && !text.contains("uk-secret"),
+            "{text}"
+        );
+        let back = store.load("k").await.unwrap().unwrap();
+        assert!(back.access.unwrap().is_same_as(&token()));
+        assert_eq!(back.refresh_token.unwrap().expose_secret(), "rt-secret");
+        // Another name cannot be made to hold this record: the name is authenticated.
+        fs::copy(store.path_of("k").unwrap(), store.path_of("j").unwrap()).unwrap();
+        assert!(matches!(
+            store.load("j").await,
+            Err(StoreError::Undecryptable { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_is_an_error_and_overwrites_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let right = sealed_store(dir.path(), KEY);
+        right
+            .save("k", &StoredToken::refresh_only("rt-1".into()))
+            .await
+            .unwrap();
+        let before = fs::read(right.path_of("k").unwrap()).unwrap();
+        for wrong in [
+            sealed_store(dir.path(), OTHER_KEY),
+            FileStore::new(dir.path()).unwrap(),
+        ] {
+            crate::store::contract::a_wrong_key_reads_and_writes_nothing(&wrong, "k").await;
+        }
+        assert_eq!(fs::read(right.path_of("k").unwrap()).unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn a_clear_record_is_rewritten_encrypted_on_first_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let clear = FileStore::new(dir.path()).unwrap();
+        clear
+            .save("k", &StoredToken::refresh_only("rt-clear".into()))
+            .await
+            .unwrap();
+        let path = clear.path_of("k").unwrap();
+        assert!(fs::read_to_string(&path).unwrap().contains("rt-clear"));
+        let sealed = sealed_store(dir.path(), KEY);
+        let back = sealed.load("k").await.unwrap().unwrap();
+        assert_eq!(back.refresh_token.unwrap().expose_secret(), "rt-clear");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("rt-clear") && text.contains("\"sealed\""),
+            "{text}"
+        );
+        // Same revision: the upgrade is not a new record.
+        assert_eq!(sealed.revision("k").await.unwrap(), 1);
+        assert!(sealed.load("k").await.unwrap().is_some());
     }
 }

@@ -4,33 +4,43 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use super::{StoreError, StoreLease, StoredToken, TokenStore, check_key};
 
 /// Keeps records in memory. Clones share the same records and locks, so several caches given
 /// one `MemoryStore` share one token and one refresh.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
-    inner: Arc<Inner>,
+    inner: Arc<Mutex<HashMap<String, Slot>>>,
 }
 
-#[derive(Default)]
-struct Inner {
-    records: Mutex<HashMap<String, StoredToken>>,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+/// Everything about one key.
+struct Slot {
+    record: Option<StoredToken>,
+    /// The newest fence granted.
+    fence: u64,
+    /// The record's revision; waiters in `changed` watch it.
+    revision: watch::Sender<u64>,
+    lease: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self {
+            record: None,
+            fence: 0,
+            revision: watch::Sender::new(0),
+            lease: Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore")
-            .field("keys", &lock(&self.inner.records).len())
-            .finish()
+        let keys = self.slots().values().filter(|s| s.record.is_some()).count();
+        f.debug_struct("MemoryStore").field("keys", &keys).finish()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every update under these locks is a single insert/remove, so a panic elsewhere cannot
-    // leave the map half-changed; a poisoned lock is still consistent.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl MemoryStore {
@@ -38,40 +48,89 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
+        // Every update under this lock is a few plain assignments, so a panic elsewhere cannot
+        // leave a slot half-changed; a poisoned lock is still consistent.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on `key`'s slot (created if missing).
+    fn with_slot<T>(&self, key: &str, f: impl FnOnce(&mut Slot) -> T) -> Result<T, StoreError> {
+        check_key(key)?;
+        Ok(f(self.slots().entry(key.to_owned()).or_default()))
+    }
+}
+
+fn replace(slot: &mut Slot, record: Option<StoredToken>) {
+    slot.record = record;
+    slot.revision.send_modify(|r| *r += 1);
 }
 
 #[async_trait::async_trait]
 impl TokenStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
-        check_key(key)?;
-        Ok(lock(&self.inner.records).get(key).cloned())
+        self.with_slot(key, |s| s.record.clone())
     }
 
     async fn save(&self, key: &str, record: &StoredToken) -> Result<(), StoreError> {
-        check_key(key)?;
-        lock(&self.inner.records).insert(key.to_owned(), record.clone());
-        Ok(())
+        self.with_slot(key, |s| replace(s, Some(record.clone())))
+    }
+
+    async fn save_fenced(
+        &self,
+        lease: &StoreLease,
+        record: &StoredToken,
+    ) -> Result<(), StoreError> {
+        self.with_slot(lease.key(), |s| {
+            if s.fence != lease.fence() {
+                return Err(StoreError::StaleLease {
+                    key: lease.key().to_owned(),
+                    fence: lease.fence(),
+                    current: s.fence,
+                });
+            }
+            replace(s, Some(record.clone()));
+            Ok(())
+        })?
     }
 
     async fn remove(&self, key: &str) -> Result<(), StoreError> {
-        check_key(key)?;
-        lock(&self.inner.records).remove(key);
-        Ok(())
+        self.with_slot(key, |s| {
+            if s.record.is_some() {
+                replace(s, None);
+            }
+        })
     }
 
     async fn lock(&self, key: &str, wait: Duration) -> Result<StoreLease, StoreError> {
-        check_key(key)?;
-        let mutex = lock(&self.inner.locks)
-            .entry(key.to_owned())
-            .or_default()
-            .clone();
+        let mutex = self.with_slot(key, |s| s.lease.clone())?;
         match tokio::time::timeout(wait, mutex.lock_owned()).await {
-            Ok(guard) => Ok(StoreLease::new(guard)),
+            Ok(guard) => {
+                let fence = self.with_slot(key, |s| {
+                    s.fence += 1;
+                    s.fence
+                })?;
+                Ok(StoreLease::new(key, fence, guard))
+            }
             Err(_) => Err(StoreError::LockTimeout {
                 key: key.to_owned(),
                 waited: wait,
             }),
         }
+    }
+
+    async fn revision(&self, key: &str) -> Result<u64, StoreError> {
+        self.with_slot(key, |s| *s.revision.borrow())
+    }
+
+    async fn changed(&self, key: &str, since: u64, timeout: Duration) -> Result<u64, StoreError> {
+        let mut revisions = self.with_slot(key, |s| s.revision.subscribe())?;
+        // The sender lives in the slot, which is never removed, so `wait_for` only ends by
+        // a change or the timeout.
+        let _ = tokio::time::timeout(timeout, revisions.wait_for(|r| *r != since)).await;
+        let now = *revisions.borrow();
+        Ok(now)
     }
 }
 
@@ -102,5 +161,28 @@ mod tests {
         b.remove("k").await.unwrap();
         assert!(a.load("k").await.unwrap().is_none());
         assert!(a.load("../etc").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn fenced_saves_and_revisions() {
+        crate::store::contract::fenced_saves_and_revisions(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_save_wakes_the_waiters() {
+        let store = MemoryStore::new();
+        let waiter = tokio::spawn({
+            let store = store.clone();
+            async move { store.changed("k", 0, Duration::from_secs(3600)).await }
+        });
+        tokio::task::yield_now().await;
+        store
+            .save("k", &StoredToken::refresh_only("rt".into()))
+            .await
+            .unwrap();
+        // Woken by the write, not by the hour-long timeout (the paused clock has not moved).
+        let started = tokio::time::Instant::now();
+        assert_eq!(waiter.await.unwrap().unwrap(), 1);
+        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }

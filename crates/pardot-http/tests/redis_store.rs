@@ -1,0 +1,121 @@
+//! Caches in separate "processes" (separate Redis connections, no shared memory) share one
+//! token and one rotation through `RedisTokenStore`, against pardot-mock and a real
+//! `redis-server`.
+
+mod common;
+#[path = "../src/store/redis/test_server.rs"]
+mod redis_server;
+
+use std::sync::Arc;
+
+use common::{RefreshGrant, V5_PROSPECTS, http, pardot_host};
+use pardot_auth_core::{BusinessUnitId, ManualClock, SharedClock, TokenSource};
+use pardot_http::store::{EncryptionKey, RedisTokenStore, StoredToken, TokenStore};
+use pardot_http::{CachedTokenSource, PardotClient};
+use pardot_mock::{MockConfig, PardotMock, fixtures};
+use redis_server::RedisServer;
+use secrecy::ExposeSecret;
+
+const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+/// A source that cannot log in: the caches must use the stored refresh token.
+fn refresh_only() -> impl TokenSource {
+    pardot_auth_core::provide_token_fn("no login", || async {
+        Err(pardot_auth_core::Error::config(
+            "only the refresh token may be used",
+        ))
+    })
+}
+
+async fn process(mock: &PardotMock, redis_url: &str, clock: &SharedClock) -> PardotClient {
+    let store = RedisTokenStore::connect(redis_url)
+        .await
+        .unwrap()
+        .with_prefix("fleet-test")
+        .unwrap()
+        .with_encryption_key(EncryptionKey::parse(KEY).unwrap());
+    let grant = RefreshGrant {
+        http: http(),
+        token_url: format!("{}/services/oauth2/token", mock.url()),
+        client_id: fixtures::ROTATING_CONSUMER_KEY.into(),
+        client_secret: fixtures::ROTATING_CONSUMER_SECRET.into(),
+        clock: clock.clone(),
+    };
+    let cache = CachedTokenSource::builder(Arc::new(refresh_only()))
+        .clock(clock.clone())
+        .store(Arc::new(store))
+        .store_key("rotating")
+        .refresh_grant(Arc::new(grant))
+        .build();
+    let bu: BusinessUnitId = fixtures::BUSINESS_UNIT_ID.parse().unwrap();
+    PardotClient::builder_with_cache(cache, pardot_host(mock))
+        .business_unit(bu)
+        .clock(clock.clone())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refresh_token() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new();
+    let mock = PardotMock::builder()
+        .config(MockConfig::defaults())
+        .clock(&clock)
+        .start()
+        .await
+        .unwrap();
+    let shared = clock.shared();
+    let seed = RedisTokenStore::connect(&server.url())
+        .await
+        .unwrap()
+        .with_prefix("fleet-test")
+        .unwrap()
+        .with_encryption_key(EncryptionKey::parse(KEY).unwrap());
+    seed.save(
+        "rotating",
+        &StoredToken::refresh_only(fixtures::ROTATING_REFRESH_TOKEN.into()),
+    )
+    .await
+    .unwrap();
+    let processes = [
+        process(&mock, &server.url(), &shared).await,
+        process(&mock, &server.url(), &shared).await,
+        process(&mock, &server.url(), &shared).await,
+    ];
+    for round in 0..3 {
+        if round > 0 {
+            mock.expire_all_tokens();
+        }
+        let mut calls = Vec::new();
+        for client in &processes {
+            for _ in 0..10 {
+                let client = client.clone();
+                calls.push(tokio::spawn(async move {
+                    client
+                        .get(V5_PROSPECTS)
+                        .query([("fields", "id")])
+                        .send()
+                        .await
+                }));
+            }
+        }
+        for call in calls {
+            call.await.unwrap().unwrap();
+        }
+    }
+    // One refresh per expiry across every process. The mock kills the whole chain when a
+    // rotated refresh token is reused, so every call succeeding on three token requests, all
+    // answered, means none was reused.
+    assert_eq!(mock.counts().route_total("oauth.token"), 3);
+    assert_eq!(mock.counts().get("oauth.token", "ok"), 3);
+    // The store moved on from the seeded refresh token.
+    let newest = seed.load("rotating").await.unwrap().unwrap();
+    assert_ne!(
+        newest.refresh_token.unwrap().expose_secret(),
+        fixtures::ROTATING_REFRESH_TOKEN
+    );
+}
