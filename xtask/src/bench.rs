@@ -68,11 +68,6 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
 
 /// `cargo build --release ARGS` in `root`: whether it succeeded.
 fn cargo_release(root: &std::path::Path, args: &[&str]) -> Result<bool> {
-    let status = Command::new(crate::cargo())
-        .args(["build", "--release"])
-        .args(args)
-        .current_dir(root)
-        .status()
-        .context("could not run cargo build --release")?;
-    Ok(status.success())
+    let build = [&["build", "--release"][..], args].concat();
+    Ok(crate::run_cargo(root, &build)?.success())
 }

@@ -59,11 +59,7 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     let root = crate::project_root();
     for (label, cargo_args) in CARGO_STEPS {
         eprintln!("==> {label}: cargo {}", cargo_args.join(" "));
-        let status = Command::new(crate::cargo())
-            .args(*cargo_args)
-            .current_dir(&root)
-            .status()
-            .with_context(|| format!("could not start cargo for step `{label}`"))?;
+        let status = crate::run_cargo(&root, cargo_args)?;
         if !status.success() {
             eprintln!("==> {label} failed ({status})");
             return Ok(false);

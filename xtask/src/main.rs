@@ -6,8 +6,11 @@
 //! - `cargo xtask bench`: the benchmarks, as ratios against baselines.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, ExitStatus};
 
+use anyhow::{Context, Result};
+
+mod announced;
 mod bench;
 mod ci;
 mod e2e;
@@ -64,4 +67,13 @@ pub(crate) fn project_root() -> PathBuf {
 /// The cargo that runs us, so the same toolchain is used for sub-commands.
 pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Runs `cargo ARGS` (the cargo that runs us) in `root`: its exit status.
+pub(crate) fn run_cargo(root: &Path, args: &[&str]) -> Result<ExitStatus> {
+    Command::new(cargo())
+        .args(args)
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("could not run cargo {}", args.join(" ")))
 }
