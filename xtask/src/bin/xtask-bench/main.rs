@@ -4,7 +4,7 @@
 //!
 //! - `xtask-bench run --root DIR [--cli PATH | --cli-missing REASON] [--quick] [--only GROUPS]`:
 //!   every metric of the bench issue (or the comma-separated groups of `--only`), the table on
-//!   stdout and `target/bench/results.json`.
+//!   stdout and `target/bench/results.json`; a full run is also kept in `docs/bench/`.
 //! - `xtask-bench serve ours|wiremock|hyper --bodies DIR [--prospects N]`: one server, for one
 //!   round, in its own process (so each round starts fresh and `/proc` has its CPU time).
 //! - `xtask-bench hold-tokens N`: a client process holding N cached tokens; prints its RSS.
@@ -18,6 +18,7 @@ use anyhow::{Context, Result, bail};
 
 #[path = "../../announced.rs"]
 mod announced;
+mod history;
 mod load;
 mod metrics;
 mod procfs;

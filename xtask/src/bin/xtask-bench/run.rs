@@ -1,5 +1,6 @@
 //! `xtask-bench run`: what every metric shares (the plan, the pre-signed JWT pool, the
-//! baselines' captured bodies), the metric groups in order, the table and `results.json`.
+//! baselines' captured bodies), the metric groups in order, the table, `results.json` and, for
+//! a full run, the day's file in `docs/bench/`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use hyper::StatusCode;
 use serde_json::{Value, json};
 
 use crate::Options;
+use crate::history;
 use crate::load::{self, Template};
 use crate::metrics;
 use crate::report;
@@ -98,7 +100,8 @@ pub struct Ctx {
     pub timed_jwt: Arc<Vec<Bytes>>,
 }
 
-/// `xtask-bench run`: all metrics (or the `--only` groups), the table, `results.json`.
+/// `xtask-bench run`: all metrics (or the `--only` groups), the table, `results.json`, and for
+/// a full run the day's file in `docs/bench/`.
 pub async fn run(opts: Options) -> Result<()> {
     let started = Instant::now();
     let out_dir = opts.root.join("target/bench");
@@ -155,12 +158,17 @@ pub async fn run(opts: Options) -> Result<()> {
         "only": ctx.opts.only,
         "wall_seconds": started.elapsed().as_secs_f64(),
     });
-    report::write_json(&json_path, &rows, context)?;
+    report::write_json(&json_path, &rows, context.clone())?;
     println!(
         "\nwrote {} ({} s in all)",
         json_path.display(),
         started.elapsed().as_secs()
     );
+    // Only whole runs with the real plan are kept: a `--quick` run's numbers are not the bench's.
+    if full && !ctx.opts.quick {
+        let kept = history::keep(&ctx.opts.root, &rows, context)?;
+        println!("kept this run as {}", kept.display());
+    }
     Ok(())
 }
 
