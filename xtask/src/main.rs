@@ -69,6 +69,14 @@ pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
+/// Where cargo puts what it builds for `root`: `CARGO_TARGET_DIR` (relative to `root` when
+/// relative, as cargo runs there) or `root/target`.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+}
+
 /// Runs `cargo ARGS` (the cargo that runs us) in `root`: its exit status.
 pub(crate) fn run_cargo(root: &Path, args: &[&str]) -> Result<ExitStatus> {
     Command::new(cargo())

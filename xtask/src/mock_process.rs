@@ -29,7 +29,7 @@ impl MockProcess {
         if !status.success() {
             bail!("building pardot-mock failed ({status})");
         }
-        let binary = root.join("target/debug/pardot-mock");
+        let binary = crate::target_dir(root).join("debug/pardot-mock");
         let mut child = Command::new(&binary)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .stdout(Stdio::piped())
