@@ -1,8 +1,9 @@
-//! `cargo xtask bench [--quick] [--only GROUPS]`: builds what the benchmark needs with `cargo build --release`
-//! (the `xtask-bench` binary, `src/bin/xtask-bench/`, and the `pardot-auth` CLI) and runs it.
-//! Everything measured runs in release builds; this debug-built task only launches it. It is
-//! not run by `.ci/run`, and nothing in it asserts on time: it prints the table and writes
-//! `target/bench/results.json`.
+//! `cargo xtask bench [--quick] [--only GROUPS]`: builds what the benchmark needs with `cargo
+//! build --release` (the `xtask-bench` binary, `src/bin/xtask-bench/`, and the `pardot-auth`
+//! CLI) and runs it. Everything measured runs in release builds; this debug-built task only
+//! launches it. It is not run by `.ci/run`, and nothing in it asserts on time: it prints the
+//! table and writes `target/bench/results.json`; a full run (no `--only`, no `--quick`) is also
+//! kept in `docs/bench/` (see its README).
 
 use std::process::Command;
 
@@ -37,13 +38,12 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     } else {
         bail!("building xtask-bench failed");
     };
-    let mut command = Command::new(root.join("target/release/xtask-bench"));
+    let release = crate::target_dir(&root).join("release");
+    let mut command = Command::new(release.join("xtask-bench"));
     command.arg("run").arg("--root").arg(&root);
     match cli {
         Ok(()) => {
-            command
-                .arg("--cli")
-                .arg(root.join("target/release/pardot-auth"));
+            command.arg("--cli").arg(release.join("pardot-auth"));
         }
         Err(reason) => {
             command.arg("--cli-missing").arg(reason);
@@ -68,11 +68,6 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
 
 /// `cargo build --release ARGS` in `root`: whether it succeeded.
 fn cargo_release(root: &std::path::Path, args: &[&str]) -> Result<bool> {
-    let status = Command::new(crate::cargo())
-        .args(["build", "--release"])
-        .args(args)
-        .current_dir(root)
-        .status()
-        .context("could not run cargo build --release")?;
-    Ok(status.success())
+    let build = [&["build", "--release"][..], args].concat();
+    Ok(crate::run_cargo(root, &build)?.success())
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask ci`: the checks CI runs, in order, stopping at the first failure.
 //!
-//! `.ci/run` installs what these need (Chromium and chromedriver, Node.js, and the Python
-//! packages of `fixtures/clients` in `target/ci-venv`) and then runs `cargo xtask ci`.
+//! `.ci/run` installs what these need (cargo-machete, Chromium and chromedriver, Node.js, and
+//! the Python packages of `fixtures/clients` in `target/ci-venv`) and then runs `cargo xtask ci`.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,6 +13,10 @@ use crate::mock_process::MockProcess;
 /// Each cargo step: a label and the cargo arguments.
 const CARGO_STEPS: &[(&str, &[&str])] = &[
     ("format", &["fmt", "--all", "--check"]),
+    // cargo-machete (installed by `.ci/run`): fails on a dependency no crate's code names.
+    // A legitimate exception goes in that crate's `[package.metadata.cargo-machete] ignored`,
+    // with a comment saying why.
+    ("unused dependencies", &["machete"]),
     (
         "clippy",
         &[
@@ -59,11 +63,7 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     let root = crate::project_root();
     for (label, cargo_args) in CARGO_STEPS {
         eprintln!("==> {label}: cargo {}", cargo_args.join(" "));
-        let status = Command::new(crate::cargo())
-            .args(*cargo_args)
-            .current_dir(&root)
-            .status()
-            .with_context(|| format!("could not start cargo for step `{label}`"))?;
+        let status = crate::run_cargo(&root, cargo_args)?;
         if !status.success() {
             eprintln!("==> {label} failed ({status})");
             return Ok(false);

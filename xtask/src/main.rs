@@ -6,8 +6,11 @@
 //! - `cargo xtask bench`: the benchmarks, as ratios against baselines.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, ExitStatus};
 
+use anyhow::{Context, Result};
+
+mod announced;
 mod bench;
 mod ci;
 mod e2e;
@@ -48,7 +51,7 @@ fn print_help() {
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
          e2e [--browser]   run every flow and fault scenario against an in-process pardot-mock\n  \
-         ci                run what .ci/run runs (fmt, clippy, tests, e2e)\n  \
+         ci                run what .ci/run runs (fmt, unused deps, clippy, tests, e2e)\n  \
          bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
     );
 }
@@ -64,4 +67,21 @@ pub(crate) fn project_root() -> PathBuf {
 /// The cargo that runs us, so the same toolchain is used for sub-commands.
 pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Where cargo puts what it builds for `root`: `CARGO_TARGET_DIR` (relative to `root` when
+/// relative, as cargo runs there) or `root/target`.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+}
+
+/// Runs `cargo ARGS` (the cargo that runs us) in `root`: its exit status.
+pub(crate) fn run_cargo(root: &Path, args: &[&str]) -> Result<ExitStatus> {
+    Command::new(cargo())
+        .args(args)
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("could not run cargo {}", args.join(" ")))
 }

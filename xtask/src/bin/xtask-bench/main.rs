@@ -4,22 +4,29 @@
 //!
 //! - `xtask-bench run --root DIR [--cli PATH | --cli-missing REASON] [--quick] [--only GROUPS]`:
 //!   every metric of the bench issue (or the comma-separated groups of `--only`), the table on
-//!   stdout and `target/bench/results.json`.
+//!   stdout and `target/bench/results.json`; a full run is also kept in `docs/bench/`.
 //! - `xtask-bench serve ours|wiremock|hyper --bodies DIR [--prospects N]`: one server, for one
 //!   round, in its own process (so each round starts fresh and `/proc` has its CPU time).
 //! - `xtask-bench hold-tokens N`: a client process holding N cached tokens; prints its RSS.
-//! - `xtask-bench profile v5|v5-tiny|password|jwt|startup|client|client-raw [SECONDS] [OUT]` (from the workspace root, after a
-//!   `run`): `perf record` of one `ours` server under the same load.
+//! - `xtask-bench profile v5|v5-tiny|password|jwt|startup|client|client-raw [SECONDS] [OUT]`
+//!   (from the workspace root, after a `run`): `perf record` of what a row measures.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
+#[path = "../../announced.rs"]
+mod announced;
+mod history;
 mod load;
+mod metrics;
 mod procfs;
+mod profile;
 mod report;
-mod scenarios;
+mod requests;
+mod rounds;
+mod run;
 mod servers;
 
 /// Options of `run`.
@@ -31,7 +38,7 @@ pub struct Options {
     pub cli: Result<PathBuf, String>,
     /// Short rounds, for trying the harness out (the numbers are not the bench's).
     pub quick: bool,
-    /// Only these metric groups (see [`scenarios::GROUPS`]); all when empty. A partial run
+    /// Only these metric groups (see [`metrics::GROUPS`]); all when empty. A partial run
     /// writes `results-partial.json`, so `results.json` always holds a whole run.
     pub only: Vec<String>,
 }
@@ -51,10 +58,10 @@ fn parse_run(args: &[String]) -> Result<Options> {
             "--only" => {
                 let list = it.next().context("--only GROUP[,GROUP…]")?;
                 for group in list.split(',').filter(|g| !g.is_empty()) {
-                    if !scenarios::GROUPS.contains(&group) {
+                    if !metrics::GROUPS.contains(&group) {
                         bail!(
                             "unknown group `{group}` (one of {})",
-                            scenarios::GROUPS.join(", ")
+                            metrics::GROUPS.join(", ")
                         );
                     }
                     only.push(group.to_owned());
@@ -89,12 +96,12 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match command.as_str() {
-            "run" => scenarios::run(parse_run(rest)?).await,
+            "run" => run::run(parse_run(rest)?).await,
             "serve" => servers::serve(rest).await,
-            "hold-tokens" => scenarios::hold_tokens(rest).await,
+            "hold-tokens" => metrics::rss::hold_tokens(rest).await,
             "profile" => {
                 let root = std::env::current_dir()?;
-                scenarios::profile(&root, rest).await
+                profile::profile(&root, rest).await
             }
             other => bail!("unknown command {other}"),
         }

@@ -31,20 +31,80 @@ pub struct Row {
 }
 
 impl Row {
-    /// A row that could not be measured, with the reason.
-    pub fn not_measured(metric: &str, target: &str, reason: &str) -> Self {
+    /// A measured row: ours as a number in `unit` and as printed. No baseline and no target
+    /// until [`Row::against`], [`Row::beside`] and [`Row::target`] add them.
+    pub fn new(metric: impl Into<String>, unit: &str, ours: f64, ours_text: String) -> Self {
         Self {
-            metric: metric.to_owned(),
-            ours: None,
-            ours_text: "NOT MEASURED".to_owned(),
+            metric: metric.into(),
+            ours: Some(ours),
+            ours_text,
             baseline: None,
             baseline_text: "-".to_owned(),
             ratio: None,
-            target: target.to_owned(),
+            target: "info".to_owned(),
             met: None,
-            unit: String::new(),
-            details: json!({ "not_measured": reason }),
+            unit: unit.to_owned(),
+            details: Value::Null,
         }
+    }
+
+    /// A row that could not be measured, with the reason.
+    pub fn not_measured(metric: &str, target: &str, reason: &str) -> Self {
+        let mut row = Self::new(metric, "", f64::NAN, "NOT MEASURED".to_owned())
+            .target(target, None)
+            .details(json!({ "not_measured": reason }));
+        row.ours = None;
+        row
+    }
+
+    /// Compared with a baseline (as a number in `unit` and as printed): the ratio is
+    /// ours / baseline.
+    pub fn against(mut self, baseline: f64, baseline_text: String) -> Self {
+        self.ratio = self.ours.map(|ours| ours / baseline);
+        self.baseline = Some(baseline);
+        self.baseline_text = baseline_text;
+        self
+    }
+
+    /// A point of reference that is printed but not compared (no baseline number, no ratio).
+    pub fn beside(mut self, reference_text: String) -> Self {
+        self.baseline_text = reference_text;
+        self
+    }
+
+    /// Replaces the ratio (when ours / baseline of the medians is not the telling one).
+    pub fn ratio(mut self, ratio: f64) -> Self {
+        self.ratio = Some(ratio);
+        self
+    }
+
+    /// The target as printed, and whether it was met (None: an information row).
+    pub fn target(mut self, target: &str, met: Option<bool>) -> Self {
+        self.target = target.to_owned();
+        self.met = met;
+        self
+    }
+
+    /// Everything else worth keeping.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// The row as it stands in `results.json` and in `docs/bench/`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "metric": self.metric,
+            "ours": self.ours,
+            "baseline": self.baseline,
+            "ratio": self.ratio,
+            "target": self.target,
+            "met": self.met,
+            "unit": self.unit,
+            "ours_text": self.ours_text,
+            "baseline_text": self.baseline_text,
+            "details": self.details,
+        })
     }
 
     fn met_text(&self) -> &'static str {
@@ -55,6 +115,20 @@ impl Row {
             None => "info",
         }
     }
+}
+
+/// The median of `values` (NaN when none is finite).
+pub fn median(values: &[f64]) -> f64 {
+    spread(values).0
+}
+
+/// The value at fraction `p` of `sorted` (nearest rank; NaN when empty).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
 }
 
 /// Median, min and max of `values` (which must not be empty).
@@ -142,26 +216,10 @@ pub fn print_table(rows: &[Row]) {
 
 /// Writes `results.json`.
 pub fn write_json(path: &Path, rows: &[Row], context: Value) -> Result<()> {
-    let rows: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "metric": r.metric,
-                "ours": r.ours,
-                "baseline": r.baseline,
-                "ratio": r.ratio,
-                "target": r.target,
-                "met": r.met,
-                "unit": r.unit,
-                "ours_text": r.ours_text,
-                "baseline_text": r.baseline_text,
-                "details": r.details,
-            })
-        })
-        .collect();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    let rows: Vec<Value> = rows.iter().map(Row::to_json).collect();
     let doc = json!({ "context": context, "rows": rows });
     std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
     Ok(())

@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -19,6 +17,8 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use pardot_mock::{MockConfig, PardotMock, ProspectConfig, fixtures};
+
+use crate::announced::{announced, stop};
 
 /// Which server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,26 +183,26 @@ pub async fn wiremock_server(bodies: &Bodies) -> wiremock::MockServer {
     use wiremock::matchers::{body_string_contains, method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
-    let answer = |(ctype, body): &(String, Bytes)| {
-        ResponseTemplate::new(200).set_body_raw(body.to_vec(), ctype.as_str())
-    };
-    Mock::given(method("GET"))
-        .and(path("/api/v5/objects/prospects"))
-        .respond_with(answer(&bodies.v5))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .and(body_string_contains("grant_type=password"))
-        .respond_with(answer(&bodies.password))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .and(body_string_contains("jwt-bearer"))
-        .respond_with(answer(&bodies.jwt))
-        .mount(&server)
-        .await;
+    // Method, path, what the body must contain, the answer.
+    let routes = [
+        ("GET", "/api/v5/objects/prospects", None, &bodies.v5),
+        (
+            "POST",
+            TOKEN_PATH,
+            Some("grant_type=password"),
+            &bodies.password,
+        ),
+        ("POST", TOKEN_PATH, Some("jwt-bearer"), &bodies.jwt),
+    ];
+    for (verb, route, body_holds, (ctype, body)) in routes {
+        let mut mock = Mock::given(method(verb)).and(path(route));
+        if let Some(text) = body_holds {
+            mock = mock.and(body_string_contains(text));
+        }
+        mock.respond_with(ResponseTemplate::new(200).set_body_raw(body.to_vec(), ctype.as_str()))
+            .mount(&server)
+            .await;
+    }
     server
 }
 
@@ -285,30 +285,11 @@ impl ServerProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .context("starting a bench server")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("the {} server printed no address within 60 s", kind.name());
-            }
-        };
-        let addr = line
-            .trim()
-            .strip_prefix("listening http://")
-            .and_then(|a| a.trim_end_matches('/').parse().ok());
-        let Some(addr) = addr else {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("unexpected line from the {} server: {line:?}", kind.name());
-        };
+        let addr = announced(&mut child, Duration::from_secs(60), |line| {
+            line.strip_prefix("listening http://")
+                .and_then(|a| a.trim_end_matches('/').parse().ok())
+        })
+        .with_context(|| format!("the {} server did not print its address", kind.name()))?;
         Ok(Self { child, addr })
     }
 
@@ -325,7 +306,6 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }

@@ -1,0 +1,29 @@
+//! The token endpoint's password grant against wiremock (bare hyper for information).
+
+use anyhow::Result;
+
+use super::throughput::{self, Load};
+use crate::report::Row;
+use crate::requests::password_template;
+use crate::run::Ctx;
+use crate::servers::Kind;
+
+/// Its two rows.
+pub async fn rows(ctx: &Ctx) -> Result<Vec<Row>> {
+    let password = |_: &str| password_template();
+    throughput::rows(
+        ctx,
+        &Load {
+            metric: "token endpoint, password grant",
+            warm: &password,
+            timed: &password,
+            ours_needs_token: false,
+            ours_max_requests: u64::MAX,
+            targets: &[
+                (Kind::Wiremock, Some(2.0), "≥ 2× wiremock"),
+                (Kind::Hyper, None, "info"),
+            ],
+        },
+    )
+    .await
+}

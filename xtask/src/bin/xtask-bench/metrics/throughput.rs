@@ -1,0 +1,149 @@
+//! The throughput rows' A/B/C rounds: ours, wiremock and bare hyper, each round a fresh server
+//! process of each, the same closed-loop load on each, its throughput and the server's CPU
+//! time per request; ours compared with each baseline by the medians.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::load::{self, Outcome, Spec, Template};
+use crate::procfs;
+use crate::report::{Row, fmt_spread, median, num};
+use crate::requests::password_token;
+use crate::rounds;
+use crate::run::{CONCURRENCY, Ctx};
+use crate::servers::{Kind, ServerProcess};
+
+const KINDS: [Kind; 3] = [Kind::Ours, Kind::Wiremock, Kind::Hyper];
+
+/// One throughput metric: what is sent, and what ours must reach against each baseline.
+pub struct Load<'a> {
+    /// The row's name (" vs BASELINE" is added).
+    pub metric: &'a str,
+    /// The warm-up requests, given the token (see `ours_needs_token`).
+    pub warm: &'a dyn Fn(&str) -> Template,
+    /// The timed requests, given the token.
+    pub timed: &'a dyn Fn(&str) -> Template,
+    /// Whether our server must be sent a token of its own (the baselines get the sample).
+    pub ours_needs_token: bool,
+    /// At most this many timed requests to ours (a pool of single-use requests).
+    pub ours_max_requests: u64,
+    /// Per baseline: the least ratio ours / baseline (None: an information row) and the
+    /// target as printed.
+    pub targets: &'a [(Kind, Option<f64>, &'a str)],
+}
+
+/// A side's rounds, summed up.
+#[derive(Debug, Default)]
+struct Side {
+    throughput: Vec<f64>,
+    cpu_us: Vec<f64>,
+    requests: u64,
+    failed: u64,
+    first_failure: Option<String>,
+}
+
+impl Side {
+    fn add(&mut self, outcome: &Outcome, cpu_us: f64) {
+        self.throughput.push(outcome.throughput());
+        self.cpu_us.push(cpu_us);
+        self.requests += outcome.ok;
+        self.failed += outcome.failed;
+        if self.first_failure.is_none() {
+            self.first_failure = outcome.first_failure.clone();
+        }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{}; CPU {} µs/req",
+            fmt_spread(&self.throughput, "req/s"),
+            num(median(&self.cpu_us))
+        )
+    }
+
+    fn details(&self) -> serde_json::Value {
+        json!({
+            "throughput_per_round": self.throughput,
+            "cpu_us_per_request_per_round": self.cpu_us,
+            "cpu_us_per_request_median": median(&self.cpu_us),
+            "requests": self.requests,
+            "failed": self.failed,
+            "first_failure": self.first_failure,
+        })
+    }
+}
+
+/// Measures `load` in A/B/C rounds; one row per target.
+pub async fn rows(ctx: &Ctx, load: &Load<'_>) -> Result<Vec<Row>> {
+    eprintln!("bench: {}", load.metric);
+    let rounds = rounds::alternate(ctx.plan.rounds, &KINDS, async |round, kind| {
+        let server = ServerProcess::start(kind, &ctx.bodies_dir, 200)?;
+        let ours = kind == Kind::Ours;
+        let token = if ours && load.ours_needs_token {
+            password_token(server.addr).await?
+        } else {
+            ctx.sample_token.clone()
+        };
+        let spec = |max_requests| Spec {
+            concurrency: CONCURRENCY,
+            max_requests,
+            max_time: ctx.plan.round_time,
+        };
+        load::run(server.addr, &(load.warm)(&token), spec(ctx.plan.warmup)).await?;
+        let max = if ours {
+            load.ours_max_requests
+        } else {
+            u64::MAX
+        };
+        let cpu0 = procfs::cpu_time(server.pid())?;
+        let outcome = load::run(server.addr, &(load.timed)(&token), spec(max)).await?;
+        let cpu = procfs::cpu_time(server.pid())? - cpu0;
+        let cpu_us = cpu.as_secs_f64() * 1e6 / outcome.ok.max(1) as f64;
+        eprintln!(
+            "  round {} {:8}: {:>9} req/s, {:>7} µs CPU/req, {} ok, {} failed",
+            round + 1,
+            kind.name(),
+            num(outcome.throughput()),
+            num(cpu_us),
+            outcome.ok,
+            outcome.failed
+        );
+        Ok((outcome, cpu_us))
+    })
+    .await?;
+    let sides: Vec<Side> = rounds
+        .iter()
+        .map(|side_rounds| {
+            let mut side = Side::default();
+            for (outcome, cpu_us) in side_rounds {
+                side.add(outcome, *cpu_us);
+            }
+            side
+        })
+        .collect();
+    let ours = &sides[0];
+    let mut rows = Vec::new();
+    for (kind, least_ratio, target_text) in load.targets {
+        let base = &sides[KINDS.iter().position(|k| k == kind).unwrap_or(1)];
+        let ratio = median(&ours.throughput) / median(&base.throughput);
+        let failed = ours.failed + base.failed;
+        let met = least_ratio.map(|least| ratio >= least && failed == 0);
+        rows.push(
+            Row::new(
+                format!("{} vs {}", load.metric, kind.name()),
+                "req/s",
+                median(&ours.throughput),
+                ours.text(),
+            )
+            .against(median(&base.throughput), base.text())
+            .target(target_text, met)
+            .details(json!({
+                "ours": ours.details(),
+                "baseline": base.details(),
+                "cpu_ratio_ours_over_baseline": median(&ours.cpu_us) / median(&base.cpu_us),
+                "concurrency": CONCURRENCY,
+            })),
+        );
+    }
+    Ok(rows)
+}

@@ -1,0 +1,207 @@
+//! `xtask-bench run`: what every metric shares (the plan, the pre-signed JWT pool, the
+//! baselines' captured bodies), the metric groups in order, the table, `results.json` and, for
+//! a full run, the day's file in `docs/bench/`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Result, ensure};
+use bytes::Bytes;
+use hyper::StatusCode;
+use serde_json::{Value, json};
+
+use crate::Options;
+use crate::history;
+use crate::load::{self, Template};
+use crate::metrics;
+use crate::report;
+use crate::requests::{jwt_template, password_template, password_token, sign_pool, v5_template};
+use crate::servers::{Bodies, Kind, ServerProcess};
+
+/// Connections of the load generator in the throughput and memory rows.
+pub const CONCURRENCY: usize = 16;
+/// Bytes in a mebibyte.
+pub const MB: f64 = 1024.0 * 1024.0;
+
+/// How long things run (full or `--quick`).
+pub struct Plan {
+    /// Rounds of the throughput rows.
+    pub rounds: usize,
+    /// The timed window of one throughput round.
+    pub round_time: Duration,
+    /// Requests before each timed window.
+    pub warmup: u64,
+    /// Pre-signed JWT assertions for the timed windows.
+    pub jwt_pool: usize,
+    /// How long the memory row loads the servers.
+    pub memory_time: Duration,
+    /// RSS samples over `memory_time`.
+    pub memory_samples: u32,
+    /// Starts of each side in the startup row.
+    pub startup_iterations: usize,
+    /// Rounds of the client rows.
+    pub overhead_rounds: usize,
+    /// Requests per round of the client rows.
+    pub overhead_requests: usize,
+    /// Waves of expired-token callers.
+    pub callers_reps: usize,
+    /// Timed runs of each process in the CLI row.
+    pub process_runs: usize,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                rounds: 1,
+                round_time: Duration::from_millis(500),
+                warmup: 100,
+                jwt_pool: 1_500,
+                memory_time: Duration::from_secs(3),
+                memory_samples: 3,
+                startup_iterations: 3,
+                overhead_rounds: 2,
+                overhead_requests: 200,
+                callers_reps: 1,
+                process_runs: 1,
+            }
+        } else {
+            Self {
+                rounds: 5,
+                round_time: Duration::from_secs(2),
+                warmup: 400,
+                jwt_pool: 8_000,
+                memory_time: Duration::from_secs(30),
+                memory_samples: 6,
+                startup_iterations: 150,
+                overhead_rounds: 30,
+                overhead_requests: 200,
+                callers_reps: 3,
+                process_runs: 5,
+            }
+        }
+    }
+}
+
+/// What the metrics share in one run.
+pub struct Ctx {
+    /// The command line.
+    pub opts: Options,
+    /// How long things run.
+    pub plan: Plan,
+    /// The baselines' static bodies (`servers::Bodies`).
+    pub bodies_dir: PathBuf,
+    /// A token of the right shape for the baselines' requests (they do not check it).
+    pub sample_token: String,
+    /// Pre-signed JWT grant bodies for warm-ups.
+    pub warm_jwt: Arc<Vec<Bytes>>,
+    /// Pre-signed JWT grant bodies for the timed windows (each used once).
+    pub timed_jwt: Arc<Vec<Bytes>>,
+}
+
+/// `xtask-bench run`: all metrics (or the `--only` groups), the table, `results.json`, and for
+/// a full run the day's file in `docs/bench/`.
+pub async fn run(opts: Options) -> Result<()> {
+    let started = Instant::now();
+    let out_dir = opts.root.join("target/bench");
+    std::fs::create_dir_all(&out_dir)?;
+    let plan = Plan::new(opts.quick);
+    let wanted = |group: &str| opts.only.is_empty() || opts.only.iter().any(|g| g == group);
+
+    // The JWT rows need the whole pool; the others only one assertion to capture the bodies.
+    let pool_size = if wanted("jwt") || wanted("rsa") {
+        plan.jwt_pool + 2 * plan.warmup as usize
+    } else {
+        plan.warmup as usize + 1
+    };
+    eprintln!("bench: signing {pool_size} JWT assertions before any timed window");
+    let pool = sign_pool(pool_size).await?;
+    let warm_jwt = Arc::new(pool[..plan.warmup as usize].to_vec());
+    let timed_jwt = Arc::new(pool[plan.warmup as usize..].to_vec());
+
+    eprintln!("bench: capturing the mock's answers for the static baselines");
+    let bodies_dir = out_dir.join("bodies");
+    let sample_token = capture_bodies(&bodies_dir, &warm_jwt[0]).await?;
+    let groups: Vec<&str> = metrics::GROUPS
+        .into_iter()
+        .filter(|group| wanted(group))
+        .collect();
+    let ctx = Ctx {
+        opts,
+        plan,
+        bodies_dir,
+        sample_token,
+        warm_jwt,
+        timed_jwt,
+    };
+    let mut rows = Vec::new();
+    for group in groups {
+        rows.extend(metrics::measure(group, &ctx).await?);
+    }
+    println!();
+    report::print_table(&rows);
+    let full = ctx.opts.only.is_empty();
+    let json_path = out_dir.join(if full {
+        "results.json"
+    } else {
+        "results-partial.json"
+    });
+    let context = json!({
+        "date_unix": pardot_auth_core::clock::unix_seconds(SystemTime::now()),
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "loadavg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        "concurrency": CONCURRENCY,
+        "rounds": ctx.plan.rounds,
+        "round_seconds": ctx.plan.round_time.as_secs_f64(),
+        "quick": ctx.opts.quick,
+        "only": ctx.opts.only,
+        "wall_seconds": started.elapsed().as_secs_f64(),
+    });
+    report::write_json(&json_path, &rows, context.clone())?;
+    println!(
+        "\nwrote {} ({} s in all)",
+        json_path.display(),
+        started.elapsed().as_secs()
+    );
+    // Only whole runs with the real plan are kept: a `--quick` run's numbers are not the bench's.
+    if full && !ctx.opts.quick {
+        let kept = history::keep(&ctx.opts.root, &rows, context)?;
+        println!("kept this run as {}", kept.display());
+    }
+    Ok(())
+}
+
+/// Starts our mock once and keeps its answers as the baselines' static bodies in `dir`;
+/// returns a token of the right shape for the baselines' requests.
+async fn capture_bodies(dir: &std::path::Path, one_jwt: &Bytes) -> Result<String> {
+    let server = ServerProcess::start(Kind::Ours, dir, 200)?;
+    let token = password_token(server.addr).await?;
+    let grab = |t: Template| async move {
+        let (status, ctype, body) = load::once(server.addr, &t).await?;
+        ensure!(
+            status == StatusCode::OK,
+            "capture: {} answered {status}",
+            t.path
+        );
+        anyhow::Ok((ctype, body))
+    };
+    let bodies = Bodies {
+        v5: grab(v5_template(&token)).await?,
+        password: grab(password_template()).await?,
+        jwt: grab(jwt_template(Arc::new(vec![one_jwt.clone()]))).await?,
+    };
+    let v: Value = serde_json::from_slice(&bodies.v5.1)?;
+    ensure!(
+        v["values"].as_array().map(Vec::len) == Some(200),
+        "the v5 list does not hold 200 prospects"
+    );
+    eprintln!(
+        "bench: bodies v5 {} B, password token {} B, JWT token {} B",
+        bodies.v5.1.len(),
+        bodies.password.1.len(),
+        bodies.jwt.1.len()
+    );
+    bodies.save(dir)?;
+    Ok(token)
+}
