@@ -189,6 +189,12 @@ impl AccessToken {
         self
     }
 
+    /// The same token with another expiry (every other field kept).
+    pub fn with_expiry(mut self, expiry: Expiry) -> Self {
+        self.expiry = expiry;
+        self
+    }
+
     /// Sets the refresh token issued with this token.
     pub fn with_refresh_token(mut self, refresh_token: SecretString) -> Self {
         self.refresh_token = Some(refresh_token);
