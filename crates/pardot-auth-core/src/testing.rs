@@ -19,8 +19,9 @@ use crate::{
 /// A [`TokenSource`] handing out `tok-1`, `tok-2`, … and counting the calls.
 ///
 /// Defaults: Salesforce bearer tokens with an estimated expiry of
-/// [`DEFAULT_SALESFORCE_SESSION`] after the clock's now, no scopes. Clones share the counters,
-/// the failure switch and the gate, so a test keeps one clone and gives another away.
+/// [`DEFAULT_SALESFORCE_SESSION`] after the clock's now, no scopes. Clones share the counters
+/// and the failure switch (and the gate, for clones made after [`gated`](Self::gated)), so a
+/// test keeps one clone and gives another away.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -44,6 +45,7 @@ pub struct CountingSource {
     lifetime: Duration,
     known_expiry: bool,
     scopes: Option<Scopes>,
+    gate: Option<Arc<Notify>>,
     shared: Arc<Shared>,
 }
 
@@ -52,7 +54,6 @@ struct Shared {
     fetches: AtomicU32,
     invalidations: AtomicU32,
     failing: AtomicBool,
-    gate: Option<Notify>,
     started: Notify,
 }
 
@@ -74,6 +75,7 @@ impl CountingSource {
             lifetime: DEFAULT_SALESFORCE_SESSION,
             known_expiry: false,
             scopes: None,
+            gate: None,
             shared: Arc::default(),
         }
     }
@@ -102,19 +104,17 @@ impl CountingSource {
         self
     }
 
-    /// Each fetch, once counted, waits for [`release`](Self::release) before answering.
-    /// Call before cloning: the gate is part of the shared state.
+    /// Each fetch through this source (and clones made from it afterwards), once counted,
+    /// waits for [`release`](Self::release) before answering. The counters stay shared with
+    /// the clones made before.
     pub fn gated(mut self) -> Self {
-        self.shared = Arc::new(Shared {
-            gate: Some(Notify::new()),
-            ..Shared::default()
-        });
+        self.gate = Some(Arc::new(Notify::new()));
         self
     }
 
     /// Lets one waiting (or the next) gated fetch answer.
     pub fn release(&self) {
-        if let Some(gate) = &self.shared.gate {
+        if let Some(gate) = &self.gate {
             gate.notify_one();
         }
     }
@@ -145,7 +145,7 @@ impl TokenSource for CountingSource {
     async fn token(&self) -> Result<AccessToken, Error> {
         let n = self.shared.fetches.fetch_add(1, Ordering::SeqCst) + 1;
         self.shared.started.notify_one();
-        if let Some(gate) = &self.shared.gate {
+        if let Some(gate) = &self.gate {
             gate.notified().await;
         }
         if self.shared.failing.load(Ordering::SeqCst) {
