@@ -90,7 +90,7 @@ async fn legacy_post_form_and_envelope() {
         .send()
         .await
         .unwrap();
-    assert!(resp.envelope().unwrap().ok);
+    assert!(resp.envelope().unwrap().is_ok());
 }
 
 /// Answers `expired` to `tok-1` and 200 to `tok-2`.
