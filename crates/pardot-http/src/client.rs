@@ -58,7 +58,36 @@ impl fmt::Debug for PardotClient {
 ///
 /// `C` says where the token cache comes from (see [`PardotAuthPolicyBuilder`]): only a
 /// builder from [`PardotClient::builder`] makes a cache, so only it has
-/// [`store`](Self::store) and [`store_key`](Self::store_key).
+/// [`store`](Self::store) and [`store_key`](Self::store_key). A shared cache keeps the store
+/// it was built with:
+///
+/// ```
+/// use std::sync::Arc;
+/// use pardot_auth_core::{PardotHost, provide_token_fn};
+/// use pardot_http::store::MemoryStore;
+/// use pardot_http::{CachedTokenSource, PardotClient};
+///
+/// let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let cache = CachedTokenSource::builder(source).store(Arc::new(MemoryStore::new())).build();
+/// let client = PardotClient::builder_with_cache(cache, PardotHost::Production).build()?;
+/// # drop(client);
+/// # Ok::<(), pardot_http::PardotError>(())
+/// ```
+///
+/// and giving the client builder a store for it does not compile:
+///
+/// ```compile_fail,E0599
+/// # use std::sync::Arc;
+/// # use pardot_auth_core::{PardotHost, provide_token_fn};
+/// # use pardot_http::store::MemoryStore;
+/// # use pardot_http::{CachedTokenSource, PardotClient};
+/// # let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let cache = CachedTokenSource::builder(source).build();
+/// let client = PardotClient::builder_with_cache(cache, PardotHost::Production)
+///     .store(Arc::new(MemoryStore::new()))
+///     .build()?;
+/// # Ok::<(), pardot_http::PardotError>(())
+/// ```
 pub struct PardotClientBuilder<C = NewCache> {
     policy: PardotAuthPolicyBuilder<C>,
     host: PardotHost,

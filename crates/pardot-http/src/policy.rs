@@ -71,14 +71,25 @@ impl fmt::Debug for PardotAuthPolicy {
 /// [`PardotAuthPolicy::builder_with_cache`]: the cache keeps its own store, and setting one
 /// here does not compile):
 ///
-/// ```compile_fail
+/// ```
 /// use std::sync::Arc;
 /// use pardot_auth_core::provide_token_fn;
 /// use pardot_http::store::MemoryStore;
 /// use pardot_http::{CachedTokenSource, PardotAuthPolicy};
 ///
-/// let source = provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) });
-/// let cache = CachedTokenSource::new(Arc::new(source));
+/// let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let own = PardotAuthPolicy::builder(source.clone()).store(Arc::new(MemoryStore::new())).build();
+/// let shared = PardotAuthPolicy::builder_with_cache(CachedTokenSource::new(source)).build();
+/// # drop((own, shared));
+/// ```
+///
+/// ```compile_fail,E0599
+/// # use std::sync::Arc;
+/// # use pardot_auth_core::provide_token_fn;
+/// # use pardot_http::store::MemoryStore;
+/// # use pardot_http::{CachedTokenSource, PardotAuthPolicy};
+/// # let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let cache = CachedTokenSource::new(source);
 /// PardotAuthPolicy::builder_with_cache(cache).store(Arc::new(MemoryStore::new()));
 /// ```
 pub struct PardotAuthPolicyBuilder<C = NewCache> {
@@ -567,5 +578,59 @@ impl PardotAuthPolicy {
             });
         }
         AuthScheme::for_pardot(token, bu).map_err(PardotError::UnusableToken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use pardot_auth_core::{
+        Clock, ErrorClass, ErrorKind, Expiry, ManualClock, TokenSource, provide_token_fn,
+    };
+
+    use super::*;
+
+    /// The error of preparing a request with a token `secret` of `kind`.
+    async fn prepare_with(kind: TokenKind, secret: &'static str) -> PardotError {
+        let clock = ManualClock::new();
+        let source: Arc<dyn TokenSource> = Arc::new(provide_token_fn("fixed", {
+            let clock = clock.clone();
+            move || {
+                let now = clock.now();
+                let kind = kind.clone();
+                async move {
+                    Ok(AccessToken::new(
+                        kind,
+                        secret.into(),
+                        now,
+                        Expiry::Known(now + Duration::from_secs(3600)),
+                    ))
+                }
+            }
+        }));
+        let policy = PardotAuthPolicy::builder(source)
+            .business_unit("0Uv5A000000PAuMSAW".parse().unwrap())
+            .clock(clock.shared())
+            .build();
+        let mut call = policy.start(ApiVersion::V5, Replay::Safe).await.unwrap();
+        call.prepare().await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn a_token_that_cannot_be_sent_keeps_its_error_class() {
+        // Bytes a header cannot carry: the server sent a bad token, not a caller bug.
+        let e = prepare_with(TokenKind::SalesforceBearer, "tok\nen").await;
+        let PardotError::UnusableToken(core) = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(core.kind(), ErrorKind::InvalidResponse);
+        assert!(e.is_retryable(), "{e}");
+        assert!(!e.to_string().contains("tok\nen"), "{e}");
+
+        // The wrong kind of token for Pardot is the caller's mistake.
+        let e = prepare_with(TokenKind::MciBearer, "tok-1").await;
+        assert!(matches!(e, PardotError::UnusableToken(_)), "{e:?}");
+        assert_eq!(e.class(), ErrorClass::CallerBug);
     }
 }
