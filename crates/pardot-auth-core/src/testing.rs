@@ -31,7 +31,7 @@ use crate::{
 /// use pardot_auth_core::secrecy::ExposeSecret;
 ///
 /// let tokens = CountingSource::new(ManualClock::new().shared());
-/// let source: Arc<dyn TokenSource> = Arc::new(tokens.clone());
+/// let source: Arc<dyn TokenSource> = tokens.shared();
 /// assert_eq!(source.token().await.unwrap().secret().expose_secret(), "tok-1");
 /// tokens.fail(true);
 /// assert!(source.token().await.is_err());
@@ -127,6 +127,12 @@ impl CountingSource {
     /// While `failing`, fetches fail with a retryable server error (`503`).
     pub fn fail(&self, failing: bool) {
         self.shared.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// A clone as a shared [`TokenSource`] (sharing the counters), to hand to a cache or
+    /// client while the test keeps this one to read them.
+    pub fn shared(&self) -> Arc<dyn TokenSource> {
+        Arc::new(self.clone())
     }
 
     /// Fetches so far (failed ones included).

@@ -41,7 +41,7 @@ async fn server_expiring_tok1() -> MockServer {
 }
 
 fn policy(clock: &ManualClock, tokens: &CountingSource) -> PardotAuthPolicy {
-    PardotAuthPolicy::builder(Arc::new(tokens.clone()))
+    PardotAuthPolicy::builder(tokens.shared())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
         .build()
@@ -134,7 +134,7 @@ async fn tower_layer_holds_the_governor_limit() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let policy = PardotAuthPolicy::builder(Arc::new(CountingSource::new(clock.shared())))
+    let policy = PardotAuthPolicy::builder(CountingSource::new(clock.shared()).shared())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
         .max_concurrent(Some(3))

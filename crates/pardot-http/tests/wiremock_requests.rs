@@ -21,15 +21,12 @@ fn tokens(clock: &ManualClock) -> CountingSource {
 }
 
 fn client(server: &MockServer, tokens: &CountingSource, clock: &ManualClock) -> PardotClient {
-    PardotClient::builder(
-        Arc::new(tokens.clone()),
-        PardotHost::custom(&server.uri()).unwrap(),
-    )
-    .business_unit(BU.parse::<BusinessUnitId>().unwrap())
-    .clock(clock.shared())
-    .no_proxy()
-    .build()
-    .unwrap()
+    PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
+        .business_unit(BU.parse::<BusinessUnitId>().unwrap())
+        .clock(clock.shared())
+        .no_proxy()
+        .build()
+        .unwrap()
 }
 
 const XML_184: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -266,16 +263,13 @@ async fn throttling_gives_up_within_the_bounds() {
         .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
-    let c = PardotClient::builder(
-        Arc::new(tokens.clone()),
-        PardotHost::custom(&server.uri()).unwrap(),
-    )
-    .business_unit(BU.parse().unwrap())
-    .clock(clock.shared())
-    .retry_policy(RetryPolicy::default().max_retries(2))
-    .no_proxy()
-    .build()
-    .unwrap();
+    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
+        .business_unit(BU.parse().unwrap())
+        .clock(clock.shared())
+        .retry_policy(RetryPolicy::default().max_retries(2))
+        .no_proxy()
+        .build()
+        .unwrap();
     let call = tokio::spawn({
         let c = c.clone();
         async move { c.get("/api/v5/objects/prospects").send().await }
@@ -378,15 +372,12 @@ async fn bodies_are_bounded() {
         .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
-    let c = PardotClient::builder(
-        Arc::new(tokens.clone()),
-        PardotHost::custom(&server.uri()).unwrap(),
-    )
-    .business_unit(BU.parse().unwrap())
-    .max_response_bytes(1024)
-    .no_proxy()
-    .build()
-    .unwrap();
+    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
+        .business_unit(BU.parse().unwrap())
+        .max_response_bytes(1024)
+        .no_proxy()
+        .build()
+        .unwrap();
     let e = c.get("/api/v5/objects/prospects").send().await.unwrap_err();
     assert!(
         matches!(e, PardotError::BodyTooLarge { limit: 1024 }),
@@ -461,7 +452,7 @@ async fn a_refused_connection_is_retried_even_for_a_post_within_the_bounds() {
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
     let c = PardotClient::builder(
-        Arc::new(tokens.clone()),
+        tokens.shared(),
         PardotHost::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
     )
     .business_unit(BU.parse().unwrap())
@@ -499,16 +490,13 @@ async fn the_daily_budget_stops_before_the_server_is_asked() {
         .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
-    let c = PardotClient::builder(
-        Arc::new(tokens.clone()),
-        PardotHost::custom(&server.uri()).unwrap(),
-    )
-    .business_unit(BU.parse().unwrap())
-    .clock(clock.shared())
-    .daily_budget(2)
-    .no_proxy()
-    .build()
-    .unwrap();
+    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
+        .business_unit(BU.parse().unwrap())
+        .clock(clock.shared())
+        .daily_budget(2)
+        .no_proxy()
+        .build()
+        .unwrap();
     for _ in 0..2 {
         c.get("/api/v5/objects/prospects").send().await.unwrap();
     }

@@ -128,7 +128,10 @@ impl OAuthClientBuilder {
         self
     }
 
-    /// The assumed life of a Salesforce access token (the org's session timeout).
+    /// The assumed life of a Salesforce access token (the org's session timeout; default
+    /// 2 h). This is the one place the estimate is made: tokens carry it as
+    /// [`Expiry::Estimated`], and caches such as `pardot_http::CachedTokenSource` take it as
+    /// given.
     pub fn session_estimate(mut self, session: Duration) -> Self {
         self.session_estimate = Some(session);
         self

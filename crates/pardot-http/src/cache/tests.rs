@@ -23,7 +23,7 @@ fn secret(t: &AccessToken) -> String {
 }
 
 fn cache(fake: &CountingSource, clock: &ManualClock) -> CachedTokenSource {
-    CachedTokenSource::builder(Arc::new(fake.clone()))
+    CachedTokenSource::builder(fake.shared())
         .clock(clock.shared())
         .jitter_source(Jitter::fixed(0.0))
         .backoff(Duration::from_secs(1), Duration::from_secs(1))
@@ -187,7 +187,7 @@ async fn a_refresh_that_returns_the_same_credential_is_not_repeated_before_expir
 async fn jitter_moves_the_refresh_earlier_by_at_most_half_the_margin() {
     let clock = ManualClock::new();
     let fake = fake(&clock, Duration::from_secs(300));
-    let cache = CachedTokenSource::builder(Arc::new(fake.clone()))
+    let cache = CachedTokenSource::builder(fake.shared())
         .clock(clock.shared())
         .jitter_source(Jitter::fixed(0.999_999))
         .build();
@@ -222,11 +222,11 @@ async fn caches_sharing_a_store_share_one_token() {
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
     let fake_a = fake(&clock, Duration::from_secs(3600));
     let fake_b = fake(&clock, Duration::from_secs(3600));
-    let a = CachedTokenSource::builder(Arc::new(fake_a.clone()))
+    let a = CachedTokenSource::builder(fake_a.shared())
         .clock(clock.shared())
         .store(store.clone())
         .build();
-    let b = CachedTokenSource::builder(Arc::new(fake_b.clone()))
+    let b = CachedTokenSource::builder(fake_b.shared())
         .clock(clock.shared())
         .store(store.clone())
         .build();
@@ -246,7 +246,7 @@ async fn estimated_expiries_are_taken_as_the_token_says() {
     // The session estimate is made where the token is made (sf-oauth), not here.
     let clock = ManualClock::new();
     let tokens = CountingSource::new(clock.shared()).lifetime(Duration::from_secs(15 * 60));
-    let cache = CachedTokenSource::builder(Arc::new(tokens.clone()))
+    let cache = CachedTokenSource::builder(tokens.shared())
         .clock(clock.shared())
         .jitter(0.0)
         .build();
@@ -267,7 +267,7 @@ async fn a_hung_fetch_times_out_when_the_clock_passes_the_fetch_timeout() {
     // An hour on the runtime's timer would hang this test: only the manual clock can end it.
     let clock = ManualClock::new();
     let hung = fake(&clock, Duration::from_secs(3600)).gated();
-    let cache = CachedTokenSource::builder(Arc::new(hung.clone()))
+    let cache = CachedTokenSource::builder(hung.shared())
         .clock(clock.shared())
         .fetch_timeout(Duration::from_secs(3600))
         .build();
@@ -351,7 +351,7 @@ async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
 
     // Inside the margin, one caller starts a refresh that the gate holds.
     let gated = fake.clone().gated();
-    let cache = CachedTokenSource::builder(Arc::new(gated.clone()))
+    let cache = CachedTokenSource::builder(gated.shared())
         .clock(clock.shared())
         .jitter_source(Jitter::fixed(0.0))
         .store(cache.store().clone())
