@@ -1,7 +1,7 @@
 //! Test doubles shared by the pardot-auth crates' tests (feature `test-util`).
 //!
 //! [`CountingSource`] is the token source most tests want: it hands out `tok-1`, `tok-2`, …
-//! stamped on a [`Clock`], counts its fetches and the rejections it is told about, and can be
+//! stamped on a [`Clock`](crate::Clock), counts its fetches and the rejections it is told about, and can be
 //! made to fail or to wait until released.
 
 use std::fmt;

@@ -115,7 +115,6 @@ pub struct GivenCache(CachedTokenSource);
 /// Where a policy's token cache comes from: [`NewCache`] or [`GivenCache`].
 pub trait CacheChoice: sealed::Sealed {
     /// The cache, made with `clock` when it is made here.
-    #[doc(hidden)]
     fn into_cache(self, clock: Option<&SharedClock>) -> CachedTokenSource;
 }
 

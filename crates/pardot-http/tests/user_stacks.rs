@@ -1,7 +1,6 @@
 //! The same auth, expiry handling and governor on stacks users build themselves: a
 //! `reqwest-middleware` client and a `tower` stack over a `hyper-util` client.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
