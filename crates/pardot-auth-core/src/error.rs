@@ -5,6 +5,7 @@
 //! `TokenSource` boundary, keeping the original as the `source()`.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A boxed error, `Send + Sync` so it can cross tasks.
@@ -54,9 +55,15 @@ pub enum ErrorKind {
 ///
 /// `Display` reads like "JWT bearer authentication failed: invalid_grant: user hasn't
 /// approved this consumer" followed by a hint when one is known. No secret is ever part of it.
-pub struct Error(Box<Inner>);
+///
+/// Cloning is cheap (a reference count) and keeps every field and the source, so one failed
+/// fetch can be handed to every caller that waited for it.
+#[derive(Clone)]
+pub struct Error(Arc<Inner>);
 
-// Boxed so `Result<T, Error>` stays one pointer wide on the happy path.
+// Behind an `Arc` so `Result<T, Error>` stays one pointer wide on the happy path and clones
+// share one allocation; the builder methods copy on write.
+#[derive(Clone)]
 struct Inner {
     class: ErrorClass,
     kind: ErrorKind,
@@ -64,13 +71,13 @@ struct Inner {
     code: Option<String>,
     message: String,
     help: Option<String>,
-    source: Option<BoxError>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl Error {
     /// A new error of `kind`, classified as `class`, with a message.
     pub fn new(kind: ErrorKind, class: ErrorClass, message: impl Into<String>) -> Self {
-        Self(Box::new(Inner {
+        Self(Arc::new(Inner {
             class,
             kind,
             context: None,
@@ -109,32 +116,37 @@ impl Error {
 
     /// Names the operation that failed ("JWT bearer authentication").
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
-        self.0.context = Some(context.into());
+        self.inner_mut().context = Some(context.into());
         self
     }
 
     /// Sets the server's error code.
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.0.code = Some(code.into());
+        self.inner_mut().code = Some(code.into());
         self
     }
 
     /// Adds a hint on the usual cause and fix.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.0.help = Some(help.into());
+        self.inner_mut().help = Some(help.into());
         self
     }
 
     /// Keeps the underlying error.
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.0.source = Some(source.into());
+        self.inner_mut().source = Some(Arc::from(source.into()));
         self
     }
 
     /// Replaces the classification.
     pub fn with_class(mut self, class: ErrorClass) -> Self {
-        self.0.class = class;
+        self.inner_mut().class = class;
         self
+    }
+
+    // Unshared while an error is being built, so this rarely copies.
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.0)
     }
 
     /// What to do about it.
@@ -257,5 +269,22 @@ mod tests {
         let e = Error::transport(io);
         assert!(e.is_retryable());
         assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn clones_keep_every_field_and_the_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let e = Error::transport(io)
+            .with_context("token fetch")
+            .with_code("E1")
+            .with_help("try later");
+        let copy = e.clone();
+        assert_eq!(copy.to_string(), e.to_string());
+        assert_eq!((copy.class(), copy.kind()), (e.class(), e.kind()));
+        let source = std::error::Error::source(&copy).expect("the source is shared");
+        assert_eq!(source.to_string(), "reset");
+        // A clone changed later does not change the original.
+        let changed = copy.with_class(ErrorClass::NeverRetry);
+        assert!(e.is_retryable() && !changed.is_retryable());
     }
 }

@@ -3,7 +3,8 @@
 //! This crate does no I/O: it names things. Ids ([`BusinessUnitId`], [`SalesforceId`]),
 //! hosts ([`LoginHost`], [`PardotHost`]), credentials ([`AccessToken`], [`Scopes`]), how a
 //! credential is sent ([`AuthScheme`]), JWT claim sets ([`JwtBearerClaims`],
-//! [`ClientAssertionClaims`]), the [`TokenSource`] trait every flow implements, the [`Error`]
+//! [`ClientAssertionClaims`]), the [`TokenSource`] trait every flow implements (and
+//! [`RefreshTokenGrant`], which redeems a refresh token), the [`Error`]
 //! type classified by what a caller should do next ([`ErrorClass`]), the Pardot error-code
 //! table ([`PardotErrorCode`]), and an injectable [`Clock`] with a [`ManualClock`] for tests.
 //!
@@ -26,6 +27,8 @@ mod pardot_codes;
 pub mod redact;
 mod scheme;
 mod source;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 mod token;
 
 pub use claims::{ClientAssertionClaims, JwtBearerClaims};
@@ -35,7 +38,10 @@ pub use host::{HostError, LoginHost, PardotHost, ensure_secure, is_loopback};
 pub use ids::{BusinessUnitId, IdError, SalesforceId};
 pub use pardot_codes::PardotErrorCode;
 pub use scheme::{AuthScheme, BUSINESS_UNIT_HEADER};
-pub use source::{FnTokenSource, TokenSource, provide_token_fn};
+pub use source::{
+    FnRefreshGrant, FnTokenSource, RefreshTokenGrant, TokenSource, provide_token_fn,
+    refresh_grant_fn,
+};
 pub use token::{
     AccessToken, DEFAULT_SALESFORCE_SESSION, Expiry, LEGACY_API_KEY_LIFETIME, Scopes, TokenKind,
 };

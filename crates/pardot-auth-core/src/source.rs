@@ -1,8 +1,11 @@
-//! [`TokenSource`]: anything that can fetch a fresh [`AccessToken`].
+//! [`TokenSource`]: anything that can fetch a fresh [`AccessToken`]; [`RefreshTokenGrant`]:
+//! anything that can redeem a refresh token for one.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+
+use secrecy::SecretString;
 
 use crate::{AccessToken, Error};
 
@@ -97,41 +100,76 @@ where
     FnTokenSource { name, f }
 }
 
+/// Redeems a refresh token for a new access token (the OAuth refresh-token grant).
+///
+/// `sf_oauth::RefreshGrant` implements it for a Salesforce connected app. Give one to
+/// `pardot_http::CachedTokenSourceBuilder::refresh_grant` and the cache refreshes with the
+/// refresh token kept in its store, replacing it whenever the server rotates it, so every
+/// process sharing the store uses the newest one and none reuses an old one.
+#[async_trait::async_trait]
+pub trait RefreshTokenGrant: Send + Sync + fmt::Debug {
+    /// Redeems `refresh_token`. The returned token carries the new refresh token when the
+    /// server rotated it.
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error>;
+}
+
+/// A [`RefreshTokenGrant`] made from a closure; see [`refresh_grant_fn`].
+pub struct FnRefreshGrant<F> {
+    name: &'static str,
+    f: F,
+}
+
+impl<F> fmt::Debug for FnRefreshGrant<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnRefreshGrant")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl<F, Fut> RefreshTokenGrant for FnRefreshGrant<F>
+where
+    F: Fn(SecretString) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<AccessToken, Error>> + Send,
+{
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
+        (self.f)(refresh_token.clone()).await
+    }
+}
+
+/// A refresh grant from an async closure taking the refresh token, for tests and ad-hoc
+/// grants.
+pub fn refresh_grant_fn<F, Fut>(name: &'static str, f: F) -> FnRefreshGrant<F>
+where
+    F: Fn(SecretString) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<AccessToken, Error>> + Send,
+{
+    FnRefreshGrant { name, f }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::{Duration, SystemTime};
-
-    #[derive(Debug, Default)]
-    struct Counting(AtomicUsize);
-
-    #[async_trait::async_trait]
-    impl TokenSource for Counting {
-        async fn token(&self) -> Result<AccessToken, Error> {
-            Err(Error::config("not used"))
-        }
-
-        fn invalidate(&self, _rejected: &AccessToken) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::Clock;
+    use crate::testing::CountingSource;
 
     #[test]
     fn invalidate_is_forwarded_through_arc_and_box() {
-        let now = SystemTime::now();
+        let clock = crate::ManualClock::new();
+        let now = clock.now();
         let token = AccessToken::new(
             crate::TokenKind::MciBearer,
             "tok-1".into(),
             now,
-            crate::Expiry::Known(now + Duration::from_secs(300)),
+            crate::Expiry::Known(now + std::time::Duration::from_secs(300)),
         );
-        let inner = Arc::new(Counting::default());
-        let boxed: Box<dyn TokenSource> = Box::new(inner.clone());
+        let inner = CountingSource::new(clock.shared());
+        let boxed: Box<dyn TokenSource> = Box::new(Arc::new(inner.clone()));
         boxed.invalidate(&token);
-        let shared: Arc<dyn TokenSource> = inner.clone();
+        let shared: Arc<dyn TokenSource> = Arc::new(inner.clone());
         shared.invalidate(&token);
-        assert_eq!(inner.0.load(Ordering::SeqCst), 2);
+        assert_eq!(inner.invalidations(), 2);
         // The default does nothing (and must not panic).
         provide_token_fn("noop", || async { Err(Error::config("x")) }).invalidate(&token);
     }

@@ -189,6 +189,12 @@ impl AccessToken {
         self
     }
 
+    /// The same token with another expiry (every other field kept).
+    pub fn with_expiry(mut self, expiry: Expiry) -> Self {
+        self.expiry = expiry;
+        self
+    }
+
     /// Sets the refresh token issued with this token.
     pub fn with_refresh_token(mut self, refresh_token: SecretString) -> Self {
         self.refresh_token = Some(refresh_token);
@@ -288,6 +294,32 @@ impl fmt::Debug for AccessToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_expiry_changes_the_expiry_and_keeps_every_other_field() {
+        let now = SystemTime::now();
+        let token = AccessToken::new(
+            TokenKind::SalesforceBearer,
+            "tok-1".into(),
+            now,
+            Expiry::Estimated(now + Duration::from_secs(7200)),
+        )
+        .with_instance_url(Url::parse("https://na1.salesforce.com").unwrap())
+        .with_identity_url("https://login.salesforce.com/id/00D/005")
+        .with_scopes(Scopes::parse("api pardot_api"))
+        .with_refresh_token("rt-1".into());
+        let later = Expiry::Known(now + Duration::from_secs(900));
+        let moved = token.clone().with_expiry(later);
+        assert_eq!(moved.expiry(), later);
+        assert!(moved.is_same_as(&token));
+        assert_eq!(moved.instance_url(), token.instance_url());
+        assert_eq!(moved.identity_url(), token.identity_url());
+        assert_eq!(moved.scopes(), token.scopes());
+        assert_eq!(
+            moved.refresh_token().map(|r| r.expose_secret().to_owned()),
+            Some("rt-1".to_owned())
+        );
+    }
 
     fn token(now: SystemTime) -> AccessToken {
         AccessToken::new(

@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{
-    AccessToken, Error, LoginHost, SharedClock, SystemClock, TokenSource, is_loopback,
+    AccessToken, Error, LoginHost, RefreshTokenGrant, SharedClock, SystemClock, TokenSource,
+    is_loopback,
 };
 use pardot_http::store::{MemoryStore, StoreError, TokenStore};
-use pardot_http::{CachedTokenSource, PardotClient, PardotError, RefreshTokenGrant};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError};
 use pardot_legacy::{LegacyCredentials, LegacyLogin};
 use secrecy::{ExposeSecret, SecretString};
 use sf_oauth::{
     ClientCredentials, ClientSecret, DeviceAuthorization, DeviceFlow, JwtBearer, MciServiceAccount,
-    OAuthClient, Password, PrivateKey, RedirectUrl, RefreshToken, RefreshTokenFlow,
+    OAuthClient, Password, PrivateKey, RedirectUrl, RefreshGrant, RefreshToken, RefreshTokenFlow,
     UsernamePassword, WebServerFlow,
 };
 
@@ -133,7 +134,7 @@ pub struct Connector {
     authorize_hook: Option<AuthorizeUrlHook>,
     device_hook: Option<DeviceCodeHook>,
     interactive_timeout: Duration,
-    warm: bool,
+    first_token: FirstToken,
     /// The one `reqwest` client every part shares, built when first needed: each build loads
     /// the system root certificates, which cost more CPU than a whole short CLI run.
     http: OnceLock<reqwest::Client>,
@@ -151,6 +152,16 @@ impl fmt::Debug for Connector {
     }
 }
 
+/// When [`Connector::connect`] (and `connect_mci`) fetches the first token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstToken {
+    /// Before returning the client, so bad credentials fail `connect` itself.
+    #[default]
+    AtConnect,
+    /// With the first request (a client for a program that may never call the API).
+    OnFirstRequest,
+}
+
 /// How long an interactive step may take by default (the person signs in or types a code).
 pub const DEFAULT_INTERACTIVE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -166,7 +177,7 @@ impl Connector {
             authorize_hook: None,
             device_hook: None,
             interactive_timeout: DEFAULT_INTERACTIVE_TIMEOUT,
-            warm: true,
+            first_token: FirstToken::AtConnect,
             http: OnceLock::new(),
         }
     }
@@ -224,10 +235,10 @@ impl Connector {
         self
     }
 
-    /// Whether [`connect`](Self::connect) fetches the first token before returning
-    /// (default true: bad credentials show up at once, not on the first request).
-    pub fn fetch_first_token(mut self, yes: bool) -> Self {
-        self.warm = yes;
+    /// When the first token is fetched (default [`FirstToken::AtConnect`]: bad credentials
+    /// show up at once, not on the first request).
+    pub fn fetch_first_token(mut self, when: FirstToken) -> Self {
+        self.first_token = when;
         self
     }
 
@@ -314,12 +325,11 @@ impl Connector {
         let oauth = self.oauth_client()?;
         let secret = |s: &SecretString| ClientSecret::new(s.expose_secret());
         let grant = |login: &LoginHost, client_id: &str, client_secret: Option<&SecretString>| {
-            Arc::new(SfRefreshGrant {
-                oauth: oauth.clone(),
-                login: login.clone(),
-                client_id: client_id.to_owned(),
-                client_secret: client_secret.map(secret),
-            }) as Arc<dyn RefreshTokenGrant>
+            let mut grant = RefreshGrant::new(login.clone(), client_id).with_client(oauth.clone());
+            if let Some(s) = client_secret {
+                grant = grant.with_client_secret(secret(s));
+            }
+            Arc::new(grant) as Arc<dyn RefreshTokenGrant>
         };
         let flow = self.config.flow.flow();
         Ok(match &self.config.flow {
@@ -559,7 +569,7 @@ impl Connector {
         // The shared client (proxy choice included); pardot-http still applies its
         // per-attempt timeout and body bound.
         let client = b.http_client(self.http_client()?).build()?;
-        if self.warm {
+        if self.first_token == FirstToken::AtConnect {
             cache.get().await.map_err(ConnectError::Token)?;
         }
         Ok(client)
@@ -596,7 +606,7 @@ impl Connector {
                 )))
             })?
         };
-        if self.warm {
+        if self.first_token == FirstToken::AtConnect {
             cache.get().await.map_err(ConnectError::Token)?;
         }
         Ok(MciClient::new(http, cache, base_url))
@@ -626,39 +636,6 @@ fn read_key(path: &std::path::Path) -> Result<PrivateKey, ConnectError> {
         path: path.to_owned(),
         reason: e.to_string(),
     })
-}
-
-/// The refresh-token grant of a Salesforce connected app, for the cache.
-struct SfRefreshGrant {
-    oauth: OAuthClient,
-    login: LoginHost,
-    client_id: String,
-    client_secret: Option<ClientSecret>,
-}
-
-impl fmt::Debug for SfRefreshGrant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SfRefreshGrant")
-            .field("login", &self.login)
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait::async_trait]
-impl RefreshTokenGrant for SfRefreshGrant {
-    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
-        let mut flow = RefreshTokenFlow::new(
-            self.login.clone(),
-            self.client_id.as_str(),
-            RefreshToken::from(refresh_token.clone()),
-        )
-        .with_client(self.oauth.clone());
-        if let Some(s) = &self.client_secret {
-            flow = flow.with_client_secret(s.clone());
-        }
-        flow.refresh().await.map(|(token, _)| token)
-    }
 }
 
 /// The source of an interactive flow nobody can answer: says what to do instead.

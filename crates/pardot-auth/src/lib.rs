@@ -58,7 +58,7 @@ mod mci;
 pub use config::{Config, ConfigError, DEFAULT_REDIRECT_URI, Flow, FlowConfig};
 pub use connect::{
     AuthorizeUrlHook, ConnectError, Connector, DEFAULT_INTERACTIVE_TIMEOUT, DeviceCodeHook,
-    FlowSource, connect, connect_mci,
+    FirstToken, FlowSource, connect, connect_mci,
 };
 pub use mci::{DEFAULT_MCI_MAX_BODY_BYTES, MciClient, MciResponse};
 
@@ -73,14 +73,15 @@ pub use sf_oauth;
 
 pub use pardot_auth_core::{
     AccessToken, AuthScheme, BusinessUnitId, Clock, Error, ErrorClass, Expiry, LoginHost,
-    ManualClock, PardotErrorCode, PardotHost, SharedClock, SystemClock, TokenKind, TokenSource,
+    ManualClock, PardotErrorCode, PardotHost, RefreshTokenGrant, SharedClock, SystemClock,
+    TokenKind, TokenSource,
 };
 pub use pardot_http::store::{FileStore, MemoryStore, StoredToken, TokenStore};
 pub use pardot_http::{CachedTokenSource, PardotClient, PardotError, PardotResponse};
 pub use pardot_legacy::{LegacyCredentials, LegacyLogin};
 pub use sf_oauth::{
     ClientCredentials, DeviceFlow, JwtBearer, MciServiceAccount, OAuthClient, PrivateKey,
-    RefreshTokenFlow, UserInfo, UsernamePassword, WebServerFlow,
+    RefreshGrant, RefreshTokenFlow, UserInfo, UsernamePassword, WebServerFlow,
 };
 
 // The README's examples are compiled (and the runnable ones run) as doctests.

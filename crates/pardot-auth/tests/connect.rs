@@ -6,8 +6,8 @@ use std::sync::Arc;
 use pardot_auth::core::secrecy::ExposeSecret;
 use pardot_auth::core::url::Url;
 use pardot_auth::{
-    BusinessUnitId, Config, ConnectError, Connector, Flow, MemoryStore, StoredToken, TokenSource,
-    TokenStore, connect, connect_mci,
+    BusinessUnitId, Config, ConnectError, Connector, FirstToken, Flow, MemoryStore, StoredToken,
+    TokenSource, TokenStore, connect, connect_mci,
 };
 use pardot_mock::{PardotMock, fixtures};
 
@@ -157,7 +157,7 @@ async fn legacy_login_reads_prospects_without_a_business_unit() {
         .send()
         .await
         .unwrap();
-    assert!(r.envelope().unwrap().ok);
+    assert!(r.envelope().unwrap().is_ok());
     assert_eq!(mock.counts().get("pardot.login", "ok"), 1);
 }
 
@@ -376,7 +376,7 @@ async fn device_hook_runs_the_flow_once_then_the_stored_refresh_token_serves() {
     let again = Connector::new(device)
         .clock(clock.shared())
         .store(store)
-        .fetch_first_token(true)
+        .fetch_first_token(FirstToken::AtConnect)
         .connect()
         .await
         .unwrap();

@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let envelope = account.envelope().ok_or("a v4 answer has an envelope")?;
     println!(
         "v4 account read after the expiry: stat ok = {}, {} attempts",
-        envelope.ok,
+        envelope.is_ok(),
         account.attempts()
     );
 

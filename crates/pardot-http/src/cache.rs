@@ -2,65 +2,19 @@
 //! [`TokenSource`].
 
 use std::fmt;
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
+use pardot_auth_core::clock::timeout;
 use pardot_auth_core::{
-    AccessToken, Error, ErrorClass, Expiry, SharedClock, SystemClock, TokenSource,
+    AccessToken, Error, ErrorClass, Expiry, RefreshTokenGrant, SharedClock, SystemClock,
+    TokenSource,
 };
-use secrecy::SecretString;
 use tracing::Instrument;
 
 use crate::jitter::Jitter;
 use crate::metrics::{CacheCounters, CacheMetrics, bump};
 use crate::store::{MemoryStore, StoreLease, StoredToken, TokenStore};
-
-/// Redeems a refresh token for a new access token (the OAuth refresh-token grant).
-///
-/// Give one to [`CachedTokenSourceBuilder::refresh_grant`] and the cache refreshes with the
-/// refresh token kept in its [store](crate::store), replacing it whenever the server rotates
-/// it, so every process sharing the store uses the newest one and none reuses an old one.
-#[async_trait::async_trait]
-pub trait RefreshTokenGrant: Send + Sync + fmt::Debug {
-    /// Redeems `refresh_token`. The returned token carries the new refresh token when the
-    /// server rotated it.
-    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error>;
-}
-
-/// A [`RefreshTokenGrant`] made from a closure.
-pub struct FnRefreshGrant<F> {
-    name: &'static str,
-    f: F,
-}
-
-impl<F> fmt::Debug for FnRefreshGrant<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FnRefreshGrant")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait::async_trait]
-impl<F, Fut> RefreshTokenGrant for FnRefreshGrant<F>
-where
-    F: Fn(SecretString) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<AccessToken, Error>> + Send,
-{
-    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
-        (self.f)(refresh_token.clone()).await
-    }
-}
-
-/// A refresh grant from an async closure taking the refresh token.
-pub fn refresh_grant_fn<F, Fut>(name: &'static str, f: F) -> FnRefreshGrant<F>
-where
-    F: Fn(SecretString) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<AccessToken, Error>> + Send,
-{
-    FnRefreshGrant { name, f }
-}
 
 /// A token cache around any [`TokenSource`]: lazy (no background task), refreshes ahead of
 /// expiry, and lets exactly one caller fetch while the others wait for its result.
@@ -85,11 +39,12 @@ where
 ///   [`FileStore`](crate::store::FileStore)) share one token and one refresh.
 ///
 /// Clones share the cache. Salesforce token responses carry no lifetime: their tokens come
-/// with an estimated expiry (the session timeout); set [`session_estimate`] to your org's
-/// timeout, and rely on the client's expiry detection for the rest.
+/// with an estimated expiry, and the cache takes every token's expiry as it is. The estimate
+/// is made in one place, where the token is made: set your org's session timeout with
+/// `sf_oauth::OAuthClientBuilder::session_estimate` (default 2 h), and rely on the client's
+/// expiry detection for the rest.
 ///
 /// [`Clock`]: pardot_auth_core::Clock
-/// [`session_estimate`]: CachedTokenSourceBuilder::session_estimate
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -144,7 +99,6 @@ struct Config {
     max_margin: Duration,
     margin_fraction: f64,
     jitter_fraction: f64,
-    session_estimate: Option<Duration>,
     fetch_timeout: Duration,
     lock_wait: Duration,
     backoff_initial: Duration,
@@ -156,7 +110,7 @@ struct State {
     current: Option<Entry>,
     /// Bumped by every finished fetch attempt, so waiters know one happened while they waited.
     generation: u64,
-    last_error: Option<Arc<Error>>,
+    last_error: Option<Error>,
     failures: u32,
     retry_not_before: Option<SystemTime>,
     /// The last token the server rejected: never adopted again from the store.
@@ -213,15 +167,6 @@ impl CachedTokenSourceBuilder {
         self
     }
 
-    /// The lifetime assumed for tokens whose expiry is only estimated (Salesforce tokens:
-    /// their responses carry no `expires_in`). Default: keep the token's own estimate (the
-    /// flows use Salesforce's default session timeout, 2 h). Set it to your org's session
-    /// timeout.
-    pub fn session_estimate(mut self, lifetime: Duration) -> Self {
-        self.config.session_estimate = Some(lifetime);
-        self
-    }
-
     /// The clock for expiry judgements and backoff waits (default: the system clock).
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
@@ -247,8 +192,8 @@ impl CachedTokenSourceBuilder {
         self
     }
 
-    /// The longest a single fetch may take (default 60 s; measured on the runtime's timer,
-    /// since it guards against a hung connection).
+    /// The longest a single fetch may take (default 60 s, measured on the cache's
+    /// [`clock`](Self::clock) like every other wait of the cache).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
         self.config.fetch_timeout = timeout;
         self
@@ -299,21 +244,6 @@ impl fmt::Debug for CachedTokenSource {
     }
 }
 
-/// A copy of a shared fetch error for one waiter; the original stays its source.
-fn copy_error(e: &Arc<Error>) -> Error {
-    let mut out = Error::new(e.kind(), e.class(), e.message());
-    if let Some(code) = e.code() {
-        out = out.with_code(code);
-    }
-    if let Some(help) = e.help() {
-        out = out.with_help(help);
-    }
-    if let Some(context) = e.context() {
-        out = out.with_context(context);
-    }
-    out.with_source(e.clone())
-}
-
 impl CachedTokenSource {
     /// A cache with the defaults around `source`.
     pub fn new(source: Arc<dyn TokenSource>) -> Self {
@@ -332,7 +262,6 @@ impl CachedTokenSource {
                 max_margin: Duration::from_secs(300),
                 margin_fraction: 0.2,
                 jitter_fraction: 0.5,
-                session_estimate: None,
                 fetch_timeout: Duration::from_secs(60),
                 lock_wait: Duration::from_secs(90),
                 backoff_initial: Duration::from_secs(1),
@@ -383,17 +312,6 @@ impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Updates under this lock are plain assignments; a poisoned lock is still consistent.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The token with its expiry adjusted to the configured session estimate.
-    fn normalise(&self, token: AccessToken) -> AccessToken {
-        match (token.expiry(), self.config.session_estimate) {
-            (Expiry::Estimated(_), Some(lifetime)) => {
-                let at = token.issued_at() + lifetime;
-                rebuild_with_expiry(&token, Expiry::Estimated(at))
-            }
-            _ => token,
-        }
     }
 
     fn margin(&self, token: &AccessToken) -> Duration {
@@ -449,7 +367,7 @@ impl Inner {
             {
                 // A fetch finished (and failed) while we waited: share its result rather
                 // than hitting the login server again.
-                return Err(copy_error(err));
+                return Err(err.clone());
             }
         }
         self.wait_out_backoff().await;
@@ -547,7 +465,6 @@ impl Inner {
                 state.failures = state.failures.saturating_add(1);
                 let wait = self.backoff(state.failures);
                 state.retry_not_before = Some(now + wait);
-                let e = Arc::new(e);
                 state.last_error = Some(e.clone());
                 tracing::warn!(
                     error = %e,
@@ -555,7 +472,7 @@ impl Inner {
                     next_attempt_in_ms = wait.as_millis() as u64,
                     "token fetch failed"
                 );
-                Err(copy_error(&e))
+                Err(e)
             }
         }
     }
@@ -573,15 +490,13 @@ impl Inner {
                 replacing.is_some_and(|r| r.is_same_as(t))
                     || rejected.as_ref().is_some_and(|r| r.is_same_as(t))
             };
-            let stored = self.normalise(stored.clone());
-            if !stale(&stored) && now < self.refresh_at(&stored) {
+            if !stale(stored) && now < self.refresh_at(stored) {
                 bump(&self.counters.store_adoptions);
                 tracing::debug!("using the token another holder of the store fetched");
-                return Ok((stored, true));
+                return Ok((stored.clone(), true));
             }
         }
         let (token, record) = self.fetch_from_sources(&lease, record).await?;
-        let token = self.normalise(token);
         if let Err(e) = self
             .store
             .save_fenced(&lease, &record.updated_with(&token))
@@ -610,10 +525,10 @@ impl Inner {
         lease: &StoreLease,
         mut record: StoredToken,
     ) -> Result<(AccessToken, StoredToken), Error> {
-        let timeout = self.config.fetch_timeout;
+        let limit = self.config.fetch_timeout;
         if let (Some(grant), Some(rt)) = (&self.refresh_grant, record.refresh_token.clone()) {
             bump(&self.counters.fetches);
-            let result = tokio::time::timeout(timeout, grant.refresh(&rt)).await;
+            let result = timeout(&*self.clock, limit, grant.refresh(&rt)).await;
             match result {
                 Ok(Ok(token)) => return Ok((token, record)),
                 Ok(Err(e)) if e.class() == ErrorClass::NeverRetry => {
@@ -629,13 +544,13 @@ impl Inner {
                 Err(_) => {
                     bump(&self.counters.fetch_failures);
                     return Err(Error::timeout(format!(
-                        "refresh-token grant gave no answer within {timeout:?}"
+                        "refresh-token grant gave no answer within {limit:?}"
                     )));
                 }
             }
         }
         bump(&self.counters.fetches);
-        match tokio::time::timeout(timeout, self.source.token()).await {
+        match timeout(&*self.clock, limit, self.source.token()).await {
             Ok(Ok(token)) => Ok((token, record)),
             Ok(Err(e)) => {
                 bump(&self.counters.fetch_failures);
@@ -644,7 +559,7 @@ impl Inner {
             Err(_) => {
                 bump(&self.counters.fetch_failures);
                 Err(Error::timeout(format!(
-                    "token source gave no answer within {timeout:?}"
+                    "token source gave no answer within {limit:?}"
                 )))
             }
         }
@@ -666,23 +581,6 @@ impl Inner {
         }
         self.source.invalidate(rejected);
     }
-}
-
-fn rebuild_with_expiry(t: &AccessToken, expiry: Expiry) -> AccessToken {
-    let mut out = AccessToken::new(t.kind().clone(), t.secret().clone(), t.issued_at(), expiry);
-    if let Some(u) = t.instance_url() {
-        out = out.with_instance_url(u.clone());
-    }
-    if let Some(id) = t.identity_url() {
-        out = out.with_identity_url(id);
-    }
-    if let Some(s) = t.scopes() {
-        out = out.with_scopes(s.clone());
-    }
-    if let Some(r) = t.refresh_token() {
-        out = out.with_refresh_token(r.clone());
-    }
-    out
 }
 
 #[async_trait::async_trait]

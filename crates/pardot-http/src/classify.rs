@@ -71,7 +71,7 @@ pub(crate) fn judge(
 ) -> Verdict {
     if api == ApiVersion::Legacy {
         match envelope::parse(body) {
-            Ok(env) if env.ok => return Verdict::Success(Some(Box::new(env))),
+            Ok(env) if env.is_ok() => return Verdict::Success(Some(Box::new(env))),
             Ok(env) => {
                 return match env.into_result() {
                     Ok(env) => Verdict::Success(Some(Box::new(env))),

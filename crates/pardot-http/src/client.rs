@@ -20,7 +20,10 @@ use crate::deadline::{Deadlines, Elapsed};
 use crate::error::PardotError;
 use crate::governor::Governor;
 use crate::metrics::Metrics;
-use crate::policy::{Next, PardotAuthPolicy, PardotAuthPolicyBuilder, Raw, SendError};
+use crate::policy::{
+    CacheChoice, GivenCache, NewCache, Next, PardotAuthPolicy, PardotAuthPolicyBuilder, Raw,
+    Replay, SendError,
+};
 use crate::retry::RetryPolicy;
 use crate::store::TokenStore;
 
@@ -52,8 +55,41 @@ impl fmt::Debug for PardotClient {
 }
 
 /// Configures a [`PardotClient`].
-pub struct PardotClientBuilder {
-    policy: PardotAuthPolicyBuilder,
+///
+/// `C` says where the token cache comes from (see [`PardotAuthPolicyBuilder`]): only a
+/// builder from [`PardotClient::builder`] makes a cache, so only it has
+/// [`store`](Self::store) and [`store_key`](Self::store_key). A shared cache keeps the store
+/// it was built with:
+///
+/// ```
+/// use std::sync::Arc;
+/// use pardot_auth_core::{PardotHost, provide_token_fn};
+/// use pardot_http::store::MemoryStore;
+/// use pardot_http::{CachedTokenSource, PardotClient};
+///
+/// let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let cache = CachedTokenSource::builder(source).store(Arc::new(MemoryStore::new())).build();
+/// let client = PardotClient::builder_with_cache(cache, PardotHost::Production).build()?;
+/// # drop(client);
+/// # Ok::<(), pardot_http::PardotError>(())
+/// ```
+///
+/// and giving the client builder a store for it does not compile:
+///
+/// ```compile_fail,E0599
+/// # use std::sync::Arc;
+/// # use pardot_auth_core::{PardotHost, provide_token_fn};
+/// # use pardot_http::store::MemoryStore;
+/// # use pardot_http::{CachedTokenSource, PardotClient};
+/// # let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let cache = CachedTokenSource::builder(source).build();
+/// let client = PardotClient::builder_with_cache(cache, PardotHost::Production)
+///     .store(Arc::new(MemoryStore::new()))
+///     .build()?;
+/// # Ok::<(), pardot_http::PardotError>(())
+/// ```
+pub struct PardotClientBuilder<C = NewCache> {
+    policy: PardotAuthPolicyBuilder<C>,
     host: PardotHost,
     http: Option<reqwest::Client>,
     timeout: Duration,
@@ -62,7 +98,7 @@ pub struct PardotClientBuilder {
     no_proxy: bool,
 }
 
-impl fmt::Debug for PardotClientBuilder {
+impl<C> fmt::Debug for PardotClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PardotClientBuilder")
             .field("host", &self.host)
@@ -73,13 +109,19 @@ impl fmt::Debug for PardotClientBuilder {
 impl PardotClient {
     /// Configures a client calling `host` with tokens from `token_source` (wrapped in a
     /// [`CachedTokenSource`] built with this builder's clock and store).
-    pub fn builder(token_source: Arc<dyn TokenSource>, host: PardotHost) -> PardotClientBuilder {
+    pub fn builder(
+        token_source: Arc<dyn TokenSource>,
+        host: PardotHost,
+    ) -> PardotClientBuilder<NewCache> {
         PardotClientBuilder::new(PardotAuthPolicy::builder(token_source), host)
     }
 
     /// Configures a client using an existing cache (e.g. one token shared by the clients of
-    /// several business units).
-    pub fn builder_with_cache(cache: CachedTokenSource, host: PardotHost) -> PardotClientBuilder {
+    /// several business units). The cache keeps its own store: this builder has no `store`.
+    pub fn builder_with_cache(
+        cache: CachedTokenSource,
+        host: PardotHost,
+    ) -> PardotClientBuilder<GivenCache> {
         PardotClientBuilder::new(PardotAuthPolicy::builder_with_cache(cache), host)
     }
 
@@ -149,8 +191,8 @@ impl PardotClient {
     }
 }
 
-impl PardotClientBuilder {
-    fn new(policy: PardotAuthPolicyBuilder, host: PardotHost) -> Self {
+impl<C: CacheChoice> PardotClientBuilder<C> {
+    fn new(policy: PardotAuthPolicyBuilder<C>, host: PardotHost) -> Self {
         Self {
             policy,
             host,
@@ -195,18 +237,6 @@ impl PardotClientBuilder {
     /// The clock for waits and expiry (tests share a `ManualClock` with the mock).
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.policy = self.policy.clock(clock);
-        self
-    }
-
-    /// The token store (default: memory).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.policy = self.policy.store(store);
-        self
-    }
-
-    /// The token store key (default `default`).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.policy = self.policy.store_key(key);
         self
     }
 
@@ -270,6 +300,20 @@ impl PardotClientBuilder {
                 deadlines: Deadlines::default(),
             }),
         })
+    }
+}
+
+impl PardotClientBuilder<NewCache> {
+    /// The token store (default: memory).
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.policy = self.policy.store(store);
+        self
+    }
+
+    /// The token store key (default `default`).
+    pub fn store_key(mut self, key: impl Into<String>) -> Self {
+        self.policy = self.policy.store_key(key);
+        self
     }
 }
 
@@ -380,42 +424,41 @@ impl PardotRequest {
     pub async fn send(mut self) -> Result<PardotResponse, PardotError> {
         let url = std::mem::replace(&mut self.url, Err(PardotError::Config(String::new())))?;
         let api = ApiVersion::from_path(url.path());
-        let idempotent = self.idempotent.unwrap_or(matches!(
-            self.method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-        ));
+        let replay = match self.idempotent {
+            Some(true) => Replay::Safe,
+            Some(false) => Replay::Unsafe,
+            None => Replay::for_method(&self.method),
+        };
         let span = tracing::info_span!(
             "pardot_http.request",
             method = %self.method,
             path = url.path(),
             api = ?api,
         );
-        self.run(url, api, idempotent).instrument(span).await
+        self.run(url, api, replay).instrument(span).await
     }
 
     async fn run(
         self,
         url: Url,
         api: ApiVersion,
-        idempotent: bool,
+        replay: Replay,
     ) -> Result<PardotResponse, PardotError> {
         let inner = &self.client.inner;
-        let timeout = self.timeout.unwrap_or(inner.timeout);
-        let mut call = inner.policy.start(api, idempotent).await?;
+        let attempt = Attempt {
+            http: &inner.http,
+            deadlines: &inner.deadlines,
+            method: &self.method,
+            url: &url,
+            headers: &self.headers,
+            body: self.body.as_ref(),
+            timeout: self.timeout.unwrap_or(inner.timeout),
+            limit: inner.max_response_bytes,
+        };
+        let mut call = inner.policy.start(api, replay).await?;
         loop {
             let auth = call.prepare().await?;
-            let outcome = send_once(
-                &inner.http,
-                &inner.deadlines,
-                &self.method,
-                &url,
-                &self.headers,
-                auth,
-                self.body.clone(),
-                timeout,
-                inner.max_response_bytes,
-            )
-            .await;
+            let outcome = attempt.send(auth).await;
             match call.judge(outcome).await? {
                 Next::Done(raw, envelope) => {
                     return Ok(PardotResponse {
@@ -432,48 +475,63 @@ impl PardotRequest {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn send_once(
-    http: &reqwest::Client,
-    deadlines: &Deadlines,
-    method: &Method,
-    url: &Url,
-    headers: &HeaderMap,
-    auth: HeaderMap,
-    body: Option<Bytes>,
+/// What every attempt of one request sends, and the bounds it is sent within; only the
+/// authentication headers change between attempts.
+struct Attempt<'a> {
+    http: &'a reqwest::Client,
+    deadlines: &'a Deadlines,
+    method: &'a Method,
+    url: &'a Url,
+    headers: &'a HeaderMap,
+    body: Option<&'a Bytes>,
     timeout: Duration,
     limit: usize,
-) -> Result<Raw, SendError> {
-    // The authentication headers win over the caller's headers of the same name.
-    let mut all = auth;
-    for (name, value) in headers {
-        if !all.contains_key(name) {
-            all.append(name.clone(), value.clone());
-        }
-    }
-    let mut req = reqwest::Request::new(method.clone(), url.clone());
-    *req.headers_mut() = all;
-    *req.body_mut() = body.map(reqwest::Body::from);
-    let fut = async {
-        let resp = http.execute(req).await.map_err(|e| {
-            if e.is_connect() {
-                SendError::NotSent(Box::new(e))
-            } else {
-                SendError::MaybeSent(Box::new(e))
-            }
-        })?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = read_bounded(resp, limit).await?;
-        Ok(Raw {
-            status,
+}
+
+impl Attempt<'_> {
+    /// Sends one attempt with `auth` and reads its answer, bounded in time and size.
+    async fn send(&self, auth: HeaderMap) -> Result<Raw, SendError> {
+        let Self {
+            http,
+            deadlines,
+            method,
+            url,
             headers,
             body,
-        })
-    };
-    match deadlines.bound(timeout, fut).await {
-        Ok(r) => r,
-        Err(Elapsed) => Err(SendError::Timeout(timeout)),
+            timeout,
+            limit,
+        } = *self;
+        // The authentication headers win over the caller's headers of the same name.
+        let mut all = auth;
+        for (name, value) in headers {
+            if !all.contains_key(name) {
+                all.append(name.clone(), value.clone());
+            }
+        }
+        let mut req = reqwest::Request::new(method.clone(), url.clone());
+        *req.headers_mut() = all;
+        *req.body_mut() = body.cloned().map(reqwest::Body::from);
+        let fut = async {
+            let resp = http.execute(req).await.map_err(|e| {
+                if e.is_connect() {
+                    SendError::NotSent(Box::new(e))
+                } else {
+                    SendError::MaybeSent(Box::new(e))
+                }
+            })?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = read_bounded(resp, limit).await?;
+            Ok(Raw {
+                status,
+                headers,
+                body,
+            })
+        };
+        match deadlines.bound(timeout, fut).await {
+            Ok(r) => r,
+            Err(Elapsed) => Err(SendError::Timeout(timeout)),
+        }
     }
 }
 

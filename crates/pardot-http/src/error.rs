@@ -118,6 +118,11 @@ pub enum PardotError {
     #[error("configuration error: {0}")]
     Config(String),
 
+    /// The token cannot be put on a request (the wrong kind for Pardot, no business unit for
+    /// a Salesforce token, bytes a header cannot carry); the core error keeps its class.
+    #[error("the access token cannot be sent: {0}")]
+    UnusableToken(#[source] pardot_auth_core::Error),
+
     /// The token store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -136,7 +141,7 @@ impl PardotError {
             | Self::MissingScope { .. }
             | Self::BudgetExhausted { .. } => ErrorClass::NeverRetry,
             Self::Throttled { .. } | Self::Transport(_) | Self::Timeout(_) => ErrorClass::RETRY,
-            Self::Token(e) => e.class(),
+            Self::Token(e) | Self::UnusableToken(e) => e.class(),
             Self::BodyTooLarge { .. } | Self::Config(_) => ErrorClass::CallerBug,
             Self::Http { status, .. } if status.is_server_error() => ErrorClass::RETRY,
             Self::Http { .. } => ErrorClass::CallerBug,
@@ -205,6 +210,7 @@ impl From<PardotError> for pardot_auth_core::Error {
                     PardotError::InvalidResponse(_) | PardotError::BodyTooLarge { .. } => {
                         ErrorKind::InvalidResponse
                     }
+                    PardotError::UnusableToken(e) => e.kind(),
                     _ => ErrorKind::Config,
                 };
                 let code = other.pardot_code();

@@ -32,9 +32,9 @@
 //!
 //! Waits this crate chooses (backoff after throttling or failed fetches) go through the
 //! [`Clock`](pardot_auth_core::Clock), so tests move a `ManualClock` instead of sleeping.
-//! Deadlines that guard against hung I/O (HTTP timeouts, the wait for a governor slot, a
-//! token fetch, a store lock) use the runtime's timer, since a manual clock would never fire
-//! them.
+//! So does the deadline of a token fetch, so a test can time out a hung fetch by advancing
+//! the clock. Deadlines that guard against hung I/O (HTTP timeouts, the wait for a governor
+//! slot, a store lock) use the runtime's timer, since a manual clock would never fire them.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -83,10 +83,7 @@ pub mod store;
 #[cfg(feature = "tower")]
 mod tower_layer;
 
-pub use cache::{
-    CachedTokenSource, CachedTokenSourceBuilder, FnRefreshGrant, RefreshTokenGrant,
-    refresh_grant_fn,
-};
+pub use cache::{CachedTokenSource, CachedTokenSourceBuilder};
 pub use classify::ApiVersion;
 pub use client::{PardotClient, PardotClientBuilder, PardotRequest, PardotResponse};
 pub use error::PardotError;
@@ -94,7 +91,10 @@ pub use error::PardotError;
 pub use governor::DEFAULT_PERMIT_TTL;
 pub use governor::{FailurePolicy, Governor, PARDOT_CONCURRENCY_LIMIT, Usage};
 pub use metrics::{CacheMetrics, Metrics};
-pub use policy::{PardotAuthPolicy, PardotAuthPolicyBuilder};
+/// Re-exported from `pardot-auth-core`, where the trait lives (flows such as
+/// `sf_oauth::RefreshGrant` implement it without depending on this crate).
+pub use pardot_auth_core::{FnRefreshGrant, RefreshTokenGrant, refresh_grant_fn};
+pub use policy::{CacheChoice, GivenCache, NewCache, PardotAuthPolicy, PardotAuthPolicyBuilder};
 pub use retry::RetryPolicy;
 #[cfg(feature = "tower")]
 pub use tower_layer::{PardotAuthLayer, PardotAuthService};

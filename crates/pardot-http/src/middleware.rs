@@ -1,20 +1,13 @@
 //! [`PardotAuthPolicy`] as a `reqwest-middleware` middleware (feature `middleware`).
 
-use http::{Extensions, Method};
+use http::Extensions;
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::classify::ApiVersion;
 use crate::client::read_bounded;
 use crate::error::PardotError;
-use crate::policy::{self, PardotAuthPolicy, Raw, SendError};
-
-fn idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-    )
-}
+use crate::policy::{self, PardotAuthPolicy, Raw, Replay, SendError};
 
 /// Adds the policy's authentication, governor, expiry handling (refresh once, retry once)
 /// and throttling retries to a `reqwest_middleware::ClientWithMiddleware`.
@@ -46,7 +39,7 @@ impl Middleware for PardotAuthPolicy {
     ) -> reqwest_middleware::Result<Response> {
         let api = ApiVersion::from_path(req.url().path());
         let mut call = self
-            .start(api, idempotent(req.method()))
+            .start(api, Replay::for_method(req.method()))
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
         let limit = pardot_auth_core::DEFAULT_MAX_RESPONSE_BYTES;

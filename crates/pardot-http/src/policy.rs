@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use pardot_auth_core::{
     AccessToken, AuthScheme, BoxError, BusinessUnitId, PardotErrorCode, SharedClock, TokenKind,
     TokenSource,
@@ -33,8 +33,7 @@ pub struct PardotAuthPolicy {
 }
 
 struct Inner {
-    tokens: Arc<dyn TokenSource>,
-    cache: Option<CachedTokenSource>,
+    cache: CachedTokenSource,
     business_unit: Option<BusinessUnitId>,
     governor: Governor,
     retry: RetryPolicy,
@@ -56,7 +55,7 @@ struct Authorized {
 impl fmt::Debug for PardotAuthPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PardotAuthPolicy")
-            .field("tokens", &self.inner.tokens)
+            .field("cache", &self.inner.cache)
             .field("business_unit", &self.inner.business_unit)
             .field("governor", &self.inner.governor)
             .field("retry", &self.inner.retry)
@@ -65,24 +64,89 @@ impl fmt::Debug for PardotAuthPolicy {
 }
 
 /// Configures a [`PardotAuthPolicy`].
-pub struct PardotAuthPolicyBuilder {
-    source: Source,
+///
+/// `C` says where the token cache comes from: [`NewCache`] (from
+/// [`PardotAuthPolicy::builder`]: the builder makes one, so it takes
+/// [`store`](Self::store) and [`store_key`](Self::store_key)) or [`GivenCache`] (from
+/// [`PardotAuthPolicy::builder_with_cache`]: the cache keeps its own store, and setting one
+/// here does not compile):
+///
+/// ```
+/// use std::sync::Arc;
+/// use pardot_auth_core::provide_token_fn;
+/// use pardot_http::store::MemoryStore;
+/// use pardot_http::{CachedTokenSource, PardotAuthPolicy};
+///
+/// let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let own = PardotAuthPolicy::builder(source.clone()).store(Arc::new(MemoryStore::new())).build();
+/// let shared = PardotAuthPolicy::builder_with_cache(CachedTokenSource::new(source)).build();
+/// # drop((own, shared));
+/// ```
+///
+/// ```compile_fail,E0599
+/// # use std::sync::Arc;
+/// # use pardot_auth_core::provide_token_fn;
+/// # use pardot_http::store::MemoryStore;
+/// # use pardot_http::{CachedTokenSource, PardotAuthPolicy};
+/// # let source = Arc::new(provide_token_fn("x", || async { Err(pardot_auth_core::Error::config("x")) }));
+/// let cache = CachedTokenSource::new(source);
+/// PardotAuthPolicy::builder_with_cache(cache).store(Arc::new(MemoryStore::new()));
+/// ```
+pub struct PardotAuthPolicyBuilder<C = NewCache> {
+    cache: C,
     business_unit: Option<BusinessUnitId>,
     governor: Option<Governor>,
     max_concurrent: Option<usize>,
     daily_budget: Option<u64>,
     retry: RetryPolicy,
     clock: Option<SharedClock>,
+}
+
+/// A policy builder that makes its own [`CachedTokenSource`] around a token source.
+pub struct NewCache {
+    source: Arc<dyn TokenSource>,
     store: Option<Arc<dyn TokenStore>>,
     store_key: Option<String>,
 }
 
-enum Source {
-    Plain(Arc<dyn TokenSource>),
-    Cached(CachedTokenSource),
+/// A policy builder that uses a [`CachedTokenSource`] as it was built.
+pub struct GivenCache(CachedTokenSource);
+
+/// Where a policy's token cache comes from: [`NewCache`] or [`GivenCache`].
+pub trait CacheChoice: sealed::Sealed {
+    /// The cache, made with `clock` when it is made here.
+    fn into_cache(self, clock: Option<&SharedClock>) -> CachedTokenSource;
 }
 
-impl fmt::Debug for PardotAuthPolicyBuilder {
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::NewCache {}
+    impl Sealed for super::GivenCache {}
+}
+
+impl CacheChoice for NewCache {
+    fn into_cache(self, clock: Option<&SharedClock>) -> CachedTokenSource {
+        let mut b = CachedTokenSource::builder(self.source);
+        if let Some(clock) = clock {
+            b = b.clock(clock.clone());
+        }
+        if let Some(store) = self.store {
+            b = b.store(store);
+        }
+        if let Some(key) = self.store_key {
+            b = b.store_key(key);
+        }
+        b.build()
+    }
+}
+
+impl CacheChoice for GivenCache {
+    fn into_cache(self, _clock: Option<&SharedClock>) -> CachedTokenSource {
+        self.0
+    }
+}
+
+impl<C> fmt::Debug for PardotAuthPolicyBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PardotAuthPolicyBuilder")
             .field("business_unit", &self.business_unit)
@@ -93,25 +157,23 @@ impl fmt::Debug for PardotAuthPolicyBuilder {
 impl PardotAuthPolicy {
     /// Configures a policy fetching tokens from `source`, which it wraps in a
     /// [`CachedTokenSource`] (using the builder's clock and store).
-    pub fn builder(source: Arc<dyn TokenSource>) -> PardotAuthPolicyBuilder {
-        PardotAuthPolicyBuilder::new(Source::Plain(source))
+    pub fn builder(source: Arc<dyn TokenSource>) -> PardotAuthPolicyBuilder<NewCache> {
+        PardotAuthPolicyBuilder::new(NewCache {
+            source,
+            store: None,
+            store_key: None,
+        })
     }
 
     /// Configures a policy using an existing cache as is (for one token shared by several
-    /// clients); the cache's clock and store stay its own.
-    pub fn builder_with_cache(cache: CachedTokenSource) -> PardotAuthPolicyBuilder {
-        PardotAuthPolicyBuilder::new(Source::Cached(cache))
+    /// clients); the cache's clock and store stay its own, so this builder has no `store`.
+    pub fn builder_with_cache(cache: CachedTokenSource) -> PardotAuthPolicyBuilder<GivenCache> {
+        PardotAuthPolicyBuilder::new(GivenCache(cache))
     }
 
     /// The counters.
     pub fn metrics(&self) -> Metrics {
-        let token = self
-            .inner
-            .cache
-            .as_ref()
-            .map(CachedTokenSource::metrics)
-            .unwrap_or_default();
-        self.inner.counters.snapshot(token)
+        self.inner.counters.snapshot(self.inner.cache.metrics())
     }
 
     /// The governor (usage, budget).
@@ -119,9 +181,9 @@ impl PardotAuthPolicy {
         &self.inner.governor
     }
 
-    /// The token cache.
+    /// The token cache (always there; an `Option` for the callers written when it was not).
     pub fn token_cache(&self) -> Option<&CachedTokenSource> {
-        self.inner.cache.as_ref()
+        Some(&self.inner.cache)
     }
 
     /// The business unit requests are sent for.
@@ -138,7 +200,7 @@ impl PardotAuthPolicy {
     pub(crate) async fn start(
         &self,
         api: ApiVersion,
-        idempotent: bool,
+        replay: Replay,
     ) -> Result<Call<'_>, PardotError> {
         bump(&self.inner.counters.requests);
         // The token is taken in `prepare`, after the wait for a slot (see there).
@@ -146,7 +208,7 @@ impl PardotAuthPolicy {
             policy: &self.inner,
             authorized: None,
             api,
-            idempotent,
+            replay,
             started: self.inner.clock.now(),
             attempts: 0,
             expiry_retried: false,
@@ -166,27 +228,23 @@ impl Inner {
             return Ok(Arc::clone(known));
         }
         let scheme = PardotAuthPolicy::check_with(&token, self.business_unit.as_ref())?;
-        let headers = scheme
-            .headers(&token)
-            .map_err(|e| PardotError::Config(e.to_string()))?;
+        let headers = scheme.headers(&token).map_err(PardotError::UnusableToken)?;
         let made = Arc::new(Authorized { token, headers });
         *last = Some(Arc::clone(&made));
         Ok(made)
     }
 }
 
-impl PardotAuthPolicyBuilder {
-    fn new(source: Source) -> Self {
+impl<C: CacheChoice> PardotAuthPolicyBuilder<C> {
+    fn new(cache: C) -> Self {
         Self {
-            source,
+            cache,
             business_unit: None,
             governor: None,
             max_concurrent: Some(crate::governor::PARDOT_CONCURRENCY_LIMIT),
             daily_budget: None,
             retry: RetryPolicy::default(),
             clock: None,
-            store: None,
-            store_key: None,
         }
     }
 
@@ -230,36 +288,9 @@ impl PardotAuthPolicyBuilder {
         self
     }
 
-    /// The token store of the cache this builder creates (default: memory).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// The store key of the cache this builder creates (default `default`).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.store_key = Some(key.into());
-        self
-    }
-
     /// The policy.
     pub fn build(self) -> PardotAuthPolicy {
-        let cache = match self.source {
-            Source::Cached(cache) => cache,
-            Source::Plain(source) => {
-                let mut b = CachedTokenSource::builder(source);
-                if let Some(clock) = &self.clock {
-                    b = b.clock(clock.clone());
-                }
-                if let Some(store) = self.store {
-                    b = b.store(store);
-                }
-                if let Some(key) = self.store_key {
-                    b = b.store_key(key);
-                }
-                b.build()
-            }
-        };
+        let cache = self.cache.into_cache(self.clock.as_ref());
         let clock = self.clock.unwrap_or_else(|| cache.clock().clone());
         let governor = self.governor.unwrap_or_else(|| {
             let g = Governor::new(self.max_concurrent);
@@ -270,8 +301,7 @@ impl PardotAuthPolicyBuilder {
         });
         PardotAuthPolicy {
             inner: Arc::new(Inner {
-                tokens: Arc::new(cache.clone()),
-                cache: Some(cache),
+                cache,
                 business_unit: self.business_unit,
                 governor,
                 retry: self.retry,
@@ -280,6 +310,43 @@ impl PardotAuthPolicyBuilder {
                 jitter: Jitter::default(),
                 authorized: Mutex::new(None),
             }),
+        }
+    }
+}
+
+impl PardotAuthPolicyBuilder<NewCache> {
+    /// The token store of the cache this builder creates (default: memory).
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.cache.store = Some(store);
+        self
+    }
+
+    /// The store key of the cache this builder creates (default `default`).
+    pub fn store_key(mut self, key: impl Into<String>) -> Self {
+        self.cache.store_key = Some(key.into());
+        self
+    }
+}
+
+/// Whether a request may be sent again after an attempt that may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Sending it twice does no harm (an idempotent method, or an attempt known unprocessed).
+    Safe,
+    /// A second copy could act twice (a `POST` that may have been processed).
+    Unsafe,
+}
+
+impl Replay {
+    /// What the method promises: `GET`, `HEAD`, `PUT`, `DELETE` and `OPTIONS` are idempotent.
+    pub(crate) fn for_method(method: &Method) -> Self {
+        if matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        ) {
+            Self::Safe
+        } else {
+            Self::Unsafe
         }
     }
 }
@@ -317,7 +384,7 @@ pub(crate) struct Call<'a> {
     /// The token (and headers) of the latest attempt; `None` before the first.
     authorized: Option<Arc<Authorized>>,
     api: ApiVersion,
-    idempotent: bool,
+    replay: Replay,
     started: SystemTime,
     attempts: u32,
     expiry_retried: bool,
@@ -337,12 +404,7 @@ impl Call<'_> {
         self.slot = Some(slot);
         // Take the token after the wait for a slot: while this call queued, another may have
         // replaced an expired token, and sending the old one would only earn a rejection.
-        let current = self
-            .policy
-            .tokens
-            .token()
-            .await
-            .map_err(PardotError::Token)?;
+        let current = self.policy.cache.get().await.map_err(PardotError::Token)?;
         let authorized = self.policy.authorize(current)?;
         let headers = authorized.headers.clone();
         self.authorized = Some(authorized);
@@ -367,20 +429,20 @@ impl Call<'_> {
             Err(SendError::BodyTooLarge(limit)) => return Err(PardotError::BodyTooLarge { limit }),
             Err(SendError::NotSent(e)) => {
                 return self
-                    .retry_or(true, e.to_string(), None, PardotError::Transport(e))
+                    .retry_or(Replay::Safe, e.to_string(), None, PardotError::Transport(e))
                     .await;
             }
             Err(SendError::MaybeSent(e)) => {
-                let idem = self.idempotent;
+                let replay = self.replay;
                 return self
-                    .retry_or(idem, e.to_string(), None, PardotError::Transport(e))
+                    .retry_or(replay, e.to_string(), None, PardotError::Transport(e))
                     .await;
             }
             Err(SendError::Timeout(d)) => {
-                let idem = self.idempotent;
+                let replay = self.replay;
                 return self
                     .retry_or(
-                        idem,
+                        replay,
                         format!("no answer within {d:?}"),
                         None,
                         PardotError::Timeout(d),
@@ -399,15 +461,15 @@ impl Call<'_> {
                     elapsed: self.elapsed(),
                     last: what.clone(),
                 };
-                self.retry_or(true, what, after, last).await
+                self.retry_or(Replay::Safe, what, after, last).await
             }
             Verdict::Transient { what } => {
-                let idem = self.idempotent;
+                let replay = self.replay;
                 let err = PardotError::Http {
                     status: raw.status,
                     snippet: crate::classify::snippet(&raw.body),
                 };
-                self.retry_or(idem, what, None, err).await
+                self.retry_or(replay, what, None, err).await
             }
             Verdict::Fatal(e) => Err(e),
         }
@@ -456,7 +518,7 @@ impl Call<'_> {
             "the server rejected the credential as expired; refreshing once and retrying once"
         );
         if let Some(used) = &self.authorized {
-            self.policy.tokens.invalidate(&used.token);
+            self.policy.cache.invalidate(&used.token);
         }
         // The next `prepare` takes the fresh token and checks it.
         Ok(Next::Again)
@@ -464,13 +526,13 @@ impl Call<'_> {
 
     async fn retry_or(
         &mut self,
-        allowed: bool,
+        replay: Replay,
         what: String,
         server_wait: Option<Duration>,
         error: PardotError,
     ) -> Result<Next, PardotError> {
         let retry = &self.policy.retry;
-        if !allowed {
+        if replay == Replay::Unsafe {
             tracing::debug!(%what, "not retrying: the request may have reached the server");
             return Err(error);
         }
@@ -514,6 +576,60 @@ impl PardotAuthPolicy {
                 granted: scopes.to_string(),
             });
         }
-        AuthScheme::for_pardot(token, bu).map_err(|e| PardotError::Config(e.to_string()))
+        AuthScheme::for_pardot(token, bu).map_err(PardotError::UnusableToken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use pardot_auth_core::{
+        Clock, ErrorClass, ErrorKind, Expiry, ManualClock, TokenSource, provide_token_fn,
+    };
+
+    use super::*;
+
+    /// The error of preparing a request with a token `secret` of `kind`.
+    async fn prepare_with(kind: TokenKind, secret: &'static str) -> PardotError {
+        let clock = ManualClock::new();
+        let source: Arc<dyn TokenSource> = Arc::new(provide_token_fn("fixed", {
+            let clock = clock.clone();
+            move || {
+                let now = clock.now();
+                let kind = kind.clone();
+                async move {
+                    Ok(AccessToken::new(
+                        kind,
+                        secret.into(),
+                        now,
+                        Expiry::Known(now + Duration::from_secs(3600)),
+                    ))
+                }
+            }
+        }));
+        let policy = PardotAuthPolicy::builder(source)
+            .business_unit("0Uv5A000000PAuMSAW".parse().unwrap())
+            .clock(clock.shared())
+            .build();
+        let mut call = policy.start(ApiVersion::V5, Replay::Safe).await.unwrap();
+        call.prepare().await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn a_token_that_cannot_be_sent_keeps_its_error_class() {
+        // Bytes a header cannot carry: the server sent a bad token, not a caller bug.
+        let e = prepare_with(TokenKind::SalesforceBearer, "tok\nen").await;
+        let PardotError::UnusableToken(core) = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(core.kind(), ErrorKind::InvalidResponse);
+        assert!(e.is_retryable(), "{e}");
+        assert!(!e.to_string().contains("tok\nen"), "{e}");
+
+        // The wrong kind of token for Pardot is the caller's mistake.
+        let e = prepare_with(TokenKind::MciBearer, "tok-1").await;
+        assert!(matches!(e, PardotError::UnusableToken(_)), "{e:?}");
+        assert_eq!(e.class(), ErrorClass::CallerBug);
     }
 }

@@ -5,14 +5,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::Method;
 use http_body_util::BodyExt;
 use pardot_auth_core::BoxError;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::classify::ApiVersion;
 use crate::error::PardotError;
-use crate::policy::{Next, PardotAuthPolicy, Raw, SendError};
+use crate::policy::{Next, PardotAuthPolicy, Raw, Replay, SendError};
 
 /// Wraps an HTTP service (for example a `hyper_util` client) so every request gets the
 /// policy's authentication, governor, expiry handling and throttling retries.
@@ -112,11 +111,7 @@ where
         Box::pin(async move {
             let (parts, body) = req.into_parts();
             let api = ApiVersion::from_path(parts.uri.path());
-            let idempotent = matches!(
-                parts.method,
-                Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-            );
-            let mut call = policy.start(api, idempotent).await?;
+            let mut call = policy.start(api, Replay::for_method(&parts.method)).await?;
             loop {
                 let auth = call.prepare().await?;
                 let mut attempt = http::Request::new(body.clone());

@@ -546,7 +546,7 @@ async fn an_expired_legacy_api_key_is_replaced_once() {
             .await
             .unwrap();
         assert_eq!(resp.attempts(), 2, "v{version}");
-        assert!(resp.envelope().unwrap().ok);
+        assert!(resp.envelope().unwrap().is_ok());
         assert_eq!(c.metrics().expiry_retries, 1, "v{version}");
         // One successful login for the first key, one after the expiry; nothing else.
         assert_eq!(

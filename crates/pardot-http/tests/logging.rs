@@ -2,12 +2,10 @@
 //! Alone in its binary so that the global subscriber sees every event.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use pardot_auth_core::{
-    AccessToken, Clock, Expiry, ManualClock, PardotHost, TokenKind, provide_token_fn,
-};
+use pardot_auth_core::testing::CountingSource;
+use pardot_auth_core::{ManualClock, PardotHost};
 use pardot_http::PardotClient;
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -59,22 +57,7 @@ async fn logs_tell_the_story_without_a_secret() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let count = Arc::new(AtomicU32::new(0));
-    let source = {
-        let clock = clock.clone();
-        provide_token_fn("counting", move || {
-            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-            let now = clock.now();
-            async move {
-                Ok(AccessToken::new(
-                    TokenKind::SalesforceBearer,
-                    format!("tok-{n}").into(),
-                    now,
-                    Expiry::Estimated(now + Duration::from_secs(7200)),
-                ))
-            }
-        })
-    };
+    let source = CountingSource::new(clock.shared());
     let c = PardotClient::builder(Arc::new(source), PardotHost::custom(&server.uri()).unwrap())
         .business_unit("0Uv5A000000PAuMSAW".parse().unwrap())
         .clock(clock.shared())

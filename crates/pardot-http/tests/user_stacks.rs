@@ -1,17 +1,14 @@
 //! The same auth, expiry handling and governor on stacks users build themselves: a
 //! `reqwest-middleware` client and a `tower` stack over a `hyper-util` client.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
-use pardot_auth_core::{
-    AccessToken, Clock, Expiry, ManualClock, TokenKind, TokenSource, provide_token_fn,
-};
+use pardot_auth_core::ManualClock;
+use pardot_auth_core::testing::CountingSource;
 use pardot_http::{PardotAuthPolicy, PardotError};
 use tower::{ServiceBuilder, ServiceExt};
 use wiremock::matchers::{header, path};
@@ -19,22 +16,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BU: &str = "0Uv5A000000PAuMSAW";
 const ROUTE: &str = "/api/v5/objects/prospects";
-
-fn counting_source(clock: &ManualClock, count: Arc<AtomicU32>) -> Arc<dyn TokenSource> {
-    let clock = clock.clone();
-    Arc::new(provide_token_fn("counting", move || {
-        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-        let now = clock.now();
-        async move {
-            Ok(AccessToken::new(
-                TokenKind::SalesforceBearer,
-                format!("tok-{n}").into(),
-                now,
-                Expiry::Estimated(now + Duration::from_secs(7200)),
-            ))
-        }
-    }))
-}
 
 /// `tok-1` is answered with an expired-token error (400 instead of 401), `tok-2` with 200.
 async fn server_expiring_tok1() -> MockServer {
@@ -58,8 +39,8 @@ async fn server_expiring_tok1() -> MockServer {
     server
 }
 
-fn policy(clock: &ManualClock, count: Arc<AtomicU32>) -> PardotAuthPolicy {
-    PardotAuthPolicy::builder(counting_source(clock, count))
+fn policy(clock: &ManualClock, tokens: &CountingSource) -> PardotAuthPolicy {
+    PardotAuthPolicy::builder(tokens.shared())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
         .build()
@@ -69,8 +50,8 @@ fn policy(clock: &ManualClock, count: Arc<AtomicU32>) -> PardotAuthPolicy {
 async fn reqwest_middleware_client_refreshes_once_and_retries_once() {
     let server = server_expiring_tok1().await;
     let clock = ManualClock::new();
-    let count = Arc::new(AtomicU32::new(0));
-    let policy = policy(&clock, count.clone());
+    let tokens = CountingSource::new(clock.shared());
+    let policy = policy(&clock, &tokens);
     let user_client = reqwest_middleware::ClientBuilder::new(
         reqwest::Client::builder().no_proxy().build().unwrap(),
     )
@@ -83,7 +64,7 @@ async fn reqwest_middleware_client_refreshes_once_and_retries_once() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), r#"{"values":[]}"#);
-    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert_eq!(tokens.fetches(), 2);
     let m = policy.metrics();
     assert_eq!((m.attempts, m.expiry_retries), (2, 1));
     server.verify().await;
@@ -101,7 +82,7 @@ async fn reqwest_middleware_errors_are_typed() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let policy = policy(&clock, Arc::default());
+    let policy = policy(&clock, &CountingSource::new(clock.shared()));
     let user_client = reqwest_middleware::ClientBuilder::new(
         reqwest::Client::builder().no_proxy().build().unwrap(),
     )
@@ -123,8 +104,8 @@ async fn reqwest_middleware_errors_are_typed() {
 async fn tower_layer_over_a_hyper_client_refreshes_once_and_retries_once() {
     let server = server_expiring_tok1().await;
     let clock = ManualClock::new();
-    let count = Arc::new(AtomicU32::new(0));
-    let policy = policy(&clock, count.clone());
+    let tokens = CountingSource::new(clock.shared());
+    let policy = policy(&clock, &tokens);
     let hyper: HyperClient<_, Full<Bytes>> =
         HyperClient::builder(TokioExecutor::new()).build_http();
     let service = ServiceBuilder::new().layer(policy.layer()).service(hyper);
@@ -134,7 +115,7 @@ async fn tower_layer_over_a_hyper_client_refreshes_once_and_retries_once() {
     let resp = service.oneshot(request).await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.body().as_ref(), br#"{"values":[]}"#);
-    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert_eq!(tokens.fetches(), 2);
     assert_eq!(policy.metrics().expiry_retries, 1);
     server.verify().await;
 }
@@ -152,7 +133,7 @@ async fn tower_layer_holds_the_governor_limit() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let policy = PardotAuthPolicy::builder(counting_source(&clock, Arc::default()))
+    let policy = PardotAuthPolicy::builder(CountingSource::new(clock.shared()).shared())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
         .max_concurrent(Some(3))

@@ -2,12 +2,12 @@
 //! with wiremock.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use pardot_auth_core::testing::CountingSource;
 use pardot_auth_core::{
-    AccessToken, BusinessUnitId, Clock, ErrorClass, Expiry, ManualClock, PardotErrorCode,
-    PardotHost, Scopes, TokenKind, TokenSource, provide_token_fn,
+    AccessToken, BusinessUnitId, ErrorClass, Expiry, ManualClock, PardotErrorCode, PardotHost,
+    TokenKind, provide_token_fn,
 };
 use pardot_http::{PardotClient, PardotError, RetryPolicy};
 use wiremock::matchers::{body_string, header, method, path, query_param};
@@ -15,49 +15,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BU: &str = "0Uv5A000000PAuMSAW";
 
-/// Hands out `tok-1`, `tok-2`, … (Salesforce bearer, 2 h, optional scopes).
-struct Tokens {
-    count: Arc<AtomicU32>,
-    clock: ManualClock,
-    scopes: Option<&'static str>,
+/// Hands out `tok-1`, `tok-2`, … (Salesforce bearer, 2 h estimated).
+fn tokens(clock: &ManualClock) -> CountingSource {
+    CountingSource::new(clock.shared())
 }
 
-impl Tokens {
-    fn new(clock: &ManualClock) -> Self {
-        Self {
-            count: Arc::default(),
-            clock: clock.clone(),
-            scopes: None,
-        }
-    }
-
-    fn fetches(&self) -> u32 {
-        self.count.load(Ordering::SeqCst)
-    }
-
-    fn source(&self) -> Arc<dyn TokenSource> {
-        let (count, clock, scopes) = (self.count.clone(), self.clock.clone(), self.scopes);
-        Arc::new(provide_token_fn("counting", move || {
-            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-            let now = clock.now();
-            async move {
-                let t = AccessToken::new(
-                    TokenKind::SalesforceBearer,
-                    format!("tok-{n}").into(),
-                    now,
-                    Expiry::Estimated(now + Duration::from_secs(7200)),
-                );
-                Ok(match scopes {
-                    Some(s) => t.with_scopes(Scopes::parse(s)),
-                    None => t,
-                })
-            }
-        }))
-    }
-}
-
-fn client(server: &MockServer, tokens: &Tokens, clock: &ManualClock) -> PardotClient {
-    PardotClient::builder(tokens.source(), PardotHost::custom(&server.uri()).unwrap())
+fn client(server: &MockServer, tokens: &CountingSource, clock: &ManualClock) -> PardotClient {
+    PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
         .business_unit(BU.parse::<BusinessUnitId>().unwrap())
         .clock(clock.shared())
         .no_proxy()
@@ -86,7 +50,7 @@ async fn v5_get_sends_bearer_and_business_unit() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
+    let tokens = tokens(&clock);
     let c = client(&server, &tokens, &clock);
     let resp = c
         .get("/api/v5/objects/prospects")
@@ -115,7 +79,7 @@ async fn legacy_post_form_and_envelope() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
+    let tokens = tokens(&clock);
     let c = client(&server, &tokens, &clock);
     let resp = c
         .post("/api/prospect/version/4/do/create/email/a@b.c")
@@ -123,7 +87,7 @@ async fn legacy_post_form_and_envelope() {
         .send()
         .await
         .unwrap();
-    assert!(resp.envelope().unwrap().ok);
+    assert!(resp.envelope().unwrap().is_ok());
 }
 
 /// Answers `expired` to `tok-1` and 200 to `tok-2`.
@@ -196,7 +160,7 @@ async fn expiry_in_every_shape_refreshes_once_and_retries_once() {
         let server = MockServer::start().await;
         expire_first_token(&server, route, expired, ok).await;
         let clock = ManualClock::new();
-        let tokens = Tokens::new(&clock);
+        let tokens = tokens(&clock);
         let c = client(&server, &tokens, &clock);
         let resp = c
             .get(route)
@@ -222,7 +186,7 @@ async fn a_second_184_after_a_refresh_is_a_scope_error_not_a_loop() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
+    let tokens = tokens(&clock);
     let c = client(&server, &tokens, &clock);
     let e = c.get("/api/v5/objects/prospects").send().await.unwrap_err();
     assert!(
@@ -244,8 +208,7 @@ async fn a_token_without_pardot_scope_fails_before_any_request() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let mut tokens = Tokens::new(&clock);
-    tokens.scopes = Some("api refresh_token");
+    let tokens = tokens(&clock).scopes("api refresh_token");
     let c = client(&server, &tokens, &clock);
     let e = c.get("/api/v5/objects/prospects").send().await.unwrap_err();
     assert!(matches!(e, PardotError::MissingScope { .. }), "{e}");
@@ -271,7 +234,7 @@ async fn throttling_is_retried_after_a_wait_on_the_clock() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
+    let tokens = tokens(&clock);
     let c = client(&server, &tokens, &clock);
     // POST: not idempotent, but code 66 proves the request was refused.
     let call = tokio::spawn({
@@ -299,8 +262,8 @@ async fn throttling_gives_up_within_the_bounds() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
-    let c = PardotClient::builder(tokens.source(), PardotHost::custom(&server.uri()).unwrap())
+    let tokens = tokens(&clock);
+    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
         .retry_policy(RetryPolicy::default().max_retries(2))
@@ -352,7 +315,7 @@ async fn never_retry_errors_take_exactly_one_request() {
             .mount(&server)
             .await;
         let clock = ManualClock::new();
-        let tokens = Tokens::new(&clock);
+        let tokens = tokens(&clock);
         let c = client(&server, &tokens, &clock);
         let e = c.get(route).send().await.unwrap_err();
         assert_eq!(e.pardot_code(), Some(PardotErrorCode(code)), "{e}");
@@ -382,7 +345,7 @@ async fn a_gateway_error_is_not_retried_for_a_post_but_is_for_a_get() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
+    let tokens = tokens(&clock);
     let c = client(&server, &tokens, &clock);
     let e = c
         .post("/api/v5/objects/prospects")
@@ -408,8 +371,8 @@ async fn bodies_are_bounded() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
-    let c = PardotClient::builder(tokens.source(), PardotHost::custom(&server.uri()).unwrap())
+    let tokens = tokens(&clock);
+    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
         .business_unit(BU.parse().unwrap())
         .max_response_bytes(1024)
         .no_proxy()
@@ -426,7 +389,7 @@ async fn bodies_are_bounded() {
 async fn the_token_is_never_sent_to_another_host() {
     let server = MockServer::start().await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
+    let tokens = tokens(&clock);
     let c = client(&server, &tokens, &clock);
     let e = c
         .request_url(
@@ -487,9 +450,9 @@ async fn a_refused_connection_is_retried_even_for_a_post_within_the_bounds() {
         .unwrap()
         .port();
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
+    let tokens = tokens(&clock);
     let c = PardotClient::builder(
-        tokens.source(),
+        tokens.shared(),
         PardotHost::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
     )
     .business_unit(BU.parse().unwrap())
@@ -526,8 +489,8 @@ async fn the_daily_budget_stops_before_the_server_is_asked() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let tokens = Tokens::new(&clock);
-    let c = PardotClient::builder(tokens.source(), PardotHost::custom(&server.uri()).unwrap())
+    let tokens = tokens(&clock);
+    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
         .daily_budget(2)

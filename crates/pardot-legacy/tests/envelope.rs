@@ -12,9 +12,9 @@ fn xml_login_ok_v3() {
     );
     let env = envelope::parse(body.as_bytes()).unwrap();
     assert_eq!(env.format, Format::Xml);
-    assert!(env.ok);
+    assert!(env.is_ok());
     assert_eq!(env.version.as_deref(), Some("1.0"));
-    assert!(env.errors.is_empty());
+    assert!(env.errors().is_empty());
     assert_eq!(env.field("api_key"), Some(API_KEY));
     assert_eq!(env.field("version"), None);
     assert!(env.into_result().is_ok());
@@ -37,9 +37,9 @@ fn xml_login_ok_v4_has_version_element() {
 fn xml_login_failed() {
     let body = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rsp stat=\"fail\" version=\"1.0\">\n    <err code=\"15\">Login failed</err>\n</rsp>\n";
     let env = envelope::parse(body).unwrap();
-    assert!(!env.ok);
+    assert!(!env.is_ok());
     assert_eq!(
-        env.errors,
+        env.errors(),
         [ApiError {
             code: PardotErrorCode::LOGIN_FAILED,
             message: "Login failed".into(),
@@ -59,11 +59,11 @@ fn xml_several_errors_with_params() {
     <err code="13">One or more required parameters are missing</err>
 </rsp>"#;
     let env = envelope::parse(body).unwrap();
-    assert_eq!(env.errors.len(), 3);
-    assert_eq!(env.errors[0].param.as_deref(), Some("email"));
-    assert_eq!(env.errors[1].param.as_deref(), Some("score"));
-    assert_eq!(env.errors[2].code, PardotErrorCode(13));
-    assert_eq!(env.errors[2].param, None);
+    assert_eq!(env.errors().len(), 3);
+    assert_eq!(env.errors()[0].param.as_deref(), Some("email"));
+    assert_eq!(env.errors()[1].param.as_deref(), Some("score"));
+    assert_eq!(env.errors()[2].code, PardotErrorCode(13));
+    assert_eq!(env.errors()[2].param, None);
     assert_eq!(
         env.first_error().unwrap().to_string(),
         "Pardot error 10000: Invalid prospect email address (param `email`)"
@@ -145,7 +145,7 @@ fn json_login_ok_with_numeric_version() {
     );
     let env = envelope::parse(body.as_bytes()).unwrap();
     assert_eq!(env.format, Format::Json);
-    assert!(env.ok);
+    assert!(env.is_ok());
     assert_eq!(env.version.as_deref(), Some("1"));
     assert_eq!(env.field("api_key"), Some(API_KEY));
     assert_eq!(env.field("version"), Some("4"));
@@ -174,9 +174,13 @@ fn json_failure_with_string_err_code() {
 fn json_err_array_of_strings_shares_the_code() {
     let body = br#"{"@attributes":{"stat":"fail","version":1,"err_code":10000},"err":["Invalid prospect email address","Invalid value specified for score"]}"#;
     let env = envelope::parse(body).unwrap();
-    assert_eq!(env.errors.len(), 2);
-    assert!(env.errors.iter().all(|e| e.code == PardotErrorCode(10000)));
-    assert_eq!(env.errors[1].message, "Invalid value specified for score");
+    assert_eq!(env.errors().len(), 2);
+    assert!(
+        env.errors()
+            .iter()
+            .all(|e| e.code == PardotErrorCode(10000))
+    );
+    assert_eq!(env.errors()[1].message, "Invalid value specified for score");
 }
 
 #[test]
@@ -187,7 +191,7 @@ fn json_err_array_of_objects_with_codes_and_params() {
     ]}"#;
     let env = envelope::parse(body).unwrap();
     assert_eq!(
-        env.errors,
+        env.errors(),
         [
             ApiError {
                 code: PardotErrorCode(10000),

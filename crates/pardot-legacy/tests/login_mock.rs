@@ -95,7 +95,7 @@ async fn a_v3_user_logs_in_and_calls_the_api() {
     let token = login.token().await.unwrap();
     assert!(matches!(token.kind(), TokenKind::LegacyApiKey { .. }));
     let account = account_read(&mock, &token, ApiVersion::V3).await.unwrap();
-    assert!(account.ok);
+    assert!(account.is_ok());
 }
 
 #[tokio::test]
@@ -119,7 +119,7 @@ async fn a_v4_account_says_version_4() {
         account_read(&mock, &token, ApiVersion::V4)
             .await
             .unwrap()
-            .ok
+            .is_ok()
     );
 }
 

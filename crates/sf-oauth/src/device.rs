@@ -10,8 +10,9 @@ use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
 use serde::Deserialize;
 use tracing::Instrument;
 
-use crate::client::{OAuthClient, seconds_after};
+use crate::client::OAuthClient;
 use crate::error::{OAuthError, OAuthErrorCode};
+use crate::response::seconds_after;
 use crate::types::{ClientId, ClientSecret};
 
 const CONTEXT: &str = "device flow authentication";

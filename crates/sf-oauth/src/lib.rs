@@ -141,13 +141,14 @@ mod jwt;
 mod mci;
 mod password;
 mod refresh;
+mod response;
 mod types;
 mod web;
 
 pub use callback::{CallbackReceiver, DEFAULT_CALLBACK_TIMEOUT};
 pub use client::{
     ClientAuth, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT,
-    OAuthClient, OAuthClientBuilder, TokenResponse, UserInfo,
+    OAuthClient, OAuthClientBuilder,
 };
 pub use client_credentials::ClientCredentials;
 pub use device::{
@@ -160,7 +161,8 @@ pub use mci::{
     DEFAULT_MCI_ASSERTION_LIFETIME, JWT_CLIENT_ASSERTION_TYPE, MCI_AUDIENCE, MciServiceAccount,
 };
 pub use password::UsernamePassword;
-pub use refresh::{RefreshOutcome, RefreshTokenFlow, RotationObserver};
+pub use refresh::{RefreshGrant, RefreshOutcome, RefreshTokenFlow, RotationObserver};
+pub use response::{TokenResponse, UserInfo};
 pub use types::{
     AuthorizationCode, ClientId, ClientSecret, CsrfState, MAX_PEM_FILE_BYTES, Password,
     PkceVerifier, PrivateKey, RedirectUrl, RefreshToken, Username,

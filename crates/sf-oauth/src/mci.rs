@@ -13,8 +13,9 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::client::{OAuthClient, check_url, error_from_response, seconds_after};
+use crate::client::{OAuthClient, check_url};
 use crate::error::OAuthError;
+use crate::response::{error_from_response, seconds_after};
 use crate::types::{ClientId, PrivateKey};
 
 /// The default `aud` of an MCI client assertion.

@@ -1,10 +1,11 @@
-//! The refresh token flow, with refresh-token rotation.
+//! The refresh token flow, with refresh-token rotation, and the bare refresh-token grant a
+//! token cache redeems its stored refresh token through.
 
 use std::fmt;
 use std::sync::Arc;
 
-use pardot_auth_core::secrecy::ExposeSecret;
-use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
+use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
+use pardot_auth_core::{AccessToken, Error, LoginHost, RefreshTokenGrant, TokenSource};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
@@ -51,10 +52,7 @@ pub struct RefreshOutcome {
 /// # Ok(()) }
 /// ```
 pub struct RefreshTokenFlow {
-    client: OAuthClient,
-    host: LoginHost,
-    client_id: ClientId,
-    client_secret: Option<ClientSecret>,
+    grant: RefreshGrant,
     current: Mutex<RefreshToken>,
     observer: Option<RotationObserver>,
 }
@@ -62,9 +60,7 @@ pub struct RefreshTokenFlow {
 impl fmt::Debug for RefreshTokenFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshTokenFlow")
-            .field("host", &self.host)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+            .field("grant", &self.grant)
             .field("refresh_token", &"[redacted]")
             .field("observer", &self.observer.is_some())
             .finish_non_exhaustive()
@@ -79,10 +75,7 @@ impl RefreshTokenFlow {
         refresh_token: RefreshToken,
     ) -> Self {
         Self {
-            client: OAuthClient::default(),
-            host,
-            client_id: client_id.into(),
-            client_secret: None,
+            grant: RefreshGrant::new(host, client_id),
             current: Mutex::new(refresh_token),
             observer: None,
         }
@@ -91,13 +84,13 @@ impl RefreshTokenFlow {
     /// Sends the consumer secret (required unless the app turned off "Require Secret for
     /// Refresh Token Flow") and checks the answer's signature with it.
     pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.client_secret = Some(secret);
+        self.grant = self.grant.with_client_secret(secret);
         self
     }
 
     /// Uses this client (clock, HTTP, limits, session estimate).
     pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
+        self.grant = self.grant.with_client(client);
         self
     }
 
@@ -114,13 +107,96 @@ impl RefreshTokenFlow {
 
     /// Exchanges the current refresh token for an access token.
     pub async fn refresh(&self) -> Result<(AccessToken, RefreshOutcome), Error> {
+        let mut current = self.current.lock().await;
+        let token = self.grant.redeem(current.secret()).await?;
+        let rotated = token.refresh_token().is_some();
+        if let Some(new) = token.refresh_token() {
+            *current = RefreshToken::from(new.clone());
+            tracing::info!("refresh token rotated");
+            if let Some(observer) = &self.observer {
+                observer(&current);
+            }
+        }
+        Ok((token, RefreshOutcome { rotated }))
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for RefreshTokenFlow {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        self.refresh().await.map(|(token, _)| token)
+    }
+}
+
+/// The refresh-token grant of a connected app, redeeming whichever refresh token it is
+/// given: the [`RefreshTokenGrant`] a token cache (`pardot_http::CachedTokenSource`) refreshes
+/// through with the refresh token kept in its store.
+///
+/// Unlike [`RefreshTokenFlow`] it keeps no refresh token of its own: the returned
+/// [`AccessToken::refresh_token`] is `Some` only when the server rotated the one given, and
+/// keeping the new one is the caller's job.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pardot_auth_core::{LoginHost, RefreshTokenGrant};
+/// use sf_oauth::{ClientSecret, RefreshGrant};
+///
+/// let grant: Arc<dyn RefreshTokenGrant> = Arc::new(
+///     RefreshGrant::new(LoginHost::Production, "3MVG9...")
+///         .with_client_secret(ClientSecret::new("consumer-secret")),
+/// );
+/// assert!(!format!("{grant:?}").contains("consumer-secret"));
+/// ```
+#[derive(Clone)]
+pub struct RefreshGrant {
+    client: OAuthClient,
+    host: LoginHost,
+    client_id: ClientId,
+    client_secret: Option<ClientSecret>,
+}
+
+impl fmt::Debug for RefreshGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshGrant")
+            .field("host", &self.host)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefreshGrant {
+    /// Redeems refresh tokens of the connected app `client_id` at `host`.
+    pub fn new(host: LoginHost, client_id: impl Into<ClientId>) -> Self {
+        Self {
+            client: OAuthClient::default(),
+            host,
+            client_id: client_id.into(),
+            client_secret: None,
+        }
+    }
+
+    /// Sends the consumer secret (required unless the app turned off "Require Secret for
+    /// Refresh Token Flow") and checks the answer's signature with it.
+    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
+        self.client_secret = Some(secret);
+        self
+    }
+
+    /// Uses this client (clock, HTTP, limits, session estimate).
+    pub fn with_client(mut self, client: OAuthClient) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// Exchanges `refresh_token`; the token carries a refresh token only when it was rotated.
+    async fn redeem(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
         let span =
             tracing::info_span!("sf_oauth.refresh", host = %self.host, client_id = %self.client_id);
         async {
-            let mut current = self.current.lock().await;
             let mut form = vec![
                 ("grant_type", "refresh_token"),
-                ("refresh_token", current.secret().expose_secret()),
+                ("refresh_token", refresh_token.expose_secret()),
                 ("client_id", self.client_id.as_str()),
             ];
             if let Some(secret) = &self.client_secret {
@@ -139,21 +215,13 @@ impl RefreshTokenFlow {
             let rotated = response
                 .refresh_token
                 .as_ref()
-                .is_some_and(|new| new.expose_secret() != current.secret().expose_secret());
+                .is_some_and(|new| new.expose_secret() != refresh_token.expose_secret());
             if !rotated {
                 // The same token echoed back is not news; keep `refresh_token()` meaning
                 // "a new one to persist".
                 response.refresh_token = None;
             }
-            let token = self.client.salesforce_token(response);
-            if rotated && let Some(new) = token.refresh_token() {
-                *current = RefreshToken::from(new.clone());
-                tracing::info!("refresh token rotated");
-                if let Some(observer) = &self.observer {
-                    observer(&current);
-                }
-            }
-            Ok((token, RefreshOutcome { rotated }))
+            Ok(self.client.salesforce_token(response))
         }
         .instrument(span)
         .await
@@ -161,8 +229,8 @@ impl RefreshTokenFlow {
 }
 
 #[async_trait::async_trait]
-impl TokenSource for RefreshTokenFlow {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        self.refresh().await.map(|(token, _)| token)
+impl RefreshTokenGrant for RefreshGrant {
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
+        self.redeem(refresh_token).await
     }
 }

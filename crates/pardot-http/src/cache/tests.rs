@@ -2,84 +2,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use pardot_auth_core::testing::CountingSource;
 use pardot_auth_core::{
-    AccessToken, Clock, Error, ErrorClass, Expiry, ManualClock, TokenKind, TokenSource,
-    provide_token_fn,
+    AccessToken, Clock, Error, Expiry, ManualClock, TokenKind, TokenSource, provide_token_fn,
+    refresh_grant_fn,
 };
-use secrecy::ExposeSecret;
-use tokio::sync::Notify;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::*;
 
-/// A source handing out `tok-1`, `tok-2`, … living `lifetime` on `clock`; fails while
-/// `fail` is set; waits for `gate` when given.
-#[derive(Clone)]
-struct Fake {
-    clock: ManualClock,
-    count: Arc<AtomicU32>,
-    lifetime: Duration,
-    fail: Arc<std::sync::atomic::AtomicBool>,
-    gate: Option<Arc<Notify>>,
-    started: Arc<Notify>,
-}
-
-impl Fake {
-    fn new(clock: &ManualClock, lifetime: Duration) -> Self {
-        Self {
-            clock: clock.clone(),
-            count: Arc::default(),
-            lifetime,
-            fail: Arc::default(),
-            gate: None,
-            started: Arc::default(),
-        }
-    }
-
-    fn gated(mut self) -> (Self, Arc<Notify>) {
-        let gate = Arc::new(Notify::new());
-        self.gate = Some(gate.clone());
-        (self, gate)
-    }
-
-    fn fetches(&self) -> u32 {
-        self.count.load(Ordering::SeqCst)
-    }
-
-    fn source(&self) -> Arc<dyn TokenSource> {
-        let me = self.clone();
-        Arc::new(provide_token_fn("fake", move || {
-            let me = me.clone();
-            async move {
-                let n = me.count.fetch_add(1, Ordering::SeqCst) + 1;
-                me.started.notify_one();
-                if let Some(gate) = &me.gate {
-                    gate.notified().await;
-                }
-                if me.fail.load(Ordering::SeqCst) {
-                    return Err(Error::server(
-                        ErrorClass::RETRY,
-                        "503",
-                        format!("login server down (fetch {n})"),
-                    ));
-                }
-                let now = me.clock.now();
-                Ok(AccessToken::new(
-                    TokenKind::SalesforceBearer,
-                    format!("tok-{n}").into(),
-                    now,
-                    Expiry::Known(now + me.lifetime),
-                ))
-            }
-        }))
-    }
+/// A source handing out `tok-1`, `tok-2`, … living `lifetime` (a known expiry) on `clock`.
+fn fake(clock: &ManualClock, lifetime: Duration) -> CountingSource {
+    CountingSource::new(clock.shared())
+        .lifetime(lifetime)
+        .known_expiry()
 }
 
 fn secret(t: &AccessToken) -> String {
     t.secret().expose_secret().to_owned()
 }
 
-fn cache(fake: &Fake, clock: &ManualClock) -> CachedTokenSource {
-    CachedTokenSource::builder(fake.source())
+fn cache(fake: &CountingSource, clock: &ManualClock) -> CachedTokenSource {
+    CachedTokenSource::builder(fake.shared())
         .clock(clock.shared())
         .jitter_source(Jitter::fixed(0.0))
         .backoff(Duration::from_secs(1), Duration::from_secs(1))
@@ -89,15 +33,15 @@ fn cache(fake: &Fake, clock: &ManualClock) -> CachedTokenSource {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_callers_cause_one_fetch() {
     let clock = ManualClock::new();
-    let (fake, gate) = Fake::new(&clock, Duration::from_secs(3600)).gated();
+    let fake = fake(&clock, Duration::from_secs(3600)).gated();
     let cache = cache(&fake, &clock);
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let c = cache.clone();
         tasks.push(tokio::spawn(async move { c.token().await }));
     }
-    fake.started.notified().await;
-    gate.notify_one();
+    fake.started().await;
+    fake.release();
     for t in tasks {
         assert_eq!(secret(&t.await.unwrap().unwrap()), "tok-1");
     }
@@ -108,7 +52,7 @@ async fn a_thousand_callers_cause_one_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_fetched_again_once() {
     let clock = ManualClock::new();
-    let fake = Fake::new(&clock, Duration::from_secs(300));
+    let fake = fake(&clock, Duration::from_secs(300));
     let cache = cache(&fake, &clock);
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
     clock.advance(Duration::from_secs(301));
@@ -130,16 +74,16 @@ async fn an_expired_token_is_fetched_again_once() {
 #[tokio::test]
 async fn waiters_share_the_error_and_the_next_attempt_backs_off_on_the_clock() {
     let clock = ManualClock::new();
-    let (fake, gate) = Fake::new(&clock, Duration::from_secs(3600)).gated();
-    fake.fail.store(true, Ordering::SeqCst);
+    let fake = fake(&clock, Duration::from_secs(3600)).gated();
+    fake.fail(true);
     let cache = cache(&fake, &clock);
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let c = cache.clone();
         tasks.push(tokio::spawn(async move { c.token().await }));
     }
-    fake.started.notified().await;
-    gate.notify_one();
+    fake.started().await;
+    fake.release();
     for t in tasks {
         let e = t.await.unwrap().unwrap_err();
         assert!(e.to_string().contains("login server down (fetch 1)"), "{e}");
@@ -148,7 +92,7 @@ async fn waiters_share_the_error_and_the_next_attempt_backs_off_on_the_clock() {
     assert_eq!(fake.fetches(), 1);
 
     // The next attempt waits on the clock before fetching.
-    fake.fail.store(false, Ordering::SeqCst);
+    fake.fail(false);
     let next = tokio::spawn({
         let c = cache.clone();
         async move { c.token().await }
@@ -156,8 +100,8 @@ async fn waiters_share_the_error_and_the_next_attempt_backs_off_on_the_clock() {
     clock.wait_for_sleepers(1).await;
     assert_eq!(fake.fetches(), 1, "no fetch before the backoff ends");
     clock.advance(Duration::from_secs(1));
-    fake.started.notified().await;
-    gate.notify_one();
+    fake.started().await;
+    fake.release();
     assert_eq!(secret(&next.await.unwrap().unwrap()), "tok-2");
     assert_eq!(cache.metrics().backoff_waits, 1);
     assert_eq!(cache.metrics().fetch_failures, 1);
@@ -166,7 +110,7 @@ async fn waiters_share_the_error_and_the_next_attempt_backs_off_on_the_clock() {
 #[tokio::test]
 async fn refresh_ahead_uses_the_margin_and_soft_failure_keeps_the_old_token() {
     let clock = ManualClock::new();
-    let fake = Fake::new(&clock, Duration::from_secs(300));
+    let fake = fake(&clock, Duration::from_secs(300));
     let cache = cache(&fake, &clock);
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
     // margin = min(5 min, 20% of 300 s) = 60 s; no jitter: refresh at 240 s.
@@ -174,7 +118,7 @@ async fn refresh_ahead_uses_the_margin_and_soft_failure_keeps_the_old_token() {
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
     assert_eq!(fake.fetches(), 1);
 
-    fake.fail.store(true, Ordering::SeqCst);
+    fake.fail(true);
     clock.advance(Duration::from_secs(2));
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
     assert_eq!(fake.fetches(), 2);
@@ -183,7 +127,7 @@ async fn refresh_ahead_uses_the_margin_and_soft_failure_keeps_the_old_token() {
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
     assert_eq!(fake.fetches(), 2);
 
-    fake.fail.store(false, Ordering::SeqCst);
+    fake.fail(false);
     clock.advance(Duration::from_secs(2));
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-3");
     assert_eq!(cache.metrics().refreshes, 1);
@@ -242,8 +186,8 @@ async fn a_refresh_that_returns_the_same_credential_is_not_repeated_before_expir
 #[tokio::test]
 async fn jitter_moves_the_refresh_earlier_by_at_most_half_the_margin() {
     let clock = ManualClock::new();
-    let fake = Fake::new(&clock, Duration::from_secs(300));
-    let cache = CachedTokenSource::builder(fake.source())
+    let fake = fake(&clock, Duration::from_secs(300));
+    let cache = CachedTokenSource::builder(fake.shared())
         .clock(clock.shared())
         .jitter_source(Jitter::fixed(0.999_999))
         .build();
@@ -259,7 +203,7 @@ async fn jitter_moves_the_refresh_earlier_by_at_most_half_the_margin() {
 #[tokio::test]
 async fn invalidate_drops_only_the_rejected_token() {
     let clock = ManualClock::new();
-    let fake = Fake::new(&clock, Duration::from_secs(3600));
+    let fake = fake(&clock, Duration::from_secs(3600));
     let cache = cache(&fake, &clock);
     let first = cache.token().await.unwrap();
     cache.invalidate(&first);
@@ -276,13 +220,13 @@ async fn invalidate_drops_only_the_rejected_token() {
 async fn caches_sharing_a_store_share_one_token() {
     let clock = ManualClock::new();
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
-    let fake_a = Fake::new(&clock, Duration::from_secs(3600));
-    let fake_b = Fake::new(&clock, Duration::from_secs(3600));
-    let a = CachedTokenSource::builder(fake_a.source())
+    let fake_a = fake(&clock, Duration::from_secs(3600));
+    let fake_b = fake(&clock, Duration::from_secs(3600));
+    let a = CachedTokenSource::builder(fake_a.shared())
         .clock(clock.shared())
         .store(store.clone())
         .build();
-    let b = CachedTokenSource::builder(fake_b.source())
+    let b = CachedTokenSource::builder(fake_b.shared())
         .clock(clock.shared())
         .store(store.clone())
         .build();
@@ -298,38 +242,49 @@ async fn caches_sharing_a_store_share_one_token() {
 }
 
 #[tokio::test]
-async fn session_estimate_replaces_estimated_lifetimes() {
+async fn estimated_expiries_are_taken_as_the_token_says() {
+    // The session estimate is made where the token is made (sf-oauth), not here.
     let clock = ManualClock::new();
-    let count = Arc::new(AtomicU32::new(0));
-    let source = {
-        let (clock, count) = (clock.clone(), count.clone());
-        provide_token_fn("sf", move || {
-            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-            let now = clock.now();
-            async move {
-                Ok(AccessToken::new(
-                    TokenKind::SalesforceBearer,
-                    format!("tok-{n}").into(),
-                    now,
-                    Expiry::Estimated(now + Duration::from_secs(7200)),
-                ))
-            }
-        })
-    };
-    let cache = CachedTokenSource::builder(Arc::new(source))
+    let tokens = CountingSource::new(clock.shared()).lifetime(Duration::from_secs(15 * 60));
+    let cache = CachedTokenSource::builder(tokens.shared())
         .clock(clock.shared())
         .jitter(0.0)
-        .session_estimate(Duration::from_secs(15 * 60))
         .build();
     let t = cache.token().await.unwrap();
+    assert!(matches!(t.expiry(), Expiry::Estimated(_)));
     assert_eq!(t.lifetime(), Duration::from_secs(15 * 60));
     // margin = min(5 min, 3 min) = 3 min: refresh at 12 min.
     clock.advance(Duration::from_secs(12 * 60 - 1));
     cache.token().await.unwrap();
-    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(tokens.fetches(), 1);
     clock.advance(Duration::from_secs(2));
     cache.token().await.unwrap();
-    assert_eq!(count.load(Ordering::SeqCst), 2);
+    assert_eq!(tokens.fetches(), 2);
+}
+
+#[tokio::test]
+async fn a_hung_fetch_times_out_when_the_clock_passes_the_fetch_timeout() {
+    // An hour on the runtime's timer would hang this test: only the manual clock can end it.
+    let clock = ManualClock::new();
+    let hung = fake(&clock, Duration::from_secs(3600)).gated();
+    let cache = CachedTokenSource::builder(hung.shared())
+        .clock(clock.shared())
+        .fetch_timeout(Duration::from_secs(3600))
+        .build();
+    let waiting = tokio::spawn({
+        let c = cache.clone();
+        async move { c.token().await }
+    });
+    hung.started().await;
+    clock.wait_for_sleepers(1).await;
+    clock.advance(Duration::from_secs(3599));
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished(), "the deadline has not passed yet");
+    clock.advance(Duration::from_secs(1));
+    let e = waiting.await.unwrap().unwrap_err();
+    assert_eq!(e.kind(), pardot_auth_core::ErrorKind::Timeout, "{e}");
+    assert!(e.is_retryable());
+    assert_eq!(cache.metrics().fetch_failures, 1);
 }
 
 #[tokio::test]
@@ -379,7 +334,7 @@ async fn refresh_grant_uses_and_keeps_the_rotated_refresh_token() {
 #[tokio::test]
 async fn debug_shows_no_secret() {
     let clock = ManualClock::new();
-    let fake = Fake::new(&clock, Duration::from_secs(3600));
+    let fake = fake(&clock, Duration::from_secs(3600));
     let cache = cache(&fake, &clock);
     cache.token().await.unwrap();
     let text = format!("{cache:?}");
@@ -390,15 +345,13 @@ async fn debug_shows_no_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
     let clock = ManualClock::new();
-    let fake = Fake::new(&clock, Duration::from_secs(300));
+    let fake = fake(&clock, Duration::from_secs(300));
     let cache = cache(&fake, &clock);
     let first = cache.token().await.unwrap();
 
     // Inside the margin, one caller starts a refresh that the gate holds.
-    let gate = Arc::new(Notify::new());
-    let mut gated = fake.clone();
-    gated.gate = Some(gate.clone());
-    let cache = CachedTokenSource::builder(gated.source())
+    let gated = fake.clone().gated();
+    let cache = CachedTokenSource::builder(gated.shared())
         .clock(clock.shared())
         .jitter_source(Jitter::fixed(0.0))
         .store(cache.store().clone())
@@ -409,7 +362,7 @@ async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
         let c = cache.clone();
         async move { c.token().await }
     });
-    fake.started.notified().await;
+    fake.started().await;
 
     // Meanwhile the server rejects the old token: callers now wait for the refresh in flight.
     cache.invalidate(&first);
@@ -419,7 +372,7 @@ async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
             tokio::spawn(async move { c.token().await })
         })
         .collect();
-    gate.notify_one();
+    gated.release();
     assert_eq!(secret(&refreshing.await.unwrap().unwrap()), "tok-2");
     for w in waiters {
         assert_eq!(secret(&w.await.unwrap().unwrap()), "tok-2");

@@ -1,0 +1,181 @@
+//! Test doubles shared by the pardot-auth crates' tests (feature `test-util`).
+//!
+//! [`CountingSource`] is the token source most tests want: it hands out `tok-1`, `tok-2`, …
+//! stamped on a [`Clock`](crate::Clock), counts its fetches and the rejections it is told about, and can be
+//! made to fail or to wait until released.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::{
+    AccessToken, DEFAULT_SALESFORCE_SESSION, Error, ErrorClass, Expiry, Scopes, SharedClock,
+    TokenKind, TokenSource,
+};
+
+/// A [`TokenSource`] handing out `tok-1`, `tok-2`, … and counting the calls.
+///
+/// Defaults: Salesforce bearer tokens with an estimated expiry of
+/// [`DEFAULT_SALESFORCE_SESSION`] after the clock's now, no scopes. Clones share the counters
+/// and the failure switch (and the gate, for clones made after [`gated`](Self::gated)), so a
+/// test keeps one clone and gives another away.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::sync::Arc;
+/// use pardot_auth_core::testing::CountingSource;
+/// use pardot_auth_core::{ManualClock, TokenSource};
+/// use pardot_auth_core::secrecy::ExposeSecret;
+///
+/// let tokens = CountingSource::new(ManualClock::new().shared());
+/// let source: Arc<dyn TokenSource> = tokens.shared();
+/// assert_eq!(source.token().await.unwrap().secret().expose_secret(), "tok-1");
+/// tokens.fail(true);
+/// assert!(source.token().await.is_err());
+/// assert_eq!(tokens.fetches(), 2);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct CountingSource {
+    clock: SharedClock,
+    kind: TokenKind,
+    lifetime: Duration,
+    known_expiry: bool,
+    scopes: Option<Scopes>,
+    gate: Option<Arc<Notify>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    fetches: AtomicU32,
+    invalidations: AtomicU32,
+    failing: AtomicBool,
+    started: Notify,
+}
+
+impl fmt::Debug for CountingSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CountingSource")
+            .field("fetches", &self.fetches())
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CountingSource {
+    /// A source stamping its tokens on `clock`.
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            clock,
+            kind: TokenKind::SalesforceBearer,
+            lifetime: DEFAULT_SALESFORCE_SESSION,
+            known_expiry: false,
+            scopes: None,
+            gate: None,
+            shared: Arc::default(),
+        }
+    }
+
+    /// Tokens live `lifetime` (default 2 h).
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Tokens carry an [`Expiry::Known`] instead of an estimate.
+    pub fn known_expiry(mut self) -> Self {
+        self.known_expiry = true;
+        self
+    }
+
+    /// Tokens are of `kind` (default Salesforce bearer).
+    pub fn kind(mut self, kind: TokenKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Tokens carry these granted scopes (space-separated).
+    pub fn scopes(mut self, scopes: &str) -> Self {
+        self.scopes = Some(Scopes::parse(scopes));
+        self
+    }
+
+    /// Each fetch through this source (and clones made from it afterwards), once counted,
+    /// waits for [`release`](Self::release) before answering. The counters stay shared with
+    /// the clones made before.
+    pub fn gated(mut self) -> Self {
+        self.gate = Some(Arc::new(Notify::new()));
+        self
+    }
+
+    /// Lets one waiting (or the next) gated fetch answer.
+    pub fn release(&self) {
+        if let Some(gate) = &self.gate {
+            gate.notify_one();
+        }
+    }
+
+    /// Waits until a fetch has started (been counted) since the last wait.
+    pub async fn started(&self) {
+        self.shared.started.notified().await;
+    }
+
+    /// While `failing`, fetches fail with a retryable server error (`503`).
+    pub fn fail(&self, failing: bool) {
+        self.shared.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// A clone as a shared [`TokenSource`] (sharing the counters), to hand to a cache or
+    /// client while the test keeps this one to read them.
+    pub fn shared(&self) -> Arc<dyn TokenSource> {
+        Arc::new(self.clone())
+    }
+
+    /// Fetches so far (failed ones included).
+    pub fn fetches(&self) -> u32 {
+        self.shared.fetches.load(Ordering::SeqCst)
+    }
+
+    /// [`TokenSource::invalidate`] calls so far.
+    pub fn invalidations(&self) -> u32 {
+        self.shared.invalidations.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for CountingSource {
+    async fn token(&self) -> Result<AccessToken, Error> {
+        let n = self.shared.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        self.shared.started.notify_one();
+        if let Some(gate) = &self.gate {
+            gate.notified().await;
+        }
+        if self.shared.failing.load(Ordering::SeqCst) {
+            return Err(Error::server(
+                ErrorClass::RETRY,
+                "503",
+                format!("login server down (fetch {n})"),
+            ));
+        }
+        let now = self.clock.now();
+        let at = now + self.lifetime;
+        let expiry = if self.known_expiry {
+            Expiry::Known(at)
+        } else {
+            Expiry::Estimated(at)
+        };
+        let token = AccessToken::new(self.kind.clone(), format!("tok-{n}").into(), now, expiry);
+        Ok(match &self.scopes {
+            Some(scopes) => token.with_scopes(scopes.clone()),
+            None => token,
+        })
+    }
+
+    fn invalidate(&self, _rejected: &AccessToken) {
+        self.shared.invalidations.fetch_add(1, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,383 @@
+use super::*;
+
+#[test]
+fn a_malformed_dotenv_line_is_reported_without_its_value() {
+    let e = dotenvy::Error::LineParse("SF_CLIENT_SECRET='s3cr3t-value\nMORE=x".into(), 17);
+    let text = dotenv_error(&e).to_string();
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(
+        text.contains("SF_CLIENT_SECRET") && text.contains(".env"),
+        "{text}"
+    );
+    let e = dotenvy::Error::LineParse("export PARDOT_PASSWORD = \"pw".into(), 25);
+    let text = dotenv_error(&e).to_string();
+    assert!(!text.contains("pw\""), "{text}");
+    assert!(text.contains("PARDOT_PASSWORD"), "{text}");
+    let e = dotenvy::Error::LineParse("not a name hunter2".into(), 3);
+    let text = dotenv_error(&e).to_string();
+    assert!(!text.contains("hunter2"), "{text}");
+    // Before the fix the message was dotenvy's, which quotes the line.
+    assert!(
+        dotenvy::Error::LineParse("X='hunter2".into(), 2)
+            .to_string()
+            .contains("hunter2")
+    );
+}
+use std::collections::HashMap;
+
+fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+const BU: (&str, &str) = ("PARDOT_BUSINESS_UNIT_ID", "0Uv5A000000PAuM");
+
+#[test]
+fn jwt_flow() {
+    let c = config(&[
+        ("PARDOT_AUTH_FLOW", "jwt"),
+        ("SF_LOGIN_URL", "https://test.salesforce.com"),
+        ("SF_CLIENT_ID", "3MVGkey"),
+        ("SF_USERNAME", "integration@acme.example"),
+        ("SF_PRIVATE_KEY_FILE", "server.key"),
+        ("PARDOT_URL", "https://pi.demo.pardot.com"),
+        BU,
+        ("MCI_SERVICE_ACCOUNT_ID", "ignored"),
+    ])
+    .unwrap();
+    match &c.flow {
+        FlowConfig::JwtBearer {
+            login, username, ..
+        } => {
+            assert_eq!(login, &LoginHost::Sandbox);
+            assert_eq!(username, "integration@acme.example");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.pardot_host, PardotHost::Demo);
+    assert_eq!(c.business_unit.unwrap().as_str(), "0Uv5A000000PAuMSAW");
+}
+
+#[test]
+fn jwt_flow_missing_key_names_the_variable() {
+    let e = config(&[
+        ("PARDOT_AUTH_FLOW", "jwt"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_USERNAME", "u"),
+        BU,
+    ])
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Missing {
+            variable: "SF_PRIVATE_KEY_FILE",
+            flow: Flow::JwtBearer,
+            ..
+        }
+    ));
+    assert!(
+        e.to_string()
+            .starts_with("SF_PRIVATE_KEY_FILE is required for the jwt flow")
+    );
+}
+
+#[test]
+fn password_flow_keeps_secrets_out_of_debug() {
+    let c = config(&[
+        ("PARDOT_AUTH_FLOW", "password"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_CLIENT_SECRET", "very-secret-consumer"),
+        ("SF_USERNAME", "u@x"),
+        ("SF_PASSWORD", "hunter2TOKEN"),
+        BU,
+    ])
+    .unwrap();
+    let text = format!("{c:?}");
+    assert!(!text.contains("very-secret-consumer"));
+    assert!(!text.contains("hunter2"));
+    assert!(matches!(c.flow, FlowConfig::Password { .. }));
+    let e = config(&[
+        ("PARDOT_AUTH_FLOW", "password"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_USERNAME", "u@x"),
+        ("SF_PASSWORD", "p"),
+        BU,
+    ])
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Missing {
+            variable: "SF_CLIENT_SECRET",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn web_flow_defaults_the_redirect_uri() {
+    let c = config(&[("PARDOT_AUTH_FLOW", "web"), ("SF_CLIENT_ID", "k"), BU]).unwrap();
+    match c.flow {
+        FlowConfig::WebServer {
+            redirect_uri,
+            client_secret,
+            ..
+        } => {
+            assert_eq!(redirect_uri.as_str(), DEFAULT_REDIRECT_URI);
+            assert!(client_secret.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = config(&[
+        ("PARDOT_AUTH_FLOW", "web"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_REDIRECT_URI", "not a url"),
+        BU,
+    ])
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Invalid {
+            variable: "SF_REDIRECT_URI",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn refresh_flow() {
+    let c = config(&[
+        ("PARDOT_AUTH_FLOW", "refresh"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_REFRESH_TOKEN", "5Aep861secret"),
+        BU,
+    ])
+    .unwrap();
+    assert!(matches!(c.flow, FlowConfig::RefreshToken { .. }));
+    assert!(!format!("{c:?}").contains("5Aep861"));
+    let e = config(&[("PARDOT_AUTH_FLOW", "refresh"), ("SF_CLIENT_ID", "k"), BU]).unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Missing {
+            variable: "SF_REFRESH_TOKEN",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn client_credentials_needs_my_domain() {
+    let base = [
+        ("PARDOT_AUTH_FLOW", "client-credentials"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_CLIENT_SECRET", "s"),
+        BU,
+    ];
+    let e = config(&base).unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Missing {
+            variable: "SF_LOGIN_URL",
+            ..
+        }
+    ));
+    let mut prod = base.to_vec();
+    prod.push(("SF_LOGIN_URL", "https://login.salesforce.com"));
+    assert!(matches!(
+        config(&prod).unwrap_err(),
+        ConfigError::Invalid {
+            variable: "SF_LOGIN_URL",
+            ..
+        }
+    ));
+    let mut mine = base.to_vec();
+    mine.push(("SF_LOGIN_URL", "https://acme.my.salesforce.com"));
+    assert!(matches!(
+        config(&mine).unwrap().flow,
+        FlowConfig::ClientCredentials {
+            login: LoginHost::MyDomain(_),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn device_flow() {
+    let c = config(&[("PARDOT_AUTH_FLOW", "device"), ("SF_CLIENT_ID", "k"), BU]).unwrap();
+    assert!(matches!(c.flow, FlowConfig::Device { .. }));
+    let e = config(&[("PARDOT_AUTH_FLOW", "device"), BU]).unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Missing {
+            variable: "SF_CLIENT_ID",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn legacy_flow_needs_no_business_unit() {
+    let c = config(&[
+        ("PARDOT_AUTH_FLOW", "legacy"),
+        ("PARDOT_EMAIL", "ops@acme.example"),
+        ("PARDOT_PASSWORD", "pw-secret"),
+        ("PARDOT_USER_KEY", "0123456789abcdef0123456789abcdef"),
+    ])
+    .unwrap();
+    assert!(c.business_unit.is_none());
+    let text = format!("{c:?}");
+    assert!(!text.contains("pw-secret") && !text.contains("0123456789abcdef"));
+    let e = config(&[("PARDOT_AUTH_FLOW", "legacy"), ("PARDOT_EMAIL", "e")]).unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Missing {
+            variable: "PARDOT_PASSWORD",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn mci_flow() {
+    let c = config(&[
+        ("PARDOT_AUTH_FLOW", "mci"),
+        ("MCI_SERVICE_ACCOUNT_ID", "sa-1"),
+        (
+            "MCI_DISCOVERY_URL",
+            "https://idp.intelligence.salesforce.com/us1/.well-known/openid-configuration",
+        ),
+        ("MCI_PRIVATE_KEY_FILE", "mci.key"),
+    ])
+    .unwrap();
+    assert!(matches!(c.flow, FlowConfig::Mci { .. }));
+    let e = config(&[
+        ("PARDOT_AUTH_FLOW", "mci"),
+        ("MCI_SERVICE_ACCOUNT_ID", "sa-1"),
+        ("MCI_PRIVATE_KEY_FILE", "mci.key"),
+    ])
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Missing {
+            variable: "MCI_DISCOVERY_URL",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn store_keys_are_valid_and_shared_by_refresh_token_flows() {
+    let web = config(&[("PARDOT_AUTH_FLOW", "web"), ("SF_CLIENT_ID", "3MVG9.k"), BU]).unwrap();
+    let refresh = config(&[
+        ("PARDOT_AUTH_FLOW", "refresh"),
+        ("SF_CLIENT_ID", "3MVG9.k"),
+        ("SF_REFRESH_TOKEN", "rt"),
+        BU,
+    ])
+    .unwrap();
+    assert!(
+        web.store_key().starts_with("sf-3MVG9.k-"),
+        "{}",
+        web.store_key()
+    );
+    assert_eq!(web.store_key(), refresh.store_key());
+    let sandbox = config(&[
+        ("PARDOT_AUTH_FLOW", "web"),
+        ("SF_CLIENT_ID", "3MVG9.k"),
+        ("SF_LOGIN_URL", "sandbox"),
+        BU,
+    ])
+    .unwrap();
+    assert_ne!(
+        web.store_key(),
+        sandbox.store_key(),
+        "the login host counts"
+    );
+    let long = "k".repeat(120);
+    let jwt = |user: &str| {
+        config(&[
+            ("PARDOT_AUTH_FLOW", "jwt"),
+            ("SF_CLIENT_ID", long.as_str()),
+            ("SF_USERNAME", user),
+            ("SF_PRIVATE_KEY_FILE", "f"),
+            BU,
+        ])
+        .unwrap()
+        .store_key()
+    };
+    let (a, b) = (jwt("a@b.example"), jwt("c@d.example"));
+    assert_ne!(a, b, "users of one app never share a token");
+    assert!(a.starts_with("sf-a_b.example-"), "{a}");
+    for key in [&a, &b, &web.store_key()] {
+        assert!(key.len() <= 100);
+        assert!(
+            key.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        );
+    }
+    let legacy = config(&[
+        ("PARDOT_AUTH_FLOW", "legacy"),
+        ("PARDOT_EMAIL", "ops+x@acme.example"),
+        ("PARDOT_PASSWORD", "p"),
+        ("PARDOT_USER_KEY", "0123456789abcdef0123456789abcdef"),
+    ])
+    .unwrap();
+    assert!(legacy.store_key().starts_with("legacy-ops_x_acme.example-"));
+    // Pinned: keys must survive upgrades, or every stored token is lost.
+    assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+}
+
+#[test]
+fn flow_and_business_unit_errors() {
+    assert_eq!(config(&[]).unwrap_err(), ConfigError::NoFlow);
+    assert!(matches!(
+        config(&[("PARDOT_AUTH_FLOW", "saml")]).unwrap_err(),
+        ConfigError::UnknownFlow { .. }
+    ));
+    let jwt = [
+        ("PARDOT_AUTH_FLOW", "jwt"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_USERNAME", "u"),
+        ("SF_PRIVATE_KEY_FILE", "f"),
+    ];
+    assert!(matches!(
+        config(&jwt).unwrap_err(),
+        ConfigError::Missing {
+            variable: "PARDOT_BUSINESS_UNIT_ID",
+            ..
+        }
+    ));
+    let mut bad_bu = jwt.to_vec();
+    bad_bu.push(("PARDOT_BUSINESS_UNIT_ID", "0Uv5a000000PAuMSAW"));
+    let e = config(&bad_bu).unwrap_err();
+    assert!(matches!(
+        e,
+        ConfigError::Invalid {
+            variable: "PARDOT_BUSINESS_UNIT_ID",
+            ..
+        }
+    ));
+    assert!(e.to_string().contains("0Uv5A000000PAuM"));
+    let mut bad_host = jwt.to_vec();
+    bad_host.push(BU);
+    bad_host.push(("PARDOT_URL", "http://pi.example.com"));
+    assert!(matches!(
+        config(&bad_host).unwrap_err(),
+        ConfigError::Invalid {
+            variable: "PARDOT_URL",
+            ..
+        }
+    ));
+    let mut blank = jwt.to_vec();
+    blank.push(("PARDOT_BUSINESS_UNIT_ID", "  "));
+    assert!(matches!(
+        config(&blank).unwrap_err(),
+        ConfigError::Missing {
+            variable: "PARDOT_BUSINESS_UNIT_ID",
+            ..
+        }
+    ));
+}
