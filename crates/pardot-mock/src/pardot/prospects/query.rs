@@ -27,7 +27,7 @@ impl Deleted {
         }
     }
 
-    pub(super) fn admits(self, deleted: bool) -> bool {
+    pub(crate) fn admits(self, deleted: bool) -> bool {
         match self {
             Self::No => !deleted,
             Self::Only => deleted,
