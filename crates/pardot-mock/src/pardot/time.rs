@@ -97,7 +97,12 @@ pub fn parse_datetime(text: &str) -> Option<SystemTime> {
     if date_parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let mut secs = days_from_civil(y, m, d) * DAY;
+    let day = days_from_civil(y, m, d);
+    // A day past the month's end (`2024-02-30`) is not a date, not the next month's.
+    if civil_from_days(day) != (y, m, d) {
+        return None;
+    }
+    let mut secs = day * DAY;
     if let Some(time) = time {
         let (time, offset) = split_offset(time)?;
         let mut time_parts = time.split(':');
@@ -172,6 +177,8 @@ mod tests {
             parse_datetime("2024-02-29T00:00:00Z")
         );
         assert_eq!(parse_datetime("2024-13-01"), None);
+        assert_eq!(parse_datetime("2023-02-29"), None);
+        assert_eq!(parse_datetime("2024-04-31 10:00:00"), None);
         assert_eq!(
             parse_datetime("2016-01-17T06:49:51+02:00"),
             Some(t),

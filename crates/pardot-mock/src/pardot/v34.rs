@@ -14,7 +14,7 @@ use super::errors::ApiError;
 use super::host::pardot_host;
 use super::objects::criteria::{Criteria, SortRules};
 use super::objects::{self, Kind, Reply};
-use super::prospects::{Query, SortKey, parse_v4_fields};
+use super::prospects::{Query, parse_v4_fields};
 use super::render::{self, Format, Node, field};
 use super::{Admitted, Backend, Caller, PardotApi, time};
 use crate::config::PardotHostKind;
@@ -540,23 +540,5 @@ fn v34_query(params: &Params, now: std::time::SystemTime) -> Result<Query, ApiEr
         fixed_order: Some(true),
         deleted: true,
     };
-    let c = Criteria::parse(|name| params.get(name), &rules, now)?;
-    Ok(Query {
-        id_greater_than: c.id_greater_than,
-        id_less_than: c.id_less_than,
-        created_after: c.created_after,
-        created_before: c.created_before,
-        updated_after: c.updated_after,
-        updated_before: c.updated_before,
-        deleted: c.deleted,
-        sort: match c.sort {
-            "id" => SortKey::Id,
-            "updated_at" => SortKey::UpdatedAt,
-            "last_activity_at" => SortKey::LastActivityAt,
-            _ => SortKey::CreatedAt,
-        },
-        descending: c.descending,
-        offset: c.offset,
-        limit: c.limit,
-    })
+    Criteria::parse(|name| params.get(name), &rules, now)
 }

@@ -1,11 +1,12 @@
 //! The v3/v4 query criteria every object shares, read from the request with the documented
 //! codes: the id and time ranges (named ranges and custom times on the mock clock), `deleted`,
-//! `sort_by`/`sort_order`, `offset`, `limit` and `output`. Prospects read theirs here too.
+//! `sort_by`/`sort_order`, `offset`, `limit` and `output`, into a [`Query`]. Prospects read
+//! theirs here too.
 
 use std::time::SystemTime;
 
 use crate::pardot::errors::ApiError;
-use crate::pardot::prospects::Deleted;
+use crate::pardot::prospects::{Deleted, Query, SortKey};
 use crate::pardot::time;
 
 /// The most records one query answers, and the default.
@@ -67,32 +68,8 @@ impl SortRules<'_> {
     }
 }
 
-/// A query's criteria after validation.
-#[derive(Debug, Clone)]
-pub(crate) struct Criteria {
-    /// `id_greater_than`.
-    pub id_greater_than: Option<u64>,
-    /// `id_less_than`.
-    pub id_less_than: Option<u64>,
-    /// `created_after`.
-    pub created_after: Option<SystemTime>,
-    /// `created_before`.
-    pub created_before: Option<SystemTime>,
-    /// `updated_after`.
-    pub updated_after: Option<SystemTime>,
-    /// `updated_before`.
-    pub updated_before: Option<SystemTime>,
-    /// `deleted`.
-    pub deleted: Deleted,
-    /// The sort key (`id`, `created_at`, `updated_at` or an object's extra).
-    pub sort: &'static str,
-    /// Descending order.
-    pub descending: bool,
-    /// Records skipped.
-    pub offset: usize,
-    /// Most records answered.
-    pub limit: usize,
-}
+/// Reading a query's criteria.
+pub(crate) struct Criteria;
 
 impl Criteria {
     /// Reads the criteria from `get` (a request parameter by name), with `now` the mock
@@ -102,7 +79,7 @@ impl Criteria {
         get: impl Fn(&str) -> Option<&'p str>,
         rules: &SortRules<'_>,
         now: SystemTime,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Query, ApiError> {
         let id = |name: &str| -> Result<Option<u64>, ApiError> {
             get(name)
                 .map(|v| v.trim().parse().map_err(|_| ApiError::code(16)))
@@ -149,7 +126,7 @@ impl Criteria {
             Some(_) => return Err(ApiError::code(20)),
             None => rules.fixed_order.unwrap_or(key_descending),
         };
-        Ok(Self {
+        Ok(Query {
             id_greater_than,
             id_less_than,
             created_after,
@@ -157,28 +134,17 @@ impl Criteria {
             updated_after,
             updated_before,
             deleted,
-            sort,
+            sort: match sort {
+                "id" => SortKey::Id,
+                "created_at" => SortKey::CreatedAt,
+                "updated_at" => SortKey::UpdatedAt,
+                "last_activity_at" => SortKey::LastActivityAt,
+                field => SortKey::Field(field),
+            },
             descending,
             offset,
             limit,
         })
-    }
-
-    /// Whether a record with these id, times and flag matches the ranges and `deleted`.
-    pub(crate) fn admits(
-        &self,
-        id: u64,
-        created_at: SystemTime,
-        updated_at: SystemTime,
-        deleted: bool,
-    ) -> bool {
-        self.deleted.admits(deleted)
-            && self.id_greater_than.is_none_or(|v| id > v)
-            && self.id_less_than.is_none_or(|v| id < v)
-            && self.created_after.is_none_or(|v| created_at > v)
-            && self.created_before.is_none_or(|v| created_at < v)
-            && self.updated_after.is_none_or(|v| updated_at > v)
-            && self.updated_before.is_none_or(|v| updated_at < v)
     }
 }
 
@@ -193,7 +159,7 @@ mod tests {
         deleted: true,
     };
 
-    fn parse(query: &[(&str, &str)]) -> Result<Criteria, ApiError> {
+    fn parse(query: &[(&str, &str)]) -> Result<Query, ApiError> {
         let now = time::parse_datetime("2024-03-10 15:00:00").unwrap();
         Criteria::parse(
             |name| query.iter().find(|(k, _)| *k == name).map(|(_, v)| *v),
@@ -226,7 +192,7 @@ mod tests {
         let c = parse(&[]).unwrap();
         assert_eq!(
             (c.sort, c.descending, c.limit, c.offset),
-            ("id", false, 200, 0)
+            (SortKey::Id, false, 200, 0)
         );
         assert_eq!(c.deleted, Deleted::No);
         let c = parse(&[("sort_by", "created_at")]).unwrap();
@@ -234,7 +200,7 @@ mod tests {
         let c = parse(&[("sort_by", "name")]).unwrap();
         assert!(!c.descending);
         let c = parse(&[("sort_by", "cost"), ("sort_order", "ascending")]).unwrap();
-        assert_eq!((c.sort, c.descending), ("cost", false));
+        assert_eq!((c.sort, c.descending), (SortKey::Field("cost"), false));
         let c = parse(&[
             ("created_after", "yesterday"),
             ("updated_before", "2024-03-01T10:00:00+02:00"),

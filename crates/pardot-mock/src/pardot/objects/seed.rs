@@ -10,6 +10,7 @@ use pardot_auth_core::BusinessUnitId;
 use super::record::{Record, Value};
 use super::schema::{Kind, Schema, Target};
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
+use crate::pardot::seed::restamp;
 use crate::pardot::time;
 
 /// The configured records of one object in one business unit.
@@ -168,15 +169,13 @@ impl ObjectSeed {
             return Vec::new();
         };
         let mut out = seed.records.clone();
-        for &(id, updated_too) in &seed.unstamped {
-            if let Ok(i) = out.binary_search_by_key(&id, |r| r.id) {
-                let r = Arc::make_mut(&mut out[i]);
-                r.created_at = now;
-                if updated_too {
-                    r.updated_at = now;
-                }
-            }
-        }
+        restamp(
+            &mut out,
+            &seed.unstamped,
+            now,
+            |r| r.id,
+            |r| (&mut r.created_at, &mut r.updated_at),
+        );
         out
     }
 }

@@ -3,9 +3,9 @@
 
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::criteria::Criteria;
 use super::record::{Record, Value};
 use super::schema::Schema;
+use crate::pardot::prospects::{Query, SortKey};
 
 /// An equality filter of a query: field index and the value it must hold.
 pub(crate) type FieldFilter = (usize, Value);
@@ -65,7 +65,7 @@ impl ObjectStore {
     /// Runs a query: the number of matches and the requested page.
     pub(crate) fn query(
         &self,
-        criteria: &Criteria,
+        criteria: &Query,
         filters: &[FieldFilter],
     ) -> (usize, Vec<Arc<Record>>) {
         let inner = self.read();
@@ -73,17 +73,17 @@ impl ObjectStore {
             .records
             .iter()
             .filter(|r| {
-                criteria.admits(r.id, r.created_at, r.updated_at, r.deleted)
+                criteria.admits_record(r.id, r.created_at, r.updated_at, r.deleted)
                     && filters.iter().all(|(i, v)| r.values.get(*i) == Some(v))
             })
             .collect();
         let total = matches.len();
         match criteria.sort {
-            // Already in id order.
-            "id" => {}
-            "created_at" => matches.sort_by_key(|r| (r.created_at, r.id)),
-            "updated_at" => matches.sort_by_key(|r| (r.updated_at, r.id)),
-            extra => {
+            // Already in id order; no other object has a last activity.
+            SortKey::Id | SortKey::LastActivityAt => {}
+            SortKey::CreatedAt => matches.sort_by_key(|r| (r.created_at, r.id)),
+            SortKey::UpdatedAt => matches.sort_by_key(|r| (r.updated_at, r.id)),
+            SortKey::Field(extra) => {
                 if let Some(i) = self.schema.field_index(extra) {
                     matches
                         .sort_by(|a, b| a.values[i].sort_cmp(&b.values[i]).then(a.id.cmp(&b.id)));
