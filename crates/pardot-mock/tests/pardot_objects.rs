@@ -37,6 +37,7 @@ const SCRIPT: &[Step] = &[
     Get("/api/campaign/version/4/do/query?format=json&id_greater_than=9999"),
     Get("/api/campaign/version/4/do/query?id_greater_than=9999"),
     Get("/api/campaign/version/4/do/query?format=json&output=bulk&id_greater_than=9999"),
+    Get("/api/campaign/version/4/do/query?output=bulk&id_greater_than=9999"),
     Get(
         "/api/campaign/version/4/do/query?format=json&created_after=2024-01-01&created_before=2024-05-20T12:00:00%2B02:00",
     ),

@@ -125,6 +125,15 @@ fn write_xml_element(name: &str, node: &Node, depth: usize, out: &mut String) {
             indent(depth, out);
             let _ = writeln!(out, "<{name}>{b}</{name}>");
         }
+        // Nothing to write inside (a bulk query that matched nothing): an empty element.
+        Node::Record(children)
+            if children
+                .iter()
+                .all(|(_, n)| matches!(n, Node::Repeated(items) if items.is_empty())) =>
+        {
+            indent(depth, out);
+            let _ = writeln!(out, "<{name}/>");
+        }
         Node::Record(children) => {
             indent(depth, out);
             let _ = writeln!(out, "<{name}>");
