@@ -49,6 +49,12 @@ pub struct MockConfig {
     pub legacy_users: Vec<LegacyUserConfig>,
     /// Pardot prospects.
     pub prospects: Vec<ProspectConfig>,
+    /// Pardot campaigns (v3/v4 `campaign`).
+    pub campaigns: Vec<PardotObjectConfig>,
+    /// Pardot lists (v3/v4 `list`).
+    pub lists: Vec<PardotObjectConfig>,
+    /// Pardot list memberships (v3/v4 `listMembership`): a list and a prospect.
+    pub list_memberships: Vec<PardotObjectConfig>,
     /// Marketing Cloud Intelligence service accounts.
     pub mci_service_accounts: Vec<MciServiceAccountConfig>,
     /// Refresh tokens that exist from the start.
@@ -74,6 +80,9 @@ impl Default for MockConfig {
             business_units: Vec::new(),
             legacy_users: Vec::new(),
             prospects: Vec::new(),
+            campaigns: Vec::new(),
+            lists: Vec::new(),
+            list_memberships: Vec::new(),
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),
             base_dir: None,
@@ -514,6 +523,54 @@ pub struct ProspectConfig {
     /// Any other prospect field by its v3/v4 name (`job_title`, `city`, …).
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+}
+
+/// A record of a Pardot v3/v4 object other than a prospect (`[[campaigns]]`, `[[lists]]`,
+/// `[[list_memberships]]`): its business unit, id, times and deleted flag, and its fields by
+/// their v3/v4 names (`name = "Spring"`, `cost = 100`, `is_public = true`). The fields are
+/// checked against the object's field table when the mock starts: an unknown name, a value of
+/// the wrong type or an id that names no record is an error naming the entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PardotObjectConfig {
+    /// The business unit id it belongs to.
+    pub business_unit: String,
+    /// Numeric id (unique among the object's records in the business unit).
+    pub id: u64,
+    /// Created, `YYYY-MM-DD HH:MM:SS` (UTC); default the start (and reset) time.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Updated, `YYYY-MM-DD HH:MM:SS` (UTC); default `created_at`.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// In the recycle bin (seen only by a query with `deleted=true` where the object has it).
+    #[serde(default)]
+    pub deleted: bool,
+    /// Every other field, by its v3/v4 name.
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, ObjectFieldValue>,
+}
+
+/// A field value of a [`PardotObjectConfig`] as TOML writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ObjectFieldValue {
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string (also accepted for numbers, booleans and times).
+    Text(String),
+}
+
+impl ObjectFieldValue {
+    /// The value as the text a v3/v4 parameter would carry.
+    pub fn to_param(&self) -> String {
+        match self {
+            Self::Bool(b) => b.to_string(),
+            Self::Int(n) => n.to_string(),
+            Self::Text(t) => t.clone(),
+        }
+    }
 }
 
 /// A Marketing Cloud Intelligence service account.

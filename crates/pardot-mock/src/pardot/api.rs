@@ -12,6 +12,7 @@ use super::errors::StatusMode;
 use super::gate;
 use super::legacy::{LegacyAuth, LegacyUser};
 use super::limits::Limits;
+use super::objects::{ObjectSeed, Objects};
 use super::prospects::ProspectStore;
 use super::seed::ProspectSeed;
 use super::time;
@@ -92,6 +93,8 @@ pub(crate) struct Unit {
     pub active: bool,
     pub limits: Arc<Limits>,
     pub prospects: ProspectStore,
+    /// Campaigns, lists, list memberships.
+    pub objects: Objects,
     pub account: Account,
 }
 
@@ -141,6 +144,8 @@ pub struct PardotApi {
     pub(super) gate: gate::Gate,
     /// The configured prospects, for [`PardotApi::reset`].
     pub(super) seed: Arc<ProspectSeed>,
+    /// The configured records of the other objects, for [`PardotApi::reset`].
+    pub(super) object_seed: Arc<ObjectSeed>,
 }
 
 impl std::fmt::Debug for PardotApi {
@@ -197,6 +202,7 @@ impl PardotApi {
                 active: b.active,
                 limits: Arc::new(Limits::new(b.concurrency_limit, b.daily_budget)),
                 prospects: ProspectStore::new(Vec::new()),
+                objects: Objects::default(),
                 account: Account {
                     id: b.account_id.unwrap_or(1000 + i as u64),
                     company: if b.company.is_empty() {
@@ -226,6 +232,17 @@ impl PardotApi {
                 seed
             }
         };
+        // After the prospects: list memberships name them.
+        let object_seed = ObjectSeed::convert(
+            config,
+            &by_id,
+            units.len(),
+            |unit, id| units[unit].prospects.by_id(id).is_some(),
+            now,
+        )?;
+        for (i, unit) in units.iter().enumerate() {
+            unit.objects.restore(&object_seed, i, now);
+        }
         let mut users = Vec::new();
         for (i, l) in config.legacy_users.iter().enumerate() {
             // A legacy user without a business unit belongs to the first one configured.
@@ -262,6 +279,7 @@ impl PardotApi {
             legacy: LegacyAuth::new(users),
             gate: gate::Gate::default(),
             seed,
+            object_seed: Arc::new(object_seed),
         })
     }
 
@@ -273,6 +291,7 @@ impl PardotApi {
             legacy: LegacyAuth::new(Vec::new()),
             gate: gate::Gate::default(),
             seed: Arc::default(),
+            object_seed: Arc::default(),
         }
     }
 
@@ -282,11 +301,13 @@ impl PardotApi {
         Arc::clone(&self.seed)
     }
 
-    /// Restores the configured state: prospects, counters, api_keys and failed logins.
+    /// Restores the configured state: prospects and the other objects, counters, api_keys and
+    /// failed logins.
     /// Prospects without configured times get `now`, as at start.
     pub(crate) fn reset(&self, now: SystemTime) {
         for (i, unit) in self.units.iter().enumerate() {
             unit.prospects.replace_all(self.seed.at(i, now));
+            unit.objects.restore(&self.object_seed, i, now);
             unit.limits.reset_daily();
         }
         self.legacy.reset();
@@ -329,6 +350,13 @@ impl PardotApi {
     /// Prospects a business unit holds (deleted ones included).
     pub fn prospect_count(&self, business_unit: &BusinessUnitId) -> Option<usize> {
         self.unit(business_unit).map(|u| u.prospects.count())
+    }
+
+    /// Records of a v3/v4 object (`campaign`, `list`, `listMembership`) a business unit
+    /// holds, deleted ones included (`None` for an unknown unit or object).
+    pub fn object_count(&self, business_unit: &BusinessUnitId, object: &str) -> Option<usize> {
+        let kind = super::objects::Kind::from_url_name(object)?;
+        self.unit(business_unit).map(|u| u.objects.count(kind))
     }
 
     fn unit(&self, id: &BusinessUnitId) -> Option<&Unit> {
@@ -403,6 +431,8 @@ mod tests {
             prospect(3, None, Some("2024-02-03 04:05:06")),
             prospect(4, None, None),
         ];
+        // The configured list memberships name the default prospects, replaced here.
+        config.list_memberships.clear();
         let bu: BusinessUnitId = crate::fixtures::BUSINESS_UNIT_ID.parse().unwrap();
         let created = time::parse_datetime("2024-01-02 03:04:05").unwrap();
         let updated = time::parse_datetime("2024-02-03 04:05:06").unwrap();

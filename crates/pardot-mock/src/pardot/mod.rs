@@ -15,6 +15,7 @@ mod gate;
 mod host;
 mod legacy;
 mod limits;
+mod objects;
 mod prospects;
 mod render;
 mod seed;
@@ -56,6 +57,10 @@ pub(crate) fn routes() -> Router<MockState> {
         .route(
             "/api/{object}/version/{version}/do/{op}/{id_field}/{id}",
             any(v34::call_with_id),
+        )
+        .route(
+            "/api/{object}/version/{version}/do/{op}/{field}/{value}/{field2}/{value2}",
+            any(v34::call_with_two_ids),
         )
         .route("/api/v5/objects/prospects", get(v5::query))
         .route("/api/v5/objects/prospects/{id}", get(v5::read))

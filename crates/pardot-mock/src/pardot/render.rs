@@ -50,6 +50,9 @@ pub enum Node {
     Int(i64),
     /// A boolean: v3/v4 XML `1` or empty, JSON `true`/`false`.
     Bool(bool),
+    /// A boolean the v3/v4 objects other than prospects write as words: XML `true`/`false`
+    /// (the list and list-membership examples of the docs), JSON `true`/`false`.
+    Word(bool),
     /// No value: XML `<name/>`, JSON `null`.
     Null,
     /// An element with children in order: XML nested elements, JSON an object.
@@ -117,6 +120,19 @@ fn write_xml_element(name: &str, node: &Node, depth: usize, out: &mut String) {
             indent(depth, out);
             let text = if *b { "1" } else { "" };
             let _ = writeln!(out, "<{name}>{text}</{name}>");
+        }
+        Node::Word(b) => {
+            indent(depth, out);
+            let _ = writeln!(out, "<{name}>{b}</{name}>");
+        }
+        // Nothing to write inside (a bulk query that matched nothing): an empty element.
+        Node::Record(children)
+            if children
+                .iter()
+                .all(|(_, n)| matches!(n, Node::Repeated(items) if items.is_empty())) =>
+        {
+            indent(depth, out);
+            let _ = writeln!(out, "<{name}/>");
         }
         Node::Record(children) => {
             indent(depth, out);
@@ -202,7 +218,7 @@ pub fn write_json(node: &Node, out: &mut String) {
         Node::Int(n) => {
             let _ = write!(out, "{n}");
         }
-        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Bool(b) | Node::Word(b) => out.push_str(if *b { "true" } else { "false" }),
         Node::Null => out.push_str("null"),
         Node::Record(children) => {
             out.push('{');

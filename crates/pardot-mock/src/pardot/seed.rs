@@ -79,16 +79,36 @@ impl ProspectSeed {
             return Vec::new();
         };
         let mut out = unit.prospects.clone();
-        for &(id, updated_too) in &unit.unstamped {
-            if let Ok(i) = out.binary_search_by_key(&id, |p| p.id) {
-                let p = Arc::make_mut(&mut out[i]);
-                p.created_at = now;
-                if updated_too {
-                    p.updated_at = now;
-                }
-            }
-        }
+        restamp(
+            &mut out,
+            &unit.unstamped,
+            now,
+            |p| p.id,
+            |p| (&mut p.created_at, &mut p.updated_at),
+        );
         out
+    }
+}
+
+/// Stamps the records (sorted by id) that were configured without times: each `(id,
+/// updated_too)` of `unstamped` gets `now` as `created_at`, and as `updated_at` too when
+/// `updated_too`, on a copy (the seed keeps its own). `times` reaches a record's times.
+pub(super) fn restamp<T: Clone>(
+    records: &mut [Arc<T>],
+    unstamped: &[(u64, bool)],
+    now: SystemTime,
+    id_of: impl Fn(&T) -> u64,
+    times: impl Fn(&mut T) -> (&mut SystemTime, &mut SystemTime),
+) {
+    for &(id, updated_too) in unstamped {
+        let Ok(i) = records.binary_search_by_key(&id, |r| id_of(r)) else {
+            continue;
+        };
+        let (created_at, updated_at) = times(Arc::make_mut(&mut records[i]));
+        *created_at = now;
+        if updated_too {
+            *updated_at = now;
+        }
     }
 }
 

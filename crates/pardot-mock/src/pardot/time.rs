@@ -82,14 +82,10 @@ fn number<T: std::str::FromStr>(text: &str, len: usize) -> Option<T> {
     }
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` (UTC; a trailing
-/// `Z` or `+00:00` is accepted).
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]`: UTC, or ISO 8601
+/// with a `Z` or an offset after the time (`+02:00`, `-0530`, `+01`).
 pub fn parse_datetime(text: &str) -> Option<SystemTime> {
     let text = text.trim();
-    let text = text
-        .strip_suffix('Z')
-        .or_else(|| text.strip_suffix("+00:00"))
-        .unwrap_or(text);
     let (date, time) = match text.find([' ', 'T']) {
         Some(i) => (&text[..i], Some(&text[i + 1..])),
         None => (text, None),
@@ -101,8 +97,14 @@ pub fn parse_datetime(text: &str) -> Option<SystemTime> {
     if date_parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let mut secs = days_from_civil(y, m, d) * DAY;
+    let day = days_from_civil(y, m, d);
+    // A day past the month's end (`2024-02-30`) is not a date, not the next month's.
+    if civil_from_days(day) != (y, m, d) {
+        return None;
+    }
+    let mut secs = day * DAY;
     if let Some(time) = time {
+        let (time, offset) = split_offset(time)?;
         let mut time_parts = time.split(':');
         let h: i64 = number(time_parts.next()?, 2)?;
         let mi: i64 = number(time_parts.next()?, 2)?;
@@ -113,9 +115,32 @@ pub fn parse_datetime(text: &str) -> Option<SystemTime> {
         if time_parts.next().is_some() || h > 23 || mi > 59 || s > 60 {
             return None;
         }
-        secs += h * 3600 + mi * 60 + s;
+        secs += h * 3600 + mi * 60 + s - offset;
     }
     Some(from_epoch(secs))
+}
+
+/// Splits a time of day from its zone: none or `Z` is UTC (offset 0), else `±HH[:MM]` or
+/// `±HHMM`, in seconds east of UTC.
+fn split_offset(time: &str) -> Option<(&str, i64)> {
+    if let Some(time) = time.strip_suffix('Z') {
+        return Some((time, 0));
+    }
+    let Some(i) = time.find(['+', '-']) else {
+        return Some((time, 0));
+    };
+    let sign = if time.as_bytes()[i] == b'-' { -1 } else { 1 };
+    let zone = &time[i + 1..];
+    let (h, m) = match (zone.len(), zone.split_once(':')) {
+        (_, Some((h, m))) => (number::<i64>(h, 2)?, number::<i64>(m, 2)?),
+        (2, None) => (number::<i64>(zone, 2)?, 0),
+        (4, None) => (number::<i64>(&zone[..2], 2)?, number::<i64>(&zone[2..], 2)?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some((&time[..i], sign * (h * 3600 + m * 60)))
 }
 
 /// A v3/v4 time criterion: `today`, `yesterday`, `last_7_days`, `this_month`, `last_month`
@@ -152,6 +177,18 @@ mod tests {
             parse_datetime("2024-02-29T00:00:00Z")
         );
         assert_eq!(parse_datetime("2024-13-01"), None);
+        assert_eq!(parse_datetime("2023-02-29"), None);
+        assert_eq!(parse_datetime("2024-04-31 10:00:00"), None);
+        assert_eq!(
+            parse_datetime("2016-01-17T06:49:51+02:00"),
+            Some(t),
+            "an offset east of UTC"
+        );
+        assert_eq!(parse_datetime("2016-01-16T23:19:51-0530"), Some(t));
+        assert_eq!(parse_datetime("2016-01-17T05:49:51+01"), Some(t));
+        assert_eq!(parse_datetime("2016-01-17T04:49:51+00:00"), Some(t));
+        assert_eq!(parse_datetime("2016-01-17T04:49:51+2"), None);
+        assert_eq!(parse_datetime("2016-01-17T04:49:51+24:00"), None);
         assert_eq!(parse_datetime("soon"), None);
     }
 

@@ -7,12 +7,14 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Uri, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use pardot_auth_core::secrecy::ExposeSecret;
 
 use super::errors::ApiError;
 use super::host::pardot_host;
-use super::prospects::{Deleted, Query, SortKey, parse_v4_fields};
+use super::objects::criteria::{Criteria, SortRules};
+use super::objects::{self, Kind, Reply};
+use super::prospects::{Query, parse_v4_fields};
 use super::render::{self, Format, Node, field};
 use super::{Admitted, Backend, Caller, PardotApi, time};
 use crate::config::PardotHostKind;
@@ -77,7 +79,7 @@ impl Params {
     }
 
     /// Every parameter (body first), for create/update field values.
-    fn all(&self) -> Vec<(String, String)> {
+    pub(super) fn all(&self) -> Vec<(String, String)> {
         self.body.iter().chain(self.query.iter()).cloned().collect()
     }
 }
@@ -171,6 +173,8 @@ struct Call<'a> {
     version: &'a str,
     op: &'a str,
     id: Option<(&'a str, &'a str)>,
+    /// A second `/{name}/{value}` pair (`listMembership`'s `list_id/{l}/prospect_id/{p}`).
+    second: Option<(&'a str, &'a str)>,
 }
 
 /// `/api/{object}/version/{v}/do/{op}`.
@@ -192,6 +196,7 @@ pub(crate) async fn call(
         version: &version,
         op: &op,
         id: None,
+        second: None,
     };
     handle(&state, &method, call, host, &headers, &params).await
 }
@@ -215,6 +220,34 @@ pub(crate) async fn call_with_id(
         version: &version,
         op: &op,
         id: Some((id_field.as_str(), id.as_str())),
+        second: None,
+    };
+    handle(&state, &method, call, host, &headers, &params).await
+}
+
+/// The path of a v3/v4 call with two `/{name}/{value}` pairs.
+type TwoPairPath = (String, String, String, String, String, String, String);
+
+/// `/api/{object}/version/{v}/do/{op}/{name}/{value}/{name2}/{value2}`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn call_with_two_ids(
+    State(state): State<MockState>,
+    method: Method,
+    Path((object, version, op, field, value, field2, value2)): Path<TwoPairPath>,
+    vhost: Option<Extension<VirtualHost>>,
+    front: Option<Extension<Arc<RequestParams>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::new(front, &uri, &headers, &body);
+    let host = pardot_host(vhost.as_ref(), &headers, &uri);
+    let call = Call {
+        object: &object,
+        version: &version,
+        op: &op,
+        id: Some((field.as_str(), value.as_str())),
+        second: Some((field2.as_str(), value2.as_str())),
     };
     handle(&state, &method, call, host, &headers, &params).await
 }
@@ -232,7 +265,10 @@ async fn handle(
     };
     let api = state.pardot();
     let format = Format::from_param(params.get("format"));
-    if *method != Method::GET && *method != Method::POST {
+    // DELETE is documented for deletes only ("Lists may only be deleted using HTTP methods
+    // POST or DELETE").
+    let delete = *method == Method::DELETE && call.op == "delete";
+    if *method != Method::GET && *method != Method::POST && !delete {
         return fail(&api, format, &ApiError::code(60));
     }
     let version = match parse_version(call.version) {
@@ -258,6 +294,25 @@ async fn handle(
         Err(e) => return fail(&api, format, &e),
     };
     // The in-flight slot (inside `admitted`) is held until the answer is built, on every path.
+    if let Some(kind) = Kind::from_url_name(call.object) {
+        let path: Vec<(&str, &str)> = call.id.into_iter().chain(call.second).collect();
+        let all = params.all();
+        let request = objects::Request {
+            method,
+            op: call.op,
+            path: &path,
+            params: &all,
+            now,
+        };
+        return match objects::answer(kind, admitted.unit, &request) {
+            Ok(Reply::Body(children)) => render::ok(format, &children),
+            Ok(Reply::NoContent) => axum::http::StatusCode::NO_CONTENT.into_response(),
+            Err(e) => fail(&api, format, &e),
+        };
+    }
+    if call.second.is_some() {
+        return fail(&api, format, &ApiError::code(2));
+    }
     match dispatch(&api, &admitted, version, &call, params, now) {
         Ok(children) => render::ok(format, &children),
         Err(e) => fail(&api, format, &e),
@@ -476,61 +531,14 @@ fn account_record(account: &super::Account) -> Node {
     ])
 }
 
-/// The v3/v4 query criteria, validated with the documented codes.
+/// The prospect query's criteria: the shared ones, with `last_activity_at` as an extra sort
+/// key, `created_at` the default, and descending unless `sort_order` says otherwise.
 fn v34_query(params: &Params, now: std::time::SystemTime) -> Result<Query, ApiError> {
-    let mut q = Query {
-        limit: 200,
-        sort: SortKey::CreatedAt,
-        descending: true,
-        ..Query::default()
+    let rules = SortRules {
+        extra: &[("last_activity_at", true)],
+        default_key: "created_at",
+        fixed_order: Some(true),
+        deleted: true,
     };
-    let id = |name: &str| -> Result<Option<u64>, ApiError> {
-        params
-            .get(name)
-            .map(|v| v.trim().parse().map_err(|_| ApiError::code(16)))
-            .transpose()
-    };
-    q.id_greater_than = id("id_greater_than")?;
-    q.id_less_than = id("id_less_than")?;
-    let at = |name: &str| -> Result<Option<std::time::SystemTime>, ApiError> {
-        params
-            .get(name)
-            .map(|v| time::parse_criterion(v, now).ok_or_else(|| ApiError::code(7)))
-            .transpose()
-    };
-    q.created_after = at("created_after")?;
-    q.created_before = at("created_before")?;
-    q.updated_after = at("updated_after")?;
-    q.updated_before = at("updated_before")?;
-    if let Some(d) = params.get("deleted") {
-        q.deleted = Deleted::parse(d).ok_or_else(|| ApiError::code(27))?;
-    }
-    if let Some(l) = params.get("limit") {
-        q.limit = l
-            .trim()
-            .parse()
-            .ok()
-            .filter(|&n: &usize| n <= 200)
-            .ok_or_else(|| ApiError::code(23))?;
-    }
-    if let Some(o) = params.get("offset") {
-        q.offset = o.trim().parse().map_err(|_| ApiError::code(21))?;
-    }
-    if let Some(s) = params.get("sort_by") {
-        q.sort = match s {
-            "id" => SortKey::Id,
-            "created_at" => SortKey::CreatedAt,
-            "updated_at" => SortKey::UpdatedAt,
-            "last_activity_at" => SortKey::LastActivityAt,
-            _ => return Err(ApiError::code(19)),
-        };
-    }
-    if let Some(o) = params.get("sort_order") {
-        q.descending = match o {
-            "descending" => true,
-            "ascending" => false,
-            _ => return Err(ApiError::code(20)),
-        };
-    }
-    Ok(q)
+    Criteria::parse(|name| params.get(name), &rules, now)
 }

@@ -27,7 +27,7 @@ impl Deleted {
         }
     }
 
-    pub(super) fn admits(self, deleted: bool) -> bool {
+    pub(crate) fn admits(self, deleted: bool) -> bool {
         match self {
             Self::No => !deleted,
             Self::Only => deleted,
@@ -48,9 +48,13 @@ pub enum SortKey {
     UpdatedAt,
     /// By last activity (never-active prospects first).
     LastActivityAt,
+    /// By a field of another v3/v4 object (`name`, `cost`): its store sorts by the field's
+    /// values; a prospect store keeps id order (no prospect query names one).
+    Field(&'static str),
 }
 
-/// A prospect query (both generations), after its parameters were validated.
+/// A query (prospects of both generations, and the other v3/v4 objects), after its
+/// parameters were validated.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     /// `id_greater_than` / `idGreaterThan`.
@@ -79,13 +83,25 @@ pub struct Query {
 
 impl Query {
     pub(super) fn admits(&self, p: &Prospect) -> bool {
-        self.deleted.admits(p.deleted)
-            && self.id_greater_than.is_none_or(|v| p.id > v)
-            && self.id_less_than.is_none_or(|v| p.id < v)
-            && self.created_after.is_none_or(|v| p.created_at > v)
-            && self.created_before.is_none_or(|v| p.created_at < v)
-            && self.updated_after.is_none_or(|v| p.updated_at > v)
-            && self.updated_before.is_none_or(|v| p.updated_at < v)
+        self.admits_record(p.id, p.created_at, p.updated_at, p.deleted)
+    }
+
+    /// Whether a record with this id, these times and this flag is within the id and time
+    /// ranges and `deleted`.
+    pub(crate) fn admits_record(
+        &self,
+        id: u64,
+        created_at: SystemTime,
+        updated_at: SystemTime,
+        deleted: bool,
+    ) -> bool {
+        self.deleted.admits(deleted)
+            && self.id_greater_than.is_none_or(|v| id > v)
+            && self.id_less_than.is_none_or(|v| id < v)
+            && self.created_after.is_none_or(|v| created_at > v)
+            && self.created_before.is_none_or(|v| created_at < v)
+            && self.updated_after.is_none_or(|v| updated_at > v)
+            && self.updated_before.is_none_or(|v| updated_at < v)
     }
 
     /// Whether the matches are a run of the id-ordered store: sorted by id, filtered by id

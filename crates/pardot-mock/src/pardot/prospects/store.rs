@@ -38,7 +38,7 @@ impl Inner {
         let total = matches.len();
         match q.sort {
             // Already in id order.
-            SortKey::Id => {}
+            SortKey::Id | SortKey::Field(_) => {}
             SortKey::CreatedAt => matches.sort_by_key(|p| (p.created_at, p.id)),
             SortKey::UpdatedAt => matches.sort_by_key(|p| (p.updated_at, p.id)),
             SortKey::LastActivityAt => matches.sort_by_key(|p| (p.last_activity_at, p.id)),

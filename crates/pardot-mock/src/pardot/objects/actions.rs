@@ -1,0 +1,255 @@
+//! The v3/v4 actions of the served objects: `query`, `read`, `create`, `update` and `delete`,
+//! each answering as the object's docs say, with the documented codes.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::http::Method;
+
+use super::criteria::{Criteria, Output, SortRules};
+use super::record::{Record, Value};
+use super::schema::{FieldType, Kind, Schema};
+use super::store::FieldFilter;
+use crate::pardot::api::Unit;
+use crate::pardot::errors::ApiError;
+use crate::pardot::render::{Node, field};
+
+/// What an action answers.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// The children of a `<rsp stat="ok">`.
+    Body(Vec<(String, Node)>),
+    /// HTTP 204 with no body (`delete`).
+    NoContent,
+}
+
+/// A v3/v4 call to a served object.
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    /// The HTTP method.
+    pub method: &'a Method,
+    /// The action (`query`, `read`, …).
+    pub op: &'a str,
+    /// The `/{name}/{value}` pairs after the action, in order.
+    pub path: &'a [(&'a str, &'a str)],
+    /// Every request parameter, form body first.
+    pub params: &'a [(String, String)],
+    /// The mock clock's time.
+    pub now: SystemTime,
+}
+
+impl Request<'_> {
+    /// A value from the path, else from the parameters.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.path
+            .iter()
+            .copied()
+            .chain(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Answers `request` on `kind` in `unit`.
+pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<Reply, ApiError> {
+    let schema = kind.schema();
+    if !schema.actions.contains(&request.op) {
+        return Err(ApiError::code(2));
+    }
+    let store = unit.objects.store(kind);
+    let one = |record: &Record| Reply::Body(vec![field(schema.element, record.node(schema))]);
+    match request.op {
+        "query" => query(schema, unit, request),
+        "read" => target(schema, unit, request).map(|r| one(&r)),
+        "create" => create(schema, unit, request).map(|r| one(&r)),
+        "update" => {
+            let id = target(schema, unit, request)?.id;
+            store
+                .update(id, |r| {
+                    set_editable(schema, r, request.params)?;
+                    r.updated_at = request.now;
+                    Ok(())
+                })
+                .unwrap_or_else(|| Err(ApiError::code(schema.not_found)))
+                .map(|r| one(&r))
+        }
+        "delete" => delete(schema, unit, request),
+        _ => Err(ApiError::code(2)),
+    }
+}
+
+fn query(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Reply, ApiError> {
+    let output = Output::parse(request.get("output"))?;
+    let rules = SortRules {
+        extra: schema.extra_sorts,
+        default_key: "id",
+        fixed_order: None,
+        deleted: schema.deleted_criterion,
+    };
+    let criteria = Criteria::parse(|name| request.get(name), &rules, request.now)?;
+    let mut filters: Vec<FieldFilter> = Vec::new();
+    for filter in schema.filters {
+        let (Some(text), Some(i)) = (request.get(filter.param), schema.field_index(filter.param))
+        else {
+            continue;
+        };
+        let f = &schema.fields[i];
+        let value = Value::parse(f, text)
+            .ok()
+            .filter(|v| f.ty != FieldType::Int || v.as_id().is_some())
+            .ok_or_else(|| ApiError::code(filter.bad_value))?;
+        filters.push((i, value));
+    }
+    let (total, page) = unit.objects.store(schema.kind).query(&criteria, &filters);
+    let mut result = Vec::with_capacity(2);
+    // Bulk output leaves the count out ("Bulk Data Pull": it lets the API answer faster).
+    if output != Output::Bulk {
+        result.push(field(
+            "total_results",
+            Node::Int(i64::try_from(total).unwrap_or(i64::MAX)),
+        ));
+    }
+    let rows = page.iter().map(|r| r.node(schema)).collect();
+    result.push(field(schema.element, Node::Repeated(rows)));
+    Ok(Reply::Body(vec![field("result", Node::Record(result))]))
+}
+
+/// Reads an id parameter: malformed is `code`.
+fn parse_id(text: &str, code: u32) -> Result<u64, ApiError> {
+    text.trim().parse().map_err(|_| ApiError::code(code))
+}
+
+/// The record a `read`, `update` or `delete` names: by `id` (path or parameter), or for a
+/// list membership by `list_id` and `prospect_id`. Code 13 when nothing names one, 51 for a
+/// path naming another field, the object's code when there is no such record.
+fn target(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Record>, ApiError> {
+    let store = unit.objects.store(schema.kind);
+    let pair_allowed = schema.kind == Kind::ListMembership;
+    if request.path.iter().any(|(name, _)| {
+        *name != "id" && !(pair_allowed && matches!(*name, "list_id" | "prospect_id"))
+    }) {
+        return Err(ApiError::code(51));
+    }
+    if let Some(id) = request.get("id") {
+        let id = parse_id(id, schema.not_found)?;
+        return store
+            .get(id)
+            .ok_or_else(|| ApiError::code(schema.not_found));
+    }
+    if pair_allowed
+        && let (Some(list), Some(prospect)) = (request.get("list_id"), request.get("prospect_id"))
+    {
+        let list = parse_id(list, 55)?;
+        let prospect = parse_id(prospect, 3)?;
+        return store
+            .find(|r| is_pair(schema, r, list, prospect))
+            .ok_or_else(|| ApiError::code(schema.not_found));
+    }
+    Err(ApiError::code(13))
+}
+
+fn is_pair(schema: &Schema, record: &Record, list: u64, prospect: u64) -> bool {
+    record.id_of(schema, "list_id") == Some(list)
+        && record.id_of(schema, "prospect_id") == Some(prospect)
+}
+
+/// Sets the editable fields named by parameters (others are ignored, as Pardot ignores
+/// unknown parameters). Clearing a required field is code 36.
+fn set_editable(
+    schema: &Schema,
+    record: &mut Record,
+    params: &[(String, String)],
+) -> Result<(), ApiError> {
+    for (name, text) in params {
+        let Some(i) = schema.field_index(name) else {
+            continue;
+        };
+        let f = &schema.fields[i];
+        if !f.editable {
+            continue;
+        }
+        let value = Value::parse(f, text)?;
+        if value == Value::Null && schema.required.contains(&f.name) {
+            return Err(ApiError::code(36));
+        }
+        record.values[i] = value;
+    }
+    Ok(())
+}
+
+fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Record>, ApiError> {
+    if request.path.iter().any(|(name, _)| {
+        !(schema.kind == Kind::ListMembership && matches!(*name, "list_id" | "prospect_id"))
+    }) {
+        return Err(ApiError::code(51));
+    }
+    for name in schema.required {
+        match request.get(name) {
+            None => return Err(ApiError::code(13)),
+            Some(v) if v.trim().is_empty() => return Err(ApiError::code(36)),
+            Some(_) => {}
+        }
+    }
+    let mut template = Record::new(schema, 0, request.now);
+    set_editable(schema, &mut template, request.params)?;
+    let store = unit.objects.store(schema.kind);
+    if schema.kind != Kind::ListMembership {
+        let made = store.insert_unless(
+            |_| false,
+            |id| Record {
+                id,
+                ..template.clone()
+            },
+        );
+        return made.ok_or_else(|| ApiError::code(schema.not_found));
+    }
+    // A membership joins a list and a prospect that exist, at most once.
+    let list = parse_id(request.get("list_id").unwrap_or_default(), 55)?;
+    let prospect = parse_id(request.get("prospect_id").unwrap_or_default(), 3)?;
+    if unit.objects.store(Kind::List).get(list).is_none() {
+        return Err(ApiError::code(55));
+    }
+    if unit.prospects.by_id(prospect).is_none() {
+        return Err(ApiError::code(3));
+    }
+    for (name, id) in [("list_id", list), ("prospect_id", prospect)] {
+        if let Some(i) = schema.field_index(name) {
+            template.values[i] = Value::Int(i64::try_from(id).unwrap_or(i64::MAX));
+        }
+    }
+    store
+        .insert_unless(
+            |r| is_pair(schema, r, list, prospect),
+            |id| Record { id, ..template },
+        )
+        .ok_or_else(|| ApiError::code(58))
+}
+
+fn delete(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Reply, ApiError> {
+    if schema.delete_needs_post && *request.method == Method::GET {
+        return Err(ApiError::code(60));
+    }
+    let id = target(schema, unit, request)?.id;
+    let now = request.now;
+    unit.objects
+        .store(schema.kind)
+        .update(id, |r| {
+            r.deleted = true;
+            r.updated_at = now;
+            Ok::<_, ApiError>(())
+        })
+        .unwrap_or_else(|| Err(ApiError::code(schema.not_found)))?;
+    if schema.kind == Kind::List {
+        // A deleted list takes its memberships with it (to the recycle bin).
+        let memberships = Kind::ListMembership.schema();
+        let list = i64::try_from(id).unwrap_or(i64::MAX);
+        unit.objects.store(Kind::ListMembership).update_all(
+            |r| !r.deleted && r.get(memberships, "list_id") == &Value::Int(list),
+            |r| {
+                r.deleted = true;
+                r.updated_at = now;
+            },
+        );
+    }
+    Ok(Reply::NoContent)
+}

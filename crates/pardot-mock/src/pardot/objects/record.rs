@@ -1,0 +1,150 @@
+//! One record of a served object: its id, times and deleted flag, and its field values in its
+//! schema's order; reading a value from a parameter and writing the record as a node.
+
+use std::cmp::Ordering;
+use std::time::SystemTime;
+
+use super::schema::{Field, FieldType, Schema};
+use crate::pardot::errors::ApiError;
+use crate::pardot::render::{Node, field};
+use crate::pardot::time::pardot_datetime;
+
+/// A field value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// No value.
+    Null,
+    /// An integer (also an id).
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Text(Box<str>),
+}
+
+impl Value {
+    /// Reads `text` as a value of `field` (a parameter or a configured value). An empty text
+    /// clears the field. Codes: 56 for a number, 50 for a boolean.
+    pub(crate) fn parse(field: &Field, text: &str) -> Result<Self, ApiError> {
+        if text.is_empty() {
+            return Ok(Self::Null);
+        }
+        match field.ty {
+            FieldType::Text => Ok(Self::Text(text.into())),
+            FieldType::Int => text
+                .trim()
+                .parse()
+                .map(Self::Int)
+                .map_err(|_| ApiError::code(56)),
+            FieldType::Bool => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(Self::Bool(true)),
+                "false" | "0" => Ok(Self::Bool(false)),
+                _ => Err(ApiError::code(50)),
+            },
+        }
+    }
+
+    /// The id this value holds, if it is one.
+    pub(crate) fn as_id(&self) -> Option<u64> {
+        match self {
+            Self::Int(n) => u64::try_from(*n).ok(),
+            _ => None,
+        }
+    }
+
+    fn node(&self, ty: FieldType) -> Node {
+        match (self, ty) {
+            (Self::Null, FieldType::Bool) => Node::Word(false),
+            (Self::Null, _) => Node::Null,
+            (Self::Int(n), _) => Node::Int(*n),
+            (Self::Bool(b), _) => Node::Word(*b),
+            (Self::Text(t), _) => Node::Text(t.to_string()),
+        }
+    }
+
+    /// The order of a sort by this field: no value first, then numbers, booleans, texts.
+    pub(crate) fn sort_cmp(&self, other: &Self) -> Ordering {
+        fn rank(v: &Value) -> u8 {
+            match v {
+                Value::Null => 0,
+                Value::Int(_) => 1,
+                Value::Bool(_) => 2,
+                Value::Text(_) => 3,
+            }
+        }
+        match (self, other) {
+            (Self::Int(a), Self::Int(b)) => a.cmp(b),
+            (Self::Bool(a), Self::Bool(b)) => a.cmp(b),
+            (Self::Text(a), Self::Text(b)) => a.cmp(b),
+            _ => rank(self).cmp(&rank(other)),
+        }
+    }
+}
+
+/// One record.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Record {
+    /// Numeric id (unique among the object's records in the business unit).
+    pub id: u64,
+    /// Created.
+    pub created_at: SystemTime,
+    /// Last updated (every write sets it to the mock clock's time).
+    pub updated_at: SystemTime,
+    /// In the recycle bin.
+    pub deleted: bool,
+    /// One value per field of the schema, in its order.
+    pub values: Box<[Value]>,
+}
+
+impl Record {
+    /// A record of `schema` with no values, created at `now`.
+    pub(crate) fn new(schema: &Schema, id: u64, now: SystemTime) -> Self {
+        Self {
+            id,
+            created_at: now,
+            updated_at: now,
+            deleted: false,
+            values: vec![Value::Null; schema.fields.len()].into_boxed_slice(),
+        }
+    }
+
+    /// The value of field `name` (`Null` for a name the schema does not have).
+    pub(crate) fn get(&self, schema: &Schema, name: &str) -> &Value {
+        schema
+            .field_index(name)
+            .and_then(|i| self.values.get(i))
+            .unwrap_or(&Value::Null)
+    }
+
+    /// The id held by field `name`.
+    pub(crate) fn id_of(&self, schema: &Schema, name: &str) -> Option<u64> {
+        self.get(schema, name).as_id()
+    }
+
+    /// The record's element: `id`, the fields in order, then the times where the object
+    /// shows them.
+    pub(crate) fn node(&self, schema: &Schema) -> Node {
+        let mut out = Vec::with_capacity(schema.fields.len() + 3);
+        out.push(field(
+            "id",
+            Node::Int(i64::try_from(self.id).unwrap_or(i64::MAX)),
+        ));
+        for (f, value) in schema.fields.iter().zip(self.values.iter()) {
+            if f.omit_null && *value == Value::Null {
+                continue;
+            }
+            out.push(field(f.name, value.node(f.ty)));
+        }
+        if schema.shows_times {
+            out.push(field(
+                "created_at",
+                Node::Text(pardot_datetime(self.created_at)),
+            ));
+            out.push(field(
+                "updated_at",
+                Node::Text(pardot_datetime(self.updated_at)),
+            ));
+        }
+        Node::Record(out)
+    }
+}

@@ -1,0 +1,237 @@
+//! The configured records of every served object, converted and checked once at start: what
+//! the stores start with and what a reset restores.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use pardot_auth_core::BusinessUnitId;
+
+use super::record::{Record, Value};
+use super::schema::{Kind, Schema, Target};
+use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
+use crate::pardot::seed::restamp;
+use crate::pardot::time;
+
+/// The configured records of one object in one business unit.
+#[derive(Debug, Default)]
+struct KindSeed {
+    /// Sorted by id.
+    records: Vec<Arc<Record>>,
+    /// Records without a configured `created_at`, by id: they carry the time of the start and
+    /// of each reset; `true` when `updated_at` was not configured either.
+    unstamped: Vec<(u64, bool)>,
+}
+
+/// The configured records of every served object, by business unit (in `business_units`
+/// order) and object (in [`Kind::ALL`] order).
+#[derive(Debug, Default)]
+pub(crate) struct ObjectSeed {
+    units: Vec<Vec<KindSeed>>,
+}
+
+/// Where a configuration entry went.
+struct Placed {
+    kind: Kind,
+    /// Its index in its configuration table.
+    entry: usize,
+    /// Its business unit's index.
+    unit: usize,
+    record: Arc<Record>,
+}
+
+/// The configuration entries of `kind`.
+fn entries(config: &MockConfig, kind: Kind) -> &[PardotObjectConfig] {
+    match kind {
+        Kind::Campaign => &config.campaigns,
+        Kind::List => &config.lists,
+        Kind::ListMembership => &config.list_memberships,
+    }
+}
+
+impl ObjectSeed {
+    /// Converts the configured records for the business units `by_id` (indexes below
+    /// `unit_count`), stamping those without times with `now`. Every entry is checked: its
+    /// business unit, a unique id, known fields with values of their types, the required
+    /// fields, and ids that name a record of the same business unit (`prospect_exists`
+    /// answers for prospects).
+    pub(crate) fn convert(
+        config: &MockConfig,
+        by_id: &HashMap<BusinessUnitId, usize>,
+        unit_count: usize,
+        prospect_exists: impl Fn(usize, u64) -> bool,
+        now: SystemTime,
+    ) -> Result<Self, ConfigError> {
+        let mut units: Vec<Vec<KindSeed>> = (0..unit_count)
+            .map(|_| Kind::ALL.iter().map(|_| KindSeed::default()).collect())
+            .collect();
+        // Where each entry went, in configuration order, for the reference checks.
+        let mut placed: Vec<Placed> = Vec::new();
+        for kind in Kind::ALL {
+            let schema = kind.schema();
+            let mut ids = HashSet::new();
+            for (i, entry) in entries(config, kind).iter().enumerate() {
+                let what = format!("{}[{i}]", schema.table);
+                let bu = BusinessUnitId::parse(&entry.business_unit)
+                    .map_err(|e| invalid(format!("{what}.business_unit: {e}")))?;
+                let unit = *by_id.get(&bu).ok_or_else(|| {
+                    invalid(format!(
+                        "{what}.business_unit: unknown `{}`",
+                        entry.business_unit
+                    ))
+                })?;
+                if !ids.insert((unit, entry.id)) {
+                    return Err(invalid(format!(
+                        "{what}: duplicate id {} in its business unit",
+                        entry.id
+                    )));
+                }
+                let (record, stamped) = convert_entry(schema, &what, entry, now)?;
+                let Some(seed) = units.get_mut(unit).map(|u| &mut u[kind.index()]) else {
+                    continue;
+                };
+                if let Some(updated_too) = stamped {
+                    seed.unstamped.push((record.id, updated_too));
+                }
+                let record = Arc::new(record);
+                seed.records.push(Arc::clone(&record));
+                placed.push(Placed {
+                    kind,
+                    entry: i,
+                    unit,
+                    record,
+                });
+            }
+        }
+        for unit in &mut units {
+            for seed in unit.iter_mut() {
+                seed.records.sort_by_key(|r| r.id);
+                seed.unstamped.sort_unstable();
+            }
+        }
+        let seed = Self { units };
+        seed.check_references(&placed, &prospect_exists)?;
+        Ok(seed)
+    }
+
+    /// Every id a record holds names a record of its business unit; list memberships join a
+    /// list and a prospect at most once (deleted ones aside).
+    fn check_references(
+        &self,
+        placed: &[Placed],
+        prospect_exists: &impl Fn(usize, u64) -> bool,
+    ) -> Result<(), ConfigError> {
+        let mut pairs = HashSet::new();
+        for p in placed {
+            let schema = p.kind.schema();
+            let what = || format!("{}[{}]", schema.table, p.entry);
+            for field in schema.fields {
+                let (Some(target), Some(id)) = (field.refers, p.record.id_of(schema, field.name))
+                else {
+                    continue;
+                };
+                let exists = match target {
+                    Target::Prospect => prospect_exists(p.unit, id),
+                    Target::Object(other) => self.units[p.unit][other.index()]
+                        .records
+                        .binary_search_by_key(&id, |r| r.id)
+                        .is_ok(),
+                };
+                if !exists {
+                    return Err(invalid(format!(
+                        "{}.{}: no record with id {id} in its business unit",
+                        what(),
+                        field.name
+                    )));
+                }
+            }
+            if p.kind == Kind::ListMembership
+                && !p.record.deleted
+                && !pairs.insert((
+                    p.unit,
+                    p.record.id_of(schema, "list_id"),
+                    p.record.id_of(schema, "prospect_id"),
+                ))
+            {
+                return Err(invalid(format!(
+                    "{}: the prospect is already a member of that list",
+                    what()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The records of `kind` in the unit at `index` as a reset at `now` restores them (right
+    /// after start, `now` is the start time): those without configured times carry `now`.
+    pub(crate) fn at(&self, index: usize, kind: Kind, now: SystemTime) -> Vec<Arc<Record>> {
+        let Some(seed) = self.units.get(index).map(|u| &u[kind.index()]) else {
+            return Vec::new();
+        };
+        let mut out = seed.records.clone();
+        restamp(
+            &mut out,
+            &seed.unstamped,
+            now,
+            |r| r.id,
+            |r| (&mut r.created_at, &mut r.updated_at),
+        );
+        out
+    }
+}
+
+/// The field values of an entry, in the schema's order.
+fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Value]>, String> {
+    let mut values = vec![Value::Null; schema.fields.len()];
+    for (name, value) in &entry.fields {
+        let Some(i) = schema.field_index(name) else {
+            return Err(format!("unknown {} field `{name}`", schema.object));
+        };
+        let text = value.to_param();
+        values[i] = Value::parse(&schema.fields[i], &text)
+            .map_err(|e| format!("{name} `{text}`: {}", e.message))?;
+    }
+    for name in schema.required {
+        if schema
+            .field_index(name)
+            .is_none_or(|i| values[i] == Value::Null)
+        {
+            return Err(format!("`{name}` is required"));
+        }
+    }
+    Ok(values.into_boxed_slice())
+}
+
+/// Converts one entry: the record, and `None` when its `created_at` was configured, else
+/// `Some(updated_too)` (see [`KindSeed::unstamped`]).
+fn convert_entry(
+    schema: &Schema,
+    what: &str,
+    entry: &PardotObjectConfig,
+    now: SystemTime,
+) -> Result<(Record, Option<bool>), ConfigError> {
+    let parse_time = |name: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| {
+                time::parse_datetime(t).ok_or_else(|| {
+                    invalid(format!(
+                        "{what}.{name} `{t}`: use `YYYY-MM-DD HH:MM:SS` (UTC)"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let created = parse_time("created_at", &entry.created_at)?;
+    let updated = parse_time("updated_at", &entry.updated_at)?;
+    let mut record = Record::new(schema, entry.id, now);
+    record.values = convert_values(schema, entry).map_err(|e| invalid(format!("{what}: {e}")))?;
+    record.deleted = entry.deleted;
+    if let Some(t) = created {
+        record.created_at = t;
+        record.updated_at = t;
+    }
+    if let Some(t) = updated {
+        record.updated_at = t;
+    }
+    Ok((record, created.is_none().then_some(updated.is_none())))
+}
