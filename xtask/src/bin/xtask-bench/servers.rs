@@ -65,9 +65,14 @@ pub fn bench_config(prospects: usize) -> MockConfig {
         bu.concurrency_limit = 100_000;
         bu.daily_budget = u64::MAX / 4;
     }
+    // The production BU's default prospects make way for the generated ones, and so do the
+    // default list memberships that point at them.
     config
         .prospects
         .retain(|p| p.business_unit != fixtures::BUSINESS_UNIT_ID);
+    config
+        .list_memberships
+        .retain(|m| m.business_unit != fixtures::BUSINESS_UNIT_ID);
     let companies = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"];
     for i in 0..prospects {
         config.prospects.push(ProspectConfig {
