@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use pardot_mock::{AppConfig, PardotMock, fixtures};
+use pardot_mock::{AppConfig, Outcome, PardotMock, Route, RouteGroup, fixtures};
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -320,13 +320,13 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         ],
     )
     .await;
-    assert_eq!(h.mock.counts().get("oauth.token", "ok"), 4);
+    assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
     let stored = login_ok(&h, "legacy", &legacy_vars()).await;
     assert!(
         stored.contains("/legacy-legacy-v3_acme.example-"),
         "{stored}"
     );
-    assert_eq!(h.mock.counts().get("pardot.login", "ok"), 1);
+    assert_eq!(h.mock.counts().get(Route::PardotLogin, Outcome::Ok), 1);
     login_ok(
         &h,
         "mci",
@@ -346,7 +346,7 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         ],
     )
     .await;
-    assert_eq!(h.mock.counts().get("mci.token", "ok"), 1);
+    assert_eq!(h.mock.counts().get(Route::MciToken, Outcome::Ok), 1);
 
     // A missing variable is a configuration error naming it: exit 2.
     let out = h
@@ -550,7 +550,7 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
     let out = h.run(&["token", "--flow", "web"], &vars).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
-        h.mock.counts().get("oauth.token", "ok"),
+        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
         "the stored token was still fresh"
     );
@@ -609,7 +609,7 @@ async fn token_prints_the_secret_only_when_asked() {
         .expect("a live mock token");
     assert_eq!(info.username, fixtures::INTEGRATION_USERNAME);
     assert_eq!(
-        h.mock.counts().get("oauth.token", "ok"),
+        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
         "the second run used the store"
     );
@@ -681,7 +681,9 @@ async fn request_prints_the_body_and_fails_with_exit_codes() {
     assert!(out.stderr.contains("201"), "{}", out.stderr);
 
     // Retries are shown as they happen (on a terminal by default; here asked for with -v).
-    h.mock.fail_next("pardot", 1, 503, "Service Unavailable");
+    h.mock
+        .fail_next(RouteGroup::Pardot, 1, 503, "Service Unavailable")
+        .unwrap();
     let out = h
         .run(
             &[
@@ -789,7 +791,7 @@ async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
         0,
         "OK: legacy-v3@acme.example",
     );
-    h.mock.expire_all_tokens();
+    h.mock.expire_all_tokens().unwrap();
     let out = whoami(&h, &["--flow", "legacy"], &legacy_vars()).await;
     one_line(&out, 3, "legacy api_key expired:");
 }

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::{assert_oauth_error, json_of, mock, token};
 use hmac::{Hmac, KeyInit, Mac};
-use pardot_mock::{PardotMock, fixtures};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 use serde_json::json;
 use sha2::Sha256;
 use web_support::{Page, authorize_url, browser, get, pkce, query_map, split_location};
@@ -191,9 +191,9 @@ async fn success_with_pkce_and_state() {
     );
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.authorize", "login_page"), 1);
-    assert_eq!(counts.get("oauth.authorize", "ok"), 1);
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::LoginPage), 1);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::Ok), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -244,7 +244,11 @@ async fn wrong_password_shows_the_page_again() {
         .await;
     assert_eq!(ok.status, 302);
     assert_eq!(query_map(ok.location())["state"], "s1");
-    assert_eq!(mock.counts().get("oauth.authorize", "login_failed"), 3);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthAuthorize, Outcome::LoginFailed),
+        3
+    );
 
     // A transaction id the mock does not know: an error page, never a redirect.
     let stale = page
@@ -342,7 +346,11 @@ async fn deny_redirects_with_access_denied_and_allow_remembers_approval() {
             .location()
             .starts_with(&format!("{CALLBACK}?code=aPrx"))
     );
-    assert_eq!(mock.counts().get("oauth.authorize", "access_denied"), 1);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthAuthorize, Outcome::AccessDenied),
+        1
+    );
 }
 
 #[tokio::test]
@@ -445,7 +453,11 @@ async fn bad_client_gets_an_error_page_not_a_redirect() {
         "error=redirect_uri_missing&error_description=redirect_uri%20not%20provided",
     )
     .await;
-    assert_eq!(mock.counts().get("oauth.authorize", "invalid_client_id"), 2);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthAuthorize, Outcome::InvalidClientId),
+        2
+    );
 }
 
 #[tokio::test]
@@ -1047,7 +1059,7 @@ async fn journal_masks_the_login_password() {
     let posted = mock
         .journal()
         .into_iter()
-        .find(|e| e.method == "POST" && e.route == "oauth.authorize")
+        .find(|e| e.method == "POST" && e.route == Route::OAuthAuthorize)
         .unwrap();
     assert!(
         posted
@@ -1202,9 +1214,9 @@ async fn concurrent_logins_get_distinct_codes() {
     }
     assert_eq!(codes.len(), 40);
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.authorize", "login_page"), 40);
-    assert_eq!(counts.get("oauth.authorize", "ok"), 40);
-    assert_eq!(counts.get("oauth.token", "ok"), 40);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::LoginPage), 40);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::Ok), 40);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 40);
 }
 
 /// The revoke fault on an admin-approved app removes the user's assignment: the login page

@@ -17,7 +17,7 @@ use pardot_auth_core::{
     AccessToken, Clock, Error, ErrorClass, ErrorKind, Expiry, LoginHost, ManualClock, TokenKind,
     TokenSource,
 };
-use pardot_mock::{PardotMock, fixtures as fx};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{Browser, Consent, Page, assert_oauth_error, oauth_source};
 use tokio::task::JoinHandle;
@@ -266,15 +266,23 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     let counts = mock.counts();
     // The login page opened twice (by hand, then by `complete`), shown again once after the
     // wrong password, and one redirect with a code.
-    assert_eq!(counts.get("oauth.authorize", "login_page"), 2, "{counts:?}");
     assert_eq!(
-        counts.get("oauth.authorize", "login_failed"),
+        counts.get(Route::OAuthAuthorize, Outcome::LoginPage),
+        2,
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::LoginFailed),
         1,
         "{counts:?}"
     );
-    assert_eq!(counts.get("oauth.authorize", "ok"), 1, "{counts:?}");
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
-    assert_eq!(counts.route_total("oauth.token"), 1);
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::Ok),
+        1,
+        "{counts:?}"
+    );
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(counts.route_total(Route::OAuthToken), 1);
 }
 
 #[tokio::test]
@@ -315,7 +323,7 @@ async fn web_flow_on_the_sandbox_login_host() {
             .unwrap()
             .contains(&format!("/id/{}/", fx::SANDBOX_ORG_ID))
     );
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -361,7 +369,7 @@ async fn web_flow_as_a_token_source() {
     assert_eq!(browser.follow(&to_receiver).await.status, 200);
     let token = running.await.unwrap().unwrap();
     assert!(token.refresh_token().is_some());
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -467,14 +475,22 @@ async fn consent_page_allow_and_deny() {
     code.unwrap();
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.authorize", "consent"), 3, "{counts:?}");
     assert_eq!(
-        counts.get("oauth.authorize", "access_denied"),
+        counts.get(Route::OAuthAuthorize, Outcome::Consent),
+        3,
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::AccessDenied),
         1,
         "{counts:?}"
     );
-    assert_eq!(counts.get("oauth.authorize", "ok"), 3, "{counts:?}");
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::Ok),
+        3,
+        "{counts:?}"
+    );
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -511,8 +527,8 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
     ));
     assert!(err.help().unwrap().contains("single-use"), "{err}");
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 1);
 }
 
 #[tokio::test]
@@ -547,8 +563,8 @@ async fn a_code_is_single_use() {
         .unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 2);
 }
 
 #[tokio::test]
@@ -618,9 +634,9 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
     );
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "invalid_request"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 3);
-    assert_eq!(counts.get("oauth.token", "ok"), 0);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidRequest), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 3);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 0);
 }
 
 #[tokio::test]
@@ -694,14 +710,17 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
     );
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "redirect_uri_mismatch"), 1);
     assert_eq!(
-        counts.get("oauth.authorize", "redirect_uri_mismatch"),
+        counts.get(Route::OAuthToken, Outcome::RedirectUriMismatch),
+        1
+    );
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::RedirectUriMismatch),
         1,
         "{counts:?}"
     );
     assert_eq!(
-        counts.get("oauth.authorize", "invalid_client_id"),
+        counts.get(Route::OAuthAuthorize, Outcome::InvalidClientId),
         1,
         "{counts:?}"
     );
@@ -738,8 +757,8 @@ async fn state_mismatch_on_a_real_redirect() {
     assert!(err.to_string().contains("possible CSRF"), "{err}");
     assert!(!err.to_string().contains("state-of-another-request"));
     // The code was issued but nobody exchanged it.
-    assert_eq!(mock.counts().get("oauth.authorize", "ok"), 1);
-    assert_eq!(mock.counts().route_total("oauth.token"), 0);
+    assert_eq!(mock.counts().get(Route::OAuthAuthorize, Outcome::Ok), 1);
+    assert_eq!(mock.counts().route_total(Route::OAuthToken), 0);
 }
 
 #[tokio::test]
@@ -801,8 +820,8 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 2);
-    assert_eq!(counts.get("oauth.token", "invalid_client"), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClient), 1);
 }
 
 #[tokio::test]
@@ -850,7 +869,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
             );
         }
     }
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 3 + 4);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3 + 4);
 
     // The rotating app: each refresh replaces the token, the observer hears of it, and the
     // replaced one is dead.
@@ -924,8 +943,8 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     let err = refresh.refresh().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 3 + 4 + 2);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 3 + 4 + 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 2);
 }
 
 #[tokio::test]
@@ -1042,14 +1061,14 @@ async fn authorization_errors_arrive_through_the_redirect() {
 
     let counts = mock.counts();
     assert_eq!(
-        counts.get("oauth.authorize", "invalid_scope"),
+        counts.get(Route::OAuthAuthorize, Outcome::InvalidScope),
         1,
         "{counts:?}"
     );
     assert_eq!(
-        counts.get("oauth.authorize", "invalid_app_access"),
+        counts.get(Route::OAuthAuthorize, Outcome::InvalidAppAccess),
         1,
         "{counts:?}"
     );
-    assert_eq!(counts.route_total("oauth.token"), 1);
+    assert_eq!(counts.route_total(Route::OAuthToken), 1);
 }

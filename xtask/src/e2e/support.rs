@@ -8,7 +8,7 @@ use pardot_auth_core::{
     BusinessUnitId, LoginHost, ManualClock, PardotHost, SharedClock, TokenSource,
 };
 use pardot_http::PardotClient;
-use pardot_mock::{MockConfig, PardotMock, fixtures};
+use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{JwtBearer, OAuthClient, PrivateKey};
 
 use super::Ran;
@@ -34,10 +34,9 @@ pub(crate) async fn mock_with(clock: &ManualClock, config: MockConfig) -> Result
 /// Requests the mock answered (every route but its admin routes).
 pub(crate) fn requests(mock: &PardotMock) -> u64 {
     mock.counts()
-        .0
         .iter()
-        .filter(|(route, _)| route.as_str() != "admin")
-        .flat_map(|(_, outcomes)| outcomes.values())
+        .filter(|(route, _, _)| *route != Route::Admin)
+        .map(|(_, _, n)| n)
         .sum()
 }
 
@@ -49,12 +48,12 @@ pub(crate) fn ran(mock: &PardotMock) -> Ran {
 }
 
 /// One counter of the mock (`route`, `outcome`).
-pub(crate) fn count(mock: &PardotMock, route: &str, outcome: &str) -> u64 {
+pub(crate) fn count(mock: &PardotMock, route: Route, outcome: Outcome) -> u64 {
     mock.counts().get(route, outcome)
 }
 
 /// Every answer of a route, whatever the outcome.
-pub(crate) fn total(mock: &PardotMock, route: &str) -> u64 {
+pub(crate) fn total(mock: &PardotMock, route: Route) -> u64 {
     mock.counts().route_total(route)
 }
 

@@ -55,7 +55,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -69,9 +68,10 @@ use super::web::{
     WebRequest, random_from, web,
 };
 use super::{org_allowed_on, secret_eq};
+use crate::route::Outcome;
 use crate::state::MockState;
 use crate::support::random_alnum;
-use crate::vhost::{LoginVhost, Outcome, RequestParams, VirtualHost, plain};
+use crate::vhost::{LoginVhost, RequestParams, VirtualHost, plain};
 
 /// The name of the optional browser-session cookie.
 pub const SESSION_COOKIE: &str = "sid";
@@ -173,7 +173,7 @@ pub(crate) fn redirect(
     }
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.extensions_mut().insert(Outcome(Cow::Borrowed(outcome)));
+    r.extensions_mut().insert(Outcome::reported(outcome));
     r
 }
 

@@ -26,8 +26,9 @@ use sha2::Sha256;
 
 use crate::config::OrgKind;
 use crate::model::Org;
+use crate::route::Outcome;
 use crate::state::MockState;
-use crate::vhost::{LoginVhost, Outcome, VirtualHost};
+use crate::vhost::{LoginVhost, VirtualHost};
 
 /// The `Cache-Control` Salesforce sends on token responses.
 pub const TOKEN_CACHE_CONTROL: &str = "no-cache,must-revalidate,max-age=0,no-store,private";
@@ -165,8 +166,7 @@ impl IntoResponse for OAuthError {
         .unwrap_or_default();
         let mut r = (self.status, body).into_response();
         token_headers(r.headers_mut());
-        r.extensions_mut()
-            .insert(Outcome(Cow::Borrowed(self.error)));
+        r.extensions_mut().insert(Outcome::reported(self.error));
         r
     }
 }

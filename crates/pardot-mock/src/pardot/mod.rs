@@ -655,10 +655,7 @@ pub(crate) fn outcome(
 ) -> axum::response::Response {
     response
         .extensions_mut()
-        .insert(crate::vhost::Outcome(std::borrow::Cow::Owned(format!(
-            "pardot_{}",
-            error.code
-        ))));
+        .insert(crate::route::Outcome::Pardot(error.code));
     response
 }
 

@@ -14,7 +14,7 @@ use pardot_auth_core::{
     AccessToken, Expiry, LoginHost, PardotHost, Scopes, TokenKind, TokenSource, provide_token_fn,
 };
 use pardot_http::{CachedTokenSource, PardotClient};
-use pardot_mock::{PardotMock, fixtures};
+use pardot_mock::{PardotMock, Route, fixtures};
 use serde_json::{Value, json};
 
 use crate::Options;
@@ -838,10 +838,10 @@ async fn expired_callers(ctx: &Ctx) -> Result<Row> {
     let (mut valid_p50, mut valid_p99, mut exp_p50, mut exp_p99) = (vec![], vec![], vec![], vec![]);
     for _ in 0..ctx.plan.callers_reps {
         let (valid, f1) = wave(client.clone()).await?;
-        mock.expire_all_tokens();
-        let before = mock.counts().route_total("oauth.token");
+        mock.expire_all_tokens()?;
+        let before = mock.counts().route_total(Route::OAuthToken);
         let (expired, f2) = wave(client.clone()).await?;
-        fetches.push(mock.counts().route_total("oauth.token") - before);
+        fetches.push(mock.counts().route_total(Route::OAuthToken) - before);
         failures += f1 + f2;
         valid_p50.push(percentile(&valid, 0.5));
         valid_p99.push(percentile(&valid, 0.99));
