@@ -50,8 +50,11 @@ mod model;
 pub mod oauth;
 mod pardot;
 mod route;
+#[cfg(feature = "cli")]
 pub mod serve;
 mod server;
+#[cfg(feature = "client")]
+pub mod sign_in;
 mod state;
 mod support;
 mod tokens;
