@@ -86,13 +86,25 @@ impl Callback {
         self.consent_shown
     }
 
-    /// Follows the redirect (one GET, as the browser would) and returns the status and body
-    /// of whatever serves the callback URL.
-    pub async fn follow(&self) -> Result<(u16, String), SignInError> {
+    /// Follows the redirect (one GET, as the browser would) to whatever serves the callback
+    /// URL, such as a client's loopback receiver.
+    pub async fn follow(&self) -> Result<Landing, SignInError> {
         let response = browser()?.get(self.location.clone()).send().await?;
         let status = response.status().as_u16();
-        Ok((status, response.text().await?))
+        Ok(Landing {
+            status,
+            body: response.text().await?,
+        })
     }
+}
+
+/// The page the callback URL answered ([`Callback::follow`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landing {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
 }
 
 // The code is a credential: shown only as present or not.
@@ -187,41 +199,87 @@ pub async fn sign_in(
             line,
         });
     }
-    let login = page
-        .form()
-        .filter(|f| page.status == 200 && f.has_input("username") && f.has_input("password"))
-        .ok_or_else(|| page.unexpected("authorize"))?;
+    let (page, consent_shown) =
+        log_in_and_consent(&http, &authorize, &page, username, password, consent).await?;
     callback.login_shown = true;
-    let mut fields = login.hidden.clone();
-    fields.push(("username".into(), username.into()));
-    fields.push(("password".into(), password.into()));
-    let mut page = login.submit(&http, &authorize, &fields).await?;
-
-    if page.location.is_none() && page.has("oaapprove") {
-        callback.consent_shown = true;
-        let form = page.form().ok_or_else(|| page.unexpected("consent"))?;
-        let mut fields = form.hidden.clone();
-        let decision = match consent {
-            Consent::Allow => "allow",
-            Consent::Deny => "deny",
-        };
-        fields.push(("decision".into(), decision.into()));
-        page = form.submit(&http, &authorize, &fields).await?;
-    }
+    callback.consent_shown = consent_shown;
     match &page.location {
         Some(location) => {
             callback.location = authorize.join(location)?;
             Ok(callback)
         }
-        None => match page.text_of("error") {
-            Some(message) if page.has("password") => Err(SignInError::LoginRefused { message }),
-            _ => Err(page.unexpected(if callback.consent_shown {
-                "consent"
-            } else {
-                "login"
-            })),
-        },
+        None => Err(page.refusal_or_unexpected(if consent_shown { "consent" } else { "login" })),
     }
+}
+
+/// The device flow's verification, as the person with the code does it: opens
+/// `verification_url` (the `verification_uri`, with `?user_code=…` to prefill the code),
+/// confirms the code, logs in, answers the consent page, and returns the message of the
+/// final page ("You can return to your device" or the denial) and whether consent was
+/// asked.
+pub async fn sign_in_device(
+    verification_url: &str,
+    username: &str,
+    password: &str,
+    consent: Consent,
+) -> Result<DeviceSignIn, SignInError> {
+    let http = browser()?;
+    let base = Url::parse(verification_url)?;
+    let page = Page::read(http.get(base.clone()).send().await?).await?;
+    let code_form = page
+        .form()
+        .filter(|f| page.status == 200 && f.has_input("user_code"))
+        .ok_or_else(|| page.unexpected("code"))?;
+    let page = code_form.submit(&http, &base, &code_form.fields).await?;
+    let (page, consent_shown) =
+        log_in_and_consent(&http, &base, &page, username, password, consent).await?;
+    match page.text_of("message") {
+        Some(message) if page.status == 200 => Ok(DeviceSignIn {
+            message,
+            consent_shown,
+        }),
+        _ => Err(page.refusal_or_unexpected(if consent_shown { "consent" } else { "login" })),
+    }
+}
+
+/// The end of [`sign_in_device`]: the final page's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSignIn {
+    /// The text of the final page (`<p id="message">`).
+    pub message: String,
+    /// Whether the Allow/Deny page was shown.
+    pub consent_shown: bool,
+}
+
+/// Fills in the login page and answers the consent page if it follows; the page after them
+/// and whether consent was asked.
+async fn log_in_and_consent(
+    http: &reqwest::Client,
+    base: &Url,
+    page: &Page,
+    username: &str,
+    password: &str,
+    consent: Consent,
+) -> Result<(Page, bool), SignInError> {
+    let login = page
+        .form()
+        .filter(|f| page.status == 200 && f.has_input("username") && f.has_input("password"))
+        .ok_or_else(|| page.unexpected("login"))?;
+    let mut fields = login.hidden();
+    fields.push(("username".into(), username.into()));
+    fields.push(("password".into(), password.into()));
+    let page = login.submit(http, base, &fields).await?;
+    if page.location.is_some() || !page.has("oaapprove") {
+        return Ok((page, false));
+    }
+    let form = page.form().ok_or_else(|| page.unexpected("consent"))?;
+    let mut fields = form.hidden();
+    let decision = match consent {
+        Consent::Allow => "allow",
+        Consent::Deny => "deny",
+    };
+    fields.push(("decision".into(), decision.into()));
+    Ok((form.submit(http, base, &fields).await?, true))
 }
 
 /// A client that follows no redirects, keeps no cookies and ignores proxy settings (the
@@ -276,6 +334,15 @@ impl Page {
         Form::parse(&self.body)
     }
 
+    /// The login page shown again with its error is a refused login; anything else is
+    /// unexpected at `step`.
+    fn refusal_or_unexpected(&self, step: &'static str) -> SignInError {
+        match self.text_of("error") {
+            Some(message) if self.has("password") => SignInError::LoginRefused { message },
+            _ => self.unexpected(step),
+        }
+    }
+
     fn unexpected(&self, step: &'static str) -> SignInError {
         SignInError::Unexpected {
             step,
@@ -285,11 +352,11 @@ impl Page {
     }
 }
 
-/// The first `<form>` of a page: its action, hidden fields and the names of its inputs.
+/// The first `<form>` of a page: its action and its inputs (name, value, type).
 struct Form {
     action: String,
-    hidden: Vec<(String, String)>,
-    inputs: Vec<String>,
+    fields: Vec<(String, String)>,
+    hidden: Vec<bool>,
 }
 
 impl Form {
@@ -300,27 +367,35 @@ impl Form {
             .map_or(html.len(), |e| start + e);
         let form = &html[start..end];
         let open = &form[..form.find('>')?];
+        let mut fields = Vec::new();
         let mut hidden = Vec::new();
-        let mut inputs = Vec::new();
         for tag in form.split("<input").skip(1) {
             let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
             let Some(name) = attr(tag, "name") else {
                 continue;
             };
-            if attr(tag, "type").as_deref() == Some("hidden") {
-                hidden.push((name.clone(), attr(tag, "value").unwrap_or_default()));
-            }
-            inputs.push(name);
+            hidden.push(attr(tag, "type").as_deref() == Some("hidden"));
+            fields.push((name, attr(tag, "value").unwrap_or_default()));
         }
         Some(Self {
             action: attr(open, "action")?,
+            fields,
             hidden,
-            inputs,
         })
     }
 
+    /// The hidden fields, as the page set them.
+    fn hidden(&self) -> Vec<(String, String)> {
+        self.fields
+            .iter()
+            .zip(&self.hidden)
+            .filter(|(_, hidden)| **hidden)
+            .map(|(field, _)| field.clone())
+            .collect()
+    }
+
     fn has_input(&self, name: &str) -> bool {
-        self.inputs.iter().any(|i| i == name)
+        self.fields.iter().any(|(n, _)| n == name)
     }
 
     /// Posts `fields` to the form's action (relative to the authorize URL).
@@ -458,6 +533,51 @@ mod tests {
         assert_eq!(callback.state().as_deref(), Some("st8"));
     }
 
+    #[tokio::test]
+    async fn a_device_code_is_confirmed_logged_in_and_approved() {
+        let mock = PardotMock::start().await;
+        let started: serde_json::Value = browser()
+            .unwrap()
+            .post(format!("{}/services/oauth2/token", mock.url()))
+            .form(&[
+                ("response_type", "device_code"),
+                ("client_id", fixtures::WEB_CONSUMER_KEY),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let url = format!(
+            "{}?user_code={}",
+            started["verification_uri"].as_str().unwrap(),
+            started["user_code"].as_str().unwrap()
+        );
+        let refused = sign_in_device(&url, fixtures::UNAPPROVED_USERNAME, "wrong", Consent::Allow)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, SignInError::LoginRefused { .. }),
+            "{refused}"
+        );
+        let done = sign_in_device(
+            &url,
+            fixtures::UNAPPROVED_USERNAME,
+            fixtures::UNAPPROVED_PASSWORD,
+            Consent::Allow,
+        )
+        .await
+        .unwrap();
+        assert!(done.consent_shown, "{done:?}");
+        assert_eq!(mock.counts().get(Route::OAuthDevice, Outcome::Ok), 1);
+        let unknown = format!("{}/setup/connect?user_code=ZZZZZZZZ", mock.url());
+        let err = sign_in_device(&unknown, fixtures::WEB_USERNAME, "x", Consent::Allow)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SignInError::Unexpected { .. }), "{err}");
+    }
+
     #[test]
     fn forms_and_texts_are_read_from_the_mock_markup() {
         let page = Page {
@@ -475,7 +595,7 @@ mod tests {
         assert_eq!(page.text_of("error").as_deref(), Some("x & y"));
         let form = page.form().unwrap();
         assert_eq!(form.action, "/sandbox/services/oauth2/authorize?a=1&b=2");
-        assert_eq!(form.hidden, [("txn".to_owned(), "T\"1".to_owned())]);
+        assert_eq!(form.hidden(), [("txn".to_owned(), "T\"1".to_owned())]);
         assert!(form.has_input("username") && !form.has_input("decision"));
         assert!(Form::parse("<p>Signed in</p>").is_none());
     }

@@ -12,9 +12,10 @@ use common::client;
 use pardot_auth_core::{
     AccessToken, Clock, Error, ErrorClass, ErrorKind, LoginHost, ManualClock, TokenSource,
 };
+use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{Browser, assert_oauth_error, oauth_source};
+use support::{assert_oauth_error, oauth_source};
 use tokio::task::JoinHandle;
 
 const CTX: &str = "device flow authentication";
@@ -368,23 +369,15 @@ async fn approved_on_the_setup_connect_pages() {
 
     // The user code page, then the login page, then (for a user who never approved the
     // app) Allow/Deny.
-    let browser = Browser::new();
-    let origin = mock.url();
-    let page = browser.get(&page_url).await;
-    assert_eq!(page.status, 200, "{page:?}");
-    let page = browser.submit(&origin, &page.form(), Some("connect")).await;
-    assert!(page.has("username") && page.has("password"), "{page:?}");
-    let form = page
-        .form()
-        .set("username", fx::UNAPPROVED_USERNAME)
-        .set("password", fx::UNAPPROVED_PASSWORD);
-    let page = browser.submit(&origin, &form, Some("Login")).await;
-    assert!(page.has("oaapprove"), "{page:?}");
-    let page = browser
-        .submit(&origin, &page.form(), Some("oaapprove"))
-        .await;
-    assert_eq!(page.status, 200, "{page:?}");
-    assert!(page.has("message"), "{page:?}");
+    let approved = sign_in_device(
+        &page_url,
+        fx::UNAPPROVED_USERNAME,
+        fx::UNAPPROVED_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(approved.consent_shown, "{approved:?}");
 
     tick(&clock, ONE_SECOND).await;
     let token = polling.await.unwrap().unwrap();

@@ -1,7 +1,7 @@
 //! The web server flow against `pardot-mock` in-process, driven over plain HTTP: sf-oauth
 //! builds the authorize URL and binds its loopback `CallbackReceiver` (whose URL the test
-//! registers with the mock), a small browser fetches the mock's login page, posts the form,
-//! answers the consent page, and follows the redirect to the receiver; then sf-oauth
+//! registers with the mock), the mock's `sign_in` fills in its login page, answers the
+//! consent page, and the test follows the redirect to the receiver; then sf-oauth
 //! exchanges the code with its PKCE verifier. Client and mock share one `ManualClock`.
 
 mod common;
@@ -17,9 +17,10 @@ use pardot_auth_core::{
     AccessToken, Clock, Error, ErrorClass, ErrorKind, Expiry, LoginHost, ManualClock, TokenKind,
     TokenSource,
 };
+use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{Browser, Consent, Page, assert_oauth_error, oauth_source};
+use support::{assert_oauth_error, oauth_source};
 use tokio::task::JoinHandle;
 
 const EXCHANGE: &str = "authorization code exchange";
@@ -101,25 +102,24 @@ impl Attempt {
         username: &str,
         password: &str,
         consent: Consent,
-    ) -> (Result<AuthorizationCode, Error>, Page, bool, Pending) {
-        let browser = Browser::new();
-        let (redirect, consent_shown) = browser
-            .sign_in(&self.url, username, password, consent)
-            .await;
+    ) -> (Result<AuthorizationCode, Error>, Landing, bool, Pending) {
+        let redirect = sign_in(self.url.as_str(), username, password, consent)
+            .await
+            .unwrap();
         assert!(
             redirect
-                .location()
+                .url()
+                .as_str()
                 .starts_with(&format!("{}?", self.redirect.as_str())),
             "redirects to the receiver: {redirect:?}"
         );
-        let query = redirect.location_query();
-        assert!(
-            query
-                .iter()
-                .any(|(k, v)| k == "state" && v == self.state.secret().expose_secret()),
-            "state is echoed verbatim: {query:?}"
+        assert_eq!(
+            redirect.state().as_deref(),
+            Some(self.state.secret().expose_secret()),
+            "state is echoed verbatim"
         );
-        let page = browser.follow(&redirect).await;
+        let consent_shown = redirect.consent_shown();
+        let page = redirect.follow().await.unwrap();
         let received = self.received.await.unwrap();
         (
             received,
@@ -209,27 +209,19 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     );
     assert_eq!(query[5].1, attempt.verifier.challenge());
 
-    // The login page, prefilled by login_hint; a wrong password shows it again with an error.
-    let browser = Browser::new();
-    let origin = mock.url();
-    let page = browser.get(attempt.url.as_str()).await;
-    assert_eq!(page.status, 200);
-    let form = page.form();
-    assert_eq!(form.field("username"), Some(fx::WEB_USERNAME));
-    assert_eq!(form.field("password"), Some(""));
-    let again = browser
-        .submit(
-            &origin,
-            &form.clone().set("password", "wrong"),
-            Some("Login"),
-        )
-        .await;
-    assert_eq!(again.status, 200);
+    // A wrong password shows the login page again with an error, and no redirect.
+    let again = sign_in(
+        attempt.url.as_str(),
+        fx::WEB_USERNAME,
+        "wrong",
+        Consent::Allow,
+    )
+    .await
+    .unwrap_err();
     assert!(
-        again
-            .text_of("error")
-            .is_some_and(|e| e.starts_with("Please check your username and password.")),
-        "{again:?}"
+        matches!(&again, SignInError::LoginRefused { message }
+            if message.starts_with("Please check your username and password.")),
+        "{again}"
     );
     assert!(!attempt.received.is_finished(), "no redirect yet");
     let (code, page, consent, pending) = attempt
@@ -353,20 +345,19 @@ async fn web_flow_as_a_token_source() {
     assert!(redirect.starts_with("http://localhost:") && !redirect.contains(":0/"));
     mock.add_callback_url(fx::WEB_CONSUMER_KEY, &redirect)
         .unwrap();
-    let browser = Browser::new();
-    let (to_receiver, consent) = browser
-        .sign_in(
-            &url,
-            fx::INTEGRATION_USERNAME,
-            fx::INTEGRATION_PASSWORD,
-            Consent::Allow,
-        )
-        .await;
-    assert!(!consent);
+    let to_receiver = sign_in(
+        url.as_str(),
+        fx::INTEGRATION_USERNAME,
+        fx::INTEGRATION_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(!to_receiver.consent_shown());
     // The browser resolves `localhost` (the receiver listens on 127.0.0.1; a client that
     // tries ::1 first falls back to it).
-    assert!(to_receiver.location().starts_with("http://localhost:"));
-    assert_eq!(browser.follow(&to_receiver).await.status, 200);
+    assert!(to_receiver.url().as_str().starts_with("http://localhost:"));
+    assert_eq!(to_receiver.follow().await.unwrap().status, 200);
     let token = running.await.unwrap().unwrap();
     assert!(token.refresh_token().is_some());
     assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
@@ -674,15 +665,18 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
         None,
     )
     .await;
-    let page = Browser::new().get(attempt.url.as_str()).await;
-    assert_eq!(page.status, 400);
-    assert!(page.location.is_none());
-    assert_eq!(
-        page.text_of("oauth-error").as_deref(),
-        Some(
-            "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object"
-        ),
-        "{page:?}"
+    let page = sign_in(
+        attempt.url.as_str(),
+        fx::WEB_USERNAME,
+        fx::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&page, SignInError::ErrorPage { status: 400, line }
+            if line == "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object"),
+        "{page}"
     );
     clock.wait_for_sleepers(1).await;
     clock.advance(DEFAULT_CALLBACK_TIMEOUT);
@@ -702,11 +696,18 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
         RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
     );
     let ((url, _), _) = stranger.authorize_url().build();
-    let page = Browser::new().get(url.as_str()).await;
-    assert_eq!(page.status, 400);
-    assert_eq!(
-        page.text_of("oauth-error").as_deref(),
-        Some("error=invalid_client_id&error_description=client%20identifier%20invalid")
+    let page = sign_in(
+        url.as_str(),
+        fx::WEB_USERNAME,
+        fx::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&page, SignInError::ErrorPage { status: 400, line }
+            if line == "error=invalid_client_id&error_description=client%20identifier%20invalid"),
+        "{page}"
     );
 
     let counts = mock.counts();
@@ -981,10 +982,17 @@ async fn authorization_errors_arrive_through_the_redirect() {
         None,
     )
     .await;
-    let browser = Browser::new();
-    let redirect = browser.get(attempt.url.as_str()).await;
-    assert_eq!(redirect.status, 302, "{redirect:?}");
-    assert_eq!(browser.follow(&redirect).await.status, 200);
+    let redirect = sign_in(
+        attempt.url.as_str(),
+        fx::WEB_USERNAME,
+        fx::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(!redirect.login_shown(), "{redirect:?}");
+    assert_eq!(redirect.error().as_deref(), Some("invalid_scope"));
+    assert_eq!(redirect.follow().await.unwrap().status, 200);
     let err = attempt.received.await.unwrap().unwrap_err();
     let source = assert_oauth_error(
         &err,
