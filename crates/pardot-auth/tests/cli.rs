@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use pardot_mock::sign_in::{Consent, sign_in};
 use pardot_mock::{AppConfig, Outcome, PardotMock, Route, RouteGroup, fixtures};
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -437,40 +438,6 @@ async fn wait_for_line(
     }
 }
 
-fn origin(url: &str) -> String {
-    let u = reqwest::Url::parse(url).unwrap();
-    format!(
-        "{}://{}:{}",
-        u.scheme(),
-        u.host_str().unwrap(),
-        u.port().unwrap()
-    )
-}
-
-/// Attribute `name="…"` of the first tag of `html` that has it after `from`.
-fn attr_after(html: &str, from: &str, name: &str) -> Option<String> {
-    let at = html.find(from)?;
-    let key = format!("{name}=\"");
-    let start = at + html[at..].find(&key)? + key.len();
-    let end = start + html[start..].find('"')?;
-    Some(html[start..end].replace("&amp;", "&"))
-}
-
-/// The hidden inputs of the page's form.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input ")
-        .skip(1)
-        .filter(|t| t.starts_with("type=\"hidden\""))
-        .filter_map(|t| {
-            let tag = &t[..t.find('>')?];
-            Some((
-                attr_after(tag, "", "name")?,
-                attr_after(tag, "", "value").unwrap_or_default(),
-            ))
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn login_web_prints_the_url_and_receives_the_callback() {
     let h = Harness::new().await;
@@ -504,36 +471,19 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
         .unwrap();
 
     // Be the browser: the login page, then (if asked) the consent page, then the redirect.
-    let browser = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut response = browser.get(&authorize).send().await.unwrap();
-    for _ in 0..4 {
-        if response.status().is_redirection() {
-            break;
-        }
-        let html = response.text().await.unwrap();
-        let action = attr_after(&html, "<form ", "action").expect("a form");
-        let mut form = hidden_fields(&html);
-        if html.contains("name=\"username\"") {
-            form.push(("username".into(), fixtures::WEB_USERNAME.into()));
-            form.push(("password".into(), fixtures::WEB_PASSWORD.into()));
-        } else {
-            form.push(("decision".into(), "allow".into()));
-        }
-        response = browser
-            .post(format!("{}{action}", origin(&authorize)))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-    }
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&redirect), "{location}");
-    let landing = browser.get(&location).send().await.unwrap();
-    assert_eq!(landing.status(), 200);
+    let callback = sign_in(
+        &authorize,
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(
+        callback.url().as_str().starts_with(&redirect) && callback.code().is_some(),
+        "{callback:?}"
+    );
+    assert_eq!(callback.follow().await.unwrap().status, 200);
 
     let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
         .await

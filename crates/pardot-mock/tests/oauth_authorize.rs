@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::{assert_oauth_error, json_of, mock, token};
 use hmac::{Hmac, KeyInit, Mac};
+use pardot_mock::sign_in::{Callback, Consent, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 use serde_json::json;
 use sha2::Sha256;
@@ -63,6 +64,24 @@ async fn exchange(
     token(base, &form).await
 }
 
+/// Signs in through the mock's `sign_in` (allowing on a consent page) and returns the
+/// redirect to the callback, for tests of what comes after the pages.
+async fn signed_in(
+    base: &str,
+    params: &[(&str, &str)],
+    username: &str,
+    password: &str,
+) -> Callback {
+    sign_in(
+        &authorize_url(base, params),
+        username,
+        password,
+        Consent::Allow,
+    )
+    .await
+    .unwrap()
+}
+
 /// A code for the web user (approved for the web app) with a PKCE challenge.
 async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
     let (verifier, challenge) = pkce();
@@ -70,16 +89,14 @@ async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
     if let Some(s) = scope {
         extra.push(("scope", s));
     }
-    let page = login(
-        mock,
+    let callback = signed_in(
         &mock.url(),
         &web_params(&extra),
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    assert_eq!(page.status, 302, "{}", page.body);
-    (query_map(page.location())["code"].clone(), verifier)
+    (callback.code().expect("a code"), verifier)
 }
 
 #[tokio::test]
@@ -648,15 +665,14 @@ async fn pkce_mismatch_and_missing_verifier() {
 
     // No code_challenge_method at authorize means S256.
     let (verifier, challenge) = pkce();
-    let page = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &web_params(&[("code_challenge", &challenge)]),
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let code = query_map(page.location())["code"].clone();
+    let code = callback.code().expect("a code");
     let ok = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
     assert_eq!(ok.0, 200, "{}", ok.2);
 }
@@ -771,19 +787,15 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
         ("code_challenge", challenge.as_str()),
     ];
     // Not approved yet: consent first.
-    let consent = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params,
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let page = consent
-        .form()
-        .submit(&browser(), &mock.url(), Some("oaapprove"), None)
-        .await;
-    let code = query_map(page.location())["code"].clone();
+    assert!(callback.consent_shown());
+    let code = callback.code().expect("a code");
     let ok = token(
         &mock.url(),
         &[
@@ -799,15 +811,14 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
     assert_eq!(json_of(&ok.2)["scope"], "api pardot_api refresh_token");
 
     // Without a challenge, a public app without a secret is refused.
-    let page = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params[..3],
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let code = query_map(page.location())["code"].clone();
+    let code = callback.code().expect("a code");
     let refused = token(
         &mock.url(),
         &[
@@ -869,16 +880,14 @@ async fn refresh_with_rotation_after_a_code() {
         ("redirect_uri", CALLBACK),
         ("code_challenge", challenge.as_str()),
     ];
-    let page = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params,
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    assert_eq!(page.status, 302, "{}", page.body);
-    let code = query_map(page.location())["code"].clone();
+    let code = callback.code().expect("a code");
     let (status, _, body) = token(
         &mock.url(),
         &[
@@ -954,16 +963,8 @@ async fn sandbox_and_my_domain_hosts() {
     assert_oauth_error(&wrong_host, "invalid_grant", "expired authorization code");
 
     let my = mock.my_domain_url(fixtures::PRODUCTION_MY_DOMAIN);
-    let page = login(
-        &mock,
-        &my,
-        &params,
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
-    assert_eq!(page.status, 302);
-    let code = query_map(page.location())["code"].clone();
+    let callback = signed_in(&my, &params, fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD).await;
+    let code = callback.code().expect("a code");
     let (status, _, body) = exchange(&my, &code, &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -1148,19 +1149,15 @@ async fn public_app_cannot_skip_pkce_with_an_empty_basic_secret() {
         ("client_id", fixtures::PKCE_CONSUMER_KEY),
         ("redirect_uri", CALLBACK),
     ];
-    let consent = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params,
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let page = consent
-        .form()
-        .submit(&browser(), &mock.url(), Some("oaapprove"), None)
-        .await;
-    let code = query_map(page.location())["code"].clone();
+    assert!(callback.consent_shown());
+    let code = callback.code().expect("a code");
     let r = common::http()
         .post(format!("{}/services/oauth2/token", mock.url()))
         .basic_auth(fixtures::PKCE_CONSUMER_KEY, Some(""))
@@ -1192,20 +1189,19 @@ async fn concurrent_logins_get_distinct_codes() {
         tasks.push(tokio::spawn(async move {
             let state = format!("state-{i}");
             let (verifier, challenge) = pkce();
-            let page = login(
-                &mock,
+            let callback = signed_in(
                 &mock.url(),
                 &web_params(&[("state", &state), ("code_challenge", &challenge)]),
                 fixtures::WEB_USERNAME,
                 fixtures::WEB_PASSWORD,
             )
             .await;
-            let q = query_map(page.location());
-            assert_eq!(q["state"], state);
+            assert_eq!(callback.state(), Some(state));
+            let code = callback.code().expect("a code");
             let (status, _, body) =
-                exchange(&mock.url(), &q["code"], &[("code_verifier", &verifier)]).await;
+                exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
             assert_eq!(status, 200, "{body}");
-            q["code"].clone()
+            code
         }));
     }
     let mut codes = std::collections::HashSet::new();

@@ -22,9 +22,8 @@ use sf_oauth::{
 use super::Ran;
 use super::support::{
     bu, count, http, integration_client, jwt, key, login_host, mock_on, oauth, pardot_client,
-    pardot_host, prospect_emails, ran, total,
+    pardot_host, prospect_emails, ran, sign_in_to_receiver, total,
 };
-use super::web_login;
 
 /// JWT bearer (seed 000) and the first Pardot calls with its token (v4 XML, v5 JSON).
 pub(crate) async fn jwt_bearer() -> Result<Ran> {
@@ -140,9 +139,9 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
     let ((url, state), verifier) = flow.authorize_url().build();
     let waiting = tokio::spawn(receiver.receive(&state, Duration::from_secs(60), shared.clone()));
 
-    let steps = web_login::over_http(&http()?, &url, fx::WEB_USERNAME, fx::WEB_PASSWORD).await?;
+    let consent_shown = sign_in_to_receiver(&url).await?;
     ensure!(
-        steps.consent_shown,
+        consent_shown,
         "the Allow page was not shown for an app the user never approved"
     );
     let code = tokio::time::timeout(Duration::from_secs(10), waiting)
