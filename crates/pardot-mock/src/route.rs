@@ -85,7 +85,11 @@ macro_rules! named_enum {
                 match self { $($name::$variant => $wire,)* }
             }
 
-            fn from_name(name: &str) -> Option<Self> {
+            fn wire_name(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn from_wire_name(name: &str) -> Option<Self> {
                 match name { $($wire => Some($name::$variant),)* _ => None }
             }
         }
@@ -138,14 +142,6 @@ named_enum! {
 }
 
 impl Route {
-    fn wire_name(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn from_wire_name(name: &str) -> Option<Self> {
-        Self::from_name(name)
-    }
-
     /// The group the route belongs to (`oauth.token` -> `oauth`); `admin` and `other` have
     /// none.
     pub fn group(self) -> Option<RouteGroup> {
@@ -170,16 +166,6 @@ named_enum! {
         Mci => "mci",
         /// Every `pardot.*` route (the Pardot API and its legacy login).
         Pardot => "pardot",
-    }
-}
-
-impl RouteGroup {
-    fn wire_name(self) -> &'static str {
-        self.as_str()
-    }
-
-    fn from_wire_name(name: &str) -> Option<Self> {
-        Self::from_name(name)
     }
 }
 
@@ -218,9 +204,9 @@ impl RouteFilter {
     fn from_wire_name(name: &str) -> Option<Self> {
         match name {
             "*" => Some(RouteFilter::Any),
-            _ => Route::from_name(name)
+            _ => Route::from_wire_name(name)
                 .map(RouteFilter::Route)
-                .or_else(|| RouteGroup::from_name(name).map(RouteFilter::Group)),
+                .or_else(|| RouteGroup::from_wire_name(name).map(RouteFilter::Group)),
         }
     }
 

@@ -435,6 +435,10 @@ mod tests {
     use super::*;
     use crate::{Outcome, PardotMock, Route, fixtures};
 
+    async fn signed(url: &str, username: &str, password: &str, consent: Consent) -> Callback {
+        sign_in(url, username, password, consent).await.unwrap()
+    }
+
     fn authorize(base: &str, consumer_key: &str, extra: &str) -> String {
         format!(
             "{base}/services/oauth2/authorize?response_type=code&client_id={consumer_key}\
@@ -447,14 +451,13 @@ mod tests {
     async fn an_approved_user_gets_a_code_without_consent() {
         let mock = PardotMock::start().await;
         let url = authorize(&mock.url(), fixtures::WEB_CONSUMER_KEY, "");
-        let callback = sign_in(
+        let callback = signed(
             &url,
             fixtures::WEB_USERNAME,
             fixtures::WEB_PASSWORD,
             Consent::Deny,
         )
-        .await
-        .unwrap();
+        .await;
         assert!(callback.login_shown() && !callback.consent_shown());
         assert!(
             callback
@@ -476,25 +479,23 @@ mod tests {
     async fn consent_is_answered_allow_or_deny() {
         let mock = PardotMock::start().await;
         let url = authorize(&mock.url(), fixtures::WEB_CONSUMER_KEY, "");
-        let denied = sign_in(
+        let denied = signed(
             &url,
             fixtures::UNAPPROVED_USERNAME,
             fixtures::UNAPPROVED_PASSWORD,
             Consent::Deny,
         )
-        .await
-        .unwrap();
+        .await;
         assert!(denied.consent_shown());
         assert_eq!(denied.error().as_deref(), Some("access_denied"));
         assert_eq!(denied.code(), None);
-        let allowed = sign_in(
+        let allowed = signed(
             &url,
             fixtures::UNAPPROVED_USERNAME,
             fixtures::UNAPPROVED_PASSWORD,
             Consent::Allow,
         )
-        .await
-        .unwrap();
+        .await;
         assert!(allowed.consent_shown() && allowed.code().is_some());
         assert_eq!(
             mock.counts().get(Route::OAuthAuthorize, Outcome::Consent),

@@ -133,6 +133,22 @@ impl Attempt {
     }
 }
 
+/// The authorize URL answers the OAuth error page (400) showing `line`, not a redirect.
+async fn assert_error_page(authorize: &Url, line: &str) {
+    let err = sign_in(
+        authorize.as_str(),
+        fx::WEB_USERNAME,
+        fx::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, SignInError::ErrorPage { status: 400, line: shown } if shown == line),
+        "{err}"
+    );
+}
+
 /// What the exchange needs after the redirect.
 struct Pending {
     verifier: PkceVerifier,
@@ -665,19 +681,11 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
         None,
     )
     .await;
-    let page = sign_in(
-        attempt.url.as_str(),
-        fx::WEB_USERNAME,
-        fx::WEB_PASSWORD,
-        Consent::Allow,
+    assert_error_page(
+        &attempt.url,
+        "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object",
     )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(&page, SignInError::ErrorPage { status: 400, line }
-            if line == "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object"),
-        "{page}"
-    );
+    .await;
     clock.wait_for_sleepers(1).await;
     clock.advance(DEFAULT_CALLBACK_TIMEOUT);
     let err = attempt.received.await.unwrap().unwrap_err();
@@ -696,19 +704,11 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
         RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
     );
     let ((url, _), _) = stranger.authorize_url().build();
-    let page = sign_in(
-        url.as_str(),
-        fx::WEB_USERNAME,
-        fx::WEB_PASSWORD,
-        Consent::Allow,
+    assert_error_page(
+        &url,
+        "error=invalid_client_id&error_description=client%20identifier%20invalid",
     )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(&page, SignInError::ErrorPage { status: 400, line }
-            if line == "error=invalid_client_id&error_description=client%20identifier%20invalid"),
-        "{page}"
-    );
+    .await;
 
     let counts = mock.counts();
     assert_eq!(
