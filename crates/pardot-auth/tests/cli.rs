@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use pardot_mock::{AppConfig, PardotMock, fixtures};
+use pardot_mock::sign_in::{Consent, sign_in};
+use pardot_mock::{AppConfig, Outcome, PardotMock, Route, RouteGroup, fixtures};
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -320,13 +321,13 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         ],
     )
     .await;
-    assert_eq!(h.mock.counts().get("oauth.token", "ok"), 4);
+    assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
     let stored = login_ok(&h, "legacy", &legacy_vars()).await;
     assert!(
         stored.contains("/legacy-legacy-v3_acme.example-"),
         "{stored}"
     );
-    assert_eq!(h.mock.counts().get("pardot.login", "ok"), 1);
+    assert_eq!(h.mock.counts().get(Route::PardotLogin, Outcome::Ok), 1);
     login_ok(
         &h,
         "mci",
@@ -346,7 +347,7 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         ],
     )
     .await;
-    assert_eq!(h.mock.counts().get("mci.token", "ok"), 1);
+    assert_eq!(h.mock.counts().get(Route::MciToken, Outcome::Ok), 1);
 
     // A missing variable is a configuration error naming it: exit 2.
     let out = h
@@ -437,40 +438,6 @@ async fn wait_for_line(
     }
 }
 
-fn origin(url: &str) -> String {
-    let u = reqwest::Url::parse(url).unwrap();
-    format!(
-        "{}://{}:{}",
-        u.scheme(),
-        u.host_str().unwrap(),
-        u.port().unwrap()
-    )
-}
-
-/// Attribute `name="…"` of the first tag of `html` that has it after `from`.
-fn attr_after(html: &str, from: &str, name: &str) -> Option<String> {
-    let at = html.find(from)?;
-    let key = format!("{name}=\"");
-    let start = at + html[at..].find(&key)? + key.len();
-    let end = start + html[start..].find('"')?;
-    Some(html[start..end].replace("&amp;", "&"))
-}
-
-/// The hidden inputs of the page's form.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input ")
-        .skip(1)
-        .filter(|t| t.starts_with("type=\"hidden\""))
-        .filter_map(|t| {
-            let tag = &t[..t.find('>')?];
-            Some((
-                attr_after(tag, "", "name")?,
-                attr_after(tag, "", "value").unwrap_or_default(),
-            ))
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn login_web_prints_the_url_and_receives_the_callback() {
     let h = Harness::new().await;
@@ -504,36 +471,19 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
         .unwrap();
 
     // Be the browser: the login page, then (if asked) the consent page, then the redirect.
-    let browser = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut response = browser.get(&authorize).send().await.unwrap();
-    for _ in 0..4 {
-        if response.status().is_redirection() {
-            break;
-        }
-        let html = response.text().await.unwrap();
-        let action = attr_after(&html, "<form ", "action").expect("a form");
-        let mut form = hidden_fields(&html);
-        if html.contains("name=\"username\"") {
-            form.push(("username".into(), fixtures::WEB_USERNAME.into()));
-            form.push(("password".into(), fixtures::WEB_PASSWORD.into()));
-        } else {
-            form.push(("decision".into(), "allow".into()));
-        }
-        response = browser
-            .post(format!("{}{action}", origin(&authorize)))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-    }
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&redirect), "{location}");
-    let landing = browser.get(&location).send().await.unwrap();
-    assert_eq!(landing.status(), 200);
+    let callback = sign_in(
+        &authorize,
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(
+        callback.url().as_str().starts_with(&redirect) && callback.code().is_some(),
+        "{callback:?}"
+    );
+    assert_eq!(callback.follow().await.unwrap().status, 200);
 
     let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
         .await
@@ -550,7 +500,7 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
     let out = h.run(&["token", "--flow", "web"], &vars).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
-        h.mock.counts().get("oauth.token", "ok"),
+        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
         "the stored token was still fresh"
     );
@@ -609,7 +559,7 @@ async fn token_prints_the_secret_only_when_asked() {
         .expect("a live mock token");
     assert_eq!(info.username, fixtures::INTEGRATION_USERNAME);
     assert_eq!(
-        h.mock.counts().get("oauth.token", "ok"),
+        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
         "the second run used the store"
     );
@@ -681,7 +631,9 @@ async fn request_prints_the_body_and_fails_with_exit_codes() {
     assert!(out.stderr.contains("201"), "{}", out.stderr);
 
     // Retries are shown as they happen (on a terminal by default; here asked for with -v).
-    h.mock.fail_next("pardot", 1, 503, "Service Unavailable");
+    h.mock
+        .fail_next(RouteGroup::Pardot, 1, 503, "Service Unavailable")
+        .unwrap();
     let out = h
         .run(
             &[
@@ -789,7 +741,7 @@ async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
         0,
         "OK: legacy-v3@acme.example",
     );
-    h.mock.expire_all_tokens();
+    h.mock.expire_all_tokens().unwrap();
     let out = whoami(&h, &["--flow", "legacy"], &legacy_vars()).await;
     one_line(&out, 3, "legacy api_key expired:");
 }

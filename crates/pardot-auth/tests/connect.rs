@@ -9,7 +9,7 @@ use pardot_auth::{
     BusinessUnitId, Config, ConnectError, Connector, FirstToken, Flow, MemoryStore, StoredToken,
     TokenSource, TokenStore, connect, connect_mci,
 };
-use pardot_mock::{PardotMock, fixtures};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 
 fn key(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -66,14 +66,14 @@ async fn jwt_bearer_lists_prospects_with_one_login() {
     let mock = PardotMock::start().await;
     let client = connect(jwt(&mock)).await.unwrap();
     assert_eq!(
-        mock.counts().get("oauth.token", "ok"),
+        mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
         "connect fetched the first token"
     );
     assert_eq!(prospects(&client).await, 3);
     assert_eq!(prospects(&client).await, 3);
     assert_eq!(
-        mock.counts().get("oauth.token", "ok"),
+        mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
         "the cache kept it"
     );
@@ -133,7 +133,7 @@ async fn password_client_credentials_and_refresh_flows_connect() {
     .unwrap();
     let client = connect(refresh).await.unwrap();
     assert_eq!(prospects(&client).await, 3);
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 3);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
 }
 
 #[tokio::test]
@@ -158,7 +158,7 @@ async fn legacy_login_reads_prospects_without_a_business_unit() {
         .await
         .unwrap();
     assert!(r.envelope().unwrap().is_ok());
-    assert_eq!(mock.counts().get("pardot.login", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::PardotLogin, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -200,7 +200,11 @@ async fn interactive_flows_need_a_stored_refresh_token_or_a_hook() {
         .await
         .unwrap();
     assert_eq!(prospects(&client).await, 3);
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 1, "one refresh");
+    assert_eq!(
+        mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        1,
+        "one refresh"
+    );
 
     let device = config(
         &mock,
@@ -310,7 +314,7 @@ async fn mci_client_sends_the_cached_bearer_token_and_retries_a_401_once() {
         auth[1],
         format!("Bearer {}", current.secret().expose_secret())
     );
-    assert_eq!(mock.counts().get("mci.token", "ok"), 2);
+    assert_eq!(mock.counts().get(Route::MciToken, Outcome::Ok), 2);
 }
 
 #[tokio::test]
@@ -372,7 +376,7 @@ async fn device_hook_runs_the_flow_once_then_the_stored_refresh_token_serves() {
 
     // Hours later, without anybody to ask: the stored refresh token is enough.
     clock.advance(Duration::from_secs(3 * 3600));
-    let before = mock.counts().get("oauth.token", "ok");
+    let before = mock.counts().get(Route::OAuthToken, Outcome::Ok);
     let again = Connector::new(device)
         .clock(clock.shared())
         .store(store)
@@ -382,7 +386,7 @@ async fn device_hook_runs_the_flow_once_then_the_stored_refresh_token_serves() {
         .unwrap();
     assert_eq!(prospects(&again).await, 3);
     assert_eq!(
-        mock.counts().get("oauth.token", "ok"),
+        mock.counts().get(Route::OAuthToken, Outcome::Ok),
         before + 1,
         "one refresh"
     );

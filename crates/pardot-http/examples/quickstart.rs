@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The session ends on the server; the client notices (code 184), fetches one new token
     // and retries once.
-    mock.expire_all_tokens();
+    mock.expire_all_tokens()?;
     let account = client.get("/api/account/version/4/do/read").send().await?;
     let envelope = account.envelope().ok_or("a v4 answer has an envelope")?;
     println!(

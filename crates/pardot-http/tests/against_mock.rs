@@ -12,7 +12,7 @@ use pardot_auth_core::{
 };
 use pardot_http::store::{FileStore, MemoryStore, StoredToken, TokenStore};
 use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
-use pardot_mock::{MockConfig, PardotMock, PardotStatusMode, fixtures};
+use pardot_mock::{MockConfig, Outcome, PardotMock, PardotStatusMode, Route, fixtures};
 use secrecy::ExposeSecret;
 
 fn bu() -> BusinessUnitId {
@@ -48,7 +48,7 @@ fn refresh_only() -> impl TokenSource {
 }
 
 fn tokens_ok(mock: &PardotMock) -> u64 {
-    mock.counts().get("oauth.token", "ok")
+    mock.counts().get(Route::OAuthToken, Outcome::Ok)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +63,7 @@ async fn a_thousand_concurrent_requests_with_an_expired_token_cause_one_token_re
         .unwrap();
     assert_eq!(tokens_ok(&mock), 1);
 
-    mock.expire_all_tokens();
+    mock.expire_all_tokens().unwrap();
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let c = c.clone();
@@ -83,7 +83,7 @@ async fn a_thousand_concurrent_requests_with_an_expired_token_cause_one_token_re
         2,
         "exactly one token request for 1000 callers"
     );
-    assert_eq!(mock.counts().route_total("oauth.token"), 2);
+    assert_eq!(mock.counts().route_total(Route::OAuthToken), 2);
     let m = c.metrics();
     assert_eq!(m.token.fetches, 2);
     assert_eq!(m.requests, 1001);
@@ -94,16 +94,20 @@ async fn a_thousand_concurrent_requests_with_an_expired_token_cause_one_token_re
 
 #[tokio::test]
 async fn forced_expiry_mid_run_refreshes_once_and_retries_once_for_every_version_and_format() {
-    let cases: [(&str, Option<&str>, &str); 5] = [
-        ("/api/account/version/4/do/read", None, "pardot.v4"),
-        ("/api/account/version/4/do/read", Some("json"), "pardot.v4"),
-        ("/api/prospect/version/3/do/query", None, "pardot.v3"),
+    let cases: [(&str, Option<&str>, Route); 5] = [
+        ("/api/account/version/4/do/read", None, Route::PardotV4),
+        (
+            "/api/account/version/4/do/read",
+            Some("json"),
+            Route::PardotV4,
+        ),
+        ("/api/prospect/version/3/do/query", None, Route::PardotV3),
         (
             "/api/prospect/version/3/do/query",
             Some("json"),
-            "pardot.v3",
+            Route::PardotV3,
         ),
-        (V5_PROSPECTS, None, "pardot.v5"),
+        (V5_PROSPECTS, None, Route::PardotV5),
     ];
     for mode in [PardotStatusMode::Modern, PardotStatusMode::Legacy] {
         for (path, format, route) in cases {
@@ -125,7 +129,7 @@ async fn forced_expiry_mid_run_refreshes_once_and_retries_once_for_every_version
             let what = format!("{mode:?} {path} {format:?}");
             let first = send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(first.attempts(), 1, "{what}");
-            mock.expire_all_tokens();
+            mock.expire_all_tokens().unwrap();
             let second = send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(second.attempts(), 2, "{what}");
             assert_eq!(tokens_ok(&mock), 2, "{what}: one refresh");
@@ -188,9 +192,9 @@ async fn the_governor_prevents_error_66_and_without_it_the_retry_policy_absorbs_
         r.unwrap();
     }
     let counts = mock.counts();
-    assert_eq!(counts.get("pardot.v5", "ok"), 60);
+    assert_eq!(counts.get(Route::PardotV5, Outcome::Ok), 60);
     assert_eq!(
-        counts.route_total("pardot.v5"),
+        counts.route_total(Route::PardotV5),
         60,
         "no error 66: {counts:?}"
     );
@@ -201,11 +205,11 @@ async fn the_governor_prevents_error_66_and_without_it_the_retry_policy_absorbs_
     // the first three answers so the test does not depend on thread timing); the retry
     // policy absorbs every one.
     mock.fail_next(
-        "pardot.v5",
+        Route::PardotV5,
         3,
         429,
         r#"{"code":66,"message":"You have exceeded your concurrent request limit.  Please wait, before trying again"}"#,
-    );
+    ).unwrap();
     let source = PasswordSource::integration(&mock.url(), clock.clone());
     let ungoverned = PardotClient::builder(Arc::new(source), pardot_host(&mock))
         .business_unit(bu())
@@ -223,8 +227,8 @@ async fn the_governor_prevents_error_66_and_without_it_the_retry_policy_absorbs_
         r.unwrap();
     }
     let counts = mock.counts();
-    assert_eq!(counts.get("pardot.v5", "ok"), 120);
-    let refused = counts.route_total("pardot.v5") - 120;
+    assert_eq!(counts.get(Route::PardotV5, Outcome::Ok), 120);
+    let refused = counts.route_total(Route::PardotV5) - 120;
     assert!(refused >= 3, "{counts:?}");
     assert_eq!(ungoverned.metrics().throttle_retries, refused);
     println!("without the governor: {refused} answers were error 66 ({counts:?})");
@@ -254,7 +258,7 @@ async fn never_retry_errors_take_exactly_one_request_each() {
     assert_eq!(e.pardot_code(), Some(PardotErrorCode::DAILY_LIMIT), "{e}");
     assert_eq!(e.class(), ErrorClass::NeverRetry);
     assert!(e.to_string().contains("resets at midnight"), "{e}");
-    assert_eq!(mock.counts().route_total("pardot.v5"), 2);
+    assert_eq!(mock.counts().route_total(Route::PardotV5), 2);
 
     // Inactive business unit (201) and a BU of the demo host called on production (201).
     for (bu, path) in [
@@ -267,7 +271,7 @@ async fn never_retry_errors_take_exactly_one_request_each() {
             "/api/account/version/4/do/read",
         ),
     ] {
-        let before = mock.counts().route_total("pardot.v4");
+        let before = mock.counts().route_total(Route::PardotV4);
         let source = PasswordSource::integration(&mock.url(), shared.clone());
         let c = PardotClient::builder(Arc::new(source), pardot_host(&mock))
             .business_unit(bu.parse().unwrap())
@@ -283,12 +287,16 @@ async fn never_retry_errors_take_exactly_one_request_each() {
         );
         assert_eq!(e.class(), ErrorClass::NeverRetry);
         assert!(e.to_string().contains("pi.demo.pardot.com"), "{e}");
-        assert_eq!(mock.counts().route_total("pardot.v4"), before + 1, "{bu}");
+        assert_eq!(
+            mock.counts().route_total(Route::PardotV4),
+            before + 1,
+            "{bu}"
+        );
     }
 
     // Bad credentials: one token request, no Pardot request, the source's error kept.
-    let before_pardot = mock.counts().route_total("pardot.v5");
-    let before_tokens = mock.counts().route_total("oauth.token");
+    let before_pardot = mock.counts().route_total(Route::PardotV5);
+    let before_tokens = mock.counts().route_total(Route::OAuthToken);
     let mut bad = PasswordSource::integration(&mock.url(), shared.clone());
     bad.password = "wrong".into();
     let c = PardotClient::builder(Arc::new(bad), pardot_host(&mock))
@@ -306,8 +314,11 @@ async fn never_retry_errors_take_exactly_one_request_each() {
     assert!(matches!(e, PardotError::Token(_)), "{e}");
     assert_eq!(e.class(), ErrorClass::NeverRetry);
     assert!(e.to_string().contains("invalid_grant"), "{e}");
-    assert_eq!(mock.counts().route_total("oauth.token"), before_tokens + 1);
-    assert_eq!(mock.counts().route_total("pardot.v5"), before_pardot);
+    assert_eq!(
+        mock.counts().route_total(Route::OAuthToken),
+        before_tokens + 1
+    );
+    assert_eq!(mock.counts().route_total(Route::PardotV5), before_pardot);
 }
 
 #[tokio::test]
@@ -360,7 +371,7 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
         .unwrap();
     assert_ne!(r1.expose_secret(), fixtures::ROTATING_REFRESH_TOKEN);
 
-    mock.expire_all_tokens();
+    mock.expire_all_tokens().unwrap();
     c.get(V5_PROSPECTS)
         .query([("fields", "id")])
         .send()
@@ -376,7 +387,7 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
     assert_ne!(r2.expose_secret(), r1.expose_secret());
 
     // A new process (new store handle, new cache) starts from the newest refresh token.
-    mock.expire_all_tokens();
+    mock.expire_all_tokens().unwrap();
     let store2: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path()).unwrap());
     let grant2 = RefreshGrant {
         http: http(),
@@ -396,7 +407,7 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
     let used: Vec<String> = mock
         .journal()
         .into_iter()
-        .filter(|e| e.route == "oauth.token")
+        .filter(|e| e.route == Route::OAuthToken)
         .filter_map(|e| {
             e.form
                 .iter()
@@ -409,7 +420,7 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
     assert_eq!(used[1], r1.expose_secret());
     assert_eq!(used[2], r2.expose_secret());
     assert_eq!(tokens_ok(&mock), 3);
-    assert_eq!(mock.counts().route_total("oauth.token"), 3);
+    assert_eq!(mock.counts().route_total(Route::OAuthToken), 3);
 }
 
 #[tokio::test]
@@ -480,7 +491,7 @@ async fn access_denied_and_a_missing_scope_fail_without_retrying() {
         .unwrap_err();
     assert_eq!(e.pardot_code(), Some(PardotErrorCode::ACCESS_DENIED), "{e}");
     assert_eq!(e.class(), ErrorClass::NeverRetry);
-    assert_eq!(mock.counts().route_total("pardot.v5"), 1);
+    assert_eq!(mock.counts().route_total(Route::PardotV5), 1);
 
     let mut source = PasswordSource::integration(&mock.url(), shared.clone());
     source.client_id = "3MVG9mock.API.only.app.for.pardot.http.tests".into();
@@ -498,7 +509,7 @@ async fn access_denied_and_a_missing_scope_fail_without_retrying() {
         .unwrap_err();
     assert!(matches!(e, PardotError::MissingScope { .. }), "{e}");
     assert_eq!(
-        mock.counts().route_total("pardot.v5"),
+        mock.counts().route_total(Route::PardotV5),
         1,
         "no request was sent"
     );
@@ -536,9 +547,9 @@ async fn an_expired_legacy_api_key_is_replaced_once() {
             .build()
             .unwrap();
         let path = format!("/api/account/version/{version}/do/read");
-        let logins_ok = mock.counts().get("pardot.login", "ok");
+        let logins_ok = mock.counts().get(Route::PardotLogin, Outcome::Ok);
         c.get(&path).send().await.unwrap();
-        mock.expire_all_tokens();
+        mock.expire_all_tokens().unwrap();
         let resp = c
             .get(&path)
             .query([("format", "json")])
@@ -550,7 +561,7 @@ async fn an_expired_legacy_api_key_is_replaced_once() {
         assert_eq!(c.metrics().expiry_retries, 1, "v{version}");
         // One successful login for the first key, one after the expiry; nothing else.
         assert_eq!(
-            mock.counts().get("pardot.login", "ok") - logins_ok,
+            mock.counts().get(Route::PardotLogin, Outcome::Ok) - logins_ok,
             2,
             "v{version}"
         );
@@ -583,7 +594,7 @@ async fn middleware_and_layer_on_user_built_clients_survive_a_forced_expiry() {
         .with(mw_policy.clone())
         .build();
     assert_eq!(user_client.get(&url).send().await.unwrap().status(), 200);
-    mock.expire_all_tokens();
+    mock.expire_all_tokens().unwrap();
     assert_eq!(user_client.get(&url).send().await.unwrap().status(), 200);
     assert_eq!(mw_policy.metrics().expiry_retries, 1);
     assert_eq!(tokens_ok(&mock), 2);
@@ -600,9 +611,9 @@ async fn middleware_and_layer_on_user_built_clients_survive_a_forced_expiry() {
             .unwrap()
     };
     assert_eq!(service.clone().oneshot(get()).await.unwrap().status(), 200);
-    mock.expire_all_tokens();
+    mock.expire_all_tokens().unwrap();
     assert_eq!(service.clone().oneshot(get()).await.unwrap().status(), 200);
     assert_eq!(layer_policy.metrics().expiry_retries, 1);
     assert_eq!(tokens_ok(&mock), 4);
-    assert_eq!(mock.counts().get("pardot.v5", "ok"), 4);
+    assert_eq!(mock.counts().get(Route::PardotV5, Outcome::Ok), 4);
 }

@@ -14,7 +14,7 @@ use common::PasswordSource;
 use pardot_auth_core::{AccessToken, Expiry, SystemClock, TokenKind, TokenSource};
 use pardot_http::CachedTokenSource;
 use pardot_http::store::{FileStore, StoredToken, TokenStore};
-use pardot_mock::PardotMock;
+use pardot_mock::{Outcome, PardotMock, Route};
 
 const URL_VAR: &str = "PARDOT_HTTP_TEST_CHILD_MOCK_URL";
 const DIR_VAR: &str = "PARDOT_HTTP_TEST_CHILD_STORE_DIR";
@@ -23,7 +23,8 @@ const DIR_VAR: &str = "PARDOT_HTTP_TEST_CHILD_STORE_DIR";
 async fn two_processes_share_one_token_and_one_refresh() {
     let mock = PardotMock::start().await;
     // A slow token endpoint, so the second process surely arrives while the first fetches.
-    mock.set_latency(Duration::from_millis(300), Some("oauth.token"));
+    mock.set_latency(Duration::from_millis(300), Some(Route::OAuthToken.into()))
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
 
     // The store starts with an expired token: both processes need a refresh at once.
@@ -85,11 +86,11 @@ async fn two_processes_share_one_token_and_one_refresh() {
     let (ra, rb) = tokio::join!(wait(a), wait(b));
 
     assert_eq!(
-        mock.counts().get("oauth.token", "ok"),
+        mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
         "one refresh for two processes"
     );
-    assert_eq!(mock.counts().route_total("oauth.token"), 1);
+    assert_eq!(mock.counts().route_total(Route::OAuthToken), 1);
     assert_eq!(ra.0 + rb.0, 1, "exactly one process fetched: {ra:?} {rb:?}");
     assert_eq!(
         ra.1 + rb.1,

@@ -12,7 +12,7 @@ use common::{RefreshGrant, V5_PROSPECTS, http, pardot_host};
 use pardot_auth_core::{BusinessUnitId, ManualClock, SharedClock, TokenSource};
 use pardot_http::store::{EncryptionKey, RedisTokenStore, StoredToken, TokenStore};
 use pardot_http::{CachedTokenSource, PardotClient};
-use pardot_mock::{MockConfig, PardotMock, fixtures};
+use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 use redis_server::RedisServer;
 use secrecy::ExposeSecret;
 
@@ -88,7 +88,7 @@ async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refres
     ];
     for round in 0..3 {
         if round > 0 {
-            mock.expire_all_tokens();
+            mock.expire_all_tokens().unwrap();
         }
         let mut calls = Vec::new();
         for client in &processes {
@@ -110,8 +110,8 @@ async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refres
     // One refresh per expiry across every process. The mock kills the whole chain when a
     // rotated refresh token is reused, so every call succeeding on three token requests, all
     // answered, means none was reused.
-    assert_eq!(mock.counts().route_total("oauth.token"), 3);
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 3);
+    assert_eq!(mock.counts().route_total(Route::OAuthToken), 3);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
     // The store moved on from the seeded refresh token.
     let newest = seed.load("rotating").await.unwrap().unwrap();
     assert_ne!(

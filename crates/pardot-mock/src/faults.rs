@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::route::{Route, RouteFilter};
+
 /// The most latency a fault may add to one request (real time, not the mock clock).
 pub const MAX_LATENCY: Duration = Duration::from_secs(10);
 
@@ -23,10 +25,11 @@ pub enum Fault {
     },
     /// The next `count` requests whose route matches `route` get this response instead.
     ///
-    /// `route` is a route key (`oauth.token`), a group (`oauth`, `pardot`) or `*`.
+    /// In JSON `route` is a route key (`oauth.token`), a group (`oauth`, `pardot`) or `*`;
+    /// any other name is refused (400).
     FailNext {
-        /// The route key, group or `*`.
-        route: String,
+        /// The route, group or all.
+        route: RouteFilter,
         /// How many requests to fail.
         count: u32,
         /// The HTTP status to answer.
@@ -47,9 +50,9 @@ pub enum Fault {
     Latency {
         /// Milliseconds to wait before answering.
         millis: u64,
-        /// The route key, group or `*`.
+        /// The route, group or all (in JSON a route key, a group or `*`).
         #[serde(default)]
-        route: Option<String>,
+        route: Option<RouteFilter>,
     },
     /// Revokes a connected app's approval (for one user, or all): its refresh tokens, access
     /// tokens, unexchanged codes and approved device codes die, and the JWT flow answers
@@ -76,7 +79,7 @@ pub enum Fault {
 
 #[derive(Debug, Clone)]
 pub(crate) struct FailRule {
-    pub route: String,
+    pub route: RouteFilter,
     pub remaining: u32,
     pub status: u16,
     pub body: String,
@@ -93,21 +96,13 @@ pub(crate) struct CannedResponse {
     pub headers: Vec<(String, String)>,
 }
 
-pub(crate) fn route_matches(pattern: &str, route: &str) -> bool {
-    pattern == "*"
-        || pattern == route
-        || route
-            .strip_prefix(pattern)
-            .is_some_and(|rest| rest.starts_with('.'))
-}
-
 /// Pending fail rules and latency. The common case (nothing scripted) costs two atomic loads.
 #[derive(Default)]
 pub(crate) struct Faults {
     active_rules: AtomicUsize,
     rules: Mutex<Vec<FailRule>>,
     latency_ms: AtomicU64,
-    latency_route: Mutex<Option<String>>,
+    latency_route: Mutex<Option<RouteFilter>>,
 }
 
 impl Faults {
@@ -121,12 +116,12 @@ impl Faults {
     }
 
     /// Takes one use of the first rule matching `route`, if any.
-    pub(crate) fn take(&self, route: &str) -> Option<CannedResponse> {
+    pub(crate) fn take(&self, route: Route) -> Option<CannedResponse> {
         if self.active_rules.load(Ordering::Acquire) == 0 {
             return None;
         }
         let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
-        let index = rules.iter().position(|r| route_matches(&r.route, route))?;
+        let index = rules.iter().position(|r| r.route.matches(route))?;
         let rule = &mut rules[index];
         rule.remaining -= 1;
         let out = CannedResponse {
@@ -142,24 +137,20 @@ impl Faults {
         Some(out)
     }
 
-    pub(crate) fn set_latency(&self, millis: u64, route: Option<String>) {
+    pub(crate) fn set_latency(&self, millis: u64, route: Option<RouteFilter>) {
         let capped = millis.min(u64::try_from(MAX_LATENCY.as_millis()).unwrap_or(u64::MAX));
         *self.latency_route.lock().unwrap_or_else(|p| p.into_inner()) = route;
         self.latency_ms.store(capped, Ordering::Release);
     }
 
-    pub(crate) fn latency_for(&self, route: &str) -> Option<Duration> {
+    pub(crate) fn latency_for(&self, route: Route) -> Option<Duration> {
         let ms = self.latency_ms.load(Ordering::Acquire);
         if ms == 0 {
             return None;
         }
-        let pattern = self
-            .latency_route
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        match pattern {
-            Some(p) if !route_matches(&p, route) => None,
+        let filter = *self.latency_route.lock().unwrap_or_else(|p| p.into_inner());
+        match filter {
+            Some(f) if !f.matches(route) => None,
             _ => Some(Duration::from_millis(ms)),
         }
     }
@@ -175,35 +166,34 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route::RouteGroup;
 
     #[test]
     fn rules_match_routes_and_run_out() {
         let f = Faults::default();
-        assert!(f.take("oauth.token").is_none());
+        assert!(f.take(Route::OAuthToken).is_none());
         f.add_rule(FailRule {
-            route: "oauth".into(),
+            route: RouteGroup::OAuth.into(),
             remaining: 2,
             status: 503,
             body: "down".into(),
             content_type: "text/plain".into(),
             headers: Vec::new(),
         });
-        assert!(f.take("mci.token").is_none());
-        assert_eq!(f.take("oauth.token").unwrap().status, 503);
-        assert_eq!(f.take("oauth.revoke").unwrap().body, "down");
-        assert!(f.take("oauth.token").is_none());
-        assert!(route_matches("*", "x"));
-        assert!(!route_matches("oauth.tok", "oauth.token"));
+        assert!(f.take(Route::MciToken).is_none());
+        assert_eq!(f.take(Route::OAuthToken).unwrap().status, 503);
+        assert_eq!(f.take(Route::OAuthRevoke).unwrap().body, "down");
+        assert!(f.take(Route::OAuthToken).is_none());
     }
 
     #[test]
     fn latency_is_capped_and_cleared() {
         let f = Faults::default();
-        f.set_latency(60_000, Some("mci".into()));
-        assert_eq!(f.latency_for("mci.token"), Some(MAX_LATENCY));
-        assert_eq!(f.latency_for("oauth.token"), None);
+        f.set_latency(60_000, Some(RouteGroup::Mci.into()));
+        assert_eq!(f.latency_for(Route::MciToken), Some(MAX_LATENCY));
+        assert_eq!(f.latency_for(Route::OAuthToken), None);
         f.clear();
-        assert_eq!(f.latency_for("mci.token"), None);
+        assert_eq!(f.latency_for(Route::MciToken), None);
     }
 
     #[test]
@@ -212,7 +202,19 @@ mod tests {
             r#"{"kind":"fail_next","route":"oauth.token","count":1,"status":503,"body":"x"}"#,
         )
         .unwrap();
-        assert!(matches!(f, Fault::FailNext { count: 1, .. }));
+        assert!(matches!(
+            f,
+            Fault::FailNext {
+                route: RouteFilter::Route(Route::OAuthToken),
+                count: 1,
+                ..
+            }
+        ));
+        let unknown = serde_json::from_str::<Fault>(
+            r#"{"kind":"fail_next","route":"oauth.tokn","count":1,"status":503}"#,
+        )
+        .unwrap_err();
+        assert!(unknown.to_string().contains("`oauth.tokn`"), "{unknown}");
         let f: Fault = serde_json::from_str(r#"{"kind":"expire_tokens"}"#).unwrap();
         assert_eq!(f, Fault::ExpireTokens { username: None });
     }

@@ -2,7 +2,6 @@
 //! [`crate::virtual_host`]) and strips its path prefix, reads the body with a size limit,
 //! parses the parameters, serves faults and latency, and records the journal and counters.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -13,8 +12,9 @@ use axum::response::Response;
 use pardot_auth_core::clock::unix_millis;
 
 use crate::journal::JournalEntry;
-use crate::outcome::{Outcome, plain};
+use crate::outcome::plain;
 use crate::request_params::RequestParams;
+use crate::route::{Outcome, Route};
 use crate::state::MockState;
 use crate::virtual_host::{HostKind, resolve};
 
@@ -22,52 +22,52 @@ use crate::virtual_host::{HostKind, resolve};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The counter/journal key of a request path (inside its virtual host).
-pub fn route_key(path: &str) -> &'static str {
+pub fn route_key(path: &str) -> Route {
     let p = path.trim_end_matches('/');
     if p.starts_with("/__mock") {
-        return "admin";
+        return Route::Admin;
     }
     match p {
-        "/services/oauth2/token" => return "oauth.token",
-        "/services/oauth2/revoke" => return "oauth.revoke",
-        "/services/oauth2/userinfo" => return "oauth.userinfo",
-        "/services/oauth2/introspect" => return "oauth.introspect",
-        "/services/oauth2/authorize" => return "oauth.authorize",
-        "/setup/connect" => return "oauth.device",
+        "/services/oauth2/token" => return Route::OAuthToken,
+        "/services/oauth2/revoke" => return Route::OAuthRevoke,
+        "/services/oauth2/userinfo" => return Route::OAuthUserinfo,
+        "/services/oauth2/introspect" => return Route::OAuthIntrospect,
+        "/services/oauth2/authorize" => return Route::OAuthAuthorize,
+        "/setup/connect" => return Route::OAuthDevice,
         _ => {}
     }
     if p.starts_with("/id/") {
-        return "oauth.identity";
+        return Route::OAuthIdentity;
     }
     if p.starts_with("/services/Soap/") {
-        return "oauth.soap";
+        return Route::OAuthSoap;
     }
     if p.starts_with("/api/login/") {
-        return "pardot.login";
+        return Route::PardotLogin;
     }
     if p.starts_with("/api/v5/") {
-        return "pardot.v5";
+        return Route::PardotV5;
     }
     if p.starts_with("/api/") {
         if p.contains("/version/3") {
-            return "pardot.v3";
+            return Route::PardotV3;
         }
         if p.contains("/version/4") {
-            return "pardot.v4";
+            return Route::PardotV4;
         }
-        return "pardot.other";
+        return Route::PardotOther;
     }
     let mut parts = p.trim_start_matches('/').splitn(2, '/');
     if let (Some(region), Some(rest)) = (parts.next(), parts.next())
         && crate::model::MCI_REGIONS.contains(&region)
     {
         return match rest {
-            ".well-known/openid-configuration" => "mci.discovery",
-            "token" => "mci.token",
-            _ => "mci.other",
+            ".well-known/openid-configuration" => Route::MciDiscovery,
+            "token" => Route::MciToken,
+            _ => Route::MciOther,
         };
     }
-    "other"
+    Route::Other
 }
 
 /// The front door (see the module docs).
@@ -76,7 +76,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
     let (vhost, inner_path) = resolve(&parts.headers, &parts.uri);
     let route = route_key(&inner_path);
 
-    if route == "admin" && !state.config().admin_routes {
+    if route == Route::Admin && !state.config().admin_routes {
         return plain(
             StatusCode::NOT_FOUND,
             "admin routes are disabled",
@@ -91,14 +91,14 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
             &format!("pardot-mock: no org has the My Domain `{name}`"),
             "unknown_host",
         );
-        state.inner.counters.add(route, "unknown_host");
+        state.inner.counters.add(route, Outcome::UnknownHost);
         return resp;
     }
 
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {
-            state.inner.counters.add(route, "http_413");
+            state.inner.counters.add(route, Outcome::Http(413));
             return plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request body too large",
@@ -108,7 +108,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
     };
     let params = RequestParams::parse(parts.uri.query(), &parts.headers, &bytes);
 
-    let journaled = route != "admin";
+    let journaled = route != Route::Admin;
     let started = state.now();
     let mut entry = journaled.then(|| JournalEntry {
         seq: state.inner.journal.next_seq(),
@@ -116,7 +116,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         method: parts.method.to_string(),
         vhost: vhost.label(),
         path: inner_path.clone(),
-        route: route.to_owned(),
+        route,
         query: params.query.clone(),
         headers: parts
             .headers
@@ -134,7 +134,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
             String::from_utf8_lossy(cut).into_owned()
         }),
         status: 0,
-        outcome: String::new(),
+        outcome: Outcome::Ok,
     });
 
     if journaled && let Some(delay) = state.inner.faults.latency_for(route) {
@@ -157,7 +157,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
                     r.headers_mut().append(n, v);
                 }
             }
-            r.extensions_mut().insert(Outcome(Cow::Borrowed("fault")));
+            r.extensions_mut().insert(Outcome::Fault);
             r
         }
         None => {
@@ -182,15 +182,15 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
     };
 
     let status = response.status();
-    let outcome: Cow<'static, str> = match response.extensions().get::<Outcome>() {
-        Some(o) => o.0.clone(),
-        None if status.is_success() || status.is_redirection() => Cow::Borrowed("ok"),
-        None => Cow::Owned(format!("http_{}", status.as_u16())),
+    let outcome = match response.extensions().get::<Outcome>() {
+        Some(o) => *o,
+        None if status.is_success() || status.is_redirection() => Outcome::Ok,
+        None => Outcome::Http(status.as_u16()),
     };
-    state.inner.counters.add(route, &outcome);
+    state.inner.counters.add(route, outcome);
     if let Some(mut e) = entry.take() {
         e.status = status.as_u16();
-        e.outcome = outcome.into_owned();
+        e.outcome = outcome;
         state.inner.journal.push(e);
     }
     response
@@ -202,17 +202,20 @@ mod tests {
 
     #[test]
     fn route_keys() {
-        assert_eq!(route_key("/services/oauth2/token"), "oauth.token");
-        assert_eq!(route_key("/us1/token"), "mci.token");
+        assert_eq!(route_key("/services/oauth2/token"), Route::OAuthToken);
+        assert_eq!(route_key("/us1/token"), Route::MciToken);
         assert_eq!(
             route_key("/eu2/.well-known/openid-configuration"),
-            "mci.discovery"
+            Route::MciDiscovery
         );
-        assert_eq!(route_key("/api/login/version/4"), "pardot.login");
-        assert_eq!(route_key("/api/prospect/version/4/do/query"), "pardot.v4");
-        assert_eq!(route_key("/api/v5/objects/prospects"), "pardot.v5");
-        assert_eq!(route_key("/id/00D/005"), "oauth.identity");
-        assert_eq!(route_key("/__mock/counts"), "admin");
-        assert_eq!(route_key("/nope"), "other");
+        assert_eq!(route_key("/api/login/version/4"), Route::PardotLogin);
+        assert_eq!(
+            route_key("/api/prospect/version/4/do/query"),
+            Route::PardotV4
+        );
+        assert_eq!(route_key("/api/v5/objects/prospects"), Route::PardotV5);
+        assert_eq!(route_key("/id/00D/005"), Route::OAuthIdentity);
+        assert_eq!(route_key("/__mock/counts"), Route::Admin);
+        assert_eq!(route_key("/nope"), Route::Other);
     }
 }

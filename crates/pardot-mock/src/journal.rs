@@ -5,9 +5,10 @@ use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
+use crate::route::{Outcome, Route};
 use crate::support::ShardedMap;
 
 /// Field and parameter names whose values are credentials; masked in `Debug` and over HTTP.
@@ -161,8 +162,8 @@ pub struct JournalEntry {
     pub vhost: String,
     /// The path inside the virtual host (prefix removed).
     pub path: String,
-    /// The route key the request matched (`oauth.token`, `mci.token`, …).
-    pub route: String,
+    /// The route the request matched.
+    pub route: Route,
     /// Query parameters.
     pub query: Vec<(String, String)>,
     /// Request headers.
@@ -173,10 +174,9 @@ pub struct JournalEntry {
     pub body: Option<String>,
     /// Response status.
     pub status: u16,
-    /// The outcome counted for this request: `ok`, the OAuth `error` code, a page or Pardot
-    /// outcome (`login_page`, `pardot_184`, …), `fault`, or `http_NNN` (the README's
-    /// "Counters" section lists them per route).
-    pub outcome: String,
+    /// The outcome counted for this request (the README's "Counters" section lists them per
+    /// route).
+    pub outcome: Outcome,
 }
 
 impl JournalEntry {
@@ -213,13 +213,13 @@ impl JournalEntry {
             "method": self.method,
             "vhost": self.vhost,
             "path": self.path,
-            "route": self.route,
+            "route": self.route.as_str(),
             "query": pairs(&self.query),
             "headers": pairs(&self.headers),
             "form": pairs(&self.form),
             "body": self.body.as_deref().map(mask_body),
             "status": self.status,
-            "outcome": self.outcome,
+            "outcome": self.outcome.to_string(),
         })
     }
 }
@@ -305,31 +305,36 @@ impl Journal {
 /// already-seen (route, outcome) pair takes a shard read lock and an atomic add, no allocation.
 #[derive(Default)]
 pub(crate) struct Counters {
-    map: ShardedMap<&'static str, HashMap<String, AtomicU64>>,
+    map: ShardedMap<Route, HashMap<Outcome, AtomicU64>>,
 }
 
 impl Counters {
-    pub(crate) fn add(&self, route: &'static str, outcome: &str) {
-        if let Some(c) = self.map.read(route).get(route).and_then(|m| m.get(outcome)) {
+    pub(crate) fn add(&self, route: Route, outcome: Outcome) {
+        if let Some(c) = self
+            .map
+            .read(&route)
+            .get(&route)
+            .and_then(|m| m.get(&outcome))
+        {
             c.fetch_add(1, Ordering::Relaxed);
             return;
         }
         self.map
-            .write(route)
+            .write(&route)
             .entry(route)
             .or_default()
-            .entry(outcome.to_owned())
+            .entry(outcome)
             .or_insert_with(|| AtomicU64::new(0))
             .fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> Counts {
-        let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        let mut out: BTreeMap<Route, BTreeMap<Outcome, u64>> = BTreeMap::new();
         self.map.for_each_shard(|shard| {
             for (route, outcomes) in shard.iter() {
-                let entry = out.entry((*route).to_owned()).or_default();
+                let entry = out.entry(*route).or_default();
                 for (outcome, n) in outcomes {
-                    entry.insert(outcome.clone(), n.load(Ordering::Relaxed));
+                    entry.insert(*outcome, n.load(Ordering::Relaxed));
                 }
             }
         });
@@ -341,37 +346,60 @@ impl Counters {
     }
 }
 
-/// A snapshot of the counters: route -> outcome -> count.
+/// A snapshot of the counters: requests by [`Route`] and [`Outcome`] (the crate README's
+/// "Counters" section lists the outcomes per route).
 ///
-/// Routes: `oauth.token`, `oauth.revoke`, `oauth.userinfo`, `oauth.introspect`,
-/// `oauth.identity`, `oauth.authorize`, `oauth.device`, `oauth.soap`, `mci.discovery`,
-/// `mci.token`, `mci.other`, `pardot.login`, `pardot.v3`, `pardot.v4`, `pardot.v5`,
-/// `pardot.other`, `admin`, `other` (see [`crate::front_door::route_key`]).
-/// Outcomes: `ok`, an OAuth `error` code (`invalid_grant`, …), a page outcome
-/// (`login_page`, `consent`, …), `pardot_<code>`, `fault`, `unknown_host`, or `http_NNN`;
-/// the crate README's "Counters" section lists them per route.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Counts(pub BTreeMap<String, BTreeMap<String, u64>>);
+/// Serialises as `GET /__mock/counts` answers: `{"route": {"outcome": count}}`, keys sorted by
+/// their wire names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts(BTreeMap<Route, BTreeMap<Outcome, u64>>);
 
 impl Counts {
     /// The count for one route and outcome (0 when never seen).
-    pub fn get(&self, route: &str, outcome: &str) -> u64 {
+    pub fn get(&self, route: Route, outcome: Outcome) -> u64 {
         self.0
-            .get(route)
-            .and_then(|m| m.get(outcome))
+            .get(&route)
+            .and_then(|m| m.get(&outcome))
             .copied()
             .unwrap_or(0)
     }
 
     /// All requests to a route, whatever the outcome.
-    pub fn route_total(&self, route: &str) -> u64 {
-        self.0.get(route).map_or(0, |m| m.values().sum())
+    pub fn route_total(&self, route: Route) -> u64 {
+        self.0.get(&route).map_or(0, |m| m.values().sum())
     }
 
     /// Successful token-endpoint requests (`oauth.token` / `ok`).
     pub fn token_requests_ok(&self) -> u64 {
-        self.get("oauth.token", "ok")
+        self.get(Route::OAuthToken, Outcome::Ok)
+    }
+
+    /// Every counted (route, outcome, count), by route then outcome; never a zero count.
+    pub fn iter(&self) -> impl Iterator<Item = (Route, Outcome, u64)> + '_ {
+        self.0.iter().flat_map(|(route, outcomes)| {
+            outcomes
+                .iter()
+                .map(move |(outcome, n)| (*route, *outcome, *n))
+        })
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Keyed by wire name so the JSON's key order is the names' order, as it always was.
+        let mut by_name: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+        for (route, outcome, n) in self.iter() {
+            by_name
+                .entry(route.as_str())
+                .or_default()
+                .insert(outcome.to_string(), n);
+        }
+        by_name.serialize(serializer)
     }
 }
 
@@ -386,7 +414,7 @@ mod tests {
             method: "POST".into(),
             vhost: "login".into(),
             path: "/services/oauth2/token".into(),
-            route: "oauth.token".into(),
+            route: Route::OAuthToken,
             query: vec![],
             headers: vec![("Authorization".into(), "Basic c2VjcmV0".into())],
             form: vec![
@@ -395,7 +423,7 @@ mod tests {
             ],
             body: None,
             status: 200,
-            outcome: "ok".into(),
+            outcome: Outcome::Ok,
         }
     }
 
@@ -509,12 +537,18 @@ mod tests {
     #[test]
     fn counters_count() {
         let c = Counters::default();
-        c.add("oauth.token", "ok");
-        c.add("oauth.token", "ok");
-        c.add("oauth.token", "invalid_grant");
+        c.add(Route::OAuthToken, Outcome::Ok);
+        c.add(Route::OAuthToken, Outcome::Ok);
+        c.add(Route::OAuthToken, Outcome::InvalidGrant);
+        c.add(Route::PardotV4, Outcome::Pardot(184));
         let s = c.snapshot();
-        assert_eq!(s.get("oauth.token", "ok"), 2);
-        assert_eq!(s.route_total("oauth.token"), 3);
-        assert_eq!(s.get("mci.token", "ok"), 0);
+        assert_eq!(s.get(Route::OAuthToken, Outcome::Ok), 2);
+        assert_eq!(s.route_total(Route::OAuthToken), 3);
+        assert_eq!(s.get(Route::MciToken, Outcome::Ok), 0);
+        assert_eq!(s.iter().count(), 3);
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"oauth.token":{"invalid_grant":1,"ok":2},"pardot.v4":{"pardot_184":1}}"#
+        );
     }
 }

@@ -11,7 +11,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use pardot_mock::{PardotMock, fixtures};
+//! use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 //!
 //! let mock = PardotMock::start().await; // fixtures/mock.toml, random port
 //! let http = reqwest::Client::builder().no_proxy().build()?;
@@ -31,7 +31,7 @@
 //! let body: serde_json::Value = response.json().await?;
 //! let token = body["access_token"].as_str().unwrap();
 //! assert!(token.starts_with("00D5g00000AcmeP!"));
-//! assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+//! assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 //!
 //! // Tokens without a flow, for tests of other crates:
 //! let direct = mock.issue_access_token(fixtures::INTEGRATION_USERNAME, fixtures::JWT_CONSUMER_KEY)?;
@@ -55,7 +55,11 @@ pub mod oauth;
 mod outcome;
 mod pardot;
 pub mod request_params;
+mod route;
+#[cfg(feature = "cli")]
 pub mod serve;
+#[cfg(feature = "client")]
+pub mod sign_in;
 mod state;
 mod support;
 pub mod virtual_host;
@@ -71,10 +75,12 @@ pub use config::{
     MockConfig, OrgConfig, OrgKind, PardotHostKind, PardotStatusMode, PermittedUsers,
     ProspectConfig, RefreshTokenConfig, UserConfig,
 };
+pub use expect::{Expectation, UnmetExpectation, VERIFY_JOURNAL_EXCERPT, VerifyError};
 pub use faults::{Fault, MAX_LATENCY};
 pub use journal::{Counts, JournalEntry, is_secret_name};
 pub use model::{BusinessUnit, MCI_REGIONS};
 pub use pardot::PardotApi;
+pub use route::{Outcome, Route, RouteFilter, RouteGroup, UnknownName};
 pub use state::{MockError, MockState, TokenInfo};
 pub use support::ClockSource;
 
@@ -183,8 +189,8 @@ impl PardotMock {
     }
 
     /// Expires every access token now.
-    pub fn expire_all_tokens(&self) {
-        let _ = self.fault(Fault::ExpireTokens { username: None });
+    pub fn expire_all_tokens(&self) -> Result<(), MockError> {
+        self.fault(Fault::ExpireTokens { username: None })
     }
 
     /// Expires one user's access tokens now.
@@ -194,24 +200,30 @@ impl PardotMock {
         })
     }
 
-    /// The next `count` requests matching `route` (a route key such as `oauth.token`, a group
-    /// such as `pardot`, or `*`) get `status` and `body` instead of the real answer.
-    pub fn fail_next(&self, route: &str, count: u32, status: u16, body: &str) {
-        let _ = self.fault(Fault::FailNext {
-            route: route.to_owned(),
+    /// The next `count` requests matching `route` (a [`Route`], a [`RouteGroup`] or
+    /// [`RouteFilter::Any`]) get `status` and `body` instead of the real answer.
+    pub fn fail_next(
+        &self,
+        route: impl Into<RouteFilter>,
+        count: u32,
+        status: u16,
+        body: &str,
+    ) -> Result<(), MockError> {
+        self.fault(Fault::FailNext {
+            route: route.into(),
             count,
             status,
             body: body.to_owned(),
             content_type: None,
             headers: Vec::new(),
-        });
+        })
     }
 
     /// The next token-endpoint request gets this OAuth error (HTTP 400, the spec's shape).
-    pub fn fail_next_token(&self, error: &str, description: &str) {
+    pub fn fail_next_token(&self, error: &str, description: &str) -> Result<(), MockError> {
         let body = serde_json::json!({"error": error, "error_description": description});
-        let _ = self.fault(Fault::FailNext {
-            route: "oauth.token".to_owned(),
+        self.fault(Fault::FailNext {
+            route: Route::OAuthToken.into(),
             count: 1,
             status: 400,
             body: body.to_string(),
@@ -226,16 +238,20 @@ impl PardotMock {
                     "Thu, 01 Jan 1970 00:00:00 GMT".to_owned(),
                 ),
             ],
-        });
+        })
     }
 
     /// Adds real-time latency (capped at [`MAX_LATENCY`]) to requests matching `route`
     /// (all when `None`); `Duration::ZERO` removes it.
-    pub fn set_latency(&self, latency: Duration, route: Option<&str>) {
-        let _ = self.fault(Fault::Latency {
+    pub fn set_latency(
+        &self,
+        latency: Duration,
+        route: Option<RouteFilter>,
+    ) -> Result<(), MockError> {
+        self.fault(Fault::Latency {
             millis: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-            route: route.map(str::to_owned),
-        });
+            route,
+        })
     }
 
     /// Revokes an app's approval (all users) and every token issued to it.
@@ -322,22 +338,24 @@ impl PardotMock {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let mock = pardot_mock::PardotMock::start().await;
-    /// mock.expect("oauth.token", Some("ok"), 0..=1);
+    /// use pardot_mock::{Outcome, PardotMock, Route};
+    ///
+    /// let mock = PardotMock::start().await;
+    /// mock.expect(Route::OAuthToken, Some(Outcome::Ok), 0..=1);
     /// # }
     /// ```
     pub fn expect(
         &self,
-        route: &str,
-        outcome: Option<&str>,
+        route: Route,
+        outcome: Option<Outcome>,
         range: impl std::ops::RangeBounds<u64>,
     ) {
         self.expectations.add(route, outcome, range);
     }
 
-    /// Checks the expectations now: `Err` with a readable report listing the misses and the
+    /// Checks the expectations now: `Err` lists every unmet expectation and the latest
     /// requests received.
-    pub fn verify(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), VerifyError> {
         self.expectations.verify(&self.state)
     }
 

@@ -1,7 +1,6 @@
 //! The Marketing Cloud Intelligence identity provider (spec/mci.md): discovery and the
 //! service-account token endpoint with a signed `client_assertion`.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +16,9 @@ use serde_json::{Value, json};
 
 use crate::model::MCI_REGIONS;
 use crate::oauth::jwt::ParsedJwt;
-use crate::outcome::{Outcome, plain};
+use crate::outcome::plain;
 use crate::request_params::RequestParams;
+use crate::route::Outcome;
 use crate::state::MockState;
 use crate::support::random_hex;
 use crate::virtual_host::VirtualHost;
@@ -50,7 +50,7 @@ fn json_response(status: StatusCode, body: &Value, outcome: &'static str) -> Res
     );
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.extensions_mut().insert(Outcome(Cow::Borrowed(outcome)));
+    r.extensions_mut().insert(Outcome::reported(outcome));
     r
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use pardot_auth_core::{Clock, ManualClock};
 use pardot_mock::fixtures::*;
-use pardot_mock::{Fault, PardotMock};
+use pardot_mock::{Fault, Outcome, PardotMock, Route, RouteFilter};
 use serde_json::{Value, json};
 
 async fn admin_post(mock: &PardotMock, path: &str, body: Value) -> (u16, String) {
@@ -45,7 +45,8 @@ fn password_form(pw: &str) -> Vec<(&str, &str)> {
 #[tokio::test]
 async fn fail_next_from_rust_then_the_real_answer() {
     let (mock, _c) = mock().await;
-    mock.fail_next("oauth.token", 2, 503, "Service Unavailable");
+    mock.fail_next(Route::OAuthToken, 2, 503, "Service Unavailable")
+        .unwrap();
     let pw = integration_password();
     for _ in 0..2 {
         let (s, h, b) = token(&mock.url(), &password_form(&pw)).await;
@@ -59,16 +60,41 @@ async fn fail_next_from_rust_then_the_real_answer() {
     }
     assert_eq!(token(&mock.url(), &password_form(&pw)).await.0, 200);
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "fault"), 2);
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Fault), 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
 async fn fail_next_token_with_a_spec_error() {
     let (mock, _c) = mock().await;
-    mock.fail_next_token("invalid_grant", "expired access/refresh token");
+    mock.fail_next_token("invalid_grant", "expired access/refresh token")
+        .unwrap();
     let r = token(&mock.url(), &password_form(&integration_password())).await;
     assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+}
+
+#[tokio::test]
+async fn unknown_route_names_over_http_are_refused_not_ignored() {
+    let (mock, _c) = mock().await;
+    for fault in [
+        json!({"kind": "fail_next", "route": "oauth.tokn", "count": 1, "status": 503}),
+        json!({"kind": "latency", "millis": 5, "route": "pardot.v6"}),
+    ] {
+        let (s, body) = admin_post(&mock, "/__mock/faults", fault).await;
+        assert_eq!(s, 400, "{body}");
+        assert!(body.contains("unknown route or route group"), "{body}");
+        assert!(
+            body.contains("oauth.token"),
+            "the choices are listed: {body}"
+        );
+    }
+    assert_eq!(
+        token(&mock.url(), &password_form(&integration_password()))
+            .await
+            .0,
+        200,
+        "no fault was installed"
+    );
 }
 
 #[tokio::test]
@@ -135,7 +161,7 @@ async fn expire_all_tokens_and_one_users_tokens() {
     assert_eq!(s, 204);
     assert!(mock.lookup_access_token(&a).is_some());
     assert!(mock.lookup_access_token(&b).is_none());
-    mock.expire_all_tokens();
+    mock.expire_all_tokens().unwrap();
     assert!(mock.lookup_access_token(&a).is_none());
     // Refresh tokens survive: the client can get a new session.
     let r = token(
@@ -179,7 +205,7 @@ async fn latency_fault_applies_to_its_route_and_can_be_removed() {
     let (mock, _c) = mock().await;
     mock.fault(Fault::Latency {
         millis: 5,
-        route: Some("oauth.userinfo".into()),
+        route: Some(Route::OAuthUserinfo.into()),
     })
     .unwrap();
     let t = mock
@@ -192,7 +218,7 @@ async fn latency_fault_applies_to_its_route_and_can_be_removed() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    mock.set_latency(Duration::ZERO, None);
+    mock.set_latency(Duration::ZERO, None).unwrap();
     mock.fault(Fault::Clear).unwrap();
 }
 
@@ -260,9 +286,9 @@ async fn journal_masks_secrets_over_http_but_not_in_rust() {
     let e = entries.last().unwrap();
     assert_eq!(e.param("password"), Some(pw.as_str()));
     assert_eq!(e.param("client_secret"), Some(WEB_CONSUMER_SECRET));
-    assert_eq!(e.route, "oauth.token");
+    assert_eq!(e.route, Route::OAuthToken);
     assert_eq!(e.vhost, "base");
-    assert_eq!((e.status, e.outcome.as_str()), (200, "ok"));
+    assert_eq!((e.status, e.outcome), (200, Outcome::Ok));
     assert!(!format!("{e:?}").contains(&pw));
 
     let j = admin_get(&mock, "/__mock/journal").await;
@@ -295,7 +321,8 @@ async fn journal_is_bounded_but_counters_are_not() {
     }
     assert!(mock.journal().len() <= 5);
     assert_eq!(
-        mock.counts().get("oauth.token", "unsupported_grant_type"),
+        mock.counts()
+            .get(Route::OAuthToken, Outcome::UnsupportedGrantType),
         20
     );
     let c = admin_get(&mock, "/__mock/counts").await;
@@ -308,12 +335,12 @@ async fn reset_forgets_tokens_journal_counters_and_faults() {
     let t = mock
         .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
         .unwrap();
-    mock.fail_next("*", 5, 503, "x");
+    mock.fail_next(RouteFilter::Any, 5, 503, "x").unwrap();
     let (s, _) = admin_post(&mock, "/__mock/reset", json!({})).await;
     assert_eq!(s, 204);
     assert!(mock.lookup_access_token(&t).is_none());
     assert!(mock.journal().is_empty());
-    assert_eq!(mock.counts().route_total("oauth.token"), 0);
+    assert_eq!(mock.counts().route_total(Route::OAuthToken), 0);
     // Faults are gone and seeded refresh tokens are back.
     let r = token(
         &mock.url(),
@@ -419,9 +446,9 @@ async fn counters_are_exact_under_1000_concurrent_requests() {
     }
     assert_eq!(ok, 750);
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 750);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 250);
-    assert_eq!(counts.route_total("oauth.token"), 1000);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 750);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 250);
+    assert_eq!(counts.route_total(Route::OAuthToken), 1000);
 }
 
 #[tokio::test]
@@ -451,11 +478,41 @@ async fn router_works_in_memory_with_oneshot() {
 #[tokio::test]
 async fn expectations_are_verified() {
     let (mock, _c) = mock().await;
-    mock.expect("oauth.token", Some("ok"), 1..=1);
-    mock.expect("oauth.token", None, 1..);
+    mock.expect(Route::OAuthToken, Some(Outcome::Ok), 1..=1);
+    mock.expect(Route::OAuthToken, None, 1..);
     let err = mock.verify().unwrap_err();
-    assert!(err.contains("expected oauth.token / ok"), "{err}");
-    token(&mock.url(), &password_form(&integration_password())).await;
+    assert_eq!(err.unmet().len(), 2, "{err}");
+    assert_eq!(err.unmet()[0].expected.outcome, Some(Outcome::Ok));
+    assert_eq!(err.unmet()[0].actual, 0);
+    let report = err.to_string();
+    assert!(
+        report.contains("expected oauth.token / ok in 1..=1, got 0"),
+        "{report}"
+    );
+    assert!(
+        report.contains("expected oauth.token in 1.., got 0"),
+        "{report}"
+    );
+
+    // A wrong password counts, but not as `ok`: the one met expectation drops out of the
+    // report, and the request shows in its excerpt without the password.
+    let pw = integration_password();
+    let wrong = password_form("not-the-password");
+    token(&mock.url(), &wrong).await;
+    let err = mock.verify().unwrap_err();
+    assert_eq!(err.unmet().len(), 1, "{err}");
+    assert_eq!(err.recent_requests().len(), 1);
+    let report = err.to_string();
+    assert!(
+        report.contains("POST base /services/oauth2/token -> 400 oauth.token invalid_grant"),
+        "{report}"
+    );
+    assert!(!report.contains("not-the-password"), "{report}");
+
+    mock.clear_expectations();
+    mock.expect(Route::OAuthToken, Some(Outcome::Ok), 1..=1);
+    mock.expect(Route::OAuthToken, None, 2..);
+    token(&mock.url(), &password_form(&pw)).await;
     mock.verify().unwrap();
     // Dropping with met expectations does not panic.
     drop(mock);
@@ -465,7 +522,7 @@ async fn expectations_are_verified() {
 #[should_panic(expected = "pardot-mock expectations failed")]
 async fn unmet_expectation_panics_on_drop() {
     let mock = PardotMock::start().await;
-    mock.expect("mci.token", Some("ok"), 1..);
+    mock.expect(Route::MciToken, Some(Outcome::Ok), 1..);
 }
 
 #[tokio::test]
@@ -480,7 +537,7 @@ async fn oversized_body_is_413() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
-    assert_eq!(mock.counts().get("oauth.token", "http_413"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Http(413)), 1);
 }
 
 /// Spec §2 and §1.7: a revoked self-authorization ("All users may self-authorize") stops the
@@ -549,7 +606,7 @@ async fn revoking_the_fixture_web_app_for_everyone_keeps_its_password_grant() {
     let pw = integration_password();
     let (status, _, body) = token(&mock.url(), &password_form(&pw)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 /// On an admin-approved app the same fault stands for the admin removing the user's

@@ -2,6 +2,7 @@
 
 mod common;
 
+use pardot_mock::{Outcome, Route};
 use std::time::Duration;
 
 use common::*;
@@ -71,7 +72,7 @@ async fn discovery_then_token() {
     assert_eq!(v["expires_in"], 300);
     assert_eq!(v["token_type"], "Bearer");
     assert!(v["access_token"].as_str().unwrap().starts_with("eyJ"));
-    assert_eq!(mock.counts().get("mci.token", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::MciToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]

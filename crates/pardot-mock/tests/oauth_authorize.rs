@@ -10,7 +10,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::{assert_oauth_error, json_of, mock, token};
 use hmac::{Hmac, KeyInit, Mac};
-use pardot_mock::{PardotMock, fixtures};
+use pardot_mock::sign_in::{Callback, Consent, sign_in};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 use serde_json::json;
 use sha2::Sha256;
 use web_support::{Page, authorize_url, browser, get, pkce, query_map, split_location};
@@ -63,6 +64,24 @@ async fn exchange(
     token(base, &form).await
 }
 
+/// Signs in through the mock's `sign_in` (allowing on a consent page) and returns the
+/// redirect to the callback, for tests of what comes after the pages.
+async fn signed_in(
+    base: &str,
+    params: &[(&str, &str)],
+    username: &str,
+    password: &str,
+) -> Callback {
+    sign_in(
+        &authorize_url(base, params),
+        username,
+        password,
+        Consent::Allow,
+    )
+    .await
+    .unwrap()
+}
+
 /// A code for the web user (approved for the web app) with a PKCE challenge.
 async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
     let (verifier, challenge) = pkce();
@@ -70,16 +89,14 @@ async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
     if let Some(s) = scope {
         extra.push(("scope", s));
     }
-    let page = login(
-        mock,
+    let callback = signed_in(
         &mock.url(),
         &web_params(&extra),
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    assert_eq!(page.status, 302, "{}", page.body);
-    (query_map(page.location())["code"].clone(), verifier)
+    (callback.code().expect("a code"), verifier)
 }
 
 #[tokio::test]
@@ -191,9 +208,9 @@ async fn success_with_pkce_and_state() {
     );
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.authorize", "login_page"), 1);
-    assert_eq!(counts.get("oauth.authorize", "ok"), 1);
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::LoginPage), 1);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::Ok), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -244,7 +261,11 @@ async fn wrong_password_shows_the_page_again() {
         .await;
     assert_eq!(ok.status, 302);
     assert_eq!(query_map(ok.location())["state"], "s1");
-    assert_eq!(mock.counts().get("oauth.authorize", "login_failed"), 3);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthAuthorize, Outcome::LoginFailed),
+        3
+    );
 
     // A transaction id the mock does not know: an error page, never a redirect.
     let stale = page
@@ -342,7 +363,11 @@ async fn deny_redirects_with_access_denied_and_allow_remembers_approval() {
             .location()
             .starts_with(&format!("{CALLBACK}?code=aPrx"))
     );
-    assert_eq!(mock.counts().get("oauth.authorize", "access_denied"), 1);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthAuthorize, Outcome::AccessDenied),
+        1
+    );
 }
 
 #[tokio::test]
@@ -445,7 +470,11 @@ async fn bad_client_gets_an_error_page_not_a_redirect() {
         "error=redirect_uri_missing&error_description=redirect_uri%20not%20provided",
     )
     .await;
-    assert_eq!(mock.counts().get("oauth.authorize", "invalid_client_id"), 2);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthAuthorize, Outcome::InvalidClientId),
+        2
+    );
 }
 
 #[tokio::test]
@@ -636,15 +665,14 @@ async fn pkce_mismatch_and_missing_verifier() {
 
     // No code_challenge_method at authorize means S256.
     let (verifier, challenge) = pkce();
-    let page = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &web_params(&[("code_challenge", &challenge)]),
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let code = query_map(page.location())["code"].clone();
+    let code = callback.code().expect("a code");
     let ok = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
     assert_eq!(ok.0, 200, "{}", ok.2);
 }
@@ -759,19 +787,15 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
         ("code_challenge", challenge.as_str()),
     ];
     // Not approved yet: consent first.
-    let consent = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params,
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let page = consent
-        .form()
-        .submit(&browser(), &mock.url(), Some("oaapprove"), None)
-        .await;
-    let code = query_map(page.location())["code"].clone();
+    assert!(callback.consent_shown());
+    let code = callback.code().expect("a code");
     let ok = token(
         &mock.url(),
         &[
@@ -787,15 +811,14 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
     assert_eq!(json_of(&ok.2)["scope"], "api pardot_api refresh_token");
 
     // Without a challenge, a public app without a secret is refused.
-    let page = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params[..3],
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let code = query_map(page.location())["code"].clone();
+    let code = callback.code().expect("a code");
     let refused = token(
         &mock.url(),
         &[
@@ -857,16 +880,14 @@ async fn refresh_with_rotation_after_a_code() {
         ("redirect_uri", CALLBACK),
         ("code_challenge", challenge.as_str()),
     ];
-    let page = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params,
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    assert_eq!(page.status, 302, "{}", page.body);
-    let code = query_map(page.location())["code"].clone();
+    let code = callback.code().expect("a code");
     let (status, _, body) = token(
         &mock.url(),
         &[
@@ -942,16 +963,8 @@ async fn sandbox_and_my_domain_hosts() {
     assert_oauth_error(&wrong_host, "invalid_grant", "expired authorization code");
 
     let my = mock.my_domain_url(fixtures::PRODUCTION_MY_DOMAIN);
-    let page = login(
-        &mock,
-        &my,
-        &params,
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
-    assert_eq!(page.status, 302);
-    let code = query_map(page.location())["code"].clone();
+    let callback = signed_in(&my, &params, fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD).await;
+    let code = callback.code().expect("a code");
     let (status, _, body) = exchange(&my, &code, &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -1047,7 +1060,7 @@ async fn journal_masks_the_login_password() {
     let posted = mock
         .journal()
         .into_iter()
-        .find(|e| e.method == "POST" && e.route == "oauth.authorize")
+        .find(|e| e.method == "POST" && e.route == Route::OAuthAuthorize)
         .unwrap();
     assert!(
         posted
@@ -1136,19 +1149,15 @@ async fn public_app_cannot_skip_pkce_with_an_empty_basic_secret() {
         ("client_id", fixtures::PKCE_CONSUMER_KEY),
         ("redirect_uri", CALLBACK),
     ];
-    let consent = login(
-        &mock,
+    let callback = signed_in(
         &mock.url(),
         &params,
         fixtures::WEB_USERNAME,
         fixtures::WEB_PASSWORD,
     )
     .await;
-    let page = consent
-        .form()
-        .submit(&browser(), &mock.url(), Some("oaapprove"), None)
-        .await;
-    let code = query_map(page.location())["code"].clone();
+    assert!(callback.consent_shown());
+    let code = callback.code().expect("a code");
     let r = common::http()
         .post(format!("{}/services/oauth2/token", mock.url()))
         .basic_auth(fixtures::PKCE_CONSUMER_KEY, Some(""))
@@ -1180,20 +1189,19 @@ async fn concurrent_logins_get_distinct_codes() {
         tasks.push(tokio::spawn(async move {
             let state = format!("state-{i}");
             let (verifier, challenge) = pkce();
-            let page = login(
-                &mock,
+            let callback = signed_in(
                 &mock.url(),
                 &web_params(&[("state", &state), ("code_challenge", &challenge)]),
                 fixtures::WEB_USERNAME,
                 fixtures::WEB_PASSWORD,
             )
             .await;
-            let q = query_map(page.location());
-            assert_eq!(q["state"], state);
+            assert_eq!(callback.state(), Some(state));
+            let code = callback.code().expect("a code");
             let (status, _, body) =
-                exchange(&mock.url(), &q["code"], &[("code_verifier", &verifier)]).await;
+                exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
             assert_eq!(status, 200, "{body}");
-            q["code"].clone()
+            code
         }));
     }
     let mut codes = std::collections::HashSet::new();
@@ -1202,9 +1210,9 @@ async fn concurrent_logins_get_distinct_codes() {
     }
     assert_eq!(codes.len(), 40);
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.authorize", "login_page"), 40);
-    assert_eq!(counts.get("oauth.authorize", "ok"), 40);
-    assert_eq!(counts.get("oauth.token", "ok"), 40);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::LoginPage), 40);
+    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::Ok), 40);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 40);
 }
 
 /// The revoke fault on an admin-approved app removes the user's assignment: the login page

@@ -7,7 +7,7 @@ mod web_support;
 use std::time::Duration;
 
 use common::{assert_oauth_error, json_of, mock, token};
-use pardot_mock::{MockError, fixtures};
+use pardot_mock::{MockError, Outcome, Route, fixtures};
 use serde_json::{Value, json};
 use web_support::{browser, get};
 
@@ -219,8 +219,8 @@ async fn approval_through_the_html_pages() {
         .await;
     assert!(reuse.text_of("error").is_some());
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.device", "code_page"), 2);
-    assert_eq!(counts.get("oauth.device", "invalid_user_code"), 2);
+    assert_eq!(counts.get(Route::OAuthDevice, Outcome::CodePage), 2);
+    assert_eq!(counts.get(Route::OAuthDevice, Outcome::InvalidUserCode), 2);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use pardot_mock::fixtures::*;
+use pardot_mock::{Outcome, Route};
 
 fn form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -61,7 +62,7 @@ async fn success_has_the_spec_fields_and_a_valid_signature() {
     assert!(v.get("expires_in").is_none() && v.get("refresh_token").is_none());
     let info = mock.lookup_access_token(token).unwrap();
     assert_eq!(info.username, INTEGRATION_USERNAME);
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -85,5 +86,8 @@ async fn wrong_password_is_authentication_failure() {
     )
     .await;
     assert_oauth_error(&r, "invalid_grant", "authentication failure");
-    assert_eq!(mock.counts().get("oauth.token", "invalid_grant"), 1);
+    assert_eq!(
+        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
+        1
+    );
 }

@@ -4,6 +4,7 @@
 
 mod pardot_support;
 
+use pardot_mock::{Outcome, Route};
 use std::time::Duration;
 
 use pardot_support::*;
@@ -840,7 +841,7 @@ async fn reset_and_expire_all_reach_the_pardot_state() {
     let key = env.api_key(V3_EMAIL, V3_PASSWORD, V3_USER_KEY).await;
     let auth = pardot_auth(&key, V3_USER_KEY);
     // The "expire all tokens" control also ends legacy api_keys.
-    env.mock.expire_all_tokens();
+    env.mock.expire_all_tokens().unwrap();
     env.get(
         "/api/account/version/3/do/read",
         &[("Authorization", &auth)],
@@ -883,8 +884,8 @@ async fn read_by_crm_fid_and_counters() {
         .assert(400, XML, &xml_fail(77, "Invalid prospect fid"));
     // Failures are counted per route with their Pardot code.
     let counts = env.mock.counts();
-    assert_eq!(counts.get("pardot.v4", "pardot_77"), 1);
-    assert_eq!(counts.get("pardot.v4", "ok"), 2);
+    assert_eq!(counts.get(Route::PardotV4, Outcome::Pardot(77)), 1);
+    assert_eq!(counts.get(Route::PardotV4, Outcome::Ok), 2);
 }
 
 /// What a widely used Python client sends: POST with every parameter (api_key, user_key,

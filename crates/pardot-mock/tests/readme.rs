@@ -1,8 +1,10 @@
-//! The README documents what the code serves: every admin route, every counter route key and
-//! every counter outcome the sources can produce. Reads the sources as text, so a route or
-//! outcome added without its README line fails here.
+//! The README documents what the code serves: every admin route (read from the sources as
+//! text), every [`Route`] and every [`Outcome`] (from their lists), and nothing else in the
+//! Counters table; every outcome name the handlers report is an [`Outcome`].
 
 use std::path::{Path, PathBuf};
+
+use pardot_mock::{Outcome, Route};
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -110,35 +112,82 @@ fn admin_routes_table_lists_every_admin_route() {
     assert!(found >= 14, "found only {found} admin routes");
 }
 
+/// The backticked names in one column of the Counters table, row by row.
+fn counters_table_column(counters: &str, column: usize) -> Vec<String> {
+    counters
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .flat_map(|row| {
+            let cell = row.split('|').nth(column + 1).unwrap_or("").to_owned();
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[test]
-fn counters_section_lists_every_route_key() {
+fn counters_section_lists_every_route_and_only_routes() {
     let counters = section(&readme(), "Counters");
-    let vhost = std::fs::read_to_string(crate_dir().join("src/front_door.rs")).unwrap();
-    let start = vhost.find("pub fn route_key").unwrap();
-    let body = &vhost[start..start + vhost[start..].find("\n}\n").unwrap()];
-    let keys: Vec<&str> = body
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .filter(|s| !s.starts_with('/') && !s.starts_with('.') && !s.is_empty())
-        .filter(|s| *s != "token")
-        .collect();
-    assert!(keys.len() >= 18, "{keys:?}");
-    for key in keys {
+    for route in Route::ALL {
         assert!(
-            counters.contains(&format!("`{key}`")),
-            "route `{key}` is not in the README's Counters section"
+            counters.contains(&format!("| `{route}`"))
+                || counters.contains(&format!(", `{route}`")),
+            "route `{route}` has no row in the README's Counters table"
+        );
+    }
+    let listed = counters_table_column(&counters, 0);
+    assert!(listed.len() >= Route::ALL.len(), "{listed:?}");
+    for name in listed {
+        assert!(
+            name.parse::<Route>().is_ok(),
+            "README row `{name}` is not a Route"
         );
     }
 }
 
 #[test]
-fn counters_section_lists_every_outcome() {
+fn counters_section_lists_every_outcome_and_only_outcomes() {
     let counters = section(&readme(), "Counters");
+    for outcome in Outcome::NAMED {
+        assert!(
+            counters.contains(&format!("`{outcome}`")),
+            "outcome `{outcome}` is not in the README's Counters section"
+        );
+    }
+    for numbered in ["`pardot_<code>`", "`http_NNN`"] {
+        assert!(counters.contains(numbered), "{numbered}");
+    }
+    let listed = counters_table_column(&counters, 2);
+    assert!(listed.len() >= Outcome::NAMED.len(), "{listed:?}");
+    for name in listed {
+        // `error` introduces the OAuth error codes; other names are placeholders
+        // (`pardot_<code>`) or bodies (`{"active":false}`).
+        if name == "error" || !is_outcome_like(&name) {
+            continue;
+        }
+        assert!(
+            name.parse::<Outcome>().is_ok(),
+            "README outcome `{name}` is not an Outcome"
+        );
+    }
+}
+
+/// Handlers report outcomes by wire name (an OAuth `error` code is one); each name the
+/// sources use must be an [`Outcome`], or the request would count as `http_500`.
+#[test]
+fn every_outcome_the_sources_report_is_an_outcome() {
     let mut outcomes: Vec<(String, PathBuf)> = Vec::new();
     for (path, text) in sources() {
         // The outcome is the last literal of these calls...
-        for name in ["plain", "message_page", "user_code_page", "Borrowed"] {
+        for name in [
+            "plain",
+            "message_page",
+            "user_code_page",
+            "Outcome::reported",
+        ] {
             for literals in call_literals(&text, name) {
                 if let Some(last) = literals.last().filter(|s| is_outcome_like(s)) {
                     outcomes.push((last.clone(), path.clone()));
@@ -167,8 +216,8 @@ fn counters_section_lists_every_outcome() {
     assert!(outcomes.len() >= 40, "{outcomes:?}");
     for (outcome, path) in outcomes {
         assert!(
-            counters.contains(&format!("`{outcome}`")),
-            "outcome `{outcome}` ({}) is not in the README's Counters section",
+            outcome.parse::<Outcome>().is_ok(),
+            "outcome `{outcome}` ({}) is not a pardot_mock::Outcome",
             path.display()
         );
     }

@@ -11,7 +11,7 @@ use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{
     Clock, Error, ErrorClass, Expiry, LoginHost, ManualClock, TokenKind, TokenSource,
 };
-use pardot_mock::{PardotMock, fixtures as fx};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 
 async fn mock(clock: &ManualClock) -> PardotMock {
@@ -99,7 +99,7 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
     .token()
     .await
     .unwrap();
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 4);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
 }
 
 #[tokio::test]
@@ -180,7 +180,8 @@ async fn jwt_bearer_errors() {
     assert_server_error(&err, CTX, "invalid_grant", "expired authorization code");
 
     // Scripted failures: a passing one is retryable, a 503 too.
-    mock.fail_next_token("rate_limit_exceeded", "number of logins exceeded");
+    mock.fail_next_token("rate_limit_exceeded", "number of logins exceeded")
+        .unwrap();
     let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
         .token()
         .await
@@ -192,7 +193,8 @@ async fn jwt_bearer_errors() {
         "number of logins exceeded",
     );
     assert!(err.is_retryable());
-    mock.fail_next("oauth.token", 1, 503, "Service Unavailable");
+    mock.fail_next(Route::OAuthToken, 1, 503, "Service Unavailable")
+        .unwrap();
     let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
         .token()
         .await
@@ -200,12 +202,12 @@ async fn jwt_bearer_errors() {
     assert!(err.is_retryable(), "{err}");
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 0);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 5);
-    assert_eq!(counts.get("oauth.token", "invalid_client_id"), 1);
-    assert_eq!(counts.get("oauth.token", "inactive_user"), 1);
-    assert_eq!(counts.get("oauth.token", "fault"), 2);
-    assert_eq!(counts.route_total("oauth.token"), 9, "{:?}", counts.0);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 0);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 5);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClientId), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InactiveUser), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Fault), 2);
+    assert_eq!(counts.route_total(Route::OAuthToken), 9, "{counts:?}");
 }
 
 #[tokio::test]
@@ -292,7 +294,7 @@ async fn username_password_success_and_errors() {
     .token()
     .await
     .unwrap();
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 3);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
 
     // Missing security token, wrong password, wrong host: authentication failure.
     for (h, user, pw, tok) in [
@@ -348,7 +350,10 @@ async fn username_password_success_and_errors() {
     .await
     .unwrap_err();
     assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
-    assert_eq!(mock.counts().get("oauth.token", "invalid_grant"), 3);
+    assert_eq!(
+        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
+        3
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +380,7 @@ async fn refresh_without_rotation_and_revocation() {
         fx::WEB_USERNAME
     );
     flow.token().await.unwrap();
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 2);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
 
     // The app requires its secret for refreshes.
     let err = RefreshTokenFlow::new(
@@ -404,7 +409,7 @@ async fn refresh_without_rotation_and_revocation() {
     assert_eq!(err.class(), ErrorClass::NeverRetry);
     let err = c.userinfo(&host, &token).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::RefreshAndRetry);
-    assert_eq!(mock.counts().get("oauth.revoke", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthRevoke, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -458,8 +463,11 @@ async fn refresh_token_rotation_and_reuse_detection() {
     );
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 2);
-    assert_eq!(mock.counts().get("oauth.token", "invalid_grant"), 2);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_eq!(
+        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
+        2
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +499,7 @@ async fn client_credentials_on_my_domain_only() {
             fx::CC_RUN_AS_USERNAME
         );
     }
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 2);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
 
     const CTX: &str = "client credentials authentication";
     let err = ClientCredentials::new(
@@ -550,8 +558,8 @@ async fn revoke_access_token_then_userinfo_refuses_it() {
         "invalid_token",
         "Token was invalid",
     );
-    assert_eq!(mock.counts().get("oauth.revoke", "ok"), 1);
-    assert_eq!(mock.counts().get("oauth.userinfo", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthRevoke, Outcome::Ok), 1);
+    assert_eq!(mock.counts().get(Route::OAuthUserinfo, Outcome::Ok), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,8 +591,12 @@ async fn mci_service_account_tokens_and_errors() {
         second.secret().expose_secret()
     );
     let counts = mock.counts();
-    assert_eq!(counts.get("mci.discovery", "ok"), 1, "discovery is cached");
-    assert_eq!(counts.get("mci.token", "ok"), 2);
+    assert_eq!(
+        counts.get(Route::MciDiscovery, Outcome::Ok),
+        1,
+        "discovery is cached"
+    );
+    assert_eq!(counts.get(Route::MciToken, Outcome::Ok), 2);
 
     const CTX: &str = "MCI service account authentication";
     let err = mci(&mock, "untrusted.key", &clock)
@@ -623,7 +635,7 @@ async fn mci_service_account_tokens_and_errors() {
             .starts_with(&format!("{CTX} failed: invalid_client")),
         "{err}"
     );
-    assert_eq!(mock.counts().get("mci.token", "ok"), 2);
+    assert_eq!(mock.counts().get(Route::MciToken, Outcome::Ok), 2);
 }
 
 #[tokio::test]
@@ -748,5 +760,9 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
     }
     clock.advance(Duration::from_secs(3601));
     flow.token().await.unwrap();
-    assert_eq!(mock.counts().get("oauth.token", "rate_limit_exceeded"), 2);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthToken, Outcome::RateLimitExceeded),
+        2
+    );
 }

@@ -12,9 +12,10 @@ use common::client;
 use pardot_auth_core::{
     AccessToken, Clock, Error, ErrorClass, ErrorKind, LoginHost, ManualClock, TokenSource,
 };
-use pardot_mock::{MockConfig, MockError, PardotMock, fixtures as fx};
+use pardot_mock::sign_in::{Consent, sign_in_device};
+use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{Browser, assert_oauth_error, oauth_source};
+use support::{assert_oauth_error, oauth_source};
 use tokio::task::JoinHandle;
 
 const CTX: &str = "device flow authentication";
@@ -49,9 +50,9 @@ async fn tick(clock: &ManualClock, by: Duration) {
 
 /// Waits until the poll just let go has been answered with something to keep polling for
 /// (the flow is asleep again), and returns the mock's counts of device polls so far.
-async fn answered(clock: &ManualClock, mock: &PardotMock, outcome: &str) -> u64 {
+async fn answered(clock: &ManualClock, mock: &PardotMock, outcome: Outcome) -> u64 {
     clock.wait_for_sleepers(1).await;
-    mock.counts().get("oauth.token", outcome)
+    mock.counts().get(Route::OAuthToken, outcome)
 }
 
 #[tokio::test]
@@ -76,16 +77,22 @@ async fn start_then_pending_then_approved_by_script() {
     // Salesforce sends no expires_in: the flow assumes the documented 10 minutes.
     assert_eq!(auth.expires_at, clock.now() + DEFAULT_DEVICE_CODE_LIFETIME);
     assert!(format!("{auth:?}").contains("device_code: \"[redacted]\""));
-    let device_starts = mock.counts().get("oauth.token", "ok");
+    let device_starts = mock.counts().get(Route::OAuthToken, Outcome::Ok);
     assert_eq!(device_starts, 1, "{:?}", mock.counts());
 
     let user_code = auth.user_code.clone();
     let started = clock.now();
     let polling = poll(flow, auth);
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 1);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        1
+    );
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 2);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        2
+    );
     assert!(!polling.is_finished());
 
     mock.approve_device(&user_code, fx::WEB_USERNAME).unwrap();
@@ -108,9 +115,12 @@ async fn start_then_pending_then_approved_by_script() {
         Err(MockError::UnknownUserCode(_))
     ));
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 2, "{counts:?}");
-    assert_eq!(counts.get("oauth.token", "authorization_pending"), 2);
-    assert_eq!(counts.route_total("oauth.token"), 4);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 2, "{counts:?}");
+    assert_eq!(
+        counts.get(Route::OAuthToken, Outcome::AuthorizationPending),
+        2
+    );
+    assert_eq!(counts.route_total(Route::OAuthToken), 4);
 }
 
 #[tokio::test]
@@ -122,7 +132,10 @@ async fn denied_by_script() {
     let user_code = auth.user_code.clone();
     let polling = poll(flow, auth);
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 1);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        1
+    );
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
@@ -144,8 +157,12 @@ async fn denied_by_script() {
     // A decided code cannot be decided again.
     assert!(mock.approve_device(&user_code, fx::WEB_USERNAME).is_err());
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "access_denied"), 1);
-    assert_eq!(counts.get("oauth.token", "ok"), 1, "only the start");
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::AccessDenied), 1);
+    assert_eq!(
+        counts.get(Route::OAuthToken, Outcome::Ok),
+        1,
+        "only the start"
+    );
 }
 
 /// The mock with the web app's device interval set to `secs`.
@@ -178,11 +195,14 @@ async fn polls_at_the_server_interval() {
     clock.advance(Duration::from_secs(9));
     assert_eq!(clock.pending_sleeps(), 1, "not yet");
     clock.advance(ONE_SECOND);
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 1);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        1
+    );
     mock.approve_device(&user_code, fx::WEB_USERNAME).unwrap();
     tick(&clock, Duration::from_secs(10)).await;
     polling.await.unwrap().unwrap();
-    assert_eq!(mock.counts().get("oauth.token", "slow_down"), 0);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::SlowDown), 0);
 }
 
 #[tokio::test]
@@ -198,26 +218,36 @@ async fn slow_down_makes_the_flow_poll_less_often() {
 
     // t+1: the first poll is never too soon.
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 1);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        1
+    );
     // t+2: too soon; the flow adds 5 s (6 s).
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(answered(&clock, &mock, "slow_down").await, 1);
+    assert_eq!(answered(&clock, &mock, Outcome::SlowDown).await, 1);
     clock.advance(Duration::from_secs(5));
     assert_eq!(clock.pending_sleeps(), 1, "waits 6 s now, not 1");
     // t+8: still sooner than 10 s after t+2; the flow waits 11 s.
     clock.advance(ONE_SECOND);
-    assert_eq!(answered(&clock, &mock, "slow_down").await, 2);
+    assert_eq!(answered(&clock, &mock, Outcome::SlowDown).await, 2);
     clock.advance(Duration::from_secs(10));
     assert_eq!(clock.pending_sleeps(), 1, "waits 11 s now");
     // t+19: 11 s since the last poll, enough.
     clock.advance(ONE_SECOND);
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 2);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        2
+    );
     mock.approve_device(&user_code, fx::WEB_USERNAME).unwrap();
     tick(&clock, Duration::from_secs(11)).await;
     polling.await.unwrap().unwrap();
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "slow_down"), 2);
-    assert_eq!(counts.get("oauth.token", "ok"), 2, "start and tokens");
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::SlowDown), 2);
+    assert_eq!(
+        counts.get(Route::OAuthToken, Outcome::Ok),
+        2,
+        "start and tokens"
+    );
 }
 
 #[tokio::test]
@@ -229,7 +259,10 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
     let user_code = auth.user_code.clone();
     let polling = poll(flow, auth);
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 1);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        1
+    );
     // The next poll happens at 600 s after issue: the mock has expired the code.
     clock.advance(Duration::from_secs(599));
     let err = polling.await.unwrap().unwrap_err();
@@ -252,7 +285,10 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
         mock.approve_device(&user_code, fx::WEB_USERNAME),
         Err(MockError::UnknownUserCode(_))
     ));
-    assert_eq!(mock.counts().get("oauth.token", "expired_token"), 1);
+    assert_eq!(
+        mock.counts().get(Route::OAuthToken, Outcome::ExpiredToken),
+        1
+    );
 }
 
 #[tokio::test]
@@ -265,7 +301,10 @@ async fn stops_at_its_own_timeout_on_the_clock() {
     let polling = poll(flow, auth);
     for n in 1..=2 {
         tick(&clock, ONE_SECOND).await;
-        assert_eq!(answered(&clock, &mock, "authorization_pending").await, n);
+        assert_eq!(
+            answered(&clock, &mock, Outcome::AuthorizationPending).await,
+            n
+        );
     }
     // The third poll is the last that fits in 3 s.
     tick(&clock, ONE_SECOND).await;
@@ -275,7 +314,11 @@ async fn stops_at_its_own_timeout_on_the_clock() {
     assert_eq!(err.context(), Some(CTX));
     assert!(err.to_string().contains("timed out after 3s"), "{err}");
     assert!(matches!(oauth_source(&err), OAuthError::Timeout(d) if *d == Duration::from_secs(3)));
-    assert_eq!(mock.counts().get("oauth.token", "authorization_pending"), 3);
+    assert_eq!(
+        mock.counts()
+            .get(Route::OAuthToken, Outcome::AuthorizationPending),
+        3
+    );
 }
 
 #[tokio::test]
@@ -319,27 +362,22 @@ async fn approved_on_the_setup_connect_pages() {
     let page_url = format!("{}?user_code={}", auth.verification_uri, auth.user_code);
     let polling = poll(flow, auth);
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(answered(&clock, &mock, "authorization_pending").await, 1);
+    assert_eq!(
+        answered(&clock, &mock, Outcome::AuthorizationPending).await,
+        1
+    );
 
     // The user code page, then the login page, then (for a user who never approved the
     // app) Allow/Deny.
-    let browser = Browser::new();
-    let origin = mock.url();
-    let page = browser.get(&page_url).await;
-    assert_eq!(page.status, 200, "{page:?}");
-    let page = browser.submit(&origin, &page.form(), Some("connect")).await;
-    assert!(page.has("username") && page.has("password"), "{page:?}");
-    let form = page
-        .form()
-        .set("username", fx::UNAPPROVED_USERNAME)
-        .set("password", fx::UNAPPROVED_PASSWORD);
-    let page = browser.submit(&origin, &form, Some("Login")).await;
-    assert!(page.has("oaapprove"), "{page:?}");
-    let page = browser
-        .submit(&origin, &page.form(), Some("oaapprove"))
-        .await;
-    assert_eq!(page.status, 200, "{page:?}");
-    assert!(page.has("message"), "{page:?}");
+    let approved = sign_in_device(
+        &page_url,
+        fx::UNAPPROVED_USERNAME,
+        fx::UNAPPROVED_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(approved.consent_shown, "{approved:?}");
 
     tick(&clock, ONE_SECOND).await;
     let token = polling.await.unwrap().unwrap();
@@ -352,7 +390,7 @@ async fn approved_on_the_setup_connect_pages() {
         fx::UNAPPROVED_USERNAME
     );
     assert_eq!(
-        mock.counts().get("oauth.device", "ok"),
+        mock.counts().get(Route::OAuthDevice, Outcome::Ok),
         1,
         "{:?}",
         mock.counts()
@@ -415,8 +453,12 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     assert!(err.help().unwrap().contains("administrator"));
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "invalid_client_id"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_client"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_app_access"), 1);
-    assert_eq!(counts.get("oauth.token", "ok"), 2, "the two starts");
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClientId), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClient), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidAppAccess), 1);
+    assert_eq!(
+        counts.get(Route::OAuthToken, Outcome::Ok),
+        2,
+        "the two starts"
+    );
 }

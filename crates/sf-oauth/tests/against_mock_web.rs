@@ -1,7 +1,7 @@
 //! The web server flow against `pardot-mock` in-process, driven over plain HTTP: sf-oauth
 //! builds the authorize URL and binds its loopback `CallbackReceiver` (whose URL the test
-//! registers with the mock), a small browser fetches the mock's login page, posts the form,
-//! answers the consent page, and follows the redirect to the receiver; then sf-oauth
+//! registers with the mock), the mock's `sign_in` fills in its login page, answers the
+//! consent page, and the test follows the redirect to the receiver; then sf-oauth
 //! exchanges the code with its PKCE verifier. Client and mock share one `ManualClock`.
 
 mod common;
@@ -17,9 +17,10 @@ use pardot_auth_core::{
     AccessToken, Clock, Error, ErrorClass, ErrorKind, Expiry, LoginHost, ManualClock, TokenKind,
     TokenSource,
 };
-use pardot_mock::{PardotMock, fixtures as fx};
+use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{Browser, Consent, Page, assert_oauth_error, oauth_source};
+use support::{assert_oauth_error, oauth_source};
 use tokio::task::JoinHandle;
 
 const EXCHANGE: &str = "authorization code exchange";
@@ -101,25 +102,24 @@ impl Attempt {
         username: &str,
         password: &str,
         consent: Consent,
-    ) -> (Result<AuthorizationCode, Error>, Page, bool, Pending) {
-        let browser = Browser::new();
-        let (redirect, consent_shown) = browser
-            .sign_in(&self.url, username, password, consent)
-            .await;
+    ) -> (Result<AuthorizationCode, Error>, Landing, bool, Pending) {
+        let redirect = sign_in(self.url.as_str(), username, password, consent)
+            .await
+            .unwrap();
         assert!(
             redirect
-                .location()
+                .url()
+                .as_str()
                 .starts_with(&format!("{}?", self.redirect.as_str())),
             "redirects to the receiver: {redirect:?}"
         );
-        let query = redirect.location_query();
-        assert!(
-            query
-                .iter()
-                .any(|(k, v)| k == "state" && v == self.state.secret().expose_secret()),
-            "state is echoed verbatim: {query:?}"
+        assert_eq!(
+            redirect.state().as_deref(),
+            Some(self.state.secret().expose_secret()),
+            "state is echoed verbatim"
         );
-        let page = browser.follow(&redirect).await;
+        let consent_shown = redirect.consent_shown();
+        let page = redirect.follow().await.unwrap();
         let received = self.received.await.unwrap();
         (
             received,
@@ -131,6 +131,22 @@ impl Attempt {
             },
         )
     }
+}
+
+/// The authorize URL answers the OAuth error page (400) showing `line`, not a redirect.
+async fn assert_error_page(authorize: &Url, line: &str) {
+    let err = sign_in(
+        authorize.as_str(),
+        fx::WEB_USERNAME,
+        fx::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, SignInError::ErrorPage { status: 400, line: shown } if shown == line),
+        "{err}"
+    );
 }
 
 /// What the exchange needs after the redirect.
@@ -209,27 +225,19 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     );
     assert_eq!(query[5].1, attempt.verifier.challenge());
 
-    // The login page, prefilled by login_hint; a wrong password shows it again with an error.
-    let browser = Browser::new();
-    let origin = mock.url();
-    let page = browser.get(attempt.url.as_str()).await;
-    assert_eq!(page.status, 200);
-    let form = page.form();
-    assert_eq!(form.field("username"), Some(fx::WEB_USERNAME));
-    assert_eq!(form.field("password"), Some(""));
-    let again = browser
-        .submit(
-            &origin,
-            &form.clone().set("password", "wrong"),
-            Some("Login"),
-        )
-        .await;
-    assert_eq!(again.status, 200);
+    // A wrong password shows the login page again with an error, and no redirect.
+    let again = sign_in(
+        attempt.url.as_str(),
+        fx::WEB_USERNAME,
+        "wrong",
+        Consent::Allow,
+    )
+    .await
+    .unwrap_err();
     assert!(
-        again
-            .text_of("error")
-            .is_some_and(|e| e.starts_with("Please check your username and password.")),
-        "{again:?}"
+        matches!(&again, SignInError::LoginRefused { message }
+            if message.starts_with("Please check your username and password.")),
+        "{again}"
     );
     assert!(!attempt.received.is_finished(), "no redirect yet");
     let (code, page, consent, pending) = attempt
@@ -266,15 +274,23 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     let counts = mock.counts();
     // The login page opened twice (by hand, then by `complete`), shown again once after the
     // wrong password, and one redirect with a code.
-    assert_eq!(counts.get("oauth.authorize", "login_page"), 2, "{counts:?}");
     assert_eq!(
-        counts.get("oauth.authorize", "login_failed"),
+        counts.get(Route::OAuthAuthorize, Outcome::LoginPage),
+        2,
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::LoginFailed),
         1,
         "{counts:?}"
     );
-    assert_eq!(counts.get("oauth.authorize", "ok"), 1, "{counts:?}");
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
-    assert_eq!(counts.route_total("oauth.token"), 1);
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::Ok),
+        1,
+        "{counts:?}"
+    );
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(counts.route_total(Route::OAuthToken), 1);
 }
 
 #[tokio::test]
@@ -315,7 +331,7 @@ async fn web_flow_on_the_sandbox_login_host() {
             .unwrap()
             .contains(&format!("/id/{}/", fx::SANDBOX_ORG_ID))
     );
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -345,23 +361,22 @@ async fn web_flow_as_a_token_source() {
     assert!(redirect.starts_with("http://localhost:") && !redirect.contains(":0/"));
     mock.add_callback_url(fx::WEB_CONSUMER_KEY, &redirect)
         .unwrap();
-    let browser = Browser::new();
-    let (to_receiver, consent) = browser
-        .sign_in(
-            &url,
-            fx::INTEGRATION_USERNAME,
-            fx::INTEGRATION_PASSWORD,
-            Consent::Allow,
-        )
-        .await;
-    assert!(!consent);
+    let to_receiver = sign_in(
+        url.as_str(),
+        fx::INTEGRATION_USERNAME,
+        fx::INTEGRATION_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(!to_receiver.consent_shown());
     // The browser resolves `localhost` (the receiver listens on 127.0.0.1; a client that
     // tries ::1 first falls back to it).
-    assert!(to_receiver.location().starts_with("http://localhost:"));
-    assert_eq!(browser.follow(&to_receiver).await.status, 200);
+    assert!(to_receiver.url().as_str().starts_with("http://localhost:"));
+    assert_eq!(to_receiver.follow().await.unwrap().status, 200);
     let token = running.await.unwrap().unwrap();
     assert!(token.refresh_token().is_some());
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -467,14 +482,22 @@ async fn consent_page_allow_and_deny() {
     code.unwrap();
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.authorize", "consent"), 3, "{counts:?}");
     assert_eq!(
-        counts.get("oauth.authorize", "access_denied"),
+        counts.get(Route::OAuthAuthorize, Outcome::Consent),
+        3,
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::AccessDenied),
         1,
         "{counts:?}"
     );
-    assert_eq!(counts.get("oauth.authorize", "ok"), 3, "{counts:?}");
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::Ok),
+        3,
+        "{counts:?}"
+    );
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -511,8 +534,8 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
     ));
     assert!(err.help().unwrap().contains("single-use"), "{err}");
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 1);
 }
 
 #[tokio::test]
@@ -547,8 +570,8 @@ async fn a_code_is_single_use() {
         .unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 2);
 }
 
 #[tokio::test]
@@ -618,9 +641,9 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
     );
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "invalid_request"), 1);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 3);
-    assert_eq!(counts.get("oauth.token", "ok"), 0);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidRequest), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 3);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 0);
 }
 
 #[tokio::test]
@@ -658,16 +681,11 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
         None,
     )
     .await;
-    let page = Browser::new().get(attempt.url.as_str()).await;
-    assert_eq!(page.status, 400);
-    assert!(page.location.is_none());
-    assert_eq!(
-        page.text_of("oauth-error").as_deref(),
-        Some(
-            "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object"
-        ),
-        "{page:?}"
-    );
+    assert_error_page(
+        &attempt.url,
+        "error=redirect_uri_mismatch&error_description=redirect_uri%20mismatch%20with%20remote%20access%20object",
+    )
+    .await;
     clock.wait_for_sleepers(1).await;
     clock.advance(DEFAULT_CALLBACK_TIMEOUT);
     let err = attempt.received.await.unwrap().unwrap_err();
@@ -686,22 +704,24 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
         RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
     );
     let ((url, _), _) = stranger.authorize_url().build();
-    let page = Browser::new().get(url.as_str()).await;
-    assert_eq!(page.status, 400);
-    assert_eq!(
-        page.text_of("oauth-error").as_deref(),
-        Some("error=invalid_client_id&error_description=client%20identifier%20invalid")
-    );
+    assert_error_page(
+        &url,
+        "error=invalid_client_id&error_description=client%20identifier%20invalid",
+    )
+    .await;
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "redirect_uri_mismatch"), 1);
     assert_eq!(
-        counts.get("oauth.authorize", "redirect_uri_mismatch"),
+        counts.get(Route::OAuthToken, Outcome::RedirectUriMismatch),
+        1
+    );
+    assert_eq!(
+        counts.get(Route::OAuthAuthorize, Outcome::RedirectUriMismatch),
         1,
         "{counts:?}"
     );
     assert_eq!(
-        counts.get("oauth.authorize", "invalid_client_id"),
+        counts.get(Route::OAuthAuthorize, Outcome::InvalidClientId),
         1,
         "{counts:?}"
     );
@@ -738,8 +758,8 @@ async fn state_mismatch_on_a_real_redirect() {
     assert!(err.to_string().contains("possible CSRF"), "{err}");
     assert!(!err.to_string().contains("state-of-another-request"));
     // The code was issued but nobody exchanged it.
-    assert_eq!(mock.counts().get("oauth.authorize", "ok"), 1);
-    assert_eq!(mock.counts().route_total("oauth.token"), 0);
+    assert_eq!(mock.counts().get(Route::OAuthAuthorize, Outcome::Ok), 1);
+    assert_eq!(mock.counts().route_total(Route::OAuthToken), 0);
 }
 
 #[tokio::test]
@@ -801,8 +821,8 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 2);
-    assert_eq!(counts.get("oauth.token", "invalid_client"), 1);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClient), 1);
 }
 
 #[tokio::test]
@@ -850,7 +870,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
             );
         }
     }
-    assert_eq!(mock.counts().get("oauth.token", "ok"), 3 + 4);
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3 + 4);
 
     // The rotating app: each refresh replaces the token, the observer hears of it, and the
     // replaced one is dead.
@@ -924,8 +944,8 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     let err = refresh.refresh().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
-    assert_eq!(counts.get("oauth.token", "ok"), 3 + 4 + 2);
-    assert_eq!(counts.get("oauth.token", "invalid_grant"), 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 3 + 4 + 2);
+    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 2);
 }
 
 #[tokio::test]
@@ -962,10 +982,17 @@ async fn authorization_errors_arrive_through_the_redirect() {
         None,
     )
     .await;
-    let browser = Browser::new();
-    let redirect = browser.get(attempt.url.as_str()).await;
-    assert_eq!(redirect.status, 302, "{redirect:?}");
-    assert_eq!(browser.follow(&redirect).await.status, 200);
+    let redirect = sign_in(
+        attempt.url.as_str(),
+        fx::WEB_USERNAME,
+        fx::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
+    assert!(!redirect.login_shown(), "{redirect:?}");
+    assert_eq!(redirect.error().as_deref(), Some("invalid_scope"));
+    assert_eq!(redirect.follow().await.unwrap().status, 200);
     let err = attempt.received.await.unwrap().unwrap_err();
     let source = assert_oauth_error(
         &err,
@@ -1042,14 +1069,14 @@ async fn authorization_errors_arrive_through_the_redirect() {
 
     let counts = mock.counts();
     assert_eq!(
-        counts.get("oauth.authorize", "invalid_scope"),
+        counts.get(Route::OAuthAuthorize, Outcome::InvalidScope),
         1,
         "{counts:?}"
     );
     assert_eq!(
-        counts.get("oauth.authorize", "invalid_app_access"),
+        counts.get(Route::OAuthAuthorize, Outcome::InvalidAppAccess),
         1,
         "{counts:?}"
     );
-    assert_eq!(counts.route_total("oauth.token"), 1);
+    assert_eq!(counts.route_total(Route::OAuthToken), 1);
 }

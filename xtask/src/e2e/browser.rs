@@ -1,6 +1,7 @@
 //! `cargo xtask e2e --browser`: the web server flow in a real headless Chromium, driven over
 //! WebDriver (fantoccini) through a chromedriver this scenario starts on a free port.
 
+use pardot_mock::{Outcome, Route};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -144,7 +145,7 @@ pub(crate) async fn web_server_flow() -> Result<Ran> {
     ensure!(matches!(token.kind(), TokenKind::SalesforceBearer));
     ensure!(token.refresh_token().is_some(), "no refresh token");
     ensure!(consent_shown, "the Allow page was not shown");
-    ensure!(count(&mock, "oauth.token", "ok") == 1);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 1);
     drop(driver);
     Ok(ran(&mock))
 }

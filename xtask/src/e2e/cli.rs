@@ -12,8 +12,8 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::ChildStderr;
 use url::Url;
 
-use super::support::http;
-use super::{Body, Ran, Scenario, web_login};
+use super::support::{http, sign_in_to_receiver};
+use super::{Body, Ran, Scenario};
 use crate::mock_process::MockProcess;
 
 /// The CLI rows.
@@ -317,7 +317,6 @@ async fn web() -> Result<Ran> {
         ("SF_CLIENT_ID", fx::PKCE_CONSUMER_KEY.to_owned()),
         ("SF_REDIRECT_URI", redirect),
     ];
-    let http = http()?;
     let login = interactive_login(
         store.path(),
         mock.url(),
@@ -330,9 +329,10 @@ async fn web() -> Result<Ran> {
                 .filter(|u| u.path().ends_with("/authorize"))
         },
         async |url: Url| {
-            let steps =
-                web_login::over_http(&http, &url, fx::WEB_USERNAME, fx::WEB_PASSWORD).await?;
-            ensure!(steps.consent_shown, "the Allow page was not shown");
+            ensure!(
+                sign_in_to_receiver(&url).await?,
+                "the Allow page was not shown"
+            );
             Ok(())
         },
     )

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use pardot_auth::{Config, Connector, Flow, TokenKind};
 use pardot_auth_core::{Clock, Expiry, ManualClock};
-use pardot_mock::{PardotMock, fixtures as fx};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 
 use super::support::{count, http, mock_on, prospect_emails, ran};
 use super::{Body, Ran, Scenario, cli};
@@ -77,15 +77,15 @@ async fn facade_jwt() -> Result<Ran> {
     );
     let client = pardot_auth::connect(cfg).await?;
     ensure!(
-        count(&mock, "oauth.token", "ok") == 1,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 1,
         "connect did not fetch the first token"
     );
     let emails = prospect_emails(&client).await?;
     ensure!(emails.len() == 3, "prospects: {emails:?}");
-    mock.expire_all_tokens();
+    mock.expire_all_tokens()?;
     let again = client.get("/api/account/version/4/do/read").send().await?;
-    ensure!(again.attempts() == 2 && again.envelope().is_some_and(|e| e.ok));
-    ensure!(count(&mock, "oauth.token", "ok") == 2);
+    ensure!(again.attempts() == 2 && again.envelope().is_some_and(|e| e.is_ok()));
+    ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 2);
 
     let shared = clock.shared();
     let client = Connector::new(config(&mock, &jwt_vars())?)
@@ -105,11 +105,14 @@ async fn facade_jwt() -> Result<Ran> {
     clock.advance(Duration::from_secs(2 * 3600 - 60));
     ensure!(prospect_emails(&client).await?.len() == 3);
     ensure!(
-        count(&mock, "oauth.token", "ok") == 4,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 4,
         "no refresh ahead of the estimate: {:?}",
         mock.counts()
     );
-    ensure!(count(&mock, "pardot.v5", "ok") == 2 && mock.counts().route_total("pardot.v5") == 2);
+    ensure!(
+        count(&mock, Route::PardotV5, Outcome::Ok) == 2
+            && mock.counts().route_total(Route::PardotV5) == 2
+    );
     Ok(ran(&mock))
 }
 
@@ -178,17 +181,17 @@ async fn facade_other_flows() -> Result<Ran> {
             .await
             .with_context(|| format!("{flow:?}: v4 account read"))?;
         ensure!(
-            account.envelope().is_some_and(|e| e.ok) && account.attempts() == 1,
+            account.envelope().is_some_and(|e| e.is_ok()) && account.attempts() == 1,
             "{flow:?}: v4 account read failed"
         );
     }
     ensure!(
-        count(&mock, "oauth.token", "ok") == 3,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
         "{:?}",
         mock.counts()
     );
-    ensure!(count(&mock, "pardot.login", "ok") == 1);
-    ensure!(count(&mock, "pardot.v4", "ok") == 4);
+    ensure!(count(&mock, Route::PardotLogin, Outcome::Ok) == 1);
+    ensure!(count(&mock, Route::PardotV4, Outcome::Ok) == 4);
 
     let mci = config(
         &mock,
@@ -222,7 +225,7 @@ async fn facade_other_flows() -> Result<Ran> {
         .journal()
         .into_iter()
         .rev()
-        .find(|e| e.route == "mci.discovery")
+        .find(|e| e.route == Route::MciDiscovery)
         .and_then(|e| e.header("authorization").map(str::to_owned))
         .context("the MCI client sent no Authorization header")?;
     ensure!(
@@ -230,7 +233,7 @@ async fn facade_other_flows() -> Result<Ran> {
         "MCI client sent `{}…`",
         &sent[..sent.len().min(10)]
     );
-    ensure!(count(&mock, "mci.token", "ok") == 1);
+    ensure!(count(&mock, Route::MciToken, Outcome::Ok) == 1);
     Ok(ran(&mock))
 }
 

@@ -9,7 +9,9 @@ use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{ErrorClass, ManualClock, PardotErrorCode, SystemClock, TokenSource};
 use pardot_http::store::{FileStore, StoredToken, TokenStore};
 use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy, refresh_grant_fn};
-use pardot_mock::{MockConfig, PardotMock, PardotStatusMode, fixtures as fx};
+use pardot_mock::{
+    MockConfig, Outcome, PardotMock, PardotStatusMode, Route, RouteGroup, fixtures as fx,
+};
 use sf_oauth::{ClientSecret, RefreshToken, RefreshTokenFlow};
 
 use super::Ran;
@@ -56,20 +58,20 @@ pub(crate) async fn expiry_mid_run() -> Result<Ran> {
     clock.advance(Duration::from_secs(16 * 60));
     ensure!(v5(&client).await? == 2, "v5: not exactly one retry");
     ensure!(
-        count(&mock, "oauth.token", "ok") == 2,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 2,
         "v5: not one refresh"
     );
-    ensure!(total(&mock, "pardot.v5") == 3 && count(&mock, "pardot.v5", "ok") == 2);
+    ensure!(total(&mock, Route::PardotV5) == 3 && count(&mock, Route::PardotV5, Outcome::Ok) == 2);
 
     ensure!(client.get(V4_ACCOUNT).send().await?.attempts() == 1);
     clock.advance(Duration::from_secs(16 * 60));
     let again = client.get(V4_ACCOUNT).send().await?;
-    ensure!(again.attempts() == 2 && again.envelope().is_some_and(|e| e.ok));
+    ensure!(again.attempts() == 2 && again.envelope().is_some_and(|e| e.is_ok()));
     ensure!(
-        count(&mock, "oauth.token", "ok") == 3,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
         "v4: not one refresh"
     );
-    ensure!(total(&mock, "pardot.v4") == 3 && count(&mock, "pardot.v4", "ok") == 2);
+    ensure!(total(&mock, Route::PardotV4) == 3 && count(&mock, Route::PardotV4, Outcome::Ok) == 2);
     let m = client.metrics();
     ensure!(m.expiry_retries == 2 && m.token.fetches == 3, "{m:?}");
     Ok(ran(&mock))
@@ -93,33 +95,29 @@ pub(crate) async fn status_400_for_expiry() -> Result<Ran> {
     ensure!(client.get(V4_ACCOUNT).send().await?.attempts() == 1);
     clock.advance(Duration::from_secs(16 * 60));
     let resp = client.get(V4_ACCOUNT).send().await?;
-    ensure!(resp.attempts() == 2 && resp.envelope().is_some_and(|e| e.ok));
-    mock.expire_all_tokens();
+    ensure!(resp.attempts() == 2 && resp.envelope().is_some_and(|e| e.is_ok()));
+    mock.expire_all_tokens()?;
     let resp = client.get(V4_ACCOUNT).send().await?;
-    ensure!(resp.attempts() == 2 && resp.envelope().is_some_and(|e| e.ok));
-    let answers: Vec<(u16, String)> = mock
+    ensure!(resp.attempts() == 2 && resp.envelope().is_some_and(|e| e.is_ok()));
+    let answers: Vec<(u16, Outcome)> = mock
         .journal()
         .into_iter()
-        .filter(|e| e.route == "pardot.v4")
+        .filter(|e| e.route == Route::PardotV4)
         .map(|e| (e.status, e.outcome))
         .collect();
     let expected = [
-        (200, "ok"),
-        (400, "pardot_184"),
-        (200, "ok"),
-        (200, "pardot_184"),
-        (200, "ok"),
+        (200, Outcome::Ok),
+        (400, Outcome::Pardot(184)),
+        (200, Outcome::Ok),
+        (200, Outcome::Pardot(184)),
+        (200, Outcome::Ok),
     ];
     ensure!(
-        answers.len() == expected.len()
-            && answers
-                .iter()
-                .zip(expected)
-                .all(|((s, o), (es, eo))| *s == es && o == eo),
+        answers == expected,
         "v4 answers {answers:?}, expected {expected:?}"
     );
     ensure!(
-        count(&mock, "oauth.token", "ok") == 3,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
         "not one refresh each"
     );
     ensure!(client.metrics().expiry_retries == 2);
@@ -156,7 +154,7 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
         api.in_flight(&unit)
     );
     ensure!(
-        total(&mock, "pardot.v5") == 0,
+        total(&mock, Route::PardotV5) == 0,
         "a request got past the governor: {:?}",
         mock.counts()
     );
@@ -164,7 +162,9 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
     for t in tasks {
         ensure!(t.await?? == 1, "a governed request was retried");
     }
-    ensure!(count(&mock, "pardot.v5", "ok") == 20 && total(&mock, "pardot.v5") == 20);
+    ensure!(
+        count(&mock, Route::PardotV5, Outcome::Ok) == 20 && total(&mock, Route::PardotV5) == 20
+    );
 
     let ungoverned = PardotClient::builder(
         Arc::new(jwt(&mock.url(), fx::INTEGRATION_USERNAME, &clock)?),
@@ -191,16 +191,20 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
         .await
         .context("5 requests never reached the mock")?;
     until("3 requests were refused with 66", || {
-        count(&mock, "pardot.v5", "pardot_66") >= 3
+        count(&mock, Route::PardotV5, Outcome::Pardot(66)) >= 3
     })
     .await?;
     api.release_requests();
     for t in tasks {
         t.await??;
     }
-    let refused = count(&mock, "pardot.v5", "pardot_66");
-    ensure!(count(&mock, "pardot.v5", "ok") == 28, "{:?}", mock.counts());
-    ensure!(total(&mock, "pardot.v5") == 28 + refused);
+    let refused = count(&mock, Route::PardotV5, Outcome::Pardot(66));
+    ensure!(
+        count(&mock, Route::PardotV5, Outcome::Ok) == 28,
+        "{:?}",
+        mock.counts()
+    );
+    ensure!(total(&mock, Route::PardotV5) == 28 + refused);
     ensure!(
         ungoverned.metrics().throttle_retries == refused,
         "{refused} refusals, {:?}",
@@ -225,8 +229,8 @@ pub(crate) async fn daily_limit() -> Result<Ran> {
         "{err}"
     );
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
-    ensure!(count(&mock, "pardot.v5", "pardot_122") == 1);
-    ensure!(total(&mock, "pardot.v5") == 3, "the 122 was retried");
+    ensure!(count(&mock, Route::PardotV5, Outcome::Pardot(122)) == 1);
+    ensure!(total(&mock, Route::PardotV5) == 3, "the 122 was retried");
     Ok(ran(&mock))
 }
 
@@ -286,14 +290,14 @@ pub(crate) async fn rotation_in_store() -> Result<Ran> {
         r1 != fx::ROTATING_REFRESH_TOKEN,
         "the rotated token was not stored"
     );
-    mock.expire_all_tokens();
+    mock.expire_all_tokens()?;
     ensure!(v5(&client).await? == 2, "expiry not retried once");
     let r2 = stored().await?;
     ensure!(r2 != r1, "the second rotation was not stored");
     let redeemed: Vec<String> = mock
         .journal()
         .into_iter()
-        .filter(|e| e.route == "oauth.token")
+        .filter(|e| e.route == Route::OAuthToken)
         .filter_map(|e| e.param("refresh_token").map(str::to_owned))
         .collect();
     ensure!(
@@ -301,7 +305,9 @@ pub(crate) async fn rotation_in_store() -> Result<Ran> {
         "refresh tokens redeemed out of order or twice ({} redeemed)",
         redeemed.len()
     );
-    ensure!(count(&mock, "oauth.token", "ok") == 2 && total(&mock, "oauth.token") == 2);
+    ensure!(
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 2 && total(&mock, Route::OAuthToken) == 2
+    );
     Ok(ran(&mock))
 }
 
@@ -324,10 +330,10 @@ pub(crate) async fn revoked_approval() -> Result<Ran> {
         "{err}"
     );
     ensure!(
-        total(&mock, "pardot.v5") == 2,
+        total(&mock, Route::PardotV5) == 2,
         "the rejected call was re-sent"
     );
-    ensure!(count(&mock, "oauth.token", "invalid_grant") == 1);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::InvalidGrant) == 1);
 
     let before = requests(&mock);
     let fresh = integration_client(&mock, &shared)?;
@@ -338,7 +344,7 @@ pub(crate) async fn revoked_approval() -> Result<Ran> {
         "a fresh client sent {} requests, expected exactly 1",
         requests(&mock) - before
     );
-    ensure!(count(&mock, "oauth.token", "invalid_grant") == 2);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::InvalidGrant) == 2);
     Ok(ran(&mock))
 }
 
@@ -365,8 +371,11 @@ pub(crate) async fn wrong_business_unit() -> Result<Ran> {
         "{err}"
     );
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
-    ensure!(count(&mock, "pardot.v4", "pardot_201") == 1 && total(&mock, "pardot.v4") == 1);
-    ensure!(count(&mock, "oauth.token", "ok") == 1);
+    ensure!(
+        count(&mock, Route::PardotV4, Outcome::Pardot(201)) == 1
+            && total(&mock, Route::PardotV4) == 1
+    );
+    ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 1);
     Ok(ran(&mock))
 }
 
@@ -392,7 +401,10 @@ pub(crate) async fn demo_host() -> Result<Ran> {
         "{err}"
     );
     ensure!(err.to_string().contains("pi.demo.pardot.com"), "{err}");
-    ensure!(count(&mock, "pardot.v5", "ok") == 1 && count(&mock, "pardot.v5", "pardot_201") == 1);
+    ensure!(
+        count(&mock, Route::PardotV5, Outcome::Ok) == 1
+            && count(&mock, Route::PardotV5, Outcome::Pardot(201)) == 1
+    );
     Ok(ran(&mock))
 }
 
@@ -403,7 +415,7 @@ pub(crate) async fn single_flight() -> Result<Ran> {
     let mock = mock_on(&clock).await?;
     let client = integration_client(&mock, &shared)?;
     v5(&client).await?;
-    mock.expire_all_tokens();
+    mock.expire_all_tokens()?;
     let tasks: Vec<_> = (0..1000)
         .map(|_| {
             let c = client.clone();
@@ -414,11 +426,11 @@ pub(crate) async fn single_flight() -> Result<Ran> {
         t.await??;
     }
     ensure!(
-        count(&mock, "oauth.token", "ok") == 2 && total(&mock, "oauth.token") == 2,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 2 && total(&mock, Route::OAuthToken) == 2,
         "token requests: {:?} (expected 1 + the first login)",
-        mock.counts().0.get("oauth.token")
+        mock.counts().route_total(Route::OAuthToken)
     );
-    ensure!(count(&mock, "pardot.v5", "ok") == 1001);
+    ensure!(count(&mock, Route::PardotV5, Outcome::Ok) == 1001);
     let m = client.metrics();
     ensure!(m.requests == 1001 && m.token.fetches == 2, "{m:?}");
     ensure!(
@@ -450,7 +462,7 @@ pub(crate) async fn unavailable_and_slow() -> Result<Ran> {
     .build()?;
     ensure!(v5(&client).await? == 1);
 
-    mock.fail_next("pardot.v5", 2, 503, "Service Unavailable");
+    mock.fail_next(Route::PardotV5, 2, 503, "Service Unavailable")?;
     ensure!(v5(&client).await? == 3, "two 503s: not exactly two retries");
     ensure!(
         client.metrics().throttle_retries == 2,
@@ -458,7 +470,7 @@ pub(crate) async fn unavailable_and_slow() -> Result<Ran> {
         client.metrics()
     );
 
-    mock.fail_next("pardot.v5", 10, 503, "Service Unavailable");
+    mock.fail_next(Route::PardotV5, 10, 503, "Service Unavailable")?;
     let err = v5(&client)
         .await
         .err()
@@ -469,13 +481,13 @@ pub(crate) async fn unavailable_and_slow() -> Result<Ran> {
     );
     ensure!(err.class() == ErrorClass::RETRY, "{err}");
     ensure!(
-        count(&mock, "pardot.v5", "fault") == 2 + 4,
+        count(&mock, Route::PardotV5, Outcome::Fault) == 2 + 4,
         "{:?}",
         mock.counts()
     );
     mock.fault(pardot_mock::Fault::Clear)?;
 
-    mock.set_latency(Duration::from_secs(5), Some("pardot"));
+    mock.set_latency(Duration::from_secs(5), Some(RouteGroup::Pardot.into()))?;
     let started = std::time::Instant::now();
     let err = client
         .get(V5_PROSPECTS)
@@ -495,7 +507,7 @@ pub(crate) async fn unavailable_and_slow() -> Result<Ran> {
         waited < Duration::from_millis(2500),
         "the call waited {waited:?}"
     );
-    mock.set_latency(Duration::ZERO, None);
+    mock.set_latency(Duration::ZERO, None)?;
     ensure!(v5(&client).await? == 1, "no recovery after the slow spell");
     Ok(ran(&mock))
 }

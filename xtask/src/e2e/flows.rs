@@ -1,6 +1,7 @@
 //! Every sign-in route through the real crates (sf-oauth, pardot-legacy, pardot-http) against
 //! an in-process mock on a clock shared with the clients.
 
+use pardot_mock::{Outcome, Route};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,9 +22,8 @@ use sf_oauth::{
 use super::Ran;
 use super::support::{
     bu, count, http, integration_client, jwt, key, login_host, mock_on, oauth, pardot_client,
-    pardot_host, prospect_emails, ran, total,
+    pardot_host, prospect_emails, ran, sign_in_to_receiver, total,
 };
-use super::web_login;
 
 /// JWT bearer (seed 000) and the first Pardot calls with its token (v4 XML, v5 JSON).
 pub(crate) async fn jwt_bearer() -> Result<Ran> {
@@ -59,7 +59,7 @@ pub(crate) async fn jwt_bearer() -> Result<Ran> {
     let client = integration_client(&mock, &shared)?;
     let account = client.get("/api/account/version/4/do/read").send().await?;
     let envelope = account.envelope().context("v4 account read: no envelope")?;
-    ensure!(envelope.ok, "v4 account read: stat is not ok");
+    ensure!(envelope.is_ok(), "v4 account read: stat is not ok");
     ensure!(
         account.text()?.contains("Acme Corporation"),
         "v4 account read: not the fixture account"
@@ -70,11 +70,14 @@ pub(crate) async fn jwt_bearer() -> Result<Ran> {
         "v5 prospects: {emails:?}"
     );
     ensure!(
-        count(&mock, "oauth.token", "ok") == 2,
+        count(&mock, Route::OAuthToken, Outcome::Ok) == 2,
         "token requests: {:?}",
         mock.counts()
     );
-    ensure!(count(&mock, "pardot.v4", "ok") == 1 && count(&mock, "pardot.v5", "ok") == 1);
+    ensure!(
+        count(&mock, Route::PardotV4, Outcome::Ok) == 1
+            && count(&mock, Route::PardotV5, Outcome::Ok) == 1
+    );
     Ok(ran(&mock))
 }
 
@@ -112,9 +115,9 @@ pub(crate) async fn password() -> Result<Ran> {
         .context("a wrong password was accepted")?;
     ensure!(err.code() == Some("invalid_grant"), "{err}");
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
-    ensure!(count(&mock, "oauth.token", "ok") == 1);
-    ensure!(count(&mock, "oauth.token", "invalid_grant") == 1);
-    ensure!(count(&mock, "oauth.userinfo", "ok") == 1);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 1);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::InvalidGrant) == 1);
+    ensure!(count(&mock, Route::OAuthUserinfo, Outcome::Ok) == 1);
     Ok(ran(&mock))
 }
 
@@ -136,9 +139,9 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
     let ((url, state), verifier) = flow.authorize_url().build();
     let waiting = tokio::spawn(receiver.receive(&state, Duration::from_secs(60), shared.clone()));
 
-    let steps = web_login::over_http(&http()?, &url, fx::WEB_USERNAME, fx::WEB_PASSWORD).await?;
+    let consent_shown = sign_in_to_receiver(&url).await?;
     ensure!(
-        steps.consent_shown,
+        consent_shown,
         "the Allow page was not shown for an app the user never approved"
     );
     let code = tokio::time::timeout(Duration::from_secs(10), waiting)
@@ -156,7 +159,7 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
         .journal()
         .into_iter()
         .rev()
-        .find(|e| e.route == "oauth.token")
+        .find(|e| e.route == Route::OAuthToken)
         .context("no token request in the journal")?;
     ensure!(
         exchange.param("grant_type") == Some("authorization_code")
@@ -172,7 +175,7 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
         .err()
         .context("a used code was accepted again")?;
     ensure!(again.code() == Some("invalid_grant"), "{again}");
-    ensure!(count(&mock, "oauth.token", "ok") == 1);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 1);
     Ok(ran(&mock))
 }
 
@@ -223,8 +226,8 @@ pub(crate) async fn refresh_rotation() -> Result<Ran> {
         .context("the spent refresh token was accepted")?;
     ensure!(err.code() == Some("invalid_grant"), "{err}");
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
-    ensure!(count(&mock, "oauth.token", "ok") == 2);
-    ensure!(count(&mock, "oauth.token", "invalid_grant") == 1);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 2);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::InvalidGrant) == 1);
     Ok(ran(&mock))
 }
 
@@ -265,8 +268,8 @@ pub(crate) async fn client_credentials() -> Result<Ran> {
     );
     let client = pardot_client(Arc::new(flow(&my_domain)?), &mock.url(), bu()?, &shared)?;
     ensure!(!prospect_emails(&client).await?.is_empty());
-    ensure!(count(&mock, "oauth.token", "ok") == 2);
-    ensure!(count(&mock, "pardot.v5", "ok") == 1);
+    ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 2);
+    ensure!(count(&mock, Route::PardotV5, Outcome::Ok) == 1);
     Ok(ran(&mock))
 }
 
@@ -297,7 +300,7 @@ pub(crate) async fn device() -> Result<Ran> {
     clock.advance(interval);
     wait_for_sleep(&clock).await?;
     ensure!(
-        count(&mock, "oauth.token", "authorization_pending") == 1,
+        count(&mock, Route::OAuthToken, Outcome::AuthorizationPending) == 1,
         "{:?}",
         mock.counts()
     );
@@ -313,18 +316,14 @@ pub(crate) async fn device() -> Result<Ran> {
         token.refresh_token().is_some(),
         "scope refresh_token asked, no refresh token returned"
     );
-    let grants: Vec<(String, u16)> = mock
+    let grants: Vec<(Outcome, u16)> = mock
         .journal()
         .into_iter()
-        .filter(|e| e.route == "oauth.token" && e.param("grant_type") == Some("device"))
+        .filter(|e| e.route == Route::OAuthToken && e.param("grant_type") == Some("device"))
         .map(|e| (e.outcome, e.status))
         .collect();
     ensure!(
-        grants
-            == [
-                ("authorization_pending".to_owned(), 400),
-                ("ok".to_owned(), 200)
-            ],
+        grants == [(Outcome::AuthorizationPending, 400), (Outcome::Ok, 200)],
         "device polls: {grants:?}"
     );
     Ok(ran(&mock))
@@ -370,7 +369,7 @@ pub(crate) async fn legacy() -> Result<Ran> {
     let path = "/api/account/version/4/do/read";
     let first = client.get(path).send().await?;
     ensure!(
-        first.envelope().is_some_and(|e| e.ok),
+        first.envelope().is_some_and(|e| e.is_ok()),
         "v4 read with the api_key failed"
     );
     // Pardot hands out the same api_key until it dies (60 min), so there is nothing to
@@ -378,9 +377,9 @@ pub(crate) async fn legacy() -> Result<Ran> {
     // sees a rejection.
     clock.advance(LEGACY_API_KEY_LIFETIME + Duration::from_secs(60));
     let second = client.get(path).query([("format", "json")]).send().await?;
-    ensure!(second.envelope().is_some_and(|e| e.ok) && second.attempts() == 1);
+    ensure!(second.envelope().is_some_and(|e| e.is_ok()) && second.attempts() == 1);
     ensure!(
-        count(&mock, "pardot.login", "ok") == 3,
+        count(&mock, Route::PardotLogin, Outcome::Ok) == 3,
         "one login for the direct token, one for the client, one after the key died: {:?}",
         mock.counts()
     );
@@ -389,7 +388,7 @@ pub(crate) async fn legacy() -> Result<Ran> {
         "{:?}",
         client.metrics()
     );
-    ensure!(total(&mock, "pardot.v4") == 2 && count(&mock, "pardot.v4", "ok") == 2);
+    ensure!(total(&mock, Route::PardotV4) == 2 && count(&mock, Route::PardotV4, Outcome::Ok) == 2);
     Ok(ran(&mock))
 }
 
@@ -424,7 +423,7 @@ pub(crate) async fn mci() -> Result<Ran> {
     );
     clock.advance(Duration::from_secs(200));
     ensure!(cache.get().await?.is_same_as(&first), "refreshed too early");
-    ensure!(count(&mock, "mci.token", "ok") == 1);
+    ensure!(count(&mock, Route::MciToken, Outcome::Ok) == 1);
     // 245 s: inside the refresh margin (min(5 min, 20% of 300 s) = 60 s), still valid.
     clock.advance(Duration::from_secs(45));
     ensure!(!first.is_expired(clock.now()));
@@ -433,14 +432,14 @@ pub(crate) async fn mci() -> Result<Ran> {
         !second.is_same_as(&first),
         "not refreshed inside the margin"
     );
-    ensure!(count(&mock, "mci.token", "ok") == 2);
+    ensure!(count(&mock, Route::MciToken, Outcome::Ok) == 2);
     ensure!(cache.metrics().refreshes == 1, "{:?}", cache.metrics());
 
     let sent = mock
         .journal()
         .into_iter()
         .rev()
-        .find(|e| e.route == "mci.token")
+        .find(|e| e.route == Route::MciToken)
         .context("no MCI token request in the journal")?;
     let assertion = sent
         .param("client_assertion")
@@ -469,6 +468,6 @@ pub(crate) async fn mci() -> Result<Ran> {
             .is_some_and(|d| d.contains("jti")),
         "{body}"
     );
-    ensure!(count(&mock, "mci.token", "invalid_grant") == 1);
+    ensure!(count(&mock, Route::MciToken, Outcome::InvalidGrant) == 1);
     Ok(ran(&mock))
 }

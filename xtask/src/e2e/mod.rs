@@ -30,7 +30,6 @@ mod facade;
 mod faults;
 mod flows;
 mod support;
-mod web_login;
 
 /// The longest one scenario may run (real time) before it is reported as a failure.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(60);

@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use pardot_auth_core::{
     BusinessUnitId, LoginHost, ManualClock, PardotHost, SharedClock, TokenSource,
 };
 use pardot_http::PardotClient;
-use pardot_mock::{MockConfig, PardotMock, fixtures};
+use pardot_mock::sign_in::{Consent, sign_in};
+use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{JwtBearer, OAuthClient, PrivateKey};
+use url::Url;
 
 use super::Ran;
 
@@ -34,10 +36,9 @@ pub(crate) async fn mock_with(clock: &ManualClock, config: MockConfig) -> Result
 /// Requests the mock answered (every route but its admin routes).
 pub(crate) fn requests(mock: &PardotMock) -> u64 {
     mock.counts()
-        .0
         .iter()
-        .filter(|(route, _)| route.as_str() != "admin")
-        .flat_map(|(_, outcomes)| outcomes.values())
+        .filter(|(route, _, _)| *route != Route::Admin)
+        .map(|(_, _, n)| n)
         .sum()
 }
 
@@ -49,13 +50,38 @@ pub(crate) fn ran(mock: &PardotMock) -> Ran {
 }
 
 /// One counter of the mock (`route`, `outcome`).
-pub(crate) fn count(mock: &PardotMock, route: &str, outcome: &str) -> u64 {
+pub(crate) fn count(mock: &PardotMock, route: Route, outcome: Outcome) -> u64 {
     mock.counts().get(route, outcome)
 }
 
 /// Every answer of a route, whatever the outcome.
-pub(crate) fn total(mock: &PardotMock, route: &str) -> u64 {
+pub(crate) fn total(mock: &PardotMock, route: Route) -> u64 {
     mock.counts().route_total(route)
+}
+
+/// The person in the web server flow, played by the mock's `sign_in` over plain HTTP: logs
+/// in as the web user at `authorize`, allows on the consent page when it shows, and follows
+/// the redirect to the loopback receiver; whether the consent page was shown.
+pub(crate) async fn sign_in_to_receiver(authorize: &Url) -> Result<bool> {
+    let callback = sign_in(
+        authorize.as_str(),
+        fixtures::WEB_USERNAME,
+        fixtures::WEB_PASSWORD,
+        Consent::Allow,
+    )
+    .await?;
+    ensure!(
+        callback.error().is_none(),
+        "the mock redirected with an error: {callback:?}"
+    );
+    let landed = callback.follow().await?;
+    ensure!(
+        landed.status == 200 && landed.body.contains("Signed in"),
+        "the receiver answered {}: {}",
+        landed.status,
+        landed.body
+    );
+    Ok(callback.consent_shown())
 }
 
 /// A plain HTTP client for loopback: no proxy, no automatic redirects.

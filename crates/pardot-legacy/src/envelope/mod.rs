@@ -236,9 +236,9 @@ enum Payload {
 pub struct Envelope {
     /// The encoding the body used.
     pub format: Format,
-    /// `stat="ok"` (true) or `stat="fail"` (false). Read it with [`Envelope::is_ok`]; the
-    /// field stays public only until the workspace's last reader of it moves to `is_ok`.
-    pub ok: bool,
+    /// `stat="ok"` (true) or `stat="fail"` (false); private so that a failure always carries
+    /// its errors: read it with [`Envelope::is_ok`].
+    ok: bool,
     /// The envelope's `version` attribute (`"1.0"` in XML, `1` in JSON becomes `"1"`).
     pub version: Option<String>,
     /// The errors, in document order; never empty when `ok` is false (the parser sees to it,
@@ -262,8 +262,7 @@ impl fmt::Debug for Envelope {
 }
 
 impl Envelope {
-    /// `Ok(self)` when `stat="ok"`, else the first error. (A parsed failure always has one;
-    /// if a caller emptied `errors`, the error has code 0 and says so.)
+    /// `Ok(self)` when `stat="ok"`, else the first error (a parsed failure always has one).
     pub fn into_result(self) -> Result<Self, ApiError> {
         if self.ok {
             return Ok(self);

@@ -55,7 +55,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -69,8 +68,9 @@ use super::web::{
     WebRequest, random_from, web,
 };
 use super::{org_allowed_on, secret_eq};
-use crate::outcome::{Outcome, plain};
+use crate::outcome::plain;
 use crate::request_params::RequestParams;
+use crate::route::Outcome;
 use crate::state::MockState;
 use crate::support::random_alnum;
 use crate::virtual_host::{LoginVhost, VirtualHost};
@@ -175,7 +175,7 @@ pub(crate) fn redirect(
     }
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.extensions_mut().insert(Outcome(Cow::Borrowed(outcome)));
+    r.extensions_mut().insert(Outcome::reported(outcome));
     r
 }
 

@@ -1,6 +1,5 @@
 //! Revoke, userinfo, identity URL, introspect, and the retired SOAP login.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -14,8 +13,9 @@ use serde_json::{Value, json};
 use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
 use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
 use crate::issued_tokens::AccessRecord;
-use crate::outcome::{Outcome, plain};
+use crate::outcome::plain;
 use crate::request_params::RequestParams;
+use crate::route::Outcome;
 use crate::state::MockState;
 use crate::virtual_host::VirtualHost;
 
@@ -47,7 +47,7 @@ fn revoke_error(error: &'static str, description: &'static str) -> Response {
         &json!({"error": error, "error_description": description}),
         "application/json",
     );
-    r.extensions_mut().insert(Outcome(Cow::Borrowed(error)));
+    r.extensions_mut().insert(Outcome::reported(error));
     r
 }
 
@@ -315,6 +315,6 @@ pub(crate) async fn soap_login(Extension(vhost): Extension<VirtualHost>) -> Resp
         HeaderValue::from_static("text/xml;charset=UTF-8"),
     );
     r.extensions_mut()
-        .insert(Outcome(Cow::Borrowed("soap_not_supported")));
+        .insert(Outcome::reported("soap_not_supported"));
     r
 }

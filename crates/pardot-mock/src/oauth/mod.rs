@@ -27,7 +27,7 @@ use sha2::Sha256;
 
 use crate::config::OrgKind;
 use crate::model::Org;
-use crate::outcome::Outcome;
+use crate::route::Outcome;
 use crate::state::MockState;
 use crate::virtual_host::{LoginVhost, VirtualHost};
 
@@ -167,8 +167,7 @@ impl IntoResponse for OAuthError {
         .unwrap_or_default();
         let mut r = (self.status, body).into_response();
         token_headers(r.headers_mut());
-        r.extensions_mut()
-            .insert(Outcome(Cow::Borrowed(self.error)));
+        r.extensions_mut().insert(Outcome::reported(self.error));
         r
     }
 }

@@ -6,12 +6,10 @@
 //! field, so a person, an HTTP client parsing the form, or a headless browser can drive
 //! them. Every value written into a page is escaped.
 
-use std::borrow::Cow;
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::outcome::Outcome;
+use crate::route::Outcome;
 
 /// The message the login page shows after a failed login (Salesforce's wording).
 pub const LOGIN_ERROR: &str = "Please check your username and password. If you still can't log in, contact your Salesforce administrator.";
@@ -66,7 +64,7 @@ pub(crate) fn html(status: StatusCode, title: &str, main: &str, outcome: &'stati
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
     );
-    r.extensions_mut().insert(Outcome(Cow::Borrowed(outcome)));
+    r.extensions_mut().insert(Outcome::reported(outcome));
     r
 }
 

@@ -42,10 +42,7 @@ pub(crate) fn outcome(
 ) -> axum::response::Response {
     response
         .extensions_mut()
-        .insert(crate::outcome::Outcome(std::borrow::Cow::Owned(format!(
-            "pardot_{}",
-            error.code
-        ))));
+        .insert(crate::route::Outcome::Pardot(error.code));
     response
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use pardot_auth_core::LoginHost;
 use pardot_http::PardotClient;
-use pardot_mock::{PardotMock, fixtures};
+use pardot_mock::{PardotMock, Route, fixtures};
 use serde_json::json;
 
 use crate::report::{Row, median, num, percentile};
@@ -78,11 +78,11 @@ pub async fn row(ctx: &Ctx) -> Result<Row> {
     wave(&client).await?;
     let reps = rounds::repeat(ctx.plan.callers_reps, async || {
         let (valid, valid_failures) = wave(&client).await?;
-        mock.expire_all_tokens();
-        let before = mock.counts().route_total("oauth.token");
+        mock.expire_all_tokens()?;
+        let before = mock.counts().route_total(Route::OAuthToken);
         let (expired, expired_failures) = wave(&client).await?;
         Ok(Repetition {
-            fetches: mock.counts().route_total("oauth.token") - before,
+            fetches: mock.counts().route_total(Route::OAuthToken) - before,
             failures: valid_failures + expired_failures,
             valid,
             expired,
