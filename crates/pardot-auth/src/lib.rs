@@ -53,9 +53,13 @@
 
 mod config;
 mod connect;
+mod fleet;
 mod mci;
 
-pub use config::{Config, ConfigError, DEFAULT_REDIRECT_URI, Flow, FlowConfig};
+pub use config::{
+    Config, ConfigError, DEFAULT_REDIRECT_URI, DayOffset, FleetConfig, Flow, FlowConfig,
+    GovernorKind, RedisUrl, StoreKind, default_store_dir,
+};
 pub use connect::{
     AuthorizeUrlHook, ConnectError, Connector, DEFAULT_INTERACTIVE_TIMEOUT, DeviceCodeHook,
     FirstToken, FlowSource, connect, connect_mci,
@@ -76,8 +80,12 @@ pub use pardot_auth_core::{
     ManualClock, PardotErrorCode, PardotHost, RefreshTokenGrant, SharedClock, SystemClock,
     TokenKind, TokenSource,
 };
-pub use pardot_http::store::{FileStore, MemoryStore, StoredToken, TokenStore};
-pub use pardot_http::{CachedTokenSource, PardotClient, PardotError, PardotResponse};
+#[cfg(feature = "redis")]
+pub use pardot_http::store::RedisTokenStore;
+pub use pardot_http::store::{EncryptionKey, FileStore, MemoryStore, StoredToken, TokenStore};
+pub use pardot_http::{
+    CachedTokenSource, FailurePolicy, Governor, PardotClient, PardotError, PardotResponse,
+};
 pub use pardot_legacy::{LegacyCredentials, LegacyLogin};
 pub use sf_oauth::{
     ClientCredentials, DeviceFlow, JwtBearer, MciServiceAccount, OAuthClient, PrivateKey,
