@@ -22,7 +22,7 @@ use pardot_auth::core::url::Url;
 use pardot_auth::pardot_http::store::StoredToken;
 use pardot_auth::{
     AccessToken, Config, ConfigError, ConnectError, Connector, Error, ErrorClass, FileStore, Flow,
-    PardotError, StoreKind, TokenKind, TokenStore,
+    FlowConfig, PardotError, StoreKind, TokenKind, TokenStore,
 };
 
 /// Log in to Pardot (Account Engagement) and Marketing Cloud Intelligence by every Salesforce
@@ -275,7 +275,23 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
-    runtime.block_on(run(cli))
+    let code = runtime.block_on(run(cli));
+    runtime.block_on(let_background_tasks_finish(
+        runtime.handle(),
+        Duration::from_secs(2),
+    ));
+    code
+}
+
+/// Waits (at most `bound`) until no task is left on the runtime. A Redis store's lease and a
+/// Redis governor's permits are let go from `Drop` by tasks spawned here; ending the process
+/// before they reach Redis would leave the lease to expire on its own, and the next command
+/// on this credential would wait for it (up to 75 s).
+async fn let_background_tasks_finish(runtime: &tokio::runtime::Handle, bound: Duration) {
+    let started = tokio::time::Instant::now();
+    while runtime.metrics().num_alive_tasks() > 0 && started.elapsed() < bound {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 fn init_logging(verbose: u8) {
@@ -502,7 +518,12 @@ async fn login(
     let token = result.map_err(|e| core_failure(&e))?;
     {
         let lease = store.lock(&key, Duration::from_secs(30)).await?;
-        let existing = store.load(&key).await?.unwrap_or_default();
+        let mut existing = store.load(&key).await?.unwrap_or_default();
+        // `login refresh` keeps the refresh token it was given (a response that rotates it
+        // replaces it below), so later runs of the web, device or refresh flow can renew.
+        if let FlowConfig::RefreshToken { refresh_token, .. } = &config.flow {
+            existing.refresh_token = Some(refresh_token.clone());
+        }
         let record: StoredToken = existing.updated_with(&token);
         store.save_fenced(&lease, &record).await?;
     }
