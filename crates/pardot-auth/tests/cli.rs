@@ -968,8 +968,7 @@ async fn login_into_the_redis_store_serves_the_next_command() {
     );
 
     // A redis setting without its URL is a configuration error naming both.
-    let mut no_url = jwt_vars();
-    no_url.push(("PARDOT_AUTH_STORE", "redis".into()));
+    let no_url = with(jwt_vars(), &[("PARDOT_AUTH_STORE", "redis".into())]);
     let out = h.run(&["token"], &no_url).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(

@@ -7,7 +7,7 @@
 #[path = "../../pardot-http/src/store/redis/test_server.rs"]
 mod redis_server;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pardot_auth::core::secrecy::ExposeSecret;
 use pardot_auth::pardot_http::store::RedisTokenStore;
@@ -19,24 +19,11 @@ use pardot_auth::{
 use pardot_mock::{PardotMock, fixtures};
 use redis_server::RedisServer;
 
-const ENCRYPTION_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+mod support;
 
-/// The configuration the environment would give: the mock as every host, plus `pairs`.
-fn config(mock: &PardotMock, pairs: &[(&str, String)]) -> Result<Config, pardot_auth::ConfigError> {
-    let url = mock.url();
-    let base = [
-        ("SF_LOGIN_URL", url.clone()),
-        ("PARDOT_URL", url),
-        ("PARDOT_BUSINESS_UNIT_ID", fixtures::BUSINESS_UNIT_ID.into()),
-    ];
-    Config::from_lookup(|name| {
-        pairs
-            .iter()
-            .chain(base.iter())
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-}
+use support::{config, key, try_prospects};
+
+const ENCRYPTION_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 fn web(mock: &PardotMock, extra: &[(&str, String)]) -> Config {
     let mut pairs = vec![
@@ -49,26 +36,14 @@ fn web(mock: &PardotMock, extra: &[(&str, String)]) -> Config {
 }
 
 fn jwt(mock: &PardotMock, extra: &[(&str, String)]) -> Config {
-    let key =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/keys/connected-app.key");
     let mut pairs = vec![
         ("PARDOT_AUTH_FLOW", "jwt".to_owned()),
         ("SF_CLIENT_ID", fixtures::JWT_CONSUMER_KEY.into()),
         ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-        ("SF_PRIVATE_KEY_FILE", key.display().to_string()),
+        ("SF_PRIVATE_KEY_FILE", key("connected-app.key")),
     ];
     pairs.extend_from_slice(extra);
     config(mock, &pairs).unwrap()
-}
-
-async fn prospects(client: &PardotClient) -> Result<usize, PardotError> {
-    let page: serde_json::Value = client
-        .get("/api/v5/objects/prospects")
-        .query([("fields", "id,email")])
-        .send()
-        .await?
-        .json()?;
-    Ok(page["values"].as_array().map_or(0, Vec::len))
 }
 
 fn dir_setting(dir: &Path) -> (&'static str, String) {
@@ -123,7 +98,7 @@ async fn the_file_store_setting_reuses_the_refresh_token_the_cli_stored_and_seal
         ENCRYPTION_KEY.to_owned(),
     ));
     let client = connect(web(&mock, &sealed)).await.unwrap();
-    assert_eq!(prospects(&client).await.unwrap(), 3);
+    assert_eq!(try_prospects(&client).await.unwrap(), 3);
     assert_eq!(mock.counts().get("oauth.token", "ok"), 1, "one refresh");
 
     let access = current_access_token(&client);
@@ -139,7 +114,7 @@ async fn the_file_store_setting_reuses_the_refresh_token_the_cli_stored_and_seal
 
     // Another process with the same settings adopts the stored token: no fetch.
     let again = connect(web(&mock, &sealed)).await.unwrap();
-    assert_eq!(prospects(&again).await.unwrap(), 3);
+    assert_eq!(try_prospects(&again).await.unwrap(), 3);
     assert_eq!(mock.counts().get("oauth.token", "ok"), 1);
 }
 
@@ -156,7 +131,7 @@ async fn the_host_governor_keeps_its_slots_in_the_store_directory() {
     ))
     .await
     .unwrap();
-    assert_eq!(prospects(&client).await.unwrap(), 3);
+    assert_eq!(try_prospects(&client).await.unwrap(), 3);
     // The request held one of the business unit's 5 lock files there.
     let bu = pardot_auth::BusinessUnitId::parse(fixtures::BUSINESS_UNIT_ID).unwrap();
     let prefix = format!("governor-{}-", bu.as_str());
@@ -224,10 +199,10 @@ async fn redis_store_and_governor_make_two_processes_one_client() {
     assert_eq!(current_access_token(&first), current_access_token(&second));
 
     // One budget of 3 for both.
-    assert_eq!(prospects(&first).await.unwrap(), 3);
-    assert_eq!(prospects(&second).await.unwrap(), 3);
-    assert_eq!(prospects(&first).await.unwrap(), 3);
-    let e = prospects(&second).await.unwrap_err();
+    assert_eq!(try_prospects(&first).await.unwrap(), 3);
+    assert_eq!(try_prospects(&second).await.unwrap(), 3);
+    assert_eq!(try_prospects(&first).await.unwrap(), 3);
+    let e = try_prospects(&second).await.unwrap_err();
     assert!(
         matches!(e, PardotError::BudgetExhausted { used: 3, budget: 3 }),
         "{e:?}"
