@@ -1,11 +1,17 @@
 //! [`Config`]: which flow to run and its settings, filled in code or from the environment.
 
+mod fleet;
+
 use std::fmt;
 use std::path::PathBuf;
 
 use pardot_auth_core::secrecy::SecretString;
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{BusinessUnitId, LoginHost, PardotHost};
+use pardot_http::FailurePolicy;
+use pardot_http::store::EncryptionKey;
+
+pub use fleet::{DayOffset, FleetConfig, GovernorKind, RedisUrl, StoreKind};
 
 /// The default redirect URI of the web server flow (seed 003's loopback callback).
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:7777/callback";
@@ -43,6 +49,23 @@ pub enum ConfigError {
         variable: &'static str,
         /// What is wrong (never the secret itself).
         reason: String,
+    },
+    /// A setting needs another one that is not set (`PARDOT_AUTH_STORE=redis` needs
+    /// `PARDOT_AUTH_REDIS_URL`).
+    #[error("{setting} needs {variable}")]
+    Needs {
+        /// The missing variable.
+        variable: &'static str,
+        /// The setting that needs it, with its value.
+        setting: &'static str,
+    },
+    /// A setting needs a crate feature this build does not have.
+    #[error("{setting} needs pardot-auth built with the `{feature}` feature")]
+    NotBuiltWith {
+        /// The setting, with its value.
+        setting: &'static str,
+        /// The cargo feature.
+        feature: &'static str,
     },
 }
 
@@ -295,6 +318,8 @@ pub struct Config {
     pub pardot_host: PardotHost,
     /// The business unit (`PARDOT_BUSINESS_UNIT_ID`); required for every Salesforce flow.
     pub business_unit: Option<BusinessUnitId>,
+    /// Where tokens are kept and how the request limits are shared (default: in this process).
+    pub fleet: FleetConfig,
 }
 
 impl Config {
@@ -304,6 +329,7 @@ impl Config {
             flow,
             pardot_host: PardotHost::Production,
             business_unit: None,
+            fleet: FleetConfig::default(),
         }
     }
 
@@ -319,7 +345,86 @@ impl Config {
         self
     }
 
-    /// The key a token store keeps this credential under: a readable part and a hash of
+    /// Keeps tokens in `kind` of store (`PARDOT_AUTH_STORE`; default memory).
+    pub fn store(mut self, kind: StoreKind) -> Self {
+        self.fleet.store = kind;
+        self
+    }
+
+    /// The file store's and the host governor's directory (`PARDOT_AUTH_STORE_DIR`; default
+    /// [`default_store_dir`], the CLI's).
+    pub fn store_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.fleet.store_dir = Some(dir.into());
+        self
+    }
+
+    /// The Redis server of the `redis` store and governor (`PARDOT_AUTH_REDIS_URL`).
+    pub fn redis_url(mut self, url: RedisUrl) -> Self {
+        self.fleet.redis_url = Some(url);
+        self
+    }
+
+    /// Holds the request limits in `kind` of governor (`PARDOT_AUTH_GOVERNOR`; default
+    /// process).
+    pub fn governor(mut self, kind: GovernorKind) -> Self {
+        self.fleet.governor = kind;
+        self
+    }
+
+    /// Refuses to send more than `budget` requests a day (`PARDOT_AUTH_DAILY_BUDGET`).
+    pub fn daily_budget(mut self, budget: u64) -> Self {
+        self.fleet.daily_budget = Some(budget);
+        self
+    }
+
+    /// The account's UTC offset, where the budget's day starts (`PARDOT_AUTH_DAY_OFFSET`).
+    pub fn day_offset(mut self, offset: DayOffset) -> Self {
+        self.fleet.day_offset = offset;
+        self
+    }
+
+    /// The prefix of every Redis name (`PARDOT_AUTH_REDIS_PREFIX`; default `pardot-auth`).
+    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.fleet.redis_prefix = Some(prefix.into());
+        self
+    }
+
+    /// What the `redis` governor does when Redis fails (`PARDOT_AUTH_REDIS_ON_FAILURE`).
+    pub fn redis_on_failure(mut self, policy: FailurePolicy) -> Self {
+        self.fleet.redis_on_failure = policy;
+        self
+    }
+
+    /// Seals token records at rest in the file and Redis stores
+    /// (`PARDOT_AUTH_STORE_ENCRYPTION_KEY`). This is a secret key; [`store_key`](Self::store_key)
+    /// is the record's name.
+    pub fn store_encryption_key(mut self, key: EncryptionKey) -> Self {
+        self.fleet.store_encryption_key = Some(key);
+        self
+    }
+
+    /// The directory of the file store and the host governor: `PARDOT_AUTH_STORE_DIR`, else
+    /// [`default_store_dir`].
+    pub fn effective_store_dir(&self) -> Result<PathBuf, ConfigError> {
+        self.fleet
+            .store_dir
+            .clone()
+            .or_else(default_store_dir)
+            .ok_or(ConfigError::Needs {
+                variable: "PARDOT_AUTH_STORE_DIR",
+                setting: "a file store or host governor (XDG_CACHE_HOME, LOCALAPPDATA and HOME are unset)",
+            })
+    }
+
+    /// Refuses a combination of settings that cannot work: a `redis` store or governor
+    /// without `PARDOT_AUTH_REDIS_URL`, or in a build without the `redis` feature, or a bad
+    /// Redis prefix. [`Config::from_env`] and `connect` check it.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.fleet.check(cfg!(feature = "redis"))
+    }
+
+    /// The name a token store keeps this credential's record under (not a secret, and not
+    /// the [store encryption key](Self::store_encryption_key)): a readable part and a hash of
     /// everything that names the credential (flow family, login or Pardot host, consumer
     /// key, user), so changing any of them never picks up another credential's token.
     ///
@@ -411,6 +516,13 @@ impl Config {
     /// `PARDOT_EMAIL`, `PARDOT_PASSWORD`, `PARDOT_USER_KEY`, `MCI_SERVICE_ACCOUNT_ID`,
     /// `MCI_DISCOVERY_URL`, `MCI_PRIVATE_KEY_FILE`. Variables the chosen flow does not use
     /// are ignored.
+    ///
+    /// Store and governor: `PARDOT_AUTH_STORE` (`memory|file|redis`, default `memory`),
+    /// `PARDOT_AUTH_STORE_DIR`, `PARDOT_AUTH_REDIS_URL`, `PARDOT_AUTH_GOVERNOR`
+    /// (`process|host|redis`, default `process`), `PARDOT_AUTH_DAILY_BUDGET`,
+    /// `PARDOT_AUTH_DAY_OFFSET` (`±HH:MM`), `PARDOT_AUTH_REDIS_PREFIX`,
+    /// `PARDOT_AUTH_REDIS_ON_FAILURE` (`fail_closed|fail_open`),
+    /// `PARDOT_AUTH_STORE_ENCRYPTION_KEY` (32 bytes as 64 hex digits or base64).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_with(|_| None)
     }
@@ -572,12 +684,26 @@ impl Config {
                 })?,
             ),
         };
-        Ok(Self {
+        let config = Self {
             flow: flow_config,
             pardot_host,
             business_unit,
-        })
+            fleet: FleetConfig::read(&vars)?,
+        };
+        config.check()?;
+        Ok(config)
     }
+}
+
+/// The token store directory used when `PARDOT_AUTH_STORE_DIR` is not set, by the CLI and by
+/// `connect`: `$XDG_CACHE_HOME/pardot-auth`, else `%LOCALAPPDATA%\pardot-auth`, else
+/// `~/.cache/pardot-auth`; `None` when none of these variables is set.
+pub fn default_store_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("pardot-auth"))
 }
 
 /// 64-bit FNV-1a: a stable hash (the store keys it makes must not change between releases).

@@ -11,7 +11,7 @@ use pardot_auth_core::{
     AccessToken, Error, LoginHost, RefreshTokenGrant, SharedClock, SystemClock, TokenSource,
     is_loopback,
 };
-use pardot_http::store::{MemoryStore, StoreError, TokenStore};
+use pardot_http::store::{StoreError, TokenStore};
 use pardot_http::{CachedTokenSource, PardotClient, PardotError};
 use pardot_legacy::{LegacyCredentials, LegacyLogin};
 use secrecy::{ExposeSecret, SecretString};
@@ -22,6 +22,7 @@ use sf_oauth::{
 };
 
 use crate::config::{Config, ConfigError, Flow, FlowConfig};
+use crate::fleet::Backends;
 use crate::mci::MciClient;
 
 /// Why [`connect`] (or [`connect_mci`]) could not give a client. Never shows a secret.
@@ -43,9 +44,10 @@ pub enum ConnectError {
     /// refresh token to fall back on.
     #[error(
         "the {flow} flow needs a person to sign in and the token store has no usable refresh \
-         token: run `pardot-auth login {flow}` once (it keeps \
-         a refresh token in its token store; point `Connector::store` at the same directory), or \
-         set PARDOT_AUTH_FLOW=refresh with SF_REFRESH_TOKEN, or let connect ask the person with \
+         token: run `pardot-auth login {flow}` once (it keeps a refresh token in its token \
+         store) and connect with the same store (PARDOT_AUTH_STORE=file and the same \
+         PARDOT_AUTH_STORE_DIR, or PARDOT_AUTH_STORE=redis), or set PARDOT_AUTH_FLOW=refresh \
+         with SF_REFRESH_TOKEN, or let connect ask the person with \
          `Connector::on_authorize_url` / `Connector::on_device_code`"
     )]
     NeedsLogin {
@@ -112,14 +114,15 @@ impl fmt::Debug for FlowSource {
 
 /// Builds clients from a [`Config`], with the settings [`connect`] leaves at their defaults.
 ///
-/// Defaults: the system clock, an in-memory token store under [`Config::store_key`], proxies
-/// ignored when every host is a loopback address (a proxy cannot reach the caller's
-/// loopback), and no interactive steps.
+/// Defaults: the system clock, the token store and governor the [`Config`] names (in memory
+/// and in this process unless `PARDOT_AUTH_STORE` / `PARDOT_AUTH_GOVERNOR` say otherwise), the
+/// record named [`Config::store_key`], proxies ignored when every host is a loopback address
+/// (a proxy cannot reach the caller's loopback), and no interactive steps.
 ///
 /// **Flows that need a person.** The web server and device flows cannot run unattended. By
 /// default `connect` uses the refresh token kept in the token store (put there by
-/// `pardot-auth login web` / `login device`, with a [`FileStore`](pardot_http::store::FileStore)
-/// in the same directory) and refreshes with it; when the store has none it fails with
+/// `pardot-auth login web` / `login device`: with `PARDOT_AUTH_STORE=file` and the same
+/// `PARDOT_AUTH_STORE_DIR` as the CLI, or a shared Redis store) and refreshes with it; when the store has none it fails with
 /// [`ConnectError::NeedsLogin`] rather than wait for someone who is not there. Give
 /// [`on_authorize_url`](Self::on_authorize_url) or [`on_device_code`](Self::on_device_code)
 /// and it asks the person instead: the flow runs once, and later refreshes use the refresh
@@ -193,14 +196,15 @@ impl Connector {
         self
     }
 
-    /// Keeps tokens in this store (default: in memory). A `FileStore` shares one token between
-    /// processes and with the CLI.
+    /// Keeps tokens in this store instead of the one the [`Config`] names. A `FileStore`
+    /// shares one token between processes and with the CLI.
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
         self
     }
 
-    /// The key under which the store keeps this credential (default [`Config::store_key`]).
+    /// The name of the record the store keeps this credential under (default
+    /// [`Config::store_key`]; not the store encryption key).
     pub fn store_key(mut self, key: impl Into<String>) -> Self {
         self.store_key = Some(key.into());
         self
@@ -242,7 +246,7 @@ impl Connector {
         self
     }
 
-    /// The store key in use.
+    /// The record name in use.
     pub fn key(&self) -> String {
         self.store_key
             .clone()
@@ -292,18 +296,7 @@ impl Connector {
         if let Some(http) = self.http.get() {
             return Ok(http.clone());
         }
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
-        if self.loopback_only() {
-            b = b.no_proxy();
-        }
-        let built = b.build().map_err(|e| {
-            ConnectError::Client(PardotError::Config(format!(
-                "could not build the HTTP client: {e}"
-            )))
-        })?;
+        let built = build_http(self.loopback_only())?;
         Ok(self.http.get_or_init(|| built).clone())
     }
 
@@ -332,6 +325,12 @@ impl Connector {
             Arc::new(grant) as Arc<dyn RefreshTokenGrant>
         };
         let flow = self.config.flow.flow();
+        // Web and device: the flow runs only when a hook can reach a person; without one, the
+        // stored refresh token is all there is.
+        let interactive = |source: Option<Arc<dyn TokenSource>>, grant| FlowSource {
+            source: source.unwrap_or_else(|| Arc::new(NeedsPerson { flow })),
+            refresh_grant: Some(grant),
+        };
         Ok(match &self.config.flow {
             FlowConfig::JwtBearer {
                 login,
@@ -410,9 +409,9 @@ impl Connector {
                 client_secret,
                 redirect_uri,
             } => {
-                let refresh_grant = Some(grant(login, client_id, client_secret.as_ref()));
-                let source: Arc<dyn TokenSource> = match &self.authorize_hook {
-                    None => Arc::new(NeedsPerson { flow }),
+                let refresh_grant = grant(login, client_id, client_secret.as_ref());
+                let source = match &self.authorize_hook {
+                    None => None,
                     Some(hook) => {
                         let redirect = RedirectUrl::new(redirect_uri.as_str()).map_err(|e| {
                             ConfigError::Invalid {
@@ -431,41 +430,32 @@ impl Connector {
                         if let Some(s) = client_secret {
                             f = f.with_client_secret(secret(s));
                         }
-                        Arc::new(f)
+                        Some(Arc::new(f) as Arc<dyn TokenSource>)
                     }
                 };
-                FlowSource {
-                    source,
-                    refresh_grant,
-                }
+                interactive(source, refresh_grant)
             }
             FlowConfig::Device {
                 login,
                 client_id,
                 client_secret,
             } => {
-                let refresh_grant = Some(grant(login, client_id, client_secret.as_ref()));
-                let source: Arc<dyn TokenSource> = match &self.device_hook {
-                    None => Arc::new(NeedsPerson { flow }),
-                    Some(hook) => {
-                        let hook = hook.clone();
-                        let mut f = DeviceFlow::new(login.clone(), client_id.as_str())
-                            .with_client(oauth)
-                            .with_timeout(self.interactive_timeout)
-                            .with_prompt(move |auth| hook(auth));
-                        if !self.scopes.is_empty() {
-                            f = f.with_scopes(self.scopes.clone());
-                        }
-                        if let Some(s) = client_secret {
-                            f = f.with_client_secret(secret(s));
-                        }
-                        Arc::new(f)
+                let refresh_grant = grant(login, client_id, client_secret.as_ref());
+                let source = self.device_hook.as_ref().map(|hook| {
+                    let hook = hook.clone();
+                    let mut f = DeviceFlow::new(login.clone(), client_id.as_str())
+                        .with_client(oauth)
+                        .with_timeout(self.interactive_timeout)
+                        .with_prompt(move |auth| hook(auth));
+                    if !self.scopes.is_empty() {
+                        f = f.with_scopes(self.scopes.clone());
                     }
-                };
-                FlowSource {
-                    source,
-                    refresh_grant,
-                }
+                    if let Some(s) = client_secret {
+                        f = f.with_client_secret(secret(s));
+                    }
+                    Arc::new(f) as Arc<dyn TokenSource>
+                });
+                interactive(source, refresh_grant)
             }
             FlowConfig::Legacy {
                 email,
@@ -510,11 +500,17 @@ impl Connector {
         })
     }
 
-    /// The store in use (the configured one, or a fresh in-memory store).
-    pub fn token_store(&self) -> Arc<dyn TokenStore> {
-        self.store
-            .clone()
-            .unwrap_or_else(|| Arc::new(MemoryStore::new()))
+    /// The store in use: the one given to [`store`](Self::store), or the one the [`Config`]
+    /// names, opened (a Redis store connects here).
+    pub async fn token_store(&self) -> Result<Arc<dyn TokenStore>, ConnectError> {
+        self.store_on(&Backends::open(&self.config, self.store.is_some()).await?)
+    }
+
+    fn store_on(&self, backends: &Backends) -> Result<Arc<dyn TokenStore>, ConnectError> {
+        match &self.store {
+            Some(store) => Ok(store.clone()),
+            None => backends.store(&self.config),
+        }
     }
 
     /// The flow behind a [`CachedTokenSource`] (refresh ahead, single flight, the store).
@@ -522,8 +518,14 @@ impl Connector {
     /// Fails with [`ConnectError::NeedsLogin`] when the flow needs a person, no hook is set,
     /// and the store holds no refresh token.
     pub async fn cache(&self) -> Result<CachedTokenSource, ConnectError> {
+        self.cache_on(self.token_store().await?).await
+    }
+
+    async fn cache_on(
+        &self,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<CachedTokenSource, ConnectError> {
         let flow = self.flow_source()?;
-        let store = self.token_store();
         let key = self.key();
         if !self.is_interactive() {
             let record = store.load(&key).await?;
@@ -548,7 +550,8 @@ impl Connector {
     }
 
     /// A ready [`PardotClient`]: the flow, wrapped in the cache, on the configured Pardot host
-    /// and business unit. Fetches the first token unless told not to.
+    /// and business unit, held to the configured governor (concurrency limit, daily budget).
+    /// Fetches the first token unless told not to.
     pub async fn connect(&self) -> Result<PardotClient, ConnectError> {
         let flow = self.config.flow.flow();
         if flow == Flow::Mci {
@@ -559,10 +562,12 @@ impl Connector {
         if flow != Flow::Legacy && self.config.business_unit.is_none() {
             return Err(ConnectError::NoBusinessUnit { flow });
         }
-        let cache = self.cache().await?;
+        let backends = Backends::open(&self.config, self.store.is_some()).await?;
+        let cache = self.cache_on(self.store_on(&backends)?).await?;
         let mut b =
             PardotClient::builder_with_cache(cache.clone(), self.config.pardot_host.clone())
-                .clock(self.clock.clone());
+                .clock(self.clock.clone())
+                .governor(backends.governor(&self.config)?);
         if let Some(bu) = &self.config.business_unit {
             b = b.business_unit(bu.clone());
         }
@@ -593,18 +598,7 @@ impl Connector {
         let http = if is_loopback(&base_url) == self.loopback_only() {
             self.http_client()?
         } else {
-            let mut b = reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
-            if is_loopback(&base_url) {
-                b = b.no_proxy();
-            }
-            b.build().map_err(|e| {
-                ConnectError::Client(PardotError::Config(format!(
-                    "could not build the HTTP client: {e}"
-                )))
-            })?
+            build_http(is_loopback(&base_url))?
         };
         if self.first_token == FirstToken::AtConnect {
             cache.get().await.map_err(ConnectError::Token)?;
@@ -618,9 +612,10 @@ impl Connector {
 /// business unit, after fetching the first token.
 ///
 /// The web server and device flows need a person: here they only work from a refresh token
-/// kept in the token store, so this in-memory default fails with
-/// [`ConnectError::NeedsLogin`]; use [`Connector`] with a `FileStore` after
-/// `pardot-auth login web`, or with a hook.
+/// kept in the token store. With `PARDOT_AUTH_STORE=file` (and the CLI's
+/// `PARDOT_AUTH_STORE_DIR`, or its default directory), `connect` reuses the refresh token that
+/// `pardot-auth login web` stored; with the default in-memory store it fails with
+/// [`ConnectError::NeedsLogin`]. Or use [`Connector`] with a hook.
 pub async fn connect(config: Config) -> Result<PardotClient, ConnectError> {
     Connector::new(config).connect().await
 }
@@ -629,6 +624,23 @@ pub async fn connect(config: Config) -> Result<PardotClient, ConnectError> {
 /// account's cached token as `Authorization: Bearer …` to `base_url`.
 pub async fn connect_mci(config: Config, base_url: Url) -> Result<MciClient, ConnectError> {
     Connector::new(config).connect_mci(base_url).await
+}
+
+/// A client that follows no redirect and connects within 10 s (see
+/// [`Connector::http_client`]); `no_proxy` when every host it will reach is a loopback address.
+fn build_http(no_proxy: bool) -> Result<reqwest::Client, ConnectError> {
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("pardot-auth/", env!("CARGO_PKG_VERSION")));
+    if no_proxy {
+        b = b.no_proxy();
+    }
+    b.build().map_err(|e| {
+        ConnectError::Client(PardotError::Config(format!(
+            "could not build the HTTP client: {e}"
+        )))
+    })
 }
 
 fn read_key(path: &std::path::Path) -> Result<PrivateKey, ConnectError> {

@@ -7,13 +7,17 @@
 //!   (refresh ahead, one fetch for many callers), on the configured Pardot host and business
 //!   unit, after fetching the first token so bad credentials show up at once.
 //! - [`connect_mci`] gives an [`MciClient`] for Marketing Cloud Intelligence.
-//! - [`Connector`] sets what `connect` leaves at defaults: clock, token store (a
-//!   [`FileStore`] shares tokens with the `pardot-auth` CLI and other processes), and hooks
-//!   for the flows that need a person.
+//! - Where tokens are kept and how the request limits are shared are settings of the
+//!   [`Config`] ([`FleetConfig`]: `PARDOT_AUTH_STORE` = `memory|file|redis`,
+//!   `PARDOT_AUTH_GOVERNOR` = `process|host|redis`, and what they need); in memory and per
+//!   process by default. Redis needs the `redis` feature.
+//! - [`Connector`] sets what `connect` leaves at defaults: clock, a token store of your own,
+//!   and hooks for the flows that need a person.
 //!
 //! **Flows that need a person** (web server, device) do not run unattended: `connect` uses
-//! the refresh token that `pardot-auth login web|device` kept in the token store, or fails
-//! with [`ConnectError::NeedsLogin`] saying so. With [`Connector::on_authorize_url`] or
+//! the refresh token that `pardot-auth login web|device` kept in the token store (with
+//! `PARDOT_AUTH_STORE=file`, the CLI's files), or fails with [`ConnectError::NeedsLogin`]
+//! saying so. With [`Connector::on_authorize_url`] or
 //! [`Connector::on_device_code`] it asks the person instead.
 //!
 //! The member crates are re-exported whole ([`core`], [`sf_oauth`], [`pardot_legacy`],
@@ -53,9 +57,13 @@
 
 mod config;
 mod connect;
+mod fleet;
 mod mci;
 
-pub use config::{Config, ConfigError, DEFAULT_REDIRECT_URI, Flow, FlowConfig};
+pub use config::{
+    Config, ConfigError, DEFAULT_REDIRECT_URI, DayOffset, FleetConfig, Flow, FlowConfig,
+    GovernorKind, RedisUrl, StoreKind, default_store_dir,
+};
 pub use connect::{
     AuthorizeUrlHook, ConnectError, Connector, DEFAULT_INTERACTIVE_TIMEOUT, DeviceCodeHook,
     FirstToken, FlowSource, connect, connect_mci,
@@ -76,8 +84,12 @@ pub use pardot_auth_core::{
     ManualClock, PardotErrorCode, PardotHost, RefreshTokenGrant, SharedClock, SystemClock,
     TokenKind, TokenSource,
 };
-pub use pardot_http::store::{FileStore, MemoryStore, StoredToken, TokenStore};
-pub use pardot_http::{CachedTokenSource, PardotClient, PardotError, PardotResponse};
+#[cfg(feature = "redis")]
+pub use pardot_http::store::RedisTokenStore;
+pub use pardot_http::store::{EncryptionKey, FileStore, MemoryStore, StoredToken, TokenStore};
+pub use pardot_http::{
+    CachedTokenSource, FailurePolicy, Governor, PardotClient, PardotError, PardotResponse,
+};
 pub use pardot_legacy::{LegacyCredentials, LegacyLogin};
 pub use sf_oauth::{
     ClientCredentials, DeviceFlow, JwtBearer, MciServiceAccount, OAuthClient, PrivateKey,
@@ -101,6 +113,9 @@ struct DocsChoosingAFlow;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/connected-app-setup.md")]
 struct DocsConnectedAppSetup;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/fleet.md")]
+struct DocsFleet;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/hosts.md")]
 struct DocsHosts;

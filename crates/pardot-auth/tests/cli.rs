@@ -35,7 +35,15 @@ const VARS: &[&str] = &[
     "MCI_SERVICE_ACCOUNT_ID",
     "MCI_DISCOVERY_URL",
     "MCI_PRIVATE_KEY_FILE",
+    "PARDOT_AUTH_STORE",
     "PARDOT_AUTH_STORE_DIR",
+    "PARDOT_AUTH_STORE_ENCRYPTION_KEY",
+    "PARDOT_AUTH_REDIS_URL",
+    "PARDOT_AUTH_REDIS_PREFIX",
+    "PARDOT_AUTH_REDIS_ON_FAILURE",
+    "PARDOT_AUTH_GOVERNOR",
+    "PARDOT_AUTH_DAILY_BUDGET",
+    "PARDOT_AUTH_DAY_OFFSET",
     "PARDOT_AUTH_LOG",
     "PARDOT_MOCK_CONFIG",
     "PARDOT_MOCK_ADDR",
@@ -819,4 +827,114 @@ async fn mock_serve_takes_the_flags_of_pardot_mock_serve() {
         )
         .await;
     assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+// pardot-http's Redis test support, shared rather than copied; not every helper is used here.
+#[allow(dead_code)]
+#[path = "../../pardot-http/src/store/redis/test_server.rs"]
+mod redis_server;
+
+/// The web app's settings, for the refresh and web flows (which share one record).
+fn web_app_vars() -> Vec<(&'static str, String)> {
+    vec![
+        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+    ]
+}
+
+#[tokio::test]
+async fn connect_with_the_file_store_setting_uses_what_the_cli_login_stored() {
+    let h = Harness::new().await;
+    let mut login_vars = web_app_vars();
+    login_vars.push(("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()));
+    login_ok(&h, "refresh", &login_vars).await;
+    assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+
+    // A program on the same machine: the web flow, PARDOT_AUTH_STORE=file and the CLI's
+    // directory. It finds the record the login kept (token and refresh token) and fetches
+    // nothing.
+    let settings: Vec<(&str, String)> = web_app_vars()
+        .into_iter()
+        .chain([
+            ("PARDOT_AUTH_FLOW", "web".to_owned()),
+            ("SF_LOGIN_URL", h.mock.url()),
+            ("PARDOT_URL", h.mock.url()),
+            (
+                "PARDOT_BUSINESS_UNIT_ID",
+                fixtures::BUSINESS_UNIT_ID.to_owned(),
+            ),
+            ("PARDOT_AUTH_STORE", "file".to_owned()),
+            ("PARDOT_AUTH_STORE_DIR", h.store().display().to_string()),
+        ])
+        .collect();
+    let config = pardot_auth::Config::from_lookup(|name| {
+        settings
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let client = pardot_auth::connect(config).await.unwrap();
+    let response = client
+        .get("/api/v5/objects/prospects")
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        1,
+        "connect used the stored token"
+    );
+    let record = client
+        .token_cache()
+        .unwrap()
+        .store()
+        .load(client.token_cache().unwrap().store_key())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.refresh_token.is_some(), "the login's refresh token");
+}
+
+#[tokio::test]
+async fn login_into_the_redis_store_serves_the_next_command() {
+    let Some(server) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let h = Harness::new().await;
+    let mut vars = jwt_vars();
+    vars.push(("PARDOT_AUTH_STORE", "redis".into()));
+    vars.push(("PARDOT_AUTH_REDIS_URL", server.url()));
+    let out = h.run(&["login", "jwt"], &vars).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("Stored in Redis at {}", server.url())),
+        "{}",
+        out.stdout
+    );
+    let out = h.run(&["token"], &vars).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        1,
+        "`token` found the login's token in Redis"
+    );
+    assert!(
+        !h.store().exists() || std::fs::read_dir(h.store()).unwrap().next().is_none(),
+        "no file store was written"
+    );
+
+    // A redis setting without its URL is a configuration error naming both.
+    let no_url = with(jwt_vars(), &[("PARDOT_AUTH_STORE", "redis".into())]);
+    let out = h.run(&["token"], &no_url).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("PARDOT_AUTH_STORE=redis needs PARDOT_AUTH_REDIS_URL"),
+        "{}",
+        out.stderr
+    );
 }

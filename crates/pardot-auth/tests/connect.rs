@@ -1,6 +1,5 @@
 //! `connect`, `connect_mci` and `Connector` against an in-process pardot-mock, per flow.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use pardot_auth::core::secrecy::ExposeSecret;
@@ -11,30 +10,9 @@ use pardot_auth::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 
-fn key(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/keys")
-        .join(name)
-        .display()
-        .to_string()
-}
+mod support;
 
-/// The configuration the environment would give, for the mock.
-fn config(mock: &PardotMock, pairs: &[(&str, String)]) -> Result<Config, pardot_auth::ConfigError> {
-    let url = mock.url();
-    let base: Vec<(&str, String)> = vec![
-        ("SF_LOGIN_URL", url.clone()),
-        ("PARDOT_URL", url),
-        ("PARDOT_BUSINESS_UNIT_ID", fixtures::BUSINESS_UNIT_ID.into()),
-    ];
-    Config::from_lookup(|name| {
-        pairs
-            .iter()
-            .chain(base.iter())
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-}
+use support::{config, key, prospects};
 
 fn jwt(mock: &PardotMock) -> Config {
     config(
@@ -47,18 +25,6 @@ fn jwt(mock: &PardotMock) -> Config {
         ],
     )
     .unwrap()
-}
-
-async fn prospects(client: &pardot_auth::PardotClient) -> usize {
-    let page: serde_json::Value = client
-        .get("/api/v5/objects/prospects")
-        .query([("fields", "id,email")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .unwrap();
-    page["values"].as_array().unwrap().len()
 }
 
 #[tokio::test]

@@ -381,3 +381,213 @@ fn flow_and_business_unit_errors() {
         }
     ));
 }
+
+/// A JWT configuration plus the store and governor settings `extra`.
+fn fleet(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut pairs = vec![
+        ("PARDOT_AUTH_FLOW", "jwt"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_USERNAME", "u"),
+        ("SF_PRIVATE_KEY_FILE", "server.key"),
+        BU,
+    ];
+    pairs.extend_from_slice(extra);
+    config(&pairs)
+}
+
+/// The variable an error names.
+fn named(e: &ConfigError) -> &'static str {
+    match e {
+        ConfigError::Invalid { variable, .. } | ConfigError::Needs { variable, .. } => variable,
+        other => panic!("not a variable error: {other:?}"),
+    }
+}
+
+const KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+#[test]
+fn the_library_defaults_to_memory_and_process() {
+    let c = fleet(&[]).unwrap();
+    assert_eq!(c.fleet.store, StoreKind::Memory);
+    assert_eq!(c.fleet.governor, GovernorKind::Process);
+    assert_eq!(c.fleet.daily_budget, None);
+    assert_eq!(c.fleet.day_offset, DayOffset::UTC);
+    assert_eq!(c.fleet.redis_on_failure, FailurePolicy::FailClosed);
+    assert!(c.fleet.store_encryption_key.is_none() && c.fleet.redis_url.is_none());
+}
+
+#[test]
+fn every_store_and_governor_setting_is_read() {
+    let c = fleet(&[
+        ("PARDOT_AUTH_STORE", "redis"),
+        ("PARDOT_AUTH_STORE_DIR", "/var/lib/acme/tokens"),
+        (
+            "PARDOT_AUTH_REDIS_URL",
+            "rediss://fleet:s3cret-pw@cache.example.com:6380/2",
+        ),
+        ("PARDOT_AUTH_GOVERNOR", "redis"),
+        ("PARDOT_AUTH_DAILY_BUDGET", "20000"),
+        ("PARDOT_AUTH_DAY_OFFSET", "-08:00"),
+        ("PARDOT_AUTH_REDIS_PREFIX", "acme-prod"),
+        ("PARDOT_AUTH_REDIS_ON_FAILURE", "fail_open"),
+        ("PARDOT_AUTH_STORE_ENCRYPTION_KEY", KEY_HEX),
+    ])
+    .unwrap();
+    let f = &c.fleet;
+    assert_eq!(f.store, StoreKind::Redis);
+    assert_eq!(
+        f.store_dir.as_deref(),
+        Some(std::path::Path::new("/var/lib/acme/tokens"))
+    );
+    assert_eq!(
+        f.redis_url.as_ref().unwrap().shown(),
+        "rediss://fleet@cache.example.com:6380/2"
+    );
+    assert_eq!(f.governor, GovernorKind::Redis);
+    assert_eq!(f.daily_budget, Some(20_000));
+    assert_eq!(f.day_offset.minutes_east(), -480);
+    assert_eq!(f.redis_prefix.as_deref(), Some("acme-prod"));
+    assert_eq!(f.redis_on_failure, FailurePolicy::FailOpen);
+    assert!(f.store_encryption_key.is_some());
+    // Neither the password nor the key shows.
+    let text = format!("{c:?}");
+    assert!(
+        !text.contains("s3cret-pw") && !text.contains(KEY_HEX),
+        "{text}"
+    );
+    assert!(text.contains("cache.example.com"), "{text}");
+
+    let host = fleet(&[
+        ("PARDOT_AUTH_STORE", "file"),
+        ("PARDOT_AUTH_GOVERNOR", "host"),
+        (
+            "PARDOT_AUTH_STORE_ENCRYPTION_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(
+        (host.fleet.store, host.fleet.governor),
+        (StoreKind::File, GovernorKind::Host)
+    );
+    assert!(host.fleet.store_encryption_key.is_some());
+}
+
+#[test]
+fn bad_values_name_their_setting_and_never_quote_a_secret() {
+    for (variable, value) in [
+        ("PARDOT_AUTH_STORE", "disk"),
+        ("PARDOT_AUTH_GOVERNOR", "cluster"),
+        ("PARDOT_AUTH_DAILY_BUDGET", "lots"),
+        ("PARDOT_AUTH_DAILY_BUDGET", "0"),
+        ("PARDOT_AUTH_DAY_OFFSET", "8"),
+        ("PARDOT_AUTH_DAY_OFFSET", "08:00"),
+        ("PARDOT_AUTH_DAY_OFFSET", "-8:00"),
+        ("PARDOT_AUTH_DAY_OFFSET", "+05:60"),
+        ("PARDOT_AUTH_DAY_OFFSET", "+15:00"),
+        ("PARDOT_AUTH_DAY_OFFSET", "-12:30"),
+        ("PARDOT_AUTH_REDIS_ON_FAILURE", "maybe"),
+        ("PARDOT_AUTH_REDIS_URL", "https://cache.example.com"),
+        ("PARDOT_AUTH_REDIS_URL", "cache.example.com:6379"),
+        ("PARDOT_AUTH_REDIS_PREFIX", "{acme}"),
+        ("PARDOT_AUTH_STORE_ENCRYPTION_KEY", "c2hvcnQta2V5"),
+        ("PARDOT_AUTH_STORE_ENCRYPTION_KEY", &KEY_HEX[..62]),
+        ("PARDOT_AUTH_STORE_ENCRYPTION_KEY", "not-a-key-at-all!"),
+    ] {
+        let e = fleet(&[(variable, value)]).unwrap_err();
+        assert_eq!(named(&e), variable, "{variable}={value}: {e}");
+        assert!(e.to_string().starts_with(variable), "{e}");
+        if variable.ends_with("ENCRYPTION_KEY") {
+            assert!(!e.to_string().contains(value), "{e}");
+        }
+    }
+    let e = fleet(&[("PARDOT_AUTH_REDIS_URL", "rediss//user:hunter2@cache")]).unwrap_err();
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+}
+
+#[test]
+fn redis_without_a_url_or_without_the_feature_cannot_work() {
+    for (setting, value) in [
+        ("PARDOT_AUTH_STORE", "redis"),
+        ("PARDOT_AUTH_GOVERNOR", "redis"),
+    ] {
+        let e = fleet(&[(setting, value)]).unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::Needs {
+                variable: "PARDOT_AUTH_REDIS_URL",
+                setting: if setting == "PARDOT_AUTH_STORE" {
+                    "PARDOT_AUTH_STORE=redis"
+                } else {
+                    "PARDOT_AUTH_GOVERNOR=redis"
+                },
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("{setting}={value} needs PARDOT_AUTH_REDIS_URL")
+        );
+
+        // A build without the `redis` feature refuses the setting even with a URL.
+        let with_url = fleet(&[]).unwrap();
+        let with_url = match setting {
+            "PARDOT_AUTH_STORE" => with_url.store(StoreKind::Redis),
+            _ => with_url.governor(GovernorKind::Redis),
+        }
+        .redis_url(RedisUrl::parse("redis://:pw@127.0.0.1:6379").unwrap());
+        assert!(with_url.fleet.check(true).is_ok());
+        let e = with_url.fleet.check(false).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfigError::NotBuiltWith {
+                    feature: "redis",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("{setting}={value} needs pardot-auth built with the `redis` feature")
+        );
+    }
+    // Set in code, the same combination is refused by `check` (which `connect` runs).
+    let coded = fleet(&[]).unwrap().store(StoreKind::Redis);
+    assert!(matches!(coded.check(), Err(ConfigError::Needs { .. })));
+    let coded = fleet(&[]).unwrap().redis_prefix("a b");
+    assert_eq!(
+        named(&coded.check().unwrap_err()),
+        "PARDOT_AUTH_REDIS_PREFIX"
+    );
+}
+
+#[test]
+fn the_day_offset_is_where_local_midnight_falls_after_utc_midnight() {
+    let hours = |text: &str| {
+        DayOffset::parse(text)
+            .unwrap()
+            .after_utc_midnight()
+            .as_secs()
+            / 60
+    };
+    assert_eq!(hours("-08:00"), 8 * 60);
+    assert_eq!(hours("+02:00"), 22 * 60);
+    assert_eq!(hours("+05:30"), 18 * 60 + 30);
+    assert_eq!(hours("+00:00"), 0);
+    assert_eq!(hours("-00:00"), 0);
+    assert_eq!(DayOffset::parse("+14:00").unwrap().minutes_east(), 840);
+    assert!(DayOffset::from_minutes(-721).is_err());
+}
+
+#[test]
+fn the_store_directory_comes_from_the_setting_first() {
+    let c = fleet(&[("PARDOT_AUTH_STORE_DIR", "/srv/tokens")]).unwrap();
+    assert_eq!(
+        c.effective_store_dir().unwrap(),
+        std::path::PathBuf::from("/srv/tokens")
+    );
+    // Unset, it is the CLI's default (when the environment names a home or cache).
+    let c = fleet(&[]).unwrap();
+    assert_eq!(c.effective_store_dir().ok(), default_store_dir());
+}

@@ -37,7 +37,7 @@ use secrecy::SecretString;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
-pub use redis::{RedisConnection, RedisTokenStore};
+pub use redis::{DEFAULT_PREFIX, RedisConnection, RedisTokenStore};
 pub use sealed::EncryptionKey;
 
 /// What a store keeps under one key: the current access token and the latest refresh token.
@@ -289,10 +289,9 @@ pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
     }
 }
 
-/// Checks a key prefix: 1..=64 of `[A-Za-z0-9._:-]` (no braces: the prefix goes inside the
-/// hash tag).
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) fn check_prefix(prefix: &str) -> Result<(), StoreError> {
+/// Checks a Redis key prefix: 1..=64 of `[A-Za-z0-9._:-]` (no braces: the prefix goes inside
+/// the hash tag). Public so that configuration can refuse a bad prefix before connecting.
+pub fn check_prefix(prefix: &str) -> Result<(), StoreError> {
     let ok = !prefix.is_empty()
         && prefix.len() <= 64
         && prefix

@@ -22,7 +22,7 @@ use pardot_auth::core::url::Url;
 use pardot_auth::pardot_http::store::StoredToken;
 use pardot_auth::{
     AccessToken, Config, ConfigError, ConnectError, Connector, Error, ErrorClass, FileStore, Flow,
-    PardotError, TokenKind, TokenStore,
+    FlowConfig, PardotError, StoreKind, TokenKind, TokenStore,
 };
 
 /// Log in to Pardot (Account Engagement) and Marketing Cloud Intelligence by every Salesforce
@@ -32,8 +32,11 @@ use pardot_auth::{
 /// or a parent (PARDOT_AUTH_FLOW, SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME,
 /// SF_PASSWORD, SF_PRIVATE_KEY_FILE, SF_REDIRECT_URI, SF_REFRESH_TOKEN, PARDOT_URL,
 /// PARDOT_BUSINESS_UNIT_ID, PARDOT_EMAIL, PARDOT_PASSWORD, PARDOT_USER_KEY,
-/// MCI_SERVICE_ACCOUNT_ID, MCI_DISCOVERY_URL, MCI_PRIVATE_KEY_FILE). Secrets are read from the
-/// environment only, never from flags.
+/// MCI_SERVICE_ACCOUNT_ID, MCI_DISCOVERY_URL, MCI_PRIVATE_KEY_FILE), and where tokens are kept
+/// and limits shared (PARDOT_AUTH_STORE=file|redis|memory, default file; PARDOT_AUTH_STORE_DIR,
+/// PARDOT_AUTH_REDIS_URL, PARDOT_AUTH_GOVERNOR, PARDOT_AUTH_DAILY_BUDGET, PARDOT_AUTH_DAY_OFFSET,
+/// PARDOT_AUTH_REDIS_PREFIX, PARDOT_AUTH_REDIS_ON_FAILURE, PARDOT_AUTH_STORE_ENCRYPTION_KEY).
+/// Secrets are read from the environment only, never from flags.
 ///
 /// Exit codes: 0 ok; 1 unexpected; 2 usage or configuration; 3 refused (fix the setup);
 /// 4 temporary (try again); 5 local file or token store.
@@ -48,8 +51,8 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct Global {
-    /// Directory of the token store (one 0600 JSON file per credential).
-    /// Default: $XDG_CACHE_HOME/pardot-auth or ~/.cache/pardot-auth.
+    /// Directory of the file token store (one 0600 JSON file per credential) and of the host
+    /// governor. Default: $XDG_CACHE_HOME/pardot-auth or ~/.cache/pardot-auth.
     #[arg(long, global = true, env = "PARDOT_AUTH_STORE_DIR", value_name = "DIR")]
     store_dir: Option<PathBuf>,
     /// The flow for token, whoami and request (PARDOT_AUTH_FLOW).
@@ -272,7 +275,23 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
-    runtime.block_on(run(cli))
+    let code = runtime.block_on(run(cli));
+    runtime.block_on(let_background_tasks_finish(
+        runtime.handle(),
+        Duration::from_secs(2),
+    ));
+    code
+}
+
+/// Waits (at most `bound`) until no task is left on the runtime. A Redis store's lease and a
+/// Redis governor's permits are let go from `Drop` by tasks spawned here; ending the process
+/// before they reach Redis would leave the lease to expire on its own, and the next command
+/// on this credential would wait for it (up to 75 s).
+async fn let_background_tasks_finish(runtime: &tokio::runtime::Handle, bound: Duration) {
+    let started = tokio::time::Instant::now();
+    while runtime.metrics().num_alive_tasks() > 0 && started.elapsed() < bound {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 fn init_logging(verbose: u8) {
@@ -363,35 +382,47 @@ fn load_config(global: &Global, flow: Option<FlowArg>) -> Result<Config, Failure
     put("PARDOT_URL", global.pardot_url.clone());
     put("PARDOT_BUSINESS_UNIT_ID", global.business_unit.clone());
     put("PARDOT_EMAIL", global.email.clone());
+    put(
+        "PARDOT_AUTH_STORE_DIR",
+        global.store_dir.as_ref().map(|p| p.display().to_string()),
+    );
+    // The CLI keeps tokens in files unless told otherwise (`.env` is already in the
+    // environment: main loaded it).
+    let store_unset = std::env::var("PARDOT_AUTH_STORE").map_or(true, |v| v.trim().is_empty());
+    if store_unset {
+        put("PARDOT_AUTH_STORE", Some("file".to_owned()));
+    }
     Ok(Config::from_env_with(|name| overrides.get(name).cloned())?)
 }
 
-fn store_dir(global: &Global) -> Result<PathBuf, Failure> {
-    if let Some(dir) = &global.store_dir {
-        return Ok(dir.clone());
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .ok_or_else(|| {
-            Failure::new(
-                exit::CONFIG,
-                "no token store directory: set PARDOT_AUTH_STORE_DIR or --store-dir",
-            )
-        })?;
-    Ok(base.join("pardot-auth"))
+/// The connector for commands that use the store (token, whoami, request), with the store
+/// opened once.
+async fn connector(global: &Global) -> Result<(Connector, Arc<dyn TokenStore>), Failure> {
+    let connector = Connector::new(load_config(global, None)?);
+    let store = connector.token_store().await?;
+    Ok((connector.store(store.clone()), store))
 }
 
-fn file_store(global: &Global) -> Result<Arc<FileStore>, Failure> {
-    Ok(Arc::new(FileStore::new(store_dir(global)?)?))
-}
-
-/// The connector for commands that use the store (token, whoami, request).
-fn connector(global: &Global) -> Result<(Connector, Arc<FileStore>), Failure> {
-    let config = load_config(global, None)?;
-    let store = file_store(global)?;
-    Ok((Connector::new(config).store(store.clone()), store))
+/// Where the record named `key` is kept, for a person to read.
+fn record_location(config: &Config, key: &str) -> Result<String, Failure> {
+    let fleet = &config.fleet;
+    Ok(match fleet.store {
+        StoreKind::File => {
+            let store = FileStore::new(config.effective_store_dir()?)?;
+            format!("Stored in {}", store.path_of(key)?.display())
+        }
+        StoreKind::Redis => format!(
+            "Stored in Redis at {} (prefix {}, record {key})",
+            fleet
+                .redis_url
+                .as_ref()
+                .map_or("(no URL)", |url| url.shown()),
+            fleet.redis_prefix.as_deref().unwrap_or("pardot-auth"),
+        ),
+        _ => {
+            "Kept in memory only (PARDOT_AUTH_STORE=memory): gone when this command ends".to_owned()
+        }
+    })
 }
 
 fn describe(token: &AccessToken) -> String {
@@ -440,10 +471,12 @@ async fn login(
     timeout: Duration,
 ) -> Result<(), Failure> {
     let config = load_config(global, Some(flow))?;
-    let store = file_store(global)?;
     let key = config.store_key();
+    let location = record_location(&config, &key)?;
     let countdown: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::new(Mutex::new(None));
-    let mut connector = Connector::new(config)
+    let mut connector = Connector::new(config.clone());
+    let store = connector.token_store().await?;
+    connector = connector
         .store(store.clone())
         .scopes(scopes)
         .interactive_timeout(timeout);
@@ -484,26 +517,44 @@ async fn login(
     }
     let token = result.map_err(|e| core_failure(&e))?;
     {
-        let _lease = store.lock(&key, Duration::from_secs(30)).await?;
-        let existing = store.load(&key).await?.unwrap_or_default();
+        let lease = store.lock(&key, Duration::from_secs(30)).await?;
+        let mut existing = store.load(&key).await?.unwrap_or_default();
+        // `login refresh` keeps the refresh token it was given (a response that rotates it
+        // replaces it below), so later runs of the web, device or refresh flow can renew.
+        if let FlowConfig::RefreshToken { refresh_token, .. } = &config.flow {
+            existing.refresh_token = Some(refresh_token.clone());
+        }
         let record: StoredToken = existing.updated_with(&token);
-        store.save(&key, &record).await?;
+        store.save_fenced(&lease, &record).await?;
     }
-    let path = store.path_of(&key)?;
     println!(
-        "Logged in ({} flow): {}. Stored in {}",
+        "Logged in ({} flow): {}. {location}",
         flow.name(),
-        describe(&token),
-        path.display()
+        describe(&token)
     );
-    if token.refresh_token().is_some() {
+    if token.refresh_token().is_some()
+        && let Some(settings) = same_store_settings(&config)
+    {
         println!(
-            "Next: `pardot-auth token`, `whoami` and `request`, or connect() with a FileStore in \
-             {}, renew the access token with the stored refresh token.",
-            store.dir().display()
+            "Next: `pardot-auth token`, `whoami` and `request`, or connect() with the same \
+             settings ({settings}), renew the access token with the stored refresh token."
         );
     }
     Ok(())
+}
+
+/// The settings that point `connect` at the store this command used (none for memory).
+fn same_store_settings(config: &Config) -> Option<String> {
+    match config.fleet.store {
+        StoreKind::Redis => {
+            Some("PARDOT_AUTH_STORE=redis, the same PARDOT_AUTH_REDIS_URL and prefix".to_owned())
+        }
+        StoreKind::File => Some(format!(
+            "PARDOT_AUTH_STORE=file, PARDOT_AUTH_STORE_DIR={}",
+            config.effective_store_dir().ok()?.display()
+        )),
+        _ => None,
+    }
 }
 
 /// Shows the time left for the device code on a terminal, once a second; elsewhere a line a
@@ -555,7 +606,7 @@ fn open_browser(url: &str) -> bool {
 }
 
 async fn token(global: &Global, show_secret: bool) -> Result<(), Failure> {
-    let (connector, _store) = connector(global)?;
+    let (connector, _store) = connector(global).await?;
     let cache = connector.cache().await?;
     let token = cache.get().await.map_err(|e| core_failure(&e))?;
     if show_secret {
@@ -597,7 +648,7 @@ async fn request(
         .map(|text| serde_json::from_str(&text))
         .transpose()
         .map_err(|e| Failure::new(exit::CONFIG, format!("--json is not JSON: {e}")))?;
-    let (connector, _store) = connector(global)?;
+    let (connector, _store) = connector(global).await?;
     if connector.config().flow.flow() == Flow::Mci {
         let base = base_url.ok_or_else(|| {
             Failure::new(

@@ -12,9 +12,7 @@ use std::time::{Duration, SystemTime};
 use pardot_auth::core::url::Url;
 use pardot_auth::core::{AuthScheme, BusinessUnitId, LoginHost, PardotHost, is_loopback};
 use pardot_auth::pardot_legacy::envelope::{self, ApiError};
-use pardot_auth::{
-    AccessToken, Config, Error, Flow, FlowConfig, OAuthClient, TokenKind, TokenStore,
-};
+use pardot_auth::{AccessToken, Config, Error, Flow, FlowConfig, OAuthClient, TokenKind};
 
 use crate::{Failure, Global, connector, core_failure, describe, exit};
 
@@ -22,7 +20,7 @@ use crate::{Failure, Global, connector, core_failure, describe, exit};
 const MAX_BODY: usize = 1024 * 1024;
 
 pub(crate) async fn run(global: &Global) -> Result<(), Failure> {
-    let (connector, store) = connector(global)?;
+    let (connector, store) = connector(global).await?;
     let config = connector.config().clone();
     let flow = config.flow.flow();
     let key = connector.key();
