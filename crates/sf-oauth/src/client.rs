@@ -16,7 +16,7 @@ use reqwest::header::ACCEPT;
 use tracing::Instrument;
 
 use crate::error::OAuthError;
-use crate::response::{RawResponse, TokenResponse, UserInfo, error_from_response};
+use crate::response::{RawResponse, TokenResponse, UserInfo, error_from_response, parse_json};
 use crate::types::{ClientId, ClientSecret};
 
 /// Default bound on a response body: token answers are well under 4 KiB.
@@ -278,6 +278,23 @@ impl OAuthClient {
         Ok(response)
     }
 
+    /// [`token_request`](Self::token_request), the answer made a Salesforce token (see
+    /// [`salesforce_token`](Self::salesforce_token)) and any error reported in `context`.
+    pub(crate) async fn salesforce_grant(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        basic: Option<(&ClientId, &ClientSecret)>,
+        secret: Option<&ClientSecret>,
+        context: &str,
+    ) -> Result<AccessToken, Error> {
+        let response = self
+            .token_request(url, form, basic, secret)
+            .await
+            .map_err(|e| e.into_core(context))?;
+        Ok(self.salesforce_token(response))
+    }
+
     /// The `reqwest` client, built now if none was given and no request has needed it yet.
     pub(crate) fn http(&self) -> Result<&reqwest::Client, OAuthError> {
         if let Some(h) = self.inner.http.get() {
@@ -360,13 +377,7 @@ impl OAuthClient {
                 err
             });
         }
-        serde_json::from_slice(&raw.body).map_err(|source| {
-            OAuthError::Parse {
-                what: "userinfo",
-                source,
-            }
-            .into_core(context)
-        })
+        parse_json(&raw.body, "userinfo").map_err(|e| e.into_core(context))
     }
 
     /// Turns a token response into an [`AccessToken`] of kind `SalesforceBearer`, issued at

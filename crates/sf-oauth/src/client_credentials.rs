@@ -89,17 +89,15 @@ impl ClientCredentials {
                 }
                 ClientAuth::Basic => Some((&self.client_id, &self.client_secret)),
             };
-            let response = self
-                .client
-                .token_request(
+            self.client
+                .salesforce_grant(
                     &self.host.token_url(),
                     &form,
                     basic,
                     Some(&self.client_secret),
+                    CONTEXT,
                 )
                 .await
-                .map_err(|e| e.into_core(CONTEXT))?;
-            Ok(self.client.salesforce_token(response))
         }
         .instrument(span)
         .await

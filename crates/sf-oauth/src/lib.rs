@@ -132,6 +132,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+mod app;
 mod callback;
 mod client;
 mod client_credentials;

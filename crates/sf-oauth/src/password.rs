@@ -110,17 +110,15 @@ impl UsernamePassword {
                 ("username", self.username.as_str()),
                 ("password", password.secret().expose_secret()),
             ];
-            let response = self
-                .client
-                .token_request(
+            self.client
+                .salesforce_grant(
                     &self.host.token_url(),
                     &form,
                     None,
                     Some(&self.client_secret),
+                    CONTEXT,
                 )
                 .await
-                .map_err(|e| e.into_core(CONTEXT))?;
-            Ok(self.client.salesforce_token(response))
         }
         .instrument(span)
         .await
