@@ -1,16 +1,19 @@
-//! [`ConnectedApp`]: the settings every flow that may send the consumer secret shares (the
-//! client, the login host, the consumer key and the optional secret), and the token request
-//! they all make with them.
+//! [`ConnectedApp`]: the settings every flow that identifies a connected app by its consumer
+//! key shares (the client, the login host, the key, the optional secret and how they are
+//! sent), and the token request they all make with them.
 
 use std::fmt;
 
 use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{AccessToken, Error, LoginHost};
 
-use crate::client::OAuthClient;
+use crate::client::{ClientAuth, OAuthClient};
 use crate::error::OAuthError;
 use crate::response::TokenResponse;
 use crate::types::{ClientId, ClientSecret};
+
+/// A token request's form fields, in order.
+type Form<'a> = Vec<(&'a str, &'a str)>;
 
 /// A connected app at a login host, as seen by one flow.
 #[derive(Clone)]
@@ -21,6 +24,8 @@ pub(crate) struct ConnectedApp {
     /// Sent with each token request when set, and then the answer's signature is checked
     /// with it.
     pub(crate) client_secret: Option<ClientSecret>,
+    /// How the key and secret are sent (HTTP Basic only with a secret).
+    pub(crate) auth: ClientAuth,
 }
 
 impl ConnectedApp {
@@ -31,6 +36,19 @@ impl ConnectedApp {
             host,
             client_id: client_id.into(),
             client_secret: None,
+            auth: ClientAuth::FormFields,
+        }
+    }
+
+    /// The app `client_id` at `host` with its consumer secret.
+    pub(crate) fn with_secret(
+        host: LoginHost,
+        client_id: impl Into<ClientId>,
+        secret: ClientSecret,
+    ) -> Self {
+        Self {
+            client_secret: Some(secret),
+            ..Self::new(host, client_id)
         }
     }
 
@@ -44,20 +62,18 @@ impl ConnectedApp {
             .field("client_secret", &self.client_secret)
     }
 
-    /// Posts `form` to the token endpoint, with `client_secret` appended when the app has one,
-    /// and parses the answer (checking its signature with that secret).
+    /// Posts `form` to the token endpoint with the app's credentials and parses the answer,
+    /// checking its signature with the secret.
     pub(crate) async fn token_request<'a>(
         &'a self,
-        mut form: Vec<(&'a str, &'a str)>,
+        form: Form<'a>,
     ) -> Result<TokenResponse, OAuthError> {
-        if let Some(secret) = &self.client_secret {
-            form.push(("client_secret", secret.secret().expose_secret()));
-        }
+        let (form, basic) = self.with_credentials(form);
         self.client
             .token_request(
                 &self.host.token_url(),
                 &form,
-                None,
+                basic,
                 self.client_secret.as_ref(),
             )
             .await
@@ -67,13 +83,34 @@ impl ConnectedApp {
     /// error reported in `context`.
     pub(crate) async fn grant<'a>(
         &'a self,
-        form: Vec<(&'a str, &'a str)>,
+        form: Form<'a>,
         context: &str,
     ) -> Result<AccessToken, Error> {
-        let response = self
-            .token_request(form)
+        let (form, basic) = self.with_credentials(form);
+        self.client
+            .salesforce_grant(
+                &self.host.token_url(),
+                &form,
+                basic,
+                self.client_secret.as_ref(),
+                context,
+            )
             .await
-            .map_err(|e| e.into_core(context))?;
-        Ok(self.client.salesforce_token(response))
+    }
+
+    /// `form` with `client_id` and, when the app has one, `client_secret` added; or, with
+    /// [`ClientAuth::Basic`], `form` as it is and the pair for the `Authorization` header.
+    fn with_credentials<'a>(
+        &'a self,
+        mut form: Form<'a>,
+    ) -> (Form<'a>, Option<(&'a ClientId, &'a ClientSecret)>) {
+        if let (ClientAuth::Basic, Some(secret)) = (self.auth, &self.client_secret) {
+            return (form, Some((&self.client_id, secret)));
+        }
+        form.push(("client_id", self.client_id.as_str()));
+        if let Some(secret) = &self.client_secret {
+            form.push(("client_secret", secret.secret().expose_secret()));
+        }
+        (form, None)
     }
 }

@@ -214,7 +214,6 @@ impl DeviceFlow {
             clock.sleep(interval).await;
             let form = vec![
                 ("grant_type", "device"),
-                ("client_id", app.client_id.as_str()),
                 ("code", auth.device_code.expose_secret()),
             ];
             match app.token_request(form).await {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
-use pardot_auth_core::{AccessToken, Error, JwtBearerClaims, LoginHost, TokenSource};
+use pardot_auth_core::{AccessToken, Error, JwtBearerClaims, LoginHost};
 use tracing::Instrument;
 
 use crate::client::OAuthClient;
@@ -133,9 +133,4 @@ impl JwtBearer {
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for JwtBearer {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        self.authenticate().await
-    }
-}
+token_source_by_authenticate!(JwtBearer);

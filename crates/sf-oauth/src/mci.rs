@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
-use pardot_auth_core::{AccessToken, ClientAssertionClaims, Error, Expiry, TokenKind, TokenSource};
+use pardot_auth_core::{AccessToken, ClientAssertionClaims, Error, Expiry, TokenKind};
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
@@ -219,9 +219,4 @@ impl MciServiceAccount {
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for MciServiceAccount {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        self.authenticate().await
-    }
-}
+token_source_by_authenticate!(MciServiceAccount);

@@ -191,7 +191,6 @@ impl RefreshGrant {
             let form = vec![
                 ("grant_type", "refresh_token"),
                 ("refresh_token", refresh_token.expose_secret()),
-                ("client_id", app.client_id.as_str()),
             ];
             let mut response = app
                 .token_request(form)

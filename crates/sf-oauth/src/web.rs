@@ -229,7 +229,6 @@ impl WebServerFlow {
         let form = vec![
             ("grant_type", "authorization_code"),
             ("code", code.secret().expose_secret()),
-            ("client_id", app.client_id.as_str()),
             ("redirect_uri", redirect.as_str()),
             ("code_verifier", verifier.secret().expose_secret()),
         ];
