@@ -86,16 +86,11 @@ impl ConnectedApp {
         form: Form<'a>,
         context: &str,
     ) -> Result<AccessToken, Error> {
-        let (form, basic) = self.with_credentials(form);
-        self.client
-            .salesforce_grant(
-                &self.host.token_url(),
-                &form,
-                basic,
-                self.client_secret.as_ref(),
-                context,
-            )
+        let response = self
+            .token_request(form)
             .await
+            .map_err(|e| e.into_core(context))?;
+        Ok(self.client.salesforce_token(response))
     }
 
     /// `form` with `client_id` and, when the app has one, `client_secret` added; or, with

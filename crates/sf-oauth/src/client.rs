@@ -278,23 +278,6 @@ impl OAuthClient {
         Ok(response)
     }
 
-    /// [`token_request`](Self::token_request), the answer made a Salesforce token (see
-    /// [`salesforce_token`](Self::salesforce_token)) and any error reported in `context`.
-    pub(crate) async fn salesforce_grant(
-        &self,
-        url: &Url,
-        form: &[(&str, &str)],
-        basic: Option<(&ClientId, &ClientSecret)>,
-        secret: Option<&ClientSecret>,
-        context: &str,
-    ) -> Result<AccessToken, Error> {
-        let response = self
-            .token_request(url, form, basic, secret)
-            .await
-            .map_err(|e| e.into_core(context))?;
-        Ok(self.salesforce_token(response))
-    }
-
     /// The `reqwest` client, built now if none was given and no request has needed it yet.
     pub(crate) fn http(&self) -> Result<&reqwest::Client, OAuthError> {
         if let Some(h) = self.inner.http.get() {

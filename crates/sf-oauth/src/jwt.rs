@@ -124,9 +124,12 @@ impl JwtBearer {
                 ("grant_type", JWT_BEARER_GRANT),
                 ("assertion", assertion.expose_secret()),
             ];
-            self.client
-                .salesforce_grant(&self.host.token_url(), &form, None, None, CONTEXT)
+            let response = self
+                .client
+                .token_request(&self.host.token_url(), &form, None, None)
                 .await
+                .map_err(|e| e.into_core(CONTEXT))?;
+            Ok(self.client.salesforce_token(response))
         }
         .instrument(span)
         .await
