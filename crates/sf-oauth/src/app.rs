@@ -28,6 +28,14 @@ pub(crate) struct ConnectedApp {
     pub(crate) auth: ClientAuth,
 }
 
+impl fmt::Debug for ConnectedApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.debug_fields(&mut f.debug_struct("ConnectedApp"))
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ConnectedApp {
     /// The app `client_id` at `host`, with the default client and no secret.
     pub(crate) fn new(host: LoginHost, client_id: impl Into<ClientId>) -> Self {

@@ -1,7 +1,5 @@
 //! The client credentials flow: the connected app logs in as its configured "Run As" user.
 
-use std::fmt;
-
 use pardot_auth_core::{AccessToken, Error, LoginHost};
 use tracing::Instrument;
 
@@ -32,18 +30,9 @@ const CONTEXT: &str = "client credentials authentication";
 /// let token = flow.token().await?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ClientCredentials {
     app: ConnectedApp,
-}
-
-impl fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.app
-            .debug_fields(&mut f.debug_struct("ClientCredentials"))
-            .field("auth", &self.app.auth)
-            .finish_non_exhaustive()
-    }
 }
 
 impl ClientCredentials {

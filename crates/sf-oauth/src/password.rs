@@ -5,7 +5,6 @@
 //! [`JwtBearer`](crate::JwtBearer). It is kept for users migrating old integrations; the first
 //! use in a process logs a `tracing` warning.
 
-use std::fmt;
 use std::sync::Once;
 
 use pardot_auth_core::secrecy::ExposeSecret;
@@ -42,22 +41,12 @@ static RETIREMENT_WARNING: Once = Once::new();
 /// let token = flow.token().await?;
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
 pub struct UsernamePassword {
     app: ConnectedApp,
     username: Username,
     password: Password,
     security_token: Option<Password>,
-}
-
-impl fmt::Debug for UsernamePassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.app
-            .debug_fields(&mut f.debug_struct("UsernamePassword"))
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .field("security_token", &self.security_token)
-            .finish_non_exhaustive()
-    }
 }
 
 impl UsernamePassword {
