@@ -426,22 +426,17 @@ mod tests {
     fn http_only_on_loopback() {
         assert!(LoginHost::custom("http://[::1]:9000").is_ok());
         assert!(LoginHost::custom("http://127.1.2.3:9000").is_ok());
-        assert!(matches!(
-            LoginHost::custom("http://10.0.0.1"),
-            Err(HostError::Insecure { .. })
-        ));
-        assert!(matches!(
-            PardotHost::custom("ftp://localhost"),
-            Err(HostError::Insecure { .. })
-        ));
-        assert!(matches!(
-            PardotHost::custom("not a url"),
-            Err(HostError::Invalid { .. })
-        ));
-        assert!(matches!(
-            PardotHost::custom("https://pi.example.com/?x=1"),
-            Err(HostError::NotABase { .. })
-        ));
+        fn refused<H: std::fmt::Debug>(parsed: Result<H, HostError>) -> HostError {
+            parsed.expect_err("refused")
+        }
+        let insecure = refused(LoginHost::custom("http://10.0.0.1"));
+        assert!(matches!(insecure, HostError::Insecure { .. }));
+        let insecure = refused(PardotHost::custom("ftp://localhost"));
+        assert!(matches!(insecure, HostError::Insecure { .. }));
+        let invalid = refused(PardotHost::custom("not a url"));
+        assert!(matches!(invalid, HostError::Invalid { .. }));
+        let not_a_base = refused(PardotHost::custom("https://pi.example.com/?x=1"));
+        assert!(matches!(not_a_base, HostError::NotABase { .. }));
     }
 
     #[test]
