@@ -4,7 +4,6 @@
 //! Base URLs never end in `/`; endpoint URLs are the base followed by the API path, so a
 //! custom base with a path (`http://127.0.0.1:8717/sandbox`) keeps its path.
 
-use std::fmt;
 use std::net::IpAddr;
 
 use url::Url;
@@ -95,6 +94,38 @@ fn parse_base(text: &str) -> Result<Url, HostError> {
     Ok(url)
 }
 
+/// A host as a user wrote it: one of the well-known hosts, or another base URL.
+enum WrittenHost<H> {
+    Known(H),
+    Url(Url),
+}
+
+/// Reads a host the way both host kinds do: a keyword from `keywords`, else a base URL, which
+/// is a well-known host when it is exactly `https://{name}` for a `name` in `well_known`.
+fn parse_written_host<H: Clone>(
+    text: &str,
+    keywords: &[(&str, H)],
+    well_known: &[(&str, H)],
+) -> Result<WrittenHost<H>, HostError> {
+    let text = text.trim();
+    if let Some((_, host)) = keywords.iter().find(|(word, _)| *word == text) {
+        return Ok(WrittenHost::Known(host.clone()));
+    }
+    let url = parse_base(text)?;
+    let origin_only = has_no_path(&url) && url.scheme() == "https";
+    let known = well_known
+        .iter()
+        .find(|(name, _)| origin_only && url.host_str() == Some(*name));
+    Ok(match known {
+        Some((_, host)) => WrittenHost::Known(host.clone()),
+        None => WrittenHost::Url(url),
+    })
+}
+
+fn has_no_path(url: &Url) -> bool {
+    url.path() == "/" || url.path().is_empty()
+}
+
 /// `url` as text without a trailing slash.
 fn base_text(url: &Url) -> &str {
     url.as_str().trim_end_matches('/')
@@ -173,21 +204,24 @@ impl LoginHost {
     /// `login.salesforce.com`, `test.salesforce.com` or `*.my.salesforce.com`, or any other
     /// URL as [`LoginHost::Custom`].
     pub fn parse(text: &str) -> Result<Self, HostError> {
-        match text.trim() {
-            "production" | "login" => return Ok(Self::Production),
-            "sandbox" | "test" => return Ok(Self::Sandbox),
-            _ => {}
-        }
-        let url = parse_base(text.trim())?;
-        let path_is_empty = url.path() == "/" || url.path().is_empty();
+        let url = match parse_written_host(
+            text,
+            &[
+                ("production", Self::Production),
+                ("login", Self::Production),
+                ("sandbox", Self::Sandbox),
+                ("test", Self::Sandbox),
+            ],
+            &[
+                ("login.salesforce.com", Self::Production),
+                ("test.salesforce.com", Self::Sandbox),
+            ],
+        )? {
+            WrittenHost::Known(host) => return Ok(host),
+            WrittenHost::Url(url) => url,
+        };
         match url.host_str() {
-            Some("login.salesforce.com") if path_is_empty && url.scheme() == "https" => {
-                Ok(Self::Production)
-            }
-            Some("test.salesforce.com") if path_is_empty && url.scheme() == "https" => {
-                Ok(Self::Sandbox)
-            }
-            Some(h) if h.ends_with(".my.salesforce.com") && path_is_empty => {
+            Some(h) if h.ends_with(".my.salesforce.com") && has_no_path(&url) => {
                 Ok(Self::MyDomain(url))
             }
             _ => Ok(Self::Custom(url)),
@@ -266,17 +300,7 @@ fn unreachable_url() -> Url {
     Url::parse("https://invalid.invalid").expect("constant URL")
 }
 
-impl fmt::Debug for LoginHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LoginHost({})", self.base_url())
-    }
-}
-
-impl fmt::Display for LoginHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.base_url())
-    }
-}
+shown_as!(LoginHost, base_url);
 
 /// The Pardot API host a business unit lives on.
 ///
@@ -314,21 +338,16 @@ impl PardotHost {
 
     /// Parses `production`, `demo`, or a URL (the real hosts map to their variants).
     pub fn parse(text: &str) -> Result<Self, HostError> {
-        match text.trim() {
-            "production" => return Ok(Self::Production),
-            "demo" => return Ok(Self::Demo),
-            _ => {}
-        }
-        let url = parse_base(text.trim())?;
-        let path_is_empty = url.path() == "/" || url.path().is_empty();
-        match url.host_str() {
-            Some("pi.pardot.com") if path_is_empty && url.scheme() == "https" => {
-                Ok(Self::Production)
-            }
-            Some("pi.demo.pardot.com") if path_is_empty && url.scheme() == "https" => {
-                Ok(Self::Demo)
-            }
-            _ => Ok(Self::Custom(url)),
+        match parse_written_host(
+            text,
+            &[("production", Self::Production), ("demo", Self::Demo)],
+            &[
+                ("pi.pardot.com", Self::Production),
+                ("pi.demo.pardot.com", Self::Demo),
+            ],
+        )? {
+            WrittenHost::Known(host) => Ok(host),
+            WrittenHost::Url(url) => Ok(Self::Custom(url)),
         }
     }
 
@@ -353,17 +372,7 @@ impl PardotHost {
     }
 }
 
-impl fmt::Debug for PardotHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PardotHost({})", self.base_url())
-    }
-}
-
-impl fmt::Display for PardotHost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.base_url())
-    }
-}
+shown_as!(PardotHost, base_url);
 
 #[cfg(test)]
 mod tests {
@@ -417,22 +426,17 @@ mod tests {
     fn http_only_on_loopback() {
         assert!(LoginHost::custom("http://[::1]:9000").is_ok());
         assert!(LoginHost::custom("http://127.1.2.3:9000").is_ok());
-        assert!(matches!(
-            LoginHost::custom("http://10.0.0.1"),
-            Err(HostError::Insecure { .. })
-        ));
-        assert!(matches!(
-            PardotHost::custom("ftp://localhost"),
-            Err(HostError::Insecure { .. })
-        ));
-        assert!(matches!(
-            PardotHost::custom("not a url"),
-            Err(HostError::Invalid { .. })
-        ));
-        assert!(matches!(
-            PardotHost::custom("https://pi.example.com/?x=1"),
-            Err(HostError::NotABase { .. })
-        ));
+        fn refused<H: std::fmt::Debug>(parsed: Result<H, HostError>) -> HostError {
+            parsed.expect_err("refused")
+        }
+        let insecure = refused(LoginHost::custom("http://10.0.0.1"));
+        assert!(matches!(insecure, HostError::Insecure { .. }));
+        let insecure = refused(PardotHost::custom("ftp://localhost"));
+        assert!(matches!(insecure, HostError::Insecure { .. }));
+        let invalid = refused(PardotHost::custom("not a url"));
+        assert!(matches!(invalid, HostError::Invalid { .. }));
+        let not_a_base = refused(PardotHost::custom("https://pi.example.com/?x=1"));
+        assert!(matches!(not_a_base, HostError::NotABase { .. }));
     }
 
     #[test]

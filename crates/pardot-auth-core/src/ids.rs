@@ -5,8 +5,36 @@
 //! of the first fifteen. [`SalesforceId`] accepts either and always renders the 18-character
 //! form; [`BusinessUnitId`] adds the rule that a Pardot business unit id starts with `0Uv`.
 
-use std::fmt;
 use std::str::FromStr;
+
+/// The text traits of an id type with `parse` and `as_str`: `Display` and `Serialize` write the
+/// canonical text, `FromStr` and `Deserialize` parse it (validating), `Debug` shows it with the
+/// type's name. One definition keeps the id types from drifting apart.
+macro_rules! id_text_traits {
+    ($name:ident) => {
+        shown_as!($name, as_str);
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
 
 /// The alphabet that encodes each five-bit chunk of the case-safe suffix.
 const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
@@ -168,37 +196,7 @@ impl SalesforceId {
     }
 }
 
-impl fmt::Display for SalesforceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for SalesforceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SalesforceId({})", self.as_str())
-    }
-}
-
-impl FromStr for SalesforceId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl serde::Serialize for SalesforceId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SalesforceId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+id_text_traits!(SalesforceId);
 
 /// A Pardot business unit id: a Salesforce id with key prefix `0Uv`, sent in the
 /// `Pardot-Business-Unit-Id` header in its 18-character form.
@@ -240,37 +238,7 @@ impl BusinessUnitId {
     }
 }
 
-impl fmt::Display for BusinessUnitId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for BusinessUnitId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BusinessUnitId({})", self.as_str())
-    }
-}
-
-impl FromStr for BusinessUnitId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl serde::Serialize for BusinessUnitId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for BusinessUnitId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+id_text_traits!(BusinessUnitId);
 
 #[cfg(test)]
 mod tests {

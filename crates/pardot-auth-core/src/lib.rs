@@ -18,6 +18,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// `Display` of a type as the text `$text` returns, and `Debug` as that text in the type's
+/// name (`LoginHost(https://login.salesforce.com)`): for the types whose text is all there is
+/// to show. Defined before the modules so that each can use it.
+macro_rules! shown_as {
+    ($name:ident, $text:ident) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.$text())
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.$text())
+            }
+        }
+    };
+}
+
 pub mod claims;
 pub mod clock;
 mod error;
@@ -25,6 +44,7 @@ mod host;
 mod ids;
 mod pardot_codes;
 pub mod redact;
+mod retry_after;
 mod scheme;
 mod source;
 #[cfg(any(test, feature = "test-util"))]
@@ -37,6 +57,7 @@ pub use error::{BoxError, Error, ErrorClass, ErrorKind};
 pub use host::{HostError, LoginHost, PardotHost, ensure_secure, is_loopback};
 pub use ids::{BusinessUnitId, IdError, SalesforceId};
 pub use pardot_codes::PardotErrorCode;
+pub use retry_after::retry_after;
 pub use scheme::{AuthScheme, BUSINESS_UNIT_HEADER};
 pub use source::{
     FnRefreshGrant, FnTokenSource, RefreshTokenGrant, TokenSource, provide_token_fn,

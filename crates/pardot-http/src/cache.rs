@@ -126,21 +126,16 @@ struct Entry {
 
 /// Configures a [`CachedTokenSource`]; every setting has a default.
 pub struct CachedTokenSourceBuilder {
-    source: Arc<dyn TokenSource>,
-    refresh_grant: Option<Arc<dyn RefreshTokenGrant>>,
-    store: Arc<dyn TokenStore>,
-    key: String,
-    clock: SharedClock,
-    config: Config,
-    jitter: Jitter,
+    /// The cache being configured, not shared with anyone until built.
+    inner: Inner,
 }
 
 impl fmt::Debug for CachedTokenSourceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CachedTokenSourceBuilder")
-            .field("source", &self.source)
-            .field("store", &self.store)
-            .field("key", &self.key)
+            .field("source", &self.inner.source)
+            .field("store", &self.inner.store)
+            .field("key", &self.inner.key)
             .finish_non_exhaustive()
     }
 }
@@ -149,86 +144,75 @@ impl CachedTokenSourceBuilder {
     /// The refresh-ahead margin is `min(max_margin, fraction × lifetime)`. Defaults: 5 min and
     /// 0.2. A 2 h token with the defaults is refreshed 5 min (plus jitter) before it expires.
     pub fn refresh_margin(mut self, max_margin: Duration, fraction: f64) -> Self {
-        self.config.max_margin = max_margin;
-        self.config.margin_fraction = fraction.clamp(0.0, 1.0);
+        self.inner.config.max_margin = max_margin;
+        self.inner.config.margin_fraction = fraction.clamp(0.0, 1.0);
         self
     }
 
     /// How much earlier than the margin a refresh may randomly happen, as a fraction of the
     /// margin (default 0.5; 0 disables jitter).
     pub fn jitter(mut self, fraction: f64) -> Self {
-        self.config.jitter_fraction = fraction.clamp(0.0, 1.0);
+        self.inner.config.jitter_fraction = fraction.clamp(0.0, 1.0);
         self
     }
 
     #[cfg(test)]
     pub(crate) fn jitter_source(mut self, jitter: Jitter) -> Self {
-        self.jitter = jitter;
+        self.inner.jitter = jitter;
         self
     }
 
     /// The clock for expiry judgements and backoff waits (default: the system clock).
     pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
+        self.inner.clock = clock;
         self
     }
 
     /// The store (default: a fresh [`MemoryStore`]).
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = store;
+        self.inner.store = store;
         self
     }
 
     /// The key under which this cache's record is kept in the store (default `default`).
     pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.key = key.into();
+        self.inner.key = key.into();
         self
     }
 
     /// Refresh with the stored refresh token through `grant` (falling back to the source when
     /// there is none or it is refused).
     pub fn refresh_grant(mut self, grant: Arc<dyn RefreshTokenGrant>) -> Self {
-        self.refresh_grant = Some(grant);
+        self.inner.refresh_grant = Some(grant);
         self
     }
 
     /// The longest a single fetch may take (default 60 s, measured on the cache's
     /// [`clock`](Self::clock) like every other wait of the cache).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.config.fetch_timeout = timeout;
+        self.inner.config.fetch_timeout = timeout;
         self
     }
 
     /// The longest a fetch waits for the store's lease (default 90 s: another process may
     /// be fetching under it).
     pub fn lock_wait(mut self, wait: Duration) -> Self {
-        self.config.lock_wait = wait;
+        self.inner.config.lock_wait = wait;
         self
     }
 
     /// The first and the longest wait after failed fetches (defaults 1 s and 60 s; doubled
     /// after each failure, jittered between 50% and 100%).
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.config.backoff_initial = initial;
-        self.config.backoff_max = max.max(initial);
+        self.inner.config.backoff_initial = initial;
+        self.inner.config.backoff_max = max.max(initial);
         self
     }
 
     /// The cache.
     pub fn build(self) -> CachedTokenSource {
         CachedTokenSource {
-            inner: Arc::new(Inner {
-                source: self.source,
-                refresh_grant: self.refresh_grant,
-                store: self.store,
-                key: self.key,
-                clock: self.clock,
-                config: self.config,
-                jitter: self.jitter,
-                state: Mutex::new(State::default()),
-                fetch_lock: tokio::sync::Mutex::new(()),
-                counters: CacheCounters::default(),
-            }),
+            inner: Arc::new(self.inner),
         }
     }
 }
@@ -253,21 +237,26 @@ impl CachedTokenSource {
     /// Configures a cache around `source`.
     pub fn builder(source: Arc<dyn TokenSource>) -> CachedTokenSourceBuilder {
         CachedTokenSourceBuilder {
-            source,
-            refresh_grant: None,
-            store: Arc::new(MemoryStore::new()),
-            key: "default".to_owned(),
-            clock: SystemClock::shared(),
-            config: Config {
-                max_margin: Duration::from_secs(300),
-                margin_fraction: 0.2,
-                jitter_fraction: 0.5,
-                fetch_timeout: Duration::from_secs(60),
-                lock_wait: Duration::from_secs(90),
-                backoff_initial: Duration::from_secs(1),
-                backoff_max: Duration::from_secs(60),
+            inner: Inner {
+                source,
+                refresh_grant: None,
+                store: Arc::new(MemoryStore::new()),
+                key: "default".to_owned(),
+                clock: SystemClock::shared(),
+                config: Config {
+                    max_margin: Duration::from_secs(300),
+                    margin_fraction: 0.2,
+                    jitter_fraction: 0.5,
+                    fetch_timeout: Duration::from_secs(60),
+                    lock_wait: Duration::from_secs(90),
+                    backoff_initial: Duration::from_secs(1),
+                    backoff_max: Duration::from_secs(60),
+                },
+                jitter: Jitter::default(),
+                state: Mutex::new(State::default()),
+                fetch_lock: tokio::sync::Mutex::new(()),
+                counters: CacheCounters::default(),
             },
-            jitter: Jitter::default(),
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use pardot_auth_core::{PardotErrorCode, redact};
+use pardot_auth_core::{PardotErrorCode, redact, retry_after};
 use pardot_legacy::envelope::{self, Envelope};
 use serde_json::Value;
 
@@ -71,7 +71,6 @@ pub(crate) fn judge(
 ) -> Verdict {
     if api == ApiVersion::Legacy {
         match envelope::parse(body) {
-            Ok(env) if env.is_ok() => return Verdict::Success(Some(Box::new(env))),
             Ok(env) => {
                 return match env.into_result() {
                     Ok(env) => Verdict::Success(Some(Box::new(env))),
@@ -189,17 +188,6 @@ pub(crate) fn snippet(body: &[u8]) -> String {
     redact::excerpt(body, MESSAGE_CHARS)
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,22 +243,14 @@ mod tests {
 
     #[test]
     fn api_versions_from_paths() {
-        assert_eq!(
-            ApiVersion::from_path("/api/prospect/version/4/do/query"),
-            ApiVersion::Legacy
-        );
-        assert_eq!(
-            ApiVersion::from_path("/demo/api/login/version/3"),
-            ApiVersion::Legacy
-        );
-        assert_eq!(
-            ApiVersion::from_path("/api/v5/objects/prospects"),
-            ApiVersion::V5
-        );
-        assert_eq!(
-            ApiVersion::from_path("/services/data/v60.0/sobjects"),
-            ApiVersion::Other
-        );
+        for (path, api) in [
+            ("/api/prospect/version/4/do/query", ApiVersion::Legacy),
+            ("/demo/api/login/version/3", ApiVersion::Legacy),
+            ("/api/v5/objects/prospects", ApiVersion::V5),
+            ("/services/data/v60.0/sobjects", ApiVersion::Other),
+        ] {
+            assert_eq!(ApiVersion::from_path(path), api, "{path}");
+        }
     }
 
     #[test]

@@ -89,27 +89,33 @@ impl Deadlines {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn a_future_that_finishes_in_time_gives_its_output() {
-        let d = Deadlines::default();
+    /// Bounds four seconds of work that ends in `value` by five: the work must finish.
+    async fn four_seconds_within_five(d: &Deadlines, value: u32) {
         let out = d
             .bound(Duration::from_secs(5), async {
                 tokio::time::sleep(Duration::from_secs(4)).await;
-                7
+                value
             })
             .await;
-        assert_eq!(out, Ok(7));
+        assert_eq!(out, Ok(value));
+    }
+
+    /// Bounds a future that never ends by `bound`: it must be cut off, exactly then.
+    async fn cut_off_after(d: &Deadlines, bound: Duration) {
+        let started = Instant::now();
+        let out = d.bound(bound, std::future::pending::<()>()).await;
+        assert_eq!(out, Err(Elapsed));
+        assert_eq!(started.elapsed(), bound);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_future_that_finishes_in_time_gives_its_output() {
+        four_seconds_within_five(&Deadlines::default(), 7).await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_future_past_its_bound_is_cut_off() {
-        let d = Deadlines::default();
-        let started = Instant::now();
-        let out = d
-            .bound(Duration::from_secs(5), std::future::pending::<()>())
-            .await;
-        assert_eq!(out, Err(Elapsed));
-        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        cut_off_after(&Deadlines::default(), Duration::from_secs(5)).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -118,19 +124,8 @@ mod tests {
         assert_eq!(d.bound(Duration::from_secs(5), async { 1 }).await, Ok(1));
         // The kept timer was set for t+5 s; well past that, a new 5 s bound still allows 4 s.
         tokio::time::sleep(Duration::from_secs(60)).await;
-        let out = d
-            .bound(Duration::from_secs(5), async {
-                tokio::time::sleep(Duration::from_secs(4)).await;
-                2
-            })
-            .await;
-        assert_eq!(out, Ok(2));
-        let started = Instant::now();
-        let out = d
-            .bound(Duration::from_secs(3), std::future::pending::<()>())
-            .await;
-        assert_eq!(out, Err(Elapsed));
-        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        four_seconds_within_five(&d, 2).await;
+        cut_off_after(&d, Duration::from_secs(3)).await;
         assert_eq!(d.lock().len(), 1, "one timer, reused each time");
     }
 

@@ -16,7 +16,7 @@ use reqwest::header::ACCEPT;
 use tracing::Instrument;
 
 use crate::error::OAuthError;
-use crate::response::{RawResponse, TokenResponse, UserInfo, error_from_response};
+use crate::response::{RawResponse, TokenResponse, UserInfo, error_from_response, parse_json};
 use crate::types::{ClientId, ClientSecret};
 
 /// Default bound on a response body: token answers are well under 4 KiB.
@@ -360,13 +360,7 @@ impl OAuthClient {
                 err
             });
         }
-        serde_json::from_slice(&raw.body).map_err(|source| {
-            OAuthError::Parse {
-                what: "userinfo",
-                source,
-            }
-            .into_core(context)
-        })
+        parse_json(&raw.body, "userinfo").map_err(|e| e.into_core(context))
     }
 
     /// Turns a token response into an [`AccessToken`] of kind `SalesforceBearer`, issued at

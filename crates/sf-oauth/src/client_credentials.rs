@@ -1,9 +1,9 @@
 //! The client credentials flow: the connected app logs in as its configured "Run As" user.
 
-use pardot_auth_core::secrecy::ExposeSecret;
-use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
+use pardot_auth_core::{AccessToken, Error, LoginHost};
 use tracing::Instrument;
 
+use crate::app::ConnectedApp;
 use crate::client::{ClientAuth, OAuthClient};
 use crate::types::{ClientId, ClientSecret};
 
@@ -32,11 +32,7 @@ const CONTEXT: &str = "client credentials authentication";
 /// ```
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
-    client: OAuthClient,
-    host: LoginHost,
-    client_id: ClientId,
-    client_secret: ClientSecret,
-    auth: ClientAuth,
+    app: ConnectedApp,
 }
 
 impl ClientCredentials {
@@ -52,23 +48,19 @@ impl ClientCredentials {
             );
         }
         Self {
-            client: OAuthClient::default(),
-            host,
-            client_id: client_id.into(),
-            client_secret,
-            auth: ClientAuth::FormFields,
+            app: ConnectedApp::with_secret(host, client_id, client_secret),
         }
     }
 
     /// How the id and secret are sent.
     pub fn with_auth(mut self, auth: ClientAuth) -> Self {
-        self.auth = auth;
+        self.app.auth = auth;
         self
     }
 
     /// Uses this client (clock, HTTP, limits, session estimate).
     pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
+        self.app.client = client;
         self
     }
 
@@ -76,39 +68,14 @@ impl ClientCredentials {
     pub async fn authenticate(&self) -> Result<AccessToken, Error> {
         let span = tracing::info_span!(
             "sf_oauth.client_credentials",
-            host = %self.host,
-            client_id = %self.client_id
+            host = %self.app.host,
+            client_id = %self.app.client_id
         );
-        async {
-            let mut form = vec![("grant_type", "client_credentials")];
-            let basic = match self.auth {
-                ClientAuth::FormFields => {
-                    form.push(("client_id", self.client_id.as_str()));
-                    form.push(("client_secret", self.client_secret.secret().expose_secret()));
-                    None
-                }
-                ClientAuth::Basic => Some((&self.client_id, &self.client_secret)),
-            };
-            let response = self
-                .client
-                .token_request(
-                    &self.host.token_url(),
-                    &form,
-                    basic,
-                    Some(&self.client_secret),
-                )
-                .await
-                .map_err(|e| e.into_core(CONTEXT))?;
-            Ok(self.client.salesforce_token(response))
-        }
-        .instrument(span)
-        .await
+        self.app
+            .grant(vec![("grant_type", "client_credentials")], CONTEXT)
+            .instrument(span)
+            .await
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for ClientCredentials {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        self.authenticate().await
-    }
-}
+token_source_by_authenticate!(ClientCredentials);

@@ -10,9 +10,10 @@ use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
 use serde::Deserialize;
 use tracing::Instrument;
 
+use crate::app::ConnectedApp;
 use crate::client::OAuthClient;
 use crate::error::{OAuthError, OAuthErrorCode};
-use crate::response::seconds_after;
+use crate::response::{parse_json, seconds_after};
 use crate::types::{ClientId, ClientSecret};
 
 const CONTEXT: &str = "device flow authentication";
@@ -86,10 +87,7 @@ pub type DevicePrompt = Arc<dyn Fn(&DeviceAuthorization) + Send + Sync>;
 /// # Ok(()) }
 /// ```
 pub struct DeviceFlow {
-    client: OAuthClient,
-    host: LoginHost,
-    client_id: ClientId,
-    client_secret: Option<ClientSecret>,
+    app: ConnectedApp,
     scopes: Vec<String>,
     timeout: Duration,
     prompt: Option<DevicePrompt>,
@@ -97,10 +95,8 @@ pub struct DeviceFlow {
 
 impl fmt::Debug for DeviceFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceFlow")
-            .field("host", &self.host)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+        self.app
+            .debug_fields(&mut f.debug_struct("DeviceFlow"))
             .field("scopes", &self.scopes)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -111,10 +107,7 @@ impl DeviceFlow {
     /// The flow for the connected app `client_id` (device flow enabled on it).
     pub fn new(host: LoginHost, client_id: impl Into<ClientId>) -> Self {
         Self {
-            client: OAuthClient::default(),
-            host,
-            client_id: client_id.into(),
-            client_secret: None,
+            app: ConnectedApp::new(host, client_id),
             scopes: Vec::new(),
             timeout: DEFAULT_DEVICE_CODE_LIFETIME,
             prompt: None,
@@ -129,7 +122,7 @@ impl DeviceFlow {
 
     /// Sends the consumer secret with each poll and checks the answer's signature with it.
     pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.client_secret = Some(secret);
+        self.app.client_secret = Some(secret);
         self
     }
 
@@ -150,33 +143,29 @@ impl DeviceFlow {
 
     /// Uses this client (clock, HTTP, limits, session estimate).
     pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
+        self.app.client = client;
         self
     }
 
     /// Asks for a device code and user code.
     pub async fn start(&self) -> Result<DeviceAuthorization, Error> {
+        let app = &self.app;
         let scope = self.scopes.join(" ");
         let mut form = vec![
             ("response_type", "device_code"),
-            ("client_id", self.client_id.as_str()),
+            ("client_id", app.client_id.as_str()),
         ];
         if !scope.is_empty() {
             form.push(("scope", scope.as_str()));
         }
-        let raw = self
+        let raw = app
             .client
-            .post_form(&self.host.token_url(), &form, None)
+            .post_form(&app.host.token_url(), &form, None)
             .await
             .map_err(|e| e.into_core(CONTEXT))?;
-        let device: RawDevice = serde_json::from_slice(&raw.body).map_err(|source| {
-            OAuthError::Parse {
-                what: "device authorization",
-                source,
-            }
-            .into_core(CONTEXT)
-        })?;
-        let now = self.client.clock().now();
+        let device: RawDevice =
+            parse_json(&raw.body, "device authorization").map_err(|e| e.into_core(CONTEXT))?;
+        let now = app.client.clock().now();
         let expires_at = seconds_after(
             now,
             device
@@ -201,19 +190,19 @@ impl DeviceFlow {
 
     /// Polls until the user approves (a token), denies, or time runs out (errors).
     pub async fn poll(&self, auth: &DeviceAuthorization) -> Result<AccessToken, Error> {
-        let span = tracing::info_span!("sf_oauth.device_poll", host = %self.host, client_id = %self.client_id);
+        let span = tracing::info_span!("sf_oauth.device_poll", host = %self.app.host, client_id = %self.app.client_id);
         self.poll_inner(auth).instrument(span).await
     }
 
     async fn poll_inner(&self, auth: &DeviceAuthorization) -> Result<AccessToken, Error> {
-        let clock = self.client.clock();
+        let app = &self.app;
+        let clock = app.client.clock();
         let started = clock.now();
         // A timeout too large to add to a date bounds nothing beyond the code's own expiry.
         let deadline = started
             .checked_add(self.timeout)
             .map_or(auth.expires_at, |t| t.min(auth.expires_at));
         let mut interval = auth.interval.max(Duration::from_secs(1));
-        let url = self.host.token_url();
         // Each round waits at least a second on the clock, so the deadline bounds the loop.
         loop {
             let now = clock.now();
@@ -223,20 +212,12 @@ impl DeviceFlow {
                 return Err(OAuthError::Timeout(waited).into_core(CONTEXT));
             }
             clock.sleep(interval).await;
-            let mut form = vec![
+            let form = vec![
                 ("grant_type", "device"),
-                ("client_id", self.client_id.as_str()),
                 ("code", auth.device_code.expose_secret()),
             ];
-            if let Some(secret) = &self.client_secret {
-                form.push(("client_secret", secret.secret().expose_secret()));
-            }
-            match self
-                .client
-                .token_request(&url, &form, None, self.client_secret.as_ref())
-                .await
-            {
-                Ok(response) => return Ok(self.client.salesforce_token(response)),
+            match app.token_request(form).await {
+                Ok(response) => return Ok(app.client.salesforce_token(response)),
                 Err(OAuthError::Server {
                     error: OAuthErrorCode::AuthorizationPending,
                     ..

@@ -3,13 +3,11 @@
 
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, Header};
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
-use pardot_auth_core::{AccessToken, Error, JwtBearerClaims, LoginHost, TokenSource};
+use pardot_auth_core::{AccessToken, Error, JwtBearerClaims, LoginHost};
 use tracing::Instrument;
 
 use crate::client::OAuthClient;
-use crate::error::OAuthError;
 use crate::types::{ClientId, PrivateKey, Username};
 
 /// `grant_type` of the JWT bearer flow.
@@ -107,13 +105,9 @@ impl JwtBearer {
 
     /// A freshly signed assertion (RS256, header `{"alg":"RS256","typ":"JWT"}`).
     pub fn assertion(&self) -> Result<SecretString, Error> {
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::RS256),
-            &self.claims(),
-            self.key.encoding_key(),
-        )
-        .map(SecretString::from)
-        .map_err(|e| OAuthError::Sign(e).into_core(CONTEXT))
+        self.key
+            .sign_rs256(&self.claims())
+            .map_err(|e| e.into_core(CONTEXT))
     }
 
     /// Signs an assertion and exchanges it for an access token.
@@ -142,9 +136,4 @@ impl JwtBearer {
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for JwtBearer {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        self.authenticate().await
-    }
-}
+token_source_by_authenticate!(JwtBearer);

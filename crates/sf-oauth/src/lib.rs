@@ -132,6 +132,22 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// `TokenSource` for a flow whose `authenticate()` logs in afresh on every call (the flows
+/// keep no token: caching is the transport's).
+macro_rules! token_source_by_authenticate {
+    ($flow:ty) => {
+        #[async_trait::async_trait]
+        impl pardot_auth_core::TokenSource for $flow {
+            async fn token(
+                &self,
+            ) -> Result<pardot_auth_core::AccessToken, pardot_auth_core::Error> {
+                self.authenticate().await
+            }
+        }
+    };
+}
+
+mod app;
 mod callback;
 mod client;
 mod client_credentials;

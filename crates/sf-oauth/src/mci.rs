@@ -4,10 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, Header};
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
-use pardot_auth_core::{AccessToken, ClientAssertionClaims, Error, Expiry, TokenKind, TokenSource};
+use pardot_auth_core::{AccessToken, ClientAssertionClaims, Error, Expiry, TokenKind};
 use reqwest::header::ACCEPT;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
@@ -15,7 +14,7 @@ use tracing::Instrument;
 
 use crate::client::{OAuthClient, check_url};
 use crate::error::OAuthError;
-use crate::response::{error_from_response, seconds_after};
+use crate::response::{error_from_response, parse_json, seconds_after};
 use crate::types::{ClientId, PrivateKey};
 
 /// The default `aud` of an MCI client assertion.
@@ -146,13 +145,9 @@ impl MciServiceAccount {
 
     /// A freshly signed client assertion.
     pub fn assertion(&self) -> Result<SecretString, Error> {
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::RS256),
-            &self.claims(),
-            self.key.encoding_key(),
-        )
-        .map(SecretString::from)
-        .map_err(|e| OAuthError::Sign(e).into_core(CONTEXT))
+        self.key
+            .sign_rs256(&self.claims())
+            .map_err(|e| e.into_core(CONTEXT))
     }
 
     /// The token endpoint, from discovery on first use.
@@ -175,11 +170,7 @@ impl MciServiceAccount {
         if !(200..300).contains(&raw.status) {
             return Err(error_from_response(&raw));
         }
-        let doc: Discovery =
-            serde_json::from_slice(&raw.body).map_err(|source| OAuthError::Parse {
-                what: "discovery",
-                source,
-            })?;
+        let doc: Discovery = parse_json(&raw.body, "discovery")?;
         let url = Url::parse(&doc.token_endpoint).map_err(|e| {
             OAuthError::Config(format!(
                 "discovery gave an invalid token_endpoint `{}`: {e}",
@@ -211,13 +202,8 @@ impl MciServiceAccount {
                 .post_form(&endpoint, &form, None)
                 .await
                 .map_err(|e| e.into_core(CONTEXT))?;
-            let parsed: RawMciToken = serde_json::from_slice(&raw.body).map_err(|source| {
-                OAuthError::Parse {
-                    what: "MCI token",
-                    source,
-                }
-                .into_core(CONTEXT)
-            })?;
+            let parsed: RawMciToken =
+                parse_json(&raw.body, "MCI token").map_err(|e| e.into_core(CONTEXT))?;
             let now = self.client.clock().now();
             let expires_at = seconds_after(now, parsed.expires_in, "MCI token", "expires_in")
                 .map_err(|e| e.into_core(CONTEXT))?;
@@ -233,9 +219,4 @@ impl MciServiceAccount {
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for MciServiceAccount {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        self.authenticate().await
-    }
-}
+token_source_by_authenticate!(MciServiceAccount);

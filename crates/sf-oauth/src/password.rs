@@ -8,9 +8,10 @@
 use std::sync::Once;
 
 use pardot_auth_core::secrecy::ExposeSecret;
-use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
+use pardot_auth_core::{AccessToken, Error, LoginHost};
 use tracing::Instrument;
 
+use crate::app::ConnectedApp;
 use crate::client::OAuthClient;
 use crate::types::{ClientId, ClientSecret, Password, Username};
 
@@ -42,10 +43,7 @@ static RETIREMENT_WARNING: Once = Once::new();
 /// ```
 #[derive(Debug)]
 pub struct UsernamePassword {
-    client: OAuthClient,
-    host: LoginHost,
-    client_id: ClientId,
-    client_secret: ClientSecret,
+    app: ConnectedApp,
     username: Username,
     password: Password,
     security_token: Option<Password>,
@@ -61,10 +59,7 @@ impl UsernamePassword {
         password: Password,
     ) -> Self {
         Self {
-            client: OAuthClient::default(),
-            host,
-            client_id: client_id.into(),
-            client_secret,
+            app: ConnectedApp::with_secret(host, client_id, client_secret),
             username: username.into(),
             password,
             security_token: None,
@@ -79,7 +74,7 @@ impl UsernamePassword {
 
     /// Uses this client (clock, HTTP, limits, session estimate).
     pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
+        self.app.client = client;
         self
     }
 
@@ -93,8 +88,8 @@ impl UsernamePassword {
         });
         let span = tracing::info_span!(
             "sf_oauth.password",
-            host = %self.host,
-            client_id = %self.client_id,
+            host = %self.app.host,
+            client_id = %self.app.client_id,
             user = %self.username
         );
         async {
@@ -103,33 +98,16 @@ impl UsernamePassword {
                 password.push_str(token.secret().expose_secret());
             }
             let password = Password::new(password);
-            let form = [
+            let form = vec![
                 ("grant_type", "password"),
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.secret().expose_secret()),
                 ("username", self.username.as_str()),
                 ("password", password.secret().expose_secret()),
             ];
-            let response = self
-                .client
-                .token_request(
-                    &self.host.token_url(),
-                    &form,
-                    None,
-                    Some(&self.client_secret),
-                )
-                .await
-                .map_err(|e| e.into_core(CONTEXT))?;
-            Ok(self.client.salesforce_token(response))
+            self.app.grant(form, CONTEXT).await
         }
         .instrument(span)
         .await
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for UsernamePassword {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        self.authenticate().await
-    }
-}
+token_source_by_authenticate!(UsernamePassword);

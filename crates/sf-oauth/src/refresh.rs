@@ -9,6 +9,7 @@ use pardot_auth_core::{AccessToken, Error, LoginHost, RefreshTokenGrant, TokenSo
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
+use crate::app::ConnectedApp;
 use crate::client::OAuthClient;
 use crate::types::{ClientId, ClientSecret, RefreshToken};
 
@@ -149,18 +150,13 @@ impl TokenSource for RefreshTokenFlow {
 /// ```
 #[derive(Clone)]
 pub struct RefreshGrant {
-    client: OAuthClient,
-    host: LoginHost,
-    client_id: ClientId,
-    client_secret: Option<ClientSecret>,
+    app: ConnectedApp,
 }
 
 impl fmt::Debug for RefreshGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshGrant")
-            .field("host", &self.host)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+        self.app
+            .debug_fields(&mut f.debug_struct("RefreshGrant"))
             .finish_non_exhaustive()
     }
 }
@@ -169,47 +165,35 @@ impl RefreshGrant {
     /// Redeems refresh tokens of the connected app `client_id` at `host`.
     pub fn new(host: LoginHost, client_id: impl Into<ClientId>) -> Self {
         Self {
-            client: OAuthClient::default(),
-            host,
-            client_id: client_id.into(),
-            client_secret: None,
+            app: ConnectedApp::new(host, client_id),
         }
     }
 
     /// Sends the consumer secret (required unless the app turned off "Require Secret for
     /// Refresh Token Flow") and checks the answer's signature with it.
     pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.client_secret = Some(secret);
+        self.app.client_secret = Some(secret);
         self
     }
 
     /// Uses this client (clock, HTTP, limits, session estimate).
     pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
+        self.app.client = client;
         self
     }
 
     /// Exchanges `refresh_token`; the token carries a refresh token only when it was rotated.
     async fn redeem(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
+        let app = &self.app;
         let span =
-            tracing::info_span!("sf_oauth.refresh", host = %self.host, client_id = %self.client_id);
+            tracing::info_span!("sf_oauth.refresh", host = %app.host, client_id = %app.client_id);
         async {
-            let mut form = vec![
+            let form = vec![
                 ("grant_type", "refresh_token"),
                 ("refresh_token", refresh_token.expose_secret()),
-                ("client_id", self.client_id.as_str()),
             ];
-            if let Some(secret) = &self.client_secret {
-                form.push(("client_secret", secret.secret().expose_secret()));
-            }
-            let mut response = self
-                .client
-                .token_request(
-                    &self.host.token_url(),
-                    &form,
-                    None,
-                    self.client_secret.as_ref(),
-                )
+            let mut response = app
+                .token_request(form)
                 .await
                 .map_err(|e| e.into_core(CONTEXT))?;
             let rotated = response
@@ -221,7 +205,7 @@ impl RefreshGrant {
                 // "a new one to persist".
                 response.refresh_token = None;
             }
-            Ok(self.client.salesforce_token(response))
+            Ok(app.client.salesforce_token(response))
         }
         .instrument(span)
         .await

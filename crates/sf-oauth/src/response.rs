@@ -11,8 +11,9 @@ use pardot_auth_core::Scopes;
 use pardot_auth_core::redact;
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{OAuthError, OAuthErrorCode};
 use crate::types::ClientSecret;
@@ -22,6 +23,14 @@ pub(crate) struct RawResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+/// Parses a JSON answer; a body that is not the expected shape is a parse error naming `what`.
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    body: &[u8],
+    what: &'static str,
+) -> Result<T, OAuthError> {
+    serde_json::from_slice(body).map_err(|source| OAuthError::Parse { what, source })
 }
 
 /// `now` plus `secs` seconds a server gave (`expires_in`), or a parse error naming `field` when
@@ -41,17 +50,6 @@ pub(crate) fn seconds_after(
         })
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
 #[derive(Deserialize)]
 struct ErrorBody {
     error: String,
@@ -62,7 +60,7 @@ struct ErrorBody {
 /// Reads an error answer: the OAuth JSON body when there is one, else the status and the
 /// start of the (error) body.
 pub(crate) fn error_from_response(raw: &RawResponse) -> OAuthError {
-    let retry_after = retry_after(&raw.headers);
+    let retry_after = pardot_auth_core::retry_after(&raw.headers);
     // Everything kept from an error answer is bounded and redacted: a proxy or a debugging
     // endpoint may echo the posted form (refresh token, assertion, client secret).
     let text = |t: &str, max_chars| redact::excerpt(t.as_bytes(), max_chars);
@@ -173,10 +171,7 @@ struct RawToken {
 impl TokenResponse {
     /// Parses a token-endpoint success body.
     pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
-        let raw: RawToken = serde_json::from_slice(body).map_err(|source| OAuthError::Parse {
-            what: "token",
-            source,
-        })?;
+        let raw: RawToken = parse_json(body, "token")?;
         let invalid = |msg: String| OAuthError::Parse {
             what: "token",
             source: <serde_json::Error as serde::de::Error>::custom(msg),

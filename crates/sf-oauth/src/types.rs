@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::path::Path;
 
 use base64::Engine;
-use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
 use sha2::{Digest, Sha256};
@@ -329,8 +329,14 @@ impl PrivateKey {
         })
     }
 
-    pub(crate) fn encoding_key(&self) -> &EncodingKey {
-        &self.0
+    /// Signs `claims` as a JWT (RS256, header `{"alg":"RS256","typ":"JWT"}`).
+    pub(crate) fn sign_rs256(
+        &self,
+        claims: &impl serde::Serialize,
+    ) -> Result<SecretString, OAuthError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), claims, &self.0)
+            .map(SecretString::from)
+            .map_err(OAuthError::Sign)
     }
 }
 

@@ -10,6 +10,7 @@ use pardot_auth_core::url::Url;
 use pardot_auth_core::{AccessToken, Error, LoginHost, TokenSource};
 use tracing::Instrument;
 
+use crate::app::ConnectedApp;
 use crate::callback::{CallbackReceiver, DEFAULT_CALLBACK_TIMEOUT};
 use crate::client::OAuthClient;
 use crate::types::{
@@ -57,10 +58,7 @@ pub type AuthorizeUrlHandler = Arc<dyn Fn(&Url) + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct WebServerFlow {
-    client: OAuthClient,
-    host: LoginHost,
-    client_id: ClientId,
-    client_secret: Option<ClientSecret>,
+    app: ConnectedApp,
     redirect: RedirectUrl,
     scopes: Vec<String>,
     callback_timeout: Duration,
@@ -69,10 +67,8 @@ pub struct WebServerFlow {
 
 impl fmt::Debug for WebServerFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebServerFlow")
-            .field("host", &self.host)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+        self.app
+            .debug_fields(&mut f.debug_struct("WebServerFlow"))
             .field("redirect", &self.redirect)
             .field("scopes", &self.scopes)
             .field("callback_timeout", &self.callback_timeout)
@@ -121,11 +117,12 @@ impl AuthorizeUrlBuilder<'_> {
         let state = self.state.unwrap_or_else(CsrfState::new_random);
         let verifier = PkceVerifier::new_random();
         let redirect = self.redirect.as_ref().unwrap_or(&self.flow.redirect);
-        let mut url = self.flow.host.authorize_url();
+        let app = &self.flow.app;
+        let mut url = app.host.authorize_url();
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("response_type", "code")
-                .append_pair("client_id", self.flow.client_id.as_str())
+                .append_pair("client_id", app.client_id.as_str())
                 .append_pair("redirect_uri", redirect.as_str());
             if !self.flow.scopes.is_empty() {
                 q.append_pair("scope", &self.flow.scopes.join(" "));
@@ -148,10 +145,7 @@ impl WebServerFlow {
     /// The flow for the connected app `client_id` with the registered `redirect` URI.
     pub fn new(host: LoginHost, client_id: impl Into<ClientId>, redirect: RedirectUrl) -> Self {
         Self {
-            client: OAuthClient::default(),
-            host,
-            client_id: client_id.into(),
-            client_secret: None,
+            app: ConnectedApp::new(host, client_id),
             redirect,
             scopes: Vec::new(),
             callback_timeout: DEFAULT_CALLBACK_TIMEOUT,
@@ -162,7 +156,7 @@ impl WebServerFlow {
     /// Sends the consumer secret with the exchange (needed unless the app turned off
     /// "Require Secret for Web Server Flow") and checks the answer's signature with it.
     pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.client_secret = Some(secret);
+        self.app.client_secret = Some(secret);
         self
     }
 
@@ -186,13 +180,13 @@ impl WebServerFlow {
 
     /// Uses this client (clock, HTTP, limits, session estimate).
     pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
+        self.app.client = client;
         self
     }
 
     /// The client (for its clock).
     pub fn client(&self) -> &OAuthClient {
-        &self.client
+        &self.app.client
     }
 
     /// The registered redirect URI.
@@ -230,32 +224,15 @@ impl WebServerFlow {
         verifier: PkceVerifier,
         redirect: &RedirectUrl,
     ) -> Result<AccessToken, Error> {
-        let span = tracing::info_span!("sf_oauth.code_exchange", host = %self.host, client_id = %self.client_id);
-        async {
-            let mut form = vec![
-                ("grant_type", "authorization_code"),
-                ("code", code.secret().expose_secret()),
-                ("client_id", self.client_id.as_str()),
-                ("redirect_uri", redirect.as_str()),
-                ("code_verifier", verifier.secret().expose_secret()),
-            ];
-            if let Some(secret) = &self.client_secret {
-                form.push(("client_secret", secret.secret().expose_secret()));
-            }
-            let response = self
-                .client
-                .token_request(
-                    &self.host.token_url(),
-                    &form,
-                    None,
-                    self.client_secret.as_ref(),
-                )
-                .await
-                .map_err(|e| e.into_core(CONTEXT))?;
-            Ok(self.client.salesforce_token(response))
-        }
-        .instrument(span)
-        .await
+        let app = &self.app;
+        let span = tracing::info_span!("sf_oauth.code_exchange", host = %app.host, client_id = %app.client_id);
+        let form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.secret().expose_secret()),
+            ("redirect_uri", redirect.as_str()),
+            ("code_verifier", verifier.secret().expose_secret()),
+        ];
+        app.grant(form, CONTEXT).instrument(span).await
     }
 
     /// Runs the whole flow on a loopback redirect URI: receiver, URL handler, wait, exchange.
@@ -268,7 +245,11 @@ impl WebServerFlow {
             None => tracing::warn!(%url, "open this URL in a browser to sign in"),
         }
         let code = receiver
-            .receive(&state, self.callback_timeout, self.client.clock().clone())
+            .receive(
+                &state,
+                self.callback_timeout,
+                self.app.client.clock().clone(),
+            )
             .await?;
         self.exchange_code_with_redirect(code, verifier, &redirect)
             .await
