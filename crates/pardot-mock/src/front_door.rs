@@ -80,7 +80,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         return plain(
             StatusCode::NOT_FOUND,
             "admin routes are disabled",
-            "http_404",
+            Outcome::Http(404),
         );
     }
     if let HostKind::MyDomain(name) = &vhost.kind
@@ -89,7 +89,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         let resp = plain(
             StatusCode::NOT_FOUND,
             &format!("pardot-mock: no org has the My Domain `{name}`"),
-            "unknown_host",
+            Outcome::UnknownHost,
         );
         state.inner.counters.add(route, Outcome::UnknownHost);
         return resp;
@@ -102,7 +102,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
             return plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request body too large",
-                "http_413",
+                Outcome::Http(413),
             );
         }
     };

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::model::MCI_REGIONS;
 use crate::oauth::jwt::ParsedJwt;
-use crate::outcome::plain;
+use crate::outcome::{plain, reporting};
 use crate::request_params::RequestParams;
 use crate::route::Outcome;
 use crate::state::MockState;
@@ -39,10 +39,10 @@ pub(crate) fn routes() -> Router<MockState> {
 
 fn guard(vhost: &VirtualHost, region: &str) -> Option<Response> {
     (!vhost.serves_mci() || !MCI_REGIONS.contains(&region))
-        .then(|| plain(StatusCode::NOT_FOUND, "not found", "http_404"))
+        .then(|| plain(StatusCode::NOT_FOUND, "not found", Outcome::Http(404)))
 }
 
-fn json_response(status: StatusCode, body: &Value, outcome: &'static str) -> Response {
+fn json_response(status: StatusCode, body: &Value, outcome: Outcome) -> Response {
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -50,11 +50,10 @@ fn json_response(status: StatusCode, body: &Value, outcome: &'static str) -> Res
     );
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.extensions_mut().insert(Outcome::reported(outcome));
-    r
+    reporting(r, outcome)
 }
 
-fn error(status: StatusCode, error: &'static str, description: &str) -> Response {
+fn error(status: StatusCode, error: Outcome, description: &str) -> Response {
     json_response(
         status,
         &json!({"error": error, "error_description": description}),
@@ -79,7 +78,7 @@ async fn discovery(
         "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["token"],
     });
-    json_response(StatusCode::OK, &body, "ok")
+    json_response(StatusCode::OK, &body, Outcome::Ok)
 }
 
 /// The mock signs MCI access tokens with a per-process HMAC key, which a JWKS cannot publish:
@@ -88,7 +87,7 @@ async fn jwks(Extension(vhost): Extension<VirtualHost>, Path(region): Path<Strin
     if let Some(r) = guard(&vhost, &region) {
         return r;
     }
-    json_response(StatusCode::OK, &json!({"keys": []}), "ok")
+    json_response(StatusCode::OK, &json!({"keys": []}), Outcome::Ok)
 }
 
 async fn token(
@@ -104,7 +103,7 @@ async fn token(
     if method != Method::POST {
         return error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request",
+            Outcome::InvalidRequest,
             "use POST",
         );
     }
@@ -118,18 +117,22 @@ async fn token(
         if params.non_empty(name).is_none() {
             return error(
                 bad,
-                "invalid_request",
+                Outcome::InvalidRequest,
                 &format!("missing parameter: {name}"),
             );
         }
     }
     if params.get("grant_type") != Some("client_credentials") {
-        return error(bad, "unsupported_grant_type", "grant type not supported");
+        return error(
+            bad,
+            Outcome::UnsupportedGrantType,
+            "grant type not supported",
+        );
     }
     if params.get("client_assertion_type") != Some(CLIENT_ASSERTION_TYPE) {
         return error(
             bad,
-            "invalid_request",
+            Outcome::InvalidRequest,
             &format!("client_assertion_type must be {CLIENT_ASSERTION_TYPE}"),
         );
     }
@@ -139,22 +142,26 @@ async fn token(
         .mci_account(client_id)
         .filter(|a| a.region == region)
     else {
-        return error(bad, "invalid_client", "unknown service account");
+        return error(bad, Outcome::InvalidClient, "unknown service account");
     };
     let Some(jwt) = params.get("client_assertion").and_then(ParsedJwt::parse) else {
-        return error(bad, "invalid_request", "client_assertion is not a JWT");
+        return error(
+            bad,
+            Outcome::InvalidRequest,
+            "client_assertion is not a JWT",
+        );
     };
     if !jwt.verify_rs256(&account.key) {
         return error(
             StatusCode::UNAUTHORIZED,
-            "invalid_client",
+            Outcome::InvalidClient,
             "client assertion signature is invalid",
         );
     }
     if jwt.str_claim("iss") != Some(client_id) || jwt.str_claim("sub") != Some(client_id) {
         return error(
             bad,
-            "invalid_client",
+            Outcome::InvalidClient,
             "iss and sub must be the service account id",
         );
     }
@@ -167,29 +174,29 @@ async fn token(
         _ => false,
     };
     if !aud_ok {
-        return error(bad, "invalid_grant", "audience is invalid");
+        return error(bad, Outcome::InvalidGrant, "audience is invalid");
     }
     let now = unix_seconds(state.now());
     let Some(iat) = jwt.date_claim("iat") else {
-        return error(bad, "invalid_grant", "iat is required");
+        return error(bad, Outcome::InvalidGrant, "iat is required");
     };
     // Claims are the client's numbers: saturate rather than overflow.
     if iat > now.saturating_add(MCI_SKEW_SECS) {
-        return error(bad, "invalid_grant", "assertion issued in the future");
+        return error(bad, Outcome::InvalidGrant, "assertion issued in the future");
     }
     let exp = jwt
         .date_claim("exp")
         .unwrap_or(iat.saturating_add(MCI_TOKEN_LIFETIME_SECS));
     if exp.saturating_add(MCI_SKEW_SECS) < now {
-        return error(bad, "invalid_grant", "assertion expired");
+        return error(bad, Outcome::InvalidGrant, "assertion expired");
     }
     let Some(jti) = jwt.str_claim("jti").filter(|j| !j.is_empty()) else {
-        return error(bad, "invalid_grant", "jti is required");
+        return error(bad, Outcome::InvalidGrant, "jti is required");
     };
     if !remember_jti(&state, client_id, jti, exp.saturating_add(MCI_SKEW_SECS)) {
         return error(
             bad,
-            "invalid_grant",
+            Outcome::InvalidGrant,
             "assertion already used (jti replayed)",
         );
     }
@@ -214,7 +221,7 @@ async fn token(
     ) else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
+            Outcome::ServerError,
             "cannot sign the token",
         );
     };
@@ -225,7 +232,7 @@ async fn token(
             "expires_in": MCI_TOKEN_LIFETIME_SECS,
             "token_type": "Bearer",
         }),
-        "ok",
+        Outcome::Ok,
     )
 }
 

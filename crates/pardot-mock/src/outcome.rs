@@ -1,18 +1,24 @@
-//! The plain-text answer that carries the [`Outcome`] a handler reports for the counters and
-//! the journal.
+//! How a handler reports the [`Outcome`] of its answer to the counters and the journal: as a
+//! response extension the front door reads.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::route::Outcome;
 
-pub(crate) fn plain(status: StatusCode, text: &str, outcome: &str) -> Response {
-    let mut r = (
+/// `response`, marked with the outcome the counters and the journal record for it.
+pub(crate) fn reporting(mut response: Response, outcome: Outcome) -> Response {
+    response.extensions_mut().insert(outcome);
+    response
+}
+
+/// A plain-text answer reporting `outcome`.
+pub(crate) fn plain(status: StatusCode, text: &str, outcome: Outcome) -> Response {
+    let response = (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         text.to_owned(),
     )
         .into_response();
-    r.extensions_mut().insert(Outcome::reported(outcome));
-    r
+    reporting(response, outcome)
 }

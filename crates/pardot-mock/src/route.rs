@@ -373,17 +373,6 @@ outcome_enum! {
     }
 }
 
-impl Outcome {
-    /// The outcome a handler reports by its wire name (an OAuth `error` code doubles as one).
-    /// A name outside the vocabulary is a bug in the mock, caught by the README test; it
-    /// counts as `http_500` rather than take the server down.
-    pub(crate) fn reported(name: &str) -> Self {
-        let parsed = Self::from_wire_name(name);
-        debug_assert!(parsed.is_some(), "unknown outcome `{name}` reported");
-        parsed.unwrap_or(Outcome::Http(500))
-    }
-}
-
 /// A decimal number without sign or leading zeros, as the wire names print them.
 fn number<T: FromStr>(digits: &str) -> Option<T> {
     let canonical = !digits.is_empty()

@@ -67,8 +67,8 @@ use super::web::{
     CODE_LIFETIME, CodeRecord, DeviceStatus, Session, TRANSACTION_LIFETIME, Txn, TxnKind,
     WebRequest, random_from, web,
 };
-use super::{org_allowed_on, secret_eq};
-use crate::outcome::plain;
+use super::{not_a_login_host, org_allowed_on, secret_eq};
+use crate::outcome::reporting;
 use crate::request_params::RequestParams;
 use crate::route::Outcome;
 use crate::state::MockState;
@@ -81,42 +81,51 @@ pub const SESSION_COOKIE: &str = "sid";
 /// `error_description` of a denied consent (the Mobile SDK checks this exact text).
 pub const ACCESS_DENIED_DESCRIPTION: &str = "end-user denied authorization";
 
-/// Authorize errors of the legacy list (spec §1.8), as `(error, error_description)`.
+/// Authorize errors of the legacy list (spec §1.8), as `(error, error_description)`; the
+/// `error` code is the outcome the redirect or error page reports.
 pub mod errors {
+    use crate::route::Outcome;
+
     /// Unknown or missing `client_id` (error page).
-    pub const INVALID_CLIENT_ID: (&str, &str) = ("invalid_client_id", "client identifier invalid");
+    pub const INVALID_CLIENT_ID: (Outcome, &str) =
+        (Outcome::InvalidClientId, "client identifier invalid");
     /// No `redirect_uri` (error page).
-    pub const REDIRECT_URI_MISSING: (&str, &str) =
-        ("redirect_uri_missing", "redirect_uri not provided");
+    pub const REDIRECT_URI_MISSING: (Outcome, &str) =
+        (Outcome::RedirectUriMissing, "redirect_uri not provided");
     /// `redirect_uri` is not one of the app's callback URLs (error page).
-    pub const REDIRECT_URI_MISMATCH: (&str, &str) = (
-        "redirect_uri_mismatch",
+    pub const REDIRECT_URI_MISMATCH: (Outcome, &str) = (
+        Outcome::RedirectUriMismatch,
         "redirect_uri mismatch with remote access object",
     );
     /// `response_type` other than `code` (redirect).
-    pub const UNSUPPORTED_RESPONSE_TYPE: (&str, &str) =
-        ("unsupported_response_type", "response type not supported");
+    pub const UNSUPPORTED_RESPONSE_TYPE: (Outcome, &str) = (
+        Outcome::UnsupportedResponseType,
+        "response type not supported",
+    );
     /// A scope the app does not have (redirect).
-    pub const INVALID_SCOPE: (&str, &str) = (
-        "invalid_scope",
+    pub const INVALID_SCOPE: (Outcome, &str) = (
+        Outcome::InvalidScope,
         "requested scope is invalid, unknown, or malformed",
     );
     /// `code_challenge_method` other than `S256` (redirect; the mock's choice of text).
-    pub const UNSUPPORTED_CHALLENGE_METHOD: (&str, &str) =
-        ("invalid_request", "code_challenge_method not supported");
+    pub const UNSUPPORTED_CHALLENGE_METHOD: (Outcome, &str) = (
+        Outcome::InvalidRequest,
+        "code_challenge_method not supported",
+    );
     /// `immediate=true` but a login or approval would be needed (redirect).
-    pub const IMMEDIATE_UNSUCCESSFUL: (&str, &str) =
-        ("immediate_unsuccessful", "immediate unsuccessful");
+    pub const IMMEDIATE_UNSUCCESSFUL: (Outcome, &str) =
+        (Outcome::ImmediateUnsuccessful, "immediate unsuccessful");
     /// The user denied the app (redirect).
-    pub const ACCESS_DENIED: (&str, &str) = ("access_denied", super::ACCESS_DENIED_DESCRIPTION);
+    pub const ACCESS_DENIED: (Outcome, &str) =
+        (Outcome::AccessDenied, super::ACCESS_DENIED_DESCRIPTION);
     /// Locked org (redirect).
-    pub const INACTIVE_ORG: (&str, &str) = (
-        "inactive_org",
+    pub const INACTIVE_ORG: (Outcome, &str) = (
+        Outcome::InactiveOrg,
         "organization is locked, closed, or suspended",
     );
     /// Admin-approved app, user not assigned (redirect).
-    pub const INVALID_APP_ACCESS: (&str, &str) = (
-        "invalid_app_access",
+    pub const INVALID_APP_ACCESS: (Outcome, &str) = (
+        Outcome::InvalidAppAccess,
         "user is not admin approved to access this app",
     );
 }
@@ -147,11 +156,7 @@ pub(crate) fn app_name(state: &MockState, app: usize) -> String {
 }
 
 /// A 302 to `redirect_uri` with `pairs` appended to its query (form-encoded).
-pub(crate) fn redirect(
-    redirect_uri: &str,
-    pairs: &[(&str, &str)],
-    outcome: &'static str,
-) -> Response {
+pub(crate) fn redirect(redirect_uri: &str, pairs: &[(&str, &str)], outcome: Outcome) -> Response {
     let location = match url::Url::parse(redirect_uri) {
         Ok(mut url) => {
             {
@@ -175,13 +180,13 @@ pub(crate) fn redirect(
     }
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.extensions_mut().insert(Outcome::reported(outcome));
-    r
+    reporting(r, outcome)
 }
 
 /// The error redirect of the web server flow: `error`, `error_description`, `state`.
-fn error_redirect(w: &WebRequest, (error, description): (&'static str, &'static str)) -> Response {
-    let mut pairs = vec![("error", error), ("error_description", description)];
+fn error_redirect(w: &WebRequest, (error, description): (Outcome, &'static str)) -> Response {
+    let code = error.to_string();
+    let mut pairs = vec![("error", code.as_str()), ("error_description", description)];
     if let Some(s) = &w.state {
         pairs.push(("state", s.as_str()));
     }
@@ -210,7 +215,7 @@ pub(crate) async fn authorize(
     headers: HeaderMap,
 ) -> Response {
     let Some(login) = vhost.login() else {
-        return plain(StatusCode::NOT_FOUND, "not a login host", "http_404");
+        return not_a_login_host();
     };
     if method == Method::POST && params.form.iter().any(|(k, _)| k == "step") {
         return step(&state, &vhost, &login, &params);
@@ -318,9 +323,9 @@ pub(crate) fn show_login(
         error,
     };
     let outcome = if error.is_some() {
-        "login_failed"
+        Outcome::LoginFailed
     } else {
-        "login_page"
+        Outcome::LoginPage
     };
     pages::login_page(&page, StatusCode::OK, outcome)
 }
@@ -363,7 +368,7 @@ pub(crate) fn step(
             StatusCode::BAD_REQUEST,
             "Session Expired",
             "Your login page has expired or is unknown. Start the login again from your application.",
-            "unknown_transaction",
+            Outcome::UnknownTransaction,
         );
     };
     match params.get("step") {
@@ -373,7 +378,7 @@ pub(crate) fn step(
             StatusCode::BAD_REQUEST,
             "Bad Request",
             "Unknown step.",
-            "bad_request",
+            Outcome::BadRequest,
         ),
     }
 }
@@ -482,7 +487,7 @@ pub(crate) fn after_login(
                     StatusCode::FORBIDDEN,
                     "Access Denied",
                     text,
-                    "access_denied",
+                    Outcome::AccessDenied,
                 );
             }
             let scopes = store
@@ -523,7 +528,7 @@ fn consent_step(
                 StatusCode::BAD_REQUEST,
                 "Bad Request",
                 "Choose Allow or Deny.",
-                "bad_request",
+                Outcome::BadRequest,
             );
         }
     };
@@ -561,7 +566,7 @@ fn consent_step(
                     StatusCode::BAD_REQUEST,
                     "Code Expired",
                     pages::USER_CODE_ERROR,
-                    "expired_token",
+                    Outcome::ExpiredToken,
                 );
             }
             if allow {
@@ -570,14 +575,14 @@ fn consent_step(
                     StatusCode::OK,
                     "Connected",
                     "Your device is connected. You can close this window and return to your device.",
-                    "ok",
+                    Outcome::Ok,
                 )
             } else {
                 pages::message_page(
                     StatusCode::OK,
                     "Access Denied",
                     "You denied access. Your device was not connected.",
-                    "access_denied",
+                    Outcome::AccessDenied,
                 )
             }
         }
@@ -589,7 +594,7 @@ fn success_redirect(w: &WebRequest, code: &str) -> Response {
     if let Some(s) = &w.state {
         pairs.push(("state", s.as_str()));
     }
-    redirect(&w.redirect_uri, &pairs, "ok")
+    redirect(&w.redirect_uri, &pairs, Outcome::Ok)
 }
 
 /// A new single-use code, shaped like Salesforce's (`aPrx…==`), remembering the request.
@@ -636,7 +641,7 @@ mod tests {
         let r = redirect(
             "http://localhost:1/cb?x=1",
             &[("code", "a b=="), ("state", "s&t")],
-            "ok",
+            Outcome::Ok,
         );
         assert_eq!(r.status(), StatusCode::FOUND);
         assert_eq!(

@@ -55,23 +55,25 @@ use super::web::{
     DEVICE_CODE_LIFETIME, DeviceRecord, DeviceStatus, TRANSACTION_LIFETIME, Txn, TxnKind,
     normalise_user_code, random_from, web,
 };
-use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq, token_headers};
-use crate::outcome::plain;
+use super::{
+    OAuthError, TokenBody, client_auth, not_a_login_host, org_allowed_on, secret_eq, token_headers,
+};
 use crate::request_params::RequestParams;
+use crate::route::Outcome;
 use crate::state::MockState;
 use crate::support::random_alnum;
 use crate::virtual_host::VirtualHost;
 
 /// The user denied the device, or it was denied by script.
 pub const ACCESS_DENIED: OAuthError =
-    OAuthError::new("access_denied", "end-user denied authorization");
+    OAuthError::new(Outcome::AccessDenied, "end-user denied authorization");
 /// Not approved yet: poll again after `interval`.
 pub const AUTHORIZATION_PENDING: OAuthError =
-    OAuthError::new("authorization_pending", "authorization pending");
+    OAuthError::new(Outcome::AuthorizationPending, "authorization pending");
 /// Polled sooner than `interval` after the previous poll (judged on the mock clock).
-pub const SLOW_DOWN: OAuthError = OAuthError::new("slow_down", "polling too quickly");
+pub const SLOW_DOWN: OAuthError = OAuthError::new(Outcome::SlowDown, "polling too quickly");
 /// The device code's 10 minutes are over (description: the mock's choice).
-pub const EXPIRED_TOKEN: OAuthError = OAuthError::new("expired_token", "device code expired");
+pub const EXPIRED_TOKEN: OAuthError = OAuthError::new(Outcome::ExpiredToken, "device code expired");
 
 /// Letters and digits a person cannot confuse (no 0/O, 1/I).
 const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -228,12 +230,12 @@ pub(crate) async fn connect(
     headers: HeaderMap,
 ) -> Response {
     let Some(login) = vhost.login() else {
-        return plain(StatusCode::NOT_FOUND, "not a login host", "http_404");
+        return not_a_login_host();
     };
     let action = format!("{}/setup/connect", path_prefix(&vhost));
     if method != Method::POST {
         let prefill = params.get("user_code").unwrap_or("");
-        return pages::user_code_page(&action, prefill, None, "code_page");
+        return pages::user_code_page(&action, prefill, None, Outcome::CodePage);
     }
     match params.get("step") {
         Some("code") | None => {}
@@ -251,7 +253,12 @@ pub(crate) async fn connect(
         })
         .flatten();
     let Some((device_code, record)) = found else {
-        return pages::user_code_page(&action, entered, Some(USER_CODE_ERROR), "invalid_user_code");
+        return pages::user_code_page(
+            &action,
+            entered,
+            Some(USER_CODE_ERROR),
+            Outcome::InvalidUserCode,
+        );
     };
     let txn = Txn {
         kind: TxnKind::Device {

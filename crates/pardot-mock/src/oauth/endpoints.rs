@@ -11,23 +11,26 @@ use pardot_auth_core::clock::unix_seconds;
 use serde_json::{Value, json};
 
 use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
-use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
+use super::{
+    OAuthError, bearer_token, client_auth, identity_url, instance_url, not_a_login_host, secret_eq,
+};
 use crate::issued_tokens::AccessRecord;
-use crate::outcome::plain;
+use crate::outcome::{plain, reporting};
 use crate::request_params::RequestParams;
 use crate::route::Outcome;
 use crate::state::MockState;
 use crate::virtual_host::VirtualHost;
 
 fn not_login(vhost: &VirtualHost) -> Option<Response> {
-    vhost
-        .login()
-        .is_none()
-        .then(|| plain(StatusCode::NOT_FOUND, "not a login host", "http_404"))
+    vhost.login().is_none().then(not_a_login_host)
 }
 
 fn bad_token() -> Response {
-    plain(StatusCode::FORBIDDEN, "Bad_OAuth_Token", "bad_oauth_token")
+    plain(
+        StatusCode::FORBIDDEN,
+        "Bad_OAuth_Token",
+        Outcome::BadOAuthToken,
+    )
 }
 
 fn json_response(status: StatusCode, value: &Value, content_type: &'static str) -> Response {
@@ -41,14 +44,13 @@ fn json_response(status: StatusCode, value: &Value, content_type: &'static str) 
     r
 }
 
-fn revoke_error(error: &'static str, description: &'static str) -> Response {
-    let mut r = json_response(
+fn revoke_error(error: Outcome, description: &'static str) -> Response {
+    let r = json_response(
         StatusCode::BAD_REQUEST,
         &json!({"error": error, "error_description": description}),
         "application/json",
     );
-    r.extensions_mut().insert(Outcome::reported(error));
-    r
+    reporting(r, error)
 }
 
 /// `POST|GET /services/oauth2/revoke` with `token`.
@@ -64,10 +66,10 @@ pub(crate) async fn revoke(
         && hint != "access_token"
         && hint != "refresh_token"
     {
-        return revoke_error("unsupported_token_type", "Token type not supported");
+        return revoke_error(Outcome::UnsupportedTokenType, "Token type not supported");
     }
     let Some(token) = params.non_empty("token") else {
-        return revoke_error("invalid_token", "Token was invalid");
+        return revoke_error(Outcome::InvalidToken, "Token was invalid");
     };
     let tokens = &state.inner.tokens;
     if tokens.live_access(token, state.now()).is_some() {
@@ -77,7 +79,7 @@ pub(crate) async fn revoke(
     {
         tokens.revoke_chain(record.chain);
     } else {
-        return revoke_error("invalid_token", "Token was invalid");
+        return revoke_error(Outcome::InvalidToken, "Token was invalid");
     }
     StatusCode::OK.into_response()
 }
@@ -186,18 +188,18 @@ pub(crate) async fn identity(
     let model = state.model();
     let token_org = &model.orgs[record.org];
     if SalesforceId::parse(&org_text).ok().as_ref() != Some(&token_org.id) {
-        return plain(StatusCode::FORBIDDEN, "Wrong_Org", "wrong_org");
+        return plain(StatusCode::FORBIDDEN, "Wrong_Org", Outcome::WrongOrg);
     }
     let Some(user_index) = SalesforceId::parse(&user_text)
         .ok()
         .and_then(|id| model.user_by_id(&id))
         .filter(|u| model.users[*u].org == record.org)
     else {
-        return plain(StatusCode::NOT_FOUND, "Bad_Id", "bad_id");
+        return plain(StatusCode::NOT_FOUND, "Bad_Id", Outcome::BadId);
     };
     let user = &model.users[user_index];
     if !user.active {
-        return plain(StatusCode::FORBIDDEN, "Inactive", "inactive");
+        return plain(StatusCode::FORBIDDEN, "Inactive", Outcome::Inactive);
     }
     let instance = instance_url(&vhost, token_org);
     let display = format!("{} {}", user.first_name, user.last_name)
@@ -314,7 +316,5 @@ pub(crate) async fn soap_login(Extension(vhost): Extension<VirtualHost>) -> Resp
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/xml;charset=UTF-8"),
     );
-    r.extensions_mut()
-        .insert(Outcome::reported("soap_not_supported"));
-    r
+    reporting(r, Outcome::SoapNotSupported)
 }

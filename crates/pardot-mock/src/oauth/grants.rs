@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 
 use super::errors::*;
 use super::grant_context::{GrantContext, check_login_allowed, full_body};
-use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq};
-use crate::outcome::plain;
+use super::{OAuthError, TokenBody, client_auth, not_a_login_host, org_allowed_on, secret_eq};
 use crate::request_params::RequestParams;
 use crate::state::MockState;
 use crate::virtual_host::{LoginVhost, VirtualHost};
@@ -28,7 +27,7 @@ pub(crate) async fn token_endpoint(
     headers: HeaderMap,
 ) -> Response {
     let Some(login) = vhost.login() else {
-        return plain(StatusCode::NOT_FOUND, "not a login host", "http_404");
+        return not_a_login_host();
     };
     if method != Method::POST {
         return MUST_POST.into_response();

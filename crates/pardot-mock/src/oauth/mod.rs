@@ -27,6 +27,7 @@ use sha2::Sha256;
 
 use crate::config::OrgKind;
 use crate::model::Org;
+use crate::outcome::{plain, reporting};
 use crate::route::Outcome;
 use crate::state::MockState;
 use crate::virtual_host::{LoginVhost, VirtualHost};
@@ -66,11 +67,22 @@ pub(crate) fn routes() -> Router<MockState> {
         .merge(web::admin_routes())
 }
 
+/// The answer for a login-server path on a virtual host that is not a login host.
+pub(crate) fn not_a_login_host() -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        "not a login host",
+        Outcome::Http(404),
+    )
+}
+
 /// An OAuth error response: HTTP 400, `{"error":…,"error_description":…}`, the spec's headers.
+/// The body's `error` code is the wire name of the outcome the response reports, so the two
+/// cannot disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
-    /// The `error` code.
-    pub error: &'static str,
+    /// The `error` code, as the outcome it reports (`invalid_grant`).
+    pub error: Outcome,
     /// The `error_description`.
     pub description: Cow<'static, str>,
     /// The HTTP status (400 for every token-endpoint error).
@@ -78,7 +90,7 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    pub(crate) const fn new(error: &'static str, description: &'static str) -> Self {
+    pub(crate) const fn new(error: Outcome, description: &'static str) -> Self {
         Self {
             error,
             description: Cow::Borrowed(description),
@@ -90,71 +102,78 @@ impl OAuthError {
 /// The errors of the spec's token-endpoint table (salesforce-oauth.md §1.7, §1.8, §2).
 pub mod errors {
     use super::OAuthError;
+    use crate::route::Outcome;
 
     /// Unknown or disabled `grant_type`.
     pub const UNSUPPORTED_GRANT_TYPE: OAuthError =
-        OAuthError::new("unsupported_grant_type", "grant type not supported");
+        OAuthError::new(Outcome::UnsupportedGrantType, "grant type not supported");
     /// Unknown `client_id` (or JWT `iss`).
     pub const INVALID_CLIENT_ID: OAuthError =
-        OAuthError::new("invalid_client_id", "client identifier invalid");
+        OAuthError::new(Outcome::InvalidClientId, "client identifier invalid");
     /// Wrong `client_secret`.
     pub const INVALID_CLIENT: OAuthError =
-        OAuthError::new("invalid_client", "invalid client credentials");
+        OAuthError::new(Outcome::InvalidClient, "invalid client credentials");
     /// Bad username/password, flow blocked, wrong host for the org.
     pub const AUTHENTICATION_FAILURE: OAuthError =
-        OAuthError::new("invalid_grant", "authentication failure");
+        OAuthError::new(Outcome::InvalidGrant, "authentication failure");
     /// Code expired or reused (and an expired JWT assertion).
     pub const EXPIRED_CODE: OAuthError =
-        OAuthError::new("invalid_grant", "expired authorization code");
+        OAuthError::new(Outcome::InvalidGrant, "expired authorization code");
     /// Bad, revoked or rotated refresh token.
     pub const EXPIRED_TOKEN: OAuthError =
-        OAuthError::new("invalid_grant", "expired access/refresh token");
+        OAuthError::new(Outcome::InvalidGrant, "expired access/refresh token");
     /// No approval / not pre-authorized (JWT).
     pub const NOT_APPROVED: OAuthError =
-        OAuthError::new("invalid_grant", "user hasn't approved this consumer");
+        OAuthError::new(Outcome::InvalidGrant, "user hasn't approved this consumer");
     /// Admin-approved app, user not assigned.
     pub const INVALID_APP_ACCESS: OAuthError = OAuthError::new(
-        "invalid_app_access",
+        Outcome::InvalidAppAccess,
         "user is not admin approved to access this app",
     );
     /// JWT `aud` not accepted.
     pub const AUDIENCE_INVALID: OAuthError =
-        OAuthError::new("invalid_grant", "audience is invalid");
+        OAuthError::new(Outcome::InvalidGrant, "audience is invalid");
     /// JWT malformed or signature not verifiable.
-    pub const INVALID_ASSERTION: OAuthError = OAuthError::new("invalid_grant", "invalid assertion");
+    pub const INVALID_ASSERTION: OAuthError =
+        OAuthError::new(Outcome::InvalidGrant, "invalid assertion");
     /// Inactive user (password, JWT, code grants).
-    pub const INACTIVE_USER: OAuthError = OAuthError::new("inactive_user", "user is inactive");
+    pub const INACTIVE_USER: OAuthError =
+        OAuthError::new(Outcome::InactiveUser, "user is inactive");
     /// Inactive user on the refresh grant.
-    pub const INACTIVE_USER_REFRESH: OAuthError = OAuthError::new("invalid_grant", "inactive user");
+    pub const INACTIVE_USER_REFRESH: OAuthError =
+        OAuthError::new(Outcome::InvalidGrant, "inactive user");
     /// Locked, closed or suspended org.
     pub const INACTIVE_ORG: OAuthError = OAuthError::new(
-        "inactive_org",
+        Outcome::InactiveOrg,
         "organization is locked, closed, or suspended",
     );
     /// Too many logins.
     pub const RATE_LIMIT: OAuthError =
-        OAuthError::new("rate_limit_exceeded", "number of logins exceeded");
+        OAuthError::new(Outcome::RateLimitExceeded, "number of logins exceeded");
     /// A requested scope the app does not have.
     pub const INVALID_SCOPE: OAuthError = OAuthError::new(
-        "invalid_scope",
+        Outcome::InvalidScope,
         "requested scope is invalid, unknown, or malformed",
     );
     /// The token endpoint called with GET.
-    pub const MUST_POST: OAuthError = OAuthError::new("invalid_request", "must use HTTP POST");
+    pub const MUST_POST: OAuthError =
+        OAuthError::new(Outcome::InvalidRequest, "must use HTTP POST");
     /// Client credentials outside a My Domain host.
-    pub const NOT_ON_THIS_DOMAIN: OAuthError =
-        OAuthError::new("invalid_grant", "request not supported on this domain");
+    pub const NOT_ON_THIS_DOMAIN: OAuthError = OAuthError::new(
+        Outcome::InvalidGrant,
+        "request not supported on this domain",
+    );
     /// Client credentials without a run-as user.
     pub const NO_CC_USER: OAuthError =
-        OAuthError::new("invalid_grant", "no client credentials user enabled");
+        OAuthError::new(Outcome::InvalidGrant, "no client credentials user enabled");
     /// Client credentials where no app scope is allowed.
     pub const NO_VALID_SCOPES: OAuthError =
-        OAuthError::new("invalid_grant", "no valid scopes defined");
+        OAuthError::new(Outcome::InvalidGrant, "no valid scopes defined");
 }
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
-    error: &'a str,
+    error: Outcome,
     error_description: &'a str,
 }
 
@@ -167,8 +186,7 @@ impl IntoResponse for OAuthError {
         .unwrap_or_default();
         let mut r = (self.status, body).into_response();
         token_headers(r.headers_mut());
-        r.extensions_mut().insert(Outcome::reported(self.error));
-        r
+        reporting(r, self.error)
     }
 }
 
@@ -330,11 +348,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn error_body_is_exact() {
+    #[tokio::test]
+    async fn error_body_is_exact_and_names_the_reported_outcome() {
         let r = errors::AUTHENTICATION_FAILURE.into_response();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         assert_eq!(r.headers()[header::CACHE_CONTROL], TOKEN_CACHE_CONTROL);
+        assert_eq!(
+            r.extensions().get::<Outcome>(),
+            Some(&Outcome::InvalidGrant)
+        );
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            body,
+            r#"{"error":"invalid_grant","error_description":"authentication failure"}"#
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::outcome::reporting;
 use crate::route::Outcome;
 
 /// The message the login page shows after a failed login (Salesforce's wording).
@@ -51,7 +52,7 @@ fn document(title: &str, main: &str) -> String {
 
 /// An HTML response with the headers every page carries (no caching, no framing, no
 /// scripts).
-pub(crate) fn html(status: StatusCode, title: &str, main: &str, outcome: &'static str) -> Response {
+pub(crate) fn html(status: StatusCode, title: &str, main: &str, outcome: Outcome) -> Response {
     let mut r = (status, document(title, main)).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -64,8 +65,7 @@ pub(crate) fn html(status: StatusCode, title: &str, main: &str, outcome: &'stati
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
     );
-    r.extensions_mut().insert(Outcome::reported(outcome));
-    r
+    reporting(r, outcome)
 }
 
 fn hidden(name: &str, value: &str) -> String {
@@ -96,7 +96,7 @@ pub(crate) struct LoginPage<'a> {
 
 /// The login page: `username` and `password`, posted with the hidden `txn` and
 /// `step=login`.
-pub(crate) fn login_page(p: &LoginPage<'_>, status: StatusCode, outcome: &'static str) -> Response {
+pub(crate) fn login_page(p: &LoginPage<'_>, status: StatusCode, outcome: Outcome) -> Response {
     let (focus_user, focus_password) = if p.username.is_empty() {
         (" autofocus", "")
     } else {
@@ -149,7 +149,7 @@ pub(crate) fn consent_page(
         StatusCode::OK,
         "Allow Access | Salesforce",
         &main,
-        "consent",
+        Outcome::Consent,
     )
 }
 
@@ -158,7 +158,7 @@ pub(crate) fn user_code_page(
     action: &str,
     prefill: &str,
     error: Option<&str>,
-    outcome: &'static str,
+    outcome: Outcome,
 ) -> Response {
     let main = format!(
         "<h1>Connect Your Device</h1>\n<p>Enter the code shown on your device.</p>\n{error}\
@@ -177,10 +177,13 @@ autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"16\" required aut
 
 /// The page shown instead of a redirect when the client or redirect URI is bad (spec §3.1):
 /// the OAuth error as the urlencoded line Salesforce shows, inside `<p id="oauth-error">`.
-pub(crate) fn oauth_error_page(error: &'static str, description: &str) -> Response {
-    let line = serde_urlencoded::to_string([("error", error), ("error_description", description)])
-        .unwrap_or_default()
-        .replace('+', "%20");
+pub(crate) fn oauth_error_page(error: Outcome, description: &str) -> Response {
+    let line = serde_urlencoded::to_string([
+        ("error", error.to_string().as_str()),
+        ("error_description", description),
+    ])
+    .unwrap_or_default()
+    .replace('+', "%20");
     let main = format!(
         "<h1>OAuth Error</h1>\n<p>We can't authorize you because of an OAuth error. \
 For more information, contact your Salesforce administrator.</p>\n\
@@ -200,7 +203,7 @@ pub(crate) fn message_page(
     status: StatusCode,
     title: &str,
     text: &str,
-    outcome: &'static str,
+    outcome: Outcome,
 ) -> Response {
     let main = format!(
         "<h1>{}</h1>\n<p id=\"message\">{}</p>\n",

@@ -44,7 +44,7 @@ pub(crate) fn not_a_pardot_host() -> axum::response::Response {
     crate::outcome::plain(
         axum::http::StatusCode::NOT_FOUND,
         "pardot-mock: the Pardot API is served on {base} (pi.pardot.com) and {base}/demo (pi.demo.pardot.com)",
-        "http_404",
+        crate::route::Outcome::Http(404),
     )
 }
 
