@@ -74,6 +74,7 @@ pub use config::{
 pub use faults::{Fault, MAX_LATENCY};
 pub use journal::{Counts, JournalEntry, is_secret_name};
 pub use model::{BusinessUnit, MCI_REGIONS};
+pub use pardot::ConcurrencyStats;
 pub use pardot::PardotApi;
 pub use state::{MockError, MockState, TokenInfo};
 pub use support::ClockSource;

@@ -288,6 +288,7 @@ impl PardotApi {
         for (i, unit) in self.units.iter().enumerate() {
             unit.prospects.replace_all(self.seed.at(i, now));
             unit.limits.reset_daily();
+            unit.limits.reset_concurrency();
         }
         self.legacy.reset();
         self.gate.open();
