@@ -1,9 +1,11 @@
 //! The `redis` backend: permits and the daily budget shared by every process on every
 //! machine, in Redis.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::Script;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::store::{RedisConnection, StoreError};
 
@@ -53,6 +55,12 @@ pub(super) struct RedisPermits {
     family: String,
     limit: usize,
     ttl: Duration,
+    /// This process never holds more than `limit` permits, so no more than `limit` of its
+    /// tasks ask Redis at once: the others wait here, without a Redis round trip each.
+    local: Arc<Semaphore>,
+    /// One task per process waits on Redis for a permit to come back; the others queue here.
+    /// A give-back then wakes one waiter per process, not every waiting task of the fleet.
+    waiting: Mutex<()>,
 }
 
 /// A held permit, given back on drop (on the runtime it was taken on; otherwise it expires).
@@ -61,6 +69,7 @@ pub(super) struct RedisPermit {
     permits: String,
     channel: String,
     id: String,
+    _local: OwnedSemaphorePermit,
 }
 
 impl Drop for RedisPermit {
@@ -92,6 +101,8 @@ impl RedisPermits {
             family,
             limit: limit.max(1),
             ttl: ttl.max(Duration::from_millis(1)),
+            local: Arc::new(Semaphore::new(limit.max(1))),
+            waiting: Mutex::new(()),
         })
     }
 
@@ -116,36 +127,58 @@ impl RedisPermits {
         wait: Duration,
         on_wait: impl FnOnce(),
     ) -> Result<Option<RedisPermit>, StoreError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut on_wait = Some(on_wait);
+        let mut note_wait = || {
+            if let Some(f) = on_wait.take() {
+                f();
+            }
+        };
+        let local = match self.local.clone().try_acquire_owned() {
+            Ok(local) => local,
+            Err(_) => {
+                note_wait();
+                match tokio::time::timeout_at(deadline, self.local.clone().acquire_owned()).await {
+                    Ok(Ok(local)) => local,
+                    // The semaphore is never closed; a timeout is "none in time".
+                    Ok(Err(_)) | Err(_) => return Ok(None),
+                }
+            }
+        };
         let id = uuid::Uuid::new_v4().to_string();
-        let permit = || RedisPermit {
+        let (taken_at_once, _) = self.try_take(&id).await?;
+        if !taken_at_once {
+            note_wait();
+            let Ok(_waiting) = tokio::time::timeout_at(deadline, self.waiting.lock()).await else {
+                return Ok(None);
+            };
+            // The previous waiter may have left a permit free behind it.
+            let (mut taken, mut wait_ms) = self.try_take(&id).await?;
+            while !taken {
+                let now = tokio::time::Instant::now();
+                if now >= deadline {
+                    return Ok(None);
+                }
+                let bound = Duration::from_millis(wait_ms).min(deadline - now);
+                self.connection
+                    .wait_on(&self.channel, bound, async || {
+                        // Tried again once subscribed, so a permit given back meanwhile is seen.
+                        (taken, wait_ms) = self.try_take(&id).await?;
+                        Ok(taken)
+                    })
+                    .await?;
+                if !taken {
+                    (taken, wait_ms) = self.try_take(&id).await?;
+                }
+            }
+        }
+        Ok(Some(RedisPermit {
             connection: self.connection.clone(),
             permits: self.permits.clone(),
             channel: self.channel.clone(),
-            id: id.clone(),
-        };
-        let (mut taken, mut wait_ms) = self.try_take(&id).await?;
-        if !taken {
-            on_wait();
-        }
-        let deadline = tokio::time::Instant::now() + wait;
-        while !taken {
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            let bound = Duration::from_millis(wait_ms).min(deadline - now);
-            self.connection
-                .wait_on(&self.channel, bound, async || {
-                    // Tried again once subscribed, so a permit given back meanwhile is seen.
-                    (taken, wait_ms) = self.try_take(&id).await?;
-                    Ok(taken)
-                })
-                .await?;
-            if !taken {
-                (taken, wait_ms) = self.try_take(&id).await?;
-            }
-        }
-        Ok(Some(permit()))
+            id,
+            _local: local,
+        }))
     }
 
     /// Counts one request against `budget` for `day`: `Ok(used)` with the count after it, or
