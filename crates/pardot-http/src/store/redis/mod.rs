@@ -1,6 +1,7 @@
 //! [`RedisTokenStore`]: one token and one refresh for every process on every machine.
 
 mod connection;
+mod newest;
 #[cfg(test)]
 pub(crate) mod test_server;
 #[cfg(test)]
@@ -12,6 +13,7 @@ use std::time::Duration;
 use redis::Script;
 
 pub use connection::RedisConnection;
+use newest::NewestRecords;
 
 use super::record;
 use super::{
@@ -88,12 +90,17 @@ return 0
 ///   whose fence is no longer the newest is refused ([`StoreError::StaleLease`]).
 /// - `{P:K}:changed`: the pub/sub channel every write and every release publishes on; waiters
 ///   for the lease or for a change subscribe to it, with a bounded wait.
+///
+/// After Redis lost writes (restarted without persistence, or away when a save was due), the
+/// first holder of a lease whose handle knows a newer record than Redis's (by revision)
+/// writes it back under that lease, so a rotated refresh token is not lost.
 #[derive(Clone)]
 pub struct RedisTokenStore {
     connection: RedisConnection,
     prefix: String,
     lease_ttl: Duration,
     key: Option<EncryptionKey>,
+    newest: NewestRecords,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -124,6 +131,7 @@ impl RedisTokenStore {
             prefix: DEFAULT_PREFIX.to_owned(),
             lease_ttl: DEFAULT_LEASE_TTL,
             key: None,
+            newest: NewestRecords::default(),
         }
     }
 
@@ -194,9 +202,20 @@ impl RedisTokenStore {
             .arg(&names.channel)
             .invoke_async(&mut self.connection.manager())
             .await
-            .map_err(|e| self.connection.error(&e))?;
+            .map_err(|e| {
+                if let Some(record) = record {
+                    self.newest.not_saved(key, record);
+                }
+                self.connection.error(&e)
+            })?;
         match outcome.as_str() {
-            "ok" => Ok(()),
+            "ok" => {
+                match record {
+                    Some(record) => self.newest.seen(key, number, record),
+                    None => self.newest.forget(key),
+                }
+                Ok(())
+            }
             "stale" => Err(StoreError::StaleLease {
                 key: key.to_owned(),
                 fence: fence.unwrap_or_default(),
@@ -208,6 +227,25 @@ impl RedisTokenStore {
                     .to_owned(),
             }),
         }
+    }
+}
+
+impl RedisTokenStore {
+    /// Under a just-taken `lease`: if Redis holds an older revision of the key than this
+    /// handle wrote or read (Redis lost writes), writes the newer record back, fenced.
+    async fn write_back_if_lost(&self, lease: &StoreLease) -> Result<(), StoreError> {
+        let key = lease.key();
+        let stored = self.revision(key).await?;
+        let Some(record) = self.newest.newer_than(key, stored) else {
+            return Ok(());
+        };
+        self.save_fenced(lease, &record).await?;
+        tracing::warn!(
+            key,
+            stored_revision = stored,
+            "the token store held an older record than this process last saw (Redis lost writes); wrote the newer one back"
+        );
+        Ok(())
     }
 }
 
@@ -236,9 +274,10 @@ impl TokenStore for RedisTokenStore {
     async fn load(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
         let names = self.names(key)?;
         let mut manager = self.connection.manager();
-        let data: Option<Vec<u8>> = redis::cmd("HGET")
+        let (data, revision): (Option<Vec<u8>>, Option<u64>) = redis::cmd("HMGET")
             .arg(&names.record)
             .arg("data")
+            .arg("revision")
             .query_async(&mut manager)
             .await
             .map_err(|e| self.connection.error(&e))?;
@@ -246,6 +285,8 @@ impl TokenStore for RedisTokenStore {
             return Ok(None);
         };
         let decoded = record::decode(&data, self.key.as_ref(), key, &names.record)?;
+        self.newest
+            .seen(key, revision.unwrap_or(0), &decoded.record);
         if let (true, Some(cipher)) = (decoded.was_clear, &self.key) {
             let sealed = record::encode(&decoded.record, 0, Some(cipher), key)?;
             let upgraded: i64 = Script::new(UPGRADE)
@@ -332,7 +373,9 @@ impl TokenStore for RedisTokenStore {
             channel: names.channel,
             holder,
         };
-        Ok(StoreLease::new(key, taken.0, guard))
+        let lease = StoreLease::new(key, taken.0, guard);
+        self.write_back_if_lost(&lease).await?;
+        Ok(lease)
     }
 
     async fn revision(&self, key: &str) -> Result<u64, StoreError> {
