@@ -198,12 +198,13 @@ impl Fleet {
         })
     }
 
-    async fn start_all(&self, n: usize, dirs: &mut Vec<tempfile::TempDir>) -> Result<Vec<Worker>> {
-        let mut workers = Vec::with_capacity(n);
+    /// Starts `n` workers; their directories live as long as the returned list.
+    async fn start_all(&self, n: usize) -> Result<(Vec<Worker>, Vec<tempfile::TempDir>)> {
+        let (mut workers, mut dirs) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for i in 0..n {
-            workers.push(self.start(i, dirs).await?);
+            workers.push(self.start(i, &mut dirs).await?);
         }
-        Ok(workers)
+        Ok((workers, dirs))
     }
 }
 
@@ -316,25 +317,44 @@ async fn store_on(server: &RedisServer) -> Result<RedisTokenStore> {
         .with_prefix("fleet")?)
 }
 
+/// A store on `server` seeded with the rotating app's refresh token, as an interactive login
+/// would leave it.
+async fn seeded_store(server: &RedisServer) -> Result<RedisTokenStore> {
+    let store = store_on(server).await?;
+    store
+        .save(
+            STORE_KEY,
+            &StoredToken::refresh_only(fx::ROTATING_REFRESH_TOKEN.into()),
+        )
+        .await?;
+    Ok(store)
+}
+
+/// A mock on `clock` whose `route` (a route key or group) answers `millis` late, in real time.
+async fn slow_mock(clock: &ManualClock, route: &str, millis: u64) -> Result<PardotMock> {
+    let mock = mock_on(clock).await?;
+    mock.fault(Fault::Latency {
+        millis,
+        route: Some(route.to_owned()),
+    })?;
+    Ok(mock)
+}
+
 /// 8 processes x 50 callers on one business unit, four waves with the mock expiring every
 /// token between them: one token fetch per wave across the fleet, no 66, at most 5 in
 /// flight, every call answered.
 async fn one_token_and_one_limit() -> Result<Ran> {
     let server = redis()?;
     let clock = ManualClock::new();
-    let mock = mock_on(&clock).await?;
     // A little latency keeps requests in flight long enough to compete for the slots.
-    mock.fault(Fault::Latency {
-        millis: 5,
-        route: Some("pardot".to_owned()),
-    })?;
-    let fleet = Fleet::new(
+    let mock = slow_mock(&clock, "pardot", 5).await?;
+    let (mut workers, _dirs) = Fleet::new(
         &mock,
         Some(&server),
         &["--callers", "50", "--calls", "2", "--waves", "4"],
-    );
-    let mut dirs = Vec::new();
-    let mut workers = fleet.start_all(8, &mut dirs).await?;
+    )
+    .start_all(8)
+    .await?;
     let mut ok = 0;
     for wave in 0..4 {
         if wave > 0 {
@@ -373,13 +393,13 @@ async fn shared_budget() -> Result<Ran> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
     let budget = BUDGET.to_string();
-    let fleet = Fleet::new(
+    let (mut workers, _dirs) = Fleet::new(
         &mock,
         Some(&server),
         &["--callers", "5", "--calls", "10", "--budget", &budget],
-    );
-    let mut dirs = Vec::new();
-    let mut workers = fleet.start_all(4, &mut dirs).await?;
+    )
+    .start_all(4)
+    .await?;
     let mut ok = 0;
     for worker in &mut workers {
         let r = worker.wave().await?;
@@ -438,20 +458,14 @@ async fn one_rotation() -> Result<Ran> {
     let server = redis()?;
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
-    let store = store_on(&server).await?;
-    store
-        .save(
-            STORE_KEY,
-            &StoredToken::refresh_only(fx::ROTATING_REFRESH_TOKEN.into()),
-        )
-        .await?;
-    let fleet = Fleet::new(
+    let store = seeded_store(&server).await?;
+    let (mut workers, _dirs) = Fleet::new(
         &mock,
         Some(&server),
         &["--flow", "refresh", "--callers", "10", "--calls", "3"],
-    );
-    let mut dirs = Vec::new();
-    let mut workers = fleet.start_all(4, &mut dirs).await?;
+    )
+    .start_all(4)
+    .await?;
     let mut tokens = Vec::new();
     for worker in &mut workers {
         let r = worker.wave().await?;
@@ -486,11 +500,7 @@ async fn one_rotation() -> Result<Ran> {
 async fn killed_lease_holder() -> Result<Ran> {
     let server = redis()?;
     let clock = ManualClock::new();
-    let mock = mock_on(&clock).await?;
-    mock.fault(Fault::Latency {
-        millis: 8_000,
-        route: Some("oauth.token".to_owned()),
-    })?;
+    let mock = slow_mock(&clock, "oauth.token", 8_000).await?;
     let fleet = Fleet::new(&mock, Some(&server), &["--lease-ttl-ms", "1500"]);
     let mut dirs = Vec::new();
     let mut holder = fleet.start(0, &mut dirs).await?;
@@ -529,14 +539,8 @@ async fn restart_with(policy: &str) -> Result<(u64, u64, u64)> {
     let mut server = RedisServer::start_append_only().context("redis-server did not start")?;
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
-    let store = store_on(&server).await?;
-    store
-        .save(
-            STORE_KEY,
-            &StoredToken::refresh_only(fx::ROTATING_REFRESH_TOKEN.into()),
-        )
-        .await?;
-    let fleet = Fleet::new(
+    let store = seeded_store(&server).await?;
+    let (mut workers, _dirs) = Fleet::new(
         &mock,
         Some(&server),
         &[
@@ -551,9 +555,9 @@ async fn restart_with(policy: &str) -> Result<(u64, u64, u64)> {
             "--on-failure",
             policy,
         ],
-    );
-    let mut dirs = Vec::new();
-    let mut workers = fleet.start_all(3, &mut dirs).await?;
+    )
+    .start_all(3)
+    .await?;
     let all_ok = |results: &[WaveResult], when: &str| -> Result<()> {
         for r in results {
             ensure!(r.failed() == 0, "{policy}, {when}: {:?}", r.errors);
@@ -615,14 +619,10 @@ async fn redis_restart() -> Result<Ran> {
 /// only the governor's directory is shared. The mock never sees more than 5 at once.
 async fn host_governor() -> Result<Ran> {
     let clock = ManualClock::new();
-    let mock = mock_on(&clock).await?;
-    mock.fault(Fault::Latency {
-        millis: 5,
-        route: Some("pardot".to_owned()),
-    })?;
+    let mock = slow_mock(&clock, "pardot", 5).await?;
     let governor_dir = tempfile::tempdir()?;
     let dir = governor_dir.path().display().to_string();
-    let fleet = Fleet::new(
+    let (mut workers, _dirs) = Fleet::new(
         &mock,
         None,
         &[
@@ -637,9 +637,9 @@ async fn host_governor() -> Result<Ran> {
             "--calls",
             "10",
         ],
-    );
-    let mut dirs = Vec::new();
-    let mut workers = fleet.start_all(4, &mut dirs).await?;
+    )
+    .start_all(4)
+    .await?;
     for worker in &mut workers {
         let r = worker.wave().await?;
         ensure!(
