@@ -5,6 +5,8 @@
 mod host;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod released;
 
 use std::fmt;
 use std::path::Path;

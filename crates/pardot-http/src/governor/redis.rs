@@ -7,6 +7,7 @@ use std::time::Duration;
 use redis::Script;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
+use super::released::ReleaseSignal;
 use crate::store::{RedisConnection, StoreError};
 
 /// How long a permit lives unless given back first: longer than any request should take, so a
@@ -61,6 +62,8 @@ pub(super) struct RedisPermits {
     /// One task per process waits on Redis for a permit to come back; the others queue here.
     /// A give-back then wakes one waiter per process, not every waiting task of the fleet.
     waiting: Mutex<()>,
+    /// Give-backs anywhere in the fleet, from one subscription.
+    released: ReleaseSignal,
 }
 
 /// A held permit, given back on drop (on the runtime it was taken on; otherwise it expires).
@@ -94,6 +97,7 @@ impl RedisPermits {
         crate::store::check_prefix(prefix)?;
         crate::store::check_key(business_unit)?;
         let family = format!("{{{prefix}:governor:{business_unit}}}");
+        let released = ReleaseSignal::new(connection.clone(), format!("{family}:released"));
         Ok(Self {
             connection,
             permits: format!("{family}:permits"),
@@ -103,19 +107,24 @@ impl RedisPermits {
             ttl: ttl.max(Duration::from_millis(1)),
             local: Arc::new(Semaphore::new(limit.max(1))),
             waiting: Mutex::new(()),
+            released,
         })
     }
 
     async fn try_take(&self, id: &str) -> Result<(bool, u64), StoreError> {
         let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
-        let (taken, wait_ms): (i64, u64) = Script::new(TAKE)
-            .key(&self.permits)
-            .arg(self.limit)
-            .arg(id)
-            .arg(ttl_ms)
-            .invoke_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let (taken, wait_ms): (i64, u64) = self
+            .connection
+            .query(move |mut m| async move {
+                Script::new(TAKE)
+                    .key(&self.permits)
+                    .arg(self.limit)
+                    .arg(id)
+                    .arg(ttl_ms)
+                    .invoke_async(&mut m)
+                    .await
+            })
+            .await?;
         Ok((taken == 1, wait_ms))
     }
 
@@ -152,24 +161,24 @@ impl RedisPermits {
             let Ok(_waiting) = tokio::time::timeout_at(deadline, self.waiting.lock()).await else {
                 return Ok(None);
             };
-            // The previous waiter may have left a permit free behind it.
-            let (mut taken, mut wait_ms) = self.try_take(&id).await?;
-            while !taken {
+            self.released.listen().await?;
+            loop {
+                // Registered before the attempt, so a give-back in between wakes it.
+                let released = self.released.notified();
+                tokio::pin!(released);
+                released.as_mut().enable();
+                let (taken, wait_ms) = self.try_take(&id).await?;
+                if taken {
+                    break;
+                }
                 let now = tokio::time::Instant::now();
                 if now >= deadline {
                     return Ok(None);
                 }
+                // Woken by a give-back, or when the soonest permit expires (its holder may
+                // have died).
                 let bound = Duration::from_millis(wait_ms).min(deadline - now);
-                self.connection
-                    .wait_on(&self.channel, bound, async || {
-                        // Tried again once subscribed, so a permit given back meanwhile is seen.
-                        (taken, wait_ms) = self.try_take(&id).await?;
-                        Ok(taken)
-                    })
-                    .await?;
-                if !taken {
-                    (taken, wait_ms) = self.try_take(&id).await?;
-                }
+                let _ = tokio::time::timeout(bound, released).await;
             }
         }
         Ok(Some(RedisPermit {
@@ -188,13 +197,17 @@ impl RedisPermits {
         day: u64,
         budget: u64,
     ) -> Result<Result<u64, u64>, StoreError> {
-        let key = format!("{}:budget:{day}", self.family);
-        let (outcome, used): (i64, u64) = Script::new(CHARGE)
-            .key(key)
-            .arg(budget)
-            .invoke_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let key = &format!("{}:budget:{day}", self.family);
+        let (outcome, used): (i64, u64) = self
+            .connection
+            .query(move |mut m| async move {
+                Script::new(CHARGE)
+                    .key(key)
+                    .arg(budget)
+                    .invoke_async(&mut m)
+                    .await
+            })
+            .await?;
         Ok(if outcome < 0 { Err(used) } else { Ok(used) })
     }
 }

@@ -193,21 +193,27 @@ impl RedisTokenStore {
             None => Vec::new(),
         };
         let check = self.key.as_ref().map_or("", |k| k.check());
-        let (outcome, number): (String, u64) = Script::new(SAVE)
-            .key(&names.record)
-            .key(&names.fence)
-            .arg(fence.map(|f| f.to_string()).unwrap_or_default())
-            .arg(data)
-            .arg(check)
-            .arg(&names.channel)
-            .invoke_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| {
-                if let Some(record) = record {
-                    self.newest.not_saved(key, record);
-                }
-                self.connection.error(&e)
-            })?;
+        let fence_arg = &fence.map(|f| f.to_string()).unwrap_or_default();
+        let (names, data) = (&names, &data);
+        let saved = self
+            .connection
+            .query(move |mut m| async move {
+                Script::new(SAVE)
+                    .key(&names.record)
+                    .key(&names.fence)
+                    .arg(fence_arg)
+                    .arg(data)
+                    .arg(check)
+                    .arg(&names.channel)
+                    .invoke_async(&mut m)
+                    .await
+            })
+            .await;
+        let (outcome, number): (String, u64) = saved.inspect_err(|_| {
+            if let Some(record) = record {
+                self.newest.not_saved(key, record);
+            }
+        })?;
         match outcome.as_str() {
             "ok" => {
                 match record {
@@ -274,13 +280,18 @@ impl TokenStore for RedisTokenStore {
     async fn load(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
         let names = self.names(key)?;
         let mut manager = self.connection.manager();
-        let (data, revision): (Option<Vec<u8>>, Option<u64>) = redis::cmd("HMGET")
-            .arg(&names.record)
-            .arg("data")
-            .arg("revision")
-            .query_async(&mut manager)
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let record_name = &names.record;
+        let (data, revision): (Option<Vec<u8>>, Option<u64>) = self
+            .connection
+            .query(move |mut m| async move {
+                redis::cmd("HMGET")
+                    .arg(record_name)
+                    .arg("data")
+                    .arg("revision")
+                    .query_async(&mut m)
+                    .await
+            })
+            .await?;
         let Some(data) = data.filter(|d| !d.is_empty()) else {
             return Ok(None);
         };
@@ -326,15 +337,19 @@ impl TokenStore for RedisTokenStore {
         let holder = uuid::Uuid::new_v4().to_string();
         let ttl_ms = u64::try_from(self.lease_ttl.as_millis()).unwrap_or(u64::MAX);
         let deadline = tokio::time::Instant::now() + wait;
+        let (lease_name, fence_name, holder_id) = (&names.lease, &names.fence, &holder);
         let try_take = async || -> Result<(u64, u64), StoreError> {
-            Script::new(LOCK)
-                .key(&names.lease)
-                .key(&names.fence)
-                .arg(&holder)
-                .arg(ttl_ms)
-                .invoke_async(&mut self.connection.manager())
+            self.connection
+                .query(move |mut m| async move {
+                    Script::new(LOCK)
+                        .key(lease_name)
+                        .key(fence_name)
+                        .arg(holder_id)
+                        .arg(ttl_ms)
+                        .invoke_async(&mut m)
+                        .await
+                })
                 .await
-                .map_err(|e| self.connection.error(&e))
         };
         let mut taken = try_take().await?;
         while taken.0 == 0 {
@@ -380,12 +395,17 @@ impl TokenStore for RedisTokenStore {
 
     async fn revision(&self, key: &str) -> Result<u64, StoreError> {
         let names = self.names(key)?;
-        let revision: Option<u64> = redis::cmd("HGET")
-            .arg(&names.record)
-            .arg("revision")
-            .query_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let record_name = &names.record;
+        let revision: Option<u64> = self
+            .connection
+            .query(move |mut m| async move {
+                redis::cmd("HGET")
+                    .arg(record_name)
+                    .arg("revision")
+                    .query_async(&mut m)
+                    .await
+            })
+            .await?;
         Ok(revision.unwrap_or(0))
     }
 
