@@ -367,11 +367,7 @@ async fn one_token_and_one_limit() -> Result<Ran> {
         }
     }
     finish_all(workers).await?;
-    ensure!(
-        ok == 8 * 50 * 4,
-        "{ok} calls succeeded of {}",
-        8 * 50 * 4
-    );
+    ensure!(ok == 8 * 50 * 4, "{ok} calls succeeded of {}", 8 * 50 * 4);
     let fetches = total(&mock, "oauth.token");
     ensure!(
         fetches == 4 && count(&mock, "oauth.token", "ok") == 4,
