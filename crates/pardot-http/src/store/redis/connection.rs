@@ -196,20 +196,10 @@ impl RedisConnection {
     where
         F: AsyncFnOnce() -> Result<bool, StoreError>,
     {
-        let mut pubsub = self
-            .inner
-            .client
-            .get_async_pubsub()
-            .await
-            .map_err(|e| self.error(&e))?;
-        pubsub
-            .subscribe(channel)
-            .await
-            .map_err(|e| self.error(&e))?;
+        let mut messages = self.subscribe(channel).await?;
         if ready().await? {
             return Ok(());
         }
-        let mut messages = pubsub.on_message();
         let _ = tokio::time::timeout(timeout, messages.next()).await;
         Ok(())
     }
