@@ -360,9 +360,9 @@ async fn slow_mock(clock: &ManualClock, route: &str, millis: u64) -> Result<Pard
     Ok(mock)
 }
 
-/// 8 processes x 50 callers (one call each per wave) on one business unit, four waves with the mock expiring every
-/// token between them: one token fetch per wave across the fleet, no 66, at most 5 in
-/// flight, every call answered.
+/// 8 processes x 50 callers (one call each per wave) on one business unit, five waves with
+/// the mock expiring every token before waves 1 to 3: one token fetch per expiry across the
+/// fleet, no 66, exactly 5 in flight at the peak, every call answered.
 async fn one_token_and_one_limit() -> Result<Ran> {
     let server = redis()?;
     let clock = ManualClock::new();
@@ -371,16 +371,18 @@ async fn one_token_and_one_limit() -> Result<Ran> {
     let (mut workers, _dirs) = Fleet::new(
         &mock,
         Some(&server),
-        &["--callers", "50", "--calls", "1", "--waves", "4"],
+        &["--callers", "50", "--calls", "1", "--waves", "5"],
     )
     .start_all(8)
     .await?;
     let mut ok = 0;
-    for wave in 0..4 {
-        if wave > 0 {
+    // Waves 1 to 3 start on expired tokens; wave 4, on the tokens every process holds, sends
+    // all 400 callers at the governor at once, against the hold gate.
+    for wave in 0..5 {
+        if (1..=3).contains(&wave) {
             mock.expire_all_tokens();
         }
-        let results = if wave == 0 {
+        let results = if wave == 4 {
             held_wave(&mut workers, &mock).await?
         } else {
             wave_all(&mut workers).await?
@@ -391,7 +393,7 @@ async fn one_token_and_one_limit() -> Result<Ran> {
         }
     }
     finish_all(workers).await?;
-    ensure!(ok == 8 * 50 * 4, "{ok} calls succeeded of {}", 8 * 50 * 4);
+    ensure!(ok == 8 * 50 * 5, "{ok} calls succeeded of {}", 8 * 50 * 5);
     let fetches = total(&mock, "oauth.token");
     ensure!(
         fetches == 4 && count(&mock, "oauth.token", "ok") == 4,
@@ -663,9 +665,10 @@ async fn host_governor() -> Result<Ran> {
     )
     .start_all(4)
     .await?;
-    let held = held_wave(&mut workers, &mock).await?;
+    // The second wave starts on the token every process holds: all callers at once.
     let free = wave_all(&mut workers).await?;
-    for r in held.iter().chain(&free) {
+    let held = held_wave(&mut workers, &mock).await?;
+    for r in free.iter().chain(&held) {
         ensure!(r.ok == 50 && r.failed() == 0, "{:?}", r.errors);
     }
     finish_all(workers).await?;
