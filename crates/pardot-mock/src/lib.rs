@@ -79,6 +79,7 @@ pub use expect::{Expectation, UnmetExpectation, VERIFY_JOURNAL_EXCERPT, VerifyEr
 pub use faults::{Fault, MAX_LATENCY};
 pub use journal::{Counts, JournalEntry, is_secret_name};
 pub use model::{BusinessUnit, MCI_REGIONS};
+pub use pardot::ConcurrencyStats;
 pub use pardot::PardotApi;
 pub use route::{Outcome, Route, RouteFilter, RouteGroup, UnknownName};
 pub use state::{MockError, MockState, TokenInfo};

@@ -28,6 +28,7 @@ mod browser;
 mod cli;
 mod facade;
 mod faults;
+mod fleet;
 mod flows;
 mod support;
 
@@ -131,6 +132,7 @@ fn scenarios(browser: bool) -> Vec<Scenario> {
     ];
     list.extend(facade::scenarios());
     list.extend(cli::scenarios());
+    list.extend(fleet::scenarios());
     if browser {
         list.push(scenario(
             "web server flow in headless Chromium",

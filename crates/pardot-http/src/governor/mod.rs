@@ -2,9 +2,13 @@
 //! held in this process (`process`), by every process on this machine (`host`) or by every
 //! process on every machine (`redis`).
 
+#[cfg(feature = "redis")]
+mod handoff;
 mod host;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod released;
 
 use std::fmt;
 use std::path::Path;

@@ -1,10 +1,14 @@
 //! The `redis` backend: permits and the daily budget shared by every process on every
 //! machine, in Redis.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::Script;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
+use super::handoff::{Baton, HandOff};
+use super::released::ReleaseSignal;
 use crate::store::{RedisConnection, StoreError};
 
 /// How long a permit lives unless given back first: longer than any request should take, so a
@@ -35,6 +39,15 @@ end
 return 0
 ";
 
+/// Renews a permit passed to another task of its process (its expiry restarts on Redis's
+/// clock); a permit that expired meanwhile is not brought back.
+const RENEW: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+return 0
+";
+
 /// Counts one request against the day's budget; the counter expires two days later.
 /// Returns the count after it, or -1 (and counts nothing) when the budget is used up.
 const CHARGE: &str = r"
@@ -53,6 +66,16 @@ pub(super) struct RedisPermits {
     family: String,
     limit: usize,
     ttl: Duration,
+    /// This process never holds more than `limit` permits, so no more than `limit` of its
+    /// tasks ask Redis at once: the others wait here, without a Redis round trip each.
+    local: Arc<Semaphore>,
+    /// One task per process waits on Redis for a permit to come back; the others queue here.
+    /// A give-back then wakes one waiter per process, not every waiting task of the fleet.
+    waiting: Mutex<()>,
+    /// Give-backs anywhere in the fleet, from one subscription.
+    released: ReleaseSignal,
+    /// Permits passed between this process's tasks.
+    handoff: Arc<HandOff>,
 }
 
 /// A held permit, given back on drop (on the runtime it was taken on; otherwise it expires).
@@ -61,16 +84,23 @@ pub(super) struct RedisPermit {
     permits: String,
     channel: String,
     id: String,
+    /// How many times it was passed since it was taken from Redis.
+    handoffs: u32,
+    handoff: Arc<HandOff>,
+    _local: OwnedSemaphorePermit,
 }
 
 impl Drop for RedisPermit {
     fn drop(&mut self) {
-        let args = [
-            std::mem::take(&mut self.id),
-            std::mem::take(&mut self.channel),
-        ];
-        self.connection
-            .run_detached(GIVE_BACK, std::mem::take(&mut self.permits), args);
+        let baton = Baton {
+            id: std::mem::take(&mut self.id),
+            handoffs: self.handoffs + 1,
+        };
+        if let Err(baton) = self.handoff.offer(baton) {
+            let args = [baton.id, std::mem::take(&mut self.channel)];
+            self.connection
+                .run_detached(GIVE_BACK, std::mem::take(&mut self.permits), args);
+        }
     }
 }
 
@@ -85,6 +115,7 @@ impl RedisPermits {
         crate::store::check_prefix(prefix)?;
         crate::store::check_key(business_unit)?;
         let family = format!("{{{prefix}:governor:{business_unit}}}");
+        let released = ReleaseSignal::new(connection.clone(), format!("{family}:released"));
         Ok(Self {
             connection,
             permits: format!("{family}:permits"),
@@ -92,19 +123,27 @@ impl RedisPermits {
             family,
             limit: limit.max(1),
             ttl: ttl.max(Duration::from_millis(1)),
+            local: Arc::new(Semaphore::new(limit.max(1))),
+            waiting: Mutex::new(()),
+            released,
+            handoff: Arc::default(),
         })
     }
 
     async fn try_take(&self, id: &str) -> Result<(bool, u64), StoreError> {
         let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
-        let (taken, wait_ms): (i64, u64) = Script::new(TAKE)
-            .key(&self.permits)
-            .arg(self.limit)
-            .arg(id)
-            .arg(ttl_ms)
-            .invoke_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let (taken, wait_ms): (i64, u64) = self
+            .connection
+            .query(move |mut m| async move {
+                Script::new(TAKE)
+                    .key(&self.permits)
+                    .arg(self.limit)
+                    .arg(id)
+                    .arg(ttl_ms)
+                    .invoke_async(&mut m)
+                    .await
+            })
+            .await?;
         Ok((taken == 1, wait_ms))
     }
 
@@ -116,36 +155,106 @@ impl RedisPermits {
         wait: Duration,
         on_wait: impl FnOnce(),
     ) -> Result<Option<RedisPermit>, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
-        let permit = || RedisPermit {
-            connection: self.connection.clone(),
-            permits: self.permits.clone(),
-            channel: self.channel.clone(),
-            id: id.clone(),
-        };
-        let (mut taken, mut wait_ms) = self.try_take(&id).await?;
-        if !taken {
-            on_wait();
-        }
         let deadline = tokio::time::Instant::now() + wait;
-        while !taken {
+        let mut on_wait = Some(on_wait);
+        let mut note_wait = || {
+            if let Some(f) = on_wait.take() {
+                f();
+            }
+        };
+        let local = match self.local.clone().try_acquire_owned() {
+            Ok(local) => local,
+            Err(_) => {
+                note_wait();
+                match tokio::time::timeout_at(deadline, self.local.clone().acquire_owned()).await {
+                    Ok(Ok(local)) => local,
+                    // The semaphore is never closed; a timeout is "none in time".
+                    Ok(Err(_)) | Err(_) => return Ok(None),
+                }
+            }
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let (taken_at_once, _) = self.try_take(&id).await?;
+        if taken_at_once {
+            return Ok(Some(self.permit(id, 0, local)));
+        }
+        note_wait();
+        let Ok(_waiting) = tokio::time::timeout_at(deadline, self.waiting.lock()).await else {
+            return Ok(None);
+        };
+        self.released.listen().await?;
+        let mut passed = self.handoff.expect();
+        let outcome = self.wait_for_permit(&id, deadline, &mut passed).await;
+        // A permit passed while the wait ended another way is given back.
+        if let Some(extra) = self.handoff.stop(&mut passed) {
+            self.give_back(extra.id);
+        }
+        Ok(match outcome? {
+            Some(baton) => Some(self.permit(baton.id, baton.handoffs, local)),
+            None => None,
+        })
+    }
+
+    /// Waits (as the process's one Redis waiter) until a permit is taken from Redis or passed
+    /// by a task of this process; `None` at the deadline.
+    async fn wait_for_permit(
+        &self,
+        id: &str,
+        deadline: tokio::time::Instant,
+        passed: &mut tokio::sync::oneshot::Receiver<Baton>,
+    ) -> Result<Option<Baton>, StoreError> {
+        loop {
+            // Registered before the attempt, so a give-back in between wakes it.
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            let (taken, wait_ms) = self.try_take(id).await?;
+            if taken {
+                return Ok(Some(Baton {
+                    id: id.to_owned(),
+                    handoffs: 0,
+                }));
+            }
             let now = tokio::time::Instant::now();
             if now >= deadline {
                 return Ok(None);
             }
+            // Woken by a give-back, or when the soonest permit expires (its holder may have
+            // died), unless a task of this process passes its permit first.
             let bound = Duration::from_millis(wait_ms).min(deadline - now);
-            self.connection
-                .wait_on(&self.channel, bound, async || {
-                    // Tried again once subscribed, so a permit given back meanwhile is seen.
-                    (taken, wait_ms) = self.try_take(&id).await?;
-                    Ok(taken)
-                })
-                .await?;
-            if !taken {
-                (taken, wait_ms) = self.try_take(&id).await?;
+            tokio::select! {
+                _ = tokio::time::timeout(bound, released) => {}
+                baton = &mut *passed => match baton {
+                    Ok(baton) => {
+                        let ttl_ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
+                        self.connection.run_detached(
+                            RENEW,
+                            self.permits.clone(),
+                            [baton.id.clone(), ttl_ms.to_string()],
+                        );
+                        return Ok(Some(baton));
+                    }
+                    Err(_) => *passed = self.handoff.expect(),
+                },
             }
         }
-        Ok(Some(permit()))
+    }
+
+    fn permit(&self, id: String, handoffs: u32, local: OwnedSemaphorePermit) -> RedisPermit {
+        RedisPermit {
+            connection: self.connection.clone(),
+            permits: self.permits.clone(),
+            channel: self.channel.clone(),
+            id,
+            handoffs,
+            handoff: Arc::clone(&self.handoff),
+            _local: local,
+        }
+    }
+
+    fn give_back(&self, id: String) {
+        self.connection
+            .run_detached(GIVE_BACK, self.permits.clone(), [id, self.channel.clone()]);
     }
 
     /// Counts one request against `budget` for `day`: `Ok(used)` with the count after it, or
@@ -155,13 +264,17 @@ impl RedisPermits {
         day: u64,
         budget: u64,
     ) -> Result<Result<u64, u64>, StoreError> {
-        let key = format!("{}:budget:{day}", self.family);
-        let (outcome, used): (i64, u64) = Script::new(CHARGE)
-            .key(key)
-            .arg(budget)
-            .invoke_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let key = &format!("{}:budget:{day}", self.family);
+        let (outcome, used): (i64, u64) = self
+            .connection
+            .query(move |mut m| async move {
+                Script::new(CHARGE)
+                    .key(key)
+                    .arg(budget)
+                    .invoke_async(&mut m)
+                    .await
+            })
+            .await?;
         Ok(if outcome < 0 { Err(used) } else { Ok(used) })
     }
 }
@@ -223,6 +336,44 @@ mod tests {
             .expect("woken when a permit came back")
             .unwrap()
             .unwrap();
+    }
+
+    /// Two "processes" (governors with their own connections), many tasks each: permits
+    /// passed between a process's tasks and given back through Redis never let more than
+    /// the limit run at once across both, and every task gets its turn.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn passed_and_given_back_permits_hold_the_fleet_limit() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let clock = ManualClock::new().shared();
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..2 {
+            let g = governor(&server.url(), 2, DEFAULT_PERMIT_TTL).await;
+            for _ in 0..8 {
+                let (g, clock) = (g.clone(), clock.clone());
+                let (running, peak) = (running.clone(), peak.clone());
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..10 {
+                        let _slot = g.acquire(&clock, || {}).await.unwrap();
+                        let now = running.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                        tokio::task::yield_now().await;
+                        running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }));
+            }
+        }
+        for task in tasks {
+            tokio::time::timeout(WITHIN, task)
+                .await
+                .expect("every task got its permits")
+                .unwrap();
+        }
+        let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=2).contains(&peak), "peak {peak}");
     }
 
     /// Run by `a_killed_holders_permit_expires` as a separate process: takes the only

@@ -309,6 +309,7 @@ impl PardotApi {
             unit.prospects.replace_all(self.seed.at(i, now));
             unit.objects.restore(&self.object_seed, i, now);
             unit.limits.reset_daily();
+            unit.limits.reset_concurrency();
         }
         self.legacy.reset();
         self.gate.open();

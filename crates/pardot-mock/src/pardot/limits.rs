@@ -13,6 +13,13 @@ pub struct Limits {
     max_in_flight: u32,
     daily_budget: u64,
     in_flight: AtomicU32,
+    /// Requests in flight counting every arrival: admitted ones until they finish, refused
+    /// ones (66) until they are refused; so a burst beyond the limit shows in the peak.
+    arrived: AtomicU32,
+    /// The most `arrived` ever was (since start or the last reset).
+    peak_arrived: AtomicU32,
+    /// Error-66 answers (since start or the last reset).
+    refused: AtomicU64,
     /// High 24 bits: the UTC day number (mod 2^24); low 40 bits: requests counted that day.
     daily: AtomicU64,
 }
@@ -38,6 +45,9 @@ impl Limits {
             max_in_flight,
             daily_budget: daily_budget.min(COUNT_MASK),
             in_flight: AtomicU32::new(0),
+            arrived: AtomicU32::new(0),
+            peak_arrived: AtomicU32::new(0),
+            refused: AtomicU64::new(0),
             daily: AtomicU64::new(pack(0, 0)),
         }
     }
@@ -45,6 +55,8 @@ impl Limits {
     /// Takes an in-flight slot; error 66 when all are taken. The slot is given back when the
     /// guard drops (after the response is built, on every path).
     pub fn enter(self: &Arc<Self>) -> Result<InFlight, ApiError> {
+        let arrived = self.arrived.fetch_add(1, Ordering::AcqRel) + 1;
+        self.peak_arrived.fetch_max(arrived, Ordering::AcqRel);
         let taken = self
             .in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
@@ -54,8 +66,31 @@ impl Limits {
             Ok(_) => Ok(InFlight {
                 limits: Arc::clone(self),
             }),
-            Err(_) => Err(ApiError::code(66)),
+            Err(_) => {
+                self.arrived.fetch_sub(1, Ordering::AcqRel);
+                self.refused.fetch_add(1, Ordering::AcqRel);
+                Err(ApiError::code(66))
+            }
         }
+    }
+
+    /// The most requests that were in flight at once, counting refused arrivals (since start
+    /// or the last [`reset_concurrency`](Self::reset_concurrency)).
+    pub fn peak_in_flight(&self) -> u32 {
+        self.peak_arrived.load(Ordering::Acquire)
+    }
+
+    /// Error-66 answers (since start or the last reset).
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Acquire)
+    }
+
+    /// Forgets the peak and the 66 count (the mock's reset). Requests still in flight stay
+    /// counted: the peak starts from them.
+    pub fn reset_concurrency(&self) {
+        self.refused.store(0, Ordering::Release);
+        self.peak_arrived
+            .store(self.arrived.load(Ordering::Acquire), Ordering::Release);
     }
 
     /// Counts one request against the budget of `day` (the UTC day number on the mock's clock);
@@ -112,6 +147,7 @@ pub struct InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.limits.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.limits.arrived.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -130,6 +166,12 @@ mod tests {
         assert_eq!(limits.in_flight(), 2);
         drop((b, c));
         assert_eq!(limits.in_flight(), 0);
+        // Two admitted and one refused at once: the peak counts the refused arrival.
+        assert_eq!((limits.peak_in_flight(), limits.refused()), (3, 1));
+        let d = limits.enter().unwrap();
+        limits.reset_concurrency();
+        assert_eq!((limits.peak_in_flight(), limits.refused()), (1, 0));
+        drop(d);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod admin;
 mod admission;
 mod api;
+mod concurrency;
 mod errors;
 mod gate;
 mod host;
@@ -29,6 +30,7 @@ use axum::routing::{any, get, post};
 pub(crate) use admission::{Admitted, Backend, Caller};
 pub(crate) use api::Account;
 pub use api::PardotApi;
+pub use concurrency::ConcurrencyStats;
 pub(crate) use errors::ApiError;
 pub(crate) use host::{not_a_pardot_host, public_base};
 pub(crate) use prospects::Prospect;
@@ -62,6 +64,7 @@ pub(crate) fn routes() -> Router<MockState> {
         .route("/api/v5/objects/prospects", get(v5::query))
         .route("/api/v5/objects/prospects/{id}", get(v5::read))
         .route("/__mock/pardot", get(admin::status))
+        .route("/__mock/concurrency", get(concurrency::report))
         .route("/__mock/pardot/hold", post(admin::hold))
         .route("/__mock/pardot/release", post(admin::release))
 }

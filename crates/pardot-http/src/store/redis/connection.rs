@@ -134,6 +134,24 @@ impl RedisConnection {
         self.inner.manager.clone()
     }
 
+    /// Runs `command` on the shared connection, once more when it found the connection
+    /// dropped: the manager reconnects behind that first failure (the first command after a
+    /// Redis restart meets the old, broken connection).
+    pub(crate) async fn query<T, F>(
+        &self,
+        command: impl Fn(ConnectionManager) -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        match command(self.manager()).await {
+            Err(e) if e.is_connection_dropped() || e.is_io_error() => {
+                command(self.manager()).await.map_err(|e| self.error(&e))
+            }
+            other => other.map_err(|e| self.error(&e)),
+        }
+    }
+
     /// A Redis failure as a store error: the URL without its password, the password scrubbed
     /// from the server's text.
     pub(crate) fn error(&self, e: &redis::RedisError) -> StoreError {
@@ -178,6 +196,22 @@ impl RedisConnection {
     where
         F: AsyncFnOnce() -> Result<bool, StoreError>,
     {
+        let mut messages = self.subscribe(channel).await?;
+        if ready().await? {
+            return Ok(());
+        }
+        let _ = tokio::time::timeout(timeout, messages.next()).await;
+        Ok(())
+    }
+}
+
+impl RedisConnection {
+    /// A stream of the messages published on `channel` from now on (a connection of its own,
+    /// subscribed when this returns). It ends when the connection is lost.
+    pub(crate) async fn subscribe(
+        &self,
+        channel: &str,
+    ) -> Result<futures::stream::BoxStream<'static, redis::Msg>, StoreError> {
         let mut pubsub = self
             .inner
             .client
@@ -188,12 +222,7 @@ impl RedisConnection {
             .subscribe(channel)
             .await
             .map_err(|e| self.error(&e))?;
-        if ready().await? {
-            return Ok(());
-        }
-        let mut messages = pubsub.on_message();
-        let _ = tokio::time::timeout(timeout, messages.next()).await;
-        Ok(())
+        Ok(Box::pin(pubsub.into_on_message()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`RedisTokenStore`]: one token and one refresh for every process on every machine.
 
 mod connection;
+mod newest;
 #[cfg(test)]
 pub(crate) mod test_server;
 #[cfg(test)]
@@ -12,6 +13,7 @@ use std::time::Duration;
 use redis::Script;
 
 pub use connection::RedisConnection;
+use newest::NewestRecords;
 
 use super::record;
 use super::{
@@ -88,12 +90,17 @@ return 0
 ///   whose fence is no longer the newest is refused ([`StoreError::StaleLease`]).
 /// - `{P:K}:changed`: the pub/sub channel every write and every release publishes on; waiters
 ///   for the lease or for a change subscribe to it, with a bounded wait.
+///
+/// After Redis lost writes (restarted without persistence, or away when a save was due), the
+/// first holder of a lease whose handle knows a newer record than Redis's (by revision)
+/// writes it back under that lease, so a rotated refresh token is not lost.
 #[derive(Clone)]
 pub struct RedisTokenStore {
     connection: RedisConnection,
     prefix: String,
     lease_ttl: Duration,
     key: Option<EncryptionKey>,
+    newest: NewestRecords,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -124,6 +131,7 @@ impl RedisTokenStore {
             prefix: DEFAULT_PREFIX.to_owned(),
             lease_ttl: DEFAULT_LEASE_TTL,
             key: None,
+            newest: NewestRecords::default(),
         }
     }
 
@@ -185,18 +193,35 @@ impl RedisTokenStore {
             None => Vec::new(),
         };
         let check = self.key.as_ref().map_or("", |k| k.check());
-        let (outcome, number): (String, u64) = Script::new(SAVE)
-            .key(&names.record)
-            .key(&names.fence)
-            .arg(fence.map(|f| f.to_string()).unwrap_or_default())
-            .arg(data)
-            .arg(check)
-            .arg(&names.channel)
-            .invoke_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let fence_arg = &fence.map(|f| f.to_string()).unwrap_or_default();
+        let (names, data) = (&names, &data);
+        let saved = self
+            .connection
+            .query(move |mut m| async move {
+                Script::new(SAVE)
+                    .key(&names.record)
+                    .key(&names.fence)
+                    .arg(fence_arg)
+                    .arg(data)
+                    .arg(check)
+                    .arg(&names.channel)
+                    .invoke_async(&mut m)
+                    .await
+            })
+            .await;
+        let (outcome, number): (String, u64) = saved.inspect_err(|_| {
+            if let Some(record) = record {
+                self.newest.not_saved(key, record);
+            }
+        })?;
         match outcome.as_str() {
-            "ok" => Ok(()),
+            "ok" => {
+                match record {
+                    Some(record) => self.newest.seen(key, number, record),
+                    None => self.newest.forget(key),
+                }
+                Ok(())
+            }
             "stale" => Err(StoreError::StaleLease {
                 key: key.to_owned(),
                 fence: fence.unwrap_or_default(),
@@ -208,6 +233,25 @@ impl RedisTokenStore {
                     .to_owned(),
             }),
         }
+    }
+}
+
+impl RedisTokenStore {
+    /// Under a just-taken `lease`: if Redis holds an older revision of the key than this
+    /// handle wrote or read (Redis lost writes), writes the newer record back, fenced.
+    async fn write_back_if_lost(&self, lease: &StoreLease) -> Result<(), StoreError> {
+        let key = lease.key();
+        let stored = self.revision(key).await?;
+        let Some(record) = self.newest.newer_than(key, stored) else {
+            return Ok(());
+        };
+        self.save_fenced(lease, &record).await?;
+        tracing::warn!(
+            key,
+            stored_revision = stored,
+            "the token store held an older record than this process last saw (Redis lost writes); wrote the newer one back"
+        );
+        Ok(())
     }
 }
 
@@ -236,16 +280,24 @@ impl TokenStore for RedisTokenStore {
     async fn load(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
         let names = self.names(key)?;
         let mut manager = self.connection.manager();
-        let data: Option<Vec<u8>> = redis::cmd("HGET")
-            .arg(&names.record)
-            .arg("data")
-            .query_async(&mut manager)
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let record_name = &names.record;
+        let (data, revision): (Option<Vec<u8>>, Option<u64>) = self
+            .connection
+            .query(move |mut m| async move {
+                redis::cmd("HMGET")
+                    .arg(record_name)
+                    .arg("data")
+                    .arg("revision")
+                    .query_async(&mut m)
+                    .await
+            })
+            .await?;
         let Some(data) = data.filter(|d| !d.is_empty()) else {
             return Ok(None);
         };
         let decoded = record::decode(&data, self.key.as_ref(), key, &names.record)?;
+        self.newest
+            .seen(key, revision.unwrap_or(0), &decoded.record);
         if let (true, Some(cipher)) = (decoded.was_clear, &self.key) {
             let sealed = record::encode(&decoded.record, 0, Some(cipher), key)?;
             let upgraded: i64 = Script::new(UPGRADE)
@@ -285,15 +337,19 @@ impl TokenStore for RedisTokenStore {
         let holder = uuid::Uuid::new_v4().to_string();
         let ttl_ms = u64::try_from(self.lease_ttl.as_millis()).unwrap_or(u64::MAX);
         let deadline = tokio::time::Instant::now() + wait;
+        let (lease_name, fence_name, holder_id) = (&names.lease, &names.fence, &holder);
         let try_take = async || -> Result<(u64, u64), StoreError> {
-            Script::new(LOCK)
-                .key(&names.lease)
-                .key(&names.fence)
-                .arg(&holder)
-                .arg(ttl_ms)
-                .invoke_async(&mut self.connection.manager())
+            self.connection
+                .query(move |mut m| async move {
+                    Script::new(LOCK)
+                        .key(lease_name)
+                        .key(fence_name)
+                        .arg(holder_id)
+                        .arg(ttl_ms)
+                        .invoke_async(&mut m)
+                        .await
+                })
                 .await
-                .map_err(|e| self.connection.error(&e))
         };
         let mut taken = try_take().await?;
         while taken.0 == 0 {
@@ -332,17 +388,24 @@ impl TokenStore for RedisTokenStore {
             channel: names.channel,
             holder,
         };
-        Ok(StoreLease::new(key, taken.0, guard))
+        let lease = StoreLease::new(key, taken.0, guard);
+        self.write_back_if_lost(&lease).await?;
+        Ok(lease)
     }
 
     async fn revision(&self, key: &str) -> Result<u64, StoreError> {
         let names = self.names(key)?;
-        let revision: Option<u64> = redis::cmd("HGET")
-            .arg(&names.record)
-            .arg("revision")
-            .query_async(&mut self.connection.manager())
-            .await
-            .map_err(|e| self.connection.error(&e))?;
+        let record_name = &names.record;
+        let revision: Option<u64> = self
+            .connection
+            .query(move |mut m| async move {
+                redis::cmd("HGET")
+                    .arg(record_name)
+                    .arg("revision")
+                    .query_async(&mut m)
+                    .await
+            })
+            .await?;
         Ok(revision.unwrap_or(0))
     }
 

@@ -1,5 +1,6 @@
-//! A real `redis-server` for tests: started on a free loopback port with persistence off,
-//! waited for (bounded) until it answers `PING`, and killed by its PID on drop.
+//! A real `redis-server` for tests: started on a free loopback port with persistence off (or,
+//! for a test that restarts it, AOF on), waited for (bounded) until it answers `PING`, and
+//! killed by its PID on drop.
 //!
 //! When `redis-server` is not installed, [`RedisServer::start`] prints why and returns `None`
 //! (the test then skips), except under CI (`CI` set), where a missing server is a failure.
@@ -19,7 +20,9 @@ pub struct RedisServer {
     child: Child,
     port: u16,
     password: Option<String>,
-    _dir: tempfile::TempDir,
+    /// AOF on (`appendfsync always`), so a restart finds every acknowledged write.
+    append_only: bool,
+    dir: tempfile::TempDir,
 }
 
 impl RedisServer {
@@ -29,27 +32,53 @@ impl RedisServer {
         Self::start_with_password(None)
     }
 
+    /// A server with AOF on (every write synced before it is acknowledged), for a test that
+    /// [restarts](Self::restart) it; `None` as for [`start`](Self::start).
+    #[allow(
+        dead_code,
+        reason = "used by the e2e's fleet rows, not by every includer"
+    )]
+    pub fn start_append_only() -> Option<Self> {
+        Self::start_configured(None, true)
+    }
+
     /// A server requiring `password` (when given).
     pub fn start_with_password(password: Option<&str>) -> Option<Self> {
-        let found = Command::new(binary())
+        Self::start_configured(password, false)
+    }
+
+    /// Whether `redis-server` can run here.
+    pub fn available() -> bool {
+        Command::new(binary())
             .arg("--version")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            let reason = format!("`{}` is not installed", binary());
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Why the Redis tests cannot run here.
+    pub fn missing_reason() -> String {
+        format!(
+            "`{}` is not installed (install the redis-server package)",
+            binary()
+        )
+    }
+
+    fn start_configured(password: Option<&str>, append_only: bool) -> Option<Self> {
+        if !Self::available() {
+            let reason = Self::missing_reason();
             assert!(
                 std::env::var_os("CI").is_none(),
                 "{reason}, and CI is set: the Redis tests must run under CI"
             );
-            eprintln!("SKIPPED: {reason} (install the redis-server package to run this test)");
+            eprintln!("SKIPPED: {reason}");
             return None;
         }
         // A port taken between probing and binding is retried with another.
         let mut last_error = String::new();
         for _ in 0..5 {
-            match Self::try_start(password) {
+            match Self::try_start(password, append_only) {
                 Ok(server) => return Some(server),
                 Err(e) => last_error = e,
             }
@@ -57,41 +86,77 @@ impl RedisServer {
         panic!("redis-server did not start: {last_error}");
     }
 
-    fn try_start(password: Option<&str>) -> Result<Self, String> {
+    fn try_start(password: Option<&str>, append_only: bool) -> Result<Self, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
             .port();
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mut server = Self {
+            child: Self::spawn(port, password, append_only, dir.path())?,
+            port,
+            password: password.map(str::to_owned),
+            append_only,
+            dir,
+        };
+        server.wait_until_up()?;
+        Ok(server)
+    }
+
+    fn spawn(
+        port: u16,
+        password: Option<&str>,
+        append_only: bool,
+        dir: &std::path::Path,
+    ) -> Result<Child, String> {
         let mut command = Command::new(binary());
         command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--save", ""])
             .arg("--dir")
-            .arg(dir.path())
+            .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        if append_only {
+            command.args(["--appendonly", "yes", "--appendfsync", "always"]);
+        } else {
+            command.args(["--appendonly", "no"]);
+        }
         if let Some(p) = password {
             command.args(["--requirepass", p]);
         }
-        let child = command.spawn().map_err(|e| e.to_string())?;
-        let mut server = Self {
-            child,
-            port,
-            password: password.map(str::to_owned),
-            _dir: dir,
-        };
+        command.spawn().map_err(|e| e.to_string())
+    }
+
+    /// Starts the server again after [`kill`](Self::kill), on the same port and directory
+    /// (with AOF on, it finds its data again).
+    #[allow(
+        dead_code,
+        reason = "used by the e2e's fleet rows, not by every includer"
+    )]
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        self.child = Self::spawn(
+            self.port,
+            self.password.as_deref(),
+            self.append_only,
+            self.dir.path(),
+        )?;
+        self.wait_until_up()
+    }
+
+    fn wait_until_up(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if server.answers_ping() {
-                return Ok(server);
+            if self.answers_ping() {
+                return Ok(());
             }
-            if let Ok(Some(status)) = server.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("exited with {status}"));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        server.kill();
+        self.kill();
         Err("no answer to PING within 10 s".to_owned())
     }
 

@@ -229,3 +229,82 @@ async fn plain_redis_to_another_host_is_refused() {
     assert!(matches!(err, StoreError::Insecure { .. }), "{err}");
     assert!(!err.to_string().contains("pw-123"), "{err}");
 }
+
+/// Retries `f` while Redis answers with `Unavailable`: the first command on a connection
+/// that a restart broke fails, and the connection manager reconnects behind it.
+async fn after_reconnect<T, F>(mut f: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Result<T, StoreError>>,
+{
+    for _ in 0..20 {
+        match f().await {
+            Ok(value) => return value,
+            Err(StoreError::Unavailable { .. }) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("Redis did not come back");
+}
+
+fn refresh_token_of(record: Option<StoredToken>) -> String {
+    record
+        .and_then(|r| r.refresh_token)
+        .map(|t| t.expose_secret().to_owned())
+        .unwrap_or_default()
+}
+
+/// Redis restarted without persistence loses the record; the first lease taken by a handle
+/// that saw it writes it back, so the refresh token is not lost.
+#[tokio::test]
+async fn a_record_lost_by_redis_is_written_back_under_the_next_lease() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let a = store(&server).await;
+    a.save("k", &StoredToken::refresh_only("rt-1".into()))
+        .await
+        .unwrap();
+    server.restart().unwrap();
+    let b = store(&server).await;
+    assert!(b.load("k").await.unwrap().is_none(), "persistence is off");
+    let lease = after_reconnect(|| a.lock("k", Duration::from_secs(5))).await;
+    assert_eq!(refresh_token_of(b.load("k").await.unwrap()), "rt-1");
+    drop(lease);
+    // A handle that never saw the record has nothing to write back.
+    let fresh = store(&server).await;
+    fresh.remove("k").await.unwrap();
+    drop(fresh.lock("k", Duration::from_secs(5)).await.unwrap());
+    assert!(b.load("k").await.unwrap().is_none());
+}
+
+/// A save that failed while Redis was away (a rotated refresh token nobody else has) is
+/// written back, fenced, by the next lease once Redis is back, over the older record it kept.
+#[tokio::test]
+async fn a_save_that_failed_while_redis_was_away_is_written_back() {
+    let Some(mut server) = RedisServer::start_append_only() else {
+        return;
+    };
+    let a = store(&server).await;
+    a.save("k", &StoredToken::refresh_only("rt-1".into()))
+        .await
+        .unwrap();
+    let lease = a.lock("k", Duration::from_secs(5)).await.unwrap();
+    server.kill();
+    let err = a
+        .save_fenced(&lease, &StoredToken::refresh_only("rt-2".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err}");
+    drop(lease);
+    server.restart().unwrap();
+    let b = store(&server).await;
+    assert_eq!(refresh_token_of(b.load("k").await.unwrap()), "rt-1");
+    // The next lease (once the old one is let go or expires) brings rt-2 back.
+    let lease = after_reconnect(|| a.lock("k", Duration::from_secs(90))).await;
+    assert_eq!(refresh_token_of(b.load("k").await.unwrap()), "rt-2");
+    // Written under the lease: the revision moved on from the kept record's.
+    assert_eq!(b.revision("k").await.unwrap(), 2);
+    drop(lease);
+}

@@ -9,6 +9,7 @@ use crate::run::Ctx;
 mod cli_process;
 mod client_overhead;
 mod expired_callers;
+mod fleet;
 mod jwt_grant;
 mod memory;
 mod password_grant;
@@ -21,8 +22,8 @@ mod v5_list;
 pub use client_overhead::bench_client;
 
 /// The metric groups `--only` picks from, in the order a run measures them.
-pub const GROUPS: [&str; 10] = [
-    "v5", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss",
+pub const GROUPS: [&str; 11] = [
+    "v5", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss", "fleet",
 ];
 
 /// The rows of one group of [`GROUPS`].
@@ -38,6 +39,7 @@ pub async fn measure(group: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "callers" => vec![expired_callers::row(ctx).await?],
         "cli" => vec![cli_process::row(ctx).await],
         "rss" => rss::rows(ctx).await?,
+        "fleet" => fleet::rows(ctx).await?,
         other => anyhow::bail!("unknown group `{other}`"),
     })
 }
