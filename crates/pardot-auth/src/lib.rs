@@ -54,6 +54,8 @@
 mod config;
 mod connect;
 mod mci;
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 pub use config::{Config, ConfigError, DEFAULT_REDIRECT_URI, Flow, FlowConfig};
 pub use connect::{

@@ -2,14 +2,12 @@
 //! them: environment variables, a token store directory, one process per command.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use pardot_auth::testing::{CliHarness, CliOutput};
 use pardot_mock::fixtures as fx;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::ChildStderr;
 use url::Url;
 
 use super::support::{http, sign_in_to_receiver};
@@ -62,16 +60,13 @@ pub(super) fn built() -> Result<()> {
 }
 
 fn cargo_build(root: &Path, args: &[&str]) -> Result<()> {
-    let status = Command::new(crate::cargo())
-        .args(["build", "--quiet"])
-        .args(args)
-        .current_dir(root)
-        .status()
-        .context("could not run cargo build")?;
+    let mut build = vec!["build", "--quiet"];
+    build.extend_from_slice(args);
+    let status = crate::run_cargo(root, &build)?;
     ensure!(
         status.success(),
-        "`cargo build {}` failed ({status})",
-        args.join(" ")
+        "`cargo {}` failed ({status})",
+        build.join(" ")
     );
     Ok(())
 }
@@ -106,52 +101,35 @@ fn fixture_key(name: &str) -> PathBuf {
     crate::project_root().join("fixtures/keys").join(name)
 }
 
-/// The CLI with a clean environment: the mock's hosts, the fixture business unit, a token
-/// store directory, and `vars`.
-fn cli(store: &Path, mock_url: &str, vars: &[(&str, String)]) -> tokio::process::Command {
-    let mut cmd =
-        tokio::process::Command::new(crate::project_root().join("target/debug/pardot-auth"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PARDOT_AUTH_STORE_DIR", store)
-        .env("SF_LOGIN_URL", mock_url)
-        .env("PARDOT_URL", mock_url)
-        .env("PARDOT_BUSINESS_UNIT_ID", fx::BUSINESS_UNIT_ID)
-        .current_dir(store)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
+/// The CLI on `mock_url` with the fixture business unit, keeping its token store in `store`
+/// (also its working directory); built by [`prepare`] into the cargo target directory.
+fn cli(store: &Path, mock_url: &str) -> CliHarness {
+    let binary = crate::target_dir(&crate::project_root()).join("debug/pardot-auth");
+    CliHarness::new(binary, store)
+        .store_dir(store)
+        .hosts(mock_url, fx::BUSINESS_UNIT_ID)
 }
 
-/// Runs one CLI command to the end (bounded) and returns its output; fails on a non-zero exit.
+/// Runs one CLI command to the end (bounded) and returns its stdout; fails on a non-zero exit.
 async fn run(
     store: &Path,
     mock_url: &str,
     vars: &[(&str, String)],
     args: &[&str],
-) -> Result<Output> {
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        cli(store, mock_url, vars).args(args).output(),
-    )
-    .await
-    .with_context(|| format!("`pardot-auth {}` ran over 30 s", args.join(" ")))?
-    .context("could not run target/debug/pardot-auth")?;
-    ensure!(
-        output.status.success(),
-        "`pardot-auth {}` exited with {}: {}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-    Ok(output)
+) -> Result<String> {
+    succeeded(cli(store, mock_url).run(args, vars).await?, args)
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+/// The stdout of a command that exited with 0; an error quoting its stderr otherwise.
+fn succeeded(output: CliOutput, args: &[&str]) -> Result<String> {
+    ensure!(
+        output.success(),
+        "`pardot-auth {}` exited with {}: {}",
+        args.join(" "),
+        output.code,
+        output.stderr.trim()
+    );
+    Ok(output.stdout)
 }
 
 fn jwt_vars() -> Vec<(&'static str, String)> {
@@ -185,7 +163,7 @@ async fn jwt() -> Result<Ran> {
     let mock = start_mock().await?;
     let store = tempfile::tempdir()?;
     let vars = jwt_vars();
-    let login = stdout(&run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?);
+    let login = run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?;
     ensure!(
         login.starts_with("Logged in (jwt flow)"),
         "login printed: {login}"
@@ -194,20 +172,18 @@ async fn jwt() -> Result<Ran> {
         std::fs::read_dir(store.path())?.count() >= 1,
         "login stored nothing in the token store"
     );
-    let whoami = stdout(&run(store.path(), mock.url(), &vars, &["whoami"]).await?);
+    let whoami = run(store.path(), mock.url(), &vars, &["whoami"]).await?;
     ensure!(
         whoami.starts_with("OK: ") && whoami.contains(fx::INTEGRATION_USERNAME),
         "whoami printed: {whoami}"
     );
-    let body = stdout(
-        &run(
-            store.path(),
-            mock.url(),
-            &vars,
-            &["request", "GET", PROSPECTS],
-        )
-        .await?,
-    );
+    let body = run(
+        store.path(),
+        mock.url(),
+        &vars,
+        &["request", "GET", PROSPECTS],
+    )
+    .await?;
     let found = emails(&body)?;
     ensure!(
         found.iter().any(|e| e == "ada@example.com"),
@@ -223,27 +199,6 @@ async fn jwt() -> Result<Ran> {
     })
 }
 
-/// Reads the CLI's stderr until a line passes `pick`, bounded in time.
-async fn read_until<T>(
-    lines: &mut Lines<BufReader<ChildStderr>>,
-    what: &str,
-    pick: impl Fn(&str) -> Option<T>,
-) -> Result<T> {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        let mut seen = String::new();
-        while let Some(line) = lines.next_line().await? {
-            if let Some(v) = pick(&line) {
-                return Ok(v);
-            }
-            seen.push_str(&line);
-            seen.push('\n');
-        }
-        bail!("the CLI ended without printing {what}; stderr: {seen}")
-    })
-    .await
-    .with_context(|| format!("the CLI printed no {what} within 20 s"))?
-}
-
 /// Runs an interactive `login` whose person's part `act` plays once `pick` finds what it
 /// needs on stderr; returns the command's stdout.
 async fn interactive_login<T>(
@@ -255,37 +210,10 @@ async fn interactive_login<T>(
     pick: impl Fn(&str) -> Option<T>,
     act: impl AsyncFnOnce(T) -> Result<()>,
 ) -> Result<String> {
-    let mut child = cli(store, mock_url, vars)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("could not run target/debug/pardot-auth")?;
-    let mut lines = BufReader::new(child.stderr.take().context("no stderr")?).lines();
-    let value = read_until(&mut lines, what, pick).await?;
-    // Keep reading stderr so the CLI never blocks on a full pipe.
-    let rest = tokio::spawn(async move {
-        let mut text = String::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
-    });
+    let mut child = cli(store, mock_url).spawn(args, vars)?;
+    let value = child.stderr_line(what, pick).await?;
     act(value).await?;
-    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .context("the login did not finish within 30 s")??;
-    if !output.status.success() {
-        let err = rest.await.unwrap_or_default();
-        bail!(
-            "`pardot-auth {}` exited with {}: {}",
-            args.join(" "),
-            output.status,
-            err.trim()
-        );
-    }
-    Ok(stdout(&output))
+    succeeded(child.finish().await?, args)
 }
 
 /// `login web --no-browser`: the CLI prints the authorize URL, the person (HTTP) logs in on
@@ -341,15 +269,13 @@ async fn web() -> Result<Ran> {
         login.starts_with("Logged in (web flow)"),
         "login printed: {login}"
     );
-    let body = stdout(
-        &run(
-            store.path(),
-            mock.url(),
-            &vars,
-            &["request", "GET", PROSPECTS],
-        )
-        .await?,
-    );
+    let body = run(
+        store.path(),
+        mock.url(),
+        &vars,
+        &["request", "GET", PROSPECTS],
+    )
+    .await?;
     ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
     let (total, counts) = binary_requests(mock.url()).await?;
     ensure!(counts["oauth.authorize"]["ok"] == 1, "{counts}");
@@ -421,12 +347,12 @@ async fn device_and_mci() -> Result<Ran> {
             fixture_key("mci-service-account.key").display().to_string(),
         ),
     ];
-    let login = stdout(&run(store.path(), mock.url(), &mci, &["login", "mci"]).await?);
+    let login = run(store.path(), mock.url(), &mci, &["login", "mci"]).await?;
     ensure!(
         login.starts_with("Logged in (mci flow)"),
         "login printed: {login}"
     );
-    let whoami = stdout(&run(store.path(), mock.url(), &mci, &["whoami"]).await?);
+    let whoami = run(store.path(), mock.url(), &mci, &["whoami"]).await?;
     ensure!(
         whoami.starts_with("OK: the Marketing Cloud Intelligence service account has a token"),
         "whoami printed: {whoami}"
@@ -467,7 +393,7 @@ async fn shared_store() -> Result<Ran> {
         })
         .collect();
     for task in runs {
-        let body = stdout(&task.await??);
+        let body = task.await??;
         ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
     }
     let (total, counts) = binary_requests(mock.url()).await?;
