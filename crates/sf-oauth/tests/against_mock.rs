@@ -2,6 +2,7 @@
 //! between client and mock, asserting on the mock's counters.
 
 mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
+use support::assert_counts;
 
 async fn mock(clock: &ManualClock) -> PardotMock {
     PardotMock::builder().clock(clock).start().await.unwrap()
@@ -99,7 +101,7 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
     .token()
     .await
     .unwrap();
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 4)]);
 }
 
 #[tokio::test]
@@ -202,11 +204,16 @@ async fn jwt_bearer_errors() {
     assert!(err.is_retryable(), "{err}");
 
     let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 0);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 5);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClientId), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InactiveUser), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Fault), 2);
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthToken, Outcome::Ok, 0),
+            (Route::OAuthToken, Outcome::InvalidGrant, 5),
+            (Route::OAuthToken, Outcome::InvalidClientId, 1),
+            (Route::OAuthToken, Outcome::InactiveUser, 1),
+            (Route::OAuthToken, Outcome::Fault, 2),
+        ],
+    );
     assert_eq!(counts.route_total(Route::OAuthToken), 9, "{counts:?}");
 }
 
@@ -294,7 +301,7 @@ async fn username_password_success_and_errors() {
     .token()
     .await
     .unwrap();
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 3)]);
 
     // Missing security token, wrong password, wrong host: authentication failure.
     for (h, user, pw, tok) in [
@@ -350,9 +357,9 @@ async fn username_password_success_and_errors() {
     .await
     .unwrap_err();
     assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
-        3
+    assert_counts(
+        &mock.counts(),
+        &[(Route::OAuthToken, Outcome::InvalidGrant, 3)],
     );
 }
 
@@ -380,7 +387,7 @@ async fn refresh_without_rotation_and_revocation() {
         fx::WEB_USERNAME
     );
     flow.token().await.unwrap();
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 2)]);
 
     // The app requires its secret for refreshes.
     let err = RefreshTokenFlow::new(
@@ -409,7 +416,7 @@ async fn refresh_without_rotation_and_revocation() {
     assert_eq!(err.class(), ErrorClass::NeverRetry);
     let err = c.userinfo(&host, &token).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::RefreshAndRetry);
-    assert_eq!(mock.counts().get(Route::OAuthRevoke, Outcome::Ok), 1);
+    assert_counts(&mock.counts(), &[(Route::OAuthRevoke, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -463,10 +470,12 @@ async fn refresh_token_rotation_and_reuse_detection() {
     );
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
-        2
+    assert_counts(
+        &mock.counts(),
+        &[
+            (Route::OAuthToken, Outcome::Ok, 2),
+            (Route::OAuthToken, Outcome::InvalidGrant, 2),
+        ],
     );
 }
 
@@ -499,7 +508,7 @@ async fn client_credentials_on_my_domain_only() {
             fx::CC_RUN_AS_USERNAME
         );
     }
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 2)]);
 
     const CTX: &str = "client credentials authentication";
     let err = ClientCredentials::new(
@@ -558,8 +567,13 @@ async fn revoke_access_token_then_userinfo_refuses_it() {
         "invalid_token",
         "Token was invalid",
     );
-    assert_eq!(mock.counts().get(Route::OAuthRevoke, Outcome::Ok), 1);
-    assert_eq!(mock.counts().get(Route::OAuthUserinfo, Outcome::Ok), 1);
+    assert_counts(
+        &mock.counts(),
+        &[
+            (Route::OAuthRevoke, Outcome::Ok, 1),
+            (Route::OAuthUserinfo, Outcome::Ok, 1),
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,7 +610,7 @@ async fn mci_service_account_tokens_and_errors() {
         1,
         "discovery is cached"
     );
-    assert_eq!(counts.get(Route::MciToken, Outcome::Ok), 2);
+    assert_counts(&counts, &[(Route::MciToken, Outcome::Ok, 2)]);
 
     const CTX: &str = "MCI service account authentication";
     let err = mci(&mock, "untrusted.key", &clock)
@@ -635,7 +649,7 @@ async fn mci_service_account_tokens_and_errors() {
             .starts_with(&format!("{CTX} failed: invalid_client")),
         "{err}"
     );
-    assert_eq!(mock.counts().get(Route::MciToken, Outcome::Ok), 2);
+    assert_counts(&mock.counts(), &[(Route::MciToken, Outcome::Ok, 2)]);
 }
 
 #[tokio::test]
