@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{assert_oauth_error, json_of, mock, token};
+use common::*;
 use hmac::{Hmac, KeyInit, Mac};
 use pardot_mock::sign_in::{Callback, Consent, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
@@ -157,21 +157,7 @@ async fn success_with_pkce_and_state() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
     let v = json_of(&body);
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "access_token",
-            "id",
-            "instance_url",
-            "issued_at",
-            "refresh_token",
-            "scope",
-            "signature",
-            "token_type"
-        ]
-    );
+    assert_eq!(sorted_keys(&v), TOKEN_FIELDS_WITH_REFRESH);
     assert!(
         v["access_token"]
             .as_str()
@@ -681,7 +667,7 @@ async fn pkce_mismatch_and_missing_verifier() {
 async fn exchange_checks_client_and_redirect_uri() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
-    let bad_secret = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "authorization_code"),
@@ -691,10 +677,11 @@ async fn exchange_checks_client_and_redirect_uri() {
             ("redirect_uri", CALLBACK),
             ("code_verifier", &verifier),
         ],
+        "invalid_client",
+        "invalid client credentials",
     )
     .await;
-    assert_oauth_error(&bad_secret, "invalid_client", "invalid client credentials");
-    let no_secret = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "authorization_code"),
@@ -703,10 +690,11 @@ async fn exchange_checks_client_and_redirect_uri() {
             ("redirect_uri", CALLBACK),
             ("code_verifier", &verifier),
         ],
+        "invalid_client",
+        "invalid client credentials",
     )
     .await;
-    assert_oauth_error(&no_secret, "invalid_client", "invalid client credentials");
-    let other_client = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "authorization_code"),
@@ -716,11 +704,12 @@ async fn exchange_checks_client_and_redirect_uri() {
             ("redirect_uri", CALLBACK),
             ("code_verifier", &verifier),
         ],
+        "invalid_grant",
+        "expired authorization code",
     )
     .await;
-    assert_oauth_error(&other_client, "invalid_grant", "expired authorization code");
     // Those failures did not use the code up; a wrong redirect_uri does.
-    let mismatch = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "authorization_code"),
@@ -730,16 +719,13 @@ async fn exchange_checks_client_and_redirect_uri() {
             ("redirect_uri", "http://127.0.0.1:7777/callback"),
             ("code_verifier", &verifier),
         ],
-    )
-    .await;
-    assert_oauth_error(
-        &mismatch,
         "redirect_uri_mismatch",
         "redirect_uri mismatch with remote access object",
-    );
+    )
+    .await;
 
     let (code, verifier) = web_code(&mock, None).await;
-    let missing = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "authorization_code"),
@@ -748,13 +734,10 @@ async fn exchange_checks_client_and_redirect_uri() {
             ("client_secret", fixtures::WEB_CONSUMER_SECRET),
             ("code_verifier", &verifier),
         ],
-    )
-    .await;
-    assert_oauth_error(
-        &missing,
         "redirect_uri_missing",
         "redirect_uri not provided",
-    );
+    )
+    .await;
 
     // Client authentication by HTTP Basic works too.
     let (code, verifier) = web_code(&mock, None).await;
@@ -819,7 +802,7 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
     )
     .await;
     let code = callback.code().expect("a code");
-    let refused = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "authorization_code"),
@@ -827,9 +810,10 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
             ("client_id", fixtures::PKCE_CONSUMER_KEY),
             ("redirect_uri", CALLBACK),
         ],
+        "invalid_client",
+        "invalid client credentials",
     )
     .await;
-    assert_oauth_error(&refused, "invalid_client", "invalid client credentials");
 }
 
 #[tokio::test]

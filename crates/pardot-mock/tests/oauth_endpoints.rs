@@ -161,7 +161,7 @@ async fn revoke_refresh_token_by_get_kills_its_access_tokens() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(mock.lookup_access_token(&access).is_none());
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "refresh_token"),
@@ -169,9 +169,10 @@ async fn revoke_refresh_token_by_get_kills_its_access_tokens() {
             ("client_id", WEB_CONSUMER_KEY),
             ("client_secret", WEB_CONSUMER_SECRET),
         ],
+        "invalid_grant",
+        "expired access/refresh token",
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
 }
 
 #[tokio::test]

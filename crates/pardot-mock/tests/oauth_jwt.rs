@@ -29,10 +29,8 @@ async fn success_carries_exactly_five_fields() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
     let v = json_of(&body);
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&v),
         ["access_token", "id", "instance_url", "scope", "token_type"]
     );
     assert!(

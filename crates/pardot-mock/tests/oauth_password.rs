@@ -6,21 +6,12 @@ use common::*;
 use pardot_mock::fixtures::*;
 use pardot_mock::{Outcome, Route};
 
-fn form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "password"),
-        ("client_id", WEB_CONSUMER_KEY),
-        ("client_secret", WEB_CONSUMER_SECRET),
-        ("username", username),
-        ("password", password),
-    ]
-}
-
 #[tokio::test]
 async fn success_has_the_spec_fields_and_a_valid_signature() {
     let (mock, _clock) = mock().await;
     let pw = integration_password();
-    let (status, headers, body) = token(&mock.url(), &form(INTEGRATION_USERNAME, &pw)).await;
+    let (status, headers, body) =
+        token(&mock.url(), &password_form(INTEGRATION_USERNAME, &pw)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
@@ -80,12 +71,13 @@ async fn trusted_ip_user_needs_no_security_token_and_params_may_be_in_the_query(
 async fn wrong_password_is_authentication_failure() {
     let (mock, _clock) = mock().await;
     // Without the security token (not a trusted IP):
-    let r = token(
+    assert_token_error(
         &mock.url(),
-        &form(INTEGRATION_USERNAME, INTEGRATION_PASSWORD),
+        &password_form(INTEGRATION_USERNAME, INTEGRATION_PASSWORD),
+        "invalid_grant",
+        "authentication failure",
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "authentication failure");
     assert_eq!(
         mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
         1
