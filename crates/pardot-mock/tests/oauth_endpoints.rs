@@ -42,13 +42,7 @@ async fn userinfo_success_and_bad_token() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(ct, "application/json;charset=UTF-8");
     let v = json_of(&body);
-    assert_eq!(
-        v["sub"],
-        format!(
-            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-            mock.url()
-        )
-    );
+    assert_eq!(v["sub"], integration_identity_url(&mock.url()));
     assert_eq!(v["user_id"], INTEGRATION_USER_ID);
     assert_eq!(v["organization_id"], PRODUCTION_ORG_ID);
     assert_eq!(v["preferred_username"], INTEGRATION_USERNAME);
@@ -64,10 +58,7 @@ async fn identity_url_success_and_errors() {
     let t = mock
         .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
         .unwrap();
-    let id = format!(
-        "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-        mock.url()
-    );
+    let id = integration_identity_url(&mock.url());
     let (status, _, body) = get_bearer(&id, &t).await;
     assert_eq!(status, 200, "{body}");
     let v = json_of(&body);

@@ -52,14 +52,7 @@ async fn get_on_the_token_endpoint_is_invalid_request() {
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.text().await.unwrap();
-    assert_oauth_error(
-        &(status, headers, body),
-        "invalid_request",
-        "must use HTTP POST",
-    );
+    assert_oauth_error(&answer(r).await, "invalid_request", "must use HTTP POST");
 }
 
 /// A wrong client id, a wrong secret, or a scope the app lacks: each its own OAuth error,
@@ -113,10 +106,7 @@ async fn password_for_the_wrong_host_is_authentication_failure() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         json_of(&body)["id"],
-        format!(
-            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-            mock.my_domain_url(PRODUCTION_MY_DOMAIN)
-        )
+        integration_identity_url(&mock.my_domain_url(PRODUCTION_MY_DOMAIN))
     );
 }
 

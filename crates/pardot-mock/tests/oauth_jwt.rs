@@ -41,13 +41,7 @@ async fn success_carries_exactly_five_fields() {
     );
     assert_eq!(v["scope"], "api pardot_api refresh_token offline_access");
     assert_eq!(v["instance_url"], mock.url());
-    assert_eq!(
-        v["id"],
-        format!(
-            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-            mock.url()
-        )
-    );
+    assert_eq!(v["id"], integration_identity_url(&mock.url()));
     assert_eq!(v["token_type"], "Bearer");
 }
 

@@ -16,32 +16,12 @@ async fn success_has_the_spec_fields_and_a_valid_signature() {
     assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
     let v = json_of(&body);
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut sorted = keys.clone();
-    sorted.sort_unstable();
-    assert_eq!(
-        sorted,
-        [
-            "access_token",
-            "id",
-            "instance_url",
-            "issued_at",
-            "scope",
-            "signature",
-            "token_type"
-        ]
-    );
+    assert_eq!(sorted_keys(&v), TOKEN_FIELDS);
     let token = v["access_token"].as_str().unwrap();
     assert!(token.starts_with("00D5g00000AcmeP!"), "{token}");
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["instance_url"], mock.url());
-    assert_eq!(
-        v["id"],
-        format!(
-            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-            mock.url()
-        )
-    );
+    assert_eq!(v["id"], integration_identity_url(&mock.url()));
     let issued_at = v["issued_at"].as_str().unwrap();
     assert_eq!(issued_at.len(), 13);
     let expected = pardot_mock::oauth::token_signature(

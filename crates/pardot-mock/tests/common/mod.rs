@@ -33,9 +33,23 @@ pub async fn token(url: &str, form: &[(&str, &str)]) -> TokenAnswer {
         .send()
         .await
         .unwrap();
+    answer(r).await
+}
+
+/// A response read whole: status, headers, body text.
+pub async fn answer(r: reqwest::Response) -> TokenAnswer {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, headers, r.text().await.unwrap())
+}
+
+/// The identity URL of the integration user on the mock at `url`.
+pub fn integration_identity_url(url: &str) -> String {
+    format!(
+        "{url}/id/{}/{}",
+        fixtures::PRODUCTION_ORG_ID,
+        fixtures::INTEGRATION_USER_ID
+    )
 }
 
 /// Asserts an OAuth error answer: 400, exact body, the spec's headers.
