@@ -32,6 +32,24 @@ fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// The login of the fixture v3 user, built.
+fn v3_user(mock: &PardotMock, clock: &ManualClock) -> LegacyLogin {
+    login_v3_user(mock, clock).build().unwrap()
+}
+
+/// The login of the fixture v4 user, built.
+fn v4_user(mock: &PardotMock, clock: &ManualClock) -> LegacyLogin {
+    login_v4_user(mock, clock).build().unwrap()
+}
+
+fn login_v3_user(mock: &PardotMock, clock: &ManualClock) -> pardot_legacy::LegacyLoginBuilder {
+    login(mock, clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
+}
+
+fn login_v4_user(mock: &PardotMock, clock: &ManualClock) -> pardot_legacy::LegacyLoginBuilder {
+    login(mock, clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
+}
+
 fn login(
     mock: &PardotMock,
     clock: &ManualClock,
@@ -74,9 +92,7 @@ async fn account_read(
 async fn a_v3_user_logs_in_and_calls_the_api() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let login = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let login = v3_user(&mock, &clock);
     let session = login.login().await.unwrap();
     assert_eq!(session.api_version, ApiVersion::V3);
     let key = session.api_key.expose_secret();
@@ -103,12 +119,10 @@ async fn a_v4_account_says_version_4() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
     // Detected: logs in at /version/3 and reads <version>4</version>.
-    let detected = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
-        .build()
-        .unwrap();
+    let detected = v4_user(&mock, &clock);
     assert_eq!(detected.login().await.unwrap().api_version, ApiVersion::V4);
     // Fixed at /version/4, with JSON answers.
-    let json = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
+    let json = login_v4_user(&mock, &clock)
         .api_version(ApiVersion::V4)
         .format(Format::Json)
         .build()
@@ -178,9 +192,7 @@ async fn too_many_failures_lock_the_account_with_code_131() {
     assert_eq!(codes.last(), Some(&131), "{codes:?}");
     assert!(codes[..codes.len() - 1].iter().all(|&c| c == 15));
     // Locked: even the right password is refused until the account is reset.
-    let good = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
-        .build()
-        .unwrap();
+    let good = v4_user(&mock, &clock);
     let err = good.login().await.unwrap_err();
     assert_eq!(err.code(), Some(PardotErrorCode::ACCOUNT_LOCKED));
     assert_eq!(err.class(), ErrorClass::NeverRetry);
@@ -192,9 +204,7 @@ async fn too_many_failures_lock_the_account_with_code_131() {
 async fn the_api_key_expires_after_60_minutes_on_the_shared_clock() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let source = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let source = v3_user(&mock, &clock);
     let t0 = clock.now();
     let token = source.token().await.unwrap();
     assert_eq!(token.expiry(), Expiry::Known(t0 + LEGACY_API_KEY_LIFETIME));
@@ -234,13 +244,9 @@ async fn the_api_key_expires_after_60_minutes_on_the_shared_clock() {
 async fn the_reported_version_is_the_one_the_api_accepts() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let v3 = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let v3 = v3_user(&mock, &clock);
     let v3_token = v3.token().await.unwrap();
-    let v4 = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
-        .build()
-        .unwrap();
+    let v4 = v4_user(&mock, &clock);
     let v4_token = v4.token().await.unwrap();
     assert_eq!(
         (v3.api_version(), v4.api_version()),
@@ -300,9 +306,7 @@ async fn prospect_queries_deserialize_from_both_formats() {
 
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let login = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let login = v3_user(&mock, &clock);
     let token = login.token().await.unwrap();
     let headers = AuthScheme::for_pardot(&token, None)
         .unwrap()
