@@ -97,6 +97,20 @@ pub(super) async fn binary_requests(mock_url: &str) -> Result<(u64, serde_json::
     Ok((total, counts))
 }
 
+/// The row's result, once the binary mock's counters show each `(route, ok answers)`.
+async fn ran_with_counts(mock_url: &str, expected: &[(&str, u64)]) -> Result<Ran> {
+    let (total, counts) = binary_requests(mock_url).await?;
+    for (route, ok) in expected {
+        ensure!(
+            counts[route]["ok"] == *ok,
+            "{ok} ok answers of {route} expected: {counts}"
+        );
+    }
+    Ok(Ran {
+        mock_requests: Some(total),
+    })
+}
+
 fn fixture_key(name: &str) -> PathBuf {
     crate::project_root().join("fixtures/keys").join(name)
 }
@@ -189,14 +203,8 @@ async fn jwt() -> Result<Ran> {
         found.iter().any(|e| e == "ada@example.com"),
         "request printed prospects {found:?}"
     );
-    let (total, counts) = binary_requests(mock.url()).await?;
-    ensure!(
-        counts["oauth.token"]["ok"] == 1,
-        "whoami and request should reuse the stored token: {counts}"
-    );
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
+    // whoami and request reuse the stored token.
+    ran_with_counts(mock.url(), &[("oauth.token", 1)]).await
 }
 
 /// Runs an interactive `login` whose person's part `act` plays once `pick` finds what it
@@ -277,12 +285,7 @@ async fn web() -> Result<Ran> {
     )
     .await?;
     ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
-    let (total, counts) = binary_requests(mock.url()).await?;
-    ensure!(counts["oauth.authorize"]["ok"] == 1, "{counts}");
-    ensure!(counts["pardot.v5"]["ok"] == 1, "{counts}");
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
+    ran_with_counts(mock.url(), &[("oauth.authorize", 1), ("pardot.v5", 1)]).await
 }
 
 /// `login device`: the CLI shows a user code, the person approves it (the mock's admin
@@ -357,13 +360,8 @@ async fn device_and_mci() -> Result<Ran> {
         whoami.starts_with("OK: the Marketing Cloud Intelligence service account has a token"),
         "whoami printed: {whoami}"
     );
-    let (total, counts) = binary_requests(mock.url()).await?;
     // The device authorization and the token; the MCI login's token (whoami reads the store).
-    ensure!(counts["oauth.token"]["ok"] == 2, "{counts}");
-    ensure!(counts["mci.token"]["ok"] == 1, "{counts}");
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
+    ran_with_counts(mock.url(), &[("oauth.token", 2), ("mci.token", 1)]).await
 }
 
 /// Four `request` processes at once on one token store whose token the mock expired: the
@@ -396,13 +394,6 @@ async fn shared_store() -> Result<Ran> {
         let body = task.await??;
         ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
     }
-    let (total, counts) = binary_requests(mock.url()).await?;
-    ensure!(
-        counts["oauth.token"]["ok"] == 2,
-        "the login and exactly one refresh for four processes: {counts}"
-    );
-    ensure!(counts["pardot.v5"]["ok"] == 4, "{counts}");
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
+    // The login and exactly one refresh for four processes.
+    ran_with_counts(mock.url(), &[("oauth.token", 2), ("pardot.v5", 4)]).await
 }
