@@ -38,6 +38,18 @@ fn assert_server_error(err: &Error, context: &str, code: &str, description: &str
     assert_eq!(err.code(), Some(code), "{text}");
 }
 
+/// Asks `source` for a token that the mock refuses; asserts the error and returns it.
+async fn assert_refused(
+    source: impl TokenSource,
+    context: &str,
+    code: &str,
+    description: &str,
+) -> Error {
+    let err = source.token().await.unwrap_err();
+    assert_server_error(&err, context, code, description);
+    err
+}
+
 // ---------------------------------------------------------------------------------------------
 // JWT bearer
 
@@ -112,88 +124,94 @@ async fn jwt_bearer_errors() {
     const CTX: &str = "JWT bearer authentication";
 
     // A production user on the sandbox login host: the audience is wrong for that org.
-    let err = jwt(
-        custom(&mock.sandbox_url()),
-        fx::INTEGRATION_USERNAME,
-        &clock,
+    let err = assert_refused(
+        jwt(
+            custom(&mock.sandbox_url()),
+            fx::INTEGRATION_USERNAME,
+            &clock,
+        ),
+        CTX,
+        "invalid_grant",
+        "audience is invalid",
     )
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "audience is invalid");
+    .await;
     assert!(err.help().unwrap().contains("https://test.salesforce.com"));
     assert_eq!(err.class(), ErrorClass::NeverRetry);
 
-    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
-        .with_audience("https://elsewhere.example.com")
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "audience is invalid");
+    assert_refused(
+        jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
+            .with_audience("https://elsewhere.example.com"),
+        CTX,
+        "invalid_grant",
+        "audience is invalid",
+    )
+    .await;
 
-    let err = jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock),
         CTX,
         "invalid_grant",
         "user hasn't approved this consumer",
-    );
+    )
+    .await;
     assert!(err.help().unwrap().contains("permission set"));
 
-    let err = JwtBearer::new(
-        prod.clone(),
-        fx::JWT_CONSUMER_KEY,
-        fx::INTEGRATION_USERNAME,
-        key("untrusted.key"),
+    assert_refused(
+        JwtBearer::new(
+            prod.clone(),
+            fx::JWT_CONSUMER_KEY,
+            fx::INTEGRATION_USERNAME,
+            key("untrusted.key"),
+        )
+        .with_client(client(&clock)),
+        CTX,
+        "invalid_grant",
+        "invalid assertion",
     )
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "invalid assertion");
+    .await;
 
-    let err = JwtBearer::new(
-        prod.clone(),
-        "3MVG9.unknown.key",
-        fx::INTEGRATION_USERNAME,
-        key("connected-app.key"),
+    assert_refused(
+        JwtBearer::new(
+            prod.clone(),
+            "3MVG9.unknown.key",
+            fx::INTEGRATION_USERNAME,
+            key("connected-app.key"),
+        )
+        .with_client(client(&clock)),
+        CTX,
+        "invalid_client_id",
+        "client identifier invalid",
     )
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_client_id", "client identifier invalid");
+    .await;
 
-    let err = jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(&err, CTX, "inactive_user", "user is inactive");
+    assert_refused(
+        jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock),
+        CTX,
+        "inactive_user",
+        "user is inactive",
+    )
+    .await;
 
     // A client whose clock is 10 minutes behind signs an already expired assertion.
     let late = ManualClock::starting_at(clock.now() - Duration::from_secs(600));
-    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &late)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "expired authorization code");
+    assert_refused(
+        jwt(prod.clone(), fx::INTEGRATION_USERNAME, &late),
+        CTX,
+        "invalid_grant",
+        "expired authorization code",
+    )
+    .await;
 
     // Scripted failures: a passing one is retryable, a 503 too.
     mock.fail_next_token("rate_limit_exceeded", "number of logins exceeded")
         .unwrap();
-    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock),
         CTX,
         "rate_limit_exceeded",
         "number of logins exceeded",
-    );
+    )
+    .await;
     assert!(err.is_retryable());
     mock.fail_next(Route::OAuthToken, 1, 503, "Service Unavailable")
         .unwrap();
@@ -324,39 +342,45 @@ async fn username_password_success_and_errors() {
             Some(fx::INTEGRATION_SECURITY_TOKEN),
         ),
     ] {
-        let err = password_flow(h, user, pw, tok, &clock)
-            .token()
-            .await
-            .unwrap_err();
-        assert_server_error(&err, CTX, "invalid_grant", "authentication failure");
+        let err = assert_refused(
+            password_flow(h, user, pw, tok, &clock),
+            CTX,
+            "invalid_grant",
+            "authentication failure",
+        )
+        .await;
         assert!(err.help().unwrap().contains("JWT bearer"));
         assert!(!err.to_string().contains(fx::INTEGRATION_PASSWORD));
     }
 
-    let err = password_flow(
-        host.clone(),
-        fx::INACTIVE_USERNAME,
-        fx::INACTIVE_PASSWORD,
-        Some(fx::INACTIVE_SECURITY_TOKEN),
-        &clock,
+    assert_refused(
+        password_flow(
+            host.clone(),
+            fx::INACTIVE_USERNAME,
+            fx::INACTIVE_PASSWORD,
+            Some(fx::INACTIVE_SECURITY_TOKEN),
+            &clock,
+        ),
+        CTX,
+        "inactive_user",
+        "user is inactive",
     )
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "inactive_user", "user is inactive");
+    .await;
 
-    let err = UsernamePassword::new(
-        host.clone(),
-        fx::WEB_CONSUMER_KEY,
-        ClientSecret::new("not-the-secret"),
-        fx::WEB_USERNAME,
-        Password::new(fx::WEB_PASSWORD),
+    assert_refused(
+        UsernamePassword::new(
+            host.clone(),
+            fx::WEB_CONSUMER_KEY,
+            ClientSecret::new("not-the-secret"),
+            fx::WEB_USERNAME,
+            Password::new(fx::WEB_PASSWORD),
+        )
+        .with_client(client(&clock)),
+        CTX,
+        "invalid_client",
+        "invalid client credentials",
     )
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
+    .await;
     assert_counts(
         &mock.counts(),
         &[(Route::OAuthToken, Outcome::InvalidGrant, 3)],
@@ -461,13 +485,13 @@ async fn refresh_token_rotation_and_reuse_detection() {
     )
     .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
     .with_client(client(&clock));
-    let err = replay.token().await.unwrap_err();
-    assert_server_error(
-        &err,
+    assert_refused(
+        replay,
         "refresh token exchange",
         "invalid_grant",
         "expired access/refresh token",
-    );
+    )
+    .await;
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     assert_counts(
@@ -511,34 +535,33 @@ async fn client_credentials_on_my_domain_only() {
     assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 2)]);
 
     const CTX: &str = "client credentials authentication";
-    let err = ClientCredentials::new(
-        custom(&mock.url()),
-        fx::CC_CONSUMER_KEY,
-        ClientSecret::new(fx::CC_CONSUMER_SECRET),
-    )
-    .with_client(c.clone())
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        ClientCredentials::new(
+            custom(&mock.url()),
+            fx::CC_CONSUMER_KEY,
+            ClientSecret::new(fx::CC_CONSUMER_SECRET),
+        )
+        .with_client(c.clone()),
         CTX,
         "invalid_grant",
         "request not supported on this domain",
-    );
+    )
+    .await;
     assert!(err.help().unwrap().contains("My Domain"));
 
-    let err = ClientCredentials::new(
-        my_domain.clone(),
-        fx::CC_CONSUMER_KEY,
-        ClientSecret::new("wrong"),
+    assert_refused(
+        ClientCredentials::new(
+            my_domain.clone(),
+            fx::CC_CONSUMER_KEY,
+            ClientSecret::new("wrong"),
+        )
+        .with_auth(ClientAuth::Basic)
+        .with_client(c.clone()),
+        CTX,
+        "invalid_client",
+        "invalid client credentials",
     )
-    .with_auth(ClientAuth::Basic)
-    .with_client(c.clone())
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -706,53 +729,44 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
     let prod = custom(&mock.url());
 
     // The org blocks the username-password flow: right credentials, authentication failure.
-    let err = password_flow(
-        prod.clone(),
-        fx::INTEGRATION_USERNAME,
-        fx::INTEGRATION_PASSWORD,
-        Some(fx::INTEGRATION_SECURITY_TOKEN),
-        &clock,
-    )
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(
-        &err,
+    assert_refused(
+        password_flow(
+            prod.clone(),
+            fx::INTEGRATION_USERNAME,
+            fx::INTEGRATION_PASSWORD,
+            Some(fx::INTEGRATION_SECURITY_TOKEN),
+            &clock,
+        ),
         "username-password authentication",
         "invalid_grant",
         "authentication failure",
-    );
+    )
+    .await;
 
     // A locked org.
-    let err = jwt(custom(&mock.sandbox_url()), fx::SANDBOX_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        jwt(custom(&mock.sandbox_url()), fx::SANDBOX_USERNAME, &clock),
         "JWT bearer authentication",
         "inactive_org",
         "organization is locked, closed, or suspended",
-    );
+    )
+    .await;
     assert_eq!(err.class(), ErrorClass::NeverRetry);
 
     // A refresh token of a deactivated user.
-    let err = RefreshTokenFlow::new(
-        prod.clone(),
-        fx::WEB_CONSUMER_KEY,
-        RefreshToken::new("5Aep861mock.inactive.user.refresh.token.000000000000000000000"),
-    )
-    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(
-        &err,
+    assert_refused(
+        RefreshTokenFlow::new(
+            prod.clone(),
+            fx::WEB_CONSUMER_KEY,
+            RefreshToken::new("5Aep861mock.inactive.user.refresh.token.000000000000000000000"),
+        )
+        .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+        .with_client(client(&clock)),
         "refresh token exchange",
         "invalid_grant",
         "inactive user",
-    );
+    )
+    .await;
 
     // Login limit per rolling hour: retry later, and it passes once the hour has moved on.
     let flow = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock);
