@@ -2,7 +2,10 @@
 //! success, `<version>4`, each login error the mock produces, and the api_key's 60-minute life
 //! on a `ManualClock` shared by the client and the mock.
 
+mod support;
+
 use std::time::Duration;
+use support::Query;
 
 use pardot_auth_core::{
     AuthScheme, Clock, ErrorClass, Expiry, LEGACY_API_KEY_LIFETIME, ManualClock, PardotErrorCode,
@@ -288,22 +291,6 @@ async fn the_older_200_with_stat_fail_is_read_the_same() {
 
 #[tokio::test]
 async fn prospect_queries_deserialize_from_both_formats() {
-    #[derive(serde::Deserialize)]
-    struct Prospect {
-        id: u64,
-        email: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct QueryResult {
-        total_results: u64,
-        #[serde(default)]
-        prospect: Vec<Prospect>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Query {
-        result: QueryResult,
-    }
-
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
     let login = v3_user(&mock, &clock);

@@ -147,36 +147,18 @@ async fn unknown_iss_is_invalid_client_id() {
     .await;
 }
 
+/// An audience that is not the login host's, and the production user on the sandbox host.
 #[tokio::test]
 async fn wrong_audience_is_audience_is_invalid() {
     let (mock, clock) = mock().await;
-    let c = claims(
-        INTEGRATION_USERNAME,
-        "https://test.salesforce.com",
-        clock.now(),
-    );
-    assert_grant_error(
-        &mock.url(),
-        CONNECTED_APP_KEY_PEM,
-        &c,
-        "invalid_grant",
-        "audience is invalid",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn production_user_on_the_sandbox_host_is_audience_is_invalid() {
-    let (mock, clock) = mock().await;
-    let c = claims(INTEGRATION_USERNAME, &mock.sandbox_url(), clock.now());
-    assert_grant_error(
-        &mock.sandbox_url(),
-        CONNECTED_APP_KEY_PEM,
-        &c,
-        "invalid_grant",
-        "audience is invalid",
-    )
-    .await;
+    for (login_url, audience) in [
+        (mock.url(), "https://test.salesforce.com".to_owned()),
+        (mock.sandbox_url(), mock.sandbox_url()),
+    ] {
+        let c = claims(INTEGRATION_USERNAME, &audience, clock.now());
+        let (error, description) = ("invalid_grant", "audience is invalid");
+        assert_grant_error(&login_url, CONNECTED_APP_KEY_PEM, &c, error, description).await;
+    }
 }
 
 #[tokio::test]

@@ -134,6 +134,15 @@ async fn run(
     succeeded(cli(store, mock_url).run(args, vars).await?, args)
 }
 
+/// `request GET` of the v5 prospects: the body it printed.
+async fn request_prospects(
+    store: &Path,
+    mock_url: &str,
+    vars: &[(&str, String)],
+) -> Result<String> {
+    run(store, mock_url, vars, &["request", "GET", PROSPECTS]).await
+}
+
 /// The stdout of a command that exited with 0; an error quoting its stderr otherwise.
 fn succeeded(output: CliOutput, args: &[&str]) -> Result<String> {
     ensure!(
@@ -191,13 +200,7 @@ async fn jwt() -> Result<Ran> {
         whoami.starts_with("OK: ") && whoami.contains(fx::INTEGRATION_USERNAME),
         "whoami printed: {whoami}"
     );
-    let body = run(
-        store.path(),
-        mock.url(),
-        &vars,
-        &["request", "GET", PROSPECTS],
-    )
-    .await?;
+    let body = request_prospects(store.path(), mock.url(), &vars).await?;
     let found = emails(&body)?;
     ensure!(
         found.iter().any(|e| e == "ada@example.com"),
@@ -277,13 +280,7 @@ async fn web() -> Result<Ran> {
         login.starts_with("Logged in (web flow)"),
         "login printed: {login}"
     );
-    let body = run(
-        store.path(),
-        mock.url(),
-        &vars,
-        &["request", "GET", PROSPECTS],
-    )
-    .await?;
+    let body = request_prospects(store.path(), mock.url(), &vars).await?;
     ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
     ran_with_counts(mock.url(), &[("oauth.authorize", 1), ("pardot.v5", 1)]).await
 }

@@ -63,6 +63,21 @@ pub fn assert_oauth_error((status, headers, body): &TokenAnswer, error: &str, de
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
 }
 
+/// Asserts an OAuth error answer's status and its exact JSON body.
+#[track_caller]
+pub fn assert_error_body(
+    (status, body): (u16, &str),
+    expected: u16,
+    error: &str,
+    description: &str,
+) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(
+        body,
+        json!({"error": error, "error_description": description}).to_string()
+    );
+}
+
 pub fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap()
 }
