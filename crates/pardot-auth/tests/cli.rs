@@ -12,6 +12,8 @@ use pardot_mock::sign_in::{Consent, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, RouteGroup, fixtures};
 use support::*;
 
+const V5_PROSPECTS: &str = "/api/v5/objects/prospects";
+
 #[tokio::test]
 async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
     let h = Harness::new().await;
@@ -386,13 +388,7 @@ async fn request_prints_the_body_and_fails_with_exit_codes() {
     let out = h
         .run_exit(
             0,
-            &[
-                "request",
-                "GET",
-                "/api/v5/objects/prospects",
-                "-q",
-                "fields=id,email",
-            ],
+            &["request", "GET", V5_PROSPECTS, "-q", "fields=id,email"],
             &jwt_vars(),
         )
         .await;
@@ -422,7 +418,7 @@ async fn request_prints_the_body_and_fails_with_exit_codes() {
             &[
                 "request",
                 "GET",
-                "/api/v5/objects/prospects",
+                V5_PROSPECTS,
                 "--business-unit",
                 fixtures::INACTIVE_BUSINESS_UNIT_ID,
             ],
@@ -438,14 +434,7 @@ async fn request_prints_the_body_and_fails_with_exit_codes() {
     let out = h
         .run_exit(
             0,
-            &[
-                "request",
-                "GET",
-                "/api/v5/objects/prospects",
-                "-q",
-                "fields=id",
-                "-v",
-            ],
+            &["request", "GET", V5_PROSPECTS, "-q", "fields=id", "-v"],
             &jwt_vars(),
         )
         .await;
