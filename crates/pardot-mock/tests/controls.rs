@@ -183,8 +183,7 @@ async fn revoke_approval_over_http_kills_refresh_tokens() {
             ("client_id", WEB_CONSUMER_KEY),
             ("client_secret", WEB_CONSUMER_SECRET),
         ],
-        "invalid_grant",
-        "expired access/refresh token",
+        EXPIRED_TOKEN,
     )
     .await;
 }
@@ -576,8 +575,7 @@ async fn revoked_self_authorization_stops_jwt_and_refresh_not_the_password_grant
     assert_token_error(
         &mock.url(),
         &jwt,
-        "invalid_grant",
-        "user hasn't approved this consumer",
+        ("invalid_grant", "user hasn't approved this consumer"),
     )
     .await;
     assert_token_error(
@@ -588,8 +586,7 @@ async fn revoked_self_authorization_stops_jwt_and_refresh_not_the_password_grant
             ("client_id", key),
             ("client_secret", "s3cret"),
         ],
-        "invalid_grant",
-        "expired access/refresh token",
+        EXPIRED_TOKEN,
     )
     .await;
 }
@@ -624,8 +621,7 @@ async fn revoked_assignment_on_an_admin_approved_app_is_invalid_app_access() {
             ("username", INTEGRATION_USERNAME),
             ("password", pw.as_str()),
         ],
-        "invalid_app_access",
-        "user is not admin approved to access this app",
+        NOT_ADMIN_APPROVED,
     )
     .await;
 }

@@ -697,7 +697,7 @@ async fn exchange_checks_client_and_redirect_uri() {
         ),
     ] {
         let form = with_fields(&form, &changes);
-        assert_token_error(&mock.url(), &form, error, description).await;
+        assert_token_error(&mock.url(), &form, (error, description)).await;
     }
 
     let (code, verifier) = web_code(&mock, None).await;
@@ -705,8 +705,7 @@ async fn exchange_checks_client_and_redirect_uri() {
     assert_token_error(
         &mock.url(),
         &form,
-        "redirect_uri_missing",
-        "redirect_uri not provided",
+        ("redirect_uri_missing", "redirect_uri not provided"),
     )
     .await;
 
@@ -781,8 +780,7 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
             ("client_id", fixtures::PKCE_CONSUMER_KEY),
             ("redirect_uri", CALLBACK),
         ],
-        "invalid_client",
-        "invalid client credentials",
+        INVALID_CLIENT,
     )
     .await;
 }

@@ -365,8 +365,7 @@ async fn device_request_errors() {
     assert_token_error(
         &mock.url(),
         &[("response_type", "device_code"), ("client_id", "nope")],
-        "invalid_client_id",
-        "client identifier invalid",
+        INVALID_CLIENT_ID,
     )
     .await;
     assert_token_error(
@@ -376,8 +375,10 @@ async fn device_request_errors() {
             ("client_id", fixtures::WEB_CONSUMER_KEY),
             ("scope", "api full"),
         ],
-        "invalid_scope",
-        "requested scope is invalid, unknown, or malformed",
+        (
+            "invalid_scope",
+            "requested scope is invalid, unknown, or malformed",
+        ),
     )
     .await;
     assert_token_error(
@@ -387,8 +388,7 @@ async fn device_request_errors() {
             ("client_id", fixtures::WEB_CONSUMER_KEY),
             ("client_secret", "wrong"),
         ],
-        "invalid_client",
-        "invalid client credentials",
+        INVALID_CLIENT,
     )
     .await;
     // Polling with another app's client id, or a made-up code.
@@ -529,8 +529,7 @@ async fn revoked_approval_and_device_codes() {
             ("username", fixtures::INTEGRATION_USERNAME),
             ("password", password.as_str()),
         ],
-        "invalid_app_access",
-        "user is not admin approved to access this app",
+        NOT_ADMIN_APPROVED,
     )
     .await;
 

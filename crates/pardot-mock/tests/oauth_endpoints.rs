@@ -156,8 +156,7 @@ async fn revoke_refresh_token_by_get_kills_its_access_tokens() {
             ("client_id", WEB_CONSUMER_KEY),
             ("client_secret", WEB_CONSUMER_SECRET),
         ],
-        "invalid_grant",
-        "expired access/refresh token",
+        EXPIRED_TOKEN,
     )
     .await;
 }

@@ -28,17 +28,10 @@ async fn unknown_grant_type_is_unsupported_grant_type() {
     assert_token_error(
         &mock.url(),
         &[("grant_type", "magic")],
-        "unsupported_grant_type",
-        "grant type not supported",
+        UNSUPPORTED_GRANT_TYPE,
     )
     .await;
-    assert_token_error(
-        &mock.url(),
-        &[],
-        "unsupported_grant_type",
-        "grant type not supported",
-    )
-    .await;
+    assert_token_error(&mock.url(), &[], UNSUPPORTED_GRANT_TYPE).await;
 }
 
 #[tokio::test]
@@ -80,7 +73,7 @@ async fn client_and_scope_errors_of_a_valid_password_grant() {
         ),
     ] {
         let form = with_fields(&valid, &[change]);
-        assert_token_error(&mock.url(), &form, error, description).await;
+        assert_token_error(&mock.url(), &form, (error, description)).await;
     }
 }
 
@@ -93,8 +86,7 @@ async fn password_for_the_wrong_host_is_authentication_failure() {
     assert_token_error(
         &mock.sandbox_url(),
         &password_form(INTEGRATION_USERNAME, &pw),
-        "invalid_grant",
-        "authentication failure",
+        AUTHENTICATION_FAILURE,
     )
     .await;
     // ... and the My Domain of the production org works.
@@ -116,8 +108,7 @@ async fn password_unknown_user_is_authentication_failure() {
     assert_token_error(
         &mock.url(),
         &password_form("nobody@acme.example", "x"),
-        "invalid_grant",
-        "authentication failure",
+        AUTHENTICATION_FAILURE,
     )
     .await;
 }
@@ -129,8 +120,7 @@ async fn password_inactive_user_is_inactive_user() {
     assert_token_error(
         &mock.url(),
         &password_form(INACTIVE_USERNAME, &pw),
-        "inactive_user",
-        "user is inactive",
+        ("inactive_user", "user is inactive"),
     )
     .await;
 }
@@ -146,13 +136,7 @@ async fn password_admin_approved_app_without_assignment_is_invalid_app_access() 
         ("username", UNAPPROVED_USERNAME),
         ("password", pw.as_str()),
     ];
-    assert_token_error(
-        &mock.url(),
-        &f,
-        "invalid_app_access",
-        "user is not admin approved to access this app",
-    )
-    .await;
+    assert_token_error(&mock.url(), &f, NOT_ADMIN_APPROVED).await;
 }
 
 const ORG: &str = "00D000000000042";
@@ -185,13 +169,7 @@ async fn password_flow_blocked_by_the_org_is_authentication_failure() {
     let mut org = OrgConfig::production(ORG);
     org.password_flow = false;
     let mock = custom_org(org).await;
-    assert_token_error(
-        &mock.url(),
-        &solo_form(),
-        "invalid_grant",
-        "authentication failure",
-    )
-    .await;
+    assert_token_error(&mock.url(), &solo_form(), AUTHENTICATION_FAILURE).await;
 }
 
 #[tokio::test]
@@ -202,8 +180,10 @@ async fn locked_org_is_inactive_org() {
     assert_token_error(
         &mock.url(),
         &solo_form(),
-        "inactive_org",
-        "organization is locked, closed, or suspended",
+        (
+            "inactive_org",
+            "organization is locked, closed, or suspended",
+        ),
     )
     .await;
 }
@@ -219,8 +199,7 @@ async fn too_many_logins_is_rate_limit_exceeded() {
     assert_token_error(
         &mock.url(),
         &solo_form(),
-        "rate_limit_exceeded",
-        "number of logins exceeded",
+        ("rate_limit_exceeded", "number of logins exceeded"),
     )
     .await;
 }
@@ -287,13 +266,7 @@ async fn refresh_with_basic_auth() {
 async fn unknown_refresh_token_is_expired_token() {
     let (mock, _c) = mock().await;
     let f = refresh_form("5Aep861nope", WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
-    assert_token_error(
-        &mock.url(),
-        &f,
-        "invalid_grant",
-        "expired access/refresh token",
-    )
-    .await;
+    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
 }
 
 #[tokio::test]
@@ -304,13 +277,7 @@ async fn refresh_token_of_another_app_is_expired_token() {
         ROTATING_CONSUMER_KEY,
         ROTATING_CONSUMER_SECRET,
     );
-    assert_token_error(
-        &mock.url(),
-        &f,
-        "invalid_grant",
-        "expired access/refresh token",
-    )
-    .await;
+    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
 }
 
 #[tokio::test]
@@ -323,8 +290,7 @@ async fn refresh_without_a_required_secret_is_invalid_client() {
             ("refresh_token", WEB_REFRESH_TOKEN),
             ("client_id", WEB_CONSUMER_KEY),
         ],
-        "invalid_client",
-        "invalid client credentials",
+        INVALID_CLIENT,
     )
     .await;
 }
@@ -338,8 +304,7 @@ async fn refresh_for_an_inactive_user_is_inactive_user() {
     assert_token_error(
         &mock.url(),
         &refresh_form(&rt, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET),
-        "invalid_grant",
-        "inactive user",
+        ("invalid_grant", "inactive user"),
     )
     .await;
 }
@@ -369,19 +334,12 @@ async fn rotation_issues_new_tokens_and_reuse_revokes_the_chain() {
     assert!(mock.lookup_access_token(&access1).is_some());
 
     // Reusing the first (rotated) token revokes the whole chain.
-    assert_token_error(
-        &mock.url(),
-        &f,
-        "invalid_grant",
-        "expired access/refresh token",
-    )
-    .await;
+    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
     assert!(mock.lookup_access_token(&access1).is_none());
     assert_token_error(
         &mock.url(),
         &refresh_form(&third, ROTATING_CONSUMER_KEY, ROTATING_CONSUMER_SECRET),
-        "invalid_grant",
-        "expired access/refresh token",
+        EXPIRED_TOKEN,
     )
     .await;
 }
@@ -436,8 +394,7 @@ async fn client_credentials_on_the_login_host_is_not_supported_on_this_domain() 
     assert_token_error(
         &mock.url(),
         &cc_form(),
-        "invalid_grant",
-        "request not supported on this domain",
+        ("invalid_grant", "request not supported on this domain"),
     )
     .await;
 }
@@ -452,8 +409,7 @@ async fn client_credentials_for_an_app_without_the_flow_is_unsupported_grant_typ
             ("client_id", WEB_CONSUMER_KEY),
             ("client_secret", WEB_CONSUMER_SECRET),
         ],
-        "unsupported_grant_type",
-        "grant type not supported",
+        UNSUPPORTED_GRANT_TYPE,
     )
     .await;
 }
@@ -479,8 +435,7 @@ async fn client_credentials_without_run_as_user_and_without_scopes() {
             ("client_id", "cc-no-user"),
             ("client_secret", "s1"),
         ],
-        "invalid_grant",
-        "no client credentials user enabled",
+        ("invalid_grant", "no client credentials user enabled"),
     )
     .await;
     assert_token_error(
@@ -490,8 +445,7 @@ async fn client_credentials_without_run_as_user_and_without_scopes() {
             ("client_id", "cc-no-scope"),
             ("client_secret", "s2"),
         ],
-        "invalid_grant",
-        "no valid scopes defined",
+        ("invalid_grant", "no valid scopes defined"),
     )
     .await;
 }
@@ -502,8 +456,7 @@ async fn client_credentials_on_another_orgs_domain_is_invalid_client_id() {
     assert_token_error(
         &mock.my_domain_url(SANDBOX_MY_DOMAIN),
         &cc_form(),
-        "invalid_client_id",
-        "client identifier invalid",
+        INVALID_CLIENT_ID,
     )
     .await;
 }

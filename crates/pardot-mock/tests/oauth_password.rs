@@ -54,8 +54,7 @@ async fn wrong_password_is_authentication_failure() {
     assert_token_error(
         &mock.url(),
         &password_form(INTEGRATION_USERNAME, INTEGRATION_PASSWORD),
-        "invalid_grant",
-        "authentication failure",
+        AUTHENTICATION_FAILURE,
     )
     .await;
     assert_eq!(

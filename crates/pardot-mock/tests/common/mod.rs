@@ -112,10 +112,29 @@ pub fn claims(sub: &str, aud: &str, now: SystemTime) -> Value {
 
 pub const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-/// POSTs `form` to the token endpoint and asserts the OAuth error answer.
-pub async fn assert_token_error(url: &str, form: &[(&str, &str)], error: &str, description: &str) {
+/// POSTs `form` to the token endpoint and asserts the OAuth error answer `(error, description)`.
+pub async fn assert_token_error(url: &str, form: &[(&str, &str)], (error, description): OAuthErr) {
     assert_oauth_error(&token(url, form).await, error, description);
 }
+
+/// An OAuth error answer: its `error` and its `error_description`.
+pub type OAuthErr = (&'static str, &'static str);
+
+/// An unknown, revoked or foreign refresh token.
+pub const EXPIRED_TOKEN: OAuthErr = ("invalid_grant", "expired access/refresh token");
+/// A wrong password, user or login host.
+pub const AUTHENTICATION_FAILURE: OAuthErr = ("invalid_grant", "authentication failure");
+/// A wrong or missing client secret.
+pub const INVALID_CLIENT: OAuthErr = ("invalid_client", "invalid client credentials");
+/// An unknown client id.
+pub const INVALID_CLIENT_ID: OAuthErr = ("invalid_client_id", "client identifier invalid");
+/// A grant type the endpoint does not know.
+pub const UNSUPPORTED_GRANT_TYPE: OAuthErr = ("unsupported_grant_type", "grant type not supported");
+/// A user an admin-approved app does not list.
+pub const NOT_ADMIN_APPROVED: OAuthErr = (
+    "invalid_app_access",
+    "user is not admin approved to access this app",
+);
 
 /// `form` with each `(name, value)` of `changes` applied: a `Some` value replaces the field
 /// (or adds it at the end), `None` drops it.
