@@ -25,8 +25,22 @@ fn custom(url: &str) -> LoginHost {
 }
 
 fn jwt(host: LoginHost, user: &str, clock: &ManualClock) -> JwtBearer {
-    JwtBearer::new(host, fx::JWT_CONSUMER_KEY, user, key("connected-app.key"))
-        .with_client(client(clock))
+    jwt_app(
+        host,
+        (fx::JWT_CONSUMER_KEY, "connected-app.key"),
+        user,
+        clock,
+    )
+}
+
+/// The JWT bearer flow of the app `(consumer key, fixture key file)` for `user`.
+fn jwt_app(
+    host: LoginHost,
+    (consumer_key, key_file): (&str, &str),
+    user: &str,
+    clock: &ManualClock,
+) -> JwtBearer {
+    JwtBearer::new(host, consumer_key, user, key(key_file)).with_client(client(clock))
 }
 
 fn assert_server_error(err: &Error, context: &str, code: &str, description: &str) {
@@ -103,13 +117,12 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
     .await
     .unwrap();
     // The PKCS#1 form of the same key works too.
-    JwtBearer::new(
+    jwt_app(
         custom(&mock.url()),
-        fx::JWT_CONSUMER_KEY,
+        (fx::JWT_CONSUMER_KEY, "connected-app.pkcs1.key"),
         fx::INTEGRATION_USERNAME,
-        key("connected-app.pkcs1.key"),
+        &clock,
     )
-    .with_client(client(&clock))
     .token()
     .await
     .unwrap();
@@ -138,15 +151,6 @@ async fn jwt_bearer_errors() {
     assert!(err.help().unwrap().contains("https://test.salesforce.com"));
     assert_eq!(err.class(), ErrorClass::NeverRetry);
 
-    assert_refused(
-        jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
-            .with_audience("https://elsewhere.example.com"),
-        CTX,
-        "invalid_grant",
-        "audience is invalid",
-    )
-    .await;
-
     let err = assert_refused(
         jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock),
         CTX,
@@ -156,51 +160,48 @@ async fn jwt_bearer_errors() {
     .await;
     assert!(err.help().unwrap().contains("permission set"));
 
-    assert_refused(
-        JwtBearer::new(
-            prod.clone(),
-            fx::JWT_CONSUMER_KEY,
-            fx::INTEGRATION_USERNAME,
-            key("untrusted.key"),
-        )
-        .with_client(client(&clock)),
-        CTX,
-        "invalid_grant",
-        "invalid assertion",
-    )
-    .await;
-
-    assert_refused(
-        JwtBearer::new(
-            prod.clone(),
-            "3MVG9.unknown.key",
-            fx::INTEGRATION_USERNAME,
-            key("connected-app.key"),
-        )
-        .with_client(client(&clock)),
-        CTX,
-        "invalid_client_id",
-        "client identifier invalid",
-    )
-    .await;
-
-    assert_refused(
-        jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock),
-        CTX,
-        "inactive_user",
-        "user is inactive",
-    )
-    .await;
-
     // A client whose clock is 10 minutes behind signs an already expired assertion.
     let late = ManualClock::starting_at(clock.now() - Duration::from_secs(600));
-    assert_refused(
-        jwt(prod.clone(), fx::INTEGRATION_USERNAME, &late),
-        CTX,
-        "invalid_grant",
-        "expired authorization code",
-    )
-    .await;
+    let integration = fx::INTEGRATION_USERNAME;
+    for (flow, code, description) in [
+        (
+            jwt(prod.clone(), integration, &clock).with_audience("https://elsewhere.example.com"),
+            "invalid_grant",
+            "audience is invalid",
+        ),
+        (
+            jwt_app(
+                prod.clone(),
+                (fx::JWT_CONSUMER_KEY, "untrusted.key"),
+                integration,
+                &clock,
+            ),
+            "invalid_grant",
+            "invalid assertion",
+        ),
+        (
+            jwt_app(
+                prod.clone(),
+                ("3MVG9.unknown.key", "connected-app.key"),
+                integration,
+                &clock,
+            ),
+            "invalid_client_id",
+            "client identifier invalid",
+        ),
+        (
+            jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock),
+            "inactive_user",
+            "user is inactive",
+        ),
+        (
+            jwt(prod.clone(), integration, &late),
+            "invalid_grant",
+            "expired authorization code",
+        ),
+    ] {
+        assert_refused(flow, CTX, code, description).await;
+    }
 
     // Scripted failures: a passing one is retryable, a 503 too.
     mock.fail_next_token("rate_limit_exceeded", "number of logins exceeded")
