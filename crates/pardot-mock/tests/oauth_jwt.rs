@@ -20,13 +20,8 @@ fn production_claims(sub: &str, clock: &ManualClock) -> Value {
 }
 
 /// Grants an assertion of `claims` signed with `key_pem`; asserts the OAuth error answer.
-async fn assert_grant_error(
-    url: &str,
-    key_pem: &str,
-    claims: &Value,
-    error: &str,
-    description: &str,
-) {
+async fn assert_grant_error(url: &str, key_pem: &str, claims: &Value, expected: OAuthErr) {
+    let (error, description) = expected;
     let answer = grant(url, &assertion(key_pem, claims)).await;
     assert_oauth_error(&answer, error, description);
 }
@@ -137,14 +132,7 @@ async fn unknown_iss_is_invalid_client_id() {
     let (mock, clock) = mock().await;
     let mut c = production_claims(INTEGRATION_USERNAME, &clock);
     c["iss"] = json!("3MVG9unknown");
-    assert_grant_error(
-        &mock.url(),
-        CONNECTED_APP_KEY_PEM,
-        &c,
-        "invalid_client_id",
-        "client identifier invalid",
-    )
-    .await;
+    assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, INVALID_CLIENT_ID).await;
 }
 
 /// An audience that is not the login host's, and the production user on the sandbox host.
@@ -156,8 +144,8 @@ async fn wrong_audience_is_audience_is_invalid() {
         (mock.sandbox_url(), mock.sandbox_url()),
     ] {
         let c = claims(INTEGRATION_USERNAME, &audience, clock.now());
-        let (error, description) = ("invalid_grant", "audience is invalid");
-        assert_grant_error(&login_url, CONNECTED_APP_KEY_PEM, &c, error, description).await;
+        let expected = ("invalid_grant", "audience is invalid");
+        assert_grant_error(&login_url, CONNECTED_APP_KEY_PEM, &c, expected).await;
     }
 }
 
@@ -169,8 +157,7 @@ async fn untrusted_key_is_invalid_assertion() {
         &mock.url(),
         UNTRUSTED_KEY_PEM,
         &c,
-        "invalid_grant",
-        "invalid assertion",
+        ("invalid_grant", "invalid assertion"),
     )
     .await;
 }
@@ -218,7 +205,7 @@ async fn users_who_may_not_use_the_app_are_refused() {
         (INACTIVE_USERNAME, "inactive_user", "user is inactive"),
     ] {
         let c = production_claims(sub, &clock);
-        assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, error, description).await;
+        assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, (error, description)).await;
     }
 }
 
@@ -231,8 +218,7 @@ async fn revoked_approval_is_not_approved() {
         &mock.url(),
         CONNECTED_APP_KEY_PEM,
         &c,
-        "invalid_grant",
-        "user hasn't approved this consumer",
+        ("invalid_grant", "user hasn't approved this consumer"),
     )
     .await;
 }
@@ -246,8 +232,7 @@ async fn app_without_certificate_is_invalid_assertion() {
         &mock.url(),
         CONNECTED_APP_KEY_PEM,
         &c,
-        "invalid_grant",
-        "invalid assertion",
+        ("invalid_grant", "invalid assertion"),
     )
     .await;
 }
