@@ -59,6 +59,8 @@ mod config;
 mod connect;
 mod fleet;
 mod mci;
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 pub use config::{
     Config, ConfigError, DEFAULT_REDIRECT_URI, DayOffset, FleetConfig, Flow, FlowConfig,

@@ -4,169 +4,22 @@
 //! dev-dependency on itself turns on the `cli` feature for its tests.
 #![cfg(feature = "cli")]
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+mod cli_support;
 
+use std::path::Path;
+
+use cli_support::*;
 use pardot_mock::sign_in::{Consent, sign_in};
-use pardot_mock::{AppConfig, Outcome, PardotMock, Route, RouteGroup, fixtures};
-use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use pardot_mock::{Outcome, PardotMock, Route, RouteGroup, fixtures};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pardot-auth");
-
-/// Every variable the binary reads; removed from the child's environment so the test
-/// runner's own settings never leak in.
-const VARS: &[&str] = &[
-    "PARDOT_AUTH_FLOW",
-    "SF_LOGIN_URL",
-    "SF_CLIENT_ID",
-    "SF_CLIENT_SECRET",
-    "SF_USERNAME",
-    "SF_PASSWORD",
-    "SF_PRIVATE_KEY_FILE",
-    "SF_REDIRECT_URI",
-    "SF_REFRESH_TOKEN",
-    "PARDOT_URL",
-    "PARDOT_BUSINESS_UNIT_ID",
-    "PARDOT_EMAIL",
-    "PARDOT_PASSWORD",
-    "PARDOT_USER_KEY",
-    "MCI_SERVICE_ACCOUNT_ID",
-    "MCI_DISCOVERY_URL",
-    "MCI_PRIVATE_KEY_FILE",
-    "PARDOT_AUTH_STORE",
-    "PARDOT_AUTH_STORE_DIR",
-    "PARDOT_AUTH_STORE_ENCRYPTION_KEY",
-    "PARDOT_AUTH_REDIS_URL",
-    "PARDOT_AUTH_REDIS_PREFIX",
-    "PARDOT_AUTH_REDIS_ON_FAILURE",
-    "PARDOT_AUTH_GOVERNOR",
-    "PARDOT_AUTH_DAILY_BUDGET",
-    "PARDOT_AUTH_DAY_OFFSET",
-    "PARDOT_AUTH_LOG",
-    "PARDOT_MOCK_CONFIG",
-    "PARDOT_MOCK_ADDR",
-];
-
-fn fixture_key(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/keys")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-struct Harness {
-    mock: PardotMock,
-    dir: TempDir,
-}
-
-impl Harness {
-    async fn new() -> Self {
-        Self::with_mock(PardotMock::start().await)
-    }
-
-    fn with_mock(mock: PardotMock) -> Self {
-        Self {
-            mock,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn store(&self) -> PathBuf {
-        self.dir.path().join("store")
-    }
-
-    /// The binary with a clean environment, the test's store, and the mock as every host.
-    fn cmd(&self, args: &[&str], vars: &[(&str, String)]) -> Command {
-        let mut c = Command::new(BIN);
-        for v in VARS {
-            c.env_remove(v);
-        }
-        c.current_dir(self.dir.path())
-            .env("PARDOT_AUTH_STORE_DIR", self.store())
-            .env("SF_LOGIN_URL", self.mock.url())
-            .env("PARDOT_URL", self.mock.url())
-            .env("PARDOT_BUSINESS_UNIT_ID", fixtures::BUSINESS_UNIT_ID)
-            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-            .args(args)
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        c
-    }
-
-    async fn run(&self, args: &[&str], vars: &[(&str, String)]) -> Out {
-        let out = self.cmd(args, vars).output().await.unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-fn jwt_vars() -> Vec<(&'static str, String)> {
-    vec![
-        ("PARDOT_AUTH_FLOW", "jwt".into()),
-        ("SF_CLIENT_ID", fixtures::JWT_CONSUMER_KEY.into()),
-        ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-        ("SF_PRIVATE_KEY_FILE", fixture_key("connected-app.key")),
-    ]
-}
-
-fn legacy_vars() -> Vec<(&'static str, String)> {
-    vec![
-        ("PARDOT_EMAIL", fixtures::LEGACY_V3_EMAIL.into()),
-        ("PARDOT_PASSWORD", fixtures::LEGACY_V3_PASSWORD.into()),
-        ("PARDOT_USER_KEY", fixtures::LEGACY_V3_USER_KEY.into()),
-    ]
-}
-
-fn with(
-    mut base: Vec<(&'static str, String)>,
-    extra: &[(&'static str, String)],
-) -> Vec<(&'static str, String)> {
-    for (k, v) in extra {
-        base.retain(|(b, _)| b != k);
-        base.push((k, v.clone()));
-    }
-    base
-}
-
-fn assert_private(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{}", path.display());
-    }
-    assert!(path.exists());
-}
-
-/// An app for the JWT flow with `cert_pem`, pre-authorizing the integration user.
-fn jwt_app(consumer_key: &str, cert_pem: &str, scopes: &[&str]) -> AppConfig {
-    let scopes: Vec<String> = scopes.iter().map(|s| format!("\"{s}\"")).collect();
-    toml::from_str(&format!(
-        "consumer_key = \"{consumer_key}\"\ncertificate_pem = '''\n{cert_pem}'''\nscopes = [{}]\n\
-         permitted_users = \"admin_approved\"\npre_authorized = [\"{}\"]\n",
-        scopes.join(", "),
-        fixtures::INTEGRATION_USERNAME
-    ))
-    .unwrap()
-}
+const V5_PROSPECTS: &str = "/api/v5/objects/prospects";
 
 #[tokio::test]
 async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
     let h = Harness::new().await;
     let out = h
-        .run(
+        .run_exit(
+            0,
             &[
                 "keygen",
                 "--out-dir",
@@ -179,13 +32,8 @@ async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
             &[],
         )
         .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("Next steps"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("SF_PRIVATE_KEY_FILE="),
-        "{}",
-        out.stdout
-    );
+    assert_has(&out.stdout, "Next steps");
+    assert_has(&out.stdout, "SF_PRIVATE_KEY_FILE=");
     // The printed configuration is valid .env content once the <…> values are filled in.
     let env_lines: Vec<String> = out
         .stdout
@@ -256,15 +104,13 @@ async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
             ("SF_PRIVATE_KEY_FILE", key_path.display().to_string()),
         ],
     );
-    let out = h2.run(&["login", "jwt"], &vars).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    h2.run_exit(0, &["login", "jwt"], &vars).await;
 
     // No overwrite without --force.
     let again = h
-        .run(&["keygen", "--out-dir", "keys", "--name", "app"], &[])
+        .run_exit(5, &["keygen", "--out-dir", "keys", "--name", "app"], &[])
         .await;
-    assert_eq!(again.code, 5, "{}", again.stderr);
-    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert_has(&again.stderr, "--force");
 }
 
 async fn login_ok(h: &Harness, flow: &str, vars: &[(&'static str, String)]) -> String {
@@ -359,31 +205,22 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
 
     // A missing variable is a configuration error naming it: exit 2.
     let out = h
-        .run(
+        .run_exit(
+            2,
             &["login", "jwt"],
             &with(jwt_vars(), &[("SF_USERNAME", String::new())]),
         )
         .await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("SF_USERNAME is required for the jwt flow"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "SF_USERNAME is required for the jwt flow");
     // A refused login: exit 3, the flow's message.
     let out = h
-        .run(
+        .run_exit(
+            3,
             &["login", "jwt", "--username", fixtures::UNAPPROVED_USERNAME],
             &jwt_vars(),
         )
         .await;
-    assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("user hasn't approved this consumer"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "user hasn't approved this consumer");
 }
 
 #[tokio::test]
@@ -400,13 +237,12 @@ async fn settings_come_from_flags_then_environment_then_dot_env() {
     )
     .unwrap();
     // …the environment wins over it, and a flag over both.
-    let out = h
-        .run(
-            &["token", "--username", fixtures::INTEGRATION_USERNAME],
-            &[("SF_USERNAME", fixtures::UNAPPROVED_USERNAME.into())],
-        )
-        .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    h.run_exit(
+        0,
+        &["token", "--username", fixtures::INTEGRATION_USERNAME],
+        &[("SF_USERNAME", fixtures::UNAPPROVED_USERNAME.into())],
+    )
+    .await;
     let out = h
         .run(
             &["token"],
@@ -418,32 +254,11 @@ async fn settings_come_from_flags_then_environment_then_dot_env() {
         "the environment's unapproved user: {}",
         out.stderr
     );
-    assert!(out.stderr.contains("hasn't approved"), "{}", out.stderr);
+    assert_has(&out.stderr, "hasn't approved");
 
     std::fs::write(h.dir.path().join(".env"), "NOT A VALID LINE\n").unwrap();
-    let out = h.run(&["token"], &jwt_vars()).await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains(".env"), "{}", out.stderr);
-}
-
-/// Reads the child's stderr until a line contains `marker`; returns that line.
-async fn wait_for_line(
-    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
-    marker: &str,
-) -> String {
-    let mut seen = String::new();
-    loop {
-        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("the CLI printed in time")
-            .unwrap()
-            .unwrap_or_else(|| panic!("stderr ended before `{marker}`:\n{seen}"));
-        if line.contains(marker) {
-            return line;
-        }
-        seen.push_str(&line);
-        seen.push('\n');
-    }
+    let out = h.run_exit(2, &["token"], &jwt_vars()).await;
+    assert_has(&out.stderr, ".env");
 }
 
 #[tokio::test]
@@ -454,16 +269,15 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
         ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.to_owned()),
         ("SF_REDIRECT_URI", "http://127.0.0.1:0/callback".to_owned()),
     ];
-    let mut child = h
-        .cmd(&["login", "web", "--no-browser", "--timeout", "60"], &vars)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    wait_for_line(&mut lines, "Sign in to Salesforce").await;
-    let authorize = wait_for_line(&mut lines, "/services/oauth2/authorize?")
+    let mut child = h.spawn(&["login", "web", "--no-browser", "--timeout", "60"], &vars);
+    child
+        .stderr_line_containing("Sign in to Salesforce")
         .await
+        .unwrap();
+    let authorize = child
+        .stderr_line_containing("/services/oauth2/authorize?")
+        .await
+        .unwrap()
         .trim()
         .to_owned();
     let parsed = reqwest::Url::parse(&authorize).unwrap();
@@ -493,20 +307,12 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
     );
     assert_eq!(callback.follow().await.unwrap().status, 200);
 
-    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut stdout = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout)
-        .await
-        .unwrap();
-    assert!(status.success(), "{stdout}");
+    let Out { code, stdout, .. } = child.finish().await.unwrap();
+    assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("with a refresh token"), "{stdout}");
 
     // The stored refresh token now serves the web flow unattended.
-    let out = h.run(&["token", "--flow", "web"], &vars).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    h.run_exit(0, &["token", "--flow", "web"], &vars).await;
     assert_eq!(
         h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
@@ -518,37 +324,29 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
 async fn login_device_shows_the_code_and_waits_for_approval() {
     let h = Harness::new().await;
     let vars = [("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.to_owned())];
-    let mut child = h
-        .cmd(&["login", "device", "--timeout", "60"], &vars)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let mut child = h.spawn(&["login", "device", "--timeout", "60"], &vars);
+    let line = child
+        .stderr_line_containing("enter the code")
+        .await
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = wait_for_line(&mut lines, "enter the code").await;
     let code = line.rsplit(' ').next().unwrap().to_owned();
     // Not a terminal: the wait is shown as plain lines.
-    wait_for_line(&mut lines, "Waiting for approval").await;
+    child
+        .stderr_line_containing("Waiting for approval")
+        .await
+        .unwrap();
     h.mock
         .approve_device(&code, fixtures::WEB_USERNAME)
         .unwrap();
-    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut stdout = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout)
-        .await
-        .unwrap();
-    assert!(status.success(), "{stdout}");
+    let Out { code, stdout, .. } = child.finish().await.unwrap();
+    assert_eq!(code, 0, "{stdout}");
     assert!(stdout.starts_with("Logged in (device flow)"), "{stdout}");
 }
 
 #[tokio::test]
 async fn token_prints_the_secret_only_when_asked() {
     let h = Harness::new().await;
-    let out = h.run(&["token"], &jwt_vars()).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = h.run_exit(0, &["token"], &jwt_vars()).await;
     assert!(
         out.stdout
             .starts_with("Salesforce access token, expires in"),
@@ -558,8 +356,9 @@ async fn token_prints_the_secret_only_when_asked() {
     assert!(!out.stdout.contains('!'), "no token: {}", out.stdout);
     assert!(out.stderr.contains("--show-secret"));
 
-    let out = h.run(&["token", "--show-secret"], &jwt_vars()).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = h
+        .run_exit(0, &["token", "--show-secret"], &jwt_vars())
+        .await;
     let token = out.stdout.trim();
     let info = h
         .mock
@@ -574,40 +373,31 @@ async fn token_prints_the_secret_only_when_asked() {
 
     // Web flow with nothing stored: says to log in first.
     let out = h
-        .run(
+        .run_exit(
+            3,
             &["token", "--flow", "web"],
             &[("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into())],
         )
         .await;
-    assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("pardot-auth login web"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "pardot-auth login web");
 }
 
 #[tokio::test]
 async fn request_prints_the_body_and_fails_with_exit_codes() {
     let h = Harness::new().await;
     let out = h
-        .run(
-            &[
-                "request",
-                "GET",
-                "/api/v5/objects/prospects",
-                "-q",
-                "fields=id,email",
-            ],
+        .run_exit(
+            0,
+            &["request", "GET", V5_PROSPECTS, "-q", "fields=id,email"],
             &jwt_vars(),
         )
         .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
     let body: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(body["values"].as_array().unwrap().len(), 3);
 
     let out = h
-        .run(
+        .run_exit(
+            0,
             &[
                 "request",
                 "GET",
@@ -620,47 +410,35 @@ async fn request_prints_the_body_and_fails_with_exit_codes() {
             &legacy_vars(),
         )
         .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("\"stat\":\"ok\""), "{}", out.stdout);
+    assert_has(&out.stdout, "\"stat\":\"ok\"");
 
     let out = h
-        .run(
+        .run_exit(
+            3,
             &[
                 "request",
                 "GET",
-                "/api/v5/objects/prospects",
+                V5_PROSPECTS,
                 "--business-unit",
                 fixtures::INACTIVE_BUSINESS_UNIT_ID,
             ],
             &jwt_vars(),
         )
         .await;
-    assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(out.stderr.contains("201"), "{}", out.stderr);
+    assert_has(&out.stderr, "201");
 
     // Retries are shown as they happen (on a terminal by default; here asked for with -v).
     h.mock
         .fail_next(RouteGroup::Pardot, 1, 503, "Service Unavailable")
         .unwrap();
     let out = h
-        .run(
-            &[
-                "request",
-                "GET",
-                "/api/v5/objects/prospects",
-                "-q",
-                "fields=id",
-                "-v",
-            ],
+        .run_exit(
+            0,
+            &["request", "GET", V5_PROSPECTS, "-q", "fields=id", "-v"],
             &jwt_vars(),
         )
         .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("retrying after a wait"),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, "retrying after a wait");
 
     let out = h.run(&["request", "GET"], &jwt_vars()).await;
     assert_eq!(out.code, 2, "clap usage error: {}", out.stderr);
@@ -726,21 +504,13 @@ async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
     )
     .await;
     one_line(&out, 3, "BU on demo host:");
-    assert!(
-        out.stderr.contains(&format!("PARDOT_URL={url}/demo")),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, &format!("PARDOT_URL={url}/demo"));
 
     // And the other way round: a production business unit asked for on the demo host.
     let demo = format!("{url}/demo");
     let out = whoami(&h, &["--pardot-url", &demo], &jwt_vars()).await;
     one_line(&out, 3, "BU on production host:");
-    assert!(
-        out.stderr.contains(&format!("PARDOT_URL={url}")),
-        "{}",
-        out.stderr
-    );
+    assert_has(&out.stderr, &format!("PARDOT_URL={url}"));
 
     // Legacy: fine, then the api_key expires on the mock.
     login_ok(&h, "legacy", &legacy_vars()).await;
@@ -772,24 +542,14 @@ async fn whoami_names_a_missing_pardot_api_scope() {
     );
     let out = whoami(&h, &[], &vars).await;
     one_line(&out, 3, "missing scope:");
-    assert!(out.stderr.contains("pardot_api"), "{}", out.stderr);
+    assert_has(&out.stderr, "pardot_api");
 }
 
 #[tokio::test]
 async fn mock_serve_takes_the_flags_of_pardot_mock_serve() {
     let h = Harness::new().await;
-    let mut child = h
-        .cmd(&["mock", "serve", "--addr", "127.0.0.1:0"], &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let mut child = h.spawn(&["mock", "serve", "--addr", "127.0.0.1:0"], &[]);
+    let line = child.stdout_line().await.unwrap();
     let url = line
         .strip_prefix("pardot-mock listening on ")
         .unwrap_or_else(|| panic!("{line}"))
@@ -813,20 +573,19 @@ async fn mock_serve_takes_the_flags_of_pardot_mock_serve() {
     ] {
         assert!(help.stdout.contains(flag), "{flag}: {}", help.stdout);
     }
-    let bad = h
-        .run(
-            &[
-                "mock",
-                "serve",
-                "--config",
-                "no-such.toml",
-                "--addr",
-                "127.0.0.1:0",
-            ],
-            &[],
-        )
-        .await;
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    h.run_exit(
+        2,
+        &[
+            "mock",
+            "serve",
+            "--config",
+            "no-such.toml",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+        &[],
+    )
+    .await;
 }
 
 // pardot-http's Redis test support, shared rather than copied; not every helper is used here.

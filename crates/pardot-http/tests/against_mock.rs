@@ -30,12 +30,31 @@ async fn mock_with(clock: &ManualClock, config: MockConfig) -> PardotMock {
 
 fn client(mock: &PardotMock, clock: SharedClock) -> PardotClient {
     let source = PasswordSource::integration(&mock.url(), clock.clone());
+    client_of(source, mock, bu(), clock)
+}
+
+/// A client of `mock` for `bu` that takes its tokens from `source`.
+fn client_of(
+    source: impl TokenSource + 'static,
+    mock: &PardotMock,
+    bu: BusinessUnitId,
+    clock: SharedClock,
+) -> PardotClient {
     PardotClient::builder(Arc::new(source), pardot_host(mock))
-        .business_unit(bu())
+        .business_unit(bu)
         .clock(clock)
         .no_proxy()
         .build()
         .unwrap()
+}
+
+/// The error of a prospects query that must fail.
+async fn prospects_error(c: &PardotClient) -> PardotError {
+    c.get(V5_PROSPECTS)
+        .query([("fields", "id")])
+        .send()
+        .await
+        .unwrap_err()
 }
 
 /// A source that cannot log in: the cache must use the stored refresh token.
@@ -249,12 +268,7 @@ async fn never_retry_errors_take_exactly_one_request_each() {
         .send()
         .await
         .unwrap();
-    let e = c
-        .get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap_err();
+    let e = prospects_error(&c).await;
     assert_eq!(e.pardot_code(), Some(PardotErrorCode::DAILY_LIMIT), "{e}");
     assert_eq!(e.class(), ErrorClass::NeverRetry);
     assert!(e.to_string().contains("resets at midnight"), "{e}");
@@ -273,12 +287,7 @@ async fn never_retry_errors_take_exactly_one_request_each() {
     ] {
         let before = mock.counts().route_total(Route::PardotV4);
         let source = PasswordSource::integration(&mock.url(), shared.clone());
-        let c = PardotClient::builder(Arc::new(source), pardot_host(&mock))
-            .business_unit(bu.parse().unwrap())
-            .clock(shared.clone())
-            .no_proxy()
-            .build()
-            .unwrap();
+        let c = client_of(source, &mock, bu.parse().unwrap(), shared.clone());
         let e = c.get(path).send().await.unwrap_err();
         assert_eq!(
             e.pardot_code(),
@@ -299,18 +308,8 @@ async fn never_retry_errors_take_exactly_one_request_each() {
     let before_tokens = mock.counts().route_total(Route::OAuthToken);
     let mut bad = PasswordSource::integration(&mock.url(), shared.clone());
     bad.password = "wrong".into();
-    let c = PardotClient::builder(Arc::new(bad), pardot_host(&mock))
-        .business_unit(bu())
-        .clock(shared.clone())
-        .no_proxy()
-        .build()
-        .unwrap();
-    let e = c
-        .get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap_err();
+    let c = client_of(bad, &mock, bu(), shared.clone());
+    let e = prospects_error(&c).await;
     assert!(matches!(e, PardotError::Token(_)), "{e}");
     assert_eq!(e.class(), ErrorClass::NeverRetry);
     assert!(e.to_string().contains("invalid_grant"), "{e}");
@@ -477,36 +476,16 @@ async fn access_denied_and_a_missing_scope_fail_without_retrying() {
     let shared = clock.shared();
 
     let source = PasswordSource::integration(&mock.url(), shared.clone());
-    let c = PardotClient::builder(Arc::new(source), pardot_host(&mock))
-        .business_unit(foreign)
-        .clock(shared.clone())
-        .no_proxy()
-        .build()
-        .unwrap();
-    let e = c
-        .get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap_err();
+    let c = client_of(source, &mock, foreign, shared.clone());
+    let e = prospects_error(&c).await;
     assert_eq!(e.pardot_code(), Some(PardotErrorCode::ACCESS_DENIED), "{e}");
     assert_eq!(e.class(), ErrorClass::NeverRetry);
     assert_eq!(mock.counts().route_total(Route::PardotV5), 1);
 
     let mut source = PasswordSource::integration(&mock.url(), shared.clone());
     source.client_id = "3MVG9mock.API.only.app.for.pardot.http.tests".into();
-    let c = PardotClient::builder(Arc::new(source), pardot_host(&mock))
-        .business_unit(bu())
-        .clock(shared.clone())
-        .no_proxy()
-        .build()
-        .unwrap();
-    let e = c
-        .get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap_err();
+    let c = client_of(source, &mock, bu(), shared.clone());
+    let e = prospects_error(&c).await;
     assert!(matches!(e, PardotError::MissingScope { .. }), "{e}");
     assert_eq!(
         mock.counts().route_total(Route::PardotV5),

@@ -9,7 +9,7 @@ use pardot_auth_core::{
     AccessToken, BusinessUnitId, ErrorClass, Expiry, ManualClock, PardotErrorCode, PardotHost,
     TokenKind, provide_token_fn,
 };
-use pardot_http::{PardotClient, PardotError, RetryPolicy};
+use pardot_http::{NewCache, PardotClient, PardotClientBuilder, PardotError, RetryPolicy};
 use wiremock::matchers::{body_string, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -21,12 +21,35 @@ fn tokens(clock: &ManualClock) -> CountingSource {
 }
 
 fn client(server: &MockServer, tokens: &CountingSource, clock: &ManualClock) -> PardotClient {
-    PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
+    builder(&server.uri(), tokens, clock).build().unwrap()
+}
+
+/// A clock, the counting token source on it, and a [`client`] of `server` with both.
+fn setup(server: &MockServer) -> (ManualClock, CountingSource, PardotClient) {
+    let clock = ManualClock::new();
+    let tokens = tokens(&clock);
+    let c = client(server, &tokens, &clock);
+    (clock, tokens, c)
+}
+
+/// A client on `url` for the test business unit, on `clock`, for settings beyond [`client`]'s.
+fn builder(
+    url: &str,
+    tokens: &CountingSource,
+    clock: &ManualClock,
+) -> PardotClientBuilder<NewCache> {
+    PardotClient::builder(tokens.shared(), PardotHost::custom(url).unwrap())
         .business_unit(BU.parse::<BusinessUnitId>().unwrap())
         .clock(clock.shared())
         .no_proxy()
-        .build()
-        .unwrap()
+}
+
+/// Lets `times` waits of the client (throttling or transport backoff) pass on `clock`.
+async fn let_waits_pass(clock: &ManualClock, times: usize) {
+    for _ in 0..times {
+        clock.wait_for_sleepers(1).await;
+        clock.advance(Duration::from_secs(30));
+    }
 }
 
 const XML_184: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -49,9 +72,7 @@ async fn v5_get_sends_bearer_and_business_unit() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let tokens = tokens(&clock);
-    let c = client(&server, &tokens, &clock);
+    let (_clock, _tokens, c) = setup(&server);
     let resp = c
         .get("/api/v5/objects/prospects")
         .query([("fields", "id,email")])
@@ -78,9 +99,7 @@ async fn legacy_post_form_and_envelope() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let tokens = tokens(&clock);
-    let c = client(&server, &tokens, &clock);
+    let (_clock, _tokens, c) = setup(&server);
     let resp = c
         .post("/api/prospect/version/4/do/create/email/a@b.c")
         .form([("first_name", "Ada"), ("format", "json")])
@@ -159,9 +178,7 @@ async fn expiry_in_every_shape_refreshes_once_and_retries_once() {
     for (i, (route, expired, ok)) in cases.into_iter().enumerate() {
         let server = MockServer::start().await;
         expire_first_token(&server, route, expired, ok).await;
-        let clock = ManualClock::new();
-        let tokens = tokens(&clock);
-        let c = client(&server, &tokens, &clock);
+        let (_clock, tokens, c) = setup(&server);
         let resp = c
             .get(route)
             .send()
@@ -185,9 +202,7 @@ async fn a_second_184_after_a_refresh_is_a_scope_error_not_a_loop() {
         .expect(2)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let tokens = tokens(&clock);
-    let c = client(&server, &tokens, &clock);
+    let (_clock, tokens, c) = setup(&server);
     let e = c.get("/api/v5/objects/prospects").send().await.unwrap_err();
     assert!(
         e.to_string()
@@ -233,9 +248,7 @@ async fn throttling_is_retried_after_a_wait_on_the_clock() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let tokens = tokens(&clock);
-    let c = client(&server, &tokens, &clock);
+    let (clock, _tokens, c) = setup(&server);
     // POST: not idempotent, but code 66 proves the request was refused.
     let call = tokio::spawn({
         let c = c.clone();
@@ -263,21 +276,15 @@ async fn throttling_gives_up_within_the_bounds() {
         .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
-    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
-        .business_unit(BU.parse().unwrap())
-        .clock(clock.shared())
+    let c = builder(&server.uri(), &tokens, &clock)
         .retry_policy(RetryPolicy::default().max_retries(2))
-        .no_proxy()
         .build()
         .unwrap();
     let call = tokio::spawn({
         let c = c.clone();
         async move { c.get("/api/v5/objects/prospects").send().await }
     });
-    for _ in 0..2 {
-        clock.wait_for_sleepers(1).await;
-        clock.advance(Duration::from_secs(30));
-    }
+    let_waits_pass(&clock, 2).await;
     let e = call.await.unwrap().unwrap_err();
     assert!(
         matches!(e, PardotError::Throttled { attempts: 3, .. }),
@@ -314,9 +321,7 @@ async fn never_retry_errors_take_exactly_one_request() {
             .expect(1)
             .mount(&server)
             .await;
-        let clock = ManualClock::new();
-        let tokens = tokens(&clock);
-        let c = client(&server, &tokens, &clock);
+        let (_clock, _tokens, c) = setup(&server);
         let e = c.get(route).send().await.unwrap_err();
         assert_eq!(e.pardot_code(), Some(PardotErrorCode(code)), "{e}");
         assert_eq!(e.class(), ErrorClass::NeverRetry, "{e}");
@@ -344,9 +349,7 @@ async fn a_gateway_error_is_not_retried_for_a_post_but_is_for_a_get() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let tokens = tokens(&clock);
-    let c = client(&server, &tokens, &clock);
+    let (clock, _tokens, c) = setup(&server);
     let e = c
         .post("/api/v5/objects/prospects")
         .json(&serde_json::json!({"email": "a@b.c"}))
@@ -388,9 +391,7 @@ async fn bodies_are_bounded() {
 #[tokio::test]
 async fn the_token_is_never_sent_to_another_host() {
     let server = MockServer::start().await;
-    let clock = ManualClock::new();
-    let tokens = tokens(&clock);
-    let c = client(&server, &tokens, &clock);
+    let (_clock, tokens, c) = setup(&server);
     let e = c
         .request_url(
             http::Method::GET,
@@ -451,16 +452,10 @@ async fn a_refused_connection_is_retried_even_for_a_post_within_the_bounds() {
         .port();
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
-    let c = PardotClient::builder(
-        tokens.shared(),
-        PardotHost::custom(&format!("http://127.0.0.1:{port}")).unwrap(),
-    )
-    .business_unit(BU.parse().unwrap())
-    .clock(clock.shared())
-    .retry_policy(RetryPolicy::default().max_retries(2))
-    .no_proxy()
-    .build()
-    .unwrap();
+    let c = builder(&format!("http://127.0.0.1:{port}"), &tokens, &clock)
+        .retry_policy(RetryPolicy::default().max_retries(2))
+        .build()
+        .unwrap();
     let call = tokio::spawn({
         let c = c.clone();
         async move {
@@ -470,10 +465,7 @@ async fn a_refused_connection_is_retried_even_for_a_post_within_the_bounds() {
                 .await
         }
     });
-    for _ in 0..2 {
-        clock.wait_for_sleepers(1).await;
-        clock.advance(Duration::from_secs(30));
-    }
+    let_waits_pass(&clock, 2).await;
     let e = call.await.unwrap().unwrap_err();
     assert!(matches!(e, PardotError::Transport(_)), "{e}");
     let m = c.metrics();
@@ -490,11 +482,8 @@ async fn the_daily_budget_stops_before_the_server_is_asked() {
         .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
-    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
-        .business_unit(BU.parse().unwrap())
-        .clock(clock.shared())
+    let c = builder(&server.uri(), &tokens, &clock)
         .daily_budget(2)
-        .no_proxy()
         .build()
         .unwrap();
     for _ in 0..2 {

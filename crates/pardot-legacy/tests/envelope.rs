@@ -1,7 +1,10 @@
 //! Every envelope shape of `shared/spec/pardot-api.md` §5, and the ways a body can be wrong.
 
+mod support;
+
 use pardot_auth_core::{ErrorClass, PardotErrorCode};
 use pardot_legacy::envelope::{self, ApiError, EnvelopeError, Format};
+use support::Query;
 
 const API_KEY: &str = "5a1698a233e73d7c8ccd60d775fbc68a";
 
@@ -369,21 +372,6 @@ fn converts_into_the_core_error_with_classification() {
 
 #[test]
 fn a_vec_field_reads_one_or_many_in_both_formats() {
-    #[derive(serde::Deserialize, Debug)]
-    struct Prospect {
-        id: u64,
-        email: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct QueryResult {
-        total_results: u64,
-        #[serde(default)]
-        prospect: Vec<Prospect>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Query {
-        result: QueryResult,
-    }
     let cases: &[(&[u8], usize)] = &[
         (br#"{"@attributes":{"stat":"ok","version":1},"result":{"total_results":1,"prospect":{"id":1,"email":"a@x.example"}}}"#, 1),
         (br#"{"@attributes":{"stat":"ok","version":1},"result":{"total_results":2,"prospect":[{"id":1,"email":"a@x.example"},{"id":2,"email":"b@x.example"}]}}"#, 2),

@@ -2,7 +2,10 @@
 //! success, `<version>4`, each login error the mock produces, and the api_key's 60-minute life
 //! on a `ManualClock` shared by the client and the mock.
 
+mod support;
+
 use std::time::Duration;
+use support::Query;
 
 use pardot_auth_core::{
     AuthScheme, Clock, ErrorClass, Expiry, LEGACY_API_KEY_LIFETIME, ManualClock, PardotErrorCode,
@@ -30,6 +33,24 @@ async fn mock(clock: &ManualClock) -> PardotMock {
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// The login of the fixture v3 user, built.
+fn v3_user(mock: &PardotMock, clock: &ManualClock) -> LegacyLogin {
+    login_v3_user(mock, clock).build().unwrap()
+}
+
+/// The login of the fixture v4 user, built.
+fn v4_user(mock: &PardotMock, clock: &ManualClock) -> LegacyLogin {
+    login_v4_user(mock, clock).build().unwrap()
+}
+
+fn login_v3_user(mock: &PardotMock, clock: &ManualClock) -> pardot_legacy::LegacyLoginBuilder {
+    login(mock, clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
+}
+
+fn login_v4_user(mock: &PardotMock, clock: &ManualClock) -> pardot_legacy::LegacyLoginBuilder {
+    login(mock, clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
 }
 
 fn login(
@@ -74,9 +95,7 @@ async fn account_read(
 async fn a_v3_user_logs_in_and_calls_the_api() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let login = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let login = v3_user(&mock, &clock);
     let session = login.login().await.unwrap();
     assert_eq!(session.api_version, ApiVersion::V3);
     let key = session.api_key.expose_secret();
@@ -103,12 +122,10 @@ async fn a_v4_account_says_version_4() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
     // Detected: logs in at /version/3 and reads <version>4</version>.
-    let detected = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
-        .build()
-        .unwrap();
+    let detected = v4_user(&mock, &clock);
     assert_eq!(detected.login().await.unwrap().api_version, ApiVersion::V4);
     // Fixed at /version/4, with JSON answers.
-    let json = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
+    let json = login_v4_user(&mock, &clock)
         .api_version(ApiVersion::V4)
         .format(Format::Json)
         .build()
@@ -178,9 +195,7 @@ async fn too_many_failures_lock_the_account_with_code_131() {
     assert_eq!(codes.last(), Some(&131), "{codes:?}");
     assert!(codes[..codes.len() - 1].iter().all(|&c| c == 15));
     // Locked: even the right password is refused until the account is reset.
-    let good = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
-        .build()
-        .unwrap();
+    let good = v4_user(&mock, &clock);
     let err = good.login().await.unwrap_err();
     assert_eq!(err.code(), Some(PardotErrorCode::ACCOUNT_LOCKED));
     assert_eq!(err.class(), ErrorClass::NeverRetry);
@@ -192,9 +207,7 @@ async fn too_many_failures_lock_the_account_with_code_131() {
 async fn the_api_key_expires_after_60_minutes_on_the_shared_clock() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let source = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let source = v3_user(&mock, &clock);
     let t0 = clock.now();
     let token = source.token().await.unwrap();
     assert_eq!(token.expiry(), Expiry::Known(t0 + LEGACY_API_KEY_LIFETIME));
@@ -234,13 +247,9 @@ async fn the_api_key_expires_after_60_minutes_on_the_shared_clock() {
 async fn the_reported_version_is_the_one_the_api_accepts() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let v3 = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let v3 = v3_user(&mock, &clock);
     let v3_token = v3.token().await.unwrap();
-    let v4 = login(&mock, &clock, V4_EMAIL, V4_PASSWORD, V4_USER_KEY)
-        .build()
-        .unwrap();
+    let v4 = v4_user(&mock, &clock);
     let v4_token = v4.token().await.unwrap();
     assert_eq!(
         (v3.api_version(), v4.api_version()),
@@ -282,27 +291,9 @@ async fn the_older_200_with_stat_fail_is_read_the_same() {
 
 #[tokio::test]
 async fn prospect_queries_deserialize_from_both_formats() {
-    #[derive(serde::Deserialize)]
-    struct Prospect {
-        id: u64,
-        email: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct QueryResult {
-        total_results: u64,
-        #[serde(default)]
-        prospect: Vec<Prospect>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Query {
-        result: QueryResult,
-    }
-
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let login = login(&mock, &clock, V3_EMAIL, V3_PASSWORD, V3_USER_KEY)
-        .build()
-        .unwrap();
+    let login = v3_user(&mock, &clock);
     let token = login.token().await.unwrap();
     let headers = AuthScheme::for_pardot(&token, None)
         .unwrap()

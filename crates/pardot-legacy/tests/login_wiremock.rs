@@ -41,6 +41,24 @@ fn xml(status: u16, body: String) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body, "text/xml; charset=utf-8")
 }
 
+/// Answers each login on `/api/login/version/{version}` with `answer`, expecting `times`.
+async fn answer_login(server: &MockServer, version: u8, answer: ResponseTemplate, times: u64) {
+    Mock::given(method("POST"))
+        .and(path(format!("/api/login/version/{version}")))
+        .respond_with(answer)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Code 88: the account must use version 4.
+fn must_use_v4() -> ResponseTemplate {
+    xml(
+        400,
+        fail_xml(88, "Your account must use version 4 of the API."),
+    )
+}
+
 fn credentials() -> LegacyCredentials {
     LegacyCredentials::new(EMAIL, PASSWORD, USER_KEY).unwrap()
 }
@@ -145,12 +163,7 @@ async fn version_4_with_json_format() {
 #[tokio::test]
 async fn detects_version_4_from_the_answer() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/login/version/3"))
-        .respond_with(xml(200, ok_xml(true)))
-        .expect(1)
-        .mount(&server)
-        .await;
+    answer_login(&server, 3, xml(200, ok_xml(true)), 1).await;
     let login = login(&server).build().unwrap();
     assert_eq!(login.api_version(), None);
     let session = login.login().await.unwrap();
@@ -161,21 +174,8 @@ async fn detects_version_4_from_the_answer() {
 #[tokio::test]
 async fn auto_version_moves_to_4_after_code_88() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/login/version/3"))
-        .respond_with(xml(
-            400,
-            fail_xml(88, "Your account must use version 4 of the API."),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/login/version/4"))
-        .respond_with(xml(200, ok_xml(true)))
-        .expect(1)
-        .mount(&server)
-        .await;
+    answer_login(&server, 3, must_use_v4(), 1).await;
+    answer_login(&server, 4, xml(200, ok_xml(true)), 1).await;
     let session = login(&server).build().unwrap().login().await.unwrap();
     assert_eq!(session.api_version, ApiVersion::V4);
 }
@@ -183,15 +183,7 @@ async fn auto_version_moves_to_4_after_code_88() {
 #[tokio::test]
 async fn fixed_version_reports_code_88_instead_of_switching() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/login/version/3"))
-        .respond_with(xml(
-            400,
-            fail_xml(88, "Your account must use version 4 of the API."),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    answer_login(&server, 3, must_use_v4(), 1).await;
     let err = login(&server)
         .api_version(ApiVersion::V3)
         .build()
@@ -389,12 +381,7 @@ async fn redirects_are_not_followed_by_the_default_client() {
 #[tokio::test]
 async fn token_source_gives_a_60_minute_legacy_key_and_the_pardot_header() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/login/version/3"))
-        .respond_with(xml(200, ok_xml(false)))
-        .expect(2)
-        .mount(&server)
-        .await;
+    answer_login(&server, 3, xml(200, ok_xml(false)), 2).await;
     let clock = ManualClock::new();
     let start = clock.now();
     let source = login(&server)

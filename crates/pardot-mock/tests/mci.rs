@@ -2,12 +2,12 @@
 
 mod common;
 
-use pardot_mock::{Outcome, Route};
+use pardot_mock::{Outcome, PardotMock, Route};
 use std::time::Duration;
 
 use common::*;
-use pardot_auth_core::Clock;
 use pardot_auth_core::clock::unix_seconds;
+use pardot_auth_core::{Clock, ManualClock};
 use pardot_mock::fixtures::*;
 use serde_json::{Value, json};
 
@@ -21,6 +21,16 @@ fn mci_claims(now: i64, jti: &str) -> Value {
         "iat": now,
         "jti": jti,
     })
+}
+
+/// An assertion of [`mci_claims`] issued now on `clock`, signed with `key_pem`.
+fn mci_assertion(clock: &ManualClock, key_pem: &str, jti: &str) -> String {
+    assertion(key_pem, &mci_claims(unix_seconds(clock.now()), jti))
+}
+
+/// The token endpoint of the Intelligence IdP's `region` on `mock`.
+fn token_url(mock: &PardotMock, region: &str) -> String {
+    format!("{}/{region}/token", mock.url())
 }
 
 async fn request(url: &str, assertion: &str) -> (u16, String) {
@@ -55,16 +65,14 @@ async fn discovery_then_token() {
         .await
         .unwrap();
     let endpoint = d["token_endpoint"].as_str().unwrap().to_owned();
-    assert_eq!(endpoint, format!("{}/us1/token", mock.url()));
+    assert_eq!(endpoint, token_url(&mock, "us1"));
     assert_eq!(d["issuer"], format!("{}/us1", mock.url()));
     assert!(d["jwks_uri"].is_string());
 
-    let a = assertion(
+    let a = mci_assertion(
+        &clock,
         MCI_PRIVATE_KEY_PEM,
-        &mci_claims(
-            unix_seconds(clock.now()),
-            "0123456789abcdef0123456789abcdef",
-        ),
+        "0123456789abcdef0123456789abcdef",
     );
     let (s, body) = request(&endpoint, &a).await;
     assert_eq!(s, 200, "{body}");
@@ -97,21 +105,19 @@ async fn exp_at_the_end_of_time_is_not_an_overflow() {
     let mut c = mci_claims(now, "dddddddddddddddddddddddddddddddd");
     c["exp"] = json!(i64::MAX);
     let a = assertion(MCI_PRIVATE_KEY_PEM, &c);
-    let (s, b) = request(&format!("{}/us1/token", mock.url()), &a).await;
+    let (s, b) = request(&token_url(&mock, "us1"), &a).await;
     assert_eq!(s, 200, "{b}");
 }
 
 #[tokio::test]
 async fn replayed_jti_is_invalid_grant() {
     let (mock, clock) = mock().await;
-    let a = assertion(
+    let a = mci_assertion(
+        &clock,
         MCI_PRIVATE_KEY_PEM,
-        &mci_claims(
-            unix_seconds(clock.now()),
-            "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-        ),
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
     );
-    let url = format!("{}/us1/token", mock.url());
+    let url = token_url(&mock, "us1");
     assert_eq!(request(&url, &a).await.0, 200);
     let (s, b) = request(&url, &a).await;
     assert_eq!(
@@ -126,29 +132,25 @@ async fn replayed_jti_is_invalid_grant() {
 #[tokio::test]
 async fn assertion_without_exp_expires_five_minutes_after_iat() {
     let (mock, clock) = mock().await;
-    let a = assertion(
+    let a = mci_assertion(
+        &clock,
         MCI_PRIVATE_KEY_PEM,
-        &mci_claims(
-            unix_seconds(clock.now()),
-            "cccccccccccccccccccccccccccccccc",
-        ),
+        "cccccccccccccccccccccccccccccccc",
     );
     clock.advance(Duration::from_secs(300 + 61));
-    let (s, b) = request(&format!("{}/us1/token", mock.url()), &a).await;
+    let (s, b) = request(&token_url(&mock, "us1"), &a).await;
     assert_eq!((s, b), (400, err("invalid_grant", "assertion expired")));
 }
 
 #[tokio::test]
 async fn bad_signature_is_401_invalid_client() {
     let (mock, clock) = mock().await;
-    let a = assertion(
+    let a = mci_assertion(
+        &clock,
         UNTRUSTED_KEY_PEM,
-        &mci_claims(
-            unix_seconds(clock.now()),
-            "dddddddddddddddddddddddddddddddd",
-        ),
+        "dddddddddddddddddddddddddddddddd",
     );
-    let (s, b) = request(&format!("{}/us1/token", mock.url()), &a).await;
+    let (s, b) = request(&token_url(&mock, "us1"), &a).await;
     assert_eq!(
         (s, b),
         (
@@ -161,14 +163,12 @@ async fn bad_signature_is_401_invalid_client() {
 #[tokio::test]
 async fn unknown_account_or_wrong_region_is_invalid_client() {
     let (mock, clock) = mock().await;
-    let a = assertion(
+    let a = mci_assertion(
+        &clock,
         MCI_PRIVATE_KEY_PEM,
-        &mci_claims(
-            unix_seconds(clock.now()),
-            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
-        ),
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
     );
-    let (s, b) = request(&format!("{}/eu1/token", mock.url()), &a).await;
+    let (s, b) = request(&token_url(&mock, "eu1"), &a).await;
     assert_eq!(
         (s, b),
         (400, err("invalid_client", "unknown service account"))
@@ -182,16 +182,16 @@ async fn wrong_audience_is_invalid_grant() {
         unix_seconds(clock.now()),
         "ffffffffffffffffffffffffffffffff",
     );
-    c["aud"] = json!(format!("{}/us1/token", mock.url()));
+    c["aud"] = json!(token_url(&mock, "us1"));
     let a = assertion(MCI_PRIVATE_KEY_PEM, &c);
-    let (s, b) = request(&format!("{}/us1/token", mock.url()), &a).await;
+    let (s, b) = request(&token_url(&mock, "us1"), &a).await;
     assert_eq!((s, b), (400, err("invalid_grant", "audience is invalid")));
 }
 
 #[tokio::test]
 async fn missing_parameter_and_wrong_grant_type() {
     let (mock, _clock) = mock().await;
-    let url = format!("{}/us1/token", mock.url());
+    let url = token_url(&mock, "us1");
     let r = http()
         .post(&url)
         .form(&[("grant_type", "client_credentials")])

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{assert_oauth_error, json_of, mock, token};
+use common::*;
 use hmac::{Hmac, KeyInit, Mac};
 use pardot_mock::sign_in::{Callback, Consent, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
@@ -48,20 +48,22 @@ async fn login(
         .await
 }
 
-async fn exchange(
-    base: &str,
-    code: &str,
-    extra: &[(&str, &str)],
-) -> (u16, reqwest::header::HeaderMap, String) {
-    let mut form = vec![
+async fn exchange(base: &str, code: &str, extra: &[(&str, &str)]) -> TokenAnswer {
+    let mut form = with_fields(&code_form(code, ""), &[("code_verifier", None)]);
+    form.extend_from_slice(extra);
+    token(base, &form).await
+}
+
+/// The web app's code exchange with its secret, the fixture callback and `verifier`.
+fn code_form<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
         ("grant_type", "authorization_code"),
         ("code", code),
         ("client_id", fixtures::WEB_CONSUMER_KEY),
         ("client_secret", fixtures::WEB_CONSUMER_SECRET),
         ("redirect_uri", CALLBACK),
-    ];
-    form.extend_from_slice(extra);
-    token(base, &form).await
+        ("code_verifier", verifier),
+    ]
 }
 
 /// Signs in through the mock's `sign_in` (allowing on a consent page) and returns the
@@ -157,21 +159,7 @@ async fn success_with_pkce_and_state() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
     let v = json_of(&body);
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "access_token",
-            "id",
-            "instance_url",
-            "issued_at",
-            "refresh_token",
-            "scope",
-            "signature",
-            "token_type"
-        ]
-    );
+    assert_eq!(sorted_keys(&v), TOKEN_FIELDS_WITH_REFRESH);
     assert!(
         v["access_token"]
             .as_str()
@@ -681,80 +669,45 @@ async fn pkce_mismatch_and_missing_verifier() {
 async fn exchange_checks_client_and_redirect_uri() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
-    let bad_secret = token(
-        &mock.url(),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", fixtures::WEB_CONSUMER_KEY),
-            ("client_secret", "wrong"),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_oauth_error(&bad_secret, "invalid_client", "invalid client credentials");
-    let no_secret = token(
-        &mock.url(),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", fixtures::WEB_CONSUMER_KEY),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_oauth_error(&no_secret, "invalid_client", "invalid client credentials");
-    let other_client = token(
-        &mock.url(),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", fixtures::ROTATING_CONSUMER_KEY),
-            ("client_secret", fixtures::ROTATING_CONSUMER_SECRET),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_oauth_error(&other_client, "invalid_grant", "expired authorization code");
-    // Those failures did not use the code up; a wrong redirect_uri does.
-    let mismatch = token(
-        &mock.url(),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", fixtures::WEB_CONSUMER_KEY),
-            ("client_secret", fixtures::WEB_CONSUMER_SECRET),
-            ("redirect_uri", "http://127.0.0.1:7777/callback"),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_oauth_error(
-        &mismatch,
-        "redirect_uri_mismatch",
-        "redirect_uri mismatch with remote access object",
-    );
+    let form = code_form(&code, &verifier);
+    for (changes, error, description) in [
+        (
+            vec![("client_secret", Some("wrong"))],
+            "invalid_client",
+            "invalid client credentials",
+        ),
+        (
+            vec![("client_secret", None)],
+            "invalid_client",
+            "invalid client credentials",
+        ),
+        (
+            vec![
+                ("client_id", Some(fixtures::ROTATING_CONSUMER_KEY)),
+                ("client_secret", Some(fixtures::ROTATING_CONSUMER_SECRET)),
+            ],
+            "invalid_grant",
+            "expired authorization code",
+        ),
+        // Those failures did not use the code up; a wrong redirect_uri does.
+        (
+            vec![("redirect_uri", Some("http://127.0.0.1:7777/callback"))],
+            "redirect_uri_mismatch",
+            "redirect_uri mismatch with remote access object",
+        ),
+    ] {
+        let form = with_fields(&form, &changes);
+        assert_token_error(&mock.url(), &form, (error, description)).await;
+    }
 
     let (code, verifier) = web_code(&mock, None).await;
-    let missing = token(
+    let form = with_fields(&code_form(&code, &verifier), &[("redirect_uri", None)]);
+    assert_token_error(
         &mock.url(),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", fixtures::WEB_CONSUMER_KEY),
-            ("client_secret", fixtures::WEB_CONSUMER_SECRET),
-            ("code_verifier", &verifier),
-        ],
+        &form,
+        ("redirect_uri_missing", "redirect_uri not provided"),
     )
     .await;
-    assert_oauth_error(
-        &missing,
-        "redirect_uri_missing",
-        "redirect_uri not provided",
-    );
 
     // Client authentication by HTTP Basic works too.
     let (code, verifier) = web_code(&mock, None).await;
@@ -819,7 +772,7 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
     )
     .await;
     let code = callback.code().expect("a code");
-    let refused = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "authorization_code"),
@@ -827,9 +780,9 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
             ("client_id", fixtures::PKCE_CONSUMER_KEY),
             ("redirect_uri", CALLBACK),
         ],
+        INVALID_CLIENT,
     )
     .await;
-    assert_oauth_error(&refused, "invalid_client", "invalid client credentials");
 }
 
 #[tokio::test]
@@ -890,14 +843,13 @@ async fn refresh_with_rotation_after_a_code() {
     let code = callback.code().expect("a code");
     let (status, _, body) = token(
         &mock.url(),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", fixtures::ROTATING_CONSUMER_KEY),
-            ("client_secret", fixtures::ROTATING_CONSUMER_SECRET),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", &verifier),
-        ],
+        &with_fields(
+            &code_form(&code, &verifier),
+            &[
+                ("client_id", Some(fixtures::ROTATING_CONSUMER_KEY)),
+                ("client_secret", Some(fixtures::ROTATING_CONSUMER_SECRET)),
+            ],
+        ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -1169,11 +1121,8 @@ async fn public_app_cannot_skip_pkce_with_an_empty_basic_secret() {
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.text().await.unwrap();
     assert_oauth_error(
-        &(status, headers, body),
+        &answer(r).await,
         "invalid_client",
         "invalid client credentials",
     );

@@ -6,7 +6,7 @@ mod web_support;
 
 use std::time::Duration;
 
-use common::{assert_oauth_error, json_of, mock, token};
+use common::*;
 use pardot_mock::{MockError, Outcome, Route, fixtures};
 use serde_json::{Value, json};
 use web_support::{browser, get};
@@ -58,10 +58,8 @@ async fn scripted_approval_from_start_to_tokens() {
         Some("api refresh_token"),
     )
     .await;
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&v),
         ["device_code", "interval", "user_code", "verification_uri"]
     );
     assert_eq!(
@@ -84,21 +82,7 @@ async fn scripted_approval_from_start_to_tokens() {
     let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
     assert_eq!(status, 200, "{body}");
     let t = json_of(&body);
-    let mut keys: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "access_token",
-            "id",
-            "instance_url",
-            "issued_at",
-            "refresh_token",
-            "scope",
-            "signature",
-            "token_type"
-        ]
-    );
+    assert_eq!(sorted_keys(&t), TOKEN_FIELDS_WITH_REFRESH);
     assert_eq!(t["scope"], "api refresh_token");
     assert_eq!(t["token_type"], "Bearer");
     let info = mock
@@ -378,36 +362,35 @@ async fn device_code_expires_after_10_minutes() {
 #[tokio::test]
 async fn device_request_errors() {
     let (mock, _clock) = mock().await;
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &[("response_type", "device_code"), ("client_id", "nope")],
+        INVALID_CLIENT_ID,
     )
     .await;
-    assert_oauth_error(&r, "invalid_client_id", "client identifier invalid");
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("response_type", "device_code"),
             ("client_id", fixtures::WEB_CONSUMER_KEY),
             ("scope", "api full"),
         ],
+        (
+            "invalid_scope",
+            "requested scope is invalid, unknown, or malformed",
+        ),
     )
     .await;
-    assert_oauth_error(
-        &r,
-        "invalid_scope",
-        "requested scope is invalid, unknown, or malformed",
-    );
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("response_type", "device_code"),
             ("client_id", fixtures::WEB_CONSUMER_KEY),
             ("client_secret", "wrong"),
         ],
+        INVALID_CLIENT,
     )
     .await;
-    assert_oauth_error(&r, "invalid_client", "invalid client credentials");
     // Polling with another app's client id, or a made-up code.
     let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
     let (device_code, _) = code_of(&v);
@@ -537,7 +520,7 @@ async fn revoked_approval_and_device_codes() {
         fixtures::INTEGRATION_PASSWORD,
         fixtures::INTEGRATION_SECURITY_TOKEN
     );
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "password"),
@@ -546,13 +529,9 @@ async fn revoked_approval_and_device_codes() {
             ("username", fixtures::INTEGRATION_USERNAME),
             ("password", password.as_str()),
         ],
+        NOT_ADMIN_APPROVED,
     )
     .await;
-    assert_oauth_error(
-        &r,
-        "invalid_app_access",
-        "user is not admin approved to access this app",
-    );
 
     // Self-authorize web app: approved, then the approval is revoked before the poll.
     let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;

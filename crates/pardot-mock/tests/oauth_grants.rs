@@ -11,16 +11,6 @@ use pardot_auth_core::ManualClock;
 use pardot_mock::fixtures::*;
 use pardot_mock::{AppConfig, OrgConfig, PardotMock, UserConfig};
 
-fn password_form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "password"),
-        ("client_id", WEB_CONSUMER_KEY),
-        ("client_secret", WEB_CONSUMER_SECRET),
-        ("username", username),
-        ("password", password),
-    ]
-}
-
 fn refresh_form<'a>(token: &'a str, key: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("grant_type", "refresh_token"),
@@ -35,10 +25,13 @@ fn refresh_form<'a>(token: &'a str, key: &'a str, secret: &'a str) -> Vec<(&'a s
 #[tokio::test]
 async fn unknown_grant_type_is_unsupported_grant_type() {
     let (mock, _c) = mock().await;
-    let r = token(&mock.url(), &[("grant_type", "magic")]).await;
-    assert_oauth_error(&r, "unsupported_grant_type", "grant type not supported");
-    let r = token(&mock.url(), &[]).await;
-    assert_oauth_error(&r, "unsupported_grant_type", "grant type not supported");
+    assert_token_error(
+        &mock.url(),
+        &[("grant_type", "magic")],
+        UNSUPPORTED_GRANT_TYPE,
+    )
+    .await;
+    assert_token_error(&mock.url(), &[], UNSUPPORTED_GRANT_TYPE).await;
 }
 
 #[tokio::test]
@@ -52,48 +45,36 @@ async fn get_on_the_token_endpoint_is_invalid_request() {
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.text().await.unwrap();
-    assert_oauth_error(
-        &(status, headers, body),
-        "invalid_request",
-        "must use HTTP POST",
-    );
+    assert_oauth_error(&answer(r).await, "invalid_request", "must use HTTP POST");
 }
 
+/// A wrong client id, a wrong secret, or a scope the app lacks: each its own OAuth error,
+/// whatever the grant.
 #[tokio::test]
-async fn unknown_client_id_is_invalid_client_id() {
+async fn client_and_scope_errors_of_a_valid_password_grant() {
     let (mock, _c) = mock().await;
     let pw = integration_password();
-    let mut f = password_form(INTEGRATION_USERNAME, &pw);
-    f[1].1 = "3MVG9nope";
-    let r = token(&mock.url(), &f).await;
-    assert_oauth_error(&r, "invalid_client_id", "client identifier invalid");
-}
-
-#[tokio::test]
-async fn wrong_client_secret_is_invalid_client() {
-    let (mock, _c) = mock().await;
-    let pw = integration_password();
-    let mut f = password_form(INTEGRATION_USERNAME, &pw);
-    f[2].1 = "wrong";
-    let r = token(&mock.url(), &f).await;
-    assert_oauth_error(&r, "invalid_client", "invalid client credentials");
-}
-
-#[tokio::test]
-async fn requested_scope_outside_the_app_is_invalid_scope() {
-    let (mock, _c) = mock().await;
-    let pw = integration_password();
-    let mut f = password_form(INTEGRATION_USERNAME, &pw);
-    f.push(("scope", "api chatter_api"));
-    let r = token(&mock.url(), &f).await;
-    assert_oauth_error(
-        &r,
-        "invalid_scope",
-        "requested scope is invalid, unknown, or malformed",
-    );
+    let valid = password_form(INTEGRATION_USERNAME, &pw);
+    for (change, error, description) in [
+        (
+            ("client_id", Some("3MVG9nope")),
+            "invalid_client_id",
+            "client identifier invalid",
+        ),
+        (
+            ("client_secret", Some("wrong")),
+            "invalid_client",
+            "invalid client credentials",
+        ),
+        (
+            ("scope", Some("api chatter_api")),
+            "invalid_scope",
+            "requested scope is invalid, unknown, or malformed",
+        ),
+    ] {
+        let form = with_fields(&valid, &[change]);
+        assert_token_error(&mock.url(), &form, (error, description)).await;
+    }
 }
 
 // ---- password ----
@@ -102,12 +83,12 @@ async fn requested_scope_outside_the_app_is_invalid_scope() {
 async fn password_for_the_wrong_host_is_authentication_failure() {
     let (mock, _c) = mock().await;
     let pw = integration_password();
-    let r = token(
+    assert_token_error(
         &mock.sandbox_url(),
         &password_form(INTEGRATION_USERNAME, &pw),
+        AUTHENTICATION_FAILURE,
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "authentication failure");
     // ... and the My Domain of the production org works.
     let (status, _, body) = token(
         &mock.my_domain_url(PRODUCTION_MY_DOMAIN),
@@ -117,26 +98,31 @@ async fn password_for_the_wrong_host_is_authentication_failure() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         json_of(&body)["id"],
-        format!(
-            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-            mock.my_domain_url(PRODUCTION_MY_DOMAIN)
-        )
+        integration_identity_url(&mock.my_domain_url(PRODUCTION_MY_DOMAIN))
     );
 }
 
 #[tokio::test]
 async fn password_unknown_user_is_authentication_failure() {
     let (mock, _c) = mock().await;
-    let r = token(&mock.url(), &password_form("nobody@acme.example", "x")).await;
-    assert_oauth_error(&r, "invalid_grant", "authentication failure");
+    assert_token_error(
+        &mock.url(),
+        &password_form("nobody@acme.example", "x"),
+        AUTHENTICATION_FAILURE,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn password_inactive_user_is_inactive_user() {
     let (mock, _c) = mock().await;
     let pw = format!("{INACTIVE_PASSWORD}{INACTIVE_SECURITY_TOKEN}");
-    let r = token(&mock.url(), &password_form(INACTIVE_USERNAME, &pw)).await;
-    assert_oauth_error(&r, "inactive_user", "user is inactive");
+    assert_token_error(
+        &mock.url(),
+        &password_form(INACTIVE_USERNAME, &pw),
+        ("inactive_user", "user is inactive"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -150,12 +136,7 @@ async fn password_admin_approved_app_without_assignment_is_invalid_app_access() 
         ("username", UNAPPROVED_USERNAME),
         ("password", pw.as_str()),
     ];
-    let r = token(&mock.url(), &f).await;
-    assert_oauth_error(
-        &r,
-        "invalid_app_access",
-        "user is not admin approved to access this app",
-    );
+    assert_token_error(&mock.url(), &f, NOT_ADMIN_APPROVED).await;
 }
 
 const ORG: &str = "00D000000000042";
@@ -188,8 +169,7 @@ async fn password_flow_blocked_by_the_org_is_authentication_failure() {
     let mut org = OrgConfig::production(ORG);
     org.password_flow = false;
     let mock = custom_org(org).await;
-    let r = token(&mock.url(), &solo_form()).await;
-    assert_oauth_error(&r, "invalid_grant", "authentication failure");
+    assert_token_error(&mock.url(), &solo_form(), AUTHENTICATION_FAILURE).await;
 }
 
 #[tokio::test]
@@ -197,12 +177,15 @@ async fn locked_org_is_inactive_org() {
     let mut org = OrgConfig::production(ORG);
     org.locked = true;
     let mock = custom_org(org).await;
-    let r = token(&mock.url(), &solo_form()).await;
-    assert_oauth_error(
-        &r,
-        "inactive_org",
-        "organization is locked, closed, or suspended",
-    );
+    assert_token_error(
+        &mock.url(),
+        &solo_form(),
+        (
+            "inactive_org",
+            "organization is locked, closed, or suspended",
+        ),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -213,8 +196,12 @@ async fn too_many_logins_is_rate_limit_exceeded() {
     for _ in 0..2 {
         assert_eq!(token(&mock.url(), &solo_form()).await.0, 200);
     }
-    let r = token(&mock.url(), &solo_form()).await;
-    assert_oauth_error(&r, "rate_limit_exceeded", "number of logins exceeded");
+    assert_token_error(
+        &mock.url(),
+        &solo_form(),
+        ("rate_limit_exceeded", "number of logins exceeded"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -248,20 +235,7 @@ async fn refresh_success_without_rotation() {
     let (status, _, body) = token(&mock.url(), &f).await;
     assert_eq!(status, 200, "{body}");
     let v = json_of(&body);
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "access_token",
-            "id",
-            "instance_url",
-            "issued_at",
-            "scope",
-            "signature",
-            "token_type"
-        ]
-    );
+    assert_eq!(sorted_keys(&v), TOKEN_FIELDS);
     assert_eq!(v["scope"], "api pardot_api refresh_token");
     assert_eq!(
         v["id"],
@@ -292,8 +266,7 @@ async fn refresh_with_basic_auth() {
 async fn unknown_refresh_token_is_expired_token() {
     let (mock, _c) = mock().await;
     let f = refresh_form("5Aep861nope", WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
-    let r = token(&mock.url(), &f).await;
-    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
 }
 
 #[tokio::test]
@@ -304,23 +277,22 @@ async fn refresh_token_of_another_app_is_expired_token() {
         ROTATING_CONSUMER_KEY,
         ROTATING_CONSUMER_SECRET,
     );
-    let r = token(&mock.url(), &f).await;
-    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
 }
 
 #[tokio::test]
 async fn refresh_without_a_required_secret_is_invalid_client() {
     let (mock, _c) = mock().await;
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &[
             ("grant_type", "refresh_token"),
             ("refresh_token", WEB_REFRESH_TOKEN),
             ("client_id", WEB_CONSUMER_KEY),
         ],
+        INVALID_CLIENT,
     )
     .await;
-    assert_oauth_error(&r, "invalid_client", "invalid client credentials");
 }
 
 #[tokio::test]
@@ -329,12 +301,12 @@ async fn refresh_for_an_inactive_user_is_inactive_user() {
     let rt = mock
         .seed_refresh_token(INACTIVE_USERNAME, WEB_CONSUMER_KEY)
         .unwrap();
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &refresh_form(&rt, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET),
+        ("invalid_grant", "inactive user"),
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "inactive user");
 }
 
 #[tokio::test]
@@ -362,15 +334,14 @@ async fn rotation_issues_new_tokens_and_reuse_revokes_the_chain() {
     assert!(mock.lookup_access_token(&access1).is_some());
 
     // Reusing the first (rotated) token revokes the whole chain.
-    let r = token(&mock.url(), &f).await;
-    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
+    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
     assert!(mock.lookup_access_token(&access1).is_none());
-    let r = token(
+    assert_token_error(
         &mock.url(),
         &refresh_form(&third, ROTATING_CONSUMER_KEY, ROTATING_CONSUMER_SECRET),
+        EXPIRED_TOKEN,
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "expired access/refresh token");
 }
 
 #[tokio::test]
@@ -401,20 +372,7 @@ async fn client_credentials_on_my_domain_with_basic_auth_only() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "access_token",
-            "id",
-            "instance_url",
-            "issued_at",
-            "scope",
-            "signature",
-            "token_type"
-        ]
-    );
+    assert_eq!(sorted_keys(&v), TOKEN_FIELDS);
     assert_eq!(v["scope"], "api pardot_api");
     let info = mock
         .lookup_access_token(v["access_token"].as_str().unwrap())
@@ -433,23 +391,27 @@ fn cc_form() -> Vec<(&'static str, &'static str)> {
 #[tokio::test]
 async fn client_credentials_on_the_login_host_is_not_supported_on_this_domain() {
     let (mock, _c) = mock().await;
-    let r = token(&mock.url(), &cc_form()).await;
-    assert_oauth_error(&r, "invalid_grant", "request not supported on this domain");
+    assert_token_error(
+        &mock.url(),
+        &cc_form(),
+        ("invalid_grant", "request not supported on this domain"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn client_credentials_for_an_app_without_the_flow_is_unsupported_grant_type() {
     let (mock, _c) = mock().await;
-    let r = token(
+    assert_token_error(
         &mock.my_domain_url(PRODUCTION_MY_DOMAIN),
         &[
             ("grant_type", "client_credentials"),
             ("client_id", WEB_CONSUMER_KEY),
             ("client_secret", WEB_CONSUMER_SECRET),
         ],
+        UNSUPPORTED_GRANT_TYPE,
     )
     .await;
-    assert_oauth_error(&r, "unsupported_grant_type", "grant type not supported");
 }
 
 #[tokio::test]
@@ -466,33 +428,37 @@ async fn client_credentials_without_run_as_user_and_without_scopes() {
         .await
         .unwrap();
     let my = mock.my_domain_url(PRODUCTION_MY_DOMAIN);
-    let r = token(
+    assert_token_error(
         &my,
         &[
             ("grant_type", "client_credentials"),
             ("client_id", "cc-no-user"),
             ("client_secret", "s1"),
         ],
+        ("invalid_grant", "no client credentials user enabled"),
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "no client credentials user enabled");
-    let r = token(
+    assert_token_error(
         &my,
         &[
             ("grant_type", "client_credentials"),
             ("client_id", "cc-no-scope"),
             ("client_secret", "s2"),
         ],
+        ("invalid_grant", "no valid scopes defined"),
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "no valid scopes defined");
 }
 
 #[tokio::test]
 async fn client_credentials_on_another_orgs_domain_is_invalid_client_id() {
     let (mock, _c) = mock().await;
-    let r = token(&mock.my_domain_url(SANDBOX_MY_DOMAIN), &cc_form()).await;
-    assert_oauth_error(&r, "invalid_client_id", "client identifier invalid");
+    assert_token_error(
+        &mock.my_domain_url(SANDBOX_MY_DOMAIN),
+        &cc_form(),
+        INVALID_CLIENT_ID,
+    )
+    .await;
 }
 
 #[tokio::test]

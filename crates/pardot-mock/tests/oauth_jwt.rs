@@ -5,13 +5,25 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pardot_auth_core::Clock;
 use pardot_auth_core::clock::unix_seconds;
+use pardot_auth_core::{Clock, ManualClock};
 use pardot_mock::fixtures::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
-async fn grant(url: &str, assertion: &str) -> (u16, reqwest::header::HeaderMap, String) {
+async fn grant(url: &str, assertion: &str) -> TokenAnswer {
     token(url, &[("grant_type", JWT_GRANT), ("assertion", assertion)]).await
+}
+
+/// Claims for `sub` with the production login host as audience, on the clock's now.
+fn production_claims(sub: &str, clock: &ManualClock) -> Value {
+    claims(sub, "https://login.salesforce.com", clock.now())
+}
+
+/// Grants an assertion of `claims` signed with `key_pem`; asserts the OAuth error answer.
+async fn assert_grant_error(url: &str, key_pem: &str, claims: &Value, expected: OAuthErr) {
+    let (error, description) = expected;
+    let answer = grant(url, &assertion(key_pem, claims)).await;
+    assert_oauth_error(&answer, error, description);
 }
 
 #[tokio::test]
@@ -29,10 +41,8 @@ async fn success_carries_exactly_five_fields() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
     let v = json_of(&body);
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
     assert_eq!(
-        keys,
+        sorted_keys(&v),
         ["access_token", "id", "instance_url", "scope", "token_type"]
     );
     assert!(
@@ -43,13 +53,7 @@ async fn success_carries_exactly_five_fields() {
     );
     assert_eq!(v["scope"], "api pardot_api refresh_token offline_access");
     assert_eq!(v["instance_url"], mock.url());
-    assert_eq!(
-        v["id"],
-        format!(
-            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-            mock.url()
-        )
-    );
+    assert_eq!(v["id"], integration_identity_url(&mock.url()));
     assert_eq!(v["token_type"], "Bearer");
 }
 
@@ -126,46 +130,36 @@ async fn exp_at_the_end_of_time_is_not_an_overflow() {
 #[tokio::test]
 async fn unknown_iss_is_invalid_client_id() {
     let (mock, clock) = mock().await;
-    let mut c = claims(
-        INTEGRATION_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
+    let mut c = production_claims(INTEGRATION_USERNAME, &clock);
     c["iss"] = json!("3MVG9unknown");
-    let r = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_client_id", "client identifier invalid");
+    assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, INVALID_CLIENT_ID).await;
 }
 
+/// An audience that is not the login host's, and the production user on the sandbox host.
 #[tokio::test]
 async fn wrong_audience_is_audience_is_invalid() {
     let (mock, clock) = mock().await;
-    let c = claims(
-        INTEGRATION_USERNAME,
-        "https://test.salesforce.com",
-        clock.now(),
-    );
-    let r = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_grant", "audience is invalid");
-}
-
-#[tokio::test]
-async fn production_user_on_the_sandbox_host_is_audience_is_invalid() {
-    let (mock, clock) = mock().await;
-    let c = claims(INTEGRATION_USERNAME, &mock.sandbox_url(), clock.now());
-    let r = grant(&mock.sandbox_url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_grant", "audience is invalid");
+    for (login_url, audience) in [
+        (mock.url(), "https://test.salesforce.com".to_owned()),
+        (mock.sandbox_url(), mock.sandbox_url()),
+    ] {
+        let c = claims(INTEGRATION_USERNAME, &audience, clock.now());
+        let expected = ("invalid_grant", "audience is invalid");
+        assert_grant_error(&login_url, CONNECTED_APP_KEY_PEM, &c, expected).await;
+    }
 }
 
 #[tokio::test]
 async fn untrusted_key_is_invalid_assertion() {
     let (mock, clock) = mock().await;
-    let c = claims(
-        INTEGRATION_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
-    let r = grant(&mock.url(), &assertion(UNTRUSTED_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_grant", "invalid assertion");
+    let c = production_claims(INTEGRATION_USERNAME, &clock);
+    assert_grant_error(
+        &mock.url(),
+        UNTRUSTED_KEY_PEM,
+        &c,
+        ("invalid_grant", "invalid assertion"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -181,11 +175,7 @@ async fn malformed_assertion_is_invalid_assertion() {
 #[tokio::test]
 async fn expired_assertion_is_expired_authorization_code_after_the_skew() {
     let (mock, clock) = mock().await;
-    let c = claims(
-        INTEGRATION_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
+    let c = production_claims(INTEGRATION_USERNAME, &clock);
     let a = assertion(CONNECTED_APP_KEY_PEM, &c); // exp = now + 180
     // exp + 180 s skew: still fine at exp + 180 s ...
     clock.advance(Duration::from_secs(360));
@@ -197,62 +187,54 @@ async fn expired_assertion_is_expired_authorization_code_after_the_skew() {
     assert_oauth_error(&r, "invalid_grant", "expired authorization code");
 }
 
+/// A user who never approved the app, one the org does not know, and an inactive one.
 #[tokio::test]
-async fn unapproved_user_is_not_approved() {
+async fn users_who_may_not_use_the_app_are_refused() {
     let (mock, clock) = mock().await;
-    let c = claims(
-        UNAPPROVED_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
-    let r = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_grant", "user hasn't approved this consumer");
-}
-
-#[tokio::test]
-async fn unknown_user_is_not_approved() {
-    let (mock, clock) = mock().await;
-    let c = claims(
-        "nobody@acme.example",
-        "https://login.salesforce.com",
-        clock.now(),
-    );
-    let r = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_grant", "user hasn't approved this consumer");
-}
-
-#[tokio::test]
-async fn inactive_user_is_inactive_user() {
-    let (mock, clock) = mock().await;
-    let c = claims(
-        INACTIVE_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
-    let r = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "inactive_user", "user is inactive");
+    for (sub, error, description) in [
+        (
+            UNAPPROVED_USERNAME,
+            "invalid_grant",
+            "user hasn't approved this consumer",
+        ),
+        (
+            "nobody@acme.example",
+            "invalid_grant",
+            "user hasn't approved this consumer",
+        ),
+        (INACTIVE_USERNAME, "inactive_user", "user is inactive"),
+    ] {
+        let c = production_claims(sub, &clock);
+        assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, (error, description)).await;
+    }
 }
 
 #[tokio::test]
 async fn revoked_approval_is_not_approved() {
     let (mock, clock) = mock().await;
     mock.revoke_app_approval(JWT_CONSUMER_KEY).unwrap();
-    let c = claims(
-        INTEGRATION_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
-    let r = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_grant", "user hasn't approved this consumer");
+    let c = production_claims(INTEGRATION_USERNAME, &clock);
+    assert_grant_error(
+        &mock.url(),
+        CONNECTED_APP_KEY_PEM,
+        &c,
+        ("invalid_grant", "user hasn't approved this consumer"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn app_without_certificate_is_invalid_assertion() {
     let (mock, clock) = mock().await;
-    let mut c = claims(WEB_USERNAME, "https://login.salesforce.com", clock.now());
+    let mut c = production_claims(WEB_USERNAME, &clock);
     c["iss"] = json!(WEB_CONSUMER_KEY);
-    let r = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
-    assert_oauth_error(&r, "invalid_grant", "invalid assertion");
+    assert_grant_error(
+        &mock.url(),
+        CONNECTED_APP_KEY_PEM,
+        &c,
+        ("invalid_grant", "invalid assertion"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -266,11 +248,7 @@ async fn self_authorize_app_needs_a_prior_approval() {
         .start()
         .await
         .unwrap();
-    let mut c = claims(
-        UNAPPROVED_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
+    let mut c = production_claims(UNAPPROVED_USERNAME, &clock);
     c["iss"] = json!("3MVG9self.authorize");
     let a = assertion(CONNECTED_APP_KEY_PEM, &c);
     let r = grant(&mock.url(), &a).await;
@@ -285,11 +263,7 @@ async fn self_authorize_app_needs_a_prior_approval() {
 #[tokio::test]
 async fn access_token_expires_with_the_session_on_the_shared_clock() {
     let (mock, clock) = mock().await;
-    let c = claims(
-        INTEGRATION_USERNAME,
-        "https://login.salesforce.com",
-        clock.now(),
-    );
+    let c = production_claims(INTEGRATION_USERNAME, &clock);
     let (_, _, body) = grant(&mock.url(), &assertion(CONNECTED_APP_KEY_PEM, &c)).await;
     let token = json_of(&body)["access_token"].as_str().unwrap().to_owned();
     clock.advance(Duration::from_secs(2 * 3600 - 1));

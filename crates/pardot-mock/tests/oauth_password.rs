@@ -6,51 +6,22 @@ use common::*;
 use pardot_mock::fixtures::*;
 use pardot_mock::{Outcome, Route};
 
-fn form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "password"),
-        ("client_id", WEB_CONSUMER_KEY),
-        ("client_secret", WEB_CONSUMER_SECRET),
-        ("username", username),
-        ("password", password),
-    ]
-}
-
 #[tokio::test]
 async fn success_has_the_spec_fields_and_a_valid_signature() {
     let (mock, _clock) = mock().await;
     let pw = integration_password();
-    let (status, headers, body) = token(&mock.url(), &form(INTEGRATION_USERNAME, &pw)).await;
+    let (status, headers, body) =
+        token(&mock.url(), &password_form(INTEGRATION_USERNAME, &pw)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
     let v = json_of(&body);
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut sorted = keys.clone();
-    sorted.sort_unstable();
-    assert_eq!(
-        sorted,
-        [
-            "access_token",
-            "id",
-            "instance_url",
-            "issued_at",
-            "scope",
-            "signature",
-            "token_type"
-        ]
-    );
+    assert_eq!(sorted_keys(&v), TOKEN_FIELDS);
     let token = v["access_token"].as_str().unwrap();
     assert!(token.starts_with("00D5g00000AcmeP!"), "{token}");
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["instance_url"], mock.url());
-    assert_eq!(
-        v["id"],
-        format!(
-            "{}/id/{PRODUCTION_ORG_ID}/{INTEGRATION_USER_ID}",
-            mock.url()
-        )
-    );
+    assert_eq!(v["id"], integration_identity_url(&mock.url()));
     let issued_at = v["issued_at"].as_str().unwrap();
     assert_eq!(issued_at.len(), 13);
     let expected = pardot_mock::oauth::token_signature(
@@ -80,12 +51,12 @@ async fn trusted_ip_user_needs_no_security_token_and_params_may_be_in_the_query(
 async fn wrong_password_is_authentication_failure() {
     let (mock, _clock) = mock().await;
     // Without the security token (not a trusted IP):
-    let r = token(
+    assert_token_error(
         &mock.url(),
-        &form(INTEGRATION_USERNAME, INTEGRATION_PASSWORD),
+        &password_form(INTEGRATION_USERNAME, INTEGRATION_PASSWORD),
+        AUTHENTICATION_FAILURE,
     )
     .await;
-    assert_oauth_error(&r, "invalid_grant", "authentication failure");
     assert_eq!(
         mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
         1

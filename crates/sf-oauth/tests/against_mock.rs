@@ -2,6 +2,7 @@
 //! between client and mock, asserting on the mock's counters.
 
 mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
+use support::assert_counts;
 
 async fn mock(clock: &ManualClock) -> PardotMock {
     PardotMock::builder().clock(clock).start().await.unwrap()
@@ -23,8 +25,22 @@ fn custom(url: &str) -> LoginHost {
 }
 
 fn jwt(host: LoginHost, user: &str, clock: &ManualClock) -> JwtBearer {
-    JwtBearer::new(host, fx::JWT_CONSUMER_KEY, user, key("connected-app.key"))
-        .with_client(client(clock))
+    jwt_app(
+        host,
+        (fx::JWT_CONSUMER_KEY, "connected-app.key"),
+        user,
+        clock,
+    )
+}
+
+/// The JWT bearer flow of the app `(consumer key, fixture key file)` for `user`.
+fn jwt_app(
+    host: LoginHost,
+    (consumer_key, key_file): (&str, &str),
+    user: &str,
+    clock: &ManualClock,
+) -> JwtBearer {
+    JwtBearer::new(host, consumer_key, user, key(key_file)).with_client(client(clock))
 }
 
 fn assert_server_error(err: &Error, context: &str, code: &str, description: &str) {
@@ -34,6 +50,18 @@ fn assert_server_error(err: &Error, context: &str, code: &str, description: &str
         "{text}"
     );
     assert_eq!(err.code(), Some(code), "{text}");
+}
+
+/// Asks `source` for a token that the mock refuses; asserts the error and returns it.
+async fn assert_refused(
+    source: impl TokenSource,
+    context: &str,
+    code: &str,
+    description: &str,
+) -> Error {
+    let err = source.token().await.unwrap_err();
+    assert_server_error(&err, context, code, description);
+    err
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,17 +117,16 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
     .await
     .unwrap();
     // The PKCS#1 form of the same key works too.
-    JwtBearer::new(
+    jwt_app(
         custom(&mock.url()),
-        fx::JWT_CONSUMER_KEY,
+        (fx::JWT_CONSUMER_KEY, "connected-app.pkcs1.key"),
         fx::INTEGRATION_USERNAME,
-        key("connected-app.pkcs1.key"),
+        &clock,
     )
-    .with_client(client(&clock))
     .token()
     .await
     .unwrap();
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 4)]);
 }
 
 #[tokio::test]
@@ -110,88 +137,82 @@ async fn jwt_bearer_errors() {
     const CTX: &str = "JWT bearer authentication";
 
     // A production user on the sandbox login host: the audience is wrong for that org.
-    let err = jwt(
-        custom(&mock.sandbox_url()),
-        fx::INTEGRATION_USERNAME,
-        &clock,
+    let err = assert_refused(
+        jwt(
+            custom(&mock.sandbox_url()),
+            fx::INTEGRATION_USERNAME,
+            &clock,
+        ),
+        CTX,
+        "invalid_grant",
+        "audience is invalid",
     )
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "audience is invalid");
+    .await;
     assert!(err.help().unwrap().contains("https://test.salesforce.com"));
     assert_eq!(err.class(), ErrorClass::NeverRetry);
 
-    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
-        .with_audience("https://elsewhere.example.com")
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "audience is invalid");
-
-    let err = jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock),
         CTX,
         "invalid_grant",
         "user hasn't approved this consumer",
-    );
+    )
+    .await;
     assert!(err.help().unwrap().contains("permission set"));
-
-    let err = JwtBearer::new(
-        prod.clone(),
-        fx::JWT_CONSUMER_KEY,
-        fx::INTEGRATION_USERNAME,
-        key("untrusted.key"),
-    )
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "invalid assertion");
-
-    let err = JwtBearer::new(
-        prod.clone(),
-        "3MVG9.unknown.key",
-        fx::INTEGRATION_USERNAME,
-        key("connected-app.key"),
-    )
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_client_id", "client identifier invalid");
-
-    let err = jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(&err, CTX, "inactive_user", "user is inactive");
 
     // A client whose clock is 10 minutes behind signs an already expired assertion.
     let late = ManualClock::starting_at(clock.now() - Duration::from_secs(600));
-    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &late)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_grant", "expired authorization code");
+    let integration = fx::INTEGRATION_USERNAME;
+    for (flow, code, description) in [
+        (
+            jwt(prod.clone(), integration, &clock).with_audience("https://elsewhere.example.com"),
+            "invalid_grant",
+            "audience is invalid",
+        ),
+        (
+            jwt_app(
+                prod.clone(),
+                (fx::JWT_CONSUMER_KEY, "untrusted.key"),
+                integration,
+                &clock,
+            ),
+            "invalid_grant",
+            "invalid assertion",
+        ),
+        (
+            jwt_app(
+                prod.clone(),
+                ("3MVG9.unknown.key", "connected-app.key"),
+                integration,
+                &clock,
+            ),
+            "invalid_client_id",
+            "client identifier invalid",
+        ),
+        (
+            jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock),
+            "inactive_user",
+            "user is inactive",
+        ),
+        (
+            jwt(prod.clone(), integration, &late),
+            "invalid_grant",
+            "expired authorization code",
+        ),
+    ] {
+        assert_refused(flow, CTX, code, description).await;
+    }
 
     // Scripted failures: a passing one is retryable, a 503 too.
     mock.fail_next_token("rate_limit_exceeded", "number of logins exceeded")
         .unwrap();
-    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock),
         CTX,
         "rate_limit_exceeded",
         "number of logins exceeded",
-    );
+    )
+    .await;
     assert!(err.is_retryable());
     mock.fail_next(Route::OAuthToken, 1, 503, "Service Unavailable")
         .unwrap();
@@ -202,11 +223,16 @@ async fn jwt_bearer_errors() {
     assert!(err.is_retryable(), "{err}");
 
     let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 0);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 5);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClientId), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InactiveUser), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Fault), 2);
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthToken, Outcome::Ok, 0),
+            (Route::OAuthToken, Outcome::InvalidGrant, 5),
+            (Route::OAuthToken, Outcome::InvalidClientId, 1),
+            (Route::OAuthToken, Outcome::InactiveUser, 1),
+            (Route::OAuthToken, Outcome::Fault, 2),
+        ],
+    );
     assert_eq!(counts.route_total(Route::OAuthToken), 9, "{counts:?}");
 }
 
@@ -294,7 +320,7 @@ async fn username_password_success_and_errors() {
     .token()
     .await
     .unwrap();
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 3)]);
 
     // Missing security token, wrong password, wrong host: authentication failure.
     for (h, user, pw, tok) in [
@@ -317,42 +343,48 @@ async fn username_password_success_and_errors() {
             Some(fx::INTEGRATION_SECURITY_TOKEN),
         ),
     ] {
-        let err = password_flow(h, user, pw, tok, &clock)
-            .token()
-            .await
-            .unwrap_err();
-        assert_server_error(&err, CTX, "invalid_grant", "authentication failure");
+        let err = assert_refused(
+            password_flow(h, user, pw, tok, &clock),
+            CTX,
+            "invalid_grant",
+            "authentication failure",
+        )
+        .await;
         assert!(err.help().unwrap().contains("JWT bearer"));
         assert!(!err.to_string().contains(fx::INTEGRATION_PASSWORD));
     }
 
-    let err = password_flow(
-        host.clone(),
-        fx::INACTIVE_USERNAME,
-        fx::INACTIVE_PASSWORD,
-        Some(fx::INACTIVE_SECURITY_TOKEN),
-        &clock,
+    assert_refused(
+        password_flow(
+            host.clone(),
+            fx::INACTIVE_USERNAME,
+            fx::INACTIVE_PASSWORD,
+            Some(fx::INACTIVE_SECURITY_TOKEN),
+            &clock,
+        ),
+        CTX,
+        "inactive_user",
+        "user is inactive",
     )
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "inactive_user", "user is inactive");
+    .await;
 
-    let err = UsernamePassword::new(
-        host.clone(),
-        fx::WEB_CONSUMER_KEY,
-        ClientSecret::new("not-the-secret"),
-        fx::WEB_USERNAME,
-        Password::new(fx::WEB_PASSWORD),
+    assert_refused(
+        UsernamePassword::new(
+            host.clone(),
+            fx::WEB_CONSUMER_KEY,
+            ClientSecret::new("not-the-secret"),
+            fx::WEB_USERNAME,
+            Password::new(fx::WEB_PASSWORD),
+        )
+        .with_client(client(&clock)),
+        CTX,
+        "invalid_client",
+        "invalid client credentials",
     )
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
-        3
+    .await;
+    assert_counts(
+        &mock.counts(),
+        &[(Route::OAuthToken, Outcome::InvalidGrant, 3)],
     );
 }
 
@@ -380,7 +412,7 @@ async fn refresh_without_rotation_and_revocation() {
         fx::WEB_USERNAME
     );
     flow.token().await.unwrap();
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 2)]);
 
     // The app requires its secret for refreshes.
     let err = RefreshTokenFlow::new(
@@ -409,7 +441,7 @@ async fn refresh_without_rotation_and_revocation() {
     assert_eq!(err.class(), ErrorClass::NeverRetry);
     let err = c.userinfo(&host, &token).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::RefreshAndRetry);
-    assert_eq!(mock.counts().get(Route::OAuthRevoke, Outcome::Ok), 1);
+    assert_counts(&mock.counts(), &[(Route::OAuthRevoke, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -454,19 +486,21 @@ async fn refresh_token_rotation_and_reuse_detection() {
     )
     .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
     .with_client(client(&clock));
-    let err = replay.token().await.unwrap_err();
-    assert_server_error(
-        &err,
+    assert_refused(
+        replay,
         "refresh token exchange",
         "invalid_grant",
         "expired access/refresh token",
-    );
+    )
+    .await;
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
-        2
+    assert_counts(
+        &mock.counts(),
+        &[
+            (Route::OAuthToken, Outcome::Ok, 2),
+            (Route::OAuthToken, Outcome::InvalidGrant, 2),
+        ],
     );
 }
 
@@ -499,37 +533,36 @@ async fn client_credentials_on_my_domain_only() {
             fx::CC_RUN_AS_USERNAME
         );
     }
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 2)]);
 
     const CTX: &str = "client credentials authentication";
-    let err = ClientCredentials::new(
-        custom(&mock.url()),
-        fx::CC_CONSUMER_KEY,
-        ClientSecret::new(fx::CC_CONSUMER_SECRET),
-    )
-    .with_client(c.clone())
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        ClientCredentials::new(
+            custom(&mock.url()),
+            fx::CC_CONSUMER_KEY,
+            ClientSecret::new(fx::CC_CONSUMER_SECRET),
+        )
+        .with_client(c.clone()),
         CTX,
         "invalid_grant",
         "request not supported on this domain",
-    );
+    )
+    .await;
     assert!(err.help().unwrap().contains("My Domain"));
 
-    let err = ClientCredentials::new(
-        my_domain.clone(),
-        fx::CC_CONSUMER_KEY,
-        ClientSecret::new("wrong"),
+    assert_refused(
+        ClientCredentials::new(
+            my_domain.clone(),
+            fx::CC_CONSUMER_KEY,
+            ClientSecret::new("wrong"),
+        )
+        .with_auth(ClientAuth::Basic)
+        .with_client(c.clone()),
+        CTX,
+        "invalid_client",
+        "invalid client credentials",
     )
-    .with_auth(ClientAuth::Basic)
-    .with_client(c.clone())
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(&err, CTX, "invalid_client", "invalid client credentials");
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,8 +591,13 @@ async fn revoke_access_token_then_userinfo_refuses_it() {
         "invalid_token",
         "Token was invalid",
     );
-    assert_eq!(mock.counts().get(Route::OAuthRevoke, Outcome::Ok), 1);
-    assert_eq!(mock.counts().get(Route::OAuthUserinfo, Outcome::Ok), 1);
+    assert_counts(
+        &mock.counts(),
+        &[
+            (Route::OAuthRevoke, Outcome::Ok, 1),
+            (Route::OAuthUserinfo, Outcome::Ok, 1),
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,7 +634,7 @@ async fn mci_service_account_tokens_and_errors() {
         1,
         "discovery is cached"
     );
-    assert_eq!(counts.get(Route::MciToken, Outcome::Ok), 2);
+    assert_counts(&counts, &[(Route::MciToken, Outcome::Ok, 2)]);
 
     const CTX: &str = "MCI service account authentication";
     let err = mci(&mock, "untrusted.key", &clock)
@@ -635,7 +673,7 @@ async fn mci_service_account_tokens_and_errors() {
             .starts_with(&format!("{CTX} failed: invalid_client")),
         "{err}"
     );
-    assert_eq!(mock.counts().get(Route::MciToken, Outcome::Ok), 2);
+    assert_counts(&mock.counts(), &[(Route::MciToken, Outcome::Ok, 2)]);
 }
 
 #[tokio::test]
@@ -692,53 +730,44 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
     let prod = custom(&mock.url());
 
     // The org blocks the username-password flow: right credentials, authentication failure.
-    let err = password_flow(
-        prod.clone(),
-        fx::INTEGRATION_USERNAME,
-        fx::INTEGRATION_PASSWORD,
-        Some(fx::INTEGRATION_SECURITY_TOKEN),
-        &clock,
-    )
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(
-        &err,
+    assert_refused(
+        password_flow(
+            prod.clone(),
+            fx::INTEGRATION_USERNAME,
+            fx::INTEGRATION_PASSWORD,
+            Some(fx::INTEGRATION_SECURITY_TOKEN),
+            &clock,
+        ),
         "username-password authentication",
         "invalid_grant",
         "authentication failure",
-    );
+    )
+    .await;
 
     // A locked org.
-    let err = jwt(custom(&mock.sandbox_url()), fx::SANDBOX_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert_server_error(
-        &err,
+    let err = assert_refused(
+        jwt(custom(&mock.sandbox_url()), fx::SANDBOX_USERNAME, &clock),
         "JWT bearer authentication",
         "inactive_org",
         "organization is locked, closed, or suspended",
-    );
+    )
+    .await;
     assert_eq!(err.class(), ErrorClass::NeverRetry);
 
     // A refresh token of a deactivated user.
-    let err = RefreshTokenFlow::new(
-        prod.clone(),
-        fx::WEB_CONSUMER_KEY,
-        RefreshToken::new("5Aep861mock.inactive.user.refresh.token.000000000000000000000"),
-    )
-    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert_server_error(
-        &err,
+    assert_refused(
+        RefreshTokenFlow::new(
+            prod.clone(),
+            fx::WEB_CONSUMER_KEY,
+            RefreshToken::new("5Aep861mock.inactive.user.refresh.token.000000000000000000000"),
+        )
+        .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+        .with_client(client(&clock)),
         "refresh token exchange",
         "invalid_grant",
         "inactive user",
-    );
+    )
+    .await;
 
     // Login limit per rolling hour: retry later, and it passes once the hour has moved on.
     let flow = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock);

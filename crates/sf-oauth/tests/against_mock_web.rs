@@ -20,7 +20,7 @@ use pardot_auth_core::{
 use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_oauth_error, oauth_source};
+use support::{assert_counts, assert_oauth_error, oauth_source};
 use tokio::task::JoinHandle;
 
 const EXCHANGE: &str = "authorization code exchange";
@@ -38,12 +38,28 @@ fn host(url: &str) -> LoginHost {
 /// The flow of the web app (with its secret) as configured on the app: the fixture callback
 /// URL `http://localhost:7777/callback`, which each attempt replaces with its receiver's.
 fn web_flow(mock: &PardotMock, clock: &ManualClock, scopes: &[&str]) -> WebServerFlow {
+    app_flow(
+        &mock.url(),
+        clock,
+        (fx::WEB_CONSUMER_KEY, fx::WEB_CONSUMER_SECRET),
+        scopes,
+    )
+}
+
+/// The flow of the app `(consumer key, secret)` on the login host `login_url`, with the
+/// fixture callback URL.
+fn app_flow(
+    login_url: &str,
+    clock: &ManualClock,
+    (consumer_key, secret): (&str, &str),
+    scopes: &[&str],
+) -> WebServerFlow {
     WebServerFlow::new(
-        host(&mock.url()),
-        fx::WEB_CONSUMER_KEY,
+        host(login_url),
+        consumer_key,
         RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
     )
-    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
+    .with_client_secret(ClientSecret::new(secret))
     .with_scopes(scopes.iter().copied())
     .with_client(client(clock))
 }
@@ -93,6 +109,29 @@ impl Attempt {
             redirect,
             received,
         }
+    }
+
+    /// [`start`](Self::start) for the web app, registering the receiver, expecting the URL's
+    /// own state.
+    async fn web(
+        mock: &PardotMock,
+        clock: &ManualClock,
+        flow: &WebServerFlow,
+        customize: impl for<'a> FnOnce(AuthorizeUrlBuilder<'a>) -> AuthorizeUrlBuilder<'a>,
+    ) -> Self {
+        Self::registered(mock, clock, flow, fx::WEB_CONSUMER_KEY, customize).await
+    }
+
+    /// [`start`](Self::start) for `consumer_key`'s app, registering the receiver, expecting
+    /// the URL's own state.
+    async fn registered(
+        mock: &PardotMock,
+        clock: &ManualClock,
+        flow: &WebServerFlow,
+        consumer_key: &str,
+        customize: impl for<'a> FnOnce(AuthorizeUrlBuilder<'a>) -> AuthorizeUrlBuilder<'a>,
+    ) -> Self {
+        Self::start(mock, clock, flow, consumer_key, true, customize, None).await
     }
 
     /// Signs in as `username` in the browser, follows the redirect to the receiver, and
@@ -178,7 +217,7 @@ async fn web_user_code(
     clock: &ManualClock,
     flow: &WebServerFlow,
 ) -> (AuthorizationCode, Pending) {
-    let attempt = Attempt::start(mock, clock, flow, fx::WEB_CONSUMER_KEY, true, |b| b, None).await;
+    let attempt = Attempt::web(mock, clock, flow, |b| b).await;
     let (code, page, consent, pending) = attempt
         .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
         .await;
@@ -194,16 +233,7 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
     let flow = web_flow(&mock, &clock, &["api", "pardot_api"]);
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::WEB_CONSUMER_KEY,
-        true,
-        |b| b.login_hint(fx::WEB_USERNAME),
-        None,
-    )
-    .await;
+    let attempt = Attempt::web(&mock, &clock, &flow, |b| b.login_hint(fx::WEB_USERNAME)).await;
     let query: Vec<(String, String)> = attempt.url.query_pairs().into_owned().collect();
     let keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
@@ -274,22 +304,15 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     let counts = mock.counts();
     // The login page opened twice (by hand, then by `complete`), shown again once after the
     // wrong password, and one redirect with a code.
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::LoginPage),
-        2,
-        "{counts:?}"
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthAuthorize, Outcome::LoginPage, 2),
+            (Route::OAuthAuthorize, Outcome::LoginFailed, 1),
+            (Route::OAuthAuthorize, Outcome::Ok, 1),
+            (Route::OAuthToken, Outcome::Ok, 1),
+        ],
     );
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::LoginFailed),
-        1,
-        "{counts:?}"
-    );
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::Ok),
-        1,
-        "{counts:?}"
-    );
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
     assert_eq!(counts.route_total(Route::OAuthToken), 1);
 }
 
@@ -297,24 +320,13 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
 async fn web_flow_on_the_sandbox_login_host() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
-    let flow = WebServerFlow::new(
-        host(&mock.sandbox_url()),
-        fx::WEB_CONSUMER_KEY,
-        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
-    )
-    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-    .with_scopes(["api"])
-    .with_client(client(&clock));
-    let attempt = Attempt::start(
-        &mock,
+    let flow = app_flow(
+        &mock.sandbox_url(),
         &clock,
-        &flow,
-        fx::WEB_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+        (fx::WEB_CONSUMER_KEY, fx::WEB_CONSUMER_SECRET),
+        &["api"],
+    );
+    let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
     assert!(attempt.url.as_str().starts_with(&format!(
         "{}/services/oauth2/authorize?",
         mock.sandbox_url()
@@ -331,7 +343,7 @@ async fn web_flow_on_the_sandbox_login_host() {
             .unwrap()
             .contains(&format!("/id/{}/", fx::SANDBOX_ORG_ID))
     );
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -376,7 +388,7 @@ async fn web_flow_as_a_token_source() {
     assert_eq!(to_receiver.follow().await.unwrap().status, 200);
     let token = running.await.unwrap().unwrap();
     assert!(token.refresh_token().is_some());
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -386,16 +398,7 @@ async fn consent_page_allow_and_deny() {
     let flow = web_flow(&mock, &clock, &["api"]);
 
     // The unapproved user denies: the redirect carries access_denied, the receiver reports it.
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::WEB_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+    let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
     let (denied, page, consent, _) = attempt
         .complete(
             fx::UNAPPROVED_USERNAME,
@@ -425,16 +428,7 @@ async fn consent_page_allow_and_deny() {
     ));
 
     // Then allows: a code, and the approval is remembered.
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::WEB_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+    let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
     let (code, _, consent, pending) = attempt
         .complete(
             fx::UNAPPROVED_USERNAME,
@@ -444,16 +438,7 @@ async fn consent_page_allow_and_deny() {
         .await;
     assert!(consent);
     pending.exchange(&flow, code.unwrap()).await.unwrap();
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::WEB_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+    let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
     let (code, _, consent, _) = attempt
         .complete(
             fx::UNAPPROVED_USERNAME,
@@ -465,16 +450,7 @@ async fn consent_page_allow_and_deny() {
     code.unwrap();
 
     // prompt=consent asks even a user who approved.
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::WEB_CONSUMER_KEY,
-        true,
-        |b| b.prompt("consent"),
-        None,
-    )
-    .await;
+    let attempt = Attempt::web(&mock, &clock, &flow, |b| b.prompt("consent")).await;
     let (code, _, consent, _) = attempt
         .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
         .await;
@@ -482,22 +458,15 @@ async fn consent_page_allow_and_deny() {
     code.unwrap();
 
     let counts = mock.counts();
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::Consent),
-        3,
-        "{counts:?}"
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthAuthorize, Outcome::Consent, 3),
+            (Route::OAuthAuthorize, Outcome::AccessDenied, 1),
+            (Route::OAuthAuthorize, Outcome::Ok, 3),
+            (Route::OAuthToken, Outcome::Ok, 1),
+        ],
     );
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::AccessDenied),
-        1,
-        "{counts:?}"
-    );
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::Ok),
-        3,
-        "{counts:?}"
-    );
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
 #[tokio::test]
@@ -534,8 +503,13 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
     ));
     assert!(err.help().unwrap().contains("single-use"), "{err}");
     let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 1);
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthToken, Outcome::Ok, 1),
+            (Route::OAuthToken, Outcome::InvalidGrant, 1),
+        ],
+    );
 }
 
 #[tokio::test]
@@ -570,8 +544,13 @@ async fn a_code_is_single_use() {
         .unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 2);
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthToken, Outcome::Ok, 1),
+            (Route::OAuthToken, Outcome::InvalidGrant, 2),
+        ],
+    );
 }
 
 #[tokio::test]
@@ -641,9 +620,14 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
     );
 
     let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidRequest), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 3);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 0);
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthToken, Outcome::InvalidRequest, 1),
+            (Route::OAuthToken, Outcome::InvalidGrant, 3),
+            (Route::OAuthToken, Outcome::Ok, 0),
+        ],
+    );
 }
 
 #[tokio::test]
@@ -711,19 +695,13 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
     .await;
 
     let counts = mock.counts();
-    assert_eq!(
-        counts.get(Route::OAuthToken, Outcome::RedirectUriMismatch),
-        1
-    );
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::RedirectUriMismatch),
-        1,
-        "{counts:?}"
-    );
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::InvalidClientId),
-        1,
-        "{counts:?}"
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthToken, Outcome::RedirectUriMismatch, 1),
+            (Route::OAuthAuthorize, Outcome::RedirectUriMismatch, 1),
+            (Route::OAuthAuthorize, Outcome::InvalidClientId, 1),
+        ],
     );
 }
 
@@ -758,7 +736,7 @@ async fn state_mismatch_on_a_real_redirect() {
     assert!(err.to_string().contains("possible CSRF"), "{err}");
     assert!(!err.to_string().contains("state-of-another-request"));
     // The code was issued but nobody exchanged it.
-    assert_eq!(mock.counts().get(Route::OAuthAuthorize, Outcome::Ok), 1);
+    assert_counts(&mock.counts(), &[(Route::OAuthAuthorize, Outcome::Ok, 1)]);
     assert_eq!(mock.counts().route_total(Route::OAuthToken), 0);
 }
 
@@ -773,16 +751,7 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     )
     .with_scopes(["api", "refresh_token"])
     .with_client(client(&clock));
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::PKCE_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+    let attempt = Attempt::registered(&mock, &clock, &flow, fx::PKCE_CONSUMER_KEY, |b| b).await;
     let (code, _, _, pending) = attempt
         .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
         .await;
@@ -821,8 +790,13 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
     let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 2);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidClient), 1);
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthToken, Outcome::Ok, 2),
+            (Route::OAuthToken, Outcome::InvalidClient, 1),
+        ],
+    );
 }
 
 #[tokio::test]
@@ -882,16 +856,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
     .with_scopes(["api", "refresh_token"])
     .with_client(client(&clock));
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::ROTATING_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+    let attempt = Attempt::registered(&mock, &clock, &flow, fx::ROTATING_CONSUMER_KEY, |b| b).await;
     let (code, _, consent, pending) = attempt
         .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
         .await;
@@ -945,7 +910,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
     assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 3 + 4 + 2);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::InvalidGrant), 2);
+    assert_counts(&counts, &[(Route::OAuthToken, Outcome::InvalidGrant, 2)]);
 }
 
 #[tokio::test]
@@ -972,16 +937,7 @@ async fn authorization_errors_arrive_through_the_redirect() {
 
     // A scope the app lacks: redirected with invalid_scope before any login page.
     let flow = web_flow(&mock, &clock, &["api", "chatter_api"]);
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::WEB_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+    let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
     let redirect = sign_in(
         attempt.url.as_str(),
         fx::WEB_USERNAME,
@@ -1010,24 +966,13 @@ async fn authorization_errors_arrive_through_the_redirect() {
     ));
 
     // An admin-approved app and a user it does not list: invalid_app_access after the login.
-    let flow = WebServerFlow::new(
-        host(&mock.url()),
-        fx::JWT_CONSUMER_KEY,
-        RedirectUrl::new(fx::WEB_CALLBACK_URL).unwrap(),
-    )
-    .with_client_secret(ClientSecret::new(fx::JWT_CONSUMER_SECRET))
-    .with_scopes(["api"])
-    .with_client(client(&clock));
-    let attempt = Attempt::start(
-        &mock,
+    let flow = app_flow(
+        &mock.url(),
         &clock,
-        &flow,
-        fx::JWT_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+        (fx::JWT_CONSUMER_KEY, fx::JWT_CONSUMER_SECRET),
+        &["api"],
+    );
+    let attempt = Attempt::registered(&mock, &clock, &flow, fx::JWT_CONSUMER_KEY, |b| b).await;
     let (received, _, consent, _) = attempt
         .complete(
             fx::UNAPPROVED_USERNAME,
@@ -1047,16 +992,7 @@ async fn authorization_errors_arrive_through_the_redirect() {
     assert!(err.help().unwrap().contains("administrator"));
 
     // A pre-authorized user of the same app gets a code without a consent page.
-    let attempt = Attempt::start(
-        &mock,
-        &clock,
-        &flow,
-        fx::JWT_CONSUMER_KEY,
-        true,
-        |b| b,
-        None,
-    )
-    .await;
+    let attempt = Attempt::registered(&mock, &clock, &flow, fx::JWT_CONSUMER_KEY, |b| b).await;
     let (code, _, consent, pending) = attempt
         .complete(
             fx::INTEGRATION_USERNAME,
@@ -1068,15 +1004,12 @@ async fn authorization_errors_arrive_through_the_redirect() {
     pending.exchange(&flow, code.unwrap()).await.unwrap();
 
     let counts = mock.counts();
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::InvalidScope),
-        1,
-        "{counts:?}"
-    );
-    assert_eq!(
-        counts.get(Route::OAuthAuthorize, Outcome::InvalidAppAccess),
-        1,
-        "{counts:?}"
+    assert_counts(
+        &counts,
+        &[
+            (Route::OAuthAuthorize, Outcome::InvalidScope, 1),
+            (Route::OAuthAuthorize, Outcome::InvalidAppAccess, 1),
+        ],
     );
     assert_eq!(counts.route_total(Route::OAuthToken), 1);
 }

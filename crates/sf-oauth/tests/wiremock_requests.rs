@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,6 +62,27 @@ async fn only_request(server: &MockServer) -> wiremock::Request {
     requests.remove(0)
 }
 
+/// The one request the server got, a form POST to the token endpoint, and its form.
+async fn only_token_request(server: &MockServer) -> (wiremock::Request, BTreeMap<String, String>) {
+    let req = only_request(server).await;
+    assert_eq!(req.method.as_str(), "POST");
+    assert_eq!(req.url.path(), "/services/oauth2/token");
+    assert_eq!(content_type(&req), FORM);
+    let f = form(&req.body);
+    (req, f)
+}
+
+/// [`only_token_request`], carrying exactly `fields` (names and values).
+async fn assert_only_token_request(server: &MockServer, fields: &[(&str, &str)]) {
+    let (_, f) = only_token_request(server).await;
+    let mut names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    names.sort_unstable();
+    assert_eq!(keys_of(&f), names);
+    for (name, value) in fields {
+        assert_eq!(f[*name], *value, "{name}");
+    }
+}
+
 fn host(server: &MockServer) -> LoginHost {
     LoginHost::custom(&server.uri()).unwrap()
 }
@@ -84,11 +106,7 @@ async fn jwt_bearer_request_and_token() {
     .with_client(client(&clock));
     let token = flow.token().await.unwrap();
 
-    let req = only_request(&server).await;
-    assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(req.url.path(), "/services/oauth2/token");
-    assert_eq!(content_type(&req), FORM);
-    let f = form(&req.body);
+    let (_, f) = only_token_request(&server).await;
     assert_eq!(keys_of(&f), ["assertion", "grant_type"]);
     assert_eq!(
         f["grant_type"],
@@ -205,26 +223,17 @@ async fn username_password_request_and_signature_check() {
         std::time::UNIX_EPOCH + Duration::from_millis(issued as u64)
     );
 
-    let req = only_request(&server).await;
-    assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(req.url.path(), "/services/oauth2/token");
-    assert_eq!(content_type(&req), FORM);
-    let f = form(&req.body);
-    assert_eq!(
-        keys_of(&f),
-        [
-            "client_id",
-            "client_secret",
-            "grant_type",
-            "password",
-            "username"
-        ]
-    );
-    assert_eq!(f["grant_type"], "password");
-    assert_eq!(f["client_id"], "3MVG9-key");
-    assert_eq!(f["client_secret"], "consumer-secret");
-    assert_eq!(f["username"], "api@example.com");
-    assert_eq!(f["password"], "hunter2TOKEN123");
+    assert_only_token_request(
+        &server,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "3MVG9-key"),
+            ("client_secret", "consumer-secret"),
+            ("username", "api@example.com"),
+            ("password", "hunter2TOKEN123"),
+        ],
+    )
+    .await;
 
     // A signature made with another secret is refused.
     let server = MockServer::start().await;
@@ -313,28 +322,18 @@ async fn web_server_authorize_url_and_code_exchange() {
         token.refresh_token().unwrap().expose_secret(),
         "5Aep861-refresh"
     );
-    let req = only_request(&server).await;
-    assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(req.url.path(), "/services/oauth2/token");
-    assert_eq!(content_type(&req), FORM);
-    let f = form(&req.body);
-    assert_eq!(
-        keys_of(&f),
-        [
-            "client_id",
-            "client_secret",
-            "code",
-            "code_verifier",
-            "grant_type",
-            "redirect_uri"
-        ]
-    );
-    assert_eq!(f["grant_type"], "authorization_code");
-    assert_eq!(f["code"], "aPrx==code");
-    assert_eq!(f["client_id"], "3MVG9-key");
-    assert_eq!(f["client_secret"], "s3");
-    assert_eq!(f["redirect_uri"], "http://localhost:7777/callback");
-    assert_eq!(f["code_verifier"], verifier_text);
+    assert_only_token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "aPrx==code"),
+            ("client_id", "3MVG9-key"),
+            ("client_secret", "s3"),
+            ("redirect_uri", "http://localhost:7777/callback"),
+            ("code_verifier", &verifier_text),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -451,11 +450,7 @@ async fn client_credentials_form_fields_and_basic() {
             .with_auth(auth)
             .with_client(client(&clock));
         flow.token().await.unwrap();
-        let req = only_request(&server).await;
-        assert_eq!(req.method.as_str(), "POST");
-        assert_eq!(req.url.path(), "/services/oauth2/token");
-        assert_eq!(content_type(&req), FORM);
-        let f = form(&req.body);
+        let (req, f) = only_token_request(&server).await;
         let authorization = req
             .headers
             .get("authorization")

@@ -11,10 +11,9 @@ use anyhow::{Context, Result, bail, ensure};
 use fantoccini::{Client, ClientBuilder, Locator};
 use pardot_auth_core::{ManualClock, TokenKind};
 use pardot_mock::fixtures as fx;
-use sf_oauth::{CallbackReceiver, RedirectUrl, WebServerFlow};
 
 use super::Ran;
-use super::support::{count, login_host, mock_on, oauth, ran};
+use super::support::{PkceAttempt, count, mock_on, ran};
 
 const INSTALL_HINT: &str = "install them with `apt-get update && apt-get install -y chromium chromium-driver` \
      (Debian/Ubuntu; .ci/run does this), or put chromium and chromedriver on PATH";
@@ -100,15 +99,7 @@ pub(crate) async fn web_server_flow() -> Result<Ran> {
     let clock = ManualClock::new();
     let shared = clock.shared();
     let mock = mock_on(&clock).await?;
-    let receiver =
-        CallbackReceiver::bind(&RedirectUrl::new("http://127.0.0.1:0/callback")?).await?;
-    let redirect = receiver.redirect_url().clone();
-    mock.add_callback_url(fx::PKCE_CONSUMER_KEY, redirect.as_str())?;
-    let flow = WebServerFlow::new(login_host(&mock.url())?, fx::PKCE_CONSUMER_KEY, redirect)
-        .with_scopes(["api", "pardot_api", "refresh_token"])
-        .with_client(oauth(&shared)?);
-    let ((url, state), verifier) = flow.authorize_url().build();
-    let waiting = tokio::spawn(receiver.receive(&state, Duration::from_secs(120), shared.clone()));
+    let mut attempt = PkceAttempt::start(&mock, &shared, Duration::from_secs(120)).await?;
 
     let args = [
         "--headless".to_owned(),
@@ -133,15 +124,12 @@ pub(crate) async fn web_server_flow() -> Result<Ran> {
         .connect(&driver.url)
         .await
         .context("chromedriver could not start a Chromium session")?;
-    let outcome = drive(&browser, url.as_str(), &root.join(SCREENSHOT)).await;
+    let outcome = drive(&browser, attempt.url.as_str(), &root.join(SCREENSHOT)).await;
     let _ = browser.close().await;
     let consent_shown = outcome?;
 
-    let code = tokio::time::timeout(Duration::from_secs(10), waiting)
-        .await
-        .context("the receiver got no redirect within 10 s")?
-        .context("the receiver task failed")??;
-    let token = flow.exchange_code(code, verifier).await?;
+    let code = attempt.code().await?;
+    let token = attempt.flow.exchange_code(code, attempt.verifier).await?;
     ensure!(matches!(token.kind(), TokenKind::SalesforceBearer));
     ensure!(token.refresh_token().is_some(), "no refresh token");
     ensure!(consent_shown, "the Allow page was not shown");

@@ -2,14 +2,12 @@
 //! them: environment variables, a token store directory, one process per command.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use pardot_auth::testing::{CliHarness, CliOutput};
 use pardot_mock::fixtures as fx;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::ChildStderr;
 use url::Url;
 
 use super::support::{http, sign_in_to_receiver};
@@ -62,16 +60,13 @@ pub(super) fn built() -> Result<()> {
 }
 
 fn cargo_build(root: &Path, args: &[&str]) -> Result<()> {
-    let status = Command::new(crate::cargo())
-        .args(["build", "--quiet"])
-        .args(args)
-        .current_dir(root)
-        .status()
-        .context("could not run cargo build")?;
+    let mut build = vec!["build", "--quiet"];
+    build.extend_from_slice(args);
+    let status = crate::run_cargo(root, &build)?;
     ensure!(
         status.success(),
-        "`cargo build {}` failed ({status})",
-        args.join(" ")
+        "`cargo {}` failed ({status})",
+        build.join(" ")
     );
     Ok(())
 }
@@ -102,56 +97,62 @@ pub(super) async fn binary_requests(mock_url: &str) -> Result<(u64, serde_json::
     Ok((total, counts))
 }
 
+/// The row's result, once the binary mock's counters show each `(route, ok answers)`.
+async fn ran_with_counts(mock_url: &str, expected: &[(&str, u64)]) -> Result<Ran> {
+    let (total, counts) = binary_requests(mock_url).await?;
+    for (route, ok) in expected {
+        ensure!(
+            counts[route]["ok"] == *ok,
+            "{ok} ok answers of {route} expected: {counts}"
+        );
+    }
+    Ok(Ran {
+        mock_requests: Some(total),
+    })
+}
+
 fn fixture_key(name: &str) -> PathBuf {
     crate::project_root().join("fixtures/keys").join(name)
 }
 
-/// The CLI with a clean environment: the mock's hosts, the fixture business unit, a token
-/// store directory, and `vars`.
-fn cli(store: &Path, mock_url: &str, vars: &[(&str, String)]) -> tokio::process::Command {
-    let mut cmd =
-        tokio::process::Command::new(crate::project_root().join("target/debug/pardot-auth"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PARDOT_AUTH_STORE_DIR", store)
-        .env("SF_LOGIN_URL", mock_url)
-        .env("PARDOT_URL", mock_url)
-        .env("PARDOT_BUSINESS_UNIT_ID", fx::BUSINESS_UNIT_ID)
-        .current_dir(store)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
+/// The CLI on `mock_url` with the fixture business unit, keeping its token store in `store`
+/// (also its working directory); built by [`prepare`] into the cargo target directory.
+fn cli(store: &Path, mock_url: &str) -> CliHarness {
+    let binary = crate::target_dir(&crate::project_root()).join("debug/pardot-auth");
+    CliHarness::new(binary, store)
+        .store_dir(store)
+        .hosts(mock_url, fx::BUSINESS_UNIT_ID)
 }
 
-/// Runs one CLI command to the end (bounded) and returns its output; fails on a non-zero exit.
+/// Runs one CLI command to the end (bounded) and returns its stdout; fails on a non-zero exit.
 async fn run(
     store: &Path,
     mock_url: &str,
     vars: &[(&str, String)],
     args: &[&str],
-) -> Result<Output> {
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        cli(store, mock_url, vars).args(args).output(),
-    )
-    .await
-    .with_context(|| format!("`pardot-auth {}` ran over 30 s", args.join(" ")))?
-    .context("could not run target/debug/pardot-auth")?;
-    ensure!(
-        output.status.success(),
-        "`pardot-auth {}` exited with {}: {}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-    Ok(output)
+) -> Result<String> {
+    succeeded(cli(store, mock_url).run(args, vars).await?, args)
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+/// `request GET` of the v5 prospects: the body it printed.
+async fn request_prospects(
+    store: &Path,
+    mock_url: &str,
+    vars: &[(&str, String)],
+) -> Result<String> {
+    run(store, mock_url, vars, &["request", "GET", PROSPECTS]).await
+}
+
+/// The stdout of a command that exited with 0; an error quoting its stderr otherwise.
+fn succeeded(output: CliOutput, args: &[&str]) -> Result<String> {
+    ensure!(
+        output.success(),
+        "`pardot-auth {}` exited with {}: {}",
+        args.join(" "),
+        output.code,
+        output.stderr.trim()
+    );
+    Ok(output.stdout)
 }
 
 fn jwt_vars() -> Vec<(&'static str, String)> {
@@ -185,7 +186,7 @@ async fn jwt() -> Result<Ran> {
     let mock = start_mock().await?;
     let store = tempfile::tempdir()?;
     let vars = jwt_vars();
-    let login = stdout(&run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?);
+    let login = run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?;
     ensure!(
         login.starts_with("Logged in (jwt flow)"),
         "login printed: {login}"
@@ -194,54 +195,19 @@ async fn jwt() -> Result<Ran> {
         std::fs::read_dir(store.path())?.count() >= 1,
         "login stored nothing in the token store"
     );
-    let whoami = stdout(&run(store.path(), mock.url(), &vars, &["whoami"]).await?);
+    let whoami = run(store.path(), mock.url(), &vars, &["whoami"]).await?;
     ensure!(
         whoami.starts_with("OK: ") && whoami.contains(fx::INTEGRATION_USERNAME),
         "whoami printed: {whoami}"
     );
-    let body = stdout(
-        &run(
-            store.path(),
-            mock.url(),
-            &vars,
-            &["request", "GET", PROSPECTS],
-        )
-        .await?,
-    );
+    let body = request_prospects(store.path(), mock.url(), &vars).await?;
     let found = emails(&body)?;
     ensure!(
         found.iter().any(|e| e == "ada@example.com"),
         "request printed prospects {found:?}"
     );
-    let (total, counts) = binary_requests(mock.url()).await?;
-    ensure!(
-        counts["oauth.token"]["ok"] == 1,
-        "whoami and request should reuse the stored token: {counts}"
-    );
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
-}
-
-/// Reads the CLI's stderr until a line passes `pick`, bounded in time.
-async fn read_until<T>(
-    lines: &mut Lines<BufReader<ChildStderr>>,
-    what: &str,
-    pick: impl Fn(&str) -> Option<T>,
-) -> Result<T> {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        let mut seen = String::new();
-        while let Some(line) = lines.next_line().await? {
-            if let Some(v) = pick(&line) {
-                return Ok(v);
-            }
-            seen.push_str(&line);
-            seen.push('\n');
-        }
-        bail!("the CLI ended without printing {what}; stderr: {seen}")
-    })
-    .await
-    .with_context(|| format!("the CLI printed no {what} within 20 s"))?
+    // whoami and request reuse the stored token.
+    ran_with_counts(mock.url(), &[("oauth.token", 1)]).await
 }
 
 /// Runs an interactive `login` whose person's part `act` plays once `pick` finds what it
@@ -255,37 +221,10 @@ async fn interactive_login<T>(
     pick: impl Fn(&str) -> Option<T>,
     act: impl AsyncFnOnce(T) -> Result<()>,
 ) -> Result<String> {
-    let mut child = cli(store, mock_url, vars)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("could not run target/debug/pardot-auth")?;
-    let mut lines = BufReader::new(child.stderr.take().context("no stderr")?).lines();
-    let value = read_until(&mut lines, what, pick).await?;
-    // Keep reading stderr so the CLI never blocks on a full pipe.
-    let rest = tokio::spawn(async move {
-        let mut text = String::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
-    });
+    let mut child = cli(store, mock_url).spawn(args, vars)?;
+    let value = child.stderr_line(what, pick).await?;
     act(value).await?;
-    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .context("the login did not finish within 30 s")??;
-    if !output.status.success() {
-        let err = rest.await.unwrap_or_default();
-        bail!(
-            "`pardot-auth {}` exited with {}: {}",
-            args.join(" "),
-            output.status,
-            err.trim()
-        );
-    }
-    Ok(stdout(&output))
+    succeeded(child.finish().await?, args)
 }
 
 /// `login web --no-browser`: the CLI prints the authorize URL, the person (HTTP) logs in on
@@ -341,22 +280,9 @@ async fn web() -> Result<Ran> {
         login.starts_with("Logged in (web flow)"),
         "login printed: {login}"
     );
-    let body = stdout(
-        &run(
-            store.path(),
-            mock.url(),
-            &vars,
-            &["request", "GET", PROSPECTS],
-        )
-        .await?,
-    );
+    let body = request_prospects(store.path(), mock.url(), &vars).await?;
     ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
-    let (total, counts) = binary_requests(mock.url()).await?;
-    ensure!(counts["oauth.authorize"]["ok"] == 1, "{counts}");
-    ensure!(counts["pardot.v5"]["ok"] == 1, "{counts}");
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
+    ran_with_counts(mock.url(), &[("oauth.authorize", 1), ("pardot.v5", 1)]).await
 }
 
 /// `login device`: the CLI shows a user code, the person approves it (the mock's admin
@@ -421,23 +347,18 @@ async fn device_and_mci() -> Result<Ran> {
             fixture_key("mci-service-account.key").display().to_string(),
         ),
     ];
-    let login = stdout(&run(store.path(), mock.url(), &mci, &["login", "mci"]).await?);
+    let login = run(store.path(), mock.url(), &mci, &["login", "mci"]).await?;
     ensure!(
         login.starts_with("Logged in (mci flow)"),
         "login printed: {login}"
     );
-    let whoami = stdout(&run(store.path(), mock.url(), &mci, &["whoami"]).await?);
+    let whoami = run(store.path(), mock.url(), &mci, &["whoami"]).await?;
     ensure!(
         whoami.starts_with("OK: the Marketing Cloud Intelligence service account has a token"),
         "whoami printed: {whoami}"
     );
-    let (total, counts) = binary_requests(mock.url()).await?;
     // The device authorization and the token; the MCI login's token (whoami reads the store).
-    ensure!(counts["oauth.token"]["ok"] == 2, "{counts}");
-    ensure!(counts["mci.token"]["ok"] == 1, "{counts}");
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
+    ran_with_counts(mock.url(), &[("oauth.token", 2), ("mci.token", 1)]).await
 }
 
 /// Four `request` processes at once on one token store whose token the mock expired: the
@@ -467,16 +388,9 @@ async fn shared_store() -> Result<Ran> {
         })
         .collect();
     for task in runs {
-        let body = stdout(&task.await??);
+        let body = task.await??;
         ensure!(!emails(&body)?.is_empty(), "no prospects: {body}");
     }
-    let (total, counts) = binary_requests(mock.url()).await?;
-    ensure!(
-        counts["oauth.token"]["ok"] == 2,
-        "the login and exactly one refresh for four processes: {counts}"
-    );
-    ensure!(counts["pardot.v5"]["ok"] == 4, "{counts}");
-    Ok(Ran {
-        mock_requests: Some(total),
-    })
+    // The login and exactly one refresh for four processes.
+    ran_with_counts(mock.url(), &[("oauth.token", 2), ("pardot.v5", 4)]).await
 }

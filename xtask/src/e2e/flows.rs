@@ -14,15 +14,14 @@ use pardot_http::{CachedTokenSource, PardotClient};
 use pardot_legacy::{LegacyCredentials, LegacyLogin};
 use pardot_mock::fixtures as fx;
 use sf_oauth::{
-    CallbackReceiver, ClientCredentials, ClientSecret, DeviceFlow, JWT_CLIENT_ASSERTION_TYPE,
-    MciServiceAccount, Password, RedirectUrl, RefreshToken, RefreshTokenFlow, UsernamePassword,
-    WebServerFlow,
+    ClientCredentials, ClientSecret, DeviceFlow, JWT_CLIENT_ASSERTION_TYPE, MciServiceAccount,
+    Password, RefreshToken, RefreshTokenFlow, UsernamePassword,
 };
 
 use super::Ran;
 use super::support::{
-    bu, count, http, integration_client, jwt, key, login_host, mock_on, oauth, pardot_client,
-    pardot_host, prospect_emails, ran, sign_in_to_receiver, total,
+    PkceAttempt, bu, count, http, integration_client, jwt, key, login_host, mock_on, oauth,
+    pardot_client, pardot_host, prospect_emails, ran, sign_in_to_receiver, total,
 };
 
 /// JWT bearer (seed 000) and the first Pardot calls with its token (v4 XML, v5 JSON).
@@ -127,29 +126,18 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
     let clock = ManualClock::new();
     let shared = clock.shared();
     let mock = mock_on(&clock).await?;
-    let receiver =
-        CallbackReceiver::bind(&RedirectUrl::new("http://127.0.0.1:0/callback")?).await?;
-    let redirect = receiver.redirect_url().clone();
     // The public PKCE app: no secret, so PKCE alone protects the code; not yet approved by
     // the web user, so the Allow page shows.
-    mock.add_callback_url(fx::PKCE_CONSUMER_KEY, redirect.as_str())?;
-    let flow = WebServerFlow::new(login_host(&mock.url())?, fx::PKCE_CONSUMER_KEY, redirect)
-        .with_scopes(["api", "pardot_api", "refresh_token"])
-        .with_client(oauth(&shared)?);
-    let ((url, state), verifier) = flow.authorize_url().build();
-    let waiting = tokio::spawn(receiver.receive(&state, Duration::from_secs(60), shared.clone()));
+    let mut attempt = PkceAttempt::start(&mock, &shared, Duration::from_secs(60)).await?;
 
-    let consent_shown = sign_in_to_receiver(&url).await?;
+    let consent_shown = sign_in_to_receiver(&attempt.url).await?;
     ensure!(
         consent_shown,
         "the Allow page was not shown for an app the user never approved"
     );
-    let code = tokio::time::timeout(Duration::from_secs(10), waiting)
-        .await
-        .context("the receiver got no redirect within 10 s")?
-        .context("the receiver task failed")??;
+    let code = attempt.code().await?;
     let replay = sf_oauth::AuthorizationCode::new(code.secret().expose_secret());
-    let token = flow.exchange_code(code, verifier).await?;
+    let token = attempt.flow.exchange_code(code, attempt.verifier).await?;
     ensure!(matches!(token.kind(), TokenKind::SalesforceBearer));
     ensure!(
         token.refresh_token().is_some(),
@@ -169,7 +157,8 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
         "the exchange did not carry the PKCE verifier"
     );
     // A code is single-use.
-    let again = flow
+    let again = attempt
+        .flow
         .exchange_code(replay, sf_oauth::PkceVerifier::new_random())
         .await
         .err()

@@ -10,7 +10,10 @@ use pardot_auth_core::{
 use pardot_http::PardotClient;
 use pardot_mock::sign_in::{Consent, sign_in};
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
-use sf_oauth::{JwtBearer, OAuthClient, PrivateKey};
+use sf_oauth::{
+    AuthorizationCode, CallbackReceiver, JwtBearer, OAuthClient, PkceVerifier, PrivateKey,
+    RedirectUrl, WebServerFlow,
+};
 use url::Url;
 
 use super::Ran;
@@ -181,4 +184,55 @@ pub(crate) async fn prospect_emails(client: &PardotClient) -> Result<Vec<String>
         .iter()
         .filter_map(|p| p["email"].as_str().map(str::to_owned))
         .collect())
+}
+
+/// A web server flow attempt of the public PKCE app (no secret; not yet approved by the web
+/// user, so the Allow page shows): the loopback receiver waits on a free port that the mock
+/// knows as a callback; the person opens `url`.
+pub(crate) struct PkceAttempt {
+    pub(crate) flow: WebServerFlow,
+    pub(crate) url: Url,
+    pub(crate) verifier: PkceVerifier,
+    waiting:
+        tokio::task::JoinHandle<std::result::Result<AuthorizationCode, pardot_auth_core::Error>>,
+}
+
+impl PkceAttempt {
+    /// Binds the receiver, registers it with `mock`, builds the authorize URL and starts
+    /// waiting (up to `wait`) for the redirect.
+    pub(crate) async fn start(
+        mock: &PardotMock,
+        clock: &SharedClock,
+        wait: std::time::Duration,
+    ) -> Result<Self> {
+        let receiver =
+            CallbackReceiver::bind(&RedirectUrl::new("http://127.0.0.1:0/callback")?).await?;
+        let redirect = receiver.redirect_url().clone();
+        mock.add_callback_url(fixtures::PKCE_CONSUMER_KEY, redirect.as_str())?;
+        let flow = WebServerFlow::new(
+            login_host(&mock.url())?,
+            fixtures::PKCE_CONSUMER_KEY,
+            redirect,
+        )
+        .with_scopes(["api", "pardot_api", "refresh_token"])
+        .with_client(oauth(clock)?);
+        let ((url, state), verifier) = flow.authorize_url().build();
+        let waiting = tokio::spawn(receiver.receive(&state, wait, clock.clone()));
+        Ok(Self {
+            flow,
+            url,
+            verifier,
+            waiting,
+        })
+    }
+
+    /// The code the receiver got, once the person is through (bounded).
+    pub(crate) async fn code(&mut self) -> Result<AuthorizationCode> {
+        Ok(
+            tokio::time::timeout(std::time::Duration::from_secs(10), &mut self.waiting)
+                .await
+                .context("the receiver got no redirect within 10 s")?
+                .context("the receiver task failed")??,
+        )
+    }
 }

@@ -93,21 +93,31 @@ impl PasswordSource {
 #[async_trait::async_trait]
 impl TokenSource for PasswordSource {
     async fn token(&self) -> Result<AccessToken, Error> {
-        let resp = self
-            .http
-            .post(&self.token_url)
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.as_str()),
-                ("username", self.username.as_str()),
-                ("password", self.password.as_str()),
-            ])
-            .send()
-            .await
-            .map_err(Error::transport)?;
-        read_token(resp, &self.clock).await
+        let form = [
+            ("grant_type", "password"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.as_str()),
+            ("username", self.username.as_str()),
+            ("password", self.password.as_str()),
+        ];
+        grant(&self.http, &self.token_url, &form, &self.clock).await
     }
+}
+
+/// POSTs a grant's `form` to `token_url` and reads the token answer.
+async fn grant(
+    http: &reqwest::Client,
+    token_url: &str,
+    form: &[(&str, &str)],
+    clock: &SharedClock,
+) -> Result<AccessToken, Error> {
+    let resp = http
+        .post(token_url)
+        .form(form)
+        .send()
+        .await
+        .map_err(Error::transport)?;
+    read_token(resp, clock).await
 }
 
 /// The refresh-token grant against the mock.
@@ -128,19 +138,13 @@ impl fmt::Debug for RefreshGrant {
 #[async_trait::async_trait]
 impl RefreshTokenGrant for RefreshGrant {
     async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error> {
-        let resp = self
-            .http
-            .post(&self.token_url)
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.as_str()),
-                ("refresh_token", refresh_token.expose_secret()),
-            ])
-            .send()
-            .await
-            .map_err(Error::transport)?;
-        read_token(resp, &self.clock).await
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.as_str()),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        grant(&self.http, &self.token_url, &form, &self.clock).await
     }
 }
 

@@ -22,25 +22,38 @@ pub async fn mock() -> (PardotMock, ManualClock) {
     (mock, clock)
 }
 
+/// A token endpoint's answer: status, headers, body text.
+pub type TokenAnswer = (u16, reqwest::header::HeaderMap, String);
+
 /// POSTs a form to `{url}/services/oauth2/token`; returns status, headers and body text.
-pub async fn token(url: &str, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, String) {
+pub async fn token(url: &str, form: &[(&str, &str)]) -> TokenAnswer {
     let r = http()
         .post(format!("{url}/services/oauth2/token"))
         .form(form)
         .send()
         .await
         .unwrap();
+    answer(r).await
+}
+
+/// A response read whole: status, headers, body text.
+pub async fn answer(r: reqwest::Response) -> TokenAnswer {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, headers, r.text().await.unwrap())
 }
 
+/// The identity URL of the integration user on the mock at `url`.
+pub fn integration_identity_url(url: &str) -> String {
+    format!(
+        "{url}/id/{}/{}",
+        fixtures::PRODUCTION_ORG_ID,
+        fixtures::INTEGRATION_USER_ID
+    )
+}
+
 /// Asserts an OAuth error answer: 400, exact body, the spec's headers.
-pub fn assert_oauth_error(
-    (status, headers, body): &(u16, reqwest::header::HeaderMap, String),
-    error: &str,
-    description: &str,
-) {
+pub fn assert_oauth_error((status, headers, body): &TokenAnswer, error: &str, description: &str) {
     assert_eq!(*status, 400, "{body}");
     assert_eq!(
         body,
@@ -48,6 +61,21 @@ pub fn assert_oauth_error(
     );
     assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
+}
+
+/// Asserts an OAuth error answer's status and its exact JSON body.
+#[track_caller]
+pub fn assert_error_body(
+    (status, body): (u16, &str),
+    expected: u16,
+    error: &str,
+    description: &str,
+) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(
+        body,
+        json!({"error": error, "error_description": description}).to_string()
+    );
 }
 
 pub fn json_of(body: &str) -> Value {
@@ -83,3 +111,98 @@ pub fn claims(sub: &str, aud: &str, now: SystemTime) -> Value {
 }
 
 pub const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// POSTs `form` to the token endpoint and asserts the OAuth error answer `(error, description)`.
+pub async fn assert_token_error(url: &str, form: &[(&str, &str)], (error, description): OAuthErr) {
+    assert_oauth_error(&token(url, form).await, error, description);
+}
+
+/// An OAuth error answer: its `error` and its `error_description`.
+pub type OAuthErr = (&'static str, &'static str);
+
+/// An unknown, revoked or foreign refresh token.
+pub const EXPIRED_TOKEN: OAuthErr = ("invalid_grant", "expired access/refresh token");
+/// A wrong password, user or login host.
+pub const AUTHENTICATION_FAILURE: OAuthErr = ("invalid_grant", "authentication failure");
+/// A wrong or missing client secret.
+pub const INVALID_CLIENT: OAuthErr = ("invalid_client", "invalid client credentials");
+/// An unknown client id.
+pub const INVALID_CLIENT_ID: OAuthErr = ("invalid_client_id", "client identifier invalid");
+/// A grant type the endpoint does not know.
+pub const UNSUPPORTED_GRANT_TYPE: OAuthErr = ("unsupported_grant_type", "grant type not supported");
+/// A user an admin-approved app does not list.
+pub const NOT_ADMIN_APPROVED: OAuthErr = (
+    "invalid_app_access",
+    "user is not admin approved to access this app",
+);
+
+/// `form` with each `(name, value)` of `changes` applied: a `Some` value replaces the field
+/// (or adds it at the end), `None` drops it.
+pub fn with_fields<'a>(
+    form: &[(&'a str, &'a str)],
+    changes: &[(&'a str, Option<&'a str>)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut out = form.to_vec();
+    for &(name, value) in changes {
+        match (out.iter().position(|(n, _)| *n == name), value) {
+            (Some(at), Some(v)) => out[at].1 = v,
+            (Some(at), None) => {
+                out.remove(at);
+            }
+            (None, Some(v)) => out.push((name, v)),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// The password grant of the web app (with its secret) for `username`.
+pub fn password_form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "password"),
+        ("client_id", fixtures::WEB_CONSUMER_KEY),
+        ("client_secret", fixtures::WEB_CONSUMER_SECRET),
+        ("username", username),
+        ("password", password),
+    ]
+}
+
+/// The integration user's password grant (password and security token) to the web app.
+pub async fn integration_login(url: &str) -> TokenAnswer {
+    let password = integration_password();
+    token(
+        url,
+        &password_form(fixtures::INTEGRATION_USERNAME, &password),
+    )
+    .await
+}
+
+/// The field names of a JSON object, sorted.
+pub fn sorted_keys(v: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// The fields of a Salesforce token answer without a refresh token, sorted.
+pub const TOKEN_FIELDS: [&str; 7] = [
+    "access_token",
+    "id",
+    "instance_url",
+    "issued_at",
+    "scope",
+    "signature",
+    "token_type",
+];
+
+/// The fields of a Salesforce token answer with a refresh token, sorted.
+pub const TOKEN_FIELDS_WITH_REFRESH: [&str; 8] = [
+    "access_token",
+    "id",
+    "instance_url",
+    "issued_at",
+    "refresh_token",
+    "scope",
+    "signature",
+    "token_type",
+];

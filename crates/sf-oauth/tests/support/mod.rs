@@ -3,6 +3,7 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use pardot_auth_core::{Error, ErrorClass, ErrorKind};
+use pardot_mock::{Counts, Outcome, Route};
 use sf_oauth::OAuthError;
 
 /// Checks a core error that carries a server or redirect OAuth error: its text, code,
@@ -38,4 +39,17 @@ pub fn oauth_source(err: &Error) -> &OAuthError {
     std::error::Error::source(err)
         .and_then(|s| s.downcast_ref::<OAuthError>())
         .unwrap_or_else(|| panic!("source is an OAuthError: {err:?}"))
+}
+
+/// Asserts the mock's request counts, one `(route, outcome, expected)` a row, showing all the
+/// counts when one differs.
+#[track_caller]
+pub fn assert_counts(counts: &Counts, expected: &[(Route, Outcome, u64)]) {
+    for &(route, outcome, n) in expected {
+        assert_eq!(
+            counts.get(route, outcome),
+            n,
+            "{route:?} {outcome:?}: {counts:?}"
+        );
+    }
 }
