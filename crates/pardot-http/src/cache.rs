@@ -471,6 +471,19 @@ impl Inner {
         replacing: Option<&AccessToken>,
     ) -> Result<(AccessToken, bool), Error> {
         let lease = self.store.lock(&self.key, self.config.lock_wait).await?;
+        let fetched = self.fetch_under_lease(&lease, replacing).await;
+        // Told to the store before the token is handed out: a program that exits right after
+        // must not leave another process waiting for the lease to expire.
+        self.store.release(lease).await;
+        fetched
+    }
+
+    /// The part of [`fetch_with_store`](Self::fetch_with_store) done while holding `lease`.
+    async fn fetch_under_lease(
+        &self,
+        lease: &StoreLease,
+        replacing: Option<&AccessToken>,
+    ) -> Result<(AccessToken, bool), Error> {
         let record = self.store.load(&self.key).await?.unwrap_or_default();
         let now = self.clock.now();
         if let Some(stored) = &record.access {
@@ -485,10 +498,10 @@ impl Inner {
                 return Ok((stored.clone(), true));
             }
         }
-        let (token, record) = self.fetch_from_sources(&lease, record).await?;
+        let (token, record) = self.fetch_from_sources(lease, record).await?;
         if let Err(e) = self
             .store
-            .save_fenced(&lease, &record.updated_with(&token))
+            .save_fenced(lease, &record.updated_with(&token))
             .await
         {
             // The token is good; losing it from the store costs a fetch later, but a rotated

@@ -28,12 +28,7 @@ fn refresh_only() -> impl TokenSource {
 }
 
 async fn process(mock: &PardotMock, redis_url: &str, clock: &SharedClock) -> PardotClient {
-    let store = RedisTokenStore::connect(redis_url)
-        .await
-        .unwrap()
-        .with_prefix("fleet-test")
-        .unwrap()
-        .with_encryption_key(EncryptionKey::parse(KEY).unwrap());
+    let store = open_store(redis_url).await;
     let grant = RefreshGrant {
         http: http(),
         token_url: format!("{}/services/oauth2/token", mock.url()),
@@ -56,31 +51,43 @@ async fn process(mock: &PardotMock, redis_url: &str, clock: &SharedClock) -> Par
         .unwrap()
 }
 
+/// The store every "process" opens: the test's prefix and encryption key.
+async fn open_store(redis_url: &str) -> RedisTokenStore {
+    RedisTokenStore::connect(redis_url)
+        .await
+        .unwrap()
+        .with_prefix("fleet-test")
+        .unwrap()
+        .with_encryption_key(EncryptionKey::parse(KEY).unwrap())
+}
+
+/// A mock on `clock`, and a Redis store seeded with the rotating app's refresh token.
+async fn mock_and_seeded_store(clock: &ManualClock, redis_url: &str) -> PardotMock {
+    let mock = PardotMock::builder()
+        .config(MockConfig::defaults())
+        .clock(clock)
+        .start()
+        .await
+        .unwrap();
+    open_store(redis_url)
+        .await
+        .save(
+            "rotating",
+            &StoredToken::refresh_only(fixtures::ROTATING_REFRESH_TOKEN.into()),
+        )
+        .await
+        .unwrap();
+    mock
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refresh_token() {
     let Some(server) = RedisServer::start() else {
         return;
     };
     let clock = ManualClock::new();
-    let mock = PardotMock::builder()
-        .config(MockConfig::defaults())
-        .clock(&clock)
-        .start()
-        .await
-        .unwrap();
+    let mock = mock_and_seeded_store(&clock, &server.url()).await;
     let shared = clock.shared();
-    let seed = RedisTokenStore::connect(&server.url())
-        .await
-        .unwrap()
-        .with_prefix("fleet-test")
-        .unwrap()
-        .with_encryption_key(EncryptionKey::parse(KEY).unwrap());
-    seed.save(
-        "rotating",
-        &StoredToken::refresh_only(fixtures::ROTATING_REFRESH_TOKEN.into()),
-    )
-    .await
-    .unwrap();
     let processes = [
         process(&mock, &server.url(), &shared).await,
         process(&mock, &server.url(), &shared).await,
@@ -113,9 +120,50 @@ async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refres
     assert_eq!(mock.counts().route_total(Route::OAuthToken), 3);
     assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
     // The store moved on from the seeded refresh token.
-    let newest = seed.load("rotating").await.unwrap().unwrap();
+    let newest = open_store(&server.url())
+        .await
+        .load("rotating")
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(
         newest.refresh_token.unwrap().expose_secret(),
         fixtures::ROTATING_REFRESH_TOKEN
     );
+}
+
+/// A program that refreshes and exits at once (its runtime ends with its one call, so nothing
+/// it left to a background task runs) leaves the refresh lease free for the next program,
+/// instead of making it wait for the lease to expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_that_exits_right_after_its_refresh_leaves_the_lease_free() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new();
+    let mock = mock_and_seeded_store(&clock, &server.url()).await;
+    let shared = clock.shared();
+    let url = server.url();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let client = process(&mock, &url, &shared).await;
+                let cache = client.token_cache().expect("the client's own cache");
+                cache.token().await.unwrap();
+            });
+        })
+        .join()
+        .unwrap();
+    });
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    let next = open_store(&url).await;
+    let lease = next
+        .lock("rotating", std::time::Duration::ZERO)
+        .await
+        .expect("the lease is free the moment the first program is gone");
+    next.release(lease).await;
 }

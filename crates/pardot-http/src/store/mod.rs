@@ -121,6 +121,17 @@ impl StoreLease {
     pub fn fence(&self) -> u64 {
         self.fence
     }
+
+    /// The guard a store made this lease with, for a store whose
+    /// [`release`](TokenStore::release) lets go more carefully than a drop can; the lease
+    /// itself when the guard is of another type.
+    pub fn into_guard<T: Any>(self) -> Result<T, Self> {
+        let Self { key, fence, _guard } = self;
+        match _guard.downcast::<T>() {
+            Ok(guard) => Ok(*guard),
+            Err(_guard) => Err(Self { key, fence, _guard }),
+        }
+    }
 }
 
 impl fmt::Debug for StoreLease {
@@ -263,6 +274,15 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// while it re-reads, fetches and saves, so across every holder of the store exactly one
     /// refresh happens at a time.
     async fn lock(&self, key: &str, wait: Duration) -> Result<StoreLease, StoreError>;
+
+    /// Lets go of `lease` and returns once the store knows (for a networked store: the
+    /// release reached the server, within a short bound). Dropping a lease lets go too, but a
+    /// remote store can only be told from a background task then, which a program that exits
+    /// right after its refresh never runs: the next process would wait for the lease to
+    /// expire. The default drops it, which is immediate for the memory and file stores.
+    async fn release(&self, lease: StoreLease) {
+        drop(lease);
+    }
 
     /// The revision of the record under `key`: 0 when there is none, one more with every
     /// save.

@@ -283,10 +283,9 @@ fn main() -> ExitCode {
     code
 }
 
-/// Waits (at most `bound`) until no task is left on the runtime. A Redis store's lease and a
-/// Redis governor's permits are let go from `Drop` by tasks spawned here; ending the process
-/// before they reach Redis would leave the lease to expire on its own, and the next command
-/// on this credential would wait for it (up to 75 s).
+/// Waits (at most `bound`) until no task is left on the runtime. A Redis governor's permits
+/// are let go from `Drop` by tasks spawned here (the cache releases its refresh lease itself);
+/// ending the process before they reach Redis would leave a permit taken until it expires.
 async fn let_background_tasks_finish(runtime: &tokio::runtime::Handle, bound: Duration) {
     let started = tokio::time::Instant::now();
     while runtime.metrics().num_alive_tasks() > 0 && started.elapsed() < bound {

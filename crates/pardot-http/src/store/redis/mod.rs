@@ -264,8 +264,47 @@ struct RedisLease {
     holder: String,
 }
 
+/// How long an explicit [`TokenStore::release`] waits for Redis before leaving the lease to
+/// expire.
+const RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+impl RedisLease {
+    /// Runs the release script and waits for it (at most `RELEASE_WAIT`); the drop that
+    /// follows then has nothing left to let go of.
+    async fn release(mut self) {
+        let (lease, holder, channel) = (
+            std::mem::take(&mut self.lease),
+            std::mem::take(&mut self.holder),
+            std::mem::take(&mut self.channel),
+        );
+        let (lease, holder, channel) = (&lease, &holder, &channel);
+        let ran = tokio::time::timeout(
+            RELEASE_WAIT,
+            self.connection.query(move |mut m| async move {
+                Script::new(RELEASE)
+                    .key(lease)
+                    .arg(holder)
+                    .arg(channel)
+                    .invoke_async::<redis::Value>(&mut m)
+                    .await
+            }),
+        )
+        .await;
+        match ran {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "a lease release failed; the lease will expire")
+            }
+            Err(_) => tracing::debug!("a lease release timed out; the lease will expire"),
+        }
+    }
+}
+
 impl Drop for RedisLease {
     fn drop(&mut self) {
+        if self.lease.is_empty() {
+            return; // released explicitly
+        }
         let args = [
             std::mem::take(&mut self.holder),
             std::mem::take(&mut self.channel),
@@ -277,6 +316,13 @@ impl Drop for RedisLease {
 
 #[async_trait::async_trait]
 impl TokenStore for RedisTokenStore {
+    async fn release(&self, lease: StoreLease) {
+        match lease.into_guard::<RedisLease>() {
+            Ok(guard) => guard.release().await,
+            Err(other) => drop(other),
+        }
+    }
+
     async fn load(&self, key: &str) -> Result<Option<StoredToken>, StoreError> {
         let names = self.names(key)?;
         let mut manager = self.connection.manager();

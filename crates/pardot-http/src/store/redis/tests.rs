@@ -308,3 +308,54 @@ async fn a_save_that_failed_while_redis_was_away_is_written_back() {
     assert_eq!(b.revision("k").await.unwrap(), 2);
     drop(lease);
 }
+
+/// A runtime that ends right after its work, as a short-lived program's does: whatever it
+/// left to a background task never runs.
+fn run_and_exit<T>(work: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(work)
+}
+
+#[test]
+fn an_explicit_release_reaches_redis_before_the_program_ends_and_a_dropped_lease_does_not() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let url = server.url();
+    let hold_and_exit = |release: bool| {
+        let url = url.clone();
+        run_and_exit(async move {
+            let store = RedisTokenStore::connect(&url).await.unwrap();
+            let lease = store.lock("k", Duration::from_secs(1)).await.unwrap();
+            if release {
+                store.release(lease).await;
+            } else {
+                drop(lease); // only a background release, which this runtime never runs
+            }
+        })
+    };
+    let can_take_at_once = || {
+        let url = url.clone();
+        run_and_exit(async move {
+            let store = RedisTokenStore::connect(&url).await.unwrap();
+            match store.lock("k", Duration::ZERO).await {
+                Ok(lease) => {
+                    store.release(lease).await;
+                    true
+                }
+                Err(StoreError::LockTimeout { .. }) => false,
+                Err(e) => panic!("{e}"),
+            }
+        })
+    };
+    hold_and_exit(true);
+    assert!(can_take_at_once(), "the released lease is free");
+    hold_and_exit(false);
+    assert!(
+        !can_take_at_once(),
+        "a lease only dropped stays taken until it expires (what `release` is for)"
+    );
+}
