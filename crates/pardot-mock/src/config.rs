@@ -55,6 +55,15 @@ pub struct MockConfig {
     pub lists: Vec<PardotObjectConfig>,
     /// Pardot list memberships (v3/v4 `listMembership`): a list and a prospect.
     pub list_memberships: Vec<PardotObjectConfig>,
+    /// Pardot visitors (v3/v4 `visitor`), of a prospect or anonymous.
+    pub visitors: Vec<PardotObjectConfig>,
+    /// Pardot visits (v3/v4 `visit`): a visitor's (and its prospect's).
+    pub visits: Vec<PardotObjectConfig>,
+    /// The page views of visits (shown inside their visit).
+    pub visitor_page_views: Vec<PardotObjectConfig>,
+    /// Pardot visitor activities (v3/v4 `visitorActivity`): of a visitor and/or prospect,
+    /// with a campaign and the thing acted on.
+    pub visitor_activities: Vec<PardotObjectConfig>,
     /// Marketing Cloud Intelligence service accounts.
     pub mci_service_accounts: Vec<MciServiceAccountConfig>,
     /// Refresh tokens that exist from the start.
@@ -83,6 +92,10 @@ impl Default for MockConfig {
             campaigns: Vec::new(),
             lists: Vec::new(),
             list_memberships: Vec::new(),
+            visitors: Vec::new(),
+            visits: Vec::new(),
+            visitor_page_views: Vec::new(),
+            visitor_activities: Vec::new(),
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),
             base_dir: None,

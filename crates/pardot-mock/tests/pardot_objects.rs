@@ -62,6 +62,32 @@ const SCRIPT: &[Step] = &[
     ),
     Get("/api/listMembership/version/4/do/read/id/9002"),
     Get("/api/listMembership/version/4/do/read/list_id/752/prospect_id/1002?format=json"),
+    // Visitors.
+    Get("/api/visitor/version/4/do/query?format=json&output=simple"),
+    Get("/api/visitor/version/4/do/query?prospect_ids=1002"),
+    Get("/api/visitor/version/4/do/query?format=json&prospect_ids=1001,1003&output=mobile"),
+    Get("/api/visitor/version/4/do/query?format=json&output=bulk&sort_by=updated_at"),
+    Get("/api/visitor/version/4/do/read/id/5002"),
+    Get("/api/visitor/version/3/do/read/id/5003?format=json"),
+    // Visits.
+    Get("/api/visit/version/4/do/query?visitor_ids=5001"),
+    Get("/api/visit/version/4/do/query?format=json&prospect_ids=1002"),
+    Get("/api/visit/version/4/do/query?format=json&ids=6002,6004&output=bulk"),
+    Get("/api/visit/version/4/do/read/id/6004?format=json"),
+    // Visitor activities.
+    Get("/api/visitorActivity/version/4/do/query?format=json&limit=3"),
+    Get("/api/visitorActivity/version/4/do/query?prospect_only=true&type=4,6"),
+    Get(
+        "/api/visitorActivity/version/4/do/query?format=json&prospect_id=1001&email_only=true&sort_by=created_at&sort_order=ascending&output=simple",
+    ),
+    Get(
+        "/api/visitorActivity/version/4/do/query?format=json&visitor_id=5001,5003&campaign_id=7001&output=bulk",
+    ),
+    Get(
+        "/api/visitorActivity/version/4/do/query?format=json&prospect_only=false&sort_by=visitor_id&limit=2",
+    ),
+    Get("/api/visitorActivity/version/4/do/read/id/150005"),
+    Get("/api/visitorActivity/version/4/do/read/id/150009?format=json"),
     // Writes, an hour later.
     Advance(Duration::from_secs(3600)),
     Post(
@@ -163,6 +189,17 @@ const SCRIPT: &[Step] = &[
         &[("list_id", "752")],
     ),
     Get("/api/prospect/version/4/do/read/id/1001/list_id/752?format=json"),
+    Get("/api/visit/version/4/do/query?format=json"),
+    Get("/api/visit/version/4/do/query?format=json&visitor_ids=5001,x"),
+    Get("/api/visit/version/4/do/read/id/6999?format=json"),
+    Get("/api/visitor/version/4/do/query?format=json&prospect_ids=ada"),
+    Get("/api/visitor/version/4/do/read/id/5999?format=json"),
+    Get("/api/visitor/version/4/do/update/id/5001?format=json"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&prospect_only=maybe"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&type=click"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&sort_by=type"),
+    Get("/api/visitorActivity/version/4/do/read/id/1?format=json"),
+    Get("/api/visitorPageView/version/4/do/query?format=json"),
 ];
 
 async fn run_script(env: &Env) -> String {
@@ -275,6 +312,12 @@ async fn paging_by_id_sees_every_record_once() {
             "list_membership",
             vec![9001, 9002, 9003, 9004],
         ),
+        ("visitor", "visitor", vec![5001, 5002, 5003]),
+        (
+            "visitorActivity",
+            "visitor_activity",
+            (150_001..=150_010).collect(),
+        ),
     ] {
         let mut seen: Vec<u64> = Vec::new();
         let mut last = 0;
@@ -304,7 +347,8 @@ async fn paging_by_id_sees_every_record_once() {
                 "/api/{object}/version/4/do/query?format=json&limit=2&offset=2"
             ))
             .await;
-        assert_eq!(ids(&offset, element), want[2..].to_vec(), "{object}");
+        let third_and_fourth: Vec<u64> = want.iter().skip(2).take(2).copied().collect();
+        assert_eq!(ids(&offset, element), third_and_fourth, "{object}");
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::Method;
 
 use super::criteria::{Criteria, Output, SortRules};
 use super::record::{Record, Value};
-use super::schema::{FieldType, Kind, Schema};
+use super::schema::{FieldType, Kind, Match, Schema};
 use super::store::FieldFilter;
 use crate::pardot::api::Unit;
 use crate::pardot::errors::ApiError;
@@ -57,9 +57,13 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
         return Err(ApiError::code(2));
     }
     let store = unit.objects.store(kind);
-    let one = |record: &Record| Reply::Body(vec![field(schema.element, record.node(schema))]);
+    let output = Output::parse(request.get("output"))?;
+    let one = |record: &Record| {
+        let node = record.node(schema, &unit.objects, output == Output::Full);
+        Reply::Body(vec![field(schema.element, node)])
+    };
     match request.op {
-        "query" => query(schema, unit, request),
+        "query" => query(schema, unit, request, output),
         "read" => target(schema, unit, request).map(|r| one(&r)),
         "create" => create(schema, unit, request).map(|r| one(&r)),
         "update" => {
@@ -78,8 +82,12 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
     }
 }
 
-fn query(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Reply, ApiError> {
-    let output = Output::parse(request.get("output"))?;
+fn query(
+    schema: &Schema,
+    unit: &Unit,
+    request: &Request<'_>,
+    output: Output,
+) -> Result<Reply, ApiError> {
     let rules = SortRules {
         extra: schema.extra_sorts,
         default_key: "id",
@@ -87,19 +95,7 @@ fn query(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Reply, A
         deleted: schema.deleted_criterion,
     };
     let criteria = Criteria::parse(|name| request.get(name), &rules, request.now)?;
-    let mut filters: Vec<FieldFilter> = Vec::new();
-    for filter in schema.filters {
-        let (Some(text), Some(i)) = (request.get(filter.param), schema.field_index(filter.param))
-        else {
-            continue;
-        };
-        let f = &schema.fields[i];
-        let value = Value::parse(f, text)
-            .ok()
-            .filter(|v| f.ty != FieldType::Int || v.as_id().is_some())
-            .ok_or_else(|| ApiError::code(filter.bad_value))?;
-        filters.push((i, value));
-    }
+    let filters = filters(schema, request)?;
     let (total, page) = unit.objects.store(schema.kind).query(&criteria, &filters);
     let mut result = Vec::with_capacity(2);
     // Bulk output leaves the count out ("Bulk Data Pull": it lets the API answer faster).
@@ -109,9 +105,56 @@ fn query(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Reply, A
             Node::Int(i64::try_from(total).unwrap_or(i64::MAX)),
         ));
     }
-    let rows = page.iter().map(|r| r.node(schema)).collect();
+    let nested = output == Output::Full;
+    let rows = page
+        .iter()
+        .map(|r| r.node(schema, &unit.objects, nested))
+        .collect();
     result.push(field(schema.element, Node::Repeated(rows)));
     Ok(Reply::Body(vec![field("result", Node::Record(result))]))
+}
+
+/// The object's query filters the request sets, each checked for its form; code 13 when the
+/// object needs one of some filters and has none.
+fn filters(schema: &Schema, request: &Request<'_>) -> Result<Vec<FieldFilter>, ApiError> {
+    let needed = schema.query_needs_one_of;
+    if !needed.is_empty() && !needed.iter().any(|name| request.get(name).is_some()) {
+        return Err(ApiError::code(13));
+    }
+    let mut filters = Vec::new();
+    for filter in schema.filters {
+        let Some(text) = request.get(filter.param) else {
+            continue;
+        };
+        let bad = || ApiError::code(filter.bad_value);
+        let index = schema.field_index(filter.field);
+        filters.push(match (filter.how, index) {
+            (Match::AnyOf, index) => {
+                let ids = text
+                    .split(',')
+                    .map(|id| id.trim().parse::<u64>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| bad())?;
+                FieldFilter::AnyOf(index, ids)
+            }
+            (Match::Equals, Some(i)) => {
+                let f = &schema.fields[i];
+                let value = Value::parse(f, text)
+                    .ok()
+                    .filter(|v| f.ty != FieldType::Int || v.as_id().is_some())
+                    .ok_or_else(bad)?;
+                FieldFilter::Equals(i, value)
+            }
+            (Match::Present, Some(i)) => match text.trim() {
+                "true" => FieldFilter::Present(i),
+                "false" => continue,
+                _ => return Err(bad()),
+            },
+            // A table naming a field it does not have: nothing to filter on.
+            (Match::Equals | Match::Present, None) => continue,
+        });
+    }
+    Ok(filters)
 }
 
 /// Reads an id parameter: malformed is `code`.

@@ -1,7 +1,7 @@
-//! The v3/v4 objects beside prospects (`campaign`, `list`, `listMembership`): one field table
-//! per object ([`schema`]), compact records, one query engine ([`criteria`], shared with
-//! prospects), a store per object and business unit, the configured records ([`seed`]) and
-//! the actions.
+//! The v3/v4 objects beside prospects (`campaign`, `list`, `listMembership`, `visitor`,
+//! `visit`, `visitorActivity`): one field table per object ([`schema`]), compact records, one
+//! query engine ([`criteria`], shared with prospects), a store per object and business unit,
+//! the configured records ([`seed`]) and the actions.
 
 mod actions;
 pub(crate) mod criteria;

@@ -4,7 +4,8 @@
 use std::cmp::Ordering;
 use std::time::SystemTime;
 
-use super::schema::{Field, FieldType, Schema};
+use super::Objects;
+use super::schema::{Field, FieldType, Schema, Show, Target, Times};
 use crate::pardot::errors::ApiError;
 use crate::pardot::render::{Node, field};
 use crate::pardot::time::pardot_datetime;
@@ -121,30 +122,66 @@ impl Record {
         self.get(schema, name).as_id()
     }
 
-    /// The record's element: `id`, the fields in order, then the times where the object
-    /// shows them.
-    pub(crate) fn node(&self, schema: &Schema) -> Node {
+    /// The record's element: `id`, the fields in order (embedded records looked up in
+    /// `objects`), the times the object shows, then with `nested` the lists of other records
+    /// `full` output shows inside it.
+    pub(crate) fn node(&self, schema: &Schema, objects: &Objects, nested: bool) -> Node {
         let mut out = Vec::with_capacity(schema.fields.len() + 3);
-        out.push(field(
-            "id",
-            Node::Int(i64::try_from(self.id).unwrap_or(i64::MAX)),
-        ));
+        out.push(field("id", id_node(self.id)));
         for (f, value) in schema.fields.iter().zip(self.values.iter()) {
-            if f.omit_null && *value == Value::Null {
-                continue;
+            match f.show {
+                Show::Never => {}
+                Show::UnlessNull if *value == Value::Null => {}
+                Show::Always | Show::UnlessNull => out.push(field(f.name, value.node(f.ty))),
+                Show::Embedded(element, shown) => {
+                    if let (Some(Target::Object(kind)), Some(id)) = (f.refers, value.as_id())
+                        && let Some(target) = objects.store(kind).get(id)
+                    {
+                        out.push(field(element, target.summary(kind.schema(), shown)));
+                    }
+                }
             }
-            out.push(field(f.name, value.node(f.ty)));
         }
-        if schema.shows_times {
+        if schema.times != Times::None {
             out.push(field(
                 "created_at",
                 Node::Text(pardot_datetime(self.created_at)),
             ));
+        }
+        if schema.times == Times::Both {
             out.push(field(
                 "updated_at",
                 Node::Text(pardot_datetime(self.updated_at)),
             ));
         }
+        for list in schema.nested.iter().filter(|_| nested) {
+            let inner = list.kind.schema();
+            let rows = objects
+                .store(list.kind)
+                .select(|r| r.id_of(inner, list.link) == Some(self.id))
+                .iter()
+                .map(|r| r.node(inner, objects, false))
+                .collect();
+            out.push(field(
+                list.element,
+                Node::Record(vec![field(inner.element, Node::Repeated(rows))]),
+            ));
+        }
         Node::Record(out)
     }
+
+    /// `id` and the fields named in `shown`, for a record shown inside another.
+    fn summary(&self, schema: &Schema, shown: &[&str]) -> Node {
+        let mut out = vec![field("id", id_node(self.id))];
+        for name in shown {
+            if let Some(i) = schema.field_index(name) {
+                out.push(field(name, self.values[i].node(schema.fields[i].ty)));
+            }
+        }
+        Node::Record(out)
+    }
+}
+
+fn id_node(id: u64) -> Node {
+    Node::Int(i64::try_from(id).unwrap_or(i64::MAX))
 }

@@ -5,6 +5,8 @@
 //! Sources: the api-docs "Object Field References" and each object's v4 page (fields, sorts,
 //! criteria, response examples); see the mock README's "Served / not served" table.
 
+use super::record::Value;
+
 /// A served object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -14,11 +16,27 @@ pub(crate) enum Kind {
     List,
     /// `listMembership`.
     ListMembership,
+    /// `visitor`.
+    Visitor,
+    /// `visit`.
+    Visit,
+    /// A visit's page view: not an object of the API, shown inside its visit.
+    VisitorPageView,
+    /// `visitorActivity`.
+    VisitorActivity,
 }
 
 impl Kind {
     /// Every served object, in [`Kind::index`] order.
-    pub(crate) const ALL: [Kind; 3] = [Kind::Campaign, Kind::List, Kind::ListMembership];
+    pub(crate) const ALL: [Kind; 7] = [
+        Kind::Campaign,
+        Kind::List,
+        Kind::ListMembership,
+        Kind::Visitor,
+        Kind::Visit,
+        Kind::VisitorPageView,
+        Kind::VisitorActivity,
+    ];
 
     /// Its position in [`Kind::ALL`] (stores and seeds are arrays in that order).
     pub(crate) fn index(self) -> usize {
@@ -31,12 +49,19 @@ impl Kind {
             Kind::Campaign => &CAMPAIGN,
             Kind::List => &LIST,
             Kind::ListMembership => &LIST_MEMBERSHIP,
+            Kind::Visitor => &VISITOR,
+            Kind::Visit => &VISIT,
+            Kind::VisitorPageView => &VISITOR_PAGE_VIEW,
+            Kind::VisitorActivity => &VISITOR_ACTIVITY,
         }
     }
 
-    /// The object named `name` in a v3/v4 URL (`listMembership`).
+    /// The object named `name` in a v3/v4 URL (`listMembership`); records shown only inside
+    /// another object's (page views) have no URL.
     pub(crate) fn from_url_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.schema().object == name)
+        Self::ALL
+            .into_iter()
+            .find(|k| !k.schema().actions.is_empty() && k.schema().object == name)
     }
 }
 
@@ -69,8 +94,8 @@ pub(crate) struct Field {
     pub ty: FieldType,
     /// Whether `create` and `update` set it from a parameter.
     pub editable: bool,
-    /// Left out of the record when it has no value ("Value not present if null" in the docs).
-    pub omit_null: bool,
+    /// How the record shows it.
+    pub show: Show,
     /// The record its id names, if any.
     pub refers: Option<Target>,
 }
@@ -80,8 +105,17 @@ const fn field(name: &'static str, ty: FieldType, editable: bool) -> Field {
         name,
         ty,
         editable,
-        omit_null: false,
+        show: Show::Always,
         refers: None,
+    }
+}
+
+/// A field left out of the record when it has no value ("Value not present if null", or
+/// "Appears only if this visitor activity has …" in the docs).
+const fn optional(name: &'static str, ty: FieldType) -> Field {
+    Field {
+        show: Show::UnlessNull,
+        ..field(name, ty, false)
     }
 }
 
@@ -90,23 +124,111 @@ const fn reference(name: &'static str, target: Target) -> Field {
         name,
         ty: FieldType::Int,
         editable: false,
-        omit_null: false,
+        show: Show::Always,
         refers: Some(target),
     }
 }
 
-/// A query parameter that keeps the records whose field equals its value.
+/// How a record shows one of its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Show {
+    /// Always, `<name/>` (JSON `null`) when it has no value.
+    Always,
+    /// Only when it has a value.
+    UnlessNull,
+    /// Never: a link the docs do not show (a page view's visit), still a filter and checked.
+    Never,
+    /// As an element named so holding the `id` and these fields of the record the field's
+    /// id names (a visitor activity's `<campaign><id/><name/></campaign>`); left out when it
+    /// has no value.
+    Embedded(&'static str, &'static [&'static str]),
+}
+
+/// A list of other records shown inside each record of `full` output (a visit's page views):
+/// `<{element}><{item}>…</{item}>…</{element}>`, the records of `kind` whose field `link`
+/// holds the record's id, in id order.
+#[derive(Debug)]
+pub(crate) struct Nested {
+    /// The wrapping element (`visitor_page_views`).
+    pub element: &'static str,
+    /// The records shown.
+    pub kind: Kind,
+    /// Their field naming the record (`visit_id`).
+    pub link: &'static str,
+}
+
+/// Which times a record ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Times {
+    /// None (campaigns).
+    None,
+    /// `created_at` only (page views).
+    Created,
+    /// `created_at` and `updated_at`.
+    Both,
+}
+
+/// How a query filter compares its parameter with a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// The field equals the value.
+    Equals,
+    /// The field equals one of the comma-separated ids (`prospect_ids=1,2`).
+    AnyOf,
+    /// A boolean: `true` keeps the records where the field has a value (`prospect_only`),
+    /// `false` keeps every record.
+    Present,
+}
+
+/// A query parameter that keeps the records whose field matches its value.
 #[derive(Debug)]
 pub(crate) struct Filter {
-    /// The parameter (also the field's name).
+    /// The parameter.
     pub param: &'static str,
+    /// The field it reads.
+    pub field: &'static str,
+    /// How.
+    pub how: Match,
     /// The code of a value of the wrong form.
     pub bad_value: u32,
+}
+
+/// A filter whose parameter is the field's name.
+const fn equals(name: &'static str, bad_value: u32) -> Filter {
+    Filter {
+        param: name,
+        field: name,
+        how: Match::Equals,
+        bad_value,
+    }
+}
+
+/// A filter of comma-separated ids on field `field`.
+const fn any_of(param: &'static str, field: &'static str, bad_value: u32) -> Filter {
+    Filter {
+        param,
+        field,
+        how: Match::AnyOf,
+        bad_value,
+    }
+}
+
+/// A boolean filter keeping the records with a value in `field` (code 50 otherwise).
+const fn present(param: &'static str, field: &'static str) -> Filter {
+    Filter {
+        param,
+        field,
+        how: Match::Present,
+        bad_value: 50,
+    }
 }
 
 /// A sort key beyond `id`, `created_at` and `updated_at`: a field, and whether its default
 /// order is descending.
 pub(crate) type ExtraSort = (&'static str, bool);
+
+/// Completes a configured record's values; the error names what is wrong.
+pub(crate) type Completion = fn(&Schema, &mut [Value]) -> Result<(), String>;
 
 /// Everything the object layer knows of one object.
 #[derive(Debug)]
@@ -121,12 +243,23 @@ pub(crate) struct Schema {
     pub table: &'static str,
     /// The fields after `id`, in answer order.
     pub fields: &'static [Field],
-    /// Whether records end with `created_at` and `updated_at` (campaigns show neither).
-    pub shows_times: bool,
+    /// The times records end with.
+    pub times: Times,
+    /// Lists of other records shown inside each record of `full` output.
+    pub nested: &'static [Nested],
     /// Sort keys beyond the common three.
     pub extra_sorts: &'static [ExtraSort],
-    /// Equality filters of its query.
+    /// Filters of its query.
     pub filters: &'static [Filter],
+    /// Filters of which a query needs at least one (code 13 otherwise): the visits' id lists.
+    pub query_needs_one_of: &'static [&'static str],
+    /// Fields whose value must agree with the record another field names, as
+    /// `(link, field)`: a visit's `prospect_id` is its visitor's. Checked in the
+    /// configuration where both records hold a value.
+    pub agrees: &'static [(&'static str, &'static str)],
+    /// Completes a configured record (fills derived fields, checks values): a visitor
+    /// activity's `type_name` from its `type`.
+    pub complete: Option<Completion>,
     /// Whether its query takes `deleted` (and `delete` keeps the record in the recycle bin).
     pub deleted_criterion: bool,
     /// The actions served.
@@ -147,6 +280,27 @@ impl Schema {
     }
 }
 
+/// The parts every schema of an object without writes shares.
+const READ_ONLY: Schema = Schema {
+    kind: Kind::Campaign,
+    object: "",
+    element: "",
+    table: "",
+    fields: &[],
+    times: Times::Both,
+    nested: &[],
+    extra_sorts: &[],
+    filters: &[],
+    query_needs_one_of: &[],
+    agrees: &[],
+    complete: None,
+    deleted_criterion: false,
+    actions: &["query", "read"],
+    required: &[],
+    not_found: 109,
+    delete_needs_post: false,
+};
+
 /// Campaign: `id`, `name`, `cost`, `crm_fid` (the docs' example shows no times).
 static CAMPAIGN: Schema = Schema {
     kind: Kind::Campaign,
@@ -156,20 +310,15 @@ static CAMPAIGN: Schema = Schema {
     fields: &[
         field("name", FieldType::Text, true),
         field("cost", FieldType::Int, true),
-        Field {
-            name: "crm_fid",
-            ty: FieldType::Text,
-            editable: false,
-            omit_null: true,
-            refers: None,
-        },
+        optional("crm_fid", FieldType::Text),
     ],
-    shows_times: false,
+    times: Times::None,
+    nested: &[],
     extra_sorts: &[("name", false), ("cost", true)],
-    filters: &[Filter {
-        param: "name",
-        bad_value: 51,
-    }],
+    filters: &[equals("name", 51)],
+    query_needs_one_of: &[],
+    agrees: &[],
+    complete: None,
     deleted_criterion: false,
     actions: &["query", "read", "create", "update"],
     required: &["name"],
@@ -192,12 +341,13 @@ static LIST: Schema = Schema {
         field("description", FieldType::Text, true),
         field("is_crm_visible", FieldType::Bool, true),
     ],
-    shows_times: true,
+    times: Times::Both,
+    nested: &[],
     extra_sorts: &[("name", false)],
-    filters: &[Filter {
-        param: "name",
-        bad_value: 51,
-    }],
+    filters: &[equals("name", 51)],
+    query_needs_one_of: &[],
+    agrees: &[],
+    complete: None,
     deleted_criterion: false,
     actions: &["query", "read", "create", "update", "delete"],
     required: &["name"],
@@ -216,21 +366,211 @@ static LIST_MEMBERSHIP: Schema = Schema {
         reference("prospect_id", Target::Prospect),
         field("opted_out", FieldType::Bool, true),
     ],
-    shows_times: true,
+    times: Times::Both,
+    nested: &[],
     extra_sorts: &[],
-    filters: &[
-        Filter {
-            param: "list_id",
-            bad_value: 55,
-        },
-        Filter {
-            param: "prospect_id",
-            bad_value: 3,
-        },
-    ],
+    filters: &[equals("list_id", 55), equals("prospect_id", 3)],
+    query_needs_one_of: &[],
+    agrees: &[],
+    complete: None,
     deleted_criterion: true,
     actions: &["query", "read", "create", "update", "delete"],
     required: &["list_id", "prospect_id"],
     not_found: 109,
     delete_needs_post: false,
 };
+
+/// Visitor: `id`, `page_view_count`, `ip_address`, `hostname`, the Google Analytics
+/// parameters (left out when empty), `prospect_id`, `created_at`, `updated_at`; `full` output
+/// adds its activities (`visitor_activities`, as the v3/v4 "Using Visitors" answers show).
+static VISITOR: Schema = Schema {
+    kind: Kind::Visitor,
+    object: "visitor",
+    element: "visitor",
+    table: "visitors",
+    fields: &[
+        field("page_view_count", FieldType::Int, false),
+        field("ip_address", FieldType::Text, false),
+        field("hostname", FieldType::Text, false),
+        optional("campaign_parameter", FieldType::Text),
+        optional("medium_parameter", FieldType::Text),
+        optional("source_parameter", FieldType::Text),
+        optional("content_parameter", FieldType::Text),
+        optional("term_parameter", FieldType::Text),
+        reference("prospect_id", Target::Prospect),
+    ],
+    nested: &[Nested {
+        element: "visitor_activities",
+        kind: Kind::VisitorActivity,
+        link: "visitor_id",
+    }],
+    filters: &[any_of("prospect_ids", "prospect_id", 3)],
+    not_found: 24,
+    ..READ_ONLY
+};
+
+/// Visit: `id`, `visitor_id`, `prospect_id`, `visitor_page_view_count`,
+/// `first_visitor_page_view_at`, `last_visitor_page_view_at`, `duration_in_seconds`, the
+/// Google Analytics parameters, `created_at`, `updated_at`; `full` output adds its page views.
+/// A query needs `ids`, `visitor_ids` or `prospect_ids` ("One of the following parameters
+/// must be used").
+static VISIT: Schema = Schema {
+    kind: Kind::Visit,
+    object: "visit",
+    element: "visit",
+    table: "visits",
+    fields: &[
+        reference("visitor_id", Target::Object(Kind::Visitor)),
+        reference("prospect_id", Target::Prospect),
+        field("visitor_page_view_count", FieldType::Int, false),
+        field("first_visitor_page_view_at", FieldType::Text, false),
+        field("last_visitor_page_view_at", FieldType::Text, false),
+        field("duration_in_seconds", FieldType::Int, false),
+        field("campaign_parameter", FieldType::Text, false),
+        field("medium_parameter", FieldType::Text, false),
+        field("source_parameter", FieldType::Text, false),
+        field("content_parameter", FieldType::Text, false),
+        field("term_parameter", FieldType::Text, false),
+    ],
+    nested: &[Nested {
+        element: "visitor_page_views",
+        kind: Kind::VisitorPageView,
+        link: "visit_id",
+    }],
+    filters: &[
+        any_of("ids", "id", 48),
+        any_of("visitor_ids", "visitor_id", 24),
+        any_of("prospect_ids", "prospect_id", 3),
+    ],
+    query_needs_one_of: &["ids", "visitor_ids", "prospect_ids"],
+    agrees: &[("visitor_id", "prospect_id")],
+    not_found: 48,
+    ..READ_ONLY
+};
+
+/// A visit's page view: `id`, `url`, `title`, `created_at` (the visit answers' example);
+/// its `visit_id` is not shown.
+static VISITOR_PAGE_VIEW: Schema = Schema {
+    kind: Kind::VisitorPageView,
+    object: "visitorPageView",
+    element: "visitor_page_view",
+    table: "visitor_page_views",
+    fields: &[
+        Field {
+            show: Show::Never,
+            ..reference("visit_id", Target::Object(Kind::Visit))
+        },
+        field("url", FieldType::Text, false),
+        field("title", FieldType::Text, false),
+    ],
+    times: Times::Created,
+    actions: &[],
+    required: &["visit_id", "url"],
+    ..READ_ONLY
+};
+
+/// Visitor activity: `id`, `prospect_id`, `visitor_id` (each left out when empty), `type`,
+/// `type_name` (the kind of thing acted on, from the id the activity holds), `details`, the id
+/// of the thing (only the one it has), `campaign` (`<id>` and `<name>`), `created_at`,
+/// `updated_at`.
+static VISITOR_ACTIVITY: Schema = Schema {
+    kind: Kind::VisitorActivity,
+    object: "visitorActivity",
+    element: "visitor_activity",
+    table: "visitor_activities",
+    fields: &[
+        Field {
+            show: Show::UnlessNull,
+            ..reference("prospect_id", Target::Prospect)
+        },
+        Field {
+            show: Show::UnlessNull,
+            ..reference("visitor_id", Target::Object(Kind::Visitor))
+        },
+        field("type", FieldType::Int, false),
+        field("type_name", FieldType::Text, false),
+        field("details", FieldType::Text, false),
+        optional("email_id", FieldType::Int),
+        optional("list_email_id", FieldType::Int),
+        optional("form_id", FieldType::Int),
+        optional("form_handler_id", FieldType::Int),
+        optional("landing_page_id", FieldType::Int),
+        optional("file_id", FieldType::Int),
+        optional("custom_redirect_id", FieldType::Int),
+        Field {
+            show: Show::UnlessNull,
+            ..reference("visit_id", Target::Object(Kind::Visit))
+        },
+        Field {
+            show: Show::Embedded("campaign", &["name"]),
+            ..reference("campaign_id", Target::Object(Kind::Campaign))
+        },
+    ],
+    extra_sorts: &[("prospect_id", false), ("visitor_id", false)],
+    filters: &[
+        present("prospect_only", "prospect_id"),
+        any_of("type", "type", 51),
+        present("email_only", "email_id"),
+        present("form_only", "form_id"),
+        present("form_handler_only", "form_handler_id"),
+        present("landing_page_only", "landing_page_id"),
+        present("file_only", "file_id"),
+        present("custom_url_only", "custom_redirect_id"),
+        any_of("campaign_id", "campaign_id", 38),
+        any_of("email_id", "email_id", 51),
+        any_of("form_id", "form_id", 51),
+        any_of("form_handler_id", "form_handler_id", 51),
+        any_of("landing_page_id", "landing_page_id", 51),
+        any_of("file_id", "file_id", 51),
+        any_of("custom_url_id", "custom_redirect_id", 51),
+        any_of("prospect_id", "prospect_id", 3),
+        any_of("visitor_id", "visitor_id", 24),
+    ],
+    agrees: &[
+        ("visit_id", "visitor_id"),
+        ("visit_id", "prospect_id"),
+        ("visitor_id", "prospect_id"),
+    ],
+    required: &["type", "details"],
+    complete: Some(name_activity_type),
+    ..READ_ONLY
+};
+
+/// The visitor activity types of the "Object Field References" (`type` values).
+const ACTIVITY_TYPES: std::ops::RangeInclusive<i64> = 1..=38;
+
+/// What a visitor activity acted on, by the id it holds: its `type_name`.
+const ACTIVITY_TARGETS: &[(&str, &str)] = &[
+    ("email_id", "Email"),
+    ("form_id", "Form"),
+    ("form_handler_id", "FormHandler"),
+    ("landing_page_id", "Landing Page"),
+    ("file_id", "File"),
+    ("custom_redirect_id", "Custom Redirect"),
+    ("visit_id", "Visit"),
+];
+
+/// Fills a visitor activity's `type_name` from the one id it holds, checking its `type`.
+fn name_activity_type(schema: &Schema, values: &mut [Value]) -> Result<(), String> {
+    let value = |name: &str| schema.field_index(name).map(|i| &values[i]);
+    match value("type") {
+        Some(Value::Int(t)) if ACTIVITY_TYPES.contains(t) => {}
+        _ => return Err(format!("`type` is one of {ACTIVITY_TYPES:?}")),
+    }
+    let held: Vec<&str> = ACTIVITY_TARGETS
+        .iter()
+        .filter(|(field, _)| value(field).is_some_and(|v| *v != Value::Null))
+        .map(|(_, name)| *name)
+        .collect();
+    let [name] = held[..] else {
+        return Err(
+            "an activity holds exactly one of email_id, form_id, form_handler_id, \
+             landing_page_id, file_id, custom_redirect_id, visit_id"
+                .to_owned(),
+        );
+    };
+    if let Some(i) = schema.field_index("type_name") {
+        values[i] = Value::Text(name.into());
+    }
+    Ok(())
+}

@@ -46,6 +46,10 @@ fn entries(config: &MockConfig, kind: Kind) -> &[PardotObjectConfig] {
         Kind::Campaign => &config.campaigns,
         Kind::List => &config.lists,
         Kind::ListMembership => &config.list_memberships,
+        Kind::Visitor => &config.visitors,
+        Kind::Visit => &config.visits,
+        Kind::VisitorPageView => &config.visitor_page_views,
+        Kind::VisitorActivity => &config.visitor_activities,
     }
 }
 
@@ -145,6 +149,14 @@ impl ObjectSeed {
                     )));
                 }
             }
+            for (link, name) in schema.agrees {
+                if !self.agrees(p, link, name) {
+                    return Err(invalid(format!(
+                        "{}.{name}: differs from the {name} of its {link}",
+                        what()
+                    )));
+                }
+            }
             if p.kind == Kind::ListMembership
                 && !p.record.deleted
                 && !pairs.insert((
@@ -160,6 +172,28 @@ impl ObjectSeed {
             }
         }
         Ok(())
+    }
+
+    /// Whether the placed record's field `name` holds what the record its field `link` names
+    /// holds there (true when either has no value).
+    fn agrees(&self, p: &Placed, link: &str, name: &str) -> bool {
+        let schema = p.kind.schema();
+        let target = schema
+            .field_index(link)
+            .and_then(|i| schema.fields[i].refers);
+        let (Some(Target::Object(kind)), Some(id), Some(own)) = (
+            target,
+            p.record.id_of(schema, link),
+            p.record.id_of(schema, name),
+        ) else {
+            return true;
+        };
+        let records = &self.units[p.unit][kind.index()].records;
+        records
+            .binary_search_by_key(&id, |r| r.id)
+            .ok()
+            .and_then(|i| records[i].id_of(kind.schema(), name))
+            .is_none_or(|theirs| theirs == own)
     }
 
     /// The records of `kind` in the unit at `index` as a reset at `now` restores them (right
@@ -198,6 +232,9 @@ fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Va
         {
             return Err(format!("`{name}` is required"));
         }
+    }
+    if let Some(complete) = schema.complete {
+        complete(schema, &mut values)?;
     }
     Ok(values.into_boxed_slice())
 }

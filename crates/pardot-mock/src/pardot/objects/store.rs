@@ -7,8 +7,28 @@ use super::record::{Record, Value};
 use super::schema::Schema;
 use crate::pardot::prospects::{Query, SortKey};
 
-/// An equality filter of a query: field index and the value it must hold.
-pub(crate) type FieldFilter = (usize, Value);
+/// A filter of a query, on a field by index (`None`: the record's id).
+#[derive(Debug)]
+pub(crate) enum FieldFilter {
+    /// The field holds this value.
+    Equals(usize, Value),
+    /// The field (or id) is one of these ids.
+    AnyOf(Option<usize>, Vec<u64>),
+    /// The field has a value.
+    Present(usize),
+}
+
+impl FieldFilter {
+    fn admits(&self, record: &Record) -> bool {
+        let value = |i: usize| record.values.get(i).unwrap_or(&Value::Null);
+        match self {
+            Self::Equals(i, v) => value(*i) == v,
+            Self::AnyOf(None, ids) => ids.contains(&record.id),
+            Self::AnyOf(Some(i), ids) => value(*i).as_id().is_some_and(|id| ids.contains(&id)),
+            Self::Present(i) => *value(*i) != Value::Null,
+        }
+    }
+}
 
 struct Inner {
     /// Ordered by id.
@@ -74,7 +94,7 @@ impl ObjectStore {
             .iter()
             .filter(|r| {
                 criteria.admits_record(r.id, r.created_at, r.updated_at, r.deleted)
-                    && filters.iter().all(|(i, v)| r.values.get(*i) == Some(v))
+                    && filters.iter().all(|f| f.admits(r))
             })
             .collect();
         let total = matches.len();
@@ -109,6 +129,16 @@ impl ObjectStore {
             .position(id)
             .map(|i| Arc::clone(&inner.records[i]))
             .filter(|r| !r.deleted)
+    }
+
+    /// Every record (in id order) that is not deleted and satisfies `matches`.
+    pub(crate) fn select(&self, matches: impl Fn(&Record) -> bool) -> Vec<Arc<Record>> {
+        self.read()
+            .records
+            .iter()
+            .filter(|r| !r.deleted && matches(r))
+            .cloned()
+            .collect()
     }
 
     /// The first record (in id order) that is not deleted and satisfies `matches`.

@@ -48,6 +48,10 @@ fn the_default_configuration_builds_with_its_objects() {
     assert_eq!(unit.objects.count(Kind::List), 3);
     assert_eq!(unit.objects.count(Kind::ListMembership), 5);
     assert_eq!(api.units[1].objects.count(Kind::Campaign), 1);
+    assert_eq!(unit.objects.count(Kind::Visitor), 3);
+    assert_eq!(unit.objects.count(Kind::Visit), 4);
+    assert_eq!(unit.objects.count(Kind::VisitorPageView), 7);
+    assert_eq!(unit.objects.count(Kind::VisitorActivity), 10);
 }
 
 #[test]
@@ -118,6 +122,88 @@ fn each_bad_entry_is_an_error_naming_it() {
                 c.lists.push(e);
             }),
             "lists[3].created_at `last tuesday`",
+        ),
+        (
+            Box::new(|c| {
+                c.visits.push(entry(
+                    1,
+                    &[("visitor_id", int(5999)), ("prospect_id", int(1001))],
+                ));
+            }),
+            "visits[4].visitor_id: no record with id 5999 in its business unit",
+        ),
+        (
+            Box::new(|c| {
+                c.visits.push(entry(
+                    1,
+                    &[("visitor_id", int(5001)), ("prospect_id", int(1002))],
+                ));
+            }),
+            "visits[4].prospect_id: differs from the prospect_id of its visitor_id",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_page_views.push(entry(
+                    1,
+                    &[("visit_id", int(6999)), ("url", text("https://x"))],
+                ));
+            }),
+            "visitor_page_views[7].visit_id: no record with id 6999",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(99)),
+                        ("details", text("x")),
+                        ("form_id", int(1)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10]: `type` is one of 1..=38",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(4)),
+                        ("details", text("x")),
+                        ("form_id", int(1)),
+                        ("email_id", int(2)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10]: an activity holds exactly one of",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(20)),
+                        ("details", text("x")),
+                        ("visit_id", int(6001)),
+                        ("visitor_id", int(5002)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10].visitor_id: differs from the visitor_id of its visit_id",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(1)),
+                        ("details", text("x")),
+                        ("file_id", int(1)),
+                        ("campaign_id", int(7999)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10].campaign_id: no record with id 7999",
         ),
     ];
     for (change, want) in cases {
