@@ -64,6 +64,9 @@ pub struct MockConfig {
     /// Pardot visitor activities (v3/v4 `visitorActivity`): of a visitor and/or prospect,
     /// with a campaign and the thing acted on.
     pub visitor_activities: Vec<PardotObjectConfig>,
+    /// Pardot users (v3/v4 `user`), as the API lists them; apart from the Salesforce
+    /// `[[users]]` and the `[[legacy_users]]` that log in.
+    pub pardot_users: Vec<PardotObjectConfig>,
     /// Marketing Cloud Intelligence service accounts.
     pub mci_service_accounts: Vec<MciServiceAccountConfig>,
     /// Refresh tokens that exist from the start.
@@ -96,6 +99,7 @@ impl Default for MockConfig {
             visits: Vec::new(),
             visitor_page_views: Vec::new(),
             visitor_activities: Vec::new(),
+            pardot_users: Vec::new(),
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),
             base_dir: None,

@@ -88,6 +88,12 @@ const SCRIPT: &[Step] = &[
     ),
     Get("/api/visitorActivity/version/4/do/read/id/150005"),
     Get("/api/visitorActivity/version/4/do/read/id/150009?format=json"),
+    // Users.
+    Get("/api/user/version/4/do/query"),
+    Get("/api/user/version/4/do/query?format=json&sort_by=created_at&limit=1"),
+    Get("/api/user/version/4/do/read/id/3002?format=json"),
+    Get("/api/user/version/3/do/read/email/Legacy-V4@acme.example"),
+    Get("/api/user/version/4/do/read?email=web@acme.example&format=json"),
     // Writes, an hour later.
     Advance(Duration::from_secs(3600)),
     Post(
@@ -200,6 +206,10 @@ const SCRIPT: &[Step] = &[
     Get("/api/visitorActivity/version/4/do/query?format=json&sort_by=type"),
     Get("/api/visitorActivity/version/4/do/read/id/1?format=json"),
     Get("/api/visitorPageView/version/4/do/query?format=json"),
+    Get("/api/user/version/4/do/read/id/3999?format=json"),
+    Get("/api/user/version/4/do/read/email/nobody@acme.example?format=json"),
+    Get("/api/user/version/4/do/read/fid/x?format=json"),
+    Get("/api/user/version/4/do/create?format=json"),
 ];
 
 async fn run_script(env: &Env) -> String {
@@ -313,6 +323,7 @@ async fn paging_by_id_sees_every_record_once() {
             vec![9001, 9002, 9003, 9004],
         ),
         ("visitor", "visitor", vec![5001, 5002, 5003]),
+        ("user", "user", vec![3001, 3002, 3003]),
         (
             "visitorActivity",
             "visitor_activity",

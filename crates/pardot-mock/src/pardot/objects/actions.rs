@@ -162,14 +162,17 @@ fn parse_id(text: &str, code: u32) -> Result<u64, ApiError> {
     text.trim().parse().map_err(|_| ApiError::code(code))
 }
 
-/// The record a `read`, `update` or `delete` names: by `id` (path or parameter), or for a
-/// list membership by `list_id` and `prospect_id`. Code 13 when nothing names one, 51 for a
-/// path naming another field, the object's code when there is no such record.
+/// The record a `read`, `update` or `delete` names: by `id` (path or parameter), by one of the
+/// object's read keys (a user's `email`), or for a list membership by `list_id` and
+/// `prospect_id`. Code 13 when nothing names one, 51 for a path naming another field, the
+/// object's code (or the key's) when there is no such record.
 fn target(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Record>, ApiError> {
     let store = unit.objects.store(schema.kind);
     let pair_allowed = schema.kind == Kind::ListMembership;
     if request.path.iter().any(|(name, _)| {
-        *name != "id" && !(pair_allowed && matches!(*name, "list_id" | "prospect_id"))
+        *name != "id"
+            && !schema.read_keys.iter().any(|(key, _)| key == name)
+            && !(pair_allowed && matches!(*name, "list_id" | "prospect_id"))
     }) {
         return Err(ApiError::code(51));
     }
@@ -178,6 +181,15 @@ fn target(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Rec
         return store
             .get(id)
             .ok_or_else(|| ApiError::code(schema.not_found));
+    }
+    for (key, code) in schema.read_keys {
+        if let Some(wanted) = request.get(key) {
+            let matches = |r: &Record| match r.get(schema, key) {
+                Value::Text(t) => t.eq_ignore_ascii_case(wanted.trim()),
+                _ => false,
+            };
+            return store.find(matches).ok_or_else(|| ApiError::code(*code));
+        }
     }
     if pair_allowed
         && let (Some(list), Some(prospect)) = (request.get("list_id"), request.get("prospect_id"))

@@ -24,11 +24,13 @@ pub(crate) enum Kind {
     VisitorPageView,
     /// `visitorActivity`.
     VisitorActivity,
+    /// `user`.
+    User,
 }
 
 impl Kind {
     /// Every served object, in [`Kind::index`] order.
-    pub(crate) const ALL: [Kind; 7] = [
+    pub(crate) const ALL: [Kind; 8] = [
         Kind::Campaign,
         Kind::List,
         Kind::ListMembership,
@@ -36,6 +38,7 @@ impl Kind {
         Kind::Visit,
         Kind::VisitorPageView,
         Kind::VisitorActivity,
+        Kind::User,
     ];
 
     /// Its position in [`Kind::ALL`] (stores and seeds are arrays in that order).
@@ -53,6 +56,7 @@ impl Kind {
             Kind::Visit => &VISIT,
             Kind::VisitorPageView => &VISITOR_PAGE_VIEW,
             Kind::VisitorActivity => &VISITOR_ACTIVITY,
+            Kind::User => &USER,
         }
     }
 
@@ -268,6 +272,9 @@ pub(crate) struct Schema {
     pub required: &'static [&'static str],
     /// The code of an id that is malformed or names no record.
     pub not_found: u32,
+    /// Other fields a `read` may name the record by (`/do/read/email/{email}`, compared
+    /// without case), each with the code of a value that names no record.
+    pub read_keys: &'static [(&'static str, u32)],
     /// Whether `delete` refuses GET (code 60): "Lists may only be deleted using HTTP methods
     /// POST or DELETE".
     pub delete_needs_post: bool,
@@ -298,6 +305,7 @@ const READ_ONLY: Schema = Schema {
     actions: &["query", "read"],
     required: &[],
     not_found: 109,
+    read_keys: &[],
     delete_needs_post: false,
 };
 
@@ -323,6 +331,7 @@ static CAMPAIGN: Schema = Schema {
     actions: &["query", "read", "create", "update"],
     required: &["name"],
     not_found: 38,
+    read_keys: &[],
     delete_needs_post: false,
 };
 
@@ -352,6 +361,7 @@ static LIST: Schema = Schema {
     actions: &["query", "read", "create", "update", "delete"],
     required: &["name"],
     not_found: 55,
+    read_keys: &[],
     delete_needs_post: true,
 };
 
@@ -377,6 +387,7 @@ static LIST_MEMBERSHIP: Schema = Schema {
     actions: &["query", "read", "create", "update", "delete"],
     required: &["list_id", "prospect_id"],
     not_found: 109,
+    read_keys: &[],
     delete_needs_post: false,
 };
 
@@ -574,3 +585,26 @@ fn name_activity_type(schema: &Schema, values: &mut [Value]) -> Result<(), Strin
     }
     Ok(())
 }
+
+/// User: `id`, `email`, `first_name`, `last_name`, `job_title`, `role`, `account`,
+/// `timezone`, `created_at`, `updated_at` (the "Object Field References"); read by id or by
+/// email.
+static USER: Schema = Schema {
+    kind: Kind::User,
+    object: "user",
+    element: "user",
+    table: "pardot_users",
+    fields: &[
+        field("email", FieldType::Text, false),
+        field("first_name", FieldType::Text, false),
+        field("last_name", FieldType::Text, false),
+        field("job_title", FieldType::Text, false),
+        field("role", FieldType::Text, false),
+        field("account", FieldType::Int, false),
+        field("timezone", FieldType::Text, false),
+    ],
+    required: &["email", "role", "account"],
+    not_found: 10,
+    read_keys: &[("email", 11)],
+    ..READ_ONLY
+};

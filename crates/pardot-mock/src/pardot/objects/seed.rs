@@ -50,6 +50,7 @@ fn entries(config: &MockConfig, kind: Kind) -> &[PardotObjectConfig] {
         Kind::Visit => &config.visits,
         Kind::VisitorPageView => &config.visitor_page_views,
         Kind::VisitorActivity => &config.visitor_activities,
+        Kind::User => &config.pardot_users,
     }
 }
 

@@ -52,6 +52,8 @@ fn the_default_configuration_builds_with_its_objects() {
     assert_eq!(unit.objects.count(Kind::Visit), 4);
     assert_eq!(unit.objects.count(Kind::VisitorPageView), 7);
     assert_eq!(unit.objects.count(Kind::VisitorActivity), 10);
+    assert_eq!(unit.objects.count(Kind::User), 3);
+    assert_eq!(api.units[1].objects.count(Kind::User), 1);
 }
 
 #[test]
