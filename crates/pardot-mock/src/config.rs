@@ -67,6 +67,8 @@ pub struct MockConfig {
     /// Pardot users (v3/v4 `user`), as the API lists them; apart from the Salesforce
     /// `[[users]]` and the `[[legacy_users]]` that log in.
     pub pardot_users: Vec<PardotObjectConfig>,
+    /// Pardot opportunities (v3/v4 `opportunity`): a campaign and a prospect.
+    pub opportunities: Vec<PardotObjectConfig>,
     /// Marketing Cloud Intelligence service accounts.
     pub mci_service_accounts: Vec<MciServiceAccountConfig>,
     /// Refresh tokens that exist from the start.
@@ -100,6 +102,7 @@ impl Default for MockConfig {
             visitor_page_views: Vec::new(),
             visitor_activities: Vec::new(),
             pardot_users: Vec::new(),
+            opportunities: Vec::new(),
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),
             base_dir: None,

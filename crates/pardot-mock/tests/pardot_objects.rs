@@ -94,6 +94,12 @@ const SCRIPT: &[Step] = &[
     Get("/api/user/version/4/do/read/id/3002?format=json"),
     Get("/api/user/version/3/do/read/email/Legacy-V4@acme.example"),
     Get("/api/user/version/4/do/read?email=web@acme.example&format=json"),
+    // Opportunities.
+    Get("/api/opportunity/version/4/do/query?format=json&output=mobile"),
+    Get("/api/opportunity/version/4/do/query?probability_greater_than=50&sort_by=value"),
+    Get("/api/opportunity/version/4/do/query?format=json&prospect_email=grace@example.com"),
+    Get("/api/opportunity/version/4/do/query?format=json&value_less_than=10000&output=bulk"),
+    Get("/api/opportunity/version/4/do/read/id/4002"),
     // Writes, an hour later.
     Advance(Duration::from_secs(3600)),
     Post(
@@ -135,8 +141,31 @@ const SCRIPT: &[Step] = &[
         "/api/listMembership/version/4/do/update/list_id/752/prospect_id/1002?format=json",
         &[("opted_out", "false")],
     ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_email/alan@example.com?format=json",
+        &[
+            ("campaign_id", "7003"),
+            ("name", "Second engine"),
+            ("value", "30000"),
+            ("probability", "25"),
+            ("stage", "Qualification"),
+            ("status", "open"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json&output=simple",
+        &[("probability", "90"), ("stage", "Negotiation")],
+    ),
     Advance(Duration::from_secs(60)),
     Post("/api/listMembership/version/4/do/delete/id/9001", &[]),
+    Post("/api/opportunity/version/4/do/delete/id/4003", &[]),
+    Post(
+        "/api/opportunity/version/4/do/undelete/id/4004?format=json",
+        &[],
+    ),
+    Get(
+        "/api/opportunity/version/4/do/query?format=json&updated_after=today&sort_by=id&output=bulk",
+    ),
     Delete("/api/list/version/4/do/delete/id/754?format=json"),
     Get(
         "/api/listMembership/version/4/do/query?format=json&updated_after=today&deleted=all&sort_by=updated_at",
@@ -210,6 +239,56 @@ const SCRIPT: &[Step] = &[
     Get("/api/user/version/4/do/read/email/nobody@acme.example?format=json"),
     Get("/api/user/version/4/do/read/fid/x?format=json"),
     Get("/api/user/version/4/do/create?format=json"),
+    Get("/api/opportunity/version/4/do/read/id/4003?format=json"),
+    Get("/api/opportunity/version/4/do/query?format=json&probability_greater_than=high"),
+    Get("/api/opportunity/version/4/do/query?format=json&prospect_email=nobody@example.com"),
+    Post(
+        "/api/opportunity/version/4/do/undelete/id/4001?format=json",
+        &[],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_id/1002?format=json",
+        &[("campaign_id", "7002"), ("name", "x"), ("value", "1")],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_id/1002?format=json",
+        &[
+            ("campaign_id", "7999"),
+            ("name", "x"),
+            ("value", "1"),
+            ("probability", "5"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_id/1999?format=json",
+        &[
+            ("campaign_id", "7002"),
+            ("name", "x"),
+            ("value", "1"),
+            ("probability", "5"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_email/nobody@example.com?format=json",
+        &[
+            ("campaign_id", "7002"),
+            ("name", "x"),
+            ("value", "1"),
+            ("probability", "5"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json",
+        &[("probability", "150")],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json",
+        &[("value", "lots")],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json",
+        &[("status", "maybe")],
+    ),
 ];
 
 async fn run_script(env: &Env) -> String {

@@ -8,7 +8,7 @@ use axum::http::Method;
 
 use super::criteria::{Criteria, Output, SortRules};
 use super::record::{Record, Value};
-use super::schema::{FieldType, Kind, Match, Schema};
+use super::schema::{Field, FieldType, Kind, Match, Schema, Target};
 use super::store::FieldFilter;
 use crate::pardot::api::Unit;
 use crate::pardot::errors::ApiError;
@@ -59,7 +59,7 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
     let store = unit.objects.store(kind);
     let output = Output::parse(request.get("output"))?;
     let one = |record: &Record| {
-        let node = record.node(schema, &unit.objects, output == Output::Full);
+        let node = record.node(schema, unit, output == Output::Full);
         Reply::Body(vec![field(schema.element, node)])
     };
     match request.op {
@@ -70,7 +70,7 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
             let id = target(schema, unit, request)?.id;
             store
                 .update(id, |r| {
-                    set_editable(schema, r, request.params)?;
+                    set_editable(schema, unit, r, request.params)?;
                     r.updated_at = request.now;
                     Ok(())
                 })
@@ -78,6 +78,19 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
                 .map(|r| one(&r))
         }
         "delete" => delete(schema, unit, request),
+        "undelete" => {
+            if request.path.iter().any(|(name, _)| *name != "id") {
+                return Err(ApiError::code(51));
+            }
+            let id = parse_id(
+                request.get("id").ok_or_else(|| ApiError::code(13))?,
+                schema.not_found,
+            )?;
+            store
+                .restore(id, request.now)
+                .map(|_| Reply::NoContent)
+                .ok_or_else(|| ApiError::code(schema.not_found))
+        }
         _ => Err(ApiError::code(2)),
     }
 }
@@ -95,7 +108,7 @@ fn query(
         deleted: schema.deleted_criterion,
     };
     let criteria = Criteria::parse(|name| request.get(name), &rules, request.now)?;
-    let filters = filters(schema, request)?;
+    let filters = filters(schema, unit, request)?;
     let (total, page) = unit.objects.store(schema.kind).query(&criteria, &filters);
     let mut result = Vec::with_capacity(2);
     // Bulk output leaves the count out ("Bulk Data Pull": it lets the API answer faster).
@@ -106,17 +119,18 @@ fn query(
         ));
     }
     let nested = output == Output::Full;
-    let rows = page
-        .iter()
-        .map(|r| r.node(schema, &unit.objects, nested))
-        .collect();
+    let rows = page.iter().map(|r| r.node(schema, unit, nested)).collect();
     result.push(field(schema.element, Node::Repeated(rows)));
     Ok(Reply::Body(vec![field("result", Node::Record(result))]))
 }
 
 /// The object's query filters the request sets, each checked for its form; code 13 when the
 /// object needs one of some filters and has none.
-fn filters(schema: &Schema, request: &Request<'_>) -> Result<Vec<FieldFilter>, ApiError> {
+fn filters(
+    schema: &Schema,
+    unit: &Unit,
+    request: &Request<'_>,
+) -> Result<Vec<FieldFilter>, ApiError> {
     let needed = schema.query_needs_one_of;
     if !needed.is_empty() && !needed.iter().any(|name| request.get(name).is_some()) {
         return Err(ApiError::code(13));
@@ -150,8 +164,28 @@ fn filters(schema: &Schema, request: &Request<'_>) -> Result<Vec<FieldFilter>, A
                 "false" => continue,
                 _ => return Err(bad()),
             },
+            (how @ (Match::Above | Match::Below), Some(i)) => {
+                let n: i64 = text.trim().parse().map_err(|_| bad())?;
+                if how == Match::Above {
+                    FieldFilter::Above(i, n)
+                } else {
+                    FieldFilter::Below(i, n)
+                }
+            }
+            (Match::ProspectEmail, index) => {
+                let ids: Vec<u64> = unit
+                    .prospects
+                    .by_email(text.trim())
+                    .iter()
+                    .map(|p| p.id)
+                    .collect();
+                if ids.is_empty() {
+                    return Err(bad());
+                }
+                FieldFilter::AnyOf(index, ids)
+            }
             // A table naming a field it does not have: nothing to filter on.
-            (Match::Equals | Match::Present, None) => continue,
+            (Match::Equals | Match::Present | Match::Above | Match::Below, None) => continue,
         });
     }
     Ok(filters)
@@ -209,9 +243,11 @@ fn is_pair(schema: &Schema, record: &Record, list: u64, prospect: u64) -> bool {
 }
 
 /// Sets the editable fields named by parameters (others are ignored, as Pardot ignores
-/// unknown parameters). Clearing a required field is code 36.
+/// unknown parameters). Clearing a required field is code 36; a value its rule refuses is the
+/// rule's code; an id naming no record is the named object's code (3 for a prospect).
 fn set_editable(
     schema: &Schema,
+    unit: &Unit,
     record: &mut Record,
     params: &[(String, String)],
 ) -> Result<(), ApiError> {
@@ -223,30 +259,112 @@ fn set_editable(
         if !f.editable {
             continue;
         }
-        let value = Value::parse(f, text)?;
+        let rule = schema.value_rules.iter().find(|r| r.field == f.name);
+        let value =
+            Value::parse(f, text).map_err(|e| rule.map_or(e, |r| ApiError::code(r.code)))?;
         if value == Value::Null && schema.required.contains(&f.name) {
             return Err(ApiError::code(36));
         }
+        if let Some(rule) = rule
+            && value != Value::Null
+            && !(rule.allows)(&value)
+        {
+            return Err(ApiError::code(rule.code));
+        }
+        check_reference(unit, f, &value)?;
         record.values[i] = value;
     }
     Ok(())
 }
 
-fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Record>, ApiError> {
-    if request.path.iter().any(|(name, _)| {
-        !(schema.kind == Kind::ListMembership && matches!(*name, "list_id" | "prospect_id"))
-    }) {
+/// An id `field` holds names a record of the unit: else the named object's code (3 for a
+/// prospect).
+fn check_reference(unit: &Unit, field: &Field, value: &Value) -> Result<(), ApiError> {
+    let (Some(target), Some(id)) = (field.refers, value.as_id()) else {
+        return Ok(());
+    };
+    let (exists, code) = match target {
+        Target::Prospect => (unit.prospects.by_id(id).is_some(), 3),
+        Target::Object(kind) => (
+            unit.objects.store(kind).get(id).is_some(),
+            kind.schema().not_found,
+        ),
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(ApiError::code(code))
+    }
+}
+
+/// The parameters of a `create`: the path's pairs (where the object takes them), then the
+/// request's; a `prospect_email` becomes the `prospect_id` of that prospect (code 4 when
+/// none has it).
+fn create_params(
+    schema: &Schema,
+    unit: &Unit,
+    request: &Request<'_>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let membership = schema.kind == Kind::ListMembership;
+    let links_prospect = schema.create_links.contains(&"prospect_id");
+    let allowed = |name: &str| {
+        (membership && matches!(name, "list_id" | "prospect_id"))
+            || schema.create_links.contains(&name)
+            || (links_prospect && name == "prospect_email")
+    };
+    if request.path.iter().any(|(name, _)| !allowed(name)) {
         return Err(ApiError::code(51));
     }
+    let mut params: Vec<(String, String)> = request
+        .path
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .chain(request.params.iter().cloned())
+        .collect();
+    if links_prospect
+        && !params.iter().any(|(k, _)| k == "prospect_id")
+        && let Some((_, email)) = params.iter().find(|(k, _)| k == "prospect_email")
+    {
+        let prospect = unit
+            .prospects
+            .by_email(email.trim())
+            .first()
+            .map(|p| p.id)
+            .ok_or_else(|| ApiError::code(4))?;
+        params.push(("prospect_id".to_owned(), prospect.to_string()));
+    }
+    Ok(params)
+}
+
+fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Record>, ApiError> {
+    let params = create_params(schema, unit, request)?;
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     for name in schema.required {
-        match request.get(name) {
+        match get(name) {
             None => return Err(ApiError::code(13)),
             Some(v) if v.trim().is_empty() => return Err(ApiError::code(36)),
             Some(_) => {}
         }
     }
     let mut template = Record::new(schema, 0, request.now);
-    set_editable(schema, &mut template, request.params)?;
+    set_editable(schema, unit, &mut template, &params)?;
+    for name in schema.create_links {
+        let (Some(i), Some(text)) = (schema.field_index(name), get(name)) else {
+            continue;
+        };
+        let f = &schema.fields[i];
+        let value = Value::parse(f, text)
+            .ok()
+            .filter(|v| v.as_id().is_some())
+            .ok_or_else(|| ApiError::code(3))?;
+        check_reference(unit, f, &value)?;
+        template.values[i] = value;
+    }
     let store = unit.objects.store(schema.kind);
     if schema.kind != Kind::ListMembership {
         let made = store.insert_unless(
@@ -259,8 +377,8 @@ fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Rec
         return made.ok_or_else(|| ApiError::code(schema.not_found));
     }
     // A membership joins a list and a prospect that exist, at most once.
-    let list = parse_id(request.get("list_id").unwrap_or_default(), 55)?;
-    let prospect = parse_id(request.get("prospect_id").unwrap_or_default(), 3)?;
+    let list = parse_id(get("list_id").unwrap_or_default(), 55)?;
+    let prospect = parse_id(get("prospect_id").unwrap_or_default(), 3)?;
     if unit.objects.store(Kind::List).get(list).is_none() {
         return Err(ApiError::code(55));
     }

@@ -4,8 +4,8 @@
 use std::cmp::Ordering;
 use std::time::SystemTime;
 
-use super::Objects;
 use super::schema::{Field, FieldType, Schema, Show, Target, Times};
+use crate::pardot::api::Unit;
 use crate::pardot::errors::ApiError;
 use crate::pardot::render::{Node, field};
 use crate::pardot::time::pardot_datetime;
@@ -123,9 +123,10 @@ impl Record {
     }
 
     /// The record's element: `id`, the fields in order (embedded records looked up in
-    /// `objects`), the times the object shows, then with `nested` the lists of other records
-    /// `full` output shows inside it.
-    pub(crate) fn node(&self, schema: &Schema, objects: &Objects, nested: bool) -> Node {
+    /// `unit`), the times the object shows, then with `nested` the records and lists of
+    /// records `full` output shows inside it.
+    pub(crate) fn node(&self, schema: &Schema, unit: &Unit, nested: bool) -> Node {
+        let objects = &unit.objects;
         let mut out = Vec::with_capacity(schema.fields.len() + 3);
         out.push(field("id", id_node(self.id)));
         for (f, value) in schema.fields.iter().zip(self.values.iter()) {
@@ -154,13 +155,39 @@ impl Record {
                 Node::Text(pardot_datetime(self.updated_at)),
             ));
         }
+        for embed in schema.embeds.iter().filter(|_| nested) {
+            let Some(i) = schema.field_index(embed.link) else {
+                continue;
+            };
+            let Some(id) = self.values[i].as_id() else {
+                continue;
+            };
+            let shown = match schema.fields[i].refers {
+                Some(Target::Object(kind)) => objects
+                    .store(kind)
+                    .get(id)
+                    .map(|r| r.summary(kind.schema(), embed.shown)),
+                Some(Target::Prospect) => unit.prospects.by_id(id).map(|p| {
+                    let fields: Vec<String> = embed.shown.iter().map(|f| (*f).to_owned()).collect();
+                    p.v34_record(Some(&fields))
+                }),
+                None => None,
+            };
+            if let Some(node) = shown {
+                let node = match embed.item {
+                    Some(item) => Node::Record(vec![field(item, node)]),
+                    None => node,
+                };
+                out.push(field(embed.element, node));
+            }
+        }
         for list in schema.nested.iter().filter(|_| nested) {
             let inner = list.kind.schema();
             let rows = objects
                 .store(list.kind)
                 .select(|r| r.id_of(inner, list.link) == Some(self.id))
                 .iter()
-                .map(|r| r.node(inner, objects, false))
+                .map(|r| r.node(inner, unit, false))
                 .collect();
             out.push(field(
                 list.element,

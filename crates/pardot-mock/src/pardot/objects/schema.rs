@@ -26,11 +26,13 @@ pub(crate) enum Kind {
     VisitorActivity,
     /// `user`.
     User,
+    /// `opportunity`.
+    Opportunity,
 }
 
 impl Kind {
     /// Every served object, in [`Kind::index`] order.
-    pub(crate) const ALL: [Kind; 8] = [
+    pub(crate) const ALL: [Kind; 9] = [
         Kind::Campaign,
         Kind::List,
         Kind::ListMembership,
@@ -39,6 +41,7 @@ impl Kind {
         Kind::VisitorPageView,
         Kind::VisitorActivity,
         Kind::User,
+        Kind::Opportunity,
     ];
 
     /// Its position in [`Kind::ALL`] (stores and seeds are arrays in that order).
@@ -57,6 +60,7 @@ impl Kind {
             Kind::VisitorPageView => &VISITOR_PAGE_VIEW,
             Kind::VisitorActivity => &VISITOR_ACTIVITY,
             Kind::User => &USER,
+            Kind::Opportunity => &OPPORTUNITY,
         }
     }
 
@@ -161,6 +165,32 @@ pub(crate) struct Nested {
     pub link: &'static str,
 }
 
+/// A record shown inside each record of `full` output: the record field `link` names, as
+/// `<{element}>` with its `id` and the `shown` fields, or with `item` set as
+/// `<{element}><{item}>…</{item}></{element}>` (an opportunity's `prospects`).
+#[derive(Debug)]
+pub(crate) struct Embed {
+    /// The field holding the id.
+    pub link: &'static str,
+    /// The element.
+    pub element: &'static str,
+    /// The inner element of a one-item list.
+    pub item: Option<&'static str>,
+    /// The fields shown after `id`.
+    pub shown: &'static [&'static str],
+}
+
+/// What a field's value must be on a write, with the code of a value that is not.
+#[derive(Debug)]
+pub(crate) struct ValueRule {
+    /// The field.
+    pub field: &'static str,
+    /// The code of a malformed or refused value.
+    pub code: u32,
+    /// Whether a value (never `Null`) is allowed.
+    pub allows: fn(&Value) -> bool,
+}
+
 /// Which times a record ends with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Times {
@@ -182,6 +212,12 @@ pub(crate) enum Match {
     /// A boolean: `true` keeps the records where the field has a value (`prospect_only`),
     /// `false` keeps every record.
     Present,
+    /// The field is a number above the value (`probability_greater_than`).
+    Above,
+    /// The field is a number below the value.
+    Below,
+    /// The field names a prospect with this email address (code 4 when none has it).
+    ProspectEmail,
 }
 
 /// A query parameter that keeps the records whose field matches its value.
@@ -213,6 +249,16 @@ const fn any_of(param: &'static str, field: &'static str, bad_value: u32) -> Fil
         param,
         field,
         how: Match::AnyOf,
+        bad_value,
+    }
+}
+
+/// A filter comparing number field `field` with its value by `how`.
+const fn compare(param: &'static str, field: &'static str, how: Match, bad_value: u32) -> Filter {
+    Filter {
+        param,
+        field,
+        how,
         bad_value,
     }
 }
@@ -251,6 +297,14 @@ pub(crate) struct Schema {
     pub times: Times,
     /// Lists of other records shown inside each record of `full` output.
     pub nested: &'static [Nested],
+    /// Records shown inside each record of `full` output.
+    pub embeds: &'static [Embed],
+    /// Rules for written values beyond their type.
+    pub value_rules: &'static [ValueRule],
+    /// Link fields a `create` sets (from the path or parameters) and nothing else changes,
+    /// beside the list membership's pair: an opportunity's `prospect_id` (or
+    /// `prospect_email`).
+    pub create_links: &'static [&'static str],
     /// Sort keys beyond the common three.
     pub extra_sorts: &'static [ExtraSort],
     /// Filters of its query.
@@ -296,6 +350,9 @@ const READ_ONLY: Schema = Schema {
     fields: &[],
     times: Times::Both,
     nested: &[],
+    embeds: &[],
+    value_rules: &[],
+    create_links: &[],
     extra_sorts: &[],
     filters: &[],
     query_needs_one_of: &[],
@@ -322,6 +379,9 @@ static CAMPAIGN: Schema = Schema {
     ],
     times: Times::None,
     nested: &[],
+    embeds: &[],
+    value_rules: &[],
+    create_links: &[],
     extra_sorts: &[("name", false), ("cost", true)],
     filters: &[equals("name", 51)],
     query_needs_one_of: &[],
@@ -352,6 +412,9 @@ static LIST: Schema = Schema {
     ],
     times: Times::Both,
     nested: &[],
+    embeds: &[],
+    value_rules: &[],
+    create_links: &[],
     extra_sorts: &[("name", false)],
     filters: &[equals("name", 51)],
     query_needs_one_of: &[],
@@ -378,6 +441,9 @@ static LIST_MEMBERSHIP: Schema = Schema {
     ],
     times: Times::Both,
     nested: &[],
+    embeds: &[],
+    value_rules: &[],
+    create_links: &[],
     extra_sorts: &[],
     filters: &[equals("list_id", 55), equals("prospect_id", 3)],
     query_needs_one_of: &[],
@@ -606,5 +672,82 @@ static USER: Schema = Schema {
     required: &["email", "role", "account"],
     not_found: 10,
     read_keys: &[("email", 11)],
+    ..READ_ONLY
+};
+
+/// Opportunity: `id`, `campaign_id`, `name`, `value`, `probability`, `type`, `stage`,
+/// `status`, `closed_at`, `created_at`, `updated_at`; `full` output adds `campaign` (`id`,
+/// `name`) and `prospects` (the prospect's `id`, `first_name`, `last_name`, `email`).
+static OPPORTUNITY: Schema = Schema {
+    kind: Kind::Opportunity,
+    object: "opportunity",
+    element: "opportunity",
+    table: "opportunities",
+    fields: &[
+        Field {
+            editable: true,
+            ..reference("campaign_id", Target::Object(Kind::Campaign))
+        },
+        field("name", FieldType::Text, true),
+        field("value", FieldType::Int, true),
+        field("probability", FieldType::Int, true),
+        field("type", FieldType::Text, true),
+        field("stage", FieldType::Text, true),
+        field("status", FieldType::Text, true),
+        field("closed_at", FieldType::Text, true),
+        Field {
+            show: Show::Never,
+            ..reference("prospect_id", Target::Prospect)
+        },
+    ],
+    embeds: &[
+        Embed {
+            link: "campaign_id",
+            element: "campaign",
+            item: None,
+            shown: &["name"],
+        },
+        Embed {
+            link: "prospect_id",
+            element: "prospects",
+            item: Some("prospect"),
+            shown: &["first_name", "last_name", "email"],
+        },
+    ],
+    value_rules: &[
+        ValueRule {
+            field: "probability",
+            code: 40,
+            allows: |v| matches!(v, Value::Int(0..=100)),
+        },
+        ValueRule {
+            field: "value",
+            code: 42,
+            allows: |v| matches!(v, Value::Int(0..)),
+        },
+        ValueRule {
+            field: "status",
+            code: 51,
+            allows: |v| matches!(v, Value::Text(t) if matches!(&**t, "won" | "lost" | "open")),
+        },
+    ],
+    create_links: &["prospect_id"],
+    extra_sorts: &[("probability", true), ("value", true)],
+    filters: &[
+        compare("probability_greater_than", "probability", Match::Above, 40),
+        compare("probability_less_than", "probability", Match::Below, 40),
+        compare("value_greater_than", "value", Match::Above, 42),
+        compare("value_less_than", "value", Match::Below, 42),
+        any_of("prospect_id", "prospect_id", 3),
+        Filter {
+            param: "prospect_email",
+            field: "prospect_id",
+            how: Match::ProspectEmail,
+            bad_value: 4,
+        },
+    ],
+    actions: &["query", "read", "create", "update", "delete", "undelete"],
+    required: &["campaign_id", "name", "value", "probability", "prospect_id"],
+    not_found: 35,
     ..READ_ONLY
 };

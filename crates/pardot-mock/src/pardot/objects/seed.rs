@@ -51,6 +51,7 @@ fn entries(config: &MockConfig, kind: Kind) -> &[PardotObjectConfig] {
         Kind::VisitorPageView => &config.visitor_page_views,
         Kind::VisitorActivity => &config.visitor_activities,
         Kind::User => &config.pardot_users,
+        Kind::Opportunity => &config.opportunities,
     }
 }
 
@@ -223,8 +224,15 @@ fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Va
             return Err(format!("unknown {} field `{name}`", schema.object));
         };
         let text = value.to_param();
-        values[i] = Value::parse(&schema.fields[i], &text)
+        let value = Value::parse(&schema.fields[i], &text)
             .map_err(|e| format!("{name} `{text}`: {}", e.message))?;
+        if let Some(rule) = schema.value_rules.iter().find(|r| r.field == name)
+            && value != Value::Null
+            && !(rule.allows)(&value)
+        {
+            return Err(format!("{name} `{text}`: not an allowed value"));
+        }
+        values[i] = value;
     }
     for name in schema.required {
         if schema

@@ -16,6 +16,10 @@ pub(crate) enum FieldFilter {
     AnyOf(Option<usize>, Vec<u64>),
     /// The field has a value.
     Present(usize),
+    /// The field is a number above this one.
+    Above(usize, i64),
+    /// The field is a number below this one.
+    Below(usize, i64),
 }
 
 impl FieldFilter {
@@ -26,6 +30,8 @@ impl FieldFilter {
             Self::AnyOf(None, ids) => ids.contains(&record.id),
             Self::AnyOf(Some(i), ids) => value(*i).as_id().is_some_and(|id| ids.contains(&id)),
             Self::Present(i) => *value(*i) != Value::Null,
+            Self::Above(i, n) => matches!(value(*i), Value::Int(v) if v > n),
+            Self::Below(i, n) => matches!(value(*i), Value::Int(v) if v < n),
         }
     }
 }
@@ -188,6 +194,20 @@ impl ObjectStore {
             inner.records[i] = Arc::clone(&copy);
             copy
         }))
+    }
+
+    /// Takes the deleted record with `id` out of the recycle bin, updated at `now`; `None`
+    /// when there is no such deleted record.
+    pub(crate) fn restore(&self, id: u64, now: std::time::SystemTime) -> Option<Arc<Record>> {
+        let mut inner = self.write();
+        let i = inner.position(id)?;
+        if !inner.records[i].deleted {
+            return None;
+        }
+        let record = Arc::make_mut(&mut inner.records[i]);
+        record.deleted = false;
+        record.updated_at = now;
+        Some(Arc::clone(&inner.records[i]))
     }
 
     /// Applies `change` to every record (deleted ones included) that satisfies `matches`.

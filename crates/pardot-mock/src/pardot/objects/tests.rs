@@ -54,6 +54,7 @@ fn the_default_configuration_builds_with_its_objects() {
     assert_eq!(unit.objects.count(Kind::VisitorActivity), 10);
     assert_eq!(unit.objects.count(Kind::User), 3);
     assert_eq!(api.units[1].objects.count(Kind::User), 1);
+    assert_eq!(unit.objects.count(Kind::Opportunity), 4);
 }
 
 #[test]
@@ -206,6 +207,35 @@ fn each_bad_entry_is_an_error_naming_it() {
                 ));
             }),
             "visitor_activities[10].campaign_id: no record with id 7999",
+        ),
+        (
+            Box::new(|c| {
+                c.opportunities.push(entry(
+                    1,
+                    &[
+                        ("campaign_id", int(7001)),
+                        ("name", text("x")),
+                        ("value", int(1)),
+                        ("probability", int(150)),
+                        ("prospect_id", int(1001)),
+                    ],
+                ));
+            }),
+            "opportunities[4]: probability `150`: not an allowed value",
+        ),
+        (
+            Box::new(|c| {
+                c.opportunities.push(entry(
+                    1,
+                    &[
+                        ("campaign_id", int(7001)),
+                        ("name", text("x")),
+                        ("value", int(1)),
+                        ("probability", int(10)),
+                    ],
+                ));
+            }),
+            "opportunities[4]: `prospect_id` is required",
         ),
     ];
     for (change, want) in cases {
