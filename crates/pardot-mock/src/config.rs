@@ -69,6 +69,11 @@ pub struct MockConfig {
     pub pardot_users: Vec<PardotObjectConfig>,
     /// Pardot opportunities (v3/v4 `opportunity`): a campaign and a prospect.
     pub opportunities: Vec<PardotObjectConfig>,
+    /// Pardot prospect accounts (v3/v4 `prospectAccount`).
+    pub prospect_accounts: Vec<PardotObjectConfig>,
+    /// Custom fields of prospect accounts, per business unit (`do/describe` lists them; the
+    /// accounts' entries set them by `name`).
+    pub prospect_account_fields: Vec<CustomFieldConfig>,
     /// Marketing Cloud Intelligence service accounts.
     pub mci_service_accounts: Vec<MciServiceAccountConfig>,
     /// Refresh tokens that exist from the start.
@@ -103,6 +108,8 @@ impl Default for MockConfig {
             visitor_activities: Vec::new(),
             pardot_users: Vec::new(),
             opportunities: Vec::new(),
+            prospect_accounts: Vec::new(),
+            prospect_account_fields: Vec::new(),
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),
             base_dir: None,
@@ -568,6 +575,29 @@ pub struct PardotObjectConfig {
     /// Every other field, by its v3/v4 name.
     #[serde(flatten)]
     pub fields: BTreeMap<String, ObjectFieldValue>,
+}
+
+/// A custom field of a Pardot object in one business unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFieldConfig {
+    /// The business unit id it belongs to.
+    pub business_unit: String,
+    /// The API name (element, JSON key and parameter), e.g. `region`.
+    pub name: String,
+    /// The label `do/describe` shows; default the name.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// `text` (default), `textarea` or `number`.
+    #[serde(default = "default_custom_field_type")]
+    pub r#type: String,
+    /// Whether a create needs it.
+    #[serde(default)]
+    pub required: bool,
+}
+
+fn default_custom_field_type() -> String {
+    "text".to_owned()
 }
 
 /// A field value of a [`PardotObjectConfig`] as TOML writes it.

@@ -100,6 +100,11 @@ const SCRIPT: &[Step] = &[
     Get("/api/opportunity/version/4/do/query?format=json&prospect_email=grace@example.com"),
     Get("/api/opportunity/version/4/do/query?format=json&value_less_than=10000&output=bulk"),
     Get("/api/opportunity/version/4/do/read/id/4002"),
+    // Prospect accounts.
+    Get("/api/prospectAccount/version/4/do/describe"),
+    Get("/api/prospectAccount/version/4/do/describe?format=json"),
+    Get("/api/prospectAccount/version/4/do/query?format=json&sort_by=name"),
+    Get("/api/prospectAccount/version/4/do/read/id/2201"),
     // Writes, an hour later.
     Advance(Duration::from_secs(3600)),
     Post(
@@ -155,6 +160,21 @@ const SCRIPT: &[Step] = &[
     Post(
         "/api/opportunity/version/4/do/update/id/4001?format=json&output=simple",
         &[("probability", "90"), ("stage", "Negotiation")],
+    ),
+    Post(
+        "/api/prospectAccount/version/4/do/create?format=json",
+        &[
+            ("name", "Difference Engines GmbH"),
+            ("region", "EMEA"),
+            ("employees", "40"),
+        ],
+    ),
+    Post(
+        "/api/prospectAccount/version/4/do/update/id/2203?format=json",
+        &[
+            ("fleet_size", "3"),
+            ("website", "https://bletchley.example"),
+        ],
     ),
     Advance(Duration::from_secs(60)),
     Post("/api/listMembership/version/4/do/delete/id/9001", &[]),
@@ -240,6 +260,16 @@ const SCRIPT: &[Step] = &[
     Get("/api/user/version/4/do/read/fid/x?format=json"),
     Get("/api/user/version/4/do/create?format=json"),
     Get("/api/opportunity/version/4/do/read/id/4003?format=json"),
+    Get("/api/prospectAccount/version/4/do/read/id/2999?format=json"),
+    Post(
+        "/api/prospectAccount/version/4/do/update/id/2201?format=json",
+        &[("fleet_size", "many")],
+    ),
+    Post(
+        "/api/prospectAccount/version/4/do/create?format=json",
+        &[("region", "EMEA")],
+    ),
+    Get("/api/prospectAccount/version/4/do/delete/id/2201?format=json"),
     Get("/api/opportunity/version/4/do/query?format=json&probability_greater_than=high"),
     Get("/api/opportunity/version/4/do/query?format=json&prospect_email=nobody@example.com"),
     Post(

@@ -7,8 +7,9 @@ use std::time::SystemTime;
 use axum::http::Method;
 
 use super::criteria::{Criteria, Output, SortRules};
+use super::custom::{self, CustomField};
 use super::record::{Record, Value};
-use super::schema::{Field, FieldType, Kind, Match, Schema, Target};
+use super::schema::{Field, FieldType, Kind, Match, Schema, Show, Target};
 use super::store::FieldFilter;
 use crate::pardot::api::Unit;
 use crate::pardot::errors::ApiError;
@@ -68,9 +69,10 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
         "create" => create(schema, unit, request).map(|r| one(&r)),
         "update" => {
             let id = target(schema, unit, request)?.id;
+            let custom = store.custom();
             store
                 .update(id, |r| {
-                    set_editable(schema, unit, r, request.params)?;
+                    set_editable(schema, unit, &custom, r, request.params)?;
                     r.updated_at = request.now;
                     Ok(())
                 })
@@ -78,6 +80,7 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
                 .map(|r| one(&r))
         }
         "delete" => delete(schema, unit, request),
+        "describe" => Ok(describe(schema, unit)),
         "undelete" => {
             if request.path.iter().any(|(name, _)| *name != "id") {
                 return Err(ApiError::code(51));
@@ -124,6 +127,62 @@ fn query(
     Ok(Reply::Body(vec![field("result", Node::Record(result))]))
 }
 
+/// `do/describe`: `<result>` with one `<field>` per field the records show, its facts as
+/// attributes (`id`, `label`, `required`, `custom`, `type`, `has_options`), the business
+/// unit's custom fields last.
+fn describe(schema: &Schema, unit: &Unit) -> Reply {
+    let attributes = |id: &str, label: &str, required: bool, custom: bool, ty: &str| {
+        Node::Attributes(vec![
+            field("id", Node::Text(id.to_owned())),
+            field("label", Node::Text(label.to_owned())),
+            field("required", Node::Word(required)),
+            field("custom", Node::Word(custom)),
+            field("type", Node::Text(ty.to_owned())),
+            field("has_options", Node::Word(false)),
+        ])
+    };
+    let own = schema
+        .fields
+        .iter()
+        .filter(|f| f.show != Show::Never)
+        .map(|f| {
+            let ty = if f.ty == FieldType::Int {
+                "number"
+            } else {
+                "text"
+            };
+            attributes(
+                f.name,
+                &label(f.name),
+                schema.required.contains(&f.name),
+                false,
+                ty,
+            )
+        });
+    let custom = unit.objects.store(schema.kind).custom();
+    let extra = custom
+        .iter()
+        .map(|f| attributes(&f.name, &f.label, f.required, true, f.type_name));
+    let fields = own.chain(extra).collect();
+    Reply::Body(vec![field(
+        "result",
+        Node::Record(vec![field("field", Node::Repeated(fields))]),
+    )])
+}
+
+/// A standard field's label: its words capitalised (`billing_city`: `Billing City`).
+fn label(name: &str) -> String {
+    name.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_uppercase().chain(chars).collect::<String>()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The object's query filters the request sets, each checked for its form; code 13 when the
 /// object needs one of some filters and has none.
 fn filters(
@@ -153,7 +212,7 @@ fn filters(
             }
             (Match::Equals, Some(i)) => {
                 let f = &schema.fields[i];
-                let value = Value::parse(f, text)
+                let value = Value::parse(f.ty, text)
                     .ok()
                     .filter(|v| f.ty != FieldType::Int || v.as_id().is_some())
                     .ok_or_else(bad)?;
@@ -245,14 +304,28 @@ fn is_pair(schema: &Schema, record: &Record, list: u64, prospect: u64) -> bool {
 /// Sets the editable fields named by parameters (others are ignored, as Pardot ignores
 /// unknown parameters). Clearing a required field is code 36; a value its rule refuses is the
 /// rule's code; an id naming no record is the named object's code (3 for a prospect).
+///
+/// `custom` is the object's custom fields, read by the caller: an update runs this under the
+/// store's write lock.
 fn set_editable(
     schema: &Schema,
     unit: &Unit,
+    custom: &[CustomField],
     record: &mut Record,
     params: &[(String, String)],
 ) -> Result<(), ApiError> {
+    let own = schema.fields.len();
     for (name, text) in params {
         let Some(i) = schema.field_index(name) else {
+            // A custom field: any value of its type; a required one may not be cleared.
+            if let Some(i) = custom::index(custom, own, name) {
+                let f = &custom[i - own];
+                let value = Value::parse(f.ty, text)?;
+                if value == Value::Null && f.required {
+                    return Err(ApiError::code(36));
+                }
+                record.values[i] = value;
+            }
             continue;
         };
         let f = &schema.fields[i];
@@ -261,7 +334,7 @@ fn set_editable(
         }
         let rule = schema.value_rules.iter().find(|r| r.field == f.name);
         let value =
-            Value::parse(f, text).map_err(|e| rule.map_or(e, |r| ApiError::code(r.code)))?;
+            Value::parse(f.ty, text).map_err(|e| rule.map_or(e, |r| ApiError::code(r.code)))?;
         if value == Value::Null && schema.required.contains(&f.name) {
             return Err(ApiError::code(36));
         }
@@ -344,7 +417,9 @@ fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Rec
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    for name in schema.required {
+    let custom = unit.objects.store(schema.kind).custom();
+    let required = custom.iter().filter(|f| f.required).map(|f| &*f.name);
+    for name in schema.required.iter().copied().chain(required) {
         match get(name) {
             None => return Err(ApiError::code(13)),
             Some(v) if v.trim().is_empty() => return Err(ApiError::code(36)),
@@ -352,13 +427,14 @@ fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Rec
         }
     }
     let mut template = Record::new(schema, 0, request.now);
-    set_editable(schema, unit, &mut template, &params)?;
+    template.values = vec![Value::Null; schema.fields.len() + custom.len()].into_boxed_slice();
+    set_editable(schema, unit, &custom, &mut template, &params)?;
     for name in schema.create_links {
         let (Some(i), Some(text)) = (schema.field_index(name), get(name)) else {
             continue;
         };
         let f = &schema.fields[i];
-        let value = Value::parse(f, text)
+        let value = Value::parse(f.ty, text)
             .ok()
             .filter(|v| v.as_id().is_some())
             .ok_or_else(|| ApiError::code(3))?;

@@ -5,6 +5,7 @@
 
 mod actions;
 pub(crate) mod criteria;
+mod custom;
 mod record;
 mod schema;
 mod seed;
@@ -47,7 +48,8 @@ impl Objects {
     /// Puts back the configured records of the unit at `index`, as a reset at `now` does.
     pub(crate) fn restore(&self, seed: &ObjectSeed, index: usize, now: SystemTime) {
         for kind in Kind::ALL {
-            self.store(kind).replace_all(seed.at(index, kind, now));
+            self.store(kind)
+                .replace_all(seed.at(index, kind, now), seed.custom(index, kind));
         }
     }
 

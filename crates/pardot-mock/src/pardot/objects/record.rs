@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::time::SystemTime;
 
-use super::schema::{Field, FieldType, Schema, Show, Target, Times};
+use super::schema::{FieldType, Schema, Show, Target, Times};
 use crate::pardot::api::Unit;
 use crate::pardot::errors::ApiError;
 use crate::pardot::render::{Node, field};
@@ -24,13 +24,13 @@ pub(crate) enum Value {
 }
 
 impl Value {
-    /// Reads `text` as a value of `field` (a parameter or a configured value). An empty text
+    /// Reads `text` as a value of a field of type `ty` (a parameter or a configured value). An empty text
     /// clears the field. Codes: 56 for a number, 50 for a boolean.
-    pub(crate) fn parse(field: &Field, text: &str) -> Result<Self, ApiError> {
+    pub(crate) fn parse(ty: FieldType, text: &str) -> Result<Self, ApiError> {
         if text.is_empty() {
             return Ok(Self::Null);
         }
-        match field.ty {
+        match ty {
             FieldType::Text => Ok(Self::Text(text.into())),
             FieldType::Int => text
                 .trim()
@@ -179,6 +179,13 @@ impl Record {
                     None => node,
                 };
                 out.push(field(embed.element, node));
+            }
+        }
+        if schema.has_custom {
+            let custom = objects.store(schema.kind).custom();
+            let own = schema.fields.len();
+            for (f, value) in custom.iter().zip(self.values.iter().skip(own)) {
+                out.push(field(&f.name, value.node(f.ty)));
             }
         }
         for list in schema.nested.iter().filter(|_| nested) {

@@ -28,11 +28,13 @@ pub(crate) enum Kind {
     User,
     /// `opportunity`.
     Opportunity,
+    /// `prospectAccount`.
+    ProspectAccount,
 }
 
 impl Kind {
     /// Every served object, in [`Kind::index`] order.
-    pub(crate) const ALL: [Kind; 9] = [
+    pub(crate) const ALL: [Kind; 10] = [
         Kind::Campaign,
         Kind::List,
         Kind::ListMembership,
@@ -42,6 +44,7 @@ impl Kind {
         Kind::VisitorActivity,
         Kind::User,
         Kind::Opportunity,
+        Kind::ProspectAccount,
     ];
 
     /// Its position in [`Kind::ALL`] (stores and seeds are arrays in that order).
@@ -61,6 +64,7 @@ impl Kind {
             Kind::VisitorActivity => &VISITOR_ACTIVITY,
             Kind::User => &USER,
             Kind::Opportunity => &OPPORTUNITY,
+            Kind::ProspectAccount => &PROSPECT_ACCOUNT,
         }
     }
 
@@ -305,6 +309,8 @@ pub(crate) struct Schema {
     /// beside the list membership's pair: an opportunity's `prospect_id` (or
     /// `prospect_email`).
     pub create_links: &'static [&'static str],
+    /// Whether records carry the business unit's custom fields after their own.
+    pub has_custom: bool,
     /// Sort keys beyond the common three.
     pub extra_sorts: &'static [ExtraSort],
     /// Filters of its query.
@@ -353,6 +359,7 @@ const READ_ONLY: Schema = Schema {
     embeds: &[],
     value_rules: &[],
     create_links: &[],
+    has_custom: false,
     extra_sorts: &[],
     filters: &[],
     query_needs_one_of: &[],
@@ -382,6 +389,7 @@ static CAMPAIGN: Schema = Schema {
     embeds: &[],
     value_rules: &[],
     create_links: &[],
+    has_custom: false,
     extra_sorts: &[("name", false), ("cost", true)],
     filters: &[equals("name", 51)],
     query_needs_one_of: &[],
@@ -415,6 +423,7 @@ static LIST: Schema = Schema {
     embeds: &[],
     value_rules: &[],
     create_links: &[],
+    has_custom: false,
     extra_sorts: &[("name", false)],
     filters: &[equals("name", 51)],
     query_needs_one_of: &[],
@@ -444,6 +453,7 @@ static LIST_MEMBERSHIP: Schema = Schema {
     embeds: &[],
     value_rules: &[],
     create_links: &[],
+    has_custom: false,
     extra_sorts: &[],
     filters: &[equals("list_id", 55), equals("prospect_id", 3)],
     query_needs_one_of: &[],
@@ -749,5 +759,44 @@ static OPPORTUNITY: Schema = Schema {
     actions: &["query", "read", "create", "update", "delete", "undelete"],
     required: &["campaign_id", "name", "value", "probability", "prospect_id"],
     not_found: 35,
+    ..READ_ONLY
+};
+
+/// Prospect account: `id`, `name` and the standard account fields, `created_at`,
+/// `updated_at`, then the business unit's custom fields; `do/describe` lists them. Answers name the record
+/// `prospectAccount`, as the docs' examples do.
+static PROSPECT_ACCOUNT: Schema = Schema {
+    kind: Kind::ProspectAccount,
+    object: "prospectAccount",
+    element: "prospectAccount",
+    table: "prospect_accounts",
+    fields: &[
+        field("name", FieldType::Text, true),
+        field("number", FieldType::Text, true),
+        field("description", FieldType::Text, true),
+        field("phone", FieldType::Text, true),
+        field("fax", FieldType::Text, true),
+        field("website", FieldType::Text, true),
+        field("rating", FieldType::Text, true),
+        field("site", FieldType::Text, true),
+        field("type", FieldType::Text, true),
+        field("annual_revenue", FieldType::Text, true),
+        field("industry", FieldType::Text, true),
+        field("employees", FieldType::Int, true),
+        field("ownership", FieldType::Text, true),
+        field("ticker_symbol", FieldType::Text, true),
+        field("billing_address_one", FieldType::Text, true),
+        field("billing_address_two", FieldType::Text, true),
+        field("billing_city", FieldType::Text, true),
+        field("billing_state", FieldType::Text, true),
+        field("billing_zip", FieldType::Text, true),
+        field("billing_country", FieldType::Text, true),
+    ],
+    has_custom: true,
+    extra_sorts: &[("name", false)],
+    filters: &[equals("name", 51)],
+    actions: &["query", "read", "create", "update", "describe"],
+    required: &["name"],
+    not_found: 61,
     ..READ_ONLY
 };

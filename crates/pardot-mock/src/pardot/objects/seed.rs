@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use pardot_auth_core::BusinessUnitId;
 
+use super::custom::{self, CustomField, CustomFields};
 use super::record::{Record, Value};
 use super::schema::{Kind, Schema, Target};
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
@@ -21,6 +22,8 @@ struct KindSeed {
     /// Records without a configured `created_at`, by id: they carry the time of the start and
     /// of each reset; `true` when `updated_at` was not configured either.
     unstamped: Vec<(u64, bool)>,
+    /// The custom fields its records carry after their own.
+    custom: CustomFields,
 }
 
 /// The configured records of every served object, by business unit (in `business_units`
@@ -52,6 +55,7 @@ fn entries(config: &MockConfig, kind: Kind) -> &[PardotObjectConfig] {
         Kind::VisitorActivity => &config.visitor_activities,
         Kind::User => &config.pardot_users,
         Kind::Opportunity => &config.opportunities,
+        Kind::ProspectAccount => &config.prospect_accounts,
     }
 }
 
@@ -71,6 +75,20 @@ impl ObjectSeed {
         let mut units: Vec<Vec<KindSeed>> = (0..unit_count)
             .map(|_| Kind::ALL.iter().map(|_| KindSeed::default()).collect())
             .collect();
+        let account = Kind::ProspectAccount.schema();
+        let account_fields = custom::convert(
+            &config.prospect_account_fields,
+            "prospect_account_fields",
+            |name| {
+                account.field_index(name).is_some()
+                    || matches!(name, "id" | "created_at" | "updated_at")
+            },
+            by_id,
+            unit_count,
+        )?;
+        for (unit, fields) in units.iter_mut().zip(account_fields) {
+            unit[Kind::ProspectAccount.index()].custom = fields;
+        }
         // Where each entry went, in configuration order, for the reference checks.
         let mut placed: Vec<Placed> = Vec::new();
         for kind in Kind::ALL {
@@ -92,10 +110,10 @@ impl ObjectSeed {
                         entry.id
                     )));
                 }
-                let (record, stamped) = convert_entry(schema, &what, entry, now)?;
                 let Some(seed) = units.get_mut(unit).map(|u| &mut u[kind.index()]) else {
                     continue;
                 };
+                let (record, stamped) = convert_entry(schema, &seed.custom, &what, entry, now)?;
                 if let Some(updated_too) = stamped {
                     seed.unstamped.push((record.id, updated_too));
                 }
@@ -198,6 +216,14 @@ impl ObjectSeed {
             .is_none_or(|theirs| theirs == own)
     }
 
+    /// The custom fields of `kind` in the unit at `index`.
+    pub(crate) fn custom(&self, index: usize, kind: Kind) -> CustomFields {
+        self.units
+            .get(index)
+            .map(|u| Arc::clone(&u[kind.index()].custom))
+            .unwrap_or_default()
+    }
+
     /// The records of `kind` in the unit at `index` as a reset at `now` restores them (right
     /// after start, `now` is the start time): those without configured times carry `now`.
     pub(crate) fn at(&self, index: usize, kind: Kind, now: SystemTime) -> Vec<Arc<Record>> {
@@ -216,16 +242,28 @@ impl ObjectSeed {
     }
 }
 
-/// The field values of an entry, in the schema's order.
-fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Value]>, String> {
-    let mut values = vec![Value::Null; schema.fields.len()];
+/// The field values of an entry, in the schema's order, then its `custom` fields'.
+fn convert_values(
+    schema: &Schema,
+    custom: &[CustomField],
+    entry: &PardotObjectConfig,
+) -> Result<Box<[Value]>, String> {
+    let own = schema.fields.len();
+    let mut values = vec![Value::Null; own + custom.len()];
     for (name, value) in &entry.fields {
-        let Some(i) = schema.field_index(name) else {
+        let Some(i) = schema
+            .field_index(name)
+            .or_else(|| custom::index(custom, own, name))
+        else {
             return Err(format!("unknown {} field `{name}`", schema.object));
         };
+        let ty = schema
+            .fields
+            .get(i)
+            .map_or_else(|| custom[i - own].ty, |f| f.ty);
         let text = value.to_param();
-        let value = Value::parse(&schema.fields[i], &text)
-            .map_err(|e| format!("{name} `{text}`: {}", e.message))?;
+        let value =
+            Value::parse(ty, &text).map_err(|e| format!("{name} `{text}`: {}", e.message))?;
         if let Some(rule) = schema.value_rules.iter().find(|r| r.field == name)
             && value != Value::Null
             && !(rule.allows)(&value)
@@ -242,6 +280,11 @@ fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Va
             return Err(format!("`{name}` is required"));
         }
     }
+    for (f, value) in custom.iter().zip(&values[own..]) {
+        if f.required && *value == Value::Null {
+            return Err(format!("`{}` is required", f.name));
+        }
+    }
     if let Some(complete) = schema.complete {
         complete(schema, &mut values)?;
     }
@@ -252,6 +295,7 @@ fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Va
 /// `Some(updated_too)` (see [`KindSeed::unstamped`]).
 fn convert_entry(
     schema: &Schema,
+    custom: &[CustomField],
     what: &str,
     entry: &PardotObjectConfig,
     now: SystemTime,
@@ -270,7 +314,8 @@ fn convert_entry(
     let created = parse_time("created_at", &entry.created_at)?;
     let updated = parse_time("updated_at", &entry.updated_at)?;
     let mut record = Record::new(schema, entry.id, now);
-    record.values = convert_values(schema, entry).map_err(|e| invalid(format!("{what}: {e}")))?;
+    record.values =
+        convert_values(schema, custom, entry).map_err(|e| invalid(format!("{what}: {e}")))?;
     record.deleted = entry.deleted;
     if let Some(t) = created {
         record.created_at = t;

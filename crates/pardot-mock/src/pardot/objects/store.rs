@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::custom::CustomFields;
 use super::record::{Record, Value};
 use super::schema::Schema;
 use crate::pardot::prospects::{Query, SortKey};
@@ -40,13 +41,19 @@ struct Inner {
     /// Ordered by id.
     records: Vec<Arc<Record>>,
     next_id: u64,
+    /// The custom fields records carry after their own.
+    custom: CustomFields,
 }
 
 impl Inner {
-    fn new(mut records: Vec<Arc<Record>>) -> Self {
+    fn new(mut records: Vec<Arc<Record>>, custom: CustomFields) -> Self {
         records.sort_by_key(|r| r.id);
         let next_id = records.last().map_or(1, |r| r.id + 1);
-        Self { records, next_id }
+        Self {
+            records,
+            next_id,
+            custom,
+        }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
@@ -75,7 +82,7 @@ impl ObjectStore {
     pub(crate) fn new(schema: &'static Schema) -> Self {
         Self {
             schema,
-            inner: RwLock::new(Inner::new(Vec::new())),
+            inner: RwLock::new(Inner::new(Vec::new(), CustomFields::default())),
         }
     }
 
@@ -224,9 +231,14 @@ impl ObjectStore {
         }
     }
 
-    /// Replaces every record (start and reset).
-    pub(crate) fn replace_all(&self, records: Vec<Arc<Record>>) {
-        *self.write() = Inner::new(records);
+    /// Replaces every record and the custom fields (start and reset).
+    pub(crate) fn replace_all(&self, records: Vec<Arc<Record>>, custom: CustomFields) {
+        *self.write() = Inner::new(records, custom);
+    }
+
+    /// The custom fields records carry after their own.
+    pub(crate) fn custom(&self) -> CustomFields {
+        Arc::clone(&self.read().custom)
     }
 
     /// How many records the store holds (deleted included).

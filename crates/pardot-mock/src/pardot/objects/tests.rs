@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use pardot_auth_core::BusinessUnitId;
 
 use super::Kind;
-use crate::config::{MockConfig, ObjectFieldValue, PardotObjectConfig};
+use crate::config::{CustomFieldConfig, MockConfig, ObjectFieldValue, PardotObjectConfig};
 use crate::pardot::PardotApi;
 
 fn start() -> SystemTime {
@@ -29,6 +29,16 @@ fn entry(id: u64, fields: &[(&str, ObjectFieldValue)]) -> PardotObjectConfig {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+fn custom_field(name: &str, ty: &str) -> CustomFieldConfig {
+    CustomFieldConfig {
+        business_unit: crate::fixtures::BUSINESS_UNIT_ID.to_owned(),
+        name: name.to_owned(),
+        label: None,
+        r#type: ty.to_owned(),
+        required: false,
     }
 }
 
@@ -55,6 +65,17 @@ fn the_default_configuration_builds_with_its_objects() {
     assert_eq!(unit.objects.count(Kind::User), 3);
     assert_eq!(api.units[1].objects.count(Kind::User), 1);
     assert_eq!(unit.objects.count(Kind::Opportunity), 4);
+    assert_eq!(unit.objects.count(Kind::ProspectAccount), 3);
+    let custom = unit.objects.store(Kind::ProspectAccount).custom();
+    let names: Vec<&str> = custom.iter().map(|f| &*f.name).collect();
+    assert_eq!(names, ["region", "fleet_size"]);
+    assert!(
+        api.units[1]
+            .objects
+            .store(Kind::ProspectAccount)
+            .custom()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -236,6 +257,51 @@ fn each_bad_entry_is_an_error_naming_it() {
                 ));
             }),
             "opportunities[4]: `prospect_id` is required",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_accounts
+                    .push(entry(1, &[("name", text("x")), ("tier", text("gold"))]));
+            }),
+            "prospect_accounts[3]: unknown prospectAccount field `tier`",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_accounts.push(entry(
+                    1,
+                    &[("name", text("x")), ("fleet_size", text("some"))],
+                ));
+            }),
+            "prospect_accounts[3]: fleet_size `some`: Invalid number entered for field",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_account_fields
+                    .push(custom_field("website", "text"))
+            }),
+            "prospect_account_fields[2].name `website`: empty or already a field",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_account_fields
+                    .push(custom_field("region", "text"))
+            }),
+            "prospect_account_fields[2].name `region`: empty or already a field",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_account_fields
+                    .push(custom_field("tier", "picklist"))
+            }),
+            "prospect_account_fields[2].type `picklist`: use text, textarea or number",
+        ),
+        (
+            Box::new(|c| {
+                let mut f = custom_field("tier", "text");
+                f.required = true;
+                c.prospect_account_fields.push(f);
+            }),
+            "prospect_accounts[0]: `tier` is required",
         ),
     ];
     for (change, want) in cases {
