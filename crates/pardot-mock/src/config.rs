@@ -69,6 +69,8 @@ pub struct MockConfig {
     pub pardot_users: Vec<PardotObjectConfig>,
     /// Pardot opportunities (v3/v4 `opportunity`): a campaign and a prospect.
     pub opportunities: Vec<PardotObjectConfig>,
+    /// Pardot email clicks (v3/v4 `emailClick`): a prospect's click in an email.
+    pub email_clicks: Vec<PardotObjectConfig>,
     /// Pardot prospect accounts (v3/v4 `prospectAccount`).
     pub prospect_accounts: Vec<PardotObjectConfig>,
     /// Custom fields of prospect accounts, per business unit (`do/describe` lists them; the
@@ -109,6 +111,7 @@ impl Default for MockConfig {
             pardot_users: Vec::new(),
             opportunities: Vec::new(),
             prospect_accounts: Vec::new(),
+            email_clicks: Vec::new(),
             prospect_account_fields: Vec::new(),
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),

@@ -105,6 +105,10 @@ const SCRIPT: &[Step] = &[
     Get("/api/prospectAccount/version/4/do/describe?format=json"),
     Get("/api/prospectAccount/version/4/do/query?format=json&sort_by=name"),
     Get("/api/prospectAccount/version/4/do/read/id/2201"),
+    // Email clicks.
+    Get("/api/emailClick/version/4/do/query"),
+    Get("/api/emailClick/version/4/do/query?format=json&list_email_id=3301&id_greater_than=880001"),
+    Get("/api/emailClick/version/3/do/query?format=json&created_after=2024-02-10&output=bulk"),
     // Writes, an hour later.
     Advance(Duration::from_secs(3600)),
     Post(
@@ -260,6 +264,8 @@ const SCRIPT: &[Step] = &[
     Get("/api/user/version/4/do/read/fid/x?format=json"),
     Get("/api/user/version/4/do/create?format=json"),
     Get("/api/opportunity/version/4/do/read/id/4003?format=json"),
+    Get("/api/emailClick/version/4/do/query?format=json&list_email_id=spring"),
+    Get("/api/emailClick/version/4/do/read/id/880001?format=json"),
     Get("/api/prospectAccount/version/4/do/read/id/2999?format=json"),
     Post(
         "/api/prospectAccount/version/4/do/update/id/2201?format=json",
@@ -433,6 +439,7 @@ async fn paging_by_id_sees_every_record_once() {
         ),
         ("visitor", "visitor", vec![5001, 5002, 5003]),
         ("user", "user", vec![3001, 3002, 3003]),
+        ("emailClick", "emailClick", vec![880_001, 880_002, 880_003]),
         (
             "visitorActivity",
             "visitor_activity",

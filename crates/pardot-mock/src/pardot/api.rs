@@ -431,14 +431,15 @@ mod tests {
             prospect(3, None, Some("2024-02-03 04:05:06")),
             prospect(4, None, None),
         ];
-        // The configured list memberships, visitors, visits, activities and opportunities name
-        // the default prospects, replaced here.
+        // The configured list memberships, visitors, visits, activities, opportunities and email
+        // clicks name the default prospects, replaced here.
         config.list_memberships.clear();
         config.visitors.clear();
         config.visits.clear();
         config.visitor_page_views.clear();
         config.visitor_activities.clear();
         config.opportunities.clear();
+        config.email_clicks.clear();
         let bu: BusinessUnitId = crate::fixtures::BUSINESS_UNIT_ID.parse().unwrap();
         let created = time::parse_datetime("2024-01-02 03:04:05").unwrap();
         let updated = time::parse_datetime("2024-02-03 04:05:06").unwrap();

@@ -30,11 +30,13 @@ pub(crate) enum Kind {
     Opportunity,
     /// `prospectAccount`.
     ProspectAccount,
+    /// `emailClick`.
+    EmailClick,
 }
 
 impl Kind {
     /// Every served object, in [`Kind::index`] order.
-    pub(crate) const ALL: [Kind; 10] = [
+    pub(crate) const ALL: [Kind; 11] = [
         Kind::Campaign,
         Kind::List,
         Kind::ListMembership,
@@ -45,6 +47,7 @@ impl Kind {
         Kind::User,
         Kind::Opportunity,
         Kind::ProspectAccount,
+        Kind::EmailClick,
     ];
 
     /// Its position in [`Kind::ALL`] (stores and seeds are arrays in that order).
@@ -65,6 +68,7 @@ impl Kind {
             Kind::User => &USER,
             Kind::Opportunity => &OPPORTUNITY,
             Kind::ProspectAccount => &PROSPECT_ACCOUNT,
+            Kind::EmailClick => &EMAIL_CLICK,
         }
     }
 
@@ -798,5 +802,34 @@ static PROSPECT_ACCOUNT: Schema = Schema {
     actions: &["query", "read", "create", "update", "describe"],
     required: &["name"],
     not_found: 61,
+    ..READ_ONLY
+};
+
+/// Email click: `id`, `prospect_id`, `url`, then the ids of where the email came from (each
+/// left out when empty: `list_email_id`, `drip_program_action_id`, `email_template_id`,
+/// `tracker_redirect_id`), `created_at` ("Batch Email Clicks"). Answers name the record
+/// `emailClick`.
+static EMAIL_CLICK: Schema = Schema {
+    kind: Kind::EmailClick,
+    object: "emailClick",
+    element: "emailClick",
+    table: "email_clicks",
+    fields: &[
+        reference("prospect_id", Target::Prospect),
+        field("url", FieldType::Text, false),
+        optional("list_email_id", FieldType::Int),
+        optional("drip_program_action_id", FieldType::Int),
+        optional("email_template_id", FieldType::Int),
+        optional("tracker_redirect_id", FieldType::Int),
+    ],
+    times: Times::Created,
+    filters: &[
+        equals("list_email_id", 51),
+        equals("drip_program_action_id", 51),
+        equals("email_template_id", 51),
+        equals("tracker_redirect_id", 51),
+    ],
+    actions: &["query"],
+    required: &["prospect_id", "url"],
     ..READ_ONLY
 };

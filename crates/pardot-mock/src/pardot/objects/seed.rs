@@ -56,6 +56,7 @@ fn entries(config: &MockConfig, kind: Kind) -> &[PardotObjectConfig] {
         Kind::User => &config.pardot_users,
         Kind::Opportunity => &config.opportunities,
         Kind::ProspectAccount => &config.prospect_accounts,
+        Kind::EmailClick => &config.email_clicks,
     }
 }
 

@@ -66,6 +66,7 @@ fn the_default_configuration_builds_with_its_objects() {
     assert_eq!(api.units[1].objects.count(Kind::User), 1);
     assert_eq!(unit.objects.count(Kind::Opportunity), 4);
     assert_eq!(unit.objects.count(Kind::ProspectAccount), 3);
+    assert_eq!(unit.objects.count(Kind::EmailClick), 3);
     let custom = unit.objects.store(Kind::ProspectAccount).custom();
     let names: Vec<&str> = custom.iter().map(|f| &*f.name).collect();
     assert_eq!(names, ["region", "fleet_size"]);
