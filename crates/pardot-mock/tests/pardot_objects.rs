@@ -266,6 +266,18 @@ const SCRIPT: &[Step] = &[
     Get("/api/opportunity/version/4/do/read/id/4003?format=json"),
     Get("/api/emailClick/version/4/do/query?format=json&list_email_id=spring"),
     Get("/api/emailClick/version/4/do/read/id/880001?format=json"),
+    // Prospect delete, last: the recycle bin keeps the prospect.
+    Post("/api/prospect/version/4/do/delete/id/1003", &[]),
+    Get("/api/prospect/version/4/do/read/id/1003?format=json"),
+    Post("/api/prospect/version/4/do/delete/id/1003?format=json", &[]),
+    Post(
+        "/api/prospect/version/4/do/delete?format=json",
+        &[("email", "nobody@example.com")],
+    ),
+    Post("/api/prospect/version/4/do/delete/fid/x?format=json", &[]),
+    Post("/api/prospect/version/4/do/delete?format=json", &[]),
+    Delete("/api/prospect/version/4/do/delete/email/grace@example.com"),
+    Get("/api/prospect/version/4/do/query?format=json&deleted=true&fields=email"),
     Get("/api/prospectAccount/version/4/do/read/id/2999?format=json"),
     Post(
         "/api/prospectAccount/version/4/do/update/id/2201?format=json",
