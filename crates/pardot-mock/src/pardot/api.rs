@@ -93,7 +93,7 @@ pub(crate) struct Unit {
     pub active: bool,
     pub limits: Arc<Limits>,
     pub prospects: ProspectStore,
-    /// Campaigns, lists, list memberships.
+    /// The v3/v4 objects beside prospects (campaigns, lists, visitors, …).
     pub objects: Objects,
     pub account: Account,
 }
@@ -352,8 +352,8 @@ impl PardotApi {
         self.unit(business_unit).map(|u| u.prospects.count())
     }
 
-    /// Records of a v3/v4 object (`campaign`, `list`, `listMembership`) a business unit
-    /// holds, deleted ones included (`None` for an unknown unit or object).
+    /// Records of a v3/v4 object (`campaign`, `visitorActivity`, …, by its URL name) a
+    /// business unit holds, deleted ones included (`None` for an unknown unit or object).
     pub fn object_count(&self, business_unit: &BusinessUnitId, object: &str) -> Option<usize> {
         let kind = super::objects::Kind::from_url_name(object)?;
         self.unit(business_unit).map(|u| u.objects.count(kind))

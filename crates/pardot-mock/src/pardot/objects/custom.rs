@@ -8,6 +8,7 @@ use std::sync::Arc;
 use pardot_auth_core::BusinessUnitId;
 
 use super::schema::FieldType;
+use super::seed::unit_index;
 use crate::config::{ConfigError, CustomFieldConfig, invalid};
 
 /// One custom field.
@@ -41,14 +42,7 @@ pub(crate) fn convert(
     let mut units: Vec<Vec<CustomField>> = vec![Vec::new(); unit_count];
     for (i, entry) in table.iter().enumerate() {
         let here = format!("{what}[{i}]");
-        let bu = BusinessUnitId::parse(&entry.business_unit)
-            .map_err(|e| invalid(format!("{here}.business_unit: {e}")))?;
-        let unit = *by_id.get(&bu).ok_or_else(|| {
-            invalid(format!(
-                "{here}.business_unit: unknown `{}`",
-                entry.business_unit
-            ))
-        })?;
+        let unit = unit_index(&entry.business_unit, &here, by_id)?;
         let (type_name, ty) = match entry.r#type.as_str() {
             "text" => ("text", FieldType::Text),
             "textarea" => ("textarea", FieldType::Text),
@@ -59,7 +53,9 @@ pub(crate) fn convert(
                 )));
             }
         };
-        let fields = &mut units[unit];
+        let Some(fields) = units.get_mut(unit) else {
+            continue;
+        };
         let name = entry.name.trim();
         if name.is_empty() || taken(name) || fields.iter().any(|f| &*f.name == name) {
             return Err(invalid(format!(

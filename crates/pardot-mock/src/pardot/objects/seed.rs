@@ -97,14 +97,7 @@ impl ObjectSeed {
             let mut ids = HashSet::new();
             for (i, entry) in entries(config, kind).iter().enumerate() {
                 let what = format!("{}[{i}]", schema.table);
-                let bu = BusinessUnitId::parse(&entry.business_unit)
-                    .map_err(|e| invalid(format!("{what}.business_unit: {e}")))?;
-                let unit = *by_id.get(&bu).ok_or_else(|| {
-                    invalid(format!(
-                        "{what}.business_unit: unknown `{}`",
-                        entry.business_unit
-                    ))
-                })?;
+                let unit = unit_index(&entry.business_unit, &what, by_id)?;
                 if !ids.insert((unit, entry.id)) {
                     return Err(invalid(format!(
                         "{what}: duplicate id {} in its business unit",
@@ -241,6 +234,20 @@ impl ObjectSeed {
         );
         out
     }
+}
+
+/// The index of the business unit `business_unit` names, for the entry `what`.
+pub(super) fn unit_index(
+    business_unit: &str,
+    what: &str,
+    by_id: &HashMap<BusinessUnitId, usize>,
+) -> Result<usize, ConfigError> {
+    let bu = BusinessUnitId::parse(business_unit)
+        .map_err(|e| invalid(format!("{what}.business_unit: {e}")))?;
+    by_id
+        .get(&bu)
+        .copied()
+        .ok_or_else(|| invalid(format!("{what}.business_unit: unknown `{business_unit}`")))
 }
 
 /// The field values of an entry, in the schema's order, then its `custom` fields'.
