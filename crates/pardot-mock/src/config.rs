@@ -73,6 +73,8 @@ pub struct MockConfig {
     pub email_clicks: Vec<PardotObjectConfig>,
     /// Pardot prospect accounts (v3/v4 `prospectAccount`).
     pub prospect_accounts: Vec<PardotObjectConfig>,
+    /// The volume generator: prospects, visitors and visitor activities made from a seed.
+    pub generate: Option<GenerateConfig>,
     /// Custom fields of prospect accounts, per business unit (`do/describe` lists them; the
     /// accounts' entries set them by `name`).
     pub prospect_account_fields: Vec<CustomFieldConfig>,
@@ -113,6 +115,7 @@ impl Default for MockConfig {
             prospect_accounts: Vec::new(),
             email_clicks: Vec::new(),
             prospect_account_fields: Vec::new(),
+            generate: None,
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),
             base_dir: None,
@@ -578,6 +581,27 @@ pub struct PardotObjectConfig {
     /// Every other field, by its v3/v4 name.
     #[serde(flatten)]
     pub fields: BTreeMap<String, ObjectFieldValue>,
+}
+
+/// `[generate]`: records made from `seed` in one business unit, after the configured ones
+/// (prospect ids from 50,000,000, visitors from 60,000,000, activities from 70,000,000).
+/// The same table gives the same records, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateConfig {
+    /// The seed.
+    pub seed: u64,
+    /// The business unit id the records belong to.
+    pub business_unit: String,
+    /// How many prospects.
+    #[serde(default)]
+    pub prospects: u64,
+    /// How many visitors (every other one a prospect's).
+    #[serde(default)]
+    pub visitors: u64,
+    /// How many visitor activities (emails of prospects, form successes of visitors).
+    #[serde(default)]
+    pub visitor_activities: u64,
 }
 
 /// A custom field of a Pardot object in one business unit.

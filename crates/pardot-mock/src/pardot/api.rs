@@ -217,7 +217,10 @@ impl PardotApi {
             });
         }
         let seed = match prospects {
-            Prospects::Configured(list) => {
+            Prospects::Configured(mut list) => {
+                if let Some(g) = &config.generate {
+                    list.extend(super::objects::generate::prospects(g));
+                }
                 let seed = ProspectSeed::convert(list, &by_id, units.len(), now)?;
                 // Converted with `now`: the stores share the seed's prospects as they are.
                 for (i, unit) in units.iter().enumerate() {

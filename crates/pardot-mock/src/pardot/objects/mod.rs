@@ -6,6 +6,7 @@
 mod actions;
 pub(crate) mod criteria;
 mod custom;
+pub(crate) mod generate;
 mod record;
 mod schema;
 mod seed;

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use pardot_auth_core::BusinessUnitId;
 
 use super::custom::{self, CustomField, CustomFields};
+use super::generate;
 use super::record::{Record, Value};
 use super::schema::{Kind, Schema, Target};
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
@@ -119,6 +120,29 @@ impl ObjectSeed {
                     unit,
                     record,
                 });
+            }
+        }
+        if let Some(g) = &config.generate {
+            let unit = unit_index(&g.business_unit, "generate", by_id)?;
+            if let Some(seeds) = units.get_mut(unit) {
+                let campaigns: Vec<u64> = seeds[Kind::Campaign.index()]
+                    .records
+                    .iter()
+                    .filter(|r| !r.deleted)
+                    .map(|r| r.id)
+                    .collect();
+                for kind in Kind::ALL {
+                    let made = generate::records(g, kind, &campaigns);
+                    let seed = &mut seeds[kind.index()];
+                    let first = made.iter().map(|r| r.id).min().unwrap_or(u64::MAX);
+                    if seed.records.iter().any(|r| r.id >= first) {
+                        return Err(invalid(format!(
+                            "generate: configured {} ids reach the generated ones (from {first})",
+                            kind.schema().table
+                        )));
+                    }
+                    seed.records.extend(made);
+                }
             }
         }
         for unit in &mut units {
