@@ -55,6 +55,29 @@ pub struct MockConfig {
     pub lists: Vec<PardotObjectConfig>,
     /// Pardot list memberships (v3/v4 `listMembership`): a list and a prospect.
     pub list_memberships: Vec<PardotObjectConfig>,
+    /// Pardot visitors (v3/v4 `visitor`), of a prospect or anonymous.
+    pub visitors: Vec<PardotObjectConfig>,
+    /// Pardot visits (v3/v4 `visit`): a visitor's (and its prospect's).
+    pub visits: Vec<PardotObjectConfig>,
+    /// The page views of visits (shown inside their visit).
+    pub visitor_page_views: Vec<PardotObjectConfig>,
+    /// Pardot visitor activities (v3/v4 `visitorActivity`): of a visitor and/or prospect,
+    /// with a campaign and the thing acted on.
+    pub visitor_activities: Vec<PardotObjectConfig>,
+    /// Pardot users (v3/v4 `user`), as the API lists them; apart from the Salesforce
+    /// `[[users]]` and the `[[legacy_users]]` that log in.
+    pub pardot_users: Vec<PardotObjectConfig>,
+    /// Pardot opportunities (v3/v4 `opportunity`): a campaign and a prospect.
+    pub opportunities: Vec<PardotObjectConfig>,
+    /// Pardot email clicks (v3/v4 `emailClick`): a prospect's click in an email.
+    pub email_clicks: Vec<PardotObjectConfig>,
+    /// Pardot prospect accounts (v3/v4 `prospectAccount`).
+    pub prospect_accounts: Vec<PardotObjectConfig>,
+    /// The volume generator: prospects, visitors and visitor activities made from a seed.
+    pub generate: Option<GenerateConfig>,
+    /// Custom fields of prospect accounts, per business unit (`do/describe` lists them; the
+    /// accounts' entries set them by `name`).
+    pub prospect_account_fields: Vec<CustomFieldConfig>,
     /// Marketing Cloud Intelligence service accounts.
     pub mci_service_accounts: Vec<MciServiceAccountConfig>,
     /// Refresh tokens that exist from the start.
@@ -83,6 +106,16 @@ impl Default for MockConfig {
             campaigns: Vec::new(),
             lists: Vec::new(),
             list_memberships: Vec::new(),
+            visitors: Vec::new(),
+            visits: Vec::new(),
+            visitor_page_views: Vec::new(),
+            visitor_activities: Vec::new(),
+            pardot_users: Vec::new(),
+            opportunities: Vec::new(),
+            prospect_accounts: Vec::new(),
+            email_clicks: Vec::new(),
+            prospect_account_fields: Vec::new(),
+            generate: None,
             mci_service_accounts: Vec::new(),
             refresh_tokens: Vec::new(),
             base_dir: None,
@@ -548,6 +581,50 @@ pub struct PardotObjectConfig {
     /// Every other field, by its v3/v4 name.
     #[serde(flatten)]
     pub fields: BTreeMap<String, ObjectFieldValue>,
+}
+
+/// `[generate]`: records made from `seed` in one business unit, after the configured ones
+/// (prospect ids from 50,000,000, visitors from 60,000,000, activities from 70,000,000).
+/// The same table gives the same records, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateConfig {
+    /// The seed.
+    pub seed: u64,
+    /// The business unit id the records belong to.
+    pub business_unit: String,
+    /// How many prospects.
+    #[serde(default)]
+    pub prospects: u64,
+    /// How many visitors (every other one a prospect's).
+    #[serde(default)]
+    pub visitors: u64,
+    /// How many visitor activities (emails of prospects, form successes of visitors).
+    #[serde(default)]
+    pub visitor_activities: u64,
+}
+
+/// A custom field of a Pardot object in one business unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFieldConfig {
+    /// The business unit id it belongs to.
+    pub business_unit: String,
+    /// The API name (element, JSON key and parameter), e.g. `region`.
+    pub name: String,
+    /// The label `do/describe` shows; default the name.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// `text` (default), `textarea` or `number`.
+    #[serde(default = "default_custom_field_type")]
+    pub r#type: String,
+    /// Whether a create needs it.
+    #[serde(default)]
+    pub required: bool,
+}
+
+fn default_custom_field_type() -> String {
+    "text".to_owned()
 }
 
 /// A field value of a [`PardotObjectConfig`] as TOML writes it.

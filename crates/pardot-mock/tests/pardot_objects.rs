@@ -62,6 +62,53 @@ const SCRIPT: &[Step] = &[
     ),
     Get("/api/listMembership/version/4/do/read/id/9002"),
     Get("/api/listMembership/version/4/do/read/list_id/752/prospect_id/1002?format=json"),
+    // Visitors.
+    Get("/api/visitor/version/4/do/query?format=json&output=simple"),
+    Get("/api/visitor/version/4/do/query?prospect_ids=1002"),
+    Get("/api/visitor/version/4/do/query?format=json&prospect_ids=1001,1003&output=mobile"),
+    Get("/api/visitor/version/4/do/query?format=json&output=bulk&sort_by=updated_at"),
+    Get("/api/visitor/version/4/do/read/id/5002"),
+    Get("/api/visitor/version/3/do/read/id/5003?format=json"),
+    // Visits.
+    Get("/api/visit/version/4/do/query?visitor_ids=5001"),
+    Get("/api/visit/version/4/do/query?format=json&prospect_ids=1002"),
+    Get("/api/visit/version/4/do/query?format=json&ids=6002,6004&output=bulk"),
+    Get("/api/visit/version/4/do/read/id/6004?format=json"),
+    // Visitor activities.
+    Get("/api/visitorActivity/version/4/do/query?format=json&limit=3"),
+    Get("/api/visitorActivity/version/4/do/query?prospect_only=true&type=4,6"),
+    Get(
+        "/api/visitorActivity/version/4/do/query?format=json&prospect_id=1001&email_only=true&sort_by=created_at&sort_order=ascending&output=simple",
+    ),
+    Get(
+        "/api/visitorActivity/version/4/do/query?format=json&visitor_id=5001,5003&campaign_id=7001&output=bulk",
+    ),
+    Get(
+        "/api/visitorActivity/version/4/do/query?format=json&prospect_only=false&sort_by=visitor_id&limit=2",
+    ),
+    Get("/api/visitorActivity/version/4/do/read/id/150005"),
+    Get("/api/visitorActivity/version/4/do/read/id/150009?format=json"),
+    // Users.
+    Get("/api/user/version/4/do/query"),
+    Get("/api/user/version/4/do/query?format=json&sort_by=created_at&limit=1"),
+    Get("/api/user/version/4/do/read/id/3002?format=json"),
+    Get("/api/user/version/3/do/read/email/Legacy-V4@acme.example"),
+    Get("/api/user/version/4/do/read?email=web@acme.example&format=json"),
+    // Opportunities.
+    Get("/api/opportunity/version/4/do/query?format=json&output=mobile"),
+    Get("/api/opportunity/version/4/do/query?probability_greater_than=50&sort_by=value"),
+    Get("/api/opportunity/version/4/do/query?format=json&prospect_email=grace@example.com"),
+    Get("/api/opportunity/version/4/do/query?format=json&value_less_than=10000&output=bulk"),
+    Get("/api/opportunity/version/4/do/read/id/4002"),
+    // Prospect accounts.
+    Get("/api/prospectAccount/version/4/do/describe"),
+    Get("/api/prospectAccount/version/4/do/describe?format=json"),
+    Get("/api/prospectAccount/version/4/do/query?format=json&sort_by=name"),
+    Get("/api/prospectAccount/version/4/do/read/id/2201"),
+    // Email clicks.
+    Get("/api/emailClick/version/4/do/query"),
+    Get("/api/emailClick/version/4/do/query?format=json&list_email_id=3301&id_greater_than=880001"),
+    Get("/api/emailClick/version/3/do/query?format=json&created_after=2024-02-10&output=bulk"),
     // Writes, an hour later.
     Advance(Duration::from_secs(3600)),
     Post(
@@ -103,8 +150,46 @@ const SCRIPT: &[Step] = &[
         "/api/listMembership/version/4/do/update/list_id/752/prospect_id/1002?format=json",
         &[("opted_out", "false")],
     ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_email/alan@example.com?format=json",
+        &[
+            ("campaign_id", "7003"),
+            ("name", "Second engine"),
+            ("value", "30000"),
+            ("probability", "25"),
+            ("stage", "Qualification"),
+            ("status", "open"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json&output=simple",
+        &[("probability", "90"), ("stage", "Negotiation")],
+    ),
+    Post(
+        "/api/prospectAccount/version/4/do/create?format=json",
+        &[
+            ("name", "Difference Engines GmbH"),
+            ("region", "EMEA"),
+            ("employees", "40"),
+        ],
+    ),
+    Post(
+        "/api/prospectAccount/version/4/do/update/id/2203?format=json",
+        &[
+            ("fleet_size", "3"),
+            ("website", "https://bletchley.example"),
+        ],
+    ),
     Advance(Duration::from_secs(60)),
     Post("/api/listMembership/version/4/do/delete/id/9001", &[]),
+    Post("/api/opportunity/version/4/do/delete/id/4003", &[]),
+    Post(
+        "/api/opportunity/version/4/do/undelete/id/4004?format=json",
+        &[],
+    ),
+    Get(
+        "/api/opportunity/version/4/do/query?format=json&updated_after=today&sort_by=id&output=bulk",
+    ),
     Delete("/api/list/version/4/do/delete/id/754?format=json"),
     Get(
         "/api/listMembership/version/4/do/query?format=json&updated_after=today&deleted=all&sort_by=updated_at",
@@ -163,6 +248,95 @@ const SCRIPT: &[Step] = &[
         &[("list_id", "752")],
     ),
     Get("/api/prospect/version/4/do/read/id/1001/list_id/752?format=json"),
+    Get("/api/visit/version/4/do/query?format=json"),
+    Get("/api/visit/version/4/do/query?format=json&visitor_ids=5001,x"),
+    Get("/api/visit/version/4/do/read/id/6999?format=json"),
+    Get("/api/visitor/version/4/do/query?format=json&prospect_ids=ada"),
+    Get("/api/visitor/version/4/do/read/id/5999?format=json"),
+    Get("/api/visitor/version/4/do/update/id/5001?format=json"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&prospect_only=maybe"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&type=click"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&sort_by=type"),
+    Get("/api/visitorActivity/version/4/do/read/id/1?format=json"),
+    Get("/api/visitorPageView/version/4/do/query?format=json"),
+    Get("/api/user/version/4/do/read/id/3999?format=json"),
+    Get("/api/user/version/4/do/read/email/nobody@acme.example?format=json"),
+    Get("/api/user/version/4/do/read/fid/x?format=json"),
+    Get("/api/user/version/4/do/create?format=json"),
+    Get("/api/opportunity/version/4/do/read/id/4003?format=json"),
+    Get("/api/emailClick/version/4/do/query?format=json&list_email_id=spring"),
+    Get("/api/emailClick/version/4/do/read/id/880001?format=json"),
+    // Prospect delete, last: the recycle bin keeps the prospect.
+    Post("/api/prospect/version/4/do/delete/id/1003", &[]),
+    Get("/api/prospect/version/4/do/read/id/1003?format=json"),
+    Post("/api/prospect/version/4/do/delete/id/1003?format=json", &[]),
+    Post(
+        "/api/prospect/version/4/do/delete?format=json",
+        &[("email", "nobody@example.com")],
+    ),
+    Post("/api/prospect/version/4/do/delete/fid/x?format=json", &[]),
+    Post("/api/prospect/version/4/do/delete?format=json", &[]),
+    Delete("/api/prospect/version/4/do/delete/email/grace@example.com"),
+    Get("/api/prospect/version/4/do/query?format=json&deleted=true&fields=email"),
+    Get("/api/prospectAccount/version/4/do/read/id/2999?format=json"),
+    Post(
+        "/api/prospectAccount/version/4/do/update/id/2201?format=json",
+        &[("fleet_size", "many")],
+    ),
+    Post(
+        "/api/prospectAccount/version/4/do/create?format=json",
+        &[("region", "EMEA")],
+    ),
+    Get("/api/prospectAccount/version/4/do/delete/id/2201?format=json"),
+    Get("/api/opportunity/version/4/do/query?format=json&probability_greater_than=high"),
+    Get("/api/opportunity/version/4/do/query?format=json&prospect_email=nobody@example.com"),
+    Post(
+        "/api/opportunity/version/4/do/undelete/id/4001?format=json",
+        &[],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_id/1002?format=json",
+        &[("campaign_id", "7002"), ("name", "x"), ("value", "1")],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_id/1002?format=json",
+        &[
+            ("campaign_id", "7999"),
+            ("name", "x"),
+            ("value", "1"),
+            ("probability", "5"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_id/1999?format=json",
+        &[
+            ("campaign_id", "7002"),
+            ("name", "x"),
+            ("value", "1"),
+            ("probability", "5"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/create/prospect_email/nobody@example.com?format=json",
+        &[
+            ("campaign_id", "7002"),
+            ("name", "x"),
+            ("value", "1"),
+            ("probability", "5"),
+        ],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json",
+        &[("probability", "150")],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json",
+        &[("value", "lots")],
+    ),
+    Post(
+        "/api/opportunity/version/4/do/update/id/4001?format=json",
+        &[("status", "maybe")],
+    ),
 ];
 
 async fn run_script(env: &Env) -> String {
@@ -275,6 +449,14 @@ async fn paging_by_id_sees_every_record_once() {
             "list_membership",
             vec![9001, 9002, 9003, 9004],
         ),
+        ("visitor", "visitor", vec![5001, 5002, 5003]),
+        ("user", "user", vec![3001, 3002, 3003]),
+        ("emailClick", "emailClick", vec![880_001, 880_002, 880_003]),
+        (
+            "visitorActivity",
+            "visitor_activity",
+            (150_001..=150_010).collect(),
+        ),
     ] {
         let mut seen: Vec<u64> = Vec::new();
         let mut last = 0;
@@ -304,7 +486,8 @@ async fn paging_by_id_sees_every_record_once() {
                 "/api/{object}/version/4/do/query?format=json&limit=2&offset=2"
             ))
             .await;
-        assert_eq!(ids(&offset, element), want[2..].to_vec(), "{object}");
+        let third_and_fourth: Vec<u64> = want.iter().skip(2).take(2).copied().collect();
+        assert_eq!(ids(&offset, element), third_and_fourth, "{object}");
     }
 }
 

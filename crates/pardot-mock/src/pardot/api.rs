@@ -93,7 +93,7 @@ pub(crate) struct Unit {
     pub active: bool,
     pub limits: Arc<Limits>,
     pub prospects: ProspectStore,
-    /// Campaigns, lists, list memberships.
+    /// The v3/v4 objects beside prospects (campaigns, lists, visitors, …).
     pub objects: Objects,
     pub account: Account,
 }
@@ -217,7 +217,10 @@ impl PardotApi {
             });
         }
         let seed = match prospects {
-            Prospects::Configured(list) => {
+            Prospects::Configured(mut list) => {
+                if let Some(g) = &config.generate {
+                    list.extend(super::objects::generate::prospects(g));
+                }
                 let seed = ProspectSeed::convert(list, &by_id, units.len(), now)?;
                 // Converted with `now`: the stores share the seed's prospects as they are.
                 for (i, unit) in units.iter().enumerate() {
@@ -353,8 +356,8 @@ impl PardotApi {
         self.unit(business_unit).map(|u| u.prospects.count())
     }
 
-    /// Records of a v3/v4 object (`campaign`, `list`, `listMembership`) a business unit
-    /// holds, deleted ones included (`None` for an unknown unit or object).
+    /// Records of a v3/v4 object (`campaign`, `visitorActivity`, …, by its URL name) a
+    /// business unit holds, deleted ones included (`None` for an unknown unit or object).
     pub fn object_count(&self, business_unit: &BusinessUnitId, object: &str) -> Option<usize> {
         let kind = super::objects::Kind::from_url_name(object)?;
         self.unit(business_unit).map(|u| u.objects.count(kind))
@@ -432,8 +435,15 @@ mod tests {
             prospect(3, None, Some("2024-02-03 04:05:06")),
             prospect(4, None, None),
         ];
-        // The configured list memberships name the default prospects, replaced here.
+        // The configured list memberships, visitors, visits, activities, opportunities and email
+        // clicks name the default prospects, replaced here.
         config.list_memberships.clear();
+        config.visitors.clear();
+        config.visits.clear();
+        config.visitor_page_views.clear();
+        config.visitor_activities.clear();
+        config.opportunities.clear();
+        config.email_clicks.clear();
         let bu: BusinessUnitId = crate::fixtures::BUSINESS_UNIT_ID.parse().unwrap();
         let created = time::parse_datetime("2024-01-02 03:04:05").unwrap();
         let updated = time::parse_datetime("2024-02-03 04:05:06").unwrap();

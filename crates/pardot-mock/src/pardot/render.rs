@@ -57,6 +57,9 @@ pub enum Node {
     Null,
     /// An element with children in order: XML nested elements, JSON an object.
     Record(Vec<(String, Node)>),
+    /// An element holding only attributes, in order: XML `<name a="…" b="…"/>`, JSON
+    /// `{"@attributes":{"a":…,"b":…}}` (the prospect account `do/describe` fields).
+    Attributes(Vec<(String, Node)>),
     /// The same element repeated (v3/v4 `<prospect>` lists): XML one element per item, JSON an
     /// array, except that exactly one item is a plain object (Pardot's famous quirk) and no
     /// item leaves the key out.
@@ -95,6 +98,25 @@ fn indent(depth: usize, out: &mut String) {
     }
 }
 
+/// The text of a scalar node as an XML attribute holds it (nested nodes have none).
+fn write_xml_text(node: &Node, out: &mut String) {
+    match node {
+        Node::Text(text) => out.push_str(text),
+        Node::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Node::Bool(true) => out.push('1'),
+        Node::Word(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Node::Bool(false)
+        | Node::Null
+        | Node::Record(_)
+        | Node::Attributes(_)
+        | Node::Repeated(_) => {}
+    }
+}
+
 fn write_xml_element(name: &str, node: &Node, depth: usize, out: &mut String) {
     match node {
         Node::Repeated(items) => {
@@ -124,6 +146,20 @@ fn write_xml_element(name: &str, node: &Node, depth: usize, out: &mut String) {
         Node::Word(b) => {
             indent(depth, out);
             let _ = writeln!(out, "<{name}>{b}</{name}>");
+        }
+        Node::Attributes(attributes) => {
+            indent(depth, out);
+            let _ = write!(out, "<{name}");
+            for (attribute, value) in attributes {
+                let _ = write!(out, " {attribute}=\"");
+                let mut text = String::new();
+                write_xml_text(value, &mut text);
+                let mut escaped = String::new();
+                escape_xml(&text, &mut escaped);
+                out.push_str(&escaped.replace('"', "&quot;"));
+                out.push('"');
+            }
+            out.push_str("/>\n");
         }
         // Nothing to write inside (a bulk query that matched nothing): an empty element.
         Node::Record(children)
@@ -224,6 +260,11 @@ pub fn write_json(node: &Node, out: &mut String) {
             out.push('{');
             write_json_members(children, out);
             out.push('}');
+        }
+        Node::Attributes(attributes) => {
+            out.push_str("{\"@attributes\":{");
+            write_json_members(attributes, out);
+            out.push_str("}}");
         }
         Node::Repeated(items) if items.len() == 1 => write_json(&items[0], out),
         Node::Repeated(items) => {

@@ -313,6 +313,12 @@ async fn handle(
     if call.second.is_some() {
         return fail(&api, format, &ApiError::code(2));
     }
+    if (call.object, call.op) == ("prospect", "delete") {
+        return match delete_prospect(admitted.unit, &call, params, now) {
+            Ok(()) => axum::http::StatusCode::NO_CONTENT.into_response(),
+            Err(e) => fail(&api, format, &e),
+        };
+    }
     match dispatch(&api, &admitted, version, &call, params, now) {
         Ok(children) => render::ok(format, &children),
         Err(e) => fail(&api, format, &e),
@@ -491,6 +497,29 @@ fn dispatch(
             None => Err(ApiError::code(14)),
         },
         _ => Err(ApiError::code(2)),
+    }
+}
+
+/// `prospect/do/delete` by id or email (path or parameter): the prospect goes to the recycle
+/// bin (a query with `deleted=true` still finds it) and the answer is HTTP 204.
+fn delete_prospect(
+    unit: &super::api::Unit,
+    call: &Call<'_>,
+    params: &Params,
+    now: std::time::SystemTime,
+) -> Result<(), ApiError> {
+    let target = call
+        .id
+        .or_else(|| params.get("id").map(|v| ("id", v)))
+        .or_else(|| params.get("email").map(|v| ("email", v)));
+    match target {
+        Some(("id", v)) => {
+            let id = v.trim().parse().map_err(|_| ApiError::code(3))?;
+            unit.prospects.delete_by_id(id, now)
+        }
+        Some(("email", v)) => unit.prospects.delete_by_email(v, now),
+        Some(_) => Err(ApiError::code(51)),
+        None => Err(ApiError::code(14)),
     }
 }
 

@@ -66,13 +66,22 @@ pub fn bench_config(prospects: usize) -> MockConfig {
         bu.daily_budget = u64::MAX / 4;
     }
     // The production BU's default prospects make way for the generated ones, and so do the
-    // default list memberships that point at them.
+    // default list memberships, visitors, visits, activities, opportunities and email
+    // clicks that point at them.
     config
         .prospects
         .retain(|p| p.business_unit != fixtures::BUSINESS_UNIT_ID);
-    config
-        .list_memberships
-        .retain(|m| m.business_unit != fixtures::BUSINESS_UNIT_ID);
+    for table in [
+        &mut config.list_memberships,
+        &mut config.visitors,
+        &mut config.visits,
+        &mut config.visitor_page_views,
+        &mut config.visitor_activities,
+        &mut config.opportunities,
+        &mut config.email_clicks,
+    ] {
+        table.retain(|m| m.business_unit != fixtures::BUSINESS_UNIT_ID);
+    }
     let companies = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"];
     for i in 0..prospects {
         config.prospects.push(ProspectConfig {

@@ -1,10 +1,12 @@
-//! The v3/v4 objects beside prospects (`campaign`, `list`, `listMembership`): one field table
-//! per object ([`schema`]), compact records, one query engine ([`criteria`], shared with
-//! prospects), a store per object and business unit, the configured records ([`seed`]) and
-//! the actions.
+//! The v3/v4 objects beside prospects (`campaign`, `list`, `listMembership`, `visitor`,
+//! `visit`, `visitorActivity`): one field table per object ([`schema`]), compact records, one
+//! query engine ([`criteria`], shared with prospects), a store per object and business unit,
+//! the configured records ([`seed`]) and the actions.
 
 mod actions;
 pub(crate) mod criteria;
+mod custom;
+pub(crate) mod generate;
 mod record;
 mod schema;
 mod seed;
@@ -47,7 +49,8 @@ impl Objects {
     /// Puts back the configured records of the unit at `index`, as a reset at `now` does.
     pub(crate) fn restore(&self, seed: &ObjectSeed, index: usize, now: SystemTime) {
         for kind in Kind::ALL {
-            self.store(kind).replace_all(seed.at(index, kind, now));
+            self.store(kind)
+                .replace_all(seed.at(index, kind, now), seed.custom(index, kind));
         }
     }
 

@@ -7,6 +7,8 @@ use std::time::SystemTime;
 
 use pardot_auth_core::BusinessUnitId;
 
+use super::custom::{self, CustomField, CustomFields};
+use super::generate;
 use super::record::{Record, Value};
 use super::schema::{Kind, Schema, Target};
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
@@ -21,6 +23,8 @@ struct KindSeed {
     /// Records without a configured `created_at`, by id: they carry the time of the start and
     /// of each reset; `true` when `updated_at` was not configured either.
     unstamped: Vec<(u64, bool)>,
+    /// The custom fields its records carry after their own.
+    custom: CustomFields,
 }
 
 /// The configured records of every served object, by business unit (in `business_units`
@@ -46,6 +50,14 @@ fn entries(config: &MockConfig, kind: Kind) -> &[PardotObjectConfig] {
         Kind::Campaign => &config.campaigns,
         Kind::List => &config.lists,
         Kind::ListMembership => &config.list_memberships,
+        Kind::Visitor => &config.visitors,
+        Kind::Visit => &config.visits,
+        Kind::VisitorPageView => &config.visitor_page_views,
+        Kind::VisitorActivity => &config.visitor_activities,
+        Kind::User => &config.pardot_users,
+        Kind::Opportunity => &config.opportunities,
+        Kind::ProspectAccount => &config.prospect_accounts,
+        Kind::EmailClick => &config.email_clicks,
     }
 }
 
@@ -65,6 +77,20 @@ impl ObjectSeed {
         let mut units: Vec<Vec<KindSeed>> = (0..unit_count)
             .map(|_| Kind::ALL.iter().map(|_| KindSeed::default()).collect())
             .collect();
+        let account = Kind::ProspectAccount.schema();
+        let account_fields = custom::convert(
+            &config.prospect_account_fields,
+            "prospect_account_fields",
+            |name| {
+                account.field_index(name).is_some()
+                    || matches!(name, "id" | "created_at" | "updated_at")
+            },
+            by_id,
+            unit_count,
+        )?;
+        for (unit, fields) in units.iter_mut().zip(account_fields) {
+            unit[Kind::ProspectAccount.index()].custom = fields;
+        }
         // Where each entry went, in configuration order, for the reference checks.
         let mut placed: Vec<Placed> = Vec::new();
         for kind in Kind::ALL {
@@ -72,24 +98,17 @@ impl ObjectSeed {
             let mut ids = HashSet::new();
             for (i, entry) in entries(config, kind).iter().enumerate() {
                 let what = format!("{}[{i}]", schema.table);
-                let bu = BusinessUnitId::parse(&entry.business_unit)
-                    .map_err(|e| invalid(format!("{what}.business_unit: {e}")))?;
-                let unit = *by_id.get(&bu).ok_or_else(|| {
-                    invalid(format!(
-                        "{what}.business_unit: unknown `{}`",
-                        entry.business_unit
-                    ))
-                })?;
+                let unit = unit_index(&entry.business_unit, &what, by_id)?;
                 if !ids.insert((unit, entry.id)) {
                     return Err(invalid(format!(
                         "{what}: duplicate id {} in its business unit",
                         entry.id
                     )));
                 }
-                let (record, stamped) = convert_entry(schema, &what, entry, now)?;
                 let Some(seed) = units.get_mut(unit).map(|u| &mut u[kind.index()]) else {
                     continue;
                 };
+                let (record, stamped) = convert_entry(schema, &seed.custom, &what, entry, now)?;
                 if let Some(updated_too) = stamped {
                     seed.unstamped.push((record.id, updated_too));
                 }
@@ -101,6 +120,29 @@ impl ObjectSeed {
                     unit,
                     record,
                 });
+            }
+        }
+        if let Some(g) = &config.generate {
+            let unit = unit_index(&g.business_unit, "generate", by_id)?;
+            if let Some(seeds) = units.get_mut(unit) {
+                let campaigns: Vec<u64> = seeds[Kind::Campaign.index()]
+                    .records
+                    .iter()
+                    .filter(|r| !r.deleted)
+                    .map(|r| r.id)
+                    .collect();
+                for kind in Kind::ALL {
+                    let made = generate::records(g, kind, &campaigns);
+                    let seed = &mut seeds[kind.index()];
+                    let first = made.iter().map(|r| r.id).min().unwrap_or(u64::MAX);
+                    if seed.records.iter().any(|r| r.id >= first) {
+                        return Err(invalid(format!(
+                            "generate: configured {} ids reach the generated ones (from {first})",
+                            kind.schema().table
+                        )));
+                    }
+                    seed.records.extend(made);
+                }
             }
         }
         for unit in &mut units {
@@ -145,6 +187,14 @@ impl ObjectSeed {
                     )));
                 }
             }
+            for (link, name) in schema.agrees {
+                if !self.agrees(p, link, name) {
+                    return Err(invalid(format!(
+                        "{}.{name}: differs from the {name} of its {link}",
+                        what()
+                    )));
+                }
+            }
             if p.kind == Kind::ListMembership
                 && !p.record.deleted
                 && !pairs.insert((
@@ -160,6 +210,36 @@ impl ObjectSeed {
             }
         }
         Ok(())
+    }
+
+    /// Whether the placed record's field `name` holds what the record its field `link` names
+    /// holds there (true when either has no value).
+    fn agrees(&self, p: &Placed, link: &str, name: &str) -> bool {
+        let schema = p.kind.schema();
+        let target = schema
+            .field_index(link)
+            .and_then(|i| schema.fields[i].refers);
+        let (Some(Target::Object(kind)), Some(id), Some(own)) = (
+            target,
+            p.record.id_of(schema, link),
+            p.record.id_of(schema, name),
+        ) else {
+            return true;
+        };
+        let records = &self.units[p.unit][kind.index()].records;
+        records
+            .binary_search_by_key(&id, |r| r.id)
+            .ok()
+            .and_then(|i| records[i].id_of(kind.schema(), name))
+            .is_none_or(|theirs| theirs == own)
+    }
+
+    /// The custom fields of `kind` in the unit at `index`.
+    pub(crate) fn custom(&self, index: usize, kind: Kind) -> CustomFields {
+        self.units
+            .get(index)
+            .map(|u| Arc::clone(&u[kind.index()].custom))
+            .unwrap_or_default()
     }
 
     /// The records of `kind` in the unit at `index` as a reset at `now` restores them (right
@@ -180,16 +260,49 @@ impl ObjectSeed {
     }
 }
 
-/// The field values of an entry, in the schema's order.
-fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Value]>, String> {
-    let mut values = vec![Value::Null; schema.fields.len()];
+/// The index of the business unit `business_unit` names, for the entry `what`.
+pub(super) fn unit_index(
+    business_unit: &str,
+    what: &str,
+    by_id: &HashMap<BusinessUnitId, usize>,
+) -> Result<usize, ConfigError> {
+    let bu = BusinessUnitId::parse(business_unit)
+        .map_err(|e| invalid(format!("{what}.business_unit: {e}")))?;
+    by_id
+        .get(&bu)
+        .copied()
+        .ok_or_else(|| invalid(format!("{what}.business_unit: unknown `{business_unit}`")))
+}
+
+/// The field values of an entry, in the schema's order, then its `custom` fields'.
+fn convert_values(
+    schema: &Schema,
+    custom: &[CustomField],
+    entry: &PardotObjectConfig,
+) -> Result<Box<[Value]>, String> {
+    let own = schema.fields.len();
+    let mut values = vec![Value::Null; own + custom.len()];
     for (name, value) in &entry.fields {
-        let Some(i) = schema.field_index(name) else {
+        let Some(i) = schema
+            .field_index(name)
+            .or_else(|| custom::index(custom, own, name))
+        else {
             return Err(format!("unknown {} field `{name}`", schema.object));
         };
+        let ty = schema
+            .fields
+            .get(i)
+            .map_or_else(|| custom[i - own].ty, |f| f.ty);
         let text = value.to_param();
-        values[i] = Value::parse(&schema.fields[i], &text)
-            .map_err(|e| format!("{name} `{text}`: {}", e.message))?;
+        let value =
+            Value::parse(ty, &text).map_err(|e| format!("{name} `{text}`: {}", e.message))?;
+        if let Some(rule) = schema.value_rules.iter().find(|r| r.field == name)
+            && value != Value::Null
+            && !(rule.allows)(&value)
+        {
+            return Err(format!("{name} `{text}`: not an allowed value"));
+        }
+        values[i] = value;
     }
     for name in schema.required {
         if schema
@@ -199,6 +312,14 @@ fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Va
             return Err(format!("`{name}` is required"));
         }
     }
+    for (f, value) in custom.iter().zip(&values[own..]) {
+        if f.required && *value == Value::Null {
+            return Err(format!("`{}` is required", f.name));
+        }
+    }
+    if let Some(complete) = schema.complete {
+        complete(schema, &mut values)?;
+    }
     Ok(values.into_boxed_slice())
 }
 
@@ -206,6 +327,7 @@ fn convert_values(schema: &Schema, entry: &PardotObjectConfig) -> Result<Box<[Va
 /// `Some(updated_too)` (see [`KindSeed::unstamped`]).
 fn convert_entry(
     schema: &Schema,
+    custom: &[CustomField],
     what: &str,
     entry: &PardotObjectConfig,
     now: SystemTime,
@@ -224,7 +346,8 @@ fn convert_entry(
     let created = parse_time("created_at", &entry.created_at)?;
     let updated = parse_time("updated_at", &entry.updated_at)?;
     let mut record = Record::new(schema, entry.id, now);
-    record.values = convert_values(schema, entry).map_err(|e| invalid(format!("{what}: {e}")))?;
+    record.values =
+        convert_values(schema, custom, entry).map_err(|e| invalid(format!("{what}: {e}")))?;
     record.deleted = entry.deleted;
     if let Some(t) = created {
         record.created_at = t;

@@ -3,24 +3,57 @@
 
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::custom::CustomFields;
 use super::record::{Record, Value};
 use super::schema::Schema;
 use crate::pardot::prospects::{Query, SortKey};
 
-/// An equality filter of a query: field index and the value it must hold.
-pub(crate) type FieldFilter = (usize, Value);
+/// A filter of a query, on a field by index (`None`: the record's id).
+#[derive(Debug)]
+pub(crate) enum FieldFilter {
+    /// The field holds this value.
+    Equals(usize, Value),
+    /// The field (or id) is one of these ids.
+    AnyOf(Option<usize>, Vec<u64>),
+    /// The field has a value.
+    Present(usize),
+    /// The field is a number above this one.
+    Above(usize, i64),
+    /// The field is a number below this one.
+    Below(usize, i64),
+}
+
+impl FieldFilter {
+    fn admits(&self, record: &Record) -> bool {
+        let value = |i: usize| record.values.get(i).unwrap_or(&Value::Null);
+        match self {
+            Self::Equals(i, v) => value(*i) == v,
+            Self::AnyOf(None, ids) => ids.contains(&record.id),
+            Self::AnyOf(Some(i), ids) => value(*i).as_id().is_some_and(|id| ids.contains(&id)),
+            Self::Present(i) => *value(*i) != Value::Null,
+            Self::Above(i, n) => matches!(value(*i), Value::Int(v) if v > n),
+            Self::Below(i, n) => matches!(value(*i), Value::Int(v) if v < n),
+        }
+    }
+}
 
 struct Inner {
     /// Ordered by id.
     records: Vec<Arc<Record>>,
     next_id: u64,
+    /// The custom fields records carry after their own.
+    custom: CustomFields,
 }
 
 impl Inner {
-    fn new(mut records: Vec<Arc<Record>>) -> Self {
+    fn new(mut records: Vec<Arc<Record>>, custom: CustomFields) -> Self {
         records.sort_by_key(|r| r.id);
         let next_id = records.last().map_or(1, |r| r.id + 1);
-        Self { records, next_id }
+        Self {
+            records,
+            next_id,
+            custom,
+        }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
@@ -49,7 +82,7 @@ impl ObjectStore {
     pub(crate) fn new(schema: &'static Schema) -> Self {
         Self {
             schema,
-            inner: RwLock::new(Inner::new(Vec::new())),
+            inner: RwLock::new(Inner::new(Vec::new(), CustomFields::default())),
         }
     }
 
@@ -74,7 +107,7 @@ impl ObjectStore {
             .iter()
             .filter(|r| {
                 criteria.admits_record(r.id, r.created_at, r.updated_at, r.deleted)
-                    && filters.iter().all(|(i, v)| r.values.get(*i) == Some(v))
+                    && filters.iter().all(|f| f.admits(r))
             })
             .collect();
         let total = matches.len();
@@ -109,6 +142,16 @@ impl ObjectStore {
             .position(id)
             .map(|i| Arc::clone(&inner.records[i]))
             .filter(|r| !r.deleted)
+    }
+
+    /// Every record (in id order) that is not deleted and satisfies `matches`.
+    pub(crate) fn select(&self, matches: impl Fn(&Record) -> bool) -> Vec<Arc<Record>> {
+        self.read()
+            .records
+            .iter()
+            .filter(|r| !r.deleted && matches(r))
+            .cloned()
+            .collect()
     }
 
     /// The first record (in id order) that is not deleted and satisfies `matches`.
@@ -160,6 +203,20 @@ impl ObjectStore {
         }))
     }
 
+    /// Takes the deleted record with `id` out of the recycle bin, updated at `now`; `None`
+    /// when there is no such deleted record.
+    pub(crate) fn restore(&self, id: u64, now: std::time::SystemTime) -> Option<Arc<Record>> {
+        let mut inner = self.write();
+        let i = inner.position(id)?;
+        if !inner.records[i].deleted {
+            return None;
+        }
+        let record = Arc::make_mut(&mut inner.records[i]);
+        record.deleted = false;
+        record.updated_at = now;
+        Some(Arc::clone(&inner.records[i]))
+    }
+
     /// Applies `change` to every record (deleted ones included) that satisfies `matches`.
     pub(crate) fn update_all(
         &self,
@@ -174,9 +231,14 @@ impl ObjectStore {
         }
     }
 
-    /// Replaces every record (start and reset).
-    pub(crate) fn replace_all(&self, records: Vec<Arc<Record>>) {
-        *self.write() = Inner::new(records);
+    /// Replaces every record and the custom fields (start and reset).
+    pub(crate) fn replace_all(&self, records: Vec<Arc<Record>>, custom: CustomFields) {
+        *self.write() = Inner::new(records, custom);
+    }
+
+    /// The custom fields records carry after their own.
+    pub(crate) fn custom(&self) -> CustomFields {
+        Arc::clone(&self.read().custom)
     }
 
     /// How many records the store holds (deleted included).

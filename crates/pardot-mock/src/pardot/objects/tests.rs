@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use pardot_auth_core::BusinessUnitId;
 
 use super::Kind;
-use crate::config::{MockConfig, ObjectFieldValue, PardotObjectConfig};
+use crate::config::{CustomFieldConfig, MockConfig, ObjectFieldValue, PardotObjectConfig};
 use crate::pardot::PardotApi;
 
 fn start() -> SystemTime {
@@ -32,6 +32,16 @@ fn entry(id: u64, fields: &[(&str, ObjectFieldValue)]) -> PardotObjectConfig {
     }
 }
 
+fn custom_field(name: &str, ty: &str) -> CustomFieldConfig {
+    CustomFieldConfig {
+        business_unit: crate::fixtures::BUSINESS_UNIT_ID.to_owned(),
+        name: name.to_owned(),
+        label: None,
+        r#type: ty.to_owned(),
+        required: false,
+    }
+}
+
 fn int(n: i64) -> ObjectFieldValue {
     ObjectFieldValue::Int(n)
 }
@@ -48,6 +58,25 @@ fn the_default_configuration_builds_with_its_objects() {
     assert_eq!(unit.objects.count(Kind::List), 3);
     assert_eq!(unit.objects.count(Kind::ListMembership), 5);
     assert_eq!(api.units[1].objects.count(Kind::Campaign), 1);
+    assert_eq!(unit.objects.count(Kind::Visitor), 3);
+    assert_eq!(unit.objects.count(Kind::Visit), 4);
+    assert_eq!(unit.objects.count(Kind::VisitorPageView), 7);
+    assert_eq!(unit.objects.count(Kind::VisitorActivity), 10);
+    assert_eq!(unit.objects.count(Kind::User), 3);
+    assert_eq!(api.units[1].objects.count(Kind::User), 1);
+    assert_eq!(unit.objects.count(Kind::Opportunity), 4);
+    assert_eq!(unit.objects.count(Kind::ProspectAccount), 3);
+    assert_eq!(unit.objects.count(Kind::EmailClick), 3);
+    let custom = unit.objects.store(Kind::ProspectAccount).custom();
+    let names: Vec<&str> = custom.iter().map(|f| &*f.name).collect();
+    assert_eq!(names, ["region", "fleet_size"]);
+    assert!(
+        api.units[1]
+            .objects
+            .store(Kind::ProspectAccount)
+            .custom()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -118,6 +147,162 @@ fn each_bad_entry_is_an_error_naming_it() {
                 c.lists.push(e);
             }),
             "lists[3].created_at `last tuesday`",
+        ),
+        (
+            Box::new(|c| {
+                c.visits.push(entry(
+                    1,
+                    &[("visitor_id", int(5999)), ("prospect_id", int(1001))],
+                ));
+            }),
+            "visits[4].visitor_id: no record with id 5999 in its business unit",
+        ),
+        (
+            Box::new(|c| {
+                c.visits.push(entry(
+                    1,
+                    &[("visitor_id", int(5001)), ("prospect_id", int(1002))],
+                ));
+            }),
+            "visits[4].prospect_id: differs from the prospect_id of its visitor_id",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_page_views.push(entry(
+                    1,
+                    &[("visit_id", int(6999)), ("url", text("https://x"))],
+                ));
+            }),
+            "visitor_page_views[7].visit_id: no record with id 6999",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(99)),
+                        ("details", text("x")),
+                        ("form_id", int(1)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10]: `type` is one of 1..=38",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(4)),
+                        ("details", text("x")),
+                        ("form_id", int(1)),
+                        ("email_id", int(2)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10]: an activity holds exactly one of",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(20)),
+                        ("details", text("x")),
+                        ("visit_id", int(6001)),
+                        ("visitor_id", int(5002)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10].visitor_id: differs from the visitor_id of its visit_id",
+        ),
+        (
+            Box::new(|c| {
+                c.visitor_activities.push(entry(
+                    1,
+                    &[
+                        ("type", int(1)),
+                        ("details", text("x")),
+                        ("file_id", int(1)),
+                        ("campaign_id", int(7999)),
+                    ],
+                ));
+            }),
+            "visitor_activities[10].campaign_id: no record with id 7999",
+        ),
+        (
+            Box::new(|c| {
+                c.opportunities.push(entry(
+                    1,
+                    &[
+                        ("campaign_id", int(7001)),
+                        ("name", text("x")),
+                        ("value", int(1)),
+                        ("probability", int(150)),
+                        ("prospect_id", int(1001)),
+                    ],
+                ));
+            }),
+            "opportunities[4]: probability `150`: not an allowed value",
+        ),
+        (
+            Box::new(|c| {
+                c.opportunities.push(entry(
+                    1,
+                    &[
+                        ("campaign_id", int(7001)),
+                        ("name", text("x")),
+                        ("value", int(1)),
+                        ("probability", int(10)),
+                    ],
+                ));
+            }),
+            "opportunities[4]: `prospect_id` is required",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_accounts
+                    .push(entry(1, &[("name", text("x")), ("tier", text("gold"))]));
+            }),
+            "prospect_accounts[3]: unknown prospectAccount field `tier`",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_accounts.push(entry(
+                    1,
+                    &[("name", text("x")), ("fleet_size", text("some"))],
+                ));
+            }),
+            "prospect_accounts[3]: fleet_size `some`: Invalid number entered for field",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_account_fields
+                    .push(custom_field("website", "text"))
+            }),
+            "prospect_account_fields[2].name `website`: empty or already a field",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_account_fields
+                    .push(custom_field("region", "text"))
+            }),
+            "prospect_account_fields[2].name `region`: empty or already a field",
+        ),
+        (
+            Box::new(|c| {
+                c.prospect_account_fields
+                    .push(custom_field("tier", "picklist"))
+            }),
+            "prospect_account_fields[2].type `picklist`: use text, textarea or number",
+        ),
+        (
+            Box::new(|c| {
+                let mut f = custom_field("tier", "text");
+                f.required = true;
+                c.prospect_account_fields.push(f);
+            }),
+            "prospect_accounts[0]: `tier` is required",
         ),
     ];
     for (change, want) in cases {

@@ -257,6 +257,32 @@ impl ProspectStore {
         }
     }
 
+    /// Moves the prospect with `id` to the recycle bin, updated at `now` (code 3 when there
+    /// is none, or it is already there).
+    pub fn delete_by_id(&self, id: u64, now: SystemTime) -> Result<(), ApiError> {
+        let mut inner = self.write();
+        let i = inner
+            .prospects
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .filter(|&i| !inner.prospects[i].deleted)
+            .ok_or_else(|| ApiError::code(3))?;
+        let p = Arc::make_mut(&mut inner.prospects[i]);
+        p.deleted = true;
+        p.updated_at = now;
+        Ok(())
+    }
+
+    /// Moves the first prospect with `email` to the recycle bin (code 4 when there is none).
+    pub fn delete_by_email(&self, email: &str, now: SystemTime) -> Result<(), ApiError> {
+        let id = self
+            .by_email(email)
+            .first()
+            .map(|p| p.id)
+            .ok_or_else(|| ApiError::code(4))?;
+        self.delete_by_id(id, now)
+    }
+
     /// The first prospect whose CRM lead, contact or Salesforce id is `fid`, unless deleted.
     pub fn by_fid(&self, fid: &str) -> Option<Prospect> {
         self.read()
