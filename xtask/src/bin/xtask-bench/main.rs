@@ -18,6 +18,7 @@ use anyhow::{Context, Result, bail};
 
 #[path = "../../announced.rs"]
 mod announced;
+mod context;
 mod history;
 mod load;
 mod metrics;

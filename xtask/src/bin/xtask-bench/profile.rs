@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use pardot_mock::PardotMock;
 
+use crate::context::CONCURRENCY;
 use crate::load::{self, Spec, Template};
 use crate::metrics::bench_client;
 use crate::report::num;
 use crate::requests::{jwt_template, password_template, password_token, sign_pool, v5_template};
-use crate::run::CONCURRENCY;
 use crate::servers::{Kind, ServerProcess};
 
 const USAGE: &str = "profile v5|v5-tiny|password|jwt|startup|client|client-raw SECONDS OUT";

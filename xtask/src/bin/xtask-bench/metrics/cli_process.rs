@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail, ensure};
 use pardot_mock::fixtures;
 use serde_json::json;
 
+use crate::context::Ctx;
 use crate::report::{Row, fmt_spread, median};
 use crate::rounds;
-use crate::run::Ctx;
 use crate::servers::{Kind, ServerProcess};
 
 const METRIC: &str = "JWT login + one Pardot call as a process (pardot-auth CLI)";

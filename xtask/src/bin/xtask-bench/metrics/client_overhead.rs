@@ -8,11 +8,11 @@ use anyhow::{Result, ensure};
 use pardot_http::PardotClient;
 use serde_json::json;
 
+use crate::context::Ctx;
 use crate::procfs;
 use crate::report::{Row, fmt_spread, median, num, percentile};
 use crate::requests::{fixed_token_source, pardot_client, password_token, raw_get};
 use crate::rounds;
-use crate::run::Ctx;
 use crate::servers::{ServerProcess, V5_PATH};
 
 /// The two clients of the rows, aimed at `server`'s v5 list with one token from its password

@@ -10,10 +10,10 @@ use pardot_http::PardotClient;
 use pardot_mock::{PardotMock, Route, fixtures};
 use serde_json::json;
 
+use crate::context::Ctx;
 use crate::report::{Row, median, num, percentile};
 use crate::requests::pardot_client;
 use crate::rounds;
-use crate::run::Ctx;
 use crate::servers::bench_config;
 
 const CALLERS: usize = 1000;

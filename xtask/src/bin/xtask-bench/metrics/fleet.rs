@@ -12,10 +12,10 @@ use pardot_http::{DEFAULT_PERMIT_TTL, Governor, PARDOT_CONCURRENCY_LIMIT, Pardot
 use pardot_mock::fixtures;
 use serde_json::json;
 
+use crate::context::Ctx;
 use crate::report::{Row, num, percentile};
 use crate::requests::{fixed_token_source, password_token};
 use crate::rounds;
-use crate::run::Ctx;
 use crate::servers::{ServerProcess, V5_PATH};
 
 #[allow(dead_code, reason = "the bench uses part of the test server's API")]

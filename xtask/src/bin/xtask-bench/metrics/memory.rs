@@ -5,12 +5,12 @@ use std::time::Instant;
 use anyhow::Result;
 use serde_json::json;
 
+use crate::context::{CONCURRENCY, Ctx, MB};
 use crate::load::{self, Spec};
 use crate::procfs;
 use crate::report::{Row, num};
 use crate::requests::{password_token, v5_template};
 use crate::rounds;
-use crate::run::{CONCURRENCY, Ctx, MB};
 use crate::servers::{Kind, ServerProcess};
 
 /// (seconds since the load started, RSS in MB) samples of one server, and the requests it

@@ -3,8 +3,8 @@
 
 use anyhow::Result;
 
+use crate::context::Ctx;
 use crate::report::Row;
-use crate::run::Ctx;
 
 mod cli_process;
 mod client_overhead;

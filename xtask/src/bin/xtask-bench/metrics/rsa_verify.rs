@@ -7,9 +7,9 @@ use anyhow::{Context, Result, ensure};
 use pardot_mock::fixtures;
 use serde_json::json;
 
+use crate::context::Ctx;
 use crate::report::{Row, fmt_spread, median};
 use crate::rounds;
-use crate::run::Ctx;
 
 /// Its information row.
 pub async fn row(ctx: &Ctx) -> Result<Row> {

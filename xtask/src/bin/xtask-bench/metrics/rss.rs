@@ -10,11 +10,11 @@ use pardot_auth_core::TokenSource;
 use pardot_http::CachedTokenSource;
 use serde_json::json;
 
+use crate::context::{Ctx, MB};
 use crate::load;
 use crate::procfs;
 use crate::report::{Row, num};
 use crate::requests::{fixed_token_source, password_token, v5_template};
-use crate::run::{Ctx, MB};
 use crate::servers::{Kind, ServerProcess};
 
 /// Its two rows.

@@ -12,10 +12,10 @@ use anyhow::{Result, ensure};
 use pardot_mock::PardotMock;
 use serde_json::json;
 
+use crate::context::Ctx;
 use crate::load::{self, Template};
 use crate::report::{Row, fmt_spread, median};
 use crate::rounds;
-use crate::run::Ctx;
 
 /// Its row.
 pub async fn row(ctx: &Ctx) -> Result<Row> {

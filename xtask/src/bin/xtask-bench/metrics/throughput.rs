@@ -5,12 +5,12 @@
 use anyhow::Result;
 use serde_json::json;
 
+use crate::context::{CONCURRENCY, Ctx};
 use crate::load::{self, Outcome, Spec, Template};
 use crate::procfs;
 use crate::report::{Row, fmt_spread, median, num};
 use crate::requests::password_token;
 use crate::rounds;
-use crate::run::{CONCURRENCY, Ctx};
 use crate::servers::{Kind, ServerProcess};
 
 const KINDS: [Kind; 3] = [Kind::Ours, Kind::Wiremock, Kind::Hyper];

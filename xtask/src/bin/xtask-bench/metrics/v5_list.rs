@@ -3,9 +3,9 @@
 use anyhow::Result;
 
 use super::throughput::{self, Load};
+use crate::context::Ctx;
 use crate::report::Row;
 use crate::requests::v5_template;
-use crate::run::Ctx;
 use crate::servers::Kind;
 
 /// Its two rows.
