@@ -81,6 +81,9 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
 pub(crate) fn run_cargo(root: &Path, args: &[&str]) -> Result<ExitStatus> {
     Command::new(cargo())
         .args(args)
+        // `cargo run` told us our own package's name; a cargo subcommand that sees it set
+        // (cargo-machete does) takes itself for a direct run and reads its own name as a path.
+        .env_remove("CARGO_PKG_NAME")
         .current_dir(root)
         .status()
         .with_context(|| format!("could not run cargo {}", args.join(" ")))
