@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pardot_auth_core::SalesforceId;
@@ -11,19 +10,13 @@ use pardot_auth_core::clock::unix_seconds;
 use serde_json::{Value, json};
 
 use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
-use super::{
-    OAuthError, bearer_token, client_auth, identity_url, instance_url, not_a_login_host, secret_eq,
-};
+use super::login_request::LoginRequest;
+use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
 use crate::issued_tokens::AccessRecord;
 use crate::outcome::{plain, reporting};
 use crate::request_params::RequestParams;
 use crate::route::Outcome;
 use crate::state::MockState;
-use crate::virtual_host::VirtualHost;
-
-fn not_login(vhost: &VirtualHost) -> Option<Response> {
-    vhost.login().is_none().then(not_a_login_host)
-}
 
 fn bad_token() -> Response {
     plain(
@@ -54,14 +47,7 @@ fn revoke_error(error: Outcome, description: &'static str) -> Response {
 }
 
 /// `POST|GET /services/oauth2/revoke` with `token`.
-pub(crate) async fn revoke(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
+pub(crate) async fn revoke(LoginRequest { state, params, .. }: LoginRequest) -> Response {
     if let Some(hint) = params.non_empty("token_type_hint")
         && hint != "access_token"
         && hint != "refresh_token"
@@ -117,14 +103,14 @@ fn urls(instance: &str, org18: &str, user18: &str) -> Value {
 
 /// `GET /services/oauth2/userinfo` (OpenID Connect).
 pub(crate) async fn userinfo(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-    headers: HeaderMap,
+    LoginRequest {
+        state,
+        vhost,
+        params,
+        headers,
+        ..
+    }: LoginRequest,
 ) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
     let Some(record) = live_bearer(&state, &headers, &params) else {
         return bad_token();
     };
@@ -173,15 +159,15 @@ pub(crate) async fn userinfo(
 
 /// `GET /id/{org}/{user}`: the identity URL.
 pub(crate) async fn identity(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
     Path((org_text, user_text)): Path<(String, String)>,
-    headers: HeaderMap,
+    LoginRequest {
+        state,
+        vhost,
+        params,
+        headers,
+        ..
+    }: LoginRequest,
 ) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
     let Some(record) = live_bearer(&state, &headers, &params) else {
         return bad_token();
     };
@@ -241,14 +227,14 @@ pub(crate) async fn identity(
 
 /// `POST /services/oauth2/introspect` (RFC 7662), client-authenticated.
 pub(crate) async fn introspect(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-    headers: HeaderMap,
+    LoginRequest {
+        state,
+        vhost,
+        params,
+        headers,
+        ..
+    }: LoginRequest,
 ) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
     let (id, secret) = client_auth(&params, &headers);
     let model = state.model();
     let Some(app) = id.as_deref().and_then(|id| model.app_by_key(id)) else {
@@ -268,48 +254,48 @@ pub(crate) async fn introspect(
         return inactive();
     };
     let tokens = &state.inner.tokens;
-    let client_id = &model.apps[app].consumer_key;
-    if let Some(record) = tokens.live_access(token, state.now())
+    // A live access token also tells when it expires; a refresh token does not expire.
+    let (user, scopes, token_type, issued, expires) = if let Some(record) =
+        tokens.live_access(token, state.now())
         && record.app == Some(app)
     {
-        let body = json!({
-            "active": true,
-            "scope": &*record.scopes,
-            "client_id": client_id,
-            "username": state.user(record.user).username,
-            "sub": identity_url(&vhost, &state, record.user),
-            "token_type": "access_token",
-            "exp": unix_seconds(record.expires),
-            "iat": unix_seconds(record.issued),
-            "nbf": unix_seconds(record.issued),
-        });
-        return json_response(StatusCode::OK, &body, "application/json;charset=UTF-8");
-    }
-    if let Some(record) = tokens.refresh_record(token)
+        let scopes = Arc::clone(&record.scopes);
+        (
+            record.user,
+            scopes,
+            "access_token",
+            record.issued,
+            Some(record.expires),
+        )
+    } else if let Some(record) = tokens.refresh_record(token)
         && record.app == app
         && !record.rotated
         && !tokens.chain_revoked(record.chain)
     {
-        let body = json!({
-            "active": true,
-            "scope": &*record.scopes,
-            "client_id": client_id,
-            "username": state.user(record.user).username,
-            "sub": identity_url(&vhost, &state, record.user),
-            "token_type": "refresh_token",
-            "iat": unix_seconds(record.issued),
-            "nbf": unix_seconds(record.issued),
-        });
-        return json_response(StatusCode::OK, &body, "application/json;charset=UTF-8");
+        let scopes = Arc::clone(&record.scopes);
+        (record.user, scopes, "refresh_token", record.issued, None)
+    } else {
+        return inactive();
+    };
+    let mut body = json!({
+        "active": true,
+        "scope": &*scopes,
+        "client_id": &model.apps[app].consumer_key,
+        "username": state.user(user).username,
+        "sub": identity_url(&vhost, &state, user),
+        "token_type": token_type,
+    });
+    if let Some(expires) = expires {
+        body["exp"] = json!(unix_seconds(expires));
     }
-    inactive()
+    body["iat"] = json!(unix_seconds(issued));
+    body["nbf"] = json!(unix_seconds(issued));
+    json_response(StatusCode::OK, &body, "application/json;charset=UTF-8")
 }
 
 /// `POST /services/Soap/{kind}/{version}`: SOAP login is retired and not served.
-pub(crate) async fn soap_login(Extension(vhost): Extension<VirtualHost>) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
+/// Only on a login host: elsewhere [`LoginRequest`] answers "not a login host".
+pub(crate) async fn soap_login(_: LoginRequest) -> Response {
     let body = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body><soapenv:Fault><faultcode>sf:UNSUPPORTED_API_VERSION</faultcode><faultstring>UNSUPPORTED_API_VERSION: pardot-mock does not serve the retired SOAP login; use OAuth 2.0 at /services/oauth2/token (JWT bearer, client credentials, web server or password grant)</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
     let mut r = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
     r.headers_mut().insert(
