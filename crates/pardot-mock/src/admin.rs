@@ -133,29 +133,32 @@ struct IssueRequest {
     consumer_key: String,
 }
 
-fn issued(result: Result<String, MockError>, field: &str) -> Response {
-    match result {
+/// Reads an [`IssueRequest`] and answers `{field: token}` with what `issue` makes of it.
+fn issue(
+    state: &MockState,
+    body: &Bytes,
+    field: &str,
+    issue: fn(&MockState, &str, &str) -> Result<String, MockError>,
+) -> Response {
+    let request = match parse::<IssueRequest>(body) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    match issue(state, &request.username, &request.consumer_key) {
         Ok(token) => json_ok(StatusCode::OK, &json!({ field: token })),
         Err(e) => bad(e),
     }
 }
 
 async fn issue_token(State(state): State<MockState>, body: Bytes) -> Response {
-    match parse::<IssueRequest>(&body) {
-        Ok(r) => issued(
-            state.issue_access_token(&r.username, &r.consumer_key),
-            "access_token",
-        ),
-        Err(r) => *r,
-    }
+    issue(&state, &body, "access_token", MockState::issue_access_token)
 }
 
 async fn issue_refresh(State(state): State<MockState>, body: Bytes) -> Response {
-    match parse::<IssueRequest>(&body) {
-        Ok(r) => issued(
-            state.seed_refresh_token(&r.username, &r.consumer_key),
-            "refresh_token",
-        ),
-        Err(r) => *r,
-    }
+    issue(
+        &state,
+        &body,
+        "refresh_token",
+        MockState::seed_refresh_token,
+    )
 }

@@ -60,6 +60,23 @@ async fn authenticate<'a>(
     api.admit(unit, Caller::Bearer, Backend::now(state)).await
 }
 
+/// A v5 request's admission: a Pardot host, a Bearer token, then the unit's limits; the
+/// answer to send instead when one fails.
+async fn admit<'a>(
+    api: &'a PardotApi,
+    state: &MockState,
+    vhost: Option<&Extension<VirtualHost>>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<super::Admitted<'a>, Response> {
+    let Some(host) = super::host::pardot_host(vhost, headers, uri) else {
+        return Err(super::not_a_pardot_host());
+    };
+    authenticate(api, state, headers, host)
+        .await
+        .map_err(|e| error(&e))
+}
+
 /// The state of a v5 query, carried from page to page inside `nextPageToken`.
 #[derive(Debug, Clone, PartialEq)]
 struct PageState {
@@ -205,13 +222,10 @@ pub(crate) async fn query(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(host) = super::host::pardot_host(vhost.as_ref(), &headers, &uri) else {
-        return super::not_a_pardot_host();
-    };
     let api = state.pardot();
-    let admitted = match authenticate(&api, &state, &headers, host).await {
+    let admitted = match admit(&api, &state, vhost.as_ref(), &headers, &uri).await {
         Ok(a) => a,
-        Err(e) => return error(&e),
+        Err(r) => return r,
     };
     let pairs = query_pairs(&uri);
     let state = match param(&pairs, "nextPageToken") {
@@ -278,13 +292,10 @@ pub(crate) async fn read(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(host) = super::host::pardot_host(vhost.as_ref(), &headers, &uri) else {
-        return super::not_a_pardot_host();
-    };
     let api = state.pardot();
-    let admitted = match authenticate(&api, &state, &headers, host).await {
+    let admitted = match admit(&api, &state, vhost.as_ref(), &headers, &uri).await {
         Ok(a) => a,
-        Err(e) => return error(&e),
+        Err(r) => return r,
     };
     let pairs = query_pairs(&uri);
     let result = param(&pairs, "fields")
