@@ -207,16 +207,15 @@ pub(crate) fn requested_scopes(requested: Option<&str>, app_scopes: &[String]) -
 pub(crate) async fn authorize(request: LoginRequest) -> Response {
     let LoginRequest {
         state,
-        method,
         vhost,
         login,
         params,
-        headers,
-    } = request;
-    if method == Method::POST && params.form.iter().any(|(k, _)| k == "step") {
-        return step(&state, &vhost, &login, &params);
+        ..
+    } = &request;
+    if request.method == Method::POST && params.form.iter().any(|(k, _)| k == "step") {
+        return step(state, vhost, login, params);
     }
-    start(&state, &vhost, login, &params, &headers)
+    start(state, vhost, login.clone(), params, &request.headers)
 }
 
 fn start(

@@ -201,25 +201,23 @@ pub(crate) fn device_grant(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthErr
 pub(crate) async fn connect(request: LoginRequest) -> Response {
     let LoginRequest {
         state,
-        method,
         vhost,
-        login,
         params,
-        headers,
-    } = request;
-    let action = format!("{}/setup/connect", path_prefix(&vhost));
-    if method != Method::POST {
+        ..
+    } = &request;
+    let action = format!("{}/setup/connect", path_prefix(vhost));
+    if request.method != Method::POST {
         let prefill = params.get("user_code").unwrap_or("");
         return pages::user_code_page(&action, prefill, None, Outcome::CodePage);
     }
     match params.get("step") {
         Some("code") | None => {}
-        Some(_) => return step(&state, &vhost, &login, &params),
+        Some(_) => return step(state, vhost, &request.login, params),
     }
     let entered = params.get("user_code").unwrap_or("");
     let wanted = normalise_user_code(entered);
     let now = state.now();
-    let store = web(&state);
+    let store = web(state);
     let found = (!wanted.is_empty())
         .then(|| {
             store.devices.find(now, |d| {
@@ -240,15 +238,15 @@ pub(crate) async fn connect(request: LoginRequest) -> Response {
             device_code,
             app: record.app,
         },
-        login,
+        login: request.login.clone(),
         user: None,
         expires: now + TRANSACTION_LIFETIME.min(DEVICE_CODE_LIFETIME),
     };
     let txn_id = random_alnum(32);
     // A browser that logged in before (the `sid` cookie) goes straight to Allow/Deny.
-    if let Some(user) = session_user(&state, &headers, &txn.login) {
-        return after_login(&state, &vhost, txn_id, txn, user);
+    if let Some(user) = session_user(state, &request.headers, &txn.login) {
+        return after_login(state, vhost, txn_id, txn, user);
     }
     store.txns.insert(txn_id.clone(), txn.clone(), now);
-    show_login(&state, &vhost, &txn_id, &txn, "", None)
+    show_login(state, vhost, &txn_id, &txn, "", None)
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::Path;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pardot_auth_core::SalesforceId;
 use pardot_auth_core::clock::unix_seconds;
@@ -14,9 +14,7 @@ use super::login_request::LoginRequest;
 use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
 use crate::issued_tokens::AccessRecord;
 use crate::outcome::{plain, reporting};
-use crate::request_params::RequestParams;
 use crate::route::Outcome;
-use crate::state::MockState;
 
 fn bad_token() -> Response {
     plain(
@@ -70,12 +68,9 @@ pub(crate) async fn revoke(LoginRequest { state, params, .. }: LoginRequest) -> 
     StatusCode::OK.into_response()
 }
 
-fn live_bearer(
-    state: &MockState,
-    headers: &HeaderMap,
-    params: &RequestParams,
-) -> Option<AccessRecord> {
-    let token = bearer_token(headers, params)?;
+fn live_bearer(request: &LoginRequest) -> Option<AccessRecord> {
+    let token = bearer_token(&request.headers, &request.params)?;
+    let state = &request.state;
     state.inner.tokens.live_access(&token, state.now())
 }
 
@@ -102,21 +97,14 @@ fn urls(instance: &str, org18: &str, user18: &str) -> Value {
 }
 
 /// `GET /services/oauth2/userinfo` (OpenID Connect).
-pub(crate) async fn userinfo(
-    LoginRequest {
-        state,
-        vhost,
-        params,
-        headers,
-        ..
-    }: LoginRequest,
-) -> Response {
-    let Some(record) = live_bearer(&state, &headers, &params) else {
+pub(crate) async fn userinfo(request: LoginRequest) -> Response {
+    let Some(record) = live_bearer(&request) else {
         return bad_token();
     };
+    let LoginRequest { state, vhost, .. } = &request;
     let user = state.user(record.user);
     let org = &state.model().orgs[user.org];
-    let instance = instance_url(&vhost, org);
+    let instance = instance_url(vhost, org);
     let name = format!("{} {}", user.first_name, user.last_name)
         .trim()
         .to_owned();
@@ -127,7 +115,7 @@ pub(crate) async fn userinfo(
         .unwrap_or_default()
         .to_owned();
     let body = json!({
-        "sub": identity_url(&vhost, &state, record.user),
+        "sub": identity_url(vhost, state, record.user),
         "user_id": user.id.as_str(),
         "organization_id": org.id.as_str(),
         "preferred_username": user.username,
@@ -160,17 +148,12 @@ pub(crate) async fn userinfo(
 /// `GET /id/{org}/{user}`: the identity URL.
 pub(crate) async fn identity(
     Path((org_text, user_text)): Path<(String, String)>,
-    LoginRequest {
-        state,
-        vhost,
-        params,
-        headers,
-        ..
-    }: LoginRequest,
+    request: LoginRequest,
 ) -> Response {
-    let Some(record) = live_bearer(&state, &headers, &params) else {
+    let Some(record) = live_bearer(&request) else {
         return bad_token();
     };
+    let LoginRequest { state, vhost, .. } = &request;
     let model = state.model();
     let token_org = &model.orgs[record.org];
     if SalesforceId::parse(&org_text).ok().as_ref() != Some(&token_org.id) {
@@ -187,12 +170,12 @@ pub(crate) async fn identity(
     if !user.active {
         return plain(StatusCode::FORBIDDEN, "Inactive", Outcome::Inactive);
     }
-    let instance = instance_url(&vhost, token_org);
+    let instance = instance_url(vhost, token_org);
     let display = format!("{} {}", user.first_name, user.last_name)
         .trim()
         .to_owned();
     let body = json!({
-        "id": identity_url(&vhost, &state, user_index),
+        "id": identity_url(vhost, state, user_index),
         "asserted_user": user_index == record.user,
         "user_id": user.id.as_str(),
         "organization_id": token_org.id.as_str(),
