@@ -28,7 +28,8 @@ pub(crate) fn routes() -> Router<MockState> {
         .route("/__mock/refresh_tokens", post(issue_refresh))
 }
 
-fn json_ok(status: StatusCode, body: &Value) -> Response {
+/// A JSON answer of an admin route.
+pub(crate) fn json_ok(status: StatusCode, body: &Value) -> Response {
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -44,7 +45,8 @@ fn bad(message: impl std::fmt::Display) -> Response {
     )
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Response>> {
+/// An admin route's JSON request body, or the `400` that says why it is not one.
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid JSON body: {e}"))))
 }
 

@@ -13,6 +13,7 @@ use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
 use super::login_request::LoginRequest;
 use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
 use crate::issued_tokens::AccessRecord;
+use crate::model::User;
 use crate::outcome::{plain, reporting};
 use crate::route::Outcome;
 
@@ -96,6 +97,32 @@ fn urls(instance: &str, org18: &str, user18: &str) -> Value {
     })
 }
 
+fn profile_picture(instance: &str) -> String {
+    format!("{instance}/img/userprofile/default_profile_200_v2.png")
+}
+
+/// The `photos` object of userinfo and the identity URL.
+fn photos(instance: &str) -> Value {
+    json!({
+        "picture": profile_picture(instance),
+        "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
+    })
+}
+
+/// The user's first and last name, or the username when both are empty.
+fn display_name(user: &User) -> String {
+    let name = format!("{} {}", user.first_name, user.last_name);
+    match name.trim() {
+        "" => user.username.clone(),
+        trimmed => trimmed.to_owned(),
+    }
+}
+
+/// The username before the `@`.
+fn nickname(user: &User) -> &str {
+    user.username.split('@').next().unwrap_or_default()
+}
+
 /// `GET /services/oauth2/userinfo` (OpenID Connect).
 pub(crate) async fn userinfo(request: LoginRequest) -> Response {
     let Some(record) = live_bearer(&request) else {
@@ -105,33 +132,21 @@ pub(crate) async fn userinfo(request: LoginRequest) -> Response {
     let user = state.user(record.user);
     let org = &state.model().orgs[user.org];
     let instance = instance_url(vhost, org);
-    let name = format!("{} {}", user.first_name, user.last_name)
-        .trim()
-        .to_owned();
-    let nickname = user
-        .username
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
     let body = json!({
         "sub": identity_url(vhost, state, record.user),
         "user_id": user.id.as_str(),
         "organization_id": org.id.as_str(),
         "preferred_username": user.username,
-        "nickname": nickname,
-        "name": if name.is_empty() { user.username.clone() } else { name },
+        "nickname": nickname(user),
+        "name": display_name(user),
         "email": user.email,
         "email_verified": true,
         "given_name": user.first_name,
         "family_name": user.last_name,
         "zoneinfo": "America/Los_Angeles",
-        "photos": {
-            "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
-            "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
-        },
+        "photos": photos(&instance),
         "profile": format!("{instance}/{}", user.id),
-        "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
+        "picture": profile_picture(&instance),
         "address": {},
         "is_salesforce_integration_user": false,
         "urls": urls(&instance, org.id.as_str(), user.id.as_str()),
@@ -171,26 +186,20 @@ pub(crate) async fn identity(
         return plain(StatusCode::FORBIDDEN, "Inactive", Outcome::Inactive);
     }
     let instance = instance_url(vhost, token_org);
-    let display = format!("{} {}", user.first_name, user.last_name)
-        .trim()
-        .to_owned();
     let body = json!({
         "id": identity_url(vhost, state, user_index),
         "asserted_user": user_index == record.user,
         "user_id": user.id.as_str(),
         "organization_id": token_org.id.as_str(),
         "username": user.username,
-        "nick_name": user.username.split('@').next().unwrap_or_default(),
-        "display_name": if display.is_empty() { user.username.clone() } else { display },
+        "nick_name": nickname(user),
+        "display_name": display_name(user),
         "email": user.email,
         "email_verified": true,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "timezone": "America/Los_Angeles",
-        "photos": {
-            "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
-            "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
-        },
+        "photos": photos(&instance),
         "addr_street": null, "addr_city": null, "addr_state": null,
         "addr_country": null, "addr_zip": null,
         "mobile_phone": null, "mobile_phone_verified": false,

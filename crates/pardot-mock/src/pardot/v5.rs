@@ -121,15 +121,7 @@ impl PageState {
     }
 
     fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
-        let fields = param(pairs, "fields")
-            .filter(|f| !f.trim().is_empty())
-            .ok_or_else(|| {
-                validation(
-                    36,
-                    "One or more required parameter values are missing: fields",
-                )
-            })?
-            .to_owned();
+        let fields = required_fields(pairs)?.to_owned();
         let limit = match param(pairs, "limit") {
             None => 200,
             Some(l) => l
@@ -210,6 +202,18 @@ impl PageState {
         }
         Ok(q)
     }
+}
+
+/// The `fields` parameter, which every v5 request must carry.
+fn required_fields(pairs: &[(String, String)]) -> Result<&str, ApiError> {
+    param(pairs, "fields")
+        .filter(|f| !f.trim().is_empty())
+        .ok_or_else(|| {
+            validation(
+                36,
+                "One or more required parameter values are missing: fields",
+            )
+        })
 }
 
 fn fields(text: &str) -> Result<Vec<V5Field>, ApiError> {
@@ -317,15 +321,7 @@ pub(crate) async fn read(
     headers: HeaderMap,
 ) -> Response {
     serve(&state, vhost.as_ref(), &headers, &uri, |unit, pairs| {
-        let wanted = param(pairs, "fields")
-            .filter(|f| !f.trim().is_empty())
-            .ok_or_else(|| {
-                validation(
-                    36,
-                    "One or more required parameter values are missing: fields",
-                )
-            })
-            .and_then(fields)?;
+        let wanted = required_fields(pairs).and_then(fields)?;
         let id: u64 = id.parse().map_err(|_| ApiError::code(3))?;
         let p = unit.prospects.by_id(id).ok_or_else(|| ApiError::code(3))?;
         let mut body = String::with_capacity(128 + 24 * wanted.len());
