@@ -28,7 +28,8 @@ pub(crate) fn routes() -> Router<MockState> {
         .route("/__mock/refresh_tokens", post(issue_refresh))
 }
 
-fn json_ok(status: StatusCode, body: &Value) -> Response {
+/// A JSON answer of an admin route.
+pub(crate) fn json_ok(status: StatusCode, body: &Value) -> Response {
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -44,7 +45,8 @@ fn bad(message: impl std::fmt::Display) -> Response {
     )
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Response>> {
+/// An admin route's JSON request body, or the `400` that says why it is not one.
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid JSON body: {e}"))))
 }
 
@@ -133,29 +135,32 @@ struct IssueRequest {
     consumer_key: String,
 }
 
-fn issued(result: Result<String, MockError>, field: &str) -> Response {
-    match result {
+/// Reads an [`IssueRequest`] and answers `{field: token}` with what `issue` makes of it.
+fn issue(
+    state: &MockState,
+    body: &Bytes,
+    field: &str,
+    issue: fn(&MockState, &str, &str) -> Result<String, MockError>,
+) -> Response {
+    let request = match parse::<IssueRequest>(body) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    match issue(state, &request.username, &request.consumer_key) {
         Ok(token) => json_ok(StatusCode::OK, &json!({ field: token })),
         Err(e) => bad(e),
     }
 }
 
 async fn issue_token(State(state): State<MockState>, body: Bytes) -> Response {
-    match parse::<IssueRequest>(&body) {
-        Ok(r) => issued(
-            state.issue_access_token(&r.username, &r.consumer_key),
-            "access_token",
-        ),
-        Err(r) => *r,
-    }
+    issue(&state, &body, "access_token", MockState::issue_access_token)
 }
 
 async fn issue_refresh(State(state): State<MockState>, body: Bytes) -> Response {
-    match parse::<IssueRequest>(&body) {
-        Ok(r) => issued(
-            state.seed_refresh_token(&r.username, &r.consumer_key),
-            "refresh_token",
-        ),
-        Err(r) => *r,
-    }
+    issue(
+        &state,
+        &body,
+        "refresh_token",
+        MockState::seed_refresh_token,
+    )
 }

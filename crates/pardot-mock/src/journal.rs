@@ -182,11 +182,7 @@ pub struct JournalEntry {
 impl JournalEntry {
     /// A form field or query parameter by name (form first).
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .chain(self.query.iter())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        crate::request_params::form_then_query(&self.form, &self.query, name)
     }
 
     /// A header by name (case-insensitive).

@@ -15,11 +15,7 @@ pub struct RequestParams {
 impl RequestParams {
     /// A parameter from the form body, else from the query string.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .chain(self.query.iter())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        form_then_query(&self.form, &self.query, name)
     }
 
     /// Like [`RequestParams::get`], but an empty value counts as absent.
@@ -55,4 +51,17 @@ fn is_form(headers: &HeaderMap) -> bool {
             .to_ascii_lowercase()
             .starts_with("application/x-www-form-urlencoded"),
     }
+}
+
+/// The value of `name` in the form fields, else in the query pairs: how the login server
+/// reads a parameter, live and in the journal.
+pub(crate) fn form_then_query<'a>(
+    form: &'a [(String, String)],
+    query: &'a [(String, String)],
+    name: &str,
+) -> Option<&'a str> {
+    form.iter()
+        .chain(query)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }

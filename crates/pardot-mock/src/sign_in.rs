@@ -537,7 +537,7 @@ mod tests {
     #[tokio::test]
     async fn a_device_code_is_confirmed_logged_in_and_approved() {
         let mock = PardotMock::start().await;
-        let started: serde_json::Value = browser()
+        let device_authorization = browser()
             .unwrap()
             .post(format!("{}/services/oauth2/token", mock.url()))
             .form(&[
@@ -546,10 +546,8 @@ mod tests {
             ])
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
+        let started: serde_json::Value = device_authorization.json().await.unwrap();
         let url = format!(
             "{}?user_code={}",
             started["verification_uri"].as_str().unwrap(),

@@ -398,6 +398,16 @@ impl MockState {
         Ok((user, app))
     }
 
+    /// [`MockState::user_and_app`] with the app's scopes, what a flowless grant is given.
+    fn user_app_and_scopes(
+        &self,
+        username: &str,
+        consumer_key: &str,
+    ) -> Result<(usize, usize, String), MockError> {
+        let (user, app) = self.user_and_app(username, consumer_key)?;
+        Ok((user, app, self.model().apps[app].scopes.join(" ")))
+    }
+
     /// Issues a live access token for `username` through the app `consumer_key`, without a
     /// flow (scopes: the app's).
     pub fn issue_access_token(
@@ -405,9 +415,7 @@ impl MockState {
         username: &str,
         consumer_key: &str,
     ) -> Result<String, MockError> {
-        let model = self.model();
-        let (user, app) = self.user_and_app(username, consumer_key)?;
-        let scopes = model.apps[app].scopes.join(" ");
+        let (user, app, scopes) = self.user_app_and_scopes(username, consumer_key)?;
         Ok(self.issue_access(user, Some(app), &scopes, None).0)
     }
 
@@ -432,9 +440,7 @@ impl MockState {
         username: &str,
         consumer_key: &str,
     ) -> Result<String, MockError> {
-        let model = self.model();
-        let (user, app) = self.user_and_app(username, consumer_key)?;
-        let scopes = model.apps[app].scopes.join(" ");
+        let (user, app, scopes) = self.user_app_and_scopes(username, consumer_key)?;
         Ok(self.issue_refresh(user, app, &scopes, None).0)
     }
 }

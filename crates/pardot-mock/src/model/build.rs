@@ -420,10 +420,7 @@ fn org_ref(
     orgs: &HashMap<SalesforceId, usize>,
     what: &str,
 ) -> Result<usize, ConfigError> {
-    let id = SalesforceId::parse(text).map_err(|e| invalid(format!("{what}: {e}")))?;
-    orgs.get(&id)
-        .copied()
-        .ok_or_else(|| invalid(format!("{what}: unknown org `{text}`")))
+    id_ref(text, SalesforceId::parse(text), orgs, what, "org")
 }
 
 fn user_ref(
@@ -442,10 +439,28 @@ fn bu_ref(
     bus: &HashMap<BusinessUnitId, usize>,
     what: &str,
 ) -> Result<usize, ConfigError> {
-    let id = BusinessUnitId::parse(text).map_err(|e| invalid(format!("{what}: {e}")))?;
-    bus.get(&id)
+    id_ref(
+        text,
+        BusinessUnitId::parse(text),
+        bus,
+        what,
+        "business unit",
+    )
+}
+
+/// The index of the `kind` whose id `text` parsed to, for the config field `what`.
+fn id_ref<Id: Eq + std::hash::Hash, E: std::fmt::Display>(
+    text: &str,
+    parsed: Result<Id, E>,
+    index: &HashMap<Id, usize>,
+    what: &str,
+    kind: &str,
+) -> Result<usize, ConfigError> {
+    let id = parsed.map_err(|e| invalid(format!("{what}: {e}")))?;
+    index
+        .get(&id)
         .copied()
-        .ok_or_else(|| invalid(format!("{what}: unknown business unit `{text}`")))
+        .ok_or_else(|| invalid(format!("{what}: unknown {kind} `{text}`")))
 }
 
 /// An RSA public key from a certificate, an SPKI public key or a PKCS#1 public key (PEM).

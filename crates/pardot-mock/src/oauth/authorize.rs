@@ -55,19 +55,16 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::login_request::LoginRequest;
 use super::pages::{self, LOGIN_ERROR, LoginPage};
 use super::web::{
     CODE_LIFETIME, CodeRecord, DeviceStatus, Session, TRANSACTION_LIFETIME, Txn, TxnKind,
     WebRequest, random_from, web,
 };
-use super::{not_a_login_host, org_allowed_on, secret_eq};
+use super::{org_allowed_on, secret_eq};
 use crate::outcome::reporting;
 use crate::request_params::RequestParams;
 use crate::route::Outcome;
@@ -207,20 +204,18 @@ pub(crate) fn requested_scopes(requested: Option<&str>, app_scopes: &[String]) -
 }
 
 /// `GET|POST /services/oauth2/authorize`.
-pub(crate) async fn authorize(
-    State(state): State<MockState>,
-    method: Method,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(login) = vhost.login() else {
-        return not_a_login_host();
-    };
-    if method == Method::POST && params.form.iter().any(|(k, _)| k == "step") {
-        return step(&state, &vhost, &login, &params);
+pub(crate) async fn authorize(request: LoginRequest) -> Response {
+    let LoginRequest {
+        state,
+        vhost,
+        login,
+        params,
+        ..
+    } = &request;
+    if request.method == Method::POST && params.form.iter().any(|(k, _)| k == "step") {
+        return step(state, vhost, login, params);
     }
-    start(&state, &vhost, login, &params, &headers)
+    start(state, vhost, login.clone(), params, &request.headers)
 }
 
 fn start(

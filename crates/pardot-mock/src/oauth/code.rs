@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use super::errors::*;
-use super::grant_context::{GrantContext, check_login_allowed, full_body, wants_refresh};
+use super::grant_context::{GrantContext, check_login_allowed, new_session_body};
 use super::web::web;
 use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq};
 use crate::route::Outcome;
@@ -90,28 +90,13 @@ pub(crate) fn authorization_code(ctx: &GrantContext<'_>) -> Result<TokenBody, OA
         // The approval was revoked after the code was issued.
         return Err(EXPIRED_CODE);
     }
-    if !state.count_login(state.user(user).org) {
-        return Err(RATE_LIMIT);
-    }
-    let (refresh_token, chain) = if wants_refresh(&record.scopes) {
-        let (token, chain) = state.issue_refresh(user, app, &record.scopes, None);
-        (Some(token), Some(chain))
-    } else {
-        (None, None)
-    };
-    Ok(full_body(
-        ctx,
-        user,
-        app,
-        &record.scopes,
-        chain,
-        refresh_token,
-    ))
+    new_session_body(ctx, user, app, &record.scopes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::grant_context::wants_refresh;
 
     #[test]
     fn s256_matches_rfc7636_appendix_b() {

@@ -37,11 +37,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -49,20 +45,16 @@ use super::authorize::{
     after_login, path_prefix, requested_scopes, session_user, show_login, step,
 };
 use super::errors::*;
-use super::grant_context::{GrantContext, check_login_allowed, full_body, wants_refresh};
+use super::grant_context::{GrantContext, check_login_allowed, new_session_body};
+use super::login_request::LoginRequest;
 use super::pages::{self, USER_CODE_ERROR};
 use super::web::{
     DEVICE_CODE_LIFETIME, DeviceRecord, DeviceStatus, TRANSACTION_LIFETIME, Txn, TxnKind,
     normalise_user_code, random_from, web,
 };
-use super::{
-    OAuthError, TokenBody, client_auth, not_a_login_host, org_allowed_on, secret_eq, token_headers,
-};
-use crate::request_params::RequestParams;
+use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq, token_headers};
 use crate::route::Outcome;
-use crate::state::MockState;
 use crate::support::random_alnum;
-use crate::virtual_host::VirtualHost;
 
 /// The user denied the device, or it was denied by script.
 pub const ACCESS_DENIED: OAuthError =
@@ -202,49 +194,30 @@ pub(crate) fn device_grant(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthErr
     if !state.is_assigned(user, app) {
         return Err(INVALID_APP_ACCESS);
     }
-    if !state.count_login(state.user(user).org) {
-        return Err(RATE_LIMIT);
-    }
-    let (refresh_token, chain) = if wants_refresh(&record.scopes) {
-        let (token, chain) = state.issue_refresh(user, app, &record.scopes, None);
-        (Some(token), Some(chain))
-    } else {
-        (None, None)
-    };
-    Ok(full_body(
-        ctx,
-        user,
-        app,
-        &record.scopes,
-        chain,
-        refresh_token,
-    ))
+    new_session_body(ctx, user, app, &record.scopes)
 }
 
 /// `GET|POST /setup/connect`: the user-code page, then the login and consent steps.
-pub(crate) async fn connect(
-    State(state): State<MockState>,
-    method: Method,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(login) = vhost.login() else {
-        return not_a_login_host();
-    };
-    let action = format!("{}/setup/connect", path_prefix(&vhost));
-    if method != Method::POST {
+pub(crate) async fn connect(request: LoginRequest) -> Response {
+    let LoginRequest {
+        state,
+        vhost,
+        params,
+        ..
+    } = &request;
+    let action = format!("{}/setup/connect", path_prefix(vhost));
+    if request.method != Method::POST {
         let prefill = params.get("user_code").unwrap_or("");
         return pages::user_code_page(&action, prefill, None, Outcome::CodePage);
     }
     match params.get("step") {
         Some("code") | None => {}
-        Some(_) => return step(&state, &vhost, &login, &params),
+        Some(_) => return step(state, vhost, &request.login, params),
     }
     let entered = params.get("user_code").unwrap_or("");
     let wanted = normalise_user_code(entered);
     let now = state.now();
-    let store = web(&state);
+    let store = web(state);
     let found = (!wanted.is_empty())
         .then(|| {
             store.devices.find(now, |d| {
@@ -265,15 +238,15 @@ pub(crate) async fn connect(
             device_code,
             app: record.app,
         },
-        login,
+        login: request.login.clone(),
         user: None,
         expires: now + TRANSACTION_LIFETIME.min(DEVICE_CODE_LIFETIME),
     };
     let txn_id = random_alnum(32);
     // A browser that logged in before (the `sid` cookie) goes straight to Allow/Deny.
-    if let Some(user) = session_user(&state, &headers, &txn.login) {
-        return after_login(&state, &vhost, txn_id, txn, user);
+    if let Some(user) = session_user(state, &request.headers, &txn.login) {
+        return after_login(state, vhost, txn_id, txn, user);
     }
     store.txns.insert(txn_id.clone(), txn.clone(), now);
-    show_login(&state, &vhost, &txn_id, &txn, "", None)
+    show_login(state, vhost, &txn_id, &txn, "", None)
 }

@@ -2,28 +2,20 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pardot_auth_core::SalesforceId;
 use pardot_auth_core::clock::unix_seconds;
 use serde_json::{Value, json};
 
 use super::errors::{INVALID_CLIENT, INVALID_CLIENT_ID};
-use super::{
-    OAuthError, bearer_token, client_auth, identity_url, instance_url, not_a_login_host, secret_eq,
-};
+use super::login_request::LoginRequest;
+use super::{OAuthError, bearer_token, client_auth, identity_url, instance_url, secret_eq};
 use crate::issued_tokens::AccessRecord;
+use crate::model::User;
 use crate::outcome::{plain, reporting};
-use crate::request_params::RequestParams;
 use crate::route::Outcome;
-use crate::state::MockState;
-use crate::virtual_host::VirtualHost;
-
-fn not_login(vhost: &VirtualHost) -> Option<Response> {
-    vhost.login().is_none().then(not_a_login_host)
-}
 
 fn bad_token() -> Response {
     plain(
@@ -54,14 +46,7 @@ fn revoke_error(error: Outcome, description: &'static str) -> Response {
 }
 
 /// `POST|GET /services/oauth2/revoke` with `token`.
-pub(crate) async fn revoke(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
+pub(crate) async fn revoke(LoginRequest { state, params, .. }: LoginRequest) -> Response {
     if let Some(hint) = params.non_empty("token_type_hint")
         && hint != "access_token"
         && hint != "refresh_token"
@@ -84,12 +69,9 @@ pub(crate) async fn revoke(
     StatusCode::OK.into_response()
 }
 
-fn live_bearer(
-    state: &MockState,
-    headers: &HeaderMap,
-    params: &RequestParams,
-) -> Option<AccessRecord> {
-    let token = bearer_token(headers, params)?;
+fn live_bearer(request: &LoginRequest) -> Option<AccessRecord> {
+    let token = bearer_token(&request.headers, &request.params)?;
+    let state = &request.state;
     state.inner.tokens.live_access(&token, state.now())
 }
 
@@ -115,49 +97,56 @@ fn urls(instance: &str, org18: &str, user18: &str) -> Value {
     })
 }
 
-/// `GET /services/oauth2/userinfo` (OpenID Connect).
-pub(crate) async fn userinfo(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
+fn profile_picture(instance: &str) -> String {
+    format!("{instance}/img/userprofile/default_profile_200_v2.png")
+}
+
+/// The `photos` object of userinfo and the identity URL.
+fn photos(instance: &str) -> Value {
+    json!({
+        "picture": profile_picture(instance),
+        "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
+    })
+}
+
+/// The user's first and last name, or the username when both are empty.
+fn display_name(user: &User) -> String {
+    let name = format!("{} {}", user.first_name, user.last_name);
+    match name.trim() {
+        "" => user.username.clone(),
+        trimmed => trimmed.to_owned(),
     }
-    let Some(record) = live_bearer(&state, &headers, &params) else {
+}
+
+/// The username before the `@`.
+fn nickname(user: &User) -> &str {
+    user.username.split('@').next().unwrap_or_default()
+}
+
+/// `GET /services/oauth2/userinfo` (OpenID Connect).
+pub(crate) async fn userinfo(request: LoginRequest) -> Response {
+    let Some(record) = live_bearer(&request) else {
         return bad_token();
     };
+    let LoginRequest { state, vhost, .. } = &request;
     let user = state.user(record.user);
     let org = &state.model().orgs[user.org];
-    let instance = instance_url(&vhost, org);
-    let name = format!("{} {}", user.first_name, user.last_name)
-        .trim()
-        .to_owned();
-    let nickname = user
-        .username
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let instance = instance_url(vhost, org);
     let body = json!({
-        "sub": identity_url(&vhost, &state, record.user),
+        "sub": identity_url(vhost, state, record.user),
         "user_id": user.id.as_str(),
         "organization_id": org.id.as_str(),
         "preferred_username": user.username,
-        "nickname": nickname,
-        "name": if name.is_empty() { user.username.clone() } else { name },
+        "nickname": nickname(user),
+        "name": display_name(user),
         "email": user.email,
         "email_verified": true,
         "given_name": user.first_name,
         "family_name": user.last_name,
         "zoneinfo": "America/Los_Angeles",
-        "photos": {
-            "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
-            "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
-        },
+        "photos": photos(&instance),
         "profile": format!("{instance}/{}", user.id),
-        "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
+        "picture": profile_picture(&instance),
         "address": {},
         "is_salesforce_integration_user": false,
         "urls": urls(&instance, org.id.as_str(), user.id.as_str()),
@@ -173,18 +162,13 @@ pub(crate) async fn userinfo(
 
 /// `GET /id/{org}/{user}`: the identity URL.
 pub(crate) async fn identity(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
     Path((org_text, user_text)): Path<(String, String)>,
-    headers: HeaderMap,
+    request: LoginRequest,
 ) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
-    let Some(record) = live_bearer(&state, &headers, &params) else {
+    let Some(record) = live_bearer(&request) else {
         return bad_token();
     };
+    let LoginRequest { state, vhost, .. } = &request;
     let model = state.model();
     let token_org = &model.orgs[record.org];
     if SalesforceId::parse(&org_text).ok().as_ref() != Some(&token_org.id) {
@@ -201,27 +185,21 @@ pub(crate) async fn identity(
     if !user.active {
         return plain(StatusCode::FORBIDDEN, "Inactive", Outcome::Inactive);
     }
-    let instance = instance_url(&vhost, token_org);
-    let display = format!("{} {}", user.first_name, user.last_name)
-        .trim()
-        .to_owned();
+    let instance = instance_url(vhost, token_org);
     let body = json!({
-        "id": identity_url(&vhost, &state, user_index),
+        "id": identity_url(vhost, state, user_index),
         "asserted_user": user_index == record.user,
         "user_id": user.id.as_str(),
         "organization_id": token_org.id.as_str(),
         "username": user.username,
-        "nick_name": user.username.split('@').next().unwrap_or_default(),
-        "display_name": if display.is_empty() { user.username.clone() } else { display },
+        "nick_name": nickname(user),
+        "display_name": display_name(user),
         "email": user.email,
         "email_verified": true,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "timezone": "America/Los_Angeles",
-        "photos": {
-            "picture": format!("{instance}/img/userprofile/default_profile_200_v2.png"),
-            "thumbnail": format!("{instance}/img/userprofile/default_profile_45_v2.png"),
-        },
+        "photos": photos(&instance),
         "addr_street": null, "addr_city": null, "addr_state": null,
         "addr_country": null, "addr_zip": null,
         "mobile_phone": null, "mobile_phone_verified": false,
@@ -241,14 +219,14 @@ pub(crate) async fn identity(
 
 /// `POST /services/oauth2/introspect` (RFC 7662), client-authenticated.
 pub(crate) async fn introspect(
-    State(state): State<MockState>,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-    headers: HeaderMap,
+    LoginRequest {
+        state,
+        vhost,
+        params,
+        headers,
+        ..
+    }: LoginRequest,
 ) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
     let (id, secret) = client_auth(&params, &headers);
     let model = state.model();
     let Some(app) = id.as_deref().and_then(|id| model.app_by_key(id)) else {
@@ -268,48 +246,48 @@ pub(crate) async fn introspect(
         return inactive();
     };
     let tokens = &state.inner.tokens;
-    let client_id = &model.apps[app].consumer_key;
-    if let Some(record) = tokens.live_access(token, state.now())
+    // A live access token also tells when it expires; a refresh token does not expire.
+    let (user, scopes, token_type, issued, expires) = if let Some(record) =
+        tokens.live_access(token, state.now())
         && record.app == Some(app)
     {
-        let body = json!({
-            "active": true,
-            "scope": &*record.scopes,
-            "client_id": client_id,
-            "username": state.user(record.user).username,
-            "sub": identity_url(&vhost, &state, record.user),
-            "token_type": "access_token",
-            "exp": unix_seconds(record.expires),
-            "iat": unix_seconds(record.issued),
-            "nbf": unix_seconds(record.issued),
-        });
-        return json_response(StatusCode::OK, &body, "application/json;charset=UTF-8");
-    }
-    if let Some(record) = tokens.refresh_record(token)
+        let scopes = Arc::clone(&record.scopes);
+        (
+            record.user,
+            scopes,
+            "access_token",
+            record.issued,
+            Some(record.expires),
+        )
+    } else if let Some(record) = tokens.refresh_record(token)
         && record.app == app
         && !record.rotated
         && !tokens.chain_revoked(record.chain)
     {
-        let body = json!({
-            "active": true,
-            "scope": &*record.scopes,
-            "client_id": client_id,
-            "username": state.user(record.user).username,
-            "sub": identity_url(&vhost, &state, record.user),
-            "token_type": "refresh_token",
-            "iat": unix_seconds(record.issued),
-            "nbf": unix_seconds(record.issued),
-        });
-        return json_response(StatusCode::OK, &body, "application/json;charset=UTF-8");
+        let scopes = Arc::clone(&record.scopes);
+        (record.user, scopes, "refresh_token", record.issued, None)
+    } else {
+        return inactive();
+    };
+    let mut body = json!({
+        "active": true,
+        "scope": &*scopes,
+        "client_id": &model.apps[app].consumer_key,
+        "username": state.user(user).username,
+        "sub": identity_url(&vhost, &state, user),
+        "token_type": token_type,
+    });
+    if let Some(expires) = expires {
+        body["exp"] = json!(unix_seconds(expires));
     }
-    inactive()
+    body["iat"] = json!(unix_seconds(issued));
+    body["nbf"] = json!(unix_seconds(issued));
+    json_response(StatusCode::OK, &body, "application/json;charset=UTF-8")
 }
 
 /// `POST /services/Soap/{kind}/{version}`: SOAP login is retired and not served.
-pub(crate) async fn soap_login(Extension(vhost): Extension<VirtualHost>) -> Response {
-    if let Some(r) = not_login(&vhost) {
-        return r;
-    }
+/// Only on a login host: elsewhere [`LoginRequest`] answers "not a login host".
+pub(crate) async fn soap_login(_: LoginRequest) -> Response {
     let body = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body><soapenv:Fault><faultcode>sf:UNSUPPORTED_API_VERSION</faultcode><faultstring>UNSUPPORTED_API_VERSION: pardot-mock does not serve the retired SOAP login; use OAuth 2.0 at /services/oauth2/token (JWT bearer, client credentials, web server or password grant)</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
     let mut r = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
     r.headers_mut().insert(

@@ -52,6 +52,27 @@ pub(crate) fn full_body(
     }
 }
 
+/// Ends an interactive grant (code, device) for an approved `user`: counts the login against
+/// the org's limit, issues a refresh token when the scopes earn one, and answers the full body.
+pub(crate) fn new_session_body(
+    ctx: &GrantContext<'_>,
+    user: usize,
+    app: usize,
+    scopes: &str,
+) -> Result<TokenBody, OAuthError> {
+    let state = ctx.state;
+    if !state.count_login(state.user(user).org) {
+        return Err(RATE_LIMIT);
+    }
+    let (refresh_token, chain) = if wants_refresh(scopes) {
+        let (token, chain) = state.issue_refresh(user, app, scopes, None);
+        (Some(token), Some(chain))
+    } else {
+        (None, None)
+    };
+    Ok(full_body(ctx, user, app, scopes, chain, refresh_token))
+}
+
 /// Locked org, then inactive user, then the login rate limit.
 pub(crate) fn check_login_allowed(
     ctx: &GrantContext<'_>,

@@ -2,43 +2,23 @@
 //! here; [`dispatch`] also routes `authorization_code` (`code`), `device` and
 //! `response_type=device_code` (`device`).
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 
 use super::errors::*;
 use super::grant_context::{GrantContext, check_login_allowed, full_body};
-use super::{OAuthError, TokenBody, client_auth, not_a_login_host, org_allowed_on, secret_eq};
-use crate::request_params::RequestParams;
-use crate::state::MockState;
-use crate::virtual_host::{LoginVhost, VirtualHost};
+use super::login_request::LoginRequest;
+use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq};
+use crate::virtual_host::LoginVhost;
 
 /// The JWT bearer grant type.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-pub(crate) async fn token_endpoint(
-    State(state): State<MockState>,
-    method: Method,
-    Extension(vhost): Extension<VirtualHost>,
-    Extension(params): Extension<Arc<RequestParams>>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(login) = vhost.login() else {
-        return not_a_login_host();
-    };
-    if method != Method::POST {
+pub(crate) async fn token_endpoint(request: LoginRequest) -> Response {
+    if request.method != Method::POST {
         return MUST_POST.into_response();
     }
-    let ctx = GrantContext {
-        state: &state,
-        vhost: &vhost,
-        login,
-        params: &params,
-        headers: &headers,
-    };
+    let ctx = request.grant_context();
     // The device flow's first step uses `response_type`, not `grant_type` (spec §3.6).
     if ctx.params.get("grant_type").is_none()
         && ctx.params.get("response_type") == Some("device_code")

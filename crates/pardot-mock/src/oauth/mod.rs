@@ -10,6 +10,7 @@ mod endpoints;
 pub(crate) mod grant_context;
 pub(crate) mod grants;
 pub(crate) mod jwt;
+mod login_request;
 mod pages;
 pub mod web;
 

@@ -13,12 +13,13 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::admin::{json_ok, parse};
 use crate::config::invalid;
 use crate::state::{MockError, MockState};
 use crate::virtual_host::LoginVhost;
@@ -399,28 +400,12 @@ pub(crate) fn admin_routes() -> Router<MockState> {
         .route("/__mock/device/{user_code}/deny", post(deny_device))
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
 fn error_response(e: &MockError) -> Response {
     let status = match e {
         MockError::UnknownApp(_) | MockError::UnknownUserCode(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::BAD_REQUEST,
     };
-    json_response(status, &json!({"error": e.to_string()}))
-}
-
-fn bad_body(e: impl std::fmt::Display) -> Response {
-    json_response(
-        StatusCode::BAD_REQUEST,
-        &json!({"error": format!("invalid JSON body: {e}")}),
-    )
+    json_ok(status, &json!({"error": e.to_string()}))
 }
 
 #[derive(Deserialize)]
@@ -434,15 +419,15 @@ async fn add_callback(
     Path(consumer_key): Path<String>,
     body: Bytes,
 ) -> Response {
-    let req: CallbackBody = match serde_json::from_slice(&body) {
+    let req: CallbackBody = match parse(&body) {
         Ok(r) => r,
-        Err(e) => return bad_body(e),
+        Err(r) => return *r,
     };
     match state
         .add_callback_url(&consumer_key, &req.url)
         .and_then(|()| state.callback_urls(&consumer_key))
     {
-        Ok(urls) => json_response(StatusCode::OK, &json!({"callback_urls": urls})),
+        Ok(urls) => json_ok(StatusCode::OK, &json!({"callback_urls": urls})),
         Err(e) => error_response(&e),
     }
 }
@@ -452,7 +437,7 @@ async fn list_callbacks(
     Path(consumer_key): Path<String>,
 ) -> Response {
     match state.callback_urls(&consumer_key) {
-        Ok(urls) => json_response(StatusCode::OK, &json!({"callback_urls": urls})),
+        Ok(urls) => json_ok(StatusCode::OK, &json!({"callback_urls": urls})),
         Err(e) => error_response(&e),
     }
 }
@@ -468,9 +453,9 @@ async fn approve_device(
     Path(user_code): Path<String>,
     body: Bytes,
 ) -> Response {
-    let req: ApproveBody = match serde_json::from_slice(&body) {
+    let req: ApproveBody = match parse(&body) {
         Ok(r) => r,
-        Err(e) => return bad_body(e),
+        Err(r) => return *r,
     };
     match state.approve_device(&user_code, &req.username) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

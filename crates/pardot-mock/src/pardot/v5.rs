@@ -7,6 +7,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::api::Unit;
 use super::errors::ApiError;
 use super::prospects::{Deleted, Query, SortKey, V5Field, parse_v5_fields};
 use super::render;
@@ -60,6 +61,23 @@ async fn authenticate<'a>(
     api.admit(unit, Caller::Bearer, Backend::now(state)).await
 }
 
+/// A v5 request's admission: a Pardot host, a Bearer token, then the unit's limits; the
+/// answer to send instead when one fails.
+async fn admit<'a>(
+    api: &'a PardotApi,
+    state: &MockState,
+    vhost: Option<&Extension<VirtualHost>>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<super::Admitted<'a>, Response> {
+    let Some(host) = super::host::pardot_host(vhost, headers, uri) else {
+        return Err(super::not_a_pardot_host());
+    };
+    authenticate(api, state, headers, host)
+        .await
+        .map_err(|e| error(&e))
+}
+
 /// The state of a v5 query, carried from page to page inside `nextPageToken`.
 #[derive(Debug, Clone, PartialEq)]
 struct PageState {
@@ -103,15 +121,7 @@ impl PageState {
     }
 
     fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
-        let fields = param(pairs, "fields")
-            .filter(|f| !f.trim().is_empty())
-            .ok_or_else(|| {
-                validation(
-                    36,
-                    "One or more required parameter values are missing: fields",
-                )
-            })?
-            .to_owned();
+        let fields = required_fields(pairs)?.to_owned();
         let limit = match param(pairs, "limit") {
             None => 200,
             Some(l) => l
@@ -194,8 +204,41 @@ impl PageState {
     }
 }
 
+/// The `fields` parameter, which every v5 request must carry.
+fn required_fields(pairs: &[(String, String)]) -> Result<&str, ApiError> {
+    param(pairs, "fields")
+        .filter(|f| !f.trim().is_empty())
+        .ok_or_else(|| {
+            validation(
+                36,
+                "One or more required parameter values are missing: fields",
+            )
+        })
+}
+
 fn fields(text: &str) -> Result<Vec<V5Field>, ApiError> {
     parse_v5_fields(text).map_err(|message| validation(130, message))
+}
+
+/// Admits a v5 request, then answers `200` with the JSON body `answer` writes for the caller's
+/// unit and the query pairs, or the v5 error it returns.
+async fn serve(
+    state: &MockState,
+    vhost: Option<&Extension<VirtualHost>>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    answer: impl FnOnce(&Unit, &[(String, String)]) -> Result<String, ApiError>,
+) -> Response {
+    let api = state.pardot();
+    // Held until the answer is written: the unit's in-flight slot.
+    let admitted = match admit(&api, state, vhost, headers, uri).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match answer(admitted.unit, &query_pairs(uri)) {
+        Ok(body) => render::respond(StatusCode::OK, render::Format::Json, body),
+        Err(e) => error(&e),
+    }
 }
 
 /// `GET /api/v5/objects/prospects?fields=...`
@@ -205,30 +248,32 @@ pub(crate) async fn query(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(host) = super::host::pardot_host(vhost.as_ref(), &headers, &uri) else {
-        return super::not_a_pardot_host();
+    let public_base = || {
+        vhost.as_ref().map_or_else(
+            || super::public_base(&headers, uri.path()),
+            |Extension(v)| v.public_base.clone(),
+        )
     };
-    let api = state.pardot();
-    let admitted = match authenticate(&api, &state, &headers, host).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
-    };
-    let pairs = query_pairs(&uri);
-    let state = match param(&pairs, "nextPageToken") {
+    serve(&state, vhost.as_ref(), &headers, &uri, |unit, pairs| {
+        list_page(unit, pairs, public_base)
+    })
+    .await
+}
+
+/// The body of one page of the prospects list.
+fn list_page(
+    unit: &Unit,
+    pairs: &[(String, String)],
+    public_base: impl FnOnce() -> String,
+) -> Result<String, ApiError> {
+    let state = match param(pairs, "nextPageToken") {
         Some(token) => PageState::decode(token)
-            .ok_or_else(|| validation(51, "Invalid value specified for nextPageToken")),
-        None => PageState::from_pairs(&pairs),
+            .ok_or_else(|| validation(51, "Invalid value specified for nextPageToken"))?,
+        None => PageState::from_pairs(pairs)?,
     };
-    let result = state.and_then(|state| {
-        let wanted = fields(&state.fields)?;
-        let q = state.query()?;
-        Ok((state, wanted, q))
-    });
-    let (state, wanted, q) = match result {
-        Ok(ok) => ok,
-        Err(e) => return error(&e),
-    };
-    let (total, page) = admitted.unit.prospects.query(&q);
+    let wanted = fields(&state.fields)?;
+    let q = state.query()?;
+    let (total, page) = unit.prospects.query(&q);
     let next = (q.offset + page.len() < total).then(|| {
         PageState {
             offset: q.offset + page.len(),
@@ -239,10 +284,7 @@ pub(crate) async fn query(
     let next_url = next.as_ref().map(|token| {
         format!(
             "{}/api/v5/objects/prospects?nextPageToken={token}",
-            vhost.as_ref().map_or_else(
-                || super::public_base(&headers, uri.path()),
-                |Extension(v)| v.public_base.clone()
-            )
+            public_base()
         )
     });
     // Written directly (no value tree): the list is the hot path of every load test.
@@ -267,7 +309,7 @@ pub(crate) async fn query(
         None => body.push_str("null"),
     }
     body.push('}');
-    render::respond(StatusCode::OK, render::Format::Json, body)
+    Ok(body)
 }
 
 /// `GET /api/v5/objects/prospects/{id}?fields=...`
@@ -278,39 +320,15 @@ pub(crate) async fn read(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(host) = super::host::pardot_host(vhost.as_ref(), &headers, &uri) else {
-        return super::not_a_pardot_host();
-    };
-    let api = state.pardot();
-    let admitted = match authenticate(&api, &state, &headers, host).await {
-        Ok(a) => a,
-        Err(e) => return error(&e),
-    };
-    let pairs = query_pairs(&uri);
-    let result = param(&pairs, "fields")
-        .filter(|f| !f.trim().is_empty())
-        .ok_or_else(|| {
-            validation(
-                36,
-                "One or more required parameter values are missing: fields",
-            )
-        })
-        .and_then(fields)
-        .and_then(|wanted| {
-            let id: u64 = id.parse().map_err(|_| ApiError::code(3))?;
-            let p = admitted
-                .unit
-                .prospects
-                .by_id(id)
-                .ok_or_else(|| ApiError::code(3))?;
-            let mut body = String::with_capacity(128 + 24 * wanted.len());
-            p.write_v5_json(&wanted, &mut body);
-            Ok(body)
-        });
-    match result {
-        Ok(body) => render::respond(StatusCode::OK, render::Format::Json, body),
-        Err(e) => error(&e),
-    }
+    serve(&state, vhost.as_ref(), &headers, &uri, |unit, pairs| {
+        let wanted = required_fields(pairs).and_then(fields)?;
+        let id: u64 = id.parse().map_err(|_| ApiError::code(3))?;
+        let p = unit.prospects.by_id(id).ok_or_else(|| ApiError::code(3))?;
+        let mut body = String::with_capacity(128 + 24 * wanted.len());
+        p.write_v5_json(&wanted, &mut body);
+        Ok(body)
+    })
+    .await
 }
 
 #[cfg(test)]

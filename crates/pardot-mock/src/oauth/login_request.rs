@@ -1,0 +1,61 @@
+//! [`LoginRequest`], what every login-server handler extracts first: the request on a login
+//! virtual host, or the "not a login host" answer before the handler runs.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+
+use super::grant_context::GrantContext;
+use super::not_a_login_host;
+use crate::request_params::RequestParams;
+use crate::state::MockState;
+use crate::virtual_host::{LoginVhost, VirtualHost};
+
+/// A request to a login-server path on a login virtual host.
+pub(crate) struct LoginRequest {
+    pub state: MockState,
+    pub method: Method,
+    pub vhost: VirtualHost,
+    pub login: LoginVhost,
+    pub params: Arc<RequestParams>,
+    pub headers: HeaderMap,
+}
+
+impl LoginRequest {
+    /// The request as the token-endpoint grants see it.
+    pub(crate) fn grant_context(&self) -> GrantContext<'_> {
+        GrantContext {
+            state: &self.state,
+            vhost: &self.vhost,
+            login: self.login.clone(),
+            params: &self.params,
+            headers: &self.headers,
+        }
+    }
+}
+
+impl FromRequestParts<MockState> for LoginRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &MockState) -> Result<Self, Response> {
+        let Extension(vhost) = Extension::<VirtualHost>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Extension(params) = Extension::<Arc<RequestParams>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let login = vhost.login().ok_or_else(not_a_login_host)?;
+        Ok(Self {
+            state: state.clone(),
+            method: parts.method.clone(),
+            vhost,
+            login,
+            params,
+            headers: parts.headers.clone(),
+        })
+    }
+}
