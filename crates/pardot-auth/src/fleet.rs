@@ -7,7 +7,7 @@ use pardot_http::store::{FileStore, MemoryStore, TokenStore};
 use pardot_http::{Governor, PARDOT_CONCURRENCY_LIMIT};
 
 use crate::config::{Config, ConfigError, GovernorKind, StoreKind};
-use crate::connect::ConnectError;
+use crate::connect_error::ConnectError;
 
 /// What a configuration's store and governor stand on.
 pub(crate) struct Backends {

@@ -57,6 +57,7 @@
 
 mod config;
 mod connect;
+mod connect_error;
 mod fleet;
 mod mci;
 #[cfg(feature = "test-util")]
@@ -67,9 +68,10 @@ pub use config::{
     GovernorKind, RedisUrl, StoreKind, default_store_dir,
 };
 pub use connect::{
-    AuthorizeUrlHook, ConnectError, Connector, DEFAULT_INTERACTIVE_TIMEOUT, DeviceCodeHook,
-    FirstToken, FlowSource, connect, connect_mci,
+    AuthorizeUrlHook, Connector, DEFAULT_INTERACTIVE_TIMEOUT, DeviceCodeHook, FirstToken,
+    FlowSource, connect, connect_mci,
 };
+pub use connect_error::ConnectError;
 pub use mci::{DEFAULT_MCI_MAX_BODY_BYTES, MciClient, MciResponse};
 
 /// The vocabulary: ids, hosts, tokens, claims, the `TokenSource` trait, errors, clocks.
