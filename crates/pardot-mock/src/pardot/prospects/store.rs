@@ -257,6 +257,28 @@ impl ProspectStore {
         }
     }
 
+    /// Assigns the prospect with `id` to `user` (or with `None` unassigns it), updated at
+    /// `now` (code 3 when there is no such prospect).
+    pub fn assign_by_id(
+        &self,
+        id: u64,
+        user: Option<u64>,
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        let mut inner = self.write();
+        let i = inner
+            .prospects
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .filter(|&i| !inner.prospects[i].deleted)
+            .ok_or_else(|| ApiError::code(3))?;
+        let mut changed = Prospect::clone(&inner.prospects[i]);
+        changed.set_assigned_user(user)?;
+        changed.updated_at = now;
+        inner.prospects[i] = Arc::new(changed.clone());
+        Ok(changed)
+    }
+
     /// Moves the prospect with `id` to the recycle bin, updated at `now` (code 3 when there
     /// is none, or it is already there).
     pub fn delete_by_id(&self, id: u64, now: SystemTime) -> Result<(), ApiError> {
