@@ -53,8 +53,11 @@ impl Objects {
     /// Puts back the configured records of the unit at `index`, as a reset at `now` does.
     pub(crate) fn restore(&self, seed: &ObjectSeed, index: usize, now: SystemTime) {
         for kind in Kind::ALL {
-            self.store(kind)
-                .replace_all(seed.at(index, kind, now), seed.custom(index, kind));
+            self.store(kind).replace_all(
+                seed.at(index, kind, now),
+                seed.generated(index, kind),
+                seed.custom(index, kind),
+            );
         }
     }
 
