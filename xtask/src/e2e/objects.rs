@@ -1,8 +1,8 @@
 //! The v3/v4 objects row: a mock with a `[generate]` table, every object paged through
 //! `PardotClient` incrementally by the criteria its docs give it, as a data sync would:
-//! `id_greater_than` where documented, `updated_after` (from the last second seen, as
-//! several records share one second) on visitors and lists, and on visits (whose query needs
-//! one of its id filters) `visitor_ids` of every visitor seen. After de-duplicating by id the
+//! `id_greater_than` where documented, `updated_after` (a window paged by offset, as several
+//! records share one second) on visitors and lists, and on visits (whose query needs one of
+//! its id filters) `visitor_ids` of every visitor seen. After de-duplicating by id the
 //! row must have seen every record the mock holds and no other.
 
 use std::collections::BTreeSet;
@@ -72,64 +72,24 @@ async fn by_id(client: &PardotClient, object: &str, element: &str) -> Result<Vec
     }
 }
 
-/// Pages `object` by `updated_after`, sorted by `updated_at`: each next page starts a second
-/// before the last `updated_at` seen, so records sharing that second are not lost (the
-/// repeats are de-duplicated by id later).
+/// Pages `object` updated after a sync's last run (here: before any record), sorted by
+/// `updated_at`, by offset within that window.
 async fn by_updated(client: &PardotClient, object: &str, element: &str) -> Result<Vec<Value>> {
     let mut seen = Vec::new();
-    let mut after = "2000-01-01 00:00:00".to_owned();
     loop {
         let criteria = [
-            ("updated_after", after.clone()),
+            ("updated_after", "2020-01-01 00:00:00".to_owned()),
             ("sort_by", "updated_at".to_owned()),
             ("sort_order", "ascending".to_owned()),
+            ("offset", seen.len().to_string()),
         ];
         let page = records(&query(client, object, &criteria).await?, element);
         let full = page.len() == PAGE;
-        let last = page
-            .last()
-            .and_then(|r| r["updated_at"].as_str())
-            .map(str::to_owned);
         seen.extend(page);
-        match last {
-            Some(last) if full => {
-                let next =
-                    second_before(&last).with_context(|| format!("{object} updated_at {last}"))?;
-                ensure!(next != after, "{object}: a second holds more than a page");
-                after = next;
-            }
-            _ => return Ok(seen),
+        if !full {
+            return Ok(seen);
         }
     }
-}
-
-/// The Pardot time (`YYYY-MM-DD HH:MM:SS`, UTC) one second before `text`.
-fn second_before(text: &str) -> Option<String> {
-    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
-    let (y, m, d) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let secs = number(11..13)? * 3_600 + number(14..16)? * 60 + number(17..19)? - 1;
-    // Days from 1970-01-01 to y-m-d and back (H. Hinnant's civil calendar algorithms).
-    let (y0, m0) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y0.div_euclid(400);
-    let yoe = y0 - era * 400;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + (153 * m0 + 2) / 5 + d - 1;
-    let days = era * 146_097 + doe - 719_468 + secs.div_euclid(86_400);
-    let secs = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Some(format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        secs / 3_600,
-        secs / 60 % 60,
-        secs % 60
-    ))
 }
 
 /// Pages visits by `visitor_ids` (batches of 100 visitors), by offset within a batch.
@@ -229,26 +189,4 @@ pub(crate) async fn paged() -> Result<Ran> {
         );
     }
     Ok(ran(&mock))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::second_before;
-
-    #[test]
-    fn one_second_before_crosses_minutes_days_and_years() {
-        assert_eq!(
-            second_before("2024-03-01 00:00:00").as_deref(),
-            Some("2024-02-29 23:59:59")
-        );
-        assert_eq!(
-            second_before("2024-01-01 00:00:00").as_deref(),
-            Some("2023-12-31 23:59:59")
-        );
-        assert_eq!(
-            second_before("2024-06-15 10:20:30").as_deref(),
-            Some("2024-06-15 10:20:29")
-        );
-        assert_eq!(second_before("soon"), None);
-    }
 }
