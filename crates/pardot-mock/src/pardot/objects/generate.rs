@@ -91,7 +91,7 @@ pub(crate) fn prospects(g: &GenerateConfig) -> Vec<ProspectConfig> {
         .collect()
 }
 
-/// What a store keeps of a generated record: 24 bytes instead of the record.
+/// What a store keeps of a generated record instead of the record (24 bytes; 32 in its slot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stub {
     /// The record's id.

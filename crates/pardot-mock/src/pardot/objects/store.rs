@@ -416,3 +416,14 @@ impl ObjectStore {
         self.read().slots.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Slot;
+
+    #[test]
+    fn a_generated_record_takes_one_32_byte_slot() {
+        // 1,000,000 generated activities are 32 MB of slots (the bench's RSS row, issue 18).
+        assert!(std::mem::size_of::<Slot>() <= 32);
+    }
+}
