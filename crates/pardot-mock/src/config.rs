@@ -584,9 +584,11 @@ pub struct PardotObjectConfig {
 }
 
 /// `[generate]`: records made from `seed` in one business unit, after the configured ones
-/// (prospect ids from 50,000,000, visitors from 60,000,000, activities from 70,000,000).
-/// The same table gives the same records, byte for byte.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// (prospect ids from 50,000,000, visitors from 60,000,000, activities from 70,000,000,
+/// visits from 80,000,000, page views from 90,000,000, list memberships from 40,000,000,
+/// opportunities from 45,000,000, email clicks from 100,000,000). The same table gives the
+/// same records, byte for byte.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateConfig {
     /// The seed.
@@ -602,6 +604,23 @@ pub struct GenerateConfig {
     /// How many visitor activities (emails of prospects, form successes of visitors).
     #[serde(default)]
     pub visitor_activities: u64,
+    /// How many visits (of generated visitors).
+    #[serde(default)]
+    pub visits: u64,
+    /// How many visitor page views (of generated visits).
+    #[serde(default)]
+    pub visitor_page_views: u64,
+    /// How many list memberships (generated prospects on the unit's configured lists; at
+    /// most one per list and prospect, so at most prospects × lists).
+    #[serde(default)]
+    pub list_memberships: u64,
+    /// How many opportunities (of generated prospects, on the unit's configured campaigns;
+    /// none without a campaign).
+    #[serde(default)]
+    pub opportunities: u64,
+    /// How many email clicks (of generated prospects).
+    #[serde(default)]
+    pub email_clicks: u64,
 }
 
 /// A custom field of a Pardot object in one business unit.

@@ -337,6 +337,63 @@ const SCRIPT: &[Step] = &[
         "/api/opportunity/version/4/do/update/id/4001?format=json",
         &[("status", "maybe")],
     ),
+    // Prospect assignment, appended so every answer above stays as it was.
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001",
+        &[("user_id", "3002")],
+    ),
+    Get("/api/prospect/version/4/do/read/id/1001?format=json"),
+    Post(
+        "/api/prospect/version/3/do/assign/email/ada@example.com?format=json",
+        &[("user_email", "LEGACY-V4@acme.example")],
+    ),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email,assigned_to"),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&output=bulk"),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[
+            ("user_id", "3003"),
+            ("user_email", "legacy-v4@acme.example"),
+        ],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[
+            ("user_id", "3002"),
+            ("user_email", "legacy-v4@acme.example"),
+        ],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[("user_id", "3002"), ("group_id", "1")],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[("group_id", "1")],
+    ),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[]),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[("user_id", "3999")],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[("user_email", "nobody@acme.example")],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1003?format=json",
+        &[("user_id", "3002")],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/email/nobody@example.com?format=json",
+        &[("user_id", "3002")],
+    ),
+    Advance(Duration::from_secs(60)),
+    Post(
+        "/api/prospect/version/4/do/unassign/id/1001?format=json",
+        &[],
+    ),
+    Get("/api/prospect/version/3/do/read/id/1001"),
 ];
 
 async fn run_script(env: &Env) -> String {

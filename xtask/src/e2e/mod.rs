@@ -30,6 +30,7 @@ mod facade;
 mod faults;
 mod fleet;
 mod flows;
+mod objects;
 mod support;
 
 /// The longest one scenario may run (real time) before it is reported as a failure.
@@ -129,6 +130,7 @@ fn scenarios(browser: bool) -> Vec<Scenario> {
         ),
         scenario("demo host business unit", run!(faults::demo_host)),
         scenario("1000-caller single-flight", run!(faults::single_flight)),
+        scenario("v3/v4 objects paged incrementally", run!(objects::paged)),
     ];
     list.extend(facade::scenarios());
     list.extend(cli::scenarios());

@@ -398,7 +398,7 @@ fn dispatch(
     } else {
         None
     };
-    let record = |p: &super::Prospect| p.v34_record(fields.as_deref());
+    let record = |p: &super::Prospect| prospect_node(unit, p, fields.as_deref());
     let one = |p: &super::Prospect| vec![field("prospect", record(p))];
     // The target of read/update/upsert: from the path, else from `id` / `email` parameters.
     let target = id
@@ -496,7 +496,90 @@ fn dispatch(
             Some(_) => Err(ApiError::code(51)),
             None => Err(ApiError::code(14)),
         },
+        ("prospect", op @ ("assign" | "unassign")) => {
+            let user = if op == "assign" {
+                Some(assignee(unit, params)?)
+            } else {
+                None
+            };
+            let id = target_id(unit, target)?;
+            unit.prospects.assign_by_id(id, user, now).map(|p| one(&p))
+        }
         _ => Err(ApiError::code(2)),
+    }
+}
+
+/// A prospect's v3/v4 record, with the user it is assigned to in `<assigned_to>` after the
+/// `<campaign>` ("Using Prospects", XML Response Formats: the leaf appears only for an
+/// assigned prospect), unless a v4 `fields` list leaves `assigned_to` out.
+fn prospect_node(unit: &super::api::Unit, p: &super::Prospect, fields: Option<&[String]>) -> Node {
+    let mut node = p.v34_record(fields);
+    let wanted = fields.is_none_or(|f| f.iter().any(|w| w == "assigned_to"));
+    if let (Node::Record(out), Some(user), true) = (&mut node, p.assigned_user(), wanted)
+        && let Some(user) = objects::Objects::user_node(unit, user)
+    {
+        out.push(field(
+            "assigned_to",
+            Node::Record(vec![field("user", user)]),
+        ));
+    }
+    node
+}
+
+/// The id of the prospect an `assign`/`unassign` names by `id` (code 3 when there is none),
+/// `email` (code 4) or CRM `fid` (code 77), in the path or a parameter.
+fn target_id(unit: &super::api::Unit, target: Option<(String, String)>) -> Result<u64, ApiError> {
+    match target {
+        Some((f, v)) if f == "id" => v.trim().parse().map_err(|_| ApiError::code(3)),
+        Some((f, v)) if f == "email" => unit
+            .prospects
+            .by_email(&v)
+            .first()
+            .map(|p| p.id)
+            .ok_or_else(|| ApiError::code(4)),
+        Some((f, v)) if f == "fid" => unit
+            .prospects
+            .by_fid(&v)
+            .map(|p| p.id)
+            .ok_or_else(|| ApiError::code(77)),
+        Some(_) => Err(ApiError::code(51)),
+        None => Err(ApiError::code(14)),
+    }
+}
+
+/// The user a `do/assign` names: by `user_id` (code 10 when unknown) and/or `user_email`
+/// (code 11), which must name the same user (code 45), or by `group_id` (code 12: the mock
+/// has no groups). A group beside a user is code 47, no target at all code 13.
+fn assignee(unit: &super::api::Unit, params: &Params) -> Result<u64, ApiError> {
+    let (user_id, user_email) = (params.get("user_id"), params.get("user_email"));
+    if params.get("group_id").is_some() {
+        let code = if user_id.is_some() || user_email.is_some() {
+            47
+        } else {
+            12
+        };
+        return Err(ApiError::code(code));
+    }
+    let by_id = user_id
+        .map(|v| {
+            v.trim()
+                .parse()
+                .ok()
+                .filter(|&id| unit.objects.store(Kind::User).get(id).is_some())
+                .ok_or_else(|| ApiError::code(10))
+        })
+        .transpose()?;
+    let by_email = user_email
+        .map(|v| {
+            unit.objects
+                .user_by_email(v.trim())
+                .ok_or_else(|| ApiError::code(11))
+        })
+        .transpose()?;
+    match (by_id, by_email) {
+        (Some(a), Some(b)) if a != b => Err(ApiError::code(45)),
+        (Some(user), _) | (None, Some(user)) => Ok(user),
+        (None, None) => Err(ApiError::code(13)),
     }
 }
 

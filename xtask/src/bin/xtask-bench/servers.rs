@@ -16,6 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use pardot_mock::config::GenerateConfig;
 use pardot_mock::{MockConfig, PardotMock, ProspectConfig, fixtures};
 
 use crate::announced::{announced, stop};
@@ -147,26 +148,42 @@ impl Bodies {
     }
 }
 
-/// `xtask-bench serve KIND [--bodies DIR] [--prospects N]`: serves until killed, after
+/// `xtask-bench serve KIND [--bodies DIR] [--prospects N] [--generate PROSPECTS,ACTIVITIES]`
+/// (the mock's `[generate]` table): serves until killed, after
 /// printing `listening http://ADDR` on stdout.
 pub async fn serve(args: &[String]) -> Result<()> {
     let kind = Kind::parse(args.first().map(String::as_str).unwrap_or(""))?;
     let mut bodies_dir = None;
     let mut prospects = 200;
+    let mut generate = None;
     let mut it = args.iter().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--bodies" => bodies_dir = it.next().map(PathBuf::from),
             "--prospects" => prospects = it.next().context("--prospects N")?.parse()?,
+            "--generate" => {
+                let counts = it.next().context("--generate PROSPECTS,ACTIVITIES")?;
+                let (p, a) = counts
+                    .split_once(',')
+                    .context("--generate PROSPECTS,ACTIVITIES")?;
+                generate = Some((p.parse()?, a.parse()?));
+            }
             other => bail!("unknown flag {other}"),
         }
     }
     match kind {
         Kind::Ours => {
-            let mock = PardotMock::builder()
-                .config(bench_config(prospects))
-                .start()
-                .await?;
+            let mut config = bench_config(prospects);
+            if let Some((prospects, visitor_activities)) = generate {
+                config.generate = Some(GenerateConfig {
+                    seed: 1,
+                    business_unit: fixtures::BUSINESS_UNIT_ID.to_owned(),
+                    prospects,
+                    visitor_activities,
+                    ..GenerateConfig::default()
+                });
+            }
+            let mock = PardotMock::builder().config(config).start().await?;
             announce(&mock.url());
             std::future::pending::<()>().await;
             drop(mock);
@@ -285,6 +302,11 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `kind` and waits for its address.
     pub fn start(kind: Kind, bodies: &Path, prospects: usize) -> Result<Self> {
+        Self::start_with(kind, bodies, prospects, &[])
+    }
+
+    /// [`ServerProcess::start`] with more `serve` flags (`--generate PROSPECTS,ACTIVITIES`).
+    pub fn start_with(kind: Kind, bodies: &Path, prospects: usize, more: &[&str]) -> Result<Self> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(exe)
             .arg("serve")
@@ -293,6 +315,7 @@ impl ServerProcess {
             .arg(bodies)
             .arg("--prospects")
             .arg(prospects.to_string())
+            .args(more)
             .env("PARDOT_MOCK_LOG", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -18,9 +18,13 @@ mod tests;
 use std::time::SystemTime;
 
 pub(crate) use actions::{Reply, Request, answer};
+use record::Value;
 pub(crate) use schema::Kind;
 pub(crate) use seed::ObjectSeed;
 use store::ObjectStore;
+
+use crate::pardot::api::Unit;
+use crate::pardot::render::Node;
 
 /// The records of every served object in one business unit.
 #[derive(Debug)]
@@ -49,9 +53,29 @@ impl Objects {
     /// Puts back the configured records of the unit at `index`, as a reset at `now` does.
     pub(crate) fn restore(&self, seed: &ObjectSeed, index: usize, now: SystemTime) {
         for kind in Kind::ALL {
-            self.store(kind)
-                .replace_all(seed.at(index, kind, now), seed.custom(index, kind));
+            self.store(kind).replace_all(
+                seed.at(index, kind, now),
+                seed.generated(index, kind),
+                seed.custom(index, kind),
+            );
         }
+    }
+
+    /// The id of the user with `email` (case-insensitive), unless deleted.
+    pub(crate) fn user_by_email(&self, email: &str) -> Option<u64> {
+        let schema = Kind::User.schema();
+        self.store(Kind::User)
+            .find(|r| matches!(r.get(schema, "email"), Value::Text(t) if t.eq_ignore_ascii_case(email)))
+            .map(|r| r.id)
+    }
+
+    /// The user with `id` as its `<user>` element shows it (no nested records), unless there
+    /// is no such user.
+    pub(crate) fn user_node(unit: &Unit, id: u64) -> Option<Node> {
+        unit.objects
+            .store(Kind::User)
+            .get(id)
+            .map(|r| r.node(Kind::User.schema(), unit, false))
     }
 
     /// How many records of `kind` the unit holds (deleted included).

@@ -192,7 +192,7 @@ impl Record {
             let inner = list.kind.schema();
             let rows = objects
                 .store(list.kind)
-                .select(|r| r.id_of(inner, list.link) == Some(self.id))
+                .linked(list.link, self.id)
                 .iter()
                 .map(|r| r.node(inner, unit, false))
                 .collect();

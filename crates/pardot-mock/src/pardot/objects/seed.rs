@@ -8,9 +8,10 @@ use std::time::SystemTime;
 use pardot_auth_core::BusinessUnitId;
 
 use super::custom::{self, CustomField, CustomFields};
-use super::generate;
+use super::generate::Generator;
 use super::record::{Record, Value};
 use super::schema::{Kind, Schema, Target};
+use super::store::Generated;
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
 use crate::pardot::seed::restamp;
 use crate::pardot::time;
@@ -25,6 +26,8 @@ struct KindSeed {
     unstamped: Vec<(u64, bool)>,
     /// The custom fields its records carry after their own.
     custom: CustomFields,
+    /// The `[generate]` records, when the unit has them.
+    generated: Option<Generated>,
 }
 
 /// The configured records of every served object, by business unit (in `business_units`
@@ -125,23 +128,35 @@ impl ObjectSeed {
         if let Some(g) = &config.generate {
             let unit = unit_index(&g.business_unit, "generate", by_id)?;
             if let Some(seeds) = units.get_mut(unit) {
-                let campaigns: Vec<u64> = seeds[Kind::Campaign.index()]
-                    .records
-                    .iter()
-                    .filter(|r| !r.deleted)
-                    .map(|r| r.id)
-                    .collect();
+                let live = |kind: Kind| -> Vec<u64> {
+                    seeds[kind.index()]
+                        .records
+                        .iter()
+                        .filter(|r| !r.deleted)
+                        .map(|r| r.id)
+                        .collect()
+                };
+                let generator = Arc::new(Generator::new(
+                    g.clone(),
+                    live(Kind::Campaign),
+                    live(Kind::List),
+                ));
                 for kind in Kind::ALL {
-                    let made = generate::records(g, kind, &campaigns);
+                    let stubs = generator.stubs(kind);
                     let seed = &mut seeds[kind.index()];
-                    let first = made.iter().map(|r| r.id).min().unwrap_or(u64::MAX);
+                    let first = stubs.iter().map(|s| s.id).min().unwrap_or(u64::MAX);
                     if seed.records.iter().any(|r| r.id >= first) {
                         return Err(invalid(format!(
                             "generate: configured {} ids reach the generated ones (from {first})",
                             kind.schema().table
                         )));
                     }
-                    seed.records.extend(made);
+                    if !stubs.is_empty() {
+                        seed.generated = Some(Generated {
+                            generator: Arc::clone(&generator),
+                            stubs,
+                        });
+                    }
                 }
             }
         }
@@ -244,6 +259,13 @@ impl ObjectSeed {
 
     /// The records of `kind` in the unit at `index` as a reset at `now` restores them (right
     /// after start, `now` is the start time): those without configured times carry `now`.
+    /// The generated records of `kind` in the unit at `index`, if any.
+    pub(crate) fn generated(&self, index: usize, kind: Kind) -> Option<Generated> {
+        self.units
+            .get(index)
+            .and_then(|u| u[kind.index()].generated.clone())
+    }
+
     pub(crate) fn at(&self, index: usize, kind: Kind, now: SystemTime) -> Vec<Arc<Record>> {
         let Some(seed) = self.units.get(index).map(|u| &u[kind.index()]) else {
             return Vec::new();

@@ -1,10 +1,15 @@
 //! One object's records in a business unit: the query (criteria, filters, sort, page),
-//! lookups and writes. Records are shared (`Arc`) with the seed until a write copies one.
+//! lookups and writes. Records are shared (`Arc`) with the seed until a write copies one;
+//! generated records are stubs the record is derived from on read.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
 
 use super::custom::CustomFields;
+use super::generate::{Generator, Stub};
 use super::record::{Record, Value};
+use super::schema::Kind;
 use super::schema::Schema;
 use crate::pardot::prospects::{Query, SortKey};
 
@@ -37,27 +42,143 @@ impl FieldFilter {
     }
 }
 
+/// One record of a store: kept whole, or generated (a stub the record is derived from on
+/// read; a write keeps the derived record whole from then on).
+#[derive(Debug, Clone)]
+enum Slot {
+    Kept(Arc<Record>),
+    Generated(Stub),
+}
+
+impl Slot {
+    fn id(&self) -> u64 {
+        match self {
+            Self::Kept(r) => r.id,
+            Self::Generated(s) => s.id,
+        }
+    }
+
+    fn created_at(&self) -> SystemTime {
+        match self {
+            Self::Kept(r) => r.created_at,
+            Self::Generated(s) => s.created_at(),
+        }
+    }
+
+    fn updated_at(&self) -> SystemTime {
+        match self {
+            Self::Kept(r) => r.updated_at,
+            Self::Generated(s) => s.updated_at(),
+        }
+    }
+
+    fn deleted(&self) -> bool {
+        matches!(self, Self::Kept(r) if r.deleted)
+    }
+}
+
+/// The generated records a store starts with: their generator and stubs.
+#[derive(Debug, Clone)]
+pub(crate) struct Generated {
+    /// The unit's generator.
+    pub generator: Arc<Generator>,
+    /// One stub per generated record.
+    pub stubs: Vec<Stub>,
+}
+
 struct Inner {
+    kind: Kind,
     /// Ordered by id.
-    records: Vec<Arc<Record>>,
+    slots: Vec<Slot>,
+    generator: Option<Arc<Generator>>,
     next_id: u64,
     /// The custom fields records carry after their own.
     custom: CustomFields,
+    /// For each field another object's `full` output lists records by (a visitor's
+    /// activities, a visit's page views): the ids of the records holding each value, so the
+    /// list is a look-up, not a scan of every record.
+    links: Vec<(usize, HashMap<u64, Vec<u64>>)>,
 }
 
 impl Inner {
-    fn new(mut records: Vec<Arc<Record>>, custom: CustomFields) -> Self {
-        records.sort_by_key(|r| r.id);
-        let next_id = records.last().map_or(1, |r| r.id + 1);
-        Self {
-            records,
+    fn new(
+        kind: Kind,
+        records: Vec<Arc<Record>>,
+        generated: Option<Generated>,
+        custom: CustomFields,
+    ) -> Self {
+        let (generator, stubs) = match generated {
+            Some(g) => (Some(g.generator), g.stubs),
+            None => (None, Vec::new()),
+        };
+        let mut slots: Vec<Slot> = records.into_iter().map(Slot::Kept).collect();
+        slots.extend(stubs.into_iter().map(Slot::Generated));
+        slots.sort_by_key(Slot::id);
+        let next_id = slots.last().map_or(1, |r| r.id() + 1);
+        let mut inner = Self {
+            kind,
+            slots,
+            generator,
             next_id,
             custom,
+            links: Vec::new(),
+        };
+        inner.index_links();
+        inner
+    }
+
+    /// Rebuilds [`Inner::links`] (at start, reset and after a write).
+    fn index_links(&mut self) {
+        let schema = self.kind.schema();
+        let mut links: Vec<(usize, HashMap<u64, Vec<u64>>)> = Kind::ALL
+            .iter()
+            .flat_map(|k| k.schema().nested.iter())
+            .filter(|n| n.kind == self.kind)
+            .filter_map(|n| schema.field_index(n.link))
+            .map(|i| (i, HashMap::new()))
+            .collect();
+        if links.is_empty() {
+            self.links = links;
+            return;
+        }
+        for slot in &self.slots {
+            if slot.deleted() {
+                continue;
+            }
+            let record = self.record(slot);
+            for (i, index) in &mut links {
+                if let Some(target) = record.values[*i].as_id() {
+                    index.entry(target).or_default().push(record.id);
+                }
+            }
+        }
+        self.links = links;
+    }
+
+    /// The record a slot holds or stands for.
+    fn record(&self, slot: &Slot) -> Arc<Record> {
+        match (slot, &self.generator) {
+            (Slot::Kept(r), _) => Arc::clone(r),
+            (Slot::Generated(stub), Some(generator)) => {
+                Arc::new(generator.record(self.kind, *stub))
+            }
+            // A stub comes with its generator.
+            (Slot::Generated(stub), None) => {
+                Arc::new(Record::new(self.kind.schema(), stub.id, stub.created_at()))
+            }
         }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
-        self.records.binary_search_by_key(&id, |r| r.id).ok()
+        self.slots.binary_search_by_key(&id, Slot::id).ok()
+    }
+
+    /// Every record that is not deleted, in id order.
+    fn live(&self) -> impl Iterator<Item = Arc<Record>> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| !s.deleted())
+            .map(|s| self.record(s))
     }
 }
 
@@ -72,7 +193,7 @@ impl std::fmt::Debug for ObjectStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObjectStore")
             .field("object", &self.schema.object)
-            .field("count", &self.read().records.len())
+            .field("count", &self.read().slots.len())
             .finish()
     }
 }
@@ -82,7 +203,12 @@ impl ObjectStore {
     pub(crate) fn new(schema: &'static Schema) -> Self {
         Self {
             schema,
-            inner: RwLock::new(Inner::new(Vec::new(), CustomFields::default())),
+            inner: RwLock::new(Inner::new(
+                schema.kind,
+                Vec::new(),
+                None,
+                CustomFields::default(),
+            )),
         }
     }
 
@@ -95,31 +221,49 @@ impl ObjectStore {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs a query: the number of matches and the requested page.
+    /// Runs a query: the number of matches and the requested page. The id, time and deleted
+    /// criteria are judged on the slots; only a query with filters (or a sort by a field)
+    /// looks at the records themselves.
     pub(crate) fn query(
         &self,
         criteria: &Query,
         filters: &[FieldFilter],
     ) -> (usize, Vec<Arc<Record>>) {
         let inner = self.read();
-        let mut matches: Vec<&Arc<Record>> = inner
-            .records
-            .iter()
-            .filter(|r| {
-                criteria.admits_record(r.id, r.created_at, r.updated_at, r.deleted)
-                    && filters.iter().all(|f| f.admits(r))
-            })
-            .collect();
+        let by_field = match criteria.sort {
+            SortKey::Field(extra) => self.schema.field_index(extra),
+            _ => None,
+        };
+        let admitted = inner.slots.iter().filter(|s| {
+            criteria.admits_record(s.id(), s.created_at(), s.updated_at(), s.deleted())
+        });
+        let mut matches: Vec<(&Slot, Option<Arc<Record>>)> =
+            if filters.is_empty() && by_field.is_none() {
+                admitted.map(|s| (s, None)).collect()
+            } else {
+                admitted
+                    .map(|s| (s, inner.record(s)))
+                    .filter(|(_, r)| filters.iter().all(|f| f.admits(r)))
+                    .map(|(s, r)| (s, Some(r)))
+                    .collect()
+            };
         let total = matches.len();
         match criteria.sort {
             // Already in id order; no other object has a last activity.
             SortKey::Id | SortKey::LastActivityAt => {}
-            SortKey::CreatedAt => matches.sort_by_key(|r| (r.created_at, r.id)),
-            SortKey::UpdatedAt => matches.sort_by_key(|r| (r.updated_at, r.id)),
-            SortKey::Field(extra) => {
-                if let Some(i) = self.schema.field_index(extra) {
-                    matches
-                        .sort_by(|a, b| a.values[i].sort_cmp(&b.values[i]).then(a.id.cmp(&b.id)));
+            SortKey::CreatedAt => matches.sort_by_key(|(s, _)| (s.created_at(), s.id())),
+            SortKey::UpdatedAt => matches.sort_by_key(|(s, _)| (s.updated_at(), s.id())),
+            SortKey::Field(_) => {
+                if let Some(i) = by_field {
+                    matches.sort_by(|(a, ra), (b, rb)| {
+                        let value =
+                            |r: &Option<Arc<Record>>| r.as_ref().map(|r| r.values[i].clone());
+                        match (value(ra), value(rb)) {
+                            (Some(x), Some(y)) => x.sort_cmp(&y),
+                            _ => std::cmp::Ordering::Equal,
+                        }
+                        .then(a.id().cmp(&b.id()))
+                    });
                 }
             }
         }
@@ -130,7 +274,7 @@ impl ObjectStore {
             .into_iter()
             .skip(criteria.offset)
             .take(criteria.limit)
-            .cloned()
+            .map(|(s, r)| r.unwrap_or_else(|| inner.record(s)))
             .collect();
         (total, page)
     }
@@ -140,27 +284,37 @@ impl ObjectStore {
         let inner = self.read();
         inner
             .position(id)
-            .map(|i| Arc::clone(&inner.records[i]))
-            .filter(|r| !r.deleted)
+            .map(|i| &inner.slots[i])
+            .filter(|s| !s.deleted())
+            .map(|s| inner.record(s))
     }
 
-    /// Every record (in id order) that is not deleted and satisfies `matches`.
-    pub(crate) fn select(&self, matches: impl Fn(&Record) -> bool) -> Vec<Arc<Record>> {
-        self.read()
-            .records
-            .iter()
-            .filter(|r| !r.deleted && matches(r))
-            .cloned()
-            .collect()
+    /// Every record (in id order) that is not deleted and whose field `link` holds `id`: a
+    /// look-up when another object's `full` output lists these records by `link`.
+    pub(crate) fn linked(&self, link: &str, id: u64) -> Vec<Arc<Record>> {
+        let Some(field) = self.schema.field_index(link) else {
+            return Vec::new();
+        };
+        let inner = self.read();
+        match inner.links.iter().find(|(i, _)| *i == field) {
+            Some((_, index)) => index
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter_map(|&r| inner.position(r).map(|i| &inner.slots[i]))
+                .filter(|s| !s.deleted())
+                .map(|s| inner.record(s))
+                .collect(),
+            None => inner
+                .live()
+                .filter(|r| r.values[field].as_id() == Some(id))
+                .collect(),
+        }
     }
 
     /// The first record (in id order) that is not deleted and satisfies `matches`.
     pub(crate) fn find(&self, matches: impl Fn(&Record) -> bool) -> Option<Arc<Record>> {
-        self.read()
-            .records
-            .iter()
-            .find(|r| !r.deleted && matches(r))
-            .cloned()
+        self.read().live().find(|r| matches(r))
     }
 
     /// Adds a record made by `make` from the next free id, unless a record that is not
@@ -172,13 +326,14 @@ impl ObjectStore {
         make: impl FnOnce(u64) -> Record,
     ) -> Option<Arc<Record>> {
         let mut inner = self.write();
-        if inner.records.iter().any(|r| !r.deleted && conflicts(r)) {
+        if inner.live().any(|r| conflicts(&r)) {
             return None;
         }
         let record = Arc::new(make(inner.next_id));
         inner.next_id = record.id.max(inner.next_id) + 1;
         // Ids only grow, so the new record goes last and the order holds.
-        inner.records.push(Arc::clone(&record));
+        inner.slots.push(Slot::Kept(Arc::clone(&record)));
+        inner.index_links();
         Some(record)
     }
 
@@ -192,29 +347,35 @@ impl ObjectStore {
     ) -> Option<Result<Arc<Record>, E>> {
         let mut inner = self.write();
         let i = inner.position(id)?;
-        if inner.records[i].deleted {
+        if inner.slots[i].deleted() {
             return None;
         }
-        let mut copy = Record::clone(&inner.records[i]);
+        let mut copy = Record::clone(&inner.record(&inner.slots[i]));
         Some(change(&mut copy).map(|()| {
             let copy = Arc::new(copy);
-            inner.records[i] = Arc::clone(&copy);
+            inner.slots[i] = Slot::Kept(Arc::clone(&copy));
+            inner.index_links();
             copy
         }))
     }
 
     /// Takes the deleted record with `id` out of the recycle bin, updated at `now`; `None`
     /// when there is no such deleted record.
-    pub(crate) fn restore(&self, id: u64, now: std::time::SystemTime) -> Option<Arc<Record>> {
+    pub(crate) fn restore(&self, id: u64, now: SystemTime) -> Option<Arc<Record>> {
         let mut inner = self.write();
         let i = inner.position(id)?;
-        if !inner.records[i].deleted {
+        let Slot::Kept(record) = &mut inner.slots[i] else {
+            return None;
+        };
+        if !record.deleted {
             return None;
         }
-        let record = Arc::make_mut(&mut inner.records[i]);
-        record.deleted = false;
-        record.updated_at = now;
-        Some(Arc::clone(&inner.records[i]))
+        let changed = Arc::make_mut(record);
+        changed.deleted = false;
+        changed.updated_at = now;
+        let record = Arc::clone(record);
+        inner.index_links();
+        Some(record)
     }
 
     /// Applies `change` to every record (deleted ones included) that satisfies `matches`.
@@ -224,16 +385,25 @@ impl ObjectStore {
         change: impl Fn(&mut Record),
     ) {
         let mut inner = self.write();
-        for r in &mut inner.records {
-            if matches(r) {
-                change(Arc::make_mut(r));
+        for i in 0..inner.slots.len() {
+            let record = inner.record(&inner.slots[i]);
+            if matches(&record) {
+                let mut copy = Record::clone(&record);
+                change(&mut copy);
+                inner.slots[i] = Slot::Kept(Arc::new(copy));
             }
         }
+        inner.index_links();
     }
 
-    /// Replaces every record and the custom fields (start and reset).
-    pub(crate) fn replace_all(&self, records: Vec<Arc<Record>>, custom: CustomFields) {
-        *self.write() = Inner::new(records, custom);
+    /// Replaces every record, the generated ones and the custom fields (start and reset).
+    pub(crate) fn replace_all(
+        &self,
+        records: Vec<Arc<Record>>,
+        generated: Option<Generated>,
+        custom: CustomFields,
+    ) {
+        *self.write() = Inner::new(self.schema.kind, records, generated, custom);
     }
 
     /// The custom fields records carry after their own.
@@ -243,6 +413,17 @@ impl ObjectStore {
 
     /// How many records the store holds (deleted included).
     pub(crate) fn count(&self) -> usize {
-        self.read().records.len()
+        self.read().slots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Slot;
+
+    #[test]
+    fn a_generated_record_takes_one_32_byte_slot() {
+        // 1,000,000 generated activities are 32 MB of slots (the bench's RSS row, issue 18).
+        assert!(std::mem::size_of::<Slot>() <= 32);
     }
 }

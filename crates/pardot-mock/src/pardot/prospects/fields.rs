@@ -149,11 +149,12 @@ pub fn v5_name(snake: &str) -> String {
     out
 }
 
-/// Checks a v4 `fields` list (comma-separated v3/v4 names): code 130 when one is unknown.
+/// Checks a v4 `fields` list (comma-separated v3/v4 names, and the nested `campaign` and
+/// `assigned_to`): code 130 when one is unknown.
 pub fn parse_v4_fields(text: &str) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
     for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        if name != "campaign" && !LAYOUT.iter().any(|(n, _)| *n == name) {
+        if !matches!(name, "campaign" | "assigned_to") && !LAYOUT.iter().any(|(n, _)| *n == name) {
             return Err(ApiError::code(130));
         }
         out.push(name.to_owned());

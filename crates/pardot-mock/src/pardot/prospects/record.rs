@@ -1,5 +1,6 @@
 //! One prospect: its typed fields, its text fields by name, and their values as nodes.
 
+use std::num::NonZeroU32;
 use std::time::SystemTime;
 
 use super::fields::{FLAG_FIELDS, Slot, flag_index, text_index};
@@ -34,6 +35,9 @@ pub struct Prospect {
     /// The campaign, if any (boxed: rarely set, and a pointer is a third of its size).
     pub campaign: Option<Box<Campaign>>,
     pub(super) text: Texts,
+    /// The id of the Pardot user the prospect is assigned to (`do/assign`), if any: 32 bits
+    /// fit in the padding after the flags, so a prospect stays as small as it was.
+    assigned_user: Option<NonZeroU32>,
     /// Score.
     pub score: i64,
     /// Last activity.
@@ -57,6 +61,7 @@ impl Prospect {
             id,
             campaign: None,
             text,
+            assigned_user: None,
             score: 0,
             last_activity_at: None,
             created_at: now,
@@ -87,6 +92,25 @@ impl Prospect {
             self.flags &= !NEVER_ACTIVE_BIT;
         }
         self.text.set(i, value);
+    }
+
+    /// The id of the user the prospect is assigned to, if any.
+    pub fn assigned_user(&self) -> Option<u64> {
+        self.assigned_user.map(|u| u64::from(u.get()))
+    }
+
+    /// Assigns the prospect to the user with `id` (or with `None` unassigns it). Code 10 for
+    /// an id the record cannot hold (0, or above `u32::MAX`: no Pardot user id is).
+    pub(super) fn set_assigned_user(&mut self, id: Option<u64>) -> Result<(), ApiError> {
+        self.assigned_user = id
+            .map(|id| {
+                u32::try_from(id)
+                    .ok()
+                    .and_then(NonZeroU32::new)
+                    .ok_or_else(|| ApiError::code(10))
+            })
+            .transpose()?;
+        Ok(())
     }
 
     pub(super) fn flag(&self, i: usize) -> bool {

@@ -31,6 +31,15 @@ impl Inner {
         }
     }
 
+    /// Where the prospect with `id` is, unless it is deleted (code 3 when there is none).
+    fn live_position(&self, id: u64) -> Result<usize, ApiError> {
+        self.prospects
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .filter(|&i| !self.prospects[i].deleted)
+            .ok_or_else(|| ApiError::code(3))
+    }
+
     /// Any query: filters every prospect, sorts the matches, pages.
     pub(super) fn query_sorted(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
         let mut matches: Vec<&Arc<Prospect>> =
@@ -217,12 +226,7 @@ impl ProspectStore {
         now: SystemTime,
     ) -> Result<Prospect, ApiError> {
         let mut inner = self.write();
-        let Ok(i) = inner.prospects.binary_search_by_key(&id, |p| p.id) else {
-            return Err(ApiError::code(3));
-        };
-        if inner.prospects[i].deleted {
-            return Err(ApiError::code(3));
-        }
+        let i = inner.live_position(id)?;
         update(Arc::make_mut(&mut inner.prospects[i]), params, now)
     }
 
@@ -257,16 +261,28 @@ impl ProspectStore {
         }
     }
 
+    /// Assigns the prospect with `id` to `user` (or with `None` unassigns it), updated at
+    /// `now` (code 3 when there is no such prospect).
+    pub fn assign_by_id(
+        &self,
+        id: u64,
+        user: Option<u64>,
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
+        let mut inner = self.write();
+        let i = inner.live_position(id)?;
+        let mut changed = Prospect::clone(&inner.prospects[i]);
+        changed.set_assigned_user(user)?;
+        changed.updated_at = now;
+        inner.prospects[i] = Arc::new(changed.clone());
+        Ok(changed)
+    }
+
     /// Moves the prospect with `id` to the recycle bin, updated at `now` (code 3 when there
     /// is none, or it is already there).
     pub fn delete_by_id(&self, id: u64, now: SystemTime) -> Result<(), ApiError> {
         let mut inner = self.write();
-        let i = inner
-            .prospects
-            .binary_search_by_key(&id, |p| p.id)
-            .ok()
-            .filter(|&i| !inner.prospects[i].deleted)
-            .ok_or_else(|| ApiError::code(3))?;
+        let i = inner.live_position(id)?;
         let p = Arc::make_mut(&mut inner.prospects[i]);
         p.deleted = true;
         p.updated_at = now;

@@ -17,13 +17,15 @@ mod rsa_verify;
 pub mod rss;
 mod startup;
 mod throughput;
+mod v34_objects;
 mod v5_list;
 
 pub use client_overhead::bench_client;
 
 /// The metric groups `--only` picks from, in the order a run measures them.
-pub const GROUPS: [&str; 11] = [
-    "v5", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss", "fleet",
+pub const GROUPS: [&str; 12] = [
+    "v5", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss",
+    "fleet", "objects",
 ];
 
 /// The rows of one group of [`GROUPS`].
@@ -40,6 +42,7 @@ pub async fn measure(group: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "cli" => vec![cli_process::row(ctx).await],
         "rss" => rss::rows(ctx).await?,
         "fleet" => fleet::rows(ctx).await?,
+        "objects" => v34_objects::rows(ctx).await?,
         other => anyhow::bail!("unknown group `{other}`"),
     })
 }
