@@ -9,11 +9,11 @@ use anyhow::{Context, Result, ensure};
 use pardot_http::PardotClient;
 use serde_json::{Value, json};
 
+use crate::context::{Ctx, MB};
 use crate::procfs;
 use crate::report::{Row, fmt_spread, median, num};
 use crate::requests::{fixed_token_source, pardot_client, password_token};
 use crate::rounds;
-use crate::run::{Ctx, MB};
 use crate::servers::{Kind, ServerProcess};
 
 const PROSPECTS: usize = 100_000;
