@@ -1,6 +1,7 @@
 //! The `host` backend: permits shared by the processes of one machine, as OS file locks.
 
 use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,9 +13,12 @@ use crate::store::StoreError;
 const RETRY_EVERY: Duration = Duration::from_millis(5);
 
 /// `N` lock files `DIR/governor-BU-I.lock`; a permit is an exclusive lock on one of them. The
-/// OS drops the lock when its holder dies, so a killed process never keeps a permit.
+/// OS drops the lock when its holder dies, so a killed process never keeps a permit. The daily
+/// budget's count is `DIR/governor-BU.budget` (`DAY USED`), read and rewritten under an
+/// exclusive lock on that file.
 pub(super) struct HostPermits {
     files: Vec<PathBuf>,
+    budget_file: PathBuf,
     /// Where the next search starts, so processes do not all queue on file 0.
     next: AtomicUsize,
 }
@@ -44,10 +48,72 @@ impl HostPermits {
             .collect();
         Ok(Self {
             files,
+            budget_file: dir.join(format!("governor-{business_unit}.budget")),
             next: AtomicUsize::new(std::process::id() as usize),
         })
     }
 
+    /// Counts one request against `budget` for `day`, for every process of the machine:
+    /// `Ok(used)` with the count after it, or `Err(used)` when the budget was used up already.
+    /// Waits at most `wait` for the count's lock (held for a read and a write by one process).
+    pub(super) async fn charge(
+        &self,
+        day: u64,
+        budget: u64,
+        wait: Duration,
+    ) -> Result<Result<u64, u64>, StoreError> {
+        let path = &self.budget_file;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| io(path, e))?;
+        let deadline = tokio::time::Instant::now() + wait;
+        while fs4::FileExt::try_lock(&file).is_err() {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(StoreError::LockTimeout {
+                    key: path.display().to_string(),
+                    waited: wait,
+                });
+            }
+            tokio::time::sleep(RETRY_EVERY.min(deadline - now)).await;
+        }
+        let charged = count_one(&mut file, day, budget).map_err(|e| io(path, e));
+        let _ = fs4::FileExt::unlock(&file);
+        charged
+    }
+}
+
+/// Reads `DAY USED` from the locked `file` (a count of another day, or none, is 0), and writes
+/// the count after this request back unless the budget is used up.
+fn count_one(file: &mut File, day: u64, budget: u64) -> std::io::Result<Result<u64, u64>> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_string(&mut text)?;
+    let used = match text.split_whitespace().collect::<Vec<_>>()[..] {
+        [stored_day, used] if stored_day.parse() == Ok(day) => used.parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the budget count is not a number",
+            )
+        })?,
+        _ => 0,
+    };
+    if used >= budget {
+        return Ok(Err(used));
+    }
+    let after = used + 1;
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    write!(file, "{day} {after}")?;
+    file.flush()?;
+    Ok(Ok(after))
+}
+
+impl HostPermits {
     /// One free permit, if any, without waiting.
     fn try_take(&self) -> Result<Option<HostPermit>, StoreError> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);

@@ -41,7 +41,8 @@ pub const PARDOT_CONCURRENCY_LIMIT: usize = 5;
 ///
 /// - [`Governor::new`] (`process`): slots and budget in this process.
 /// - [`Governor::host`]: slots are OS file locks in a directory, shared by every process on
-///   the machine that uses it (the budget stays per process).
+///   the machine that uses it, and the budget is one count per business unit in that
+///   directory, kept under a file lock.
 /// - `Governor::redis` (feature `redis`): slots are leased permits in Redis that expire if
 ///   their process dies mid-request, and the budget is one counter per business unit and
 ///   day, shared by every process on every machine. When Redis fails, the
@@ -179,8 +180,8 @@ impl Governor {
 
     /// A governor whose `max_concurrent` slots for `business_unit` are OS file locks in `dir`
     /// (created if missing), shared by every process on this machine that uses the same
-    /// directory. A process that dies lets go of its slots with its files. The daily budget
-    /// stays per process.
+    /// directory. A process that dies lets go of its slots with its files. The daily budget,
+    /// when set, is one count per business unit and day in the same directory.
     pub fn host(
         dir: impl AsRef<Path>,
         business_unit: &str,
@@ -358,17 +359,29 @@ impl Governor {
     /// permit and what the shared budget said (`None`: count in this process).
     async fn backend_slot(
         &self,
-        #[cfg_attr(not(feature = "redis"), allow(unused_variables))] now: SystemTime,
+        now: SystemTime,
         on_wait: impl FnOnce(),
     ) -> Result<(Permit, Option<Result<u64, u64>>), PardotError> {
         let wait = self.inner.acquire_timeout;
         match &self.inner.backend {
             Backend::Process => Ok((self.process_slot(on_wait).await?, None)),
-            Backend::Host(permits) => match permits.take(wait, on_wait).await {
-                Ok(Some(p)) => Ok((Permit::Host(p), None)),
-                Ok(None) => Err(PardotError::Timeout(wait)),
-                Err(e) => Err(PardotError::Store(e)),
-            },
+            Backend::Host(permits) => {
+                let permit = match permits.take(wait, on_wait).await {
+                    Ok(Some(p)) => p,
+                    Ok(None) => return Err(PardotError::Timeout(wait)),
+                    Err(e) => return Err(PardotError::Store(e)),
+                };
+                let charged = match self.inner.budget {
+                    Some(budget) => Some(
+                        permits
+                            .charge(self.day_of(now), budget, wait)
+                            .await
+                            .map_err(PardotError::Store)?,
+                    ),
+                    None => None,
+                };
+                Ok((Permit::Host(permit), charged))
+            }
             #[cfg(feature = "redis")]
             Backend::Redis(permits) => {
                 // Called at most once, whether the wait was for Redis or for the fallback.
@@ -507,5 +520,41 @@ mod tests {
         drop(first);
         let _third = b.acquire(&clock, || {}).await.unwrap();
         assert!(Governor::host(dir.path(), "../x", 1).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_host_budget_is_one_count_for_every_process_of_the_machine() {
+        let dir = tempfile::tempdir().unwrap();
+        let manual = ManualClock::new();
+        let clock = manual.shared();
+        let a = Governor::host(dir.path(), "bu-1", 5)
+            .unwrap()
+            .with_daily_budget(3);
+        let b = Governor::host(dir.path(), "bu-1", 5)
+            .unwrap()
+            .with_daily_budget(3);
+        drop(a.acquire(&clock, || {}).await.unwrap());
+        drop(a.acquire(&clock, || {}).await.unwrap());
+        drop(b.acquire(&clock, || {}).await.unwrap());
+        for g in [&a, &b] {
+            let e = g.acquire(&clock, || {}).await.err().unwrap();
+            assert!(
+                matches!(e, PardotError::BudgetExhausted { used: 3, budget: 3 }),
+                "{e}"
+            );
+        }
+        // Another business unit counts apart; the next day starts from zero.
+        let other = Governor::host(dir.path(), "bu-2", 5)
+            .unwrap()
+            .with_daily_budget(1);
+        drop(other.acquire(&clock, || {}).await.unwrap());
+        manual.advance(Duration::from_secs(86_400));
+        drop(b.acquire(&clock, || {}).await.unwrap());
+        drop(a.acquire(&clock, || {}).await.unwrap());
+        assert_eq!(
+            a.usage().used_today,
+            2,
+            "a counts on from what b sent today"
+        );
     }
 }
