@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod objects;
+
+pub use objects::{CustomFieldConfig, GenerateConfig, ObjectFieldValue, PardotObjectConfig};
+
 /// The default audience of an MCI service account's client assertion.
 pub const DEFAULT_MCI_AUDIENCE: &str = "https://idp.intelligence.salesforce.com";
 /// The default session timeout (access-token life) of an org, in seconds: 2 hours.
@@ -556,117 +560,6 @@ pub struct ProspectConfig {
     /// Any other prospect field by its v3/v4 name (`job_title`, `city`, …).
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
-}
-
-/// A record of a Pardot v3/v4 object other than a prospect (`[[campaigns]]`, `[[lists]]`,
-/// `[[list_memberships]]`): its business unit, id, times and deleted flag, and its fields by
-/// their v3/v4 names (`name = "Spring"`, `cost = 100`, `is_public = true`). The fields are
-/// checked against the object's field table when the mock starts: an unknown name, a value of
-/// the wrong type or an id that names no record is an error naming the entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PardotObjectConfig {
-    /// The business unit id it belongs to.
-    pub business_unit: String,
-    /// Numeric id (unique among the object's records in the business unit).
-    pub id: u64,
-    /// Created, `YYYY-MM-DD HH:MM:SS` (UTC); default the start (and reset) time.
-    #[serde(default)]
-    pub created_at: Option<String>,
-    /// Updated, `YYYY-MM-DD HH:MM:SS` (UTC); default `created_at`.
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    /// In the recycle bin (seen only by a query with `deleted=true` where the object has it).
-    #[serde(default)]
-    pub deleted: bool,
-    /// Every other field, by its v3/v4 name.
-    #[serde(flatten)]
-    pub fields: BTreeMap<String, ObjectFieldValue>,
-}
-
-/// `[generate]`: records made from `seed` in one business unit, after the configured ones
-/// (prospect ids from 50,000,000, visitors from 60,000,000, activities from 70,000,000,
-/// visits from 80,000,000, page views from 90,000,000, list memberships from 40,000,000,
-/// opportunities from 45,000,000, email clicks from 100,000,000). The same table gives the
-/// same records, byte for byte.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GenerateConfig {
-    /// The seed.
-    pub seed: u64,
-    /// The business unit id the records belong to.
-    pub business_unit: String,
-    /// How many prospects.
-    #[serde(default)]
-    pub prospects: u64,
-    /// How many visitors (every other one a prospect's).
-    #[serde(default)]
-    pub visitors: u64,
-    /// How many visitor activities (emails of prospects, form successes of visitors).
-    #[serde(default)]
-    pub visitor_activities: u64,
-    /// How many visits (of generated visitors).
-    #[serde(default)]
-    pub visits: u64,
-    /// How many visitor page views (of generated visits).
-    #[serde(default)]
-    pub visitor_page_views: u64,
-    /// How many list memberships (generated prospects on the unit's configured lists; at
-    /// most one per list and prospect, so at most prospects × lists).
-    #[serde(default)]
-    pub list_memberships: u64,
-    /// How many opportunities (of generated prospects, on the unit's configured campaigns;
-    /// none without a campaign).
-    #[serde(default)]
-    pub opportunities: u64,
-    /// How many email clicks (of generated prospects).
-    #[serde(default)]
-    pub email_clicks: u64,
-}
-
-/// A custom field of a Pardot object in one business unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomFieldConfig {
-    /// The business unit id it belongs to.
-    pub business_unit: String,
-    /// The API name (element, JSON key and parameter), e.g. `region`.
-    pub name: String,
-    /// The label `do/describe` shows; default the name.
-    #[serde(default)]
-    pub label: Option<String>,
-    /// `text` (default), `textarea` or `number`.
-    #[serde(default = "default_custom_field_type")]
-    pub r#type: String,
-    /// Whether a create needs it.
-    #[serde(default)]
-    pub required: bool,
-}
-
-fn default_custom_field_type() -> String {
-    "text".to_owned()
-}
-
-/// A field value of a [`PardotObjectConfig`] as TOML writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ObjectFieldValue {
-    /// `true` / `false`.
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A string (also accepted for numbers, booleans and times).
-    Text(String),
-}
-
-impl ObjectFieldValue {
-    /// The value as the text a v3/v4 parameter would carry.
-    pub fn to_param(&self) -> String {
-        match self {
-            Self::Bool(b) => b.to_string(),
-            Self::Int(n) => n.to_string(),
-            Self::Text(t) => t.clone(),
-        }
-    }
 }
 
 /// A Marketing Cloud Intelligence service account.

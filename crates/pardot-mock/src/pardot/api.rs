@@ -12,7 +12,7 @@ use super::errors::StatusMode;
 use super::gate;
 use super::legacy::{LegacyAuth, LegacyUser};
 use super::limits::Limits;
-use super::objects::{ObjectSeed, Objects};
+use super::objects::{ObjectSeed, Objects, Related};
 use super::prospects::ProspectStore;
 use super::seed::ProspectSeed;
 use super::time;
@@ -96,6 +96,16 @@ pub(crate) struct Unit {
     /// The v3/v4 objects beside prospects (campaigns, lists, visitors, …).
     pub objects: Objects,
     pub account: Account,
+}
+
+impl Unit {
+    /// The unit's records as the objects layer looks them up.
+    pub(crate) fn related(&self) -> Related<'_> {
+        Related {
+            prospects: &self.prospects,
+            objects: &self.objects,
+        }
+    }
 }
 
 /// The `account/do/read` record of a business unit.

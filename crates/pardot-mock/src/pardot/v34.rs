@@ -304,7 +304,7 @@ async fn handle(
             params: &all,
             now,
         };
-        return match objects::answer(kind, admitted.unit, &request) {
+        return match objects::answer(kind, admitted.unit.related(), &request) {
             Ok(Reply::Body(children)) => render::ok(format, &children),
             Ok(Reply::NoContent) => axum::http::StatusCode::NO_CONTENT.into_response(),
             Err(e) => fail(&api, format, &e),
@@ -516,7 +516,7 @@ fn prospect_node(unit: &super::api::Unit, p: &super::Prospect, fields: Option<&[
     let mut node = p.v34_record(fields);
     let wanted = fields.is_none_or(|f| f.iter().any(|w| w == "assigned_to"));
     if let (Node::Record(out), Some(user), true) = (&mut node, p.assigned_user(), wanted)
-        && let Some(user) = objects::Objects::user_node(unit, user)
+        && let Some(user) = objects::user_node(unit.related(), user)
     {
         out.push(field(
             "assigned_to",

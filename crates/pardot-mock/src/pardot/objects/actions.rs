@@ -8,10 +8,12 @@ use axum::http::Method;
 
 use super::criteria::{Criteria, Output, SortRules};
 use super::custom::{self, CustomField};
-use super::record::{Record, Value};
-use super::schema::{Field, FieldType, Kind, Match, Schema, Show, Target};
+use super::record::Record;
+use super::schema::{Field, Kind, Match, Schema, Show, Target};
 use super::store::FieldFilter;
-use crate::pardot::api::Unit;
+use super::unit_objects::Related;
+use super::value::FieldType;
+use super::value::Value;
 use crate::pardot::errors::ApiError;
 use crate::pardot::render::{Node, field};
 
@@ -52,7 +54,11 @@ impl Request<'_> {
 }
 
 /// Answers `request` on `kind` in `unit`.
-pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<Reply, ApiError> {
+pub(crate) fn answer(
+    kind: Kind,
+    unit: Related<'_>,
+    request: &Request<'_>,
+) -> Result<Reply, ApiError> {
     let schema = kind.schema();
     if !schema.actions.contains(&request.op) {
         return Err(ApiError::code(2));
@@ -100,7 +106,7 @@ pub(crate) fn answer(kind: Kind, unit: &Unit, request: &Request<'_>) -> Result<R
 
 fn query(
     schema: &Schema,
-    unit: &Unit,
+    unit: Related<'_>,
     request: &Request<'_>,
     output: Output,
 ) -> Result<Reply, ApiError> {
@@ -130,7 +136,7 @@ fn query(
 /// `do/describe`: `<result>` with one `<field>` per field the records show, its facts as
 /// attributes (`id`, `label`, `required`, `custom`, `type`, `has_options`), the business
 /// unit's custom fields last.
-fn describe(schema: &Schema, unit: &Unit) -> Reply {
+fn describe(schema: &Schema, unit: Related<'_>) -> Reply {
     let attributes = |id: &str, label: &str, required: bool, custom: bool, ty: &str| {
         Node::Attributes(vec![
             field("id", Node::Text(id.to_owned())),
@@ -187,7 +193,7 @@ fn label(name: &str) -> String {
 /// object needs one of some filters and has none.
 fn filters(
     schema: &Schema,
-    unit: &Unit,
+    unit: Related<'_>,
     request: &Request<'_>,
 ) -> Result<Vec<FieldFilter>, ApiError> {
     let needed = schema.query_needs_one_of;
@@ -259,7 +265,11 @@ fn parse_id(text: &str, code: u32) -> Result<u64, ApiError> {
 /// object's read keys (a user's `email`), or for a list membership by `list_id` and
 /// `prospect_id`. Code 13 when nothing names one, 51 for a path naming another field, the
 /// object's code (or the key's) when there is no such record.
-fn target(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Record>, ApiError> {
+fn target(
+    schema: &Schema,
+    unit: Related<'_>,
+    request: &Request<'_>,
+) -> Result<Arc<Record>, ApiError> {
     let store = unit.objects.store(schema.kind);
     let pair_allowed = schema.kind == Kind::ListMembership;
     if request.path.iter().any(|(name, _)| {
@@ -309,7 +319,7 @@ fn is_pair(schema: &Schema, record: &Record, list: u64, prospect: u64) -> bool {
 /// store's write lock.
 fn set_editable(
     schema: &Schema,
-    unit: &Unit,
+    unit: Related<'_>,
     custom: &[CustomField],
     record: &mut Record,
     params: &[(String, String)],
@@ -352,7 +362,7 @@ fn set_editable(
 
 /// An id `field` holds names a record of the unit: else the named object's code (3 for a
 /// prospect).
-fn check_reference(unit: &Unit, field: &Field, value: &Value) -> Result<(), ApiError> {
+fn check_reference(unit: Related<'_>, field: &Field, value: &Value) -> Result<(), ApiError> {
     let (Some(target), Some(id)) = (field.refers, value.as_id()) else {
         return Ok(());
     };
@@ -375,7 +385,7 @@ fn check_reference(unit: &Unit, field: &Field, value: &Value) -> Result<(), ApiE
 /// none has it).
 fn create_params(
     schema: &Schema,
-    unit: &Unit,
+    unit: Related<'_>,
     request: &Request<'_>,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let membership = schema.kind == Kind::ListMembership;
@@ -409,7 +419,11 @@ fn create_params(
     Ok(params)
 }
 
-fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Record>, ApiError> {
+fn create(
+    schema: &Schema,
+    unit: Related<'_>,
+    request: &Request<'_>,
+) -> Result<Arc<Record>, ApiError> {
     let params = create_params(schema, unit, request)?;
     let get = |name: &str| {
         params
@@ -474,7 +488,7 @@ fn create(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Arc<Rec
         .ok_or_else(|| ApiError::code(58))
 }
 
-fn delete(schema: &Schema, unit: &Unit, request: &Request<'_>) -> Result<Reply, ApiError> {
+fn delete(schema: &Schema, unit: Related<'_>, request: &Request<'_>) -> Result<Reply, ApiError> {
     if schema.delete_needs_post && *request.method == Method::GET {
         return Err(ApiError::code(60));
     }

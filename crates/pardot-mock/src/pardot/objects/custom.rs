@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use pardot_auth_core::BusinessUnitId;
 
-use super::schema::FieldType;
-use super::seed::unit_index;
+use super::unit_index::unit_index;
+use super::value::FieldType;
 use crate::config::{ConfigError, CustomFieldConfig, invalid};
 
 /// One custom field.

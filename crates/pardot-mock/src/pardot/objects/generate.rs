@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use super::record::{Record, Value};
+use super::record::Record;
 use super::schema::{Kind, Schema};
+use super::value::Value;
 use crate::config::{GenerateConfig, ProspectConfig};
 use crate::pardot::time::pardot_datetime;
 

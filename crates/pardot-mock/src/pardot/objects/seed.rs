@@ -9,9 +9,11 @@ use pardot_auth_core::BusinessUnitId;
 
 use super::custom::{self, CustomField, CustomFields};
 use super::generate::Generator;
-use super::record::{Record, Value};
+use super::record::Record;
 use super::schema::{Kind, Schema, Target};
 use super::store::Generated;
+use super::unit_index::unit_index;
+use super::value::Value;
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
 use crate::pardot::seed::restamp;
 use crate::pardot::time;
@@ -280,20 +282,6 @@ impl ObjectSeed {
         );
         out
     }
-}
-
-/// The index of the business unit `business_unit` names, for the entry `what`.
-pub(super) fn unit_index(
-    business_unit: &str,
-    what: &str,
-    by_id: &HashMap<BusinessUnitId, usize>,
-) -> Result<usize, ConfigError> {
-    let bu = BusinessUnitId::parse(business_unit)
-        .map_err(|e| invalid(format!("{what}.business_unit: {e}")))?;
-    by_id
-        .get(&bu)
-        .copied()
-        .ok_or_else(|| invalid(format!("{what}.business_unit: unknown `{business_unit}`")))
 }
 
 /// The field values of an entry, in the schema's order, then its `custom` fields'.

@@ -8,9 +8,10 @@ use std::time::SystemTime;
 
 use super::custom::CustomFields;
 use super::generate::{Generator, Stub};
-use super::record::{Record, Value};
+use super::record::Record;
 use super::schema::Kind;
 use super::schema::Schema;
+use super::value::Value;
 use crate::pardot::prospects::{Query, SortKey};
 
 /// A filter of a query, on a field by index (`None`: the record's id).
