@@ -32,6 +32,17 @@ impl Drop for HostPermit {
     }
 }
 
+/// Opens (creating) a file to lock, keeping what it holds.
+fn open_for_lock(path: &Path) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| io(path, e))
+}
+
 fn io(path: &Path, source: std::io::Error) -> StoreError {
     StoreError::Io {
         path: path.display().to_string(),
@@ -63,13 +74,7 @@ impl HostPermits {
         wait: Duration,
     ) -> Result<Result<u64, u64>, StoreError> {
         let path = &self.budget_file;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| io(path, e))?;
+        let mut file = open_for_lock(path)?;
         let deadline = tokio::time::Instant::now() + wait;
         while fs4::FileExt::try_lock(&file).is_err() {
             let now = tokio::time::Instant::now();
@@ -119,13 +124,7 @@ impl HostPermits {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         for i in 0..self.files.len() {
             let path = &self.files[(start + i) % self.files.len()];
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(path)
-                .map_err(|e| io(path, e))?;
+            let file = open_for_lock(path)?;
             if fs4::FileExt::try_lock(&file).is_ok() {
                 return Ok(Some(HostPermit(file)));
             }
