@@ -78,8 +78,9 @@ pub const SESSION_COOKIE: &str = "sid";
 /// `error_description` of a denied consent (the Mobile SDK checks this exact text).
 pub const ACCESS_DENIED_DESCRIPTION: &str = "end-user denied authorization";
 
-/// Authorize errors of the legacy list (spec §1.8), as `(error, error_description)`; the
-/// `error` code is the outcome the redirect or error page reports.
+/// Authorize errors of the legacy list (the authorize and token error codes of Salesforce's
+/// older OAuth 2.0 documentation), as `(error, error_description)`; the `error` code is the
+/// outcome the redirect or error page reports.
 pub mod errors {
     use crate::route::Outcome;
 

@@ -79,8 +79,9 @@ pub enum Slot {
     UpdatedAt,
 }
 
-/// The v3/v4 field order (spec §5.4; Crim/pardot-java-client `prospectQuery.xml`), with the
-/// nested `campaign` element rendered after it.
+/// The v3/v4 field order (the Account Engagement v4 prospect endpoints reference;
+/// `prospectQuery.xml` of the Crim/pardot-java-client tests), with the nested `campaign`
+/// element rendered after it.
 pub(super) const LAYOUT: &[(&str, Slot)] = &[
     ("id", Slot::Id),
     ("campaign_id", Slot::CampaignId),

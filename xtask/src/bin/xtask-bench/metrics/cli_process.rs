@@ -1,5 +1,6 @@
-//! `pardot-auth --flow jwt request GET …` (an empty token store, so it logs in) vs the seed 000
-//! Python script, alternating, against one mock process.
+//! `pardot-auth --flow jwt request GET …` (an empty token store, so it logs in) vs the Python
+//! JWT login script of `fixtures/clients` (PyJWT + requests), alternating, against one mock
+//! process.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -83,7 +84,7 @@ async fn measure(ctx: &Ctx) -> Result<Row> {
             .await?;
     let (om, tm) = (median(&o), median(&t));
     Ok(Row::new(METRIC, "ms wall", om, fmt_spread(&o, "ms"))
-        .against(tm, format!("seed000_jwt.py {}", fmt_spread(&t, "ms")))
+        .against(tm, format!("Python JWT script {}", fmt_spread(&t, "ms")))
         .target(TARGET, Some(om / tm <= 0.2))
         .details(json!({ "ours_ms": o, "python_ms": t })))
 }
