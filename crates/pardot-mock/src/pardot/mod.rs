@@ -55,11 +55,11 @@ pub(crate) fn routes() -> Router<MockState> {
         .route("/api/{object}/version/{version}/do/{op}", any(v34::call))
         .route(
             "/api/{object}/version/{version}/do/{op}/{id_field}/{id}",
-            any(v34::call_with_id),
+            any(v34::call),
         )
         .route(
             "/api/{object}/version/{version}/do/{op}/{field}/{value}/{field2}/{value2}",
-            any(v34::call_with_two_ids),
+            any(v34::call),
         )
         .route("/api/v5/objects/prospects", get(v5::query))
         .route("/api/v5/objects/prospects/{id}", get(v5::read))

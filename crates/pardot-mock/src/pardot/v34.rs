@@ -177,12 +177,14 @@ struct Call<'a> {
     second: Option<(&'a str, &'a str)>,
 }
 
-/// `/api/{object}/version/{v}/do/{op}`.
+/// `/api/{object}/version/{v}/do/{op}`, optionally followed by one or two `/{name}/{value}`
+/// pairs (`/id/{id}`, `/email/{email}`, `/list_id/{l}/prospect_id/{p}`): the path's values in
+/// route order, whichever of the three routes matched.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn call(
     State(state): State<MockState>,
     method: Method,
-    Path((object, version, op)): Path<(String, String, String)>,
+    Path(values): Path<Vec<String>>,
     vhost: Option<Extension<VirtualHost>>,
     front: Option<Extension<Arc<RequestParams>>>,
     uri: Uri,
@@ -191,63 +193,16 @@ pub(crate) async fn call(
 ) -> Response {
     let params = Params::new(front, &uri, &headers, &body);
     let host = pardot_host(vhost.as_ref(), &headers, &uri);
-    let call = Call {
-        object: &object,
-        version: &version,
-        op: &op,
-        id: None,
-        second: None,
+    let pair = |i: usize| match (values.get(i), values.get(i + 1)) {
+        (Some(name), Some(value)) => Some((name.as_str(), value.as_str())),
+        _ => None,
     };
-    handle(&state, &method, call, host, &headers, &params).await
-}
-
-/// `/api/{object}/version/{v}/do/{op}/{id_field}/{id}`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn call_with_id(
-    State(state): State<MockState>,
-    method: Method,
-    Path((object, version, op, id_field, id)): Path<(String, String, String, String, String)>,
-    vhost: Option<Extension<VirtualHost>>,
-    front: Option<Extension<Arc<RequestParams>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::new(front, &uri, &headers, &body);
-    let host = pardot_host(vhost.as_ref(), &headers, &uri);
     let call = Call {
-        object: &object,
-        version: &version,
-        op: &op,
-        id: Some((id_field.as_str(), id.as_str())),
-        second: None,
-    };
-    handle(&state, &method, call, host, &headers, &params).await
-}
-
-/// The path of a v3/v4 call with two `/{name}/{value}` pairs.
-type TwoPairPath = (String, String, String, String, String, String, String);
-
-/// `/api/{object}/version/{v}/do/{op}/{name}/{value}/{name2}/{value2}`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn call_with_two_ids(
-    State(state): State<MockState>,
-    method: Method,
-    Path((object, version, op, field, value, field2, value2)): Path<TwoPairPath>,
-    vhost: Option<Extension<VirtualHost>>,
-    front: Option<Extension<Arc<RequestParams>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::new(front, &uri, &headers, &body);
-    let host = pardot_host(vhost.as_ref(), &headers, &uri);
-    let call = Call {
-        object: &object,
-        version: &version,
-        op: &op,
-        id: Some((field.as_str(), value.as_str())),
-        second: Some((field2.as_str(), value2.as_str())),
+        object: &values[0],
+        version: &values[1],
+        op: &values[2],
+        id: pair(3),
+        second: pair(5),
     };
     handle(&state, &method, call, host, &headers, &params).await
 }
