@@ -33,13 +33,10 @@ use pardot_http::store::{
 };
 use pardot_http::{
     CachedTokenSource, DEFAULT_PERMIT_TTL, FailurePolicy, Governor, PardotClient, PardotError,
-    refresh_grant_fn,
 };
 use pardot_mock::fixtures as fx;
 use secrecy::ExposeSecret as _;
-use sf_oauth::{
-    ClientSecret, OAuthClient, Password, RefreshToken, RefreshTokenFlow, UsernamePassword,
-};
+use sf_oauth::{ClientSecret, OAuthClient, Password, RefreshGrant, UsernamePassword};
 
 /// The store key every worker of a fleet shares.
 const STORE_KEY: &str = "fleet";
@@ -318,16 +315,9 @@ async fn build(args: &Args) -> Result<(PardotClient, Arc<ReportingStore>)> {
         .store_key(STORE_KEY);
     if let FlowKind::Refresh = args.flow {
         let host = LoginHost::custom(&args.mock)?;
-        let grant = refresh_grant_fn("sf-oauth refresh", move |refresh| {
-            let flow = RefreshTokenFlow::new(
-                host.clone(),
-                fx::ROTATING_CONSUMER_KEY,
-                RefreshToken::from(refresh),
-            )
+        let grant = RefreshGrant::new(host, fx::ROTATING_CONSUMER_KEY)
             .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
             .with_client(oauth.clone());
-            async move { flow.refresh().await.map(|(token, _)| token) }
-        });
         cache = cache.refresh_grant(Arc::new(grant));
     }
     let client = PardotClient::builder_with_cache(cache.build(), PardotHost::custom(&args.mock)?)

@@ -8,11 +8,11 @@ use anyhow::{Context, Result, ensure};
 use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{ErrorClass, ManualClock, PardotErrorCode, SystemClock, TokenSource};
 use pardot_http::store::{FileStore, StoredToken, TokenStore};
-use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy, refresh_grant_fn};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
 use pardot_mock::{
     MockConfig, Outcome, PardotMock, PardotStatusMode, Route, RouteGroup, fixtures as fx,
 };
-use sf_oauth::{ClientSecret, RefreshToken, RefreshTokenFlow};
+use sf_oauth::{ClientSecret, RefreshGrant};
 
 use super::Ran;
 use super::support::{
@@ -250,16 +250,9 @@ pub(crate) async fn rotation_in_store() -> Result<Ran> {
         .await?;
     let host = login_host(&mock.url())?;
     let oauth_client = oauth(&shared)?;
-    let grant = refresh_grant_fn("sf-oauth refresh", move |refresh| {
-        let flow = RefreshTokenFlow::new(
-            host.clone(),
-            fx::ROTATING_CONSUMER_KEY,
-            RefreshToken::from(refresh),
-        )
+    let grant = RefreshGrant::new(host, fx::ROTATING_CONSUMER_KEY)
         .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-        .with_client(oauth_client.clone());
-        async move { flow.token().await }
-    });
+        .with_client(oauth_client);
     let no_login = pardot_auth_core::provide_token_fn("refresh only", || async {
         Err(pardot_auth_core::Error::config(
             "this client may only use its stored refresh token",
