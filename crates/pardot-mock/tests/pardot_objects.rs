@@ -394,6 +394,37 @@ const SCRIPT: &[Step] = &[
         &[],
     ),
     Get("/api/prospect/version/3/do/read/id/1001"),
+    // The assignment criteria of the prospect query: 1001 to Iris (by email), a new
+    // prospect to Wendy (by id), one left unassigned.
+    Post(
+        "/api/prospect/version/4/do/create/email/lin@example.com?format=json",
+        &[],
+    ),
+    Post(
+        "/api/prospect/version/4/do/create/email/mo@example.com?format=json",
+        &[],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[("user_email", "integration@acme.example")],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/email/lin@example.com?format=json",
+        &[("user_id", "3002")],
+    ),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned=true"),
+    Get("/api/prospect/version/4/do/query?fields=email&assigned=false"),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned=FALSE"),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned_to_user=3002"),
+    Get("/api/prospect/version/3/do/query?format=json&assigned_to_user=Integration@acme.example"),
+    Get("/api/prospect/version/4/do/query?fields=email&assigned_to_user=3003"),
+    Get(
+        "/api/prospect/version/4/do/query?format=json&fields=email&assigned=false&assigned_to_user=3001",
+    ),
+    Get("/api/prospect/version/4/do/query?format=json&assigned=maybe"),
+    Get("/api/prospect/version/4/do/query?format=json&assigned_to_user=3999"),
+    Get("/api/prospect/version/4/do/query?assigned_to_user=nobody@acme.example"),
+    Get("/api/prospect/version/4/do/query?format=json&assigned_to_user="),
 ];
 
 async fn run_script(env: &Env) -> String {

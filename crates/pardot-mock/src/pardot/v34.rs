@@ -377,7 +377,7 @@ fn dispatch(
     match (object, op) {
         ("account", "read") => Ok(vec![field("account", account_record(&unit.account))]),
         ("prospect", "query") => {
-            let q = v34_query(params, now)?;
+            let q = v34_query(unit, params, now)?;
             let (total, page) = unit.prospects.query(&q);
             let rows = page.iter().map(|p| record(p)).collect();
             Ok(vec![field(
@@ -515,15 +515,7 @@ fn assignee(unit: &super::api::Unit, params: &Params) -> Result<u64, ApiError> {
         };
         return Err(ApiError::code(code));
     }
-    let by_id = user_id
-        .map(|v| {
-            v.trim()
-                .parse()
-                .ok()
-                .filter(|&id| unit.objects.store(Kind::User).get(id).is_some())
-                .ok_or_else(|| ApiError::code(10))
-        })
-        .transpose()?;
+    let by_id = user_id.map(|v| unit.objects.user_by_id(v)).transpose()?;
     let by_email = user_email
         .map(|v| {
             unit.objects
@@ -599,13 +591,20 @@ fn account_record(account: &super::Account) -> Node {
 }
 
 /// The prospect query's criteria: the shared ones, with `last_activity_at` as an extra sort
-/// key, `created_at` the default, and descending unless `sort_order` says otherwise.
-fn v34_query(params: &Params, now: std::time::SystemTime) -> Result<Query, ApiError> {
+/// key, `created_at` the default, and descending unless `sort_order` says otherwise; then
+/// `assigned` / `assigned_to_user` against the unit's users.
+fn v34_query(
+    unit: &super::api::Unit,
+    params: &Params,
+    now: std::time::SystemTime,
+) -> Result<Query, ApiError> {
     let rules = SortRules {
         extra: &[("last_activity_at", true)],
         default_key: "created_at",
         fixed_order: Some(true),
         deleted: true,
     };
-    Criteria::parse(|name| params.get(name), &rules, now)
+    let mut query = Criteria::parse(|name| params.get(name), &rules, now)?;
+    query.assignment = Criteria::assignment(|name| params.get(name), &unit.objects)?;
+    Ok(query)
 }

@@ -7,6 +7,7 @@ use super::schema::Kind;
 use super::seed::ObjectSeed;
 use super::store::ObjectStore;
 use super::value::Value;
+use crate::pardot::errors::ApiError;
 use crate::pardot::prospects::ProspectStore;
 
 /// The records of every served object in one business unit.
@@ -50,6 +51,27 @@ impl Objects {
         self.store(Kind::User)
             .find(|r| matches!(r.get(schema, "email"), Value::Text(t) if t.eq_ignore_ascii_case(email)))
             .map(|r| r.id)
+    }
+
+    /// The id of the live user whose id is `text`; code 10 ("Invalid user ID") when it is
+    /// not a number or names no user.
+    pub(crate) fn user_by_id(&self, text: &str) -> Result<u64, ApiError> {
+        text.trim()
+            .parse()
+            .ok()
+            .filter(|&id| self.store(Kind::User).get(id).is_some())
+            .ok_or_else(|| ApiError::code(10))
+    }
+
+    /// The id of the live user `text` names: digits are a user id (code 10 when there is no
+    /// such user), anything else an email (code 11, "Invalid user email address").
+    pub(crate) fn user_by_id_or_email(&self, text: &str) -> Result<u64, ApiError> {
+        let text = text.trim();
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            self.user_by_id(text)
+        } else {
+            self.user_by_email(text).ok_or_else(|| ApiError::code(11))
+        }
     }
 
     /// How many records of `kind` the unit holds (deleted included).

@@ -10,7 +10,7 @@ mod v34_record;
 mod v5_record;
 
 pub use fields::{V5Field, parse_v4_fields, parse_v5_fields};
-pub use query::{Deleted, Query, SortKey};
+pub use query::{Assignment, Deleted, Query, SortKey};
 pub use record::Prospect;
 pub use store::ProspectStore;
 
