@@ -22,6 +22,6 @@ mod tests;
 
 pub(crate) use actions::{Reply, Request, answer};
 pub(crate) use schema::Kind;
-pub(crate) use seed::ObjectSeed;
+pub(crate) use seed::{ConfiguredUsers, ObjectSeed};
 pub(crate) use show::user_node;
 pub(crate) use unit_objects::{Objects, Related};

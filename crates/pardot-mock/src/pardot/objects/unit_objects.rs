@@ -67,7 +67,7 @@ impl Objects {
     /// such user), anything else an email (code 11, "Invalid user email address").
     pub(crate) fn user_by_id_or_email(&self, text: &str) -> Result<u64, ApiError> {
         let text = text.trim();
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        if names_an_id(text) {
             self.user_by_id(text)
         } else {
             self.user_by_email(text).ok_or_else(|| ApiError::code(11))
@@ -78,6 +78,12 @@ impl Objects {
     pub(crate) fn count(&self, kind: Kind) -> usize {
         self.store(kind).count()
     }
+}
+
+/// Whether a reference to a user (`assigned_to_user`, a prospect's configured `assigned_to`)
+/// is an id (digits only) rather than an email.
+pub(crate) fn names_an_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A business unit's records as the objects layer reads them: ids a record names are looked

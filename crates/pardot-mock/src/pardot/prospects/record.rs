@@ -101,7 +101,7 @@ impl Prospect {
 
     /// Assigns the prospect to the user with `id` (or with `None` unassigns it). Code 10 for
     /// an id the record cannot hold (0, or above `u32::MAX`: no Pardot user id is).
-    pub(super) fn set_assigned_user(&mut self, id: Option<u64>) -> Result<(), ApiError> {
+    pub(crate) fn set_assigned_user(&mut self, id: Option<u64>) -> Result<(), ApiError> {
         self.assigned_user = id
             .map(|id| {
                 u32::try_from(id)
