@@ -87,6 +87,20 @@ async fn server(after: After) -> (String, Arc<AtomicUsize>) {
     (url, received)
 }
 
+/// A client of `url` on a manual clock, retrying up to `max_retries` times.
+fn client(url: &str, max_retries: u32) -> (ManualClock, PardotClient) {
+    let clock = ManualClock::new();
+    let tokens = CountingSource::new(clock.shared());
+    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(url).unwrap())
+        .business_unit(BU.parse::<BusinessUnitId>().unwrap())
+        .clock(clock.shared())
+        .no_proxy()
+        .retry_policy(RetryPolicy::default().max_retries(max_retries))
+        .build()
+        .unwrap();
+    (clock, c)
+}
+
 #[tokio::test]
 async fn a_create_that_may_have_reached_the_server_is_sent_once() {
     for after in [
@@ -96,15 +110,7 @@ async fn a_create_that_may_have_reached_the_server_is_sent_once() {
         After::Hang,
     ] {
         let (url, received) = server(after).await;
-        let clock = ManualClock::new();
-        let tokens = CountingSource::new(clock.shared());
-        let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&url).unwrap())
-            .business_unit(BU.parse::<BusinessUnitId>().unwrap())
-            .clock(clock.shared())
-            .no_proxy()
-            .retry_policy(RetryPolicy::default().max_retries(3))
-            .build()
-            .unwrap();
+        let (clock, c) = client(&url, 3);
         let call = tokio::spawn({
             let c = c.clone();
             async move {
@@ -142,15 +148,7 @@ async fn a_get_after_the_same_failures_is_retried() {
     // The contrast that shows the server above would see a retry: an idempotent read is sent
     // again after a dropped connection.
     let (url, received) = server(After::Close).await;
-    let clock = ManualClock::new();
-    let tokens = CountingSource::new(clock.shared());
-    let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&url).unwrap())
-        .business_unit(BU.parse::<BusinessUnitId>().unwrap())
-        .clock(clock.shared())
-        .no_proxy()
-        .retry_policy(RetryPolicy::default().max_retries(1))
-        .build()
-        .unwrap();
+    let (clock, c) = client(&url, 1);
     let call = tokio::spawn({
         let c = c.clone();
         async move { c.get("/api/v5/objects/prospects").send().await }
