@@ -468,7 +468,7 @@ fn dispatch(
 /// `<campaign>` ("Using Prospects", XML Response Formats: the leaf appears only for an
 /// assigned prospect), unless a v4 `fields` list leaves `assigned_to` out.
 fn prospect_node(unit: &super::api::Unit, p: &super::Prospect, fields: Option<&[String]>) -> Node {
-    let mut node = p.v34_record(fields);
+    let mut node = p.v34_record_with(fields, &unit.prospects.custom_fields());
     let wanted = fields.is_none_or(|f| f.iter().any(|w| w == "assigned_to"));
     if let (Node::Record(out), Some(user), true) = (&mut node, p.assigned_user(), wanted)
         && let Some(user) = objects::user_node(unit.related(), user)

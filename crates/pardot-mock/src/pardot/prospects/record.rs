@@ -94,6 +94,16 @@ impl Prospect {
         self.text.set(i, value);
     }
 
+    /// The value of the custom field kept in text slot `slot`.
+    pub fn custom_text(&self, slot: usize) -> Option<&str> {
+        self.text.get(slot)
+    }
+
+    /// Sets (or with `None` clears) the custom field kept in text slot `slot`.
+    pub(super) fn set_custom_text(&mut self, slot: usize, value: Option<&str>) {
+        self.text.set(slot, value);
+    }
+
     /// The id of the user the prospect is assigned to, if any.
     pub fn assigned_user(&self) -> Option<u64> {
         self.assigned_user.map(|u| u64::from(u.get()))
