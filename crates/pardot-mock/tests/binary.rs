@@ -18,6 +18,20 @@ fn fixture_config() -> String {
     format!("{}/../../fixtures/mock.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The URL in the first line a `serve` child prints (`pardot-mock listening on URL`).
+async fn announced_url(child: &mut tokio::process::Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the binary printed nothing")
+        .unwrap()
+        .unwrap();
+    line.strip_prefix("pardot-mock listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned()
+}
+
 #[tokio::test]
 async fn serves_the_fixture_config_and_stops_on_sigterm() {
     let mut child = Command::new(BIN)
@@ -33,17 +47,7 @@ async fn serves_the_fixture_config_and_stops_on_sigterm() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the binary printed nothing")
-        .unwrap()
-        .unwrap();
-    let url = line
-        .strip_prefix("pardot-mock listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
+    let url = announced_url(&mut child).await;
     assert!(
         url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
         "{url}"
@@ -161,15 +165,10 @@ async fn behind_a_name_it_advertises_the_public_url_answers_health_and_warns_off
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the binary printed nothing")
-        .unwrap()
-        .unwrap();
-    let port = line
-        .strip_prefix("pardot-mock listening on http://0.0.0.0:")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    let announced = announced_url(&mut child).await;
+    let port = announced
+        .strip_prefix("http://0.0.0.0:")
+        .unwrap_or_else(|| panic!("not the wildcard address: {announced}"));
     let url = format!("http://127.0.0.1:{port}");
 
     let (code, out, err) = health(&url).await;
