@@ -292,9 +292,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-#[test]
-fn tracked_markdown_links_and_paths_resolve() {
-    let root = root();
+/// The tracked files of the repository.
+fn tracked_tree(root: &Path) -> Tree {
     let output = Command::new("git")
         .args(["ls-files", "-z"])
         .current_dir(&root)
@@ -302,12 +301,18 @@ fn tracked_markdown_links_and_paths_resolve() {
         .expect("git runs (the check reads the tracked files)");
     assert!(output.status.success(), "git ls-files failed");
     let listing = String::from_utf8(output.stdout).expect("tracked paths are UTF-8");
-    let tree = Tree::new(
+    Tree::new(
         listing
             .split('\0')
             .filter(|p| !p.is_empty())
             .map(str::to_owned),
-    );
+    )
+}
+
+#[test]
+fn tracked_markdown_links_and_paths_resolve() {
+    let root = root();
+    let tree = tracked_tree(&root);
     let read = |path: &str| std::fs::read_to_string(root.join(path)).ok();
     let markdown: Vec<&String> = tree.files.iter().filter(|f| f.ends_with(".md")).collect();
     assert!(
@@ -325,6 +330,40 @@ fn tracked_markdown_links_and_paths_resolve() {
         problems.is_empty(),
         "broken links and paths:\n{}",
         problems.join("\n")
+    );
+}
+
+/// `docs/README.md` links every guide and reference page under `docs/`, every example of the
+/// crates and every client script of `fixtures/clients`.
+#[test]
+fn docs_index_links_every_guide_reference_page_and_example() {
+    let root = root();
+    let tree = tracked_tree(&root);
+    let index = std::fs::read_to_string(root.join("docs/README.md")).expect("docs/README.md");
+    let linked: BTreeSet<String> = prose_lines(&index)
+        .into_iter()
+        .flat_map(|(_, line)| {
+            let (prose, _) = split_code_spans(line);
+            link_targets(&prose)
+                .into_iter()
+                .filter_map(|t| join("docs", t.split('#').next().unwrap_or_default()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let in_list = |file: &str| {
+        let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+        (file.starts_with("docs/") && name.ends_with(".md") && file != "docs/README.md")
+            || (dir.starts_with("crates/") && dir.ends_with("/examples") && name.ends_with(".rs"))
+            || (dir == "fixtures/clients" && (name.ends_with(".py") || name.ends_with(".mjs")))
+    };
+    let missing: Vec<&String> = tree
+        .files
+        .iter()
+        .filter(|f| in_list(f) && !linked.contains(*f))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/README.md does not link: {missing:?}"
     );
 }
 
