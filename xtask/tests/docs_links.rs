@@ -197,10 +197,9 @@ fn link_targets(prose: &str) -> Vec<&str> {
     if trimmed.starts_with('[')
         && let Some((label, target)) = trimmed.split_once("]:")
         && !label.contains(']')
+        && let Some(target) = target.split_whitespace().next()
     {
-        if let Some(target) = target.split_whitespace().next() {
-            targets.push(target.trim_start_matches('<').trim_end_matches('>'));
-        }
+        targets.push(target.trim_start_matches('<').trim_end_matches('>'));
     }
     targets
 }
@@ -296,7 +295,7 @@ fn root() -> PathBuf {
 fn tracked_tree(root: &Path) -> Tree {
     let output = Command::new("git")
         .args(["ls-files", "-z"])
-        .current_dir(&root)
+        .current_dir(root)
         .output()
         .expect("git runs (the check reads the tracked files)");
     assert!(output.status.success(), "git ls-files failed");
