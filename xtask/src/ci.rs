@@ -40,9 +40,9 @@ const VENV_PYTHON: &str = "target/ci-venv/bin/python";
 /// interpreter (relative paths are under the project root) and the script.
 const CLIENTS: &[(&str, &str, &str)] = &[
     (
-        "seed 000 JWT script (Python, PyJWT + requests)",
+        "JWT bearer client (Python, PyJWT + requests)",
         VENV_PYTHON,
-        "fixtures/clients/seed000_jwt.py",
+        "fixtures/clients/jwt_bearer_pyjwt.py",
     ),
     (
         "mock guide example (Python standard library)",
