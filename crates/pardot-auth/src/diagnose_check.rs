@@ -176,7 +176,7 @@ async fn who(
     checked: TokenChecked,
 ) -> Result<String, Diagnosis> {
     let config = connector.config();
-    let Some(login) = login_host(config) else {
+    let Some((login, _)) = salesforce_app(config) else {
         return Err(Diagnosis::Config {
             detail: "a Salesforce token needs a Salesforce flow".into(),
         });
@@ -184,7 +184,7 @@ async fn who(
     let oauth = connector
         .oauth_client()
         .map_err(|e| connect_failure(config, e))?;
-    match oauth.userinfo(&login, token).await {
+    match oauth.userinfo(login, token).await {
         Ok(info) => Ok(format!(
             "{} (org {})",
             info.preferred_username, info.organization_id
@@ -197,14 +197,27 @@ async fn who(
     }
 }
 
-fn login_host(config: &Config) -> Option<LoginHost> {
+/// The login host and consumer key of a Salesforce flow.
+fn salesforce_app(config: &Config) -> Option<(&LoginHost, &str)> {
     match &config.flow {
-        FlowConfig::JwtBearer { login, .. }
-        | FlowConfig::Password { login, .. }
-        | FlowConfig::WebServer { login, .. }
-        | FlowConfig::RefreshToken { login, .. }
-        | FlowConfig::ClientCredentials { login, .. }
-        | FlowConfig::Device { login, .. } => Some(login.clone()),
+        FlowConfig::JwtBearer {
+            login, client_id, ..
+        }
+        | FlowConfig::Password {
+            login, client_id, ..
+        }
+        | FlowConfig::WebServer {
+            login, client_id, ..
+        }
+        | FlowConfig::RefreshToken {
+            login, client_id, ..
+        }
+        | FlowConfig::ClientCredentials {
+            login, client_id, ..
+        }
+        | FlowConfig::Device {
+            login, client_id, ..
+        } => Some((login, client_id)),
         _ => None,
     }
 }
@@ -279,8 +292,8 @@ fn token_failure(config: &Config, e: &Error) -> Diagnosis {
             username: username(config),
         },
         "invalid_grant" if has("audience is invalid") => Diagnosis::WrongLoginHost {
-            login: login_host(config)
-                .map(|h| h.to_string())
+            login: salesforce_app(config)
+                .map(|(host, _)| host.to_string())
                 .unwrap_or_default(),
         },
         "invalid_grant" if has("invalid assertion") => Diagnosis::CertificateMismatch,
@@ -311,7 +324,9 @@ fn token_failure(config: &Config, e: &Error) -> Diagnosis {
         "inactive_user" => Diagnosis::InactiveUser,
         "inactive_org" => Diagnosis::OrgLocked,
         "invalid_client_id" => Diagnosis::UnknownConsumerKey {
-            client_id: client_id(config),
+            client_id: salesforce_app(config)
+                .map(|(_, id)| id.to_owned())
+                .unwrap_or_default(),
         },
         "invalid_client" => Diagnosis::WrongClientSecret,
         "rate_limit_exceeded" => Diagnosis::LoginRateLimited,
@@ -321,21 +336,6 @@ fn token_failure(config: &Config, e: &Error) -> Diagnosis {
         "131" if flow == Flow::Legacy => Diagnosis::LegacyAccountLocked,
         "126" if flow == Flow::Legacy => Diagnosis::LegacyLoginRetired,
         _ => network_or_other(what, e),
-    }
-}
-
-fn client_id(config: &Config) -> String {
-    match &config.flow {
-        FlowConfig::JwtBearer { client_id, .. }
-        | FlowConfig::Password { client_id, .. }
-        | FlowConfig::WebServer { client_id, .. }
-        | FlowConfig::RefreshToken { client_id, .. }
-        | FlowConfig::ClientCredentials { client_id, .. }
-        | FlowConfig::Device { client_id, .. } => client_id.clone(),
-        FlowConfig::Mci {
-            service_account_id, ..
-        } => service_account_id.clone(),
-        _ => String::new(),
     }
 }
 

@@ -530,17 +530,6 @@ async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
     one_line(&out, 3, "legacy login failed:");
 }
 
-/// The password flow's settings, with `password` as SF_PASSWORD (password + security token).
-fn password_vars(password: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("PARDOT_AUTH_FLOW", "password".into()),
-        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-        ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-        ("SF_PASSWORD", password.into()),
-    ]
-}
-
 #[tokio::test]
 async fn whoami_checks_the_configured_password_not_the_stored_token() {
     let h = Harness::new().await;

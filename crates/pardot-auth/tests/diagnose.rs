@@ -12,48 +12,25 @@ use pardot_auth::{
 };
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 
+// The settings of each flow, shared with the CLI tests; the harness itself is not used here.
+#[allow(dead_code)]
+mod cli_support;
 mod support;
 
+use cli_support::{jwt_vars, legacy_vars, password_vars, with};
 use support::{config, key};
 
-fn jwt_vars() -> Vec<(&'static str, String)> {
-    vec![
-        ("PARDOT_AUTH_FLOW", "jwt".into()),
-        ("SF_CLIENT_ID", fixtures::JWT_CONSUMER_KEY.into()),
-        ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-        ("SF_PRIVATE_KEY_FILE", key("connected-app.key")),
-    ]
-}
-
-fn password_vars(password: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("PARDOT_AUTH_FLOW", "password".into()),
-        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-        ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-        ("SF_PASSWORD", password.into()),
-    ]
-}
-
-fn legacy_vars(email: &str, password: &str, user_key: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("PARDOT_AUTH_FLOW", "legacy".into()),
-        ("PARDOT_EMAIL", email.into()),
-        ("PARDOT_PASSWORD", password.into()),
-        ("PARDOT_USER_KEY", user_key.into()),
-    ]
-}
-
-/// `base` with `extra` set over it.
-fn with(
-    mut base: Vec<(&'static str, String)>,
-    extra: &[(&'static str, String)],
-) -> Vec<(&'static str, String)> {
-    for (name, value) in extra {
-        base.retain(|(b, _)| b != name);
-        base.push((name, value.clone()));
-    }
-    base
+/// The legacy flow's settings for a user (the CLI tests pass the flow as a flag).
+fn legacy(email: &str, password: &str, user_key: &str) -> Vec<(&'static str, String)> {
+    with(
+        legacy_vars(),
+        &[
+            ("PARDOT_AUTH_FLOW", "legacy".into()),
+            ("PARDOT_EMAIL", email.into()),
+            ("PARDOT_PASSWORD", password.into()),
+            ("PARDOT_USER_KEY", user_key.into()),
+        ],
+    )
 }
 
 /// A connector for `vars` on `mock` (every host the mock), with `store`.
@@ -64,6 +41,11 @@ fn connector(mock: &PardotMock, vars: &[(&str, String)], store: Arc<dyn TokenSto
 /// The diagnosis of `vars` on `mock`, with an empty store.
 async fn check(mock: &PardotMock, vars: &[(&str, String)]) -> Diagnosis {
     diagnose(&connector(mock, vars, Arc::new(MemoryStore::new()))).await
+}
+
+/// The diagnosis of the JWT flow's settings with `extra` set over them.
+async fn jwt_with(mock: &PardotMock, extra: &[(&'static str, String)]) -> Diagnosis {
+    check(mock, &with(jwt_vars(), extra)).await
 }
 
 /// Asserts the variant and that the one-line report names the label and a fix.
@@ -175,11 +157,7 @@ async fn login_server_refusals_name_the_mistake() {
     let mock = PardotMock::start().await;
     let url = mock.url();
 
-    let found = check(
-        &mock,
-        &with(jwt_vars(), &[("SF_CLIENT_ID", "3MVG9.no.such.app".into())]),
-    )
-    .await;
+    let found = jwt_with(&mock, &[("SF_CLIENT_ID", "3MVG9.no.such.app".into())]).await;
     assert_diagnosis!(
         found,
         Diagnosis::UnknownConsumerKey { .. },
@@ -200,41 +178,27 @@ async fn login_server_refusals_name_the_mistake() {
     .await;
     assert_diagnosis!(found, Diagnosis::WrongClientSecret, "wrong client secret");
 
-    let found = check(
-        &mock,
-        &with(jwt_vars(), &[("SF_PRIVATE_KEY_FILE", key("untrusted.key"))]),
-    )
-    .await;
+    let found = jwt_with(&mock, &[("SF_PRIVATE_KEY_FILE", key("untrusted.key"))]).await;
     assert_diagnosis!(
         found,
         Diagnosis::CertificateMismatch,
         "certificate mismatch"
     );
 
-    let found = check(
+    let found = jwt_with(
         &mock,
-        &with(
-            jwt_vars(),
-            &[("SF_USERNAME", fixtures::UNAPPROVED_USERNAME.into())],
-        ),
+        &[("SF_USERNAME", fixtures::UNAPPROVED_USERNAME.into())],
     )
     .await;
     assert_diagnosis!(found, Diagnosis::NotPreAuthorized { .. }, "not approved");
 
     // The production user on the sandbox login host.
-    let found = check(
-        &mock,
-        &with(jwt_vars(), &[("SF_LOGIN_URL", format!("{url}/sandbox"))]),
-    )
-    .await;
+    let found = jwt_with(&mock, &[("SF_LOGIN_URL", format!("{url}/sandbox"))]).await;
     assert_diagnosis!(found, Diagnosis::WrongLoginHost { .. }, "wrong audience");
 
-    let found = check(
+    let found = jwt_with(
         &mock,
-        &with(
-            jwt_vars(),
-            &[("SF_USERNAME", fixtures::INACTIVE_USERNAME.into())],
-        ),
+        &[("SF_USERNAME", fixtures::INACTIVE_USERNAME.into())],
     )
     .await;
     assert_diagnosis!(found, Diagnosis::InactiveUser, "inactive user");
@@ -353,14 +317,7 @@ async fn a_token_without_pardot_api_is_named() {
         .start()
         .await
         .unwrap();
-    let found = check(
-        &mock,
-        &with(
-            jwt_vars(),
-            &[("SF_CLIENT_ID", "3MVG9.no.pardot.scope".into())],
-        ),
-    )
-    .await;
+    let found = jwt_with(&mock, &[("SF_CLIENT_ID", "3MVG9.no.pardot.scope".into())]).await;
     assert_diagnosis!(found, Diagnosis::MissingScope { .. }, "missing scope");
     assert!(found.to_string().contains("pardot_api"), "{found}");
     assert_eq!(
@@ -374,15 +331,12 @@ async fn a_token_without_pardot_api_is_named() {
 async fn business_unit_mistakes_are_told_apart() {
     let mock = PardotMock::start().await;
     let url = mock.url();
-    let found = check(
+    let found = jwt_with(
         &mock,
-        &with(
-            jwt_vars(),
-            &[(
-                "PARDOT_BUSINESS_UNIT_ID",
-                fixtures::INACTIVE_BUSINESS_UNIT_ID.into(),
-            )],
-        ),
+        &[(
+            "PARDOT_BUSINESS_UNIT_ID",
+            fixtures::INACTIVE_BUSINESS_UNIT_ID.into(),
+        )],
     )
     .await;
     assert_diagnosis!(found, Diagnosis::BusinessUnitNotFound { .. }, "wrong BU");
@@ -421,18 +375,15 @@ async fn business_unit_mistakes_are_told_apart() {
 
     // The production user and the sandbox org's business unit, on its own host: the user
     // has no Account Engagement access there.
-    let found = check(
+    let found = jwt_with(
         &mock,
-        &with(
-            jwt_vars(),
-            &[
-                ("PARDOT_URL", format!("{url}/demo")),
-                (
-                    "PARDOT_BUSINESS_UNIT_ID",
-                    fixtures::DEMO_BUSINESS_UNIT_ID.into(),
-                ),
-            ],
-        ),
+        &[
+            ("PARDOT_URL", format!("{url}/demo")),
+            (
+                "PARDOT_BUSINESS_UNIT_ID",
+                fixtures::DEMO_BUSINESS_UNIT_ID.into(),
+            ),
+        ],
     )
     .await;
     assert_diagnosis!(found, Diagnosis::NoPardotAccess { .. }, "no Pardot access");
@@ -444,11 +395,23 @@ async fn business_unit_mistakes_are_told_apart() {
     assert_eq!(found.class(), Some(ErrorClass::CallerBug));
 }
 
+/// What `diagnose` says of `vars` when the next request on `route` is refused with a
+/// Pardot error `code`.
+async fn refused(
+    mock: &PardotMock,
+    route: Route,
+    code: u32,
+    message: &str,
+    vars: &[(&str, String)],
+) -> Diagnosis {
+    mock.fail_next(route, 1, 400, &v4_error(code, message))
+        .unwrap();
+    check(mock, vars).await
+}
+
 /// A Pardot refusal of `account read` made with a fresh JWT token: what `diagnose` says.
 async fn refused_with(mock: &PardotMock, code: u32, message: &str) -> Diagnosis {
-    mock.fail_next(Route::PardotV4, 1, 400, &v4_error(code, message))
-        .unwrap();
-    check(mock, &jwt_vars()).await
+    refused(mock, Route::PardotV4, code, message, &jwt_vars()).await
 }
 
 #[tokio::test]
@@ -463,34 +426,46 @@ async fn pardot_refusals_of_a_fresh_token_are_named() {
         },
         "token expired or revoked"
     );
-    let found = refused_with(&mock, 76, "API access was disabled").await;
-    assert_diagnosis!(found, Diagnosis::ApiDisabled, "API disabled");
-    let found = refused_with(
-        &mock,
-        53,
-        "Client IP address/location must be activated before accessing API",
-    )
-    .await;
-    assert_diagnosis!(found, Diagnosis::IpNotActivated, "IP not activated");
-    let found = refused_with(
-        &mock,
-        46,
-        "This API user lacks sufficient permissions for the requested operation",
-    )
-    .await;
-    assert_diagnosis!(
-        found,
-        Diagnosis::InsufficientPermissions,
-        "insufficient permissions"
+    let cases = [
+        (
+            76,
+            "API access was disabled",
+            Diagnosis::ApiDisabled,
+            "API disabled",
+        ),
+        (
+            53,
+            "Client IP address/location must be activated before accessing API",
+            Diagnosis::IpNotActivated,
+            "IP not activated",
+        ),
+        (
+            46,
+            "This API user lacks sufficient permissions for the requested operation",
+            Diagnosis::InsufficientPermissions,
+            "insufficient permissions",
+        ),
+        (
+            66,
+            "You have exceeded your concurrent request limit.  Please wait, before trying again",
+            Diagnosis::ConcurrencyLimit,
+            "concurrency limit",
+        ),
+    ];
+    for (code, message, expected, label) in cases {
+        let found = refused_with(&mock, code, message).await;
+        assert_eq!(found, expected, "code {code}");
+        assert!(
+            found.to_string().starts_with(&format!("{label}: ")),
+            "{found}"
+        );
+        assert!(!found.fix().is_empty(), "{found}");
+    }
+    assert_eq!(
+        Diagnosis::ConcurrencyLimit.class(),
+        Some(ErrorClass::RETRY),
+        "66 passes"
     );
-    let found = refused_with(
-        &mock,
-        66,
-        "You have exceeded your concurrent request limit.  Please wait, before trying again",
-    )
-    .await;
-    assert_diagnosis!(found, Diagnosis::ConcurrencyLimit, "concurrency limit");
-    assert_eq!(found.class(), Some(ErrorClass::RETRY));
     // A code no diagnosis knows is passed on as it came.
     let found = refused_with(&mock, 999, "Something new").await;
     assert!(
@@ -513,7 +488,7 @@ async fn the_daily_limit_is_named() {
 #[tokio::test]
 async fn legacy_logins_are_checked_fresh() {
     let mock = PardotMock::start().await;
-    let v3 = legacy_vars(
+    let v3 = legacy(
         fixtures::LEGACY_V3_EMAIL,
         fixtures::LEGACY_V3_PASSWORD,
         fixtures::LEGACY_V3_USER_KEY,
@@ -530,36 +505,36 @@ async fn legacy_logins_are_checked_fresh() {
     assert!(user.starts_with(fixtures::LEGACY_V3_EMAIL), "{user}");
     assert_eq!((call.api_version, call.business_unit.as_ref()), (3, None));
 
-    let v4 = legacy_vars(
+    let v4 = legacy(
         fixtures::LEGACY_V4_EMAIL,
         fixtures::LEGACY_V4_PASSWORD,
         fixtures::LEGACY_V4_USER_KEY,
     );
-    mock.fail_next(
+    let found = refused(
+        &mock,
         Route::PardotV4,
         1,
-        401,
-        &v4_error(1, "Invalid API key or user key"),
+        "Invalid API key or user key",
+        &v4,
     )
-    .unwrap();
-    let found = check(&mock, &v4).await;
+    .await;
     assert_diagnosis!(
         found,
         Diagnosis::LegacyApiKeyExpired,
         "legacy api_key expired"
     );
 
-    mock.fail_next(
+    let found = refused(
+        &mock,
         Route::PardotLogin,
-        1,
-        400,
-        &v4_error(126, "Invalid authentication mechanism"),
+        126,
+        "Invalid authentication mechanism",
+        &v4,
     )
-    .unwrap();
-    let found = check(&mock, &v4).await;
+    .await;
     assert_diagnosis!(found, Diagnosis::LegacyLoginRetired, "legacy login retired");
 
-    let wrong = legacy_vars(
+    let wrong = legacy(
         fixtures::LEGACY_V4_EMAIL,
         "not-the-password",
         fixtures::LEGACY_V4_USER_KEY,
@@ -579,6 +554,14 @@ async fn legacy_logins_are_checked_fresh() {
         Diagnosis::LegacyAccountLocked,
         "legacy account locked"
     );
+}
+
+/// What an `Ok` diagnosis checked; `None` for any other.
+fn ok_checked(found: &Diagnosis) -> Option<TokenChecked> {
+    match found {
+        Diagnosis::Ok { checked, .. } => Some(*checked),
+        _ => None,
+    }
 }
 
 #[tokio::test]
@@ -609,16 +592,11 @@ async fn flows_that_need_a_person_check_what_the_store_holds() {
         .await
         .unwrap();
     let found = diagnose(&c).await;
-    assert!(
-        matches!(
-            found,
-            Diagnosis::Ok {
-                checked: TokenChecked::StoredOnly {
-                    flow: Flow::WebServer
-                },
-                ..
-            }
-        ),
+    assert_eq!(
+        ok_checked(&found),
+        Some(TokenChecked::StoredOnly {
+            flow: Flow::WebServer
+        }),
         "{found:?}"
     );
     assert!(found.to_string().contains("stored token only"), "{found}");
@@ -633,16 +611,7 @@ async fn flows_that_need_a_person_check_what_the_store_holds() {
         .await
         .unwrap();
     let found = diagnose(&c).await;
-    assert!(
-        matches!(
-            found,
-            Diagnosis::Ok {
-                checked: TokenChecked::Fresh,
-                ..
-            }
-        ),
-        "{found:?}"
-    );
+    assert_eq!(ok_checked(&found), Some(TokenChecked::Fresh), "{found:?}");
     assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 }
 
@@ -679,14 +648,10 @@ async fn network_and_store_failures_are_named() {
         format!("http://{}", listener.local_addr().unwrap())
     };
     let mock = PardotMock::start().await;
-    let found = check(
-        &mock,
-        &with(jwt_vars(), &[("SF_LOGIN_URL", closed.clone())]),
-    )
-    .await;
+    let found = jwt_with(&mock, &[("SF_LOGIN_URL", closed.clone())]).await;
     assert_diagnosis!(found, Diagnosis::Unreachable { .. }, "unreachable");
     assert_eq!(found.class(), Some(ErrorClass::RETRY));
-    let found = check(&mock, &with(jwt_vars(), &[("PARDOT_URL", closed)])).await;
+    let found = jwt_with(&mock, &[("PARDOT_URL", closed)]).await;
     assert_diagnosis!(
         found,
         Diagnosis::Unreachable { what: "Pardot", .. },
