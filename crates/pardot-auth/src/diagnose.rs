@@ -1,4 +1,5 @@
-//! [`diagnose`]: is this setup able to call Pardot, and if not, which known mistake is it?
+//! [`Diagnosis`], what [`diagnose`](fn@crate::diagnose) finds: can this setup call Pardot,
+//! and if not, which known mistake is it?
 //!
 //! The diagnosis checks the credentials as configured, not a token kept from an earlier run:
 //! it fetches a fresh token with the configured flow (and replaces the stored one only when
@@ -7,15 +8,13 @@
 //! (web server, device) are checked through the refresh token they keep in the token store;
 //! when the store holds only an access token, only that token can be checked, and the
 //! diagnosis says so ([`TokenChecked::StoredOnly`]). This module is the vocabulary: each
-//! known setup mistake, its fix and its class; `diagnose_check.rs` runs the checks.
+//! known setup mistake, its fix and its class; `diagnose_check.rs`, above it, runs the checks.
 
 use std::fmt;
 
 use pardot_auth_core::{BusinessUnitId, ErrorClass};
 
 use crate::config::Flow;
-
-pub use crate::diagnose_check::diagnose;
 
 /// What was checked: the credentials themselves, or only a token kept from an earlier run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +55,7 @@ pub struct PardotCall {
     pub api_version: u8,
 }
 
-/// The verdict of [`diagnose`]: all good, or one known setup mistake with what to do about
+/// The verdict of [`diagnose`](fn@crate::diagnose): all good, or one known setup mistake with what to do about
 /// it. `Display` is one line: a short label (`not approved:`, `wrong BU:`…), what was seen,
 /// and the fix ([`fix`](Self::fix)). Never shows a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The checks behind [`diagnose`]: a fresh token with the configured credentials, userinfo,
+//! The checks behind [`diagnose`](fn@crate::diagnose): a fresh token with the configured credentials, userinfo,
 //! one cheap Pardot call, and the reading of each failure as a [`Diagnosis`].
 
 use std::time::Duration;
@@ -57,7 +57,7 @@ async fn check(connector: &Connector) -> Result<Diagnosis, Diagnosis> {
     } = &config.flow
     {
         return Ok(Diagnosis::Ok {
-            user: format!("the MCI service account {service_account_id}"),
+            user: format!("the Marketing Cloud Intelligence service account {service_account_id}"),
             pardot: None,
             checked,
         });

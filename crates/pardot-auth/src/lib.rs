@@ -13,7 +13,7 @@
 //!   process by default. Redis needs the `redis` feature.
 //! - [`Connector`] sets what `connect` leaves at defaults: clock, a token store of your own,
 //!   and hooks for the flows that need a person.
-//! - [`diagnose`] checks a setup end to end with a fresh token and names the known mistake
+//! - [`diagnose`](fn@diagnose) checks a setup end to end with a fresh token and names the known mistake
 //!   ([`Diagnosis`], with its fix); `pardot-auth whoami` prints it.
 //!
 //! **Flows that need a person** (web server, device) do not run unattended: `connect` uses
@@ -76,7 +76,8 @@ pub use connect::{
     FlowSource, connect, connect_mci,
 };
 pub use connect_error::ConnectError;
-pub use diagnose::{Diagnosis, PardotCall, TokenChecked, diagnose};
+pub use diagnose::{Diagnosis, PardotCall, TokenChecked};
+pub use diagnose_check::diagnose;
 pub use mci::{DEFAULT_MCI_MAX_BODY_BYTES, MciClient, MciResponse};
 
 /// The vocabulary: ids, hosts, tokens, claims, the `TokenSource` trait, errors, clocks.
