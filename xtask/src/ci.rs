@@ -30,6 +30,7 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ),
     ("tests", &["test", "--workspace"]),
     ("e2e", &["xtask", "e2e"]),
+    ("fault matrix", &["xtask", "e2e", "--faults"]),
     ("e2e in a browser", &["xtask", "e2e", "--browser"]),
 ];
 
