@@ -12,6 +12,7 @@ mod admission;
 mod api;
 mod concurrency;
 mod errors;
+mod export;
 mod gate;
 mod host;
 mod legacy;
@@ -32,6 +33,7 @@ pub(crate) use api::Account;
 pub use api::PardotApi;
 pub use concurrency::ConcurrencyStats;
 pub(crate) use errors::ApiError;
+pub(crate) use export::reset as reset_exports;
 pub(crate) use host::{not_a_pardot_host, public_base};
 pub(crate) use prospects::Prospect;
 
@@ -63,6 +65,7 @@ pub(crate) fn routes() -> Router<MockState> {
         )
         .route("/api/v5/objects/prospects", get(v5::query))
         .route("/api/v5/objects/prospects/{id}", get(v5::read))
+        .merge(export::routes())
         .route("/__mock/pardot", get(admin::status))
         .route("/__mock/concurrency", get(concurrency::report))
         .route("/__mock/pardot/hold", post(admin::hold))
