@@ -226,12 +226,12 @@ async fn create(
         Err(e) => return error(&e),
     };
     let step = Duration::from_secs(state.config().export_step_secs);
-    let export = Exports::of(&state).create(unit_index(&api, &admitted), request, now, step);
+    let unit = unit_index(&api, &admitted);
+    let export = Exports::of(&state).create(unit, request, now, step);
+    // With no step the export is complete at once.
+    cut_files(&api, unit, &export, now).await;
     let base = public_base(vhost.as_ref(), &headers, &uri);
     let mut body = String::with_capacity(512);
-    if export.status(now) == Status::Complete {
-        export.files(admitted.unit);
-    }
     export.write_json(now, &base, None, &mut body);
     json(StatusCode::CREATED, body)
 }
