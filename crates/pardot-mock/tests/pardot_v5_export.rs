@@ -196,13 +196,7 @@ async fn export_answers_are_byte_identical_to_the_golden_file() {
             answer.status, answer.content_type, answer.body
         ));
     }
-    let got = got.replace(&env.mock.url().to_string(), "{BASE}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
-    if std::env::var_os("PARDOT_MOCK_BLESS").is_some() {
-        std::fs::write(&path, &got).expect("write golden");
-    }
-    let want = std::fs::read_to_string(&path).expect("golden file");
-    assert!(got == want, "answers differ from {GOLDEN}:\n{got}");
+    assert_golden(GOLDEN, &got.replace(&env.mock.url().to_string(), "{BASE}"));
     // Every export call is counted on its own route.
     let counts = env.mock.counts();
     assert!(counts.get(Route::PardotExport, Outcome::Ok) >= 15);
@@ -330,32 +324,19 @@ async fn exports_of_a_unit_run_one_after_another_and_go_with_a_reset() {
 
 #[tokio::test]
 async fn a_zero_step_completes_an_export_at_once() {
-    let clock = pardot_auth_core::ManualClock::starting_at(start_time());
-    let mock = pardot_mock::PardotMock::builder()
-        .config(config())
-        .export_step(Duration::ZERO)
-        .clock(clock)
-        .start()
+    let env = env_of(
+        pardot_mock::PardotMock::builder()
+            .config(config())
+            .export_step(Duration::ZERO),
+    )
+    .await;
+    let answer = env
+        .bearer_post_json(
+            "/api/v5/exports",
+            r#"{"fields":["id","listId"],"procedure":{"name":"list_membership.filter_by_created_at","arguments":{"createdAfter":"2024-05-01T00:00:00Z","createdBefore":"2024-12-01T00:00:00Z"}}}"#,
+        )
         .await
-        .unwrap();
-    let token = mock.issue_access_token(USER, JWT_APP).unwrap();
-    let answer: serde_json::Value = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(format!("{}/api/v5/exports", mock.url()))
-        .bearer_auth(token)
-        .header("Pardot-Business-Unit-Id", BU)
-        .json(&serde_json::json!({
-            "fields": ["id", "listId"],
-            "procedure": {"name": "list_membership.filter_by_created_at", "arguments": {"createdAfter": "2024-05-01T00:00:00Z", "createdBefore": "2024-12-01T00:00:00Z"}},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     assert_eq!(answer["status"], "Complete", "{answer}");
     assert_eq!(answer["resultRefs"].as_array().map(Vec::len), Some(1));
 }
