@@ -11,8 +11,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod objects;
+mod server;
 
 pub use objects::{CustomFieldConfig, GenerateConfig, ObjectFieldValue, PardotObjectConfig};
+pub use server::{
+    DEFAULT_BODY_READ_TIMEOUT_MS, DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS,
+    ServerConfig,
+};
 
 /// The default audience of an MCI service account's client assertion.
 pub const DEFAULT_MCI_AUDIENCE: &str = "https://idp.intelligence.salesforce.com";
@@ -41,6 +46,8 @@ pub struct MockConfig {
     pub admin_routes: bool,
     /// How Pardot v3/v4 errors map to HTTP statuses (see [`PardotStatusMode`]).
     pub pardot_status_mode: PardotStatusMode,
+    /// Read timeouts and the connection cap (`[server]`).
+    pub server: ServerConfig,
     /// Salesforce orgs.
     pub orgs: Vec<OrgConfig>,
     /// Salesforce users.
@@ -101,6 +108,7 @@ impl Default for MockConfig {
             max_tokens: DEFAULT_MAX_TOKENS,
             admin_routes: true,
             pardot_status_mode: PardotStatusMode::default(),
+            server: ServerConfig::default(),
             orgs: Vec::new(),
             users: Vec::new(),
             apps: Vec::new(),

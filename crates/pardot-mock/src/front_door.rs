@@ -97,13 +97,11 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
 
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            state.inner.counters.add(route, Outcome::Http(413));
-            return plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body too large",
-                Outcome::Http(413),
-            );
+        Err(e) => {
+            let (status, text) = unread_body_answer(&e);
+            let outcome = Outcome::Http(status.as_u16());
+            state.inner.counters.add(route, outcome);
+            return plain(status, text, outcome);
         }
     };
     let params = RequestParams::parse(parts.uri.query(), &parts.headers, &bytes);
@@ -194,6 +192,25 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         state.inner.journal.push(e);
     }
     response
+}
+
+/// The answer to a body that could not be read: too large (413), not sent within the body
+/// read timeout (408), or broken off or badly framed by the client (400).
+fn unread_body_answer(error: &axum::Error) -> (StatusCode, &'static str) {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+        }
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received within the body read timeout",
+            );
+        }
+        cause = e.source();
+    }
+    (StatusCode::BAD_REQUEST, "request body could not be read")
 }
 
 #[cfg(test)]
