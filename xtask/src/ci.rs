@@ -31,6 +31,7 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ("tests", &["test", "--workspace"]),
     ("e2e", &["xtask", "e2e"]),
     ("e2e in a browser", &["xtask", "e2e", "--browser"]),
+    ("e2e under hostile traffic", &["xtask", "e2e", "--hostile"]),
 ];
 
 /// The Python interpreter of the venv `.ci/run` creates.
