@@ -6,8 +6,8 @@
 //! Checked: no panic in the mock's stderr; no 5xx but the documented one (the SOAP login's
 //! 500); every slow connection dropped (EOF or reset) once the header or body read timeout
 //! passed; every well-formed request served; the mock's RSS grows less than
-//! [`RSS_GROWTH_LIMIT_KB`] after its journal is full. The rates of well-formed requests
-//! alone and under load are printed, never asserted.
+//! [`RSS_GROWTH_LIMIT_KB`] after its journal is full and stays under [`RSS_PEAK_LIMIT_KB`].
+//! The rates of well-formed requests alone and under load are printed, never asserted.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -48,6 +48,9 @@ const MAX_WELL_FORMED: u64 = 20_000;
 const JOURNAL_FULL_AFTER: u64 = 20_000;
 /// The most the mock's RSS may grow from then to the end.
 const RSS_GROWTH_LIMIT_KB: u64 = 5 * 1024;
+/// The most the mock's RSS may reach at all: a full journal of hostile requests must stay
+/// small (before entries were bounded, it reached about 1 GB).
+const RSS_PEAK_LIMIT_KB: u64 = 256 * 1024;
 /// The whole run's bound.
 const RUN_LIMIT: Duration = Duration::from_secs(15 * 60);
 /// The only 5xx the mock documents: the SOAP login answers 500 with a SOAP fault.
@@ -233,6 +236,10 @@ impl Report {
                 "RSS growth after the journal is full under {} MB",
                 mb(RSS_GROWTH_LIMIT_KB)
             ),
+        ));
+        checks.push((
+            self.rss_peak_kb < RSS_PEAK_LIMIT_KB,
+            format!("peak RSS under {} MB", mb(RSS_PEAK_LIMIT_KB)),
         ));
         checks.push((
             panics == 0,
@@ -674,6 +681,11 @@ fn probe(i: u64, target: &Target) -> Probe {
         bytes.extend_from_slice(body);
         bytes
     };
+    // A POST whose Content-Length matches its body, after the `headers` given.
+    let post = |path: &str, headers: &str, body: &str| {
+        let headers = format!("{headers}Content-Length: {}\r\n", body.len());
+        request("POST", path, &headers, body.as_bytes())
+    };
     let form = "Content-Type: application/x-www-form-urlencoded\r\n";
     let json = "Content-Type: application/json\r\n";
     let (shape, path, bytes, half_close): (&'static str, String, Vec<u8>, bool) = match i % 16 {
@@ -783,8 +795,7 @@ fn probe(i: u64, target: &Target) -> Probe {
                     ),
                 )
             };
-            let headers = format!("{form}Content-Length: {}\r\n", body.len());
-            let bytes = request("POST", &path, &headers, body.as_bytes());
+            let bytes = post(&path, form, &body);
             ("invalid JWT with extreme claims", path, bytes, false)
         }
         9 => {
@@ -803,11 +814,8 @@ fn probe(i: u64, target: &Target) -> Probe {
                 ])
             );
             let body = "grant_type=%zz&password=%&username=%E0%80%80";
-            let headers = format!(
-                "{form}Authorization: Bearer %00%ff\r\nContent-Length: {}\r\n",
-                body.len()
-            );
-            let bytes = request("POST", &path, &headers, body.as_bytes());
+            let headers = format!("{form}Authorization: Bearer %00%ff\r\n");
+            let bytes = post(&path, &headers, body);
             ("bad percent-encoding", path, bytes, false)
         }
         10 => {
@@ -829,8 +837,7 @@ fn probe(i: u64, target: &Target) -> Probe {
                     "/api/v5/objects/prospects",
                 ])
                 .to_owned();
-            let headers = format!("{json}Content-Length: {}\r\n", body.len());
-            let bytes = request("POST", &path, &headers, body.as_bytes());
+            let bytes = post(&path, json, &body);
             ("deep JSON", path, bytes, false)
         }
         12 => {
@@ -889,7 +896,6 @@ fn probe(i: u64, target: &Target) -> Probe {
             let body = format!(
                 "grant_type={grant}&client_id=nobody&username=nobody{long}@example&password=x&code=&refresh_token=%00&redirect_uri=javascript:alert(1)"
             );
-            let headers = format!("{form}Content-Length: {}\r\n", body.len());
             let path = rng
                 .pick(&[
                     "/services/oauth2/token",
@@ -898,7 +904,7 @@ fn probe(i: u64, target: &Target) -> Probe {
                     "/services/oauth2/revoke",
                 ])
                 .to_owned();
-            let bytes = request("POST", &path, &headers, body.as_bytes());
+            let bytes = post(&path, form, &body);
             ("odd grant forms", path, bytes, false)
         }
         _ => {
@@ -915,8 +921,7 @@ fn probe(i: u64, target: &Target) -> Probe {
                 rng.below(64 * 1024)
             };
             let body = format!("username={}", "b".repeat(size.saturating_sub(9)));
-            let headers = format!("{form}Content-Length: {}\r\n", body.len());
-            let bytes = request("POST", &path, &headers, body.as_bytes());
+            let bytes = post(&path, form, &body);
             ("bodies up to the limit and past it", path, bytes, false)
         }
     };
