@@ -49,7 +49,10 @@ pub(crate) async fn serve(
         .layer(RequestBodyDeadlineLayer::new(limits.body_read_timeout()))
         .map_request(|req: Request<_>| req.map(Body::new))
         .service(app);
-    let slots = Arc::new(Semaphore::new(limits.connection_limit()));
+    // A semaphore holds at most MAX_PERMITS; a larger configured cap means no cap.
+    let slots = Arc::new(Semaphore::new(
+        limits.connection_limit().min(Semaphore::MAX_PERMITS),
+    ));
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop);
     loop {

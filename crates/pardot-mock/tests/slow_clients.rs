@@ -164,3 +164,10 @@ async fn shutdown_finishes_while_a_client_is_stuck_mid_request() {
     mock.shutdown().await;
     assert_eq!(read_to_close(&mut stuck).await, "");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cap_beyond_what_a_semaphore_holds_means_no_cap() {
+    let mock = mock_with(usize::MAX).await;
+    let (answer, _) = send_and_wait_for_close(&mock, FULL_REQUEST).await;
+    assert_eq!(status_of(&answer), Some("200"), "{answer}");
+}
