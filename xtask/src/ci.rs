@@ -32,6 +32,7 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ("e2e", &["xtask", "e2e"]),
     ("fault matrix", &["xtask", "e2e", "--faults"]),
     ("e2e in a browser", &["xtask", "e2e", "--browser"]),
+    ("e2e under hostile traffic", &["xtask", "e2e", "--hostile"]),
 ];
 
 /// The Python interpreter of the venv `.ci/run` creates.

@@ -52,6 +52,7 @@ fn print_help() {
          tasks:\n  \
          e2e [--browser]   run every flow and fault scenario against an in-process pardot-mock\n  \
          e2e --faults      run the fault matrix (flow x fault, each cell asserted)\n  \
+         e2e --hostile     run the mock binary under malformed and slow traffic\n  \
          ci                run what .ci/run runs (fmt, unused deps, clippy, tests, e2e)\n  \
          bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
     );

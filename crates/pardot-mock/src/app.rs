@@ -62,16 +62,10 @@ pub(crate) async fn spawn(state: MockState, addr: SocketAddr) -> Result<Running,
         .local_addr()
         .map_err(|e| MockError::Start(e.to_string()))?;
     let (tx, rx) = oneshot::channel::<()>();
+    let limits = state.config().server.clone();
     let app = router(state);
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "pardot-mock server stopped with an error");
-        }
+        crate::connections::serve(listener, app, &limits, rx).await;
     });
     Ok(Running {
         addr,

@@ -11,8 +11,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod objects;
+mod server;
 
 pub use objects::{CustomFieldConfig, GenerateConfig, ObjectFieldValue, PardotObjectConfig};
+pub use server::{
+    DEFAULT_BODY_READ_TIMEOUT_MS, DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS,
+    ServerConfig,
+};
 
 /// The default audience of an MCI service account's client assertion.
 pub const DEFAULT_MCI_AUDIENCE: &str = "https://idp.intelligence.salesforce.com";
@@ -50,6 +55,8 @@ pub struct MockConfig {
     /// Seconds a v5 export spends `Waiting` once its turn comes, and again `Processing`,
     /// on the mock's clock (0: complete at once). Default 5.
     pub export_step_secs: u64,
+    /// Read timeouts and the connection cap (`[server]`).
+    pub server: ServerConfig,
     /// Salesforce orgs.
     pub orgs: Vec<OrgConfig>,
     /// Salesforce users.
@@ -112,6 +119,7 @@ impl Default for MockConfig {
             public_url: None,
             pardot_status_mode: PardotStatusMode::default(),
             export_step_secs: DEFAULT_EXPORT_STEP_SECS,
+            server: ServerConfig::default(),
             orgs: Vec::new(),
             users: Vec::new(),
             apps: Vec::new(),

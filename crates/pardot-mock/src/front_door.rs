@@ -21,6 +21,13 @@ use crate::virtual_host::{HostKind, resolve};
 /// The largest request body the mock reads (bigger bodies get 413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The most query parameters, form fields or headers a journal entry keeps of each, and the
+/// most bytes it keeps of each name, value or body: however large a request, its entry stays
+/// small, so a full journal has a bounded size.
+pub const JOURNAL_MAX_PAIRS: usize = 100;
+/// See [`JOURNAL_MAX_PAIRS`].
+pub const JOURNAL_MAX_TEXT: usize = 4096;
+
 /// The counter/journal key of a request path (inside its virtual host).
 pub fn route_key(path: &str) -> Route {
     let p = path.trim_end_matches('/');
@@ -103,13 +110,11 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
 
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            state.inner.counters.add(route, Outcome::Http(413));
-            return plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body too large",
-                Outcome::Http(413),
-            );
+        Err(e) => {
+            let (status, text) = unread_body_answer(&e);
+            let outcome = Outcome::Http(status.as_u16());
+            state.inner.counters.add(route, outcome);
+            return plain(status, text, outcome);
         }
     };
     let params = RequestParams::parse(parts.uri.query(), &parts.headers, &bytes);
@@ -123,22 +128,15 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         vhost: vhost.label(),
         path: inner_path.clone(),
         route,
-        query: params.query.clone(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        form: params.form.clone(),
-        body: (!bytes.is_empty() && params.form.is_empty()).then(|| {
-            let cut = &bytes[..bytes.len().min(4096)];
-            String::from_utf8_lossy(cut).into_owned()
-        }),
+        query: journal_pairs(params.query.iter().map(|(k, v)| (k.as_str(), v.as_bytes()))),
+        headers: journal_pairs(
+            parts
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_bytes())),
+        ),
+        form: journal_pairs(params.form.iter().map(|(k, v)| (k.as_str(), v.as_bytes()))),
+        body: (!bytes.is_empty() && params.form.is_empty()).then(|| journal_text(&bytes)),
         status: 0,
         outcome: Outcome::Ok,
     });
@@ -202,9 +200,54 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
     response
 }
 
+/// The first [`JOURNAL_MAX_PAIRS`] pairs, each part cut to [`JOURNAL_MAX_TEXT`] bytes.
+fn journal_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a [u8])>) -> Vec<(String, String)> {
+    pairs
+        .take(JOURNAL_MAX_PAIRS)
+        .map(|(k, v)| (journal_text(k.as_bytes()), journal_text(v)))
+        .collect()
+}
+
+/// The first [`JOURNAL_MAX_TEXT`] bytes of `bytes` as text (invalid UTF-8 replaced).
+fn journal_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(JOURNAL_MAX_TEXT)]).into_owned()
+}
+
+/// The answer to a body that could not be read: too large (413), not sent within the body
+/// read timeout (408), or broken off or badly framed by the client (400).
+fn unread_body_answer(error: &axum::Error) -> (StatusCode, &'static str) {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+        }
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received within the body read timeout",
+            );
+        }
+        cause = e.source();
+    }
+    (StatusCode::BAD_REQUEST, "request body could not be read")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_entry_keeps_a_bounded_part_of_a_huge_request() {
+        let long = "v".repeat(JOURNAL_MAX_TEXT * 2);
+        let pairs: Vec<(String, String)> = (0..JOURNAL_MAX_PAIRS * 100)
+            .map(|i| (format!("k{i}"), long.clone()))
+            .collect();
+        let kept = journal_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+        assert_eq!(kept.len(), JOURNAL_MAX_PAIRS);
+        assert_eq!(kept[0].0, "k0");
+        assert!(kept.iter().all(|(_, v)| v.len() == JOURNAL_MAX_TEXT));
+        assert_eq!(journal_text(b"short"), "short");
+    }
 
     #[test]
     fn route_keys() {

@@ -42,6 +42,7 @@
 mod admin;
 mod app;
 pub mod config;
+mod connections;
 mod expect;
 mod faults;
 pub mod fixtures;
@@ -78,6 +79,7 @@ pub use config::{
     PardotHostKind, PardotObjectConfig, PardotStatusMode, PermittedUsers, ProspectConfig,
     RefreshTokenConfig, UserConfig,
 };
+pub use connections::{MAX_HEADER_BYTES, MAX_HEADERS};
 pub use expect::{Expectation, UnmetExpectation, VERIFY_JOURNAL_EXCERPT, VerifyError};
 pub use faults::{Fault, MAX_LATENCY};
 pub use journal::{Counts, JournalEntry, is_secret_name};

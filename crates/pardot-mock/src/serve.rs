@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::config::{MockConfig, ServerConfig};
 use crate::{DEFAULT_ADDR, PardotMock};
 
 /// The flags of `pardot-mock serve`; flatten them into another clap command to offer the
@@ -24,20 +25,55 @@ pub struct ServeArgs {
     /// `public_url` in the configuration.
     #[arg(long, value_name = "URL", env = "PARDOT_MOCK_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Milliseconds a client has to send a request's headers before its connection is
+    /// closed. Default: the configuration's `[server] header_read_timeout_ms` (10000).
+    #[arg(long, value_name = "MS", env = "PARDOT_MOCK_HEADER_READ_TIMEOUT_MS")]
+    pub header_read_timeout_ms: Option<u64>,
+    /// Milliseconds a client has to send a request's body before it is answered 408.
+    /// Default: the configuration's `[server] body_read_timeout_ms` (10000).
+    #[arg(long, value_name = "MS", env = "PARDOT_MOCK_BODY_READ_TIMEOUT_MS")]
+    pub body_read_timeout_ms: Option<u64>,
+    /// The most connections served at once. Default: the configuration's
+    /// `[server] max_connections` (1024).
+    #[arg(long, value_name = "N", env = "PARDOT_MOCK_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+}
+
+impl ServeArgs {
+    /// Sets the `[server]` values given on the command line over those of the configuration.
+    fn override_server(&self, server: &mut ServerConfig) {
+        if let Some(ms) = self.header_read_timeout_ms {
+            server.header_read_timeout_ms = ms;
+        }
+        if let Some(ms) = self.body_read_timeout_ms {
+            server.body_read_timeout_ms = ms;
+        }
+        if let Some(n) = self.max_connections {
+            server.max_connections = n;
+        }
+    }
 }
 
 /// Serves `args` until Ctrl-C or SIGTERM: prints `pardot-mock listening on URL` on stdout,
 /// then shuts down gracefully. Exit code 2 when the configuration cannot be loaded or the
 /// address cannot be bound (the reason goes to stderr).
 pub async fn serve(args: ServeArgs) -> ExitCode {
-    let mut builder = PardotMock::builder().addr(args.addr);
-    if let Some(path) = args.config {
-        builder = builder.config_file(path);
-    }
-    if let Some(url) = args.public_url {
-        builder = builder.public_url(url);
-    }
-    let mock = match builder.start().await {
+    let config = match &args.config {
+        Some(path) => MockConfig::from_file(path),
+        None => Ok(MockConfig::defaults()),
+    };
+    let started = match config {
+        Ok(mut config) => {
+            args.override_server(&mut config.server);
+            let mut builder = PardotMock::builder().config(config).addr(args.addr);
+            if let Some(url) = &args.public_url {
+                builder = builder.public_url(url.clone());
+            }
+            builder.start().await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let mock = match started {
         Ok(m) => m,
         Err(e) => {
             eprintln!("pardot-mock: {e}");
@@ -72,5 +108,49 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn flags_override_only_the_server_values_they_name() {
+        let cli = Cli::parse_from(["serve", "--header-read-timeout-ms", "250"]);
+        let mut server = ServerConfig {
+            header_read_timeout_ms: 1,
+            body_read_timeout_ms: 2,
+            max_connections: 3,
+        };
+        cli.serve.override_server(&mut server);
+        assert_eq!(
+            server,
+            ServerConfig {
+                header_read_timeout_ms: 250,
+                body_read_timeout_ms: 2,
+                max_connections: 3,
+            }
+        );
+        let cli = Cli::parse_from([
+            "serve",
+            "--body-read-timeout-ms",
+            "7",
+            "--max-connections",
+            "9",
+        ]);
+        cli.serve.override_server(&mut server);
+        assert_eq!(
+            (server.body_read_timeout_ms, server.max_connections),
+            (7, 9)
+        );
     }
 }

@@ -1,6 +1,6 @@
-//! `cargo xtask e2e [--browser | --faults]`: every flow and fault scenario against
+//! `cargo xtask e2e [--browser | --faults | --hostile]`: every flow and fault scenario against
 //! `pardot-mock`; with `--faults`, only the fault matrix ([`faults::matrix`]: flow x fault,
-//! one table, each cell asserted).
+//! one table, each cell asserted); with `--hostile`, only the hostile-traffic run.
 //!
 //! Each scenario prints one row: PASS (it ran and every check held), FAIL (it ran and a check
 //! failed, or it could not run), or NOT BUILT (the capability it needs does not exist yet, so
@@ -18,6 +18,8 @@
 //!   built before the table ([`cli::prepare`]), so the times are the programs'.
 //! - [`browser`] (`--browser`): the web server flow in headless Chromium over WebDriver;
 //!   the login page's screenshot goes to `target/e2e/login-page.png`.
+//! - [`hostile`] (`--hostile`, instead of the table): the mock binary under malformed, random
+//!   and slow traffic, with well-formed traffic interleaved.
 
 use std::fmt;
 use std::future::Future;
@@ -32,6 +34,7 @@ mod facade;
 mod faults;
 mod fleet;
 mod flows;
+mod hostile;
 mod objects;
 mod support;
 
@@ -148,14 +151,21 @@ fn scenarios(browser: bool) -> Vec<Scenario> {
 
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     let mut browser = false;
+    let mut hostile = false;
     for arg in args {
         match arg.as_str() {
             "--browser" => browser = true,
             "--faults" if args.len() == 1 => return faults::matrix::run(),
-            other => bail!("unknown e2e option `{other}` (known: --browser, or --faults alone)"),
+            "--hostile" => hostile = true,
+            other => bail!(
+                "unknown e2e option `{other}` (known: --browser, --hostile, or --faults alone)"
+            ),
         }
     }
     let root = crate::project_root();
+    if hostile {
+        return hostile::run(&root);
+    }
     eprintln!("e2e: building pardot-mock and the pardot-auth CLI (--features cli)…");
     let build = cli::prepare(&root);
     eprintln!("e2e: built in {:.1}s", build.as_secs_f64());
