@@ -9,7 +9,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "cargo xtask bench [--quick] [--only v5,password,jwt,rsa,memory,startup,client,callers,cli,rss,fleet,objects]";
+const USAGE: &str = "cargo xtask bench [--quick] [--only v5,password,jwt,rsa,memory,startup,client,callers,cli,rss,fleet,objects,export]";
 
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     let root = crate::project_root();

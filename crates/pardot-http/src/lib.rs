@@ -73,6 +73,7 @@ mod classify;
 mod client;
 mod deadline;
 mod error;
+mod export;
 mod governor;
 mod jitter;
 mod metrics;
@@ -88,6 +89,7 @@ pub use cache::{CachedTokenSource, CachedTokenSourceBuilder};
 pub use classify::ApiVersion;
 pub use client::{PardotClient, PardotClientBuilder, PardotRequest, PardotResponse};
 pub use error::PardotError;
+pub use export::{ExportDone, ExportError, ExportPolling, ExportRequest};
 #[cfg(feature = "redis")]
 pub use governor::DEFAULT_PERMIT_TTL;
 pub use governor::{FailurePolicy, Governor, PARDOT_CONCURRENCY_LIMIT, Usage};

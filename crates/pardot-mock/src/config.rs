@@ -28,6 +28,8 @@ pub const DEFAULT_CONCURRENCY_LIMIT: u32 = 5;
 pub const DEFAULT_DAILY_BUDGET: u64 = 25_000;
 /// The default device-flow polling interval, in seconds.
 pub const DEFAULT_DEVICE_INTERVAL_SECS: u64 = 5;
+/// The default time a v5 export spends in each of `Waiting` and `Processing`, in seconds.
+pub const DEFAULT_EXPORT_STEP_SECS: u64 = 5;
 
 /// The whole mock configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,9 @@ pub struct MockConfig {
     pub public_url: Option<String>,
     /// How Pardot v3/v4 errors map to HTTP statuses (see [`PardotStatusMode`]).
     pub pardot_status_mode: PardotStatusMode,
+    /// Seconds a v5 export spends `Waiting` once its turn comes, and again `Processing`,
+    /// on the mock's clock (0: complete at once). Default 5.
+    pub export_step_secs: u64,
     /// Salesforce orgs.
     pub orgs: Vec<OrgConfig>,
     /// Salesforce users.
@@ -106,6 +111,7 @@ impl Default for MockConfig {
             admin_routes: true,
             public_url: None,
             pardot_status_mode: PardotStatusMode::default(),
+            export_step_secs: DEFAULT_EXPORT_STEP_SECS,
             orgs: Vec::new(),
             users: Vec::new(),
             apps: Vec::new(),

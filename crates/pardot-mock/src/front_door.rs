@@ -45,6 +45,9 @@ pub fn route_key(path: &str) -> Route {
     if p.starts_with("/api/login/") {
         return Route::PardotLogin;
     }
+    if p == "/api/v5/exports" || p.starts_with("/api/v5/exports/") {
+        return Route::PardotExport;
+    }
     if p.starts_with("/api/v5/") {
         return Route::PardotV5;
     }
@@ -217,6 +220,12 @@ mod tests {
             Route::PardotV4
         );
         assert_eq!(route_key("/api/v5/objects/prospects"), Route::PardotV5);
+        assert_eq!(route_key("/api/v5/exports"), Route::PardotExport);
+        assert_eq!(
+            route_key("/api/v5/exports/7/results/1"),
+            Route::PardotExport
+        );
+        assert_eq!(route_key("/api/v5/exportsx"), Route::PardotV5);
         assert_eq!(route_key("/id/00D/005"), Route::OAuthIdentity);
         assert_eq!(route_key("/__mock/counts"), Route::Admin);
         assert_eq!(route_key("/nope"), Route::Other);

@@ -633,6 +633,13 @@ impl MockBuilder {
         self.edit(|c| c.journal_size = size)
     }
 
+    /// How long a v5 export stays `Waiting` once its turn comes, and then `Processing`, on
+    /// the mock's clock (default 5 seconds each; zero completes an export at once). Whole
+    /// seconds: a fraction is dropped.
+    pub fn export_step(self, step: Duration) -> Self {
+        self.edit(|c| c.export_step_secs = step.as_secs())
+    }
+
     /// Serves the `/__mock/…` admin routes or not.
     pub fn admin_routes(self, on: bool) -> Self {
         self.edit(|c| c.admin_routes = on)

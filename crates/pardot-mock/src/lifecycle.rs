@@ -131,6 +131,7 @@ impl MockState {
         }
         self.seed_refresh_tokens_from_config();
         self.pardot().reset(self.now());
+        crate::pardot::reset_exports(self);
         crate::oauth::web::reset(self);
     }
 }

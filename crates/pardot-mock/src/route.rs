@@ -130,8 +130,11 @@ named_enum! {
         PardotV3 => "pardot.v3",
         /// `pardot.v4`: `/api/…/version/4/…`.
         PardotV4 => "pardot.v4",
-        /// `pardot.v5`: `/api/v5/…`.
+        /// `pardot.v5`: `/api/v5/…` (but the exports).
         PardotV5 => "pardot.v5",
+        /// `pardot.export`: the v5 Export API, `/api/v5/exports…` (create, read, list,
+        /// download).
+        PardotExport => "pardot.export",
         /// `pardot.other`: any other `/api/…` path.
         PardotOther => "pardot.other",
         /// `admin`: `/__mock/…` (counted, never journaled).

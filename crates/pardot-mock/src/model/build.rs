@@ -86,6 +86,11 @@ fn check_sizes(config: &MockConfig) -> Result<(), ConfigError> {
     if config.max_tokens == 0 {
         return Err(invalid("max_tokens must be at least 1"));
     }
+    if config.export_step_secs > MAX_CONFIG_SECS {
+        return Err(invalid(format!(
+            "export_step_secs must be at most {MAX_CONFIG_SECS}"
+        )));
+    }
     Ok(())
 }
 

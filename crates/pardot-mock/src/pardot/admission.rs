@@ -114,6 +114,30 @@ impl PardotApi {
         Ok(unit)
     }
 
+    /// Admits a request that must carry a Salesforce Bearer token (the v5 routes): anything
+    /// else in `Authorization` is 49 `Access Denied`, then [`PardotApi::check_bearer`] and
+    /// [`PardotApi::admit`].
+    pub(crate) async fn admit_bearer(
+        &self,
+        state: &MockState,
+        headers: &axum::http::HeaderMap,
+        host: PardotHostKind,
+    ) -> Result<Admitted<'_>, ApiError> {
+        let token = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or_else(|| ApiError::code(49))?;
+        let bu = headers
+            .get(pardot_auth_core::BUSINESS_UNIT_HEADER)
+            .and_then(|v| v.to_str().ok());
+        let unit = self.check_bearer(state, token.trim(), bu, host)?;
+        self.admit(unit, Caller::Bearer, Backend::now(state)).await
+    }
+
     /// Takes the unit's in-flight slot (66) and charges its daily budget (122), then waits at
     /// the test gate if a test closed it.
     pub(crate) async fn admit(

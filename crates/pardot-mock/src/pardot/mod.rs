@@ -12,6 +12,7 @@ mod admission;
 mod api;
 mod concurrency;
 mod errors;
+mod export;
 mod gate;
 mod host;
 mod legacy;
@@ -32,6 +33,7 @@ pub(crate) use api::Account;
 pub use api::PardotApi;
 pub use concurrency::ConcurrencyStats;
 pub(crate) use errors::ApiError;
+pub(crate) use export::reset as reset_exports;
 pub(crate) use host::{not_a_pardot_host, public_base};
 pub(crate) use prospects::Prospect;
 
@@ -65,6 +67,7 @@ pub(crate) fn routes() -> Router<MockState> {
         .route("/__mock/concurrency", get(concurrency::report))
         .route("/__mock/pardot/hold", post(admin::hold))
         .route("/__mock/pardot/release", post(admin::release))
-        // The v5 API, one family per line: add a further v5 family (the Export API) here.
+        // The v5 API, one family per line.
         .merge(v5::routes())
+        .merge(export::routes())
 }

@@ -80,9 +80,13 @@ impl Answer {
 }
 
 pub async fn env_with(config: MockConfig) -> Env {
+    env_of(PardotMock::builder().config(config)).await
+}
+
+/// A mock from `builder` on the test clock, and a client.
+pub async fn env_of(builder: pardot_mock::MockBuilder) -> Env {
     let clock = ManualClock::starting_at(start_time());
-    let mock = PardotMock::builder()
-        .config(config)
+    let mock = builder
         .clock(clock.clone())
         .start()
         .await
@@ -111,6 +115,18 @@ pub fn json_fail(code: u32, message: &str) -> String {
         r#"{{"@attributes":{{"stat":"fail","version":1,"err_code":{code}}},"err":{}}}"#,
         serde_json::to_string(message).unwrap()
     )
+}
+
+/// Compares `got` with the golden file at `relative` (to the crate); with
+/// `PARDOT_MOCK_BLESS` set, writes it first (only when an answer is meant to change).
+#[track_caller]
+pub fn assert_golden(relative: &str, got: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if std::env::var_os("PARDOT_MOCK_BLESS").is_some() {
+        std::fs::write(&path, got).expect("write golden");
+    }
+    let want = std::fs::read_to_string(&path).expect("golden file");
+    assert!(got == want, "answers differ from {relative}:\n{got}");
 }
 
 pub fn v5_fail(code: u32, message: &str) -> String {

@@ -149,14 +149,16 @@ impl Bodies {
     }
 }
 
-/// `xtask-bench serve KIND [--bodies DIR] [--prospects N] [--generate PROSPECTS,ACTIVITIES]`
-/// (the mock's `[generate]` table): serves until killed, after
+/// `xtask-bench serve KIND [--bodies DIR] [--prospects N] [--generate PROSPECTS,ACTIVITIES]
+/// [--export-step SECS]` (the mock's `[generate]` table and `export_step_secs`): serves until
+/// killed, after
 /// printing `listening http://ADDR` on stdout.
 pub async fn serve(args: &[String]) -> Result<()> {
     let kind = Kind::parse(args.first().map(String::as_str).unwrap_or(""))?;
     let mut bodies_dir = None;
     let mut prospects = 200;
     let mut generate = None;
+    let mut export_step = None;
     let mut it = args.iter().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -168,6 +170,9 @@ pub async fn serve(args: &[String]) -> Result<()> {
                     .split_once(',')
                     .context("--generate PROSPECTS,ACTIVITIES")?;
                 generate = Some((p.parse()?, a.parse()?));
+            }
+            "--export-step" => {
+                export_step = Some(it.next().context("--export-step SECS")?.parse()?);
             }
             other => bail!("unknown flag {other}"),
         }
@@ -183,6 +188,9 @@ pub async fn serve(args: &[String]) -> Result<()> {
                     visitor_activities,
                     ..GenerateConfig::default()
                 });
+            }
+            if let Some(secs) = export_step {
+                config.export_step_secs = secs;
             }
             let mock = PardotMock::builder().config(config).start().await?;
             announce(&mock.url());

@@ -280,6 +280,27 @@ impl ObjectStore {
         (total, page)
     }
 
+    /// Up to `limit` records with ids above `after`, in id order, that `criteria`'s id, time
+    /// and deleted bounds admit: a cursor over the store (the Export API reads an export's
+    /// records page by page), whose pages cost the slots they pass (up to the id bound), not
+    /// the store.
+    pub(crate) fn page_after(
+        &self,
+        after: u64,
+        limit: usize,
+        criteria: &Query,
+    ) -> Vec<Arc<Record>> {
+        let inner = self.read();
+        let start = inner.slots.partition_point(|s| s.id() <= after);
+        inner.slots[start..]
+            .iter()
+            .take_while(|s| criteria.id_less_than.is_none_or(|below| s.id() < below))
+            .filter(|s| criteria.admits_record(s.id(), s.created_at(), s.updated_at(), s.deleted()))
+            .take(limit)
+            .map(|s| inner.record(s))
+            .collect()
+    }
+
     /// The record with `id`, unless deleted.
     pub(crate) fn get(&self, id: u64) -> Option<Arc<Record>> {
         let inner = self.read();

@@ -9,6 +9,7 @@ use crate::report::Row;
 mod cli_process;
 mod client_overhead;
 mod expired_callers;
+mod export;
 mod fleet;
 mod jwt_grant;
 mod memory;
@@ -23,9 +24,9 @@ mod v5_list;
 pub use client_overhead::bench_client;
 
 /// The metric groups `--only` picks from, in the order a run measures them.
-pub const GROUPS: [&str; 12] = [
+pub const GROUPS: [&str; 13] = [
     "v5", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss",
-    "fleet", "objects",
+    "fleet", "objects", "export",
 ];
 
 /// The rows of one group of [`GROUPS`].
@@ -43,6 +44,7 @@ pub async fn measure(group: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "rss" => rss::rows(ctx).await?,
         "fleet" => fleet::rows(ctx).await?,
         "objects" => v34_objects::rows(ctx).await?,
+        "export" => export::rows(ctx).await?,
         other => anyhow::bail!("unknown group `{other}`"),
     })
 }
