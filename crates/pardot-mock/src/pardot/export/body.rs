@@ -8,6 +8,7 @@ use super::invalid;
 use super::procedure::Procedure;
 use super::registry::ExportRequest;
 use crate::pardot::errors::ApiError;
+use crate::pardot::prospects::CustomField;
 
 /// The size of a result file when the request names none: 100 MiB.
 pub(super) const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
@@ -21,6 +22,7 @@ pub(super) fn parse_create(
     headers: &HeaderMap,
     body: &[u8],
     now: std::time::SystemTime,
+    custom: &[CustomField],
 ) -> Result<ExportRequest, ApiError> {
     let json_type = headers
         .get(header::CONTENT_TYPE)
@@ -52,6 +54,7 @@ pub(super) fn parse_create(
     let columns = Columns::parse(
         procedure.selection.object,
         object.get("fields").ok_or_else(|| invalid(153, "fields"))?,
+        custom,
     )?;
     let include_bom = match object.get("includeByteOrderMark") {
         None => false,

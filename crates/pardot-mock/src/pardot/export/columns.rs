@@ -15,7 +15,7 @@ use super::invalid;
 use super::procedure::{Object, Selection};
 use crate::pardot::api::Unit;
 use crate::pardot::errors::ApiError;
-use crate::pardot::prospects::{V5Field, parse_v5_fields_with};
+use crate::pardot::prospects::{CustomField, V5Field, parse_v5_fields_with};
 use crate::pardot::render::Node;
 use crate::pardot::time::iso_datetime;
 
@@ -94,8 +94,13 @@ pub(super) struct Scanned {
 
 impl Columns {
     /// Reads the body's `fields` (an array of names, at most [`MAX_FIELDS`]) for `object`;
-    /// a name given twice is one column.
-    pub(super) fn parse(object: Object, fields: &Json) -> Result<Self, ApiError> {
+    /// a name given twice is one column. `custom` are the business unit's prospect custom
+    /// fields, which a prospect export may name as a v5 read can.
+    pub(super) fn parse(
+        object: Object,
+        fields: &Json,
+        custom: &[CustomField],
+    ) -> Result<Self, ApiError> {
         let list = fields
             .as_array()
             .ok_or_else(|| invalid(154, "fields must be an array of field names"))?;
@@ -119,7 +124,7 @@ impl Columns {
         }
         let cells = match object {
             Object::Prospect => Cells::Prospect(
-                parse_v5_fields_with(&names.join(","), &[])
+                parse_v5_fields_with(&names.join(","), custom)
                     .map_err(|message| invalid(130, message))?,
             ),
             Object::VisitorActivity | Object::ListMembership => {
@@ -207,7 +212,10 @@ impl Columns {
                 let mut json = String::with_capacity(512);
                 for p in &prospects {
                     json.clear();
-                    p.write_v5_json_with(fields, &|_, _| Node::Null, &mut json);
+                    let user = |id: u64, name: &str| {
+                        crate::pardot::v5::user_field(unit.related(), id, name)
+                    };
+                    p.write_v5_json_with(fields, &user, &mut json);
                     let value: Json = serde_json::from_str(&json).unwrap_or(Json::Null);
                     line.clear();
                     for (i, name) in self.names.iter().enumerate() {
@@ -326,11 +334,13 @@ mod tests {
         let columns = Columns::parse(
             Object::VisitorActivity,
             &fields(r#"["id","campaign.name","id"]"#),
+            &[],
         )
         .unwrap();
         assert_eq!(columns.names(), ["id", "campaign.name"]);
         assert_eq!(columns.header(), "id,campaign.name\r\n");
-        let code = |object, json: &str| Columns::parse(object, &fields(json)).unwrap_err().code;
+        let code =
+            |object, json: &str| Columns::parse(object, &fields(json), &[]).unwrap_err().code;
         assert_eq!(code(Object::VisitorActivity, r#"["id","email"]"#), 130);
         assert_eq!(code(Object::ListMembership, r#"["id","typeName"]"#), 130);
         assert_eq!(code(Object::Prospect, r#"["id","nope"]"#), 130);

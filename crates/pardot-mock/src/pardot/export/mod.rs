@@ -97,7 +97,12 @@ async fn cut_files(api: &Arc<PardotApi>, unit: usize, export: &Arc<Export>, now:
 async fn create(call: ExportCall, body: Bytes) -> Response {
     call.answer(async |api, unit| {
         let now = call.state.now();
-        let request = body::parse_create(&call.headers, &body, now)?;
+        let request = body::parse_create(
+            &call.headers,
+            &body,
+            now,
+            &api.units[unit].prospects.custom_fields(),
+        )?;
         let step = Duration::from_secs(call.state.config().export_step_secs);
         let export = Exports::of(&call.state).create(unit, request, now, step);
         // With no step the export is complete at once.

@@ -16,6 +16,8 @@ mod prospects;
 mod request;
 mod writes;
 
+pub(crate) use objects::user_field;
+
 use axum::Router;
 use axum::routing::{get, post};
 

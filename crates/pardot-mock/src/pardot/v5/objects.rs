@@ -288,7 +288,7 @@ fn column_node(schema: &Schema, record: &Record, column: Column) -> Node {
 
 /// The v5 value of field `name` of the user with `id`, `null` when there is none (the
 /// prospects' `assignedUser.<name>`).
-pub(super) fn user_field(unit: Related<'_>, id: u64, name: &str) -> Node {
+pub(crate) fn user_field(unit: Related<'_>, id: u64, name: &str) -> Node {
     let user = unit.objects.store(Kind::User).get(id);
     match (user, column(Kind::User, name)) {
         (Some(r), Some(c)) => column_node(Kind::User.schema(), &r, c),
