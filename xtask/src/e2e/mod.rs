@@ -16,6 +16,8 @@
 //!   `pardot-mock` binary.
 //! - [`cli`]: the `pardot-auth` CLI (feature `cli`) against the mock binary. The binaries are
 //!   built before the table ([`cli::prepare`]), so the times are the programs'.
+//! - [`v5_export`]: v5 upserts and list memberships, then the Export API through
+//!   `PardotClient::export` on the mock clock, compared with v4 queries.
 //! - [`browser`] (`--browser`): the web server flow in headless Chromium over WebDriver;
 //!   the login page's screenshot goes to `target/e2e/login-page.png`.
 //! - [`hostile`] (`--hostile`, instead of the table): the mock binary under malformed, random
@@ -37,6 +39,7 @@ mod flows;
 mod hostile;
 mod objects;
 mod support;
+mod v5_export;
 
 /// The longest one scenario may run (real time) before it is reported as a failure.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(60);
@@ -136,6 +139,10 @@ fn scenarios(browser: bool) -> Vec<Scenario> {
         scenario("demo host business unit", run!(faults::demo_host)),
         scenario("1000-caller single-flight", run!(faults::single_flight)),
         scenario("v3/v4 objects paged incrementally", run!(objects::paged)),
+        scenario(
+            "v5 upserts on a list, exported = v4 queries",
+            run!(v5_export::upsert_list_export),
+        ),
     ];
     list.extend(facade::scenarios());
     list.extend(cli::scenarios());

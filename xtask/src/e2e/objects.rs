@@ -21,7 +21,7 @@ use super::support::{bu, integration_client, mock_with, ran};
 const PAGE: usize = 200;
 
 /// The records of `element` on a v4 JSON page: one record is an object, none no key.
-fn records(page: &Value, element: &str) -> Vec<Value> {
+pub(super) fn records(page: &Value, element: &str) -> Vec<Value> {
     match &page["result"][element] {
         Value::Array(items) => items.clone(),
         Value::Null => Vec::new(),
@@ -30,7 +30,11 @@ fn records(page: &Value, element: &str) -> Vec<Value> {
 }
 
 /// One `do/query` page of `object` with `criteria`.
-async fn query(client: &PardotClient, object: &str, criteria: &[(&str, String)]) -> Result<Value> {
+pub(super) async fn query(
+    client: &PardotClient,
+    object: &str,
+    criteria: &[(&str, String)],
+) -> Result<Value> {
     let path = format!("/api/{object}/version/4/do/query");
     let response = client
         .get(&path)
