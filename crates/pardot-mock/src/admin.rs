@@ -1,5 +1,7 @@
 //! `/__mock/...`: the journal, counters, faults, clock and reset over HTTP, so tests in any
-//! language can script the mock. Disabled with `admin_routes = false`.
+//! language can script the mock. Disabled with `admin_routes = false`, except
+//! [`HEALTH_PATH`]: a readiness probe must work whatever the configuration, and it tells
+//! nothing but the version.
 
 use std::time::Duration;
 
@@ -16,13 +18,19 @@ use serde_json::{Value, json};
 use crate::faults::Fault;
 use crate::state::{MockError, MockState};
 
+/// The readiness probe: `200 {"status":"ok","version":"…"}`, served even when the other
+/// admin routes are disabled.
+pub const HEALTH_PATH: &str = "/__mock/health";
+
 pub(crate) fn routes() -> Router<MockState> {
     Router::new()
+        .route("/__mock/health", get(health))
         .route("/__mock/journal", get(journal))
         .route("/__mock/counts", get(counts))
         .route("/__mock/faults", post(faults))
         .route("/__mock/clock", get(clock))
         .route("/__mock/clock/advance", post(advance))
+        .route("/__mock/clock/reset", post(reset_clock))
         .route("/__mock/reset", post(reset))
         .route("/__mock/tokens", post(issue_token))
         .route("/__mock/refresh_tokens", post(issue_refresh))
@@ -48,6 +56,13 @@ fn bad(message: impl std::fmt::Display) -> Response {
 /// An admin route's JSON request body, or the `400` that says why it is not one.
 pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid JSON body: {e}"))))
+}
+
+async fn health() -> Response {
+    json_ok(
+        StatusCode::OK,
+        &json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+    )
 }
 
 #[derive(Deserialize)]
@@ -120,6 +135,11 @@ async fn advance(State(state): State<MockState>, body: Bytes) -> Response {
         ));
     };
     state.advance_clock(by);
+    json_ok(StatusCode::OK, &now_json(&state))
+}
+
+async fn reset_clock(State(state): State<MockState>) -> Response {
+    state.reset_clock();
     json_ok(StatusCode::OK, &now_json(&state))
 }
 

@@ -39,6 +39,10 @@ pub struct MockConfig {
     pub max_tokens: usize,
     /// Whether the `/__mock/...` admin routes are served. Default true.
     pub admin_routes: bool,
+    /// The base URL the mock advertises in every absolute URL it writes, when clients reach
+    /// it by another name than the one in their Host header (`scheme://host[:port]`; see
+    /// [`crate::virtual_host::PublicUrl`]). Default: the URL each request was made to.
+    pub public_url: Option<String>,
     /// How Pardot v3/v4 errors map to HTTP statuses (see [`PardotStatusMode`]).
     pub pardot_status_mode: PardotStatusMode,
     /// Salesforce orgs.
@@ -100,6 +104,7 @@ impl Default for MockConfig {
             journal_size: DEFAULT_JOURNAL_SIZE,
             max_tokens: DEFAULT_MAX_TOKENS,
             admin_routes: true,
+            public_url: None,
             pardot_status_mode: PardotStatusMode::default(),
             orgs: Vec::new(),
             users: Vec::new(),

@@ -73,10 +73,13 @@ pub fn route_key(path: &str) -> Route {
 /// The front door (see the module docs).
 pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let (vhost, inner_path) = resolve(&parts.headers, &parts.uri);
+    let (vhost, inner_path) = resolve(&parts.headers, &parts.uri, state.public_url());
     let route = route_key(&inner_path);
 
-    if route == Route::Admin && !state.config().admin_routes {
+    if route == Route::Admin
+        && !state.config().admin_routes
+        && inner_path != crate::admin::HEALTH_PATH
+    {
         return plain(
             StatusCode::NOT_FOUND,
             "admin routes are disabled",

@@ -46,6 +46,8 @@ mod expect;
 mod faults;
 pub mod fixtures;
 pub mod front_door;
+#[cfg(feature = "cli")]
+pub mod health;
 mod issued_tokens;
 mod journal;
 mod lifecycle;
@@ -69,6 +71,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+pub use admin::HEALTH_PATH;
 pub use app::{REQUEST_TIMEOUT, router};
 pub use config::{
     AppConfig, BusinessUnitConfig, ConfigError, LegacyUserConfig, MciServiceAccountConfig,
@@ -84,6 +87,7 @@ pub use pardot::PardotApi;
 pub use route::{Outcome, Route, RouteFilter, RouteGroup, UnknownName};
 pub use state::{MockError, MockState, TokenInfo};
 pub use support::ClockSource;
+pub use virtual_host::PublicUrl;
 
 /// The address the binary listens on by default.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8717";
@@ -132,6 +136,14 @@ impl PardotMock {
     /// The base URL, `http://127.0.0.1:PORT` (production login, `pi.pardot.com`, MCI).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The base the mock advertises in the URLs it writes: the public URL when one was set
+    /// ([`MockBuilder::public_url`]), else [`PardotMock::url`].
+    pub fn advertised_url(&self) -> String {
+        self.state
+            .public_url()
+            .map_or_else(|| self.url(), |p| p.as_str().to_owned())
     }
 
     /// The sandbox login host, `{base}/sandbox` (`test.salesforce.com`).
@@ -294,7 +306,9 @@ impl PardotMock {
         self.state.deny_device(user_code)
     }
 
-    /// Forgets tokens, journal, counters and faults; re-seeds configured refresh tokens.
+    /// Forgets tokens, journal, counters and faults; re-seeds configured refresh tokens; puts
+    /// the clock back to real time (a `ManualClock` given to the builder is the caller's and
+    /// is not moved). Same as `POST /__mock/reset`.
     pub fn reset(&self) {
         self.state.reset();
     }
@@ -475,6 +489,15 @@ impl MockBuilder {
         self
     }
 
+    /// The base URL to advertise instead of the one each request was made to
+    /// (`scheme://host[:port]`), for clients that reach the mock by another name: in
+    /// `instance_url`, identity URLs, discovery documents, `verification_uri` and
+    /// `nextPageUrl`. Checked at start. Same as `public_url` in the config.
+    pub fn public_url(self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.edit(|c| c.public_url = Some(url))
+    }
+
     /// Adds an org.
     pub fn org(self, org: OrgConfig) -> Self {
         self.edit(|c| c.orgs.push(org))
@@ -541,6 +564,13 @@ impl MockBuilder {
         let addr = self.addr;
         let state = self.build_state()?;
         let running = app::spawn(state.clone(), addr).await?;
+        if !running.addr.ip().is_loopback() {
+            tracing::warn!(
+                addr = %running.addr,
+                "pardot-mock is listening on a non-loopback address: it accepts public test \
+                 credentials; never expose it to a network"
+            );
+        }
         Ok(PardotMock {
             state,
             addr: running.addr,

@@ -8,16 +8,22 @@ use crate::model::Model;
 use crate::pardot::PardotApi;
 use crate::state::{MockError, MockState};
 use crate::support::{ClockSource, MockClock};
+use crate::virtual_host::PublicUrl;
 
 impl MockState {
     /// Validates `config` and builds the state, judging time by `clock`.
     pub fn new(config: MockConfig, clock: impl Into<ClockSource>) -> Result<Self, MockError> {
+        let public_url = config
+            .public_url
+            .as_deref()
+            .map(PublicUrl::parse)
+            .transpose()?;
         let (model, prospects) = Model::build(config)?;
         let clock = MockClock::new(clock.into());
         // Built now, so a bad Pardot config is an error at start and the accounts' creation
         // time is the start time; the configured prospects move into its stores.
         let pardot = PardotApi::from_config(&model.config, prospects, clock.now())?;
-        let state = Self::with_model(model, clock);
+        let state = Self::with_model(model, clock, public_url);
         state.seed_refresh_tokens_from_config();
         state.install_pardot(pardot);
         Ok(state)
@@ -103,8 +109,10 @@ impl MockState {
     }
 
     /// Forgets every token, approval given at run time, journal entry, counter, fault and MCI
-    /// assertion id, then re-seeds the configured refresh tokens. The clock is not touched.
+    /// assertion id, re-seeds the configured refresh tokens and puts the clock back to real
+    /// time (see [`MockState::reset_clock`]).
     pub fn reset(&self) {
+        self.reset_clock();
         let inner = &self.inner;
         inner.tokens.clear();
         inner.journal.clear();

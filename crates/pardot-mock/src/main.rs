@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use pardot_mock::health::{DEFAULT_HEALTH_URL, check};
 use pardot_mock::serve::{ServeArgs, serve};
 
 /// A fake Salesforce login server, Pardot API and Marketing Cloud Intelligence identity
@@ -24,6 +25,14 @@ struct Cli {
 enum Command {
     /// Serve a configuration until Ctrl-C or SIGTERM; prints one line with the base URL.
     Serve(ServeArgs),
+    /// Asks a running mock whether it is ready (`GET URL/__mock/health`, plain HTTP, a short
+    /// timeout): exit code 0 when it is, 1 with the reason otherwise. Needs no shell or curl,
+    /// so a `FROM scratch` container can use it as its health check.
+    Health {
+        /// The mock's base URL.
+        #[arg(value_name = "URL", default_value = DEFAULT_HEALTH_URL)]
+        url: String,
+    },
 }
 
 #[tokio::main]
@@ -38,5 +47,15 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Health { url } => match check(&url) {
+            Ok(version) => {
+                println!("pardot-mock at {url} is healthy (version {version})");
+                ExitCode::SUCCESS
+            }
+            Err(why) => {
+                eprintln!("pardot-mock health: {why}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -18,6 +18,12 @@ pub struct ServeArgs {
     /// The address to listen on; port 0 picks a free port (the printed URL has the real one).
     #[arg(long, short, value_name = "ADDR", default_value = DEFAULT_ADDR, env = "PARDOT_MOCK_ADDR")]
     pub addr: SocketAddr,
+    /// The base URL to advertise (`scheme://host[:port]`) in `instance_url`, identity URLs,
+    /// discovery documents and next-page links, when clients reach the mock by another name
+    /// than the one they send (a compose service, a CI service container). Overrides
+    /// `public_url` in the configuration.
+    #[arg(long, value_name = "URL", env = "PARDOT_MOCK_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// Serves `args` until Ctrl-C or SIGTERM: prints `pardot-mock listening on URL` on stdout,
@@ -28,6 +34,9 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     if let Some(path) = args.config {
         builder = builder.config_file(path);
     }
+    if let Some(url) = args.public_url {
+        builder = builder.public_url(url);
+    }
     let mock = match builder.start().await {
         Ok(m) => m,
         Err(e) => {
@@ -36,6 +45,9 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     println!("pardot-mock listening on {}", mock.url());
+    if mock.state().public_url().is_some() {
+        eprintln!("pardot-mock: advertising {}", mock.advertised_url());
+    }
     shutdown_signal().await;
     eprintln!("pardot-mock: shutting down");
     mock.shutdown().await;

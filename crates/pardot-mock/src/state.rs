@@ -15,6 +15,7 @@ use crate::issued_tokens::{
 use crate::journal::{Counters, Counts, Journal, JournalEntry};
 use crate::model::{App, BusinessUnit, Model, Org, User};
 use crate::support::{MockClock, ShardedMap};
+use crate::virtual_host::PublicUrl;
 
 /// What a live access token stands for (see [`MockState::lookup_access_token`]).
 #[derive(Clone, PartialEq, Eq)]
@@ -91,6 +92,8 @@ pub(crate) struct Inner {
     /// Extension slots (the Pardot API state, the web-login stores, …): any module can keep
     /// its own state here, keyed by name.
     pub extensions: ShardedMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>,
+    /// The base advertised instead of the called one (`public_url`), checked at start.
+    pub public_url: Option<PublicUrl>,
 }
 
 /// The shared state behind a mock server. Clone it freely; clones share everything.
@@ -112,7 +115,11 @@ impl std::fmt::Debug for MockState {
 impl MockState {
     /// The state of a validated model with nothing issued yet: the parts the routes add
     /// (the Pardot API, the web login) come later (see [`MockState::new`]).
-    pub(crate) fn with_model(model: Model, clock: MockClock) -> Self {
+    pub(crate) fn with_model(
+        model: Model,
+        clock: MockClock,
+        public_url: Option<PublicUrl>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 logins: model
@@ -128,6 +135,7 @@ impl MockState {
                 mci_jtis: ShardedMap::default(),
                 mci_signing_key: crate::support::random_alnum(48),
                 extensions: ShardedMap::default(),
+                public_url,
                 model,
             }),
         }
@@ -155,6 +163,17 @@ impl MockState {
     /// The current time on the mock's clock.
     pub fn now(&self) -> SystemTime {
         self.inner.clock.now()
+    }
+
+    /// Puts the clock back to real time: forgets every advance (a shared `ManualClock` is
+    /// the test's own and is not moved).
+    pub fn reset_clock(&self) {
+        self.inner.clock.reset();
+    }
+
+    /// The base URL the mock advertises instead of the one a request was made to, if set.
+    pub fn public_url(&self) -> Option<&PublicUrl> {
+        self.inner.public_url.as_ref()
     }
 
     /// Moves the mock's clock forward (the shared `ManualClock`, or an offset).

@@ -64,6 +64,12 @@ impl MockClock {
         base + Duration::from_millis(self.offset_ms.load(Ordering::Relaxed))
     }
 
+    /// Puts the mock's time back to its source's (the offset advances added, to zero); a
+    /// manual clock is its owner's and stays where it is.
+    pub(crate) fn reset(&self) {
+        self.offset_ms.store(0, Ordering::Relaxed);
+    }
+
     /// Moves the mock's time forward: the manual clock itself, or an offset.
     pub(crate) fn advance(&self, by: Duration) {
         match &self.source {

@@ -9,10 +9,20 @@
 //! | `pi.pardot.com` | `{base}` (paths start with `/api/`) |
 //! | `pi.demo.pardot.com` | `{base}/demo` |
 //! | `idp.intelligence.salesforce.com` | `{base}` (paths start with `/{region}/`) |
+//!
+//! `{base}` is the URL a client called (`scheme://Host`), or the mock's [`PublicUrl`] when one
+//! is configured (`--public-url`, `PARDOT_MOCK_PUBLIC_URL`, `public_url` in the config): a
+//! mock reached by a name its Host header does not carry (behind a port mapping, a proxy, in
+//! another network namespace) then still writes that name into every absolute URL it sends
+//! (`instance_url`, identity URLs, discovery documents, `verification_uri`, `nextPageUrl`).
+//! The prefixed hosts compose with it: the sandbox is `{public}/sandbox`, a My Domain
+//! `{public}/my/NAME`, the demo host `{public}/demo`. A request by a real Salesforce or Pardot
+//! name (TLS in front, names mapped to the mock) keeps that name: the public URL replaces only
+//! the base.
 
 use axum::http::{HeaderMap, Uri, header};
 
-use crate::config::PardotHostKind;
+use crate::config::{ConfigError, PardotHostKind, invalid};
 
 /// Which virtual host a request reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,8 +105,53 @@ impl VirtualHost {
     }
 }
 
-/// Splits a request into its virtual host and the path inside it.
-pub(crate) fn resolve(headers: &HeaderMap, uri: &Uri) -> (VirtualHost, String) {
+/// The base URL a mock advertises instead of the one it was called at: `scheme://host[:port]`
+/// with `http` or `https`, no path, query, fragment or credentials (the prefixed virtual hosts
+/// append their own path to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    /// Checks `url` and keeps it without a trailing slash.
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        let refuse = |why: &str| invalid(format!("public_url `{url}`: {why}"));
+        let parsed = url::Url::parse(url).map_err(|e| refuse(&e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(refuse("use http:// or https://"));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(refuse("name a host"));
+        }
+        if parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(refuse(
+                "give only scheme://host[:port] (the virtual hosts add their own paths)",
+            ));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(refuse("no credentials in the URL"));
+        }
+        Ok(Self(parsed.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// The URL, `scheme://host[:port]`, no trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Splits a request into its virtual host and the path inside it; `public` (the mock's
+/// [`PublicUrl`], if any) replaces the called base.
+pub(crate) fn resolve(
+    headers: &HeaderMap,
+    uri: &Uri,
+    public: Option<&PublicUrl>,
+) -> (VirtualHost, String) {
     let host_header = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -139,8 +194,10 @@ pub(crate) fn resolve(headers: &HeaderMap, uri: &Uri) -> (VirtualHost, String) {
         );
     }
 
-    let scheme = forwarded_proto.unwrap_or("http");
-    let origin = format!("{scheme}://{host_header}");
+    let origin = match public {
+        Some(public) => public.as_str().to_owned(),
+        None => format!("{}://{host_header}", forwarded_proto.unwrap_or("http")),
+    };
     let strip = |prefix: &str| -> Option<String> {
         let rest = path.strip_prefix(prefix)?;
         if rest.is_empty() {
@@ -184,7 +241,7 @@ mod tests {
     fn at(host: &str, path: &str) -> (VirtualHost, String) {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
-        resolve(&h, &path.parse().unwrap())
+        resolve(&h, &path.parse().unwrap(), None)
     }
 
     #[test]
@@ -218,5 +275,38 @@ mod tests {
         assert_eq!(v.kind, HostKind::Demo);
         let (v, _) = at("idp.intelligence.salesforce.com", "/us1/token");
         assert!(v.serves_mci());
+    }
+
+    #[test]
+    fn a_public_url_replaces_the_called_base_and_composes_with_the_prefixes() {
+        let public = PublicUrl::parse("http://pardot-mock.test:8717/").unwrap();
+        assert_eq!(public.as_str(), "http://pardot-mock.test:8717");
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
+        let at = |h: &HeaderMap, path: &str| resolve(h, &path.parse().unwrap(), Some(&public));
+        let (v, p) = at(&h, "/my/acme/id/x");
+        assert_eq!(v.public_base, "http://pardot-mock.test:8717/my/acme");
+        assert_eq!(v.origin, "http://pardot-mock.test:8717");
+        assert_eq!(p, "/id/x");
+        let (v, _) = at(&h, "/services/oauth2/token");
+        assert_eq!(v.public_base, "http://pardot-mock.test:8717");
+        // A real name keeps its name.
+        h.insert(
+            header::HOST,
+            HeaderValue::from_static("test.salesforce.com"),
+        );
+        let (v, _) = at(&h, "/services/oauth2/token");
+        assert_eq!(v.public_base, "https://test.salesforce.com");
+
+        for bad in [
+            "pardot-mock.test:8717",
+            "ftp://pardot-mock.test",
+            "http://pardot-mock.test/base",
+            "http://pardot-mock.test/?x=1",
+            "http://user:pw@pardot-mock.test",
+        ] {
+            let err = PublicUrl::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("public_url") && err.contains(bad), "{err}");
+        }
     }
 }
