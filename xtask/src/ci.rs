@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: the checks CI runs, in order, stopping at the first failure.
 //!
-//! `.ci/run` installs what these need (cargo-machete, Chromium and chromedriver, Node.js, and
-//! the Python packages of `fixtures/clients` in `target/ci-venv`) and then runs `cargo xtask ci`.
+//! `.ci/run` installs what these need (cargo-machete, cargo-about, Chromium and chromedriver,
+//! Node.js and npm, iproute2, and maturin plus the Python packages of `fixtures/clients` in
+//! `target/ci-venv`) and then runs `cargo xtask ci`.
 
 use std::path::Path;
 use std::process::Command;
@@ -31,6 +32,10 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ("tests", &["test", "--workspace"]),
     ("e2e", &["xtask", "e2e"]),
     ("e2e in a browser", &["xtask", "e2e", "--browser"]),
+    // The static binary, the wheel and the npm package (one release build, reused by maturin),
+    // then their suites, the guide's examples and the image's empty-root/namespace test.
+    ("artifacts", &["xtask", "dist"]),
+    ("artifact checks", &["xtask", "dist-check"]),
 ];
 
 /// The Python interpreter of the venv `.ci/run` creates.

@@ -165,6 +165,7 @@ class PardotMock:
 
     def _forget_process(self) -> None:
         self._process = None
+        self._url = None
         self._close_stderr()
 
     def _read_stderr(self) -> str:
