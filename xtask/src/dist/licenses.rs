@@ -44,7 +44,7 @@ fn write_third_party(root: &Path, out: &Path) -> Result<()> {
             .arg(licences.join("about.toml"))
             .arg("--manifest-path")
             .arg(root.join("crates/pardot-mock/Cargo.toml"))
-            .args(["--target", TARGET, "--locked"])
+            .args(["--target", TARGET, "--locked", "--fail"])
             .arg(licences.join("about.hbs"))
             .current_dir(root),
         "cargo about generate",

@@ -37,9 +37,24 @@ fn example_in(text: &str, name: &str) -> Option<String> {
     None
 }
 
+/// Every example `dist-check` runs.
+#[cfg(test)]
+pub(crate) const EXAMPLES: &[&str] = &["python-test", "node-test", "binary", "github-actions"];
+
 #[cfg(test)]
 mod tests {
-    use super::example_in;
+    use super::{EXAMPLES, example, example_in};
+
+    #[test]
+    fn the_guide_has_every_checked_example() -> anyhow::Result<()> {
+        for name in EXAMPLES {
+            assert!(
+                !example(&crate::project_root(), name)?.trim().is_empty(),
+                "{name}"
+            );
+        }
+        Ok(())
+    }
 
     #[test]
     fn the_block_after_the_marker_is_the_example() {

@@ -20,10 +20,15 @@ const SERVICE: &str = "pardot-mock";
 const PUBLIC_URL: &str = "http://pardot-mock:8717";
 /// What a chrooted command gets as `PATH` (the image has none; `ip netns exec` needs one).
 const PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
-/// The device nodes every container runtime creates: name, major, minor.
+/// The character devices a container runtime creates (Docker's and runc's defaults, without
+/// the terminal): name, major, minor. `/dev/random` is needed: in a static glibc binary the
+/// `getrandom` crate cannot find glibc's `getrandom` dynamically and falls back to polling
+/// `/dev/random` before reading `/dev/urandom`.
 const DEVICES: &[(&str, &str, &str)] = &[
     ("null", "1", "3"),
     ("zero", "1", "5"),
+    ("full", "1", "7"),
+    ("random", "1", "8"),
     ("urandom", "1", "9"),
 ];
 /// How long the mock may take to pass its health check.
