@@ -1,12 +1,51 @@
 //! Where to log in ([`LoginHost`]) and where the Pardot API lives ([`PardotHost`]).
 //!
-//! Every URL here is `https`, except loopback addresses (tests, the mock, a local callback).
+//! Every URL here is `https`, except loopback addresses (tests, the mock, a local callback)
+//! or, for tests against a mock reached by name (a compose service, another network
+//! namespace), a URL whose constructor was given [`InsecureHttp::Allow`]: an explicit opt-in
+//! (the facade reads it from `PARDOT_AUTH_ALLOW_INSECURE_HTTP=1`), logged as a WARN every
+//! time a plain-http, non-loopback URL is let through, and never the default. The opt-in
+//! covers the URL's origin (`scheme://host:port`) for the rest of the process, so the flows
+//! that check their endpoint URLs again before each request ([`ensure_secure`]) accept the
+//! hosts made with it, and refuse every other plain-http host as before.
 //! Base URLs never end in `/`; endpoint URLs are the base followed by the API path, so a
 //! custom base with a path (`http://127.0.0.1:8717/sandbox`) keeps its path.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
 
 use url::Url;
+
+/// The environment variable the facade and the CLI read to allow plain `http` to hosts other
+/// than loopback (`1`): for tests against a mock reached by name, never for real hosts.
+pub const ALLOW_INSECURE_HTTP_ENV: &str = "PARDOT_AUTH_ALLOW_INSECURE_HTTP";
+
+/// Whether a host constructor accepts plain `http` to a host that is not a loopback address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InsecureHttp {
+    /// `https` only, except loopback addresses: the default.
+    #[default]
+    Refuse,
+    /// Also plain `http` to any host, for tests against a mock reached by name; each URL let
+    /// through is logged as a WARN, and its origin stays allowed for the process (see the
+    /// [module docs](self)).
+    Allow,
+}
+
+impl InsecureHttp {
+    /// `Allow` when `PARDOT_AUTH_ALLOW_INSECURE_HTTP` is `1` or `true` (any case), else
+    /// `Refuse`; `value` is the variable's value, if set.
+    pub fn from_env_value(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            Some(v) if v == "1" || v.eq_ignore_ascii_case("true") => Self::Allow,
+            _ => Self::Refuse,
+        }
+    }
+}
+
+/// The origins a constructor with [`InsecureHttp::Allow`] let through.
+static INSECURE_ORIGINS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// Why a URL cannot be used as a host.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,7 +60,11 @@ pub enum HostError {
         reason: String,
     },
     /// The URL is plain `http` (or another scheme) to a host that is not a loopback address.
-    #[error("`{url}` must use https (plain http is allowed only for loopback addresses)")]
+    #[error(
+        "`{url}` must use https (plain http is allowed only for loopback addresses, or for \
+         tests against a mock with the explicit opt-in PARDOT_AUTH_ALLOW_INSECURE_HTTP=1 / \
+         InsecureHttp::Allow)"
+    )]
     Insecure {
         /// The URL as given.
         url: String,
@@ -52,15 +95,45 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Checks the house transport rule: `https`, or `http` to a loopback address.
+/// Checks the house transport rule: `https`, or `http` to a loopback address, or `http` to
+/// an origin a host constructor was explicitly allowed ([`InsecureHttp::Allow`]).
 pub fn ensure_secure(url: &Url) -> Result<(), HostError> {
+    ensure_secure_with(url, InsecureHttp::Refuse)
+}
+
+/// [`ensure_secure`] with an explicit choice for plain `http` to other hosts: with
+/// [`InsecureHttp::Allow`] the URL's origin is allowed from now on. Every plain-http,
+/// non-loopback URL let through is logged as a WARN.
+pub fn ensure_secure_with(url: &Url, insecure: InsecureHttp) -> Result<(), HostError> {
     match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        _ => Err(HostError::Insecure {
-            url: without_secrets(url),
-        }),
+        "https" => return Ok(()),
+        "http" if is_loopback(url) => return Ok(()),
+        "http" => {}
+        _ => {
+            return Err(HostError::Insecure {
+                url: without_secrets(url),
+            });
+        }
     }
+    let origin = url.origin().ascii_serialization();
+    let allowed = {
+        let mut origins = INSECURE_ORIGINS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        insecure == InsecureHttp::Allow && origins.insert(origin.clone())
+            || origins.contains(&origin)
+    };
+    if !allowed {
+        return Err(HostError::Insecure {
+            url: without_secrets(url),
+        });
+    }
+    tracing::warn!(
+        url = %without_secrets(url),
+        "plain http to a host that is not loopback, allowed by the explicit test opt-in \
+         ({ALLOW_INSECURE_HTTP_ENV}=1 / InsecureHttp::Allow): never use it with real credentials"
+    );
+    Ok(())
 }
 
 /// `url` for an error message: without a password, query or fragment, which may carry
@@ -75,12 +148,12 @@ fn without_secrets(url: &Url) -> String {
 }
 
 /// Parses and checks a base URL; the result has no trailing slash.
-fn parse_base(text: &str) -> Result<Url, HostError> {
+fn parse_base(text: &str, insecure: InsecureHttp) -> Result<Url, HostError> {
     let url = Url::parse(text).map_err(|e| HostError::Invalid {
         url: text.to_owned(),
         reason: e.to_string(),
     })?;
-    ensure_secure(&url)?;
+    ensure_secure_with(&url, insecure)?;
     if url.query().is_some()
         || url.fragment().is_some()
         || !url.username().is_empty()
@@ -104,6 +177,7 @@ enum WrittenHost<H> {
 /// is a well-known host when it is exactly `https://{name}` for a `name` in `well_known`.
 fn parse_written_host<H: Clone>(
     text: &str,
+    insecure: InsecureHttp,
     keywords: &[(&str, H)],
     well_known: &[(&str, H)],
 ) -> Result<WrittenHost<H>, HostError> {
@@ -111,7 +185,7 @@ fn parse_written_host<H: Clone>(
     if let Some((_, host)) = keywords.iter().find(|(word, _)| *word == text) {
         return Ok(WrittenHost::Known(host.clone()));
     }
-    let url = parse_base(text)?;
+    let url = parse_base(text, insecure)?;
     let origin_only = has_no_path(&url) && url.scheme() == "https";
     let known = well_known
         .iter()
@@ -186,26 +260,47 @@ impl LoginHost {
                 name: name.to_owned(),
             });
         }
-        let url = parse_base(&format!("https://{name}.my.salesforce.com"))?;
+        let url = parse_base(
+            &format!("https://{name}.my.salesforce.com"),
+            InsecureHttp::Refuse,
+        )?;
         Ok(Self::MyDomain(url))
     }
 
     /// My Domain from its full URL (`https://acme.my.salesforce.com`).
     pub fn my_domain_url(url: &str) -> Result<Self, HostError> {
-        Ok(Self::MyDomain(parse_base(url)?))
+        Ok(Self::MyDomain(parse_base(url, InsecureHttp::Refuse)?))
     }
 
     /// A custom base URL: `https`, or `http` on a loopback address.
     pub fn custom(url: &str) -> Result<Self, HostError> {
-        Ok(Self::Custom(parse_base(url)?))
+        Self::custom_with(url, InsecureHttp::Refuse)
+    }
+
+    /// [`LoginHost::custom`], with plain `http` to other hosts when `insecure` allows it.
+    pub fn custom_with(url: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
+        Ok(Self::Custom(parse_base(url, insecure)?))
     }
 
     /// Parses what a user wrote: `production`/`login`, `sandbox`/`test`, a URL whose host is
     /// `login.salesforce.com`, `test.salesforce.com` or `*.my.salesforce.com`, or any other
     /// URL as [`LoginHost::Custom`].
     pub fn parse(text: &str) -> Result<Self, HostError> {
+        Self::parse_with(text, InsecureHttp::Refuse)
+    }
+
+    /// [`LoginHost::parse`], with plain `http` to other hosts when `insecure` allows it.
+    ///
+    /// ```
+    /// use pardot_auth_core::{InsecureHttp, LoginHost};
+    /// assert!(LoginHost::parse("http://pardot-mock:8717").is_err());
+    /// let mock = LoginHost::parse_with("http://pardot-mock:8717", InsecureHttp::Allow).unwrap();
+    /// assert_eq!(mock.jwt_audience(), "http://pardot-mock:8717");
+    /// ```
+    pub fn parse_with(text: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
         let url = match parse_written_host(
             text,
+            insecure,
             &[
                 ("production", Self::Production),
                 ("login", Self::Production),
@@ -333,13 +428,24 @@ impl PardotHost {
 
     /// A custom base URL: `https`, or `http` on a loopback address.
     pub fn custom(url: &str) -> Result<Self, HostError> {
-        Ok(Self::Custom(parse_base(url)?))
+        Self::custom_with(url, InsecureHttp::Refuse)
+    }
+
+    /// [`PardotHost::custom`], with plain `http` to other hosts when `insecure` allows it.
+    pub fn custom_with(url: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
+        Ok(Self::Custom(parse_base(url, insecure)?))
     }
 
     /// Parses `production`, `demo`, or a URL (the real hosts map to their variants).
     pub fn parse(text: &str) -> Result<Self, HostError> {
+        Self::parse_with(text, InsecureHttp::Refuse)
+    }
+
+    /// [`PardotHost::parse`], with plain `http` to other hosts when `insecure` allows it.
+    pub fn parse_with(text: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
         match parse_written_host(
             text,
+            insecure,
             &[("production", Self::Production), ("demo", Self::Demo)],
             &[
                 ("pi.pardot.com", Self::Production),
@@ -437,6 +543,97 @@ mod tests {
         assert!(matches!(invalid, HostError::Invalid { .. }));
         let not_a_base = refused(PardotHost::custom("https://pi.example.com/?x=1"));
         assert!(matches!(not_a_base, HostError::NotABase { .. }));
+    }
+
+    /// Runs `f` with a subscriber that keeps every event written; returns `f`'s result and
+    /// the log text.
+    fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .finish();
+        let out = tracing::subscriber::with_default(subscriber, f);
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        (out, text)
+    }
+
+    #[test]
+    fn plain_http_by_name_is_refused_by_default_naming_the_url_and_the_switch() {
+        let (refused, log) = logged(|| LoginHost::parse("http://mock-refused.test:8717"));
+        let err = refused.unwrap_err();
+        assert!(
+            matches!(&err, HostError::Insecure { url } if url == "http://mock-refused.test:8717/")
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("http://mock-refused.test:8717")
+                && text.contains(ALLOW_INSECURE_HTTP_ENV)
+                && text.contains("InsecureHttp::Allow"),
+            "{text}"
+        );
+        assert!(log.is_empty(), "{log}");
+        assert!(PardotHost::custom("http://mock-refused.test:8717").is_err());
+    }
+
+    #[test]
+    fn the_opt_in_lets_the_host_through_and_warns_every_time() {
+        let (host, log) = logged(|| {
+            LoginHost::parse_with("http://mock-allowed.test:8717/sandbox", InsecureHttp::Allow)
+        });
+        let host = host.unwrap();
+        assert_eq!(
+            host.token_url().as_str(),
+            "http://mock-allowed.test:8717/sandbox/services/oauth2/token"
+        );
+        assert!(
+            log.contains("WARN")
+                && log.contains("http://mock-allowed.test:8717/sandbox")
+                && log.contains(ALLOW_INSECURE_HTTP_ENV),
+            "{log}"
+        );
+        // The flows check their endpoints again before each request: the allowed origin
+        // passes (with a warning each time); another plain-http origin is still refused.
+        let (checked, log) = logged(|| ensure_secure(&host.token_url()));
+        assert!(checked.is_ok());
+        assert!(log.contains("WARN"), "{log}");
+        let pardot = PardotHost::parse_with("http://mock-allowed.test:8717", InsecureHttp::Allow);
+        assert!(matches!(pardot, Ok(PardotHost::Custom(_))));
+        assert!(LoginHost::custom("http://mock-other.test:8717").is_err());
+        // Another scheme is never allowed; loopback and https need no opt-in and log nothing.
+        assert!(PardotHost::custom_with("ftp://mock-allowed.test", InsecureHttp::Allow).is_err());
+        let (_, log) = logged(|| LoginHost::custom_with("http://127.0.0.1:1", InsecureHttp::Allow));
+        assert!(log.is_empty(), "{log}");
+    }
+
+    #[test]
+    fn the_env_value_turns_the_opt_in_on_only_when_set_to_1_or_true() {
+        assert_eq!(InsecureHttp::from_env_value(Some("1")), InsecureHttp::Allow);
+        assert_eq!(
+            InsecureHttp::from_env_value(Some(" TRUE ")),
+            InsecureHttp::Allow
+        );
+        for off in [None, Some("0"), Some(""), Some("yes please")] {
+            assert_eq!(
+                InsecureHttp::from_env_value(off),
+                InsecureHttp::Refuse,
+                "{off:?}"
+            );
+        }
     }
 
     #[test]

@@ -54,7 +54,10 @@ mod token;
 pub use claims::{ClientAssertionClaims, JwtBearerClaims};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{BoxError, Error, ErrorClass, ErrorKind};
-pub use host::{HostError, LoginHost, PardotHost, ensure_secure, is_loopback};
+pub use host::{
+    ALLOW_INSECURE_HTTP_ENV, HostError, InsecureHttp, LoginHost, PardotHost, ensure_secure,
+    ensure_secure_with, is_loopback,
+};
 pub use ids::{BusinessUnitId, IdError, SalesforceId};
 pub use pardot_codes::PardotErrorCode;
 pub use retry_after::retry_after;

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use pardot_auth_core::secrecy::SecretString;
 use pardot_auth_core::url::Url;
-use pardot_auth_core::{BusinessUnitId, LoginHost, PardotHost};
+use pardot_auth_core::{
+    ALLOW_INSECURE_HTTP_ENV, BusinessUnitId, InsecureHttp, LoginHost, PardotHost,
+    ensure_secure_with,
+};
 use pardot_http::FailurePolicy;
 use pardot_http::store::EncryptionKey;
 
@@ -320,6 +323,10 @@ pub struct Config {
     pub business_unit: Option<BusinessUnitId>,
     /// Where tokens are kept and how the request limits are shared (default: in this process).
     pub fleet: FleetConfig,
+    /// Plain `http` to hosts other than loopback (`PARDOT_AUTH_ALLOW_INSECURE_HTTP=1`): only
+    /// for tests against a mock reached by name; default [`InsecureHttp::Refuse`]. Read
+    /// before the hosts are parsed, which honour it; `connect_mci` checks its base URL with it.
+    pub insecure_http: InsecureHttp,
 }
 
 impl Config {
@@ -330,6 +337,7 @@ impl Config {
             pardot_host: PardotHost::Production,
             business_unit: None,
             fleet: FleetConfig::default(),
+            insecure_http: InsecureHttp::Refuse,
         }
     }
 
@@ -523,6 +531,10 @@ impl Config {
     /// `PARDOT_AUTH_DAY_OFFSET` (`±HH:MM`), `PARDOT_AUTH_REDIS_PREFIX`,
     /// `PARDOT_AUTH_REDIS_ON_FAILURE` (`fail_closed|fail_open`),
     /// `PARDOT_AUTH_STORE_ENCRYPTION_KEY` (32 bytes as 64 hex digits or base64).
+    ///
+    /// Tests against a mock reached by name: `PARDOT_AUTH_ALLOW_INSECURE_HTTP=1` lets
+    /// `SF_LOGIN_URL`, `PARDOT_URL` and `MCI_DISCOVERY_URL` be plain `http` to any host
+    /// (logged as a WARN each time; never for real credentials).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_env_with(|_| None)
     }
@@ -544,6 +556,8 @@ impl Config {
         let vars = Vars { lookup: &lookup };
         let flow_name = vars.get("PARDOT_AUTH_FLOW").ok_or(ConfigError::NoFlow)?;
         let flow = Flow::parse(&flow_name)?;
+        let insecure_http =
+            InsecureHttp::from_env_value(vars.get(ALLOW_INSECURE_HTTP_ENV).as_deref());
         let need = |variable: &'static str, what: &'static str| {
             vars.get(variable).ok_or(ConfigError::Missing {
                 variable,
@@ -554,10 +568,12 @@ impl Config {
         let login = || -> Result<LoginHost, ConfigError> {
             match vars.get("SF_LOGIN_URL") {
                 None => Ok(LoginHost::Production),
-                Some(text) => LoginHost::parse(&text).map_err(|e| ConfigError::Invalid {
-                    variable: "SF_LOGIN_URL",
-                    reason: e.to_string(),
-                }),
+                Some(text) => {
+                    LoginHost::parse_with(&text, insecure_http).map_err(|e| ConfigError::Invalid {
+                        variable: "SF_LOGIN_URL",
+                        reason: e.to_string(),
+                    })
+                }
             }
         };
         let secret = |variable: &'static str, what: &'static str| {
@@ -652,7 +668,20 @@ impl Config {
                         "MCI_DISCOVERY_URL",
                         "the service account's discovery endpoint",
                     )?,
-                )?,
+                )
+                .and_then(|discovery| {
+                    // Opted in here, so the flow's own check before discovery passes; without
+                    // the opt-in the flow refuses plain http as before.
+                    if insecure_http == InsecureHttp::Allow {
+                        ensure_secure_with(&discovery, insecure_http).map_err(|e| {
+                            ConfigError::Invalid {
+                                variable: "MCI_DISCOVERY_URL",
+                                reason: e.to_string(),
+                            }
+                        })?;
+                    }
+                    Ok(discovery)
+                })?,
                 private_key_file: need(
                     "MCI_PRIVATE_KEY_FILE",
                     "path of the service account's PEM private key",
@@ -663,10 +692,12 @@ impl Config {
 
         let pardot_host = match vars.get("PARDOT_URL") {
             None => PardotHost::Production,
-            Some(text) => PardotHost::parse(&text).map_err(|e| ConfigError::Invalid {
-                variable: "PARDOT_URL",
-                reason: e.to_string(),
-            })?,
+            Some(text) => {
+                PardotHost::parse_with(&text, insecure_http).map_err(|e| ConfigError::Invalid {
+                    variable: "PARDOT_URL",
+                    reason: e.to_string(),
+                })?
+            }
         };
         let business_unit = match vars.get("PARDOT_BUSINESS_UNIT_ID") {
             None if matches!(flow, Flow::Legacy | Flow::Mci) => None,
@@ -689,6 +720,7 @@ impl Config {
             pardot_host,
             business_unit,
             fleet: FleetConfig::read(&vars)?,
+            insecure_http,
         };
         config.check()?;
         Ok(config)

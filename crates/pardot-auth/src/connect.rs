@@ -525,10 +525,12 @@ impl Connector {
                 "connect_mci needs the mci flow (a Marketing Cloud Intelligence service account)",
             ));
         }
-        pardot_auth_core::ensure_secure(&base_url).map_err(|e| ConfigError::Invalid {
-            variable: "base_url",
-            reason: e.to_string(),
-        })?;
+        pardot_auth_core::ensure_secure_with(&base_url, self.config.insecure_http).map_err(
+            |e| ConfigError::Invalid {
+                variable: "base_url",
+                reason: e.to_string(),
+            },
+        )?;
         let cache = self.cache().await?;
         // The shared client when its proxy choice fits the API host too; MciClient bounds each
         // request (30 s) and body itself.

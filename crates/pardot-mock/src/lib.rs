@@ -60,7 +60,6 @@ pub mod request_params;
 mod route;
 #[cfg(feature = "cli")]
 pub mod serve;
-#[cfg(feature = "client")]
 pub mod sign_in;
 mod state;
 mod support;

@@ -1,6 +1,9 @@
-//! The person in the browser, played over plain HTTP (feature `client`): open an authorize
-//! URL, fill in the mock's login page, answer its consent page, and hand back the redirect
-//! to the callback, as a test of a client needs it.
+//! The person in the browser: open an authorize URL, fill in the mock's login page, answer
+//! its consent page, and hand back the redirect to the callback, as a test of a client needs
+//! it. Played over plain HTTP by [`sign_in`] and [`sign_in_device`] (feature `client`), and
+//! in-process over a mock's own state by the admin routes `POST /__mock/sign-in` and
+//! `POST /__mock/sign-in-device`, for tests in other languages: both drive the same pages the
+//! same way, only the transport differs.
 //!
 //! The mock writes these pages, so it is the one place that reads them: plain HTML5 with
 //! double-quoted attributes and fixed ids (`username`, `password`, `Login`, `oaapprove`,
@@ -88,6 +91,7 @@ impl Callback {
 
     /// Follows the redirect (one GET, as the browser would) to whatever serves the callback
     /// URL, such as a client's loopback receiver.
+    #[cfg(feature = "client")]
     pub async fn follow(&self) -> Result<Landing, SignInError> {
         let response = browser()?.get(self.location.clone()).send().await?;
         let status = response.status().as_u16();
@@ -162,6 +166,7 @@ pub enum SignInError {
         body: String,
     },
     /// The HTTP request itself failed.
+    #[cfg(feature = "client")]
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
     /// The authorize URL, a form action or a redirect target is not a URL.
@@ -175,15 +180,27 @@ pub enum SignInError {
 /// An authorize URL that redirects at once (an approved app with `prompt=none`, or a
 /// redirected error) returns that redirect without a login. A refused login, the OAuth error
 /// page and any other page are [`SignInError`]s.
+#[cfg(feature = "client")]
 pub async fn sign_in(
     authorize_url: &str,
     username: &str,
     password: &str,
     consent: Consent,
 ) -> Result<Callback, SignInError> {
-    let http = browser()?;
+    let http = HttpBrowser(browser()?);
+    drive_sign_in(&http, authorize_url, username, password, consent).await
+}
+
+/// [`sign_in`] over any [`Browser`].
+pub(crate) async fn drive_sign_in(
+    http: &impl Browser,
+    authorize_url: &str,
+    username: &str,
+    password: &str,
+    consent: Consent,
+) -> Result<Callback, SignInError> {
     let authorize = Url::parse(authorize_url)?;
-    let page = Page::read(http.get(authorize.clone()).send().await?).await?;
+    let page = http.get(&authorize).await?;
     let mut callback = Callback {
         location: authorize.clone(),
         login_shown: false,
@@ -200,7 +217,7 @@ pub async fn sign_in(
         });
     }
     let (page, consent_shown) =
-        log_in_and_consent(&http, &authorize, &page, username, password, consent).await?;
+        log_in_and_consent(http, &authorize, &page, username, password, consent).await?;
     callback.login_shown = true;
     callback.consent_shown = consent_shown;
     match &page.location {
@@ -217,22 +234,34 @@ pub async fn sign_in(
 /// confirms the code, logs in, answers the consent page, and returns the message of the
 /// final page ("You can return to your device" or the denial) and whether consent was
 /// asked.
+#[cfg(feature = "client")]
 pub async fn sign_in_device(
     verification_url: &str,
     username: &str,
     password: &str,
     consent: Consent,
 ) -> Result<DeviceSignIn, SignInError> {
-    let http = browser()?;
+    let http = HttpBrowser(browser()?);
+    drive_sign_in_device(&http, verification_url, username, password, consent).await
+}
+
+/// [`sign_in_device`] over any [`Browser`].
+pub(crate) async fn drive_sign_in_device(
+    http: &impl Browser,
+    verification_url: &str,
+    username: &str,
+    password: &str,
+    consent: Consent,
+) -> Result<DeviceSignIn, SignInError> {
     let base = Url::parse(verification_url)?;
-    let page = Page::read(http.get(base.clone()).send().await?).await?;
+    let page = http.get(&base).await?;
     let code_form = page
         .form()
         .filter(|f| page.status == 200 && f.has_input("user_code"))
         .ok_or_else(|| page.unexpected("code"))?;
-    let page = code_form.submit(&http, &base, &code_form.fields).await?;
+    let page = code_form.submit(http, &base, &code_form.fields).await?;
     let (page, consent_shown) =
-        log_in_and_consent(&http, &base, &page, username, password, consent).await?;
+        log_in_and_consent(http, &base, &page, username, password, consent).await?;
     match page.text_of("message") {
         Some(message) if page.status == 200 => Ok(DeviceSignIn {
             message,
@@ -254,7 +283,7 @@ pub struct DeviceSignIn {
 /// Fills in the login page and answers the consent page if it follows; the page after them
 /// and whether consent was asked.
 async fn log_in_and_consent(
-    http: &reqwest::Client,
+    http: &impl Browser,
     base: &Url,
     page: &Page,
     username: &str,
@@ -282,8 +311,18 @@ async fn log_in_and_consent(
     Ok((form.submit(http, base, &fields).await?, true))
 }
 
+/// How the sign-in reaches the mock's pages: a `GET` of a page and a `POST` of a form, each
+/// answered with the page (a redirect is not followed, and no cookie is kept).
+pub(crate) trait Browser {
+    /// `GET url`.
+    async fn get(&self, url: &Url) -> Result<Page, SignInError>;
+    /// `POST url` with `fields` as an `application/x-www-form-urlencoded` body.
+    async fn post(&self, url: &Url, fields: &[(String, String)]) -> Result<Page, SignInError>;
+}
+
 /// A client that follows no redirects, keeps no cookies and ignores proxy settings (the
 /// mock listens on loopback).
+#[cfg(feature = "client")]
 fn browser() -> Result<reqwest::Client, SignInError> {
     Ok(reqwest::Client::builder()
         .no_proxy()
@@ -291,14 +330,33 @@ fn browser() -> Result<reqwest::Client, SignInError> {
         .build()?)
 }
 
+/// The pages over real HTTP.
+#[cfg(feature = "client")]
+struct HttpBrowser(reqwest::Client);
+
+#[cfg(feature = "client")]
+impl Browser for HttpBrowser {
+    async fn get(&self, url: &Url) -> Result<Page, SignInError> {
+        Page::read(self.0.get(url.clone()).send().await?).await
+    }
+
+    async fn post(&self, url: &Url, fields: &[(String, String)]) -> Result<Page, SignInError> {
+        Page::read(self.0.post(url.clone()).form(fields).send().await?).await
+    }
+}
+
 /// One answer of the mock.
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Location` of a redirect.
+    pub location: Option<String>,
+    /// The body as text.
+    pub body: String,
 }
 
 impl Page {
+    #[cfg(feature = "client")]
     async fn read(response: reqwest::Response) -> Result<Self, SignInError> {
         let status = response.status().as_u16();
         let location = response
@@ -401,16 +459,11 @@ impl Form {
     /// Posts `fields` to the form's action (relative to the authorize URL).
     async fn submit(
         &self,
-        http: &reqwest::Client,
+        http: &impl Browser,
         authorize: &Url,
         fields: &[(String, String)],
     ) -> Result<Page, SignInError> {
-        let response = http
-            .post(authorize.join(&self.action)?)
-            .form(fields)
-            .send()
-            .await?;
-        Page::read(response).await
+        http.post(&authorize.join(&self.action)?, fields).await
     }
 }
 
@@ -430,7 +483,7 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "client"))]
 mod tests {
     use super::*;
     use crate::{Outcome, PardotMock, Route, fixtures};

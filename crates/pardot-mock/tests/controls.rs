@@ -230,17 +230,6 @@ async fn clock_advance_over_http_moves_the_shared_manual_clock() {
 }
 
 #[tokio::test]
-async fn clock_advance_without_a_manual_clock_uses_an_offset() {
-    let mock = PardotMock::start().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
-    let (s, _) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": 7201})).await;
-    assert_eq!(s, 200);
-    assert!(mock.lookup_access_token(&t).is_none());
-}
-
-#[tokio::test]
 async fn clock_advance_past_any_date_is_a_bad_request_and_the_mock_keeps_serving() {
     let (mock, clock) = mock().await;
     let before = clock.now();
@@ -393,6 +382,93 @@ async fn admin_routes_can_be_disabled() {
     assert_eq!(r.status(), 404);
     let (s, _) = admin_post(&mock, "/__mock/reset", json!({})).await;
     assert_eq!(s, 404);
+    // Readiness probes work whatever the configuration.
+    assert_eq!(
+        admin_get(&mock, "/__mock/health").await,
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+    );
+}
+
+#[tokio::test]
+async fn health_answers_ok_with_the_version() {
+    let mock = PardotMock::start().await;
+    let r = http()
+        .get(format!("{}/__mock/health", mock.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+    );
+}
+
+/// The mock's clock over HTTP, in milliseconds.
+async fn mock_now_ms(mock: &PardotMock) -> u128 {
+    u128::from(
+        admin_get(mock, "/__mock/clock").await["now_ms"]
+            .as_u64()
+            .unwrap(),
+    )
+}
+
+fn real_now_ms() -> u128 {
+    pardot_auth_core::clock::unix_millis(std::time::SystemTime::now())
+}
+
+const HOUR_MS: u128 = 3_600_000;
+
+#[tokio::test]
+async fn clock_advance_without_a_manual_clock_is_an_offset_clock_reset_drops() {
+    let mock = PardotMock::start().await;
+    let t = mock
+        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
+        .unwrap();
+    let (s, _) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": 7201})).await;
+    assert_eq!(s, 200);
+    assert!(mock.lookup_access_token(&t).is_none());
+    assert!(mock_now_ms(&mock).await > real_now_ms() + HOUR_MS);
+
+    let (s, b) = admin_post(&mock, "/__mock/clock/reset", json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let now_ms = u128::from(json_of(&b)["now_ms"].as_u64().unwrap());
+    assert!(now_ms < real_now_ms() + HOUR_MS, "{b}");
+    // Only the clock moved: the token issued before the advance is live again.
+    assert!(mock.lookup_access_token(&t).is_some());
+}
+
+#[tokio::test]
+async fn reset_over_http_and_from_rust_puts_the_clock_back_to_real_time() {
+    let mock = PardotMock::start().await;
+    for reset_over_http in [true, false] {
+        mock.advance_clock(Duration::from_secs(7 * 24 * 3600));
+        assert!(mock_now_ms(&mock).await > real_now_ms() + 24 * HOUR_MS);
+        if reset_over_http {
+            let (s, _) = admin_post(&mock, "/__mock/reset", json!({})).await;
+            assert_eq!(s, 204);
+        } else {
+            mock.reset();
+        }
+        assert!(mock_now_ms(&mock).await < real_now_ms() + HOUR_MS);
+        // A token signed now is judged on real time again.
+        let (status, _, body) = integration_login(&mock.url()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn reset_leaves_a_manual_clock_to_its_owner() {
+    let (mock, clock) = mock().await;
+    clock.advance(Duration::from_secs(3600));
+    let moved = clock.now();
+    mock.reset();
+    let (s, _) = admin_post(&mock, "/__mock/clock/reset", json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(clock.now(), moved);
+    assert_eq!(mock.now(), moved);
 }
 
 #[tokio::test]

@@ -93,17 +93,11 @@ async fn discovery_device_flow_pages_and_next_page_links_name_the_public_url() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["issuer"], format!("{PUBLIC}/{MCI_REGION}"));
 
-    let (status, _, body) = token(
-        &mock.url(),
-        &[
-            ("response_type", "device_code"),
-            ("client_id", WEB_CONSUMER_KEY),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["verification_uri"], format!("{PUBLIC}/setup/connect"));
+    let started = start_device(&mock.url()).await;
+    assert_eq!(
+        started["verification_uri"],
+        format!("{PUBLIC}/setup/connect")
+    );
 
     // The login page's form posts to a path, so the browser stays on the name it used.
     let authorize = format!(

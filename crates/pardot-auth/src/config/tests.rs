@@ -591,3 +591,45 @@ fn the_store_directory_comes_from_the_setting_first() {
     let c = fleet(&[]).unwrap();
     assert_eq!(c.effective_store_dir().ok(), default_store_dir());
 }
+
+#[test]
+fn plain_http_by_name_needs_the_explicit_opt_in() {
+    let jwt_at = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = vec![
+            ("PARDOT_AUTH_FLOW", "jwt"),
+            ("SF_LOGIN_URL", "http://config-mock.test:8717"),
+            ("SF_CLIENT_ID", "3MVGkey"),
+            ("SF_USERNAME", "integration@acme.example"),
+            ("SF_PRIVATE_KEY_FILE", "server.key"),
+            ("PARDOT_URL", "http://config-mock.test:8717/demo"),
+            BU,
+        ];
+        pairs.extend_from_slice(extra);
+        config(&pairs)
+    };
+    let refused = jwt_at(&[]).unwrap_err();
+    assert_eq!(named(&refused), "SF_LOGIN_URL");
+    let text = refused.to_string();
+    assert!(
+        text.contains("http://config-mock.test:8717") && text.contains(ALLOW_INSECURE_HTTP_ENV),
+        "{text}"
+    );
+    assert!(jwt_at(&[(ALLOW_INSECURE_HTTP_ENV, "0")]).is_err());
+
+    let allowed = jwt_at(&[(ALLOW_INSECURE_HTTP_ENV, "1")]).unwrap();
+    assert_eq!(allowed.insecure_http, InsecureHttp::Allow);
+    assert_eq!(
+        allowed.pardot_host.base_url(),
+        "http://config-mock.test:8717/demo"
+    );
+    match &allowed.flow {
+        FlowConfig::JwtBearer { login, .. } => {
+            assert_eq!(login.jwt_audience(), "http://config-mock.test:8717");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        Config::new(allowed.flow).insecure_http,
+        InsecureHttp::Refuse
+    );
+}

@@ -12,6 +12,7 @@ pub(crate) mod grants;
 pub(crate) mod jwt;
 mod login_request;
 mod pages;
+mod sign_in_routes;
 pub mod web;
 
 use std::borrow::Cow;
@@ -66,6 +67,7 @@ pub(crate) fn routes() -> Router<MockState> {
         )
         .route("/setup/connect", get(device::connect).post(device::connect))
         .merge(web::admin_routes())
+        .merge(sign_in_routes::admin_routes())
 }
 
 /// The answer for a login-server path on a virtual host that is not a login host.

@@ -206,3 +206,29 @@ pub const TOKEN_FIELDS_WITH_REFRESH: [&str; 8] = [
     "signature",
     "token_type",
 ];
+
+/// POSTs `body` as JSON to `{url}{path}`; the status and the answer as JSON.
+pub async fn post_json(url: &str, path: &str, body: &Value) -> (u16, Value) {
+    let r = http()
+        .post(format!("{url}{path}"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Starts a device authorization of the web app at `url`: its JSON answer (`device_code`,
+/// `user_code`, `verification_uri`, …).
+pub async fn start_device(url: &str) -> Value {
+    let (status, _, body) = token(
+        url,
+        &[
+            ("response_type", "device_code"),
+            ("client_id", fixtures::WEB_CONSUMER_KEY),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    json_of(&body)
+}
