@@ -53,10 +53,13 @@ export interface SignInRequest {
 
 /** The redirect to the callback that a sign-in ended with. */
 export interface SignInResult {
-  redirect_url: string | null;
+  redirect_url: string;
   code: string | null;
   state: string | null;
   error: string | null;
+  error_description?: string | null;
+  login_shown?: boolean;
+  consent_shown?: boolean;
 }
 
 /** A running mock. */
@@ -85,6 +88,12 @@ export declare class PardotMock {
   issueAccessToken(username: string, consumerKey: string): Promise<string>;
   approveDevice(userCode: string, username: string): Promise<void>;
   signIn(request: SignInRequest): Promise<SignInResult>;
+  signInDevice(request: {
+    userCode: string;
+    username: string;
+    password: string;
+    consent?: 'allow' | 'deny';
+  }): Promise<{ message: string; consent_shown: boolean }>;
   /** Stops the binary; resolves once it has exited. */
   stop(): Promise<void>;
 }

@@ -128,6 +128,15 @@ class PardotMock {
     return this._admin('POST', 'sign-in', body);
   }
 
+  /**
+   * Plays the person on the device flow's pages for `userCode`: resolves to
+   * `{ message, consent_shown }` of the final page.
+   */
+  signInDevice({ userCode, username, password, consent = 'allow' }) {
+    const body = { user_code: userCode, username, password, consent };
+    return this._admin('POST', 'sign-in-device', body);
+  }
+
   /** Stops the binary (SIGTERM, then SIGKILL after 10 s); resolves once it has exited. */
   async stop() {
     if (this._child.exitCode !== null || this._child.signalCode !== null) return;

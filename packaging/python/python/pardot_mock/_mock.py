@@ -268,9 +268,10 @@ class PardotMock:
 
     def sign_in(
         self, authorize_url: str, username: str, password: str, consent: str = "allow"
-    ) -> Dict[str, Optional[str]]:
+    ) -> Dict[str, Any]:
         """Plays the person on the login and consent pages of `authorize_url`: returns
-        `{"redirect_url", "code", "state", "error"}` of the redirect to the callback."""
+        `{"redirect_url", "code", "state", "error", ...}` of the redirect to the callback
+        (not followed)."""
         body = {
             "authorize_url": authorize_url,
             "username": username,
@@ -278,6 +279,15 @@ class PardotMock:
             "consent": consent,
         }
         return self._admin("POST", "sign-in", body)
+
+    def sign_in_device(
+        self, user_code: str, username: str, password: str, consent: str = "allow"
+    ) -> Dict[str, Any]:
+        """Plays the person on the device flow's pages for `user_code`: returns
+        `{"message", "consent_shown"}` of the final page (the device's next poll gets tokens
+        when consent was allowed)."""
+        body = {"user_code": user_code, "username": username, "password": password, "consent": consent}
+        return self._admin("POST", "sign-in-device", body)
 
     def _admin(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
         data = None if body is None else json.dumps(body).encode()

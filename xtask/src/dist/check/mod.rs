@@ -46,6 +46,19 @@ pub(crate) fn test_key(layout: &Layout) -> PathBuf {
         .join("crates/pardot-mock/fixtures/keys/connected-app.key")
 }
 
+/// `program` with the environment of a suite: the test key, and none of the variables that
+/// would make the packages run another binary or configuration than the one they carry.
+pub(crate) fn suite_command(layout: &Layout, program: &std::path::Path) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env("SF_PRIVATE_KEY_FILE", test_key(layout))
+        .env_remove("PARDOT_MOCK_BINARY")
+        .env_remove("PARDOT_MOCK_CONFIG")
+        .env_remove("PARDOT_MOCK_ADDR")
+        .env_remove("PARDOT_MOCK_PUBLIC_URL");
+    command
+}
+
 /// `cargo xtask dist-check`.
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     if let Some(extra) = args.first() {

@@ -95,13 +95,9 @@ pub(crate) fn check(layout: &Layout, timings: &mut Timings) -> Result<()> {
     Ok(())
 }
 
+/// `node` in the project, with the suite's environment.
 fn suite_command(layout: &Layout, node: &Path, project: &Path) -> Command {
-    let mut command = Command::new(node);
-    command
-        .env("SF_PRIVATE_KEY_FILE", super::test_key(layout))
-        .env_remove("PARDOT_MOCK_BINARY")
-        .env_remove("PARDOT_MOCK_CONFIG")
-        .env_remove("PARDOT_MOCK_ADDR")
-        .current_dir(project);
+    let mut command = super::suite_command(layout, node);
+    command.current_dir(project);
     command
 }

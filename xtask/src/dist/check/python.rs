@@ -2,6 +2,7 @@
 //! (pytest, requests, PyJWT), then `fixtures/clients/python/` and the guide's Python example
 //! run through the wheel's pytest plugin. Also measures the start-to-ready time.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,18 +40,9 @@ pub(crate) fn venv_with_requirements(
         "python3 -m venv",
     )?;
     let python = venv.join("bin/python");
-    run_tool(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(layout.root.join(REQUIREMENTS)),
-        "pip install (the suite's requirements)",
+    pip_install(
+        &python,
+        &["-r".as_ref(), layout.root.join(REQUIREMENTS).as_os_str()],
     )?;
     Ok(python)
 }
@@ -68,19 +60,7 @@ pub(crate) fn check(layout: &Layout, timings: &mut Timings) -> Result<()> {
     let work = layout.staging.join("check-python");
     fresh_dir(&work)?;
     let python = venv_with_requirements(layout, &python3, &work.join("venv"))?;
-    run_tool(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-index",
-            ])
-            .arg(&wheel),
-        "pip install (the wheel)",
-    )?;
+    pip_install(&python, &["--no-index".as_ref(), wheel.as_os_str()])?;
     let example = work.join("test_mock_guide_example.py");
     std::fs::write(&example, docs::example(&layout.root, "python-test")?)?;
     eprintln!("==> Python: fixtures/clients/python and the guide's example, through the plugin");
@@ -99,14 +79,25 @@ pub(crate) fn check(layout: &Layout, timings: &mut Timings) -> Result<()> {
     Ok(())
 }
 
-/// The interpreter of the venv, with the mock found through the wheel only.
+/// `pip install ARGS` with the venv's interpreter `python`.
+fn pip_install(python: &Path, args: &[&OsStr]) -> Result<()> {
+    run_tool(
+        Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(args),
+        "pip install",
+    )
+}
+
+/// The venv's interpreter in the workspace root, with the suite's environment.
 fn suite_command(layout: &Layout, python: &Path) -> Command {
-    let mut command = Command::new(python);
-    command
-        .env("SF_PRIVATE_KEY_FILE", super::test_key(layout))
-        .env_remove("PARDOT_MOCK_BINARY")
-        .env_remove("PARDOT_MOCK_CONFIG")
-        .env_remove("PARDOT_MOCK_ADDR")
-        .current_dir(&layout.root);
+    let mut command = super::suite_command(layout, python);
+    command.current_dir(&layout.root);
     command
 }
