@@ -58,7 +58,6 @@ pub(crate) fn sizes(dist: &Path) -> Result<Vec<String>> {
                 .unwrap_or(path)
                 .display()
                 .to_string();
-            #[allow(clippy::cast_precision_loss)] // a size shown in MiB
             let mib = bytes as f64 / (1024.0 * 1024.0);
             Ok(format!("{shown}: {bytes} bytes ({mib:.1} MiB)"))
         })
