@@ -31,6 +31,7 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ),
     ("tests", &["test", "--workspace"]),
     ("e2e", &["xtask", "e2e"]),
+    ("fault matrix", &["xtask", "e2e", "--faults"]),
     ("e2e in a browser", &["xtask", "e2e", "--browser"]),
     // The static binary, the wheel and the npm package (one release build, reused by maturin),
     // then their suites, the guide's examples and the image's empty-root/namespace test.
@@ -45,9 +46,9 @@ const VENV_PYTHON: &str = "target/ci-venv/bin/python";
 /// interpreter (relative paths are under the project root) and the script.
 const CLIENTS: &[(&str, &str, &str)] = &[
     (
-        "seed 000 JWT script (Python, PyJWT + requests)",
+        "JWT bearer client (Python, PyJWT + requests)",
         VENV_PYTHON,
-        "fixtures/clients/seed000_jwt.py",
+        "fixtures/clients/jwt_bearer_pyjwt.py",
     ),
     (
         "mock guide example (Python standard library)",

@@ -1,7 +1,7 @@
 //! Project automation, the cargo-xtask way: `cargo xtask <task>` runs this binary.
 //!
 //! - `cargo xtask e2e [--browser]`: every flow and fault scenario against an in-process mock,
-//!   printed as a table; exits non-zero on any failure.
+//!   printed as a table; exits non-zero on any failure. `--faults`: the fault matrix only.
 //! - `cargo xtask ci`: what `.ci/run` runs once the machine has what it needs.
 //! - `cargo xtask bench`: the benchmarks, as ratios against baselines.
 //! - `cargo xtask dist`: the static binary, the Python wheel and the npm package of
@@ -56,6 +56,7 @@ fn print_help() {
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
          e2e [--browser]   run every flow and fault scenario against an in-process pardot-mock\n  \
+         e2e --faults      run the fault matrix (flow x fault, each cell asserted)\n  \
          ci                run what .ci/run runs (fmt, unused deps, clippy, tests, e2e)\n  \
          dist              build pardot-mock for every language into target/dist (binary, wheel, npm)
   \

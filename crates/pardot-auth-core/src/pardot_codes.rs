@@ -1,7 +1,7 @@
 //! The Pardot v3/v4/v5 error codes and what each means for a client.
 //!
 //! Codes and classification only: parsing the `<rsp>` envelope is `pardot-legacy`'s job, and the
-//! message texts live in the mock. Source: `shared/spec/pardot-api.md` §5.2.
+//! message texts live in the mock. Source: `docs/reference/pardot-api.md#error-codes`.
 
 use crate::ErrorClass;
 

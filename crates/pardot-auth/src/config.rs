@@ -16,7 +16,8 @@ use pardot_http::store::EncryptionKey;
 
 pub use fleet::{DayOffset, FleetConfig, GovernorKind, RedisUrl, StoreKind};
 
-/// The default redirect URI of the web server flow (seed 003's loopback callback).
+/// The default redirect URI of the web server flow (a desktop tool's loopback callback, as in
+/// `docs/flows/web-server.md`).
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:7777/callback";
 
 /// Why a configuration could not be built. Names the variable; never shows a secret value.

@@ -183,6 +183,11 @@ impl Connector {
         self
     }
 
+    /// The clock every wait and time stamp goes through.
+    pub(crate) fn shared_clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
     /// The record name in use.
     pub fn key(&self) -> String {
         self.store_key
@@ -237,7 +242,7 @@ impl Connector {
         Ok(self.http.get_or_init(|| built).clone())
     }
 
-    fn oauth_client(&self) -> Result<OAuthClient, ConnectError> {
+    pub(crate) fn oauth_client(&self) -> Result<OAuthClient, ConnectError> {
         // sf-oauth still sets its 30 s timeout on each request and bounds each body.
         OAuthClient::builder()
             .clock(self.clock.clone())

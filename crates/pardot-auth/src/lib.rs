@@ -13,6 +13,8 @@
 //!   process by default. Redis needs the `redis` feature.
 //! - [`Connector`] sets what `connect` leaves at defaults: clock, a token store of your own,
 //!   and hooks for the flows that need a person.
+//! - [`diagnose`](fn@diagnose) checks a setup end to end with a fresh token and names the known mistake
+//!   ([`Diagnosis`], with its fix); `pardot-auth whoami` prints it.
 //!
 //! **Flows that need a person** (web server, device) do not run unattended: `connect` uses
 //! the refresh token that `pardot-auth login web|device` kept in the token store (with
@@ -58,6 +60,8 @@
 mod config;
 mod connect;
 mod connect_error;
+mod diagnose;
+mod diagnose_check;
 mod fleet;
 mod mci;
 #[cfg(feature = "test-util")]
@@ -72,6 +76,8 @@ pub use connect::{
     FlowSource, connect, connect_mci,
 };
 pub use connect_error::ConnectError;
+pub use diagnose::{Diagnosis, PardotCall, TokenChecked};
+pub use diagnose_check::diagnose;
 pub use mci::{DEFAULT_MCI_MAX_BODY_BYTES, MciClient, MciResponse};
 
 /// The vocabulary: ids, hosts, tokens, claims, the `TokenSource` trait, errors, clocks.

@@ -512,7 +512,7 @@ async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
     one_line(&out, 3, "BU on production host:");
     assert_has(&out.stderr, &format!("PARDOT_URL={url}"));
 
-    // Legacy: fine, then the api_key expires on the mock.
+    // Legacy: fine; an expired stored api_key does not matter, whoami logs in afresh.
     login_ok(&h, "legacy", &legacy_vars()).await;
     one_line(
         &whoami(&h, &["--flow", "legacy"], &legacy_vars()).await,
@@ -521,7 +521,42 @@ async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
     );
     h.mock.expire_all_tokens().unwrap();
     let out = whoami(&h, &["--flow", "legacy"], &legacy_vars()).await;
-    one_line(&out, 3, "legacy api_key expired:");
+    one_line(&out, 0, "OK: legacy-v3@acme.example");
+    let wrong = with(
+        legacy_vars(),
+        &[("PARDOT_PASSWORD", "not-the-password".into())],
+    );
+    let out = whoami(&h, &["--flow", "legacy"], &wrong).await;
+    one_line(&out, 3, "legacy login failed:");
+}
+
+#[tokio::test]
+async fn whoami_checks_the_configured_password_not_the_stored_token() {
+    let h = Harness::new().await;
+    let good = password_vars(&format!(
+        "{}{}",
+        fixtures::INTEGRATION_PASSWORD,
+        fixtures::INTEGRATION_SECURITY_TOKEN
+    ));
+    let stored = login_ok(&h, "password", &good).await;
+    let before = std::fs::read(&stored).unwrap();
+    let out = whoami(&h, &[], &good).await;
+    one_line(&out, 0, "OK: integration@acme.example");
+    assert_has(&out.stdout, "checked with a fresh token");
+    let after_ok = std::fs::read(&stored).unwrap();
+    assert_ne!(before, after_ok, "the fresh token was not stored");
+
+    // The password changed in the environment; the store still holds a valid token.
+    let out = whoami(&h, &[], &password_vars("not-the-password")).await;
+    one_line(&out, 3, "wrong password:");
+    assert_has(&out.stderr, "security token");
+    assert_eq!(
+        std::fs::read(&stored).unwrap(),
+        after_ok,
+        "a failed check touched the stored token"
+    );
+    // What `token` and `request` use is still there and still works.
+    h.run_exit(0, &["token"], &good).await;
 }
 
 #[tokio::test]

@@ -18,8 +18,9 @@
 //!   fails before its first call.
 //! - [`RetryPolicy`]: code 66, HTTP 429 and 503 are retried with jittered backoff on the
 //!   clock, bounded in attempts and in total time. Daily limit (122) and never-retry errors
-//!   fail at once. Requests that are not idempotent are only sent again when the answer
-//!   proves the first one was not processed (66/429/503, expiry, connection refused).
+//!   fail at once. Requests that are not idempotent (a v5 create) are only sent again when
+//!   the answer proves the first one was not processed (66/429, expiry, connection refused);
+//!   never after a 5xx (503 included), a dropped connection or a timeout.
 //! - [`Governor`]: at most 5 requests in flight per business unit (configurable), shared by
 //!   clones; an optional daily budget that stops before Pardot's quota error.
 //! - [`store`]: [`MemoryStore`](store::MemoryStore) (default) and

@@ -454,8 +454,18 @@ impl Call<'_> {
             Verdict::Success(envelope) => Ok(Next::Done(raw, envelope)),
             Verdict::Expired { code, message } => self.refresh_once(code, message).await,
             Verdict::Throttled { after, what } => {
-                // Code 66, 429 and 503 mean the request was refused, not processed: safe to
-                // send again even when it is not idempotent.
+                // Code 66 and 429 mean the request was refused, not processed: safe to send
+                // again even when it is not idempotent. A 503 only says a server answered:
+                // one in front of Pardot may send it after Pardot acted on the request (a v5
+                // create would then make a second record), so a request that is not safe to
+                // replay ends there, as after any other 5xx.
+                if raw.status.is_server_error() && self.replay == Replay::Unsafe {
+                    let err = PardotError::Http {
+                        status: raw.status,
+                        snippet: crate::classify::snippet(&raw.body),
+                    };
+                    return self.retry_or(Replay::Unsafe, what, None, err).await;
+                }
                 let last = PardotError::Throttled {
                     attempts: self.attempts,
                     elapsed: self.elapsed(),

@@ -1,4 +1,5 @@
-//! Every envelope shape of `shared/spec/pardot-api.md` §5, and the ways a body can be wrong.
+//! Every envelope shape of `docs/reference/pardot-api.md#the-v3v4-urls-and-envelope`, and the
+//! ways a body can be wrong.
 
 mod support;
 

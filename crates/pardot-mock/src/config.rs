@@ -565,6 +565,37 @@ pub struct ProspectConfig {
     /// Any other prospect field by its v3/v4 name (`job_title`, `city`, …).
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// The Pardot user (a `[[pardot_users]]` entry of the same business unit) the prospect is
+    /// assigned to, by id (`"3002"`) or email; a reference to no such user is an error naming
+    /// the prospect and the user.
+    #[serde(default)]
+    pub assigned_to: Option<String>,
+}
+
+impl ProspectConfig {
+    /// A prospect of `business_unit` with an id and an email, every other field empty.
+    pub fn new(business_unit: impl Into<String>, id: u64, email: impl Into<String>) -> Self {
+        Self {
+            business_unit: business_unit.into(),
+            id,
+            email: email.into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            company: String::new(),
+            score: 0,
+            grade: None,
+            created_at: None,
+            updated_at: None,
+            fields: BTreeMap::new(),
+            assigned_to: None,
+        }
+    }
+
+    /// Assigns the prospect to the Pardot user with this id or email.
+    pub fn with_assigned_to(mut self, user: impl Into<String>) -> Self {
+        self.assigned_to = Some(user.into());
+        self
+    }
 }
 
 /// A Marketing Cloud Intelligence service account.

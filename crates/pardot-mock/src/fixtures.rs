@@ -18,7 +18,7 @@ pub const JWT_CONSUMER_SECRET: &str = "mock-jwt-app-secret-0001";
 pub const WEB_CONSUMER_KEY: &str = "3MVG9mock.WEB.app.consumer.key.for.tests";
 /// The web app's secret.
 pub const WEB_CONSUMER_SECRET: &str = "mock-web-app-secret-0002";
-/// The web app's first callback URL (seed 003).
+/// The web app's first callback URL (the loopback callback of `docs/flows/web-server.md`).
 pub const WEB_CALLBACK_URL: &str = "http://localhost:7777/callback";
 /// The client-credentials app (runs as [`CC_RUN_AS_USERNAME`], My Domain only).
 pub const CC_CONSUMER_KEY: &str = "3MVG9mock.CC.app.consumer.key.for.tests";

@@ -73,9 +73,10 @@ use std::time::{Duration, SystemTime};
 pub use admin::HEALTH_PATH;
 pub use app::{REQUEST_TIMEOUT, router};
 pub use config::{
-    AppConfig, BusinessUnitConfig, ConfigError, LegacyUserConfig, MciServiceAccountConfig,
-    MockConfig, OrgConfig, OrgKind, PardotHostKind, PardotStatusMode, PermittedUsers,
-    ProspectConfig, RefreshTokenConfig, UserConfig,
+    AppConfig, BusinessUnitConfig, ConfigError, CustomFieldConfig, GenerateConfig,
+    LegacyUserConfig, MciServiceAccountConfig, MockConfig, ObjectFieldValue, OrgConfig, OrgKind,
+    PardotHostKind, PardotObjectConfig, PardotStatusMode, PermittedUsers, ProspectConfig,
+    RefreshTokenConfig, UserConfig,
 };
 pub use expect::{Expectation, UnmetExpectation, VERIFY_JOURNAL_EXCERPT, VerifyError};
 pub use faults::{Fault, MAX_LATENCY};
@@ -522,9 +523,99 @@ impl MockBuilder {
         self.edit(|c| c.legacy_users.push(user))
     }
 
-    /// Adds a prospect.
+    /// Adds a prospect (`[[prospects]]`); [`ProspectConfig::with_assigned_to`] assigns it to
+    /// a Pardot user of [`MockBuilder::pardot_user`] (or of the configuration).
     pub fn prospect(self, prospect: ProspectConfig) -> Self {
         self.edit(|c| c.prospects.push(prospect))
+    }
+
+    /// Adds a campaign (`[[campaigns]]`, v3/v4 `campaign`): `name`, `cost`, `crm_fid`.
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn campaign(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.campaigns.push(record))
+    }
+
+    /// Adds a list (`[[lists]]`, v3/v4 `list`): `name`, `title`, `is_public`, `is_dynamic`, …
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn list(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.lists.push(record))
+    }
+
+    /// Adds a list membership (`[[list_memberships]]`): `list_id` and `prospect_id` name a list and a prospect of the same business unit.
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn list_membership(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.list_memberships.push(record))
+    }
+
+    /// Adds a visitor (`[[visitors]]`), of a prospect (`prospect_id`) or anonymous.
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn visitor(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.visitors.push(record))
+    }
+
+    /// Adds a visit (`[[visits]]`) of a visitor (`visitor_id`, and its `prospect_id`).
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn visit(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.visits.push(record))
+    }
+
+    /// Adds a page view of a visit (`[[visitor_page_views]]`, shown inside its visit).
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn visitor_page_view(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.visitor_page_views.push(record))
+    }
+
+    /// Adds a visitor activity (`[[visitor_activities]]`): of a visitor and/or prospect, with a campaign and the thing acted on.
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn visitor_activity(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.visitor_activities.push(record))
+    }
+
+    /// Adds a Pardot user as the v3/v4 `user` object lists it (`[[pardot_users]]`; apart from the Salesforce users of [`MockBuilder::user`]). A prospect's `assigned_to` names one.
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn pardot_user(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.pardot_users.push(record))
+    }
+
+    /// Adds an opportunity (`[[opportunities]]`): a campaign (`campaign_id`) and a prospect (`prospect_id`).
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn opportunity(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.opportunities.push(record))
+    }
+
+    /// Adds an email click (`[[email_clicks]]`): a prospect's click in a list email.
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn email_click(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.email_clicks.push(record))
+    }
+
+    /// Adds a prospect account (`[[prospect_accounts]]`): its fields, and the custom fields of [`MockBuilder::prospect_account_field`] by name.
+    /// Checked at start like the TOML entry: an unknown field, a wrong type or an id that
+    /// names no record is an error naming it.
+    pub fn prospect_account(self, record: PardotObjectConfig) -> Self {
+        self.edit(|c| c.prospect_accounts.push(record))
+    }
+
+    /// Adds a custom field of prospect accounts in one business unit
+    /// (`[[prospect_account_fields]]`): `do/describe` lists it and the accounts set it by name.
+    pub fn prospect_account_field(self, field: CustomFieldConfig) -> Self {
+        self.edit(|c| c.prospect_account_fields.push(field))
+    }
+
+    /// Sets the volume generator (`[generate]`): records made from a seed in one business
+    /// unit, after the configured ones; the same table gives byte-identical answers.
+    pub fn generate(self, generate: GenerateConfig) -> Self {
+        self.edit(|c| c.generate = Some(generate))
     }
 
     /// Adds an MCI service account.

@@ -1,5 +1,5 @@
-//! The Marketing Cloud Intelligence identity provider (spec/mci.md): discovery and the
-//! service-account token endpoint with a signed `client_assertion`.
+//! The Marketing Cloud Intelligence identity provider (`docs/reference/mci-service-account.md`):
+//! discovery and the service-account token endpoint with a signed `client_assertion`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -53,7 +53,7 @@ async fn serves_the_fixture_config_and_stops_on_sigterm() {
         "{url}"
     );
 
-    // A JWT grant signed with the fixture key, as the seed 000 script does.
+    // A JWT grant signed with the fixture key, as the Python JWT bearer client does.
     let now = std::time::SystemTime::now();
     let mut c = claims(INTEGRATION_USERNAME, &url, now);
     c["exp"] = serde_json::json!(unix_seconds(now) + 7 * 24 * 3600);

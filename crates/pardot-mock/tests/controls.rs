@@ -604,10 +604,10 @@ async fn oversized_body_is_413() {
     assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Http(413)), 1);
 }
 
-/// Spec §2 and §1.7: a revoked self-authorization ("All users may self-authorize") stops the
-/// grants that rely on an earlier approval (JWT: "user hasn't approved this consumer"; the
-/// refresh tokens die), while the password grant never needed one and keeps working
-/// (`invalid_app_access` is for admin-approved apps only).
+/// `docs/reference/salesforce-oauth.md#approval-and-pre-authorization`: a revoked
+/// self-authorization ("All users may self-authorize") stops the grants that rely on an earlier
+/// approval (JWT: "user hasn't approved this consumer"; the refresh tokens die), while the password
+/// grant never needed one and keeps working (`invalid_app_access` is for admin-approved apps only).
 #[tokio::test]
 async fn revoked_self_authorization_stops_jwt_and_refresh_not_the_password_grant() {
     let clock = ManualClock::new();

@@ -1,4 +1,5 @@
-//! The JWT bearer grant: success on every accepted audience, and every error of spec §2.
+//! The JWT bearer grant: success on every accepted audience, and every error of
+//! `docs/reference/salesforce-oauth.md#jwt-bearer-grant`.
 
 mod common;
 

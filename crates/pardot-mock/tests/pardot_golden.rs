@@ -10,19 +10,7 @@ use pardot_support::*;
 const GOLDEN: &str = "tests/golden/prospect_bodies.txt";
 
 fn prospect(id: u64, email: &str) -> ProspectConfig {
-    ProspectConfig {
-        business_unit: BU.to_owned(),
-        id,
-        email: email.to_owned(),
-        first_name: String::new(),
-        last_name: String::new(),
-        company: String::new(),
-        score: 0,
-        grade: None,
-        created_at: None,
-        updated_at: None,
-        fields: Default::default(),
-    }
+    ProspectConfig::new(BU, id, email)
 }
 
 /// The default config plus prospects whose text needs every kind of JSON and XML escape.

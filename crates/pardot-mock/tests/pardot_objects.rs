@@ -394,6 +394,37 @@ const SCRIPT: &[Step] = &[
         &[],
     ),
     Get("/api/prospect/version/3/do/read/id/1001"),
+    // The assignment criteria of the prospect query: 1001 to Iris (by email), a new
+    // prospect to Wendy (by id), one left unassigned.
+    Post(
+        "/api/prospect/version/4/do/create/email/lin@example.com?format=json",
+        &[],
+    ),
+    Post(
+        "/api/prospect/version/4/do/create/email/mo@example.com?format=json",
+        &[],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/id/1001?format=json",
+        &[("user_email", "integration@acme.example")],
+    ),
+    Post(
+        "/api/prospect/version/4/do/assign/email/lin@example.com?format=json",
+        &[("user_id", "3002")],
+    ),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned=true"),
+    Get("/api/prospect/version/4/do/query?fields=email&assigned=false"),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned=FALSE"),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned_to_user=3002"),
+    Get("/api/prospect/version/3/do/query?format=json&assigned_to_user=Integration@acme.example"),
+    Get("/api/prospect/version/4/do/query?fields=email&assigned_to_user=3003"),
+    Get(
+        "/api/prospect/version/4/do/query?format=json&fields=email&assigned=false&assigned_to_user=3001",
+    ),
+    Get("/api/prospect/version/4/do/query?format=json&assigned=maybe"),
+    Get("/api/prospect/version/4/do/query?format=json&assigned_to_user=3999"),
+    Get("/api/prospect/version/4/do/query?assigned_to_user=nobody@acme.example"),
+    Get("/api/prospect/version/4/do/query?format=json&assigned_to_user="),
 ];
 
 async fn run_script(env: &Env) -> String {
@@ -646,5 +677,281 @@ async fn business_units_and_versions_keep_their_rules() {
         400,
         JSON,
         &json_fail(89, "Your account is unable to use version 4 of the API."),
+    );
+}
+
+/// A mock from the default configuration plus what `edit` adds through the builder.
+async fn env_built(edit: impl FnOnce(pardot_mock::MockBuilder) -> pardot_mock::MockBuilder) -> Env {
+    let clock = pardot_auth_core::ManualClock::starting_at(start_time());
+    let builder = pardot_mock::PardotMock::builder()
+        .config(config())
+        .clock(clock.clone());
+    let mock = edit(builder).start().await.expect("mock starts");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    Env { mock, clock, http }
+}
+
+#[tokio::test]
+async fn builder_methods_seed_every_object_as_the_toml_tables_do() {
+    use pardot_mock::{
+        CustomFieldConfig, GenerateConfig, PardotObjectConfig as Entry, ProspectConfig,
+    };
+    let env = env_built(|b| {
+        b.prospect(ProspectConfig::new(BU, 1100, "lin@example.com"))
+            .campaign(Entry::new(BU, 7100).with("name", "Built").with("cost", 5))
+            .list(
+                Entry::new(BU, 760)
+                    .with("name", "Built list")
+                    .with("is_public", true),
+            )
+            .list_membership(
+                Entry::new(BU, 9100)
+                    .with("list_id", 760_u64)
+                    .with("prospect_id", 1100_u64),
+            )
+            .visitor(Entry::new(BU, 5100).with("prospect_id", 1100_u64))
+            .visit(
+                Entry::new(BU, 6100)
+                    .with("visitor_id", 5100_u64)
+                    .with("prospect_id", 1100_u64),
+            )
+            .visitor_page_view(
+                Entry::new(BU, 61100)
+                    .with("visit_id", 6100_u64)
+                    .with("url", "https://www.acme.example/built"),
+            )
+            .visitor_activity(
+                Entry::new(BU, 150100)
+                    .with("prospect_id", 1100_u64)
+                    .with("type", 20)
+                    .with("details", "built")
+                    .with("visitor_id", 5100_u64)
+                    .with("visit_id", 6100_u64)
+                    .created_at("2024-06-01 10:00:00"),
+            )
+            .pardot_user(
+                Entry::new(BU, 3100)
+                    .with("email", "ops@acme.example")
+                    .with("role", "Marketing")
+                    .with("account", 1001),
+            )
+            .opportunity(
+                Entry::new(BU, 4100)
+                    .with("campaign_id", 7100_u64)
+                    .with("prospect_id", 1100_u64)
+                    .with("name", "Built deal")
+                    .with("value", 900)
+                    .with("probability", 10),
+            )
+            .email_click(
+                Entry::new(BU, 880100)
+                    .with("prospect_id", 1100_u64)
+                    .with("url", "https://www.acme.example/click"),
+            )
+            .prospect_account_field(CustomFieldConfig::new(BU, "tier"))
+            .prospect_account(
+                Entry::new(BU, 2300)
+                    .with("name", "Built Ltd")
+                    .with("tier", "gold"),
+            )
+            .generate(GenerateConfig {
+                prospects: 3,
+                ..GenerateConfig::new(11, BU)
+            })
+    })
+    .await;
+    // Visits are queried by their visitors or prospects, as the docs require.
+    for (object, element, id, extra) in [
+        ("campaign", "campaign", 7100, ""),
+        ("list", "list", 760, ""),
+        ("listMembership", "list_membership", 9100, ""),
+        ("visitor", "visitor", 5100, ""),
+        ("visit", "visit", 6100, "&visitor_ids=5100"),
+        ("visitorActivity", "visitor_activity", 150100, ""),
+        ("user", "user", 3100, ""),
+        ("opportunity", "opportunity", 4100, ""),
+        ("emailClick", "emailClick", 880100, ""),
+    ] {
+        let answer = env
+            .bearer_get(&format!(
+                "/api/{object}/version/4/do/query?format=json&id_greater_than={}&id_less_than={}{extra}",
+                id - 1,
+                id + 1
+            ))
+            .await;
+        assert_eq!(ids(&answer, element), [id], "{object}: {}", answer.body);
+    }
+    let visit = env
+        .bearer_get("/api/visit/version/4/do/read/id/6100?format=json")
+        .await;
+    assert!(
+        visit.body.contains("https://www.acme.example/built"),
+        "{}",
+        visit.body
+    );
+    // The account carries its custom field, which describe lists.
+    let account = env
+        .bearer_get("/api/prospectAccount/version/4/do/read/id/2300?format=json")
+        .await;
+    assert_eq!(
+        account.json()["prospectAccount"]["tier"],
+        "gold",
+        "{}",
+        account.body
+    );
+    let describe = env
+        .bearer_get("/api/prospectAccount/version/4/do/describe?format=json")
+        .await;
+    assert!(describe.body.contains("\"tier\""), "{}", describe.body);
+    let generated = env
+        .bearer_get("/api/prospect/version/4/do/query?format=json&id_greater_than=49999999&sort_by=id&sort_order=ascending")
+        .await;
+    assert_eq!(
+        ids(&generated, "prospect"),
+        [50_000_000, 50_000_001, 50_000_002],
+        "{}",
+        generated.body
+    );
+}
+
+#[tokio::test]
+async fn a_builder_entry_is_checked_like_a_toml_entry() {
+    let err = pardot_mock::PardotMock::builder()
+        .config(config())
+        .list_membership(
+            pardot_mock::PardotObjectConfig::new(BU, 9100)
+                .with("list_id", 999)
+                .with("prospect_id", 1001),
+        )
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("list_memberships[") && err.to_string().contains("999"),
+        "{err}"
+    );
+}
+
+/// The default configuration with prospect 1002 assigned to a user by `assigned_to`.
+fn assigned_config(assigned_to: &str) -> pardot_mock::MockConfig {
+    let mut config = config();
+    let grace = config
+        .prospects
+        .iter_mut()
+        .find(|p| p.id == 1002)
+        .expect("prospect 1002 in the fixtures");
+    grace.assigned_to = Some(assigned_to.to_owned());
+    config
+}
+
+#[tokio::test]
+async fn a_configured_assignment_is_read_queried_changed_and_reset() {
+    // The TOML key, as a config file writes it.
+    let toml = format!(
+        "[[prospects]]\nbusiness_unit = \"{BU}\"\nid = 1200\nemail = \"kim@example.com\"\nassigned_to = \"3003\"\n"
+    );
+    let mut config = assigned_config("WEB@acme.example");
+    config.prospects.extend(
+        pardot_mock::MockConfig::from_toml(&toml)
+            .expect("parses")
+            .prospects,
+    );
+    let env = env_with(config).await;
+    let assigned = |answer: &Answer| answer.json()["prospect"]["assigned_to"]["user"]["id"].clone();
+    let grace = env
+        .bearer_get("/api/prospect/version/4/do/read/id/1002?format=json")
+        .await;
+    assert_eq!(assigned(&grace), 3002, "{}", grace.body);
+    let kim = env
+        .bearer_get("/api/prospect/version/4/do/read/id/1200?format=json")
+        .await;
+    assert_eq!(assigned(&kim), 3003, "{}", kim.body);
+    let xml = env
+        .bearer_get("/api/prospect/version/3/do/read/id/1002")
+        .await;
+    assert!(
+        xml.body.contains("<assigned_to>") && xml.body.contains("<email>web@acme.example</email>"),
+        "{}",
+        xml.body
+    );
+    let query = env
+        .bearer_get("/api/prospect/version/4/do/query?format=json&assigned=true&sort_by=id&sort_order=ascending")
+        .await;
+    assert_eq!(ids(&query, "prospect"), [1002, 1200], "{}", query.body);
+    // An unassign changes what later reads and queries see; a reset puts it back.
+    let token = env.user_token();
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Pardot-Business-Unit-Id", BU),
+    ];
+    let unassigned = env
+        .post(
+            "/api/prospect/version/4/do/unassign/id/1002?format=json",
+            &[],
+            &headers,
+        )
+        .await;
+    assert!(
+        unassigned.json()["prospect"].get("assigned_to").is_none(),
+        "{}",
+        unassigned.body
+    );
+    let query = env
+        .bearer_get("/api/prospect/version/4/do/query?format=json&assigned_to_user=3002")
+        .await;
+    assert_eq!(ids(&query, "prospect"), Vec::<u64>::new(), "{}", query.body);
+    env.mock.reset();
+    let query = env
+        .bearer_get(
+            "/api/prospect/version/4/do/query?format=json&assigned_to_user=web@acme.example",
+        )
+        .await;
+    assert_eq!(ids(&query, "prospect"), [1002], "{}", query.body);
+}
+
+#[tokio::test]
+async fn a_configured_assignment_to_no_such_user_names_the_prospect_and_the_user() {
+    for (who, why) in [
+        ("nobody@acme.example", "unknown email"),
+        ("3999", "unknown id"),
+        ("0", "no user has id 0"),
+    ] {
+        let err = pardot_mock::PardotMock::builder()
+            .config(assigned_config(who))
+            .start()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("(id 1002).assigned_to") && err.contains(&format!("`{who}`")),
+            "{why}: {err}"
+        );
+    }
+    // Through the builder: the user comes from `pardot_user`, so it resolves.
+    let env = env_built(|b| {
+        b.pardot_user(
+            pardot_mock::PardotObjectConfig::new(BU, 3100)
+                .with("email", "ops@acme.example")
+                .with("role", "Marketing")
+                .with("account", 1001),
+        )
+        .prospect(
+            pardot_mock::ProspectConfig::new(BU, 1100, "lin@example.com")
+                .with_assigned_to("ops@acme.example"),
+        )
+    })
+    .await;
+    let lin = env
+        .bearer_get("/api/prospect/version/4/do/read/id/1100?format=json")
+        .await;
+    assert_eq!(
+        lin.json()["prospect"]["assigned_to"]["user"]["id"],
+        3100,
+        "{}",
+        lin.body
     );
 }

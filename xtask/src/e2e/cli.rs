@@ -206,8 +206,8 @@ async fn jwt() -> Result<Ran> {
         found.iter().any(|e| e == "ada@example.com"),
         "request printed prospects {found:?}"
     );
-    // whoami and request reuse the stored token.
-    ran_with_counts(mock.url(), &[("oauth.token", 1)]).await
+    // whoami checks the credentials with a fresh token (and stores it); request reuses it.
+    ran_with_counts(mock.url(), &[("oauth.token", 2)]).await
 }
 
 /// Runs an interactive `login` whose person's part `act` plays once `pick` finds what it
@@ -354,11 +354,12 @@ async fn device_and_mci() -> Result<Ran> {
     );
     let whoami = run(store.path(), mock.url(), &mci, &["whoami"]).await?;
     ensure!(
-        whoami.starts_with("OK: the Marketing Cloud Intelligence service account has a token"),
+        whoami.starts_with("OK: the Marketing Cloud Intelligence service account")
+            && whoami.contains("has a token; checked with a fresh token"),
         "whoami printed: {whoami}"
     );
-    // The device authorization and the token; the MCI login's token (whoami reads the store).
-    ran_with_counts(mock.url(), &[("oauth.token", 2), ("mci.token", 1)]).await
+    // The device authorization and the token; the MCI login's token and whoami's fresh one.
+    ran_with_counts(mock.url(), &[("oauth.token", 2), ("mci.token", 2)]).await
 }
 
 /// Four `request` processes at once on one token store whose token the mock expired: the

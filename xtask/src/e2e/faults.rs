@@ -1,5 +1,6 @@
 //! The fault scenarios, each through pardot-http's `PardotClient` with a real sf-oauth flow,
-//! asserted on the mock's counters and journal.
+//! asserted on the mock's counters and journal; and the fault matrix (`--faults`): every
+//! flow against every fault, one table.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,8 @@ use super::support::{
     V5_PROSPECTS, bu, business_unit, count, integration_client, jwt, login_host, mock_on,
     mock_with, oauth, pardot_client, pardot_host, prospect_emails, ran, requests, total,
 };
+
+pub(crate) mod matrix;
 
 const V4_ACCOUNT: &str = "/api/account/version/4/do/read";
 

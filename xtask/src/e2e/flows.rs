@@ -24,7 +24,7 @@ use super::support::{
     pardot_client, pardot_host, prospect_emails, ran, sign_in_to_receiver, total,
 };
 
-/// JWT bearer (seed 000) and the first Pardot calls with its token (v4 XML, v5 JSON).
+/// JWT bearer (a server-to-server sync) and the first Pardot calls with its token (v4 XML, v5 JSON).
 pub(crate) async fn jwt_bearer() -> Result<Ran> {
     let clock = ManualClock::new();
     let shared = clock.shared();

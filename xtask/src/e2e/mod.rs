@@ -1,4 +1,6 @@
-//! `cargo xtask e2e [--browser]`: every flow and fault scenario against `pardot-mock`.
+//! `cargo xtask e2e [--browser | --faults]`: every flow and fault scenario against
+//! `pardot-mock`; with `--faults`, only the fault matrix ([`faults::matrix`]: flow x fault,
+//! one table, each cell asserted).
 //!
 //! Each scenario prints one row: PASS (it ran and every check held), FAIL (it ran and a check
 //! failed, or it could not run), or NOT BUILT (the capability it needs does not exist yet, so
@@ -149,7 +151,8 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     for arg in args {
         match arg.as_str() {
             "--browser" => browser = true,
-            other => bail!("unknown e2e option `{other}` (known: --browser)"),
+            "--faults" if args.len() == 1 => return faults::matrix::run(),
+            other => bail!("unknown e2e option `{other}` (known: --browser, or --faults alone)"),
         }
     }
     let root = crate::project_root();

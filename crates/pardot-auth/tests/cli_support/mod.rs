@@ -77,6 +77,17 @@ pub fn jwt_vars() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The password flow's settings, with `password` as SF_PASSWORD (password + security token).
+pub fn password_vars(password: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PARDOT_AUTH_FLOW", "password".into()),
+        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+        ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
+        ("SF_PASSWORD", password.into()),
+    ]
+}
+
 pub fn legacy_vars() -> Vec<(&'static str, String)> {
     vec![
         ("PARDOT_EMAIL", fixtures::LEGACY_V3_EMAIL.into()),

@@ -30,6 +30,44 @@ pub struct PardotObjectConfig {
     pub fields: BTreeMap<String, ObjectFieldValue>,
 }
 
+impl PardotObjectConfig {
+    /// A record of `business_unit` with an id, no fields, stamped with the start time.
+    pub fn new(business_unit: impl Into<String>, id: u64) -> Self {
+        Self {
+            business_unit: business_unit.into(),
+            id,
+            created_at: None,
+            updated_at: None,
+            deleted: false,
+            fields: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a field by its v3/v4 name (`name`, `cost`, `prospect_id`, `is_public`).
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<ObjectFieldValue>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets `created_at` (and so, unless set too, `updated_at`), `YYYY-MM-DD HH:MM:SS` UTC.
+    pub fn created_at(mut self, at: impl Into<String>) -> Self {
+        self.created_at = Some(at.into());
+        self
+    }
+
+    /// Sets `updated_at`, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub fn updated_at(mut self, at: impl Into<String>) -> Self {
+        self.updated_at = Some(at.into());
+        self
+    }
+
+    /// Puts the record in the recycle bin.
+    pub fn deleted(mut self) -> Self {
+        self.deleted = true;
+        self
+    }
+}
+
 /// `[generate]`: records made from `seed` in one business unit, after the configured ones
 /// (prospect ids from 50,000,000, visitors from 60,000,000, activities from 70,000,000,
 /// visits from 80,000,000, page views from 90,000,000, list memberships from 40,000,000,
@@ -70,6 +108,17 @@ pub struct GenerateConfig {
     pub email_clicks: u64,
 }
 
+impl GenerateConfig {
+    /// A generator for `business_unit` from `seed` making nothing yet: set the counts.
+    pub fn new(seed: u64, business_unit: impl Into<String>) -> Self {
+        Self {
+            seed,
+            business_unit: business_unit.into(),
+            ..Self::default()
+        }
+    }
+}
+
 /// A custom field of a Pardot object in one business unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +138,19 @@ pub struct CustomFieldConfig {
     pub required: bool,
 }
 
+impl CustomFieldConfig {
+    /// A `text` field of `business_unit` named `name` (its label too), not required.
+    pub fn new(business_unit: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            business_unit: business_unit.into(),
+            name: name.into(),
+            label: None,
+            r#type: default_custom_field_type(),
+            required: false,
+        }
+    }
+}
+
 fn default_custom_field_type() -> String {
     "text".to_owned()
 }
@@ -103,6 +165,45 @@ pub enum ObjectFieldValue {
     Int(i64),
     /// A string (also accepted for numbers, booleans and times).
     Text(String),
+}
+
+impl From<bool> for ObjectFieldValue {
+    fn from(value: bool) -> Self {
+        Self::Bool(value)
+    }
+}
+
+impl From<i32> for ObjectFieldValue {
+    /// So an integer literal (`.with("cost", 100)`) needs no suffix.
+    fn from(value: i32) -> Self {
+        Self::Int(i64::from(value))
+    }
+}
+
+impl From<i64> for ObjectFieldValue {
+    fn from(value: i64) -> Self {
+        Self::Int(value)
+    }
+}
+
+impl From<u64> for ObjectFieldValue {
+    /// An id: ids above `i64::MAX` (no Pardot id is) are kept as text, which the field's
+    /// type then refuses at start.
+    fn from(value: u64) -> Self {
+        i64::try_from(value).map_or_else(|_| Self::Text(value.to_string()), Self::Int)
+    }
+}
+
+impl From<&str> for ObjectFieldValue {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<String> for ObjectFieldValue {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
 }
 
 impl ObjectFieldValue {

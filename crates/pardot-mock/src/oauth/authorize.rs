@@ -1,6 +1,7 @@
-//! `GET|POST /services/oauth2/authorize` (spec §3.1): validation, the login page, the
-//! consent page, and the redirect with a code or an error. The login and consent steps are
-//! shared with the device flow's `/setup/connect` pages.
+//! `GET|POST /services/oauth2/authorize`
+//! (`docs/reference/salesforce-oauth.md#the-authorize-endpoint`): validation, the login page, the
+//! consent page, and the redirect with a code or an error. The login and consent steps are shared
+//! with the device flow's `/setup/connect` pages.
 //!
 //! The pages carry a server-side login transaction id in a hidden `txn` field, so no cookie
 //! is needed. A successful login also sets an optional `sid` session cookie: a later

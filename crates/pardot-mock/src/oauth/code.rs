@@ -1,6 +1,6 @@
-//! `grant_type=authorization_code` (spec §1.2): client authentication, the single-use code,
-//! `redirect_uri`, PKCE (S256 only), then the token body with a `refresh_token` when the
-//! granted scopes include `refresh_token` or `offline_access`.
+//! `grant_type=authorization_code` (`docs/reference/salesforce-oauth.md#authorization-code-grant`):
+//! client authentication, the single-use code, `redirect_uri`, PKCE (S256 only), then the token
+//! body with a `refresh_token` when the granted scopes include `refresh_token` or `offline_access`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,5 +1,6 @@
-//! The device flow (spec §3.6): `response_type=device_code` and `grant_type=device` on the
-//! token endpoint, and the `/setup/connect` pages (user code, login, Allow/Deny).
+//! The device flow (`docs/reference/salesforce-oauth.md#device-flow`): `response_type=device_code`
+//! and `grant_type=device` on the token endpoint, and the `/setup/connect` pages (user code, login,
+//! Allow/Deny).
 //!
 //! Polling answers, judged on the mock clock: `authorization_pending` until the user
 //! decides, `slow_down` when polled sooner than the app's interval after the previous poll,

@@ -19,7 +19,8 @@ pub(crate) async fn token_endpoint(request: LoginRequest) -> Response {
         return MUST_POST.into_response();
     }
     let ctx = request.grant_context();
-    // The device flow's first step uses `response_type`, not `grant_type` (spec §3.6).
+    // The device flow's first step uses `response_type`, not `grant_type`
+    // (`docs/reference/salesforce-oauth.md#device-flow`).
     if ctx.params.get("grant_type").is_none()
         && ctx.params.get("response_type") == Some("device_code")
     {

@@ -1,5 +1,5 @@
-//! The JWT bearer grant (spec §1.4, §2), checked in the spec's order: parse, `iss`, `aud`,
-//! signature, `exp`, `sub`, approval.
+//! The JWT bearer grant (`docs/reference/salesforce-oauth.md#jwt-bearer-grant`), checked in the
+//! order given there: parse, `iss`, `aud`, signature, `exp`, `sub`, approval.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -89,8 +89,8 @@ fn normalise(url: &str) -> String {
     url.strip_suffix('/').unwrap_or(url).to_ascii_lowercase()
 }
 
-/// The audiences an org accepts when called on `vhost` (DESIGN.md): its real login host, its
-/// My Domain URL (real or mock form), and the URL it was called on.
+/// The audiences an org accepts when called on `vhost` (the mock README's virtual-host rules): its
+/// real login host, its My Domain URL (real or mock form), and the URL it was called on.
 fn accepted_audiences(vhost: &VirtualHost, org: Option<&Org>) -> Vec<String> {
     let mut out = vec![normalise(&vhost.public_base)];
     let kind = match (org, vhost.login()) {

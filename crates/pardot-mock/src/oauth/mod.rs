@@ -234,7 +234,8 @@ impl IntoResponse for TokenBody {
     }
 }
 
-/// `base64(HMAC-SHA256(client_secret, id + issued_at))` (spec §1.6).
+/// `base64(HMAC-SHA256(client_secret, id + issued_at))`
+/// (`docs/reference/salesforce-oauth.md#the-signature-field`).
 pub fn token_signature(client_secret: &str, id: &str, issued_at: &str) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes()) else {
         // HMAC takes keys of any length; this arm is unreachable in practice.
@@ -245,7 +246,8 @@ pub fn token_signature(client_secret: &str, id: &str, issued_at: &str) -> String
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Whether an org may log in on this login host (DESIGN.md's org/host rule).
+/// Whether an org may log in on this login host (the org/host rule of the mock README's "Virtual
+/// hosts").
 pub(crate) fn org_allowed_on(org: &Org, login: &LoginVhost) -> bool {
     match login {
         LoginVhost::Production => org.kind == OrgKind::Production,

@@ -175,8 +175,9 @@ autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"16\" required aut
     html(StatusCode::OK, "Connect | Salesforce", &main, outcome)
 }
 
-/// The page shown instead of a redirect when the client or redirect URI is bad (spec §3.1):
-/// the OAuth error as the urlencoded line Salesforce shows, inside `<p id="oauth-error">`.
+/// The page shown instead of a redirect when the client or redirect URI is bad
+/// (`docs/reference/salesforce-oauth.md#the-authorize-endpoint`): the OAuth error as the urlencoded
+/// line Salesforce shows, inside `<p id="oauth-error">`.
 pub(crate) fn oauth_error_page(error: Outcome, description: &str) -> Response {
     let line = serde_urlencoded::to_string([
         ("error", error.to_string().as_str()),

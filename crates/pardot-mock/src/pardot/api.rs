@@ -12,7 +12,7 @@ use super::errors::StatusMode;
 use super::gate;
 use super::legacy::{LegacyAuth, LegacyUser};
 use super::limits::Limits;
-use super::objects::{ObjectSeed, Objects, Related};
+use super::objects::{ConfiguredUsers, ObjectSeed, Objects, Related};
 use super::prospects::ProspectStore;
 use super::seed::ProspectSeed;
 use super::time;
@@ -231,7 +231,8 @@ impl PardotApi {
                 if let Some(g) = &config.generate {
                     list.extend(super::objects::generate::prospects(g));
                 }
-                let seed = ProspectSeed::convert(list, &by_id, units.len(), now)?;
+                let users = ConfiguredUsers::new(config, &by_id);
+                let seed = ProspectSeed::convert(list, &by_id, units.len(), &users, now)?;
                 // Converted with `now`: the stores share the seed's prospects as they are.
                 for (i, unit) in units.iter().enumerate() {
                     unit.prospects.replace_all(seed.initial(i));
@@ -419,17 +420,13 @@ mod tests {
 
     fn prospect(id: u64, created: Option<&str>, updated: Option<&str>) -> ProspectConfig {
         ProspectConfig {
-            business_unit: crate::fixtures::BUSINESS_UNIT_ID.to_owned(),
-            id,
-            email: format!("p{id}@example.com"),
-            first_name: String::new(),
-            last_name: String::new(),
-            company: String::new(),
-            score: 0,
-            grade: None,
             created_at: created.map(str::to_owned),
             updated_at: updated.map(str::to_owned),
-            fields: std::collections::BTreeMap::new(),
+            ..ProspectConfig::new(
+                crate::fixtures::BUSINESS_UNIT_ID,
+                id,
+                format!("p{id}@example.com"),
+            )
         }
     }
 

@@ -194,12 +194,14 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status of this error in the v5 API (the spec's v5 Decision).
+    /// The HTTP status of this error in the v5 API (the spec's v5 Decision; 404 for a record
+    /// or object the path names that does not exist, 405 for a write to a read-only object).
     pub fn v5_status(&self) -> StatusCode {
         match self.code {
             49 | 184 | 1 | 15 => StatusCode::UNAUTHORIZED,
             201 => StatusCode::FORBIDDEN,
-            3 | 109 => StatusCode::NOT_FOUND,
+            2 | 3 | 109 => StatusCode::NOT_FOUND,
+            60 => StatusCode::METHOD_NOT_ALLOWED,
             66 | 122 => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }

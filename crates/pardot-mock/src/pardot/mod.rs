@@ -1,5 +1,5 @@
 //! The fake Pardot API: the legacy login, the v3/v4 endpoints (XML and JSON), the v5
-//! prospects endpoints, authentication checks with the real codes, per-business-unit limits
+//! objects (prospects and their writes, custom fields, the v3/v4 objects), authentication checks with the real codes, per-business-unit limits
 //! and the demo-host rule.
 //!
 //! All Pardot state (api_keys, the prospects' mutable stores, in-flight and daily counters,
@@ -61,10 +61,10 @@ pub(crate) fn routes() -> Router<MockState> {
             "/api/{object}/version/{version}/do/{op}/{field}/{value}/{field2}/{value2}",
             any(v34::call),
         )
-        .route("/api/v5/objects/prospects", get(v5::query))
-        .route("/api/v5/objects/prospects/{id}", get(v5::read))
         .route("/__mock/pardot", get(admin::status))
         .route("/__mock/concurrency", get(concurrency::report))
         .route("/__mock/pardot/hold", post(admin::hold))
         .route("/__mock/pardot/release", post(admin::release))
+        // The v5 API, one family per line: add a further v5 family (the Export API) here.
+        .merge(v5::routes())
 }

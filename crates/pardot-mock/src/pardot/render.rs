@@ -1,7 +1,8 @@
 //! The v3/v4 `<rsp>` envelope in XML and JSON, and a small ordered value tree both are
 //! rendered from (v5 bodies reuse the JSON writer).
 //!
-//! Shapes (spec §5.1): XML starts with `<?xml version="1.0" encoding="UTF-8"?>` and a
+//! Shapes (`docs/reference/pardot-api.md#the-v3v4-urls-and-envelope`): XML starts with
+//! `<?xml version="1.0" encoding="UTF-8"?>` and a
 //! `<rsp stat="ok" version="1.0">` element whose children are indented by four spaces; JSON is
 //! `{"@attributes":{"stat":"ok","version":1},...}` with failures as
 //! `{"@attributes":{"stat":"fail","version":1,"err_code":N},"err":"..."}`. Field order is kept

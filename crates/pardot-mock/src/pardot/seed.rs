@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use pardot_auth_core::BusinessUnitId;
 
+use super::objects::ConfiguredUsers;
 use super::prospects::Prospect;
 use super::time;
 use crate::config::{ConfigError, ProspectConfig, invalid};
@@ -41,6 +42,7 @@ impl ProspectSeed {
         prospects: Vec<ProspectConfig>,
         by_id: &HashMap<BusinessUnitId, usize>,
         unit_count: usize,
+        users: &ConfiguredUsers,
         now: SystemTime,
     ) -> Result<Self, ConfigError> {
         let mut units: Vec<UnitSeed> = (0..unit_count).map(|_| UnitSeed::default()).collect();
@@ -48,10 +50,25 @@ impl ProspectSeed {
             let bu = BusinessUnitId::parse(&p.business_unit)
                 .map_err(|e| invalid(format!("prospects[{i}].business_unit: {e}")))?;
             // The model checked every reference; a prospect of no unit is not served.
-            let Some(unit) = by_id.get(&bu).and_then(|&u| units.get_mut(u)) else {
+            let Some((index, unit)) = by_id.get(&bu).and_then(|&u| Some((u, units.get_mut(u)?)))
+            else {
                 continue;
             };
-            let (prospect, stamped) = seed_prospect(i, &p, now)?;
+            let (mut prospect, stamped) = seed_prospect(i, &p, now)?;
+            if let Some(who) = &p.assigned_to {
+                let user = users.find(index, who).ok_or_else(|| {
+                    invalid(format!(
+                        "prospects[{i}] (id {}).assigned_to: no Pardot user `{who}` (id or email) in its business unit",
+                        p.id
+                    ))
+                })?;
+                prospect.set_assigned_user(Some(user)).map_err(|_| {
+                    invalid(format!(
+                        "prospects[{i}] (id {}).assigned_to: user id {user} is out of range",
+                        p.id
+                    ))
+                })?;
+            }
             if let Some(updated_too) = stamped {
                 unit.unstamped.push((prospect.id, updated_too));
             }

@@ -377,7 +377,7 @@ fn dispatch(
     match (object, op) {
         ("account", "read") => Ok(vec![field("account", account_record(&unit.account))]),
         ("prospect", "query") => {
-            let q = v34_query(params, now)?;
+            let q = v34_query(unit, params, now)?;
             let (total, page) = unit.prospects.query(&q);
             let rows = page.iter().map(|p| record(p)).collect();
             Ok(vec![field(
@@ -468,7 +468,7 @@ fn dispatch(
 /// `<campaign>` ("Using Prospects", XML Response Formats: the leaf appears only for an
 /// assigned prospect), unless a v4 `fields` list leaves `assigned_to` out.
 fn prospect_node(unit: &super::api::Unit, p: &super::Prospect, fields: Option<&[String]>) -> Node {
-    let mut node = p.v34_record(fields);
+    let mut node = p.v34_record_with(fields, &unit.prospects.custom_fields());
     let wanted = fields.is_none_or(|f| f.iter().any(|w| w == "assigned_to"));
     if let (Node::Record(out), Some(user), true) = (&mut node, p.assigned_user(), wanted)
         && let Some(user) = objects::user_node(unit.related(), user)
@@ -515,15 +515,7 @@ fn assignee(unit: &super::api::Unit, params: &Params) -> Result<u64, ApiError> {
         };
         return Err(ApiError::code(code));
     }
-    let by_id = user_id
-        .map(|v| {
-            v.trim()
-                .parse()
-                .ok()
-                .filter(|&id| unit.objects.store(Kind::User).get(id).is_some())
-                .ok_or_else(|| ApiError::code(10))
-        })
-        .transpose()?;
+    let by_id = user_id.map(|v| unit.objects.user_by_id(v)).transpose()?;
     let by_email = user_email
         .map(|v| {
             unit.objects
@@ -599,13 +591,20 @@ fn account_record(account: &super::Account) -> Node {
 }
 
 /// The prospect query's criteria: the shared ones, with `last_activity_at` as an extra sort
-/// key, `created_at` the default, and descending unless `sort_order` says otherwise.
-fn v34_query(params: &Params, now: std::time::SystemTime) -> Result<Query, ApiError> {
+/// key, `created_at` the default, and descending unless `sort_order` says otherwise; then
+/// `assigned` / `assigned_to_user` against the unit's users.
+fn v34_query(
+    unit: &super::api::Unit,
+    params: &Params,
+    now: std::time::SystemTime,
+) -> Result<Query, ApiError> {
     let rules = SortRules {
         extra: &[("last_activity_at", true)],
         default_key: "created_at",
         fixed_order: Some(true),
         deleted: true,
     };
-    Criteria::parse(|name| params.get(name), &rules, now)
+    let mut query = Criteria::parse(|name| params.get(name), &rules, now)?;
+    query.assignment = Criteria::assignment(|name| params.get(name), &unit.objects)?;
+    Ok(query)
 }

@@ -97,6 +97,7 @@ pub fn bench_config(prospects: usize) -> MockConfig {
             created_at: Some("2026-01-02 03:04:05".to_owned()),
             updated_at: Some("2026-02-03 04:05:06".to_owned()),
             fields: BTreeMap::new(),
+            assigned_to: None,
         });
     }
     config

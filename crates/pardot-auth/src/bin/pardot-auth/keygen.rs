@@ -1,4 +1,5 @@
-//! `pardot-auth keygen`: what seed 000 does with `openssl req -x509 -newkey rsa:2048`.
+//! `pardot-auth keygen`: what `docs/connected-app-setup.md` does with `openssl req -x509 -newkey
+//! rsa:2048`.
 
 use std::fs::OpenOptions;
 use std::io::Write;

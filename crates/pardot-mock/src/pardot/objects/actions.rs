@@ -75,15 +75,7 @@ pub(crate) fn answer(
         "create" => create(schema, unit, request).map(|r| one(&r)),
         "update" => {
             let id = target(schema, unit, request)?.id;
-            let custom = store.custom();
-            store
-                .update(id, |r| {
-                    set_editable(schema, unit, &custom, r, request.params)?;
-                    r.updated_at = request.now;
-                    Ok(())
-                })
-                .unwrap_or_else(|| Err(ApiError::code(schema.not_found)))
-                .map(|r| one(&r))
+            update_record(kind, unit, id, request.params, request.now).map(|r| one(&r))
         }
         "delete" => delete(schema, unit, request),
         "describe" => Ok(describe(schema, unit)),
@@ -488,12 +480,63 @@ fn create(
         .ok_or_else(|| ApiError::code(58))
 }
 
+/// Creates a record of `kind` from `params` at `now` by the rules of the v3/v4 `create` (the
+/// v5 writes share them).
+pub(crate) fn create_record(
+    kind: Kind,
+    unit: Related<'_>,
+    params: &[(String, String)],
+    now: SystemTime,
+) -> Result<Arc<Record>, ApiError> {
+    let request = Request {
+        method: &Method::POST,
+        op: "create",
+        path: &[],
+        params,
+        now,
+    };
+    create(kind.schema(), unit, &request)
+}
+
+/// Sets the editable fields `params` name on the record of `kind` with `id`, updated at
+/// `now` (the object's code when there is no such record).
+pub(crate) fn update_record(
+    kind: Kind,
+    unit: Related<'_>,
+    id: u64,
+    params: &[(String, String)],
+    now: SystemTime,
+) -> Result<Arc<Record>, ApiError> {
+    let schema = kind.schema();
+    let store = unit.objects.store(kind);
+    let custom = store.custom();
+    store
+        .update(id, |r| {
+            set_editable(schema, unit, &custom, r, params)?;
+            r.updated_at = now;
+            Ok(())
+        })
+        .unwrap_or_else(|| Err(ApiError::code(schema.not_found)))
+}
+
 fn delete(schema: &Schema, unit: Related<'_>, request: &Request<'_>) -> Result<Reply, ApiError> {
     if schema.delete_needs_post && *request.method == Method::GET {
         return Err(ApiError::code(60));
     }
     let id = target(schema, unit, request)?.id;
-    let now = request.now;
+    delete_record(schema.kind, unit, id, request.now)?;
+    Ok(Reply::NoContent)
+}
+
+/// Moves the record of `kind` with `id` to the recycle bin at `now`; a list takes its
+/// memberships with it (the object's code when there is no such record).
+pub(crate) fn delete_record(
+    kind: Kind,
+    unit: Related<'_>,
+    id: u64,
+    now: SystemTime,
+) -> Result<(), ApiError> {
+    let schema = kind.schema();
     unit.objects
         .store(schema.kind)
         .update(id, |r| {
@@ -514,5 +557,5 @@ fn delete(schema: &Schema, unit: Related<'_>, request: &Request<'_>) -> Result<R
             },
         );
     }
-    Ok(Reply::NoContent)
+    Ok(())
 }

@@ -5,8 +5,9 @@
 
 use std::time::SystemTime;
 
+use super::unit_objects::Objects;
 use crate::pardot::errors::ApiError;
-use crate::pardot::prospects::{Deleted, Query, SortKey};
+use crate::pardot::prospects::{Assignment, Deleted, Query, SortKey};
 use crate::pardot::time;
 
 /// The most records one query answers, and the default.
@@ -134,6 +135,7 @@ impl Criteria {
             updated_after,
             updated_before,
             deleted,
+            assignment: Assignment::Any,
             sort: match sort {
                 "id" => SortKey::Id,
                 "created_at" => SortKey::CreatedAt,
@@ -144,6 +146,36 @@ impl Criteria {
             descending,
             offset,
             limit,
+        })
+    }
+}
+
+impl Criteria {
+    /// Reads the prospect criteria `assigned` (`true`/`false`, code 26 otherwise) and
+    /// `assigned_to_user` (a user id, code 10 when it names no user of the business unit, or
+    /// an email, code 11), looking users up in `users`. A named user is the narrower
+    /// criterion, so it wins over `assigned=true`; beside `assigned=false` nothing matches
+    /// both, and the answer is empty.
+    pub(crate) fn assignment<'p>(
+        get: impl Fn(&str) -> Option<&'p str>,
+        users: &Objects,
+    ) -> Result<Assignment, ApiError> {
+        let assigned = get("assigned")
+            .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(ApiError::code(26)),
+            })
+            .transpose()?;
+        let user = get("assigned_to_user")
+            .map(|v| users.user_by_id_or_email(v))
+            .transpose()?;
+        Ok(match (assigned, user) {
+            (Some(false), Some(_)) => Assignment::Nobody,
+            (_, Some(id)) => Assignment::ToUser(id),
+            (Some(true), None) => Assignment::Assigned,
+            (Some(false), None) => Assignment::Unassigned,
+            (None, None) => Assignment::Any,
         })
     }
 }

@@ -87,6 +87,7 @@ pub(crate) fn prospects(g: &GenerateConfig) -> Vec<ProspectConfig> {
                 created_at: Some(pardot_datetime(created)),
                 updated_at: Some(pardot_datetime(updated)),
                 fields: BTreeMap::new(),
+                assigned_to: None,
             }
         })
         .collect()

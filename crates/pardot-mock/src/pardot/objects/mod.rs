@@ -20,8 +20,11 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use actions::{Reply, Request, answer};
-pub(crate) use schema::Kind;
-pub(crate) use seed::ObjectSeed;
+pub(crate) use actions::{Reply, Request, answer, create_record, delete_record, update_record};
+pub(crate) use record::Record;
+pub(crate) use schema::{Kind, Schema, Show, Target};
+pub(crate) use seed::{ConfiguredUsers, ObjectSeed};
 pub(crate) use show::user_node;
+pub(crate) use store::FieldFilter;
 pub(crate) use unit_objects::{Objects, Related};
+pub(crate) use value::{FieldType, Value};

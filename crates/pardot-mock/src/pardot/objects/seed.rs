@@ -13,10 +13,53 @@ use super::record::Record;
 use super::schema::{Kind, Schema, Target};
 use super::store::Generated;
 use super::unit_index::unit_index;
+use super::unit_objects::names_an_id;
 use super::value::Value;
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
 use crate::pardot::seed::restamp;
 use crate::pardot::time;
+
+/// The configured Pardot users that are not deleted, as `(unit, id, email)`: what a configured
+/// prospect's `assigned_to` names, read before the stores exist (prospects are converted
+/// first, since other objects name them).
+#[derive(Debug, Default)]
+pub(crate) struct ConfiguredUsers(Vec<(usize, u64, String)>);
+
+impl ConfiguredUsers {
+    /// The `[[pardot_users]]` of the business units `by_id`; an entry of no known unit is left
+    /// out here and reported by [`ObjectSeed::convert`].
+    pub(crate) fn new(config: &MockConfig, by_id: &HashMap<BusinessUnitId, usize>) -> Self {
+        Self(
+            config
+                .pardot_users
+                .iter()
+                .filter(|u| !u.deleted)
+                .filter_map(|u| {
+                    let unit = unit_index(&u.business_unit, "pardot_users", by_id).ok()?;
+                    let email = u.fields.get("email").map(|e| e.to_param());
+                    Some((unit, u.id, email.unwrap_or_default()))
+                })
+                .collect(),
+        )
+    }
+
+    /// The id of the user of the unit at `unit` that `who` names: digits an id, anything
+    /// else an email (case-insensitive), as `assigned_to_user` reads it.
+    pub(crate) fn find(&self, unit: usize, who: &str) -> Option<u64> {
+        let who = who.trim();
+        let by_id = names_an_id(who).then(|| who.parse::<u64>().ok()).flatten();
+        self.0
+            .iter()
+            .find(|(u, id, email)| {
+                *u == unit
+                    && match by_id {
+                        Some(wanted) => *id == wanted,
+                        None => email.eq_ignore_ascii_case(who),
+                    }
+            })
+            .map(|(_, id, _)| *id)
+    }
+}
 
 /// The configured records of one object in one business unit.
 #[derive(Debug, Default)]

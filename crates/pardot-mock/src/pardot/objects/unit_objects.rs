@@ -7,6 +7,7 @@ use super::schema::Kind;
 use super::seed::ObjectSeed;
 use super::store::ObjectStore;
 use super::value::Value;
+use crate::pardot::errors::ApiError;
 use crate::pardot::prospects::ProspectStore;
 
 /// The records of every served object in one business unit.
@@ -52,10 +53,37 @@ impl Objects {
             .map(|r| r.id)
     }
 
+    /// The id of the live user whose id is `text`; code 10 ("Invalid user ID") when it is
+    /// not a number or names no user.
+    pub(crate) fn user_by_id(&self, text: &str) -> Result<u64, ApiError> {
+        text.trim()
+            .parse()
+            .ok()
+            .filter(|&id| self.store(Kind::User).get(id).is_some())
+            .ok_or_else(|| ApiError::code(10))
+    }
+
+    /// The id of the live user `text` names: digits are a user id (code 10 when there is no
+    /// such user), anything else an email (code 11, "Invalid user email address").
+    pub(crate) fn user_by_id_or_email(&self, text: &str) -> Result<u64, ApiError> {
+        let text = text.trim();
+        if names_an_id(text) {
+            self.user_by_id(text)
+        } else {
+            self.user_by_email(text).ok_or_else(|| ApiError::code(11))
+        }
+    }
+
     /// How many records of `kind` the unit holds (deleted included).
     pub(crate) fn count(&self, kind: Kind) -> usize {
         self.store(kind).count()
     }
+}
+
+/// Whether a reference to a user (`assigned_to_user`, a prospect's configured `assigned_to`)
+/// is an id (digits only) rather than an email.
+pub(crate) fn names_an_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A business unit's records as the objects layer reads them: ids a record names are looked

@@ -1,6 +1,7 @@
 //! The prospect fields of both API generations: the v3/v4 names and their layout, the v5
 //! names, and the parsing of a request's `fields` list.
 
+use super::custom::{CustomField, CustomType};
 use crate::pardot::errors::ApiError;
 
 /// Text fields, in the order v3/v4 render them (with the typed fields between them, see
@@ -179,17 +180,66 @@ pub enum V5Field {
     CampaignId,
     /// `campaign.name`.
     CampaignName,
+    /// `assignedUserId`: the id of the user the prospect is assigned to.
+    AssignedUserId,
+    /// `assignedUser.<field>`: a field (its v5 name) of the user the prospect is assigned to.
+    AssignedUser(String),
+    /// A custom field of the business unit, by its `fieldId`.
+    Custom {
+        /// The field's `fieldId`.
+        v5: String,
+        /// Where prospects keep its value.
+        slot: usize,
+        /// Whether the value is written as a JSON number.
+        number: bool,
+    },
 }
+
+/// Names a custom field's `fieldId` may not take: the standard v5 prospect fields.
+pub(super) fn v5_name_taken(name: &str) -> bool {
+    matches!(
+        name,
+        "isDeleted" | "assignedUserId" | "campaign" | "assignedUser"
+    ) || LAYOUT.iter().any(|(snake, _)| v5_name(snake) == name)
+}
+
+/// The user fields `assignedUser.<field>` may name.
+const ASSIGNED_USER_FIELDS: [&str; 4] = ["id", "email", "firstName", "lastName"];
 
 /// Parses a v5 `fields` list. Field names are case-sensitive camelCase; an unknown one is a
 /// validation error naming it.
+#[cfg(test)]
 pub fn parse_v5_fields(text: &str) -> Result<Vec<V5Field>, String> {
+    parse_v5_fields_with(text, &[])
+}
+
+/// Parses a v5 `fields` list of a business unit with these custom fields.
+pub fn parse_v5_fields_with(text: &str, custom: &[CustomField]) -> Result<Vec<V5Field>, String> {
     let mut out = Vec::new();
     for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        // A custom field's name never shadows a standard one (see `v5_name_taken`).
+        if let Some(f) = custom.iter().find(|f| f.field_id == name) {
+            let parsed = V5Field::Custom {
+                v5: f.field_id.clone(),
+                slot: f.slot(),
+                number: f.ty == CustomType::Number,
+            };
+            if !out.contains(&parsed) {
+                out.push(parsed);
+            }
+            continue;
+        }
         let parsed = match name {
             "isDeleted" => V5Field::IsDeleted,
             "campaign.id" => V5Field::CampaignId,
             "campaign.name" => V5Field::CampaignName,
+            "assignedUserId" => V5Field::AssignedUserId,
+            _ if name
+                .strip_prefix("assignedUser.")
+                .is_some_and(|f| ASSIGNED_USER_FIELDS.contains(&f)) =>
+            {
+                V5Field::AssignedUser(name["assignedUser.".len()..].to_owned())
+            }
             _ => LAYOUT
                 .iter()
                 .find(|(snake, _)| v5_name(snake) == name)
@@ -207,4 +257,54 @@ pub fn parse_v5_fields(text: &str) -> Result<Vec<V5Field>, String> {
         return Err("The fields parameter is required.".to_owned());
     }
     Ok(out)
+}
+
+/// What a v5 write body may do with a standard prospect field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// Set it from a JSON string.
+    Text,
+    /// Set it from a JSON boolean.
+    Bool,
+    /// Set it from a JSON integer.
+    Int,
+    /// Nothing: Pardot keeps it (ids, times, CRM links, activity).
+    ReadOnly,
+}
+
+/// The fields a v5 write may not set: the id and times, what activity and the CRM sync
+/// write, and the password (never written through the API).
+const V5_READ_ONLY: [&str; 13] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+    "recent_interaction",
+    "crm_lead_fid",
+    "crm_contact_fid",
+    "crm_owner_fid",
+    "crm_account_fid",
+    "salesforce_fid",
+    "crm_last_sync",
+    "crm_url",
+    "password",
+];
+
+/// The v3/v4 name of standard prospect field `name` (its v5 name) and what a v5 write may do
+/// with it; `None` when there is no such field.
+pub fn v5_write_field(name: &str) -> Option<(&'static str, WriteKind)> {
+    let relationship = name.split_once('.').map(|(head, _)| head);
+    if matches!(name, "isDeleted" | "assignedUserId")
+        || relationship.is_some_and(|head| matches!(head, "campaign" | "assignedUser"))
+    {
+        return Some(("", WriteKind::ReadOnly));
+    }
+    let (snake, slot) = LAYOUT.iter().find(|(snake, _)| v5_name(snake) == name)?;
+    let kind = match slot {
+        _ if V5_READ_ONLY.contains(snake) => WriteKind::ReadOnly,
+        Slot::Text(_) => WriteKind::Text,
+        Slot::Flag(_) => WriteKind::Bool,
+        _ => WriteKind::Int,
+    };
+    Some((snake, kind))
 }

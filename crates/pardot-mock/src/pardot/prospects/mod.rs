@@ -1,6 +1,7 @@
 //! Prospects: the record, its v3/v4 and v5 renderings, and a business unit's mutable store
 //! with the query, sort and paging rules of both API generations.
 
+mod custom;
 mod fields;
 mod query;
 mod record;
@@ -9,8 +10,13 @@ mod texts;
 mod v34_record;
 mod v5_record;
 
-pub use fields::{V5Field, parse_v4_fields, parse_v5_fields};
-pub use query::{Deleted, Query, SortKey};
+pub use custom::{CustomField, CustomType, NewField};
+#[cfg(test)]
+pub use fields::parse_v5_fields;
+pub use fields::{
+    V5Field, WriteKind, parse_v4_fields, parse_v5_fields_with, v5_name, v5_write_field,
+};
+pub use query::{Assignment, Deleted, Query, SortKey};
 pub use record::Prospect;
 pub use store::ProspectStore;
 

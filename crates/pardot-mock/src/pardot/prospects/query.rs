@@ -36,6 +36,36 @@ impl Deleted {
     }
 }
 
+/// Which prospects a query sees by the user they are assigned to (`assigned`,
+/// `assigned_to_user`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Assignment {
+    /// Every prospect (the default).
+    #[default]
+    Any,
+    /// Only prospects assigned to some user (`assigned=true`).
+    Assigned,
+    /// Only prospects assigned to no user (`assigned=false`).
+    Unassigned,
+    /// Only prospects assigned to the user with this id (`assigned_to_user`).
+    ToUser(u64),
+    /// No prospect (`assigned=false` beside `assigned_to_user`: no prospect is both).
+    Nobody,
+}
+
+impl Assignment {
+    /// Whether a prospect assigned to `user` (or to none) is seen.
+    pub(crate) fn admits(self, user: Option<u64>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Assigned => user.is_some(),
+            Self::Unassigned => user.is_none(),
+            Self::ToUser(id) => user == Some(id),
+            Self::Nobody => false,
+        }
+    }
+}
+
 /// The sort key of a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -71,6 +101,8 @@ pub struct Query {
     pub updated_before: Option<SystemTime>,
     /// `deleted`.
     pub deleted: Deleted,
+    /// `assigned` / `assigned_to_user` (prospects only; other objects leave it `Any`).
+    pub assignment: Assignment,
     /// Sort key.
     pub sort: SortKey,
     /// Descending order.
@@ -84,6 +116,7 @@ pub struct Query {
 impl Query {
     pub(super) fn admits(&self, p: &Prospect) -> bool {
         self.admits_record(p.id, p.created_at, p.updated_at, p.deleted)
+            && self.assignment.admits(p.assigned_user())
     }
 
     /// Whether a record with this id, these times and this flag is within the id and time
@@ -108,6 +141,7 @@ impl Query {
     /// and the deleted flag only.
     pub(super) fn is_id_range(&self) -> bool {
         self.sort == SortKey::Id
+            && self.assignment == Assignment::Any
             && self.created_after.is_none()
             && self.created_before.is_none()
             && self.updated_after.is_none()

@@ -94,6 +94,16 @@ impl Prospect {
         self.text.set(i, value);
     }
 
+    /// The value of the custom field kept in text slot `slot`.
+    pub fn custom_text(&self, slot: usize) -> Option<&str> {
+        self.text.get(slot)
+    }
+
+    /// Sets (or with `None` clears) the custom field kept in text slot `slot`.
+    pub(super) fn set_custom_text(&mut self, slot: usize, value: Option<&str>) {
+        self.text.set(slot, value);
+    }
+
     /// The id of the user the prospect is assigned to, if any.
     pub fn assigned_user(&self) -> Option<u64> {
         self.assigned_user.map(|u| u64::from(u.get()))
@@ -101,7 +111,7 @@ impl Prospect {
 
     /// Assigns the prospect to the user with `id` (or with `None` unassigns it). Code 10 for
     /// an id the record cannot hold (0, or above `u32::MAX`: no Pardot user id is).
-    pub(super) fn set_assigned_user(&mut self, id: Option<u64>) -> Result<(), ApiError> {
+    pub(crate) fn set_assigned_user(&mut self, id: Option<u64>) -> Result<(), ApiError> {
         self.assigned_user = id
             .map(|id| {
                 u32::try_from(id)

@@ -4,6 +4,8 @@
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
+use super::custom::{CustomField, CustomFields, CustomType, NewField};
+use super::fields::{TEXT_FIELDS, v5_name_taken};
 use super::query::{Deleted, Query, SortKey};
 use super::record::Prospect;
 use crate::pardot::errors::ApiError;
@@ -12,11 +14,12 @@ pub(super) struct Inner {
     /// Ordered by id. Shared so a query copies pointers, not 34 strings per prospect.
     prospects: Vec<Arc<Prospect>>,
     /// How many of `prospects` are deleted: with none, an id-ordered page is found by
-    /// position instead of by looking at every prospect before it. Only the configuration
-    /// deletes (no route does, and a write keeps the flag), so it is counted when the store is
-    /// filled.
+    /// position instead of by looking at every prospect before it. Counted when the store is
+    /// filled, then kept by delete and undelete.
     deleted: usize,
     next_id: u64,
+    /// The business unit's prospect custom fields (none until a v5 create).
+    custom: CustomFields,
 }
 
 impl Inner {
@@ -28,6 +31,7 @@ impl Inner {
             prospects,
             deleted,
             next_id,
+            custom: CustomFields::default(),
         }
     }
 
@@ -212,7 +216,7 @@ impl ProspectStore {
             return Err(ApiError::code(9));
         }
         let mut prospect = Prospect::new(inner.next_id, email, now);
-        apply(&mut prospect, params, false)?;
+        apply(&mut prospect, params, false, &inner.custom)?;
         inner.next_id += 1;
         inner.prospects.push(Arc::new(prospect.clone()));
         Ok(prospect)
@@ -227,7 +231,10 @@ impl ProspectStore {
     ) -> Result<Prospect, ApiError> {
         let mut inner = self.write();
         let i = inner.live_position(id)?;
-        update(Arc::make_mut(&mut inner.prospects[i]), params, now)
+        let Inner {
+            prospects, custom, ..
+        } = &mut *inner;
+        update(Arc::make_mut(&mut prospects[i]), params, now, custom)
     }
 
     /// Updates the first prospect with `email` (code 4 when there is none).
@@ -238,14 +245,16 @@ impl ProspectStore {
         now: SystemTime,
     ) -> Result<Prospect, ApiError> {
         let mut inner = self.write();
-        let Some(p) = inner
-            .prospects
+        let Inner {
+            prospects, custom, ..
+        } = &mut *inner;
+        let Some(p) = prospects
             .iter_mut()
             .find(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
         else {
             return Err(ApiError::code(4));
         };
-        update(Arc::make_mut(p), params, now)
+        update(Arc::make_mut(p), params, now, custom)
     }
 
     /// Updates the prospect with `email`, or creates one.
@@ -286,7 +295,115 @@ impl ProspectStore {
         let p = Arc::make_mut(&mut inner.prospects[i]);
         p.deleted = true;
         p.updated_at = now;
+        inner.deleted += 1;
         Ok(())
+    }
+
+    /// Takes the prospect with `id` out of the recycle bin, updated at `now` (code 3 when
+    /// there is no such deleted prospect).
+    pub fn undelete_by_id(&self, id: u64, now: SystemTime) -> Result<Prospect, ApiError> {
+        let mut inner = self.write();
+        let i = inner
+            .prospects
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .filter(|&i| inner.prospects[i].deleted)
+            .ok_or_else(|| ApiError::code(3))?;
+        let p = Arc::make_mut(&mut inner.prospects[i]);
+        p.deleted = false;
+        p.updated_at = now;
+        let restored = p.clone();
+        inner.deleted -= 1;
+        Ok(restored)
+    }
+
+    /// The v5 `upsertLatestByEmail`: updates the most recently updated prospect with `email`
+    /// (looking in the recycle bin too when none is live and `search_deleted`, and taking it
+    /// out), or creates one. `true` when it created one.
+    pub fn upsert_latest_by_email(
+        &self,
+        email: &str,
+        params: &[(String, String)],
+        search_deleted: bool,
+        now: SystemTime,
+    ) -> Result<(Prospect, bool), ApiError> {
+        if !looks_like_email(email) {
+            return Err(ApiError::code(4));
+        }
+        let mut inner = self.write();
+        let latest = |inner: &Inner, deleted: bool| {
+            inner
+                .prospects
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.deleted == deleted && p.email().eq_ignore_ascii_case(email))
+                .max_by_key(|(_, p)| (p.updated_at, p.id))
+                .map(|(i, _)| i)
+        };
+        let found = latest(&inner, false)
+            .or_else(|| search_deleted.then(|| latest(&inner, true)).flatten());
+        let Some(i) = found else {
+            let mut prospect = Prospect::new(inner.next_id, email, now);
+            apply(&mut prospect, params, true, &inner.custom)?;
+            inner.next_id += 1;
+            inner.prospects.push(Arc::new(prospect.clone()));
+            return Ok((prospect, true));
+        };
+        let Inner {
+            prospects,
+            custom,
+            deleted,
+            ..
+        } = &mut *inner;
+        let p = Arc::make_mut(&mut prospects[i]);
+        let was_deleted = p.deleted;
+        let mut changed = p.clone();
+        changed.deleted = false;
+        let written = update(&mut changed, params, now, custom)?;
+        *p = changed;
+        if was_deleted {
+            *deleted -= 1;
+        }
+        Ok((written, false))
+    }
+
+    /// The business unit's prospect custom fields, in id order.
+    pub fn custom_fields(&self) -> Vec<CustomField> {
+        self.read().custom.fields.clone()
+    }
+
+    /// Adds a prospect custom field created at `now` (code 154 when its API name is a
+    /// standard field's, in either generation, or another custom field's).
+    pub fn add_custom_field(
+        &self,
+        new: NewField<'_>,
+        now: SystemTime,
+    ) -> Result<CustomField, ApiError> {
+        let standard = |id: &str| TEXT_FIELDS.contains(&id) || v5_name_taken(id);
+        self.write()
+            .custom
+            .add(new, standard, TEXT_FIELDS.len(), now)
+    }
+
+    /// Changes the custom field with `id` with `change` (its label and whether it is
+    /// required; never its API name or slot), updated at `now`. `None` when there is none.
+    pub fn update_custom_field(
+        &self,
+        id: u64,
+        now: SystemTime,
+        change: impl FnOnce(&mut CustomField),
+    ) -> Option<CustomField> {
+        let mut inner = self.write();
+        let field = inner.custom.get_mut(id)?;
+        change(field);
+        field.updated_at = now;
+        Some(field.clone())
+    }
+
+    /// Removes the custom field with `id` (prospects stop showing its values). `None` when
+    /// there is none.
+    pub fn remove_custom_field(&self, id: u64) -> Option<CustomField> {
+        self.write().custom.remove(id)
     }
 
     /// Moves the first prospect with `email` to the recycle bin (code 4 when there is none).
@@ -329,7 +446,12 @@ fn looks_like_email(email: &str) -> bool {
     matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
 }
 
-fn apply(p: &mut Prospect, params: &[(String, String)], allow_email: bool) -> Result<(), ApiError> {
+fn apply(
+    p: &mut Prospect,
+    params: &[(String, String)],
+    allow_email: bool,
+    custom: &CustomFields,
+) -> Result<(), ApiError> {
     for (name, value) in params {
         if name == "email" && !allow_email {
             continue;
@@ -337,7 +459,17 @@ fn apply(p: &mut Prospect, params: &[(String, String)], allow_email: bool) -> Re
         if name == "email" && !looks_like_email(value) {
             return Err(ApiError::code(4));
         }
-        p.set(name, value)?;
+        if !p.set(name, value)?
+            && let Some(field) = custom.by_field_id(name)
+        {
+            if field.ty == CustomType::Number
+                && !value.is_empty()
+                && value.trim().parse::<i64>().is_err()
+            {
+                return Err(ApiError::code(56));
+            }
+            p.set_custom_text(field.slot(), (!value.is_empty()).then_some(value.trim()));
+        }
     }
     Ok(())
 }
@@ -346,10 +478,11 @@ fn update(
     p: &mut Prospect,
     params: &[(String, String)],
     now: SystemTime,
+    custom: &CustomFields,
 ) -> Result<Prospect, ApiError> {
     // Validate on a copy so a bad parameter leaves the stored prospect untouched.
     let mut changed = p.clone();
-    apply(&mut changed, params, true)?;
+    apply(&mut changed, params, true, custom)?;
     changed.updated_at = now;
     *p = changed;
     Ok(p.clone())

@@ -1,15 +1,17 @@
 //! The compact storage of a prospect's text fields.
 
-use super::fields::TEXT_FIELDS;
-
 /// The text fields that are set, in one allocation (most of the 34 are empty, and a large
 /// store's memory was dominated first by 34 `Option<String>`, then by one `Box<str>` per set
-/// field). Entries are in index order; each is its index into [`TEXT_FIELDS`] (one char), its
+/// field). Entries are in index order; each is its index into [`TEXT_FIELDS`](super::fields::TEXT_FIELDS) (one char), its
 /// length in bytes (base-64 digits, least significant first, one char each with 0x40 set on
 /// all but the last) and its text. Every header char is ASCII, so the whole is a `str` and a
 /// value is a slice of it, with no UTF-8 check on reads.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(super) struct Texts(pub(super) Box<str>);
+
+/// How many text slots a prospect has: the [`TEXT_FIELDS`](super::fields::TEXT_FIELDS), then one per custom field of its
+/// business unit. A key is one ASCII char, so the slots stop below 128.
+pub(crate) const SLOTS: usize = 128;
 
 /// The entries of a [`Texts`], in index order.
 struct TextEntries<'a> {
@@ -103,11 +105,12 @@ impl Texts {
         out.push_str(value);
     }
 
-    /// Sets (or with `None` clears) field `i`, an index into [`TEXT_FIELDS`]. The table is
+    /// Sets (or with `None` clears) field `i`, an index into [`TEXT_FIELDS`](super::fields::TEXT_FIELDS) or a custom
+    /// field's slot after them (below [`SLOTS`]). The table is
     /// rewritten into an allocation of exactly its size: a prospect has a handful of fields and
     /// is kept for the process's life, so writes pay for compact reads and storage.
     pub(super) fn set(&mut self, i: usize, value: Option<&str>) {
-        let Some(key) = u8::try_from(i).ok().filter(|_| i < TEXT_FIELDS.len()) else {
+        let Some(key) = u8::try_from(i).ok().filter(|_| i < SLOTS) else {
             return;
         };
         if value.is_none() && self.get(i).is_none() {
@@ -130,7 +133,7 @@ impl Texts {
             {
                 Self::push_entry(&mut out, key, value);
             }
-            // `k` came from a table only `set` writes: always an index below 34.
+            // `k` came from a table only `set` writes: always an index below `SLOTS`.
             Self::push_entry(&mut out, u8::try_from(k).unwrap_or(u8::MAX), v);
         }
         if let Some(value) = pending {

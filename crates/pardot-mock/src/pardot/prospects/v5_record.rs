@@ -11,8 +11,14 @@ impl Prospect {
     /// Writes the v5 record with exactly the requested (already validated) fields as JSON
     /// into `out`: the same bytes as `render::write_json(&self.v5_record(fields), out)`,
     /// without building the tree (a page of 200 prospects would otherwise allocate a key and a
-    /// value per field).
-    pub fn write_v5_json(&self, fields: &[V5Field], out: &mut String) {
+    /// value per field). `user(id, field)` gives a field (its v5 name) of the user with `id`
+    /// for the `assignedUser.<field>` fields.
+    pub fn write_v5_json_with(
+        &self,
+        fields: &[V5Field],
+        user: &dyn Fn(u64, &str) -> crate::pardot::render::Node,
+        out: &mut String,
+    ) {
         use crate::pardot::render::{write_json, write_json_string};
         out.push('{');
         let mut first = true;
@@ -43,7 +49,27 @@ impl Prospect {
                         "\"isDeleted\":false"
                     });
                 }
-                V5Field::CampaignId | V5Field::CampaignName => {}
+                V5Field::AssignedUserId => {
+                    separator(out);
+                    out.push_str("\"assignedUserId\":");
+                    match self.assigned_user() {
+                        Some(id) => {
+                            let _ = write!(out, "{id}");
+                        }
+                        None => out.push_str("null"),
+                    }
+                }
+                V5Field::Custom { v5, slot, number } => {
+                    separator(out);
+                    write_json_string(v5, out);
+                    out.push(':');
+                    match self.text_at(*slot) {
+                        Some(n) if *number && n.parse::<i64>().is_ok() => out.push_str(n),
+                        Some(text) => write_json_string(text, out),
+                        None => out.push_str("null"),
+                    }
+                }
+                V5Field::CampaignId | V5Field::CampaignName | V5Field::AssignedUser(_) => {}
             }
         }
         // The nested campaign comes last, its members in the order they were asked for.
@@ -77,6 +103,28 @@ impl Prospect {
                 }
             }
         }
+        // Then the assigned user, its members in the order they were asked for.
+        let user_fields: Vec<&str> = fields
+            .iter()
+            .filter_map(|f| match f {
+                V5Field::AssignedUser(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !user_fields.is_empty() {
+            separator(out);
+            out.push_str("\"assignedUser\":");
+            match self.assigned_user() {
+                None => out.push_str("null"),
+                Some(id) => {
+                    let members = user_fields
+                        .iter()
+                        .map(|name| crate::pardot::render::field(name, user(id, name)))
+                        .collect();
+                    write_json(&crate::pardot::render::Node::Record(members), out);
+                }
+            }
+        }
         out.push('}');
     }
 
@@ -96,6 +144,22 @@ impl Prospect {
                         Node::Int(i64::try_from(c.id).unwrap_or(i64::MAX))
                     }),
                 )),
+                V5Field::AssignedUserId => out.push(field(
+                    "assignedUserId",
+                    self.assigned_user().map_or(Node::Null, |id| {
+                        Node::Int(i64::try_from(id).unwrap_or(i64::MAX))
+                    }),
+                )),
+                V5Field::Custom { v5, slot, number } => out.push(field(
+                    v5,
+                    match self.text_at(*slot) {
+                        Some(n) if *number && n.parse::<i64>().is_ok() => {
+                            Node::Int(n.parse().unwrap_or_default())
+                        }
+                        other => Node::opt_text(other),
+                    },
+                )),
+                V5Field::AssignedUser(_) => {}
                 V5Field::CampaignName => campaign.push(field(
                     "name",
                     Node::opt_text(self.campaign.as_ref().and_then(|c| c.name.as_deref())),
@@ -113,5 +177,13 @@ impl Prospect {
             ));
         }
         Node::Record(out)
+    }
+}
+
+#[cfg(test)]
+impl Prospect {
+    /// [`Prospect::write_v5_json_with`] for a business unit without users.
+    pub fn write_v5_json(&self, fields: &[V5Field], out: &mut String) {
+        self.write_v5_json_with(fields, &|_, _| crate::pardot::render::Node::Null, out);
     }
 }

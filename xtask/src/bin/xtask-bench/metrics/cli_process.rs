@@ -20,7 +20,7 @@ const TARGET: &str = "≤ 0.2× wall time";
 
 /// Its row; a row saying why when it cannot be measured (no CLI binary, no Python).
 pub async fn row(ctx: &Ctx) -> Row {
-    eprintln!("bench: CLI process vs the Python seed script");
+    eprintln!("bench: CLI process vs the Python JWT script");
     match measure(ctx).await {
         Ok(row) => row,
         Err(e) => Row::not_measured(METRIC, TARGET, &format!("{e:#}")),
@@ -47,7 +47,7 @@ async fn measure(ctx: &Ctx) -> Result<Row> {
         ("PARDOT_BUSINESS_UNIT_ID", fixtures::BUSINESS_UNIT_ID),
         ("NO_PROXY", "127.0.0.1,localhost"),
     ];
-    let script = root.join("fixtures/clients/seed000_jwt.py");
+    let script = root.join("fixtures/clients/jwt_bearer_pyjwt.py");
     let mut run_index = 0;
     let mut process = |ours: bool| -> Command {
         let mut c;

@@ -1,4 +1,4 @@
-//! The seed 000 Python script (`fixtures/clients/seed000_jwt.py`, PyJWT 2 + requests) run
+//! The Python JWT bearer client (`fixtures/clients/jwt_bearer_pyjwt.py`, PyJWT 2 + requests) run
 //! against the `pardot-mock` binary serving `fixtures/mock.toml`: a JWT bearer grant that
 //! must answer 200, then a Pardot account read that must answer `stat="ok"`.
 //!
@@ -44,7 +44,7 @@ async fn python() -> Option<String> {
 }
 
 #[tokio::test]
-async fn seed_000_script_against_the_binary() {
+async fn python_jwt_bearer_client_against_the_binary() {
     let Some(python) = python().await else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -77,7 +77,7 @@ async fn seed_000_script_against_the_binary() {
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
         .to_owned();
 
-    let script = root().join("fixtures/clients/seed000_jwt.py");
+    let script = root().join("fixtures/clients/jwt_bearer_pyjwt.py");
     let output = Command::new(&python)
         .arg(&script)
         .env("SF_LOGIN_URL", &url)
@@ -100,7 +100,7 @@ async fn seed_000_script_against_the_binary() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "seed 000 script failed ({}):\n{stdout}\n{stderr}",
+        "Python JWT bearer client failed ({}):\n{stdout}\n{stderr}",
         output.status
     );
     assert!(stdout.contains("Status: 200"), "{stdout}");

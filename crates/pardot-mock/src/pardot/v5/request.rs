@@ -1,0 +1,152 @@
+//! What every v5 request goes through: the Pardot host, the Bearer token and business unit,
+//! the unit's limits (in-flight slot and daily budget), then one answer: a JSON body with its
+//! status, `204` with none, or the v5 error.
+
+use std::time::SystemTime;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use super::super::api::Unit;
+use super::super::errors::ApiError;
+use super::super::render;
+use super::super::{Admitted, Backend, Caller, PardotApi};
+use crate::state::MockState;
+use crate::virtual_host::VirtualHost;
+
+/// What a v5 handler answers.
+#[derive(Debug)]
+pub(super) enum Reply {
+    /// A JSON body with this status.
+    Json(StatusCode, String),
+    /// `204 No Content` (a delete).
+    NoContent,
+}
+
+/// A v5 request as every handler extracts it first (the path and body come beside it).
+pub(super) struct Call {
+    state: MockState,
+    vhost: Option<VirtualHost>,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl FromRequestParts<MockState> for Call {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &MockState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            state: state.clone(),
+            vhost: parts.extensions.get::<VirtualHost>().cloned(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+/// A v5 request after admission: the caller's business unit and what it asked.
+pub(super) struct Ctx<'a> {
+    /// The caller's business unit.
+    pub unit: &'a Unit,
+    /// The query parameters.
+    pub pairs: Vec<(String, String)>,
+    /// The mock clock's time.
+    pub now: SystemTime,
+    call: &'a Call,
+}
+
+impl Ctx<'_> {
+    /// The request body as a JSON object (see [`super::writes::json_object`]).
+    pub fn json_body(&self, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+        super::writes::json_object(&self.call.headers, body)
+    }
+
+    /// A query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        param(&self.pairs, name)
+    }
+
+    /// The URL the caller reached the API at (`nextPageUrl` starts with it).
+    pub fn public_base(&self) -> String {
+        self.call.vhost.as_ref().map_or_else(
+            || super::super::public_base(&self.call.headers, self.call.uri.path()),
+            |v| v.public_base.clone(),
+        )
+    }
+}
+
+/// The value of parameter `name` among `pairs`.
+pub(super) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    uri.query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default()
+}
+
+/// The v5 error answer, tagged for the mock's counters.
+pub(super) fn error(e: &ApiError) -> Response {
+    super::super::outcome(render::v5_error(e), e)
+}
+
+/// v5 takes only Bearer tokens: anything else is 49 `Access Denied`.
+async fn authenticate<'a>(
+    api: &'a PardotApi,
+    state: &MockState,
+    headers: &HeaderMap,
+    host: crate::config::PardotHostKind,
+) -> Result<Admitted<'a>, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| ApiError::code(49))?;
+    let bu = headers
+        .get(pardot_auth_core::BUSINESS_UNIT_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let unit = api.check_bearer(state, token.trim(), bu, host)?;
+    api.admit(unit, Caller::Bearer, Backend::now(state)).await
+}
+
+impl Call {
+    /// Admits the request (a Pardot host, a Bearer token, then the unit's limits) and
+    /// answers with what `answer` makes of it, or the v5 error either returns.
+    pub async fn serve(self, answer: impl FnOnce(&Ctx<'_>) -> Result<Reply, ApiError>) -> Response {
+        let api = self.state.pardot();
+        let vhost = self.vhost.clone().map(axum::Extension);
+        let Some(host) = super::super::host::pardot_host(vhost.as_ref(), &self.headers, &self.uri)
+        else {
+            return super::super::not_a_pardot_host();
+        };
+        // Held until the answer is written: the unit's in-flight slot.
+        let admitted = match authenticate(&api, &self.state, &self.headers, host).await {
+            Ok(a) => a,
+            Err(e) => return error(&e),
+        };
+        let ctx = Ctx {
+            unit: admitted.unit,
+            pairs: query_pairs(&self.uri),
+            now: Backend::now(&self.state),
+            call: &self,
+        };
+        match answer(&ctx) {
+            Ok(Reply::Json(status, body)) => render::respond(status, render::Format::Json, body),
+            Ok(Reply::NoContent) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => error(&e),
+        }
+    }
+}
