@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: the checks CI runs, in order, stopping at the first failure.
 //!
-//! `.ci/run` installs what these need (cargo-machete, Chromium and chromedriver, Node.js, and
-//! the Python packages of `fixtures/clients` in `target/ci-venv`) and then runs `cargo xtask ci`.
+//! `.ci/run` installs what these need (cargo-machete, cargo-about, Chromium and chromedriver,
+//! Node.js and npm, iproute2, and maturin plus the Python packages of `fixtures/clients` in
+//! `target/ci-venv`) and then runs `cargo xtask ci`.
 
 use std::path::Path;
 use std::process::Command;
@@ -33,6 +34,10 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ("fault matrix", &["xtask", "e2e", "--faults"]),
     ("e2e in a browser", &["xtask", "e2e", "--browser"]),
     ("e2e under hostile traffic", &["xtask", "e2e", "--hostile"]),
+    // The static binary, the wheel and the npm package (one release build, reused by maturin),
+    // then their suites, the guide's examples and the image's empty-root/namespace test.
+    ("artifacts", &["xtask", "dist"]),
+    ("artifact checks", &["xtask", "dist-check"]),
 ];
 
 /// The Python interpreter of the venv `.ci/run` creates.

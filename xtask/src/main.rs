@@ -4,6 +4,8 @@
 //!   printed as a table; exits non-zero on any failure. `--faults`: the fault matrix only.
 //! - `cargo xtask ci`: what `.ci/run` runs once the machine has what it needs.
 //! - `cargo xtask bench`: the benchmarks, as ratios against baselines.
+//! - `cargo xtask dist`: the static binary, the Python wheel and the npm package of
+//!   `pardot-mock` in `target/dist/`; `cargo xtask dist-check` tests them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
@@ -13,6 +15,7 @@ use anyhow::{Context, Result};
 mod announced;
 mod bench;
 mod ci;
+mod dist;
 mod e2e;
 mod mock_process;
 
@@ -26,6 +29,8 @@ fn main() -> ExitCode {
         "e2e" => e2e::run(rest),
         "ci" => ci::run(rest),
         "bench" => bench::run(rest),
+        "dist" => dist::run(rest),
+        "dist-check" => dist::check::run(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(true)
@@ -54,6 +59,10 @@ fn print_help() {
          e2e --faults      run the fault matrix (flow x fault, each cell asserted)\n  \
          e2e --hostile     run the mock binary under malformed and slow traffic\n  \
          ci                run what .ci/run runs (fmt, unused deps, clippy, tests, e2e)\n  \
+         dist              build pardot-mock for every language into target/dist (binary, wheel, npm)
+  \
+         dist-check        test what dist built (versions, Python, Node, empty root, CI example)
+  \
          bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
     );
 }
