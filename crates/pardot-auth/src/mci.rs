@@ -5,7 +5,7 @@ use std::fmt;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use pardot_auth_core::url::Url;
-use pardot_auth_core::{AccessToken, AuthScheme, Error, TokenSource};
+use pardot_auth_core::{AccessToken, AuthScheme, Error, TokenSource, redact};
 use pardot_http::CachedTokenSource;
 use tracing::Instrument;
 
@@ -78,8 +78,11 @@ impl MciResponse {
 
     /// The body as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| Error::invalid_response(format!("the body is not the expected JSON: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            // serde_json quotes a value it could not read: it may be a token.
+            let reason = redact::excerpt(e.to_string().as_bytes(), 300);
+            Error::invalid_response(format!("the body is not the expected JSON: {reason}"))
+        })
     }
 }
 

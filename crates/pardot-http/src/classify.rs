@@ -154,16 +154,19 @@ fn known_json_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Op
     }
 }
 
-/// A server's message field, bounded and redacted like [`snippet`].
+/// A server's message field, bounded and redacted.
 fn text_of(v: Option<&Value>) -> String {
-    snippet(v.and_then(Value::as_str).unwrap_or_default().as_bytes())
+    redact::excerpt(
+        v.and_then(Value::as_str).unwrap_or_default().as_bytes(),
+        MESSAGE_CHARS,
+    )
 }
 
 fn by_status(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Verdict {
     match status {
         StatusCode::UNAUTHORIZED => Verdict::Expired {
             code: None,
-            message: format!("HTTP 401: {}", snippet(body)),
+            message: format!("HTTP 401: {}", redact::excerpt(body, MESSAGE_CHARS)),
         },
         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Verdict::Throttled {
             after: retry_after(headers),
@@ -174,19 +177,14 @@ fn by_status(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Verdict {
         },
         _ => Verdict::Fatal(PardotError::Http {
             status,
-            snippet: snippet(body),
+            snippet: redact::excerpt(body, MESSAGE_CHARS),
         }),
     }
 }
 
-/// The most characters of a server's text an error message carries.
-const MESSAGE_CHARS: usize = 512;
-
-/// The start of a body for an error message: bounded, and with anything shaped like a token
-/// redacted (a proxy or a debugging endpoint may echo the request's `Authorization`).
-pub(crate) fn snippet(body: &[u8]) -> String {
-    redact::excerpt(body, MESSAGE_CHARS)
-}
+/// The most characters of a server's text an error message carries (what is kept is also
+/// redacted: a proxy or a debugging endpoint may echo the request's `Authorization`).
+pub(crate) const MESSAGE_CHARS: usize = 512;
 
 #[cfg(test)]
 mod tests {
