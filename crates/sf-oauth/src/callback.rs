@@ -222,7 +222,7 @@ impl CallbackReceiver {
     }
 }
 
-type Reply = (
+pub(crate) type Reply = (
     StatusCode,
     String,
     Option<Result<AuthorizationCode, OAuthError>>,
@@ -237,7 +237,7 @@ fn handle(req: &Request<Incoming>, path: &str, expected: &CsrfState) -> Reply {
 
 /// What the redirect's query (`code` and `state`, or `error` and `error_description`) means,
 /// and the page the browser is shown.
-fn read_redirect(query: Option<&str>, expected: &CsrfState) -> Reply {
+pub(crate) fn read_redirect(query: Option<&str>, expected: &CsrfState) -> Reply {
     let params: HashMap<String, String> = query
         .map(|q| {
             pardot_auth_core::url::form_urlencoded::parse(q.as_bytes())
