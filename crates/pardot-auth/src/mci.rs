@@ -201,3 +201,45 @@ impl MciClient {
         })
     }
 }
+
+/// Property tests of what the MCI client reads from an answer: a secret the API echoes in a
+/// field it could not read never reaches the error. Cases: `PROPTEST_CASES`.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use pardot_auth_core::redact::{ECHOED_SECRETS, leaked_secret};
+    use proptest::prelude::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[expect(dead_code, reason = "the fields are only there to be read wrongly")]
+    struct Report {
+        rows: u64,
+        name: String,
+    }
+
+    proptest! {
+        #[test]
+        fn echoed_secrets_never_reach_a_json_error(
+            which in 0..ECHOED_SECRETS.len(),
+            pad in "[a-z ]{0,400}",
+            shape in 0usize..3,
+        ) {
+            let (name, echo, _) = ECHOED_SECRETS[which];
+            let text = format!("{pad} {echo}");
+            let body = match shape {
+                // serde_json quotes the string it expected to be a number.
+                0 => serde_json::json!({"rows": text, "name": "x"}).to_string(),
+                1 => serde_json::json!({"rows": 1, "name": [text]}).to_string(),
+                _ => format!("<html>{text}</html>"),
+            };
+            let response = MciResponse {
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+                body: Bytes::from(body),
+            };
+            let e = response.json::<Report>().err().ok_or_else(|| TestCaseError::fail("read"))?;
+            let shown = format!("{e} {e:?}");
+            prop_assert_eq!(leaked_secret(&shown), None, "{}: {}", name, shown);
+        }
+    }
+}
