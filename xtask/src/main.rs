@@ -4,6 +4,7 @@
 //!   printed as a table; exits non-zero on any failure.
 //! - `cargo xtask ci`: what `.ci/run` runs once the machine has what it needs.
 //! - `cargo xtask bench`: the benchmarks, as ratios against baselines.
+//! - `cargo xtask props [--cases N]`: every property test with 10,000 cases.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
@@ -15,6 +16,7 @@ mod bench;
 mod ci;
 mod e2e;
 mod mock_process;
+mod props;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         "e2e" => e2e::run(rest),
         "ci" => ci::run(rest),
         "bench" => bench::run(rest),
+        "props" => props::run(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(true)
@@ -51,8 +54,9 @@ fn print_help() {
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
          e2e [--browser]   run every flow and fault scenario against an in-process pardot-mock\n  \
-         ci                run what .ci/run runs (fmt, unused deps, clippy, tests, e2e)\n  \
-         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
+         ci                run what .ci/run runs (fmt, unused deps, clippy, tests, props, e2e)\n  \
+         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)\n  \
+         props             run every property test with 10,000 cases (--cases N: another count)"
     );
 }
 
