@@ -30,6 +30,7 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     ("tests", &["test", "--workspace"]),
+    ("property tests, 10,000 cases", &["xtask", "props"]),
     ("e2e", &["xtask", "e2e"]),
     ("fault matrix", &["xtask", "e2e", "--faults"]),
     ("e2e in a browser", &["xtask", "e2e", "--browser"]),

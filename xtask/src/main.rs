@@ -6,6 +6,7 @@
 //! - `cargo xtask bench`: the benchmarks, as ratios against baselines.
 //! - `cargo xtask dist`: the static binary, the Python wheel and the npm package of
 //!   `pardot-mock` in `target/dist/`; `cargo xtask dist-check` tests them.
+//! - `cargo xtask props [--cases N]`: every property test with 10,000 cases.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
@@ -18,6 +19,7 @@ mod ci;
 mod dist;
 mod e2e;
 mod mock_process;
+mod props;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "dist" => dist::run(rest),
         "dist-check" => dist::check::run(rest),
+        "props" => props::run(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(true)
@@ -64,6 +67,9 @@ fn print_help() {
          dist-check        test what dist built (versions, Python, Node, empty root, CI example)
   \
          bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
+         ci                run what .ci/run runs (fmt, unused deps, clippy, tests, props, e2e)\n  \
+         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)\n  \
+         props             run every property test with 10,000 cases (--cases N: another count)"
     );
 }
 

@@ -149,8 +149,10 @@ fn without_secrets(url: &Url) -> String {
 
 /// Parses and checks a base URL; the result has no trailing slash.
 fn parse_base(text: &str, insecure: InsecureHttp) -> Result<Url, HostError> {
-    let url = Url::parse(text).map_err(|e| HostError::Invalid {
-        url: text.to_owned(),
+    let mut url = Url::parse(text).map_err(|e| HostError::Invalid {
+        // Not a URL, so `without_secrets` cannot read it; the redactor masks an
+        // `access_token=…` or a token it carries.
+        url: crate::redact::redact(text),
         reason: e.to_string(),
     })?;
     ensure_secure_with(&url, insecure)?;
@@ -161,9 +163,13 @@ fn parse_base(text: &str, insecure: InsecureHttp) -> Result<Url, HostError> {
         || url.cannot_be_a_base()
     {
         return Err(HostError::NotABase {
-            url: text.to_owned(),
+            url: without_secrets(&url),
         });
     }
+    // Trailing slashes say nothing (endpoints are joined to the base without them): drop them
+    // so a host equals the one parsed back from its `base_url`.
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
     Ok(url)
 }
 

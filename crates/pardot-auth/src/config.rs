@@ -786,4 +786,6 @@ fn dotenv_error(e: &dotenvy::Error) -> ConfigError {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

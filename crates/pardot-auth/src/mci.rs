@@ -5,7 +5,7 @@ use std::fmt;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use pardot_auth_core::url::Url;
-use pardot_auth_core::{AccessToken, AuthScheme, Error, TokenSource};
+use pardot_auth_core::{AccessToken, AuthScheme, Error, TokenSource, redact};
 use pardot_http::CachedTokenSource;
 use tracing::Instrument;
 
@@ -78,8 +78,11 @@ impl MciResponse {
 
     /// The body as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| Error::invalid_response(format!("the body is not the expected JSON: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            // serde_json quotes a value it could not read: it may be a token.
+            let reason = redact::excerpt(e.to_string().as_bytes(), 300);
+            Error::invalid_response(format!("the body is not the expected JSON: {reason}"))
+        })
     }
 }
 
@@ -196,5 +199,47 @@ impl MciClient {
             headers,
             body: body.freeze(),
         })
+    }
+}
+
+/// Property tests of what the MCI client reads from an answer: a secret the API echoes in a
+/// field it could not read never reaches the error. Cases: `PROPTEST_CASES`.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use pardot_auth_core::redact::{ECHOED_SECRETS, leaked_secret};
+    use proptest::prelude::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[expect(dead_code, reason = "the fields are only there to be read wrongly")]
+    struct Report {
+        rows: u64,
+        name: String,
+    }
+
+    proptest! {
+        #[test]
+        fn echoed_secrets_never_reach_a_json_error(
+            which in 0..ECHOED_SECRETS.len(),
+            pad in "[a-z ]{0,400}",
+            shape in 0usize..3,
+        ) {
+            let (name, echo, _) = ECHOED_SECRETS[which];
+            let text = format!("{pad} {echo}");
+            let body = match shape {
+                // serde_json quotes the string it expected to be a number.
+                0 => serde_json::json!({"rows": text, "name": "x"}).to_string(),
+                1 => serde_json::json!({"rows": 1, "name": [text]}).to_string(),
+                _ => format!("<html>{text}</html>"),
+            };
+            let response = MciResponse {
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+                body: Bytes::from(body),
+            };
+            let e = response.json::<Report>().err().ok_or_else(|| TestCaseError::fail("read"))?;
+            let shown = format!("{e} {e:?}");
+            prop_assert_eq!(leaked_secret(&shown), None, "{}: {}", name, shown);
+        }
     }
 }

@@ -154,16 +154,19 @@ fn known_json_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Op
     }
 }
 
-/// A server's message field, bounded and redacted like [`snippet`].
+/// A server's message field, bounded and redacted.
 fn text_of(v: Option<&Value>) -> String {
-    snippet(v.and_then(Value::as_str).unwrap_or_default().as_bytes())
+    redact::excerpt(
+        v.and_then(Value::as_str).unwrap_or_default().as_bytes(),
+        MESSAGE_CHARS,
+    )
 }
 
 fn by_status(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Verdict {
     match status {
         StatusCode::UNAUTHORIZED => Verdict::Expired {
             code: None,
-            message: format!("HTTP 401: {}", snippet(body)),
+            message: format!("HTTP 401: {}", redact::excerpt(body, MESSAGE_CHARS)),
         },
         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Verdict::Throttled {
             after: retry_after(headers),
@@ -174,19 +177,14 @@ fn by_status(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> Verdict {
         },
         _ => Verdict::Fatal(PardotError::Http {
             status,
-            snippet: snippet(body),
+            snippet: redact::excerpt(body, MESSAGE_CHARS),
         }),
     }
 }
 
-/// The most characters of a server's text an error message carries.
-const MESSAGE_CHARS: usize = 512;
-
-/// The start of a body for an error message: bounded, and with anything shaped like a token
-/// redacted (a proxy or a debugging endpoint may echo the request's `Authorization`).
-pub(crate) fn snippet(body: &[u8]) -> String {
-    redact::excerpt(body, MESSAGE_CHARS)
-}
+/// The most characters of a server's text an error message carries (what is kept is also
+/// redacted: a proxy or a debugging endpoint may echo the request's `Authorization`).
+pub(crate) const MESSAGE_CHARS: usize = 512;
 
 #[cfg(test)]
 mod tests {
@@ -395,6 +393,116 @@ mod tests {
         ) {
             Verdict::Throttled { after, .. } => assert_eq!(after, Some(Duration::from_secs(7))),
             other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// Property tests of the answers this module reads (v5 error bodies, Salesforce's
+/// `INVALID_SESSION_ID`, anything a proxy sends): no panic, the code a body names is the one
+/// judged, and no echoed secret reaches what a caller or a log is shown. Cases:
+/// `PROPTEST_CASES` (256 by default; `cargo xtask props`: 10,000).
+#[cfg(test)]
+mod props {
+    use super::*;
+    use pardot_auth_core::redact::{ECHOED_SECRETS, leaked_secret};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn api() -> impl Strategy<Value = ApiVersion> {
+        prop_oneof![
+            Just(ApiVersion::V5),
+            Just(ApiVersion::Other),
+            Just(ApiVersion::Legacy)
+        ]
+    }
+
+    /// Everything a verdict lets a caller or a log see.
+    fn shown(v: &Verdict) -> String {
+        match v {
+            Verdict::Expired { message, .. } => message.clone(),
+            Verdict::Throttled { what, .. } | Verdict::Transient { what } => what.clone(),
+            Verdict::Fatal(e) => format!("{e} {e:?}"),
+            Verdict::Success(_) => String::new(),
+        }
+    }
+
+    fn words() -> impl Strategy<Value = String> {
+        proptest::collection::vec(("[A-Za-z0-9]{1,10}", "[ ,;:()é]"), 0..6)
+            .prop_map(|parts| parts.into_iter().map(|(w, s)| w + &s).collect())
+    }
+
+    proptest! {
+        #[test]
+        fn any_answer_is_judged(
+            api in api(),
+            status in 100u16..1000,
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..300),
+                "[\\[\\]{}\":,a-zA-Z0-9 ]{0,120}".prop_map(String::into_bytes),
+            ],
+        ) {
+            let Ok(status) = StatusCode::from_u16(status) else { return Ok(()) };
+            let verdict = judge(api, status, &HeaderMap::new(), &Bytes::from(body));
+            if api != ApiVersion::Legacy && status.is_success() {
+                prop_assert!(matches!(verdict, Verdict::Success(None)), "{verdict:?}");
+            }
+        }
+
+        #[test]
+        fn v5_error_bodies_are_judged_by_their_code(
+            status in prop_oneof![Just(200u16), 400u16..600],
+            code in prop_oneof![Just(1u64), Just(66), Just(184), Just(122), 0u64..100_000, Just(u64::MAX)],
+            message in words(),
+        ) {
+            let status = StatusCode::from_u16(status).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let body = json!({"code": code, "message": message}).to_string();
+            let verdict = judge(ApiVersion::V5, status, &HeaderMap::new(), &Bytes::from(body));
+            if status.is_success() {
+                prop_assert!(matches!(verdict, Verdict::Success(None)));
+                return Ok(());
+            }
+            let code = PardotErrorCode(u32::try_from(code).unwrap_or(u32::MAX));
+            let message = message.trim();
+            match verdict {
+                Verdict::Expired { code: got, message: m } => {
+                    prop_assert!(code.signals_expired_credential());
+                    prop_assert_eq!(got, Some(code));
+                    prop_assert_eq!(m, message);
+                }
+                Verdict::Throttled { what, .. } => {
+                    prop_assert_eq!(code, PardotErrorCode::CONCURRENT_LIMIT);
+                    prop_assert!(what.ends_with(message), "{}", what);
+                }
+                Verdict::Fatal(PardotError::Api { code: got, message: m, status: s, .. }) => {
+                    prop_assert_eq!(got, code);
+                    prop_assert_eq!(m, message);
+                    prop_assert_eq!(s, status);
+                }
+                other => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn echoed_secrets_never_reach_a_verdict(
+            api in api(),
+            status in prop_oneof![Just(200u16), Just(401), Just(404), Just(429), Just(500), Just(502)],
+            which in 0..ECHOED_SECRETS.len(),
+            shape in 0usize..5,
+            pad in "[a-z ]{0,600}",
+        ) {
+            let (name, echo, _) = ECHOED_SECRETS[which];
+            let text = format!("{pad} {echo}");
+            let body = match shape {
+                0 => json!({"code": 500, "message": text}).to_string(),
+                1 => json!({"exceptionCode": "InvalidSessionId", "exceptionMessage": text}).to_string(),
+                2 => json!([{"errorCode": "INVALID_SESSION_ID", "message": text}]).to_string(),
+                3 => format!("<rsp stat=\"fail\"><err code=\"15\">{}</err></rsp>", text.replace('&', "&amp;")),
+                _ => format!("<html><body>{text}</body></html>"),
+            };
+            let status = StatusCode::from_u16(status).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let verdict = judge(api, status, &HeaderMap::new(), &Bytes::from(body));
+            let seen = shown(&verdict);
+            prop_assert_eq!(leaked_secret(&seen), None, "{}: {}", name, seen);
         }
     }
 }

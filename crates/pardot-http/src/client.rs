@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
-use pardot_auth_core::{BusinessUnitId, PardotHost, SharedClock, TokenSource};
+use pardot_auth_core::{BusinessUnitId, PardotHost, SharedClock, TokenSource, redact};
 use pardot_legacy::envelope::Envelope;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -623,7 +623,14 @@ impl PardotResponse {
     /// The body parsed as JSON (v5 answers, v3/v4 answers to `format=json`).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PardotError> {
         serde_json::from_slice(&self.body)
-            .map_err(|e| PardotError::InvalidResponse(format!("the JSON body did not match: {e}")))
+            // serde_json quotes the values it could not read: they may be tokens.
+            .map_err(|e| {
+                let reason = e.to_string();
+                PardotError::InvalidResponse(format!(
+                    "the JSON body did not match: {}",
+                    redact::excerpt(reason.as_bytes(), crate::classify::MESSAGE_CHARS)
+                ))
+            })
     }
 
     /// The parsed v3/v4 envelope (for `/api/<object>/version/3|4/…` paths).

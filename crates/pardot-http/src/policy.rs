@@ -477,7 +477,10 @@ impl Call<'_> {
                 let replay = self.replay;
                 let err = PardotError::Http {
                     status: raw.status,
-                    snippet: crate::classify::snippet(&raw.body),
+                    snippet: pardot_auth_core::redact::excerpt(
+                        &raw.body,
+                        crate::classify::MESSAGE_CHARS,
+                    ),
                 };
                 self.retry_or(replay, what, None, err).await
             }

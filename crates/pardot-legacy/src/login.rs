@@ -396,7 +396,12 @@ impl LegacyLogin {
                     .parse::<u8>()
                     .ok()
                     .and_then(ApiVersion::from_number)
-                    .ok_or_else(|| LegacyError::UnknownApiVersion(text.to_owned()))?,
+                    .ok_or_else(|| {
+                        LegacyError::UnknownApiVersion(pardot_auth_core::redact::excerpt(
+                            text.as_bytes(),
+                            40,
+                        ))
+                    })?,
             };
             tracing::Span::current().record("api_version", api_version.number());
             let session =

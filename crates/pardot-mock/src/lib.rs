@@ -57,6 +57,8 @@ mod model;
 pub mod oauth;
 mod outcome;
 mod pardot;
+#[cfg(test)]
+mod props;
 pub mod request_params;
 mod route;
 #[cfg(feature = "cli")]

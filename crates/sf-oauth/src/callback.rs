@@ -14,7 +14,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use pardot_auth_core::url::{Host, Url};
-use pardot_auth_core::{Error, SharedClock};
+use pardot_auth_core::{Error, SharedClock, redact};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -222,7 +222,7 @@ impl CallbackReceiver {
     }
 }
 
-type Reply = (
+pub(crate) type Reply = (
     StatusCode,
     String,
     Option<Result<AuthorizationCode, OAuthError>>,
@@ -232,9 +232,13 @@ fn handle(req: &Request<Incoming>, path: &str, expected: &CsrfState) -> Reply {
     if req.method() != hyper::Method::GET || req.uri().path() != path {
         return (StatusCode::NOT_FOUND, failure_page("Not found."), None);
     }
-    let params: HashMap<String, String> = req
-        .uri()
-        .query()
+    read_redirect(req.uri().query(), expected)
+}
+
+/// What the redirect's query (`code` and `state`, or `error` and `error_description`) means,
+/// and the page the browser is shown.
+pub(crate) fn read_redirect(query: Option<&str>, expected: &CsrfState) -> Reply {
+    let params: HashMap<String, String> = query
         .map(|q| {
             pardot_auth_core::url::form_urlencoded::parse(q.as_bytes())
                 .into_owned()
@@ -246,9 +250,11 @@ fn handle(req: &Request<Incoming>, path: &str, expected: &CsrfState) -> Reply {
         let description = params.get("error_description").cloned().unwrap_or_default();
         let page = failure_page(&format!("{error}: {description}"));
         let outcome = if state_ok {
+            // What the redirect says reaches errors and logs: bounded and redacted, as any
+            // server text.
             Err(OAuthError::Authorization {
-                error: OAuthErrorCode::parse(error),
-                description,
+                error: OAuthErrorCode::parse(&redact::excerpt(error.as_bytes(), 100)),
+                description: redact::excerpt(description.as_bytes(), 500),
             })
         } else {
             Err(OAuthError::StateMismatch)

@@ -51,7 +51,7 @@ impl fmt::Debug for DeviceAuthorization {
 }
 
 #[derive(Deserialize)]
-struct RawDevice {
+pub(crate) struct RawDevice {
     device_code: SecretString,
     user_code: String,
     verification_uri: String,

@@ -156,6 +156,8 @@ mod error;
 mod jwt;
 mod mci;
 mod password;
+#[cfg(test)]
+mod props;
 mod refresh;
 mod response;
 mod types;

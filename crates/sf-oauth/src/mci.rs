@@ -28,14 +28,14 @@ pub const DEFAULT_MCI_ASSERTION_LIFETIME: Duration = Duration::from_secs(3 * 60)
 const CONTEXT: &str = "MCI service account authentication";
 
 #[derive(Deserialize)]
-struct Discovery {
-    token_endpoint: String,
+pub(crate) struct Discovery {
+    pub(crate) token_endpoint: String,
 }
 
 #[derive(Deserialize)]
-struct RawMciToken {
-    access_token: SecretString,
-    expires_in: u64,
+pub(crate) struct RawMciToken {
+    pub(crate) access_token: SecretString,
+    pub(crate) expires_in: u64,
 }
 
 /// Gets Marketing Cloud Intelligence tokens for a service account.

@@ -30,8 +30,19 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     body: &[u8],
     what: &'static str,
 ) -> Result<T, OAuthError> {
-    serde_json::from_slice(body).map_err(|source| OAuthError::Parse { what, source })
+    serde_json::from_slice(body).map_err(|e| {
+        // serde_json quotes a value it could not read (a token in a mistyped field): only
+        // its redacted message is kept.
+        let message = redact::excerpt(e.to_string().as_bytes(), PARSE_MESSAGE_CHARS);
+        OAuthError::Parse {
+            what,
+            source: <serde_json::Error as serde::de::Error>::custom(message),
+        }
+    })
 }
+
+/// The most characters of a parser's message an error keeps.
+const PARSE_MESSAGE_CHARS: usize = 300;
 
 /// `now` plus `secs` seconds a server gave (`expires_in`), or a parse error naming `field` when
 /// the sum is past any representable date: adding it unchecked would panic.

@@ -4,7 +4,9 @@
 use pardot_auth_core::PardotErrorCode;
 use serde_json::Value;
 
-use super::{ApiError, Envelope, EnvelopeError, Format, Payload, excerpt, parse_code, server_text};
+use super::{
+    ApiError, Envelope, EnvelopeError, Format, Payload, body_start, parse_code, server_text,
+};
 
 pub(super) use lenient::Lenient;
 
@@ -13,12 +15,12 @@ pub(super) fn parse(body: &[u8]) -> Result<Envelope, EnvelopeError> {
     let not_envelope = |reason: &str| EnvelopeError::NotAnEnvelope {
         format: Format::Json,
         reason: reason.to_owned(),
-        excerpt: excerpt(body),
+        excerpt: body_start(body),
     };
     let value: Value = serde_json::from_slice(body).map_err(|e| EnvelopeError::Syntax {
         format: Format::Json,
-        reason: e.to_string(),
-        excerpt: excerpt(body),
+        reason: server_text(&e.to_string()),
+        excerpt: body_start(body),
     })?;
     let Value::Object(object) = &value else {
         return Err(not_envelope("the body is not a JSON object"));

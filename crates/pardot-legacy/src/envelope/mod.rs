@@ -157,8 +157,9 @@ pub(crate) fn help_for(code: PardotErrorCode) -> Option<&'static str> {
 
 /// Why a body is not a readable v3/v4 envelope.
 ///
-/// The excerpt is at most [`EXCERPT_CHARS`] characters of the body, with anything that looks
-/// like an api_key or user_key (a run of 32 hexadecimal characters) replaced by `[redacted]`.
+/// The excerpt is at most [`EXCERPT_CHARS`] characters of the body (and `…` when cut), and
+/// it and the reason went through [`pardot_auth_core::redact`]: api_keys, user_keys, tokens
+/// and echoed secrets are `[redacted]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvelopeError {
@@ -338,13 +339,13 @@ impl Envelope {
             Payload::Xml(text) => {
                 quick_xml::de::from_str(text).map_err(|e| EnvelopeError::Payload {
                     format: Format::Xml,
-                    reason: e.to_string(),
+                    reason: server_text(&e.to_string()),
                 })
             }
             Payload::Json(value) => {
                 T::deserialize(json::Lenient(value)).map_err(|e| EnvelopeError::Payload {
                     format: Format::Json,
-                    reason: e.to_string(),
+                    reason: server_text(&e.to_string()),
                 })
             }
         }
@@ -392,36 +393,10 @@ fn server_text(text: &str) -> String {
     pardot_auth_core::redact::excerpt(text.as_bytes(), MESSAGE_CHARS)
 }
 
-/// A short, secret-free excerpt of `body` for error messages.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(skip_preamble(body));
-    let short: String = text.chars().take(EXCERPT_CHARS).collect();
-    redact_hex_runs(&short)
-}
-
-/// Replaces every run of 32 or more hexadecimal characters (api_keys and user_keys are 32
-/// hex characters) with `[redacted]`.
-fn redact_hex_runs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 32 {
-            out.push_str("[redacted]");
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_hexdigit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
+/// The start of a bad `body` an [`EnvelopeError`] keeps: bounded and redacted by the core
+/// redactor.
+fn body_start(body: &[u8]) -> String {
+    pardot_auth_core::redact::excerpt(body, EXCERPT_CHARS)
 }
 
 /// Parses a v3/v4 body, XML or JSON (detected from the first non-whitespace byte after an
@@ -434,7 +409,7 @@ pub fn parse(body: &[u8]) -> Result<Envelope, EnvelopeError> {
         Some(b'<') => xml::parse(start),
         Some(b'{' | b'[') => json::parse(start),
         Some(_) => Err(EnvelopeError::UnknownFormat {
-            excerpt: excerpt(body),
+            excerpt: body_start(body),
         }),
     }
 }

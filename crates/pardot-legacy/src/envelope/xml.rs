@@ -2,7 +2,9 @@
 
 use quick_xml::events::{BytesStart, Event};
 
-use super::{ApiError, Envelope, EnvelopeError, Format, Payload, excerpt, parse_code, server_text};
+use super::{
+    ApiError, Envelope, EnvelopeError, Format, Payload, body_start, parse_code, server_text,
+};
 
 struct XmlChild {
     name: String,
@@ -17,13 +19,13 @@ struct XmlChild {
 pub(super) fn parse(body: &[u8]) -> Result<Envelope, EnvelopeError> {
     let syntax = |reason: String| EnvelopeError::Syntax {
         format: Format::Xml,
-        reason,
-        excerpt: excerpt(body),
+        reason: server_text(&reason),
+        excerpt: body_start(body),
     };
     let not_envelope = |reason: &str| EnvelopeError::NotAnEnvelope {
         format: Format::Xml,
         reason: reason.to_owned(),
-        excerpt: excerpt(body),
+        excerpt: body_start(body),
     };
     let text = std::str::from_utf8(body).map_err(|e| syntax(format!("not UTF-8: {e}")))?;
     let mut reader = quick_xml::Reader::from_str(text);

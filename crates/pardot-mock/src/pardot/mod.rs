@@ -18,6 +18,8 @@ mod host;
 mod legacy;
 mod limits;
 mod objects;
+#[cfg(test)]
+mod props;
 mod prospects;
 mod render;
 mod seed;

@@ -85,7 +85,7 @@ impl Params {
 }
 
 /// Parses `Authorization: Pardot api_key=..., user_key=...`.
-fn pardot_scheme(value: &str) -> Option<(String, String)> {
+pub(super) fn pardot_scheme(value: &str) -> Option<(String, String)> {
     let rest = value.trim().strip_prefix("Pardot")?.trim_start();
     let mut api_key = None;
     let mut user_key = None;
