@@ -37,6 +37,7 @@ macro_rules! shown_as {
     };
 }
 
+mod builder;
 pub mod claims;
 pub mod clock;
 mod error;

@@ -80,36 +80,23 @@ impl CountingSource {
         }
     }
 
-    /// Tokens live `lifetime` (default 2 h).
-    pub fn lifetime(mut self, lifetime: Duration) -> Self {
-        self.lifetime = lifetime;
-        self
-    }
+    crate::builder_setters! {
+        /// Tokens live `lifetime` (default 2 h).
+        pub fn lifetime(lifetime: Duration) => lifetime = lifetime;
 
-    /// Tokens carry an [`Expiry::Known`] instead of an estimate.
-    pub fn known_expiry(mut self) -> Self {
-        self.known_expiry = true;
-        self
-    }
+        /// Tokens carry an [`Expiry::Known`] instead of an estimate.
+        pub fn known_expiry() => known_expiry = true;
 
-    /// Tokens are of `kind` (default Salesforce bearer).
-    pub fn kind(mut self, kind: TokenKind) -> Self {
-        self.kind = kind;
-        self
-    }
+        /// Tokens are of `kind` (default Salesforce bearer).
+        pub fn kind(kind: TokenKind) => kind = kind;
 
-    /// Tokens carry these granted scopes (space-separated).
-    pub fn scopes(mut self, scopes: &str) -> Self {
-        self.scopes = Some(Scopes::parse(scopes));
-        self
-    }
+        /// Tokens carry these granted scopes (space-separated).
+        pub fn scopes(scopes: &str) => scopes = Some(Scopes::parse(scopes));
 
-    /// Each fetch through this source (and clones made from it afterwards), once counted,
-    /// waits for [`release`](Self::release) before answering. The counters stay shared with
-    /// the clones made before.
-    pub fn gated(mut self) -> Self {
-        self.gate = Some(Arc::new(Notify::new()));
-        self
+        /// Each fetch through this source (and clones made from it afterwards), once counted,
+        /// waits for [`release`](Self::release) before answering. The counters stay shared with
+        /// the clones made before.
+        pub fn gated() => gate = Some(Arc::new(Notify::new()));
     }
 
     /// Lets one waiting (or the next) gated fetch answer.

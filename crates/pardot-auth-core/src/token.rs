@@ -171,34 +171,21 @@ impl AccessToken {
         }
     }
 
-    /// Sets the `instance_url` of a Salesforce token.
-    pub fn with_instance_url(mut self, url: Url) -> Self {
-        self.instance_url = Some(url);
-        self
-    }
+    crate::builder_setters! {
+        /// Sets the `instance_url` of a Salesforce token.
+        pub fn with_instance_url(url: Url) => instance_url = Some(url);
 
-    /// Sets the identity URL (`id` of a Salesforce token response).
-    pub fn with_identity_url(mut self, url: impl Into<String>) -> Self {
-        self.identity_url = Some(url.into());
-        self
-    }
+        /// Sets the identity URL (`id` of a Salesforce token response).
+        pub fn with_identity_url(url: impl Into<String>) => identity_url = Some(url.into());
 
-    /// Sets the granted scopes.
-    pub fn with_scopes(mut self, scopes: Scopes) -> Self {
-        self.scopes = Some(scopes);
-        self
-    }
+        /// Sets the granted scopes.
+        pub fn with_scopes(scopes: Scopes) => scopes = Some(scopes);
 
-    /// The same token with another expiry (every other field kept).
-    pub fn with_expiry(mut self, expiry: Expiry) -> Self {
-        self.expiry = expiry;
-        self
-    }
+        /// The same token with another expiry (every other field kept).
+        pub fn with_expiry(expiry: Expiry) => expiry = expiry;
 
-    /// Sets the refresh token issued with this token.
-    pub fn with_refresh_token(mut self, refresh_token: SecretString) -> Self {
-        self.refresh_token = Some(refresh_token);
-        self
+        /// Sets the refresh token issued with this token.
+        pub fn with_refresh_token(refresh_token: SecretString) => refresh_token = Some(refresh_token);
     }
 
     /// The kind, which fixes the header scheme.

@@ -127,24 +127,17 @@ impl Connector {
         &self.config
     }
 
-    /// Uses this clock for every wait and time stamp (flows, cache, client).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Uses this clock for every wait and time stamp (flows, cache, client).
+        pub fn clock(clock: SharedClock) => clock = clock;
 
-    /// Keeps tokens in this store instead of the one the [`Config`] names. A `FileStore`
-    /// shares one token between processes and with the CLI.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
+        /// Keeps tokens in this store instead of the one the [`Config`] names. A `FileStore`
+        /// shares one token between processes and with the CLI.
+        pub fn store(store: Arc<dyn TokenStore>) => store = Some(store);
 
-    /// The name of the record the store keeps this credential under (default
-    /// [`Config::store_key`]; not the store encryption key).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.store_key = Some(key.into());
-        self
+        /// The name of the record the store keeps this credential under (default
+        /// [`Config::store_key`]; not the store encryption key).
+        pub fn store_key(key: impl Into<String>) => store_key = Some(key.into());
     }
 
     /// Scopes the web server and device flows ask for (default: none named, so Salesforce
@@ -170,17 +163,13 @@ impl Connector {
         self
     }
 
-    /// The longest an interactive step may wait for the person (default 5 minutes).
-    pub fn interactive_timeout(mut self, timeout: Duration) -> Self {
-        self.interactive_timeout = timeout;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The longest an interactive step may wait for the person (default 5 minutes).
+        pub fn interactive_timeout(timeout: Duration) => interactive_timeout = timeout;
 
-    /// When the first token is fetched (default [`FirstToken::AtConnect`]: bad credentials
-    /// show up at once, not on the first request).
-    pub fn fetch_first_token(mut self, when: FirstToken) -> Self {
-        self.first_token = when;
-        self
+        /// When the first token is fetched (default [`FirstToken::AtConnect`]: bad credentials
+        /// show up at once, not on the first request).
+        pub fn fetch_first_token(when: FirstToken) => first_token = when;
     }
 
     /// The clock every wait and time stamp goes through.

@@ -204,71 +204,40 @@ impl<C: CacheChoice> PardotClientBuilder<C> {
         }
     }
 
-    /// The business unit (required with Salesforce tokens).
-    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
-        self.policy = self.policy.business_unit(bu);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The business unit (required with Salesforce tokens).
+        pub fn business_unit(bu: BusinessUnitId) => forward policy;
 
-    /// The most requests in flight for this business unit (default 5; `None`: no limit).
-    pub fn max_concurrent(mut self, n: Option<usize>) -> Self {
-        self.policy = self.policy.max_concurrent(n);
-        self
-    }
+        /// The most requests in flight for this business unit (default 5; `None`: no limit).
+        pub fn max_concurrent(n: Option<usize>) => forward policy;
 
-    /// Stop at `budget` requests per day, before Pardot's quota error.
-    pub fn daily_budget(mut self, budget: u64) -> Self {
-        self.policy = self.policy.daily_budget(budget);
-        self
-    }
+        /// Stop at `budget` requests per day, before Pardot's quota error.
+        pub fn daily_budget(budget: u64) => forward policy;
 
-    /// Share a governor with other clients of the same business unit.
-    pub fn governor(mut self, governor: Governor) -> Self {
-        self.policy = self.policy.governor(governor);
-        self
-    }
+        /// Share a governor with other clients of the same business unit.
+        pub fn governor(governor: Governor) => forward policy;
 
-    /// The retry policy for throttling and transport failures.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.policy = self.policy.retry_policy(retry);
-        self
-    }
+        /// The retry policy for throttling and transport failures.
+        pub fn retry_policy(retry: RetryPolicy) => forward policy;
 
-    /// The clock for waits and expiry (tests share a `ManualClock` with the mock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.policy = self.policy.clock(clock);
-        self
-    }
+        /// The clock for waits and expiry (tests share a `ManualClock` with the mock).
+        pub fn clock(clock: SharedClock) => forward policy;
 
-    /// Use this `reqwest` client (its own timeouts and proxies apply; the per-request
-    /// timeout of this builder still does).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
+        /// Use this `reqwest` client (its own timeouts and proxies apply; the per-request
+        /// timeout of this builder still does).
+        pub fn http_client(http: reqwest::Client) => http = Some(http);
 
-    /// The longest one HTTP attempt may take, body included (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// The longest one HTTP attempt may take, body included (default 60 s).
+        pub fn timeout(timeout: Duration) => timeout = timeout;
 
-    /// The longest connecting may take (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
+        /// The longest connecting may take (default 10 s).
+        pub fn connect_timeout(timeout: Duration) => connect_timeout = timeout;
 
-    /// The largest response body read (default 16 MiB).
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = limit;
-        self
-    }
+        /// The largest response body read (default 16 MiB).
+        pub fn max_response_bytes(limit: usize) => max_response_bytes = limit;
 
-    /// Ignore proxy environment variables (for loopback tests).
-    pub fn no_proxy(mut self) -> Self {
-        self.no_proxy = true;
-        self
+        /// Ignore proxy environment variables (for loopback tests).
+        pub fn no_proxy() => no_proxy = true;
     }
 
     /// The client.
@@ -304,16 +273,12 @@ impl<C: CacheChoice> PardotClientBuilder<C> {
 }
 
 impl PardotClientBuilder<NewCache> {
-    /// The token store (default: memory).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.policy = self.policy.store(store);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The token store (default: memory).
+        pub fn store(store: Arc<dyn TokenStore>) => forward policy;
 
-    /// The token store key (default `default`).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.policy = self.policy.store_key(key);
-        self
+        /// The token store key (default `default`).
+        pub fn store_key(key: impl Into<String>) => forward policy;
     }
 }
 
@@ -405,18 +370,14 @@ impl PardotRequest {
         self
     }
 
-    /// Declares whether sending the request twice is harmless (default: true for GET, HEAD,
-    /// PUT, DELETE, OPTIONS; false for POST and PATCH). A v3/v4 `query` or `read` sent by
-    /// POST is idempotent: say so to let it be retried after transport failures.
-    pub fn idempotent(mut self, yes: bool) -> Self {
-        self.idempotent = Some(yes);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Declares whether sending the request twice is harmless (default: true for GET, HEAD,
+        /// PUT, DELETE, OPTIONS; false for POST and PATCH). A v3/v4 `query` or `read` sent by
+        /// POST is idempotent: say so to let it be retried after transport failures.
+        pub fn idempotent(yes: bool) => idempotent = Some(yes);
 
-    /// The longest one attempt may take (default: the client's).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
+        /// The longest one attempt may take (default: the client's).
+        pub fn timeout(timeout: Duration) => timeout = Some(timeout);
     }
 
     /// Sends the request: authenticated, governed, refreshed once on expiry, retried within

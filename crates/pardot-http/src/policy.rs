@@ -248,44 +248,28 @@ impl<C: CacheChoice> PardotAuthPolicyBuilder<C> {
         }
     }
 
-    /// The business unit (required for Salesforce tokens; sent as `Pardot-Business-Unit-Id`).
-    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
-        self.business_unit = Some(bu);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The business unit (required for Salesforce tokens; sent as `Pardot-Business-Unit-Id`).
+        pub fn business_unit(bu: BusinessUnitId) => business_unit = Some(bu);
 
-    /// The most requests in flight (default 5, Pardot's limit; `None`: no limit). Ignored
-    /// when a [`governor`](Self::governor) is given.
-    pub fn max_concurrent(mut self, n: Option<usize>) -> Self {
-        self.max_concurrent = n;
-        self
-    }
+        /// The most requests in flight (default 5, Pardot's limit; `None`: no limit). Ignored
+        /// when a [`governor`](Self::governor) is given.
+        pub fn max_concurrent(n: Option<usize>) => max_concurrent = n;
 
-    /// Stop at `budget` requests per day (see [`Governor::with_daily_budget`]). Ignored when
-    /// a [`governor`](Self::governor) is given.
-    pub fn daily_budget(mut self, budget: u64) -> Self {
-        self.daily_budget = Some(budget);
-        self
-    }
+        /// Stop at `budget` requests per day (see [`Governor::with_daily_budget`]). Ignored when
+        /// a [`governor`](Self::governor) is given.
+        pub fn daily_budget(budget: u64) => daily_budget = Some(budget);
 
-    /// Share a governor with other clients of the same business unit.
-    pub fn governor(mut self, governor: Governor) -> Self {
-        self.governor = Some(governor);
-        self
-    }
+        /// Share a governor with other clients of the same business unit.
+        pub fn governor(governor: Governor) => governor = Some(governor);
 
-    /// The retry policy for throttling and transport failures (default
-    /// [`RetryPolicy::default`]).
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
+        /// The retry policy for throttling and transport failures (default
+        /// [`RetryPolicy::default`]).
+        pub fn retry_policy(retry: RetryPolicy) => retry = retry;
 
-    /// The clock for waits and expiry (default: the system clock; also given to the cache
-    /// this builder creates).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
+        /// The clock for waits and expiry (default: the system clock; also given to the cache
+        /// this builder creates).
+        pub fn clock(clock: SharedClock) => clock = Some(clock);
     }
 
     /// The policy.
@@ -315,16 +299,12 @@ impl<C: CacheChoice> PardotAuthPolicyBuilder<C> {
 }
 
 impl PardotAuthPolicyBuilder<NewCache> {
-    /// The token store of the cache this builder creates (default: memory).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.cache.store = Some(store);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The token store of the cache this builder creates (default: memory).
+        pub fn store(store: Arc<dyn TokenStore>) => cache.store = Some(store);
 
-    /// The store key of the cache this builder creates (default `default`).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.cache.store_key = Some(key.into());
-        self
+        /// The store key of the cache this builder creates (default `default`).
+        pub fn store_key(key: impl Into<String>) => cache.store_key = Some(key.into());
     }
 }
 

@@ -190,62 +190,37 @@ impl fmt::Debug for LegacyLoginBuilder {
 }
 
 impl LegacyLoginBuilder {
-    /// The Pardot host: [`PardotHost::Production`] (default), [`PardotHost::Demo`] for
-    /// sandboxes and developer orgs, or a custom URL (the mock).
-    pub fn host(mut self, host: PardotHost) -> Self {
-        self.host = host;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The Pardot host: [`PardotHost::Production`] (default), [`PardotHost::Demo`] for
+        /// sandboxes and developer orgs, or a custom URL (the mock).
+        pub fn host(host: PardotHost) => host = host;
 
-    /// Logs in at `/api/login/version/{version}` only, instead of detecting the version.
-    pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.version = Some(version);
-        self
-    }
+        /// Logs in at `/api/login/version/{version}` only, instead of detecting the version.
+        pub fn api_version(version: ApiVersion) => version = Some(version);
 
-    /// Detects the version (the default): `/version/3` first, `/version/4` after code 88.
-    pub fn auto_version(mut self) -> Self {
-        self.version = None;
-        self
-    }
+        /// Detects the version (the default): `/version/3` first, `/version/4` after code 88.
+        pub fn auto_version() => version = None;
 
-    /// Asks for JSON answers (`format=json`) instead of XML.
-    pub fn format(mut self, format: Format) -> Self {
-        self.format = format;
-        self
-    }
+        /// Asks for JSON answers (`format=json`) instead of XML.
+        pub fn format(format: Format) => format = format;
 
-    /// Uses this client instead of building one. Its own timeouts and redirect policy apply
-    /// besides this builder's timeout; configure it to follow no redirects.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
+        /// Uses this client instead of building one. Its own timeouts and redirect policy apply
+        /// besides this builder's timeout; configure it to follow no redirects.
+        pub fn http_client(client: reqwest::Client) => client = Some(client);
 
-    /// The deadline for a whole login attempt, measured on the clock (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// The deadline for a whole login attempt, measured on the clock (default 30 s).
+        pub fn timeout(timeout: Duration) => timeout = timeout;
 
-    /// The connect timeout of the client this crate builds (default 10 s; ignored with
-    /// [`LegacyLoginBuilder::http_client`]).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
+        /// The connect timeout of the client this crate builds (default 10 s; ignored with
+        /// [`LegacyLoginBuilder::http_client`]).
+        pub fn connect_timeout(timeout: Duration) => connect_timeout = timeout;
 
-    /// The clock that stamps issue times and measures the timeout (share one `ManualClock`
-    /// with the mock in tests).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
+        /// The clock that stamps issue times and measures the timeout (share one `ManualClock`
+        /// with the mock in tests).
+        pub fn clock(clock: SharedClock) => clock = Some(clock);
 
-    /// The most bytes of an answer to read (default 64 KiB).
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
-        self
+        /// The most bytes of an answer to read (default 64 KiB).
+        pub fn max_body_bytes(limit: usize) => max_body_bytes = limit;
     }
 
     /// Checks the host (https, or http to loopback) and builds the login.

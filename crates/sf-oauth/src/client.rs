@@ -108,51 +108,32 @@ pub struct OAuthClientBuilder {
 }
 
 impl OAuthClientBuilder {
-    /// Uses your `reqwest` client (then the connect timeout and proxy settings here are not
-    /// applied: configure them on your client, and do not let it follow redirects; the request
-    /// timeout and body bound still are, per request).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Uses your `reqwest` client (then the connect timeout and proxy settings here are not
+        /// applied: configure them on your client, and do not let it follow redirects; the request
+        /// timeout and body bound still are, per request).
+        pub fn http_client(client: reqwest::Client) => http = Some(client);
 
-    /// The clock for issue times, JWT claims and waits.
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
+        /// The clock for issue times, JWT claims and waits.
+        pub fn clock(clock: SharedClock) => clock = Some(clock);
 
-    /// Bound on any response body.
-    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
-        self.max_body_bytes = Some(bytes);
-        self
-    }
+        /// Bound on any response body.
+        pub fn max_body_bytes(bytes: usize) => max_body_bytes = Some(bytes);
 
-    /// The assumed life of a Salesforce access token (the org's session timeout; default
-    /// 2 h). This is the one place the estimate is made: tokens carry it as
-    /// [`Expiry::Estimated`], and caches such as `pardot_http::CachedTokenSource` take it as
-    /// given.
-    pub fn session_estimate(mut self, session: Duration) -> Self {
-        self.session_estimate = Some(session);
-        self
-    }
+        /// The assumed life of a Salesforce access token (the org's session timeout; default
+        /// 2 h). This is the one place the estimate is made: tokens carry it as
+        /// [`Expiry::Estimated`], and caches such as `pardot_http::CachedTokenSource` take it as
+        /// given.
+        pub fn session_estimate(session: Duration) => session_estimate = Some(session);
 
-    /// Total time for one HTTP exchange.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
+        /// Total time for one HTTP exchange.
+        pub fn timeout(timeout: Duration) => timeout = Some(timeout);
 
-    /// Time to establish a connection.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
+        /// Time to establish a connection.
+        pub fn connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
 
-    /// Ignores proxy environment variables (useful against a local mock).
-    pub fn no_proxy(mut self) -> Self {
-        self.no_proxy = true;
-        self
+        /// Ignores proxy environment variables (useful against a local mock).
+        pub fn no_proxy() => no_proxy = true;
     }
 
     /// Builds the client. Without [`http_client`](Self::http_client) the `reqwest` client is

@@ -120,16 +120,12 @@ impl DeviceFlow {
         self
     }
 
-    /// Sends the consumer secret with each poll and checks the answer's signature with it.
-    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.app.client_secret = Some(secret);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Sends the consumer secret with each poll and checks the answer's signature with it.
+        pub fn with_client_secret(secret: ClientSecret) => app.client_secret = Some(secret);
 
-    /// The longest [`poll`](Self::poll) waits in total (default 10 minutes).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+        /// The longest [`poll`](Self::poll) waits in total (default 10 minutes).
+        pub fn with_timeout(timeout: Duration) => timeout = timeout;
     }
 
     /// Who shows the user code when the flow runs as a [`TokenSource`].

@@ -111,22 +111,15 @@ impl MciServiceAccount {
         }
     }
 
-    /// Overrides `aud`.
-    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = audience.into();
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Overrides `aud`.
+        pub fn with_audience(audience: impl Into<String>) => audience = audience.into();
 
-    /// How far after `iat` the assertion's `exp` is (default 3 minutes).
-    pub fn with_assertion_lifetime(mut self, lifetime: Duration) -> Self {
-        self.lifetime = lifetime;
-        self
-    }
+        /// How far after `iat` the assertion's `exp` is (default 3 minutes).
+        pub fn with_assertion_lifetime(lifetime: Duration) => lifetime = lifetime;
 
-    /// Uses this client (clock, HTTP, limits).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits).
+        pub fn with_client(client: OAuthClient) => client = client;
     }
 
     /// The claims of a new assertion (a fresh `jti` each call).

@@ -149,19 +149,15 @@ impl RedisTokenStore {
         Ok(self)
     }
 
-    /// How long a lease lives unless let go first (default [`DEFAULT_LEASE_TTL`]; keep it
-    /// longer than the cache's fetch timeout). Taken as at least 1 ms.
-    pub fn with_lease_ttl(mut self, ttl: Duration) -> Self {
-        self.lease_ttl = ttl.max(Duration::from_millis(1));
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// How long a lease lives unless let go first (default [`DEFAULT_LEASE_TTL`]; keep it
+        /// longer than the cache's fetch timeout). Taken as at least 1 ms.
+        pub fn with_lease_ttl(ttl: Duration) => lease_ttl = ttl.max(Duration::from_millis(1));
 
-    /// Seals every record written from now on with `key`; a record found in clear is
-    /// rewritten sealed when read, and a sealed record that `key` does not open is an error
-    /// (and is never overwritten).
-    pub fn with_encryption_key(mut self, key: EncryptionKey) -> Self {
-        self.key = Some(key);
-        self
+        /// Seals every record written from now on with `key`; a record found in clear is
+        /// rewritten sealed when read, and a sealed record that `key` does not open is an error
+        /// (and is never overwritten).
+        pub fn with_encryption_key(key: EncryptionKey) => key = Some(key);
     }
 
     /// The connection.
