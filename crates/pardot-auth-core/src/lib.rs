@@ -40,6 +40,7 @@ macro_rules! shown_as {
 mod builder;
 pub mod claims;
 pub mod clock;
+mod debug;
 mod error;
 mod host;
 mod ids;

@@ -4,7 +4,6 @@
 //! stamped on a [`Clock`](crate::Clock), counts its fetches and the rejections it is told about, and can be
 //! made to fail or to wait until released.
 
-use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
@@ -57,14 +56,10 @@ struct Shared {
     started: Notify,
 }
 
-impl fmt::Debug for CountingSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CountingSource")
-            .field("fetches", &self.fetches())
-            .field("lifetime", &self.lifetime)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(CountingSource as this {
+    fetches: this.fetches(),
+    lifetime: this.lifetime,
+});
 
 impl CountingSource {
     /// A source stamping its tokens on `clock`.

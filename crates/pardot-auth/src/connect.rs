@@ -80,17 +80,13 @@ pub struct Connector {
     http: OnceLock<reqwest::Client>,
 }
 
-impl fmt::Debug for Connector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connector")
-            .field("config", &self.config)
-            .field("store", &self.store)
-            .field("store_key", &self.store_key)
-            .field("scopes", &self.scopes)
-            .field("interactive", &self.is_interactive())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(Connector as this {
+    config: this.config,
+    store: this.store,
+    store_key: this.store_key,
+    scopes: this.scopes,
+    interactive: this.is_interactive(),
+});
 
 /// When [`Connector::connect`] (and `connect_mci`) fetches the first token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,7 +1,5 @@
 //! [`MciClient`]: `reqwest` plus a cached Marketing Cloud Intelligence token on a base URL.
 
-use std::fmt;
-
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use pardot_auth_core::url::Url;
@@ -28,14 +26,10 @@ pub struct MciClient {
     max_body: usize,
 }
 
-impl fmt::Debug for MciClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MciClient")
-            .field("base", &self.base.as_str())
-            .field("tokens", &self.tokens)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(MciClient as this {
+    base: this.base.as_str(),
+    tokens: this.tokens,
+});
 
 /// An answer of the Intelligence API: status, headers and the (bounded) body.
 #[derive(Clone)]
@@ -45,14 +39,10 @@ pub struct MciResponse {
     body: Bytes,
 }
 
-impl fmt::Debug for MciResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MciResponse")
-            .field("status", &self.status)
-            .field("body_len", &self.body.len())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(MciResponse as this {
+    status: this.status,
+    body_len: this.body.len(),
+});
 
 impl MciResponse {
     /// The HTTP status.

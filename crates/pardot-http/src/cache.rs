@@ -130,15 +130,11 @@ pub struct CachedTokenSourceBuilder {
     inner: Inner,
 }
 
-impl fmt::Debug for CachedTokenSourceBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedTokenSourceBuilder")
-            .field("source", &self.inner.source)
-            .field("store", &self.inner.store)
-            .field("key", &self.inner.key)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(CachedTokenSourceBuilder as this {
+    source: this.inner.source,
+    store: this.inner.store,
+    key: this.inner.key,
+});
 
 impl CachedTokenSourceBuilder {
     /// The refresh-ahead margin is `min(max_margin, fraction × lifetime)`. Defaults: 5 min and

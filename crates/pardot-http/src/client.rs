@@ -1,6 +1,5 @@
 //! [`PardotClient`]: the authenticated Pardot client on `reqwest`.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,14 +44,10 @@ struct Inner {
     deadlines: Deadlines,
 }
 
-impl fmt::Debug for PardotClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotClient")
-            .field("host", &self.inner.host)
-            .field("policy", &self.inner.policy)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotClient as this {
+    host: this.inner.host,
+    policy: this.inner.policy,
+});
 
 /// Configures a [`PardotClient`].
 ///
@@ -98,13 +93,9 @@ pub struct PardotClientBuilder<C = NewCache> {
     no_proxy: bool,
 }
 
-impl<C> fmt::Debug for PardotClientBuilder<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotClientBuilder")
-            .field("host", &self.host)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotClientBuilder<C> as this {
+    host: this.host,
+});
 
 impl PardotClient {
     /// Configures a client calling `host` with tokens from `token_source` (wrapped in a
@@ -294,14 +285,10 @@ pub struct PardotRequest {
     timeout: Option<Duration>,
 }
 
-impl fmt::Debug for PardotRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotRequest")
-            .field("method", &self.method)
-            .field("url", &self.url.as_ref().map(Url::as_str).ok())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotRequest as this {
+    method: this.method,
+    url: this.url.as_ref().map(Url::as_str).ok(),
+});
 
 impl PardotRequest {
     fn new(client: PardotClient, method: Method, url: Result<Url, PardotError>) -> Self {
@@ -544,15 +531,11 @@ pub struct PardotResponse {
     attempts: u32,
 }
 
-impl fmt::Debug for PardotResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotResponse")
-            .field("status", &self.status)
-            .field("body_len", &self.body.len())
-            .field("attempts", &self.attempts)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotResponse as this {
+    status: this.status,
+    body_len: this.body.len(),
+    attempts: this.attempts,
+});
 
 impl PardotResponse {
     /// The HTTP status.

@@ -2,7 +2,6 @@
 //! the `reqwest-middleware` middleware and the `tower` layer: authenticate, govern, judge the
 //! answer, refresh once on expiry, back off on throttling, all bounded.
 
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -52,16 +51,12 @@ struct Authorized {
     headers: HeaderMap,
 }
 
-impl fmt::Debug for PardotAuthPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotAuthPolicy")
-            .field("cache", &self.inner.cache)
-            .field("business_unit", &self.inner.business_unit)
-            .field("governor", &self.inner.governor)
-            .field("retry", &self.inner.retry)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotAuthPolicy as this {
+    cache: this.inner.cache,
+    business_unit: this.inner.business_unit,
+    governor: this.inner.governor,
+    retry: this.inner.retry,
+});
 
 /// Configures a [`PardotAuthPolicy`].
 ///
@@ -146,13 +141,9 @@ impl CacheChoice for GivenCache {
     }
 }
 
-impl<C> fmt::Debug for PardotAuthPolicyBuilder<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotAuthPolicyBuilder")
-            .field("business_unit", &self.business_unit)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotAuthPolicyBuilder<C> as this {
+    business_unit: this.business_unit,
+});
 
 impl PardotAuthPolicy {
     /// Configures a policy fetching tokens from `source`, which it wraps in a

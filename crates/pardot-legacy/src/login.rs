@@ -147,18 +147,14 @@ pub struct LegacyLogin {
     last: Mutex<Option<Remembered>>,
 }
 
-impl fmt::Debug for LegacyLogin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacyLogin")
-            .field("credentials", &self.credentials)
-            .field("host", &self.host)
-            .field("version", &self.version)
-            .field("format", &self.format)
-            .field("timeout", &self.timeout)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(LegacyLogin as this {
+    credentials: this.credentials,
+    host: this.host,
+    version: this.version,
+    format: this.format,
+    timeout: this.timeout,
+    max_body_bytes: this.max_body_bytes,
+});
 
 /// Builds a [`LegacyLogin`]; every setting has a default but the credentials.
 ///
@@ -180,14 +176,10 @@ pub struct LegacyLoginBuilder {
     max_body_bytes: usize,
 }
 
-impl fmt::Debug for LegacyLoginBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacyLoginBuilder")
-            .field("credentials", &self.credentials)
-            .field("host", &self.host)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(LegacyLoginBuilder as this {
+    credentials: this.credentials,
+    host: this.host,
+});
 
 impl LegacyLoginBuilder {
     pardot_auth_core::builder_setters! {

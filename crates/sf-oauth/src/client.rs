@@ -2,7 +2,6 @@
 //! timeouts, bounded bodies; plus revoke and userinfo. Reading the answers (success and error
 //! JSON, the signature check) is [`response`](crate::response)'s.
 
-use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -79,15 +78,11 @@ struct Inner {
     session_estimate: Duration,
 }
 
-impl fmt::Debug for OAuthClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthClient")
-            .field("clock", &self.inner.clock)
-            .field("max_body_bytes", &self.inner.max_body_bytes)
-            .field("session_estimate", &self.inner.session_estimate)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(OAuthClient as this {
+    clock: this.inner.clock,
+    max_body_bytes: this.inner.max_body_bytes,
+    session_estimate: this.inner.session_estimate,
+});
 
 impl Default for OAuthClient {
     fn default() -> Self {

@@ -58,15 +58,11 @@ pub struct RefreshTokenFlow {
     observer: Option<RotationObserver>,
 }
 
-impl fmt::Debug for RefreshTokenFlow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshTokenFlow")
-            .field("grant", &self.grant)
-            .field("refresh_token", &"[redacted]")
-            .field("observer", &self.observer.is_some())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(RefreshTokenFlow as this {
+    grant: this.grant,
+    refresh_token: "[redacted]",
+    observer: this.observer.is_some(),
+});
 
 impl RefreshTokenFlow {
     /// Refreshes with `refresh_token` through the connected app `client_id`.

@@ -1,7 +1,6 @@
 //! [`RedisConnection`]: one checked, reconnecting connection to Redis, shared by the token
 //! store and the governor.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,13 +33,9 @@ struct Inner {
     password: Option<(String, String)>,
 }
 
-impl fmt::Debug for RedisConnection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisConnection")
-            .field("url", &self.inner.shown)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(RedisConnection as this {
+    url: this.inner.shown,
+});
 
 /// `url` without its password, query or fragment.
 fn shown(url: &Url) -> String {
