@@ -37,6 +37,7 @@ macro_rules! shown_as {
     };
 }
 
+pub mod body;
 mod builder;
 pub mod claims;
 pub mod clock;

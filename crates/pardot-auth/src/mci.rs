@@ -1,7 +1,8 @@
 //! [`MciClient`]: `reqwest` plus a cached Marketing Cloud Intelligence token on a base URL.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{AccessToken, AuthScheme, Error, TokenSource};
 use pardot_http::CachedTokenSource;
@@ -164,27 +165,30 @@ impl MciClient {
                 .body(body);
         }
         let span = tracing::info_span!("pardot_auth.mci_request", %method, url = %url.path());
-        let mut response = request
+        let response = request
             .send()
             .instrument(span)
             .await
             .map_err(Error::transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let mut body = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
-            if body.len() + chunk.len() > self.max_body {
-                return Err(Error::invalid_response(format!(
-                    "the response body exceeded {} bytes",
-                    self.max_body
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let announced = response.content_length();
+        let next_chunk = async |mut response: reqwest::Response| {
+            let chunk = response.chunk().await;
+            (response, chunk)
+        };
+        let body = body::read_bounded(response, announced, self.max_body, next_chunk)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => {
+                    Error::invalid_response(format!("the response body exceeded {limit} bytes"))
+                }
+                BodyError::Read(e) => Error::transport(e),
+            })?;
         Ok(MciResponse {
             status,
             headers,
-            body: body.freeze(),
+            body,
         })
     }
 }

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::{BusinessUnitId, PardotHost, SharedClock, TokenSource};
 use pardot_legacy::envelope::Envelope;
 use serde::Serialize;
@@ -485,41 +486,20 @@ impl Attempt<'_> {
 
 /// Reads a body, refusing more than `limit` bytes.
 pub(crate) async fn read_bounded(
-    mut resp: reqwest::Response,
+    resp: reqwest::Response,
     limit: usize,
 ) -> Result<Bytes, SendError> {
     let announced = resp.content_length();
-    if announced.is_some_and(|n| n > limit as u64) {
-        return Err(SendError::BodyTooLarge(limit));
-    }
-    let mut next = async || {
-        resp.chunk()
-            .await
-            .map_err(|e| SendError::MaybeSent(Box::new(e)))
+    let next_chunk = async |mut resp: reqwest::Response| {
+        let chunk = resp.chunk().await;
+        (resp, chunk)
     };
-    let Some(first) = next().await? else {
-        return Ok(Bytes::new());
-    };
-    if first.len() > limit {
-        return Err(SendError::BodyTooLarge(limit));
-    }
-    let Some(second) = next().await? else {
-        // Most answers arrive in one piece: hand it on without a copy.
-        return Ok(first);
-    };
-    // The announced length is bounded above; without one, start from what arrived.
-    let capacity = announced.map_or(first.len() + second.len(), |n| n as usize);
-    let mut buf = BytesMut::with_capacity(capacity);
-    buf.extend_from_slice(&first);
-    let mut chunk = Some(second);
-    while let Some(piece) = chunk {
-        if buf.len() + piece.len() > limit {
-            return Err(SendError::BodyTooLarge(limit));
-        }
-        buf.extend_from_slice(&piece);
-        chunk = next().await?;
-    }
-    Ok(buf.freeze())
+    body::read_bounded(resp, announced, limit, next_chunk)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => SendError::BodyTooLarge(limit),
+            BodyError::Read(e) => SendError::MaybeSent(Box::new(e)),
+        })
 }
 
 /// A successful answer.

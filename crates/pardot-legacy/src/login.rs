@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::{
     AccessToken, Expiry, LEGACY_API_KEY_LIFETIME, PardotErrorCode, PardotHost, SharedClock,
     SystemClock, TokenKind, TokenSource, ensure_secure,
@@ -441,24 +442,18 @@ impl TokenSource for LegacyLogin {
 }
 
 /// Reads at most `limit` bytes of the body; more is an error, not a silent cut.
-async fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, LegacyError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(LegacyError::BodyTooLarge { limit });
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(LegacyError::Transport)? {
-        if body.len() + chunk.len() > limit {
-            return Err(LegacyError::BodyTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+async fn read_bounded(response: reqwest::Response, limit: usize) -> Result<Vec<u8>, LegacyError> {
+    let announced = response.content_length();
+    let next_chunk = async |mut response: reqwest::Response| {
+        let chunk = response.chunk().await.map(|c| c.map(Vec::from));
+        (response, chunk)
+    };
+    body::read_bounded(response, announced, limit, next_chunk)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => LegacyError::BodyTooLarge { limit },
+            BodyError::Read(e) => LegacyError::Transport(e),
+        })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{
@@ -184,27 +185,25 @@ impl OAuthClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<RawResponse, OAuthError> {
-        let mut response = request
+        let response = request
             .timeout(self.inner.timeout)
             .send()
             .await
             .map_err(OAuthError::Transport)?;
-        let limit = self.inner.max_body_bytes;
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
-            return Err(OAuthError::BodyTooLarge { limit });
-        }
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(OAuthError::Transport)? {
-            if body.len() + chunk.len() > limit {
-                return Err(OAuthError::BodyTooLarge { limit });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let limit = self.inner.max_body_bytes;
+        let announced = response.content_length();
+        let next_chunk = async |mut response: reqwest::Response| {
+            let chunk = response.chunk().await.map(|c| c.map(Vec::from));
+            (response, chunk)
+        };
+        let body = body::read_bounded(response, announced, limit, next_chunk)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => OAuthError::BodyTooLarge { limit },
+                BodyError::Read(e) => OAuthError::Transport(e),
+            })?;
         Ok(RawResponse {
             status,
             headers,
