@@ -4,8 +4,8 @@
 //! stamped on a [`Clock`](crate::Clock), counts its fetches and the rejections it is told about, and can be
 //! made to fail or to wait until released.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -159,5 +159,35 @@ impl TokenSource for CountingSource {
 
     fn invalidate(&self, _rejected: &AccessToken) {
         self.shared.invalidations.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Collects everything a log writer writes, for tests that check what is logged (and that
+/// no secret is). Give a `tracing_subscriber::fmt()` builder
+/// `.with_writer(move || capture.clone())` and read [`text`](Self::text) afterwards; clones
+/// share one buffer.
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// What was written so far, as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer()).into_owned()
+    }
+
+    fn buffer(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        // A test that panicked mid-write leaves whole writes behind: the bytes are still good.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buffer().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
