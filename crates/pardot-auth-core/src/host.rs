@@ -136,9 +136,15 @@ pub fn ensure_secure_with(url: &Url, insecure: InsecureHttp) -> Result<(), HostE
     Ok(())
 }
 
-/// `url` for an error message: without a password, query or fragment, which may carry
-/// credentials (`http://user:secret@host`, `?access_token=…`).
-fn without_secrets(url: &Url) -> String {
+/// `url` for an error message or a log: without a password, query or fragment, which may
+/// carry credentials (`http://user:secret@host`, `?access_token=…`).
+///
+/// ```
+/// use pardot_auth_core::{url::Url, without_secrets};
+/// let url = Url::parse("redis://app:hunter2@cache.internal:6379/0?token=x").unwrap();
+/// assert_eq!(without_secrets(&url), "redis://app@cache.internal:6379/0");
+/// ```
+pub fn without_secrets(url: &Url) -> String {
     let mut shown = url.clone();
     // Fails only for URLs that cannot carry a password, which then have none to hide.
     let _ = shown.set_password(None);
