@@ -9,6 +9,8 @@
 ///
 /// `Type as name { label: expression, … }` shows each `expression` (evaluated with `name`
 /// bound to `&self`) under `label`; a generic type lists its parameters: `Type<C> as name`.
+/// `Type as name, complete { … }` is for a type that names every field (a secret one as
+/// `"[redacted]"`): its output has no `..`.
 ///
 /// ```
 /// use secrecy::SecretString;
@@ -21,6 +23,20 @@
 /// ```
 #[macro_export]
 macro_rules! debug_shows {
+    (
+        $name:ident $(<$($param:ident),+>)? as $this:ident, complete {
+            $($label:ident: $shown:expr),* $(,)?
+        }
+    ) => {
+        impl $(<$($param),+>)? ::std::fmt::Debug for $name $(<$($param),+>)? {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let $this = self;
+                f.debug_struct(stringify!($name))
+                    $(.field(stringify!($label), &$shown))*
+                    .finish()
+            }
+        }
+    };
     (
         $name:ident $(<$($param:ident),+>)? as $this:ident {
             $($label:ident: $shown:expr),* $(,)?

@@ -260,23 +260,19 @@ impl AccessToken {
     }
 }
 
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("kind", &self.kind)
-            .field("secret", &"[redacted]")
-            .field("issued_at", &self.issued_at)
-            .field("expiry", &self.expiry)
-            .field("instance_url", &self.instance_url.as_ref().map(Url::as_str))
-            .field("identity_url", &self.identity_url)
-            .field("scopes", &self.scopes)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .finish()
+crate::debug_shows!(
+    AccessToken as this,
+    complete {
+        kind: this.kind,
+        secret: "[redacted]",
+        issued_at: this.issued_at,
+        expiry: this.expiry,
+        instance_url: this.instance_url.as_ref().map(Url::as_str),
+        identity_url: this.identity_url,
+        scopes: this.scopes,
+        refresh_token: this.refresh_token.as_ref().map(|_| "[redacted]"),
     }
-}
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,6 @@
 //! [`connect`], [`connect_mci`] and [`Connector`]: a [`Config`] becomes a flow, a cache and a
 //! client.
 
-use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -40,14 +39,13 @@ pub struct FlowSource {
     pub refresh_grant: Option<Arc<dyn RefreshTokenGrant>>,
 }
 
-impl fmt::Debug for FlowSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowSource")
-            .field("source", &self.source)
-            .field("refresh_grant", &self.refresh_grant.is_some())
-            .finish()
+pardot_auth_core::debug_shows!(
+    FlowSource as this,
+    complete {
+        source: this.source,
+        refresh_grant: this.refresh_grant.is_some(),
     }
-}
+);
 
 /// Builds clients from a [`Config`], with the settings [`connect`] leaves at their defaults.
 ///

@@ -103,15 +103,14 @@ impl LegacySession {
     }
 }
 
-impl fmt::Debug for LegacySession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacySession")
-            .field("api_key", &"[redacted]")
-            .field("api_version", &self.api_version)
-            .field("issued_at", &self.issued_at)
-            .finish()
+pardot_auth_core::debug_shows!(
+    LegacySession as this,
+    complete {
+        api_key: "[redacted]",
+        api_version: this.api_version,
+        issued_at: this.issued_at,
     }
-}
+);
 
 /// The api_key last handed out, remembered so that getting the same key again keeps its
 /// original issue time (and so its real expiry).

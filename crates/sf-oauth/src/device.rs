@@ -38,17 +38,16 @@ pub struct DeviceAuthorization {
     pub expires_at: SystemTime,
 }
 
-impl fmt::Debug for DeviceAuthorization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceAuthorization")
-            .field("device_code", &"[redacted]")
-            .field("user_code", &self.user_code)
-            .field("verification_uri", &self.verification_uri)
-            .field("interval", &self.interval)
-            .field("expires_at", &self.expires_at)
-            .finish()
+pardot_auth_core::debug_shows!(
+    DeviceAuthorization as this,
+    complete {
+        device_code: "[redacted]",
+        user_code: this.user_code,
+        verification_uri: this.verification_uri,
+        interval: this.interval,
+        expires_at: this.expires_at,
     }
-}
+);
 
 #[derive(Deserialize)]
 struct RawDevice {

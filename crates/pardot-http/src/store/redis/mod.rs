@@ -7,7 +7,6 @@ pub(crate) mod test_server;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::time::Duration;
 
 use redis::Script;
@@ -103,16 +102,15 @@ pub struct RedisTokenStore {
     newest: NewestRecords,
 }
 
-impl fmt::Debug for RedisTokenStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisTokenStore")
-            .field("url", &self.connection.url())
-            .field("prefix", &self.prefix)
-            .field("lease_ttl", &self.lease_ttl)
-            .field("encrypted", &self.key.is_some())
-            .finish()
+pardot_auth_core::debug_shows!(
+    RedisTokenStore as this,
+    complete {
+        url: this.connection.url(),
+        prefix: this.prefix,
+        lease_ttl: this.lease_ttl,
+        encrypted: this.key.is_some(),
     }
-}
+);
 
 /// The Redis names of one store key.
 struct Names {
