@@ -46,11 +46,16 @@ impl<E: std::error::Error + 'static> std::error::Error for BodyError<E> {
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use pardot_auth_core::body::{read_bounded, BodyError};
 ///
-/// let next = async |mut chunks: Vec<Vec<u8>>| { let chunk = chunks.pop(); (chunks, Ok::<_, ()>(chunk)) };
-/// let body: Vec<u8> = read_bounded(vec![b"lo".to_vec(), b"hel".to_vec()], None, 8, next).await.unwrap();
+/// // The chunks arrive from the end of the list.
+/// let chunks = || vec![b"lo".to_vec(), b"hel".to_vec()];
+/// let next = async |mut rest: Vec<Vec<u8>>| {
+///     let chunk = rest.pop();
+///     (rest, Ok::<_, ()>(chunk))
+/// };
+/// let body: Vec<u8> = read_bounded(chunks(), None, 8, next).await.unwrap();
 /// assert_eq!(body, b"hello");
 ///
-/// let long = read_bounded::<_, Vec<u8>, _>(vec![b"lo".to_vec(), b"hel".to_vec()], None, 4, next).await;
+/// let long = read_bounded::<_, Vec<u8>, _>(chunks(), None, 4, next).await;
 /// assert!(matches!(long, Err(BodyError::TooLarge { limit: 4 })));
 /// # }
 /// ```

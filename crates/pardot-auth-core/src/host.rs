@@ -255,7 +255,10 @@ macro_rules! custom_and_parse {
             Self::custom_with(url, InsecureHttp::Refuse)
         }
 
-        #[doc = concat!("[`", stringify!($host), "::custom`], with plain `http` to other hosts when `insecure` allows it.")]
+        #[doc = concat!(
+            "[`", stringify!($host), "::custom`], with plain `http` to other hosts when ",
+            "`insecure` allows it."
+        )]
         pub fn custom_with(url: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
             Ok(Self::Custom(parse_base(url, insecure)?))
         }

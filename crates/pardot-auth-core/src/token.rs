@@ -185,7 +185,8 @@ impl AccessToken {
         pub fn with_expiry(expiry: Expiry) => expiry = expiry;
 
         /// Sets the refresh token issued with this token.
-        pub fn with_refresh_token(refresh_token: SecretString) => refresh_token = Some(refresh_token);
+        pub fn with_refresh_token(refresh_token: SecretString)
+            => refresh_token = Some(refresh_token);
     }
 
     /// The kind, which fixes the header scheme.

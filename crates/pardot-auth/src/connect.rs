@@ -141,23 +141,16 @@ impl Connector {
         self
     }
 
-    /// Lets the web server flow run: `hook` shows the authorize URL to a person, then the
-    /// loopback receiver waits for the redirect.
-    pub fn on_authorize_url(mut self, hook: impl Fn(&Url) + Send + Sync + 'static) -> Self {
-        self.authorize_hook = Some(Arc::new(hook));
-        self
-    }
-
-    /// Lets the device flow run: `hook` shows the user code and verification URI.
-    pub fn on_device_code(
-        mut self,
-        hook: impl Fn(&DeviceAuthorization) + Send + Sync + 'static,
-    ) -> Self {
-        self.device_hook = Some(Arc::new(hook));
-        self
-    }
-
     pardot_auth_core::builder_setters! {
+        /// Lets the web server flow run: `hook` shows the authorize URL to a person, then the
+        /// loopback receiver waits for the redirect.
+        pub fn on_authorize_url(hook: impl Fn(&Url) + Send + Sync + 'static)
+            => authorize_hook = Some(Arc::new(hook));
+
+        /// Lets the device flow run: `hook` shows the user code and verification URI.
+        pub fn on_device_code(hook: impl Fn(&DeviceAuthorization) + Send + Sync + 'static)
+            => device_hook = Some(Arc::new(hook));
+
         /// The longest an interactive step may wait for the person (default 5 minutes).
         pub fn interactive_timeout(timeout: Duration) => interactive_timeout = timeout;
 

@@ -164,7 +164,8 @@ impl CachedTokenSourceBuilder {
 
         /// Refresh with the stored refresh token through `grant` (falling back to the source when
         /// there is none or it is refused).
-        pub fn refresh_grant(grant: Arc<dyn RefreshTokenGrant>) => inner.refresh_grant = Some(grant);
+        pub fn refresh_grant(grant: Arc<dyn RefreshTokenGrant>)
+            => inner.refresh_grant = Some(grant);
 
         /// The longest a single fetch may take (default 60 s, measured on the cache's
         /// [`clock`](Self::clock) like every other wait of the cache).

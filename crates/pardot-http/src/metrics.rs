@@ -16,7 +16,9 @@ macro_rules! counters {
             $($(#[$given_doc:meta])* $given:ident: $given_ty:ty,)*
         })?
     ) => {
-        #[doc = concat!("The live counters behind [`", stringify!($snapshot), "`], shared by clones.")]
+        #[doc = concat!(
+            "The live counters behind [`", stringify!($snapshot), "`], shared by clones."
+        )]
         #[derive(Debug, Default)]
         pub(crate) struct $counters {
             $(pub(crate) $count: AtomicU64,)*

@@ -125,21 +125,13 @@ impl DeviceFlow {
 
         /// The longest [`poll`](Self::poll) waits in total (default 10 minutes).
         pub fn with_timeout(timeout: Duration) => timeout = timeout;
-    }
 
-    /// Who shows the user code when the flow runs as a [`TokenSource`].
-    pub fn with_prompt(
-        mut self,
-        prompt: impl Fn(&DeviceAuthorization) + Send + Sync + 'static,
-    ) -> Self {
-        self.prompt = Some(Arc::new(prompt));
-        self
-    }
+        /// Who shows the user code when the flow runs as a [`TokenSource`].
+        pub fn with_prompt(prompt: impl Fn(&DeviceAuthorization) + Send + Sync + 'static)
+            => prompt = Some(Arc::new(prompt));
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.app.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => app.client = client;
     }
 
     /// Asks for a device code and user code.

@@ -87,7 +87,8 @@ impl RefreshTokenFlow {
         pub fn with_client(client: OAuthClient) => forward grant;
 
         /// Calls `observer` with each new refresh token after a rotation.
-        pub fn on_rotation(observer: impl Fn(&RefreshToken) + Send + Sync + 'static) => observer = Some(Arc::new(observer));
+        pub fn on_rotation(observer: impl Fn(&RefreshToken) + Send + Sync + 'static)
+            => observer = Some(Arc::new(observer));
     }
 
     /// The refresh token the next call will use (the newest one after rotations).

@@ -161,7 +161,8 @@ impl WebServerFlow {
         pub fn with_callback_timeout(timeout: Duration) => callback_timeout = timeout;
 
         /// Who shows the authorize URL when the flow runs as a [`TokenSource`].
-        pub fn on_authorize_url(handler: impl Fn(&Url) + Send + Sync + 'static) => handler = Some(Arc::new(handler));
+        pub fn on_authorize_url(handler: impl Fn(&Url) + Send + Sync + 'static)
+            => handler = Some(Arc::new(handler));
 
         /// Uses this client (clock, HTTP, limits, session estimate).
         pub fn with_client(client: OAuthClient) => app.client = client;
