@@ -61,15 +61,11 @@ fn print_help() {
          e2e [--browser]   run every flow and fault scenario against an in-process pardot-mock\n  \
          e2e --faults      run the fault matrix (flow x fault, each cell asserted)\n  \
          e2e --hostile     run the mock binary under malformed and slow traffic\n  \
-         ci                run what .ci/run runs (fmt, unused deps, clippy, tests, e2e)\n  \
-         dist              build pardot-mock for every language into target/dist (binary, wheel, npm)
-  \
-         dist-check        test what dist built (versions, Python, Node, empty root, CI example)
-  \
+         ci                run what .ci/run runs (fmt, unused deps, clippy, tests, props, e2e, dist)\n  \
+         props             run every property test with 10,000 cases (--cases N: another count)\n  \
+         dist              build pardot-mock for every language into target/dist (binary, wheel, npm)\n  \
+         dist-check        test what dist built (versions, Python, Node, empty root, CI example)\n  \
          bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
-         ci                run what .ci/run runs (fmt, unused deps, clippy, tests, props, e2e)\n  \
-         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)\n  \
-         props             run every property test with 10,000 cases (--cases N: another count)"
     );
 }
 

@@ -136,9 +136,15 @@ pub fn ensure_secure_with(url: &Url, insecure: InsecureHttp) -> Result<(), HostE
     Ok(())
 }
 
-/// `url` for an error message: without a password, query or fragment, which may carry
-/// credentials (`http://user:secret@host`, `?access_token=…`).
-fn without_secrets(url: &Url) -> String {
+/// `url` for an error message or a log: without a password, query or fragment, which may
+/// carry credentials (`http://user:secret@host`, `?access_token=…`).
+///
+/// ```
+/// use pardot_auth_core::{url::Url, without_secrets};
+/// let url = Url::parse("redis://app:hunter2@cache.internal:6379/0?token=x").unwrap();
+/// assert_eq!(without_secrets(&url), "redis://app@cache.internal:6379/0");
+/// ```
+pub fn without_secrets(url: &Url) -> String {
     let mut shown = url.clone();
     // Fails only for URLs that cannot carry a password, which then have none to hide.
     let _ = shown.set_password(None);
@@ -245,6 +251,31 @@ pub enum LoginHost {
     Custom(Url),
 }
 
+/// The constructors both host types share: `custom`/`custom_with` (a `Custom` base URL) and
+/// `parse` (the type's own `parse_with`), the plain forms refusing `http` to other than
+/// loopback hosts. `$parse_doc` says what the type's `parse` reads.
+macro_rules! custom_and_parse {
+    ($host:ident, $(#[$parse_doc:meta])*) => {
+        /// A custom base URL: `https`, or `http` on a loopback address.
+        pub fn custom(url: &str) -> Result<Self, HostError> {
+            Self::custom_with(url, InsecureHttp::Refuse)
+        }
+
+        #[doc = concat!(
+            "[`", stringify!($host), "::custom`], with plain `http` to other hosts when ",
+            "`insecure` allows it."
+        )]
+        pub fn custom_with(url: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
+            Ok(Self::Custom(parse_base(url, insecure)?))
+        }
+
+        $(#[$parse_doc])*
+        pub fn parse(text: &str) -> Result<Self, HostError> {
+            Self::parse_with(text, InsecureHttp::Refuse)
+        }
+    };
+}
+
 impl LoginHost {
     /// `https://login.salesforce.com`
     pub const PRODUCTION_URL: &'static str = "https://login.salesforce.com";
@@ -278,21 +309,11 @@ impl LoginHost {
         Ok(Self::MyDomain(parse_base(url, InsecureHttp::Refuse)?))
     }
 
-    /// A custom base URL: `https`, or `http` on a loopback address.
-    pub fn custom(url: &str) -> Result<Self, HostError> {
-        Self::custom_with(url, InsecureHttp::Refuse)
-    }
-
-    /// [`LoginHost::custom`], with plain `http` to other hosts when `insecure` allows it.
-    pub fn custom_with(url: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
-        Ok(Self::Custom(parse_base(url, insecure)?))
-    }
-
-    /// Parses what a user wrote: `production`/`login`, `sandbox`/`test`, a URL whose host is
-    /// `login.salesforce.com`, `test.salesforce.com` or `*.my.salesforce.com`, or any other
-    /// URL as [`LoginHost::Custom`].
-    pub fn parse(text: &str) -> Result<Self, HostError> {
-        Self::parse_with(text, InsecureHttp::Refuse)
+    custom_and_parse! {
+        LoginHost,
+        /// Parses what a user wrote: `production`/`login`, `sandbox`/`test`, a URL whose host is
+        /// `login.salesforce.com`, `test.salesforce.com` or `*.my.salesforce.com`, or any other
+        /// URL as [`LoginHost::Custom`].
     }
 
     /// [`LoginHost::parse`], with plain `http` to other hosts when `insecure` allows it.
@@ -432,19 +453,9 @@ impl PardotHost {
     /// `https://pi.demo.pardot.com`
     pub const DEMO_URL: &'static str = "https://pi.demo.pardot.com";
 
-    /// A custom base URL: `https`, or `http` on a loopback address.
-    pub fn custom(url: &str) -> Result<Self, HostError> {
-        Self::custom_with(url, InsecureHttp::Refuse)
-    }
-
-    /// [`PardotHost::custom`], with plain `http` to other hosts when `insecure` allows it.
-    pub fn custom_with(url: &str, insecure: InsecureHttp) -> Result<Self, HostError> {
-        Ok(Self::Custom(parse_base(url, insecure)?))
-    }
-
-    /// Parses `production`, `demo`, or a URL (the real hosts map to their variants).
-    pub fn parse(text: &str) -> Result<Self, HostError> {
-        Self::parse_with(text, InsecureHttp::Refuse)
+    custom_and_parse! {
+        PardotHost,
+        /// Parses `production`, `demo`, or a URL (the real hosts map to their variants).
     }
 
     /// [`PardotHost::parse`], with plain `http` to other hosts when `insecure` allows it.
@@ -554,19 +565,7 @@ mod tests {
     /// Runs `f` with a subscriber that keeps every event written; returns `f`'s result and
     /// the log text.
     fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Sink(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Sink {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let sink = Sink::default();
+        let sink = crate::testing::LogCapture::default();
         let writer = sink.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
@@ -574,7 +573,7 @@ mod tests {
             .with_max_level(tracing::Level::WARN)
             .finish();
         let out = tracing::subscriber::with_default(subscriber, f);
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let text = sink.text();
         (out, text)
     }
 

@@ -37,8 +37,11 @@ macro_rules! shown_as {
     };
 }
 
+pub mod body;
+mod builder;
 pub mod claims;
 pub mod clock;
+mod debug;
 mod error;
 mod host;
 mod ids;
@@ -56,7 +59,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use error::{BoxError, Error, ErrorClass, ErrorKind};
 pub use host::{
     ALLOW_INSECURE_HTTP_ENV, HostError, InsecureHttp, LoginHost, PardotHost, ensure_secure,
-    ensure_secure_with, is_loopback,
+    ensure_secure_with, is_loopback, without_secrets,
 };
 pub use ids::{BusinessUnitId, IdError, SalesforceId};
 pub use pardot_codes::PardotErrorCode;

@@ -58,13 +58,9 @@ pub struct FnTokenSource<F> {
     f: F,
 }
 
-impl<F> fmt::Debug for FnTokenSource<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FnTokenSource")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(FnTokenSource<F> as this {
+    name: this.name,
+});
 
 #[async_trait::async_trait]
 impl<F, Fut> TokenSource for FnTokenSource<F>
@@ -119,13 +115,9 @@ pub struct FnRefreshGrant<F> {
     f: F,
 }
 
-impl<F> fmt::Debug for FnRefreshGrant<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FnRefreshGrant")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(FnRefreshGrant<F> as this {
+    name: this.name,
+});
 
 #[async_trait::async_trait]
 impl<F, Fut> RefreshTokenGrant for FnRefreshGrant<F>

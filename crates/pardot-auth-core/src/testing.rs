@@ -4,9 +4,8 @@
 //! stamped on a [`Clock`](crate::Clock), counts its fetches and the rejections it is told about, and can be
 //! made to fail or to wait until released.
 
-use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -57,14 +56,10 @@ struct Shared {
     started: Notify,
 }
 
-impl fmt::Debug for CountingSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CountingSource")
-            .field("fetches", &self.fetches())
-            .field("lifetime", &self.lifetime)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_shows!(CountingSource as this {
+    fetches: this.fetches(),
+    lifetime: this.lifetime,
+});
 
 impl CountingSource {
     /// A source stamping its tokens on `clock`.
@@ -80,36 +75,23 @@ impl CountingSource {
         }
     }
 
-    /// Tokens live `lifetime` (default 2 h).
-    pub fn lifetime(mut self, lifetime: Duration) -> Self {
-        self.lifetime = lifetime;
-        self
-    }
+    crate::builder_setters! {
+        /// Tokens live `lifetime` (default 2 h).
+        pub fn lifetime(lifetime: Duration) => lifetime = lifetime;
 
-    /// Tokens carry an [`Expiry::Known`] instead of an estimate.
-    pub fn known_expiry(mut self) -> Self {
-        self.known_expiry = true;
-        self
-    }
+        /// Tokens carry an [`Expiry::Known`] instead of an estimate.
+        pub fn known_expiry() => known_expiry = true;
 
-    /// Tokens are of `kind` (default Salesforce bearer).
-    pub fn kind(mut self, kind: TokenKind) -> Self {
-        self.kind = kind;
-        self
-    }
+        /// Tokens are of `kind` (default Salesforce bearer).
+        pub fn kind(kind: TokenKind) => kind = kind;
 
-    /// Tokens carry these granted scopes (space-separated).
-    pub fn scopes(mut self, scopes: &str) -> Self {
-        self.scopes = Some(Scopes::parse(scopes));
-        self
-    }
+        /// Tokens carry these granted scopes (space-separated).
+        pub fn scopes(scopes: &str) => scopes = Some(Scopes::parse(scopes));
 
-    /// Each fetch through this source (and clones made from it afterwards), once counted,
-    /// waits for [`release`](Self::release) before answering. The counters stay shared with
-    /// the clones made before.
-    pub fn gated(mut self) -> Self {
-        self.gate = Some(Arc::new(Notify::new()));
-        self
+        /// Each fetch through this source (and clones made from it afterwards), once counted,
+        /// waits for [`release`](Self::release) before answering. The counters stay shared with
+        /// the clones made before.
+        pub fn gated() => gate = Some(Arc::new(Notify::new()));
     }
 
     /// Lets one waiting (or the next) gated fetch answer.
@@ -177,5 +159,35 @@ impl TokenSource for CountingSource {
 
     fn invalidate(&self, _rejected: &AccessToken) {
         self.shared.invalidations.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Collects everything a log writer writes, for tests that check what is logged (and that
+/// no secret is). Give a `tracing_subscriber::fmt()` builder
+/// `.with_writer(move || capture.clone())` and read [`text`](Self::text) afterwards; clones
+/// share one buffer.
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// What was written so far, as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer()).into_owned()
+    }
+
+    fn buffer(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        // A test that panicked mid-write leaves whole writes behind: the bytes are still good.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buffer().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -171,34 +171,22 @@ impl AccessToken {
         }
     }
 
-    /// Sets the `instance_url` of a Salesforce token.
-    pub fn with_instance_url(mut self, url: Url) -> Self {
-        self.instance_url = Some(url);
-        self
-    }
+    crate::builder_setters! {
+        /// Sets the `instance_url` of a Salesforce token.
+        pub fn with_instance_url(url: Url) => instance_url = Some(url);
 
-    /// Sets the identity URL (`id` of a Salesforce token response).
-    pub fn with_identity_url(mut self, url: impl Into<String>) -> Self {
-        self.identity_url = Some(url.into());
-        self
-    }
+        /// Sets the identity URL (`id` of a Salesforce token response).
+        pub fn with_identity_url(url: impl Into<String>) => identity_url = Some(url.into());
 
-    /// Sets the granted scopes.
-    pub fn with_scopes(mut self, scopes: Scopes) -> Self {
-        self.scopes = Some(scopes);
-        self
-    }
+        /// Sets the granted scopes.
+        pub fn with_scopes(scopes: Scopes) => scopes = Some(scopes);
 
-    /// The same token with another expiry (every other field kept).
-    pub fn with_expiry(mut self, expiry: Expiry) -> Self {
-        self.expiry = expiry;
-        self
-    }
+        /// The same token with another expiry (every other field kept).
+        pub fn with_expiry(expiry: Expiry) => expiry = expiry;
 
-    /// Sets the refresh token issued with this token.
-    pub fn with_refresh_token(mut self, refresh_token: SecretString) -> Self {
-        self.refresh_token = Some(refresh_token);
-        self
+        /// Sets the refresh token issued with this token.
+        pub fn with_refresh_token(refresh_token: SecretString)
+            => refresh_token = Some(refresh_token);
     }
 
     /// The kind, which fixes the header scheme.
@@ -273,23 +261,19 @@ impl AccessToken {
     }
 }
 
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("kind", &self.kind)
-            .field("secret", &"[redacted]")
-            .field("issued_at", &self.issued_at)
-            .field("expiry", &self.expiry)
-            .field("instance_url", &self.instance_url.as_ref().map(Url::as_str))
-            .field("identity_url", &self.identity_url)
-            .field("scopes", &self.scopes)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .finish()
+crate::debug_shows!(
+    AccessToken as this,
+    complete {
+        kind: this.kind,
+        secret: "[redacted]",
+        issued_at: this.issued_at,
+        expiry: this.expiry,
+        instance_url: this.instance_url.as_ref().map(Url::as_str),
+        identity_url: this.identity_url,
+        scopes: this.scopes,
+        refresh_token: this.refresh_token.as_ref().map(|_| "[redacted]"),
     }
-}
+);
 
 #[cfg(test)]
 mod tests {

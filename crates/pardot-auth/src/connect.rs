@@ -1,7 +1,6 @@
 //! [`connect`], [`connect_mci`] and [`Connector`]: a [`Config`] becomes a flow, a cache and a
 //! client.
 
-use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -40,14 +39,13 @@ pub struct FlowSource {
     pub refresh_grant: Option<Arc<dyn RefreshTokenGrant>>,
 }
 
-impl fmt::Debug for FlowSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowSource")
-            .field("source", &self.source)
-            .field("refresh_grant", &self.refresh_grant.is_some())
-            .finish()
+pardot_auth_core::debug_shows!(
+    FlowSource as this,
+    complete {
+        source: this.source,
+        refresh_grant: this.refresh_grant.is_some(),
     }
-}
+);
 
 /// Builds clients from a [`Config`], with the settings [`connect`] leaves at their defaults.
 ///
@@ -80,17 +78,13 @@ pub struct Connector {
     http: OnceLock<reqwest::Client>,
 }
 
-impl fmt::Debug for Connector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connector")
-            .field("config", &self.config)
-            .field("store", &self.store)
-            .field("store_key", &self.store_key)
-            .field("scopes", &self.scopes)
-            .field("interactive", &self.is_interactive())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(Connector as this {
+    config: this.config,
+    store: this.store,
+    store_key: this.store_key,
+    scopes: this.scopes,
+    interactive: this.is_interactive(),
+});
 
 /// When [`Connector::connect`] (and `connect_mci`) fetches the first token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -127,24 +121,17 @@ impl Connector {
         &self.config
     }
 
-    /// Uses this clock for every wait and time stamp (flows, cache, client).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Uses this clock for every wait and time stamp (flows, cache, client).
+        pub fn clock(clock: SharedClock) => clock = clock;
 
-    /// Keeps tokens in this store instead of the one the [`Config`] names. A `FileStore`
-    /// shares one token between processes and with the CLI.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
+        /// Keeps tokens in this store instead of the one the [`Config`] names. A `FileStore`
+        /// shares one token between processes and with the CLI.
+        pub fn store(store: Arc<dyn TokenStore>) => store = Some(store);
 
-    /// The name of the record the store keeps this credential under (default
-    /// [`Config::store_key`]; not the store encryption key).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.store_key = Some(key.into());
-        self
+        /// The name of the record the store keeps this credential under (default
+        /// [`Config::store_key`]; not the store encryption key).
+        pub fn store_key(key: impl Into<String>) => store_key = Some(key.into());
     }
 
     /// Scopes the web server and device flows ask for (default: none named, so Salesforce
@@ -154,33 +141,22 @@ impl Connector {
         self
     }
 
-    /// Lets the web server flow run: `hook` shows the authorize URL to a person, then the
-    /// loopback receiver waits for the redirect.
-    pub fn on_authorize_url(mut self, hook: impl Fn(&Url) + Send + Sync + 'static) -> Self {
-        self.authorize_hook = Some(Arc::new(hook));
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Lets the web server flow run: `hook` shows the authorize URL to a person, then the
+        /// loopback receiver waits for the redirect.
+        pub fn on_authorize_url(hook: impl Fn(&Url) + Send + Sync + 'static)
+            => authorize_hook = Some(Arc::new(hook));
 
-    /// Lets the device flow run: `hook` shows the user code and verification URI.
-    pub fn on_device_code(
-        mut self,
-        hook: impl Fn(&DeviceAuthorization) + Send + Sync + 'static,
-    ) -> Self {
-        self.device_hook = Some(Arc::new(hook));
-        self
-    }
+        /// Lets the device flow run: `hook` shows the user code and verification URI.
+        pub fn on_device_code(hook: impl Fn(&DeviceAuthorization) + Send + Sync + 'static)
+            => device_hook = Some(Arc::new(hook));
 
-    /// The longest an interactive step may wait for the person (default 5 minutes).
-    pub fn interactive_timeout(mut self, timeout: Duration) -> Self {
-        self.interactive_timeout = timeout;
-        self
-    }
+        /// The longest an interactive step may wait for the person (default 5 minutes).
+        pub fn interactive_timeout(timeout: Duration) => interactive_timeout = timeout;
 
-    /// When the first token is fetched (default [`FirstToken::AtConnect`]: bad credentials
-    /// show up at once, not on the first request).
-    pub fn fetch_first_token(mut self, when: FirstToken) -> Self {
-        self.first_token = when;
-        self
+        /// When the first token is fetched (default [`FirstToken::AtConnect`]: bad credentials
+        /// show up at once, not on the first request).
+        pub fn fetch_first_token(when: FirstToken) => first_token = when;
     }
 
     /// The clock every wait and time stamp goes through.

@@ -1,9 +1,8 @@
 //! [`MciClient`]: `reqwest` plus a cached Marketing Cloud Intelligence token on a base URL.
 
-use std::fmt;
-
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{AccessToken, AuthScheme, Error, TokenSource, redact};
 use pardot_http::CachedTokenSource;
@@ -28,14 +27,10 @@ pub struct MciClient {
     max_body: usize,
 }
 
-impl fmt::Debug for MciClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MciClient")
-            .field("base", &self.base.as_str())
-            .field("tokens", &self.tokens)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(MciClient as this {
+    base: this.base.as_str(),
+    tokens: this.tokens,
+});
 
 /// An answer of the Intelligence API: status, headers and the (bounded) body.
 #[derive(Clone)]
@@ -45,14 +40,10 @@ pub struct MciResponse {
     body: Bytes,
 }
 
-impl fmt::Debug for MciResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MciResponse")
-            .field("status", &self.status)
-            .field("body_len", &self.body.len())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(MciResponse as this {
+    status: this.status,
+    body_len: this.body.len(),
+});
 
 impl MciResponse {
     /// The HTTP status.
@@ -177,27 +168,30 @@ impl MciClient {
                 .body(body);
         }
         let span = tracing::info_span!("pardot_auth.mci_request", %method, url = %url.path());
-        let mut response = request
+        let response = request
             .send()
             .instrument(span)
             .await
             .map_err(Error::transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let mut body = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
-            if body.len() + chunk.len() > self.max_body {
-                return Err(Error::invalid_response(format!(
-                    "the response body exceeded {} bytes",
-                    self.max_body
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let announced = response.content_length();
+        let next_chunk = async |mut response: reqwest::Response| {
+            let chunk = response.chunk().await;
+            (response, chunk)
+        };
+        let body = body::read_bounded(response, announced, self.max_body, next_chunk)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => {
+                    Error::invalid_response(format!("the response body exceeded {limit} bytes"))
+                }
+                BodyError::Read(e) => Error::transport(e),
+            })?;
         Ok(MciResponse {
             status,
             headers,
-            body: body.freeze(),
+            body,
         })
     }
 }

@@ -130,15 +130,11 @@ pub struct CachedTokenSourceBuilder {
     inner: Inner,
 }
 
-impl fmt::Debug for CachedTokenSourceBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedTokenSourceBuilder")
-            .field("source", &self.inner.source)
-            .field("store", &self.inner.store)
-            .field("key", &self.inner.key)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(CachedTokenSourceBuilder as this {
+    source: this.inner.source,
+    store: this.inner.store,
+    key: this.inner.key,
+});
 
 impl CachedTokenSourceBuilder {
     /// The refresh-ahead margin is `min(max_margin, fraction × lifetime)`. Defaults: 5 min and
@@ -149,56 +145,35 @@ impl CachedTokenSourceBuilder {
         self
     }
 
-    /// How much earlier than the margin a refresh may randomly happen, as a fraction of the
-    /// margin (default 0.5; 0 disables jitter).
-    pub fn jitter(mut self, fraction: f64) -> Self {
-        self.inner.config.jitter_fraction = fraction.clamp(0.0, 1.0);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// How much earlier than the margin a refresh may randomly happen, as a fraction of the
+        /// margin (default 0.5; 0 disables jitter).
+        pub fn jitter(fraction: f64) => inner.config.jitter_fraction = fraction.clamp(0.0, 1.0);
 
-    #[cfg(test)]
-    pub(crate) fn jitter_source(mut self, jitter: Jitter) -> Self {
-        self.inner.jitter = jitter;
-        self
-    }
+        #[cfg(test)]
+        pub(crate) fn jitter_source(jitter: Jitter) => inner.jitter = jitter;
 
-    /// The clock for expiry judgements and backoff waits (default: the system clock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.inner.clock = clock;
-        self
-    }
+        /// The clock for expiry judgements and backoff waits (default: the system clock).
+        pub fn clock(clock: SharedClock) => inner.clock = clock;
 
-    /// The store (default: a fresh [`MemoryStore`]).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.inner.store = store;
-        self
-    }
+        /// The store (default: a fresh [`MemoryStore`]).
+        pub fn store(store: Arc<dyn TokenStore>) => inner.store = store;
 
-    /// The key under which this cache's record is kept in the store (default `default`).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.inner.key = key.into();
-        self
-    }
+        /// The key under which this cache's record is kept in the store (default `default`).
+        pub fn store_key(key: impl Into<String>) => inner.key = key.into();
 
-    /// Refresh with the stored refresh token through `grant` (falling back to the source when
-    /// there is none or it is refused).
-    pub fn refresh_grant(mut self, grant: Arc<dyn RefreshTokenGrant>) -> Self {
-        self.inner.refresh_grant = Some(grant);
-        self
-    }
+        /// Refresh with the stored refresh token through `grant` (falling back to the source when
+        /// there is none or it is refused).
+        pub fn refresh_grant(grant: Arc<dyn RefreshTokenGrant>)
+            => inner.refresh_grant = Some(grant);
 
-    /// The longest a single fetch may take (default 60 s, measured on the cache's
-    /// [`clock`](Self::clock) like every other wait of the cache).
-    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.inner.config.fetch_timeout = timeout;
-        self
-    }
+        /// The longest a single fetch may take (default 60 s, measured on the cache's
+        /// [`clock`](Self::clock) like every other wait of the cache).
+        pub fn fetch_timeout(timeout: Duration) => inner.config.fetch_timeout = timeout;
 
-    /// The longest a fetch waits for the store's lease (default 90 s: another process may
-    /// be fetching under it).
-    pub fn lock_wait(mut self, wait: Duration) -> Self {
-        self.inner.config.lock_wait = wait;
-        self
+        /// The longest a fetch waits for the store's lease (default 90 s: another process may
+        /// be fetching under it).
+        pub fn lock_wait(wait: Duration) => inner.config.lock_wait = wait;
     }
 
     /// The first and the longest wait after failed fetches (defaults 1 s and 60 s; doubled

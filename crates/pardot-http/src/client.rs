@@ -1,12 +1,12 @@
 //! [`PardotClient`]: the authenticated Pardot client on `reqwest`.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::{BusinessUnitId, PardotHost, SharedClock, TokenSource, redact};
 use pardot_legacy::envelope::Envelope;
 use serde::Serialize;
@@ -45,14 +45,10 @@ struct Inner {
     deadlines: Deadlines,
 }
 
-impl fmt::Debug for PardotClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotClient")
-            .field("host", &self.inner.host)
-            .field("policy", &self.inner.policy)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotClient as this {
+    host: this.inner.host,
+    policy: this.inner.policy,
+});
 
 /// Configures a [`PardotClient`].
 ///
@@ -98,13 +94,9 @@ pub struct PardotClientBuilder<C = NewCache> {
     no_proxy: bool,
 }
 
-impl<C> fmt::Debug for PardotClientBuilder<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotClientBuilder")
-            .field("host", &self.host)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotClientBuilder<C> as this {
+    host: this.host,
+});
 
 impl PardotClient {
     /// Configures a client calling `host` with tokens from `token_source` (wrapped in a
@@ -204,71 +196,40 @@ impl<C: CacheChoice> PardotClientBuilder<C> {
         }
     }
 
-    /// The business unit (required with Salesforce tokens).
-    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
-        self.policy = self.policy.business_unit(bu);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The business unit (required with Salesforce tokens).
+        pub fn business_unit(bu: BusinessUnitId) => forward policy;
 
-    /// The most requests in flight for this business unit (default 5; `None`: no limit).
-    pub fn max_concurrent(mut self, n: Option<usize>) -> Self {
-        self.policy = self.policy.max_concurrent(n);
-        self
-    }
+        /// The most requests in flight for this business unit (default 5; `None`: no limit).
+        pub fn max_concurrent(n: Option<usize>) => forward policy;
 
-    /// Stop at `budget` requests per day, before Pardot's quota error.
-    pub fn daily_budget(mut self, budget: u64) -> Self {
-        self.policy = self.policy.daily_budget(budget);
-        self
-    }
+        /// Stop at `budget` requests per day, before Pardot's quota error.
+        pub fn daily_budget(budget: u64) => forward policy;
 
-    /// Share a governor with other clients of the same business unit.
-    pub fn governor(mut self, governor: Governor) -> Self {
-        self.policy = self.policy.governor(governor);
-        self
-    }
+        /// Share a governor with other clients of the same business unit.
+        pub fn governor(governor: Governor) => forward policy;
 
-    /// The retry policy for throttling and transport failures.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.policy = self.policy.retry_policy(retry);
-        self
-    }
+        /// The retry policy for throttling and transport failures.
+        pub fn retry_policy(retry: RetryPolicy) => forward policy;
 
-    /// The clock for waits and expiry (tests share a `ManualClock` with the mock).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.policy = self.policy.clock(clock);
-        self
-    }
+        /// The clock for waits and expiry (tests share a `ManualClock` with the mock).
+        pub fn clock(clock: SharedClock) => forward policy;
 
-    /// Use this `reqwest` client (its own timeouts and proxies apply; the per-request
-    /// timeout of this builder still does).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
+        /// Use this `reqwest` client (its own timeouts and proxies apply; the per-request
+        /// timeout of this builder still does).
+        pub fn http_client(http: reqwest::Client) => http = Some(http);
 
-    /// The longest one HTTP attempt may take, body included (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// The longest one HTTP attempt may take, body included (default 60 s).
+        pub fn timeout(timeout: Duration) => timeout = timeout;
 
-    /// The longest connecting may take (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
+        /// The longest connecting may take (default 10 s).
+        pub fn connect_timeout(timeout: Duration) => connect_timeout = timeout;
 
-    /// The largest response body read (default 16 MiB).
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = limit;
-        self
-    }
+        /// The largest response body read (default 16 MiB).
+        pub fn max_response_bytes(limit: usize) => max_response_bytes = limit;
 
-    /// Ignore proxy environment variables (for loopback tests).
-    pub fn no_proxy(mut self) -> Self {
-        self.no_proxy = true;
-        self
+        /// Ignore proxy environment variables (for loopback tests).
+        pub fn no_proxy() => no_proxy = true;
     }
 
     /// The client.
@@ -304,16 +265,12 @@ impl<C: CacheChoice> PardotClientBuilder<C> {
 }
 
 impl PardotClientBuilder<NewCache> {
-    /// The token store (default: memory).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.policy = self.policy.store(store);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The token store (default: memory).
+        pub fn store(store: Arc<dyn TokenStore>) => forward policy;
 
-    /// The token store key (default `default`).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.policy = self.policy.store_key(key);
-        self
+        /// The token store key (default `default`).
+        pub fn store_key(key: impl Into<String>) => forward policy;
     }
 }
 
@@ -329,14 +286,10 @@ pub struct PardotRequest {
     timeout: Option<Duration>,
 }
 
-impl fmt::Debug for PardotRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotRequest")
-            .field("method", &self.method)
-            .field("url", &self.url.as_ref().map(Url::as_str).ok())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotRequest as this {
+    method: this.method,
+    url: this.url.as_ref().map(Url::as_str).ok(),
+});
 
 impl PardotRequest {
     fn new(client: PardotClient, method: Method, url: Result<Url, PardotError>) -> Self {
@@ -405,18 +358,14 @@ impl PardotRequest {
         self
     }
 
-    /// Declares whether sending the request twice is harmless (default: true for GET, HEAD,
-    /// PUT, DELETE, OPTIONS; false for POST and PATCH). A v3/v4 `query` or `read` sent by
-    /// POST is idempotent: say so to let it be retried after transport failures.
-    pub fn idempotent(mut self, yes: bool) -> Self {
-        self.idempotent = Some(yes);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Declares whether sending the request twice is harmless (default: true for GET, HEAD,
+        /// PUT, DELETE, OPTIONS; false for POST and PATCH). A v3/v4 `query` or `read` sent by
+        /// POST is idempotent: say so to let it be retried after transport failures.
+        pub fn idempotent(yes: bool) => idempotent = Some(yes);
 
-    /// The longest one attempt may take (default: the client's).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
+        /// The longest one attempt may take (default: the client's).
+        pub fn timeout(timeout: Duration) => timeout = Some(timeout);
     }
 
     /// Sends the request: authenticated, governed, refreshed once on expiry, retried within
@@ -537,41 +486,20 @@ impl Attempt<'_> {
 
 /// Reads a body, refusing more than `limit` bytes.
 pub(crate) async fn read_bounded(
-    mut resp: reqwest::Response,
+    resp: reqwest::Response,
     limit: usize,
 ) -> Result<Bytes, SendError> {
     let announced = resp.content_length();
-    if announced.is_some_and(|n| n > limit as u64) {
-        return Err(SendError::BodyTooLarge(limit));
-    }
-    let mut next = async || {
-        resp.chunk()
-            .await
-            .map_err(|e| SendError::MaybeSent(Box::new(e)))
+    let next_chunk = async |mut resp: reqwest::Response| {
+        let chunk = resp.chunk().await;
+        (resp, chunk)
     };
-    let Some(first) = next().await? else {
-        return Ok(Bytes::new());
-    };
-    if first.len() > limit {
-        return Err(SendError::BodyTooLarge(limit));
-    }
-    let Some(second) = next().await? else {
-        // Most answers arrive in one piece: hand it on without a copy.
-        return Ok(first);
-    };
-    // The announced length is bounded above; without one, start from what arrived.
-    let capacity = announced.map_or(first.len() + second.len(), |n| n as usize);
-    let mut buf = BytesMut::with_capacity(capacity);
-    buf.extend_from_slice(&first);
-    let mut chunk = Some(second);
-    while let Some(piece) = chunk {
-        if buf.len() + piece.len() > limit {
-            return Err(SendError::BodyTooLarge(limit));
-        }
-        buf.extend_from_slice(&piece);
-        chunk = next().await?;
-    }
-    Ok(buf.freeze())
+    body::read_bounded(resp, announced, limit, next_chunk)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => SendError::BodyTooLarge(limit),
+            BodyError::Read(e) => SendError::MaybeSent(Box::new(e)),
+        })
 }
 
 /// A successful answer.
@@ -583,15 +511,11 @@ pub struct PardotResponse {
     attempts: u32,
 }
 
-impl fmt::Debug for PardotResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotResponse")
-            .field("status", &self.status)
-            .field("body_len", &self.body.len())
-            .field("attempts", &self.attempts)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotResponse as this {
+    status: this.status,
+    body_len: this.body.len(),
+    attempts: this.attempts,
+});
 
 impl PardotResponse {
     /// The HTTP status.

@@ -2,7 +2,6 @@
 //! the `reqwest-middleware` middleware and the `tower` layer: authenticate, govern, judge the
 //! answer, refresh once on expiry, back off on throttling, all bounded.
 
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -52,16 +51,12 @@ struct Authorized {
     headers: HeaderMap,
 }
 
-impl fmt::Debug for PardotAuthPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotAuthPolicy")
-            .field("cache", &self.inner.cache)
-            .field("business_unit", &self.inner.business_unit)
-            .field("governor", &self.inner.governor)
-            .field("retry", &self.inner.retry)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotAuthPolicy as this {
+    cache: this.inner.cache,
+    business_unit: this.inner.business_unit,
+    governor: this.inner.governor,
+    retry: this.inner.retry,
+});
 
 /// Configures a [`PardotAuthPolicy`].
 ///
@@ -146,13 +141,9 @@ impl CacheChoice for GivenCache {
     }
 }
 
-impl<C> fmt::Debug for PardotAuthPolicyBuilder<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PardotAuthPolicyBuilder")
-            .field("business_unit", &self.business_unit)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotAuthPolicyBuilder<C> as this {
+    business_unit: this.business_unit,
+});
 
 impl PardotAuthPolicy {
     /// Configures a policy fetching tokens from `source`, which it wraps in a
@@ -248,44 +239,28 @@ impl<C: CacheChoice> PardotAuthPolicyBuilder<C> {
         }
     }
 
-    /// The business unit (required for Salesforce tokens; sent as `Pardot-Business-Unit-Id`).
-    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
-        self.business_unit = Some(bu);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The business unit (required for Salesforce tokens; sent as `Pardot-Business-Unit-Id`).
+        pub fn business_unit(bu: BusinessUnitId) => business_unit = Some(bu);
 
-    /// The most requests in flight (default 5, Pardot's limit; `None`: no limit). Ignored
-    /// when a [`governor`](Self::governor) is given.
-    pub fn max_concurrent(mut self, n: Option<usize>) -> Self {
-        self.max_concurrent = n;
-        self
-    }
+        /// The most requests in flight (default 5, Pardot's limit; `None`: no limit). Ignored
+        /// when a [`governor`](Self::governor) is given.
+        pub fn max_concurrent(n: Option<usize>) => max_concurrent = n;
 
-    /// Stop at `budget` requests per day (see [`Governor::with_daily_budget`]). Ignored when
-    /// a [`governor`](Self::governor) is given.
-    pub fn daily_budget(mut self, budget: u64) -> Self {
-        self.daily_budget = Some(budget);
-        self
-    }
+        /// Stop at `budget` requests per day (see [`Governor::with_daily_budget`]). Ignored when
+        /// a [`governor`](Self::governor) is given.
+        pub fn daily_budget(budget: u64) => daily_budget = Some(budget);
 
-    /// Share a governor with other clients of the same business unit.
-    pub fn governor(mut self, governor: Governor) -> Self {
-        self.governor = Some(governor);
-        self
-    }
+        /// Share a governor with other clients of the same business unit.
+        pub fn governor(governor: Governor) => governor = Some(governor);
 
-    /// The retry policy for throttling and transport failures (default
-    /// [`RetryPolicy::default`]).
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
+        /// The retry policy for throttling and transport failures (default
+        /// [`RetryPolicy::default`]).
+        pub fn retry_policy(retry: RetryPolicy) => retry = retry;
 
-    /// The clock for waits and expiry (default: the system clock; also given to the cache
-    /// this builder creates).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
+        /// The clock for waits and expiry (default: the system clock; also given to the cache
+        /// this builder creates).
+        pub fn clock(clock: SharedClock) => clock = Some(clock);
     }
 
     /// The policy.
@@ -315,16 +290,12 @@ impl<C: CacheChoice> PardotAuthPolicyBuilder<C> {
 }
 
 impl PardotAuthPolicyBuilder<NewCache> {
-    /// The token store of the cache this builder creates (default: memory).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.cache.store = Some(store);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The token store of the cache this builder creates (default: memory).
+        pub fn store(store: Arc<dyn TokenStore>) => cache.store = Some(store);
 
-    /// The store key of the cache this builder creates (default `default`).
-    pub fn store_key(mut self, key: impl Into<String>) -> Self {
-        self.cache.store_key = Some(key.into());
-        self
+        /// The store key of the cache this builder creates (default `default`).
+        pub fn store_key(key: impl Into<String>) => cache.store_key = Some(key.into());
     }
 }
 
@@ -462,7 +433,10 @@ impl Call<'_> {
                 if raw.status.is_server_error() && self.replay == Replay::Unsafe {
                     let err = PardotError::Http {
                         status: raw.status,
-                        snippet: crate::classify::snippet(&raw.body),
+                        snippet: pardot_auth_core::redact::excerpt(
+                            &raw.body,
+                            crate::classify::MESSAGE_CHARS,
+                        ),
                     };
                     return self.retry_or(Replay::Unsafe, what, None, err).await;
                 }

@@ -4,30 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pardot_auth_core::testing::CountingSource;
+use pardot_auth_core::testing::{CountingSource, LogCapture};
 use pardot_auth_core::{ManualClock, PardotHost};
 use pardot_http::PardotClient;
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Collects everything `tracing` writes, at every level, for one test.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn logs_tell_the_story_without_a_secret() {
-    let captured = Captured::default();
+    let captured = LogCapture::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -72,7 +57,7 @@ async fn logs_tell_the_story_without_a_secret() {
     clock.advance(Duration::from_secs(1));
     assert_eq!(call.await.unwrap().unwrap().attempts(), 3);
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     for expected in [
         "pardot_http.request",
         "pardot_http.token_fetch",

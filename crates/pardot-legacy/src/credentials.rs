@@ -116,15 +116,14 @@ impl LegacyCredentials {
     }
 }
 
-impl fmt::Debug for LegacyCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacyCredentials")
-            .field("email", &self.email)
-            .field("password", &"[redacted]")
-            .field("user_key", &self.user_key)
-            .finish()
+pardot_auth_core::debug_shows!(
+    LegacyCredentials as this,
+    complete {
+        email: this.email,
+        password: "[redacted]",
+        user_key: this.user_key,
     }
-}
+);
 
 #[cfg(test)]
 mod tests {

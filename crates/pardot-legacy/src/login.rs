@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::{
     AccessToken, Expiry, LEGACY_API_KEY_LIFETIME, PardotErrorCode, PardotHost, SharedClock,
     SystemClock, TokenKind, TokenSource, ensure_secure,
@@ -102,15 +103,14 @@ impl LegacySession {
     }
 }
 
-impl fmt::Debug for LegacySession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacySession")
-            .field("api_key", &"[redacted]")
-            .field("api_version", &self.api_version)
-            .field("issued_at", &self.issued_at)
-            .finish()
+pardot_auth_core::debug_shows!(
+    LegacySession as this,
+    complete {
+        api_key: "[redacted]",
+        api_version: this.api_version,
+        issued_at: this.issued_at,
     }
-}
+);
 
 /// The api_key last handed out, remembered so that getting the same key again keeps its
 /// original issue time (and so its real expiry).
@@ -147,18 +147,14 @@ pub struct LegacyLogin {
     last: Mutex<Option<Remembered>>,
 }
 
-impl fmt::Debug for LegacyLogin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacyLogin")
-            .field("credentials", &self.credentials)
-            .field("host", &self.host)
-            .field("version", &self.version)
-            .field("format", &self.format)
-            .field("timeout", &self.timeout)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(LegacyLogin as this {
+    credentials: this.credentials,
+    host: this.host,
+    version: this.version,
+    format: this.format,
+    timeout: this.timeout,
+    max_body_bytes: this.max_body_bytes,
+});
 
 /// Builds a [`LegacyLogin`]; every setting has a default but the credentials.
 ///
@@ -180,72 +176,43 @@ pub struct LegacyLoginBuilder {
     max_body_bytes: usize,
 }
 
-impl fmt::Debug for LegacyLoginBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacyLoginBuilder")
-            .field("credentials", &self.credentials)
-            .field("host", &self.host)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(LegacyLoginBuilder as this {
+    credentials: this.credentials,
+    host: this.host,
+});
 
 impl LegacyLoginBuilder {
-    /// The Pardot host: [`PardotHost::Production`] (default), [`PardotHost::Demo`] for
-    /// sandboxes and developer orgs, or a custom URL (the mock).
-    pub fn host(mut self, host: PardotHost) -> Self {
-        self.host = host;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The Pardot host: [`PardotHost::Production`] (default), [`PardotHost::Demo`] for
+        /// sandboxes and developer orgs, or a custom URL (the mock).
+        pub fn host(host: PardotHost) => host = host;
 
-    /// Logs in at `/api/login/version/{version}` only, instead of detecting the version.
-    pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.version = Some(version);
-        self
-    }
+        /// Logs in at `/api/login/version/{version}` only, instead of detecting the version.
+        pub fn api_version(version: ApiVersion) => version = Some(version);
 
-    /// Detects the version (the default): `/version/3` first, `/version/4` after code 88.
-    pub fn auto_version(mut self) -> Self {
-        self.version = None;
-        self
-    }
+        /// Detects the version (the default): `/version/3` first, `/version/4` after code 88.
+        pub fn auto_version() => version = None;
 
-    /// Asks for JSON answers (`format=json`) instead of XML.
-    pub fn format(mut self, format: Format) -> Self {
-        self.format = format;
-        self
-    }
+        /// Asks for JSON answers (`format=json`) instead of XML.
+        pub fn format(format: Format) => format = format;
 
-    /// Uses this client instead of building one. Its own timeouts and redirect policy apply
-    /// besides this builder's timeout; configure it to follow no redirects.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
+        /// Uses this client instead of building one. Its own timeouts and redirect policy apply
+        /// besides this builder's timeout; configure it to follow no redirects.
+        pub fn http_client(client: reqwest::Client) => client = Some(client);
 
-    /// The deadline for a whole login attempt, measured on the clock (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// The deadline for a whole login attempt, measured on the clock (default 30 s).
+        pub fn timeout(timeout: Duration) => timeout = timeout;
 
-    /// The connect timeout of the client this crate builds (default 10 s; ignored with
-    /// [`LegacyLoginBuilder::http_client`]).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
+        /// The connect timeout of the client this crate builds (default 10 s; ignored with
+        /// [`LegacyLoginBuilder::http_client`]).
+        pub fn connect_timeout(timeout: Duration) => connect_timeout = timeout;
 
-    /// The clock that stamps issue times and measures the timeout (share one `ManualClock`
-    /// with the mock in tests).
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
+        /// The clock that stamps issue times and measures the timeout (share one `ManualClock`
+        /// with the mock in tests).
+        pub fn clock(clock: SharedClock) => clock = Some(clock);
 
-    /// The most bytes of an answer to read (default 64 KiB).
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
-        self
+        /// The most bytes of an answer to read (default 64 KiB).
+        pub fn max_body_bytes(limit: usize) => max_body_bytes = limit;
     }
 
     /// Checks the host (https, or http to loopback) and builds the login.
@@ -479,24 +446,18 @@ impl TokenSource for LegacyLogin {
 }
 
 /// Reads at most `limit` bytes of the body; more is an error, not a silent cut.
-async fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, LegacyError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(LegacyError::BodyTooLarge { limit });
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(LegacyError::Transport)? {
-        if body.len() + chunk.len() > limit {
-            return Err(LegacyError::BodyTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+async fn read_bounded(response: reqwest::Response, limit: usize) -> Result<Vec<u8>, LegacyError> {
+    let announced = response.content_length();
+    let next_chunk = async |mut response: reqwest::Response| {
+        let chunk = response.chunk().await.map(|c| c.map(Vec::from));
+        (response, chunk)
+    };
+    body::read_bounded(response, announced, limit, next_chunk)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => LegacyError::BodyTooLarge { limit },
+            BodyError::Read(e) => LegacyError::Transport(e),
+        })
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! The exact request the legacy login sends, and how it reads each kind of answer
 //! (wiremock: these tests pin the wire format; behaviour over time is tested against pardot-mock).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use pardot_auth_core::testing::LogCapture;
 use pardot_auth_core::url::form_urlencoded;
 use pardot_auth_core::{
     AuthScheme, Clock, ErrorClass, Expiry, LEGACY_API_KEY_LIFETIME, ManualClock, PardotHost,
@@ -412,20 +412,6 @@ async fn token_source_gives_a_60_minute_legacy_key_and_the_pardot_header() {
     assert!(again.is_same_as(&token));
 }
 
-/// Collects everything a `tracing` fmt subscriber writes, to check that no secret is logged.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn logs_and_spans_carry_no_secret() {
     let server = MockServer::start().await;
@@ -434,7 +420,7 @@ async fn logs_and_spans_carry_no_secret() {
         .respond_with(xml(200, ok_xml(true)))
         .mount(&server)
         .await;
-    let captured = Captured::default();
+    let captured = LogCapture::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -444,7 +430,7 @@ async fn logs_and_spans_carry_no_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     login(&server).build().unwrap().login().await.unwrap();
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     // (Span names are not asserted: tracing caches callsite interest per process, and other
     // tests running in parallel without a subscriber can disable a span callsite.)
     assert!(text.contains("legacy login succeeded"), "{text}");

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -77,13 +76,9 @@ pub struct CallbackReceiver {
     redirect: RedirectUrl,
 }
 
-impl fmt::Debug for CallbackReceiver {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallbackReceiver")
-            .field("redirect", &self.redirect)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(CallbackReceiver as this {
+    redirect: this.redirect,
+});
 
 /// The loopback address to bind for a redirect URI host.
 fn loopback_ip(url: &Url) -> Result<IpAddr, OAuthError> {

@@ -2,10 +2,10 @@
 //! timeouts, bounded bodies; plus revoke and userinfo. Reading the answers (success and error
 //! JSON, the signature check) is [`response`](crate::response)'s.
 
-use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use pardot_auth_core::body::{self, BodyError};
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
 use pardot_auth_core::url::Url;
 use pardot_auth_core::{
@@ -79,15 +79,11 @@ struct Inner {
     session_estimate: Duration,
 }
 
-impl fmt::Debug for OAuthClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthClient")
-            .field("clock", &self.inner.clock)
-            .field("max_body_bytes", &self.inner.max_body_bytes)
-            .field("session_estimate", &self.inner.session_estimate)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(OAuthClient as this {
+    clock: this.inner.clock,
+    max_body_bytes: this.inner.max_body_bytes,
+    session_estimate: this.inner.session_estimate,
+});
 
 impl Default for OAuthClient {
     fn default() -> Self {
@@ -108,51 +104,32 @@ pub struct OAuthClientBuilder {
 }
 
 impl OAuthClientBuilder {
-    /// Uses your `reqwest` client (then the connect timeout and proxy settings here are not
-    /// applied: configure them on your client, and do not let it follow redirects; the request
-    /// timeout and body bound still are, per request).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Uses your `reqwest` client (then the connect timeout and proxy settings here are not
+        /// applied: configure them on your client, and do not let it follow redirects; the request
+        /// timeout and body bound still are, per request).
+        pub fn http_client(client: reqwest::Client) => http = Some(client);
 
-    /// The clock for issue times, JWT claims and waits.
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
+        /// The clock for issue times, JWT claims and waits.
+        pub fn clock(clock: SharedClock) => clock = Some(clock);
 
-    /// Bound on any response body.
-    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
-        self.max_body_bytes = Some(bytes);
-        self
-    }
+        /// Bound on any response body.
+        pub fn max_body_bytes(bytes: usize) => max_body_bytes = Some(bytes);
 
-    /// The assumed life of a Salesforce access token (the org's session timeout; default
-    /// 2 h). This is the one place the estimate is made: tokens carry it as
-    /// [`Expiry::Estimated`], and caches such as `pardot_http::CachedTokenSource` take it as
-    /// given.
-    pub fn session_estimate(mut self, session: Duration) -> Self {
-        self.session_estimate = Some(session);
-        self
-    }
+        /// The assumed life of a Salesforce access token (the org's session timeout; default
+        /// 2 h). This is the one place the estimate is made: tokens carry it as
+        /// [`Expiry::Estimated`], and caches such as `pardot_http::CachedTokenSource` take it as
+        /// given.
+        pub fn session_estimate(session: Duration) => session_estimate = Some(session);
 
-    /// Total time for one HTTP exchange.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
+        /// Total time for one HTTP exchange.
+        pub fn timeout(timeout: Duration) => timeout = Some(timeout);
 
-    /// Time to establish a connection.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
+        /// Time to establish a connection.
+        pub fn connect_timeout(timeout: Duration) => connect_timeout = Some(timeout);
 
-    /// Ignores proxy environment variables (useful against a local mock).
-    pub fn no_proxy(mut self) -> Self {
-        self.no_proxy = true;
-        self
+        /// Ignores proxy environment variables (useful against a local mock).
+        pub fn no_proxy() => no_proxy = true;
     }
 
     /// Builds the client. Without [`http_client`](Self::http_client) the `reqwest` client is
@@ -208,27 +185,25 @@ impl OAuthClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<RawResponse, OAuthError> {
-        let mut response = request
+        let response = request
             .timeout(self.inner.timeout)
             .send()
             .await
             .map_err(OAuthError::Transport)?;
-        let limit = self.inner.max_body_bytes;
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
-            return Err(OAuthError::BodyTooLarge { limit });
-        }
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(OAuthError::Transport)? {
-            if body.len() + chunk.len() > limit {
-                return Err(OAuthError::BodyTooLarge { limit });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let limit = self.inner.max_body_bytes;
+        let announced = response.content_length();
+        let next_chunk = async |mut response: reqwest::Response| {
+            let chunk = response.chunk().await.map(|c| c.map(Vec::from));
+            (response, chunk)
+        };
+        let body = body::read_bounded(response, announced, limit, next_chunk)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => OAuthError::BodyTooLarge { limit },
+                BodyError::Read(e) => OAuthError::Transport(e),
+            })?;
         Ok(RawResponse {
             status,
             headers,

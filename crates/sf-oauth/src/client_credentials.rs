@@ -52,16 +52,12 @@ impl ClientCredentials {
         }
     }
 
-    /// How the id and secret are sent.
-    pub fn with_auth(mut self, auth: ClientAuth) -> Self {
-        self.app.auth = auth;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// How the id and secret are sent.
+        pub fn with_auth(auth: ClientAuth) => app.auth = auth;
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.app.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => app.client = client;
     }
 
     /// Logs in.

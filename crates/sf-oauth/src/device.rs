@@ -38,17 +38,16 @@ pub struct DeviceAuthorization {
     pub expires_at: SystemTime,
 }
 
-impl fmt::Debug for DeviceAuthorization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DeviceAuthorization")
-            .field("device_code", &"[redacted]")
-            .field("user_code", &self.user_code)
-            .field("verification_uri", &self.verification_uri)
-            .field("interval", &self.interval)
-            .field("expires_at", &self.expires_at)
-            .finish()
+pardot_auth_core::debug_shows!(
+    DeviceAuthorization as this,
+    complete {
+        device_code: "[redacted]",
+        user_code: this.user_code,
+        verification_uri: this.verification_uri,
+        interval: this.interval,
+        expires_at: this.expires_at,
     }
-}
+);
 
 #[derive(Deserialize)]
 pub(crate) struct RawDevice {
@@ -120,31 +119,19 @@ impl DeviceFlow {
         self
     }
 
-    /// Sends the consumer secret with each poll and checks the answer's signature with it.
-    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.app.client_secret = Some(secret);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Sends the consumer secret with each poll and checks the answer's signature with it.
+        pub fn with_client_secret(secret: ClientSecret) => app.client_secret = Some(secret);
 
-    /// The longest [`poll`](Self::poll) waits in total (default 10 minutes).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// The longest [`poll`](Self::poll) waits in total (default 10 minutes).
+        pub fn with_timeout(timeout: Duration) => timeout = timeout;
 
-    /// Who shows the user code when the flow runs as a [`TokenSource`].
-    pub fn with_prompt(
-        mut self,
-        prompt: impl Fn(&DeviceAuthorization) + Send + Sync + 'static,
-    ) -> Self {
-        self.prompt = Some(Arc::new(prompt));
-        self
-    }
+        /// Who shows the user code when the flow runs as a [`TokenSource`].
+        pub fn with_prompt(prompt: impl Fn(&DeviceAuthorization) + Send + Sync + 'static)
+            => prompt = Some(Arc::new(prompt));
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.app.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => app.client = client;
     }
 
     /// Asks for a device code and user code.

@@ -66,22 +66,15 @@ impl JwtBearer {
         }
     }
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => client = client;
 
-    /// Overrides `aud` (e.g. an Experience Cloud site URL).
-    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = Some(audience.into());
-        self
-    }
+        /// Overrides `aud` (e.g. an Experience Cloud site URL).
+        pub fn with_audience(audience: impl Into<String>) => audience = Some(audience.into());
 
-    /// How far ahead of now `exp` is (default 3 minutes).
-    pub fn with_assertion_lifetime(mut self, lifetime: Duration) -> Self {
-        self.lifetime = lifetime;
-        self
+        /// How far ahead of now `exp` is (default 3 minutes).
+        pub fn with_assertion_lifetime(lifetime: Duration) => lifetime = lifetime;
     }
 
     /// The login host.

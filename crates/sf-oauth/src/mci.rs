@@ -1,7 +1,6 @@
 //! The Marketing Cloud Intelligence (formerly Datorama) service-account flow: discovery,
 //! then `client_credentials` with a signed client assertion (RFC 7523 §2.2).
 
-use std::fmt;
 use std::time::Duration;
 
 use pardot_auth_core::secrecy::{ExposeSecret, SecretString};
@@ -70,20 +69,13 @@ pub struct MciServiceAccount {
     token_endpoint: OnceCell<Url>,
 }
 
-impl fmt::Debug for MciServiceAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MciServiceAccount")
-            .field("discovery_url", &self.discovery_url.as_str())
-            .field("service_account_id", &self.service_account_id)
-            .field("key", &self.key)
-            .field("audience", &self.audience)
-            .field(
-                "token_endpoint",
-                &self.token_endpoint.get().map(Url::as_str),
-            )
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(MciServiceAccount as this {
+    discovery_url: this.discovery_url.as_str(),
+    service_account_id: this.service_account_id,
+    key: this.key,
+    audience: this.audience,
+    token_endpoint: this.token_endpoint.get().map(Url::as_str),
+});
 
 impl MciServiceAccount {
     /// The flow for `service_account_id`, discovering the token endpoint at `discovery_url`.
@@ -111,22 +103,15 @@ impl MciServiceAccount {
         }
     }
 
-    /// Overrides `aud`.
-    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = audience.into();
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Overrides `aud`.
+        pub fn with_audience(audience: impl Into<String>) => audience = audience.into();
 
-    /// How far after `iat` the assertion's `exp` is (default 3 minutes).
-    pub fn with_assertion_lifetime(mut self, lifetime: Duration) -> Self {
-        self.lifetime = lifetime;
-        self
-    }
+        /// How far after `iat` the assertion's `exp` is (default 3 minutes).
+        pub fn with_assertion_lifetime(lifetime: Duration) => lifetime = lifetime;
 
-    /// Uses this client (clock, HTTP, limits).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits).
+        pub fn with_client(client: OAuthClient) => client = client;
     }
 
     /// The claims of a new assertion (a fresh `jti` each call).

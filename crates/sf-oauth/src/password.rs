@@ -66,16 +66,12 @@ impl UsernamePassword {
         }
     }
 
-    /// Appends the user's security token to the password on the wire.
-    pub fn with_security_token(mut self, token: Password) -> Self {
-        self.security_token = Some(token);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Appends the user's security token to the password on the wire.
+        pub fn with_security_token(token: Password) => security_token = Some(token);
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.app.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => app.client = client;
     }
 
     /// Logs in.

@@ -58,15 +58,11 @@ pub struct RefreshTokenFlow {
     observer: Option<RotationObserver>,
 }
 
-impl fmt::Debug for RefreshTokenFlow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshTokenFlow")
-            .field("grant", &self.grant)
-            .field("refresh_token", &"[redacted]")
-            .field("observer", &self.observer.is_some())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(RefreshTokenFlow as this {
+    grant: this.grant,
+    refresh_token: "[redacted]",
+    observer: this.observer.is_some(),
+});
 
 impl RefreshTokenFlow {
     /// Refreshes with `refresh_token` through the connected app `client_id`.
@@ -82,23 +78,17 @@ impl RefreshTokenFlow {
         }
     }
 
-    /// Sends the consumer secret (required unless the app turned off "Require Secret for
-    /// Refresh Token Flow") and checks the answer's signature with it.
-    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.grant = self.grant.with_client_secret(secret);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Sends the consumer secret (required unless the app turned off "Require Secret for
+        /// Refresh Token Flow") and checks the answer's signature with it.
+        pub fn with_client_secret(secret: ClientSecret) => forward grant;
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.grant = self.grant.with_client(client);
-        self
-    }
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => forward grant;
 
-    /// Calls `observer` with each new refresh token after a rotation.
-    pub fn on_rotation(mut self, observer: impl Fn(&RefreshToken) + Send + Sync + 'static) -> Self {
-        self.observer = Some(Arc::new(observer));
-        self
+        /// Calls `observer` with each new refresh token after a rotation.
+        pub fn on_rotation(observer: impl Fn(&RefreshToken) + Send + Sync + 'static)
+            => observer = Some(Arc::new(observer));
     }
 
     /// The refresh token the next call will use (the newest one after rotations).
@@ -169,17 +159,13 @@ impl RefreshGrant {
         }
     }
 
-    /// Sends the consumer secret (required unless the app turned off "Require Secret for
-    /// Refresh Token Flow") and checks the answer's signature with it.
-    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.app.client_secret = Some(secret);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Sends the consumer secret (required unless the app turned off "Require Secret for
+        /// Refresh Token Flow") and checks the answer's signature with it.
+        pub fn with_client_secret(secret: ClientSecret) => app.client_secret = Some(secret);
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.app.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => app.client = client;
     }
 
     /// Exchanges `refresh_token`; the token carries a refresh token only when it was rotated.

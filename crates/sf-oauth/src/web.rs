@@ -87,29 +87,19 @@ pub struct AuthorizeUrlBuilder<'a> {
 }
 
 impl AuthorizeUrlBuilder<'_> {
-    /// `prompt` (`login`, `consent`, `select_account`, space-separated).
-    pub fn prompt(mut self, prompt: impl Into<String>) -> Self {
-        self.prompt = Some(prompt.into());
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// `prompt` (`login`, `consent`, `select_account`, space-separated).
+        pub fn prompt(prompt: impl Into<String>) => prompt = Some(prompt.into());
 
-    /// `login_hint`: prefills the username.
-    pub fn login_hint(mut self, username: impl Into<String>) -> Self {
-        self.login_hint = Some(username.into());
-        self
-    }
+        /// `login_hint`: prefills the username.
+        pub fn login_hint(username: impl Into<String>) => login_hint = Some(username.into());
 
-    /// Uses this `state` instead of a random one.
-    pub fn state(mut self, state: CsrfState) -> Self {
-        self.state = Some(state);
-        self
-    }
+        /// Uses this `state` instead of a random one.
+        pub fn state(state: CsrfState) => state = Some(state);
 
-    /// Uses this redirect URI for this request (e.g. a [`CallbackReceiver`]'s, with its real
-    /// port); send the same to [`WebServerFlow::exchange_code_with_redirect`].
-    pub fn redirect(mut self, redirect: RedirectUrl) -> Self {
-        self.redirect = Some(redirect);
-        self
+        /// Uses this redirect URI for this request (e.g. a [`CallbackReceiver`]'s, with its real
+        /// port); send the same to [`WebServerFlow::exchange_code_with_redirect`].
+        pub fn redirect(redirect: RedirectUrl) => redirect = Some(redirect);
     }
 
     /// The URL with its `state`, and the verifier for the code exchange.
@@ -166,22 +156,16 @@ impl WebServerFlow {
         self
     }
 
-    /// How long the [`TokenSource`] waits for the redirect (default 5 minutes).
-    pub fn with_callback_timeout(mut self, timeout: Duration) -> Self {
-        self.callback_timeout = timeout;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// How long the [`TokenSource`] waits for the redirect (default 5 minutes).
+        pub fn with_callback_timeout(timeout: Duration) => callback_timeout = timeout;
 
-    /// Who shows the authorize URL when the flow runs as a [`TokenSource`].
-    pub fn on_authorize_url(mut self, handler: impl Fn(&Url) + Send + Sync + 'static) -> Self {
-        self.handler = Some(Arc::new(handler));
-        self
-    }
+        /// Who shows the authorize URL when the flow runs as a [`TokenSource`].
+        pub fn on_authorize_url(handler: impl Fn(&Url) + Send + Sync + 'static)
+            => handler = Some(Arc::new(handler));
 
-    /// Uses this client (clock, HTTP, limits, session estimate).
-    pub fn with_client(mut self, client: OAuthClient) -> Self {
-        self.app.client = client;
-        self
+        /// Uses this client (clock, HTTP, limits, session estimate).
+        pub fn with_client(client: OAuthClient) => app.client = client;
     }
 
     /// The client (for its clock).

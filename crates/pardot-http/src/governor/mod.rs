@@ -10,7 +10,6 @@ mod redis;
 #[cfg(feature = "redis")]
 mod released;
 
-use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -118,13 +117,12 @@ pub struct Usage {
     pub budget: Option<u64>,
 }
 
-impl fmt::Debug for Governor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Governor")
-            .field("usage", &self.usage())
-            .finish()
+pardot_auth_core::debug_shows!(
+    Governor as this,
+    complete {
+        usage: this.usage(),
     }
-}
+);
 
 impl Default for Governor {
     fn default() -> Self {

@@ -134,14 +134,10 @@ impl StoreLease {
     }
 }
 
-impl fmt::Debug for StoreLease {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreLease")
-            .field("key", &self.key)
-            .field("fence", &self.fence)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(StoreLease as this {
+    key: this.key,
+    fence: this.fence,
+});
 
 /// A token store failed.
 #[derive(Debug, thiserror::Error)]

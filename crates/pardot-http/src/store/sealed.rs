@@ -1,6 +1,5 @@
 //! [`EncryptionKey`]: AES-256-GCM (aws-lc) for token records at rest.
 
-use std::fmt;
 use std::sync::Arc;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
@@ -23,13 +22,9 @@ pub struct EncryptionKey {
     check: String,
 }
 
-impl fmt::Debug for EncryptionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EncryptionKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(EncryptionKey as this {
+    id: this.id,
+});
 
 impl EncryptionKey {
     /// A key from 32 raw bytes.

@@ -1,7 +1,6 @@
 //! [`RedisConnection`]: one checked, reconnecting connection to Redis, shared by the token
 //! store and the governor.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,22 +33,9 @@ struct Inner {
     password: Option<(String, String)>,
 }
 
-impl fmt::Debug for RedisConnection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisConnection")
-            .field("url", &self.inner.shown)
-            .finish_non_exhaustive()
-    }
-}
-
-/// `url` without its password, query or fragment.
-fn shown(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
-}
+pardot_auth_core::debug_shows!(RedisConnection as this {
+    url: this.inner.shown,
+});
 
 /// Whether `url` names a loopback host. `redis:` is not a scheme the URL standard knows, so
 /// its host is opaque text (core's `is_loopback` would see `127.0.0.1` as a domain name).
@@ -73,7 +59,7 @@ fn check_url(text: &str) -> Result<(Url, String), StoreError> {
         url: "(unparsable Redis URL)".to_owned(),
         reason: e.to_string(),
     })?;
-    let shown_url = shown(&url);
+    let shown_url = pardot_auth_core::without_secrets(&url);
     match url.scheme() {
         "rediss" => Ok((url, shown_url)),
         "redis" if is_loopback(&url) => Ok((url, shown_url)),

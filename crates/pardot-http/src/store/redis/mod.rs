@@ -7,7 +7,6 @@ pub(crate) mod test_server;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::time::Duration;
 
 use redis::Script;
@@ -103,16 +102,15 @@ pub struct RedisTokenStore {
     newest: NewestRecords,
 }
 
-impl fmt::Debug for RedisTokenStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisTokenStore")
-            .field("url", &self.connection.url())
-            .field("prefix", &self.prefix)
-            .field("lease_ttl", &self.lease_ttl)
-            .field("encrypted", &self.key.is_some())
-            .finish()
+pardot_auth_core::debug_shows!(
+    RedisTokenStore as this,
+    complete {
+        url: this.connection.url(),
+        prefix: this.prefix,
+        lease_ttl: this.lease_ttl,
+        encrypted: this.key.is_some(),
     }
-}
+);
 
 /// The Redis names of one store key.
 struct Names {
@@ -149,19 +147,15 @@ impl RedisTokenStore {
         Ok(self)
     }
 
-    /// How long a lease lives unless let go first (default [`DEFAULT_LEASE_TTL`]; keep it
-    /// longer than the cache's fetch timeout). Taken as at least 1 ms.
-    pub fn with_lease_ttl(mut self, ttl: Duration) -> Self {
-        self.lease_ttl = ttl.max(Duration::from_millis(1));
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// How long a lease lives unless let go first (default [`DEFAULT_LEASE_TTL`]; keep it
+        /// longer than the cache's fetch timeout). Taken as at least 1 ms.
+        pub fn with_lease_ttl(ttl: Duration) => lease_ttl = ttl.max(Duration::from_millis(1));
 
-    /// Seals every record written from now on with `key`; a record found in clear is
-    /// rewritten sealed when read, and a sealed record that `key` does not open is an error
-    /// (and is never overwritten).
-    pub fn with_encryption_key(mut self, key: EncryptionKey) -> Self {
-        self.key = Some(key);
-        self
+        /// Seals every record written from now on with `key`; a record found in clear is
+        /// rewritten sealed when read, and a sealed record that `key` does not open is an error
+        /// (and is never overwritten).
+        pub fn with_encryption_key(key: EncryptionKey) => key = Some(key);
     }
 
     /// The connection.
