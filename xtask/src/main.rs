@@ -53,7 +53,7 @@ fn print_help() {
          e2e [--browser]   run every flow and fault scenario against an in-process pardot-mock\n  \
          e2e --faults      run the fault matrix (flow x fault, each cell asserted)\n  \
          ci                run what .ci/run runs (fmt, unused deps, clippy, tests, e2e)\n  \
-         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
+         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics;\n                           --plot: the ratios chart of the kept runs)"
     );
 }
 

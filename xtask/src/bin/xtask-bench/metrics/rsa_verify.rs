@@ -11,6 +11,9 @@ use crate::context::Ctx;
 use crate::report::{Row, fmt_spread, median};
 use crate::rounds;
 
+/// The name of its row.
+pub const METRIC: &str = "  RS256 verify alone (jsonwebtoken + aws-lc-rs), one thread";
+
 /// Its information row.
 pub async fn row(ctx: &Ctx) -> Result<Row> {
     let key = jsonwebtoken::DecodingKey::from_rsa_pem(fixtures::CONNECTED_APP_CERT_PEM.as_bytes())?;
@@ -41,7 +44,7 @@ pub async fn row(ctx: &Ctx) -> Result<Row> {
     })
     .await?;
     Ok(Row::new(
-        "  RS256 verify alone (jsonwebtoken + aws-lc-rs), one thread",
+        METRIC,
         "µs/verify",
         median(&per_round),
         fmt_spread(&per_round, "µs/verify"),
