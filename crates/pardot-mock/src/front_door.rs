@@ -109,7 +109,11 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
             );
         }
     };
-    let params = RequestParams::parse(parts.uri.query(), &parts.headers, &bytes);
+    let params = Arc::new(RequestParams::parse(
+        parts.uri.query(),
+        &parts.headers,
+        &bytes,
+    ));
 
     let journaled = route != Route::Admin;
     let started = state.now();
@@ -120,7 +124,8 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         vhost: vhost.label(),
         path: inner_path.clone(),
         route,
-        query: params.query.clone(),
+        // Filled in after the handler, from the parameters it no longer holds (no copy).
+        query: Vec::new(),
         headers: parts
             .headers
             .iter()
@@ -131,7 +136,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
                 )
             })
             .collect(),
-        form: params.form.clone(),
+        form: Vec::new(),
         body: (!bytes.is_empty() && params.form.is_empty()).then(|| {
             let cut = &bytes[..bytes.len().min(4096)];
             String::from_utf8_lossy(cut).into_owned()
@@ -175,7 +180,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
                 req_parts.uri = uri;
             }
             req_parts.extensions.insert(vhost);
-            req_parts.extensions.insert(Arc::new(params));
+            req_parts.extensions.insert(Arc::clone(&params));
             next.run(Request::from_parts(
                 req_parts,
                 Body::from(Bytes::clone(&bytes)),
@@ -194,6 +199,11 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
     if let Some(mut e) = entry.take() {
         e.status = status.as_u16();
         e.outcome = outcome;
+        (e.query, e.form) = match Arc::try_unwrap(params) {
+            Ok(params) => (params.query, params.form),
+            // A handler that kept the parameters (a spawned task): copy them.
+            Err(shared) => (shared.query.clone(), shared.form.clone()),
+        };
         state.inner.journal.push(e);
     }
     response
