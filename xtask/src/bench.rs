@@ -1,18 +1,32 @@
-//! `cargo xtask bench [--quick] [--only GROUPS]`: builds what the benchmark needs with `cargo
+//! `cargo xtask bench [--quick] [--only GROUPS] | --plot`: builds what the benchmark needs with `cargo
 //! build --release` (the `xtask-bench` binary, `src/bin/xtask-bench/`, and the `pardot-auth`
 //! CLI) and runs it. Everything measured runs in release builds; this debug-built task only
 //! launches it. It is not run by `.ci/run`, and nothing in it asserts on time: it prints the
 //! table and writes `target/bench/results.json`; a full run (no `--only`, no `--quick`) is also
-//! kept in `docs/bench/` (see its README).
+//! kept in `docs/bench/` (see its README). `--plot` measures nothing: it draws the kept runs'
+//! ratios into `docs/bench/ratios.svg`.
 
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "cargo xtask bench [--quick] [--only v5,password,jwt,rsa,memory,startup,client,callers,cli,rss,fleet,objects,export]";
+const USAGE: &str = "cargo xtask bench [--quick] [--only v5,v4,password,jwt,rsa,memory,startup,client,callers,cli,rss,fleet,objects,export] | --plot";
 
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     let root = crate::project_root();
+    if args.iter().any(|a| a == "--plot") {
+        if !cargo_release(&root, &["--package", "xtask", "--bin", "xtask-bench"])? {
+            bail!("building xtask-bench failed");
+        }
+        let bench = crate::target_dir(&root).join("release/xtask-bench");
+        let status = Command::new(bench)
+            .arg("plot")
+            .arg("--root")
+            .arg(&root)
+            .status()
+            .context("could not start xtask-bench")?;
+        return Ok(status.success());
+    }
     // One cargo invocation for both binaries, so the crates they share are built once with
     // one feature set (two invocations would compile pardot-mock and sf-oauth twice).
     let both = cargo_release(

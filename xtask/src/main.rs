@@ -65,7 +65,7 @@ fn print_help() {
          props             run every property test with 10,000 cases (--cases N: another count)\n  \
          dist              build pardot-mock for every language into target/dist (binary, wheel, npm)\n  \
          dist-check        test what dist built (versions, Python, Node, empty root, CI example)\n  \
-         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics)"
+         bench             run the benchmarks and print ratios against their baselines\n                           (--quick: short rounds; --only v5,cli,…: some metrics;\n                           --plot: the ratios chart of the kept runs)"
     );
 }
 

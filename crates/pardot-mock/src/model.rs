@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
-use jsonwebtoken::DecodingKey;
 use pardot_auth_core::{BusinessUnitId, SalesforceId};
 
 use crate::config::{
     ConfigError, MockConfig, OrgKind, PardotHostKind, PermittedUsers, ProspectConfig,
 };
+use crate::oauth::jwt::Rs256Key;
 
 /// A Salesforce org, validated.
 #[derive(Debug)]
@@ -54,7 +54,7 @@ pub(crate) struct App {
     pub name: String,
     pub consumer_key: String,
     pub consumer_secret: String,
-    pub certificate: Option<DecodingKey>,
+    pub certificate: Option<Rs256Key>,
     pub scopes: Vec<String>,
     pub permitted_users: PermittedUsers,
     pub pre_authorized: HashSet<usize>,
@@ -119,7 +119,7 @@ pub struct BusinessUnit {
 pub(crate) struct MciAccount {
     pub id: String,
     pub region: String,
-    pub key: DecodingKey,
+    pub key: Rs256Key,
     pub audience: String,
 }
 

@@ -6,11 +6,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-use jsonwebtoken::DecodingKey;
 use pardot_auth_core::{BusinessUnitId, SalesforceId};
 
 use super::{App, BusinessUnit, Indexed, MCI_REGIONS, MciAccount, Org, User};
 use crate::config::{ConfigError, MockConfig, ProspectConfig, invalid, load_pem};
+use crate::oauth::jwt::Rs256Key;
 
 /// The longest duration a configuration may give in seconds (one year): a session or a poll
 /// interval longer than that is a typo, and each is added to the clock on every login, where a
@@ -469,7 +469,7 @@ fn id_ref<Id: Eq + std::hash::Hash, E: std::fmt::Display>(
 }
 
 /// An RSA public key from a certificate, an SPKI public key or a PKCS#1 public key (PEM).
-fn rsa_key(pem: &str, what: &str) -> Result<DecodingKey, ConfigError> {
+fn rsa_key(pem: &str, what: &str) -> Result<Rs256Key, ConfigError> {
     if pem.contains("PRIVATE KEY") {
         return Err(invalid(format!(
             "{what}: this is a private key; give the certificate or public key"
@@ -479,12 +479,12 @@ fn rsa_key(pem: &str, what: &str) -> Result<DecodingKey, ConfigError> {
     // the model. Keys by PEM text, bounded so a process building mocks from ever-new
     // certificates does not grow without end.
     const KEPT: usize = 64;
-    static PARSED: LazyLock<Mutex<HashMap<String, DecodingKey>>> = LazyLock::new(Mutex::default);
+    static PARSED: LazyLock<Mutex<HashMap<String, Rs256Key>>> = LazyLock::new(Mutex::default);
     let lock = || PARSED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(key) = lock().get(pem) {
         return Ok(key.clone());
     }
-    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
+    let key = Rs256Key::from_pem(pem).map_err(|e| {
         invalid(format!(
             "{what}: not an RSA certificate or public key PEM ({e})"
         ))

@@ -8,7 +8,9 @@
 //! - `xtask-bench serve ours|wiremock|hyper --bodies DIR [--prospects N]`: one server, for one
 //!   round, in its own process (so each round starts fresh and `/proc` has its CPU time).
 //! - `xtask-bench hold-tokens N`: a client process holding N cached tokens; prints its RSS.
-//! - `xtask-bench profile v5|v5-tiny|password|jwt|startup|client|client-raw [SECONDS] [OUT]`
+//! - `xtask-bench plot [--root DIR]`: the chart of each row's ratio over the runs kept in
+//!   `docs/bench/`, written to `docs/bench/ratios.svg` (`plot.rs`).
+//! - `xtask-bench profile v5|v5-tiny|v4|v4-xml|password|jwt|startup|client|client-raw [SECONDS] [OUT]`
 //!   (from the workspace root, after a `run`): `perf record` of what a row measures.
 
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ mod context;
 mod history;
 mod load;
 mod metrics;
+mod plot;
 mod procfs;
 mod profile;
 mod report;
@@ -82,7 +85,9 @@ fn parse_run(args: &[String]) -> Result<Options> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
-        eprintln!("usage: xtask-bench run|serve|hold-tokens ... (see `cargo xtask bench`)");
+        eprintln!(
+            "usage: xtask-bench run|serve|hold-tokens|plot|profile ... (see `cargo xtask bench`)"
+        );
         return ExitCode::FAILURE;
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
             "run" => run::run(parse_run(rest)?).await,
             "serve" => servers::serve(rest).await,
             "hold-tokens" => metrics::rss::hold_tokens(rest).await,
+            "plot" => plot::plot(rest),
             "profile" => {
                 let root = std::env::current_dir()?;
                 profile::profile(&root, rest).await

@@ -1,4 +1,4 @@
-//! `xtask-bench profile v5|v5-tiny|password|jwt|startup|client|client-raw [SECONDS] [OUT]`:
+//! `xtask-bench profile v5|v5-tiny|v4|v4-xml|password|jwt|startup|client|client-raw [SECONDS] [OUT]`:
 //! `perf record -e cpu-clock --call-graph dwarf` of what a row measures, for as long as asked
 //! (the machine has no hardware counters, so a software clock; release binaries keep their
 //! unwind tables, so no debug build is needed). Prints the perf data path.
@@ -18,10 +18,13 @@ use crate::context::CONCURRENCY;
 use crate::load::{self, Spec, Template};
 use crate::metrics::bench_client;
 use crate::report::num;
-use crate::requests::{jwt_template, password_template, password_token, sign_pool, v5_template};
+use crate::requests::{
+    jwt_template, password_template, password_token, sign_pool, v4_query_template, v5_template,
+};
 use crate::servers::{Kind, ServerProcess};
 
-const USAGE: &str = "profile v5|v5-tiny|password|jwt|startup|client|client-raw SECONDS OUT";
+const USAGE: &str =
+    "profile v5|v5-tiny|v4|v4-xml|password|jwt|startup|client|client-raw SECONDS OUT";
 
 /// `xtask-bench profile`, from the workspace `root` after a `run` (the baselines' bodies).
 pub async fn profile(root: &Path, args: &[String]) -> Result<()> {
@@ -69,6 +72,10 @@ pub async fn profile(root: &Path, args: &[String]) -> Result<()> {
                     let mut t = v5_template(&password_token(server.addr).await?);
                     t.path = "/api/v5/objects/prospects?fields=id&limit=1".to_owned();
                     t
+                }
+                "v4" | "v4-xml" => {
+                    let format = if what == "v4" { "json" } else { "xml" };
+                    v4_query_template(&password_token(server.addr).await?, format)
                 }
                 "password" => password_template(),
                 "jwt" => jwt_template(Arc::new(sign_pool(20_000).await?)),

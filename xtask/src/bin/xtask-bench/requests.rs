@@ -15,10 +15,20 @@ use pardot_mock::fixtures;
 use serde_json::{Value, json};
 
 use crate::load::{self, Template};
-use crate::servers::{TOKEN_PATH, V5_PATH};
+use crate::servers::{TOKEN_PATH, V5_PATH, v4_query_path};
 
 /// The v5 prospects list with `token` and the business unit header.
 pub fn v5_template(token: &str) -> Template {
+    pardot_get(V5_PATH, token)
+}
+
+/// The v4 prospect query page in `format` (`json` or `xml`), authorized like the v5 list.
+pub fn v4_query_template(token: &str, format: &str) -> Template {
+    pardot_get(&v4_query_path(format), token)
+}
+
+/// A GET of a Pardot API `path` with `token` and the business unit header.
+fn pardot_get(path: &str, token: &str) -> Template {
     let headers = vec![
         (
             AUTHORIZATION,
@@ -30,7 +40,7 @@ pub fn v5_template(token: &str) -> Template {
             HeaderValue::from_static(fixtures::BUSINESS_UNIT_ID),
         ),
     ];
-    Template::get(V5_PATH, headers)
+    Template::get(path, headers)
 }
 
 fn form(pairs: &[(&str, &str)]) -> Bytes {

@@ -16,7 +16,9 @@ use crate::history;
 use crate::load::{self, Template};
 use crate::metrics;
 use crate::report;
-use crate::requests::{jwt_template, password_template, password_token, sign_pool, v5_template};
+use crate::requests::{
+    jwt_template, password_template, password_token, sign_pool, v4_query_template, v5_template,
+};
 use crate::servers::{Bodies, Kind, ServerProcess};
 
 /// `xtask-bench run`: all metrics (or the `--only` groups), the table, `results.json`, and for
@@ -58,6 +60,7 @@ pub async fn run(opts: Options) -> Result<()> {
     for group in groups {
         rows.extend(metrics::measure(group, &ctx).await?);
     }
+    rows.extend(metrics::cpu_budget_row(&rows));
     println!();
     report::print_table(&rows);
     let full = ctx.opts.only.is_empty();
@@ -109,17 +112,26 @@ async fn capture_bodies(dir: &std::path::Path, one_jwt: &Bytes) -> Result<String
         v5: grab(v5_template(&token)).await?,
         password: grab(password_template()).await?,
         jwt: grab(jwt_template(Arc::new(vec![one_jwt.clone()]))).await?,
+        v4_json: grab(v4_query_template(&token, "json")).await?,
+        v4_xml: grab(v4_query_template(&token, "xml")).await?,
     };
     let v: Value = serde_json::from_slice(&bodies.v5.1)?;
     ensure!(
         v["values"].as_array().map(Vec::len) == Some(200),
         "the v5 list does not hold 200 prospects"
     );
+    let v4: Value = serde_json::from_slice(&bodies.v4_json.1)?;
+    ensure!(
+        v4["result"]["prospect"].as_array().map(Vec::len) == Some(200),
+        "the v4 query page does not hold 200 prospects"
+    );
     eprintln!(
-        "bench: bodies v5 {} B, password token {} B, JWT token {} B",
+        "bench: bodies v5 {} B, password token {} B, JWT token {} B, v4 JSON {} B, v4 XML {} B",
         bodies.v5.1.len(),
         bodies.password.1.len(),
-        bodies.jwt.1.len()
+        bodies.jwt.1.len(),
+        bodies.v4_json.1.len(),
+        bodies.v4_xml.1.len()
     );
     bodies.save(dir)?;
     Ok(token)

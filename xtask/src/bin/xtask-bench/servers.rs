@@ -57,6 +57,15 @@ impl Kind {
 pub const V5_PATH: &str = "/api/v5/objects/prospects?fields=id,email,firstName,lastName&limit=200";
 /// The token endpoint.
 pub const TOKEN_PATH: &str = "/services/oauth2/token";
+/// The v4 prospect query the bench reads: the same 200 prospects, one page, in bulk output.
+pub const V4_QUERY_PATH: &str = "/api/prospect/version/4/do/query";
+/// [`V4_QUERY_PATH`]'s query string, less `format=` (`json` or `xml` is appended).
+const V4_QUERY: &str = "output=bulk&limit=200&sort_by=id&sort_order=ascending&format=";
+
+/// The v4 prospect query page in `format` (`json` or `xml`).
+pub fn v4_query_path(format: &str) -> String {
+    format!("{V4_QUERY_PATH}?{V4_QUERY}{format}")
+}
 
 /// The bench configuration: the defaults, the per-BU concurrency limit and daily budget raised
 /// so the limits do not turn load into errors, and `prospects` prospects in the production BU.
@@ -104,7 +113,7 @@ pub fn bench_config(prospects: usize) -> MockConfig {
 }
 
 /// The static answers of the baselines, captured from our mock (same bytes, same type).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Bodies {
     /// The v5 list.
     pub v5: (String, Bytes),
@@ -112,21 +121,28 @@ pub struct Bodies {
     pub password: (String, Bytes),
     /// A JWT bearer grant's answer.
     pub jwt: (String, Bytes),
+    /// The v4 prospect query page, `format=json`.
+    pub v4_json: (String, Bytes),
+    /// The v4 prospect query page, `format=xml`.
+    pub v4_xml: (String, Bytes),
 }
 
 impl Bodies {
-    fn names() -> [&'static str; 3] {
-        ["v5", "password", "jwt"]
+    /// Each body with its file name.
+    fn named(&self) -> [(&'static str, &(String, Bytes)); 5] {
+        [
+            ("v5", &self.v5),
+            ("password", &self.password),
+            ("jwt", &self.jwt),
+            ("v4-json", &self.v4_json),
+            ("v4-xml", &self.v4_xml),
+        ]
     }
 
     /// Writes the bodies under `dir`.
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)?;
-        for (name, (ctype, body)) in
-            Self::names()
-                .into_iter()
-                .zip([&self.v5, &self.password, &self.jwt])
-        {
+        for (name, (ctype, body)) in self.named() {
             std::fs::write(dir.join(format!("{name}.body")), body)?;
             std::fs::write(dir.join(format!("{name}.ctype")), ctype)?;
         }
@@ -145,6 +161,8 @@ impl Bodies {
             v5: read("v5")?,
             password: read("password")?,
             jwt: read("jwt")?,
+            v4_json: read("v4-json")?,
+            v4_xml: read("v4-xml")?,
         })
     }
 }
@@ -218,26 +236,32 @@ fn announce(url: &str) {
     println!("listening {url}");
 }
 
-/// A wiremock server answering the three requests with the static bodies.
+/// A wiremock server answering the bench's requests with the static bodies.
 pub async fn wiremock_server(bodies: &Bodies) -> wiremock::MockServer {
-    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::matchers::{body_string_contains, method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
-    // Method, path, what the body must contain, the answer.
+    // Method, path, what the body (or the `format` parameter) must hold, the answer.
     let routes = [
-        ("GET", "/api/v5/objects/prospects", None, &bodies.v5),
+        ("GET", "/api/v5/objects/prospects", None, None, &bodies.v5),
         (
             "POST",
             TOKEN_PATH,
             Some("grant_type=password"),
+            None,
             &bodies.password,
         ),
-        ("POST", TOKEN_PATH, Some("jwt-bearer"), &bodies.jwt),
+        ("POST", TOKEN_PATH, Some("jwt-bearer"), None, &bodies.jwt),
+        ("GET", V4_QUERY_PATH, None, Some("json"), &bodies.v4_json),
+        ("GET", V4_QUERY_PATH, None, Some("xml"), &bodies.v4_xml),
     ];
-    for (verb, route, body_holds, (ctype, body)) in routes {
+    for (verb, route, body_holds, format, (ctype, body)) in routes {
         let mut mock = Mock::given(method(verb)).and(path(route));
         if let Some(text) = body_holds {
             mock = mock.and(body_string_contains(text));
+        }
+        if let Some(format) = format {
+            mock = mock.and(query_param("format", format));
         }
         mock.respond_with(ResponseTemplate::new(200).set_body_raw(body.to_vec(), ctype.as_str()))
             .mount(&server)
@@ -246,7 +270,8 @@ pub async fn wiremock_server(bodies: &Bodies) -> wiremock::MockServer {
     server
 }
 
-async fn serve_hyper(listener: tokio::net::TcpListener, bodies: Arc<Bodies>) -> Result<()> {
+/// Bare hyper on `listener`, answering the bench's requests with `bodies` (404 for the rest).
+pub async fn serve_hyper(listener: tokio::net::TcpListener, bodies: Arc<Bodies>) -> Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
@@ -269,6 +294,10 @@ async fn answer_static(
 ) -> Response<Full<Bytes>> {
     let is_v5 = req.uri().path() == "/api/v5/objects/prospects";
     let is_token = req.uri().path() == TOKEN_PATH;
+    let v4_format = (req.uri().path() == V4_QUERY_PATH).then(|| {
+        let query = req.uri().query().unwrap_or_default();
+        query.split('&').any(|pair| pair == "format=xml")
+    });
     // Read the body like any server must, to tell the grants apart.
     let body = req
         .into_body()
@@ -278,6 +307,8 @@ async fn answer_static(
         .unwrap_or_default();
     let chosen = if is_v5 {
         Some(&bodies.v5)
+    } else if let Some(xml) = v4_format {
+        Some(if xml { &bodies.v4_xml } else { &bodies.v4_json })
     } else if is_token && body.starts_with(b"grant_type=password") {
         Some(&bodies.password)
     } else if is_token {

@@ -19,13 +19,15 @@ pub mod rss;
 mod startup;
 mod throughput;
 mod v34_objects;
+mod v4_query;
 mod v5_list;
 
 pub use client_overhead::bench_client;
+pub use jwt_grant::cpu_budget_row;
 
 /// The metric groups `--only` picks from, in the order a run measures them.
-pub const GROUPS: [&str; 13] = [
-    "v5", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss",
+pub const GROUPS: [&str; 14] = [
+    "v5", "v4", "password", "jwt", "rsa", "memory", "startup", "client", "callers", "cli", "rss",
     "fleet", "objects", "export",
 ];
 
@@ -33,11 +35,12 @@ pub const GROUPS: [&str; 13] = [
 pub async fn measure(group: &str, ctx: &Ctx) -> Result<Vec<Row>> {
     Ok(match group {
         "v5" => v5_list::rows(ctx).await?,
+        "v4" => v4_query::rows(ctx).await?,
         "password" => password_grant::rows(ctx).await?,
         "jwt" => jwt_grant::rows(ctx).await?,
         "rsa" => vec![rsa_verify::row(ctx).await?],
         "memory" => vec![memory::row(ctx).await?],
-        "startup" => vec![startup::row(ctx).await?],
+        "startup" => startup::rows(ctx).await?,
         "client" => client_overhead::rows(ctx).await?,
         "callers" => vec![expired_callers::row(ctx).await?],
         "cli" => vec![cli_process::row(ctx).await],

@@ -19,8 +19,8 @@ pub async fn rows(ctx: &Ctx) -> Result<Vec<Row>> {
             ours_needs_token: true,
             ours_max_requests: u64::MAX,
             targets: &[
-                (Kind::Wiremock, Some(3.0), "≥ 3× wiremock"),
-                (Kind::Hyper, Some(0.85), "≥ 0.85× hyper"),
+                (Kind::Wiremock, Some(1.0), "≥ 1× wiremock"),
+                (Kind::Hyper, Some(0.5), "≥ 0.5× hyper"),
             ],
         },
     )
