@@ -3,8 +3,6 @@
 mod connection;
 mod newest;
 #[cfg(test)]
-pub(crate) mod test_server;
-#[cfg(test)]
 mod tests;
 
 use std::fmt;
