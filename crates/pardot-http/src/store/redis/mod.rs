@@ -147,7 +147,7 @@ impl RedisTokenStore {
         Ok(self)
     }
 
-    /// How long a lease lives unless let go first (default [`DEFAULT_LEASE_TTL`]; keep it
+    /// How long a lease lives unless let go first (default 75 s, `DEFAULT_LEASE_TTL`; keep it
     /// longer than the cache's fetch timeout). Taken as at least 1 ms.
     pub fn with_lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl.max(Duration::from_millis(1));
