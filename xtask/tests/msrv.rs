@@ -1,7 +1,7 @@
 //! The declared minimum Rust version is the real one: no package of the locked dependency graph
 //! that is built on Linux (normal, dev and build dependencies, every feature) asks for a newer
 //! Rust than the workspace's `rust-version`, every workspace member declares it, and the README
-//! states it.
+//! (and any Markdown file that names a minimum, `1.NN or newer`) states it.
 //!
 //! No older toolchain can be installed to build with, so the graph's own `rust-version` fields
 //! (from `cargo metadata`) are the evidence; clippy's `incompatible_msrv` lint (on through
@@ -99,6 +99,9 @@ fn no_locked_dependency_used_on_linux_needs_a_newer_rust_than_rust_version() {
         readme.contains(&format!("Rust {declared} or newer")),
         "the README must state the minimum as `Rust {declared} or newer`"
     );
+    for (file, stated) in stated_minimums() {
+        assert_eq!(stated, declared, "{file} states another minimum Rust");
+    }
 
     let too_new: Vec<String> = packages
         .iter()
@@ -115,6 +118,27 @@ fn no_locked_dependency_used_on_linux_needs_a_newer_rust_than_rust_version() {
          dependencies used on Linux need more: {too_new:?}; raise rust-version and the README's \
          minimum, or pin those dependencies lower"
     );
+}
+
+/// Every `1.NN or newer` in the tracked Markdown files, with its file.
+fn stated_minimums() -> Vec<(String, String)> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let listed = Command::new("git")
+        .args(["ls-files", "*.md"])
+        .current_dir(root)
+        .output()
+        .expect("git ls-files runs");
+    let mut stated = Vec::new();
+    for file in String::from_utf8_lossy(&listed.stdout).lines() {
+        let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap_or_default();
+        for (at, _) in text.match_indices(" or newer") {
+            let version = text[..at].rsplit([' ', '(']).next().unwrap_or("");
+            if version.starts_with("1.") {
+                stated.push((file.to_owned(), version.to_owned()));
+            }
+        }
+    }
+    stated
 }
 
 #[test]
