@@ -30,6 +30,35 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     ("tests", &["test", "--workspace"]),
+    // Broken intra-doc links and other rustdoc warnings, for every feature (docs.rs builds
+    // pardot-http with all of them).
+    (
+        "docs",
+        &[
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--all-features",
+            "--config",
+            "build.rustdocflags=[\"-D\", \"warnings\"]",
+        ],
+    ),
+    // What `cargo publish` would upload, each crate built alone from its package (the path
+    // dependencies between them resolved from the packages made in the same run): a file
+    // outside a package or a missing manifest field fails here, not at release time.
+    // `--allow-dirty`: the check is of the packages, not of the checkout (a local run has edits);
+    // xtask is `publish = false`, which `--workspace` does not skip by itself.
+    (
+        "packages",
+        &[
+            "package",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--locked",
+            "--allow-dirty",
+        ],
+    ),
     ("property tests, 10,000 cases", &["xtask", "props"]),
     ("e2e", &["xtask", "e2e"]),
     ("fault matrix", &["xtask", "e2e", "--faults"]),

@@ -29,7 +29,7 @@ pub enum InsecureHttp {
     Refuse,
     /// Also plain `http` to any host, for tests against a mock reached by name; each URL let
     /// through is logged as a WARN, and its origin stays allowed for the process (see the
-    /// [module docs](self)).
+    /// rule in [`ensure_secure_with`](crate::ensure_secure_with)).
     Allow,
 }
 

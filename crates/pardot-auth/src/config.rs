@@ -63,6 +63,15 @@ pub enum ConfigError {
         /// The setting that needs it, with its value.
         setting: &'static str,
     },
+    /// A variable is set under its current name and under its deprecated one (`SF_LOGIN_URL`
+    /// and `SF_LOGIN_HOST`, `PARDOT_URL` and `PARDOT_HOST`): either could be the one meant.
+    #[error("{variable} and its deprecated name {deprecated} are both set; keep only {variable}")]
+    RenamedTwice {
+        /// The current name.
+        variable: &'static str,
+        /// The deprecated name.
+        deprecated: &'static str,
+    },
     /// A setting needs a crate feature this build does not have.
     #[error("{setting} needs pardot-auth built with the `{feature}` feature")]
     NotBuiltWith {
@@ -122,20 +131,23 @@ impl Flow {
         }
     }
 
-    /// Parses a flow name.
+    /// Parses a flow name: one of [`Flow::NAMES`], in any case, with `_` for `-`
+    /// (`client_credentials`), or the OAuth grant's own name (`jwt-bearer`, `refresh_token`,
+    /// `authorization_code`, `device_code`), since users type the grant they know.
     pub fn parse(name: &str) -> Result<Self, ConfigError> {
-        Ok(match name.trim() {
-            "jwt" => Self::JwtBearer,
+        let normalized = name.trim().to_ascii_lowercase().replace('_', "-");
+        Ok(match normalized.as_str() {
+            "jwt" | "jwt-bearer" => Self::JwtBearer,
             "password" => Self::Password,
-            "web" => Self::WebServer,
-            "refresh" => Self::RefreshToken,
+            "web" | "web-server" | "authorization-code" => Self::WebServer,
+            "refresh" | "refresh-token" => Self::RefreshToken,
             "client-credentials" => Self::ClientCredentials,
-            "device" => Self::Device,
+            "device" | "device-code" => Self::Device,
             "legacy" => Self::Legacy,
             "mci" => Self::Mci,
-            other => {
+            _ => {
                 return Err(ConfigError::UnknownFlow {
-                    value: other.to_owned(),
+                    value: name.trim().to_owned(),
                 });
             }
         })
@@ -517,14 +529,17 @@ impl Config {
     /// Reads the configuration from the environment, after loading a `.env` file from the
     /// current directory or its parents if there is one (variables already set win).
     ///
-    /// Variables: `PARDOT_AUTH_FLOW` (`jwt|password|web|refresh|client-credentials|device|legacy|mci`),
+    /// Variables: `PARDOT_AUTH_FLOW` (`jwt|password|web|refresh|client-credentials|device|legacy|mci`;
+    /// `_` for `-` and the grants' names such as `refresh_token` accepted too),
     /// `SF_LOGIN_URL` (default `https://login.salesforce.com`; `sandbox`/`production` accepted),
-    /// `SF_CLIENT_ID`, `SF_CLIENT_SECRET`, `SF_USERNAME`, `SF_PASSWORD`, `SF_PRIVATE_KEY_FILE`,
+    /// `SF_CLIENT_ID`, `SF_CLIENT_SECRET`, `SF_USERNAME`, `SF_PASSWORD`, `SF_SECURITY_TOKEN`
+    /// (appended to `SF_PASSWORD` unless it already ends with it), `SF_PRIVATE_KEY_FILE`,
     /// `SF_REDIRECT_URI` (default `http://localhost:7777/callback`), `SF_REFRESH_TOKEN`,
     /// `PARDOT_URL` (default `https://pi.pardot.com`), `PARDOT_BUSINESS_UNIT_ID`,
     /// `PARDOT_EMAIL`, `PARDOT_PASSWORD`, `PARDOT_USER_KEY`, `MCI_SERVICE_ACCOUNT_ID`,
     /// `MCI_DISCOVERY_URL`, `MCI_PRIVATE_KEY_FILE`. Variables the chosen flow does not use
-    /// are ignored.
+    /// are ignored. The names used before, `SF_LOGIN_HOST` and `PARDOT_HOST`, still work with a
+    /// WARN; setting both a name and its old one is [`ConfigError::RenamedTwice`].
     ///
     /// Store and governor: `PARDOT_AUTH_STORE` (`memory|file|redis`, default `memory`),
     /// `PARDOT_AUTH_STORE_DIR`, `PARDOT_AUTH_REDIS_URL`, `PARDOT_AUTH_GOVERNOR`
@@ -566,16 +581,15 @@ impl Config {
                 what,
             })
         };
+        let login_url = || vars.get_renamed("SF_LOGIN_URL", "SF_LOGIN_HOST");
+        let parse_login = |text: String| {
+            LoginHost::parse_with(&text, insecure_http).map_err(|e| ConfigError::Invalid {
+                variable: "SF_LOGIN_URL",
+                reason: e.to_string(),
+            })
+        };
         let login = || -> Result<LoginHost, ConfigError> {
-            match vars.get("SF_LOGIN_URL") {
-                None => Ok(LoginHost::Production),
-                Some(text) => {
-                    LoginHost::parse_with(&text, insecure_http).map_err(|e| ConfigError::Invalid {
-                        variable: "SF_LOGIN_URL",
-                        reason: e.to_string(),
-                    })
-                }
-            }
+            login_url()?.map_or(Ok(LoginHost::Production), parse_login)
         };
         let secret = |variable: &'static str, what: &'static str| {
             need(variable, what).map(SecretString::from)
@@ -605,7 +619,13 @@ impl Config {
                 client_id: client_id()?,
                 client_secret: secret("SF_CLIENT_SECRET", "the connected app's consumer secret")?,
                 username: need("SF_USERNAME", "the Salesforce username")?,
-                password: secret("SF_PASSWORD", "password followed by the security token")?,
+                password: with_security_token(
+                    need(
+                        "SF_PASSWORD",
+                        "the password, with or without its security token",
+                    )?,
+                    vars.get("SF_SECURITY_TOKEN"),
+                ),
             },
             Flow::WebServer => FlowConfig::WebServer {
                 login: login()?,
@@ -624,7 +644,7 @@ impl Config {
                 refresh_token: secret("SF_REFRESH_TOKEN", "the refresh token to exchange")?,
             },
             Flow::ClientCredentials => {
-                let login = match vars.get("SF_LOGIN_URL") {
+                let login = match login_url()? {
                     None => {
                         return Err(ConfigError::Missing {
                             variable: "SF_LOGIN_URL",
@@ -632,7 +652,7 @@ impl Config {
                             what: "the org's My Domain URL; client credentials do not work on login.salesforce.com",
                         });
                     }
-                    Some(_) => login()?,
+                    Some(text) => parse_login(text)?,
                 };
                 if matches!(login, LoginHost::Production | LoginHost::Sandbox) {
                     return Err(ConfigError::Invalid {
@@ -691,7 +711,7 @@ impl Config {
             },
         };
 
-        let pardot_host = match vars.get("PARDOT_URL") {
+        let pardot_host = match vars.get_renamed("PARDOT_URL", "PARDOT_HOST")? {
             None => PardotHost::Production,
             Some(text) => {
                 PardotHost::parse_with(&text, insecure_http).map_err(|e| ConfigError::Invalid {
@@ -754,6 +774,39 @@ struct Vars<'a> {
 impl Vars<'_> {
     fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A renamed variable: `name`, or else its `deprecated` name with a WARN naming the new
+    /// one (the examples once used the old names); both set is an error.
+    fn get_renamed(
+        &self,
+        name: &'static str,
+        deprecated: &'static str,
+    ) -> Result<Option<String>, ConfigError> {
+        match (self.get(name), self.get(deprecated)) {
+            (Some(_), Some(_)) => Err(ConfigError::RenamedTwice {
+                variable: name,
+                deprecated,
+            }),
+            (None, Some(value)) => {
+                tracing::warn!("{deprecated} is deprecated: name it {name}");
+                Ok(Some(value))
+            }
+            (value, None) => Ok(value),
+        }
+    }
+}
+
+/// The password the password flow sends: Salesforce wants the user's security token appended
+/// to the password (unless the org trusts the caller's IP). `SF_SECURITY_TOKEN` is appended
+/// unless `SF_PASSWORD` already ends with it, so a password set the old way, token included,
+/// keeps working.
+fn with_security_token(password: String, security_token: Option<String>) -> SecretString {
+    match security_token {
+        Some(token) if !password.ends_with(token.trim()) => {
+            SecretString::from(format!("{password}{}", token.trim()))
+        }
+        _ => SecretString::from(password),
     }
 }
 

@@ -37,12 +37,14 @@
 //! use pardot_mock::{PardotMock, fixtures};
 //!
 //! let mock = PardotMock::start().await;
-//! let key = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/keys/connected-app.key");
+//! # let dir = tempfile::tempdir()?;
+//! # let key = dir.path().join("connected-app.key");
+//! # std::fs::write(&key, fixtures::CONNECTED_APP_KEY_PEM)?;
 //! let config = Config::new(FlowConfig::JwtBearer {
 //!     login: LoginHost::custom(&mock.url())?,
 //!     client_id: fixtures::JWT_CONSUMER_KEY.into(),
 //!     username: fixtures::INTEGRATION_USERNAME.into(),
-//!     private_key_file: key.into(),
+//!     private_key_file: key,
 //! })
 //! .pardot_host(PardotHost::custom(&mock.url())?)
 //! .business_unit(BusinessUnitId::parse(fixtures::BUSINESS_UNIT_ID)?);
@@ -112,53 +114,54 @@ pub use sf_oauth::{
 struct ReadmeDoctests;
 
 // The guides under docs/ are compiled (and the runnable snippets run) as doctests too, so the
-// snippets cannot drift from the crates. `cfg(doctest)` keeps them out of normal builds.
-#[cfg(doctest)]
+// snippets cannot drift from the crates. `cfg(doctest)` keeps them out of normal builds, and
+// `in_repository` (build.rs) out of a packaged copy, which has no docs/ to read.
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../README.md")]
 struct WorkspaceReadmeDoctests;
 
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/choosing-a-flow.md")]
 struct DocsChoosingAFlow;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/connected-app-setup.md")]
 struct DocsConnectedAppSetup;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/fleet.md")]
 struct DocsFleet;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/hosts.md")]
 struct DocsHosts;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/migrating-from-legacy-login.md")]
 struct DocsMigratingFromLegacyLogin;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/mock-guide.md")]
 struct DocsMockGuide;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/troubleshooting.md")]
 struct DocsTroubleshooting;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/client-credentials.md")]
 struct DocsClientCredentials;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/device.md")]
 struct DocsDevice;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/jwt-bearer.md")]
 struct DocsJwtBearer;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/legacy-api-key.md")]
 struct DocsLegacyApiKey;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/mci-service-account.md")]
 struct DocsMciServiceAccount;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/refresh-token.md")]
 struct DocsRefreshToken;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/username-password.md")]
 struct DocsUsernamePassword;
-#[cfg(doctest)]
+#[cfg(all(doctest, in_repository))]
 #[doc = include_str!("../../../docs/flows/web-server.md")]
 struct DocsWebServer;

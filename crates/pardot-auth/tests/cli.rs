@@ -623,11 +623,6 @@ async fn mock_serve_takes_the_flags_of_pardot_mock_serve() {
     .await;
 }
 
-// pardot-http's Redis test support, shared rather than copied; not every helper is used here.
-#[allow(dead_code)]
-#[path = "../../pardot-http/src/store/redis/test_server.rs"]
-mod redis_server;
-
 /// The web app's settings, for the refresh and web flows (which share one record).
 fn web_app_vars() -> Vec<(&'static str, String)> {
     vec![
@@ -694,7 +689,7 @@ async fn connect_with_the_file_store_setting_uses_what_the_cli_login_stored() {
 
 #[tokio::test]
 async fn login_into_the_redis_store_serves_the_next_command() {
-    let Some(server) = redis_server::RedisServer::start() else {
+    let Some(server) = pardot_http::testing::RedisServer::start() else {
         return;
     };
     let h = Harness::new().await;

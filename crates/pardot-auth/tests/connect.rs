@@ -52,25 +52,30 @@ async fn jwt_bearer_lists_prospects_with_one_login() {
 #[tokio::test]
 async fn password_client_credentials_and_refresh_flows_connect() {
     let mock = PardotMock::start().await;
-    let password = config(
-        &mock,
-        &[
+    // The password followed by its token (as Salesforce wants it); the token apart, in
+    // SF_SECURITY_TOKEN; and given both ways, sent once (the mock refuses the token twice).
+    let joined = format!(
+        "{}{}",
+        fixtures::INTEGRATION_PASSWORD,
+        fixtures::INTEGRATION_SECURITY_TOKEN
+    );
+    let token = fixtures::INTEGRATION_SECURITY_TOKEN;
+    for (password, security_token) in [
+        (joined.as_str(), None),
+        (fixtures::INTEGRATION_PASSWORD, Some(token)),
+        (joined.as_str(), Some(token)),
+    ] {
+        let mut vars = vec![
             ("PARDOT_AUTH_FLOW", "password".into()),
             ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
             ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
             ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-            (
-                "SF_PASSWORD",
-                format!(
-                    "{}{}",
-                    fixtures::INTEGRATION_PASSWORD,
-                    fixtures::INTEGRATION_SECURITY_TOKEN
-                ),
-            ),
-        ],
-    )
-    .unwrap();
-    assert_eq!(prospects(&connect(password).await.unwrap()).await, 3);
+            ("SF_PASSWORD", password.to_owned()),
+        ];
+        vars.extend(security_token.map(|t| ("SF_SECURITY_TOKEN", t.to_owned())));
+        let client = connect(config(&mock, &vars).unwrap()).await.unwrap();
+        assert_eq!(prospects(&client).await, 3, "{security_token:?}");
+    }
 
     let cc = config(
         &mock,
@@ -99,7 +104,8 @@ async fn password_client_credentials_and_refresh_flows_connect() {
     .unwrap();
     let client = connect(refresh).await.unwrap();
     assert_eq!(prospects(&client).await, 3);
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
+    // One login each: the three password logins, client credentials, refresh.
+    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 5);
 }
 
 #[tokio::test]

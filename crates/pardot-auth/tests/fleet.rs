@@ -2,11 +2,6 @@
 //! and the rest), against an in-process pardot-mock and, for Redis, a real `redis-server`
 //! (skipped with a printed reason when it is not installed, except under CI).
 
-// pardot-http's test support, shared rather than copied; not every helper is used here.
-#[allow(dead_code)]
-#[path = "../../pardot-http/src/store/redis/test_server.rs"]
-mod redis_server;
-
 use std::path::Path;
 
 use pardot_auth::core::secrecy::ExposeSecret;
@@ -16,8 +11,8 @@ use pardot_auth::{
     Config, ConnectError, FileStore, Flow, PardotClient, PardotError, StoredToken, TokenStore,
     connect,
 };
+use pardot_http::testing::RedisServer;
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
-use redis_server::RedisServer;
 
 mod support;
 

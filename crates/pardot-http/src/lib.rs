@@ -82,6 +82,8 @@ mod middleware;
 mod policy;
 mod retry;
 pub mod store;
+#[cfg(feature = "test-util")]
+pub mod testing;
 #[cfg(feature = "tower")]
 mod tower_layer;
 

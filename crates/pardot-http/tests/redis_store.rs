@@ -3,17 +3,15 @@
 //! `redis-server`.
 
 mod common;
-#[path = "../src/store/redis/test_server.rs"]
-mod redis_server;
 
 use std::sync::Arc;
 
 use common::{RefreshGrant, V5_PROSPECTS, http, pardot_host};
 use pardot_auth_core::{BusinessUnitId, ManualClock, SharedClock, TokenSource};
 use pardot_http::store::{EncryptionKey, RedisTokenStore, StoredToken, TokenStore};
+use pardot_http::testing::RedisServer;
 use pardot_http::{CachedTokenSource, PardotClient};
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
-use redis_server::RedisServer;
 use secrecy::ExposeSecret;
 
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";

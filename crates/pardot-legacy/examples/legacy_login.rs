@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! PARDOT_EMAIL=api@example.com PARDOT_PASSWORD=… PARDOT_USER_KEY=<32 hex> \
-//! PARDOT_HOST=https://pi.pardot.com   # or demo, or the mock's URL (http://127.0.0.1:PORT)
+//! PARDOT_URL=https://pi.pardot.com   # or demo, or the mock's URL (http://127.0.0.1:PORT)
 //! cargo run -p pardot-legacy --example legacy_login
 //! ```
 //!
@@ -33,7 +33,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         env("PARDOT_PASSWORD")?,
         env("PARDOT_USER_KEY")?,
     )?;
-    let host = match std::env::var("PARDOT_HOST") {
+    let host = match std::env::var("PARDOT_URL") {
         Ok(text) => PardotHost::parse(&text)?,
         Err(_) => PardotHost::Production,
     };

@@ -96,6 +96,10 @@ pub const MCI_SERVICE_ACCOUNT_ID: &str = "mci-sa-0001";
 /// Its region.
 pub const MCI_REGION: &str = "us1";
 
+/// The directory of the key files below (and `connected-app.pkcs1.key`, the JWT app's key in
+/// PKCS#1 form), inside this crate's package (wherever cargo keeps its source), for a test that
+/// needs a key as a path (`SF_PRIVATE_KEY_FILE`).
+pub const KEYS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/keys");
 /// The JWT app's private key (PKCS#8 PEM; `fixtures/keys/connected-app.key`). TEST ONLY.
 pub const CONNECTED_APP_KEY_PEM: &str = include_str!("../fixtures/keys/connected-app.key");
 /// The JWT app's certificate (`fixtures/keys/connected-app.crt`).

@@ -98,7 +98,7 @@ macro_rules! named_enum {
 
 named_enum! {
     /// The route a request matched, by path inside its virtual host (see
-    /// [`crate::vhost::route_key`]); the first key of the counters.
+    /// [`crate::front_door::route_key`]); the first key of the counters.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
     #[non_exhaustive]
     pub enum Route {

@@ -15,7 +15,7 @@ use tokio::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_pardot-mock");
 
 fn fixture_config() -> String {
-    format!("{}/../../fixtures/mock.toml", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/fixtures/mock.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The URL in the first line a `serve` child prints (`pardot-mock listening on URL`).

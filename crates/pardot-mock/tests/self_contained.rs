@@ -58,10 +58,12 @@ fn embedded_copies_equal_the_workspace_fixtures_byte_for_byte() {
         );
         assert_eq!(read(&crate_dir().join(rel)), *embedded, "{rel}");
     }
-    // Files the embedded config names but the fixtures module does not export.
+    // Files the embedded config names but the fixtures module does not export, and the PKCS#1
+    // form of the JWT app's key that other crates' tests read from `fixtures::KEYS_DIR`.
     for rel in [
         "fixtures/keys/untrusted.crt",
         "fixtures/keys/mci-service-account.pub.pem",
+        "fixtures/keys/connected-app.pkcs1.key",
     ] {
         assert!(
             read(&root.join(rel)) == read(&crate_dir().join(rel)),

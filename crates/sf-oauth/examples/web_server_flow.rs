@@ -5,7 +5,7 @@
 //!   cargo run -p sf-oauth --example web_server_flow
 //! ```
 //!
-//! Register `SF_REDIRECT_URI` as a Callback URL of the connected app. `SF_LOGIN_HOST` picks the
+//! Register `SF_REDIRECT_URI` as a Callback URL of the connected app. `SF_LOGIN_URL` picks the
 //! login server (`production`, `sandbox`, a My Domain URL, or the mock's URL); `SF_CLIENT_SECRET`
 //! is sent when set. The program prints the authorize URL, waits up to 5 minutes for the
 //! browser to come back, and prints what it got (never the token itself).
@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let redirect = std::env::var("SF_REDIRECT_URI")
         .unwrap_or_else(|_| "http://localhost:7777/callback".to_owned());
     let host =
-        LoginHost::parse(&std::env::var("SF_LOGIN_HOST").unwrap_or_else(|_| "production".into()))?;
+        LoginHost::parse(&std::env::var("SF_LOGIN_URL").unwrap_or_else(|_| "production".into()))?;
 
     let redirect = RedirectUrl::new(redirect)?;
     let mut flow = WebServerFlow::new(host, client_id, redirect.clone()).with_scopes([

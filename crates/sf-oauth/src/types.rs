@@ -379,9 +379,9 @@ mod tests {
             AuthorizationCode::new("S3CRET-code"),
             CsrfState::new("S3CRET-state"),
             PkceVerifier::new("S3CRET-verifier-abcdefghijklmnopqrstuvwxyz0123456789").unwrap(),
-            PrivateKey::from_pem_file(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../fixtures/keys/connected-app.key"
+            PrivateKey::from_pem_file(format!(
+                "{}/connected-app.key",
+                pardot_mock::fixtures::KEYS_DIR
             ))
             .unwrap(),
         );
@@ -415,7 +415,7 @@ mod tests {
 
     #[test]
     fn keys_load_in_both_pem_forms() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/keys/");
+        let dir = format!("{}/", pardot_mock::fixtures::KEYS_DIR);
         for f in [
             "connected-app.key",
             "connected-app.pkcs1.key",

@@ -171,11 +171,11 @@ fn a_private_key_file_is_read_only_up_to_a_bound() {
     std::fs::remove_file(&path).unwrap();
     assert!(err.contains("larger than"), "{err}");
     // A real key still loads.
-    let fixtures = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/keys/connected-app.key"
-    );
-    PrivateKey::from_pem_file(fixtures).unwrap();
+    PrivateKey::from_pem_file(format!(
+        "{}/connected-app.key",
+        pardot_mock::fixtures::KEYS_DIR
+    ))
+    .unwrap();
 }
 
 #[tokio::test]

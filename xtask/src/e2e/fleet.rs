@@ -26,11 +26,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use super::support::{bu, count, mock_on, ran, total};
 use super::{Body, Ran, Scenario};
 
-#[allow(dead_code, reason = "the e2e uses part of the test server's API")]
-#[path = "../../../crates/pardot-http/src/store/redis/test_server.rs"]
-mod redis_server;
-
-use redis_server::RedisServer;
+use pardot_http::testing::RedisServer;
 
 /// The store key the workers share (the worker's `STORE_KEY`).
 const STORE_KEY: &str = "fleet";

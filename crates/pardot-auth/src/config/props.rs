@@ -114,6 +114,9 @@ proptest! {
                 prop_assert!(!set(variable), "{} is set: {}", variable, e);
             }
             ConfigError::Invalid { variable, .. } => prop_assert!(set(variable), "{} is not set: {}", variable, e),
+            ConfigError::RenamedTwice { variable, deprecated } => {
+                prop_assert!(set(variable) && set(deprecated), "{} or {} is not set: {}", variable, deprecated, e);
+            }
             ConfigError::NotBuiltWith { .. } => {}
         }
     }

@@ -25,6 +25,8 @@ fn a_malformed_dotenv_line_is_reported_without_its_value() {
 }
 use std::collections::HashMap;
 
+use pardot_auth_core::secrecy::ExposeSecret;
+
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let map: HashMap<String, String> = pairs
         .iter()
@@ -631,5 +633,118 @@ fn plain_http_by_name_needs_the_explicit_opt_in() {
     assert_eq!(
         Config::new(allowed.flow).insecure_http,
         InsecureHttp::Refuse
+    );
+}
+
+fn password_sent(pairs: &[(&str, &str)]) -> String {
+    let mut vars = vec![
+        ("PARDOT_AUTH_FLOW", "password"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_CLIENT_SECRET", "s"),
+        ("SF_USERNAME", "u@x"),
+        BU,
+    ];
+    vars.extend_from_slice(pairs);
+    match config(&vars).unwrap().flow {
+        FlowConfig::Password { password, .. } => password.expose_secret().to_owned(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_security_token_is_appended_to_the_password_once() {
+    let token = ("SF_SECURITY_TOKEN", "TOKEN1");
+    assert_eq!(
+        password_sent(&[("SF_PASSWORD", "hunter2"), token]),
+        "hunter2TOKEN1"
+    );
+    // Already there (set the old way, token included): not appended twice.
+    assert_eq!(
+        password_sent(&[("SF_PASSWORD", "hunter2TOKEN1"), token]),
+        "hunter2TOKEN1"
+    );
+    // A trusted IP range needs no token; an empty one is no token.
+    assert_eq!(password_sent(&[("SF_PASSWORD", "hunter2")]), "hunter2");
+    assert_eq!(
+        password_sent(&[("SF_PASSWORD", "hunter2"), ("SF_SECURITY_TOKEN", " ")]),
+        "hunter2"
+    );
+}
+
+#[test]
+fn the_old_host_names_still_work_and_both_names_at_once_are_refused() {
+    let jwt = [
+        ("PARDOT_AUTH_FLOW", "jwt"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_USERNAME", "u"),
+        ("SF_PRIVATE_KEY_FILE", "server.key"),
+        BU,
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = jwt.to_vec();
+        vars.extend_from_slice(extra);
+        config(&vars)
+    };
+    let old = with(&[
+        ("SF_LOGIN_HOST", "sandbox"),
+        ("PARDOT_HOST", "https://pi.demo.pardot.com"),
+    ])
+    .unwrap();
+    assert!(matches!(
+        old.flow,
+        FlowConfig::JwtBearer {
+            login: LoginHost::Sandbox,
+            ..
+        }
+    ));
+    assert_eq!(old.pardot_host, PardotHost::Demo);
+
+    let both_logins = with(&[("SF_LOGIN_URL", "sandbox"), ("SF_LOGIN_HOST", "sandbox")]);
+    assert_eq!(
+        both_logins.unwrap_err(),
+        ConfigError::RenamedTwice {
+            variable: "SF_LOGIN_URL",
+            deprecated: "SF_LOGIN_HOST"
+        }
+    );
+    let both_hosts = with(&[("PARDOT_URL", "demo"), ("PARDOT_HOST", "demo")]).unwrap_err();
+    assert_eq!(
+        both_hosts.to_string(),
+        "PARDOT_URL and its deprecated name PARDOT_HOST are both set; keep only PARDOT_URL"
+    );
+    // Client credentials need a login URL: the old name counts.
+    let cc = config(&[
+        ("PARDOT_AUTH_FLOW", "client_credentials"),
+        ("SF_LOGIN_HOST", "https://acme.my.salesforce.com"),
+        ("SF_CLIENT_ID", "k"),
+        ("SF_CLIENT_SECRET", "s"),
+        BU,
+    ])
+    .unwrap();
+    assert!(matches!(cc.flow, FlowConfig::ClientCredentials { .. }));
+}
+
+#[test]
+fn flow_names_accept_underscores_case_and_the_grant_names() {
+    for (typed, flow) in [
+        ("client_credentials", Flow::ClientCredentials),
+        ("Client-Credentials", Flow::ClientCredentials),
+        ("jwt_bearer", Flow::JwtBearer),
+        ("refresh_token", Flow::RefreshToken),
+        ("authorization_code", Flow::WebServer),
+        ("web_server", Flow::WebServer),
+        ("device_code", Flow::Device),
+        (" mci ", Flow::Mci),
+    ] {
+        assert_eq!(Flow::parse(typed).unwrap(), flow, "{typed}");
+    }
+    for name in Flow::NAMES {
+        assert_eq!(Flow::parse(name).unwrap().name(), name);
+    }
+    assert_eq!(
+        Flow::parse("client credentials").unwrap_err(),
+        ConfigError::UnknownFlow {
+            value: "client credentials".into()
+        }
     );
 }

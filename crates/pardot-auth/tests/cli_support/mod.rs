@@ -1,7 +1,7 @@
 //! The CLI tests' scaffolding: an in-process mock and a temp directory around
 //! [`pardot_auth::testing::CliHarness`], and the settings of each flow.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pardot_auth::testing::{CliHarness, CliOutput, RunningCli};
 use pardot_mock::{AppConfig, PardotMock, fixtures};
@@ -12,10 +12,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_pardot-auth");
 /// One finished command.
 pub type Out = CliOutput;
 
-/// A fixture key's path, as a variable's value.
+/// A fixture key's path (the mock's copies, inside its package), as a variable's value.
 pub fn fixture_key(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/keys")
+    Path::new(fixtures::KEYS_DIR)
         .join(name)
         .display()
         .to_string()

@@ -4,15 +4,14 @@
 // Each test binary compiles its own copy and uses part of it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use pardot_auth::{Config, ConfigError, PardotClient, PardotError};
 use pardot_mock::{PardotMock, fixtures};
 
-/// The path of a fixture key.
+/// The path of a fixture key (the mock's copies, inside its package).
 pub fn key(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/keys")
+    Path::new(fixtures::KEYS_DIR)
         .join(name)
         .display()
         .to_string()

@@ -291,7 +291,7 @@ mod tests {
     use super::*;
     use crate::error::PardotError;
     use crate::governor::{FailurePolicy, Governor};
-    use crate::store::redis::test_server::RedisServer;
+    use crate::testing::RedisServer;
 
     const URL_VAR: &str = "PARDOT_HTTP_TEST_PERMIT_HOLDER_URL";
 

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use pardot_auth_core::ManualClock;
 use sf_oauth::{OAuthClient, PrivateKey};
 
-pub const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/keys/");
+/// The fixture keys: the mock's copies, inside its package.
+pub use pardot_mock::fixtures::KEYS_DIR;
 
 pub fn key(name: &str) -> PrivateKey {
-    PrivateKey::from_pem_file(format!("{KEYS}{name}")).unwrap()
+    PrivateKey::from_pem_file(format!("{KEYS_DIR}/{name}")).unwrap()
 }
 
 pub fn client(clock: &ManualClock) -> OAuthClient {
@@ -45,7 +46,7 @@ pub fn keys_of(map: &BTreeMap<String, String>) -> Vec<&str> {
 /// Decodes a JWT's header and claims, verifying the RS256 signature with `public_pem`
 /// (a certificate or SPKI public key).
 pub fn decode_jwt(token: &str, public_pem: &str) -> (jsonwebtoken::Header, serde_json::Value) {
-    let pem = std::fs::read(format!("{KEYS}{public_pem}")).unwrap();
+    let pem = std::fs::read(format!("{KEYS_DIR}/{public_pem}")).unwrap();
     let key = jsonwebtoken::DecodingKey::from_rsa_pem(&pem).unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_exp = false;

@@ -30,8 +30,8 @@ use pardot_auth::{
 ///
 /// Settings come from flags, then the environment, then a `.env` file in the current directory
 /// or a parent (PARDOT_AUTH_FLOW, SF_LOGIN_URL, SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME,
-/// SF_PASSWORD, SF_PRIVATE_KEY_FILE, SF_REDIRECT_URI, SF_REFRESH_TOKEN, PARDOT_URL,
-/// PARDOT_BUSINESS_UNIT_ID, PARDOT_EMAIL, PARDOT_PASSWORD, PARDOT_USER_KEY,
+/// SF_PASSWORD, SF_SECURITY_TOKEN, SF_PRIVATE_KEY_FILE, SF_REDIRECT_URI, SF_REFRESH_TOKEN,
+/// PARDOT_URL, PARDOT_BUSINESS_UNIT_ID, PARDOT_EMAIL, PARDOT_PASSWORD, PARDOT_USER_KEY,
 /// MCI_SERVICE_ACCOUNT_ID, MCI_DISCOVERY_URL, MCI_PRIVATE_KEY_FILE), and where tokens are kept
 /// and limits shared (PARDOT_AUTH_STORE=file|redis|memory, default file; PARDOT_AUTH_STORE_DIR,
 /// PARDOT_AUTH_REDIS_URL, PARDOT_AUTH_GOVERNOR, PARDOT_AUTH_DAILY_BUDGET, PARDOT_AUTH_DAY_OFFSET,
@@ -88,13 +88,20 @@ struct Global {
     verbose: u8,
 }
 
+/// The flows, with the other spellings `PARDOT_AUTH_FLOW` accepts (`Flow::parse`): `_` for
+/// `-` and the grants' own names.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FlowArg {
+    #[value(aliases = ["jwt-bearer", "jwt_bearer"])]
     Jwt,
     Password,
+    #[value(aliases = ["web-server", "web_server", "authorization-code", "authorization_code"])]
     Web,
+    #[value(aliases = ["refresh-token", "refresh_token"])]
     Refresh,
+    #[value(alias = "client_credentials")]
     ClientCredentials,
+    #[value(aliases = ["device-code", "device_code"])]
     Device,
     Legacy,
     Mci,

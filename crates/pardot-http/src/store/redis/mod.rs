@@ -3,8 +3,6 @@
 mod connection;
 mod newest;
 #[cfg(test)]
-pub(crate) mod test_server;
-#[cfg(test)]
 mod tests;
 
 use std::time::Duration;
@@ -148,7 +146,7 @@ impl RedisTokenStore {
     }
 
     pardot_auth_core::builder_setters! {
-        /// How long a lease lives unless let go first (default [`DEFAULT_LEASE_TTL`]; keep it
+        /// How long a lease lives unless let go first (default 75 s, `DEFAULT_LEASE_TTL`; keep it
         /// longer than the cache's fetch timeout). Taken as at least 1 ms.
         pub fn with_lease_ttl(ttl: Duration) => lease_ttl = ttl.max(Duration::from_millis(1));
 

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use super::test_server::RedisServer;
 use super::*;
+use crate::testing::RedisServer;
 
 /// A bound for waits that should end by a wake-up long before it: the test fails (rather than
 /// passes slowly) when the wake-up does not come.

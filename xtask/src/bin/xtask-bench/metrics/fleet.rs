@@ -18,11 +18,7 @@ use crate::requests::{fixed_token_source, password_token};
 use crate::rounds;
 use crate::servers::{ServerProcess, V5_PATH};
 
-#[allow(dead_code, reason = "the bench uses part of the test server's API")]
-#[path = "../../../../../crates/pardot-http/src/store/redis/test_server.rs"]
-mod redis_server;
-
-use redis_server::RedisServer;
+use pardot_http::testing::RedisServer;
 
 const ADDED_METRIC: &str = "Redis governor vs process governor, added time/request (p50)";
 const ADDED_TARGET: &str = "p50 ≤ 0.3 ms added";

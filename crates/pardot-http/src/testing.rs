@@ -1,4 +1,8 @@
-//! A real `redis-server` for tests: started on a free loopback port with persistence off (or,
+//! Test support for the crates built on this one (feature `test-util`): [`RedisServer`], a real
+//! `redis-server` for tests of the Redis store and governor. It lives in the library, behind a
+//! feature, so every package's tests share it without reaching into another package's files.
+//!
+//! The server is started on a free loopback port with persistence off (or,
 //! for a test that restarts it, AOF on), waited for (bounded) until it answers `PING`, and
 //! killed by its PID on drop.
 //!
@@ -34,10 +38,6 @@ impl RedisServer {
 
     /// A server with AOF on (every write synced before it is acknowledged), for a test that
     /// [restarts](Self::restart) it; `None` as for [`start`](Self::start).
-    #[allow(
-        dead_code,
-        reason = "used by the e2e's fleet rows, not by every includer"
-    )]
     pub fn start_append_only() -> Option<Self> {
         Self::start_configured(None, true)
     }
@@ -130,10 +130,6 @@ impl RedisServer {
 
     /// Starts the server again after [`kill`](Self::kill), on the same port and directory
     /// (with AOF on, it finds its data again).
-    #[allow(
-        dead_code,
-        reason = "used by the e2e's fleet rows, not by every includer"
-    )]
     pub fn restart(&mut self) -> Result<(), String> {
         self.kill();
         self.child = Self::spawn(
