@@ -61,6 +61,7 @@ mod pardot;
 mod props;
 pub mod request_params;
 mod route;
+mod rsa_key;
 #[cfg(feature = "cli")]
 pub mod serve;
 pub mod sign_in;

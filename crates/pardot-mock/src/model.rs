@@ -10,7 +10,7 @@ use pardot_auth_core::{BusinessUnitId, SalesforceId};
 use crate::config::{
     ConfigError, MockConfig, OrgKind, PardotHostKind, PermittedUsers, ProspectConfig,
 };
-use crate::oauth::jwt::Rs256Key;
+use crate::rsa_key::Rs256Key;
 
 /// A Salesforce org, validated.
 #[derive(Debug)]

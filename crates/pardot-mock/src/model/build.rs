@@ -10,7 +10,7 @@ use pardot_auth_core::{BusinessUnitId, SalesforceId};
 
 use super::{App, BusinessUnit, Indexed, MCI_REGIONS, MciAccount, Org, User};
 use crate::config::{ConfigError, MockConfig, ProspectConfig, invalid, load_pem};
-use crate::oauth::jwt::Rs256Key;
+use crate::rsa_key::Rs256Key;
 
 /// The longest duration a configuration may give in seconds (one year): a session or a poll
 /// interval longer than that is a typo, and each is added to the clock on every login, where a

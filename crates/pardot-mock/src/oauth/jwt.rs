@@ -3,10 +3,8 @@
 
 use std::borrow::Cow;
 
-use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::DecodingKey;
 use pardot_auth_core::clock::unix_seconds;
 use serde_json::Value;
 
@@ -15,27 +13,11 @@ use super::grant_context::{GrantContext, check_login_allowed};
 use super::{OAuthError, TokenBody, identity_url, instance_url, org_allowed_on};
 use crate::config::OrgKind;
 use crate::model::Org;
+use crate::rsa_key::Rs256Key;
 use crate::virtual_host::{LoginVhost, VirtualHost};
 
 /// How far in the past `exp` may be (Salesforce's clock-skew allowance).
 pub const EXP_SKEW_SECS: i64 = 180;
-
-/// An RSA public key (of a connected app's certificate, of an MCI service account), parsed once
-/// when the model is built: parsing the DER on every verification was a fifth of a JWT grant's
-/// CPU time.
-#[derive(Clone)]
-pub(crate) struct Rs256Key(ParsedPublicKey);
-
-impl Rs256Key {
-    /// The key of an RSA certificate or public key PEM; the parser's error otherwise.
-    pub(crate) fn from_pem(pem: &str) -> Result<Self, String> {
-        let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
-        let der = key.try_get_as_bytes().map_err(|e| e.to_string())?;
-        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
-            .map(Self)
-            .map_err(|e| e.to_string())
-    }
-}
 
 /// The longest RS256 signature checked (an 8192-bit key's), in bytes.
 const MAX_SIGNATURE: usize = 8192 / 8;
@@ -85,9 +67,7 @@ impl ParsedJwt {
         let Ok(len) = URL_SAFE_NO_PAD.decode_slice(&self.signature, &mut signature) else {
             return false;
         };
-        key.0
-            .verify_sig(self.signing_input.as_bytes(), &signature[..len])
-            .is_ok()
+        key.verifies(self.signing_input.as_bytes(), &signature[..len])
     }
 
     pub(crate) fn str_claim(&self, name: &str) -> Option<&str> {

@@ -13,7 +13,6 @@ use super::record::Record;
 use super::schema::{Kind, Schema, Target};
 use super::store::Generated;
 use super::unit_index::unit_index;
-use super::unit_objects::names_an_id;
 use super::value::Value;
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
 use crate::pardot::seed::restamp;
@@ -410,4 +409,10 @@ fn convert_entry(
         record.updated_at = t;
     }
     Ok((record, created.is_none().then_some(updated.is_none())))
+}
+
+/// Whether a reference to a user (`assigned_to_user`, a prospect's configured `assigned_to`)
+/// is an id (digits only) rather than an email.
+pub(crate) fn names_an_id(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }

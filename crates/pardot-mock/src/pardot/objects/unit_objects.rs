@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use super::schema::Kind;
-use super::seed::ObjectSeed;
+use super::seed::{ObjectSeed, names_an_id};
 use super::store::ObjectStore;
 use super::value::Value;
 use crate::pardot::errors::ApiError;
@@ -78,12 +78,6 @@ impl Objects {
     pub(crate) fn count(&self, kind: Kind) -> usize {
         self.store(kind).count()
     }
-}
-
-/// Whether a reference to a user (`assigned_to_user`, a prospect's configured `assigned_to`)
-/// is an id (digits only) rather than an email.
-pub(crate) fn names_an_id(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A business unit's records as the objects layer reads them: ids a record names are looked
