@@ -48,7 +48,7 @@ pub fn check(base: &str) -> Result<String, String> {
             .to_owned()),
         _ => Err(format!(
             "GET {url}: HTTP {status}: {}",
-            body.chars().take(200).collect::<String>()
+            pardot_auth_core::redact::excerpt(body.as_bytes(), 200)
         )),
     }
 }
