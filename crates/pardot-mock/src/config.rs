@@ -212,7 +212,7 @@ impl MockConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PardotStatusMode {
-    /// Today's behaviour (the spec's Decision): 401 for codes 1, 15 and 184, 400 otherwise.
+    /// Today's behaviour (`docs/reference/pardot-api.md#error-codes`): 401 for codes 1, 15 and 184, 400 otherwise.
     #[default]
     Modern,
     /// The older behaviour: HTTP 200 with `stat="fail"`, and 400 for an expired token.

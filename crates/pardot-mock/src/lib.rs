@@ -237,7 +237,7 @@ impl PardotMock {
         })
     }
 
-    /// The next token-endpoint request gets this OAuth error (HTTP 400, the spec's shape).
+    /// The next token-endpoint request gets this OAuth error (HTTP 400, the shape of `docs/reference/salesforce-oauth.md#token-endpoint-errors`).
     pub fn fail_next_token(&self, error: &str, description: &str) -> Result<(), MockError> {
         let body = serde_json::json!({"error": error, "error_description": description});
         self.fault(Fault::FailNext {

@@ -79,7 +79,8 @@ pub(crate) fn not_a_login_host() -> Response {
     )
 }
 
-/// An OAuth error response: HTTP 400, `{"error":…,"error_description":…}`, the spec's headers.
+/// An OAuth error response: HTTP 400, `{"error":…,"error_description":…}`, the headers of
+/// `docs/reference/salesforce-oauth.md#token-endpoint-errors`.
 /// The body's `error` code is the wire name of the outcome the response reports, so the two
 /// cannot disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +103,7 @@ impl OAuthError {
     }
 }
 
-/// The errors of the spec's token-endpoint table (salesforce-oauth.md §1.7, §1.8, §2).
+/// The token endpoint's errors (`docs/reference/salesforce-oauth.md#token-endpoint-errors`).
 pub mod errors {
     use super::OAuthError;
     use crate::route::Outcome;

@@ -1,5 +1,5 @@
 //! The Pardot error table: codes, their exact messages, and the HTTP status each one is sent
-//! with (spec `pardot-api.md` §5.2 and its Decisions).
+//! with (`docs/reference/pardot-api.md#error-codes`).
 
 use std::borrow::Cow;
 
@@ -194,7 +194,7 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status of this error in the v5 API (the spec's v5 Decision; 404 for a record
+    /// The HTTP status of this error in the v5 API (`docs/reference/pardot-api.md#the-v5-api`; 404 for a record
     /// or object the path names that does not exist, 405 for a write to a read-only object).
     pub fn v5_status(&self) -> StatusCode {
         match self.code {
@@ -207,7 +207,7 @@ impl ApiError {
         }
     }
 
-    /// Codes the spec's Decision sends with 401 in v3/v4: bad api_key (1), failed login (15)
+    /// Codes sent with 401 in v3/v4 (`docs/reference/pardot-api.md#error-codes`): bad api_key (1), failed login (15)
     /// and bad Salesforce token (184).
     fn is_auth_failure(&self) -> bool {
         matches!(self.code, 1 | 15 | 184)

@@ -52,7 +52,7 @@ pub fn integration_identity_url(url: &str) -> String {
     )
 }
 
-/// Asserts an OAuth error answer: 400, exact body, the spec's headers.
+/// Asserts an OAuth error answer: 400, exact body, the headers of the reference's token endpoint errors.
 pub fn assert_oauth_error((status, headers, body): &TokenAnswer, error: &str, description: &str) {
     assert_eq!(*status, 400, "{body}");
     assert_eq!(
