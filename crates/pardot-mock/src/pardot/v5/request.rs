@@ -6,14 +6,14 @@ use std::time::SystemTime;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use super::super::Backend;
 use super::super::api::Unit;
 use super::super::errors::ApiError;
 use super::super::render;
-use super::super::{Admitted, Backend, Caller, PardotApi};
 use crate::state::MockState;
 use crate::virtual_host::VirtualHost;
 
@@ -100,28 +100,6 @@ pub(super) fn error(e: &ApiError) -> Response {
     super::super::outcome(render::v5_error(e), e)
 }
 
-/// v5 takes only Bearer tokens: anything else is 49 `Access Denied`.
-async fn authenticate<'a>(
-    api: &'a PardotApi,
-    state: &MockState,
-    headers: &HeaderMap,
-    host: crate::config::PardotHostKind,
-) -> Result<Admitted<'a>, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or_else(|| ApiError::code(49))?;
-    let bu = headers
-        .get(pardot_auth_core::BUSINESS_UNIT_HEADER)
-        .and_then(|v| v.to_str().ok());
-    let unit = api.check_bearer(state, token.trim(), bu, host)?;
-    api.admit(unit, Caller::Bearer, Backend::now(state)).await
-}
-
 impl Call {
     /// Admits the request (a Pardot host, a Bearer token, then the unit's limits) and
     /// answers with what `answer` makes of it, or the v5 error either returns.
@@ -133,7 +111,7 @@ impl Call {
             return super::super::not_a_pardot_host();
         };
         // Held until the answer is written: the unit's in-flight slot.
-        let admitted = match authenticate(&api, &self.state, &self.headers, host).await {
+        let admitted = match api.admit_bearer(&self.state, &self.headers, host).await {
             Ok(a) => a,
             Err(e) => return error(&e),
         };
