@@ -274,24 +274,13 @@ async fn send(
     if let Some(ct) = content_type {
         req = req.header("Content-Type", ct);
     }
-    let resp = req
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("request sent");
-    let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = resp.text().await.expect("body");
-    Answer {
-        status,
-        content_type,
-        body,
-    }
+    Answer::read(
+        req.body(body.to_owned())
+            .send()
+            .await
+            .expect("request sent"),
+    )
+    .await
 }
 
 async fn send_json(env: &Env, method: &str, path: &str, body: &str) -> Answer {

@@ -63,6 +63,25 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The status, `Content-Type` and body of `resp`.
+    pub async fn read(resp: reqwest::Response) -> Answer {
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = resp.text().await.expect("body");
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    }
+}
+
+impl Answer {
     /// Asserts status, content type and exact body.
     #[track_caller]
     pub fn assert(&self, status: u16, content_type: &str, body: &str) {
@@ -149,29 +168,13 @@ impl Env {
         self.token(USER, JWT_APP)
     }
 
-    async fn read(resp: reqwest::Response) -> Answer {
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = resp.text().await.expect("body");
-        Answer {
-            status,
-            content_type,
-            body,
-        }
-    }
-
     /// `GET {base}{path}` with headers.
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
         let mut req = self.http.get(format!("{}{path}", self.mock.url()));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        Self::read(req.send().await.expect("request sent")).await
+        Answer::read(req.send().await.expect("request sent")).await
     }
 
     /// `POST {base}{path}` with a form body and headers.
@@ -188,7 +191,7 @@ impl Env {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        Self::read(req.send().await.expect("request sent")).await
+        Answer::read(req.send().await.expect("request sent")).await
     }
 
     /// `GET` with the integration user's Bearer token and the production business unit.
