@@ -30,9 +30,7 @@ pub(crate) struct ConnectedApp {
 
 impl fmt::Debug for ConnectedApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.debug_fields(&mut f.debug_struct("ConnectedApp"))
-            .field("auth", &self.auth)
-            .finish_non_exhaustive()
+        self.debug_as(f, "ConnectedApp", &[("auth", &self.auth)])
     }
 }
 
@@ -60,14 +58,23 @@ impl ConnectedApp {
         }
     }
 
-    /// Adds the app's settings to the `Debug` of the flow holding it (the secret redacted).
-    pub(crate) fn debug_fields<'f, 'a, 'b>(
+    /// The `Debug` of the flow `name` holding the app: the app's settings (the secret
+    /// redacted), then the flow's `own` fields. The flows hold callbacks that have no `Debug`,
+    /// so they cannot derive it.
+    pub(crate) fn debug_as(
         &self,
-        out: &'f mut fmt::DebugStruct<'a, 'b>,
-    ) -> &'f mut fmt::DebugStruct<'a, 'b> {
+        f: &mut fmt::Formatter<'_>,
+        name: &str,
+        own: &[(&str, &dyn fmt::Debug)],
+    ) -> fmt::Result {
+        let mut out = f.debug_struct(name);
         out.field("host", &self.host)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+            .field("client_secret", &self.client_secret);
+        for (field, value) in own {
+            out.field(field, value);
+        }
+        out.finish_non_exhaustive()
     }
 
     /// Posts `form` to the token endpoint with the app's credentials and parses the answer,

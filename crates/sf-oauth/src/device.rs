@@ -94,11 +94,9 @@ pub struct DeviceFlow {
 
 impl fmt::Debug for DeviceFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.app
-            .debug_fields(&mut f.debug_struct("DeviceFlow"))
-            .field("scopes", &self.scopes)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+        let own: [(&str, &dyn fmt::Debug); 2] =
+            [("scopes", &self.scopes), ("timeout", &self.timeout)];
+        self.app.debug_as(f, "DeviceFlow", &own)
     }
 }
 

@@ -145,9 +145,7 @@ pub struct RefreshGrant {
 
 impl fmt::Debug for RefreshGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.app
-            .debug_fields(&mut f.debug_struct("RefreshGrant"))
-            .finish_non_exhaustive()
+        self.app.debug_as(f, "RefreshGrant", &[])
     }
 }
 

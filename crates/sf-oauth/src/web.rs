@@ -67,12 +67,12 @@ pub struct WebServerFlow {
 
 impl fmt::Debug for WebServerFlow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.app
-            .debug_fields(&mut f.debug_struct("WebServerFlow"))
-            .field("redirect", &self.redirect)
-            .field("scopes", &self.scopes)
-            .field("callback_timeout", &self.callback_timeout)
-            .finish_non_exhaustive()
+        let own: [(&str, &dyn fmt::Debug); 3] = [
+            ("redirect", &self.redirect),
+            ("scopes", &self.scopes),
+            ("callback_timeout", &self.callback_timeout),
+        ];
+        self.app.debug_as(f, "WebServerFlow", &own)
     }
 }
 
