@@ -9,6 +9,8 @@
 //! To log in to a real org instead, set `SF_LOGIN_URL` (`production`, `sandbox`, or a My
 //! Domain URL), `SF_CLIENT_ID`, `SF_USERNAME` and `SF_PRIVATE_KEY_FILE`.
 
+mod token_summary;
+
 use pardot_auth_core::{LoginHost, TokenSource};
 use pardot_mock::{PardotMock, fixtures};
 use sf_oauth::{JwtBearer, OAuthClient, PrivateKey};
@@ -46,14 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let flow = JwtBearer::new(host.clone(), client_id, username, key).with_client(client.clone());
     let token = flow.token().await?;
-    println!("Logged in with the JWT bearer flow.");
-    println!(
-        "  instance URL : {:?}",
-        token.instance_url().map(|u| u.as_str())
-    );
-    println!("  identity URL : {:?}", token.identity_url());
-    println!("  scopes       : {:?}", token.scopes());
-    println!("  expires (est): {:?}", token.expiry());
+    token_summary::print("Logged in with the JWT bearer flow.", &token);
 
     let me = client.userinfo(&host, &token).await?;
     println!(

@@ -10,6 +10,8 @@
 //! is sent when set. The program prints the authorize URL, waits up to 5 minutes for the
 //! browser to come back, and prints what it got (never the token itself).
 
+mod token_summary;
+
 use std::time::Duration;
 
 use pardot_auth_core::{LoginHost, SystemClock};
@@ -46,20 +48,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = flow
         .exchange_code_with_redirect(code, verifier, &redirect)
         .await?;
-    println!("Signed in.");
-    println!(
-        "  instance URL : {:?}",
-        token.instance_url().map(|u| u.as_str())
-    );
-    println!("  identity URL : {:?}", token.identity_url());
-    println!("  scopes       : {:?}", token.scopes());
-    println!(
-        "  refresh token: {}",
-        if token.refresh_token().is_some() {
-            "issued"
-        } else {
-            "none"
-        }
-    );
+    token_summary::print("Signed in.", &token);
     Ok(())
 }

@@ -4,7 +4,6 @@
 mod common;
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{client, key};
@@ -449,8 +448,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     let clock = ManualClock::new();
     let mock = mock(&clock).await;
     let host = custom(&mock.url());
-    let persisted = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = persisted.clone();
+    let rotations = common::Rotations::default();
     let flow = RefreshTokenFlow::new(
         host.clone(),
         fx::ROTATING_CONSUMER_KEY,
@@ -458,11 +456,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     )
     .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
     .with_client(client(&clock))
-    .on_rotation(move |new| {
-        sink.lock()
-            .unwrap()
-            .push(new.secret().expose_secret().to_owned())
-    });
+    .on_rotation(rotations.observer());
 
     let (first, outcome) = flow.refresh().await.unwrap();
     assert!(outcome.rotated);
@@ -472,7 +466,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     assert!(outcome.rotated);
     let r2 = second.refresh_token().unwrap().expose_secret().to_owned();
     assert_ne!(r2, r1);
-    assert_eq!(*persisted.lock().unwrap(), [r1.clone(), r2.clone()]);
+    assert_eq!(rotations.seen(), [r1.clone(), r2.clone()]);
     assert_eq!(
         flow.current_refresh_token().await.secret().expose_secret(),
         r2

@@ -7,7 +7,6 @@
 mod common;
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::client;
@@ -235,19 +234,9 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     let flow = web_flow(&mock, &clock, &["api", "pardot_api"]);
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b.login_hint(fx::WEB_USERNAME)).await;
     let query: Vec<(String, String)> = attempt.url.query_pairs().into_owned().collect();
-    let keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
-        keys,
-        [
-            "response_type",
-            "client_id",
-            "redirect_uri",
-            "scope",
-            "state",
-            "code_challenge",
-            "code_challenge_method",
-            "login_hint"
-        ]
+        common::query_names(&attempt.url),
+        [&common::AUTHORIZE_FIELDS[..], &["login_hint"]].concat()
     );
     assert_eq!(
         query[4].1,
@@ -863,8 +852,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     assert!(!consent);
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     let r0 = token.refresh_token().unwrap().expose_secret().to_owned();
-    let persisted = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = persisted.clone();
+    let rotations = common::Rotations::default();
     let refresh = RefreshTokenFlow::new(
         h.clone(),
         fx::ROTATING_CONSUMER_KEY,
@@ -872,19 +860,12 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     )
     .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
     .with_client(client(&clock))
-    .on_rotation(move |new| {
-        sink.lock()
-            .unwrap()
-            .push(new.secret().expose_secret().to_owned())
-    });
+    .on_rotation(rotations.observer());
     let (t1, outcome) = refresh.refresh().await.unwrap();
     assert!(outcome.rotated);
     let r1 = t1.refresh_token().unwrap().expose_secret().to_owned();
     assert_ne!(r1, r0);
-    assert_eq!(
-        persisted.lock().unwrap().as_slice(),
-        std::slice::from_ref(&r1)
-    );
+    assert_eq!(rotations.seen(), [r1.clone()]);
     assert_eq!(
         refresh
             .current_refresh_token()

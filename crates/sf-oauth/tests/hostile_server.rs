@@ -9,8 +9,7 @@ use common::*;
 use pardot_auth_core::{ErrorClass, ErrorKind, LoginHost, ManualClock, TokenSource};
 use serde_json::json;
 use sf_oauth::*;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 fn host(server: &MockServer) -> LoginHost {
     LoginHost::custom(&server.uri()).unwrap()
@@ -19,24 +18,11 @@ fn host(server: &MockServer) -> LoginHost {
 #[tokio::test]
 async fn mci_expires_in_beyond_any_date_is_an_invalid_response() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/us1/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token":"eyJraWQ.mci","expires_in":u64::MAX})),
-        )
-        .mount(&server)
-        .await;
+    let answer = json!({"access_token":"eyJraWQ.mci","expires_in":u64::MAX});
+    let answer = ResponseTemplate::new(200).set_body_json(answer);
+    answer_with(&server, "POST", "/us1/token", answer).await;
     let clock = ManualClock::new();
-    let flow = MciServiceAccount::new(
-        "https://idp.intelligence.salesforce.com/unused"
-            .parse()
-            .unwrap(),
-        "sa",
-        key("mci-service-account.key"),
-    )
-    .with_token_endpoint(format!("{}/us1/token", server.uri()).parse().unwrap())
-    .with_client(client(&clock));
+    let flow = mci_without_discovery(&server, "/us1/token", "mci-service-account.key", &clock);
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
     assert!(err.to_string().contains("expires_in"), "{err}");
@@ -46,13 +32,15 @@ async fn mci_expires_in_beyond_any_date_is_an_invalid_response() {
 #[tokio::test]
 async fn mci_discovery_pointing_to_plain_http_on_a_public_host_is_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/us1/.well-known/openid-configuration"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "token_endpoint": "http://idp.example.com/us1/token",
-        })))
-        .mount(&server)
-        .await;
+    let discovery = json!({"token_endpoint": "http://idp.example.com/us1/token"});
+    let answer = ResponseTemplate::new(200).set_body_json(discovery);
+    answer_with(
+        &server,
+        "GET",
+        "/us1/.well-known/openid-configuration",
+        answer,
+    )
+    .await;
     let clock = ManualClock::new();
     let flow = MciServiceAccount::new(
         format!("{}/us1/.well-known/openid-configuration", server.uri())
@@ -69,33 +57,9 @@ async fn mci_discovery_pointing_to_plain_http_on_a_public_host_is_refused() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
-async fn device_server(start: serde_json::Value) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .and(body_string_contains("response_type=device_code"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(start))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .and(body_string_contains("grant_type=device"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(
-            json!({"error":"authorization_pending","error_description":"authorization pending"}),
-        ))
-        .mount(&server)
-        .await;
-    server
-}
-
 #[tokio::test]
 async fn device_expires_in_beyond_any_date_is_an_invalid_response() {
-    let server = device_server(json!({
-        "device_code":"dev-code-1","user_code":"AB12CD34",
-        "verification_uri":"https://login.salesforce.com/setup/connect","interval":5,
-        "expires_in":u64::MAX
-    }))
-    .await;
+    let server = device_server(device_start(5, u64::MAX), vec![pending()]).await;
     let clock = ManualClock::new();
     let flow = DeviceFlow::new(host(&server), "k").with_client(client(&clock));
     let err = flow.start().await.unwrap_err();
@@ -105,12 +69,7 @@ async fn device_expires_in_beyond_any_date_is_an_invalid_response() {
 
 #[tokio::test]
 async fn device_interval_beyond_any_date_ends_in_a_timeout_without_polling() {
-    let server = device_server(json!({
-        "device_code":"dev-code-1","user_code":"AB12CD34",
-        "verification_uri":"https://login.salesforce.com/setup/connect",
-        "interval":u64::MAX,"expires_in":60
-    }))
-    .await;
+    let server = device_server(device_start(u64::MAX, 60), vec![pending()]).await;
     let clock = ManualClock::new();
     let flow = Arc::new(DeviceFlow::new(host(&server), "k").with_client(client(&clock)));
     let auth = flow.start().await.unwrap();
@@ -146,11 +105,8 @@ async fn echoed_secrets_in_error_answers_are_redacted_and_bounded() {
         ),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/services/oauth2/token"))
-            .respond_with(ResponseTemplate::new(status).set_body_string(body))
-            .mount(&server)
-            .await;
+        let answer = ResponseTemplate::new(status).set_body_string(body);
+        answer_with(&server, "POST", "/services/oauth2/token", answer).await;
         let clock = ManualClock::new();
         let flow = RefreshTokenFlow::new(host(&server), "k", RefreshToken::new(refresh))
             .with_client(client(&clock));
@@ -181,13 +137,14 @@ fn a_private_key_file_is_read_only_up_to_a_bound() {
 #[tokio::test]
 async fn an_unusable_discovered_token_endpoint_is_quoted_bounded() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/d"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "token_endpoint": format!("not a url {}", "y ".repeat(20_000)),
-        })))
-        .mount(&server)
-        .await;
+    let discovery = json!({"token_endpoint": format!("not a url {}", "y ".repeat(20_000))});
+    answer_with(
+        &server,
+        "GET",
+        "/d",
+        ResponseTemplate::new(200).set_body_json(discovery),
+    )
+    .await;
     let clock = ManualClock::new();
     let flow = MciServiceAccount::new(
         format!("{}/d", server.uri()).parse().unwrap(),

@@ -49,11 +49,8 @@ fn signed_body(secret: &str, issued_ms: u128, extra: serde_json::Value) -> serde
 }
 
 async fn token_mock(server: &MockServer, status: u16, body: serde_json::Value) {
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
+    let answer = ResponseTemplate::new(status).set_body_json(body);
+    answer_with(server, "POST", "/services/oauth2/token", answer).await;
 }
 
 async fn only_request(server: &MockServer) -> wiremock::Request {
@@ -287,20 +284,9 @@ async fn web_server_authorize_url_and_code_exchange() {
     assert_eq!(url.path(), "/services/oauth2/authorize");
     assert!(url.as_str().starts_with(&server.uri()));
     let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let names: Vec<&str> = q.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
-        names,
-        [
-            "response_type",
-            "client_id",
-            "redirect_uri",
-            "scope",
-            "state",
-            "code_challenge",
-            "code_challenge_method",
-            "prompt",
-            "login_hint"
-        ]
+        query_names(&url),
+        [&AUTHORIZE_FIELDS[..], &["prompt", "login_hint"]].concat()
     );
     let get = |k: &str| q.iter().find(|(n, _)| n == k).unwrap().1.clone();
     assert_eq!(get("response_type"), "code");
@@ -395,16 +381,11 @@ async fn refresh_with_and_without_rotation() {
         )))
         .mount(&server)
         .await;
-    let rotations = Arc::new(Mutex::new(Vec::new()));
-    let r2 = rotations.clone();
+    let rotations = Rotations::default();
     let flow = RefreshTokenFlow::new(host(&server), "3MVG9-key", RefreshToken::new("old-refresh"))
         .with_client_secret(ClientSecret::new("s3"))
         .with_client(client(&clock))
-        .on_rotation(move |new| {
-            r2.lock()
-                .unwrap()
-                .push(new.secret().expose_secret().to_owned())
-        });
+        .on_rotation(rotations.observer());
 
     let (token, outcome) = flow.refresh().await.unwrap();
     assert!(outcome.rotated);
@@ -412,7 +393,7 @@ async fn refresh_with_and_without_rotation() {
         token.refresh_token().unwrap().expose_secret(),
         "new-refresh"
     );
-    assert_eq!(*rotations.lock().unwrap(), ["new-refresh"]);
+    assert_eq!(rotations.seen(), ["new-refresh"]);
     assert_eq!(
         flow.current_refresh_token().await.secret().expose_secret(),
         "new-refresh"
@@ -420,7 +401,7 @@ async fn refresh_with_and_without_rotation() {
     let (token, outcome) = flow.refresh().await.unwrap();
     assert!(!outcome.rotated);
     assert!(token.refresh_token().is_none());
-    assert_eq!(rotations.lock().unwrap().len(), 1);
+    assert_eq!(rotations.seen().len(), 1);
 
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
@@ -472,51 +453,22 @@ async fn client_credentials_form_fields_and_basic() {
     }
 }
 
-async fn device_server(poll_answers: Vec<(u16, serde_json::Value)>) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .and(body_string_contains("response_type=device_code"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "device_code":"dev-code-1","user_code":"AB12CD34",
-            "verification_uri":"https://login.salesforce.com/setup/connect","interval":5,
-            "expires_in":60
-        })))
-        .mount(&server)
-        .await;
-    for (i, (status, body)) in poll_answers.into_iter().enumerate() {
-        Mock::given(method("POST"))
-            .and(path("/services/oauth2/token"))
-            .and(body_string_contains("grant_type=device"))
-            .respond_with(ResponseTemplate::new(status).set_body_json(body))
-            .up_to_n_times(1)
-            .with_priority(u8::try_from(i + 1).unwrap())
-            .mount(&server)
-            .await;
-    }
-    server
-}
-
-fn pending() -> (u16, serde_json::Value) {
-    (
-        400,
-        json!({"error":"authorization_pending","error_description":"authorization pending"}),
-    )
-}
-
 #[tokio::test]
 async fn device_flow_requests_interval_and_slow_down() {
-    let server = device_server(vec![
-        pending(),
-        (
-            400,
-            json!({"error":"slow_down","error_description":"polling too quickly"}),
-        ),
-        (
-            200,
-            json!({"access_token":"tok-dev","refresh_token":"r","id":ID_URL}),
-        ),
-    ])
+    let server = device_server(
+        device_start(5, 60),
+        vec![
+            pending(),
+            (
+                400,
+                json!({"error":"slow_down","error_description":"polling too quickly"}),
+            ),
+            (
+                200,
+                json!({"access_token":"tok-dev","refresh_token":"r","id":ID_URL}),
+            ),
+        ],
+    )
     .await;
     let clock = ManualClock::new();
     let flow = Arc::new(
@@ -568,7 +520,7 @@ async fn device_flow_requests_interval_and_slow_down() {
 
 #[tokio::test]
 async fn device_flow_stops_on_denial_and_on_expiry() {
-    let server = device_server(vec![
+    let server = device_server(device_start(5, 60), vec![
         pending(),
         (
             400,
@@ -598,7 +550,7 @@ async fn device_flow_stops_on_denial_and_on_expiry() {
     );
 
     // Pending forever: the device code (60 s) runs out; 12 polls then a timeout error.
-    let server = device_server(vec![pending(); 20]).await;
+    let server = device_server(device_start(5, 60), vec![pending(); 20]).await;
     let flow = Arc::new(DeviceFlow::new(host(&server), "k").with_client(client(&clock)));
     let polling = tokio::spawn({
         let flow = flow.clone();
@@ -779,16 +731,8 @@ async fn mci_errors_and_audience_override() {
         .mount(&server)
         .await;
     let clock = ManualClock::new();
-    let flow = MciServiceAccount::new(
-        "https://idp.intelligence.salesforce.com/unused"
-            .parse()
-            .unwrap(),
-        "sa",
-        key("untrusted.key"),
-    )
-    .with_token_endpoint(format!("{}/eu1/token", server.uri()).parse().unwrap())
-    .with_audience("https://idp.example")
-    .with_client(client(&clock));
+    let flow = mci_without_discovery(&server, "/eu1/token", "untrusted.key", &clock)
+        .with_audience("https://idp.example");
     let err = flow.token().await.unwrap_err();
     assert!(
         err.to_string().starts_with(
