@@ -18,8 +18,14 @@ fn fixture_config() -> String {
     format!("{}/fixtures/mock.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The URL in the first line a `serve` child prints (`pardot-mock listening on URL`).
-async fn announced_url(child: &mut tokio::process::Child) -> String {
+/// Spawns the `serve` that `command` sets up (stdout piped, killed on drop) and reads the URL
+/// in the first line it prints (`pardot-mock listening on URL`).
+async fn spawn_serving(command: &mut Command) -> (tokio::process::Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -27,27 +33,22 @@ async fn announced_url(child: &mut tokio::process::Child) -> String {
         .expect("the binary printed nothing")
         .unwrap()
         .unwrap();
-    line.strip_prefix("pardot-mock listening on ")
+    let url = line
+        .strip_prefix("pardot-mock listening on ")
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned()
+        .to_owned();
+    (child, url)
 }
 
 #[tokio::test]
 async fn serves_the_fixture_config_and_stops_on_sigterm() {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--config",
-            &fixture_config(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let url = announced_url(&mut child).await;
+    let config = fixture_config();
+    let (mut child, url) = spawn_serving(
+        Command::new(BIN)
+            .args(["serve", "--config", &config, "--addr", "127.0.0.1:0"])
+            .stderr(Stdio::null()),
+    )
+    .await;
     assert!(
         url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
         "{url}"
@@ -61,11 +62,7 @@ async fn serves_the_fixture_config_and_stops_on_sigterm() {
     let (status, _, body) = token(&url, &[("grant_type", JWT_GRANT), ("assertion", &a)]).await;
     assert_eq!(status, 200, "{body}");
 
-    let r = http()
-        .get(format!("{url}/us1/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(format!("{url}/us1/.well-known/openid-configuration")).await;
     assert_eq!(r.status(), 200);
 
     // SIGTERM: graceful stop, exit code 0.
@@ -156,16 +153,14 @@ async fn health(url: &str) -> (Option<i32>, String, String) {
 #[tokio::test]
 async fn behind_a_name_it_advertises_the_public_url_answers_health_and_warns_off_loopback() {
     let public = "http://pardot-mock.test:18717";
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "0.0.0.0:0"])
-        .env("PARDOT_MOCK_PUBLIC_URL", public)
-        .env_remove("PARDOT_MOCK_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let announced = announced_url(&mut child).await;
+    let (mut child, announced) = spawn_serving(
+        Command::new(BIN)
+            .args(["serve", "--addr", "0.0.0.0:0"])
+            .env("PARDOT_MOCK_PUBLIC_URL", public)
+            .env_remove("PARDOT_MOCK_LOG")
+            .stderr(Stdio::piped()),
+    )
+    .await;
     let port = announced
         .strip_prefix("http://0.0.0.0:")
         .unwrap_or_else(|| panic!("not the wildcard address: {announced}"));

@@ -21,12 +21,15 @@ async fn admin_post(mock: &PardotMock, path: &str, body: Value) -> (u16, String)
     (s, r.text().await.unwrap())
 }
 
+/// Adds the fault `body` over the admin route, which accepts it (204).
+async fn add_fault(mock: &PardotMock, body: Value) {
+    let (status, answer) = admin_post(mock, "/__mock/faults", body).await;
+    assert_eq!(status, 204, "{answer}");
+}
+
 async fn admin_get(mock: &PardotMock, path: &str) -> Value {
-    http()
-        .get(format!("{}{path}", mock.url()))
-        .send()
+    http_get(format!("{}{path}", mock.url()))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap()
@@ -93,20 +96,10 @@ async fn unknown_route_names_over_http_are_refused_not_ignored() {
 #[tokio::test]
 async fn fail_next_over_http_matches_a_route_group_only() {
     let (mock, _c) = mock().await;
-    let (s, _) = admin_post(
-        &mock,
-        "/__mock/faults",
-        json!({"kind": "fail_next", "route": "mci", "count": 1, "status": 500, "body": "{\"boom\":true}"}),
-    )
-    .await;
-    assert_eq!(s, 204);
+    add_fault(&mock, json!({"kind": "fail_next", "route": "mci", "count": 1, "status": 500, "body": "{\"boom\":true}"})).await;
     // Not an MCI route: unaffected.
     assert_eq!(integration_login(&mock.url()).await.0, 200);
-    let r = http()
-        .get(mock.mci_discovery_url("us1"))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(mock.mci_discovery_url("us1")).await;
     assert_eq!(r.status(), 500);
     assert_eq!(
         r.headers()["content-type"],
@@ -140,52 +133,25 @@ async fn expire_all_tokens_and_one_users_tokens() {
     let b = mock
         .issue_access_token(WEB_USERNAME, WEB_CONSUMER_KEY)
         .unwrap();
-    let (s, _) = admin_post(
+    add_fault(
         &mock,
-        "/__mock/faults",
         json!({"kind": "expire_tokens", "username": WEB_USERNAME}),
     )
     .await;
-    assert_eq!(s, 204);
     assert!(mock.lookup_access_token(&a).is_some());
     assert!(mock.lookup_access_token(&b).is_none());
     mock.expire_all_tokens().unwrap();
     assert!(mock.lookup_access_token(&a).is_none());
     // Refresh tokens survive: the client can get a new session.
-    let r = token(
-        &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", WEB_REFRESH_TOKEN),
-            ("client_id", WEB_CONSUMER_KEY),
-            ("client_secret", WEB_CONSUMER_SECRET),
-        ],
-    )
-    .await;
+    let r = token(&mock.url(), &web_refresh_form()).await;
     assert_eq!(r.0, 200);
 }
 
 #[tokio::test]
 async fn revoke_approval_over_http_kills_refresh_tokens() {
     let (mock, _c) = mock().await;
-    let (s, _) = admin_post(
-        &mock,
-        "/__mock/faults",
-        json!({"kind": "revoke_approval", "consumer_key": WEB_CONSUMER_KEY, "username": WEB_USERNAME}),
-    )
-    .await;
-    assert_eq!(s, 204);
-    assert_token_error(
-        &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", WEB_REFRESH_TOKEN),
-            ("client_id", WEB_CONSUMER_KEY),
-            ("client_secret", WEB_CONSUMER_SECRET),
-        ],
-        EXPIRED_TOKEN,
-    )
-    .await;
+    add_fault(&mock, json!({"kind": "revoke_approval", "consumer_key": WEB_CONSUMER_KEY, "username": WEB_USERNAME})).await;
+    assert_token_error(&mock.url(), &web_refresh_form(), EXPIRED_TOKEN).await;
 }
 
 #[tokio::test]
@@ -319,16 +285,7 @@ async fn reset_forgets_tokens_journal_counters_and_faults() {
     assert!(mock.journal().is_empty());
     assert_eq!(mock.counts().route_total(Route::OAuthToken), 0);
     // Faults are gone and seeded refresh tokens are back.
-    let r = token(
-        &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", WEB_REFRESH_TOKEN),
-            ("client_id", WEB_CONSUMER_KEY),
-            ("client_secret", WEB_CONSUMER_SECRET),
-        ],
-    )
-    .await;
+    let r = token(&mock.url(), &web_refresh_form()).await;
     assert_eq!(r.0, 200, "{}", r.2);
 }
 
@@ -374,11 +331,7 @@ async fn admin_routes_can_be_disabled() {
         .start()
         .await
         .unwrap();
-    let r = http()
-        .get(format!("{}/__mock/counts", mock.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(format!("{}/__mock/counts", mock.url())).await;
     assert_eq!(r.status(), 404);
     let (s, _) = admin_post(&mock, "/__mock/reset", json!({})).await;
     assert_eq!(s, 404);
@@ -392,11 +345,7 @@ async fn admin_routes_can_be_disabled() {
 #[tokio::test]
 async fn health_answers_ok_with_the_version() {
     let mock = PardotMock::start().await;
-    let r = http()
-        .get(format!("{}/__mock/health", mock.url()))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(format!("{}/__mock/health", mock.url())).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
     let v: Value = r.json().await.unwrap();
@@ -630,13 +579,11 @@ async fn revoked_self_authorization_stops_jwt_and_refresh_not_the_password_grant
     ];
     assert_eq!(token(&mock.url(), &jwt).await.0, 200);
 
-    let (s, _) = admin_post(
+    add_fault(
         &mock,
-        "/__mock/faults",
         json!({"kind": "revoke_approval", "consumer_key": key, "username": WEB_USERNAME}),
     )
     .await;
-    assert_eq!(s, 204);
 
     let password = [
         ("grant_type", "password"),
@@ -656,12 +603,7 @@ async fn revoked_self_authorization_stops_jwt_and_refresh_not_the_password_grant
     .await;
     assert_token_error(
         &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.as_str()),
-            ("client_id", key),
-            ("client_secret", "s3cret"),
-        ],
+        &refresh_form(refresh.as_str(), key, "s3cret"),
         EXPIRED_TOKEN,
     )
     .await;

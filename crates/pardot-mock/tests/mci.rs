@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-fn mci_claims(now: i64, jti: &str) -> Value {
+/// The service account's claims issued at `now`, with the `jti` of 32 times `jti_char`.
+fn mci_claims(now: i64, jti_char: char) -> Value {
+    let jti = jti_char.to_string().repeat(32);
     json!({
         "iss": MCI_SERVICE_ACCOUNT_ID,
         "sub": MCI_SERVICE_ACCOUNT_ID,
@@ -24,8 +26,8 @@ fn mci_claims(now: i64, jti: &str) -> Value {
 }
 
 /// An assertion of [`mci_claims`] issued now on `clock`, signed with `key_pem`.
-fn mci_assertion(clock: &ManualClock, key_pem: &str, jti: &str) -> String {
-    assertion(key_pem, &mci_claims(unix_seconds(clock.now()), jti))
+fn mci_assertion(clock: &ManualClock, key_pem: &str, jti_char: char) -> String {
+    assertion(key_pem, &mci_claims(unix_seconds(clock.now()), jti_char))
 }
 
 /// The token endpoint of the Intelligence IdP's `region` on `mock`.
@@ -33,34 +35,38 @@ fn token_url(mock: &PardotMock, region: &str) -> String {
     format!("{}/{region}/token", mock.url())
 }
 
-async fn request(url: &str, assertion: &str) -> (u16, String) {
-    let r = http()
-        .post(url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", MCI_SERVICE_ACCOUNT_ID),
-            ("client_assertion", assertion),
-            ("client_assertion_type", ASSERTION_TYPE),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    (s, r.text().await.unwrap())
+/// The client credentials grant of the service account with `assertion`.
+fn grant_form(assertion: &str) -> [(&str, &str); 4] {
+    [
+        ("grant_type", "client_credentials"),
+        ("client_id", MCI_SERVICE_ACCOUNT_ID),
+        ("client_assertion", assertion),
+        ("client_assertion_type", ASSERTION_TYPE),
+    ]
 }
 
-fn err(error: &str, description: &str) -> String {
-    json!({"error": error, "error_description": description}).to_string()
+async fn request(url: &str, assertion: &str) -> (u16, String) {
+    let (status, _, body) = form_answer(url, &grant_form(assertion)).await;
+    (status, body)
+}
+
+/// Posts `assertion` to `region`'s token endpoint and asserts the OAuth error answer.
+async fn assert_refused(
+    mock: &PardotMock,
+    region: &str,
+    assertion: &str,
+    status: u16,
+    (error, description): OAuthErr,
+) {
+    let (s, b) = request(&token_url(mock, region), assertion).await;
+    assert_error_body((s, &b), status, error, description);
 }
 
 #[tokio::test]
 async fn discovery_then_token() {
     let (mock, clock) = mock().await;
-    let d: Value = http()
-        .get(mock.mci_discovery_url(MCI_REGION))
-        .send()
+    let d: Value = http_get(mock.mci_discovery_url(MCI_REGION))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -69,11 +75,7 @@ async fn discovery_then_token() {
     assert_eq!(d["issuer"], format!("{}/us1", mock.url()));
     assert!(d["jwks_uri"].is_string());
 
-    let a = mci_assertion(
-        &clock,
-        MCI_PRIVATE_KEY_PEM,
-        "0123456789abcdef0123456789abcdef",
-    );
+    let a = mci_assertion(&clock, MCI_PRIVATE_KEY_PEM, '0');
     let (s, body) = request(&endpoint, &a).await;
     assert_eq!(s, 200, "{body}");
     let v = json_of(&body);
@@ -87,22 +89,18 @@ async fn discovery_then_token() {
 async fn query_string_parameters_and_exp_are_accepted() {
     let (mock, clock) = mock().await;
     let now = unix_seconds(clock.now());
-    let mut c = mci_claims(now, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    let mut c = mci_claims(now, 'a');
     c["exp"] = json!(now + 60);
     let a = assertion(MCI_PRIVATE_KEY_PEM, &c);
-    let url = format!(
-        "{}/us1/token?grant_type=client_credentials&client_assertion={a}&client_id={MCI_SERVICE_ACCOUNT_ID}&client_assertion_type={ASSERTION_TYPE}",
-        mock.url()
-    );
-    let r = http().post(url).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    let in_query = post(&mock.url(), "/us1/token").query(&grant_form(&a));
+    assert_eq!(in_query.send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
 async fn exp_at_the_end_of_time_is_not_an_overflow() {
     let (mock, clock) = mock().await;
     let now = unix_seconds(clock.now());
-    let mut c = mci_claims(now, "dddddddddddddddddddddddddddddddd");
+    let mut c = mci_claims(now, 'd');
     c["exp"] = json!(i64::MAX);
     let a = assertion(MCI_PRIVATE_KEY_PEM, &c);
     let (s, b) = request(&token_url(&mock, "us1"), &a).await;
@@ -112,113 +110,71 @@ async fn exp_at_the_end_of_time_is_not_an_overflow() {
 #[tokio::test]
 async fn replayed_jti_is_invalid_grant() {
     let (mock, clock) = mock().await;
-    let a = mci_assertion(
-        &clock,
-        MCI_PRIVATE_KEY_PEM,
-        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-    );
+    let a = mci_assertion(&clock, MCI_PRIVATE_KEY_PEM, 'b');
     let url = token_url(&mock, "us1");
     assert_eq!(request(&url, &a).await.0, 200);
-    let (s, b) = request(&url, &a).await;
-    assert_eq!(
-        (s, b),
-        (
-            400,
-            err("invalid_grant", "assertion already used (jti replayed)")
-        )
-    );
+    let replayed = ("invalid_grant", "assertion already used (jti replayed)");
+    assert_refused(&mock, "us1", &a, 400, replayed).await;
 }
 
 #[tokio::test]
 async fn assertion_without_exp_expires_five_minutes_after_iat() {
     let (mock, clock) = mock().await;
-    let a = mci_assertion(
-        &clock,
-        MCI_PRIVATE_KEY_PEM,
-        "cccccccccccccccccccccccccccccccc",
-    );
+    let a = mci_assertion(&clock, MCI_PRIVATE_KEY_PEM, 'c');
     clock.advance(Duration::from_secs(300 + 61));
-    let (s, b) = request(&token_url(&mock, "us1"), &a).await;
-    assert_eq!((s, b), (400, err("invalid_grant", "assertion expired")));
+    let expired = ("invalid_grant", "assertion expired");
+    assert_refused(&mock, "us1", &a, 400, expired).await;
 }
 
 #[tokio::test]
-async fn bad_signature_is_401_invalid_client() {
+async fn bad_signature_is_401_and_unknown_account_or_wrong_region_400_invalid_client() {
     let (mock, clock) = mock().await;
-    let a = mci_assertion(
-        &clock,
-        UNTRUSTED_KEY_PEM,
-        "dddddddddddddddddddddddddddddddd",
-    );
-    let (s, b) = request(&token_url(&mock, "us1"), &a).await;
-    assert_eq!(
-        (s, b),
+    for (case, key, jti, region, status, description) in [
         (
+            "bad signature",
+            UNTRUSTED_KEY_PEM,
+            'd',
+            "us1",
             401,
-            err("invalid_client", "client assertion signature is invalid")
-        )
-    );
-}
-
-#[tokio::test]
-async fn unknown_account_or_wrong_region_is_invalid_client() {
-    let (mock, clock) = mock().await;
-    let a = mci_assertion(
-        &clock,
-        MCI_PRIVATE_KEY_PEM,
-        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
-    );
-    let (s, b) = request(&token_url(&mock, "eu1"), &a).await;
-    assert_eq!(
-        (s, b),
-        (400, err("invalid_client", "unknown service account"))
-    );
+            "client assertion signature is invalid",
+        ),
+        (
+            "wrong region",
+            MCI_PRIVATE_KEY_PEM,
+            'e',
+            "eu1",
+            400,
+            "unknown service account",
+        ),
+    ] {
+        let a = mci_assertion(&clock, key, jti);
+        let (s, b) = request(&token_url(&mock, region), &a).await;
+        let expected = json!({"error": "invalid_client", "error_description": description});
+        assert_eq!((s, b), (status, expected.to_string()), "{case}");
+    }
 }
 
 #[tokio::test]
 async fn wrong_audience_is_invalid_grant() {
     let (mock, clock) = mock().await;
-    let mut c = mci_claims(
-        unix_seconds(clock.now()),
-        "ffffffffffffffffffffffffffffffff",
-    );
+    let mut c = mci_claims(unix_seconds(clock.now()), 'f');
     c["aud"] = json!(token_url(&mock, "us1"));
     let a = assertion(MCI_PRIVATE_KEY_PEM, &c);
-    let (s, b) = request(&token_url(&mock, "us1"), &a).await;
-    assert_eq!((s, b), (400, err("invalid_grant", "audience is invalid")));
+    let wrong_audience = ("invalid_grant", "audience is invalid");
+    assert_refused(&mock, "us1", &a, 400, wrong_audience).await;
 }
 
 #[tokio::test]
 async fn missing_parameter_and_wrong_grant_type() {
     let (mock, _clock) = mock().await;
     let url = token_url(&mock, "us1");
-    let r = http()
-        .post(&url)
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    assert_eq!(
-        r.text().await.unwrap(),
-        err("invalid_request", "missing parameter: client_id")
-    );
-    let r = http()
-        .post(&url)
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", MCI_SERVICE_ACCOUNT_ID),
-            ("client_assertion", "x"),
-            ("client_assertion_type", ASSERTION_TYPE),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    assert_eq!(
-        r.text().await.unwrap(),
-        err("unsupported_grant_type", "grant type not supported")
-    );
+    let (status, _, body) = form_answer(&url, &[("grant_type", "client_credentials")]).await;
+    let missing = ("invalid_request", "missing parameter: client_id");
+    assert_error_body((status, &body), 400, missing.0, missing.1);
+    let password = with_fields(&grant_form("x"), &[("grant_type", Some("password"))]);
+    let (status, _, body) = form_answer(&url, &password).await;
+    let (error, description) = UNSUPPORTED_GRANT_TYPE;
+    assert_error_body((status, &body), 400, error, description);
 }
 
 #[tokio::test]
@@ -238,13 +194,10 @@ async fn real_idp_host_name_and_unknown_region() {
         v["token_endpoint"],
         "https://idp.intelligence.salesforce.com/us2/token"
     );
-    let r = http()
-        .get(format!(
-            "{}/ap9/.well-known/openid-configuration",
-            mock.url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(format!(
+        "{}/ap9/.well-known/openid-configuration",
+        mock.url()
+    ))
+    .await;
     assert_eq!(r.status(), 404);
 }

@@ -808,12 +808,11 @@ async fn refresh_without_rotation_after_a_code() {
     for _ in 0..2 {
         let (status, _, body) = token(
             &mock.url(),
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &refresh),
-                ("client_id", fixtures::WEB_CONSUMER_KEY),
-                ("client_secret", fixtures::WEB_CONSUMER_SECRET),
-            ],
+            &refresh_form(
+                &refresh,
+                fixtures::WEB_CONSUMER_KEY,
+                fixtures::WEB_CONSUMER_SECRET,
+            ),
         )
         .await;
         assert_eq!(status, 200, "{body}");
@@ -860,12 +859,11 @@ async fn refresh_with_rotation_after_a_code() {
         async move {
             token(
                 &url,
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", &t),
-                    ("client_id", fixtures::ROTATING_CONSUMER_KEY),
-                    ("client_secret", fixtures::ROTATING_CONSUMER_SECRET),
-                ],
+                &refresh_form(
+                    &t,
+                    fixtures::ROTATING_CONSUMER_KEY,
+                    fixtures::ROTATING_CONSUMER_SECRET,
+                ),
             )
             .await
         }
@@ -998,11 +996,8 @@ async fn revoked_approval_kills_pending_codes_and_asks_again() {
 async fn journal_masks_the_login_password() {
     let (mock, _clock) = mock().await;
     let _ = web_code(&mock, None).await;
-    let journal = common::http()
-        .get(format!("{}/__mock/journal", mock.url()))
-        .send()
+    let journal = http_get(format!("{}/__mock/journal", mock.url()))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -1033,11 +1028,8 @@ async fn journal_masks_the_login_transaction_code_and_verifier() {
         .find_map(|e| e.param("txn").map(str::to_owned))
         .unwrap();
     assert_eq!(txn.len(), 32);
-    let journal = common::http()
-        .get(format!("{}/__mock/journal", mock.url()))
-        .send()
+    let journal = http_get(format!("{}/__mock/journal", mock.url()))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

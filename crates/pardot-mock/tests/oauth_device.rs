@@ -97,12 +97,11 @@ async fn scripted_approval_from_start_to_tokens() {
     // The refresh token works.
     let (status, _, body) = token(
         &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-            ("client_id", fixtures::WEB_CONSUMER_KEY),
-            ("client_secret", fixtures::WEB_CONSUMER_SECRET),
-        ],
+        &refresh_form(
+            t["refresh_token"].as_str().unwrap(),
+            fixtures::WEB_CONSUMER_KEY,
+            fixtures::WEB_CONSUMER_SECRET,
+        ),
     )
     .await;
     assert_eq!(status, 200, "{body}");

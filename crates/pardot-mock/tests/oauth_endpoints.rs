@@ -10,25 +10,21 @@ use pardot_mock::fixtures::*;
 use serde_json::json;
 
 async fn get_bearer(url: &str, token: &str) -> (u16, String, String) {
-    let r = http().get(url).bearer_auth(token).send().await.unwrap();
-    let status = r.status().as_u16();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, ct, r.text().await.unwrap())
+    read_typed(http().get(url).bearer_auth(token).send().await.unwrap()).await
 }
 
 async fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let r = http().post(url).form(form).send().await.unwrap();
-    let status = r.status().as_u16();
-    let ct = r
-        .headers()
+    read_typed(http().post(url).form(form).send().await.unwrap()).await
+}
+
+/// An answer read whole: status, content type (empty when none), body text.
+async fn read_typed(r: reqwest::Response) -> (u16, String, String) {
+    let (status, headers, body) = answer(r).await;
+    let content_type = headers
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    (status, ct, r.text().await.unwrap())
+    (status, content_type, body)
 }
 
 #[tokio::test]
@@ -68,11 +64,7 @@ async fn identity_url_success_and_errors() {
     assert_eq!(v["organization_id"], PRODUCTION_ORG_ID);
 
     // oauth_token parameter works too.
-    let r = http()
-        .get(format!("{id}?oauth_token={t}"))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(format!("{id}?oauth_token={t}")).await;
     assert_eq!(r.status(), 200);
 
     let (s, _, b) = get_bearer(&id, "nope").await;
@@ -127,38 +119,16 @@ async fn revoke_access_token() {
 #[tokio::test]
 async fn revoke_refresh_token_by_get_kills_its_access_tokens() {
     let (mock, _c) = mock().await;
-    let (_, _, body) = token(
-        &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", WEB_REFRESH_TOKEN),
-            ("client_id", WEB_CONSUMER_KEY),
-            ("client_secret", WEB_CONSUMER_SECRET),
-        ],
-    )
-    .await;
+    let (_, _, body) = token(&mock.url(), &web_refresh_form()).await;
     let access = json_of(&body)["access_token"].as_str().unwrap().to_owned();
-    let r = http()
-        .get(format!(
-            "{}/services/oauth2/revoke?token={WEB_REFRESH_TOKEN}",
-            mock.url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(format!(
+        "{}/services/oauth2/revoke?token={WEB_REFRESH_TOKEN}",
+        mock.url()
+    ))
+    .await;
     assert_eq!(r.status(), 200);
     assert!(mock.lookup_access_token(&access).is_none());
-    assert_token_error(
-        &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", WEB_REFRESH_TOKEN),
-            ("client_id", WEB_CONSUMER_KEY),
-            ("client_secret", WEB_CONSUMER_SECRET),
-        ],
-        EXPIRED_TOKEN,
-    )
-    .await;
+    assert_token_error(&mock.url(), &web_refresh_form(), EXPIRED_TOKEN).await;
 }
 
 #[tokio::test]

@@ -11,15 +11,6 @@ use pardot_auth_core::ManualClock;
 use pardot_mock::fixtures::*;
 use pardot_mock::{AppConfig, OrgConfig, PardotMock, UserConfig};
 
-fn refresh_form<'a>(token: &'a str, key: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("grant_type", "refresh_token"),
-        ("refresh_token", token),
-        ("client_id", key),
-        ("client_secret", secret),
-    ]
-}
-
 // ---- generic errors ----
 
 #[tokio::test]
@@ -37,14 +28,11 @@ async fn unknown_grant_type_is_unsupported_grant_type() {
 #[tokio::test]
 async fn get_on_the_token_endpoint_is_invalid_request() {
     let (mock, _c) = mock().await;
-    let r = http()
-        .get(format!(
-            "{}/services/oauth2/token?grant_type=password",
-            mock.url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let r = http_get(format!(
+        "{}/services/oauth2/token?grant_type=password",
+        mock.url()
+    ))
+    .await;
     assert_oauth_error(&answer(r).await, "invalid_request", "must use HTTP POST");
 }
 
@@ -231,7 +219,7 @@ async fn login_rate_limit_window_moves_with_the_clock() {
 #[tokio::test]
 async fn refresh_success_without_rotation() {
     let (mock, _c) = mock().await;
-    let f = refresh_form(WEB_REFRESH_TOKEN, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    let f = web_refresh_form();
     let (status, _, body) = token(&mock.url(), &f).await;
     assert_eq!(status, 200, "{body}");
     let v = json_of(&body);
@@ -263,50 +251,30 @@ async fn refresh_with_basic_auth() {
 }
 
 #[tokio::test]
-async fn unknown_refresh_token_is_expired_token() {
+async fn refresh_refusals_unknown_foreign_secretless_and_inactive() {
     let (mock, _c) = mock().await;
-    let f = refresh_form("5Aep861nope", WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
-    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
-}
-
-#[tokio::test]
-async fn refresh_token_of_another_app_is_expired_token() {
-    let (mock, _c) = mock().await;
-    let f = refresh_form(
-        WEB_REFRESH_TOKEN,
-        ROTATING_CONSUMER_KEY,
-        ROTATING_CONSUMER_SECRET,
-    );
-    assert_token_error(&mock.url(), &f, EXPIRED_TOKEN).await;
-}
-
-#[tokio::test]
-async fn refresh_without_a_required_secret_is_invalid_client() {
-    let (mock, _c) = mock().await;
-    assert_token_error(
-        &mock.url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", WEB_REFRESH_TOKEN),
-            ("client_id", WEB_CONSUMER_KEY),
-        ],
-        INVALID_CLIENT,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn refresh_for_an_inactive_user_is_inactive_user() {
-    let (mock, _c) = mock().await;
-    let rt = mock
+    let inactive = mock
         .seed_refresh_token(INACTIVE_USERNAME, WEB_CONSUMER_KEY)
         .unwrap();
-    assert_token_error(
-        &mock.url(),
-        &refresh_form(&rt, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET),
-        ("invalid_grant", "inactive user"),
-    )
-    .await;
+    let web = |token| refresh_form(token, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    let rotating = |token| refresh_form(token, ROTATING_CONSUMER_KEY, ROTATING_CONSUMER_SECRET);
+    let no_secret = with_fields(&web_refresh_form(), &[("client_secret", None)]);
+    for (case, form, refusal) in [
+        ("an unknown token", web("5Aep861nope"), EXPIRED_TOKEN),
+        (
+            "another app's token",
+            rotating(WEB_REFRESH_TOKEN),
+            EXPIRED_TOKEN,
+        ),
+        ("a required secret left out", no_secret, INVALID_CLIENT),
+        (
+            "an inactive user's token",
+            web(&inactive),
+            ("invalid_grant", "inactive user"),
+        ),
+    ] {
+        assert_token_error_in(case, &mock.url(), &form, refusal).await;
+    }
 }
 
 #[tokio::test]
@@ -349,7 +317,7 @@ async fn rotation_can_be_switched_on_at_run_time() {
     let (mock, _c) = mock().await;
     mock.set_refresh_token_rotation(WEB_CONSUMER_KEY, true)
         .unwrap();
-    let f = refresh_form(WEB_REFRESH_TOKEN, WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    let f = web_refresh_form();
     let (_, _, body) = token(&mock.url(), &f).await;
     assert!(json_of(&body)["refresh_token"].is_string());
 }
@@ -380,38 +348,45 @@ async fn client_credentials_on_my_domain_with_basic_auth_only() {
     assert_eq!(info.username, CC_RUN_AS_USERNAME);
 }
 
-fn cc_form() -> Vec<(&'static str, &'static str)> {
-    vec![
+/// The client credentials grant of the fixture client credentials app.
+fn cc_form() -> [(&'static str, &'static str); 3] {
+    cc_form_of(CC_CONSUMER_KEY, CC_CONSUMER_SECRET)
+}
+
+/// The client credentials grant of the app `key` with its `secret`.
+fn cc_form_of<'a>(key: &'a str, secret: &'a str) -> [(&'a str, &'a str); 3] {
+    [
         ("grant_type", "client_credentials"),
-        ("client_id", CC_CONSUMER_KEY),
-        ("client_secret", CC_CONSUMER_SECRET),
+        ("client_id", key),
+        ("client_secret", secret),
     ]
 }
 
 #[tokio::test]
-async fn client_credentials_on_the_login_host_is_not_supported_on_this_domain() {
+async fn client_credentials_refused_by_login_host_app_or_domain() {
     let (mock, _c) = mock().await;
-    assert_token_error(
-        &mock.url(),
-        &cc_form(),
-        ("invalid_grant", "request not supported on this domain"),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn client_credentials_for_an_app_without_the_flow_is_unsupported_grant_type() {
-    let (mock, _c) = mock().await;
-    assert_token_error(
-        &mock.my_domain_url(PRODUCTION_MY_DOMAIN),
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", WEB_CONSUMER_KEY),
-            ("client_secret", WEB_CONSUMER_SECRET),
-        ],
-        UNSUPPORTED_GRANT_TYPE,
-    )
-    .await;
+    let login_host = mock.url();
+    let production = mock.my_domain_url(PRODUCTION_MY_DOMAIN);
+    let sandbox = mock.my_domain_url(SANDBOX_MY_DOMAIN);
+    let not_here = ("invalid_grant", "request not supported on this domain");
+    let web_app = cc_form_of(WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    for (case, url, form, refusal) in [
+        ("on the login host", &login_host, cc_form(), not_here),
+        (
+            "an app without the flow",
+            &production,
+            web_app,
+            UNSUPPORTED_GRANT_TYPE,
+        ),
+        (
+            "on another org's domain",
+            &sandbox,
+            cc_form(),
+            INVALID_CLIENT_ID,
+        ),
+    ] {
+        assert_token_error_in(case, url, &form, refusal).await;
+    }
 }
 
 #[tokio::test]
@@ -430,33 +405,14 @@ async fn client_credentials_without_run_as_user_and_without_scopes() {
     let my = mock.my_domain_url(PRODUCTION_MY_DOMAIN);
     assert_token_error(
         &my,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "cc-no-user"),
-            ("client_secret", "s1"),
-        ],
+        &cc_form_of("cc-no-user", "s1"),
         ("invalid_grant", "no client credentials user enabled"),
     )
     .await;
     assert_token_error(
         &my,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "cc-no-scope"),
-            ("client_secret", "s2"),
-        ],
+        &cc_form_of("cc-no-scope", "s2"),
         ("invalid_grant", "no valid scopes defined"),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn client_credentials_on_another_orgs_domain_is_invalid_client_id() {
-    let (mock, _c) = mock().await;
-    assert_token_error(
-        &mock.my_domain_url(SANDBOX_MY_DOMAIN),
-        &cc_form(),
-        INVALID_CLIENT_ID,
     )
     .await;
 }

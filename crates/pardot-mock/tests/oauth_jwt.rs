@@ -11,6 +11,11 @@ use pardot_auth_core::{Clock, ManualClock};
 use pardot_mock::fixtures::*;
 use serde_json::{Value, json};
 
+/// An assertion the mock cannot read or verify.
+const INVALID_ASSERTION: OAuthErr = ("invalid_grant", "invalid assertion");
+/// A user who has not approved the app (or is unknown to the org).
+const NOT_APPROVED: OAuthErr = ("invalid_grant", "user hasn't approved this consumer");
+
 async fn grant(url: &str, assertion: &str) -> TokenAnswer {
     token(url, &[("grant_type", JWT_GRANT), ("assertion", assertion)]).await
 }
@@ -154,23 +159,17 @@ async fn wrong_audience_is_audience_is_invalid() {
 async fn untrusted_key_is_invalid_assertion() {
     let (mock, clock) = mock().await;
     let c = production_claims(INTEGRATION_USERNAME, &clock);
-    assert_grant_error(
-        &mock.url(),
-        UNTRUSTED_KEY_PEM,
-        &c,
-        ("invalid_grant", "invalid assertion"),
-    )
-    .await;
+    assert_grant_error(&mock.url(), UNTRUSTED_KEY_PEM, &c, INVALID_ASSERTION).await;
 }
 
 #[tokio::test]
 async fn malformed_assertion_is_invalid_assertion() {
     let (mock, _clock) = mock().await;
     let r = grant(&mock.url(), "this.is-not.a-jwt").await;
-    assert_oauth_error(&r, "invalid_grant", "invalid assertion");
+    assert_oauth_error(&r, INVALID_ASSERTION.0, INVALID_ASSERTION.1);
     // A private key sent as the assertion (a classic mistake):
     let r = grant(&mock.url(), CONNECTED_APP_KEY_PEM).await;
-    assert_oauth_error(&r, "invalid_grant", "invalid assertion");
+    assert_oauth_error(&r, INVALID_ASSERTION.0, INVALID_ASSERTION.1);
 }
 
 #[tokio::test]
@@ -192,21 +191,13 @@ async fn expired_assertion_is_expired_authorization_code_after_the_skew() {
 #[tokio::test]
 async fn users_who_may_not_use_the_app_are_refused() {
     let (mock, clock) = mock().await;
-    for (sub, error, description) in [
-        (
-            UNAPPROVED_USERNAME,
-            "invalid_grant",
-            "user hasn't approved this consumer",
-        ),
-        (
-            "nobody@acme.example",
-            "invalid_grant",
-            "user hasn't approved this consumer",
-        ),
-        (INACTIVE_USERNAME, "inactive_user", "user is inactive"),
+    for (sub, refusal) in [
+        (UNAPPROVED_USERNAME, NOT_APPROVED),
+        ("nobody@acme.example", NOT_APPROVED),
+        (INACTIVE_USERNAME, ("inactive_user", "user is inactive")),
     ] {
         let c = production_claims(sub, &clock);
-        assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, (error, description)).await;
+        assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, refusal).await;
     }
 }
 
@@ -215,13 +206,7 @@ async fn revoked_approval_is_not_approved() {
     let (mock, clock) = mock().await;
     mock.revoke_app_approval(JWT_CONSUMER_KEY).unwrap();
     let c = production_claims(INTEGRATION_USERNAME, &clock);
-    assert_grant_error(
-        &mock.url(),
-        CONNECTED_APP_KEY_PEM,
-        &c,
-        ("invalid_grant", "user hasn't approved this consumer"),
-    )
-    .await;
+    assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, NOT_APPROVED).await;
 }
 
 #[tokio::test]
@@ -229,13 +214,7 @@ async fn app_without_certificate_is_invalid_assertion() {
     let (mock, clock) = mock().await;
     let mut c = production_claims(WEB_USERNAME, &clock);
     c["iss"] = json!(WEB_CONSUMER_KEY);
-    assert_grant_error(
-        &mock.url(),
-        CONNECTED_APP_KEY_PEM,
-        &c,
-        ("invalid_grant", "invalid assertion"),
-    )
-    .await;
+    assert_grant_error(&mock.url(), CONNECTED_APP_KEY_PEM, &c, INVALID_ASSERTION).await;
 }
 
 #[tokio::test]
@@ -253,7 +232,7 @@ async fn self_authorize_app_needs_a_prior_approval() {
     c["iss"] = json!("3MVG9self.authorize");
     let a = assertion(CONNECTED_APP_KEY_PEM, &c);
     let r = grant(&mock.url(), &a).await;
-    assert_oauth_error(&r, "invalid_grant", "user hasn't approved this consumer");
+    assert_oauth_error(&r, NOT_APPROVED.0, NOT_APPROVED.1);
     // A refresh token (as after a web login) means the user approved the app.
     mock.seed_refresh_token(UNAPPROVED_USERNAME, "3MVG9self.authorize")
         .unwrap();

@@ -39,12 +39,9 @@ async fn success_has_the_spec_fields_and_a_valid_signature() {
 #[tokio::test]
 async fn trusted_ip_user_needs_no_security_token_and_params_may_be_in_the_query() {
     let (mock, _clock) = mock().await;
-    let url = format!(
-        "{}/services/oauth2/token?grant_type=password&client_id={WEB_CONSUMER_KEY}&client_secret={WEB_CONSUMER_SECRET}&username={WEB_USERNAME}&password={WEB_PASSWORD}",
-        mock.url()
-    );
-    let r = http().post(url).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    let form = password_form(WEB_USERNAME, WEB_PASSWORD);
+    let in_query = post(&mock.url(), "/services/oauth2/token").query(&form);
+    assert_eq!(in_query.send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]

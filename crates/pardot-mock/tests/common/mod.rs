@@ -27,13 +27,22 @@ pub type TokenAnswer = (u16, reqwest::header::HeaderMap, String);
 
 /// POSTs a form to `{url}/services/oauth2/token`; returns status, headers and body text.
 pub async fn token(url: &str, form: &[(&str, &str)]) -> TokenAnswer {
-    let r = http()
-        .post(format!("{url}/services/oauth2/token"))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    answer(r).await
+    form_answer(&format!("{url}/services/oauth2/token"), form).await
+}
+
+/// POSTs a form to `url`; returns status, headers and body text.
+pub async fn form_answer(url: &str, form: &[(&str, &str)]) -> TokenAnswer {
+    answer(http().post(url).form(form).send().await.unwrap()).await
+}
+
+/// GETs `url` without a proxy.
+pub async fn http_get(url: impl reqwest::IntoUrl) -> reqwest::Response {
+    http().get(url).send().await.unwrap()
+}
+
+/// A POST to `{url}{path}` without a proxy.
+pub fn post(url: &str, path: &str) -> reqwest::RequestBuilder {
+    http().post(format!("{url}{path}"))
 }
 
 /// A response read whole: status, headers, body text.
@@ -53,14 +62,28 @@ pub fn integration_identity_url(url: &str) -> String {
 }
 
 /// Asserts an OAuth error answer: 400, exact body, the headers of the reference's token endpoint errors.
-pub fn assert_oauth_error((status, headers, body): &TokenAnswer, error: &str, description: &str) {
-    assert_eq!(*status, 400, "{body}");
+pub fn assert_oauth_error(answer: &TokenAnswer, error: &str, description: &str) {
+    assert_oauth_error_in("", answer, error, description);
+}
+
+/// [`assert_oauth_error`] for the `case` of a table, which a failure names.
+pub fn assert_oauth_error_in(
+    case: &str,
+    (status, headers, body): &TokenAnswer,
+    error: &str,
+    description: &str,
+) {
+    assert_eq!(*status, 400, "{case}: {body}");
     assert_eq!(
         body,
-        &json!({"error": error, "error_description": description}).to_string()
+        &json!({"error": error, "error_description": description}).to_string(),
+        "{case}"
     );
-    assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL);
-    assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
+    assert_eq!(headers["cache-control"], TOKEN_CACHE_CONTROL, "{case}");
+    assert_eq!(
+        headers["content-type"], "application/json;charset=UTF-8",
+        "{case}"
+    );
 }
 
 /// Asserts an OAuth error answer's status and its exact JSON body.
@@ -113,8 +136,18 @@ pub fn claims(sub: &str, aud: &str, now: SystemTime) -> Value {
 pub const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// POSTs `form` to the token endpoint and asserts the OAuth error answer `(error, description)`.
-pub async fn assert_token_error(url: &str, form: &[(&str, &str)], (error, description): OAuthErr) {
-    assert_oauth_error(&token(url, form).await, error, description);
+pub async fn assert_token_error(url: &str, form: &[(&str, &str)], refusal: OAuthErr) {
+    assert_token_error_in("", url, form, refusal).await;
+}
+
+/// [`assert_token_error`] for the `case` of a table, which a failure names.
+pub async fn assert_token_error_in(
+    case: &str,
+    url: &str,
+    form: &[(&str, &str)],
+    (error, description): OAuthErr,
+) {
+    assert_oauth_error_in(case, &token(url, form).await, error, description);
 }
 
 /// An OAuth error answer: its `error` and its `error_description`.
@@ -167,6 +200,25 @@ pub fn password_form<'a>(username: &'a str, password: &'a str) -> Vec<(&'a str, 
     ]
 }
 
+/// The refresh token grant of `token` to the app `key` with its `secret`.
+pub fn refresh_form<'a>(token: &'a str, key: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", key),
+        ("client_secret", secret),
+    ]
+}
+
+/// The refresh token grant of the web app's seeded refresh token.
+pub fn web_refresh_form() -> Vec<(&'static str, &'static str)> {
+    refresh_form(
+        fixtures::WEB_REFRESH_TOKEN,
+        fixtures::WEB_CONSUMER_KEY,
+        fixtures::WEB_CONSUMER_SECRET,
+    )
+}
+
 /// The integration user's password grant (password and security token) to the web app.
 pub async fn integration_login(url: &str) -> TokenAnswer {
     let password = integration_password();
@@ -209,12 +261,7 @@ pub const TOKEN_FIELDS_WITH_REFRESH: [&str; 8] = [
 
 /// POSTs `body` as JSON to `{url}{path}`; the status and the answer as JSON.
 pub async fn post_json(url: &str, path: &str, body: &Value) -> (u16, Value) {
-    let r = http()
-        .post(format!("{url}{path}"))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    let r = post(url, path).json(body).send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
