@@ -11,14 +11,16 @@ use pardot_mock::{Fault, Outcome, PardotMock, Route, RouteFilter};
 use serde_json::{Value, json};
 
 async fn admin_post(mock: &PardotMock, path: &str, body: Value) -> (u16, String) {
-    let r = http()
-        .post(format!("{}{path}", mock.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = post(&mock.url(), path).json(&body).send().await.unwrap();
     let s = r.status().as_u16();
     (s, r.text().await.unwrap())
+}
+
+/// POSTs `body` to the admin route `path`, which answers 200: its answer's body.
+async fn admin_ok(mock: &PardotMock, path: &str, body: Value) -> String {
+    let (status, answer) = admin_post(mock, path, body).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
 }
 
 /// Adds the fault `body` over the admin route, which accepts it (204).
@@ -127,9 +129,7 @@ async fn bad_fault_json_is_a_400_with_a_reason() {
 #[tokio::test]
 async fn expire_all_tokens_and_one_users_tokens() {
     let (mock, _c) = mock().await;
-    let a = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let a = integration_token(&mock);
     let b = mock
         .issue_access_token(WEB_USERNAME, WEB_CONSUMER_KEY)
         .unwrap();
@@ -162,15 +162,8 @@ async fn latency_fault_applies_to_its_route_and_can_be_removed() {
         route: Some(Route::OAuthUserinfo.into()),
     })
     .unwrap();
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
-    let r = http()
-        .get(format!("{}/services/oauth2/userinfo", mock.url()))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let t = integration_token(&mock);
+    let r = http_get_bearer(format!("{}/services/oauth2/userinfo", mock.url()), &t).await;
     assert_eq!(r.status(), 200);
     mock.set_latency(Duration::ZERO, None).unwrap();
     mock.fault(Fault::Clear).unwrap();
@@ -179,12 +172,9 @@ async fn latency_fault_applies_to_its_route_and_can_be_removed() {
 #[tokio::test]
 async fn clock_advance_over_http_moves_the_shared_manual_clock() {
     let (mock, clock) = mock().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     let before = clock.now();
-    let (s, b) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": 7200})).await;
-    assert_eq!(s, 200);
+    let b = admin_ok(&mock, "/__mock/clock/advance", json!({"seconds": 7200})).await;
     assert_eq!(clock.now(), before + Duration::from_secs(7200));
     let now_ms = json_of(&b)["now_ms"].as_u64().unwrap();
     assert_eq!(
@@ -275,9 +265,7 @@ async fn journal_is_bounded_but_counters_are_not() {
 #[tokio::test]
 async fn reset_forgets_tokens_journal_counters_and_faults() {
     let (mock, _c) = mock().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     mock.fail_next(RouteFilter::Any, 5, 503, "x").unwrap();
     let (s, _) = admin_post(&mock, "/__mock/reset", json!({})).await;
     assert_eq!(s, 204);
@@ -292,13 +280,12 @@ async fn reset_forgets_tokens_journal_counters_and_faults() {
 #[tokio::test]
 async fn tokens_over_http_for_other_languages() {
     let (mock, _c) = mock().await;
-    let (s, b) = admin_post(
+    let b = admin_ok(
         &mock,
         "/__mock/tokens",
         json!({"username": INTEGRATION_USERNAME, "consumer_key": JWT_CONSUMER_KEY}),
     )
     .await;
-    assert_eq!(s, 200);
     let t = json_of(&b)["access_token"].as_str().unwrap().to_owned();
     let info = mock.lookup_access_token(&t).unwrap();
     assert!(info.has_scope("pardot_api"));
@@ -309,13 +296,12 @@ async fn tokens_over_http_for_other_languages() {
     let info = mock.lookup_access_token(&narrow).unwrap();
     assert_eq!(info.scopes, ["api"]);
     assert!(!info.has_scope("pardot_api"));
-    let (s, b) = admin_post(
+    let b = admin_ok(
         &mock,
         "/__mock/refresh_tokens",
         json!({"username": WEB_USERNAME, "consumer_key": WEB_CONSUMER_KEY}),
     )
     .await;
-    assert_eq!(s, 200);
     assert!(
         json_of(&b)["refresh_token"]
             .as_str()
@@ -373,16 +359,13 @@ const HOUR_MS: u128 = 3_600_000;
 #[tokio::test]
 async fn clock_advance_without_a_manual_clock_is_an_offset_clock_reset_drops() {
     let mock = PardotMock::start().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     let (s, _) = admin_post(&mock, "/__mock/clock/advance", json!({"seconds": 7201})).await;
     assert_eq!(s, 200);
     assert!(mock.lookup_access_token(&t).is_none());
     assert!(mock_now_ms(&mock).await > real_now_ms() + HOUR_MS);
 
-    let (s, b) = admin_post(&mock, "/__mock/clock/reset", json!({})).await;
-    assert_eq!(s, 200, "{b}");
+    let b = admin_ok(&mock, "/__mock/clock/reset", json!({})).await;
     let now_ms = u128::from(json_of(&b)["now_ms"].as_u64().unwrap());
     assert!(now_ms < real_now_ms() + HOUR_MS, "{b}");
     // Only the clock moved: the token issued before the advance is live again.
@@ -414,8 +397,7 @@ async fn reset_leaves_a_manual_clock_to_its_owner() {
     clock.advance(Duration::from_secs(3600));
     let moved = clock.now();
     mock.reset();
-    let (s, _) = admin_post(&mock, "/__mock/clock/reset", json!({})).await;
-    assert_eq!(s, 200);
+    admin_ok(&mock, "/__mock/clock/reset", json!({})).await;
     assert_eq!(clock.now(), moved);
     assert_eq!(mock.now(), moved);
 }

@@ -10,7 +10,7 @@ use pardot_mock::fixtures::*;
 use serde_json::json;
 
 async fn get_bearer(url: &str, token: &str) -> (u16, String, String) {
-    read_typed(http().get(url).bearer_auth(token).send().await.unwrap()).await
+    read_typed(http_get_bearer(url, &token).await).await
 }
 
 async fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
@@ -30,9 +30,7 @@ async fn read_typed(r: reqwest::Response) -> (u16, String, String) {
 #[tokio::test]
 async fn userinfo_success_and_bad_token() {
     let (mock, _c) = mock().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     let url = format!("{}/services/oauth2/userinfo", mock.url());
     let (status, ct, body) = get_bearer(&url, &t).await;
     assert_eq!(status, 200, "{body}");
@@ -51,9 +49,7 @@ async fn userinfo_success_and_bad_token() {
 #[tokio::test]
 async fn identity_url_success_and_errors() {
     let (mock, _c) = mock().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     let id = integration_identity_url(&mock.url());
     let (status, _, body) = get_bearer(&id, &t).await;
     assert_eq!(status, 200, "{body}");
@@ -83,9 +79,7 @@ async fn identity_url_success_and_errors() {
 #[tokio::test]
 async fn expired_session_is_refused_everywhere() {
     let (mock, clock) = mock().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     clock.advance(Duration::from_secs(2 * 3600));
     let (s, _, b) = get_bearer(&format!("{}/services/oauth2/userinfo", mock.url()), &t).await;
     assert_eq!((s, b.as_str()), (403, "Bad_OAuth_Token"));
@@ -100,9 +94,7 @@ async fn expired_session_is_refused_everywhere() {
 #[tokio::test]
 async fn revoke_access_token() {
     let (mock, _c) = mock().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     let url = format!("{}/services/oauth2/revoke", mock.url());
     let (s, _, b) = post_form(&url, &[("token", &t)]).await;
     assert_eq!((s, b.as_str()), (200, ""));
@@ -151,9 +143,7 @@ async fn revoke_with_an_unknown_token_type_is_unsupported_token_type() {
 async fn revoke_with_a_chunked_body() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (mock, _c) = mock().await;
-    let t = mock
-        .issue_access_token(INTEGRATION_USERNAME, WEB_CONSUMER_KEY)
-        .unwrap();
+    let t = integration_token(&mock);
     let body = format!("token={t}");
     let (a, b) = body.split_at(body.len() / 2);
     // As a Node client sends it: chunked, no Content-Length.

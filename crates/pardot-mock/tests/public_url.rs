@@ -19,12 +19,21 @@ async fn public_mock() -> PardotMock {
         .unwrap()
 }
 
-/// `body` names the public URL and not the address the request went to.
-fn advertises_public(mock: &PardotMock, body: &str) {
+/// A successful answer whose `body` names the public URL and not the address the request
+/// went to; the body as JSON.
+fn advertises_public(mock: &PardotMock, status: u16, body: &str) -> Value {
+    assert_eq!(status, 200, "{body}");
     assert!(body.contains(PUBLIC), "{body}");
     let bound = mock.addr().to_string();
     assert!(!body.contains(&bound), "bind address {bound} in {body}");
     assert!(!body.contains("127.0.0.1"), "{body}");
+    json_of(body)
+}
+
+/// `v[field]` is a string starting with `prefix`.
+fn assert_starts_with(v: &Value, field: &str, prefix: &str) {
+    let text = v[field].as_str().unwrap_or_default();
+    assert!(text.starts_with(prefix), "{field}: {v}");
 }
 
 async fn get_text(url: &str, bearer: Option<&str>) -> (u16, String) {
@@ -43,9 +52,7 @@ async fn token_identity_and_userinfo_name_the_public_url() {
     let mock = public_mock().await;
     assert_eq!(mock.advertised_url(), PUBLIC);
     let (status, _, body) = integration_login(&mock.url()).await;
-    assert_eq!(status, 200, "{body}");
-    advertises_public(&mock, &body);
-    let v: Value = serde_json::from_str(&body).unwrap();
+    let v = advertises_public(&mock, status, &body);
     assert_eq!(v["instance_url"], PUBLIC);
     assert_eq!(v["id"], integration_identity_url(PUBLIC));
     let token = v["access_token"].as_str().unwrap();
@@ -53,12 +60,10 @@ async fn token_identity_and_userinfo_name_the_public_url() {
     // The identity URL is fetched on the bound address; its body still names the public one.
     let identity = integration_identity_url(&mock.url());
     let (status, body) = get_text(&identity, Some(token)).await;
-    assert_eq!(status, 200, "{body}");
-    advertises_public(&mock, &body);
+    advertises_public(&mock, status, &body);
     let userinfo = format!("{}/services/oauth2/userinfo", mock.url());
     let (status, body) = get_text(&userinfo, Some(token)).await;
-    assert_eq!(status, 200, "{body}");
-    advertises_public(&mock, &body);
+    advertises_public(&mock, status, &body);
 }
 
 #[tokio::test]
@@ -70,17 +75,9 @@ async fn the_prefixed_hosts_compose_with_the_public_url() {
         &password_form(SANDBOX_USERNAME, &password),
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    advertises_public(&mock, &body);
-    let v: Value = serde_json::from_str(&body).unwrap();
+    let v = advertises_public(&mock, status, &body);
     assert_eq!(v["instance_url"], PUBLIC);
-    assert!(
-        v["id"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("{PUBLIC}/sandbox/id/")),
-        "{body}"
-    );
+    assert_starts_with(&v, "id", &format!("{PUBLIC}/sandbox/id/"));
 }
 
 #[tokio::test]
@@ -88,9 +85,7 @@ async fn discovery_device_flow_pages_and_next_page_links_name_the_public_url() {
     let mock = public_mock().await;
 
     let (status, body) = get_text(&mock.mci_discovery_url(MCI_REGION), None).await;
-    assert_eq!(status, 200, "{body}");
-    advertises_public(&mock, &body);
-    let v: Value = serde_json::from_str(&body).unwrap();
+    let v = advertises_public(&mock, status, &body);
     assert_eq!(v["issuer"], format!("{PUBLIC}/{MCI_REGION}"));
 
     let started = start_device(&mock.url()).await;
@@ -119,16 +114,9 @@ async fn discovery_device_flow_pages_and_next_page_links_name_the_public_url() {
         .unwrap();
     let list = format!("{}/api/v5/objects/prospects?fields=id&limit=2", mock.url());
     let (status, body) = get_text(&list, Some(&bearer)).await;
-    assert_eq!(status, 200, "{body}");
-    advertises_public(&mock, &body);
-    let v: Value = serde_json::from_str(&body).unwrap();
-    assert!(
-        v["nextPageUrl"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("{PUBLIC}/api/v5/objects/prospects?nextPageToken=")),
-        "{body}"
-    );
+    let v = advertises_public(&mock, status, &body);
+    let next_page = format!("{PUBLIC}/api/v5/objects/prospects?nextPageToken=");
+    assert_starts_with(&v, "nextPageUrl", &next_page);
 }
 
 #[tokio::test]

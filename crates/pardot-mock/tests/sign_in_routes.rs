@@ -31,6 +31,18 @@ async fn sign_in(
     post_json(&mock.url(), "/__mock/sign-in", &body).await
 }
 
+/// [`sign_in`] that the route answers with 200: its answer.
+async fn signed_in(
+    mock: &PardotMock,
+    authorize_url: &str,
+    user: (&str, &str),
+    consent: &str,
+) -> Value {
+    let (status, v) = sign_in(mock, authorize_url, user, consent).await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
 /// `POST /__mock/sign-in-device` with the code as `code_field` (`user_code` or
 /// `verification_url`) as the unapproved user, clicking `consent`.
 async fn sign_in_device(
@@ -54,8 +66,7 @@ const UNAPPROVED_USER: (&str, &str) = (UNAPPROVED_USERNAME, UNAPPROVED_PASSWORD)
 async fn a_sign_in_answers_the_callback_with_a_code_the_token_endpoint_takes() {
     let mock = PardotMock::start().await;
     let url = authorize(&mock.url(), WEB_CONSUMER_KEY, "");
-    let (status, v) = sign_in(&mock, &url, WEB_USER, "allow").await;
-    assert_eq!(status, 200, "{v}");
+    let v = signed_in(&mock, &url, WEB_USER, "allow").await;
     let code = v["code"].as_str().unwrap();
     assert!(code.starts_with("aPrx"), "{v}");
     assert_eq!(v["state"], "st8");
@@ -89,8 +100,7 @@ async fn a_sign_in_answers_the_callback_with_a_code_the_token_endpoint_takes() {
 async fn consent_deny_and_the_sandbox_host_go_through_the_same_pages() {
     let mock = PardotMock::start().await;
     let url = authorize(&mock.url(), WEB_CONSUMER_KEY, "");
-    let (status, v) = sign_in(&mock, &url, UNAPPROVED_USER, "deny").await;
-    assert_eq!(status, 200, "{v}");
+    let v = signed_in(&mock, &url, UNAPPROVED_USER, "deny").await;
     assert_eq!(v["error"], "access_denied");
     assert_eq!(v["code"], Value::Null);
     assert_eq!(v["consent_shown"], true);
@@ -150,8 +160,7 @@ async fn the_errors_of_sign_in_are_4xx_json() {
 
     // An immediate redirect needs no login.
     let immediate = authorize(&mock.url(), WEB_CONSUMER_KEY, "&immediate=true");
-    let (status, v) = sign_in(&mock, &immediate, ("", ""), "allow").await;
-    assert_eq!(status, 200, "{v}");
+    let v = signed_in(&mock, &immediate, ("", ""), "allow").await;
     assert_eq!(v["error"], "immediate_unsuccessful");
     assert_eq!(v["login_shown"], false);
 }

@@ -40,6 +40,11 @@ pub async fn http_get(url: impl reqwest::IntoUrl) -> reqwest::Response {
     http().get(url).send().await.unwrap()
 }
 
+/// GETs `url` with the bearer `token`, without a proxy.
+pub async fn http_get_bearer(url: impl reqwest::IntoUrl, token: &str) -> reqwest::Response {
+    http().get(url).bearer_auth(token).send().await.unwrap()
+}
+
 /// A POST to `{url}{path}` without a proxy.
 pub fn post(url: &str, path: &str) -> reqwest::RequestBuilder {
     http().post(format!("{url}{path}"))
@@ -50,6 +55,12 @@ pub async fn answer(r: reqwest::Response) -> TokenAnswer {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, headers, r.text().await.unwrap())
+}
+
+/// An access token of the integration user to the web app, issued without a grant.
+pub fn integration_token(mock: &PardotMock) -> String {
+    mock.issue_access_token(fixtures::INTEGRATION_USERNAME, fixtures::WEB_CONSUMER_KEY)
+        .unwrap()
 }
 
 /// The identity URL of the integration user on the mock at `url`.
