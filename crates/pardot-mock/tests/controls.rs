@@ -53,15 +53,10 @@ async fn fail_next_from_rust_then_the_real_answer() {
                 .starts_with("text/plain")
         );
     }
-    assert_eq!(
-        token(&mock.url(), &password_form(INTEGRATION_USERNAME, &pw))
-            .await
-            .0,
-        200
-    );
-    let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Fault), 2);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    let (status, _, body) = token(&mock.url(), &password_form(INTEGRATION_USERNAME, &pw)).await;
+    assert_eq!(status, 200, "{body}");
+    let expected = [(Outcome::Fault, 2), (Outcome::Ok, 1)];
+    assert_route_counts(&mock, Route::OAuthToken, &expected);
 }
 
 #[tokio::test]

@@ -195,10 +195,14 @@ async fn success_with_pkce_and_state() {
         Some(fixtures::WEB_CONSUMER_KEY)
     );
 
-    let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::LoginPage), 1);
-    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::Ok), 1);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_counts(
+        &mock,
+        &[
+            (Route::OAuthAuthorize, Outcome::LoginPage, 1),
+            (Route::OAuthAuthorize, Outcome::Ok, 1),
+            (Route::OAuthToken, Outcome::Ok, 1),
+        ],
+    );
 }
 
 #[tokio::test]
@@ -711,22 +715,15 @@ async fn exchange_checks_client_and_redirect_uri() {
 
     // Client authentication by HTTP Basic works too.
     let (code, verifier) = web_code(&mock, None).await;
-    let r = common::http()
-        .post(format!("{}/services/oauth2/token", mock.url()))
-        .basic_auth(
-            fixtures::WEB_CONSUMER_KEY,
-            Some(fixtures::WEB_CONSUMER_SECRET),
-        )
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let client = (fixtures::WEB_CONSUMER_KEY, fixtures::WEB_CONSUMER_SECRET);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let (status, _, body) = token_basic(&mock.url(), client, &form).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
@@ -1102,22 +1099,13 @@ async fn public_app_cannot_skip_pkce_with_an_empty_basic_secret() {
     .await;
     assert!(callback.consent_shown());
     let code = callback.code().expect("a code");
-    let r = common::http()
-        .post(format!("{}/services/oauth2/token", mock.url()))
-        .basic_auth(fixtures::PKCE_CONSUMER_KEY, Some(""))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_oauth_error(
-        &answer(r).await,
-        "invalid_client",
-        "invalid client credentials",
-    );
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+    ];
+    let r = token_basic(&mock.url(), (fixtures::PKCE_CONSUMER_KEY, ""), &form).await;
+    assert_oauth_error(&r, INVALID_CLIENT.0, INVALID_CLIENT.1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1150,10 +1138,14 @@ async fn concurrent_logins_get_distinct_codes() {
         codes.insert(t.await.unwrap());
     }
     assert_eq!(codes.len(), 40);
-    let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::LoginPage), 40);
-    assert_eq!(counts.get(Route::OAuthAuthorize, Outcome::Ok), 40);
-    assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 40);
+    assert_counts(
+        &mock,
+        &[
+            (Route::OAuthAuthorize, Outcome::LoginPage, 40),
+            (Route::OAuthAuthorize, Outcome::Ok, 40),
+            (Route::OAuthToken, Outcome::Ok, 40),
+        ],
+    );
 }
 
 /// The revoke fault on an admin-approved app removes the user's assignment: the login page

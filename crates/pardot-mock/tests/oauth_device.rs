@@ -201,9 +201,8 @@ async fn approval_through_the_html_pages() {
         .submit(&client, &mock.url(), Some("connect"), None)
         .await;
     assert!(reuse.text_of("error").is_some());
-    let counts = mock.counts();
-    assert_eq!(counts.get(Route::OAuthDevice, Outcome::CodePage), 2);
-    assert_eq!(counts.get(Route::OAuthDevice, Outcome::InvalidUserCode), 2);
+    let expected = [(Outcome::CodePage, 2), (Outcome::InvalidUserCode, 2)];
+    assert_route_counts(&mock, Route::OAuthDevice, &expected);
 }
 
 #[tokio::test]

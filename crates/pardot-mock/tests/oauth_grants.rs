@@ -4,8 +4,6 @@ mod common;
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use common::*;
 use pardot_auth_core::ManualClock;
 use pardot_mock::fixtures::*;
@@ -236,18 +234,13 @@ async fn refresh_success_without_rotation() {
 #[tokio::test]
 async fn refresh_with_basic_auth() {
     let (mock, _c) = mock().await;
-    let basic = STANDARD.encode(format!("{WEB_CONSUMER_KEY}:{WEB_CONSUMER_SECRET}"));
-    let r = http()
-        .post(format!("{}/services/oauth2/token", mock.url()))
-        .header("Authorization", format!("Basic {basic}"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", WEB_REFRESH_TOKEN),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let client = (WEB_CONSUMER_KEY, WEB_CONSUMER_SECRET);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", WEB_REFRESH_TOKEN),
+    ];
+    let (status, _, body) = token_basic(&mock.url(), client, &form).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
@@ -327,19 +320,12 @@ async fn rotation_can_be_switched_on_at_run_time() {
 #[tokio::test]
 async fn client_credentials_on_my_domain_with_basic_auth_only() {
     let (mock, _c) = mock().await;
-    let basic = STANDARD.encode(format!("{CC_CONSUMER_KEY}:{CC_CONSUMER_SECRET}"));
-    let r = http()
-        .post(format!(
-            "{}/services/oauth2/token",
-            mock.my_domain_url(PRODUCTION_MY_DOMAIN)
-        ))
-        .header("Authorization", format!("Basic {basic}"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: serde_json::Value = r.json().await.unwrap();
+    let my_domain = mock.my_domain_url(PRODUCTION_MY_DOMAIN);
+    let client = (CC_CONSUMER_KEY, CC_CONSUMER_SECRET);
+    let form = [("grant_type", "client_credentials")];
+    let (status, _, body) = token_basic(&my_domain, client, &form).await;
+    assert_eq!(status, 200, "{body}");
+    let v = json_of(&body);
     assert_eq!(sorted_keys(&v), TOKEN_FIELDS);
     assert_eq!(v["scope"], "api pardot_api");
     let info = mock

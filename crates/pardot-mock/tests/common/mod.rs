@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use pardot_auth_core::ManualClock;
 use pardot_auth_core::clock::unix_seconds;
-use pardot_mock::{PardotMock, fixtures};
+use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 use serde_json::{Value, json};
 
 pub const TOKEN_CACHE_CONTROL: &str = "no-cache,must-revalidate,max-age=0,no-store,private";
@@ -28,6 +28,16 @@ pub type TokenAnswer = (u16, reqwest::header::HeaderMap, String);
 /// POSTs a form to `{url}/services/oauth2/token`; returns status, headers and body text.
 pub async fn token(url: &str, form: &[(&str, &str)]) -> TokenAnswer {
     form_answer(&format!("{url}/services/oauth2/token"), form).await
+}
+
+/// [`token`] with the client `(key, secret)` in an HTTP Basic header instead of the form.
+pub async fn token_basic(
+    url: &str,
+    (key, secret): (&str, &str),
+    form: &[(&str, &str)],
+) -> TokenAnswer {
+    let r = post(url, "/services/oauth2/token").basic_auth(key, Some(secret));
+    answer(r.form(form).send().await.unwrap()).await
 }
 
 /// POSTs a form to `url`; returns status, headers and body text.
@@ -289,4 +299,25 @@ pub async fn start_device(url: &str) -> Value {
     .await;
     assert_eq!(status, 200, "{body}");
     json_of(&body)
+}
+
+/// Asserts the mock's request counts, one `(route, outcome, expected)` a row, showing all the
+/// counts when one differs.
+#[track_caller]
+pub fn assert_counts(mock: &PardotMock, expected: &[(Route, Outcome, u64)]) {
+    let counts = mock.counts();
+    for &(route, outcome, n) in expected {
+        assert_eq!(
+            counts.get(route, outcome),
+            n,
+            "{route} {outcome}: {counts:?}"
+        );
+    }
+}
+
+/// [`assert_counts`] of one route: `(outcome, expected)` a row.
+#[track_caller]
+pub fn assert_route_counts(mock: &PardotMock, route: Route, expected: &[(Outcome, u64)]) {
+    let rows: Vec<_> = expected.iter().map(|&(o, n)| (route, o, n)).collect();
+    assert_counts(mock, &rows);
 }
