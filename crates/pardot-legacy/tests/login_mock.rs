@@ -23,12 +23,15 @@ const V4_EMAIL: &str = "legacy-v4@acme.example";
 const V4_PASSWORD: &str = "mock-legacy-password-4";
 const V4_USER_KEY: &str = "fedcba9876543210fedcba9876543210";
 
-async fn mock(clock: &ManualClock) -> PardotMock {
-    PardotMock::builder()
-        .clock(clock)
+/// A mock on a manual clock it shares with the test.
+async fn mock() -> (PardotMock, ManualClock) {
+    let clock = ManualClock::new();
+    let mock = PardotMock::builder()
+        .clock(&clock)
         .start()
         .await
-        .expect("the mock starts")
+        .expect("the mock starts");
+    (mock, clock)
 }
 
 fn http() -> reqwest::Client {
@@ -66,35 +69,39 @@ fn login(
         .clock(clock.shared())
 }
 
-/// Reads the account with the token, as a v3/v4 caller would; the envelope decides.
-async fn account_read(
+/// GETs the v3/v4 `(object, action)` with `query` and the token's Pardot header, as a v3/v4
+/// caller would: the body.
+async fn call(
     mock: &PardotMock,
     token: &pardot_auth_core::AccessToken,
     version: ApiVersion,
-) -> Result<envelope::Envelope, envelope::ApiError> {
+    (object, action): (&str, &str),
+    query: &[(&str, &str)],
+) -> Vec<u8> {
     let headers = AuthScheme::for_pardot(token, None)
         .unwrap()
         .headers(token)
         .unwrap();
     let url = PardotHost::custom(&mock.url())
         .unwrap()
-        .endpoint(&version.path("account", "read"));
-    let body = http()
-        .get(url)
-        .headers(headers)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .endpoint(&version.path(object, action));
+    let answer = http().get(url).query(query).headers(headers).send().await;
+    answer.unwrap().bytes().await.unwrap().to_vec()
+}
+
+/// Reads the account with the token; the envelope decides.
+async fn account_read(
+    mock: &PardotMock,
+    token: &pardot_auth_core::AccessToken,
+    version: ApiVersion,
+) -> Result<envelope::Envelope, envelope::ApiError> {
+    let body = call(mock, token, version, ("account", "read"), &[]).await;
     envelope::parse(&body).unwrap().into_result()
 }
 
 #[tokio::test]
 async fn a_v3_user_logs_in_and_calls_the_api() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let login = v3_user(&mock, &clock);
     let session = login.login().await.unwrap();
     assert_eq!(session.api_version, ApiVersion::V3);
@@ -119,8 +126,7 @@ async fn a_v3_user_logs_in_and_calls_the_api() {
 
 #[tokio::test]
 async fn a_v4_account_says_version_4() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     // Detected: logs in at /version/3 and reads <version>4</version>.
     let detected = v4_user(&mock, &clock);
     assert_eq!(detected.login().await.unwrap().api_version, ApiVersion::V4);
@@ -142,8 +148,7 @@ async fn a_v4_account_says_version_4() {
 
 #[tokio::test]
 async fn wrong_credentials_are_code_15() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     for (email, password, user_key) in [
         (V3_EMAIL, "wrong-password", V3_USER_KEY),
         (V3_EMAIL, V3_PASSWORD, V4_USER_KEY),
@@ -175,8 +180,7 @@ async fn wrong_credentials_are_code_15() {
 
 #[tokio::test]
 async fn too_many_failures_lock_the_account_with_code_131() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let bad = login(&mock, &clock, V4_EMAIL, "wrong-password", V4_USER_KEY)
         .build()
         .unwrap();
@@ -205,8 +209,7 @@ async fn too_many_failures_lock_the_account_with_code_131() {
 
 #[tokio::test]
 async fn the_api_key_expires_after_60_minutes_on_the_shared_clock() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let source = v3_user(&mock, &clock);
     let t0 = clock.now();
     let token = source.token().await.unwrap();
@@ -245,8 +248,7 @@ async fn the_api_key_expires_after_60_minutes_on_the_shared_clock() {
 
 #[tokio::test]
 async fn the_reported_version_is_the_one_the_api_accepts() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let v3 = v3_user(&mock, &clock);
     let v3_token = v3.token().await.unwrap();
     let v4 = v4_user(&mock, &clock);
@@ -278,12 +280,8 @@ async fn the_older_200_with_stat_fail_is_read_the_same() {
         .start()
         .await
         .unwrap();
-    let err = login(&mock, &clock, V3_EMAIL, "wrong-password", V3_USER_KEY)
-        .build()
-        .unwrap()
-        .login()
-        .await
-        .unwrap_err();
+    let login = login(&mock, &clock, V3_EMAIL, "wrong-password", V3_USER_KEY);
+    let err = login.build().unwrap().login().await.unwrap_err();
     assert!(matches!(err, LegacyError::LoginFailed { .. }), "{err:?}");
     let statuses: Vec<u16> = mock.journal().iter().map(|e| e.status).collect();
     assert_eq!(statuses, [200], "the mock answered with the old status");
@@ -291,29 +289,13 @@ async fn the_older_200_with_stat_fail_is_read_the_same() {
 
 #[tokio::test]
 async fn prospect_queries_deserialize_from_both_formats() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let login = v3_user(&mock, &clock);
     let token = login.token().await.unwrap();
-    let headers = AuthScheme::for_pardot(&token, None)
-        .unwrap()
-        .headers(&token)
-        .unwrap();
-    let url = PardotHost::custom(&mock.url())
-        .unwrap()
-        .endpoint(&ApiVersion::V3.path("prospect", "query"));
     let mut seen = Vec::new();
     for (format, limit) in [("xml", "1"), ("json", "1"), ("xml", "200"), ("json", "200")] {
-        let body = http()
-            .get(url.clone())
-            .query(&[("format", format), ("limit", limit)])
-            .headers(headers.clone())
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let query = [("format", format), ("limit", limit)];
+        let body = call(&mock, &token, ApiVersion::V3, ("prospect", "query"), &query).await;
         let query: Query = envelope::parse(&body)
             .unwrap()
             .into_result()

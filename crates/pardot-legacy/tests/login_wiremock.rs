@@ -81,6 +81,26 @@ fn login(server: &MockServer) -> pardot_legacy::LegacyLoginBuilder {
         .http_client(client())
 }
 
+/// A server answering every POST with `answer`.
+async fn answering(answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The session of the one login `builder` makes.
+async fn session(builder: pardot_legacy::LegacyLoginBuilder) -> pardot_legacy::LegacySession {
+    builder.build().unwrap().login().await.unwrap()
+}
+
+/// The error of the one login `builder` makes.
+async fn login_error(builder: pardot_legacy::LegacyLoginBuilder) -> LegacyError {
+    builder.build().unwrap().login().await.unwrap_err()
+}
+
 /// The form fields of the one request the server received, in order.
 async fn received_form(server: &MockServer) -> Vec<(String, String)> {
     let requests = server.received_requests().await.unwrap();
@@ -103,13 +123,7 @@ async fn sends_exactly_the_documented_request() {
         .mount(&server)
         .await;
 
-    let session = login(&server)
-        .api_version(ApiVersion::V3)
-        .build()
-        .unwrap()
-        .login()
-        .await
-        .unwrap();
+    let session = session(login(&server).api_version(ApiVersion::V3)).await;
     assert_eq!(session.api_key.expose_secret(), API_KEY);
     assert_eq!(session.api_version, ApiVersion::V3);
 
@@ -145,14 +159,12 @@ async fn version_4_with_json_format() {
         .mount(&server)
         .await;
 
-    let session = login(&server)
-        .api_version(ApiVersion::V4)
-        .format(Format::Json)
-        .build()
-        .unwrap()
-        .login()
-        .await
-        .unwrap();
+    let session = session(
+        login(&server)
+            .api_version(ApiVersion::V4)
+            .format(Format::Json),
+    )
+    .await;
     assert_eq!(session.api_version, ApiVersion::V4);
     let form = received_form(&server).await;
     let names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
@@ -176,7 +188,7 @@ async fn auto_version_moves_to_4_after_code_88() {
     let server = MockServer::start().await;
     answer_login(&server, 3, must_use_v4(), 1).await;
     answer_login(&server, 4, xml(200, ok_xml(true)), 1).await;
-    let session = login(&server).build().unwrap().login().await.unwrap();
+    let session = session(login(&server)).await;
     assert_eq!(session.api_version, ApiVersion::V4);
 }
 
@@ -184,13 +196,7 @@ async fn auto_version_moves_to_4_after_code_88() {
 async fn fixed_version_reports_code_88_instead_of_switching() {
     let server = MockServer::start().await;
     answer_login(&server, 3, must_use_v4(), 1).await;
-    let err = login(&server)
-        .api_version(ApiVersion::V3)
-        .build()
-        .unwrap()
-        .login()
-        .await
-        .unwrap_err();
+    let err = login_error(login(&server).api_version(ApiVersion::V3)).await;
     assert!(matches!(err, LegacyError::WrongApiVersion(_)), "{err:?}");
     assert_eq!(err.class(), ErrorClass::CallerBug);
 }
@@ -214,12 +220,8 @@ async fn login_errors_are_typed_whatever_the_status() {
         (401, 1, "Invalid API key or user key"),
     ];
     for &(status, code, message) in cases {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(xml(status, fail_xml(code, message)))
-            .mount(&server)
-            .await;
-        let err = login(&server).build().unwrap().login().await.unwrap_err();
+        let server = answering(xml(status, fail_xml(code, message))).await;
+        let err = login_error(login(&server)).await;
         assert_eq!(err.code().map(|c| c.get()), Some(code), "{err:?}");
         match code {
             15 => assert!(matches!(err, LegacyError::LoginFailed { .. }), "{err:?}"),
@@ -239,21 +241,12 @@ async fn login_errors_are_typed_whatever_the_status() {
 
 #[tokio::test]
 async fn json_failure_answer() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            r#"{"@attributes":{"stat":"fail","version":1,"err_code":15},"err":"Login failed"}"#,
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    let err = login(&server)
-        .format(Format::Json)
-        .build()
-        .unwrap()
-        .login()
-        .await
-        .unwrap_err();
+    let server = answering(ResponseTemplate::new(401).set_body_raw(
+        r#"{"@attributes":{"stat":"fail","version":1,"err_code":15},"err":"Login failed"}"#,
+        "application/json",
+    ))
+    .await;
+    let err = login_error(login(&server).format(Format::Json)).await;
     assert!(
         matches!(&err, LegacyError::LoginFailed { message } if message == "Login failed"),
         "{err:?}"
@@ -262,15 +255,12 @@ async fn json_failure_answer() {
 
 #[tokio::test]
 async fn a_proxy_error_page_is_retryable_and_keeps_the_status() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502).set_body_raw(
-            "<html><body><h1>502 Bad Gateway</h1></body></html>",
-            "text/html",
-        ))
-        .mount(&server)
-        .await;
-    let err = login(&server).build().unwrap().login().await.unwrap_err();
+    let server = answering(ResponseTemplate::new(502).set_body_raw(
+        "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        "text/html",
+    ))
+    .await;
+    let err = login_error(login(&server)).await;
     assert!(
         matches!(err, LegacyError::Response { status: 502, .. }),
         "{err:?}"
@@ -296,12 +286,8 @@ async fn answers_without_a_usable_key_or_version() {
             "UnknownApiVersion",
         ),
     ] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(xml(200, body))
-            .mount(&server)
-            .await;
-        let err = login(&server).build().unwrap().login().await.unwrap_err();
+        let server = answering(xml(200, body)).await;
+        let err = login_error(login(&server)).await;
         assert!(format!("{err:?}").starts_with(expected), "{err:?}");
         assert!(!err.to_string().contains(API_KEY));
     }
@@ -309,18 +295,8 @@ async fn answers_without_a_usable_key_or_version() {
 
 #[tokio::test]
 async fn the_body_is_read_within_a_bound() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(xml(200, format!("{}{}", ok_xml(false), " ".repeat(4096))))
-        .mount(&server)
-        .await;
-    let err = login(&server)
-        .max_body_bytes(1024)
-        .build()
-        .unwrap()
-        .login()
-        .await
-        .unwrap_err();
+    let server = answering(xml(200, format!("{}{}", ok_xml(false), " ".repeat(4096)))).await;
+    let err = login_error(login(&server).max_body_bytes(1024)).await;
     assert!(
         matches!(err, LegacyError::BodyTooLarge { limit: 1024 }),
         "{err:?}"
@@ -329,12 +305,8 @@ async fn the_body_is_read_within_a_bound() {
 
 #[tokio::test]
 async fn the_timeout_runs_on_the_clock() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        // Never answers within the test: only the manual clock can end the wait.
-        .respond_with(xml(200, ok_xml(false)).set_delay(Duration::from_secs(3600)))
-        .mount(&server)
-        .await;
+    // Never answers within the test: only the manual clock can end the wait.
+    let server = answering(xml(200, ok_xml(false)).set_delay(Duration::from_secs(3600))).await;
     let clock = ManualClock::new();
     let login = login(&server)
         .clock(clock.shared())
@@ -364,13 +336,7 @@ async fn redirects_are_not_followed_by_the_default_client() {
         .mount(&server)
         .await;
     // The client this crate builds (no `http_client`) must not carry the form to another host.
-    let err = LegacyLogin::builder(credentials())
-        .host(host(&server))
-        .build()
-        .unwrap()
-        .login()
-        .await
-        .unwrap_err();
+    let err = login_error(LegacyLogin::builder(credentials()).host(host(&server))).await;
     assert!(
         matches!(err, LegacyError::Response { status: 307, .. }),
         "{err:?}"
@@ -415,11 +381,7 @@ async fn token_source_gives_a_60_minute_legacy_key_and_the_pardot_header() {
 #[tokio::test(flavor = "current_thread")]
 async fn logs_and_spans_carry_no_secret() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/login/version/3"))
-        .respond_with(xml(200, ok_xml(true)))
-        .mount(&server)
-        .await;
+    answer_login(&server, 3, xml(200, ok_xml(true)), 1).await;
     let captured = LogCapture::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
