@@ -53,6 +53,37 @@ async fn token_mock(server: &MockServer, status: u16, body: serde_json::Value) {
     answer_with(server, "POST", "/services/oauth2/token", answer).await;
 }
 
+/// Starts the device flow of the app `k` on `server` and polls it to the end (spawned).
+fn start_and_poll(
+    server: &MockServer,
+    clock: &ManualClock,
+) -> tokio::task::JoinHandle<Result<pardot_auth_core::AccessToken, pardot_auth_core::Error>> {
+    let flow = DeviceFlow::new(host(server), "k").with_client(client(clock));
+    tokio::spawn(async move {
+        let auth = flow.start().await?;
+        flow.poll(&auth).await
+    })
+}
+
+/// The password flow of the app `(key, secret)` for `(username, password)` on `server`.
+fn password_flow(
+    server: &MockServer,
+    (key, secret): (&str, &str),
+    (username, password): (&'static str, &'static str),
+    clock: &ManualClock,
+) -> UsernamePassword {
+    let secret = ClientSecret::new(secret);
+    UsernamePassword::new(host(server), key, secret, username, Password::new(password))
+        .with_client(client(clock))
+}
+
+/// A login server answering every token request with `status` and `body`.
+async fn token_server(status: u16, body: serde_json::Value) -> MockServer {
+    let server = MockServer::start().await;
+    token_mock(&server, status, body).await;
+    server
+}
+
 async fn only_request(server: &MockServer) -> wiremock::Request {
     let mut requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1, "expected exactly one request");
@@ -86,13 +117,8 @@ fn host(server: &MockServer) -> LoginHost {
 
 #[tokio::test]
 async fn jwt_bearer_request_and_token() {
-    let server = MockServer::start().await;
-    token_mock(
-        &server,
-        200,
-        json!({"access_token":"00Dxx!AR8AQ","scope":"web api pardot_api","instance_url":"https://acme.my.salesforce.com","id":ID_URL,"token_type":"Bearer"}),
-    )
-    .await;
+    let answer = json!({"access_token":"00Dxx!AR8AQ","scope":"web api pardot_api","instance_url":"https://acme.my.salesforce.com","id":ID_URL,"token_type":"Bearer"});
+    let server = token_server(200, answer).await;
     let clock = ManualClock::new();
     let flow = JwtBearer::new(
         host(&server),
@@ -135,8 +161,7 @@ async fn jwt_bearer_request_and_token() {
 
 #[tokio::test]
 async fn jwt_bearer_pkcs1_key_audience_override_and_session_estimate() {
-    let server = MockServer::start().await;
-    token_mock(&server, 200, json!({"access_token":"tok","id":ID_URL})).await;
+    let server = token_server(200, json!({"access_token":"tok","id":ID_URL})).await;
     let clock = ManualClock::new();
     let client = OAuthClient::builder()
         .clock(clock.shared())
@@ -167,9 +192,7 @@ async fn jwt_bearer_known_errors_explain_the_fix() {
         ("audience is invalid", "test.salesforce.com"),
         ("user hasn't approved this consumer", "pre-authorized"),
     ] {
-        let server = MockServer::start().await;
-        token_mock(
-            &server,
+        let server = token_server(
             400,
             json!({"error":"invalid_grant","error_description":description}),
         )
@@ -196,24 +219,12 @@ async fn jwt_bearer_known_errors_explain_the_fix() {
 
 #[tokio::test]
 async fn username_password_request_and_signature_check() {
-    let server = MockServer::start().await;
     let clock = ManualClock::new();
     let issued = pardot_auth_core::clock::unix_millis(clock.now()) - 1500;
-    token_mock(
-        &server,
-        200,
-        signed_body("consumer-secret", issued, json!({})),
-    )
-    .await;
-    let flow = UsernamePassword::new(
-        host(&server),
-        "3MVG9-key",
-        ClientSecret::new("consumer-secret"),
-        "api@example.com",
-        Password::new("hunter2"),
-    )
-    .with_security_token(Password::new("TOKEN123"))
-    .with_client(client(&clock));
+    let server = token_server(200, signed_body("consumer-secret", issued, json!({}))).await;
+    let app = ("3MVG9-key", "consumer-secret");
+    let flow = password_flow(&server, app, ("api@example.com", "hunter2"), &clock)
+        .with_security_token(Password::new("TOKEN123"));
     let token = flow.token().await.unwrap();
     assert_eq!(
         token.issued_at(),
@@ -233,21 +244,8 @@ async fn username_password_request_and_signature_check() {
     .await;
 
     // A signature made with another secret is refused.
-    let server = MockServer::start().await;
-    token_mock(
-        &server,
-        200,
-        signed_body("another-secret", issued, json!({})),
-    )
-    .await;
-    let flow = UsernamePassword::new(
-        host(&server),
-        "k",
-        ClientSecret::new("consumer-secret"),
-        "u",
-        Password::new("p"),
-    )
-    .with_client(client(&clock));
+    let server = token_server(200, signed_body("another-secret", issued, json!({}))).await;
+    let flow = password_flow(&server, ("k", "consumer-secret"), ("u", "p"), &clock);
     let err = flow.token().await.unwrap_err();
     assert!(
         err.to_string().contains("signature does not match"),
@@ -324,8 +322,7 @@ async fn web_server_authorize_url_and_code_exchange() {
 
 #[tokio::test]
 async fn web_server_flow_as_token_source_over_the_loopback_receiver() {
-    let server = MockServer::start().await;
-    token_mock(&server, 200, json!({"access_token":"tok-web","id":ID_URL})).await;
+    let server = token_server(200, json!({"access_token":"tok-web","id":ID_URL})).await;
     let clock = ManualClock::new();
     let seen = Arc::new(Mutex::new(None));
     let seen2 = seen.clone();
@@ -361,26 +358,20 @@ async fn refresh_with_and_without_rotation() {
     let server = MockServer::start().await;
     let clock = ManualClock::new();
     let issued = pardot_auth_core::clock::unix_millis(clock.now());
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .and(body_string_contains("refresh_token=old-refresh"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(signed_body(
-            "s3",
-            issued,
-            json!({"refresh_token":"new-refresh"}),
-        )))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .and(body_string_contains("refresh_token=new-refresh"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(signed_body(
-            "s3",
-            issued,
-            json!({}),
-        )))
-        .mount(&server)
-        .await;
+    // `old-refresh` rotates to `new-refresh`, which then stays.
+    for (refresh, extra) in [
+        ("old-refresh", json!({"refresh_token":"new-refresh"})),
+        ("new-refresh", json!({})),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/services/oauth2/token"))
+            .and(body_string_contains(format!("refresh_token={refresh}")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(signed_body("s3", issued, extra)),
+            )
+            .mount(&server)
+            .await;
+    }
     let rotations = Rotations::default();
     let flow = RefreshTokenFlow::new(host(&server), "3MVG9-key", RefreshToken::new("old-refresh"))
         .with_client_secret(ClientSecret::new("s3"))
@@ -425,8 +416,7 @@ async fn client_credentials_form_fields_and_basic() {
     let clock = ManualClock::new();
     let issued = pardot_auth_core::clock::unix_millis(clock.now());
     for auth in [ClientAuth::FormFields, ClientAuth::Basic] {
-        let server = MockServer::start().await;
-        token_mock(&server, 200, signed_body("s3", issued, json!({}))).await;
+        let server = token_server(200, signed_body("s3", issued, json!({}))).await;
         let flow = ClientCredentials::new(host(&server), "3MVG9-key", ClientSecret::new("s3"))
             .with_auth(auth)
             .with_client(client(&clock));
@@ -529,14 +519,7 @@ async fn device_flow_stops_on_denial_and_on_expiry() {
     ])
     .await;
     let clock = ManualClock::new();
-    let flow = Arc::new(DeviceFlow::new(host(&server), "k").with_client(client(&clock)));
-    let polling = tokio::spawn({
-        let flow = flow.clone();
-        async move {
-            let auth = flow.start().await?;
-            flow.poll(&auth).await
-        }
-    });
+    let polling = start_and_poll(&server, &clock);
     for _ in 0..2 {
         clock.wait_for_sleepers(1).await;
         clock.advance(Duration::from_secs(5));
@@ -551,14 +534,7 @@ async fn device_flow_stops_on_denial_and_on_expiry() {
 
     // Pending forever: the device code (60 s) runs out; 12 polls then a timeout error.
     let server = device_server(device_start(5, 60), vec![pending(); 20]).await;
-    let flow = Arc::new(DeviceFlow::new(host(&server), "k").with_client(client(&clock)));
-    let polling = tokio::spawn({
-        let flow = flow.clone();
-        async move {
-            let auth = flow.start().await?;
-            flow.poll(&auth).await
-        }
-    });
+    let polling = start_and_poll(&server, &clock);
     let mut polling = polling;
     let outcome = loop {
         tokio::select! {
@@ -602,11 +578,8 @@ async fn revoke_and_userinfo_requests() {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/services/oauth2/userinfo"))
-        .respond_with(ResponseTemplate::new(403).set_body_string("Bad_OAuth_Token"))
-        .mount(&server)
-        .await;
+    let answer = ResponseTemplate::new(403).set_body_string("Bad_OAuth_Token");
+    answer_with(&server, "GET", "/services/oauth2/userinfo", answer).await;
     let clock = ManualClock::new();
     let client = client(&clock);
     let h = host(&server);
@@ -723,13 +696,10 @@ async fn mci_discovery_assertion_and_token() {
 #[tokio::test]
 async fn mci_errors_and_audience_override() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/eu1/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
-            json!({"error":"invalid_client","error_description":"invalid client assertion signature"}),
-        ))
-        .mount(&server)
-        .await;
+    let answer = ResponseTemplate::new(401).set_body_json(
+        json!({"error":"invalid_client","error_description":"invalid client assertion signature"}),
+    );
+    answer_with(&server, "POST", "/eu1/token", answer).await;
     let clock = ManualClock::new();
     let flow = mci_without_discovery(&server, "/eu1/token", "untrusted.key", &clock)
         .with_audience("https://idp.example");
@@ -765,11 +735,8 @@ async fn mci_errors_and_audience_override() {
 #[tokio::test]
 async fn bodies_are_bounded_and_5xx_is_retryable() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/services/oauth2/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(100_000)))
-        .mount(&server)
-        .await;
+    let answer = ResponseTemplate::new(200).set_body_string("x".repeat(100_000));
+    answer_with(&server, "POST", "/services/oauth2/token", answer).await;
     let clock = ManualClock::new();
     let flow = JwtBearer::new(host(&server), "k", "u", key("connected-app.key"))
         .with_client(client(&clock));
@@ -877,13 +844,7 @@ async fn code_exchange_errors_are_named_and_explained() {
             Some("Callback URLs exactly"),
         ),
     ] {
-        let server = MockServer::start().await;
-        token_mock(
-            &server,
-            400,
-            json!({"error":code,"error_description":description}),
-        )
-        .await;
+        let server = token_server(400, json!({"error":code,"error_description":description})).await;
         let flow = WebServerFlow::new(
             host(&server),
             "k",
@@ -910,9 +871,7 @@ async fn code_exchange_errors_are_named_and_explained() {
     }
 
     // The device flow not enabled on the app: the start fails, named.
-    let server = MockServer::start().await;
-    token_mock(
-        &server,
+    let server = token_server(
         400,
         json!({"error":"unsupported_grant_type","error_description":"grant type not supported"}),
     )

@@ -35,6 +35,11 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// GETs `url` with [`http`] (no proxy, no redirects followed).
+pub async fn http_get(url: impl reqwest::IntoUrl) -> reqwest::Response {
+    http().get(url).send().await.unwrap()
+}
+
 /// A form body as a map (fails on a repeated field).
 pub fn form(body: &[u8]) -> BTreeMap<String, String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap();
