@@ -13,11 +13,7 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::assert_counts;
-
-async fn mock(clock: &ManualClock) -> PardotMock {
-    PardotMock::builder().clock(clock).start().await.unwrap()
-}
+use support::{assert_counts, mock};
 
 fn custom(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
@@ -68,8 +64,7 @@ async fn assert_refused(
 
 #[tokio::test]
 async fn jwt_bearer_production_sandbox_and_my_domain() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
 
     let token = jwt(custom(&mock.url()), fx::INTEGRATION_USERNAME, &clock)
         .token()
@@ -125,13 +120,12 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
     .token()
     .await
     .unwrap();
-    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 4)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 4)]);
 }
 
 #[tokio::test]
 async fn jwt_bearer_errors() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let prod = custom(&mock.url());
     const CTX: &str = "JWT bearer authentication";
 
@@ -223,7 +217,7 @@ async fn jwt_bearer_errors() {
 
     let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::Ok, 0),
             (Route::OAuthToken, Outcome::InvalidGrant, 5),
@@ -237,8 +231,7 @@ async fn jwt_bearer_errors() {
 
 #[tokio::test]
 async fn salesforce_tokens_expire_on_the_shared_clock() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     let token = jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)
         .token()
@@ -279,8 +272,7 @@ fn password_flow(
 
 #[tokio::test]
 async fn username_password_success_and_errors() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     const CTX: &str = "username-password authentication";
 
@@ -319,7 +311,7 @@ async fn username_password_success_and_errors() {
     .token()
     .await
     .unwrap();
-    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 3)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 3)]);
 
     // Missing security token, wrong password, wrong host: authentication failure.
     for (h, user, pw, tok) in [
@@ -381,10 +373,7 @@ async fn username_password_success_and_errors() {
         "invalid client credentials",
     )
     .await;
-    assert_counts(
-        &mock.counts(),
-        &[(Route::OAuthToken, Outcome::InvalidGrant, 3)],
-    );
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::InvalidGrant, 3)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,8 +381,7 @@ async fn username_password_success_and_errors() {
 
 #[tokio::test]
 async fn refresh_without_rotation_and_revocation() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     let c = client(&clock);
     let flow = RefreshTokenFlow::new(
@@ -411,7 +399,7 @@ async fn refresh_without_rotation_and_revocation() {
         fx::WEB_USERNAME
     );
     flow.token().await.unwrap();
-    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 2)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 2)]);
 
     // The app requires its secret for refreshes.
     let err = RefreshTokenFlow::new(
@@ -440,13 +428,12 @@ async fn refresh_without_rotation_and_revocation() {
     assert_eq!(err.class(), ErrorClass::NeverRetry);
     let err = c.userinfo(&host, &token).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::RefreshAndRetry);
-    assert_counts(&mock.counts(), &[(Route::OAuthRevoke, Outcome::Ok, 1)]);
+    assert_counts(&mock, &[(Route::OAuthRevoke, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
 async fn refresh_token_rotation_and_reuse_detection() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     let rotations = common::Rotations::default();
     let flow = RefreshTokenFlow::new(
@@ -490,7 +477,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     assert_counts(
-        &mock.counts(),
+        &mock,
         &[
             (Route::OAuthToken, Outcome::Ok, 2),
             (Route::OAuthToken, Outcome::InvalidGrant, 2),
@@ -503,8 +490,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
 
 #[tokio::test]
 async fn client_credentials_on_my_domain_only() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let my_domain = custom(&mock.my_domain_url(fx::PRODUCTION_MY_DOMAIN));
     let c = client(&clock);
     for auth in [ClientAuth::FormFields, ClientAuth::Basic] {
@@ -527,7 +513,7 @@ async fn client_credentials_on_my_domain_only() {
             fx::CC_RUN_AS_USERNAME
         );
     }
-    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 2)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 2)]);
 
     const CTX: &str = "client credentials authentication";
     let err = assert_refused(
@@ -564,8 +550,7 @@ async fn client_credentials_on_my_domain_only() {
 
 #[tokio::test]
 async fn revoke_access_token_then_userinfo_refuses_it() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     let c = client(&clock);
     let token = jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)
@@ -586,7 +571,7 @@ async fn revoke_access_token_then_userinfo_refuses_it() {
         "Token was invalid",
     );
     assert_counts(
-        &mock.counts(),
+        &mock,
         &[
             (Route::OAuthRevoke, Outcome::Ok, 1),
             (Route::OAuthUserinfo, Outcome::Ok, 1),
@@ -608,8 +593,7 @@ fn mci(mock: &PardotMock, key_file: &str, clock: &ManualClock) -> MciServiceAcco
 
 #[tokio::test]
 async fn mci_service_account_tokens_and_errors() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = mci(&mock, "mci-service-account.key", &clock);
     let first = flow.token().await.unwrap();
     assert!(matches!(first.kind(), TokenKind::MciBearer));
@@ -628,7 +612,7 @@ async fn mci_service_account_tokens_and_errors() {
         1,
         "discovery is cached"
     );
-    assert_counts(&counts, &[(Route::MciToken, Outcome::Ok, 2)]);
+    assert_counts(&mock, &[(Route::MciToken, Outcome::Ok, 2)]);
 
     const CTX: &str = "MCI service account authentication";
     let err = mci(&mock, "untrusted.key", &clock)
@@ -667,13 +651,12 @@ async fn mci_service_account_tokens_and_errors() {
             .starts_with(&format!("{CTX} failed: invalid_client")),
         "{err}"
     );
-    assert_counts(&mock.counts(), &[(Route::MciToken, Outcome::Ok, 2)]);
+    assert_counts(&mock, &[(Route::MciToken, Outcome::Ok, 2)]);
 }
 
 #[tokio::test]
 async fn mci_tokens_are_judged_on_the_shared_clock() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     // An assertion signed by a client whose clock runs 10 minutes late is already stale.
     let late = ManualClock::starting_at(clock.now() - Duration::from_secs(600));
     let err = mci(&mock, "mci-service-account.key", &late)

@@ -9,21 +9,18 @@ mod support;
 use std::time::Duration;
 
 use common::client;
-use pardot_auth_core::{
-    AccessToken, Clock, Error, ErrorClass, ErrorKind, LoginHost, ManualClock, TokenSource,
-};
+use pardot_auth_core::{AccessToken, Clock, Error, ErrorKind, LoginHost, ManualClock, TokenSource};
 use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, assert_oauth_error, oauth_source};
+use support::{
+    ACCESS_DENIED, INVALID_CLIENT, INVALID_CLIENT_ID, NOT_ADMIN_APPROVED, assert_counts,
+    assert_oauth_error, mock, oauth_source,
+};
 use tokio::task::JoinHandle;
 
 const CTX: &str = "device flow authentication";
 const ONE_SECOND: Duration = Duration::from_secs(1);
-
-async fn mock(clock: &ManualClock) -> PardotMock {
-    PardotMock::builder().clock(clock).start().await.unwrap()
-}
 
 fn host(mock: &PardotMock) -> LoginHost {
     LoginHost::custom(&mock.url()).unwrap()
@@ -57,8 +54,7 @@ async fn answered(clock: &ManualClock, mock: &PardotMock, outcome: Outcome) -> u
 
 #[tokio::test]
 async fn start_then_pending_then_approved_by_script() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_device(&mock, &clock, &["api", "refresh_token"]);
     let auth = flow.start().await.unwrap();
     assert_eq!(auth.user_code.len(), 8);
@@ -116,7 +112,7 @@ async fn start_then_pending_then_approved_by_script() {
     ));
     let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::Ok, 2),
             (Route::OAuthToken, Outcome::AuthorizationPending, 2),
@@ -127,8 +123,7 @@ async fn start_then_pending_then_approved_by_script() {
 
 #[tokio::test]
 async fn denied_by_script() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_device(&mock, &clock, &["api"]);
     let auth = flow.start().await.unwrap();
     let user_code = auth.user_code.clone();
@@ -141,13 +136,7 @@ async fn denied_by_script() {
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        CTX,
-        "access_denied",
-        "end-user denied authorization",
-        ErrorClass::NeverRetry,
-    );
+    let source = assert_oauth_error(&err, CTX, ACCESS_DENIED);
     assert!(matches!(
         source,
         OAuthError::Server {
@@ -159,7 +148,7 @@ async fn denied_by_script() {
     // A decided code cannot be decided again.
     assert!(mock.approve_device(&user_code, fx::WEB_USERNAME).is_err());
     let counts = mock.counts();
-    assert_counts(&counts, &[(Route::OAuthToken, Outcome::AccessDenied, 1)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::AccessDenied, 1)]);
     assert_eq!(
         counts.get(Route::OAuthToken, Outcome::Ok),
         1,
@@ -204,7 +193,7 @@ async fn polls_at_the_server_interval() {
     mock.approve_device(&user_code, fx::WEB_USERNAME).unwrap();
     tick(&clock, Duration::from_secs(10)).await;
     polling.await.unwrap().unwrap();
-    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::SlowDown, 0)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 0)]);
 }
 
 #[tokio::test]
@@ -244,7 +233,7 @@ async fn slow_down_makes_the_flow_poll_less_often() {
     tick(&clock, Duration::from_secs(11)).await;
     polling.await.unwrap().unwrap();
     let counts = mock.counts();
-    assert_counts(&counts, &[(Route::OAuthToken, Outcome::SlowDown, 2)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 2)]);
     assert_eq!(
         counts.get(Route::OAuthToken, Outcome::Ok),
         2,
@@ -254,8 +243,7 @@ async fn slow_down_makes_the_flow_poll_less_often() {
 
 #[tokio::test]
 async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_device(&mock, &clock, &["api"]);
     let auth = flow.start().await.unwrap();
     let user_code = auth.user_code.clone();
@@ -268,13 +256,7 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
     // The next poll happens at 600 s after issue: the mock has expired the code.
     clock.advance(Duration::from_secs(599));
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        CTX,
-        "expired_token",
-        "device code expired",
-        ErrorClass::NeverRetry,
-    );
+    let source = assert_oauth_error(&err, CTX, ("expired_token", "device code expired"));
     assert!(matches!(
         source,
         OAuthError::Server {
@@ -287,16 +269,12 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
         mock.approve_device(&user_code, fx::WEB_USERNAME),
         Err(MockError::UnknownUserCode(_))
     ));
-    assert_counts(
-        &mock.counts(),
-        &[(Route::OAuthToken, Outcome::ExpiredToken, 1)],
-    );
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::ExpiredToken, 1)]);
 }
 
 #[tokio::test]
 async fn stops_at_its_own_timeout_on_the_clock() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_device(&mock, &clock, &["api"]).with_timeout(Duration::from_secs(3));
     let auth = flow.start().await.unwrap();
     let started = clock.now();
@@ -325,8 +303,7 @@ async fn stops_at_its_own_timeout_on_the_clock() {
 
 #[tokio::test]
 async fn as_a_token_source_with_a_prompt() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let flow = web_device(&mock, &clock, &["api"]).with_prompt(move |auth| {
         tx.send((auth.user_code.clone(), auth.verification_uri.clone()))
@@ -357,8 +334,7 @@ async fn as_a_token_source_with_a_prompt() {
 
 #[tokio::test]
 async fn approved_on_the_setup_connect_pages() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_device(&mock, &clock, &["api"]);
     let auth = flow.start().await.unwrap();
     let page_url = format!("{}?user_code={}", auth.verification_uri, auth.user_code);
@@ -401,21 +377,14 @@ async fn approved_on_the_setup_connect_pages() {
 
 #[tokio::test]
 async fn unknown_client_wrong_secret_and_admin_approved_app() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
 
     let err = DeviceFlow::new(host(&mock), "3MVG9.unknown.consumer.key")
         .with_client(client(&clock))
         .start()
         .await
         .unwrap_err();
-    assert_oauth_error(
-        &err,
-        CTX,
-        "invalid_client_id",
-        "client identifier invalid",
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, CTX, INVALID_CLIENT_ID);
 
     // The secret is sent with each poll: a wrong one ends the flow at the first poll.
     let flow = DeviceFlow::new(host(&mock), fx::WEB_CONSUMER_KEY)
@@ -425,13 +394,7 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     let polling = poll(flow, auth);
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    assert_oauth_error(
-        &err,
-        CTX,
-        "invalid_client",
-        "invalid client credentials",
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, CTX, INVALID_CLIENT);
     assert!(!format!("{err:?}").contains("not-the-secret"));
 
     // The JWT app admits only pre-authorized users; its interval is the default 5 s.
@@ -445,18 +408,12 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     let polling = poll(flow, auth);
     tick(&clock, DEFAULT_POLL_INTERVAL).await;
     let err = polling.await.unwrap().unwrap_err();
-    assert_oauth_error(
-        &err,
-        CTX,
-        "invalid_app_access",
-        "user is not admin approved to access this app",
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, CTX, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
     let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::InvalidClientId, 1),
             (Route::OAuthToken, Outcome::InvalidClient, 1),

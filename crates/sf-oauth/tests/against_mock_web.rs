@@ -19,16 +19,14 @@ use pardot_auth_core::{
 use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, assert_oauth_error, oauth_source};
+use support::{
+    ACCESS_DENIED, EXPIRED_CODE, EXPIRED_TOKEN, INVALID_CLIENT, NOT_ADMIN_APPROVED, assert_counts,
+    assert_oauth_error, mock, oauth_source,
+};
 use tokio::task::JoinHandle;
 
 const EXCHANGE: &str = "authorization code exchange";
 const CALLBACK: &str = "web server flow callback";
-const EXPIRED_CODE: &str = "expired authorization code";
-
-async fn mock(clock: &ManualClock) -> PardotMock {
-    PardotMock::builder().clock(clock).start().await.unwrap()
-}
 
 fn host(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
@@ -229,8 +227,7 @@ async fn web_user_code(
 
 #[tokio::test]
 async fn web_flow_over_http_with_pkce_state_and_login_hint() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api", "pardot_api"]);
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b.login_hint(fx::WEB_USERNAME)).await;
     let query: Vec<(String, String)> = attempt.url.query_pairs().into_owned().collect();
@@ -294,7 +291,7 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
     // The login page opened twice (by hand, then by `complete`), shown again once after the
     // wrong password, and one redirect with a code.
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthAuthorize, Outcome::LoginPage, 2),
             (Route::OAuthAuthorize, Outcome::LoginFailed, 1),
@@ -307,8 +304,7 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
 
 #[tokio::test]
 async fn web_flow_on_the_sandbox_login_host() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = app_flow(
         &mock.sandbox_url(),
         &clock,
@@ -332,13 +328,12 @@ async fn web_flow_on_the_sandbox_login_host() {
             .unwrap()
             .contains(&format!("/id/{}/", fx::SANDBOX_ORG_ID))
     );
-    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 1)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
 async fn web_flow_as_a_token_source() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Url>();
     // Port 0: the flow binds a free port and sends the URL with it to the handler.
     let flow = WebServerFlow::new(
@@ -377,13 +372,12 @@ async fn web_flow_as_a_token_source() {
     assert_eq!(to_receiver.follow().await.unwrap().status, 200);
     let token = running.await.unwrap().unwrap();
     assert!(token.refresh_token().is_some());
-    assert_counts(&mock.counts(), &[(Route::OAuthToken, Outcome::Ok, 1)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
 async fn consent_page_allow_and_deny() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api"]);
 
     // The unapproved user denies: the redirect carries access_denied, the receiver reports it.
@@ -401,13 +395,7 @@ async fn consent_page_allow_and_deny() {
         "{page:?}"
     );
     let err = denied.unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        CALLBACK,
-        "access_denied",
-        "end-user denied authorization",
-        ErrorClass::NeverRetry,
-    );
+    let source = assert_oauth_error(&err, CALLBACK, ACCESS_DENIED);
     assert!(matches!(
         source,
         OAuthError::Authorization {
@@ -446,9 +434,8 @@ async fn consent_page_allow_and_deny() {
     assert!(consent);
     code.unwrap();
 
-    let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthAuthorize, Outcome::Consent, 3),
             (Route::OAuthAuthorize, Outcome::AccessDenied, 1),
@@ -460,8 +447,7 @@ async fn consent_page_allow_and_deny() {
 
 #[tokio::test]
 async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api"]);
 
     // One second before the end: still good.
@@ -474,13 +460,7 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     clock.advance(Duration::from_secs(15 * 60));
     let err = pending.exchange(&flow, code).await.unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        EXCHANGE,
-        "invalid_grant",
-        EXPIRED_CODE,
-        ErrorClass::NeverRetry,
-    );
+    let source = assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
     assert!(matches!(
         source,
         OAuthError::Server {
@@ -491,9 +471,8 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
         }
     ));
     assert!(err.help().unwrap().contains("single-use"), "{err}");
-    let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::Ok, 1),
             (Route::OAuthToken, Outcome::InvalidGrant, 1),
@@ -503,8 +482,7 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
 
 #[tokio::test]
 async fn a_code_is_single_use() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api"]);
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     let again = copy_code(&code);
@@ -515,13 +493,7 @@ async fn a_code_is_single_use() {
         .exchange_code_with_redirect(again, verifier, &redirect)
         .await
         .unwrap_err();
-    assert_oauth_error(
-        &err,
-        EXCHANGE,
-        "invalid_grant",
-        EXPIRED_CODE,
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
     // A code that never existed reads the same.
     let err = flow
         .exchange_code_with_redirect(
@@ -532,9 +504,8 @@ async fn a_code_is_single_use() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::Ok, 1),
             (Route::OAuthToken, Outcome::InvalidGrant, 2),
@@ -544,8 +515,7 @@ async fn a_code_is_single_use() {
 
 #[tokio::test]
 async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api"]);
 
     // Another request's verifier: invalid_request, and the code is gone even for the right one.
@@ -555,13 +525,7 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
         .exchange_code_with_redirect(code, PkceVerifier::new_random(), &pending.redirect)
         .await
         .unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        EXCHANGE,
-        "invalid_request",
-        "invalid code verifier",
-        ErrorClass::NeverRetry,
-    );
+    let source = assert_oauth_error(&err, EXCHANGE, ("invalid_request", "invalid code verifier"));
     assert!(matches!(
         source,
         OAuthError::Server {
@@ -570,13 +534,7 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
         }
     ));
     let err = pending.exchange(&flow, again).await.unwrap_err();
-    assert_oauth_error(
-        &err,
-        EXCHANGE,
-        "invalid_grant",
-        EXPIRED_CODE,
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
 
     // sf-oauth always sends the verifier (the API takes one); a client that leaves it out gets
     // invalid_grant from the mock, and that burns the code for sf-oauth's exchange too.
@@ -600,17 +558,10 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
         serde_json::json!({"error": "invalid_grant", "error_description": "invalid code verifier"})
     );
     let err = pending.exchange(&flow, code).await.unwrap_err();
-    assert_oauth_error(
-        &err,
-        EXCHANGE,
-        "invalid_grant",
-        EXPIRED_CODE,
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
 
-    let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::InvalidRequest, 1),
             (Route::OAuthToken, Outcome::InvalidGrant, 3),
@@ -621,8 +572,7 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
 
 #[tokio::test]
 async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api"]);
 
     // Exchanged with the app's fixture callback instead of the one used at authorize.
@@ -635,9 +585,10 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
     let source = assert_oauth_error(
         &err,
         EXCHANGE,
-        "redirect_uri_mismatch",
-        "redirect_uri mismatch with remote access object",
-        ErrorClass::NeverRetry,
+        (
+            "redirect_uri_mismatch",
+            "redirect_uri mismatch with remote access object",
+        ),
     );
     assert_eq!(source.code(), Some(&OAuthErrorCode::RedirectUriMismatch));
     assert!(err.help().unwrap().contains("Callback URLs"), "{err}");
@@ -683,9 +634,8 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
     )
     .await;
 
-    let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::RedirectUriMismatch, 1),
             (Route::OAuthAuthorize, Outcome::RedirectUriMismatch, 1),
@@ -696,8 +646,7 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
 
 #[tokio::test]
 async fn state_mismatch_on_a_real_redirect() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api"]);
     // The receiver waits for one request's state; the browser brings back another's.
     let attempt = Attempt::start(
@@ -725,14 +674,13 @@ async fn state_mismatch_on_a_real_redirect() {
     assert!(err.to_string().contains("possible CSRF"), "{err}");
     assert!(!err.to_string().contains("state-of-another-request"));
     // The code was issued but nobody exchanged it.
-    assert_counts(&mock.counts(), &[(Route::OAuthAuthorize, Outcome::Ok, 1)]);
+    assert_counts(&mock, &[(Route::OAuthAuthorize, Outcome::Ok, 1)]);
     assert_eq!(mock.counts().route_total(Route::OAuthToken), 0);
 }
 
 #[tokio::test]
 async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = WebServerFlow::new(
         host(&mock.url()),
         fx::PKCE_CONSUMER_KEY,
@@ -768,19 +716,12 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     .with_client(client(&clock));
     let (code, pending) = web_user_code(&mock, &clock, &secretless).await;
     let err = pending.exchange(&secretless, code).await.unwrap_err();
-    assert_oauth_error(
-        &err,
-        EXCHANGE,
-        "invalid_client",
-        "invalid client credentials",
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, EXCHANGE, INVALID_CLIENT);
     assert!(err.help().unwrap().contains("consumer secret"));
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
-    let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthToken, Outcome::Ok, 2),
             (Route::OAuthToken, Outcome::InvalidClient, 1),
@@ -790,8 +731,7 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
 
 #[tokio::test]
 async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let h = host(&mock.url());
 
     // `api` alone: no refresh token; `offline_access` or `refresh_token`: one.
@@ -879,25 +819,18 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
         .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
         .with_client(client(&clock));
     let err = stale.refresh().await.unwrap_err();
-    assert_oauth_error(
-        &err,
-        "refresh token exchange",
-        "invalid_grant",
-        "expired access/refresh token",
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, "refresh token exchange", EXPIRED_TOKEN);
     // Reusing a rotated token revoked the chain: the current one is dead too.
     let err = refresh.refresh().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
     assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 3 + 4 + 2);
-    assert_counts(&counts, &[(Route::OAuthToken, Outcome::InvalidGrant, 2)]);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::InvalidGrant, 2)]);
 }
 
 #[tokio::test]
 async fn tokens_from_the_web_flow_expire_on_the_shared_clock() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
     let flow = web_flow(&mock, &clock, &["api"]);
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     let token = pending.exchange(&flow, code).await.unwrap();
@@ -913,8 +846,7 @@ async fn tokens_from_the_web_flow_expire_on_the_shared_clock() {
 
 #[tokio::test]
 async fn authorization_errors_arrive_through_the_redirect() {
-    let clock = ManualClock::new();
-    let mock = mock(&clock).await;
+    let (mock, clock) = mock().await;
 
     // A scope the app lacks: redirected with invalid_scope before any login page.
     let flow = web_flow(&mock, &clock, &["api", "chatter_api"]);
@@ -934,9 +866,10 @@ async fn authorization_errors_arrive_through_the_redirect() {
     let source = assert_oauth_error(
         &err,
         CALLBACK,
-        "invalid_scope",
-        "requested scope is invalid, unknown, or malformed",
-        ErrorClass::NeverRetry,
+        (
+            "invalid_scope",
+            "requested scope is invalid, unknown, or malformed",
+        ),
     );
     assert!(matches!(
         source,
@@ -963,13 +896,7 @@ async fn authorization_errors_arrive_through_the_redirect() {
         .await;
     assert!(!consent);
     let err = received.unwrap_err();
-    assert_oauth_error(
-        &err,
-        CALLBACK,
-        "invalid_app_access",
-        "user is not admin approved to access this app",
-        ErrorClass::NeverRetry,
-    );
+    assert_oauth_error(&err, CALLBACK, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
     // A pre-authorized user of the same app gets a code without a consent page.
@@ -986,7 +913,7 @@ async fn authorization_errors_arrive_through_the_redirect() {
 
     let counts = mock.counts();
     assert_counts(
-        &counts,
+        &mock,
         &[
             (Route::OAuthAuthorize, Outcome::InvalidScope, 1),
             (Route::OAuthAuthorize, Outcome::InvalidAppAccess, 1),

@@ -2,20 +2,45 @@
 //! `pardot_mock::sign_in`.)
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use pardot_auth_core::{Error, ErrorClass, ErrorKind};
-use pardot_mock::{Counts, Outcome, Route};
+use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
+use pardot_mock::{Outcome, PardotMock, Route};
 use sf_oauth::OAuthError;
 
-/// Checks a core error that carries a server or redirect OAuth error: its text, code,
-/// message, class and kind, and that its `source()` is the typed [`OAuthError`], which is
-/// returned for further matching.
+/// A mock on a manual clock the test shares with the client.
+pub async fn mock() -> (PardotMock, ManualClock) {
+    let clock = ManualClock::new();
+    let mock = PardotMock::builder().clock(&clock).start().await.unwrap();
+    (mock, clock)
+}
+
+/// An OAuth error answer: its `error` code and its `error_description`.
+pub type Refusal = (&'static str, &'static str);
+
+/// The user said no on the consent page.
+pub const ACCESS_DENIED: Refusal = ("access_denied", "end-user denied authorization");
+/// A code (or device code) used, expired or never issued.
+pub const EXPIRED_CODE: Refusal = ("invalid_grant", "expired authorization code");
+/// An unknown, revoked or rotated-away refresh token.
+pub const EXPIRED_TOKEN: Refusal = ("invalid_grant", "expired access/refresh token");
+/// A wrong or missing client secret.
+pub const INVALID_CLIENT: Refusal = ("invalid_client", "invalid client credentials");
+/// An unknown consumer key.
+pub const INVALID_CLIENT_ID: Refusal = ("invalid_client_id", "client identifier invalid");
+/// A user an admin-approved app does not list.
+pub const NOT_ADMIN_APPROVED: Refusal = (
+    "invalid_app_access",
+    "user is not admin approved to access this app",
+);
+
+/// Checks a core error that carries a server or redirect OAuth error that is never retried:
+/// its text, code, message, class and kind, and that its `source()` is the typed
+/// [`OAuthError`], which is returned for further matching.
 pub fn assert_oauth_error<'a>(
     err: &'a Error,
     context: &str,
-    code: &str,
-    description: &str,
-    class: ErrorClass,
+    (code, description): Refusal,
 ) -> &'a OAuthError {
+    let class = ErrorClass::NeverRetry;
     let text = err.to_string();
     assert!(
         text.starts_with(&format!("{context} failed: {code}: {description}")),
@@ -44,7 +69,8 @@ pub fn oauth_source(err: &Error) -> &OAuthError {
 /// Asserts the mock's request counts, one `(route, outcome, expected)` a row, showing all the
 /// counts when one differs.
 #[track_caller]
-pub fn assert_counts(counts: &Counts, expected: &[(Route, Outcome, u64)]) {
+pub fn assert_counts(mock: &PardotMock, expected: &[(Route, Outcome, u64)]) {
+    let counts = mock.counts();
     for &(route, outcome, n) in expected {
         assert_eq!(
             counts.get(route, outcome),
