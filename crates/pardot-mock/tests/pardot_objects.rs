@@ -430,10 +430,7 @@ const SCRIPT: &[Step] = &[
 async fn run_script(env: &Env) -> String {
     let token = env.user_token();
     let auth = format!("Bearer {token}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Pardot-Business-Unit-Id", BU),
-    ];
+    let headers = bearer_headers(&auth);
     let mut out = String::new();
     for step in SCRIPT {
         let (label, answer) = match step {
@@ -479,13 +476,7 @@ async fn run_script(env: &Env) -> String {
 #[tokio::test]
 async fn object_answers_are_byte_identical_to_the_golden_file() {
     let env = env().await;
-    let got = run_script(&env).await;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
-    if std::env::var_os("PARDOT_MOCK_BLESS").is_some() {
-        std::fs::write(&path, &got).expect("write golden");
-    }
-    let want = std::fs::read_to_string(&path).expect("golden file");
-    assert!(got == want, "answers differ from {GOLDEN}:\n{got}");
+    assert_golden(GOLDEN, &run_script(&env).await);
 }
 
 /// The ids of a JSON query answer, whether Pardot wrote one record (an object) or several
@@ -585,10 +576,7 @@ async fn writes_are_stamped_on_the_mock_clock_and_reset_restores_the_fixtures() 
     env.clock.advance(Duration::from_secs(86_400 * 400));
     let token = env.user_token();
     let auth = format!("Bearer {token}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Pardot-Business-Unit-Id", BU),
-    ];
+    let headers = bearer_headers(&auth);
     let created = env
         .post(
             "/api/campaign/version/4/do/create?format=json",
@@ -787,11 +775,7 @@ async fn builder_methods_seed_every_object_as_the_toml_tables_do() {
     let visit = env
         .bearer_get("/api/visit/version/4/do/read/id/6100?format=json")
         .await;
-    assert!(
-        visit.body.contains("https://www.acme.example/built"),
-        "{}",
-        visit.body
-    );
+    visit.assert_contains("https://www.acme.example/built");
     // The account carries its custom field, which describe lists.
     let account = env
         .bearer_get("/api/prospectAccount/version/4/do/read/id/2300?format=json")
@@ -805,7 +789,7 @@ async fn builder_methods_seed_every_object_as_the_toml_tables_do() {
     let describe = env
         .bearer_get("/api/prospectAccount/version/4/do/describe?format=json")
         .await;
-    assert!(describe.body.contains("\"tier\""), "{}", describe.body);
+    describe.assert_contains("\"tier\"");
     let generated = env
         .bearer_get("/api/prospect/version/4/do/query?format=json&id_greater_than=49999999&sort_by=id&sort_order=ascending")
         .await;
@@ -872,11 +856,8 @@ async fn a_configured_assignment_is_read_queried_changed_and_reset() {
     let xml = env
         .bearer_get("/api/prospect/version/3/do/read/id/1002")
         .await;
-    assert!(
-        xml.body.contains("<assigned_to>") && xml.body.contains("<email>web@acme.example</email>"),
-        "{}",
-        xml.body
-    );
+    xml.assert_contains("<assigned_to>");
+    xml.assert_contains("<email>web@acme.example</email>");
     let query = env
         .bearer_get("/api/prospect/version/4/do/query?format=json&assigned=true&sort_by=id&sort_order=ascending")
         .await;
@@ -884,10 +865,7 @@ async fn a_configured_assignment_is_read_queried_changed_and_reset() {
     // An unassign changes what later reads and queries see; a reset puts it back.
     let token = env.user_token();
     let auth = format!("Bearer {token}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Pardot-Business-Unit-Id", BU),
-    ];
+    let headers = bearer_headers(&auth);
     let unassigned = env
         .post(
             "/api/prospect/version/4/do/unassign/id/1002?format=json",

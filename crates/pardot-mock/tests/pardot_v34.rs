@@ -235,9 +235,8 @@ async fn prospect_query_shapes() {
     let env = env().await;
     // Three prospects, newest first by default.
     let all = env
-        .bearer_get("/api/prospect/version/4/do/query?format=json")
+        .bearer_ok("/api/prospect/version/4/do/query?format=json", JSON)
         .await;
-    assert_eq!((all.status, all.content_type.as_str()), (200, JSON));
     let v = all.json();
     assert_eq!(v["result"]["total_results"], 3);
     let ids: Vec<_> = v["result"]["prospect"]
@@ -347,14 +346,7 @@ async fn prospect_read_create_update_upsert() {
         .assert(200, JSON, &read_json);
 
     // Create: fields as parameters, stamped with the mock clock.
-    let created = env
-        .bearer_get("/api/prospect/version/4/do/create/email/new@example.com?format=json&first_name=Neu&score=7")
-        .await;
-    assert_eq!(
-        (created.status, created.content_type.as_str()),
-        (200, JSON),
-        "{created:?}"
-    );
+    let created = env.bearer_ok("/api/prospect/version/4/do/create/email/new@example.com?format=json&first_name=Neu&score=7", JSON).await;
     let p = &created.json()["prospect"];
     assert_eq!(
         (
@@ -373,12 +365,11 @@ async fn prospect_read_create_update_upsert() {
         )
     );
     let created_xml = env
-        .bearer_get("/api/prospect/version/3/do/create/email/xml@example.com")
+        .bearer_ok(
+            "/api/prospect/version/3/do/create/email/xml@example.com",
+            XML,
+        )
         .await;
-    assert_eq!(
-        (created_xml.status, created_xml.content_type.as_str()),
-        (200, XML)
-    );
     assert!(
         created_xml
             .body
@@ -400,11 +391,7 @@ async fn prospect_read_create_update_upsert() {
     let again = env
         .bearer_get("/api/prospect/version/4/do/read/id/1004")
         .await;
-    assert!(
-        again.body.contains("<company>Acme</company>"),
-        "{}",
-        again.body
-    );
+    again.assert_contains("<company>Acme</company>");
 
     // Upsert: updates an existing email, creates a new one.
     let up = env
@@ -688,7 +675,7 @@ async fn demo_host_rule() {
         "Business Unit specified in Pardot-Business-Unit-Id header not found or inactive.";
     env.get(
         "/demo/api/account/version/4/do/read",
-        &[("Authorization", &prod), ("Pardot-Business-Unit-Id", BU)],
+        &bearer_headers(&prod),
     )
     .await
     .assert(400, XML, &xml_fail(201, bu_missing));
@@ -784,13 +771,10 @@ async fn expired_salesforce_token_is_184_inactive() {
     // Sessions of the default org last 2 hours.
     env.clock.advance(Duration::from_secs(2 * 60 * 60));
     let auth = format!("Bearer {token}");
-    let message = "access_token is invalid, unknown, or malformed: Inactive token";
-    env.get(
-        "/api/account/version/4/do/read",
-        &[("Authorization", &auth), ("Pardot-Business-Unit-Id", BU)],
-    )
-    .await
-    .assert(401, XML, &xml_fail(184, message));
+    let message = INACTIVE_TOKEN;
+    env.get("/api/account/version/4/do/read", &bearer_headers(&auth))
+        .await
+        .assert(401, XML, &xml_fail(184, message));
 }
 
 #[tokio::test]
@@ -802,10 +786,7 @@ async fn legacy_status_mode_sends_200_and_400_for_expired_tokens() {
     let auth = format!("Bearer {token}");
     env.get(
         "/api/account/version/4/do/read?format=json",
-        &[
-            ("Authorization", "Bearer nope"),
-            ("Pardot-Business-Unit-Id", BU),
-        ],
+        &bearer_headers("Bearer nope"),
     )
     .await
     .assert(
@@ -815,24 +796,14 @@ async fn legacy_status_mode_sends_200_and_400_for_expired_tokens() {
     );
     env.get(
         "/api/prospect/version/4/do/read/id/999",
-        &[("Authorization", &auth), ("Pardot-Business-Unit-Id", BU)],
+        &bearer_headers(&auth),
     )
     .await
     .assert(200, XML, &xml_fail(3, "Invalid prospect ID"));
     env.clock.advance(Duration::from_secs(2 * 60 * 60));
-    env.get(
-        "/api/account/version/4/do/read",
-        &[("Authorization", &auth), ("Pardot-Business-Unit-Id", BU)],
-    )
-    .await
-    .assert(
-        400,
-        XML,
-        &xml_fail(
-            184,
-            "access_token is invalid, unknown, or malformed: Inactive token",
-        ),
-    );
+    env.get("/api/account/version/4/do/read", &bearer_headers(&auth))
+        .await
+        .assert(400, XML, &xml_fail(184, INACTIVE_TOKEN));
 }
 
 #[tokio::test]
@@ -962,9 +933,11 @@ async fn post_form_bodies_like_python_clients() {
 async fn update_and_upsert_in_xml() {
     let env = env().await;
     let updated = env
-        .bearer_get("/api/prospect/version/4/do/update/email/ada@example.com?job_title=Analyst")
+        .bearer_ok(
+            "/api/prospect/version/4/do/update/email/ada@example.com?job_title=Analyst",
+            XML,
+        )
         .await;
-    assert_eq!((updated.status, updated.content_type.as_str()), (200, XML));
     let expected = format!("{XML_HEAD}{}</rsp>\n", ada_xml(1))
         .replace(
             "<job_title>Engineer</job_title>",
@@ -976,12 +949,11 @@ async fn update_and_upsert_in_xml() {
         );
     assert_eq!(updated.body, expected);
     let upserted = env
-        .bearer_get("/api/prospect/version/3/do/upsert/id/1001?job_title=Engineer")
+        .bearer_ok(
+            "/api/prospect/version/3/do/upsert/id/1001?job_title=Engineer",
+            XML,
+        )
         .await;
-    assert_eq!(
-        (upserted.status, upserted.content_type.as_str()),
-        (200, XML)
-    );
     assert_eq!(
         upserted.body,
         format!("{XML_HEAD}{}</rsp>\n", ada_xml(1)).replace(

@@ -13,13 +13,11 @@ use pardot_support::*;
 async fn v5_query_pages_with_next_page_token() {
     let env = env().await;
     let first = env
-        .bearer_get("/api/v5/objects/prospects?fields=id,email,firstName,score,createdAt&limit=2")
+        .bearer_ok(
+            "/api/v5/objects/prospects?fields=id,email,firstName,score,createdAt&limit=2",
+            JSON,
+        )
         .await;
-    assert_eq!(
-        (first.status, first.content_type.as_str()),
-        (200, JSON),
-        "{first:?}"
-    );
     let v = first.json();
     let token = v["nextPageToken"].as_str().expect("a next page").to_owned();
     let base = env.mock.url();
@@ -129,15 +127,7 @@ async fn v5_auth_errors() {
     env.get(path, &[("Authorization", &pardot_auth(&key, V4_USER_KEY))])
         .await
         .assert(401, JSON, &v5_fail(49, "Access Denied"));
-    env.get(
-        path,
-        &[
-            ("Authorization", "Bearer nope"),
-            ("Pardot-Business-Unit-Id", BU),
-        ],
-    )
-    .await
-    .assert(
+    env.get(path, &bearer_headers("Bearer nope")).await.assert(
         401,
         JSON,
         &v5_fail(184, "access_token is invalid, unknown, or malformed"),
@@ -160,7 +150,7 @@ async fn v5_auth_errors() {
         ),
     );
     let sandbox = format!("Bearer {}", env.token(SANDBOX_USER, JWT_APP));
-    env.get(path, &[("Authorization", &sandbox), ("Pardot-Business-Unit-Id", BU)])
+    env.get(path, &bearer_headers(&sandbox))
         .await
         .assert(
             401,
@@ -183,19 +173,9 @@ async fn v5_auth_errors() {
         r#"{"values":[{"id":2001,"email":"demo@example.com"}],"nextPageToken":null,"nextPageUrl":null}"#,
     );
     env.clock.advance(Duration::from_secs(2 * 60 * 60));
-    env.get(
-        path,
-        &[("Authorization", &token), ("Pardot-Business-Unit-Id", BU)],
-    )
-    .await
-    .assert(
-        401,
-        JSON,
-        &v5_fail(
-            184,
-            "access_token is invalid, unknown, or malformed: Inactive token",
-        ),
-    );
+    env.get(path, &bearer_headers(&token))
+        .await
+        .assert(401, JSON, &v5_fail(184, INACTIVE_TOKEN));
 }
 
 const LIMIT_66: &str =

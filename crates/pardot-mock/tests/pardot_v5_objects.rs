@@ -306,10 +306,7 @@ async fn run_script(env: &Env) -> String {
             ),
             Form(path, form) => {
                 let auth = format!("Bearer {}", env.user_token());
-                let headers = [
-                    ("Authorization", auth.as_str()),
-                    ("Pardot-Business-Unit-Id", BU),
-                ];
+                let headers = bearer_headers(&auth);
                 (
                     format!("POST {path} {form:?}"),
                     env.post(path, form, &headers).await,
@@ -334,13 +331,7 @@ async fn run_script(env: &Env) -> String {
 #[tokio::test]
 async fn v5_answers_are_byte_identical_to_the_golden_file() {
     let env = env().await;
-    let got = run_script(&env).await;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
-    if std::env::var_os("PARDOT_MOCK_BLESS").is_some() {
-        std::fs::write(&path, &got).expect("write golden");
-    }
-    let want = std::fs::read_to_string(&path).expect("golden file");
-    assert!(got == want, "answers differ from {GOLDEN}:\n{got}");
+    assert_golden(GOLDEN, &run_script(&env).await);
 }
 
 /// The ids of a v5 list answer.
@@ -371,10 +362,7 @@ async fn a_v5_write_is_seen_by_v4_and_a_v4_write_by_v5() {
     let env = env().await;
     let token = env.user_token();
     let auth = format!("Bearer {token}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Pardot-Business-Unit-Id", BU),
-    ];
+    let headers = bearer_headers(&auth);
     // v5 -> v4: a list, a membership and a prospect made in v5.
     let list = send_json(&env, POST, "/api/v5/objects/lists", r#"{"name":"From v5"}"#).await;
     assert_eq!(list.status, 201, "{list:?}");

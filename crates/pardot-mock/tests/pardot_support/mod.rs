@@ -30,6 +30,14 @@ pub const V4_EMAIL: &str = "legacy-v4@acme.example";
 pub const V4_PASSWORD: &str = "mock-legacy-password-4";
 pub const V4_USER_KEY: &str = "fedcba9876543210fedcba9876543210";
 
+/// The v3/v4/v5 message for an access token that expired or was revoked.
+pub const INACTIVE_TOKEN: &str = "access_token is invalid, unknown, or malformed: Inactive token";
+
+/// The headers of a Pardot call with the `Authorization` value `auth` to the fixture BU.
+pub fn bearer_headers(auth: &str) -> [(&'static str, &str); 2] {
+    [("Authorization", auth), ("Pardot-Business-Unit-Id", BU)]
+}
+
 pub const XML: &str = "text/xml; charset=utf-8";
 pub const JSON: &str = "application/json";
 
@@ -90,6 +98,12 @@ impl Answer {
             (status, content_type, body),
             "full answer: {self:?}"
         );
+    }
+
+    /// Asserts that the body contains `text`.
+    #[track_caller]
+    pub fn assert_contains(&self, text: &str) {
+        assert!(self.body.contains(text), "{text} not in {}", self.body);
     }
 
     /// The body as JSON.
@@ -192,6 +206,14 @@ impl Env {
             req = req.header(*k, *v);
         }
         Answer::read(req.send().await.expect("request sent")).await
+    }
+
+    /// [`bearer_get`](Self::bearer_get) that must answer 200 with `content_type`.
+    pub async fn bearer_ok(&self, path: &str, content_type: &str) -> Answer {
+        let answer = self.bearer_get(path).await;
+        let got = (answer.status, answer.content_type.as_str());
+        assert_eq!(got, (200, content_type), "{path}: {answer:?}");
+        answer
     }
 
     /// `GET` with the integration user's Bearer token and the production business unit.
