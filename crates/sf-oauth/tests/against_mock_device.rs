@@ -13,10 +13,7 @@ use pardot_auth_core::{AccessToken, Clock, Error, ErrorKind, LoginHost, ManualCl
 use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{
-    ACCESS_DENIED, INVALID_CLIENT, INVALID_CLIENT_ID, NOT_ADMIN_APPROVED, assert_counts,
-    assert_oauth_error, mock, oauth_source,
-};
+use support::{assert_counts, assert_oauth_error, mock, oauth_source};
 use tokio::task::JoinHandle;
 
 const CTX: &str = "device flow authentication";
@@ -136,7 +133,11 @@ async fn denied_by_script() {
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(&err, CTX, ACCESS_DENIED);
+    let source = assert_oauth_error(
+        &err,
+        CTX,
+        ("access_denied", "end-user denied authorization"),
+    );
     assert!(matches!(
         source,
         OAuthError::Server {
@@ -384,7 +385,11 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
         .start()
         .await
         .unwrap_err();
-    assert_oauth_error(&err, CTX, INVALID_CLIENT_ID);
+    assert_oauth_error(
+        &err,
+        CTX,
+        ("invalid_client_id", "client identifier invalid"),
+    );
 
     // The secret is sent with each poll: a wrong one ends the flow at the first poll.
     let flow = DeviceFlow::new(host(&mock), fx::WEB_CONSUMER_KEY)
@@ -394,7 +399,7 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     let polling = poll(flow, auth);
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    assert_oauth_error(&err, CTX, INVALID_CLIENT);
+    assert_oauth_error(&err, CTX, ("invalid_client", "invalid client credentials"));
     assert!(!format!("{err:?}").contains("not-the-secret"));
 
     // The JWT app admits only pre-authorized users; its interval is the default 5 s.
@@ -408,7 +413,14 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     let polling = poll(flow, auth);
     tick(&clock, DEFAULT_POLL_INTERVAL).await;
     let err = polling.await.unwrap().unwrap_err();
-    assert_oauth_error(&err, CTX, NOT_ADMIN_APPROVED);
+    assert_oauth_error(
+        &err,
+        CTX,
+        (
+            "invalid_app_access",
+            "user is not admin approved to access this app",
+        ),
+    );
     assert!(err.help().unwrap().contains("administrator"));
 
     let counts = mock.counts();

@@ -19,14 +19,13 @@ use pardot_auth_core::{
 use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{
-    ACCESS_DENIED, EXPIRED_CODE, EXPIRED_TOKEN, INVALID_CLIENT, NOT_ADMIN_APPROVED, assert_counts,
-    assert_oauth_error, mock, oauth_source,
-};
+use support::{Refusal, assert_counts, assert_oauth_error, mock, oauth_source};
 use tokio::task::JoinHandle;
 
 const EXCHANGE: &str = "authorization code exchange";
 const CALLBACK: &str = "web server flow callback";
+/// A code used, expired or never issued.
+const EXPIRED_CODE: Refusal = ("invalid_grant", "expired authorization code");
 
 fn host(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
@@ -395,7 +394,11 @@ async fn consent_page_allow_and_deny() {
         "{page:?}"
     );
     let err = denied.unwrap_err();
-    let source = assert_oauth_error(&err, CALLBACK, ACCESS_DENIED);
+    let source = assert_oauth_error(
+        &err,
+        CALLBACK,
+        ("access_denied", "end-user denied authorization"),
+    );
     assert!(matches!(
         source,
         OAuthError::Authorization {
@@ -716,7 +719,11 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     .with_client(client(&clock));
     let (code, pending) = web_user_code(&mock, &clock, &secretless).await;
     let err = pending.exchange(&secretless, code).await.unwrap_err();
-    assert_oauth_error(&err, EXCHANGE, INVALID_CLIENT);
+    assert_oauth_error(
+        &err,
+        EXCHANGE,
+        ("invalid_client", "invalid client credentials"),
+    );
     assert!(err.help().unwrap().contains("consumer secret"));
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
@@ -819,7 +826,11 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
         .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
         .with_client(client(&clock));
     let err = stale.refresh().await.unwrap_err();
-    assert_oauth_error(&err, "refresh token exchange", EXPIRED_TOKEN);
+    assert_oauth_error(
+        &err,
+        "refresh token exchange",
+        ("invalid_grant", "expired access/refresh token"),
+    );
     // Reusing a rotated token revoked the chain: the current one is dead too.
     let err = refresh.refresh().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
@@ -896,7 +907,14 @@ async fn authorization_errors_arrive_through_the_redirect() {
         .await;
     assert!(!consent);
     let err = received.unwrap_err();
-    assert_oauth_error(&err, CALLBACK, NOT_ADMIN_APPROVED);
+    assert_oauth_error(
+        &err,
+        CALLBACK,
+        (
+            "invalid_app_access",
+            "user is not admin approved to access this app",
+        ),
+    );
     assert!(err.help().unwrap().contains("administrator"));
 
     // A pre-authorized user of the same app gets a code without a consent page.

@@ -301,18 +301,16 @@ pub async fn start_device(url: &str) -> Value {
     json_of(&body)
 }
 
-/// Asserts the mock's request counts, one `(route, outcome, expected)` a row, showing all the
-/// counts when one differs.
+/// Asserts the mock's request counts, one `(route, outcome, expected)` a row: every row that
+/// differs shows at once, with all the counts.
 #[track_caller]
 pub fn assert_counts(mock: &PardotMock, expected: &[(Route, Outcome, u64)]) {
     let counts = mock.counts();
-    for &(route, outcome, n) in expected {
-        assert_eq!(
-            counts.get(route, outcome),
-            n,
-            "{route} {outcome}: {counts:?}"
-        );
-    }
+    let got: Vec<_> = expected
+        .iter()
+        .map(|&(route, outcome, _)| (route, outcome, counts.get(route, outcome)))
+        .collect();
+    assert_eq!(got, expected, "{counts:?}");
 }
 
 /// [`assert_counts`] of one route: `(outcome, expected)` a row.

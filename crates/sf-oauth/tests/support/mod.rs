@@ -16,22 +16,6 @@ pub async fn mock() -> (PardotMock, ManualClock) {
 /// An OAuth error answer: its `error` code and its `error_description`.
 pub type Refusal = (&'static str, &'static str);
 
-/// The user said no on the consent page.
-pub const ACCESS_DENIED: Refusal = ("access_denied", "end-user denied authorization");
-/// A code (or device code) used, expired or never issued.
-pub const EXPIRED_CODE: Refusal = ("invalid_grant", "expired authorization code");
-/// An unknown, revoked or rotated-away refresh token.
-pub const EXPIRED_TOKEN: Refusal = ("invalid_grant", "expired access/refresh token");
-/// A wrong or missing client secret.
-pub const INVALID_CLIENT: Refusal = ("invalid_client", "invalid client credentials");
-/// An unknown consumer key.
-pub const INVALID_CLIENT_ID: Refusal = ("invalid_client_id", "client identifier invalid");
-/// A user an admin-approved app does not list.
-pub const NOT_ADMIN_APPROVED: Refusal = (
-    "invalid_app_access",
-    "user is not admin approved to access this app",
-);
-
 /// Checks a core error that carries a server or redirect OAuth error that is never retried:
 /// its text, code, message, class and kind, and that its `source()` is the typed
 /// [`OAuthError`], which is returned for further matching.
