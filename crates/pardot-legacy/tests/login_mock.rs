@@ -25,13 +25,14 @@ const V4_USER_KEY: &str = "fedcba9876543210fedcba9876543210";
 
 /// A mock on a manual clock it shares with the test.
 async fn mock() -> (PardotMock, ManualClock) {
+    mock_with(pardot_mock::MockConfig::defaults()).await
+}
+
+/// [`mock`] serving `config`.
+async fn mock_with(config: pardot_mock::MockConfig) -> (PardotMock, ManualClock) {
     let clock = ManualClock::new();
-    let mock = PardotMock::builder()
-        .clock(&clock)
-        .start()
-        .await
-        .expect("the mock starts");
-    (mock, clock)
+    let builder = PardotMock::builder().config(config).clock(&clock);
+    (builder.start().await.expect("the mock starts"), clock)
 }
 
 fn http() -> reqwest::Client {
@@ -271,15 +272,9 @@ async fn the_reported_version_is_the_one_the_api_accepts() {
 
 #[tokio::test]
 async fn the_older_200_with_stat_fail_is_read_the_same() {
-    let clock = ManualClock::new();
     let mut config = pardot_mock::MockConfig::defaults();
     config.pardot_status_mode = pardot_mock::PardotStatusMode::Legacy;
-    let mock = PardotMock::builder()
-        .config(config)
-        .clock(&clock)
-        .start()
-        .await
-        .unwrap();
+    let (mock, clock) = mock_with(config).await;
     let login = login(&mock, &clock, V3_EMAIL, "wrong-password", V3_USER_KEY);
     let err = login.build().unwrap().login().await.unwrap_err();
     assert!(matches!(err, LegacyError::LoginFailed { .. }), "{err:?}");

@@ -13,7 +13,7 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, mock};
+use support::{assert_counts, mock, mock_with};
 
 fn custom(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
@@ -677,7 +677,6 @@ async fn mci_tokens_are_judged_on_the_shared_clock() {
 async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refresh() {
     use pardot_mock::{MockConfig, RefreshTokenConfig};
 
-    let clock = ManualClock::new();
     let mut config = MockConfig::defaults();
     let acme = config
         .orgs
@@ -698,12 +697,7 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
         consumer_key: fx::WEB_CONSUMER_KEY.into(),
         scopes: None,
     });
-    let mock = PardotMock::builder()
-        .config(config)
-        .clock(&clock)
-        .start()
-        .await
-        .unwrap();
+    let (mock, clock) = mock_with(config).await;
     let prod = custom(&mock.url());
 
     // The org blocks the username-password flow: right credentials, authentication failure.

@@ -13,7 +13,7 @@ use pardot_auth_core::{AccessToken, Clock, Error, ErrorKind, LoginHost, ManualCl
 use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, assert_oauth_error, mock, oauth_source};
+use support::{assert_counts, assert_oauth_error, mock, mock_with, oauth_source};
 use tokio::task::JoinHandle;
 
 const CTX: &str = "device flow authentication";
@@ -158,7 +158,7 @@ async fn denied_by_script() {
 }
 
 /// The mock with the web app's device interval set to `secs`.
-async fn mock_with_interval(clock: &ManualClock, secs: u64) -> PardotMock {
+async fn mock_with_interval(secs: u64) -> (PardotMock, ManualClock) {
     let mut config = MockConfig::defaults();
     config
         .apps
@@ -166,18 +166,12 @@ async fn mock_with_interval(clock: &ManualClock, secs: u64) -> PardotMock {
         .find(|a| a.consumer_key == fx::WEB_CONSUMER_KEY)
         .unwrap()
         .device_interval_secs = secs;
-    PardotMock::builder()
-        .config(config)
-        .clock(clock)
-        .start()
-        .await
-        .unwrap()
+    mock_with(config).await
 }
 
 #[tokio::test]
 async fn polls_at_the_server_interval() {
-    let clock = ManualClock::new();
-    let mock = mock_with_interval(&clock, 10).await;
+    let (mock, clock) = mock_with_interval(10).await;
     let flow = web_device(&mock, &clock, &["api"]);
     let auth = flow.start().await.unwrap();
     assert_eq!(auth.interval, Duration::from_secs(10));
@@ -199,8 +193,7 @@ async fn polls_at_the_server_interval() {
 
 #[tokio::test]
 async fn slow_down_makes_the_flow_poll_less_often() {
-    let clock = ManualClock::new();
-    let mock = mock_with_interval(&clock, 10).await;
+    let (mock, clock) = mock_with_interval(10).await;
     let flow = web_device(&mock, &clock, &["api"]);
     let mut auth = flow.start().await.unwrap();
     let user_code = auth.user_code.clone();

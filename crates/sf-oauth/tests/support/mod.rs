@@ -3,14 +3,19 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
-use pardot_mock::{Outcome, PardotMock, Route};
+use pardot_mock::{MockConfig, Outcome, PardotMock, Route};
 use sf_oauth::OAuthError;
 
 /// A mock on a manual clock the test shares with the client.
 pub async fn mock() -> (PardotMock, ManualClock) {
+    mock_with(MockConfig::defaults()).await
+}
+
+/// [`mock`] serving `config`.
+pub async fn mock_with(config: MockConfig) -> (PardotMock, ManualClock) {
     let clock = ManualClock::new();
-    let mock = PardotMock::builder().clock(&clock).start().await.unwrap();
-    (mock, clock)
+    let builder = PardotMock::builder().config(config).clock(&clock);
+    (builder.start().await.unwrap(), clock)
 }
 
 /// An OAuth error answer: its `error` code and its `error_description`.
