@@ -178,18 +178,13 @@ async fn behind_a_name_it_advertises_the_public_url_answers_health_and_warns_off
     assert_eq!(json_of(&body)["instance_url"], public);
 
     // The browser login, played by the binary itself.
-    let r = http()
-        .post(format!("{url}/__mock/sign-in"))
-        .json(&serde_json::json!({
+    let r = http_post_json(format!("{url}/__mock/sign-in"), &serde_json::json!({
             "authorize_url": format!(
                 "{url}/services/oauth2/authorize?response_type=code&client_id={WEB_CONSUMER_KEY}&redirect_uri={WEB_CALLBACK_URL}"
             ),
             "username": WEB_USERNAME,
             "password": WEB_PASSWORD,
-        }))
-        .send()
-        .await
-        .unwrap();
+        })).await;
     assert_eq!(r.status(), 200);
     let signed: serde_json::Value = r.json().await.unwrap();
     assert!(signed["code"].as_str().is_some(), "{signed}");

@@ -19,6 +19,21 @@ use web_support::{Page, authorize_url, browser, get, pkce, query_map, split_loca
 const CALLBACK: &str = fixtures::WEB_CALLBACK_URL;
 const LOGIN_ERROR: &str = "Please check your username and password. If you still can't log in, contact your Salesforce administrator.";
 
+/// A user's `(username, password)`.
+type User = (&'static str, &'static str);
+/// The web user, who approved the web app.
+const WEB_USER: User = (fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD);
+
+/// Authorize parameters of the app `client_id` with the PKCE `challenge`.
+fn pkce_params<'a>(client_id: &'a str, challenge: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", CALLBACK),
+        ("code_challenge", challenge),
+    ]
+}
+
 fn web_params<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut p = vec![
         ("response_type", "code"),
@@ -68,12 +83,7 @@ fn code_form<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
 
 /// Signs in through the mock's `sign_in` (allowing on a consent page) and returns the
 /// redirect to the callback, for tests of what comes after the pages.
-async fn signed_in(
-    base: &str,
-    params: &[(&str, &str)],
-    username: &str,
-    password: &str,
-) -> Callback {
+async fn signed_in(base: &str, params: &[(&str, &str)], (username, password): User) -> Callback {
     sign_in(
         &authorize_url(base, params),
         username,
@@ -91,13 +101,7 @@ async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
     if let Some(s) = scope {
         extra.push(("scope", s));
     }
-    let callback = signed_in(
-        &mock.url(),
-        &web_params(&extra),
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let callback = signed_in(&mock.url(), &web_params(&extra), WEB_USER).await;
     (callback.code().expect("a code"), verifier)
 }
 
@@ -375,8 +379,7 @@ async fn prompt_values_and_the_session_cookie() {
         fixtures::WEB_PASSWORD,
     )
     .await;
-    assert_eq!(consent.status, 200);
-    assert_eq!(consent.form().field("step"), Some("consent"));
+    consent.assert_step("consent");
     let cookie = consent.session_cookie();
     let set_cookie = consent.headers["set-cookie"].to_str().unwrap();
     assert!(
@@ -514,45 +517,41 @@ async fn unregistered_redirect_uri_and_runtime_registration() {
     assert_eq!(status, 200, "{body}");
 
     // Over HTTP.
-    let http = common::http();
     let other = "http://127.0.0.1:54322/cb";
-    let r = http
-        .post(format!(
+    let r = http_post_json(
+        format!(
             "{}/__mock/apps/{}/callbacks",
             mock.url(),
             fixtures::PKCE_CONSUMER_KEY
-        ))
-        .json(&json!({"url": other}))
-        .send()
-        .await
-        .unwrap();
+        ),
+        &json!({"url": other}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(
         r.text().await.unwrap(),
         json!({"callback_urls": ["http://localhost:7777/callback", "http://127.0.0.1:7777/callback", other]}).to_string()
     );
-    let r = http
-        .post(format!("{}/__mock/apps/nope/callbacks", mock.url()))
-        .json(&json!({"url": other}))
-        .send()
-        .await
-        .unwrap();
+    let r = http_post_json(
+        format!("{}/__mock/apps/nope/callbacks", mock.url()),
+        &json!({"url": other}),
+    )
+    .await;
     assert_eq!(r.status(), 404);
     assert_eq!(
         r.text().await.unwrap(),
         json!({"error": "pardot-mock: unknown consumer key `nope`"}).to_string()
     );
-    let r = http
-        .post(format!(
+    let r = http_post_json(
+        format!(
             "{}/__mock/apps/{}/callbacks",
             mock.url(),
             fixtures::PKCE_CONSUMER_KEY
-        ))
-        .json(&json!({"url": "not a url"}))
-        .send()
-        .await
-        .unwrap();
+        ),
+        &json!({"url": "not a url"}),
+    )
+    .await;
     assert_eq!(r.status(), 400);
     assert!(mock.add_callback_url("nope", other).is_err());
 }
@@ -660,8 +659,7 @@ async fn pkce_mismatch_and_missing_verifier() {
     let callback = signed_in(
         &mock.url(),
         &web_params(&[("code_challenge", &challenge)]),
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
+        WEB_USER,
     )
     .await;
     let code = callback.code().expect("a code");
@@ -730,20 +728,9 @@ async fn exchange_checks_client_and_redirect_uri() {
 async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
     let (mock, _clock) = mock().await;
     let (verifier, challenge) = pkce();
-    let params = [
-        ("response_type", "code"),
-        ("client_id", fixtures::PKCE_CONSUMER_KEY),
-        ("redirect_uri", CALLBACK),
-        ("code_challenge", challenge.as_str()),
-    ];
+    let params = pkce_params(fixtures::PKCE_CONSUMER_KEY, &challenge);
     // Not approved yet: consent first.
-    let callback = signed_in(
-        &mock.url(),
-        &params,
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let callback = signed_in(&mock.url(), &params, WEB_USER).await;
     assert!(callback.consent_shown());
     let code = callback.code().expect("a code");
     let ok = token(
@@ -761,13 +748,7 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
     assert_eq!(json_of(&ok.2)["scope"], "api pardot_api refresh_token");
 
     // Without a challenge, a public app without a secret is refused.
-    let callback = signed_in(
-        &mock.url(),
-        &params[..3],
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let callback = signed_in(&mock.url(), &params[..3], WEB_USER).await;
     let code = callback.code().expect("a code");
     assert_token_error(
         &mock.url(),
@@ -823,19 +804,8 @@ async fn refresh_without_rotation_after_a_code() {
 async fn refresh_with_rotation_after_a_code() {
     let (mock, _clock) = mock().await;
     let (verifier, challenge) = pkce();
-    let params = [
-        ("response_type", "code"),
-        ("client_id", fixtures::ROTATING_CONSUMER_KEY),
-        ("redirect_uri", CALLBACK),
-        ("code_challenge", challenge.as_str()),
-    ];
-    let callback = signed_in(
-        &mock.url(),
-        &params,
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let params = pkce_params(fixtures::ROTATING_CONSUMER_KEY, &challenge);
+    let callback = signed_in(&mock.url(), &params, WEB_USER).await;
     let code = callback.code().expect("a code");
     let (status, _, body) = token(
         &mock.url(),
@@ -910,7 +880,7 @@ async fn sandbox_and_my_domain_hosts() {
     assert_oauth_error(&wrong_host, "invalid_grant", "expired authorization code");
 
     let my = mock.my_domain_url(fixtures::PRODUCTION_MY_DOMAIN);
-    let callback = signed_in(&my, &params, fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD).await;
+    let callback = signed_in(&my, &params, WEB_USER).await;
     let code = callback.code().expect("a code");
     let (status, _, body) = exchange(&my, &code, &[]).await;
     assert_eq!(status, 200, "{body}");
@@ -985,8 +955,7 @@ async fn revoked_approval_kills_pending_codes_and_asks_again() {
         fixtures::WEB_PASSWORD,
     )
     .await;
-    assert_eq!(page.status, 200);
-    assert_eq!(page.form().field("step"), Some("consent"));
+    page.assert_step("consent");
 }
 
 #[tokio::test]
@@ -1090,13 +1059,7 @@ async fn public_app_cannot_skip_pkce_with_an_empty_basic_secret() {
         ("client_id", fixtures::PKCE_CONSUMER_KEY),
         ("redirect_uri", CALLBACK),
     ];
-    let callback = signed_in(
-        &mock.url(),
-        &params,
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let callback = signed_in(&mock.url(), &params, WEB_USER).await;
     assert!(callback.consent_shown());
     let code = callback.code().expect("a code");
     let form = [
@@ -1121,8 +1084,7 @@ async fn concurrent_logins_get_distinct_codes() {
             let callback = signed_in(
                 &mock.url(),
                 &web_params(&[("state", &state), ("code_challenge", &challenge)]),
-                fixtures::WEB_USERNAME,
-                fixtures::WEB_PASSWORD,
+                WEB_USER,
             )
             .await;
             assert_eq!(callback.state(), Some(state));

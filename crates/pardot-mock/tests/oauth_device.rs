@@ -270,34 +270,22 @@ async fn approval_over_the_admin_route() {
     let (mock, _clock) = mock().await;
     let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
     let (device_code, user_code) = code_of(&v);
-    let http = common::http();
     let url = format!("{}/__mock/device/{user_code}/approve", mock.url());
-    let r = http
-        .post(&url)
-        .json(&json!({"username": "nobody@acme.example"}))
-        .send()
-        .await
-        .unwrap();
+    let r = http_post_json(&url, &json!({"username": "nobody@acme.example"})).await;
     assert_eq!(r.status(), 400);
     assert_eq!(
         r.text().await.unwrap(),
         json!({"error": "pardot-mock: unknown username `nobody@acme.example`"}).to_string()
     );
-    let r = http
-        .post(&url)
-        .json(&json!({"username": fixtures::WEB_USERNAME}))
-        .send()
-        .await
-        .unwrap();
+    let r = http_post_json(&url, &json!({"username": fixtures::WEB_USERNAME})).await;
     assert_eq!(r.status(), 204);
     let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
     assert_eq!(status, 200, "{body}");
-    let r = http
-        .post(format!("{}/__mock/device/NOPE2345/approve", mock.url()))
-        .json(&json!({"username": fixtures::WEB_USERNAME}))
-        .send()
-        .await
-        .unwrap();
+    let r = http_post_json(
+        format!("{}/__mock/device/NOPE2345/approve", mock.url()),
+        &json!({"username": fixtures::WEB_USERNAME}),
+    )
+    .await;
     assert_eq!(r.status(), 404);
     assert_eq!(
         r.text().await.unwrap(),
@@ -489,8 +477,7 @@ async fn a_logged_in_browser_goes_straight_to_allow() {
         .set("user_code", &user_code)
         .submit(&client, &mock.url(), Some("connect"), Some(&cookie))
         .await;
-    assert_eq!(page.status, 200);
-    assert_eq!(page.form().field("step"), Some("consent"));
+    page.assert_step("consent");
 }
 
 /// Approving a device code does not re-assign a user whose admin-approved access was revoked;

@@ -14,7 +14,7 @@ async fn get_bearer(url: &str, token: &str) -> (u16, String, String) {
 }
 
 async fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    read_typed(http().post(url).form(form).send().await.unwrap()).await
+    read_typed(http_post_form(url, form).await).await
 }
 
 /// An answer read whole: status, content type (empty when none), body text.

@@ -42,12 +42,25 @@ pub async fn token_basic(
 
 /// POSTs a form to `url`; returns status, headers and body text.
 pub async fn form_answer(url: &str, form: &[(&str, &str)]) -> TokenAnswer {
-    answer(http().post(url).form(form).send().await.unwrap()).await
+    answer(http_post_form(url, form).await).await
 }
 
 /// GETs `url` without a proxy.
 pub async fn http_get(url: impl reqwest::IntoUrl) -> reqwest::Response {
     http().get(url).send().await.unwrap()
+}
+
+/// POSTs `body` as JSON to `url` without a proxy.
+pub async fn http_post_json(url: impl reqwest::IntoUrl, body: &Value) -> reqwest::Response {
+    http().post(url).json(body).send().await.unwrap()
+}
+
+/// POSTs `form` to `url` without a proxy.
+pub async fn http_post_form(
+    url: impl reqwest::IntoUrl,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http().post(url).form(form).send().await.unwrap()
 }
 
 /// GETs `url` with the bearer `token`, without a proxy.

@@ -68,6 +68,13 @@ impl Page {
         Some(unescape(inner))
     }
 
+    /// Asserts a page (200) whose form is at `step` (`code`, `login`, `consent`).
+    #[track_caller]
+    pub fn assert_step(&self, step: &str) {
+        assert_eq!(self.status, 200, "{}", self.body);
+        assert_eq!(self.form().field("step"), Some(step), "{}", self.body);
+    }
+
     pub fn assert_html(&self) {
         assert_eq!(self.headers["content-type"], "text/html;charset=UTF-8");
         assert_eq!(self.headers["cache-control"], "no-store");
