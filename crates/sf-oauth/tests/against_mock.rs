@@ -13,7 +13,7 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, mock, mock_with};
+use support::{assert_counts, assert_route_counts, mock, mock_with};
 
 fn custom(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
@@ -216,14 +216,15 @@ async fn jwt_bearer_errors() {
     assert!(err.is_retryable(), "{err}");
 
     let counts = mock.counts();
-    assert_counts(
+    assert_route_counts(
         &mock,
+        Route::OAuthToken,
         &[
-            (Route::OAuthToken, Outcome::Ok, 0),
-            (Route::OAuthToken, Outcome::InvalidGrant, 5),
-            (Route::OAuthToken, Outcome::InvalidClientId, 1),
-            (Route::OAuthToken, Outcome::InactiveUser, 1),
-            (Route::OAuthToken, Outcome::Fault, 2),
+            (Outcome::Ok, 0),
+            (Outcome::InvalidGrant, 5),
+            (Outcome::InvalidClientId, 1),
+            (Outcome::InactiveUser, 1),
+            (Outcome::Fault, 2),
         ],
     );
     assert_eq!(counts.route_total(Route::OAuthToken), 9, "{counts:?}");
@@ -476,12 +477,10 @@ async fn refresh_token_rotation_and_reuse_detection() {
     .await;
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_counts(
+    assert_route_counts(
         &mock,
-        &[
-            (Route::OAuthToken, Outcome::Ok, 2),
-            (Route::OAuthToken, Outcome::InvalidGrant, 2),
-        ],
+        Route::OAuthToken,
+        &[(Outcome::Ok, 2), (Outcome::InvalidGrant, 2)],
     );
 }
 

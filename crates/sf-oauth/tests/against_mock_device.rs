@@ -13,7 +13,9 @@ use pardot_auth_core::{AccessToken, Clock, Error, ErrorKind, LoginHost, ManualCl
 use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, assert_oauth_error, mock, mock_with, oauth_source};
+use support::{
+    assert_counts, assert_oauth_error, assert_route_counts, mock, mock_with, oauth_source,
+};
 use tokio::task::JoinHandle;
 
 const CTX: &str = "device flow authentication";
@@ -108,12 +110,10 @@ async fn start_then_pending_then_approved_by_script() {
         Err(MockError::UnknownUserCode(_))
     ));
     let counts = mock.counts();
-    assert_counts(
+    assert_route_counts(
         &mock,
-        &[
-            (Route::OAuthToken, Outcome::Ok, 2),
-            (Route::OAuthToken, Outcome::AuthorizationPending, 2),
-        ],
+        Route::OAuthToken,
+        &[(Outcome::Ok, 2), (Outcome::AuthorizationPending, 2)],
     );
     assert_eq!(counts.route_total(Route::OAuthToken), 4);
 }
@@ -417,12 +417,13 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     assert!(err.help().unwrap().contains("administrator"));
 
     let counts = mock.counts();
-    assert_counts(
+    assert_route_counts(
         &mock,
+        Route::OAuthToken,
         &[
-            (Route::OAuthToken, Outcome::InvalidClientId, 1),
-            (Route::OAuthToken, Outcome::InvalidClient, 1),
-            (Route::OAuthToken, Outcome::InvalidAppAccess, 1),
+            (Outcome::InvalidClientId, 1),
+            (Outcome::InvalidClient, 1),
+            (Outcome::InvalidAppAccess, 1),
         ],
     );
     assert_eq!(

@@ -19,7 +19,9 @@ use pardot_auth_core::{
 use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{Refusal, assert_counts, assert_oauth_error, mock, oauth_source};
+use support::{
+    Refusal, assert_counts, assert_oauth_error, assert_route_counts, mock, oauth_source,
+};
 use tokio::task::JoinHandle;
 
 const EXCHANGE: &str = "authorization code exchange";
@@ -474,12 +476,10 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
         }
     ));
     assert!(err.help().unwrap().contains("single-use"), "{err}");
-    assert_counts(
+    assert_route_counts(
         &mock,
-        &[
-            (Route::OAuthToken, Outcome::Ok, 1),
-            (Route::OAuthToken, Outcome::InvalidGrant, 1),
-        ],
+        Route::OAuthToken,
+        &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 1)],
     );
 }
 
@@ -507,12 +507,10 @@ async fn a_code_is_single_use() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_counts(
+    assert_route_counts(
         &mock,
-        &[
-            (Route::OAuthToken, Outcome::Ok, 1),
-            (Route::OAuthToken, Outcome::InvalidGrant, 2),
-        ],
+        Route::OAuthToken,
+        &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 2)],
     );
 }
 
@@ -563,12 +561,13 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
     let err = pending.exchange(&flow, code).await.unwrap_err();
     assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
 
-    assert_counts(
+    assert_route_counts(
         &mock,
+        Route::OAuthToken,
         &[
-            (Route::OAuthToken, Outcome::InvalidRequest, 1),
-            (Route::OAuthToken, Outcome::InvalidGrant, 3),
-            (Route::OAuthToken, Outcome::Ok, 0),
+            (Outcome::InvalidRequest, 1),
+            (Outcome::InvalidGrant, 3),
+            (Outcome::Ok, 0),
         ],
     );
 }
@@ -727,12 +726,10 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     assert!(err.help().unwrap().contains("consumer secret"));
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
-    assert_counts(
+    assert_route_counts(
         &mock,
-        &[
-            (Route::OAuthToken, Outcome::Ok, 2),
-            (Route::OAuthToken, Outcome::InvalidClient, 1),
-        ],
+        Route::OAuthToken,
+        &[(Outcome::Ok, 2), (Outcome::InvalidClient, 1)],
     );
 }
 
@@ -812,7 +809,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     assert!(outcome.rotated);
     let r1 = t1.refresh_token().unwrap().expose_secret().to_owned();
     assert_ne!(r1, r0);
-    assert_eq!(rotations.seen(), [r1.clone()]);
+    assert_eq!(rotations.seen(), std::slice::from_ref(&r1));
     assert_eq!(
         refresh
             .current_refresh_token()
@@ -930,12 +927,10 @@ async fn authorization_errors_arrive_through_the_redirect() {
     pending.exchange(&flow, code.unwrap()).await.unwrap();
 
     let counts = mock.counts();
-    assert_counts(
+    assert_route_counts(
         &mock,
-        &[
-            (Route::OAuthAuthorize, Outcome::InvalidScope, 1),
-            (Route::OAuthAuthorize, Outcome::InvalidAppAccess, 1),
-        ],
+        Route::OAuthAuthorize,
+        &[(Outcome::InvalidScope, 1), (Outcome::InvalidAppAccess, 1)],
     );
     assert_eq!(counts.route_total(Route::OAuthToken), 1);
 }

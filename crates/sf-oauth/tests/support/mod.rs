@@ -68,3 +68,10 @@ pub fn assert_counts(mock: &PardotMock, expected: &[(Route, Outcome, u64)]) {
         );
     }
 }
+
+/// [`assert_counts`] of one route: `(outcome, expected)` a row.
+#[track_caller]
+pub fn assert_route_counts(mock: &PardotMock, route: Route, expected: &[(Outcome, u64)]) {
+    let rows: Vec<_> = expected.iter().map(|&(o, n)| (route, o, n)).collect();
+    assert_counts(mock, &rows);
+}
