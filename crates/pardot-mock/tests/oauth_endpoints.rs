@@ -239,21 +239,12 @@ async fn real_host_names_in_the_host_header() {
     let (mock, clock) = mock().await;
     // test.salesforce.com -> the sandbox login host; identity URL on the real name.
     let pw = format!("{SANDBOX_PASSWORD}{SANDBOX_SECURITY_TOKEN}");
-    let r = http()
-        .post(format!("{}/services/oauth2/token", mock.url()))
+    let login = post(&mock.url(), "/services/oauth2/token")
         .header("host", "test.salesforce.com")
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", WEB_CONSUMER_KEY),
-            ("client_secret", WEB_CONSUMER_SECRET),
-            ("username", SANDBOX_USERNAME),
-            ("password", &pw),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: serde_json::Value = r.json().await.unwrap();
+        .form(&password_form(SANDBOX_USERNAME, &pw));
+    let (status, _, body) = answer(login.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let v = json_of(&body);
     assert_eq!(
         v["id"],
         format!("https://test.salesforce.com/id/{SANDBOX_ORG_ID}/0055g00000SbxUsAAJ")

@@ -540,12 +540,9 @@ async fn paging_by_id_sees_every_record_once() {
         let mut seen: Vec<u64> = Vec::new();
         let mut last = 0;
         loop {
-            let page = env
-                .bearer_get(&format!(
+            let page = env.bearer_expect(&format!(
                     "/api/{object}/version/4/do/query?format=json&output=bulk&sort_by=id&sort_order=ascending&limit=2&id_greater_than={last}"
-                ))
-                .await;
-            assert_eq!(page.status, 200, "{page:?}");
+                ), 200).await;
             assert!(
                 page.json()["result"].get("total_results").is_none(),
                 "{}",

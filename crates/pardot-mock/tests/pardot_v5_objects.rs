@@ -365,8 +365,7 @@ async fn a_v5_write_is_seen_by_v4_and_a_v4_write_by_v5() {
     let headers = bearer_headers(&auth);
     // v5 -> v4: a list, a membership and a prospect made in v5.
     let list = send_json(&env, POST, "/api/v5/objects/lists", r#"{"name":"From v5"}"#).await;
-    assert_eq!(list.status, 201, "{list:?}");
-    let list_id = list.json()["id"].as_u64().unwrap();
+    let list_id = list.created_id();
     let prospect = send_json(
         &env,
         POST,
@@ -374,8 +373,7 @@ async fn a_v5_write_is_seen_by_v4_and_a_v4_write_by_v5() {
         r#"{"email":"v5@example.com","firstName":"Five"}"#,
     )
     .await;
-    assert_eq!(prospect.status, 201, "{prospect:?}");
-    let prospect_id = prospect.json()["id"].as_u64().unwrap();
+    let prospect_id = prospect.created_id();
     let membership = send_json(
         &env,
         POST,
@@ -460,10 +458,8 @@ async fn a_v5_write_is_seen_by_v4_and_a_v4_write_by_v5() {
         .bearer_get("/api/v5/objects/prospects?fields=id&idGreaterThan=1000&idLessThan=1010")
         .await;
     assert_eq!(ids(&live), vec![1001, 1002]);
-    let gone = env
-        .bearer_get("/api/v5/objects/prospects/1003?fields=id")
+    env.bearer_expect("/api/v5/objects/prospects/1003?fields=id", 404)
         .await;
-    assert_eq!(gone.status, 404, "{gone:?}");
 }
 
 #[tokio::test]
@@ -506,44 +502,23 @@ async fn pages_see_every_record_once_and_upsert_picks_the_latest() {
         assert_eq!(seen, want, "{object}");
     }
     // Two prospects share an address; upsert updates the one updated last.
-    let made = send_json(
-        &env,
-        POST,
-        "/api/v5/objects/prospects/do/upsertLatestByEmail?fields=id",
-        r#"{"matchEmail":"twin@example.com","prospect":{"firstName":"One"}}"#,
-    )
-    .await;
-    assert_eq!(made.status, 201, "{made:?}");
-    let first = made.json()["id"].as_u64().unwrap();
+    const UPSERT: &str = "/api/v5/objects/prospects/do/upsertLatestByEmail";
+    let twin = |first_name: &str| {
+        format!(r#"{{"matchEmail":"twin@example.com","prospect":{{"firstName":"{first_name}"}}}}"#)
+    };
+    let made = send_json(&env, POST, &format!("{UPSERT}?fields=id"), &twin("One")).await;
+    let first = made.created_id();
     env.clock.advance(Duration::from_secs(10));
     // v5 create refuses a second prospect with the address, so the twin comes by a rename.
-    let other = send_json(
-        &env,
-        POST,
-        "/api/v5/objects/prospects?fields=id",
-        r#"{"email":"twin2@example.com"}"#,
-    )
-    .await;
+    let body = r#"{"email":"twin2@example.com"}"#;
+    let other = send_json(&env, POST, "/api/v5/objects/prospects?fields=id", body).await;
     let second = other.json()["id"].as_u64().unwrap();
-    let renamed = send_json(
-        &env,
-        PATCH,
-        &format!("/api/v5/objects/prospects/{second}"),
-        r#"{"email":"twin@example.com"}"#,
-    )
-    .await;
+    let rename = format!("/api/v5/objects/prospects/{second}");
+    let renamed = send_json(&env, PATCH, &rename, r#"{"email":"twin@example.com"}"#).await;
     assert_eq!(renamed.status, 200, "{renamed:?}");
-    let upsert = send_json(
-        &env,
-        POST,
-        "/api/v5/objects/prospects/do/upsertLatestByEmail?fields=id,firstName",
-        r#"{"matchEmail":"twin@example.com","prospect":{"firstName":"Latest"}}"#,
-    )
-    .await;
-    upsert.assert(
-        200,
-        JSON,
-        &format!(r#"{{"id":{second},"firstName":"Latest"}}"#),
-    );
+    let latest = format!("{UPSERT}?fields=id,firstName");
+    let upsert = send_json(&env, POST, &latest, &twin("Latest")).await;
+    let expected = format!(r#"{{"id":{second},"firstName":"Latest"}}"#);
+    upsert.assert(200, JSON, &expected);
     assert_ne!(first, second);
 }

@@ -100,6 +100,13 @@ impl Answer {
         );
     }
 
+    /// The id of the record a v5 create (201) made.
+    #[track_caller]
+    pub fn created_id(&self) -> u64 {
+        assert_eq!(self.status, 201, "{self:?}");
+        self.json()["id"].as_u64().unwrap()
+    }
+
     /// Asserts that the body contains `text`.
     #[track_caller]
     pub fn assert_contains(&self, text: &str) {
@@ -213,6 +220,13 @@ impl Env {
         let answer = self.bearer_get(path).await;
         let got = (answer.status, answer.content_type.as_str());
         assert_eq!(got, (200, content_type), "{path}: {answer:?}");
+        answer
+    }
+
+    /// [`bearer_get`](Self::bearer_get) that must answer `status`.
+    pub async fn bearer_expect(&self, path: &str, status: u16) -> Answer {
+        let answer = self.bearer_get(path).await;
+        assert_eq!(answer.status, status, "{path}: {answer:?}");
         answer
     }
 
