@@ -248,10 +248,9 @@ async fn journal_is_bounded_but_counters_are_not() {
         token(&mock.url(), &[("grant_type", "nope")]).await;
     }
     assert!(mock.journal().len() <= 5);
-    assert_eq!(
-        mock.counts()
-            .get(Route::OAuthToken, Outcome::UnsupportedGrantType),
-        20
+    assert_counts(
+        &mock,
+        &[(Route::OAuthToken, Outcome::UnsupportedGrantType, 20)],
     );
     let c = admin_get(&mock, "/__mock/counts").await;
     assert_eq!(c["oauth.token"]["unsupported_grant_type"], 20);
@@ -593,7 +592,7 @@ async fn revoking_the_fixture_web_app_for_everyone_keeps_its_password_grant() {
     let pw = integration_password();
     let (status, _, body) = token(&mock.url(), &password_form(INTEGRATION_USERNAME, &pw)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
 }
 
 /// On an admin-approved app the same fault stands for the admin removing the user's

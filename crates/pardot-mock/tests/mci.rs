@@ -82,7 +82,7 @@ async fn discovery_then_token() {
     assert_eq!(v["expires_in"], 300);
     assert_eq!(v["token_type"], "Bearer");
     assert!(v["access_token"].as_str().unwrap().starts_with("eyJ"));
-    assert_eq!(mock.counts().get(Route::MciToken, Outcome::Ok), 1);
+    assert_counts(&mock, &[(Route::MciToken, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]

@@ -257,11 +257,7 @@ async fn wrong_password_shows_the_page_again() {
         .await;
     assert_eq!(ok.status, 302);
     assert_eq!(query_map(ok.location())["state"], "s1");
-    assert_eq!(
-        mock.counts()
-            .get(Route::OAuthAuthorize, Outcome::LoginFailed),
-        3
-    );
+    assert_counts(&mock, &[(Route::OAuthAuthorize, Outcome::LoginFailed, 3)]);
 
     // A transaction id the mock does not know: an error page, never a redirect.
     let stale = page
@@ -359,11 +355,7 @@ async fn deny_redirects_with_access_denied_and_allow_remembers_approval() {
             .location()
             .starts_with(&format!("{CALLBACK}?code=aPrx"))
     );
-    assert_eq!(
-        mock.counts()
-            .get(Route::OAuthAuthorize, Outcome::AccessDenied),
-        1
-    );
+    assert_counts(&mock, &[(Route::OAuthAuthorize, Outcome::AccessDenied, 1)]);
 }
 
 #[tokio::test]
@@ -465,10 +457,9 @@ async fn bad_client_gets_an_error_page_not_a_redirect() {
         "error=redirect_uri_missing&error_description=redirect_uri%20not%20provided",
     )
     .await;
-    assert_eq!(
-        mock.counts()
-            .get(Route::OAuthAuthorize, Outcome::InvalidClientId),
-        2
+    assert_counts(
+        &mock,
+        &[(Route::OAuthAuthorize, Outcome::InvalidClientId, 2)],
     );
 }
 

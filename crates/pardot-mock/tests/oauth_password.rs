@@ -33,7 +33,7 @@ async fn success_has_the_spec_fields_and_a_valid_signature() {
     assert!(v.get("expires_in").is_none() && v.get("refresh_token").is_none());
     let info = mock.lookup_access_token(token).unwrap();
     assert_eq!(info.username, INTEGRATION_USERNAME);
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -54,8 +54,5 @@ async fn wrong_password_is_authentication_failure() {
         AUTHENTICATION_FAILURE,
     )
     .await;
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::InvalidGrant),
-        1
-    );
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::InvalidGrant, 1)]);
 }

@@ -93,7 +93,7 @@ async fn a_sign_in_answers_the_callback_with_a_code_the_token_endpoint_takes() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
 }
 
 #[tokio::test]

@@ -759,9 +759,5 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
     }
     clock.advance(Duration::from_secs(3601));
     flow.token().await.unwrap();
-    assert_eq!(
-        mock.counts()
-            .get(Route::OAuthToken, Outcome::RateLimitExceeded),
-        2
-    );
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::RateLimitExceeded, 2)]);
 }

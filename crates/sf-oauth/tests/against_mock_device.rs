@@ -288,10 +288,9 @@ async fn stops_at_its_own_timeout_on_the_clock() {
     assert_eq!(err.context(), Some(CTX));
     assert!(err.to_string().contains("timed out after 3s"), "{err}");
     assert!(matches!(oauth_source(&err), OAuthError::Timeout(d) if *d == Duration::from_secs(3)));
-    assert_eq!(
-        mock.counts()
-            .get(Route::OAuthToken, Outcome::AuthorizationPending),
-        3
+    assert_counts(
+        &mock,
+        &[(Route::OAuthToken, Outcome::AuthorizationPending, 3)],
     );
 }
 

@@ -777,7 +777,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
             );
         }
     }
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3 + 4);
+    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 3 + 4)]);
 
     // The rotating app: each refresh replaces the token, the observer hears of it, and the
     // replaced one is dead.
