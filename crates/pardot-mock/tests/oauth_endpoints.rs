@@ -10,7 +10,7 @@ use pardot_mock::fixtures::*;
 use serde_json::json;
 
 async fn get_bearer(url: &str, token: &str) -> (u16, String, String) {
-    read_typed(http_get_bearer(url, &token).await).await
+    read_typed(http_get_bearer(url, token).await).await
 }
 
 async fn post_form(url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
