@@ -38,6 +38,31 @@ fn poll(flow: DeviceFlow, auth: DeviceAuthorization) -> JoinHandle<Result<Access
     tokio::spawn(async move { flow.poll(&auth).await })
 }
 
+/// Asserts that `token` is `username`'s, by the mock's userinfo.
+async fn assert_user(mock: &PardotMock, clock: &ManualClock, token: &AccessToken, username: &str) {
+    let me = client(clock).userinfo(&host(mock), token).await.unwrap();
+    assert_eq!(me.preferred_username, username);
+}
+
+/// The web app's device flow (scope `api`) started and polling, past its first
+/// `authorization_pending`: the poll task, the user code and the page that takes it.
+async fn polling_web_device(
+    mock: &PardotMock,
+    clock: &ManualClock,
+) -> (JoinHandle<Result<AccessToken, Error>>, String, String) {
+    let flow = web_device(mock, clock, &["api"]);
+    let auth = flow.start().await.unwrap();
+    let user_code = auth.user_code.clone();
+    let page_url = format!("{}?user_code={user_code}", auth.verification_uri);
+    let polling = poll(flow, auth);
+    tick(clock, ONE_SECOND).await;
+    assert_eq!(
+        answered(clock, mock, Outcome::AuthorizationPending).await,
+        1
+    );
+    (polling, user_code, page_url)
+}
+
 /// Once the flow waits on the clock, moves the clock by `by` (which lets one poll go).
 async fn tick(clock: &ManualClock, by: Duration) {
     clock.wait_for_sleepers(1).await;
@@ -49,6 +74,26 @@ async fn tick(clock: &ManualClock, by: Duration) {
 async fn answered(clock: &ManualClock, mock: &PardotMock, outcome: Outcome) -> u64 {
     clock.wait_for_sleepers(1).await;
     mock.counts().get(Route::OAuthToken, outcome)
+}
+
+/// The web user approves `user_code` on the mock; the next poll, `wait` later, gets the token.
+async fn approved(
+    mock: &PardotMock,
+    clock: &ManualClock,
+    (user_code, polling): (&str, JoinHandle<Result<AccessToken, Error>>),
+    wait: Duration,
+) -> AccessToken {
+    mock.approve_device(user_code, fx::WEB_USERNAME).unwrap();
+    tick(clock, wait).await;
+    polling.await.unwrap().unwrap()
+}
+
+/// [`answered`]: the mock has told the flow `authorization_pending` `n` times so far.
+async fn assert_pending(clock: &ManualClock, mock: &PardotMock, n: u64) {
+    assert_eq!(
+        answered(clock, mock, Outcome::AuthorizationPending).await,
+        n
+    );
 }
 
 #[tokio::test]
@@ -79,31 +124,16 @@ async fn start_then_pending_then_approved_by_script() {
     let started = clock.now();
     let polling = poll(flow, auth);
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        1
-    );
+    assert_pending(&clock, &mock, 1).await;
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        2
-    );
+    assert_pending(&clock, &mock, 2).await;
     assert!(!polling.is_finished());
 
-    mock.approve_device(&user_code, fx::WEB_USERNAME).unwrap();
-    tick(&clock, ONE_SECOND).await;
-    let token = polling.await.unwrap().unwrap();
+    let token = approved(&mock, &clock, (&user_code, polling), ONE_SECOND).await;
     assert_eq!(clock.now(), started + 3 * ONE_SECOND);
     assert_eq!(token.issued_at(), clock.now());
     assert!(token.refresh_token().is_some(), "refresh_token was asked");
-    assert_eq!(
-        client(&clock)
-            .userinfo(&host(&mock), &token)
-            .await
-            .unwrap()
-            .preferred_username,
-        fx::WEB_USERNAME
-    );
+    assert_user(&mock, &clock, &token, fx::WEB_USERNAME).await;
     // The device code is used up.
     assert!(matches!(
         mock.approve_device(&user_code, fx::WEB_USERNAME),
@@ -121,15 +151,7 @@ async fn start_then_pending_then_approved_by_script() {
 #[tokio::test]
 async fn denied_by_script() {
     let (mock, clock) = mock().await;
-    let flow = web_device(&mock, &clock, &["api"]);
-    let auth = flow.start().await.unwrap();
-    let user_code = auth.user_code.clone();
-    let polling = poll(flow, auth);
-    tick(&clock, ONE_SECOND).await;
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        1
-    );
+    let (polling, user_code, _) = polling_web_device(&mock, &clock).await;
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
@@ -181,13 +203,14 @@ async fn polls_at_the_server_interval() {
     clock.advance(Duration::from_secs(9));
     assert_eq!(clock.pending_sleeps(), 1, "not yet");
     clock.advance(ONE_SECOND);
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        1
-    );
-    mock.approve_device(&user_code, fx::WEB_USERNAME).unwrap();
-    tick(&clock, Duration::from_secs(10)).await;
-    polling.await.unwrap().unwrap();
+    assert_pending(&clock, &mock, 1).await;
+    approved(
+        &mock,
+        &clock,
+        (&user_code, polling),
+        Duration::from_secs(10),
+    )
+    .await;
     assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 0)]);
 }
 
@@ -203,10 +226,7 @@ async fn slow_down_makes_the_flow_poll_less_often() {
 
     // t+1: the first poll is never too soon.
     tick(&clock, ONE_SECOND).await;
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        1
-    );
+    assert_pending(&clock, &mock, 1).await;
     // t+2: too soon; the flow adds 5 s (6 s).
     tick(&clock, ONE_SECOND).await;
     assert_eq!(answered(&clock, &mock, Outcome::SlowDown).await, 1);
@@ -219,13 +239,14 @@ async fn slow_down_makes_the_flow_poll_less_often() {
     assert_eq!(clock.pending_sleeps(), 1, "waits 11 s now");
     // t+19: 11 s since the last poll, enough.
     clock.advance(ONE_SECOND);
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        2
-    );
-    mock.approve_device(&user_code, fx::WEB_USERNAME).unwrap();
-    tick(&clock, Duration::from_secs(11)).await;
-    polling.await.unwrap().unwrap();
+    assert_pending(&clock, &mock, 2).await;
+    approved(
+        &mock,
+        &clock,
+        (&user_code, polling),
+        Duration::from_secs(11),
+    )
+    .await;
     let counts = mock.counts();
     assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 2)]);
     assert_eq!(
@@ -238,15 +259,7 @@ async fn slow_down_makes_the_flow_poll_less_often() {
 #[tokio::test]
 async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
     let (mock, clock) = mock().await;
-    let flow = web_device(&mock, &clock, &["api"]);
-    let auth = flow.start().await.unwrap();
-    let user_code = auth.user_code.clone();
-    let polling = poll(flow, auth);
-    tick(&clock, ONE_SECOND).await;
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        1
-    );
+    let (polling, user_code, _) = polling_web_device(&mock, &clock).await;
     // The next poll happens at 600 s after issue: the mock has expired the code.
     clock.advance(Duration::from_secs(599));
     let err = polling.await.unwrap().unwrap_err();
@@ -315,28 +328,13 @@ async fn as_a_token_source_with_a_prompt() {
         .unwrap();
     tick(&clock, ONE_SECOND).await;
     let token = running.await.unwrap().unwrap();
-    assert_eq!(
-        client(&clock)
-            .userinfo(&host(&mock), &token)
-            .await
-            .unwrap()
-            .preferred_username,
-        fx::INTEGRATION_USERNAME
-    );
+    assert_user(&mock, &clock, &token, fx::INTEGRATION_USERNAME).await;
 }
 
 #[tokio::test]
 async fn approved_on_the_setup_connect_pages() {
     let (mock, clock) = mock().await;
-    let flow = web_device(&mock, &clock, &["api"]);
-    let auth = flow.start().await.unwrap();
-    let page_url = format!("{}?user_code={}", auth.verification_uri, auth.user_code);
-    let polling = poll(flow, auth);
-    tick(&clock, ONE_SECOND).await;
-    assert_eq!(
-        answered(&clock, &mock, Outcome::AuthorizationPending).await,
-        1
-    );
+    let (polling, _, page_url) = polling_web_device(&mock, &clock).await;
 
     // The user code page, then the login page, then (for a user who never approved the
     // app) Allow/Deny.
@@ -352,14 +350,7 @@ async fn approved_on_the_setup_connect_pages() {
 
     tick(&clock, ONE_SECOND).await;
     let token = polling.await.unwrap().unwrap();
-    assert_eq!(
-        client(&clock)
-            .userinfo(&host(&mock), &token)
-            .await
-            .unwrap()
-            .preferred_username,
-        fx::UNAPPROVED_USERNAME
-    );
+    assert_user(&mock, &clock, &token, fx::UNAPPROVED_USERNAME).await;
     assert_eq!(
         mock.counts().get(Route::OAuthDevice, Outcome::Ok),
         1,
