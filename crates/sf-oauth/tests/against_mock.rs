@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{client, key};
 use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{
-    Clock, Error, ErrorClass, Expiry, LoginHost, ManualClock, TokenKind, TokenSource,
+    AccessToken, Clock, Error, ErrorClass, Expiry, LoginHost, ManualClock, TokenKind, TokenSource,
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
@@ -62,14 +62,21 @@ async fn assert_refused(
 // ---------------------------------------------------------------------------------------------
 // JWT bearer
 
+/// The token `source` gets.
+async fn token_of(source: impl TokenSource) -> AccessToken {
+    source.token().await.unwrap()
+}
+
+/// The error `source` gets instead of a token.
+async fn token_error_of(source: impl TokenSource) -> Error {
+    source.token().await.unwrap_err()
+}
+
 #[tokio::test]
 async fn jwt_bearer_production_sandbox_and_my_domain() {
     let (mock, clock) = mock().await;
 
-    let token = jwt(custom(&mock.url()), fx::INTEGRATION_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap();
+    let token = token_of(jwt(custom(&mock.url()), fx::INTEGRATION_USERNAME, &clock)).await;
     assert!(matches!(token.kind(), TokenKind::SalesforceBearer));
     assert!(
         token
@@ -98,28 +105,26 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
         .unwrap();
     assert_eq!(me.preferred_username, fx::INTEGRATION_USERNAME);
 
-    jwt(custom(&mock.sandbox_url()), fx::SANDBOX_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap();
-    jwt(
+    token_of(jwt(
+        custom(&mock.sandbox_url()),
+        fx::SANDBOX_USERNAME,
+        &clock,
+    ))
+    .await;
+    token_of(jwt(
         custom(&mock.my_domain_url(fx::PRODUCTION_MY_DOMAIN)),
         fx::INTEGRATION_USERNAME,
         &clock,
-    )
-    .token()
-    .await
-    .unwrap();
+    ))
+    .await;
     // The PKCS#1 form of the same key works too.
-    jwt_app(
+    token_of(jwt_app(
         custom(&mock.url()),
         (fx::JWT_CONSUMER_KEY, "connected-app.pkcs1.key"),
         fx::INTEGRATION_USERNAME,
         &clock,
-    )
-    .token()
-    .await
-    .unwrap();
+    ))
+    .await;
     assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 4)]);
 }
 
@@ -209,10 +214,7 @@ async fn jwt_bearer_errors() {
     assert!(err.is_retryable());
     mock.fail_next(Route::OAuthToken, 1, 503, "Service Unavailable")
         .unwrap();
-    let err = jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap_err();
+    let err = token_error_of(jwt(prod.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
     assert!(err.is_retryable(), "{err}");
 
     let counts = mock.counts();
@@ -234,10 +236,7 @@ async fn jwt_bearer_errors() {
 async fn salesforce_tokens_expire_on_the_shared_clock() {
     let (mock, clock) = mock().await;
     let host = custom(&mock.url());
-    let token = jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap();
+    let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
     let c = client(&clock);
     clock.advance(token.lifetime() - Duration::from_secs(1));
     c.userinfo(&host, &token).await.unwrap();
@@ -278,40 +277,34 @@ async fn username_password_success_and_errors() {
     const CTX: &str = "username-password authentication";
 
     // Success; the mock signs the answer with the app's secret and the flow checks it.
-    let token = password_flow(
+    let token = token_of(password_flow(
         host.clone(),
         fx::INTEGRATION_USERNAME,
         fx::INTEGRATION_PASSWORD,
         Some(fx::INTEGRATION_SECURITY_TOKEN),
         &clock,
-    )
-    .token()
-    .await
-    .unwrap();
+    ))
+    .await;
     assert_eq!(token.issued_at(), clock.now());
     assert!(token.scopes().is_some());
     // A trusted-IP user logs in without the security token.
-    password_flow(
+    token_of(password_flow(
         host.clone(),
         fx::WEB_USERNAME,
         fx::WEB_PASSWORD,
         None,
         &clock,
-    )
-    .token()
-    .await
-    .unwrap();
+    ))
+    .await;
     // Sandbox users on the sandbox host.
-    password_flow(
+    token_of(password_flow(
         custom(&mock.sandbox_url()),
         fx::SANDBOX_USERNAME,
         fx::SANDBOX_PASSWORD,
         Some(fx::SANDBOX_SECURITY_TOKEN),
         &clock,
-    )
-    .token()
-    .await
-    .unwrap();
+    ))
+    .await;
     assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 3)]);
 
     // Missing security token, wrong password, wrong host: authentication failure.
@@ -552,10 +545,7 @@ async fn revoke_access_token_then_userinfo_refuses_it() {
     let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     let c = client(&clock);
-    let token = jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)
-        .token()
-        .await
-        .unwrap();
+    let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
     let me = c.userinfo(&host, &token).await.unwrap();
     assert_eq!(me.organization_id, fx::PRODUCTION_ORG_ID);
     assert_eq!(me.user_id, fx::INTEGRATION_USER_ID);
