@@ -45,6 +45,7 @@ mod debug;
 mod error;
 mod host;
 mod ids;
+mod interned;
 mod pardot_codes;
 pub mod redact;
 mod retry_after;
