@@ -16,24 +16,17 @@ pub struct MemoryStore {
 }
 
 /// Everything about one key.
+#[derive(Default)]
 struct Slot {
     record: Option<StoredToken>,
     /// The newest fence granted.
     fence: u64,
-    /// The record's revision; waiters in `changed` watch it.
-    revision: watch::Sender<u64>,
+    /// The record's revision.
+    revision: u64,
+    /// Wakes the waiters in `changed` with each new revision. Made by the first waiter: most
+    /// keys never have one, and a watch channel is larger than the rest of the slot.
+    waiters: Option<watch::Sender<u64>>,
     lease: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl Default for Slot {
-    fn default() -> Self {
-        Self {
-            record: None,
-            fence: 0,
-            revision: watch::Sender::new(0),
-            lease: Arc::default(),
-        }
-    }
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -64,7 +57,10 @@ impl MemoryStore {
 
 fn replace(slot: &mut Slot, record: Option<StoredToken>) {
     slot.record = record;
-    slot.revision.send_modify(|r| *r += 1);
+    slot.revision += 1;
+    if let Some(waiters) = &slot.waiters {
+        waiters.send_replace(slot.revision);
+    }
 }
 
 #[async_trait::async_trait]
@@ -121,11 +117,15 @@ impl TokenStore for MemoryStore {
     }
 
     async fn revision(&self, key: &str) -> Result<u64, StoreError> {
-        self.with_slot(key, |s| *s.revision.borrow())
+        self.with_slot(key, |s| s.revision)
     }
 
     async fn changed(&self, key: &str, since: u64, timeout: Duration) -> Result<u64, StoreError> {
-        let mut revisions = self.with_slot(key, |s| s.revision.subscribe())?;
+        let mut revisions = self.with_slot(key, |s| {
+            s.waiters
+                .get_or_insert_with(|| watch::Sender::new(s.revision))
+                .subscribe()
+        })?;
         // The sender lives in the slot, which is never removed, so `wait_for` only ends by
         // a change or the timeout.
         let _ = tokio::time::timeout(timeout, revisions.wait_for(|r| *r != since)).await;
