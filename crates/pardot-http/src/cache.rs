@@ -12,6 +12,7 @@ use pardot_auth_core::{
 };
 use tracing::Instrument;
 
+use crate::doubling::DoublingWaits;
 use crate::jitter::Jitter;
 use crate::metrics::{CacheCounters, CacheMetrics, bump};
 use crate::store::{MemoryStore, StoreLease, StoredToken, TokenStore};
@@ -102,8 +103,7 @@ struct Config {
     jitter_fraction: f64,
     fetch_timeout: Duration,
     lock_wait: Duration,
-    backoff_initial: Duration,
-    backoff_max: Duration,
+    backoff: DoublingWaits,
 }
 
 #[derive(Default)]
@@ -133,8 +133,7 @@ impl Default for Config {
             jitter_fraction: 0.5,
             fetch_timeout: Duration::from_secs(60),
             lock_wait: Duration::from_secs(90),
-            backoff_initial: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
+            backoff: DoublingWaits::new(Duration::from_secs(1), Duration::from_secs(60)),
         }
     }
 }
@@ -209,14 +208,11 @@ impl CachedTokenSourceBuilder {
         /// The longest a fetch waits for the store's lease (default 90 s: another process may
         /// be fetching under it).
         pub fn lock_wait(wait: Duration) => config.lock_wait = wait;
-    }
 
-    /// The first and the longest wait after failed fetches (defaults 1 s and 60 s; doubled
-    /// after each failure, jittered between 50% and 100%).
-    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.config.backoff_initial = initial;
-        self.config.backoff_max = max.max(initial);
-        self
+        /// The first and the longest wait after failed fetches (defaults 1 s and 60 s; doubled
+        /// after each failure, jittered between 50% and 100%).
+        pub fn backoff(initial: Duration, max: Duration)
+            => config.backoff = DoublingWaits::new(initial, max);
     }
 
     /// The cache.
@@ -325,13 +321,8 @@ impl Inner {
     }
 
     fn backoff(&self, failures: u32) -> Duration {
-        let exp = failures.saturating_sub(1).min(20);
-        let base = self
-            .config
-            .backoff_initial
-            .saturating_mul(1u32 << exp)
-            .min(self.config.backoff_max);
-        base.mul_f64(0.5 + 0.5 * self.jitter.next())
+        let waits = &self.config.backoff;
+        waits.nth_jittered(failures.saturating_sub(1), self.jitter.next())
     }
 
     async fn get(&self) -> Result<AccessToken, Error> {
