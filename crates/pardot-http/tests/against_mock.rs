@@ -334,19 +334,19 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
         )
         .await
         .unwrap();
-    let grant = RefreshGrant {
+    let grant = || RefreshGrant {
         http: http(),
         token_url: format!("{}/services/oauth2/token", mock.url()),
         client_id: fixtures::ROTATING_CONSUMER_KEY.into(),
         client_secret: fixtures::ROTATING_CONSUMER_SECRET.into(),
         clock: shared.clone(),
     };
-    let make_client = |store: Arc<dyn TokenStore>, grant: RefreshGrant| {
+    let make_client = |store: Arc<dyn TokenStore>| {
         let cache = CachedTokenSource::builder(Arc::new(refresh_only()))
             .clock(shared.clone())
             .store(store)
             .store_key("rotating")
-            .refresh_grant(Arc::new(grant))
+            .refresh_grant(Arc::new(grant()))
             .build();
         PardotClient::builder_with_cache(cache, pardot_host(&mock))
             .business_unit(bu())
@@ -355,47 +355,27 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
             .build()
             .unwrap()
     };
-    let c = make_client(store.clone(), grant);
-    c.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
-    let r1 = store
-        .load("rotating")
-        .await
-        .unwrap()
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    // One call through `c`, then the refresh token the store holds.
+    let call_then_stored_refresh_token = async |c: &PardotClient| {
+        c.get(V5_PROSPECTS)
+            .query([("fields", "id")])
+            .send()
+            .await
+            .unwrap();
+        let record = store.load("rotating").await.unwrap().unwrap();
+        record.refresh_token.unwrap()
+    };
+    let c = make_client(store.clone());
+    let r1 = call_then_stored_refresh_token(&c).await;
     assert_ne!(r1.expose_secret(), fixtures::ROTATING_REFRESH_TOKEN);
 
     mock.expire_all_tokens().unwrap();
-    c.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
-    let r2 = store
-        .load("rotating")
-        .await
-        .unwrap()
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let r2 = call_then_stored_refresh_token(&c).await;
     assert_ne!(r2.expose_secret(), r1.expose_secret());
 
     // A new process (new store handle, new cache) starts from the newest refresh token.
     mock.expire_all_tokens().unwrap();
-    let store2: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path()).unwrap());
-    let grant2 = RefreshGrant {
-        http: http(),
-        token_url: format!("{}/services/oauth2/token", mock.url()),
-        client_id: fixtures::ROTATING_CONSUMER_KEY.into(),
-        client_secret: fixtures::ROTATING_CONSUMER_SECRET.into(),
-        clock: shared.clone(),
-    };
-    let c2 = make_client(store2, grant2);
+    let c2 = make_client(Arc::new(FileStore::new(dir.path()).unwrap()));
     c2.get(V5_PROSPECTS)
         .query([("fields", "id")])
         .send()

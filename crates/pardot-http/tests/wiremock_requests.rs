@@ -52,6 +52,11 @@ async fn let_waits_pass(clock: &ManualClock, times: usize) {
     }
 }
 
+/// A 200 answer with a JSON body.
+fn json(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
 const XML_184: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rsp stat="fail" version="1.0">
     <err code="184">access_token is invalid, unknown, or malformed</err>
@@ -65,9 +70,8 @@ async fn v5_get_sends_bearer_and_business_unit() {
         .and(query_param("fields", "id,email"))
         .and(header("authorization", "Bearer tok-1"))
         .and(header("pardot-business-unit-id", BU))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
+        .respond_with(json(
             r#"{"values":[{"id":1,"email":"a@b.c"}],"nextPageToken":null,"nextPageUrl":null}"#,
-            "application/json",
         ))
         .expect(1)
         .mount(&server)
@@ -92,9 +96,8 @@ async fn legacy_post_form_and_envelope() {
         .and(path("/api/prospect/version/4/do/create/email/a@b.c"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(body_string("first_name=Ada&format=json"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
+        .respond_with(json(
             r#"{"@attributes":{"stat":"ok","version":1},"prospect":{"id":7,"email":"a@b.c"}}"#,
-            "application/json",
         ))
         .expect(1)
         .mount(&server)
