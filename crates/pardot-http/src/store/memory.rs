@@ -137,6 +137,7 @@ impl TokenStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::contract::refresh_only;
 
     #[tokio::test(start_paused = true)]
     async fn lease_is_exclusive_until_dropped() {
@@ -154,9 +155,7 @@ mod tests {
     async fn clones_share_records() {
         let a = MemoryStore::new();
         let b = a.clone();
-        a.save("k", &StoredToken::refresh_only("rt".into()))
-            .await
-            .unwrap();
+        a.save("k", &refresh_only("rt")).await.unwrap();
         assert!(b.load("k").await.unwrap().is_some());
         b.remove("k").await.unwrap();
         assert!(a.load("k").await.unwrap().is_none());
@@ -176,10 +175,7 @@ mod tests {
             async move { store.changed("k", 0, Duration::from_secs(3600)).await }
         });
         tokio::task::yield_now().await;
-        store
-            .save("k", &StoredToken::refresh_only("rt".into()))
-            .await
-            .unwrap();
+        store.save("k", &refresh_only("rt")).await.unwrap();
         // Woken by the write, not by the hour-long timeout (the paused clock has not moved).
         let started = tokio::time::Instant::now();
         assert_eq!(waiter.await.unwrap().unwrap(), 1);
