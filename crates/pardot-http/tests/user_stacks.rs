@@ -58,19 +58,21 @@ fn middleware_client(policy: PardotAuthPolicy) -> reqwest_middleware::ClientWith
         .build()
 }
 
-fn policy(clock: &ManualClock, tokens: &CountingSource) -> PardotAuthPolicy {
-    PardotAuthPolicy::builder(tokens.shared())
+/// The counting token source on a manual clock, and a policy for [`BU`] with both.
+fn policy() -> (CountingSource, PardotAuthPolicy) {
+    let clock = ManualClock::new();
+    let tokens = CountingSource::new(clock.shared());
+    let policy = PardotAuthPolicy::builder(tokens.shared())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
-        .build()
+        .build();
+    (tokens, policy)
 }
 
 #[tokio::test]
 async fn reqwest_middleware_client_refreshes_once_and_retries_once() {
     let server = server_expiring_tok1().await;
-    let clock = ManualClock::new();
-    let tokens = CountingSource::new(clock.shared());
-    let policy = policy(&clock, &tokens);
+    let (tokens, policy) = policy();
     let user_client = middleware_client(policy.clone());
     let resp = user_client
         .get(format!("{}{ROUTE}", server.uri()))
@@ -93,8 +95,7 @@ async fn reqwest_middleware_errors_are_typed() {
         1,
     )
     .await;
-    let clock = ManualClock::new();
-    let user_client = middleware_client(policy(&clock, &CountingSource::new(clock.shared())));
+    let user_client = middleware_client(policy().1);
     let err = user_client
         .get(format!("{}{ROUTE}", server.uri()))
         .send()
@@ -110,9 +111,7 @@ async fn reqwest_middleware_errors_are_typed() {
 #[tokio::test]
 async fn tower_layer_over_a_hyper_client_refreshes_once_and_retries_once() {
     let server = server_expiring_tok1().await;
-    let clock = ManualClock::new();
-    let tokens = CountingSource::new(clock.shared());
-    let policy = policy(&clock, &tokens);
+    let (tokens, policy) = policy();
     let hyper: HyperClient<_, Full<Bytes>> =
         HyperClient::builder(TokioExecutor::new()).build_http();
     let service = ServiceBuilder::new().layer(policy.layer()).service(hyper);
