@@ -262,8 +262,7 @@ async fn throttling_is_retried_after_a_wait_on_the_clock() {
                 .await
         }
     });
-    clock.wait_for_sleepers(1).await;
-    clock.advance(Duration::from_secs(1));
+    let_waits_pass(&clock, 1).await;
     let resp = call.await.unwrap().unwrap();
     assert_eq!(resp.attempts(), 2);
     assert_eq!(c.metrics().throttle_retries, 1);
@@ -364,8 +363,7 @@ async fn a_gateway_error_is_not_retried_for_a_post_but_is_for_a_get() {
         let c = c.clone();
         async move { c.get("/api/v5/objects/prospects").send().await }
     });
-    clock.wait_for_sleepers(1).await;
-    clock.advance(Duration::from_secs(1));
+    let_waits_pass(&clock, 1).await;
     assert_eq!(get.await.unwrap().unwrap().attempts(), 2);
 }
 
