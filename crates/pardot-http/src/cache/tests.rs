@@ -378,3 +378,16 @@ async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
     }
     assert_eq!(fake.fetches(), 2);
 }
+
+#[test]
+fn caches_with_the_same_settings_share_them() {
+    let clock = ManualClock::new();
+    let build = |b: CachedTokenSourceBuilder| b.build().inner.config.clone();
+    let source = || fake(&clock, Duration::from_secs(300)).shared();
+    let default = build(CachedTokenSource::builder(source()));
+    let also_default = build(CachedTokenSource::builder(source()).jitter(0.5));
+    assert!(Arc::ptr_eq(&default, &also_default));
+    let own = build(CachedTokenSource::builder(source()).jitter(0.0));
+    assert!(!Arc::ptr_eq(&default, &own));
+    assert_eq!(own.jitter_fraction, 0.0);
+}

@@ -181,4 +181,16 @@ mod tests {
         assert_eq!(waiter.await.unwrap().unwrap(), 1);
         assert_eq!(started.elapsed(), Duration::ZERO);
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_waiter_after_saves_sees_the_current_revision() {
+        let store = MemoryStore::new();
+        store.save("k", &refresh_only("rt-1")).await.unwrap();
+        store.save("k", &refresh_only("rt-2")).await.unwrap();
+        // No waiter existed during the saves: the first one still sees revision 2 at once.
+        let started = tokio::time::Instant::now();
+        let seen = store.changed("k", 1, Duration::from_secs(3600)).await;
+        assert_eq!(seen.unwrap(), 2);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
 }
