@@ -7,8 +7,8 @@
 /// Written out, each is five lines of the same shape; here each is one line that says what it
 /// stores. Three forms, freely mixed:
 ///
-/// - `pub fn name(value: Type) => field = expression;` stores the expression (a field path
-///   such as `settings.timeout` works too);
+/// - `pub fn name(value: Type, …) => field = expression;` stores the expression of its
+///   arguments (a field path such as `settings.timeout` works too);
 /// - `pub fn name() => field = expression;` takes no argument (`no_proxy() => no_proxy = true`);
 /// - `pub fn name(value: Type) => forward inner;` hands the value to the embedded builder
 ///   `inner`'s setter of the same name (`self.inner = self.inner.name(value)`).
@@ -28,32 +28,34 @@
 /// }
 ///
 /// #[derive(Default)]
-/// struct Builder { timeout: Option<Duration>, quiet: bool, inner: Inner }
+/// struct Builder { timeout: Option<Duration>, quiet: bool, range: (u8, u8), inner: Inner }
 /// impl Builder {
 ///     pardot_auth_core::builder_setters! {
 ///         /// How long one exchange may take.
 ///         pub fn timeout(timeout: Duration) => timeout = Some(timeout);
 ///         /// Says nothing.
 ///         pub fn quiet() => quiet = true;
+///         /// From `low` to at least `low`.
+///         pub fn range(low: u8, high: u8) => range = (low, high.max(low));
 ///         /// The inner builder's bound.
 ///         pub fn limit(limit: usize) => forward inner;
 ///     }
 /// }
 ///
-/// let b = Builder::default().timeout(Duration::from_secs(3)).quiet().limit(7);
-/// assert_eq!((b.timeout, b.quiet, b.inner.limit), (Some(Duration::from_secs(3)), true, 7));
+/// let b = Builder::default().timeout(Duration::from_secs(3)).quiet().range(4, 2).limit(7);
+/// assert_eq!((b.timeout, b.quiet, b.range, b.inner.limit), (Some(Duration::from_secs(3)), true, (4, 4), 7));
 /// ```
 #[macro_export]
 macro_rules! builder_setters {
     () => {};
     (
         $(#[$attr:meta])*
-        $vis:vis fn $name:ident($value:ident: $ty:ty) => forward $inner:ident;
+        $vis:vis fn $name:ident($($value:ident: $ty:ty),+) => forward $inner:ident;
         $($rest:tt)*
     ) => {
         $(#[$attr])*
-        $vis fn $name(mut self, $value: $ty) -> Self {
-            self.$inner = self.$inner.$name($value);
+        $vis fn $name(mut self, $($value: $ty),+) -> Self {
+            self.$inner = self.$inner.$name($($value),+);
             self
         }
         $crate::builder_setters!($($rest)*);
@@ -72,11 +74,11 @@ macro_rules! builder_setters {
     };
     (
         $(#[$attr:meta])*
-        $vis:vis fn $name:ident($value:ident: $ty:ty) => $($field:ident).+ = $stored:expr;
+        $vis:vis fn $name:ident($($value:ident: $ty:ty),+) => $($field:ident).+ = $stored:expr;
         $($rest:tt)*
     ) => {
         $(#[$attr])*
-        $vis fn $name(mut self, $value: $ty) -> Self {
+        $vis fn $name(mut self, $($value: $ty),+) -> Self {
             self.$($field).+ = $stored;
             self
         }

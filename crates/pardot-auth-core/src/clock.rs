@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{Notify, oneshot};
@@ -33,9 +33,10 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl SystemClock {
-    /// The system clock as a [`SharedClock`].
+    /// The system clock as a [`SharedClock`]: one allocation, shared by every caller.
     pub fn shared() -> SharedClock {
-        Arc::new(SystemClock)
+        static SHARED: LazyLock<SharedClock> = LazyLock::new(|| Arc::new(SystemClock));
+        SHARED.clone()
     }
 }
 

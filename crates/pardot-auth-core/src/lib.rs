@@ -45,6 +45,7 @@ mod debug;
 mod error;
 mod host;
 mod ids;
+mod interned;
 mod pardot_codes;
 pub mod redact;
 mod retry_after;
@@ -66,7 +67,7 @@ pub use pardot_codes::PardotErrorCode;
 pub use retry_after::retry_after;
 pub use scheme::{AuthScheme, BUSINESS_UNIT_HEADER};
 pub use source::{
-    FnRefreshGrant, FnTokenSource, RefreshTokenGrant, TokenSource, provide_token_fn,
+    FnRefreshGrant, FnTokenSource, NamedFn, RefreshTokenGrant, TokenSource, provide_token_fn,
     refresh_grant_fn,
 };
 pub use token::{

@@ -30,40 +30,44 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     }
 }
 
-#[async_trait::async_trait]
-impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        (**self).token().await
-    }
+/// [`TokenSource`] for pointers to one: every call goes to the source pointed to (so an
+/// `invalidate` reaches a cache behind an `Arc` or a `Box`).
+macro_rules! token_source_through {
+    ($($pointer:ident),+) => {$(
+        #[async_trait::async_trait]
+        impl<T: TokenSource + ?Sized> TokenSource for $pointer<T> {
+            async fn token(&self) -> Result<AccessToken, Error> {
+                (**self).token().await
+            }
 
-    fn invalidate(&self, rejected: &AccessToken) {
-        (**self).invalidate(rejected);
-    }
+            fn invalidate(&self, rejected: &AccessToken) {
+                (**self).invalidate(rejected);
+            }
+        }
+    )+};
 }
 
-#[async_trait::async_trait]
-impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
-    async fn token(&self) -> Result<AccessToken, Error> {
-        (**self).token().await
-    }
+token_source_through!(Arc, Box);
 
-    fn invalidate(&self, rejected: &AccessToken) {
-        (**self).invalidate(rejected);
-    }
-}
-
-/// A [`TokenSource`] made from a closure; see [`provide_token_fn`].
-pub struct FnTokenSource<F> {
+/// A closure with a name, which is all its `Debug` shows: the [`TokenSource`] of
+/// [`provide_token_fn`] and the [`RefreshTokenGrant`] of [`refresh_grant_fn`].
+pub struct NamedFn<F> {
     name: &'static str,
     f: F,
 }
 
-crate::debug_shows!(FnTokenSource<F> as this {
+crate::debug_shows!(NamedFn<F> as this {
     name: this.name,
 });
 
+/// A [`TokenSource`] made from a closure; see [`provide_token_fn`].
+pub type FnTokenSource<F> = NamedFn<F>;
+
+/// A [`RefreshTokenGrant`] made from a closure; see [`refresh_grant_fn`].
+pub type FnRefreshGrant<F> = NamedFn<F>;
+
 #[async_trait::async_trait]
-impl<F, Fut> TokenSource for FnTokenSource<F>
+impl<F, Fut> TokenSource for NamedFn<F>
 where
     F: Fn() -> Fut + Send + Sync,
     Fut: Future<Output = Result<AccessToken, Error>> + Send,
@@ -93,7 +97,7 @@ where
     F: Fn() -> Fut + Send + Sync,
     Fut: Future<Output = Result<AccessToken, Error>> + Send,
 {
-    FnTokenSource { name, f }
+    NamedFn { name, f }
 }
 
 /// Redeems a refresh token for a new access token (the OAuth refresh-token grant).
@@ -109,18 +113,8 @@ pub trait RefreshTokenGrant: Send + Sync + fmt::Debug {
     async fn refresh(&self, refresh_token: &SecretString) -> Result<AccessToken, Error>;
 }
 
-/// A [`RefreshTokenGrant`] made from a closure; see [`refresh_grant_fn`].
-pub struct FnRefreshGrant<F> {
-    name: &'static str,
-    f: F,
-}
-
-crate::debug_shows!(FnRefreshGrant<F> as this {
-    name: this.name,
-});
-
 #[async_trait::async_trait]
-impl<F, Fut> RefreshTokenGrant for FnRefreshGrant<F>
+impl<F, Fut> RefreshTokenGrant for NamedFn<F>
 where
     F: Fn(SecretString) -> Fut + Send + Sync,
     Fut: Future<Output = Result<AccessToken, Error>> + Send,
@@ -137,7 +131,7 @@ where
     F: Fn(SecretString) -> Fut + Send + Sync,
     Fut: Future<Output = Result<AccessToken, Error>> + Send,
 {
-    FnRefreshGrant { name, f }
+    NamedFn { name, f }
 }
 
 #[cfg(test)]

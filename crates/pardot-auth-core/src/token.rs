@@ -1,11 +1,13 @@
 //! [`AccessToken`]: a credential with its lifetime, and the [`Scopes`] it was granted.
 
-use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
+
+use crate::interned::Interned;
 
 /// Salesforce's default session timeout, used as the lifetime estimate of a Salesforce token
 /// (its token responses never carry `expires_in`).
@@ -15,18 +17,24 @@ pub const DEFAULT_SALESFORCE_SESSION: Duration = Duration::from_secs(2 * 60 * 60
 pub const LEGACY_API_KEY_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
 /// The set of scopes a token was granted (`scope` in a token response, space-separated).
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Scopes(BTreeSet<String>);
+///
+/// Kept as its normalized text (sorted, each scope once), shared by every token granted the
+/// same scopes: cloning one is a reference count.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Scopes(Arc<String>);
+
+/// The scope sets alive in this process.
+static SCOPES: Interned<String> = Interned::new();
 
 impl Scopes {
     /// Parses a space-separated list.
     pub fn parse(text: &str) -> Self {
-        Self(text.split_whitespace().map(str::to_owned).collect())
+        text.split_whitespace().collect()
     }
 
     /// True when `scope` was granted.
     pub fn contains(&self, scope: &str) -> bool {
-        self.0.contains(scope)
+        self.iter().any(|s| s == scope)
     }
 
     /// True when the token may call the Pardot API (`pardot_api` or `full`).
@@ -41,7 +49,7 @@ impl Scopes {
 
     /// The scopes in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.0.split(' ').filter(|s| !s.is_empty())
     }
 
     /// True when no scope is present.
@@ -50,17 +58,15 @@ impl Scopes {
     }
 }
 
+impl Default for Scopes {
+    fn default() -> Self {
+        Self::parse("")
+    }
+}
+
 impl fmt::Display for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for s in &self.0 {
-            if !first {
-                f.write_str(" ")?;
-            }
-            first = false;
-            f.write_str(s)?;
-        }
-        Ok(())
+        f.write_str(&self.0)
     }
 }
 
@@ -70,9 +76,17 @@ impl fmt::Debug for Scopes {
     }
 }
 
+/// Scopes from names; a name holding spaces counts as the scopes it separates.
 impl<S: AsRef<str>> FromIterator<S> for Scopes {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|s| s.as_ref().to_owned()).collect())
+        let names: Vec<S> = iter.into_iter().collect();
+        let mut scopes: Vec<&str> = names
+            .iter()
+            .flat_map(|n| n.as_ref().split_whitespace())
+            .collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        Self(SCOPES.share(scopes.join(" ")))
     }
 }
 
@@ -125,6 +139,10 @@ impl Expiry {
 /// The secret is a [`SecretString`]: `Debug` never shows it, and reading it takes an explicit
 /// [`AccessToken::secret`] call.
 ///
+/// Clones share one copy of the token (cloning is a reference count), so a cache, its store
+/// and every request in flight hold the secret once; it is zeroized when the last clone is
+/// dropped. Equal instance URLs and scope sets are shared by every token in the process.
+///
 /// ```
 /// use std::time::{Duration, SystemTime};
 /// use pardot_auth_core::{AccessToken, TokenKind, Expiry};
@@ -140,16 +158,23 @@ impl Expiry {
 /// assert!(!format!("{token:?}").contains("AQgAQ"));
 /// ```
 #[derive(Clone)]
-pub struct AccessToken {
+pub struct AccessToken(Arc<TokenData>);
+
+/// What an [`AccessToken`] holds, shared by its clones.
+#[derive(Clone)]
+struct TokenData {
     kind: TokenKind,
     secret: SecretString,
     issued_at: SystemTime,
     expiry: Expiry,
-    instance_url: Option<Url>,
-    identity_url: Option<String>,
+    instance_url: Option<Arc<Url>>,
+    identity_url: Option<Box<str>>,
     scopes: Option<Scopes>,
     refresh_token: Option<SecretString>,
 }
+
+/// The instance URLs alive in this process.
+static INSTANCE_URLS: Interned<Url> = Interned::new();
 
 impl AccessToken {
     /// A token of `kind` with its secret, issue time and expiry.
@@ -159,7 +184,7 @@ impl AccessToken {
         issued_at: SystemTime,
         expiry: Expiry,
     ) -> Self {
-        Self {
+        Self(Arc::new(TokenData {
             kind,
             secret,
             issued_at,
@@ -168,77 +193,92 @@ impl AccessToken {
             identity_url: None,
             scopes: None,
             refresh_token: None,
-        }
+        }))
     }
 
-    crate::builder_setters! {
-        /// Sets the `instance_url` of a Salesforce token.
-        pub fn with_instance_url(url: Url) => instance_url = Some(url);
+    /// This token with `change` made to it (to a copy when it is shared with other clones).
+    fn changed(mut self, change: impl FnOnce(&mut TokenData)) -> Self {
+        change(Arc::make_mut(&mut self.0));
+        self
+    }
 
-        /// Sets the identity URL (`id` of a Salesforce token response).
-        pub fn with_identity_url(url: impl Into<String>) => identity_url = Some(url.into());
+    /// Sets the `instance_url` of a Salesforce token.
+    pub fn with_instance_url(self, url: Url) -> Self {
+        let url = INSTANCE_URLS.share(url);
+        self.changed(|t| t.instance_url = Some(url))
+    }
 
-        /// Sets the granted scopes.
-        pub fn with_scopes(scopes: Scopes) => scopes = Some(scopes);
+    /// Sets the identity URL (`id` of a Salesforce token response).
+    pub fn with_identity_url(self, url: impl Into<String>) -> Self {
+        let url = url.into().into_boxed_str();
+        self.changed(|t| t.identity_url = Some(url))
+    }
 
-        /// The same token with another expiry (every other field kept).
-        pub fn with_expiry(expiry: Expiry) => expiry = expiry;
+    /// Sets the granted scopes.
+    pub fn with_scopes(self, scopes: Scopes) -> Self {
+        self.changed(|t| t.scopes = Some(scopes))
+    }
 
-        /// Sets the refresh token issued with this token.
-        pub fn with_refresh_token(refresh_token: SecretString)
-            => refresh_token = Some(refresh_token);
+    /// The same token with another expiry (every other field kept).
+    pub fn with_expiry(self, expiry: Expiry) -> Self {
+        self.changed(|t| t.expiry = expiry)
+    }
+
+    /// Sets the refresh token issued with this token.
+    pub fn with_refresh_token(self, refresh_token: SecretString) -> Self {
+        self.changed(|t| t.refresh_token = Some(refresh_token))
     }
 
     /// The kind, which fixes the header scheme.
     pub fn kind(&self) -> &TokenKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The secret value. Call only to put it on the wire.
     pub fn secret(&self) -> &SecretString {
-        &self.secret
+        &self.0.secret
     }
 
     /// When it was issued.
     pub fn issued_at(&self) -> SystemTime {
-        self.issued_at
+        self.0.issued_at
     }
 
     /// When it expires (known or estimated).
     pub fn expiry(&self) -> Expiry {
-        self.expiry
+        self.0.expiry
     }
 
     /// The expiry instant.
     pub fn expires_at(&self) -> SystemTime {
-        self.expiry.at()
+        self.0.expiry.at()
     }
 
     /// Its whole lifetime (issue to expiry).
     pub fn lifetime(&self) -> Duration {
         self.expires_at()
-            .duration_since(self.issued_at)
+            .duration_since(self.0.issued_at)
             .unwrap_or_default()
     }
 
     /// The Salesforce `instance_url`, if any.
     pub fn instance_url(&self) -> Option<&Url> {
-        self.instance_url.as_ref()
+        self.0.instance_url.as_deref()
     }
 
     /// The identity URL (`https://login.salesforce.com/id/00D…/005…`), if any.
     pub fn identity_url(&self) -> Option<&str> {
-        self.identity_url.as_deref()
+        self.0.identity_url.as_deref()
     }
 
     /// The granted scopes, when the server said.
     pub fn scopes(&self) -> Option<&Scopes> {
-        self.scopes.as_ref()
+        self.0.scopes.as_ref()
     }
 
     /// The refresh token issued with this token, if any.
     pub fn refresh_token(&self) -> Option<&SecretString> {
-        self.refresh_token.as_ref()
+        self.0.refresh_token.as_ref()
     }
 
     /// True while `now + margin` is before the expiry: the token can be used and need not be
@@ -256,22 +296,23 @@ impl AccessToken {
     /// True when `other` carries the same secret and issue time: the same credential, so a
     /// 401 seen with `other` may invalidate this one (and not a newer one).
     pub fn is_same_as(&self, other: &AccessToken) -> bool {
-        self.issued_at == other.issued_at
-            && self.secret.expose_secret() == other.secret.expose_secret()
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.0.issued_at == other.0.issued_at
+                && self.0.secret.expose_secret() == other.0.secret.expose_secret())
     }
 }
 
 crate::debug_shows!(
     AccessToken as this,
     complete {
-        kind: this.kind,
+        kind: this.0.kind,
         secret: "[redacted]",
-        issued_at: this.issued_at,
-        expiry: this.expiry,
-        instance_url: this.instance_url.as_ref().map(Url::as_str),
-        identity_url: this.identity_url,
-        scopes: this.scopes,
-        refresh_token: this.refresh_token.as_ref().map(|_| "[redacted]"),
+        issued_at: this.0.issued_at,
+        expiry: this.0.expiry,
+        instance_url: this.0.instance_url.as_deref().map(Url::as_str),
+        identity_url: this.0.identity_url,
+        scopes: this.0.scopes,
+        refresh_token: this.0.refresh_token.as_ref().map(|_| "[redacted]"),
     }
 );
 
@@ -346,6 +387,42 @@ mod tests {
     }
 
     #[test]
+    fn clones_share_one_token_and_changes_copy_it() {
+        let now = SystemTime::now();
+        let token = token(now);
+        let clone = token.clone();
+        assert!(Arc::ptr_eq(&token.0, &clone.0));
+        let later = Expiry::Known(now + Duration::from_secs(1));
+        let moved = clone.with_expiry(later);
+        assert!(!Arc::ptr_eq(&token.0, &moved.0));
+        assert_eq!(token.expiry(), Expiry::Known(now + LEGACY_API_KEY_LIFETIME));
+        assert_eq!(moved.expiry(), later);
+    }
+
+    #[test]
+    fn equal_instance_urls_and_scopes_are_held_once() {
+        let now = SystemTime::now();
+        let [a, b] = ["tok-a", "tok-b"].map(|secret| {
+            AccessToken::new(
+                TokenKind::SalesforceBearer,
+                secret.into(),
+                now,
+                Expiry::Estimated(now + DEFAULT_SALESFORCE_SESSION),
+            )
+            .with_instance_url(Url::parse("https://acme.my.salesforce.com").unwrap())
+            .with_scopes(Scopes::parse("api pardot_api"))
+        });
+        let url = |t: &AccessToken| t.0.instance_url.clone().unwrap();
+        assert!(Arc::ptr_eq(&url(&a), &url(&b)));
+        let scopes = |t: &AccessToken| t.scopes().unwrap().0.clone();
+        assert!(Arc::ptr_eq(&scopes(&a), &scopes(&b)));
+        assert_eq!(
+            a.instance_url().unwrap().as_str(),
+            "https://acme.my.salesforce.com/"
+        );
+    }
+
+    #[test]
     fn scopes_parse_and_judge() {
         let s = Scopes::parse("refresh_token  api pardot_api");
         assert!(s.allows_pardot());
@@ -354,5 +431,12 @@ mod tests {
         assert!(Scopes::parse("full").allows_pardot());
         assert!(!Scopes::parse("api web").allows_pardot());
         assert!(Scopes::parse("offline_access").allows_refresh());
+        assert_eq!(
+            s,
+            ["api", "pardot_api refresh_token", "api"].iter().collect()
+        );
+        assert_eq!(Scopes::parse(" "), Scopes::default());
+        assert!(Scopes::default().is_empty() && Scopes::default().iter().next().is_none());
+        assert!(!s.contains("pardot") && !s.contains(""));
     }
 }

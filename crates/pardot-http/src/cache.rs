@@ -2,7 +2,7 @@
 //! [`TokenSource`].
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use pardot_auth_core::clock::timeout;
@@ -12,6 +12,7 @@ use pardot_auth_core::{
 };
 use tracing::Instrument;
 
+use crate::doubling::DoublingWaits;
 use crate::jitter::Jitter;
 use crate::metrics::{CacheCounters, CacheMetrics, bump};
 use crate::store::{MemoryStore, StoreLease, StoredToken, TokenStore};
@@ -85,24 +86,24 @@ struct Inner {
     source: Arc<dyn TokenSource>,
     refresh_grant: Option<Arc<dyn RefreshTokenGrant>>,
     store: Arc<dyn TokenStore>,
-    key: String,
+    key: Box<str>,
     clock: SharedClock,
-    config: Config,
+    /// Shared by every cache with the same settings (most have the defaults).
+    config: Arc<Config>,
     jitter: Jitter,
     state: Mutex<State>,
     fetch_lock: tokio::sync::Mutex<()>,
     counters: CacheCounters,
 }
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct Config {
     max_margin: Duration,
     margin_fraction: f64,
     jitter_fraction: f64,
     fetch_timeout: Duration,
     lock_wait: Duration,
-    backoff_initial: Duration,
-    backoff_max: Duration,
+    backoff: DoublingWaits,
 }
 
 #[derive(Default)]
@@ -124,10 +125,43 @@ struct Entry {
     refresh_at: SystemTime,
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_margin: Duration::from_secs(300),
+            margin_fraction: 0.2,
+            jitter_fraction: 0.5,
+            fetch_timeout: Duration::from_secs(60),
+            lock_wait: Duration::from_secs(90),
+            backoff: DoublingWaits::new(Duration::from_secs(1), Duration::from_secs(60)),
+        }
+    }
+}
+
+impl Config {
+    /// The defaults, one copy shared by every cache built with them.
+    fn shared_default() -> Arc<Self> {
+        static DEFAULT: LazyLock<Arc<Config>> = LazyLock::new(Arc::default);
+        DEFAULT.clone()
+    }
+
+    /// `self` shared: the default copy when `self` equals it.
+    fn shared(self) -> Arc<Self> {
+        let default = Self::shared_default();
+        if *default == self {
+            default
+        } else {
+            Arc::new(self)
+        }
+    }
+}
+
 /// Configures a [`CachedTokenSource`]; every setting has a default.
 pub struct CachedTokenSourceBuilder {
     /// The cache being configured, not shared with anyone until built.
     inner: Inner,
+    /// Its settings, moved into `inner` by [`build`](Self::build).
+    config: Config,
 }
 
 pardot_auth_core::debug_shows!(CachedTokenSourceBuilder as this {
@@ -140,15 +174,15 @@ impl CachedTokenSourceBuilder {
     /// The refresh-ahead margin is `min(max_margin, fraction × lifetime)`. Defaults: 5 min and
     /// 0.2. A 2 h token with the defaults is refreshed 5 min (plus jitter) before it expires.
     pub fn refresh_margin(mut self, max_margin: Duration, fraction: f64) -> Self {
-        self.inner.config.max_margin = max_margin;
-        self.inner.config.margin_fraction = fraction.clamp(0.0, 1.0);
+        self.config.max_margin = max_margin;
+        self.config.margin_fraction = fraction.clamp(0.0, 1.0);
         self
     }
 
     pardot_auth_core::builder_setters! {
         /// How much earlier than the margin a refresh may randomly happen, as a fraction of the
         /// margin (default 0.5; 0 disables jitter).
-        pub fn jitter(fraction: f64) => inner.config.jitter_fraction = fraction.clamp(0.0, 1.0);
+        pub fn jitter(fraction: f64) => config.jitter_fraction = fraction.clamp(0.0, 1.0);
 
         #[cfg(test)]
         pub(crate) fn jitter_source(jitter: Jitter) => inner.jitter = jitter;
@@ -160,7 +194,7 @@ impl CachedTokenSourceBuilder {
         pub fn store(store: Arc<dyn TokenStore>) => inner.store = store;
 
         /// The key under which this cache's record is kept in the store (default `default`).
-        pub fn store_key(key: impl Into<String>) => inner.key = key.into();
+        pub fn store_key(key: impl Into<String>) => inner.key = key.into().into_boxed_str();
 
         /// Refresh with the stored refresh token through `grant` (falling back to the source when
         /// there is none or it is refused).
@@ -169,25 +203,26 @@ impl CachedTokenSourceBuilder {
 
         /// The longest a single fetch may take (default 60 s, measured on the cache's
         /// [`clock`](Self::clock) like every other wait of the cache).
-        pub fn fetch_timeout(timeout: Duration) => inner.config.fetch_timeout = timeout;
+        pub fn fetch_timeout(timeout: Duration) => config.fetch_timeout = timeout;
 
         /// The longest a fetch waits for the store's lease (default 90 s: another process may
         /// be fetching under it).
-        pub fn lock_wait(wait: Duration) => inner.config.lock_wait = wait;
-    }
+        pub fn lock_wait(wait: Duration) => config.lock_wait = wait;
 
-    /// The first and the longest wait after failed fetches (defaults 1 s and 60 s; doubled
-    /// after each failure, jittered between 50% and 100%).
-    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.inner.config.backoff_initial = initial;
-        self.inner.config.backoff_max = max.max(initial);
-        self
+        /// The first and the longest wait after failed fetches (defaults 1 s and 60 s; doubled
+        /// after each failure, jittered between 50% and 100%).
+        pub fn backoff(initial: Duration, max: Duration)
+            => config.backoff = DoublingWaits::new(initial, max);
     }
 
     /// The cache.
     pub fn build(self) -> CachedTokenSource {
+        let inner = Inner {
+            config: self.config.shared(),
+            ..self.inner
+        };
         CachedTokenSource {
-            inner: Arc::new(self.inner),
+            inner: Arc::new(inner),
         }
     }
 }
@@ -216,22 +251,15 @@ impl CachedTokenSource {
                 source,
                 refresh_grant: None,
                 store: Arc::new(MemoryStore::new()),
-                key: "default".to_owned(),
+                key: "default".into(),
                 clock: SystemClock::shared(),
-                config: Config {
-                    max_margin: Duration::from_secs(300),
-                    margin_fraction: 0.2,
-                    jitter_fraction: 0.5,
-                    fetch_timeout: Duration::from_secs(60),
-                    lock_wait: Duration::from_secs(90),
-                    backoff_initial: Duration::from_secs(1),
-                    backoff_max: Duration::from_secs(60),
-                },
+                config: Config::shared_default(),
                 jitter: Jitter::default(),
                 state: Mutex::new(State::default()),
                 fetch_lock: tokio::sync::Mutex::new(()),
                 counters: CacheCounters::default(),
             },
+            config: Config::default(),
         }
     }
 
@@ -293,13 +321,8 @@ impl Inner {
     }
 
     fn backoff(&self, failures: u32) -> Duration {
-        let exp = failures.saturating_sub(1).min(20);
-        let base = self
-            .config
-            .backoff_initial
-            .saturating_mul(1u32 << exp)
-            .min(self.config.backoff_max);
-        base.mul_f64(0.5 + 0.5 * self.jitter.next())
+        let waits = &self.config.backoff;
+        waits.nth_jittered(failures.saturating_sub(1), self.jitter.next())
     }
 
     async fn get(&self) -> Result<AccessToken, Error> {

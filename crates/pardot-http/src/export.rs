@@ -26,6 +26,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::client::PardotClient;
+use crate::doubling::DoublingWaits;
 use crate::error::PardotError;
 
 /// The path of the Export API.
@@ -64,17 +65,13 @@ impl ExportRequest {
         self
     }
 
-    /// Asks for a byte order mark at the start of every file (the helper strips it).
-    pub fn include_byte_order_mark(mut self, yes: bool) -> Self {
-        self.include_byte_order_mark = yes;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Asks for a byte order mark at the start of every file (the helper strips it).
+        pub fn include_byte_order_mark(yes: bool) => include_byte_order_mark = yes;
 
-    /// The largest result file, in bytes. Keep it within the client's
-    /// `max_response_bytes`, or a download fails with [`PardotError::BodyTooLarge`].
-    pub fn max_file_size_bytes(mut self, bytes: u64) -> Self {
-        self.max_file_size_bytes = bytes;
-        self
+        /// The largest result file, in bytes. Keep it within the client's
+        /// `max_response_bytes`, or a download fails with [`PardotError::BodyTooLarge`].
+        pub fn max_file_size_bytes(bytes: u64) => max_file_size_bytes = bytes;
     }
 
     fn body(&self) -> Value {
@@ -87,7 +84,7 @@ impl ExportRequest {
     }
 }
 
-/// How an export is polled: waits that double from `first_wait` up to `max_wait`, at most
+/// How an export is polled: waits that double from a first one up to a longest one, at most
 /// `max_polls` reads, and no wait that would end more than `time_limit` after the export was
 /// created.
 ///
@@ -95,8 +92,7 @@ impl ExportRequest {
 /// 30 s doubling to 2 min, 500 polls, 12 hours.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportPolling {
-    first_wait: Duration,
-    max_wait: Duration,
+    waits: DoublingWaits,
     max_polls: u32,
     time_limit: Duration,
 }
@@ -104,8 +100,7 @@ pub struct ExportPolling {
 impl Default for ExportPolling {
     fn default() -> Self {
         Self {
-            first_wait: Duration::from_secs(30),
-            max_wait: Duration::from_secs(120),
+            waits: DoublingWaits::new(Duration::from_secs(30), Duration::from_secs(120)),
             max_polls: 500,
             time_limit: Duration::from_secs(12 * 60 * 60),
         }
@@ -113,23 +108,15 @@ impl Default for ExportPolling {
 }
 
 impl ExportPolling {
-    /// Waits from `first` doubling up to `max` (a `max` below `first` is raised to it).
-    pub fn waits(mut self, first: Duration, max: Duration) -> Self {
-        self.first_wait = first;
-        self.max_wait = max.max(first);
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Waits from `first` doubling up to `max` (a `max` below `first` is raised to it).
+        pub fn waits(first: Duration, max: Duration) => waits = DoublingWaits::new(first, max);
 
-    /// The most status reads after the create.
-    pub fn max_polls(mut self, polls: u32) -> Self {
-        self.max_polls = polls;
-        self
-    }
+        /// The most status reads after the create.
+        pub fn max_polls(polls: u32) => max_polls = polls;
 
-    /// The longest time from the create to the last poll.
-    pub fn time_limit(mut self, limit: Duration) -> Self {
-        self.time_limit = limit;
-        self
+        /// The longest time from the create to the last poll.
+        pub fn time_limit(limit: Duration) => time_limit = limit;
     }
 }
 
@@ -225,7 +212,6 @@ impl PardotClient {
             .json()?;
         let id = export.id;
         let mut polls = 0;
-        let mut wait = polling.first_wait;
         loop {
             match export.status.as_str() {
                 "Failed" => return Err(ExportError::Failed { id }),
@@ -242,6 +228,7 @@ impl PardotClient {
                 return Err(ExportError::TooManyPolls { id, polls });
             }
             let elapsed = since(clock.now(), created_at);
+            let wait = polling.waits.nth(polls);
             if elapsed + wait > polling.time_limit {
                 return Err(ExportError::TimedOut {
                     id,
@@ -250,7 +237,6 @@ impl PardotClient {
                 });
             }
             clock.sleep(wait).await;
-            wait = (wait * 2).min(polling.max_wait);
             polls += 1;
             export = self.get(&format!("{EXPORTS}/{id}")).send().await?.json()?;
         }

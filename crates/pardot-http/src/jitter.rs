@@ -3,8 +3,8 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 
 /// Returns numbers in `[0, 1)`. Tests pin it with [`Jitter::fixed`].
 #[derive(Clone)]
@@ -17,15 +17,20 @@ impl std::fmt::Debug for Jitter {
 }
 
 impl Default for Jitter {
+    /// The process's jitter, shared by every cache and client: one counter spreads them all,
+    /// and a cache does not carry a generator of its own.
     fn default() -> Self {
-        let seed = RandomState::new();
-        let counter = AtomicU64::new(0);
-        Self(Arc::new(move || {
-            let mut h = seed.build_hasher();
-            h.write_u64(counter.fetch_add(1, Ordering::Relaxed));
-            // 53 random bits -> a uniform f64 in [0, 1).
-            (h.finish() >> 11) as f64 / (1u64 << 53) as f64
-        }))
+        static SHARED: LazyLock<Jitter> = LazyLock::new(|| {
+            let seed = RandomState::new();
+            let counter = AtomicU64::new(0);
+            Jitter(Arc::new(move || {
+                let mut h = seed.build_hasher();
+                h.write_u64(counter.fetch_add(1, Ordering::Relaxed));
+                // 53 random bits -> a uniform f64 in [0, 1).
+                (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+            }))
+        });
+        SHARED.clone()
     }
 }
 

@@ -72,6 +72,7 @@ mod cache;
 mod classify;
 mod client;
 mod deadline;
+mod doubling;
 mod error;
 mod export;
 mod governor;

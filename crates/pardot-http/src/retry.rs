@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::doubling::DoublingWaits;
+
 /// Bounds on retrying a request after throttling (Pardot code 66, HTTP 429, HTTP 503) or a
 /// transport failure. Expired credentials are handled separately: refreshed once, retried once.
 ///
@@ -23,8 +25,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_retries: u32,
-    initial_backoff: Duration,
-    max_backoff: Duration,
+    waits: DoublingWaits,
     max_elapsed: Duration,
 }
 
@@ -32,8 +33,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_retries: 5,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(20),
+            waits: DoublingWaits::new(Duration::from_millis(500), Duration::from_secs(20)),
             max_elapsed: Duration::from_secs(60),
         }
     }
@@ -49,23 +49,16 @@ impl RetryPolicy {
         }
     }
 
-    /// The most retries per call.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// The most retries per call.
+        pub fn max_retries(n: u32) => max_retries = n;
 
-    /// The first wait and the longest single wait.
-    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.initial_backoff = initial;
-        self.max_backoff = max.max(initial);
-        self
-    }
+        /// The first wait and the longest single wait.
+        pub fn backoff(initial: Duration, max: Duration)
+            => waits = DoublingWaits::new(initial, max);
 
-    /// The longest a call may take, counting its waits.
-    pub fn max_elapsed(mut self, d: Duration) -> Self {
-        self.max_elapsed = d;
-        self
+        /// The longest a call may take, counting its waits.
+        pub fn max_elapsed(d: Duration) => max_elapsed = d;
     }
 
     /// The configured most retries per call.
@@ -81,13 +74,9 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (0-based), given a jitter value in `[0, 1)` and
     /// the server's `Retry-After`, if any.
     pub(crate) fn delay(&self, retry: u32, jitter: f64, server: Option<Duration>) -> Duration {
-        let base = self
-            .initial_backoff
-            .saturating_mul(1u32 << retry.min(20))
-            .min(self.max_backoff);
-        let ours = base.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0));
+        let ours = self.waits.nth_jittered(retry, jitter);
         match server {
-            Some(s) => s.min(self.max_backoff).max(ours),
+            Some(s) => s.min(self.waits.max()).max(ours),
             None => ours,
         }
     }

@@ -11,7 +11,7 @@ use pardot_auth_core::{
     BusinessUnitId, ErrorClass, ManualClock, PardotErrorCode, SharedClock, SystemClock, TokenSource,
 };
 use pardot_http::store::{FileStore, MemoryStore, StoredToken, TokenStore};
-use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError, PardotResponse, RetryPolicy};
 use pardot_mock::{MockConfig, Outcome, PardotMock, PardotStatusMode, Route, fixtures};
 use secrecy::ExposeSecret;
 
@@ -49,12 +49,13 @@ fn client_of(
 }
 
 /// The error of a prospects query that must fail.
+/// The v5 prospects with `fields`, through `c`.
+async fn prospects(c: &PardotClient, fields: &str) -> Result<PardotResponse, PardotError> {
+    c.get(V5_PROSPECTS).query([("fields", fields)]).send().await
+}
+
 async fn prospects_error(c: &PardotClient) -> PardotError {
-    c.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap_err()
+    prospects(c, "id").await.unwrap_err()
 }
 
 /// A source that cannot log in: the cache must use the stored refresh token.
@@ -75,23 +76,14 @@ async fn a_thousand_concurrent_requests_with_an_expired_token_cause_one_token_re
     let clock = ManualClock::new();
     let mock = mock_with(&clock, MockConfig::defaults()).await;
     let c = client(&mock, clock.shared());
-    c.get(V5_PROSPECTS)
-        .query([("fields", "id,email")])
-        .send()
-        .await
-        .unwrap();
+    prospects(&c, "id,email").await.unwrap();
     assert_eq!(tokens_ok(&mock), 1);
 
     mock.expire_all_tokens().unwrap();
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            c.get(V5_PROSPECTS)
-                .query([("fields", "id,email")])
-                .send()
-                .await
-        }));
+        tasks.push(tokio::spawn(async move { prospects(&c, "id,email").await }));
     }
     for t in tasks {
         let resp = t.await.unwrap().unwrap();
@@ -263,11 +255,7 @@ async fn never_retry_errors_take_exactly_one_request_each() {
 
     // Daily limit (122): the first request uses the budget, the second is refused once.
     let c = client(&mock, shared.clone());
-    c.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
+    prospects(&c, "id").await.unwrap();
     let e = prospects_error(&c).await;
     assert_eq!(e.pardot_code(), Some(PardotErrorCode::DAILY_LIMIT), "{e}");
     assert_eq!(e.class(), ErrorClass::NeverRetry);
@@ -334,19 +322,19 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
         )
         .await
         .unwrap();
-    let grant = RefreshGrant {
+    let grant = || RefreshGrant {
         http: http(),
         token_url: format!("{}/services/oauth2/token", mock.url()),
         client_id: fixtures::ROTATING_CONSUMER_KEY.into(),
         client_secret: fixtures::ROTATING_CONSUMER_SECRET.into(),
         clock: shared.clone(),
     };
-    let make_client = |store: Arc<dyn TokenStore>, grant: RefreshGrant| {
+    let make_client = |store: Arc<dyn TokenStore>| {
         let cache = CachedTokenSource::builder(Arc::new(refresh_only()))
             .clock(shared.clone())
             .store(store)
             .store_key("rotating")
-            .refresh_grant(Arc::new(grant))
+            .refresh_grant(Arc::new(grant()))
             .build();
         PardotClient::builder_with_cache(cache, pardot_host(&mock))
             .business_unit(bu())
@@ -355,52 +343,24 @@ async fn rotated_refresh_tokens_are_persisted_and_the_old_one_is_never_reused() 
             .build()
             .unwrap()
     };
-    let c = make_client(store.clone(), grant);
-    c.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
-    let r1 = store
-        .load("rotating")
-        .await
-        .unwrap()
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    // One call through `c`, then the refresh token the store holds.
+    let call_then_stored_refresh_token = async |c: &PardotClient| {
+        prospects(c, "id").await.unwrap();
+        let record = store.load("rotating").await.unwrap().unwrap();
+        record.refresh_token.unwrap()
+    };
+    let c = make_client(store.clone());
+    let r1 = call_then_stored_refresh_token(&c).await;
     assert_ne!(r1.expose_secret(), fixtures::ROTATING_REFRESH_TOKEN);
 
     mock.expire_all_tokens().unwrap();
-    c.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
-    let r2 = store
-        .load("rotating")
-        .await
-        .unwrap()
-        .unwrap()
-        .refresh_token
-        .unwrap();
+    let r2 = call_then_stored_refresh_token(&c).await;
     assert_ne!(r2.expose_secret(), r1.expose_secret());
 
     // A new process (new store handle, new cache) starts from the newest refresh token.
     mock.expire_all_tokens().unwrap();
-    let store2: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path()).unwrap());
-    let grant2 = RefreshGrant {
-        http: http(),
-        token_url: format!("{}/services/oauth2/token", mock.url()),
-        client_id: fixtures::ROTATING_CONSUMER_KEY.into(),
-        client_secret: fixtures::ROTATING_CONSUMER_SECRET.into(),
-        clock: shared.clone(),
-    };
-    let c2 = make_client(store2, grant2);
-    c2.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
+    let c2 = make_client(Arc::new(FileStore::new(dir.path()).unwrap()));
+    prospects(&c2, "id").await.unwrap();
 
     // Each refresh token was redeemed exactly once, in order; none was refused.
     let used: Vec<String> = mock
@@ -438,16 +398,8 @@ async fn clients_sharing_a_memory_store_share_one_token() {
             .unwrap()
     };
     let (a, b) = (make(), make());
-    a.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
-    b.get(V5_PROSPECTS)
-        .query([("fields", "id")])
-        .send()
-        .await
-        .unwrap();
+    prospects(&a, "id").await.unwrap();
+    prospects(&b, "id").await.unwrap();
     assert_eq!(tokens_ok(&mock), 1);
     assert_eq!(b.metrics().token.store_adoptions, 1);
 }

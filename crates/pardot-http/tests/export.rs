@@ -53,6 +53,14 @@ async fn mock(clock: &ManualClock, step: Duration) -> PardotMock {
         .unwrap()
 }
 
+/// A clock, a [`mock`] on it with the export step `step`, and a [`client`] of the mock.
+async fn setup(step: Duration) -> (ManualClock, PardotMock, PardotClient) {
+    let clock = clock();
+    let mock = mock(&clock, step).await;
+    let c = client(&mock, &clock).await;
+    (clock, mock, c)
+}
+
 /// A client of the mock with a token that outlives every test, fetched already.
 async fn client(mock: &PardotMock, clock: &ManualClock) -> PardotClient {
     let bu: BusinessUnitId = fixtures::BUSINESS_UNIT_ID.parse().unwrap();
@@ -123,9 +131,7 @@ async fn run(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_is_polled_on_the_clock_and_every_file_is_read() {
-    let clock = clock();
-    let mock = mock(&clock, Duration::from_secs(5)).await;
-    let c = client(&mock, &clock).await;
+    let (clock, mock, c) = setup(Duration::from_secs(5)).await;
     let polling = ExportPolling::default().waits(Duration::from_secs(4), Duration::from_secs(60));
     let request = activities().max_file_size_bytes(16 * 1024);
     let (done, rows) = run(&c, &clock, request, polling, Duration::from_secs(4)).await;
@@ -155,9 +161,7 @@ async fn an_export_is_polled_on_the_clock_and_every_file_is_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_polls_are_bounded_in_number_and_in_time() {
-    let clock = clock();
-    let mock = mock(&clock, Duration::from_secs(3_600)).await;
-    let c = client(&mock, &clock).await;
+    let (clock, _mock, c) = setup(Duration::from_secs(3_600)).await;
     let few = ExportPolling::default()
         .waits(Duration::from_secs(10), Duration::from_secs(10))
         .max_polls(3);
@@ -198,9 +202,7 @@ async fn an_export_the_server_gives_up_on_is_a_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_export_is_the_api_error() {
-    let clock = clock();
-    let mock = mock(&clock, Duration::from_secs(5)).await;
-    let c = client(&mock, &clock).await;
+    let (clock, _mock, c) = setup(Duration::from_secs(5)).await;
     let unknown = ExportRequest::new("visitor_activity.filter_by_created_at", ["id", "email"])
         .argument("createdAfter", "2024-01-01T00:00:00Z")
         .argument("createdBefore", "2024-01-02T00:00:00Z");
@@ -220,9 +222,7 @@ async fn a_refused_export_is_the_api_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_first_read_seven_days_after_it_completed_is_expired() {
-    let clock = clock();
-    let mock = mock(&clock, Duration::from_secs(5)).await;
-    let c = client(&mock, &clock).await;
+    let (clock, _mock, c) = setup(Duration::from_secs(5)).await;
     let late = ExportPolling::default()
         .waits(
             Duration::from_secs(8 * 86_400),

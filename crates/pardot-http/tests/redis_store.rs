@@ -59,6 +59,15 @@ async fn open_store(redis_url: &str) -> RedisTokenStore {
         .with_encryption_key(EncryptionKey::parse(KEY).unwrap())
 }
 
+/// A `redis-server` (none when it is not installed), a mock on a manual clock with a store in
+/// that Redis seeded with the rotating app's refresh token, and the clock.
+async fn redis_and_mock() -> Option<(RedisServer, PardotMock, SharedClock)> {
+    let server = RedisServer::start()?;
+    let clock = ManualClock::new();
+    let mock = mock_and_seeded_store(&clock, &server.url()).await;
+    Some((server, mock, clock.shared()))
+}
+
 /// A mock on `clock`, and a Redis store seeded with the rotating app's refresh token.
 async fn mock_and_seeded_store(clock: &ManualClock, redis_url: &str) -> PardotMock {
     let mock = PardotMock::builder()
@@ -80,12 +89,9 @@ async fn mock_and_seeded_store(clock: &ManualClock, redis_url: &str) -> PardotMo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refresh_token() {
-    let Some(server) = RedisServer::start() else {
+    let Some((server, mock, shared)) = redis_and_mock().await else {
         return;
     };
-    let clock = ManualClock::new();
-    let mock = mock_and_seeded_store(&clock, &server.url()).await;
-    let shared = clock.shared();
     let processes = [
         process(&mock, &server.url(), &shared).await,
         process(&mock, &server.url(), &shared).await,
@@ -135,12 +141,9 @@ async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refres
 /// instead of making it wait for the lease to expire.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_program_that_exits_right_after_its_refresh_leaves_the_lease_free() {
-    let Some(server) = RedisServer::start() else {
+    let Some((server, mock, shared)) = redis_and_mock().await else {
         return;
     };
-    let clock = ManualClock::new();
-    let mock = mock_and_seeded_store(&clock, &server.url()).await;
-    let shared = clock.shared();
     let url = server.url();
     std::thread::scope(|s| {
         s.spawn(|| {

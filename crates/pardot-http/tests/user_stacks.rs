@@ -39,24 +39,41 @@ async fn server_expiring_tok1() -> MockServer {
     server
 }
 
-fn policy(clock: &ManualClock, tokens: &CountingSource) -> PardotAuthPolicy {
-    PardotAuthPolicy::builder(tokens.shared())
+/// A server answering every request on [`ROUTE`] with `answer`, expecting `times` of them.
+async fn server_answering(answer: ResponseTemplate, times: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path(ROUTE))
+        .respond_with(answer)
+        .expect(times)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A user's `reqwest-middleware` client with `policy`.
+fn middleware_client(policy: PardotAuthPolicy) -> reqwest_middleware::ClientWithMiddleware {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    reqwest_middleware::ClientBuilder::new(client)
+        .with(policy)
+        .build()
+}
+
+/// The counting token source on a manual clock, and a policy for [`BU`] with both.
+fn policy() -> (CountingSource, PardotAuthPolicy) {
+    let clock = ManualClock::new();
+    let tokens = CountingSource::new(clock.shared());
+    let policy = PardotAuthPolicy::builder(tokens.shared())
         .business_unit(BU.parse().unwrap())
         .clock(clock.shared())
-        .build()
+        .build();
+    (tokens, policy)
 }
 
 #[tokio::test]
 async fn reqwest_middleware_client_refreshes_once_and_retries_once() {
     let server = server_expiring_tok1().await;
-    let clock = ManualClock::new();
-    let tokens = CountingSource::new(clock.shared());
-    let policy = policy(&clock, &tokens);
-    let user_client = reqwest_middleware::ClientBuilder::new(
-        reqwest::Client::builder().no_proxy().build().unwrap(),
-    )
-    .with(policy.clone())
-    .build();
+    let (tokens, policy) = policy();
+    let user_client = middleware_client(policy.clone());
     let resp = user_client
         .get(format!("{}{ROUTE}", server.uri()))
         .send()
@@ -72,22 +89,13 @@ async fn reqwest_middleware_client_refreshes_once_and_retries_once() {
 
 #[tokio::test]
 async fn reqwest_middleware_errors_are_typed() {
-    let server = MockServer::start().await;
-    Mock::given(path(ROUTE))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .set_body_string(r#"{"code":122,"message":"Daily API rate limit met"}"#),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let clock = ManualClock::new();
-    let policy = policy(&clock, &CountingSource::new(clock.shared()));
-    let user_client = reqwest_middleware::ClientBuilder::new(
-        reqwest::Client::builder().no_proxy().build().unwrap(),
+    let server = server_answering(
+        ResponseTemplate::new(429)
+            .set_body_string(r#"{"code":122,"message":"Daily API rate limit met"}"#),
+        1,
     )
-    .with(policy)
-    .build();
+    .await;
+    let user_client = middleware_client(policy().1);
     let err = user_client
         .get(format!("{}{ROUTE}", server.uri()))
         .send()
@@ -103,9 +111,7 @@ async fn reqwest_middleware_errors_are_typed() {
 #[tokio::test]
 async fn tower_layer_over_a_hyper_client_refreshes_once_and_retries_once() {
     let server = server_expiring_tok1().await;
-    let clock = ManualClock::new();
-    let tokens = CountingSource::new(clock.shared());
-    let policy = policy(&clock, &tokens);
+    let (tokens, policy) = policy();
     let hyper: HyperClient<_, Full<Bytes>> =
         HyperClient::builder(TokioExecutor::new()).build_http();
     let service = ServiceBuilder::new().layer(policy.layer()).service(hyper);
@@ -122,16 +128,10 @@ async fn tower_layer_over_a_hyper_client_refreshes_once_and_retries_once() {
 
 #[tokio::test]
 async fn tower_layer_holds_the_governor_limit() {
-    let server = MockServer::start().await;
-    Mock::given(path(ROUTE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string("{}")
-                .set_delay(Duration::from_millis(20)),
-        )
-        .expect(12)
-        .mount(&server)
-        .await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_string("{}")
+        .set_delay(Duration::from_millis(20));
+    let server = server_answering(slow, 12).await;
     let clock = ManualClock::new();
     let policy = PardotAuthPolicy::builder(CountingSource::new(clock.shared()).shared())
         .business_unit(BU.parse().unwrap())

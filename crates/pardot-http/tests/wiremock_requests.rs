@@ -52,6 +52,20 @@ async fn let_waits_pass(clock: &ManualClock, times: usize) {
     }
 }
 
+/// A server with `mocks` mounted.
+async fn serving(mocks: impl IntoIterator<Item = Mock>) -> MockServer {
+    let server = MockServer::start().await;
+    for mock in mocks {
+        mock.mount(&server).await;
+    }
+    server
+}
+
+/// A 200 answer with a JSON body.
+fn json(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
 const XML_184: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rsp stat="fail" version="1.0">
     <err code="184">access_token is invalid, unknown, or malformed</err>
@@ -59,19 +73,16 @@ const XML_184: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[tokio::test]
 async fn v5_get_sends_bearer_and_business_unit() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
+    let server = serving([Mock::given(method("GET"))
         .and(path("/api/v5/objects/prospects"))
         .and(query_param("fields", "id,email"))
         .and(header("authorization", "Bearer tok-1"))
         .and(header("pardot-business-unit-id", BU))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
+        .respond_with(json(
             r#"{"values":[{"id":1,"email":"a@b.c"}],"nextPageToken":null,"nextPageUrl":null}"#,
-            "application/json",
         ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        .expect(1)])
+    .await;
     let (_clock, _tokens, c) = setup(&server);
     let resp = c
         .get("/api/v5/objects/prospects")
@@ -87,18 +98,15 @@ async fn v5_get_sends_bearer_and_business_unit() {
 
 #[tokio::test]
 async fn legacy_post_form_and_envelope() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    let server = serving([Mock::given(method("POST"))
         .and(path("/api/prospect/version/4/do/create/email/a@b.c"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(body_string("first_name=Ada&format=json"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
+        .respond_with(json(
             r#"{"@attributes":{"stat":"ok","version":1},"prospect":{"id":7,"email":"a@b.c"}}"#,
-            "application/json",
         ))
-        .expect(1)
-        .mount(&server)
-        .await;
+        .expect(1)])
+    .await;
     let (_clock, _tokens, c) = setup(&server);
     let resp = c
         .post("/api/prospect/version/4/do/create/email/a@b.c")
@@ -194,14 +202,12 @@ async fn expiry_in_every_shape_refreshes_once_and_retries_once() {
 
 #[tokio::test]
 async fn a_second_184_after_a_refresh_is_a_scope_error_not_a_loop() {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/v5/objects/prospects"))
+    let server = serving([Mock::given(path("/api/v5/objects/prospects"))
         .respond_with(ResponseTemplate::new(401).set_body_string(
             r#"{"code":184,"message":"access_token is invalid, unknown, or malformed"}"#,
         ))
-        .expect(2)
-        .mount(&server)
-        .await;
+        .expect(2)])
+    .await;
     let (_clock, tokens, c) = setup(&server);
     let e = c.get("/api/v5/objects/prospects").send().await.unwrap_err();
     assert!(
@@ -216,12 +222,10 @@ async fn a_second_184_after_a_refresh_is_a_scope_error_not_a_loop() {
 
 #[tokio::test]
 async fn a_token_without_pardot_scope_fails_before_any_request() {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/v5/objects/prospects"))
+    let server = serving([Mock::given(path("/api/v5/objects/prospects"))
         .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+        .expect(0)])
+    .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock).scopes("api refresh_token");
     let c = client(&server, &tokens, &clock);
@@ -232,22 +236,20 @@ async fn a_token_without_pardot_scope_fails_before_any_request() {
 
 #[tokio::test]
 async fn throttling_is_retried_after_a_wait_on_the_clock() {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/prospect/version/4/do/query"))
-        .respond_with(ResponseTemplate::new(400).set_body_string(
-            r#"<rsp stat="fail" version="1.0"><err code="66">You have exceeded your concurrent request limit.  Please wait, before trying again</err></rsp>"#,
-        ))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/prospect/version/4/do/query"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(
-            r#"<rsp stat="ok" version="1.0"><result><total_results>0</total_results></result></rsp>"#,
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = serving([
+        Mock::given(path("/api/prospect/version/4/do/query"))
+            .respond_with(ResponseTemplate::new(400).set_body_string(
+                r#"<rsp stat="fail" version="1.0"><err code="66">You have exceeded your concurrent request limit.  Please wait, before trying again</err></rsp>"#,
+            ))
+            .up_to_n_times(1)
+            .expect(1),
+        Mock::given(path("/api/prospect/version/4/do/query"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(
+                r#"<rsp stat="ok" version="1.0"><result><total_results>0</total_results></result></rsp>"#,
+            ))
+            .expect(1),
+    ])
+    .await;
     let (clock, _tokens, c) = setup(&server);
     // POST: not idempotent, but code 66 proves the request was refused.
     let call = tokio::spawn({
@@ -259,8 +261,7 @@ async fn throttling_is_retried_after_a_wait_on_the_clock() {
                 .await
         }
     });
-    clock.wait_for_sleepers(1).await;
-    clock.advance(Duration::from_secs(1));
+    let_waits_pass(&clock, 1).await;
     let resp = call.await.unwrap().unwrap();
     assert_eq!(resp.attempts(), 2);
     assert_eq!(c.metrics().throttle_retries, 1);
@@ -268,12 +269,10 @@ async fn throttling_is_retried_after_a_wait_on_the_clock() {
 
 #[tokio::test]
 async fn throttling_gives_up_within_the_bounds() {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/v5/objects/prospects"))
+    let server = serving([Mock::given(path("/api/v5/objects/prospects"))
         .respond_with(ResponseTemplate::new(429).set_body_string(r#"{"code":66,"message":"x"}"#))
-        .expect(3)
-        .mount(&server)
-        .await;
+        .expect(3)])
+    .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
     let c = builder(&server.uri(), &tokens, &clock)
@@ -332,23 +331,19 @@ async fn never_retry_errors_take_exactly_one_request() {
 
 #[tokio::test]
 async fn a_gateway_error_is_not_retried_for_a_post_but_is_for_a_get() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = serving([
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(502))
+            .expect(1),
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(502))
+            .up_to_n_times(1)
+            .expect(1),
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+            .expect(1),
+    ])
+    .await;
     let (clock, _tokens, c) = setup(&server);
     let e = c
         .post("/api/v5/objects/prospects")
@@ -361,18 +356,15 @@ async fn a_gateway_error_is_not_retried_for_a_post_but_is_for_a_get() {
         let c = c.clone();
         async move { c.get("/api/v5/objects/prospects").send().await }
     });
-    clock.wait_for_sleepers(1).await;
-    clock.advance(Duration::from_secs(1));
+    let_waits_pass(&clock, 1).await;
     assert_eq!(get.await.unwrap().unwrap().attempts(), 2);
 }
 
 #[tokio::test]
 async fn bodies_are_bounded() {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/v5/objects/prospects"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(2048)))
-        .mount(&server)
-        .await;
+    let server = serving([Mock::given(path("/api/v5/objects/prospects"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(2048)))])
+    .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
     let c = PardotClient::builder(tokens.shared(), PardotHost::custom(&server.uri()).unwrap())
@@ -407,8 +399,7 @@ async fn the_token_is_never_sent_to_another_host() {
 
 #[tokio::test]
 async fn a_legacy_api_key_goes_in_the_pardot_header() {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/account/version/3/do/read"))
+    let server = serving([Mock::given(path("/api/account/version/3/do/read"))
         // wiremock's `header` matcher splits values at commas, so compare the raw value.
         .and(|req: &wiremock::Request| {
             req.headers.get("authorization").map(|v| v.as_bytes())
@@ -418,9 +409,8 @@ async fn a_legacy_api_key_goes_in_the_pardot_header() {
         .respond_with(
             ResponseTemplate::new(200).set_body_string(r#"<rsp stat="ok" version="1.0"></rsp>"#),
         )
-        .expect(1)
-        .mount(&server)
-        .await;
+        .expect(1)])
+    .await;
     let source = provide_token_fn("legacy", || async {
         let now = std::time::SystemTime::now();
         Ok(AccessToken::new(
@@ -474,12 +464,10 @@ async fn a_refused_connection_is_retried_even_for_a_post_within_the_bounds() {
 
 #[tokio::test]
 async fn the_daily_budget_stops_before_the_server_is_asked() {
-    let server = MockServer::start().await;
-    Mock::given(path("/api/v5/objects/prospects"))
+    let server = serving([Mock::given(path("/api/v5/objects/prospects"))
         .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .expect(2)
-        .mount(&server)
-        .await;
+        .expect(2)])
+    .await;
     let clock = ManualClock::new();
     let tokens = tokens(&clock);
     let c = builder(&server.uri(), &tokens, &clock)

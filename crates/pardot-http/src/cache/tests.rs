@@ -30,16 +30,41 @@ fn cache(fake: &CountingSource, clock: &ManualClock) -> CachedTokenSource {
         .build()
 }
 
+/// `n` tasks, each asking `cache` for a token.
+fn callers(
+    cache: &CachedTokenSource,
+    n: usize,
+) -> Vec<tokio::task::JoinHandle<Result<AccessToken, Error>>> {
+    let ask = |c: CachedTokenSource| async move { c.token().await };
+    (0..n).map(|_| tokio::spawn(ask(cache.clone()))).collect()
+}
+
+/// Moves `clock` on by `secs`, asks `cache` for a token, and counts `source`'s fetches so far.
+async fn fetches_after(
+    secs: u64,
+    clock: &ManualClock,
+    cache: &CachedTokenSource,
+    source: &CountingSource,
+) -> u32 {
+    clock.advance(Duration::from_secs(secs));
+    cache.token().await.unwrap();
+    source.fetches()
+}
+
+/// A clock, a [`fake`] source of tokens living `lifetime` on it, and a [`cache`] of both.
+fn setup(lifetime: Duration) -> (ManualClock, CountingSource, CachedTokenSource) {
+    let clock = ManualClock::new();
+    let fake = fake(&clock, lifetime);
+    let cache = cache(&fake, &clock);
+    (clock, fake, cache)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_callers_cause_one_fetch() {
     let clock = ManualClock::new();
     let fake = fake(&clock, Duration::from_secs(3600)).gated();
     let cache = cache(&fake, &clock);
-    let mut tasks = Vec::new();
-    for _ in 0..1000 {
-        let c = cache.clone();
-        tasks.push(tokio::spawn(async move { c.token().await }));
-    }
+    let tasks = callers(&cache, 1000);
     fake.started().await;
     fake.release();
     for t in tasks {
@@ -51,16 +76,10 @@ async fn a_thousand_callers_cause_one_fetch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_fetched_again_once() {
-    let clock = ManualClock::new();
-    let fake = fake(&clock, Duration::from_secs(300));
-    let cache = cache(&fake, &clock);
+    let (clock, fake, cache) = setup(Duration::from_secs(300));
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
     clock.advance(Duration::from_secs(301));
-    let mut tasks = Vec::new();
-    for _ in 0..200 {
-        let c = cache.clone();
-        tasks.push(tokio::spawn(async move { c.token().await }));
-    }
+    let tasks = callers(&cache, 200);
     for t in tasks {
         assert_eq!(secret(&t.await.unwrap().unwrap()), "tok-2");
     }
@@ -77,11 +96,7 @@ async fn waiters_share_the_error_and_the_next_attempt_backs_off_on_the_clock() {
     let fake = fake(&clock, Duration::from_secs(3600)).gated();
     fake.fail(true);
     let cache = cache(&fake, &clock);
-    let mut tasks = Vec::new();
-    for _ in 0..50 {
-        let c = cache.clone();
-        tasks.push(tokio::spawn(async move { c.token().await }));
-    }
+    let tasks = callers(&cache, 50);
     fake.started().await;
     fake.release();
     for t in tasks {
@@ -109,9 +124,7 @@ async fn waiters_share_the_error_and_the_next_attempt_backs_off_on_the_clock() {
 
 #[tokio::test]
 async fn refresh_ahead_uses_the_margin_and_soft_failure_keeps_the_old_token() {
-    let clock = ManualClock::new();
-    let fake = fake(&clock, Duration::from_secs(300));
-    let cache = cache(&fake, &clock);
+    let (clock, fake, cache) = setup(Duration::from_secs(300));
     assert_eq!(secret(&cache.token().await.unwrap()), "tok-1");
     // margin = min(5 min, 20% of 300 s) = 60 s; no jitter: refresh at 240 s.
     clock.advance(Duration::from_secs(239));
@@ -192,19 +205,13 @@ async fn jitter_moves_the_refresh_earlier_by_at_most_half_the_margin() {
         .jitter_source(Jitter::fixed(0.999_999))
         .build();
     cache.token().await.unwrap();
-    clock.advance(Duration::from_secs(209));
-    cache.token().await.unwrap();
-    assert_eq!(fake.fetches(), 1);
-    clock.advance(Duration::from_secs(2));
-    cache.token().await.unwrap();
-    assert_eq!(fake.fetches(), 2);
+    assert_eq!(fetches_after(209, &clock, &cache, &fake).await, 1);
+    assert_eq!(fetches_after(2, &clock, &cache, &fake).await, 2);
 }
 
 #[tokio::test]
 async fn invalidate_drops_only_the_rejected_token() {
-    let clock = ManualClock::new();
-    let fake = fake(&clock, Duration::from_secs(3600));
-    let cache = cache(&fake, &clock);
+    let (_clock, fake, cache) = setup(Duration::from_secs(3600));
     let first = cache.token().await.unwrap();
     cache.invalidate(&first);
     let second = cache.token().await.unwrap();
@@ -254,12 +261,8 @@ async fn estimated_expiries_are_taken_as_the_token_says() {
     assert!(matches!(t.expiry(), Expiry::Estimated(_)));
     assert_eq!(t.lifetime(), Duration::from_secs(15 * 60));
     // margin = min(5 min, 3 min) = 3 min: refresh at 12 min.
-    clock.advance(Duration::from_secs(12 * 60 - 1));
-    cache.token().await.unwrap();
-    assert_eq!(tokens.fetches(), 1);
-    clock.advance(Duration::from_secs(2));
-    cache.token().await.unwrap();
-    assert_eq!(tokens.fetches(), 2);
+    assert_eq!(fetches_after(12 * 60 - 1, &clock, &cache, &tokens).await, 1);
+    assert_eq!(fetches_after(2, &clock, &cache, &tokens).await, 2);
 }
 
 #[tokio::test]
@@ -333,9 +336,7 @@ async fn refresh_grant_uses_and_keeps_the_rotated_refresh_token() {
 
 #[tokio::test]
 async fn debug_shows_no_secret() {
-    let clock = ManualClock::new();
-    let fake = fake(&clock, Duration::from_secs(3600));
-    let cache = cache(&fake, &clock);
+    let (_clock, _fake, cache) = setup(Duration::from_secs(3600));
     cache.token().await.unwrap();
     let text = format!("{cache:?}");
     assert!(!text.contains("tok-1"), "{text}");
@@ -344,9 +345,7 @@ async fn debug_shows_no_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
-    let clock = ManualClock::new();
-    let fake = fake(&clock, Duration::from_secs(300));
-    let cache = cache(&fake, &clock);
+    let (clock, fake, cache) = setup(Duration::from_secs(300));
     let first = cache.token().await.unwrap();
 
     // Inside the margin, one caller starts a refresh that the gate holds.
@@ -378,4 +377,17 @@ async fn a_rejection_during_a_refresh_waits_for_it_instead_of_fetching_again() {
         assert_eq!(secret(&w.await.unwrap().unwrap()), "tok-2");
     }
     assert_eq!(fake.fetches(), 2);
+}
+
+#[test]
+fn caches_with_the_same_settings_share_them() {
+    let clock = ManualClock::new();
+    let build = |b: CachedTokenSourceBuilder| b.build().inner.config.clone();
+    let source = || fake(&clock, Duration::from_secs(300)).shared();
+    let default = build(CachedTokenSource::builder(source()));
+    let also_default = build(CachedTokenSource::builder(source()).jitter(0.5));
+    assert!(Arc::ptr_eq(&default, &also_default));
+    let own = build(CachedTokenSource::builder(source()).jitter(0.0));
+    assert!(!Arc::ptr_eq(&default, &own));
+    assert_eq!(own.jitter_fraction, 0.0);
 }

@@ -334,6 +334,7 @@ impl Drop for FileLease {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::contract::refresh_only;
     use pardot_auth_core::{AccessToken, Expiry, Scopes, TokenKind};
     use secrecy::ExposeSecret;
     use std::time::UNIX_EPOCH;
@@ -350,6 +351,14 @@ mod tests {
         )
         .with_scopes(Scopes::parse("api pardot_api"))
         .with_identity_url("https://login.salesforce.com/id/00D/005")
+    }
+
+    /// The error of loading `key`, which must fail.
+    async fn load_error(store: &FileStore, key: &str) -> StoreError {
+        match store.load(key).await {
+            Ok(record) => panic!("loaded {record:?}"),
+            Err(e) => e,
+        }
     }
 
     #[tokio::test]
@@ -391,10 +400,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path()).unwrap();
         fs::write(store.path_of("k").unwrap(), "{not json").unwrap();
-        assert!(matches!(
-            store.load("k").await,
-            Err(StoreError::Corrupt { .. })
-        ));
+        let err = load_error(&store, "k").await;
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
     }
 
     #[tokio::test]
@@ -423,9 +430,7 @@ mod tests {
         let a = FileStore::new(dir.path()).unwrap();
         let b = FileStore::new(dir.path()).unwrap();
         let waiter = tokio::spawn(async move { a.changed("k", 0, Duration::from_secs(30)).await });
-        b.save("k", &StoredToken::refresh_only("rt".into()))
-            .await
-            .unwrap();
+        b.save("k", &refresh_only("rt")).await.unwrap();
         assert_eq!(waiter.await.unwrap().unwrap(), 1);
     }
 
@@ -454,20 +459,15 @@ mod tests {
         assert_eq!(back.refresh_token.unwrap().expose_secret(), "rt-secret");
         // Another name cannot be made to hold this record: the name is authenticated.
         fs::copy(store.path_of("k").unwrap(), store.path_of("j").unwrap()).unwrap();
-        assert!(matches!(
-            store.load("j").await,
-            Err(StoreError::Undecryptable { .. })
-        ));
+        let err = load_error(&store, "j").await;
+        assert!(matches!(err, StoreError::Undecryptable { .. }), "{err}");
     }
 
     #[tokio::test]
     async fn a_wrong_key_is_an_error_and_overwrites_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let right = sealed_store(dir.path(), KEY);
-        right
-            .save("k", &StoredToken::refresh_only("rt-1".into()))
-            .await
-            .unwrap();
+        right.save("k", &refresh_only("rt-1")).await.unwrap();
         let before = fs::read(right.path_of("k").unwrap()).unwrap();
         for wrong in [
             sealed_store(dir.path(), OTHER_KEY),
@@ -482,10 +482,7 @@ mod tests {
     async fn a_clear_record_is_rewritten_encrypted_on_first_read() {
         let dir = tempfile::tempdir().unwrap();
         let clear = FileStore::new(dir.path()).unwrap();
-        clear
-            .save("k", &StoredToken::refresh_only("rt-clear".into()))
-            .await
-            .unwrap();
+        clear.save("k", &refresh_only("rt-clear")).await.unwrap();
         let path = clear.path_of("k").unwrap();
         assert!(fs::read_to_string(&path).unwrap().contains("rt-clear"));
         let sealed = sealed_store(dir.path(), KEY);

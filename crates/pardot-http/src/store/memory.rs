@@ -16,24 +16,17 @@ pub struct MemoryStore {
 }
 
 /// Everything about one key.
+#[derive(Default)]
 struct Slot {
     record: Option<StoredToken>,
     /// The newest fence granted.
     fence: u64,
-    /// The record's revision; waiters in `changed` watch it.
-    revision: watch::Sender<u64>,
+    /// The record's revision.
+    revision: u64,
+    /// Wakes the waiters in `changed` with each new revision. Made by the first waiter: most
+    /// keys never have one, and a watch channel is larger than the rest of the slot.
+    waiters: Option<watch::Sender<u64>>,
     lease: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl Default for Slot {
-    fn default() -> Self {
-        Self {
-            record: None,
-            fence: 0,
-            revision: watch::Sender::new(0),
-            lease: Arc::default(),
-        }
-    }
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -64,7 +57,10 @@ impl MemoryStore {
 
 fn replace(slot: &mut Slot, record: Option<StoredToken>) {
     slot.record = record;
-    slot.revision.send_modify(|r| *r += 1);
+    slot.revision += 1;
+    if let Some(waiters) = &slot.waiters {
+        waiters.send_replace(slot.revision);
+    }
 }
 
 #[async_trait::async_trait]
@@ -121,11 +117,15 @@ impl TokenStore for MemoryStore {
     }
 
     async fn revision(&self, key: &str) -> Result<u64, StoreError> {
-        self.with_slot(key, |s| *s.revision.borrow())
+        self.with_slot(key, |s| s.revision)
     }
 
     async fn changed(&self, key: &str, since: u64, timeout: Duration) -> Result<u64, StoreError> {
-        let mut revisions = self.with_slot(key, |s| s.revision.subscribe())?;
+        let mut revisions = self.with_slot(key, |s| {
+            s.waiters
+                .get_or_insert_with(|| watch::Sender::new(s.revision))
+                .subscribe()
+        })?;
         // The sender lives in the slot, which is never removed, so `wait_for` only ends by
         // a change or the timeout.
         let _ = tokio::time::timeout(timeout, revisions.wait_for(|r| *r != since)).await;
@@ -137,6 +137,7 @@ impl TokenStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::contract::refresh_only;
 
     #[tokio::test(start_paused = true)]
     async fn lease_is_exclusive_until_dropped() {
@@ -154,9 +155,7 @@ mod tests {
     async fn clones_share_records() {
         let a = MemoryStore::new();
         let b = a.clone();
-        a.save("k", &StoredToken::refresh_only("rt".into()))
-            .await
-            .unwrap();
+        a.save("k", &refresh_only("rt")).await.unwrap();
         assert!(b.load("k").await.unwrap().is_some());
         b.remove("k").await.unwrap();
         assert!(a.load("k").await.unwrap().is_none());
@@ -176,13 +175,22 @@ mod tests {
             async move { store.changed("k", 0, Duration::from_secs(3600)).await }
         });
         tokio::task::yield_now().await;
-        store
-            .save("k", &StoredToken::refresh_only("rt".into()))
-            .await
-            .unwrap();
+        store.save("k", &refresh_only("rt")).await.unwrap();
         // Woken by the write, not by the hour-long timeout (the paused clock has not moved).
         let started = tokio::time::Instant::now();
         assert_eq!(waiter.await.unwrap().unwrap(), 1);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_waiter_after_saves_sees_the_current_revision() {
+        let store = MemoryStore::new();
+        store.save("k", &refresh_only("rt-1")).await.unwrap();
+        store.save("k", &refresh_only("rt-2")).await.unwrap();
+        // No waiter existed during the saves: the first one still sees revision 2 at once.
+        let started = tokio::time::Instant::now();
+        let seen = store.changed("k", 1, Duration::from_secs(3600)).await;
+        assert_eq!(seen.unwrap(), 2);
         assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }

@@ -325,6 +325,11 @@ pub fn check_prefix(prefix: &str) -> Result<(), StoreError> {
 pub(crate) mod contract {
     use super::*;
 
+    /// A record holding only the refresh token `rt`.
+    pub(crate) fn refresh_only(rt: &str) -> StoredToken {
+        StoredToken::refresh_only(rt.into())
+    }
+
     /// A lease's fence grows; a save under a superseded lease is refused and changes nothing;
     /// `changed` returns on the next save.
     pub(crate) async fn fenced_saves_and_revisions(store: &dyn TokenStore) {
@@ -332,7 +337,7 @@ pub(crate) mod contract {
         let first = store.lock("c", Duration::from_secs(5)).await.unwrap();
         let stale_fence = first.fence();
         store
-            .save_fenced(&first, &StoredToken::refresh_only("rt-1".into()))
+            .save_fenced(&first, &refresh_only("rt-1"))
             .await
             .unwrap();
         assert_eq!(store.revision("c").await.unwrap(), 1);
@@ -342,7 +347,7 @@ pub(crate) mod contract {
         // A holder that still believes in the first lease (its lease expired) is refused.
         let stale = StoreLease::new("c", stale_fence, ());
         let err = store
-            .save_fenced(&stale, &StoredToken::refresh_only("rt-stale".into()))
+            .save_fenced(&stale, &refresh_only("rt-stale"))
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::StaleLease { .. }), "{err}");

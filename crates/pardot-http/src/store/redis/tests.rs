@@ -5,6 +5,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use super::*;
+use crate::store::contract::refresh_only;
 use crate::testing::RedisServer;
 
 /// A bound for waits that should end by a wake-up long before it: the test fails (rather than
@@ -16,6 +17,12 @@ const OTHER_KEY: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1
 
 async fn store(server: &RedisServer) -> RedisTokenStore {
     RedisTokenStore::connect(&server.url()).await.unwrap()
+}
+
+/// A store of `server` sealing with `key`.
+async fn sealed_store(server: &RedisServer, key: &str) -> RedisTokenStore {
+    let key = EncryptionKey::parse(key).unwrap();
+    store(server).await.with_encryption_key(key)
 }
 
 async fn raw_data(store: &RedisTokenStore, key: &str) -> Option<Vec<u8>> {
@@ -51,12 +58,12 @@ async fn a_lease_expires_on_redis_time_and_the_late_holder_is_refused() {
         .expect("the expired lease was taken")
         .unwrap();
     assert!(taken.fence() > crashed.fence());
-    b.save_fenced(&taken, &StoredToken::refresh_only("rt-new".into()))
+    b.save_fenced(&taken, &refresh_only("rt-new"))
         .await
         .unwrap();
     // The holder that came back late cannot overwrite the newer token.
     let err = a
-        .save_fenced(&crashed, &StoredToken::refresh_only("rt-old".into()))
+        .save_fenced(&crashed, &refresh_only("rt-old"))
         .await
         .unwrap_err();
     assert!(
@@ -93,7 +100,7 @@ async fn waiters_are_woken_by_the_write_and_by_the_release() {
         }
     });
     writer
-        .save_fenced(&lease, &StoredToken::refresh_only("rt".into()))
+        .save_fenced(&lease, &refresh_only("rt"))
         .await
         .unwrap();
     let revision = tokio::time::timeout(WOKEN_WITHIN, changed)
@@ -124,7 +131,7 @@ async fn keys_share_one_slot_per_family_and_never_hold_a_secret() {
     }
     assert!(store.clone().with_prefix("a{b}").is_err());
     store
-        .save("user-1", &StoredToken::refresh_only("rt-secret".into()))
+        .save("user-1", &refresh_only("rt-secret"))
         .await
         .unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -143,22 +150,15 @@ async fn sealed_round_trip_wrong_key_and_clear_upgrade() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let sealed = store(&server)
-        .await
-        .with_encryption_key(EncryptionKey::parse(KEY).unwrap());
-    sealed
-        .save("k", &StoredToken::refresh_only("rt-secret".into()))
-        .await
-        .unwrap();
+    let sealed = sealed_store(&server, KEY).await;
+    sealed.save("k", &refresh_only("rt-secret")).await.unwrap();
     let before = raw_data(&sealed, "k").await.unwrap();
     assert!(!String::from_utf8_lossy(&before).contains("rt-secret"));
     let back = sealed.load("k").await.unwrap().unwrap();
     assert_eq!(back.refresh_token.unwrap().expose_secret(), "rt-secret");
 
     // Another key, or none: a typed error, and the record is never overwritten.
-    let other = store(&server)
-        .await
-        .with_encryption_key(EncryptionKey::parse(OTHER_KEY).unwrap());
+    let other = sealed_store(&server, OTHER_KEY).await;
     let clear = store(&server).await;
     for wrong in [&other, &clear] {
         crate::store::contract::a_wrong_key_reads_and_writes_nothing(wrong, "k").await;
@@ -166,10 +166,7 @@ async fn sealed_round_trip_wrong_key_and_clear_upgrade() {
     assert_eq!(raw_data(&sealed, "k").await.unwrap(), before);
 
     // A record in clear is read once and rewritten sealed.
-    clear
-        .save("j", &StoredToken::refresh_only("rt-clear".into()))
-        .await
-        .unwrap();
+    clear.save("j", &refresh_only("rt-clear")).await.unwrap();
     assert!(String::from_utf8_lossy(&raw_data(&clear, "j").await.unwrap()).contains("rt-clear"));
     let back = sealed.load("j").await.unwrap().unwrap();
     assert_eq!(back.refresh_token.unwrap().expose_secret(), "rt-clear");
@@ -248,6 +245,13 @@ where
     panic!("Redis did not come back");
 }
 
+/// A store of `server` whose key `k` holds only the refresh token `rt`.
+async fn store_holding(server: &RedisServer, rt: &str) -> RedisTokenStore {
+    let store = store(server).await;
+    store.save("k", &refresh_only(rt)).await.unwrap();
+    store
+}
+
 fn refresh_token_of(record: Option<StoredToken>) -> String {
     record
         .and_then(|r| r.refresh_token)
@@ -262,10 +266,7 @@ async fn a_record_lost_by_redis_is_written_back_under_the_next_lease() {
     let Some(mut server) = RedisServer::start() else {
         return;
     };
-    let a = store(&server).await;
-    a.save("k", &StoredToken::refresh_only("rt-1".into()))
-        .await
-        .unwrap();
+    let a = store_holding(&server, "rt-1").await;
     server.restart().unwrap();
     let b = store(&server).await;
     assert!(b.load("k").await.unwrap().is_none(), "persistence is off");
@@ -286,14 +287,11 @@ async fn a_save_that_failed_while_redis_was_away_is_written_back() {
     let Some(mut server) = RedisServer::start_append_only() else {
         return;
     };
-    let a = store(&server).await;
-    a.save("k", &StoredToken::refresh_only("rt-1".into()))
-        .await
-        .unwrap();
+    let a = store_holding(&server, "rt-1").await;
     let lease = a.lock("k", Duration::from_secs(5)).await.unwrap();
     server.kill();
     let err = a
-        .save_fenced(&lease, &StoredToken::refresh_only("rt-2".into()))
+        .save_fenced(&lease, &refresh_only("rt-2"))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Unavailable { .. }), "{err}");
