@@ -2,6 +2,7 @@
 //! names, and the parsing of a request's `fields` list.
 
 use super::custom::{CustomField, CustomType};
+use super::record::RECENT_INTERACTION;
 use crate::pardot::errors::ApiError;
 
 /// Text fields, in the order v3/v4 render them (with the typed fields between them, see
@@ -272,23 +273,15 @@ pub enum WriteKind {
     ReadOnly,
 }
 
-/// The fields a v5 write may not set: the id and times, what activity and the CRM sync
-/// write, and the password (never written through the API).
-const V5_READ_ONLY: [&str; 13] = [
-    "id",
-    "created_at",
-    "updated_at",
-    "last_activity_at",
-    "recent_interaction",
-    "crm_lead_fid",
-    "crm_contact_fid",
-    "crm_owner_fid",
-    "crm_account_fid",
-    "salesforce_fid",
-    "crm_last_sync",
-    "crm_url",
-    "password",
-];
+/// Whether a v5 write may not set field `snake`: the id and times, what activity and the CRM
+/// sync write (the text fields from `recent_interaction` on), and the password (never written
+/// through the API).
+fn v5_read_only(snake: &str) -> bool {
+    matches!(
+        snake,
+        "id" | "created_at" | "updated_at" | "last_activity_at" | "password"
+    ) || TEXT_FIELDS[RECENT_INTERACTION..].contains(&snake)
+}
 
 /// The v3/v4 name of standard prospect field `name` (its v5 name) and what a v5 write may do
 /// with it; `None` when there is no such field.
@@ -301,7 +294,7 @@ pub fn v5_write_field(name: &str) -> Option<(&'static str, WriteKind)> {
     }
     let (snake, slot) = LAYOUT.iter().find(|(snake, _)| v5_name(snake) == name)?;
     let kind = match slot {
-        _ if V5_READ_ONLY.contains(snake) => WriteKind::ReadOnly,
+        _ if v5_read_only(snake) => WriteKind::ReadOnly,
         Slot::Text(_) => WriteKind::Text,
         Slot::Flag(_) => WriteKind::Bool,
         _ => WriteKind::Int,
