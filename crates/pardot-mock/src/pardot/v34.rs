@@ -319,37 +319,38 @@ fn query_page(
 ) -> Result<String, ApiError> {
     let q = v34_query(unit, params, now)?;
     let (custom, custom_revision) = unit.prospects.custom_fields_at_revision();
-    let (total, page) = unit.prospects.query(&q);
-    let writer = render::QueryPage::new(format, "prospect", page.len());
-    // About 900 bytes a prospect in JSON, 1,500 in XML: one allocation for the page.
-    let per_prospect = match format {
-        Format::Xml => 1536,
-        Format::Json => 1024,
-    };
-    let mut out = writer.open(total, 256 + per_prospect * page.len());
-    let render = |p: &super::Prospect, out: &mut String| {
-        writer.write_item(&prospect_node(unit, p, fields, &custom), out);
-    };
-    match fields {
-        None => {
-            let shape = Shape::V34 {
-                format,
-                custom_revision,
-            };
-            let fragments = unit.prospects.fragments();
-            fragments.write_page(&shape, &page, writer.separator(), &mut out, render);
-        }
-        Some(_) => {
-            for (i, p) in page.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(writer.separator());
+    unit.prospects.with_page(&q, |total, page| {
+        let writer = render::QueryPage::new(format, "prospect", page.len());
+        // About 900 bytes a prospect in JSON, 1,500 in XML: one allocation for the page.
+        let per_prospect = match format {
+            Format::Xml => 1536,
+            Format::Json => 1024,
+        };
+        let mut out = writer.open(total, 256 + per_prospect * page.len());
+        let render = |p: &super::Prospect, out: &mut String| {
+            writer.write_item(&prospect_node(unit, p, fields, &custom), out);
+        };
+        match fields {
+            None => {
+                let shape = Shape::V34 {
+                    format,
+                    custom_revision,
+                };
+                let fragments = unit.prospects.fragments();
+                fragments.write_page(&shape, page, writer.separator(), &mut out, render);
+            }
+            Some(_) => {
+                for (i, p) in page.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(writer.separator());
+                    }
+                    render(p, &mut out);
                 }
-                render(p, &mut out);
             }
         }
-    }
-    writer.close(&mut out);
-    Ok(out)
+        writer.close(&mut out);
+        Ok(out)
+    })
 }
 
 /// Finds the unit and caller: the `Authorization` header first (Bearer or Pardot scheme),

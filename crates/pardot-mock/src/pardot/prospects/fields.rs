@@ -137,19 +137,31 @@ pub fn v5_name(snake: &str) -> String {
     if snake == "salesforce_fid" {
         return "salesforceId".to_owned();
     }
-    let mut out = String::with_capacity(snake.len());
+    camel_case(snake).collect()
+}
+
+/// Whether `name` is [`v5_name`]`(snake)`, without building it (every v5 request compares
+/// its fields with the table).
+fn is_v5_name(snake: &str, name: &str) -> bool {
+    if snake == "salesforce_fid" {
+        return name == "salesforceId";
+    }
+    camel_case(snake).eq(name.chars())
+}
+
+/// The characters of `snake` in camelCase.
+fn camel_case(snake: &str) -> impl Iterator<Item = char> + '_ {
     let mut upper = false;
-    for c in snake.chars() {
+    snake.chars().filter_map(move |c| {
         if c == '_' {
             upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
+            None
+        } else if std::mem::take(&mut upper) {
+            Some(c.to_ascii_uppercase())
         } else {
-            out.push(c);
+            Some(c)
         }
-    }
-    out
+    })
 }
 
 /// Checks a v4 `fields` list (comma-separated v3/v4 names, and the nested `campaign` and
@@ -201,7 +213,7 @@ pub(super) fn v5_name_taken(name: &str) -> bool {
     matches!(
         name,
         "isDeleted" | "assignedUserId" | "campaign" | "assignedUser"
-    ) || LAYOUT.iter().any(|(snake, _)| v5_name(snake) == name)
+    ) || LAYOUT.iter().any(|(snake, _)| is_v5_name(snake, name))
 }
 
 /// The user fields `assignedUser.<field>` may name.
@@ -243,7 +255,7 @@ pub fn parse_v5_fields_with(text: &str, custom: &[CustomField]) -> Result<Vec<V5
             }
             _ => LAYOUT
                 .iter()
-                .find(|(snake, _)| v5_name(snake) == name)
+                .find(|(snake, _)| is_v5_name(snake, name))
                 .map(|(_, slot)| V5Field::Plain {
                     v5: name.to_owned(),
                     slot: *slot,
@@ -292,7 +304,7 @@ pub fn v5_write_field(name: &str) -> Option<(&'static str, WriteKind)> {
     {
         return Some(("", WriteKind::ReadOnly));
     }
-    let (snake, slot) = LAYOUT.iter().find(|(snake, _)| v5_name(snake) == name)?;
+    let (snake, slot) = LAYOUT.iter().find(|(snake, _)| is_v5_name(snake, name))?;
     let kind = match slot {
         _ if v5_read_only(snake) => WriteKind::ReadOnly,
         Slot::Text(_) => WriteKind::Text,

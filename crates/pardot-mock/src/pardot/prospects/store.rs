@@ -1,6 +1,7 @@
 //! A business unit's mutable prospect store: queries (sorted, or by id range), lookups and
 //! writes.
 
+use std::borrow::Cow;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -69,7 +70,7 @@ impl Inner {
     /// [`Inner::query_sorted`]: the id bounds by binary search, the page by position when no
     /// prospect is deleted (the usual case), so a page of a large store costs the page, not
     /// the store.
-    pub(super) fn query_id_range(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+    pub(super) fn query_id_range(&self, q: &Query) -> (usize, Cow<'_, [Arc<Prospect>]>) {
         let start = q
             .id_greater_than
             .map_or(0, |v| self.prospects.partition_point(|p| p.id <= v));
@@ -90,13 +91,15 @@ impl Inner {
             let from = q.offset.min(total);
             let to = from.saturating_add(q.limit).min(total);
             let page = if q.descending {
-                range[total - to..total - from]
-                    .iter()
-                    .rev()
-                    .cloned()
-                    .collect()
+                Cow::Owned(
+                    range[total - to..total - from]
+                        .iter()
+                        .rev()
+                        .cloned()
+                        .collect(),
+                )
             } else {
-                range[from..to].to_vec()
+                Cow::Borrowed(&range[from..to])
             };
             return (total, page);
         }
@@ -124,7 +127,7 @@ impl Inner {
                 .cloned()
                 .collect()
         };
-        (total, page)
+        (total, Cow::Owned(page))
     }
 }
 
@@ -165,12 +168,21 @@ impl ProspectStore {
 
     /// Runs a query: the number of matches and the requested page.
     pub fn query(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+        self.with_page(q, |total, page| (total, page.to_vec()))
+    }
+
+    /// Runs a query and answers what `answer` makes of the number of matches and the page,
+    /// under the store's read lock: a page of the store's id order (the usual list) is lent,
+    /// not copied a pointer at a time.
+    pub fn with_page<R>(&self, q: &Query, answer: impl FnOnce(usize, &[Arc<Prospect>]) -> R) -> R {
         let inner = self.read();
-        if q.is_id_range() {
+        let (total, page) = if q.is_id_range() {
             inner.query_id_range(q)
         } else {
-            inner.query_sorted(q)
-        }
+            let (total, page) = inner.query_sorted(q);
+            (total, Cow::Owned(page))
+        };
+        answer(total, &page)
     }
 
     /// The prospect with `id`, unless deleted.

@@ -61,25 +61,27 @@ pub(crate) async fn query(call: Call) -> Response {
         let page_state = PageState::of(ctx, &RULES)?;
         let wanted = fields(ctx, &page_state.fields)?;
         let q = page_state.query(&RULES)?;
-        let (total, page) = ctx.unit.prospects.query(&q);
-        // Sized from the page (about 30 bytes per requested field) so a 200-prospect page is
-        // not regrown and copied a dozen times: the list is the hot path of every load test.
-        let capacity = 128 + page.len() * (2 + 30 * wanted.len());
         let shape = Shape::V5(wanted.clone());
-        let body = page_body_with(
-            ctx,
-            &RULES,
-            &page_state,
-            total,
-            page.len(),
-            capacity,
-            |out| {
-                let fragments = ctx.unit.prospects.fragments();
-                fragments.write_page(&shape, &page, ",", out, |p, out| {
-                    record(ctx, p, &wanted, out);
-                });
-            },
-        );
+        let body = ctx.unit.prospects.with_page(&q, |total, page| {
+            // Sized from the page (about 30 bytes per requested field) so a 200-prospect page
+            // is not regrown and copied a dozen times: the list is the hot path of every load
+            // test.
+            let capacity = 128 + page.len() * (2 + 30 * wanted.len());
+            page_body_with(
+                ctx,
+                &RULES,
+                &page_state,
+                total,
+                page.len(),
+                capacity,
+                |out| {
+                    let fragments = ctx.unit.prospects.fragments();
+                    fragments.write_page(&shape, page, ",", out, |p, out| {
+                        record(ctx, p, &wanted, out);
+                    });
+                },
+            )
+        });
         Ok(Reply::Json(StatusCode::OK, body))
     })
     .await
