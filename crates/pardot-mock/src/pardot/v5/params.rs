@@ -174,6 +174,11 @@ impl PageState {
         Ok(q)
     }
 
+    /// Whether a page of `shown` rows out of `total` matches has a page after it.
+    pub fn has_next(&self, shown: usize, total: usize) -> bool {
+        self.offset + shown < total
+    }
+
     /// The token of the page after this one, which starts `shown` rows later.
     fn next(&self, shown: usize) -> String {
         Self {
@@ -275,7 +280,7 @@ pub(super) fn page_body_with(
     capacity: usize,
     write_rows: impl FnOnce(&mut String),
 ) -> String {
-    let next = (state.offset + shown < total).then(|| state.next(shown));
+    let next = state.has_next(shown, total).then(|| state.next(shown));
     let mut body = String::with_capacity(capacity);
     body.push_str("{\"values\":[");
     write_rows(&mut body);

@@ -62,27 +62,35 @@ pub(crate) async fn query(call: Call) -> Response {
         let wanted = fields(ctx, &page_state.fields)?;
         let q = page_state.query(&RULES)?;
         let shape = Shape::V5(wanted.clone());
+        let fragments = ctx.unit.prospects.fragments();
         let body = ctx.unit.prospects.with_page(&q, |total, page| {
             // Sized from the page (about 30 bytes per requested field) so a 200-prospect page
             // is not regrown and copied a dozen times: the list is the hot path of every load
             // test.
             let capacity = 128 + page.len() * (2 + 30 * wanted.len());
-            page_body_with(
-                ctx,
-                &RULES,
-                &page_state,
-                total,
-                page.len(),
-                capacity,
-                |out| {
-                    let fragments = ctx.unit.prospects.fragments();
-                    fragments.write_page(&shape, page, ",", out, |p, out| {
-                        record(ctx, p, &wanted, out);
-                    });
-                },
-            )
+            let write = || {
+                page_body_with(
+                    ctx,
+                    &RULES,
+                    &page_state,
+                    total,
+                    page.len(),
+                    capacity,
+                    |out| {
+                        fragments.write_page(&shape, page, ",", out, |p, out| {
+                            record(ctx, p, &wanted, out);
+                        });
+                    },
+                )
+            };
+            // The last page of a list depends on nothing but its prospects: kept whole.
+            if page_state.has_next(page.len(), total) {
+                Bytes::from(write())
+            } else {
+                fragments.page_body(&shape, total, page, write)
+            }
         });
-        Ok(Reply::Json(StatusCode::OK, body))
+        Ok(Reply::KeptJson(StatusCode::OK, body))
     })
     .await
 }
