@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -22,7 +23,7 @@ pub const JSON_CONTENT_TYPE: &str = "application/json";
 pub const XML_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 
 /// The `format` of a v3/v4 call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Format {
     /// XML, the default when no `format` is given.
     #[default]
@@ -129,24 +130,14 @@ fn write_xml_element(name: &str, node: &Node, depth: usize, out: &mut String) {
             indent(depth, out);
             let _ = writeln!(out, "<{name}/>");
         }
-        Node::Text(text) => {
+        Node::Text(_) | Node::Int(_) | Node::Bool(_) | Node::Word(_) => {
             indent(depth, out);
             let _ = write!(out, "<{name}>");
-            escape_xml(text, out);
+            match node {
+                Node::Text(text) => escape_xml(text, out),
+                scalar => write_xml_text(scalar, out),
+            }
             let _ = writeln!(out, "</{name}>");
-        }
-        Node::Int(n) => {
-            indent(depth, out);
-            let _ = writeln!(out, "<{name}>{n}</{name}>");
-        }
-        Node::Bool(b) => {
-            indent(depth, out);
-            let text = if *b { "1" } else { "" };
-            let _ = writeln!(out, "<{name}>{text}</{name}>");
-        }
-        Node::Word(b) => {
-            indent(depth, out);
-            let _ = writeln!(out, "<{name}>{b}</{name}>");
         }
         Node::Attributes(attributes) => {
             indent(depth, out);
@@ -184,12 +175,14 @@ fn write_xml_element(name: &str, node: &Node, depth: usize, out: &mut String) {
 }
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+const XML_OK: &str =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rsp stat=\"ok\" version=\"1.0\">\n";
+const JSON_OK: &str = r#"{"@attributes":{"stat":"ok","version":1}"#;
 
 /// The XML success envelope around `children`.
 pub fn xml_ok(children: &[(String, Node)]) -> String {
     let mut out = String::with_capacity(256);
-    out.push_str(XML_DECLARATION);
-    out.push_str("<rsp stat=\"ok\" version=\"1.0\">\n");
+    out.push_str(XML_OK);
     for (name, node) in children {
         write_xml_element(name, node, 1, &mut out);
     }
@@ -300,7 +293,7 @@ fn write_json_members(children: &[(String, Node)], out: &mut String) {
 /// The JSON success envelope around `children`.
 pub fn json_ok(children: &[(String, Node)]) -> String {
     let mut out = String::with_capacity(256);
-    out.push_str(r#"{"@attributes":{"stat":"ok","version":1}"#);
+    out.push_str(JSON_OK);
     if children
         .iter()
         .any(|(_, n)| !matches!(n, Node::Repeated(items) if items.is_empty()))
@@ -325,13 +318,87 @@ pub fn json_fail(error: &ApiError) -> String {
     out
 }
 
+/// A v3/v4 query page written straight into one buffer, an item at a time: the bytes
+/// [`ok`] writes for `result` holding `total_results` and the items repeated under one name,
+/// without a tree of the whole page.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueryPage {
+    format: Format,
+    item: &'static str,
+    count: usize,
+}
+
+impl QueryPage {
+    /// The page of `count` items named `item` in `format`.
+    pub fn new(format: Format, item: &'static str, count: usize) -> Self {
+        Self {
+            format,
+            item,
+            count,
+        }
+    }
+
+    /// The page's buffer of `capacity` bytes, opened: the envelope, `total_results`, up to
+    /// the first item.
+    pub fn open(&self, total: usize, capacity: usize) -> String {
+        let mut out = String::with_capacity(capacity);
+        let item = self.item;
+        match (self.format, self.count) {
+            (Format::Xml, _) => {
+                let _ = write!(
+                    out,
+                    "{XML_OK}    <result>\n        <total_results>{total}</total_results>\n"
+                );
+            }
+            (Format::Json, count) => {
+                let _ = write!(out, r#"{JSON_OK},"result":{{"total_results":{total}"#);
+                match count {
+                    0 => {}
+                    1 => {
+                        let _ = write!(out, ",\"{item}\":");
+                    }
+                    _ => {
+                        let _ = write!(out, ",\"{item}\":[");
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// What stands between two items.
+    pub fn separator(&self) -> &'static str {
+        match self.format {
+            Format::Xml => "",
+            Format::Json => ",",
+        }
+    }
+
+    /// Writes one item, `node`, into `out`.
+    pub fn write_item(&self, node: &Node, out: &mut String) {
+        match self.format {
+            Format::Xml => write_xml_element(self.item, node, 2, out),
+            Format::Json => write_json(node, out),
+        }
+    }
+
+    /// Closes the page in `out` after its last item.
+    pub fn close(&self, out: &mut String) {
+        match (self.format, self.count) {
+            (Format::Xml, _) => out.push_str("    </result>\n</rsp>\n"),
+            (Format::Json, 0 | 1) => out.push_str("}}"),
+            (Format::Json, _) => out.push_str("]}}"),
+        }
+    }
+}
+
 /// A response with `body` and the content type of `format`.
-pub fn respond(status: StatusCode, format: Format, body: String) -> Response {
+pub fn respond(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
     let content_type = match format {
         Format::Xml => XML_CONTENT_TYPE,
         Format::Json => JSON_CONTENT_TYPE,
     };
-    let mut response = (status, body).into_response();
+    let mut response = (status, body.into()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -92,41 +92,50 @@ impl ProspectSeed {
     /// The prospects of the unit at `index` as a reset at `now` restores them: those without
     /// configured times carry `now` (copied: the seed keeps its own).
     pub(super) fn at(&self, index: usize, now: SystemTime) -> Vec<Arc<Prospect>> {
-        let Some(unit) = self.units.get(index) else {
-            return Vec::new();
-        };
-        let mut out = unit.prospects.clone();
-        restamp(
-            &mut out,
-            &unit.unstamped,
-            now,
-            |p| p.id,
-            |p| (&mut p.created_at, &mut p.updated_at),
-        );
-        out
+        self.units.get(index).map_or_else(Vec::new, |unit| {
+            restamped(&unit.prospects, &unit.unstamped, now)
+        })
     }
 }
 
-/// Stamps the records (sorted by id) that were configured without times: each `(id,
+/// A seeded record whose times a reset may stamp.
+pub(super) trait Stamped: Clone {
+    /// Its id (records are sorted by it).
+    fn id(&self) -> u64;
+    /// Its `created_at` and `updated_at`.
+    fn times_mut(&mut self) -> (&mut SystemTime, &mut SystemTime);
+}
+
+impl Stamped for Prospect {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn times_mut(&mut self) -> (&mut SystemTime, &mut SystemTime) {
+        (&mut self.created_at, &mut self.updated_at)
+    }
+}
+
+/// The records (sorted by id) with those configured without times stamped: each `(id,
 /// updated_too)` of `unstamped` gets `now` as `created_at`, and as `updated_at` too when
-/// `updated_too`, on a copy (the seed keeps its own). `times` reaches a record's times.
-pub(super) fn restamp<T: Clone>(
-    records: &mut [Arc<T>],
+/// `updated_too`, on a copy (the seed keeps its own).
+pub(super) fn restamped<T: Stamped>(
+    records: &[Arc<T>],
     unstamped: &[(u64, bool)],
     now: SystemTime,
-    id_of: impl Fn(&T) -> u64,
-    times: impl Fn(&mut T) -> (&mut SystemTime, &mut SystemTime),
-) {
+) -> Vec<Arc<T>> {
+    let mut out = records.to_vec();
     for &(id, updated_too) in unstamped {
-        let Ok(i) = records.binary_search_by_key(&id, |r| id_of(r)) else {
+        let Ok(i) = out.binary_search_by_key(&id, |r| r.id()) else {
             continue;
         };
-        let (created_at, updated_at) = times(Arc::make_mut(&mut records[i]));
+        let (created_at, updated_at) = Arc::make_mut(&mut out[i]).times_mut();
         *created_at = now;
         if updated_too {
             *updated_at = now;
         }
     }
+    out
 }
 
 /// Converts configured prospect `i`: the prospect, and `None` when its `created_at` was

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, State};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pardot_auth_core::secrecy::ExposeSecret;
@@ -14,7 +14,7 @@ use super::errors::ApiError;
 use super::host::pardot_host;
 use super::objects::criteria::{Criteria, SortRules};
 use super::objects::{self, Kind, Reply};
-use super::prospects::{Query, parse_v4_fields};
+use super::prospects::{CustomField, Query, Shape, parse_v4_fields};
 use super::render::{self, Format, Node, field};
 use super::{Admitted, Backend, Caller, PardotApi, time};
 use crate::config::PardotHostKind;
@@ -108,23 +108,39 @@ fn fail(api: &PardotApi, format: Format, error: &ApiError) -> Response {
     )
 }
 
-/// `POST /api/login/version/{3|4}`: email, password and user_key from the form body or the
-/// query string.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn login(
-    State(state): State<MockState>,
+/// What the v3/v4 handlers read of a request beside its path.
+#[derive(FromRequest)]
+pub(crate) struct Request {
+    state: State<MockState>,
     method: Method,
-    Path(version): Path<String>,
     vhost: Option<Extension<VirtualHost>>,
     front: Option<Extension<Arc<RequestParams>>>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+}
+
+impl Request {
+    /// Its parameters and the Pardot host it reached (`None`: not a Pardot host).
+    fn params_and_host(&self) -> (Params, Option<PardotHostKind>) {
+        let params = Params::new(self.front.clone(), &self.uri, &self.headers, &self.body);
+        let host = pardot_host(self.vhost.as_ref(), &self.headers, &self.uri);
+        (params, host)
+    }
+}
+
+/// `POST /api/login/version/{3|4}`: email, password and user_key from the form body or the
+/// query string.
+pub(crate) async fn login(Path(version): Path<String>, request: Request) -> Response {
+    let (params, host) = request.params_and_host();
+    let Request {
+        state: State(state),
+        method,
+        ..
+    } = request;
     let api = state.pardot();
-    let params = Params::new(front, &uri, &headers, &body);
     let format = Format::from_param(params.get("format"));
-    if pardot_host(vhost.as_ref(), &headers, &uri).is_none() {
+    if host.is_none() {
         return super::not_a_pardot_host();
     }
     if method != Method::POST {
@@ -180,19 +196,8 @@ struct Call<'a> {
 /// `/api/{object}/version/{v}/do/{op}`, optionally followed by one or two `/{name}/{value}`
 /// pairs (`/id/{id}`, `/email/{email}`, `/list_id/{l}/prospect_id/{p}`): the path's values in
 /// route order, whichever of the three routes matched.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn call(
-    State(state): State<MockState>,
-    method: Method,
-    Path(values): Path<Vec<String>>,
-    vhost: Option<Extension<VirtualHost>>,
-    front: Option<Extension<Arc<RequestParams>>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let params = Params::new(front, &uri, &headers, &body);
-    let host = pardot_host(vhost.as_ref(), &headers, &uri);
+pub(crate) async fn call(Path(values): Path<Vec<String>>, request: Request) -> Response {
+    let (params, host) = request.params_and_host();
     let pair = |i: usize| match (values.get(i), values.get(i + 1)) {
         (Some(name), Some(value)) => Some((name.as_str(), value.as_str())),
         _ => None,
@@ -204,7 +209,13 @@ pub(crate) async fn call(
         id: pair(3),
         second: pair(5),
     };
-    handle(&state, &method, call, host, &headers, &params).await
+    let Request {
+        state: State(state),
+        method,
+        headers,
+        ..
+    } = &request;
+    handle(state, method, call, host, headers, &params).await
 }
 
 async fn handle(
@@ -274,10 +285,77 @@ async fn handle(
             Err(e) => fail(&api, format, &e),
         };
     }
+    if (call.object, call.op) == ("prospect", "query") {
+        let page = v4_fields(version, params)
+            .and_then(|fields| query_page(admitted.unit, params, format, fields.as_deref(), now));
+        return match page {
+            Ok(body) => render::respond(axum::http::StatusCode::OK, format, body),
+            Err(e) => fail(&api, format, &e),
+        };
+    }
     match dispatch(&api, &admitted, version, &call, params, now) {
         Ok(children) => render::ok(format, &children),
         Err(e) => fail(&api, format, &e),
     }
+}
+
+/// A v4 call's `fields` list (code 130 naming an unknown field); v3 has none.
+fn v4_fields(version: u8, params: &Params) -> Result<Option<Vec<String>>, ApiError> {
+    if version == 4 {
+        params.get("fields").map(parse_v4_fields).transpose()
+    } else {
+        Ok(None)
+    }
+}
+
+/// `prospect/do/query`: the page written straight into one buffer, each prospect from its
+/// kept rendering when a page showed it before, and the whole body kept for the next read of
+/// the same prospects (every field: no v4 `fields` list).
+fn query_page(
+    unit: &super::api::Unit,
+    params: &Params,
+    format: Format,
+    fields: Option<&[String]>,
+    now: std::time::SystemTime,
+) -> Result<Bytes, ApiError> {
+    let q = v34_query(unit, params, now)?;
+    let (custom, custom_revision) = unit.prospects.custom_fields_at_revision();
+    let shape = Shape::V34 {
+        format,
+        custom_revision,
+    };
+    let fragments = unit.prospects.fragments();
+    let body = unit.prospects.with_page(&q, |total, page| {
+        let writer = render::QueryPage::new(format, "prospect", page.len());
+        let render = |p: &super::Prospect, out: &mut String| {
+            writer.write_item(&prospect_node(unit, p, fields, &custom), out);
+        };
+        let write = || {
+            // About 900 bytes a prospect in JSON, 1,500 in XML: one allocation for the page.
+            let per_prospect = match format {
+                Format::Xml => 1536,
+                Format::Json => 1024,
+            };
+            let mut out = writer.open(total, 256 + per_prospect * page.len());
+            if fields.is_none() {
+                fragments.write_page(&shape, page, writer.separator(), &mut out, render);
+            } else {
+                for (i, p) in page.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(writer.separator());
+                    }
+                    render(p, &mut out);
+                }
+            }
+            writer.close(&mut out);
+            out
+        };
+        match fields {
+            None => fragments.page_body(&shape, total, page, write),
+            Some(_) => Bytes::from(write()),
+        }
+    });
+    Ok(body)
 }
 
 /// Finds the unit and caller: the `Authorization` header first (Bearer or Pardot scheme),
@@ -348,12 +426,9 @@ fn dispatch(
         Caller::Legacy(user) => api.legacy.user(user).is_some_and(|u| u.api_version == 4),
         Caller::Bearer => false,
     };
-    let fields = if version == 4 {
-        params.get("fields").map(parse_v4_fields).transpose()?
-    } else {
-        None
-    };
-    let record = |p: &super::Prospect| prospect_node(unit, p, fields.as_deref());
+    let fields = v4_fields(version, params)?;
+    let custom = unit.prospects.custom_fields();
+    let record = |p: &super::Prospect| prospect_node(unit, p, fields.as_deref(), &custom);
     let one = |p: &super::Prospect| vec![field("prospect", record(p))];
     // The target of read/update/upsert: from the path, else from `id` / `email` parameters.
     let target = id
@@ -376,21 +451,6 @@ fn dispatch(
         .collect();
     match (object, op) {
         ("account", "read") => Ok(vec![field("account", account_record(&unit.account))]),
-        ("prospect", "query") => {
-            let q = v34_query(unit, params, now)?;
-            let (total, page) = unit.prospects.query(&q);
-            let rows = page.iter().map(|p| record(p)).collect();
-            Ok(vec![field(
-                "result",
-                Node::Record(vec![
-                    field(
-                        "total_results",
-                        Node::Int(i64::try_from(total).unwrap_or(i64::MAX)),
-                    ),
-                    field("prospect", Node::Repeated(rows)),
-                ]),
-            )])
-        }
         ("prospect", "read") => match target {
             Some((f, v)) if f == "id" => {
                 let id = v.parse().map_err(|_| ApiError::code(3))?;
@@ -466,9 +526,15 @@ fn dispatch(
 
 /// A prospect's v3/v4 record, with the user it is assigned to in `<assigned_to>` after the
 /// `<campaign>` ("Using Prospects", XML Response Formats: the leaf appears only for an
-/// assigned prospect), unless a v4 `fields` list leaves `assigned_to` out.
-fn prospect_node(unit: &super::api::Unit, p: &super::Prospect, fields: Option<&[String]>) -> Node {
-    let mut node = p.v34_record_with(fields, &unit.prospects.custom_fields());
+/// assigned prospect), unless a v4 `fields` list leaves `assigned_to` out; with the business
+/// unit's `custom` fields.
+fn prospect_node(
+    unit: &super::api::Unit,
+    p: &super::Prospect,
+    fields: Option<&[String]>,
+    custom: &[CustomField],
+) -> Node {
+    let mut node = p.v34_record_with(fields, custom);
     let wanted = fields.is_none_or(|f| f.iter().any(|w| w == "assigned_to"));
     if let (Node::Record(out), Some(user), true) = (&mut node, p.assigned_user(), wanted)
         && let Some(user) = objects::user_node(unit.related(), user)
@@ -562,7 +628,14 @@ fn account_record(account: &super::Account) -> Node {
         }
     };
     let created = Node::Text(time::pardot_datetime(account.created_at));
-    Node::Record(vec![
+    // The address and the other settings the mock has no value for.
+    let unset = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| field(n, Node::Null))
+            .collect::<Vec<_>>()
+    };
+    let mut out = vec![
         field(
             "id",
             Node::Int(i64::try_from(account.id).unwrap_or(i64::MAX)),
@@ -570,24 +643,26 @@ fn account_record(account: &super::Account) -> Node {
         field("company", text(&account.company)),
         field("level", text(&account.level)),
         field("website", text(&account.website)),
-        field("vanity_domain", Node::Null),
-        field("plugin_campaign_id", Node::Null),
-        field(
-            "tracking_code_template",
-            Node::Text(format!("piAId = '{}';", account.id)),
-        ),
-        field("address1", Node::Null),
-        field("address2", Node::Null),
-        field("city", Node::Null),
-        field("state", Node::Null),
-        field("territory", Node::Null),
-        field("zip", Node::Null),
-        field("country", Node::Null),
-        field("phone", Node::Null),
-        field("fax", Node::Null),
-        field("created_at", created.clone()),
-        field("updated_at", created),
-    ])
+    ];
+    out.extend(unset(&["vanity_domain", "plugin_campaign_id"]));
+    out.push(field(
+        "tracking_code_template",
+        Node::Text(format!("piAId = '{}';", account.id)),
+    ));
+    out.extend(unset(&[
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "territory",
+        "zip",
+        "country",
+        "phone",
+        "fax",
+    ]));
+    out.push(field("created_at", created.clone()));
+    out.push(field("updated_at", created));
+    Node::Record(out)
 }
 
 /// The prospect query's criteria: the shared ones, with `last_activity_at` as an extra sort

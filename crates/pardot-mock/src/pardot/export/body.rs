@@ -4,9 +4,9 @@
 use axum::http::{HeaderMap, header};
 
 use super::columns::Columns;
-use super::invalid;
 use super::procedure::Procedure;
 use super::registry::ExportRequest;
+use super::{flag, invalid};
 use crate::pardot::errors::ApiError;
 use crate::pardot::prospects::CustomField;
 
@@ -56,12 +56,11 @@ pub(super) fn parse_create(
         object.get("fields").ok_or_else(|| invalid(153, "fields"))?,
         custom,
     )?;
-    let include_bom = match object.get("includeByteOrderMark") {
-        None => false,
-        Some(v) => v
-            .as_bool()
-            .ok_or_else(|| invalid(154, "includeByteOrderMark must be a boolean"))?,
-    };
+    let include_bom = flag(
+        object,
+        "includeByteOrderMark",
+        "includeByteOrderMark must be a boolean",
+    )?;
     let max_file_size = match object.get("maxFileSizeBytes") {
         None => DEFAULT_MAX_FILE_SIZE,
         Some(v) => v

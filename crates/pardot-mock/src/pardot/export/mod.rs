@@ -29,12 +29,10 @@ use self::registry::{BOM, Export, Exports, PAGE, REPRESENTATION, Status};
 use super::PardotApi;
 use super::errors::{ApiError, message};
 use super::render::{self, Format};
+// The export list pages as every v5 list does.
+use super::v5::{MAX_LIMIT, page_limit};
 use crate::request_params::RequestParams;
 use crate::state::MockState;
-
-/// The most exports one list page holds, and the default.
-const MAX_LIMIT: usize = 1000;
-const DEFAULT_LIMIT: usize = 200;
 
 /// The export routes.
 pub(crate) fn routes() -> Router<MockState> {
@@ -53,6 +51,18 @@ pub(crate) fn reset(state: &MockState) {
 fn invalid(code: u32, detail: impl std::fmt::Display) -> ApiError {
     let text = message(code).unwrap_or("Invalid request");
     ApiError::with_message(code, format!("{}: {detail}", text.trim_end_matches('.')))
+}
+
+/// The boolean member `name` of a body object: `false` when absent, code 154 with `message`
+/// when it is not a boolean.
+fn flag(
+    object: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    message: &str,
+) -> Result<bool, ApiError> {
+    object.get(name).map_or(Ok(false), |v| {
+        v.as_bool().ok_or_else(|| invalid(154, message))
+    })
 }
 
 fn json(status: StatusCode, body: String) -> Response {
@@ -165,15 +175,8 @@ fn list_page(
     let only = representation_fields(Some(param("fields").ok_or_else(|| invalid(36, "fields"))?))?
         .unwrap_or_default();
     let only: Vec<String> = only.into_iter().filter(|n| n != "resultRefs").collect();
-    let limit = match param("limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => l
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| invalid(23, format!("limit must be 1 to {MAX_LIMIT}")))?,
-    };
+    let limit = page_limit(param("limit"))
+        .ok_or_else(|| invalid(23, format!("limit must be 1 to {MAX_LIMIT}")))?;
     let status = param("status")
         .map(|s| Status::parse(s).ok_or_else(|| invalid(51, format!("status: {s}"))))
         .transpose()?;

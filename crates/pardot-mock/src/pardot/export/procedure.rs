@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value as Json};
 
-use super::invalid;
+use super::{flag, invalid};
 use crate::pardot::errors::ApiError;
 use crate::pardot::objects::Kind;
 use crate::pardot::prospects::{Assignment, Deleted, Query, SortKey};
@@ -212,12 +212,11 @@ impl Selection {
                 invalid(154, "procedure.arguments.type: not an integer")
             })?]),
         };
-        let prospect_only = match arguments.get("prospectOnly") {
-            None => false,
-            Some(v) => v
-                .as_bool()
-                .ok_or_else(|| invalid(154, "procedure.arguments.prospectOnly: not a boolean"))?,
-        };
+        let prospect_only = flag(
+            arguments,
+            "prospectOnly",
+            "procedure.arguments.prospectOnly: not a boolean",
+        )?;
         let deleted = match arguments.get("deleted") {
             None => Deleted::No,
             Some(Json::Bool(true)) => Deleted::Only,

@@ -15,7 +15,7 @@ use super::store::Generated;
 use super::unit_index::unit_index;
 use super::value::Value;
 use crate::config::{ConfigError, MockConfig, PardotObjectConfig, invalid};
-use crate::pardot::seed::restamp;
+use crate::pardot::seed::{Stamped, restamped};
 use crate::pardot::time;
 
 /// The configured Pardot users that are not deleted, as `(unit, id, email)`: what a configured
@@ -301,8 +301,6 @@ impl ObjectSeed {
             .unwrap_or_default()
     }
 
-    /// The records of `kind` in the unit at `index` as a reset at `now` restores them (right
-    /// after start, `now` is the start time): those without configured times carry `now`.
     /// The generated records of `kind` in the unit at `index`, if any.
     pub(crate) fn generated(&self, index: usize, kind: Kind) -> Option<Generated> {
         self.units
@@ -310,19 +308,23 @@ impl ObjectSeed {
             .and_then(|u| u[kind.index()].generated.clone())
     }
 
+    /// The records of `kind` in the unit at `index` as a reset at `now` restores them (right
+    /// after start, `now` is the start time): those without configured times carry `now`.
     pub(crate) fn at(&self, index: usize, kind: Kind, now: SystemTime) -> Vec<Arc<Record>> {
-        let Some(seed) = self.units.get(index).map(|u| &u[kind.index()]) else {
-            return Vec::new();
-        };
-        let mut out = seed.records.clone();
-        restamp(
-            &mut out,
-            &seed.unstamped,
-            now,
-            |r| r.id,
-            |r| (&mut r.created_at, &mut r.updated_at),
-        );
-        out
+        self.units.get(index).map_or_else(Vec::new, |unit| {
+            let seed = &unit[kind.index()];
+            restamped(&seed.records, &seed.unstamped, now)
+        })
+    }
+}
+
+impl Stamped for Record {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn times_mut(&mut self) -> (&mut SystemTime, &mut SystemTime) {
+        (&mut self.created_at, &mut self.updated_at)
     }
 }
 

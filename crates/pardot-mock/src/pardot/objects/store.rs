@@ -268,13 +268,8 @@ impl ObjectStore {
                 }
             }
         }
-        if criteria.descending {
-            matches.reverse();
-        }
-        let page = matches
-            .into_iter()
-            .skip(criteria.offset)
-            .take(criteria.limit)
+        let page = criteria
+            .page(matches)
             .map(|(s, r)| r.unwrap_or_else(|| inner.record(s)))
             .collect();
         (total, page)

@@ -37,7 +37,8 @@ impl Kind {
     }
 }
 
-/// The parts every schema of an object without writes shares.
+/// What a schema is unless it says otherwise: an object without writes, with times, read by
+/// id, not found as code 109.
 const READ_ONLY: Schema = Schema {
     kind: Kind::Campaign,
     object: "",
@@ -75,22 +76,12 @@ static CAMPAIGN: Schema = Schema {
         optional("crm_fid", FieldType::Text),
     ],
     times: Times::None,
-    nested: &[],
-    embeds: &[],
-    value_rules: &[],
-    create_links: &[],
-    has_custom: false,
     extra_sorts: &[("name", false), ("cost", true)],
     filters: &[equals("name", 51)],
-    query_needs_one_of: &[],
-    agrees: &[],
-    complete: None,
-    deleted_criterion: false,
     actions: &["query", "read", "create", "update"],
     required: &["name"],
     not_found: 38,
-    read_keys: &[],
-    delete_needs_post: false,
+    ..READ_ONLY
 };
 
 /// List: `id`, `name`, `is_public`, `is_dynamic`, `title`, `description`, `is_crm_visible`,
@@ -108,23 +99,13 @@ static LIST: Schema = Schema {
         field("description", FieldType::Text, true),
         field("is_crm_visible", FieldType::Bool, true),
     ],
-    times: Times::Both,
-    nested: &[],
-    embeds: &[],
-    value_rules: &[],
-    create_links: &[],
-    has_custom: false,
     extra_sorts: &[("name", false)],
     filters: &[equals("name", 51)],
-    query_needs_one_of: &[],
-    agrees: &[],
-    complete: None,
-    deleted_criterion: false,
     actions: &["query", "read", "create", "update", "delete"],
     required: &["name"],
     not_found: 55,
-    read_keys: &[],
     delete_needs_post: true,
+    ..READ_ONLY
 };
 
 /// List membership: `id`, `list_id`, `prospect_id`, `opted_out`, `created_at`, `updated_at`.
@@ -138,23 +119,11 @@ static LIST_MEMBERSHIP: Schema = Schema {
         reference("prospect_id", Target::Prospect),
         field("opted_out", FieldType::Bool, true),
     ],
-    times: Times::Both,
-    nested: &[],
-    embeds: &[],
-    value_rules: &[],
-    create_links: &[],
-    has_custom: false,
-    extra_sorts: &[],
     filters: &[equals("list_id", 55), equals("prospect_id", 3)],
-    query_needs_one_of: &[],
-    agrees: &[],
-    complete: None,
     deleted_criterion: true,
     actions: &["query", "read", "create", "update", "delete"],
     required: &["list_id", "prospect_id"],
-    not_found: 109,
-    read_keys: &[],
-    delete_needs_post: false,
+    ..READ_ONLY
 };
 
 /// Visitor: `id`, `page_view_count`, `ip_address`, `hostname`, the Google Analytics

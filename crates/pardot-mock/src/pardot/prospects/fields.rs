@@ -2,6 +2,7 @@
 //! names, and the parsing of a request's `fields` list.
 
 use super::custom::{CustomField, CustomType};
+use super::record::RECENT_INTERACTION;
 use crate::pardot::errors::ApiError;
 
 /// Text fields, in the order v3/v4 render them (with the typed fields between them, see
@@ -136,19 +137,31 @@ pub fn v5_name(snake: &str) -> String {
     if snake == "salesforce_fid" {
         return "salesforceId".to_owned();
     }
-    let mut out = String::with_capacity(snake.len());
+    camel_case(snake).collect()
+}
+
+/// Whether `name` is [`v5_name`]`(snake)`, without building it (every v5 request compares
+/// its fields with the table).
+fn is_v5_name(snake: &str, name: &str) -> bool {
+    if snake == "salesforce_fid" {
+        return name == "salesforceId";
+    }
+    camel_case(snake).eq(name.chars())
+}
+
+/// The characters of `snake` in camelCase.
+fn camel_case(snake: &str) -> impl Iterator<Item = char> + '_ {
     let mut upper = false;
-    for c in snake.chars() {
+    snake.chars().filter_map(move |c| {
         if c == '_' {
             upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
+            None
+        } else if std::mem::take(&mut upper) {
+            Some(c.to_ascii_uppercase())
         } else {
-            out.push(c);
+            Some(c)
         }
-    }
-    out
+    })
 }
 
 /// Checks a v4 `fields` list (comma-separated v3/v4 names, and the nested `campaign` and
@@ -200,7 +213,7 @@ pub(super) fn v5_name_taken(name: &str) -> bool {
     matches!(
         name,
         "isDeleted" | "assignedUserId" | "campaign" | "assignedUser"
-    ) || LAYOUT.iter().any(|(snake, _)| v5_name(snake) == name)
+    ) || LAYOUT.iter().any(|(snake, _)| is_v5_name(snake, name))
 }
 
 /// The user fields `assignedUser.<field>` may name.
@@ -242,7 +255,7 @@ pub fn parse_v5_fields_with(text: &str, custom: &[CustomField]) -> Result<Vec<V5
             }
             _ => LAYOUT
                 .iter()
-                .find(|(snake, _)| v5_name(snake) == name)
+                .find(|(snake, _)| is_v5_name(snake, name))
                 .map(|(_, slot)| V5Field::Plain {
                     v5: name.to_owned(),
                     slot: *slot,
@@ -272,23 +285,15 @@ pub enum WriteKind {
     ReadOnly,
 }
 
-/// The fields a v5 write may not set: the id and times, what activity and the CRM sync
-/// write, and the password (never written through the API).
-const V5_READ_ONLY: [&str; 13] = [
-    "id",
-    "created_at",
-    "updated_at",
-    "last_activity_at",
-    "recent_interaction",
-    "crm_lead_fid",
-    "crm_contact_fid",
-    "crm_owner_fid",
-    "crm_account_fid",
-    "salesforce_fid",
-    "crm_last_sync",
-    "crm_url",
-    "password",
-];
+/// Whether a v5 write may not set field `snake`: the id and times, what activity and the CRM
+/// sync write (the text fields from `recent_interaction` on), and the password (never written
+/// through the API).
+fn v5_read_only(snake: &str) -> bool {
+    matches!(
+        snake,
+        "id" | "created_at" | "updated_at" | "last_activity_at" | "password"
+    ) || TEXT_FIELDS[RECENT_INTERACTION..].contains(&snake)
+}
 
 /// The v3/v4 name of standard prospect field `name` (its v5 name) and what a v5 write may do
 /// with it; `None` when there is no such field.
@@ -299,9 +304,9 @@ pub fn v5_write_field(name: &str) -> Option<(&'static str, WriteKind)> {
     {
         return Some(("", WriteKind::ReadOnly));
     }
-    let (snake, slot) = LAYOUT.iter().find(|(snake, _)| v5_name(snake) == name)?;
+    let (snake, slot) = LAYOUT.iter().find(|(snake, _)| is_v5_name(snake, name))?;
     let kind = match slot {
-        _ if V5_READ_ONLY.contains(snake) => WriteKind::ReadOnly,
+        _ if v5_read_only(snake) => WriteKind::ReadOnly,
         Slot::Text(_) => WriteKind::Text,
         Slot::Flag(_) => WriteKind::Bool,
         _ => WriteKind::Int,

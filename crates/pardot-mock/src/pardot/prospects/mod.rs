@@ -3,6 +3,7 @@
 
 mod custom;
 mod fields;
+mod fragments;
 mod query;
 mod record;
 mod store;
@@ -16,6 +17,7 @@ pub use fields::parse_v5_fields;
 pub use fields::{
     V5Field, WriteKind, parse_v4_fields, parse_v5_fields_with, v5_name, v5_write_field,
 };
+pub(crate) use fragments::Shape;
 pub use query::{Assignment, Deleted, Query, SortKey};
 pub use record::Prospect;
 pub use store::ProspectStore;

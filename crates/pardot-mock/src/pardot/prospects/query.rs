@@ -137,6 +137,15 @@ impl Query {
             && self.updated_before.is_none_or(|v| updated_at < v)
     }
 
+    /// The page of `matches` (sorted ascending) this query shows: the order turned when it
+    /// is descending, then `offset` skipped and at most `limit` taken.
+    pub(crate) fn page<T>(&self, mut matches: Vec<T>) -> impl Iterator<Item = T> {
+        if self.descending {
+            matches.reverse();
+        }
+        matches.into_iter().skip(self.offset).take(self.limit)
+    }
+
     /// Whether the matches are a run of the id-ordered store: sorted by id, filtered by id
     /// and the deleted flag only.
     pub(super) fn is_id_range(&self) -> bool {

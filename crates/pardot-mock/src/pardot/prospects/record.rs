@@ -132,6 +132,11 @@ impl Prospect {
         self.text_at(3).unwrap_or_default()
     }
 
+    /// Whether the prospect is not deleted and has `email` (case-insensitive).
+    pub(super) fn is_live_with_email(&self, email: &str) -> bool {
+        !self.deleted && self.email().eq_ignore_ascii_case(email)
+    }
+
     /// A text field by its v3/v4 name.
     pub fn text(&self, name: &str) -> Option<&str> {
         text_index(name).and_then(|i| self.text_at(i))

@@ -1,11 +1,13 @@
 //! A business unit's mutable prospect store: queries (sorted, or by id range), lookups and
 //! writes.
 
+use std::borrow::Cow;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use super::custom::{CustomField, CustomFields, CustomType, NewField};
 use super::fields::{TEXT_FIELDS, v5_name_taken};
+use super::fragments::Fragments;
 use super::query::{Deleted, Query, SortKey};
 use super::record::Prospect;
 use crate::pardot::errors::ApiError;
@@ -20,6 +22,9 @@ pub(super) struct Inner {
     next_id: u64,
     /// The business unit's prospect custom fields (none until a v5 create).
     custom: CustomFields,
+    /// Counts the changes of `custom` (and the resets): what a kept rendering of a v3/v4
+    /// record, which shows the custom fields, was rendered at.
+    custom_revision: u64,
 }
 
 impl Inner {
@@ -32,6 +37,7 @@ impl Inner {
             deleted,
             next_id,
             custom: CustomFields::default(),
+            custom_revision: 0,
         }
     }
 
@@ -56,15 +62,7 @@ impl Inner {
             SortKey::UpdatedAt => matches.sort_by_key(|p| (p.updated_at, p.id)),
             SortKey::LastActivityAt => matches.sort_by_key(|p| (p.last_activity_at, p.id)),
         }
-        if q.descending {
-            matches.reverse();
-        }
-        let page = matches
-            .into_iter()
-            .skip(q.offset)
-            .take(q.limit)
-            .cloned()
-            .collect();
+        let page = q.page(matches).cloned().collect();
         (total, page)
     }
 
@@ -72,7 +70,7 @@ impl Inner {
     /// [`Inner::query_sorted`]: the id bounds by binary search, the page by position when no
     /// prospect is deleted (the usual case), so a page of a large store costs the page, not
     /// the store.
-    pub(super) fn query_id_range(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+    pub(super) fn query_id_range(&self, q: &Query) -> (usize, Cow<'_, [Arc<Prospect>]>) {
         let start = q
             .id_greater_than
             .map_or(0, |v| self.prospects.partition_point(|p| p.id <= v));
@@ -93,13 +91,15 @@ impl Inner {
             let from = q.offset.min(total);
             let to = from.saturating_add(q.limit).min(total);
             let page = if q.descending {
-                range[total - to..total - from]
-                    .iter()
-                    .rev()
-                    .cloned()
-                    .collect()
+                Cow::Owned(
+                    range[total - to..total - from]
+                        .iter()
+                        .rev()
+                        .cloned()
+                        .collect(),
+                )
             } else {
-                range[from..to].to_vec()
+                Cow::Borrowed(&range[from..to])
             };
             return (total, page);
         }
@@ -127,7 +127,7 @@ impl Inner {
                 .cloned()
                 .collect()
         };
-        (total, page)
+        (total, Cow::Owned(page))
     }
 }
 
@@ -135,6 +135,8 @@ impl Inner {
 /// across an await, so concurrent requests only contend for the microseconds a copy takes.
 pub struct ProspectStore {
     inner: RwLock<Inner>,
+    /// The kept renderings of the prospects.
+    fragments: Fragments,
 }
 
 impl std::fmt::Debug for ProspectStore {
@@ -150,6 +152,7 @@ impl ProspectStore {
     pub fn new(prospects: Vec<Arc<Prospect>>) -> Self {
         Self {
             inner: RwLock::new(Inner::new(prospects)),
+            fragments: Fragments::default(),
         }
     }
 
@@ -165,12 +168,21 @@ impl ProspectStore {
 
     /// Runs a query: the number of matches and the requested page.
     pub fn query(&self, q: &Query) -> (usize, Vec<Arc<Prospect>>) {
+        self.with_page(q, |total, page| (total, page.to_vec()))
+    }
+
+    /// Runs a query and answers what `answer` makes of the number of matches and the page,
+    /// under the store's read lock: a page of the store's id order (the usual list) is lent,
+    /// not copied a pointer at a time.
+    pub fn with_page<R>(&self, q: &Query, answer: impl FnOnce(usize, &[Arc<Prospect>]) -> R) -> R {
         let inner = self.read();
-        if q.is_id_range() {
+        let (total, page) = if q.is_id_range() {
             inner.query_id_range(q)
         } else {
-            inner.query_sorted(q)
-        }
+            let (total, page) = inner.query_sorted(q);
+            (total, Cow::Owned(page))
+        };
+        answer(total, &page)
     }
 
     /// The prospect with `id`, unless deleted.
@@ -189,7 +201,7 @@ impl ProspectStore {
         self.read()
             .prospects
             .iter()
-            .filter(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
+            .filter(|p| p.is_live_with_email(email))
             .map(|p| Prospect::clone(p))
             .collect()
     }
@@ -207,12 +219,7 @@ impl ProspectStore {
             return Err(ApiError::code(4));
         }
         let mut inner = self.write();
-        if !allow_duplicates
-            && inner
-                .prospects
-                .iter()
-                .any(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
-        {
+        if !allow_duplicates && inner.prospects.iter().any(|p| p.is_live_with_email(email)) {
             return Err(ApiError::code(9));
         }
         let mut prospect = Prospect::new(inner.next_id, email, now);
@@ -229,12 +236,7 @@ impl ProspectStore {
         params: &[(String, String)],
         now: SystemTime,
     ) -> Result<Prospect, ApiError> {
-        let mut inner = self.write();
-        let i = inner.live_position(id)?;
-        let Inner {
-            prospects, custom, ..
-        } = &mut *inner;
-        update(Arc::make_mut(&mut prospects[i]), params, now, custom)
+        self.update_at(|inner| inner.live_position(id), params, now)
     }
 
     /// Updates the first prospect with `email` (code 4 when there is none).
@@ -244,17 +246,29 @@ impl ProspectStore {
         params: &[(String, String)],
         now: SystemTime,
     ) -> Result<Prospect, ApiError> {
+        let first = |inner: &Inner| {
+            inner
+                .prospects
+                .iter()
+                .position(|p| p.is_live_with_email(email))
+                .ok_or_else(|| ApiError::code(4))
+        };
+        self.update_at(first, params, now)
+    }
+
+    /// Updates the prospect at the position `find` gives (or answers its error).
+    fn update_at(
+        &self,
+        find: impl FnOnce(&Inner) -> Result<usize, ApiError>,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<Prospect, ApiError> {
         let mut inner = self.write();
+        let i = find(&inner)?;
         let Inner {
             prospects, custom, ..
         } = &mut *inner;
-        let Some(p) = prospects
-            .iter_mut()
-            .find(|p| !p.deleted && p.email().eq_ignore_ascii_case(email))
-        else {
-            return Err(ApiError::code(4));
-        };
-        update(Arc::make_mut(p), params, now, custom)
+        update(Arc::make_mut(&mut prospects[i]), params, now, custom)
     }
 
     /// Updates the prospect with `email`, or creates one.
@@ -372,6 +386,24 @@ impl ProspectStore {
         self.read().custom.fields.clone()
     }
 
+    /// [`ProspectStore::custom_fields`] and the revision they are at (it changes with every
+    /// change of them), read together.
+    pub fn custom_fields_at_revision(&self) -> (Vec<CustomField>, u64) {
+        let inner = self.read();
+        (inner.custom.fields.clone(), inner.custom_revision)
+    }
+
+    /// The kept renderings of the prospects.
+    pub(crate) fn fragments(&self) -> &Fragments {
+        &self.fragments
+    }
+
+    /// Counts a change of the custom fields and forgets the renderings that showed them.
+    fn custom_changed(&self, inner: &mut Inner) {
+        inner.custom_revision += 1;
+        self.fragments.clear();
+    }
+
     /// Adds a prospect custom field created at `now` (code 154 when its API name is a
     /// standard field's, in either generation, or another custom field's).
     pub fn add_custom_field(
@@ -380,9 +412,10 @@ impl ProspectStore {
         now: SystemTime,
     ) -> Result<CustomField, ApiError> {
         let standard = |id: &str| TEXT_FIELDS.contains(&id) || v5_name_taken(id);
-        self.write()
-            .custom
-            .add(new, standard, TEXT_FIELDS.len(), now)
+        let mut inner = self.write();
+        let added = inner.custom.add(new, standard, TEXT_FIELDS.len(), now)?;
+        self.custom_changed(&mut inner);
+        Ok(added)
     }
 
     /// Changes the custom field with `id` with `change` (its label and whether it is
@@ -397,13 +430,18 @@ impl ProspectStore {
         let field = inner.custom.get_mut(id)?;
         change(field);
         field.updated_at = now;
-        Some(field.clone())
+        let changed = field.clone();
+        self.custom_changed(&mut inner);
+        Some(changed)
     }
 
     /// Removes the custom field with `id` (prospects stop showing its values). `None` when
     /// there is none.
     pub fn remove_custom_field(&self, id: u64) -> Option<CustomField> {
-        self.write().custom.remove(id)
+        let mut inner = self.write();
+        let removed = inner.custom.remove(id)?;
+        self.custom_changed(&mut inner);
+        Some(removed)
     }
 
     /// Moves the first prospect with `email` to the recycle bin (code 4 when there is none).
@@ -432,7 +470,11 @@ impl ProspectStore {
 
     /// Replaces every prospect (the mock's reset).
     pub fn replace_all(&self, prospects: Vec<Arc<Prospect>>) {
-        *self.write() = Inner::new(prospects);
+        let mut inner = self.write();
+        let revision = inner.custom_revision;
+        *inner = Inner::new(prospects);
+        inner.custom_revision = revision;
+        self.custom_changed(&mut inner);
     }
 
     /// How many prospects the store holds (deleted included).

@@ -17,6 +17,7 @@ mod request;
 mod writes;
 
 pub(crate) use objects::user_field;
+pub(crate) use params::{MAX_LIMIT, page_limit};
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -16,7 +16,7 @@ use super::errors::{bad_parameter, invalid, missing_parameter};
 use super::request::{Ctx, param};
 
 /// The most rows one v5 page may ask for.
-const MAX_LIMIT: usize = 1000;
+pub(crate) const MAX_LIMIT: usize = 1000;
 /// Rows a page has when `limit` is not given.
 const DEFAULT_LIMIT: usize = 200;
 
@@ -96,20 +96,12 @@ impl PageState {
 
     fn from_pairs(pairs: &[(String, String)], rules: &ListRules) -> Result<Self, ApiError> {
         let fields = required_fields(pairs)?.to_owned();
-        let limit = match param(pairs, "limit") {
-            None => DEFAULT_LIMIT,
-            Some(l) => l
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        23,
-                        format!("Invalid value specified for limit (max {MAX_LIMIT})"),
-                    )
-                })?,
-        };
+        let limit = page_limit(param(pairs, "limit")).ok_or_else(|| {
+            invalid(
+                23,
+                format!("Invalid value specified for limit (max {MAX_LIMIT})"),
+            )
+        })?;
         // `false` is every object's default; only an object with a recycle bin has more.
         if !rules.recycle_bin && param(pairs, "deleted").is_some_and(|d| d != "false") {
             return Err(invalid(
@@ -182,6 +174,11 @@ impl PageState {
         Ok(q)
     }
 
+    /// Whether a page of `shown` rows out of `total` matches has a page after it.
+    pub fn has_next(&self, shown: usize, total: usize) -> bool {
+        self.offset + shown < total
+    }
+
     /// The token of the page after this one, which starts `shown` rows later.
     fn next(&self, shown: usize) -> String {
         Self {
@@ -219,6 +216,19 @@ fn apply_common_filter(q: &mut Query, name: &str, value: &str) -> Result<(), Api
     Ok(())
 }
 
+/// The rows a v5 page's `limit` asks for: [`DEFAULT_LIMIT`] without one, else a number from 1
+/// to [`MAX_LIMIT`]; `None` when it is not one.
+pub(crate) fn page_limit(limit: Option<&str>) -> Option<usize> {
+    match limit {
+        None => Some(DEFAULT_LIMIT),
+        Some(l) => l
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n)),
+    }
+}
+
 /// The `fields` parameter, which every v5 read and list must carry.
 pub(super) fn required_fields(pairs: &[(String, String)]) -> Result<&str, ApiError> {
     param(pairs, "fields")
@@ -248,15 +258,32 @@ pub(super) fn page_body<T>(
     bytes_per_row: usize,
     write: impl Fn(&T, &mut String),
 ) -> String {
-    let next = (state.offset + rows.len() < total).then(|| state.next(rows.len()));
-    let mut body = String::with_capacity(128 + rows.len() * bytes_per_row);
-    body.push_str("{\"values\":[");
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
+    let capacity = 128 + rows.len() * bytes_per_row;
+    page_body_with(ctx, rules, state, total, rows.len(), capacity, |body| {
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            write(row, body);
         }
-        write(row, &mut body);
-    }
+    })
+}
+
+/// [`page_body`] with the `shown` rows written by `write_rows`, comma-separated, into a body
+/// of `capacity` bytes.
+pub(super) fn page_body_with(
+    ctx: &Ctx<'_>,
+    rules: &ListRules,
+    state: &PageState,
+    total: usize,
+    shown: usize,
+    capacity: usize,
+    write_rows: impl FnOnce(&mut String),
+) -> String {
+    let next = state.has_next(shown, total).then(|| state.next(shown));
+    let mut body = String::with_capacity(capacity);
+    body.push_str("{\"values\":[");
+    write_rows(&mut body);
     body.push_str("],\"nextPageToken\":");
     match &next {
         Some(token) => render::write_json_string(token, &mut body),

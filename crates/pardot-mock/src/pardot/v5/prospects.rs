@@ -11,12 +11,12 @@ use serde_json::{Map, Value};
 
 use super::super::errors::ApiError;
 use super::super::prospects::{
-    CustomField, CustomType, Prospect, SortKey, V5Field, WriteKind, parse_v5_fields_with,
+    CustomField, CustomType, Prospect, Shape, SortKey, V5Field, WriteKind, parse_v5_fields_with,
     v5_write_field,
 };
 use super::errors::{invalid, missing_property, wrong_type};
 use super::objects::user_field;
-use super::params::{ListRules, PageState, page_body, required_fields};
+use super::params::{ListRules, PageState, page_body_with, required_fields};
 use super::request::{Call, Ctx, Reply};
 use super::writes::{JsonType, Property, flag, parameters, text};
 
@@ -61,19 +61,36 @@ pub(crate) async fn query(call: Call) -> Response {
         let page_state = PageState::of(ctx, &RULES)?;
         let wanted = fields(ctx, &page_state.fields)?;
         let q = page_state.query(&RULES)?;
-        let (total, page) = ctx.unit.prospects.query(&q);
-        // Sized from the page (about 30 bytes per requested field) so a 200-prospect page is
-        // not regrown and copied a dozen times: the list is the hot path of every load test.
-        let body = page_body(
-            ctx,
-            &RULES,
-            &page_state,
-            total,
-            &page,
-            2 + 30 * wanted.len(),
-            |p, out| record(ctx, p, &wanted, out),
-        );
-        Ok(Reply::Json(StatusCode::OK, body))
+        let shape = Shape::V5(wanted.clone());
+        let fragments = ctx.unit.prospects.fragments();
+        let body = ctx.unit.prospects.with_page(&q, |total, page| {
+            // Sized from the page (about 30 bytes per requested field) so a 200-prospect page
+            // is not regrown and copied a dozen times: the list is the hot path of every load
+            // test.
+            let capacity = 128 + page.len() * (2 + 30 * wanted.len());
+            let write = || {
+                page_body_with(
+                    ctx,
+                    &RULES,
+                    &page_state,
+                    total,
+                    page.len(),
+                    capacity,
+                    |out| {
+                        fragments.write_page(&shape, page, ",", out, |p, out| {
+                            record(ctx, p, &wanted, out);
+                        });
+                    },
+                )
+            };
+            // The last page of a list depends on nothing but its prospects: kept whole.
+            if page_state.has_next(page.len(), total) {
+                Bytes::from(write())
+            } else {
+                fragments.page_body(&shape, total, page, write)
+            }
+        });
+        Ok(Reply::KeptJson(StatusCode::OK, body))
     })
     .await
 }

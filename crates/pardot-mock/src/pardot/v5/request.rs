@@ -4,6 +4,7 @@
 
 use std::time::SystemTime;
 
+use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -22,6 +23,8 @@ use crate::virtual_host::VirtualHost;
 pub(super) enum Reply {
     /// A JSON body with this status.
     Json(StatusCode, String),
+    /// A JSON body kept from an earlier answer, with this status.
+    KeptJson(StatusCode, Bytes),
     /// `204 No Content` (a delete).
     NoContent,
 }
@@ -123,6 +126,9 @@ impl Call {
         };
         match answer(&ctx) {
             Ok(Reply::Json(status, body)) => render::respond(status, render::Format::Json, body),
+            Ok(Reply::KeptJson(status, body)) => {
+                render::respond(status, render::Format::Json, body)
+            }
             Ok(Reply::NoContent) => StatusCode::NO_CONTENT.into_response(),
             Err(e) => error(&e),
         }
