@@ -354,74 +354,45 @@ impl Config {
         }
     }
 
-    /// Sets the Pardot host.
-    pub fn pardot_host(mut self, host: PardotHost) -> Self {
-        self.pardot_host = host;
-        self
-    }
+    pardot_auth_core::builder_setters! {
+        /// Sets the Pardot host.
+        pub fn pardot_host(host: PardotHost) => pardot_host = host;
 
-    /// Sets the business unit.
-    pub fn business_unit(mut self, bu: BusinessUnitId) -> Self {
-        self.business_unit = Some(bu);
-        self
-    }
+        /// Sets the business unit.
+        pub fn business_unit(bu: BusinessUnitId) => business_unit = Some(bu);
 
-    /// Keeps tokens in `kind` of store (`PARDOT_AUTH_STORE`; default memory).
-    pub fn store(mut self, kind: StoreKind) -> Self {
-        self.fleet.store = kind;
-        self
-    }
+        /// Keeps tokens in `kind` of store (`PARDOT_AUTH_STORE`; default memory).
+        pub fn store(kind: StoreKind) => fleet.store = kind;
 
-    /// The file store's and the host governor's directory (`PARDOT_AUTH_STORE_DIR`; default
-    /// [`default_store_dir`], the CLI's).
-    pub fn store_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.fleet.store_dir = Some(dir.into());
-        self
-    }
+        /// The file store's and the host governor's directory (`PARDOT_AUTH_STORE_DIR`; default
+        /// [`default_store_dir`], the CLI's).
+        pub fn store_dir(dir: impl Into<PathBuf>) => fleet.store_dir = Some(dir.into());
 
-    /// The Redis server of the `redis` store and governor (`PARDOT_AUTH_REDIS_URL`).
-    pub fn redis_url(mut self, url: RedisUrl) -> Self {
-        self.fleet.redis_url = Some(url);
-        self
-    }
+        /// The Redis server of the `redis` store and governor (`PARDOT_AUTH_REDIS_URL`).
+        pub fn redis_url(url: RedisUrl) => fleet.redis_url = Some(url);
 
-    /// Holds the request limits in `kind` of governor (`PARDOT_AUTH_GOVERNOR`; default
-    /// process).
-    pub fn governor(mut self, kind: GovernorKind) -> Self {
-        self.fleet.governor = kind;
-        self
-    }
+        /// Holds the request limits in `kind` of governor (`PARDOT_AUTH_GOVERNOR`; default
+        /// process).
+        pub fn governor(kind: GovernorKind) => fleet.governor = kind;
 
-    /// Refuses to send more than `budget` requests a day (`PARDOT_AUTH_DAILY_BUDGET`).
-    pub fn daily_budget(mut self, budget: u64) -> Self {
-        self.fleet.daily_budget = Some(budget);
-        self
-    }
+        /// Refuses to send more than `budget` requests a day (`PARDOT_AUTH_DAILY_BUDGET`).
+        pub fn daily_budget(budget: u64) => fleet.daily_budget = Some(budget);
 
-    /// The account's UTC offset, where the budget's day starts (`PARDOT_AUTH_DAY_OFFSET`).
-    pub fn day_offset(mut self, offset: DayOffset) -> Self {
-        self.fleet.day_offset = offset;
-        self
-    }
+        /// The account's UTC offset, where the budget's day starts (`PARDOT_AUTH_DAY_OFFSET`).
+        pub fn day_offset(offset: DayOffset) => fleet.day_offset = offset;
 
-    /// The prefix of every Redis name (`PARDOT_AUTH_REDIS_PREFIX`; default `pardot-auth`).
-    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.fleet.redis_prefix = Some(prefix.into());
-        self
-    }
+        /// The prefix of every Redis name (`PARDOT_AUTH_REDIS_PREFIX`; default `pardot-auth`).
+        pub fn redis_prefix(prefix: impl Into<String>) =>
+            fleet.redis_prefix = Some(prefix.into());
 
-    /// What the `redis` governor does when Redis fails (`PARDOT_AUTH_REDIS_ON_FAILURE`).
-    pub fn redis_on_failure(mut self, policy: FailurePolicy) -> Self {
-        self.fleet.redis_on_failure = policy;
-        self
-    }
+        /// What the `redis` governor does when Redis fails (`PARDOT_AUTH_REDIS_ON_FAILURE`).
+        pub fn redis_on_failure(policy: FailurePolicy) => fleet.redis_on_failure = policy;
 
-    /// Seals token records at rest in the file and Redis stores
-    /// (`PARDOT_AUTH_STORE_ENCRYPTION_KEY`). This is a secret key; [`store_key`](Self::store_key)
-    /// is the record's name.
-    pub fn store_encryption_key(mut self, key: EncryptionKey) -> Self {
-        self.fleet.store_encryption_key = Some(key);
-        self
+        /// Seals token records at rest in the file and Redis stores
+        /// (`PARDOT_AUTH_STORE_ENCRYPTION_KEY`). This is a secret key;
+        /// [`store_key`](Self::store_key) is the record's name.
+        pub fn store_encryption_key(key: EncryptionKey) =>
+            fleet.store_encryption_key = Some(key);
     }
 
     /// The directory of the file store and the host governor: `PARDOT_AUTH_STORE_DIR`, else
