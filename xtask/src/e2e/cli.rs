@@ -11,28 +11,16 @@ use pardot_mock::fixtures as fx;
 use url::Url;
 
 use super::support::{http, sign_in_to_receiver};
-use super::{Body, Ran, Scenario};
+use super::{Ran, Scenario};
 use crate::mock_process::MockProcess;
 
 /// The CLI rows.
 pub(super) fn scenarios() -> Vec<Scenario> {
-    vec![
-        Scenario {
-            name: "CLI: login jwt, whoami, request (mock binary)",
-            body: Body::Run(|| Box::pin(jwt())),
-        },
-        Scenario {
-            name: "CLI: 4 processes, one token store, one refresh after expiry",
-            body: Body::Run(|| Box::pin(shared_store())),
-        },
-        Scenario {
-            name: "CLI: login web (HTTP login page), request on the store",
-            body: Body::Run(|| Box::pin(web())),
-        },
-        Scenario {
-            name: "CLI: login device (approved on the mock), login mci, whoami",
-            body: Body::Run(|| Box::pin(device_and_mci())),
-        },
+    scenarios![
+        "CLI: login jwt, whoami, request (mock binary)" => jwt,
+        "CLI: 4 processes, one token store, one refresh after expiry" => shared_store,
+        "CLI: login web (HTTP login page), request on the store" => web,
+        "CLI: login device (approved on the mock), login mci, whoami" => device_and_mci,
     ]
 }
 

@@ -9,23 +9,14 @@ use pardot_auth_core::{Clock, Expiry, ManualClock};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 
 use super::support::{count, http, mock_on, prospect_emails, ran};
-use super::{Body, Ran, Scenario, cli};
+use super::{Ran, Scenario, cli};
 
 /// The facade and binary rows.
 pub(super) fn scenarios() -> Vec<Scenario> {
-    vec![
-        Scenario {
-            name: "facade: Config::from_lookup + connect (JWT)",
-            body: Body::Run(|| Box::pin(facade_jwt())),
-        },
-        Scenario {
-            name: "facade: password, client-credentials, refresh, legacy, mci",
-            body: Body::Run(|| Box::pin(facade_other_flows())),
-        },
-        Scenario {
-            name: "mock binary serves fixtures/mock.toml",
-            body: Body::Run(|| Box::pin(mock_binary())),
-        },
+    scenarios![
+        "facade: Config::from_lookup + connect (JWT)" => facade_jwt,
+        "facade: password, client-credentials, refresh, legacy, mci" => facade_other_flows,
+        "mock binary serves fixtures/mock.toml" => mock_binary,
     ]
 }
 

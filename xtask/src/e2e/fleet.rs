@@ -35,45 +35,23 @@ const STORE_KEY: &str = "fleet";
 const LINE_WAIT: Duration = Duration::from_secs(45);
 
 pub(super) fn scenarios() -> Vec<Scenario> {
-    macro_rules! run {
-        ($f:path) => {
-            Body::Run(|| Box::pin($f()))
-        };
-    }
-    let scenario = |name, body| Scenario { name, body };
-    let redis_rows = vec![
-        scenario(
-            "fleet: 8 processes x 50 callers, 3 expiries -> 4 token fetches, peak <= 5",
-            run!(one_token_and_one_limit),
-        ),
-        scenario(
-            "fleet: shared daily budget -> exactly B calls",
-            run!(shared_budget),
-        ),
-        scenario(
-            "fleet: refresh-token rotation -> one rotation, no reuse",
-            run!(one_rotation),
-        ),
-        scenario(
-            "fleet: kill -9 of the lease holder -> another takes over",
-            run!(killed_lease_holder),
-        ),
-        scenario(
-            "fleet: Redis restarted mid-run (fail_open, fail_closed)",
-            run!(redis_restart),
-        ),
+    let redis_rows = scenarios![
+        "fleet: 8 processes x 50 callers, 3 expiries -> 4 token fetches, peak <= 5"
+            => one_token_and_one_limit,
+        "fleet: shared daily budget -> exactly B calls" => shared_budget,
+        "fleet: refresh-token rotation -> one rotation, no reuse" => one_rotation,
+        "fleet: kill -9 of the lease holder -> another takes over" => killed_lease_holder,
+        "fleet: Redis restarted mid-run (fail_open, fail_closed)" => redis_restart,
     ];
     let mut rows = Vec::new();
     if RedisServer::available() {
         rows.extend(redis_rows);
     } else if std::env::var_os("CI").is_some() {
-        rows.extend(redis_rows.into_iter().map(|row| {
-            scenario(
-                row.name,
-                Body::Run(|| {
-                    Box::pin(async { bail!("{}, and CI is set", RedisServer::missing_reason()) })
-                }),
-            )
+        rows.extend(redis_rows.into_iter().map(|row| Scenario {
+            name: row.name,
+            body: Body::Run(|| {
+                Box::pin(async { bail!("{}, and CI is set", RedisServer::missing_reason()) })
+            }),
         }));
     } else {
         eprintln!(
@@ -82,10 +60,9 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             RedisServer::missing_reason()
         );
     }
-    rows.push(scenario(
-        "fleet: host governor, 4 processes, no Redis -> peak <= 5",
-        run!(host_governor),
-    ));
+    rows.extend(scenarios![
+        "fleet: host governor, 4 processes, no Redis -> peak <= 5" => host_governor,
+    ]);
     rows
 }
 
