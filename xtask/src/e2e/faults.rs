@@ -17,8 +17,9 @@ use sf_oauth::{ClientSecret, RefreshGrant};
 
 use super::Ran;
 use super::support::{
-    V5_PROSPECTS, bu, business_unit, count, integration_client, jwt, login_host, mock_on,
-    mock_with, oauth, pardot_client, pardot_host, prospect_emails, ran, requests, total,
+    V5_PROSPECTS, bu, business_unit, count, ensure_pardot_refused, integration_client, jwt,
+    login_host, mock_with, oauth, pardot_client, pardot_host, prospect_emails, ran, refused,
+    requests, staged, total,
 };
 
 pub(crate) mod matrix;
@@ -226,12 +227,8 @@ pub(crate) async fn daily_limit() -> Result<Ran> {
     let client = integration_client(&mock, &shared)?;
     v5(&client).await?;
     v5(&client).await?;
-    let err = v5(&client).await.err().context("the third call passed")?;
-    ensure!(
-        err.pardot_code() == Some(PardotErrorCode::DAILY_LIMIT),
-        "{err}"
-    );
-    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    let third = refused(v5(&client).await, "the third call passed")?;
+    ensure_pardot_refused(&third, PardotErrorCode::DAILY_LIMIT)?;
     ensure!(count(&mock, Route::PardotV5, Outcome::Pardot(122)) == 1);
     ensure!(total(&mock, Route::PardotV5) == 3, "the 122 was retried");
     Ok(ran(&mock))
@@ -240,9 +237,7 @@ pub(crate) async fn daily_limit() -> Result<Ran> {
 /// Refresh-token rotation through the transport: a file store holds the refresh token, the
 /// cache redeems it with sf-oauth's refresh flow, keeps each rotated one, never reuses one.
 pub(crate) async fn rotation_in_store() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path())?);
     store
@@ -310,16 +305,11 @@ pub(crate) async fn rotation_in_store() -> Result<Ran> {
 /// The admin revokes the app's approval: the next call's token is rejected, the JWT grant is
 /// refused, and nothing is retried; a fresh client sends exactly one request.
 pub(crate) async fn revoked_approval() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let client = integration_client(&mock, &shared)?;
     v5(&client).await?;
     mock.revoke_app_approval(fx::JWT_CONSUMER_KEY)?;
-    let err = v5(&client)
-        .await
-        .err()
-        .context("a call after revocation passed")?;
+    let err = refused(v5(&client).await, "a call after revocation passed")?;
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
     ensure!(
         err.to_string().contains("hasn't approved this consumer"),
@@ -333,7 +323,7 @@ pub(crate) async fn revoked_approval() -> Result<Ran> {
 
     let before = requests(&mock);
     let fresh = integration_client(&mock, &shared)?;
-    let err = v5(&fresh).await.err().context("a fresh client got in")?;
+    let err = refused(v5(&fresh).await, "a fresh client got in")?;
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
     ensure!(
         requests(&mock) == before + 1,
@@ -346,9 +336,7 @@ pub(crate) async fn revoked_approval() -> Result<Ran> {
 
 /// An inactive business unit: error 201, never retried, exactly one Pardot request.
 pub(crate) async fn wrong_business_unit() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let flow = jwt(&mock.url(), fx::INTEGRATION_USERNAME, &shared)?;
     let client = pardot_client(
         Arc::new(flow),
@@ -356,17 +344,9 @@ pub(crate) async fn wrong_business_unit() -> Result<Ran> {
         business_unit(fx::INACTIVE_BUSINESS_UNIT_ID)?,
         &shared,
     )?;
-    let err = client
-        .get(V4_ACCOUNT)
-        .send()
-        .await
-        .err()
-        .context("an inactive business unit answered")?;
-    ensure!(
-        err.pardot_code() == Some(PardotErrorCode::BUSINESS_UNIT_NOT_FOUND),
-        "{err}"
-    );
-    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    let answer = client.get(V4_ACCOUNT).send().await;
+    let err = refused(answer, "an inactive business unit answered")?;
+    ensure_pardot_refused(&err, PardotErrorCode::BUSINESS_UNIT_NOT_FOUND)?;
     ensure!(
         count(&mock, Route::PardotV4, Outcome::Pardot(201)) == 1
             && total(&mock, Route::PardotV4) == 1
@@ -378,9 +358,7 @@ pub(crate) async fn wrong_business_unit() -> Result<Ran> {
 /// A sandbox's business unit lives on the demo host: it answers there (JWT on the sandbox
 /// login host) and answers 201, with a hint naming pi.demo.pardot.com, on production.
 pub(crate) async fn demo_host() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let demo_bu = business_unit(fx::DEMO_BUSINESS_UNIT_ID)?;
     let source: Arc<dyn TokenSource> =
         Arc::new(jwt(&mock.sandbox_url(), fx::SANDBOX_USERNAME, &shared)?);
@@ -388,14 +366,8 @@ pub(crate) async fn demo_host() -> Result<Ran> {
     let emails = prospect_emails(&on_demo).await?;
     ensure!(emails == ["demo@example.com"], "demo prospects: {emails:?}");
     let on_prod = pardot_client(source, &mock.url(), demo_bu, &shared)?;
-    let err = v5(&on_prod)
-        .await
-        .err()
-        .context("the demo BU answered on production")?;
-    ensure!(
-        err.pardot_code() == Some(PardotErrorCode::BUSINESS_UNIT_NOT_FOUND),
-        "{err}"
-    );
+    let err = refused(v5(&on_prod).await, "the demo BU answered on production")?;
+    ensure_pardot_refused(&err, PardotErrorCode::BUSINESS_UNIT_NOT_FOUND)?;
     ensure!(err.to_string().contains("pi.demo.pardot.com"), "{err}");
     ensure!(
         count(&mock, Route::PardotV5, Outcome::Ok) == 1
@@ -406,9 +378,7 @@ pub(crate) async fn demo_host() -> Result<Ran> {
 
 /// 1000 concurrent calls right after every token expired: exactly one token request.
 pub(crate) async fn single_flight() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let client = integration_client(&mock, &shared)?;
     v5(&client).await?;
     mock.expire_all_tokens()?;

@@ -343,13 +343,8 @@ async fn one_token_and_one_limit() -> Result<Ran> {
     let clock = ManualClock::new();
     // A little latency (in front of the mock's handlers) keeps the permits busy.
     let mock = slow_mock(&clock, RouteFilter::Group(RouteGroup::Pardot), 5).await?;
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &["--callers", "50", "--calls", "1", "--waves", "5"],
-    )
-    .start_all(8)
-    .await?;
+    let args = ["--callers", "50", "--calls", "1", "--waves", "5"];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(8).await?;
     let mut ok = 0;
     // Waves 1 to 3 start on expired tokens; wave 4, on the tokens every process holds, sends
     // all 400 callers at the governor at once, against the hold gate.
@@ -391,13 +386,8 @@ async fn shared_budget() -> Result<Ran> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
     let budget = BUDGET.to_string();
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &["--callers", "5", "--calls", "10", "--budget", &budget],
-    )
-    .start_all(4)
-    .await?;
+    let args = ["--callers", "5", "--calls", "10", "--budget", &budget];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(4).await?;
     let mut ok = 0;
     for worker in &mut workers {
         let r = worker.wave().await?;
@@ -457,13 +447,8 @@ async fn one_rotation() -> Result<Ran> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
     let store = seeded_store(&server).await?;
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &["--flow", "refresh", "--callers", "10", "--calls", "3"],
-    )
-    .start_all(4)
-    .await?;
+    let args = ["--flow", "refresh", "--callers", "10", "--calls", "3"];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(4).await?;
     let mut tokens = Vec::new();
     for worker in &mut workers {
         let r = worker.wave().await?;
@@ -538,24 +523,19 @@ async fn restart_with(policy: &str) -> Result<(u64, u64, u64)> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
     let store = seeded_store(&server).await?;
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &[
-            "--flow",
-            "refresh",
-            "--callers",
-            "5",
-            "--calls",
-            "4",
-            "--waves",
-            "4",
-            "--on-failure",
-            policy,
-        ],
-    )
-    .start_all(3)
-    .await?;
+    let args = [
+        "--flow",
+        "refresh",
+        "--callers",
+        "5",
+        "--calls",
+        "4",
+        "--waves",
+        "4",
+        "--on-failure",
+        policy,
+    ];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(3).await?;
     let all_ok = |results: &[WaveResult], when: &str| -> Result<()> {
         for r in results {
             ensure!(r.failed() == 0, "{policy}, {when}: {:?}", r.errors);
@@ -620,26 +600,21 @@ async fn host_governor() -> Result<Ran> {
     let mock = slow_mock(&clock, RouteFilter::Group(RouteGroup::Pardot), 5).await?;
     let governor_dir = tempfile::tempdir()?;
     let dir = governor_dir.path().display().to_string();
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        None,
-        &[
-            "--store",
-            "file",
-            "--governor",
-            "host",
-            "--host-dir",
-            &dir,
-            "--callers",
-            "10",
-            "--calls",
-            "5",
-            "--waves",
-            "2",
-        ],
-    )
-    .start_all(4)
-    .await?;
+    let args = [
+        "--store",
+        "file",
+        "--governor",
+        "host",
+        "--host-dir",
+        &dir,
+        "--callers",
+        "10",
+        "--calls",
+        "5",
+        "--waves",
+        "2",
+    ];
+    let (mut workers, _dirs) = Fleet::new(&mock, None, &args).start_all(4).await?;
     // The second wave starts on the token every process holds: all callers at once.
     let free = wave_all(&mut workers).await?;
     let held = held_wave(&mut workers, &mock).await?;

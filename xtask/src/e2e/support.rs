@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, ensure};
 use pardot_auth_core::{
-    BusinessUnitId, LoginHost, ManualClock, PardotHost, SharedClock, TokenSource,
+    BusinessUnitId, ErrorClass, LoginHost, ManualClock, PardotErrorCode, PardotHost, SharedClock,
+    TokenSource,
 };
-use pardot_http::PardotClient;
+use pardot_http::{PardotClient, PardotError};
 use pardot_mock::sign_in::{Consent, sign_in};
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{
@@ -26,6 +27,15 @@ pub(crate) async fn mock_on(clock: &ManualClock) -> Result<PardotMock> {
     mock_with(clock, MockConfig::defaults()).await
 }
 
+/// How most scenarios start: a new manual clock, its handle for the clients, and a mock with
+/// the default configuration on it.
+pub(crate) async fn staged() -> Result<(ManualClock, SharedClock, PardotMock)> {
+    let clock = ManualClock::new();
+    let shared = clock.shared();
+    let mock = mock_on(&clock).await?;
+    Ok((clock, shared, mock))
+}
+
 /// A mock with `config` (the defaults with a change the scenario names) on `clock`.
 pub(crate) async fn mock_with(clock: &ManualClock, config: MockConfig) -> Result<PardotMock> {
     PardotMock::builder()
@@ -34,6 +44,25 @@ pub(crate) async fn mock_with(clock: &ManualClock, config: MockConfig) -> Result
         .start()
         .await
         .context("pardot-mock did not start")
+}
+
+/// The error of a call that must fail; `what` says what its success would mean.
+pub(crate) fn refused<T, E>(outcome: std::result::Result<T, E>, what: &'static str) -> Result<E> {
+    outcome.err().context(what)
+}
+
+/// Checks that Salesforce refused the grant for good: `invalid_grant`, never retried.
+pub(crate) fn ensure_grant_refused(err: &pardot_auth_core::Error) -> Result<()> {
+    ensure!(err.code() == Some("invalid_grant"), "{err}");
+    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    Ok(())
+}
+
+/// Checks that Pardot refused the call for good with `code`, never retried.
+pub(crate) fn ensure_pardot_refused(err: &PardotError, code: PardotErrorCode) -> Result<()> {
+    ensure!(err.pardot_code() == Some(code), "{err}");
+    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    Ok(())
 }
 
 /// Requests the mock answered (every route but its admin routes).
