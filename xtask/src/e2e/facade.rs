@@ -8,7 +8,7 @@ use pardot_auth::{Config, Connector, Flow, TokenKind};
 use pardot_auth_core::{Clock, Expiry, ManualClock};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 
-use super::support::{count, http, mock_on, prospect_emails, ran};
+use super::support::{count, http, last_request, mock_on, prospect_emails, ran};
 use super::{Ran, Scenario, cli};
 
 /// The facade and binary rows.
@@ -112,11 +112,11 @@ async fn facade_jwt() -> Result<Ran> {
 async fn facade_other_flows() -> Result<Ran> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
+    // PARDOT_AUTH_FLOW is the flow's name, added in the loop.
     let cases: Vec<(Flow, Vec<(&str, String)>)> = vec![
         (
             Flow::Password,
             vec![
-                ("PARDOT_AUTH_FLOW", "password".into()),
                 ("SF_CLIENT_ID", fx::WEB_CONSUMER_KEY.into()),
                 ("SF_CLIENT_SECRET", fx::WEB_CONSUMER_SECRET.into()),
                 ("SF_USERNAME", fx::INTEGRATION_USERNAME.into()),
@@ -128,7 +128,6 @@ async fn facade_other_flows() -> Result<Ran> {
         (
             Flow::ClientCredentials,
             vec![
-                ("PARDOT_AUTH_FLOW", "client-credentials".into()),
                 ("SF_LOGIN_URL", mock.my_domain_url(fx::PRODUCTION_MY_DOMAIN)),
                 ("SF_CLIENT_ID", fx::CC_CONSUMER_KEY.into()),
                 ("SF_CLIENT_SECRET", fx::CC_CONSUMER_SECRET.into()),
@@ -137,7 +136,6 @@ async fn facade_other_flows() -> Result<Ran> {
         (
             Flow::RefreshToken,
             vec![
-                ("PARDOT_AUTH_FLOW", "refresh".into()),
                 ("SF_CLIENT_ID", fx::WEB_CONSUMER_KEY.into()),
                 ("SF_CLIENT_SECRET", fx::WEB_CONSUMER_SECRET.into()),
                 ("SF_REFRESH_TOKEN", fx::WEB_REFRESH_TOKEN.into()),
@@ -146,14 +144,14 @@ async fn facade_other_flows() -> Result<Ran> {
         (
             Flow::Legacy,
             vec![
-                ("PARDOT_AUTH_FLOW", "legacy".into()),
                 ("PARDOT_EMAIL", fx::LEGACY_V4_EMAIL.into()),
                 ("PARDOT_PASSWORD", fx::LEGACY_V4_PASSWORD.into()),
                 ("PARDOT_USER_KEY", fx::LEGACY_V4_USER_KEY.into()),
             ],
         ),
     ];
-    for (flow, vars) in cases {
+    for (flow, mut vars) in cases {
+        vars.push(("PARDOT_AUTH_FLOW", flow.name().into()));
         let cfg = config(&mock, &vars)?;
         ensure!(
             cfg.flow.flow() == flow,
@@ -209,12 +207,9 @@ async fn facade_other_flows() -> Result<Ran> {
         "MCI client call: {}",
         answer.status()
     );
-    let sent = mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.route == Route::MciDiscovery)
-        .and_then(|e| e.header("authorization").map(str::to_owned))
+    let sent = last_request(&mock, Route::MciDiscovery)?
+        .header("authorization")
+        .map(str::to_owned)
         .context("the MCI client sent no Authorization header")?;
     ensure!(
         sent.starts_with("Bearer ey"),

@@ -11,9 +11,10 @@ use pardot_auth_core::{ErrorClass, ManualClock, PardotErrorCode, SystemClock, To
 use pardot_http::store::{FileStore, StoredToken, TokenStore};
 use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
 use pardot_mock::{
-    MockConfig, Outcome, PardotMock, PardotStatusMode, Route, RouteGroup, fixtures as fx,
+    MockConfig, Outcome, PardotApi, PardotMock, PardotStatusMode, Route, RouteGroup, fixtures as fx,
 };
 use sf_oauth::{ClientSecret, RefreshGrant};
+use tokio::task::JoinHandle;
 
 use super::Ran;
 use super::support::{
@@ -34,6 +35,26 @@ async fn v5(client: &PardotClient) -> Result<u32, PardotError> {
         .send()
         .await
         .map(|r| r.attempts())
+}
+
+/// Holds the mock's Pardot answers and sends `n` v5 requests on `client` at once; returns
+/// their tasks once 5 of them are held at the mock (the others wait or are refused).
+async fn send_held(
+    api: &PardotApi,
+    client: &PardotClient,
+    n: usize,
+) -> Result<Vec<JoinHandle<Result<u32, PardotError>>>> {
+    api.hold_requests();
+    let tasks = (0..n)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { v5(&c).await })
+        })
+        .collect();
+    tokio::time::timeout(Duration::from_secs(10), api.wait_for_held_requests(5))
+        .await
+        .context("5 requests never reached the mock")?;
+    Ok(tasks)
 }
 
 /// Waits (bounded, real time) until `done` holds; the mock's counters move on other tasks.
@@ -138,16 +159,7 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
     let unit = bu()?;
 
     let governed = integration_client(&mock, &clock)?;
-    api.hold_requests();
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let c = governed.clone();
-            tokio::spawn(async move { v5(&c).await })
-        })
-        .collect();
-    tokio::time::timeout(Duration::from_secs(10), api.wait_for_held_requests(5))
-        .await
-        .context("5 requests never reached the mock")?;
+    let tasks = send_held(&api, &governed, 20).await?;
     until("the 15 others wait for the governor", || {
         governed.metrics().throttled_waits >= 15
     })
@@ -184,16 +196,7 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
     )
     .no_proxy()
     .build()?;
-    api.hold_requests();
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let c = ungoverned.clone();
-            tokio::spawn(async move { v5(&c).await })
-        })
-        .collect();
-    tokio::time::timeout(Duration::from_secs(10), api.wait_for_held_requests(5))
-        .await
-        .context("5 requests never reached the mock")?;
+    let tasks = send_held(&api, &ungoverned, 8).await?;
     until("3 requests were refused with 66", || {
         count(&mock, Route::PardotV5, Outcome::Pardot(66)) >= 3
     })

@@ -20,9 +20,9 @@ use sf_oauth::{
 
 use super::Ran;
 use super::support::{
-    PkceAttempt, bu, count, ensure_grant_refused, http, integration_client, jwt, key, login_host,
-    oauth, pardot_client, pardot_host, prospect_emails, ran, refused, sign_in_to_receiver, staged,
-    total,
+    PkceAttempt, bu, count, ensure_grant_refused, http, integration_client, jwt, key, last_request,
+    login_host, oauth, pardot_client, pardot_host, prospect_emails, ran, refused,
+    sign_in_to_receiver, staged, total,
 };
 
 /// JWT bearer (a server-to-server sync) and the first Pardot calls with its token (v4 XML, v5 JSON).
@@ -133,12 +133,7 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
         token.refresh_token().is_some(),
         "scope refresh_token asked, no refresh token returned"
     );
-    let exchange = mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.route == Route::OAuthToken)
-        .context("no token request in the journal")?;
+    let exchange = last_request(&mock, Route::OAuthToken)?;
     ensure!(
         exchange.param("grant_type") == Some("authorization_code")
             && exchange
@@ -397,12 +392,7 @@ pub(crate) async fn mci() -> Result<Ran> {
     ensure!(count(&mock, Route::MciToken, Outcome::Ok) == 2);
     ensure!(cache.metrics().refreshes == 1, "{:?}", cache.metrics());
 
-    let sent = mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.route == Route::MciToken)
-        .context("no MCI token request in the journal")?;
+    let sent = last_request(&mock, Route::MciToken)?;
     let assertion = sent
         .param("client_assertion")
         .context("the MCI token request had no client_assertion")?

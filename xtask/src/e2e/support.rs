@@ -10,7 +10,7 @@ use pardot_auth_core::{
 };
 use pardot_http::{PardotClient, PardotError};
 use pardot_mock::sign_in::{Consent, sign_in};
-use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
+use pardot_mock::{JournalEntry, MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{
     AuthorizationCode, CallbackReceiver, JwtBearer, OAuthClient, PkceVerifier, PrivateKey,
     RedirectUrl, WebServerFlow,
@@ -84,6 +84,15 @@ pub(crate) fn ran(mock: &PardotMock) -> Ran {
 /// One counter of the mock (`route`, `outcome`).
 pub(crate) fn count(mock: &PardotMock, route: Route, outcome: Outcome) -> u64 {
     mock.counts().get(route, outcome)
+}
+
+/// The latest request the mock journaled on `route`.
+pub(crate) fn last_request(mock: &PardotMock, route: Route) -> Result<JournalEntry> {
+    mock.journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.route == route)
+        .with_context(|| format!("no {route:?} request in the journal"))
 }
 
 /// Every answer of a route, whatever the outcome.
