@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use pardot_auth::testing::{CliHarness, CliOutput};
 use pardot_mock::fixtures as fx;
+use serde_json::json;
 use url::Url;
 
 use super::support::{http, sign_in_to_receiver};
@@ -64,6 +65,21 @@ pub(super) async fn start_mock() -> Result<MockProcess> {
     built()?;
     let root = crate::project_root();
     tokio::task::spawn_blocking(move || MockProcess::start(&root)).await?
+}
+
+/// Posts `body` to the binary mock's admin route `path` and checks it was done.
+async fn admin_post(mock_url: &str, path: &str, body: serde_json::Value) -> Result<()> {
+    let answer = http()?
+        .post(format!("{mock_url}{path}"))
+        .json(&body)
+        .send()
+        .await?;
+    ensure!(
+        answer.status().is_success(),
+        "POST {path}: {}",
+        answer.status()
+    );
+    Ok(())
 }
 
 /// Requests the binary mock answered (its admin counters, admin routes excluded).
@@ -225,20 +241,8 @@ async fn web() -> Result<Ran> {
         .local_addr()?
         .port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    let registered = http()?
-        .post(format!(
-            "{}/__mock/apps/{}/callbacks",
-            mock.url(),
-            fx::PKCE_CONSUMER_KEY
-        ))
-        .json(&serde_json::json!({ "url": redirect }))
-        .send()
-        .await?;
-    ensure!(
-        registered.status() == 200,
-        "registering the callback: {}",
-        registered.status()
-    );
+    let callbacks = format!("/__mock/apps/{}/callbacks", fx::PKCE_CONSUMER_KEY);
+    admin_post(mock.url(), &callbacks, json!({ "url": redirect })).await?;
     let vars = vec![
         ("PARDOT_AUTH_FLOW", "web".to_owned()),
         ("SF_CLIENT_ID", fx::PKCE_CONSUMER_KEY.to_owned()),
@@ -283,8 +287,6 @@ async fn device_and_mci() -> Result<Ran> {
         ("PARDOT_AUTH_FLOW", "device".to_owned()),
         ("SF_CLIENT_ID", fx::WEB_CONSUMER_KEY.to_owned()),
     ];
-    let http = http()?;
-    let base = mock.url().to_owned();
     let login = interactive_login(
         store.path(),
         mock.url(),
@@ -297,17 +299,13 @@ async fn device_and_mci() -> Result<Ran> {
                 .flatten()
         },
         async |code: String| {
-            let approved = http
-                .post(format!("{base}/__mock/device/{code}/approve"))
-                .json(&serde_json::json!({ "username": fx::WEB_USERNAME }))
-                .send()
-                .await?;
-            ensure!(
-                approved.status().is_success(),
-                "approving {code}: {}",
-                approved.status()
-            );
-            Ok(())
+            let approve = format!("/__mock/device/{code}/approve");
+            admin_post(
+                mock.url(),
+                &approve,
+                json!({ "username": fx::WEB_USERNAME }),
+            )
+            .await
         },
     )
     .await?;
@@ -357,16 +355,12 @@ async fn shared_store() -> Result<Ran> {
     let store = tempfile::tempdir()?;
     let vars = jwt_vars();
     run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?;
-    let expired = http()?
-        .post(format!("{}/__mock/faults", mock.url()))
-        .json(&serde_json::json!({ "kind": "expire_tokens" }))
-        .send()
-        .await?;
-    ensure!(
-        expired.status().is_success(),
-        "expire_tokens: {}",
-        expired.status()
-    );
+    admin_post(
+        mock.url(),
+        "/__mock/faults",
+        json!({ "kind": "expire_tokens" }),
+    )
+    .await?;
     // Spawned together, so the four processes really run at once.
     let runs: Vec<_> = (0..4)
         .map(|_| {

@@ -8,7 +8,7 @@ use pardot_auth::{Config, Connector, Flow, TokenKind};
 use pardot_auth_core::{Clock, Expiry, ManualClock};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 
-use super::support::{count, http, last_request, mock_on, prospect_emails, ran};
+use super::support::{count, ensure_200, http, last_request, mock_on, prospect_emails, ran};
 use super::{Ran, Scenario, cli};
 
 /// The facade and binary rows.
@@ -202,11 +202,7 @@ async fn facade_other_flows() -> Result<Ran> {
     ensure!(matches!(token.kind(), TokenKind::MciBearer));
     ensure!(token.expiry() == Expiry::Known(clock.now() + Duration::from_secs(300)));
     let answer = mci.get("/.well-known/openid-configuration").await?;
-    ensure!(
-        answer.status() == 200,
-        "MCI client call: {}",
-        answer.status()
-    );
+    ensure_200(answer.status(), "MCI client call")?;
     let sent = last_request(&mock, Route::MciDiscovery)?
         .header("authorization")
         .map(str::to_owned)
@@ -241,11 +237,7 @@ async fn mock_binary() -> Result<Ran> {
         ])
         .send()
         .await?;
-    ensure!(
-        response.status() == 200,
-        "password grant: {}",
-        response.status()
-    );
+    ensure_200(response.status(), "password grant")?;
     let body: serde_json::Value = response.json().await?;
     let token = body["access_token"].as_str().context("no access_token")?;
     let prospects = http
@@ -257,11 +249,7 @@ async fn mock_binary() -> Result<Ran> {
         .header("Pardot-Business-Unit-Id", fx::BUSINESS_UNIT_ID)
         .send()
         .await?;
-    ensure!(
-        prospects.status() == 200,
-        "v5 prospects: {}",
-        prospects.status()
-    );
+    ensure_200(prospects.status(), "v5 prospects")?;
     let (total, counts) = cli::binary_requests(mock.url()).await?;
     ensure!(
         counts["oauth.token"]["ok"] == 1 && counts["pardot.v5"]["ok"] == 1 && total == 2,

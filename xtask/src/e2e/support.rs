@@ -65,6 +65,12 @@ pub(crate) fn ensure_pardot_refused(err: &PardotError, code: PardotErrorCode) ->
     Ok(())
 }
 
+/// Checks that a request answered 200; `what` names it.
+pub(crate) fn ensure_200(status: reqwest::StatusCode, what: &str) -> Result<()> {
+    ensure!(status == 200, "{what} answered {status}");
+    Ok(())
+}
+
 /// Requests the mock answered (every route but its admin routes).
 pub(crate) fn requests(mock: &PardotMock) -> u64 {
     mock.counts()
@@ -209,11 +215,7 @@ pub(crate) async fn prospect_emails(client: &PardotClient) -> Result<Vec<String>
         .send()
         .await
         .context("GET /api/v5/objects/prospects")?;
-    anyhow::ensure!(
-        response.status() == 200,
-        "v5 prospects answered {}",
-        response.status()
-    );
+    ensure_200(response.status(), "v5 prospects")?;
     let page: serde_json::Value = response.json().context("v5 prospects body")?;
     let values = page["values"]
         .as_array()
