@@ -8,7 +8,9 @@ use pardot_auth::{Config, Connector, Flow, TokenKind};
 use pardot_auth_core::{Clock, Expiry, ManualClock};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 
-use super::support::{count, ensure_200, http, last_request, mock_on, prospect_emails, ran};
+use super::support::{
+    count, ensure_200, ensure_count, http, last_request, mock_on, prospect_emails, ran,
+};
 use super::{Ran, Scenario, cli};
 
 /// The facade and binary rows.
@@ -67,10 +69,8 @@ async fn facade_jwt() -> Result<Ran> {
         cfg.flow.flow()
     );
     let client = pardot_auth::connect(cfg).await?;
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 1,
-        "connect did not fetch the first token"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 1)
+        .context("connect did not fetch the first token")?;
     let emails = prospect_emails(&client).await?;
     ensure!(emails.len() == 3, "prospects: {emails:?}");
     mock.expire_all_tokens()?;
@@ -95,11 +95,8 @@ async fn facade_jwt() -> Result<Ran> {
     );
     clock.advance(Duration::from_secs(2 * 3600 - 60));
     ensure!(prospect_emails(&client).await?.len() == 3);
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 4,
-        "no refresh ahead of the estimate: {:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 4)
+        .context("no refresh ahead of the estimate")?;
     ensure!(
         count(&mock, Route::PardotV5, Outcome::Ok) == 2
             && mock.counts().route_total(Route::PardotV5) == 2
@@ -171,11 +168,7 @@ async fn facade_other_flows() -> Result<Ran> {
             "{flow:?}: v4 account read failed"
         );
     }
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
-        "{:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 3)?;
     ensure!(count(&mock, Route::PardotLogin, Outcome::Ok) == 1);
     ensure!(count(&mock, Route::PardotV4, Outcome::Ok) == 4);
 

@@ -18,9 +18,9 @@ use tokio::task::JoinHandle;
 
 use super::Ran;
 use super::support::{
-    V5_PROSPECTS, bu, business_unit, count, ensure_pardot_refused, integration_client, jwt,
-    login_host, mock_with, oauth, pardot_client, pardot_host, prospect_emails, ran, refused,
-    requests, staged, total,
+    V5_PROSPECTS, bu, business_unit, count, ensure_count, ensure_pardot_refused,
+    integration_client, jwt, login_host, mock_with, oauth, pardot_client, pardot_host,
+    prospect_emails, ran, refused, requests, staged, total,
 };
 
 pub(crate) mod matrix;
@@ -82,20 +82,14 @@ pub(crate) async fn expiry_mid_run() -> Result<Ran> {
     ensure!(v5(&client).await? == 1);
     clock.advance(Duration::from_secs(16 * 60));
     ensure!(v5(&client).await? == 2, "v5: not exactly one retry");
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 2,
-        "v5: not one refresh"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 2).context("v5: not one refresh")?;
     ensure!(total(&mock, Route::PardotV5) == 3 && count(&mock, Route::PardotV5, Outcome::Ok) == 2);
 
     ensure!(client.get(V4_ACCOUNT).send().await?.attempts() == 1);
     clock.advance(Duration::from_secs(16 * 60));
     let again = client.get(V4_ACCOUNT).send().await?;
     ensure!(again.attempts() == 2 && again.envelope().is_some_and(|e| e.is_ok()));
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
-        "v4: not one refresh"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 3).context("v4: not one refresh")?;
     ensure!(total(&mock, Route::PardotV4) == 3 && count(&mock, Route::PardotV4, Outcome::Ok) == 2);
     let m = client.metrics();
     ensure!(m.expiry_retries == 2 && m.token.fetches == 3, "{m:?}");
@@ -141,10 +135,7 @@ pub(crate) async fn status_400_for_expiry() -> Result<Ran> {
         answers == expected,
         "v4 answers {answers:?}, expected {expected:?}"
     );
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
-        "not one refresh each"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 3).context("not one refresh each")?;
     ensure!(client.metrics().expiry_retries == 2);
     Ok(ran(&mock))
 }
@@ -206,11 +197,7 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
         t.await??;
     }
     let refused = count(&mock, Route::PardotV5, Outcome::Pardot(66));
-    ensure!(
-        count(&mock, Route::PardotV5, Outcome::Ok) == 28,
-        "{:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::PardotV5, Outcome::Ok, 28)?;
     ensure!(total(&mock, Route::PardotV5) == 28 + refused);
     ensure!(
         ungoverned.metrics().throttle_retries == refused,

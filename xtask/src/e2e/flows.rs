@@ -20,8 +20,8 @@ use sf_oauth::{
 
 use super::Ran;
 use super::support::{
-    PkceAttempt, bu, count, ensure_grant_refused, http, integration_client, jwt, key, last_request,
-    login_host, oauth, pardot_client, pardot_host, prospect_emails, ran, refused,
+    PkceAttempt, bu, count, ensure_count, ensure_grant_refused, http, integration_client, jwt, key,
+    last_request, login_host, oauth, pardot_client, pardot_host, prospect_emails, ran, refused,
     sign_in_to_receiver, staged, total,
 };
 
@@ -67,11 +67,7 @@ pub(crate) async fn jwt_bearer() -> Result<Ran> {
         emails.iter().any(|e| e == "ada@example.com"),
         "v5 prospects: {emails:?}"
     );
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 2,
-        "token requests: {:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 2).context("token requests")?;
     ensure!(
         count(&mock, Route::PardotV4, Outcome::Ok) == 1
             && count(&mock, Route::PardotV5, Outcome::Ok) == 1
@@ -260,11 +256,7 @@ pub(crate) async fn device() -> Result<Ran> {
     wait_for_sleep(&clock).await?;
     clock.advance(interval);
     wait_for_sleep(&clock).await?;
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::AuthorizationPending) == 1,
-        "{:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::AuthorizationPending, 1)?;
     // The person enters the code and allows (scripted on the mock); the next poll succeeds.
     mock.approve_device(&user_code, fx::WEB_USERNAME)?;
     clock.advance(interval);
@@ -337,11 +329,8 @@ pub(crate) async fn legacy() -> Result<Ran> {
     clock.advance(LEGACY_API_KEY_LIFETIME + Duration::from_secs(60));
     let second = client.get(path).query([("format", "json")]).send().await?;
     ensure!(second.envelope().is_some_and(|e| e.is_ok()) && second.attempts() == 1);
-    ensure!(
-        count(&mock, Route::PardotLogin, Outcome::Ok) == 3,
-        "one login for the direct token, one for the client, one after the key died: {:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::PardotLogin, Outcome::Ok, 3)
+        .context("one login for the direct token, one for the client, one after the key died")?;
     ensure!(
         client.metrics().token.fetches == 2,
         "{:?}",

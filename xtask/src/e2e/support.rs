@@ -101,6 +101,22 @@ pub(crate) fn last_request(mock: &PardotMock, route: Route) -> Result<JournalEnt
         .with_context(|| format!("no {route:?} request in the journal"))
 }
 
+/// Checks one counter of the mock (`route`, `outcome`), showing them all when it is off.
+pub(crate) fn ensure_count(
+    mock: &PardotMock,
+    route: Route,
+    outcome: Outcome,
+    expected: u64,
+) -> Result<()> {
+    let counted = count(mock, route, outcome);
+    ensure!(
+        counted == expected,
+        "{counted} answers {route:?} {outcome:?}, expected {expected}: {:?}",
+        mock.counts()
+    );
+    Ok(())
+}
+
 /// Every answer of a route, whatever the outcome.
 pub(crate) fn total(mock: &PardotMock, route: Route) -> u64 {
     mock.counts().route_total(route)
