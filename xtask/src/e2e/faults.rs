@@ -9,7 +9,7 @@ use anyhow::{Context, Result, ensure};
 use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{ErrorClass, ManualClock, PardotErrorCode, SystemClock, TokenSource};
 use pardot_http::store::{FileStore, StoredToken, TokenStore};
-use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError};
 use pardot_mock::{
     MockConfig, Outcome, PardotApi, PardotMock, PardotStatusMode, Route, RouteGroup, fixtures as fx,
 };
@@ -20,7 +20,7 @@ use super::Ran;
 use super::support::{
     V5_PROSPECTS, bu, business_unit, count, ensure_count, ensure_pardot_refused,
     integration_client, jwt, login_host, mock_with, oauth, pardot_client, pardot_host,
-    prospect_emails, ran, refused, requests, staged, total,
+    prospect_emails, quick_retries, ran, refused, requests, staged, total,
 };
 
 pub(crate) mod matrix;
@@ -179,12 +179,7 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
     )
     .business_unit(unit)
     .max_concurrent(None)
-    .retry_policy(
-        RetryPolicy::default()
-            .max_retries(40)
-            .backoff(Duration::from_millis(5), Duration::from_millis(50))
-            .max_elapsed(Duration::from_secs(20)),
-    )
+    .retry_policy(quick_retries(40, 5, 50, Duration::from_secs(20)))
     .no_proxy()
     .build()?;
     let tasks = send_held(&api, &ungoverned, 8).await?;
@@ -408,12 +403,7 @@ pub(crate) async fn unavailable_and_slow() -> Result<Ran> {
         pardot_host(&mock.url())?,
     )
     .business_unit(bu()?)
-    .retry_policy(
-        RetryPolicy::default()
-            .max_retries(3)
-            .backoff(Duration::from_millis(5), Duration::from_millis(20))
-            .max_elapsed(Duration::from_secs(10)),
-    )
+    .retry_policy(quick_retries(3, 5, 20, Duration::from_secs(10)))
     .no_proxy()
     .build()?;
     ensure!(v5(&client).await? == 1);

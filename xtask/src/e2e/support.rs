@@ -2,13 +2,14 @@
 //! fixture keys, and the mock's request count.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use pardot_auth_core::{
     BusinessUnitId, ErrorClass, LoginHost, ManualClock, PardotErrorCode, PardotHost, SharedClock,
     TokenSource,
 };
-use pardot_http::{PardotClient, PardotError};
+use pardot_http::{PardotClient, PardotError, RetryPolicy};
 use pardot_mock::sign_in::{Consent, sign_in};
 use pardot_mock::{JournalEntry, MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{
@@ -200,6 +201,18 @@ pub(crate) fn jwt(url: &str, username: &str, clock: &SharedClock) -> Result<JwtB
         key("connected-app.key")?,
     )
     .with_client(oauth(clock)?))
+}
+
+/// Retries quick enough for a row in real time: `max` retries, backing off from `first_ms`
+/// up to `cap_ms` milliseconds, none after `within`.
+pub(crate) fn quick_retries(max: u32, first_ms: u64, cap_ms: u64, within: Duration) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_retries(max)
+        .backoff(
+            Duration::from_millis(first_ms),
+            Duration::from_millis(cap_ms),
+        )
+        .max_elapsed(within)
 }
 
 /// A Pardot client on `host` for `bu`, with the shared clock.
