@@ -686,6 +686,11 @@ fn probe(i: u64, target: &Target) -> Probe {
         let headers = format!("{headers}Content-Length: {}\r\n", body.len());
         request("POST", path, &headers, body.as_bytes())
     };
+    // A GET with this Host header line (none when `host` is `None`).
+    let get_with_host = |path: &str, host: Option<&str>| {
+        let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
+        format!("GET {path} HTTP/1.1\r\n{host}{close}\r\n").into_bytes()
+    };
     let form = "Content-Type: application/x-www-form-urlencoded\r\n";
     let json = "Content-Type: application/json\r\n";
     let (shape, path, bytes, half_close): (&'static str, String, Vec<u8>, bool) = match i % 16 {
@@ -709,12 +714,12 @@ fn probe(i: u64, target: &Target) -> Probe {
             ("bad method", path, bytes, false)
         }
         1 => {
-            let bytes = format!("GET {path} HTTP/1.1\r\n{close}\r\n").into_bytes();
+            let bytes = get_with_host(&path, None);
             ("missing Host", path, bytes, false)
         }
         2 => {
             let host = "h".repeat(1 + rng.below(200 * 1024));
-            let bytes = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n").into_bytes();
+            let bytes = get_with_host(&path, Some(&host));
             ("huge Host", path, bytes, false)
         }
         3 => {
@@ -732,7 +737,7 @@ fn probe(i: u64, target: &Target) -> Probe {
                 "pi.demo.pardot.com",
                 "x\u{e9}.my.salesforce.com",
             ]);
-            let bytes = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{close}\r\n").into_bytes();
+            let bytes = get_with_host(&path, Some(&host));
             ("odd Host", path, bytes, false)
         }
         4 => {
