@@ -24,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::mock_process::{Launch, MockProcess};
+use crate::proc_status::status_kb;
 
 /// Malformed and random requests sent.
 const HOSTILE_REQUESTS: u64 = 100_000;
@@ -308,7 +309,7 @@ async fn traffic(url: &str, pid: u32) -> Result<Report> {
         count: BASELINE_REQUESTS,
         elapsed: started.elapsed(),
     };
-    let rss_start_kb = rss_kb(pid, "VmRSS")?;
+    let rss_start_kb = status_kb(pid, "VmRSS")?;
 
     let slow = tokio::spawn(slow_connections(addr));
     let done = Arc::new(AtomicBool::new(false));
@@ -353,7 +354,7 @@ async fn traffic(url: &str, pid: u32) -> Result<Report> {
                         break;
                     }
                     if i == JOURNAL_FULL_AFTER {
-                        rss_full.store(rss_kb(pid, "VmRSS").unwrap_or(0), Ordering::Relaxed);
+                        rss_full.store(status_kb(pid, "VmRSS").unwrap_or(0), Ordering::Relaxed);
                     }
                     if i > 0 && i % PROGRESS_EVERY == 0 {
                         eprintln!(
@@ -396,8 +397,8 @@ async fn traffic(url: &str, pid: u32) -> Result<Report> {
         well_formed_failures,
         rss_start_kb,
         rss_full_kb: rss_full.load(Ordering::Relaxed),
-        rss_end_kb: rss_kb(pid, "VmRSS")?,
-        rss_peak_kb: rss_kb(pid, "VmHWM")?,
+        rss_end_kb: status_kb(pid, "VmRSS")?,
+        rss_peak_kb: status_kb(pid, "VmHWM")?,
     })
 }
 
@@ -1005,17 +1006,6 @@ fn base64_url(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-/// A field of `/proc/PID/status` in kB (`VmRSS`, `VmHWM`).
-fn rss_kb(pid: u32, field: &str) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
 /// The soft open-files limit of a process, from `/proc/PID/limits`.
