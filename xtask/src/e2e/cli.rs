@@ -69,16 +69,13 @@ pub(super) async fn start_mock() -> Result<MockProcess> {
 
 /// Posts `body` to the binary mock's admin route `path` and checks it was done.
 async fn admin_post(mock_url: &str, path: &str, body: serde_json::Value) -> Result<()> {
-    let answer = http()?
+    http()?
         .post(format!("{mock_url}{path}"))
         .json(&body)
         .send()
-        .await?;
-    ensure!(
-        answer.status().is_success(),
-        "POST {path}: {}",
-        answer.status()
-    );
+        .await?
+        .error_for_status()
+        .with_context(|| format!("POST {path}"))?;
     Ok(())
 }
 
