@@ -10,7 +10,7 @@ use std::path::Path;
 
 use cli_support::*;
 use pardot_mock::sign_in::{Consent, sign_in};
-use pardot_mock::{Outcome, PardotMock, Route, RouteGroup, fixtures};
+use pardot_mock::{Outcome, Route, RouteGroup, fixtures};
 
 const V5_PROSPECTS: &str = "/api/v5/objects/prospects";
 
@@ -87,16 +87,7 @@ async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
     assert!(key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
 
     // The key signs a JWT the mock verifies with the certificate: they are a pair.
-    let mock = PardotMock::builder()
-        .app(jwt_app(
-            "3MVG9.keygen.app",
-            &cert_pem,
-            &["api", "pardot_api"],
-        ))
-        .start()
-        .await
-        .unwrap();
-    let h2 = Harness::with_mock(mock);
+    let h2 = Harness::with_jwt_app("3MVG9.keygen.app", &cert_pem, &["api", "pardot_api"]).await;
     let vars = with(
         jwt_vars(),
         &[
@@ -561,16 +552,12 @@ async fn whoami_checks_the_configured_password_not_the_stored_token() {
 
 #[tokio::test]
 async fn whoami_names_a_missing_pardot_api_scope() {
-    let mock = PardotMock::builder()
-        .app(jwt_app(
-            "3MVG9.no.pardot.scope",
-            fixtures::CONNECTED_APP_CERT_PEM,
-            &["api", "refresh_token"],
-        ))
-        .start()
-        .await
-        .unwrap();
-    let h = Harness::with_mock(mock);
+    let h = Harness::with_jwt_app(
+        "3MVG9.no.pardot.scope",
+        fixtures::CONNECTED_APP_CERT_PEM,
+        &["api", "refresh_token"],
+    )
+    .await;
     let vars = with(
         jwt_vars(),
         &[("SF_CLIENT_ID", "3MVG9.no.pardot.scope".into())],
