@@ -738,7 +738,7 @@ fn probe(i: u64, target: &Target) -> Probe {
                 "pi.demo.pardot.com",
                 "x\u{e9}.my.salesforce.com",
             ]);
-            let bytes = get_with_host(&path, Some(&host));
+            let bytes = get_with_host(&path, Some(host));
             ("odd Host", path, bytes, false)
         }
         4 => {
