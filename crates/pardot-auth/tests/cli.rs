@@ -5,12 +5,14 @@
 #![cfg(feature = "cli")]
 
 mod cli_support;
+mod support;
 
 use std::path::Path;
 
 use cli_support::*;
 use pardot_mock::sign_in::{Consent, sign_in};
 use pardot_mock::{Outcome, Route, RouteGroup, fixtures};
+use support::{config, prospects, web_app};
 
 const V5_PROSPECTS: &str = "/api/v5/objects/prospects";
 
@@ -610,54 +612,28 @@ async fn mock_serve_takes_the_flags_of_pardot_mock_serve() {
     .await;
 }
 
-/// The web app's settings, for the refresh and web flows (which share one record).
-fn web_app_vars() -> Vec<(&'static str, String)> {
-    vec![
-        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-    ]
-}
-
 #[tokio::test]
 async fn connect_with_the_file_store_setting_uses_what_the_cli_login_stored() {
     let h = Harness::new().await;
-    let mut login_vars = web_app_vars();
-    login_vars.push(("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()));
-    login_ok(&h, "refresh", &login_vars).await;
+    // The refresh and web flows of one app share one record.
+    let refresh_token = [("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into())];
+    login_ok(&h, "refresh", &web_app("refresh", &refresh_token)).await;
     assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 
     // A program on the same machine: the web flow, PARDOT_AUTH_STORE=file and the CLI's
     // directory. It finds the record the login kept (token and refresh token) and fetches
     // nothing.
-    let settings: Vec<(&str, String)> = web_app_vars()
-        .into_iter()
-        .chain([
-            ("PARDOT_AUTH_FLOW", "web".to_owned()),
-            ("SF_LOGIN_URL", h.mock.url()),
-            ("PARDOT_URL", h.mock.url()),
-            (
-                "PARDOT_BUSINESS_UNIT_ID",
-                fixtures::BUSINESS_UNIT_ID.to_owned(),
-            ),
+    let settings = web_app(
+        "web",
+        &[
             ("PARDOT_AUTH_STORE", "file".to_owned()),
             ("PARDOT_AUTH_STORE_DIR", h.store().display().to_string()),
-        ])
-        .collect();
-    let config = pardot_auth::Config::from_lookup(|name| {
-        settings
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let client = pardot_auth::connect(config).await.unwrap();
-    let response = client
-        .get("/api/v5/objects/prospects")
-        .query([("fields", "id")])
-        .send()
+        ],
+    );
+    let client = pardot_auth::connect(config(&h.mock, &settings).unwrap())
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(prospects(&client).await, 3);
     assert_eq!(
         h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,
