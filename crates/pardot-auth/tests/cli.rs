@@ -134,17 +134,7 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         fixtures::INTEGRATION_PASSWORD,
         fixtures::INTEGRATION_SECURITY_TOKEN
     );
-    login_ok(
-        &h,
-        "password",
-        &[
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-            ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-            ("SF_PASSWORD", password),
-        ],
-    )
-    .await;
+    login_ok(&h, "password", &password_vars(&password)).await;
     login_ok(
         &h,
         "client-credentials",
@@ -158,16 +148,8 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         ],
     )
     .await;
-    login_ok(
-        &h,
-        "refresh",
-        &[
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-            ("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()),
-        ],
-    )
-    .await;
+    let refresh_token = [("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into())];
+    login_ok(&h, "refresh", &web_app("refresh", &refresh_token)).await;
     assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
     let stored = login_ok(&h, "legacy", &legacy_vars()).await;
     assert!(
@@ -455,55 +437,55 @@ fn one_line(out: &Out, code: i32, starts: &str) {
 async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
     let h = Harness::new().await;
     let url = h.mock.url();
-    one_line(
-        &whoami(&h, &[], &jwt_vars()).await,
-        0,
-        "OK: integration@acme.example",
-    );
-
-    let out = whoami(
-        &h,
-        &["--username", fixtures::UNAPPROVED_USERNAME],
-        &jwt_vars(),
-    )
-    .await;
-    one_line(&out, 3, "not approved:");
-
     let sandbox = format!("{url}/sandbox");
-    // The production user on the sandbox login host.
-    let out = whoami(&h, &["--login-url", &sandbox], &jwt_vars()).await;
-    one_line(&out, 3, "wrong audience:");
-
-    let out = whoami(
-        &h,
-        &["--business-unit", fixtures::INACTIVE_BUSINESS_UNIT_ID],
-        &jwt_vars(),
-    )
-    .await;
-    one_line(&out, 3, "wrong BU:");
-
-    // The sandbox user's business unit lives on the demo host; asking production finds it there.
-    let out = whoami(
-        &h,
-        &[
-            "--login-url",
-            &sandbox,
-            "--username",
-            fixtures::SANDBOX_USERNAME,
-            "--business-unit",
-            fixtures::DEMO_BUSINESS_UNIT_ID,
-        ],
-        &jwt_vars(),
-    )
-    .await;
-    one_line(&out, 3, "BU on demo host:");
-    assert_has(&out.stderr, &format!("PARDOT_URL={url}/demo"));
-
-    // And the other way round: a production business unit asked for on the demo host.
     let demo = format!("{url}/demo");
-    let out = whoami(&h, &["--pardot-url", &demo], &jwt_vars()).await;
-    one_line(&out, 3, "BU on production host:");
-    assert_has(&out.stderr, &format!("PARDOT_URL={url}"));
+    // JWT: the flags, the exit code, the start of the one line, and what stderr must name.
+    let cases: Vec<(Vec<&str>, i32, &str, Option<String>)> = vec![
+        (vec![], 0, "OK: integration@acme.example", None),
+        (
+            vec!["--username", fixtures::UNAPPROVED_USERNAME],
+            3,
+            "not approved:",
+            None,
+        ),
+        // The production user on the sandbox login host.
+        (vec!["--login-url", &sandbox], 3, "wrong audience:", None),
+        (
+            vec!["--business-unit", fixtures::INACTIVE_BUSINESS_UNIT_ID],
+            3,
+            "wrong BU:",
+            None,
+        ),
+        // The sandbox user's business unit lives on the demo host; asking production finds
+        // it there.
+        (
+            vec![
+                "--login-url",
+                &sandbox,
+                "--username",
+                fixtures::SANDBOX_USERNAME,
+                "--business-unit",
+                fixtures::DEMO_BUSINESS_UNIT_ID,
+            ],
+            3,
+            "BU on demo host:",
+            Some(format!("PARDOT_URL={url}/demo")),
+        ),
+        // And the other way round: a production business unit asked for on the demo host.
+        (
+            vec!["--pardot-url", &demo],
+            3,
+            "BU on production host:",
+            Some(format!("PARDOT_URL={url}")),
+        ),
+    ];
+    for (flags, code, starts, named) in cases {
+        let out = whoami(&h, &flags, &jwt_vars()).await;
+        one_line(&out, code, starts);
+        if let Some(named) = named {
+            assert_has(&out.stderr, &named);
+        }
+    }
 
     // Legacy: fine; an expired stored api_key does not matter, whoami logs in afresh.
     login_ok(&h, "legacy", &legacy_vars()).await;
