@@ -25,6 +25,7 @@ fn a_malformed_dotenv_line_is_reported_without_its_value() {
 }
 use std::collections::HashMap;
 
+use pardot_auth_core::ALLOW_INSECURE_HTTP_ENV;
 use pardot_auth_core::secrecy::ExposeSecret;
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
