@@ -19,6 +19,7 @@ mod ci;
 mod dist;
 mod e2e;
 mod mock_process;
+mod proc_status;
 mod props;
 
 fn main() -> ExitCode {

@@ -236,11 +236,12 @@ impl Connector {
         let oauth = self.oauth_client()?;
         let secret = |s: &SecretString| ClientSecret::new(s.expose_secret());
         let grant = |login: &LoginHost, client_id: &str, client_secret: Option<&SecretString>| {
-            let mut grant = RefreshGrant::new(login.clone(), client_id).with_client(oauth.clone());
-            if let Some(s) = client_secret {
-                grant = grant.with_client_secret(secret(s));
-            }
-            Arc::new(grant) as Arc<dyn RefreshTokenGrant>
+            let grant = RefreshGrant::new(login.clone(), client_id).with_client(oauth.clone());
+            Arc::new(with_secret(
+                grant,
+                client_secret,
+                RefreshGrant::with_client_secret,
+            )) as Arc<dyn RefreshTokenGrant>
         };
         let flow = self.config.flow.flow();
         // Web and device: the flow runs only when a hook can reach a person; without one, the
@@ -307,17 +308,18 @@ impl Connector {
                 client_secret,
                 refresh_token,
             } => {
-                let mut f = RefreshTokenFlow::new(
+                let f = RefreshTokenFlow::new(
                     login.clone(),
                     client_id.as_str(),
                     RefreshToken::new(refresh_token.expose_secret()),
                 )
                 .with_client(oauth.clone());
-                if let Some(s) = client_secret {
-                    f = f.with_client_secret(secret(s));
-                }
                 FlowSource {
-                    source: Arc::new(f),
+                    source: Arc::new(with_secret(
+                        f,
+                        client_secret.as_ref(),
+                        RefreshTokenFlow::with_client_secret,
+                    )),
                     refresh_grant: Some(grant(login, client_id, client_secret.as_ref())),
                 }
             }
@@ -338,16 +340,16 @@ impl Connector {
                             }
                         })?;
                         let hook = hook.clone();
-                        let mut f = WebServerFlow::new(login.clone(), client_id.as_str(), redirect)
+                        let f = WebServerFlow::new(login.clone(), client_id.as_str(), redirect)
                             .with_client(oauth)
                             .with_callback_timeout(self.interactive_timeout)
+                            .with_scopes(self.scopes.clone())
                             .on_authorize_url(move |url| hook(url));
-                        if !self.scopes.is_empty() {
-                            f = f.with_scopes(self.scopes.clone());
-                        }
-                        if let Some(s) = client_secret {
-                            f = f.with_client_secret(secret(s));
-                        }
+                        let f = with_secret(
+                            f,
+                            client_secret.as_ref(),
+                            WebServerFlow::with_client_secret,
+                        );
                         Some(Arc::new(f) as Arc<dyn TokenSource>)
                     }
                 };
@@ -361,16 +363,12 @@ impl Connector {
                 let refresh_grant = grant(login, client_id, client_secret.as_ref());
                 let source = self.device_hook.as_ref().map(|hook| {
                     let hook = hook.clone();
-                    let mut f = DeviceFlow::new(login.clone(), client_id.as_str())
+                    let f = DeviceFlow::new(login.clone(), client_id.as_str())
                         .with_client(oauth)
                         .with_timeout(self.interactive_timeout)
+                        .with_scopes(self.scopes.clone())
                         .with_prompt(move |auth| hook(auth));
-                    if !self.scopes.is_empty() {
-                        f = f.with_scopes(self.scopes.clone());
-                    }
-                    if let Some(s) = client_secret {
-                        f = f.with_client_secret(secret(s));
-                    }
+                    let f = with_secret(f, client_secret.as_ref(), DeviceFlow::with_client_secret);
                     Arc::new(f) as Arc<dyn TokenSource>
                 });
                 interactive(source, refresh_grant)
@@ -561,6 +559,19 @@ fn build_http(no_proxy: bool) -> Result<reqwest::Client, ConnectError> {
             "could not build the HTTP client: {e}"
         )))
     })
+}
+
+/// `flow` with the app's consumer secret set through `set`, when the app has one (the
+/// web, device and refresh flows work with public apps too).
+fn with_secret<F>(
+    flow: F,
+    client_secret: Option<&SecretString>,
+    set: fn(F, ClientSecret) -> F,
+) -> F {
+    match client_secret {
+        Some(s) => set(flow, ClientSecret::new(s.expose_secret())),
+        None => flow,
+    }
 }
 
 fn read_key(path: &std::path::Path) -> Result<PrivateKey, ConnectError> {

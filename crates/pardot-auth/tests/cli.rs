@@ -5,12 +5,14 @@
 #![cfg(feature = "cli")]
 
 mod cli_support;
+mod support;
 
 use std::path::Path;
 
 use cli_support::*;
 use pardot_mock::sign_in::{Consent, sign_in};
-use pardot_mock::{Outcome, PardotMock, Route, RouteGroup, fixtures};
+use pardot_mock::{Outcome, Route, RouteGroup, fixtures};
+use support::{config, prospects, web_app};
 
 const V5_PROSPECTS: &str = "/api/v5/objects/prospects";
 
@@ -87,16 +89,7 @@ async fn keygen_writes_a_real_key_and_certificate_that_log_in() {
     assert!(key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
 
     // The key signs a JWT the mock verifies with the certificate: they are a pair.
-    let mock = PardotMock::builder()
-        .app(jwt_app(
-            "3MVG9.keygen.app",
-            &cert_pem,
-            &["api", "pardot_api"],
-        ))
-        .start()
-        .await
-        .unwrap();
-    let h2 = Harness::with_mock(mock);
+    let h2 = Harness::with_jwt_app("3MVG9.keygen.app", &cert_pem, &["api", "pardot_api"]).await;
     let vars = with(
         jwt_vars(),
         &[
@@ -141,17 +134,7 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         fixtures::INTEGRATION_PASSWORD,
         fixtures::INTEGRATION_SECURITY_TOKEN
     );
-    login_ok(
-        &h,
-        "password",
-        &[
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-            ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-            ("SF_PASSWORD", password),
-        ],
-    )
-    .await;
+    login_ok(&h, "password", &password_vars(&password)).await;
     login_ok(
         &h,
         "client-credentials",
@@ -165,16 +148,8 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
         ],
     )
     .await;
-    login_ok(
-        &h,
-        "refresh",
-        &[
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-            ("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()),
-        ],
-    )
-    .await;
+    let refresh_token = [("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into())];
+    login_ok(&h, "refresh", &web_app("refresh", &refresh_token)).await;
     assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
     let stored = login_ok(&h, "legacy", &legacy_vars()).await;
     assert!(
@@ -462,55 +437,55 @@ fn one_line(out: &Out, code: i32, starts: &str) {
 async fn whoami_diagnoses_each_setup_mistake_in_one_line() {
     let h = Harness::new().await;
     let url = h.mock.url();
-    one_line(
-        &whoami(&h, &[], &jwt_vars()).await,
-        0,
-        "OK: integration@acme.example",
-    );
-
-    let out = whoami(
-        &h,
-        &["--username", fixtures::UNAPPROVED_USERNAME],
-        &jwt_vars(),
-    )
-    .await;
-    one_line(&out, 3, "not approved:");
-
     let sandbox = format!("{url}/sandbox");
-    // The production user on the sandbox login host.
-    let out = whoami(&h, &["--login-url", &sandbox], &jwt_vars()).await;
-    one_line(&out, 3, "wrong audience:");
-
-    let out = whoami(
-        &h,
-        &["--business-unit", fixtures::INACTIVE_BUSINESS_UNIT_ID],
-        &jwt_vars(),
-    )
-    .await;
-    one_line(&out, 3, "wrong BU:");
-
-    // The sandbox user's business unit lives on the demo host; asking production finds it there.
-    let out = whoami(
-        &h,
-        &[
-            "--login-url",
-            &sandbox,
-            "--username",
-            fixtures::SANDBOX_USERNAME,
-            "--business-unit",
-            fixtures::DEMO_BUSINESS_UNIT_ID,
-        ],
-        &jwt_vars(),
-    )
-    .await;
-    one_line(&out, 3, "BU on demo host:");
-    assert_has(&out.stderr, &format!("PARDOT_URL={url}/demo"));
-
-    // And the other way round: a production business unit asked for on the demo host.
     let demo = format!("{url}/demo");
-    let out = whoami(&h, &["--pardot-url", &demo], &jwt_vars()).await;
-    one_line(&out, 3, "BU on production host:");
-    assert_has(&out.stderr, &format!("PARDOT_URL={url}"));
+    // JWT: the flags, the exit code, the start of the one line, and what stderr must name.
+    let cases: Vec<(Vec<&str>, i32, &str, Option<String>)> = vec![
+        (vec![], 0, "OK: integration@acme.example", None),
+        (
+            vec!["--username", fixtures::UNAPPROVED_USERNAME],
+            3,
+            "not approved:",
+            None,
+        ),
+        // The production user on the sandbox login host.
+        (vec!["--login-url", &sandbox], 3, "wrong audience:", None),
+        (
+            vec!["--business-unit", fixtures::INACTIVE_BUSINESS_UNIT_ID],
+            3,
+            "wrong BU:",
+            None,
+        ),
+        // The sandbox user's business unit lives on the demo host; asking production finds
+        // it there.
+        (
+            vec![
+                "--login-url",
+                &sandbox,
+                "--username",
+                fixtures::SANDBOX_USERNAME,
+                "--business-unit",
+                fixtures::DEMO_BUSINESS_UNIT_ID,
+            ],
+            3,
+            "BU on demo host:",
+            Some(format!("PARDOT_URL={url}/demo")),
+        ),
+        // And the other way round: a production business unit asked for on the demo host.
+        (
+            vec!["--pardot-url", &demo],
+            3,
+            "BU on production host:",
+            Some(format!("PARDOT_URL={url}")),
+        ),
+    ];
+    for (flags, code, starts, named) in cases {
+        let out = whoami(&h, &flags, &jwt_vars()).await;
+        one_line(&out, code, starts);
+        if let Some(named) = named {
+            assert_has(&out.stderr, &named);
+        }
+    }
 
     // Legacy: fine; an expired stored api_key does not matter, whoami logs in afresh.
     login_ok(&h, "legacy", &legacy_vars()).await;
@@ -561,16 +536,12 @@ async fn whoami_checks_the_configured_password_not_the_stored_token() {
 
 #[tokio::test]
 async fn whoami_names_a_missing_pardot_api_scope() {
-    let mock = PardotMock::builder()
-        .app(jwt_app(
-            "3MVG9.no.pardot.scope",
-            fixtures::CONNECTED_APP_CERT_PEM,
-            &["api", "refresh_token"],
-        ))
-        .start()
-        .await
-        .unwrap();
-    let h = Harness::with_mock(mock);
+    let h = Harness::with_jwt_app(
+        "3MVG9.no.pardot.scope",
+        fixtures::CONNECTED_APP_CERT_PEM,
+        &["api", "refresh_token"],
+    )
+    .await;
     let vars = with(
         jwt_vars(),
         &[("SF_CLIENT_ID", "3MVG9.no.pardot.scope".into())],
@@ -623,54 +594,28 @@ async fn mock_serve_takes_the_flags_of_pardot_mock_serve() {
     .await;
 }
 
-/// The web app's settings, for the refresh and web flows (which share one record).
-fn web_app_vars() -> Vec<(&'static str, String)> {
-    vec![
-        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-    ]
-}
-
 #[tokio::test]
 async fn connect_with_the_file_store_setting_uses_what_the_cli_login_stored() {
     let h = Harness::new().await;
-    let mut login_vars = web_app_vars();
-    login_vars.push(("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()));
-    login_ok(&h, "refresh", &login_vars).await;
+    // The refresh and web flows of one app share one record.
+    let refresh_token = [("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into())];
+    login_ok(&h, "refresh", &web_app("refresh", &refresh_token)).await;
     assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
 
     // A program on the same machine: the web flow, PARDOT_AUTH_STORE=file and the CLI's
     // directory. It finds the record the login kept (token and refresh token) and fetches
     // nothing.
-    let settings: Vec<(&str, String)> = web_app_vars()
-        .into_iter()
-        .chain([
-            ("PARDOT_AUTH_FLOW", "web".to_owned()),
-            ("SF_LOGIN_URL", h.mock.url()),
-            ("PARDOT_URL", h.mock.url()),
-            (
-                "PARDOT_BUSINESS_UNIT_ID",
-                fixtures::BUSINESS_UNIT_ID.to_owned(),
-            ),
+    let settings = web_app(
+        "web",
+        &[
             ("PARDOT_AUTH_STORE", "file".to_owned()),
             ("PARDOT_AUTH_STORE_DIR", h.store().display().to_string()),
-        ])
-        .collect();
-    let config = pardot_auth::Config::from_lookup(|name| {
-        settings
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let client = pardot_auth::connect(config).await.unwrap();
-    let response = client
-        .get("/api/v5/objects/prospects")
-        .query([("fields", "id")])
-        .send()
+        ],
+    );
+    let client = pardot_auth::connect(config(&h.mock, &settings).unwrap())
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(prospects(&client).await, 3);
     assert_eq!(
         h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
         1,

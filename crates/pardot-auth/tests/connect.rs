@@ -5,14 +5,14 @@ use std::sync::Arc;
 use pardot_auth::core::secrecy::ExposeSecret;
 use pardot_auth::core::url::Url;
 use pardot_auth::{
-    BusinessUnitId, Config, ConnectError, Connector, FirstToken, Flow, MemoryStore, StoredToken,
-    TokenSource, TokenStore, connect, connect_mci,
+    BusinessUnitId, Config, ConnectError, Connector, FirstToken, Flow, MemoryStore, TokenSource,
+    TokenStore, connect, connect_mci,
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 
 mod support;
 
-use support::{config, key, prospects};
+use support::{config, key, prospects, seed_web_refresh_token, web_app};
 
 fn jwt(mock: &PardotMock) -> Config {
     config(
@@ -65,13 +65,13 @@ async fn password_client_credentials_and_refresh_flows_connect() {
         (fixtures::INTEGRATION_PASSWORD, Some(token)),
         (joined.as_str(), Some(token)),
     ] {
-        let mut vars = vec![
-            ("PARDOT_AUTH_FLOW", "password".into()),
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-            ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
-            ("SF_PASSWORD", password.to_owned()),
-        ];
+        let mut vars = web_app(
+            "password",
+            &[
+                ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
+                ("SF_PASSWORD", password.to_owned()),
+            ],
+        );
         vars.extend(security_token.map(|t| ("SF_SECURITY_TOKEN", t.to_owned())));
         let client = connect(config(&mock, &vars).unwrap()).await.unwrap();
         assert_eq!(prospects(&client).await, 3, "{security_token:?}");
@@ -92,16 +92,8 @@ async fn password_client_credentials_and_refresh_flows_connect() {
     .unwrap();
     assert_eq!(prospects(&connect(cc).await.unwrap()).await, 3);
 
-    let refresh = config(
-        &mock,
-        &[
-            ("PARDOT_AUTH_FLOW", "refresh".into()),
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-            ("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into()),
-        ],
-    )
-    .unwrap();
+    let refresh_token = [("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into())];
+    let refresh = config(&mock, &web_app("refresh", &refresh_token)).unwrap();
     let client = connect(refresh).await.unwrap();
     assert_eq!(prospects(&client).await, 3);
     // One login each: the three password logins, client credentials, refresh.
@@ -136,15 +128,7 @@ async fn legacy_login_reads_prospects_without_a_business_unit() {
 #[tokio::test]
 async fn interactive_flows_need_a_stored_refresh_token_or_a_hook() {
     let mock = PardotMock::start().await;
-    let web = config(
-        &mock,
-        &[
-            ("PARDOT_AUTH_FLOW", "web".into()),
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-        ],
-    )
-    .unwrap();
+    let web = config(&mock, &web_app("web", &[])).unwrap();
     let e = connect(web.clone()).await.unwrap_err();
     assert!(
         matches!(
@@ -159,13 +143,7 @@ async fn interactive_flows_need_a_stored_refresh_token_or_a_hook() {
 
     // What `pardot-auth login web` leaves behind: a refresh token under the config's key.
     let store = Arc::new(MemoryStore::new());
-    store
-        .save(
-            &web.store_key(),
-            &StoredToken::refresh_only(fixtures::WEB_REFRESH_TOKEN.into()),
-        )
-        .await
-        .unwrap();
+    seed_web_refresh_token(&*store, &web.store_key()).await;
     let client = Connector::new(web)
         .store(store.clone())
         .connect()
@@ -292,17 +270,15 @@ async fn mci_client_sends_the_cached_bearer_token_and_retries_a_401_once() {
 #[tokio::test]
 async fn debug_output_has_no_secrets() {
     let mock = PardotMock::start().await;
-    let pw = config(
-        &mock,
+    let vars = web_app(
+        "password",
         &[
-            ("PARDOT_AUTH_FLOW", "password".into()),
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
             ("SF_CLIENT_SECRET", "consumer-secret-xyz".into()),
             ("SF_USERNAME", fixtures::INTEGRATION_USERNAME.into()),
             ("SF_PASSWORD", "hunter2-password".into()),
         ],
-    )
-    .unwrap();
+    );
+    let pw = config(&mock, &vars).unwrap();
     let connector = Connector::new(pw);
     let text = format!("{connector:?} {:?}", connector.flow_source().unwrap());
     assert!(!text.contains("consumer-secret-xyz"), "{text}");

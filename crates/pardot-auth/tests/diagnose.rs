@@ -18,7 +18,7 @@ mod cli_support;
 mod support;
 
 use cli_support::{jwt_vars, legacy_vars, password_vars, with};
-use support::{config, key};
+use support::{config, key, seed_web_refresh_token, web_app};
 
 /// The legacy flow's settings for a user (the CLI tests pass the flow as a flag).
 fn legacy(email: &str, password: &str, user_key: &str) -> Vec<(&'static str, String)> {
@@ -250,16 +250,8 @@ async fn login_server_refusals_name_the_mistake() {
         "flow not enabled"
     );
 
-    let found = check(
-        &mock,
-        &[
-            ("PARDOT_AUTH_FLOW", "refresh".into()),
-            ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-            ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-            ("SF_REFRESH_TOKEN", "5Aep861.revoked.long.ago".into()),
-        ],
-    )
-    .await;
+    let revoked = [("SF_REFRESH_TOKEN", "5Aep861.revoked.long.ago".into())];
+    let found = check(&mock, &web_app("refresh", &revoked)).await;
     assert_diagnosis!(
         found,
         Diagnosis::RefreshTokenRejected {
@@ -567,11 +559,7 @@ fn ok_checked(found: &Diagnosis) -> Option<TokenChecked> {
 #[tokio::test]
 async fn flows_that_need_a_person_check_what_the_store_holds() {
     let mock = PardotMock::start().await;
-    let web = vec![
-        ("PARDOT_AUTH_FLOW", "web".into()),
-        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
-        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
-    ];
+    let web = web_app("web", &[]);
     let found = check(&mock, &web).await;
     assert_diagnosis!(
         found,
@@ -603,13 +591,7 @@ async fn flows_that_need_a_person_check_what_the_store_holds() {
     assert_eq!(mock.counts().route_total(Route::OAuthToken), 0);
 
     // A stored refresh token is redeemed: the sign-in's result is checked fresh.
-    store
-        .save(
-            &c.key(),
-            &StoredToken::refresh_only(fixtures::WEB_REFRESH_TOKEN.into()),
-        )
-        .await
-        .unwrap();
+    seed_web_refresh_token(&*store, &c.key()).await;
     let found = diagnose(&c).await;
     assert_eq!(ok_checked(&found), Some(TokenChecked::Fresh), "{found:?}");
     assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);

@@ -8,15 +8,14 @@ use pardot_auth::core::secrecy::ExposeSecret;
 use pardot_auth::pardot_http::store::RedisTokenStore;
 use pardot_auth::pardot_http::store::StoreError;
 use pardot_auth::{
-    Config, ConnectError, FileStore, Flow, PardotClient, PardotError, StoredToken, TokenStore,
-    connect,
+    Config, ConnectError, FileStore, Flow, PardotClient, PardotError, TokenStore, connect,
 };
 use pardot_http::testing::RedisServer;
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 
 mod support;
 
-use support::{config, key, try_prospects};
+use support::{config, key, seed_web_refresh_token, try_prospects};
 
 const ENCRYPTION_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
@@ -64,13 +63,7 @@ async fn the_file_store_setting_reuses_the_refresh_token_the_cli_stored_and_seal
     // configuration's record name (in clear: the CLI ran without an encryption key).
     let record_name = web(&mock, &file).store_key();
     let cli_store = FileStore::new(dir.path()).unwrap();
-    cli_store
-        .save(
-            &record_name,
-            &StoredToken::refresh_only(fixtures::WEB_REFRESH_TOKEN.into()),
-        )
-        .await
-        .unwrap();
+    seed_web_refresh_token(&cli_store, &record_name).await;
 
     // Without the setting, the library's in-memory store has no refresh token.
     let e = connect(web(&mock, &[dir_setting(dir.path())]))

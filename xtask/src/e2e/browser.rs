@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use fantoccini::{Client, ClientBuilder, Locator};
-use pardot_auth_core::{ManualClock, TokenKind};
+use pardot_auth_core::TokenKind;
 use pardot_mock::fixtures as fx;
 
 use super::Ran;
-use super::support::{PkceAttempt, count, mock_on, ran};
+use super::support::{PkceAttempt, count, ran, staged};
 
 const INSTALL_HINT: &str = "install them with `apt-get update && apt-get install -y chromium chromium-driver` \
      (Debian/Ubuntu; .ci/run does this), or put chromium and chromedriver on PATH";
@@ -96,9 +96,7 @@ pub(crate) async fn web_server_flow() -> Result<Ran> {
     let profile = tempfile::tempdir()?;
     let driver = Driver::start(&chromedriver, &out.join("chromedriver.log")).await?;
 
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let mut attempt = PkceAttempt::start(&mock, &shared, Duration::from_secs(120)).await?;
 
     let args = [

@@ -8,31 +8,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use pardot_auth::testing::{CliHarness, CliOutput};
 use pardot_mock::fixtures as fx;
+use serde_json::json;
 use url::Url;
 
 use super::support::{http, sign_in_to_receiver};
-use super::{Body, Ran, Scenario};
+use super::{Ran, Scenario};
 use crate::mock_process::MockProcess;
 
 /// The CLI rows.
 pub(super) fn scenarios() -> Vec<Scenario> {
-    vec![
-        Scenario {
-            name: "CLI: login jwt, whoami, request (mock binary)",
-            body: Body::Run(|| Box::pin(jwt())),
-        },
-        Scenario {
-            name: "CLI: 4 processes, one token store, one refresh after expiry",
-            body: Body::Run(|| Box::pin(shared_store())),
-        },
-        Scenario {
-            name: "CLI: login web (HTTP login page), request on the store",
-            body: Body::Run(|| Box::pin(web())),
-        },
-        Scenario {
-            name: "CLI: login device (approved on the mock), login mci, whoami",
-            body: Body::Run(|| Box::pin(device_and_mci())),
-        },
+    scenarios![
+        "CLI: login jwt, whoami, request (mock binary)" => jwt,
+        "CLI: 4 processes, one token store, one refresh after expiry" => shared_store,
+        "CLI: login web (HTTP login page), request on the store" => web,
+        "CLI: login device (approved on the mock), login mci, whoami" => device_and_mci,
     ]
 }
 
@@ -76,6 +65,18 @@ pub(super) async fn start_mock() -> Result<MockProcess> {
     built()?;
     let root = crate::project_root();
     tokio::task::spawn_blocking(move || MockProcess::start(&root)).await?
+}
+
+/// Posts `body` to the binary mock's admin route `path` and checks it was done.
+async fn admin_post(mock_url: &str, path: &str, body: serde_json::Value) -> Result<()> {
+    http()?
+        .post(format!("{mock_url}{path}"))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()
+        .with_context(|| format!("POST {path}"))?;
+    Ok(())
 }
 
 /// Requests the binary mock answered (its admin counters, admin routes excluded).
@@ -237,20 +238,8 @@ async fn web() -> Result<Ran> {
         .local_addr()?
         .port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    let registered = http()?
-        .post(format!(
-            "{}/__mock/apps/{}/callbacks",
-            mock.url(),
-            fx::PKCE_CONSUMER_KEY
-        ))
-        .json(&serde_json::json!({ "url": redirect }))
-        .send()
-        .await?;
-    ensure!(
-        registered.status() == 200,
-        "registering the callback: {}",
-        registered.status()
-    );
+    let callbacks = format!("/__mock/apps/{}/callbacks", fx::PKCE_CONSUMER_KEY);
+    admin_post(mock.url(), &callbacks, json!({ "url": redirect })).await?;
     let vars = vec![
         ("PARDOT_AUTH_FLOW", "web".to_owned()),
         ("SF_CLIENT_ID", fx::PKCE_CONSUMER_KEY.to_owned()),
@@ -295,8 +284,6 @@ async fn device_and_mci() -> Result<Ran> {
         ("PARDOT_AUTH_FLOW", "device".to_owned()),
         ("SF_CLIENT_ID", fx::WEB_CONSUMER_KEY.to_owned()),
     ];
-    let http = http()?;
-    let base = mock.url().to_owned();
     let login = interactive_login(
         store.path(),
         mock.url(),
@@ -309,17 +296,13 @@ async fn device_and_mci() -> Result<Ran> {
                 .flatten()
         },
         async |code: String| {
-            let approved = http
-                .post(format!("{base}/__mock/device/{code}/approve"))
-                .json(&serde_json::json!({ "username": fx::WEB_USERNAME }))
-                .send()
-                .await?;
-            ensure!(
-                approved.status().is_success(),
-                "approving {code}: {}",
-                approved.status()
-            );
-            Ok(())
+            let approve = format!("/__mock/device/{code}/approve");
+            admin_post(
+                mock.url(),
+                &approve,
+                json!({ "username": fx::WEB_USERNAME }),
+            )
+            .await
         },
     )
     .await?;
@@ -369,16 +352,12 @@ async fn shared_store() -> Result<Ran> {
     let store = tempfile::tempdir()?;
     let vars = jwt_vars();
     run(store.path(), mock.url(), &vars, &["login", "jwt"]).await?;
-    let expired = http()?
-        .post(format!("{}/__mock/faults", mock.url()))
-        .json(&serde_json::json!({ "kind": "expire_tokens" }))
-        .send()
-        .await?;
-    ensure!(
-        expired.status().is_success(),
-        "expire_tokens: {}",
-        expired.status()
-    );
+    admin_post(
+        mock.url(),
+        "/__mock/faults",
+        json!({ "kind": "expire_tokens" }),
+    )
+    .await?;
     // Spawned together, so the four processes really run at once.
     let runs: Vec<_> = (0..4)
         .map(|_| {

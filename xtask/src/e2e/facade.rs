@@ -8,24 +8,17 @@ use pardot_auth::{Config, Connector, Flow, TokenKind};
 use pardot_auth_core::{Clock, Expiry, ManualClock};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 
-use super::support::{count, http, mock_on, prospect_emails, ran};
-use super::{Body, Ran, Scenario, cli};
+use super::support::{
+    count, ensure_200, ensure_count, http, last_request, mock_on, prospect_emails, ran,
+};
+use super::{Ran, Scenario, cli};
 
 /// The facade and binary rows.
 pub(super) fn scenarios() -> Vec<Scenario> {
-    vec![
-        Scenario {
-            name: "facade: Config::from_lookup + connect (JWT)",
-            body: Body::Run(|| Box::pin(facade_jwt())),
-        },
-        Scenario {
-            name: "facade: password, client-credentials, refresh, legacy, mci",
-            body: Body::Run(|| Box::pin(facade_other_flows())),
-        },
-        Scenario {
-            name: "mock binary serves fixtures/mock.toml",
-            body: Body::Run(|| Box::pin(mock_binary())),
-        },
+    scenarios![
+        "facade: Config::from_lookup + connect (JWT)" => facade_jwt,
+        "facade: password, client-credentials, refresh, legacy, mci" => facade_other_flows,
+        "mock binary serves fixtures/mock.toml" => mock_binary,
     ]
 }
 
@@ -76,10 +69,8 @@ async fn facade_jwt() -> Result<Ran> {
         cfg.flow.flow()
     );
     let client = pardot_auth::connect(cfg).await?;
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 1,
-        "connect did not fetch the first token"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 1)
+        .context("connect did not fetch the first token")?;
     let emails = prospect_emails(&client).await?;
     ensure!(emails.len() == 3, "prospects: {emails:?}");
     mock.expire_all_tokens()?;
@@ -104,11 +95,8 @@ async fn facade_jwt() -> Result<Ran> {
     );
     clock.advance(Duration::from_secs(2 * 3600 - 60));
     ensure!(prospect_emails(&client).await?.len() == 3);
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 4,
-        "no refresh ahead of the estimate: {:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 4)
+        .context("no refresh ahead of the estimate")?;
     ensure!(
         count(&mock, Route::PardotV5, Outcome::Ok) == 2
             && mock.counts().route_total(Route::PardotV5) == 2
@@ -121,11 +109,11 @@ async fn facade_jwt() -> Result<Ran> {
 async fn facade_other_flows() -> Result<Ran> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
+    // PARDOT_AUTH_FLOW is the flow's name, added in the loop.
     let cases: Vec<(Flow, Vec<(&str, String)>)> = vec![
         (
             Flow::Password,
             vec![
-                ("PARDOT_AUTH_FLOW", "password".into()),
                 ("SF_CLIENT_ID", fx::WEB_CONSUMER_KEY.into()),
                 ("SF_CLIENT_SECRET", fx::WEB_CONSUMER_SECRET.into()),
                 ("SF_USERNAME", fx::INTEGRATION_USERNAME.into()),
@@ -137,7 +125,6 @@ async fn facade_other_flows() -> Result<Ran> {
         (
             Flow::ClientCredentials,
             vec![
-                ("PARDOT_AUTH_FLOW", "client-credentials".into()),
                 ("SF_LOGIN_URL", mock.my_domain_url(fx::PRODUCTION_MY_DOMAIN)),
                 ("SF_CLIENT_ID", fx::CC_CONSUMER_KEY.into()),
                 ("SF_CLIENT_SECRET", fx::CC_CONSUMER_SECRET.into()),
@@ -146,7 +133,6 @@ async fn facade_other_flows() -> Result<Ran> {
         (
             Flow::RefreshToken,
             vec![
-                ("PARDOT_AUTH_FLOW", "refresh".into()),
                 ("SF_CLIENT_ID", fx::WEB_CONSUMER_KEY.into()),
                 ("SF_CLIENT_SECRET", fx::WEB_CONSUMER_SECRET.into()),
                 ("SF_REFRESH_TOKEN", fx::WEB_REFRESH_TOKEN.into()),
@@ -155,14 +141,14 @@ async fn facade_other_flows() -> Result<Ran> {
         (
             Flow::Legacy,
             vec![
-                ("PARDOT_AUTH_FLOW", "legacy".into()),
                 ("PARDOT_EMAIL", fx::LEGACY_V4_EMAIL.into()),
                 ("PARDOT_PASSWORD", fx::LEGACY_V4_PASSWORD.into()),
                 ("PARDOT_USER_KEY", fx::LEGACY_V4_USER_KEY.into()),
             ],
         ),
     ];
-    for (flow, vars) in cases {
+    for (flow, mut vars) in cases {
+        vars.push(("PARDOT_AUTH_FLOW", flow.name().into()));
         let cfg = config(&mock, &vars)?;
         ensure!(
             cfg.flow.flow() == flow,
@@ -182,11 +168,7 @@ async fn facade_other_flows() -> Result<Ran> {
             "{flow:?}: v4 account read failed"
         );
     }
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
-        "{:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 3)?;
     ensure!(count(&mock, Route::PardotLogin, Outcome::Ok) == 1);
     ensure!(count(&mock, Route::PardotV4, Outcome::Ok) == 4);
 
@@ -213,17 +195,10 @@ async fn facade_other_flows() -> Result<Ran> {
     ensure!(matches!(token.kind(), TokenKind::MciBearer));
     ensure!(token.expiry() == Expiry::Known(clock.now() + Duration::from_secs(300)));
     let answer = mci.get("/.well-known/openid-configuration").await?;
-    ensure!(
-        answer.status() == 200,
-        "MCI client call: {}",
-        answer.status()
-    );
-    let sent = mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.route == Route::MciDiscovery)
-        .and_then(|e| e.header("authorization").map(str::to_owned))
+    ensure_200(answer.status(), "MCI client call")?;
+    let sent = last_request(&mock, Route::MciDiscovery)?
+        .header("authorization")
+        .map(str::to_owned)
         .context("the MCI client sent no Authorization header")?;
     ensure!(
         sent.starts_with("Bearer ey"),
@@ -255,11 +230,7 @@ async fn mock_binary() -> Result<Ran> {
         ])
         .send()
         .await?;
-    ensure!(
-        response.status() == 200,
-        "password grant: {}",
-        response.status()
-    );
+    ensure_200(response.status(), "password grant")?;
     let body: serde_json::Value = response.json().await?;
     let token = body["access_token"].as_str().context("no access_token")?;
     let prospects = http
@@ -271,11 +242,7 @@ async fn mock_binary() -> Result<Ran> {
         .header("Pardot-Business-Unit-Id", fx::BUSINESS_UNIT_ID)
         .send()
         .await?;
-    ensure!(
-        prospects.status() == 200,
-        "v5 prospects: {}",
-        prospects.status()
-    );
+    ensure_200(prospects.status(), "v5 prospects")?;
     let (total, counts) = cli::binary_requests(mock.url()).await?;
     ensure!(
         counts["oauth.token"]["ok"] == 1 && counts["pardot.v5"]["ok"] == 1 && total == 2,

@@ -9,16 +9,18 @@ use anyhow::{Context, Result, ensure};
 use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{ErrorClass, ManualClock, PardotErrorCode, SystemClock, TokenSource};
 use pardot_http::store::{FileStore, StoredToken, TokenStore};
-use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError};
 use pardot_mock::{
-    MockConfig, Outcome, PardotMock, PardotStatusMode, Route, RouteGroup, fixtures as fx,
+    MockConfig, Outcome, PardotApi, PardotMock, PardotStatusMode, Route, RouteGroup, fixtures as fx,
 };
 use sf_oauth::{ClientSecret, RefreshGrant};
+use tokio::task::JoinHandle;
 
 use super::Ran;
 use super::support::{
-    V5_PROSPECTS, bu, business_unit, count, integration_client, jwt, login_host, mock_on,
-    mock_with, oauth, pardot_client, pardot_host, prospect_emails, ran, requests, total,
+    V5_PROSPECTS, bu, business_unit, count, ensure_count, ensure_pardot_refused,
+    integration_client, jwt, login_host, mock_with, oauth, pardot_client, pardot_host,
+    prospect_emails, quick_retries, ran, refused, requests, staged, total,
 };
 
 pub(crate) mod matrix;
@@ -33,6 +35,26 @@ async fn v5(client: &PardotClient) -> Result<u32, PardotError> {
         .send()
         .await
         .map(|r| r.attempts())
+}
+
+/// Holds the mock's Pardot answers and sends `n` v5 requests on `client` at once; returns
+/// their tasks once 5 of them are held at the mock (the others wait or are refused).
+async fn send_held(
+    api: &PardotApi,
+    client: &PardotClient,
+    n: usize,
+) -> Result<Vec<JoinHandle<Result<u32, PardotError>>>> {
+    api.hold_requests();
+    let tasks = (0..n)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { v5(&c).await })
+        })
+        .collect();
+    tokio::time::timeout(Duration::from_secs(10), api.wait_for_held_requests(5))
+        .await
+        .context("5 requests never reached the mock")?;
+    Ok(tasks)
 }
 
 /// Waits (bounded, real time) until `done` holds; the mock's counters move on other tasks.
@@ -60,20 +82,14 @@ pub(crate) async fn expiry_mid_run() -> Result<Ran> {
     ensure!(v5(&client).await? == 1);
     clock.advance(Duration::from_secs(16 * 60));
     ensure!(v5(&client).await? == 2, "v5: not exactly one retry");
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 2,
-        "v5: not one refresh"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 2).context("v5: not one refresh")?;
     ensure!(total(&mock, Route::PardotV5) == 3 && count(&mock, Route::PardotV5, Outcome::Ok) == 2);
 
     ensure!(client.get(V4_ACCOUNT).send().await?.attempts() == 1);
     clock.advance(Duration::from_secs(16 * 60));
     let again = client.get(V4_ACCOUNT).send().await?;
     ensure!(again.attempts() == 2 && again.envelope().is_some_and(|e| e.is_ok()));
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
-        "v4: not one refresh"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 3).context("v4: not one refresh")?;
     ensure!(total(&mock, Route::PardotV4) == 3 && count(&mock, Route::PardotV4, Outcome::Ok) == 2);
     let m = client.metrics();
     ensure!(m.expiry_retries == 2 && m.token.fetches == 3, "{m:?}");
@@ -119,10 +135,7 @@ pub(crate) async fn status_400_for_expiry() -> Result<Ran> {
         answers == expected,
         "v4 answers {answers:?}, expected {expected:?}"
     );
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 3,
-        "not one refresh each"
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 3).context("not one refresh each")?;
     ensure!(client.metrics().expiry_retries == 2);
     Ok(ran(&mock))
 }
@@ -137,16 +150,7 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
     let unit = bu()?;
 
     let governed = integration_client(&mock, &clock)?;
-    api.hold_requests();
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let c = governed.clone();
-            tokio::spawn(async move { v5(&c).await })
-        })
-        .collect();
-    tokio::time::timeout(Duration::from_secs(10), api.wait_for_held_requests(5))
-        .await
-        .context("5 requests never reached the mock")?;
+    let tasks = send_held(&api, &governed, 20).await?;
     until("the 15 others wait for the governor", || {
         governed.metrics().throttled_waits >= 15
     })
@@ -175,24 +179,10 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
     )
     .business_unit(unit)
     .max_concurrent(None)
-    .retry_policy(
-        RetryPolicy::default()
-            .max_retries(40)
-            .backoff(Duration::from_millis(5), Duration::from_millis(50))
-            .max_elapsed(Duration::from_secs(20)),
-    )
+    .retry_policy(quick_retries(40, 5, 50, Duration::from_secs(20)))
     .no_proxy()
     .build()?;
-    api.hold_requests();
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let c = ungoverned.clone();
-            tokio::spawn(async move { v5(&c).await })
-        })
-        .collect();
-    tokio::time::timeout(Duration::from_secs(10), api.wait_for_held_requests(5))
-        .await
-        .context("5 requests never reached the mock")?;
+    let tasks = send_held(&api, &ungoverned, 8).await?;
     until("3 requests were refused with 66", || {
         count(&mock, Route::PardotV5, Outcome::Pardot(66)) >= 3
     })
@@ -202,11 +192,7 @@ pub(crate) async fn error_66_governor() -> Result<Ran> {
         t.await??;
     }
     let refused = count(&mock, Route::PardotV5, Outcome::Pardot(66));
-    ensure!(
-        count(&mock, Route::PardotV5, Outcome::Ok) == 28,
-        "{:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::PardotV5, Outcome::Ok, 28)?;
     ensure!(total(&mock, Route::PardotV5) == 28 + refused);
     ensure!(
         ungoverned.metrics().throttle_retries == refused,
@@ -226,12 +212,8 @@ pub(crate) async fn daily_limit() -> Result<Ran> {
     let client = integration_client(&mock, &shared)?;
     v5(&client).await?;
     v5(&client).await?;
-    let err = v5(&client).await.err().context("the third call passed")?;
-    ensure!(
-        err.pardot_code() == Some(PardotErrorCode::DAILY_LIMIT),
-        "{err}"
-    );
-    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    let third = refused(v5(&client).await, "the third call passed")?;
+    ensure_pardot_refused(&third, PardotErrorCode::DAILY_LIMIT)?;
     ensure!(count(&mock, Route::PardotV5, Outcome::Pardot(122)) == 1);
     ensure!(total(&mock, Route::PardotV5) == 3, "the 122 was retried");
     Ok(ran(&mock))
@@ -240,9 +222,7 @@ pub(crate) async fn daily_limit() -> Result<Ran> {
 /// Refresh-token rotation through the transport: a file store holds the refresh token, the
 /// cache redeems it with sf-oauth's refresh flow, keeps each rotated one, never reuses one.
 pub(crate) async fn rotation_in_store() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path())?);
     store
@@ -310,16 +290,11 @@ pub(crate) async fn rotation_in_store() -> Result<Ran> {
 /// The admin revokes the app's approval: the next call's token is rejected, the JWT grant is
 /// refused, and nothing is retried; a fresh client sends exactly one request.
 pub(crate) async fn revoked_approval() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let client = integration_client(&mock, &shared)?;
     v5(&client).await?;
     mock.revoke_app_approval(fx::JWT_CONSUMER_KEY)?;
-    let err = v5(&client)
-        .await
-        .err()
-        .context("a call after revocation passed")?;
+    let err = refused(v5(&client).await, "a call after revocation passed")?;
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
     ensure!(
         err.to_string().contains("hasn't approved this consumer"),
@@ -333,7 +308,7 @@ pub(crate) async fn revoked_approval() -> Result<Ran> {
 
     let before = requests(&mock);
     let fresh = integration_client(&mock, &shared)?;
-    let err = v5(&fresh).await.err().context("a fresh client got in")?;
+    let err = refused(v5(&fresh).await, "a fresh client got in")?;
     ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
     ensure!(
         requests(&mock) == before + 1,
@@ -346,9 +321,7 @@ pub(crate) async fn revoked_approval() -> Result<Ran> {
 
 /// An inactive business unit: error 201, never retried, exactly one Pardot request.
 pub(crate) async fn wrong_business_unit() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let flow = jwt(&mock.url(), fx::INTEGRATION_USERNAME, &shared)?;
     let client = pardot_client(
         Arc::new(flow),
@@ -356,17 +329,9 @@ pub(crate) async fn wrong_business_unit() -> Result<Ran> {
         business_unit(fx::INACTIVE_BUSINESS_UNIT_ID)?,
         &shared,
     )?;
-    let err = client
-        .get(V4_ACCOUNT)
-        .send()
-        .await
-        .err()
-        .context("an inactive business unit answered")?;
-    ensure!(
-        err.pardot_code() == Some(PardotErrorCode::BUSINESS_UNIT_NOT_FOUND),
-        "{err}"
-    );
-    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    let answer = client.get(V4_ACCOUNT).send().await;
+    let err = refused(answer, "an inactive business unit answered")?;
+    ensure_pardot_refused(&err, PardotErrorCode::BUSINESS_UNIT_NOT_FOUND)?;
     ensure!(
         count(&mock, Route::PardotV4, Outcome::Pardot(201)) == 1
             && total(&mock, Route::PardotV4) == 1
@@ -378,9 +343,7 @@ pub(crate) async fn wrong_business_unit() -> Result<Ran> {
 /// A sandbox's business unit lives on the demo host: it answers there (JWT on the sandbox
 /// login host) and answers 201, with a hint naming pi.demo.pardot.com, on production.
 pub(crate) async fn demo_host() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let demo_bu = business_unit(fx::DEMO_BUSINESS_UNIT_ID)?;
     let source: Arc<dyn TokenSource> =
         Arc::new(jwt(&mock.sandbox_url(), fx::SANDBOX_USERNAME, &shared)?);
@@ -388,14 +351,8 @@ pub(crate) async fn demo_host() -> Result<Ran> {
     let emails = prospect_emails(&on_demo).await?;
     ensure!(emails == ["demo@example.com"], "demo prospects: {emails:?}");
     let on_prod = pardot_client(source, &mock.url(), demo_bu, &shared)?;
-    let err = v5(&on_prod)
-        .await
-        .err()
-        .context("the demo BU answered on production")?;
-    ensure!(
-        err.pardot_code() == Some(PardotErrorCode::BUSINESS_UNIT_NOT_FOUND),
-        "{err}"
-    );
+    let err = refused(v5(&on_prod).await, "the demo BU answered on production")?;
+    ensure_pardot_refused(&err, PardotErrorCode::BUSINESS_UNIT_NOT_FOUND)?;
     ensure!(err.to_string().contains("pi.demo.pardot.com"), "{err}");
     ensure!(
         count(&mock, Route::PardotV5, Outcome::Ok) == 1
@@ -406,9 +363,7 @@ pub(crate) async fn demo_host() -> Result<Ran> {
 
 /// 1000 concurrent calls right after every token expired: exactly one token request.
 pub(crate) async fn single_flight() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let client = integration_client(&mock, &shared)?;
     v5(&client).await?;
     mock.expire_all_tokens()?;
@@ -448,12 +403,7 @@ pub(crate) async fn unavailable_and_slow() -> Result<Ran> {
         pardot_host(&mock.url())?,
     )
     .business_unit(bu()?)
-    .retry_policy(
-        RetryPolicy::default()
-            .max_retries(3)
-            .backoff(Duration::from_millis(5), Duration::from_millis(20))
-            .max_elapsed(Duration::from_secs(10)),
-    )
+    .retry_policy(quick_retries(3, 5, 20, Duration::from_secs(10)))
     .no_proxy()
     .build()?;
     ensure!(v5(&client).await? == 1);

@@ -35,45 +35,23 @@ const STORE_KEY: &str = "fleet";
 const LINE_WAIT: Duration = Duration::from_secs(45);
 
 pub(super) fn scenarios() -> Vec<Scenario> {
-    macro_rules! run {
-        ($f:path) => {
-            Body::Run(|| Box::pin($f()))
-        };
-    }
-    let scenario = |name, body| Scenario { name, body };
-    let redis_rows = vec![
-        scenario(
-            "fleet: 8 processes x 50 callers, 3 expiries -> 4 token fetches, peak <= 5",
-            run!(one_token_and_one_limit),
-        ),
-        scenario(
-            "fleet: shared daily budget -> exactly B calls",
-            run!(shared_budget),
-        ),
-        scenario(
-            "fleet: refresh-token rotation -> one rotation, no reuse",
-            run!(one_rotation),
-        ),
-        scenario(
-            "fleet: kill -9 of the lease holder -> another takes over",
-            run!(killed_lease_holder),
-        ),
-        scenario(
-            "fleet: Redis restarted mid-run (fail_open, fail_closed)",
-            run!(redis_restart),
-        ),
+    let redis_rows = scenarios![
+        "fleet: 8 processes x 50 callers, 3 expiries -> 4 token fetches, peak <= 5"
+            => one_token_and_one_limit,
+        "fleet: shared daily budget -> exactly B calls" => shared_budget,
+        "fleet: refresh-token rotation -> one rotation, no reuse" => one_rotation,
+        "fleet: kill -9 of the lease holder -> another takes over" => killed_lease_holder,
+        "fleet: Redis restarted mid-run (fail_open, fail_closed)" => redis_restart,
     ];
     let mut rows = Vec::new();
     if RedisServer::available() {
         rows.extend(redis_rows);
     } else if std::env::var_os("CI").is_some() {
-        rows.extend(redis_rows.into_iter().map(|row| {
-            scenario(
-                row.name,
-                Body::Run(|| {
-                    Box::pin(async { bail!("{}, and CI is set", RedisServer::missing_reason()) })
-                }),
-            )
+        rows.extend(redis_rows.into_iter().map(|row| Scenario {
+            name: row.name,
+            body: Body::Run(|| {
+                Box::pin(async { bail!("{}, and CI is set", RedisServer::missing_reason()) })
+            }),
         }));
     } else {
         eprintln!(
@@ -82,10 +60,9 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             RedisServer::missing_reason()
         );
     }
-    rows.push(scenario(
-        "fleet: host governor, 4 processes, no Redis -> peak <= 5",
-        run!(host_governor),
-    ));
+    rows.extend(scenarios![
+        "fleet: host governor, 4 processes, no Redis -> peak <= 5" => host_governor,
+    ]);
     rows
 }
 
@@ -324,6 +301,17 @@ fn limit_held(mock: &PardotMock, unit: &BusinessUnitId) -> Result<ConcurrencySta
     Ok(stats)
 }
 
+/// The limit held and the held wave filled it: exactly 5 in flight at the peak.
+fn limit_reached(mock: &PardotMock) -> Result<()> {
+    let stats = limit_held(mock, &bu()?)?;
+    ensure!(
+        stats.peak_in_flight == 5,
+        "peak {} in flight with 5 held",
+        stats.peak_in_flight
+    );
+    Ok(())
+}
+
 fn redis() -> Result<RedisServer> {
     RedisServer::start().context("redis-server did not start")
 }
@@ -366,13 +354,8 @@ async fn one_token_and_one_limit() -> Result<Ran> {
     let clock = ManualClock::new();
     // A little latency (in front of the mock's handlers) keeps the permits busy.
     let mock = slow_mock(&clock, RouteFilter::Group(RouteGroup::Pardot), 5).await?;
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &["--callers", "50", "--calls", "1", "--waves", "5"],
-    )
-    .start_all(8)
-    .await?;
+    let args = ["--callers", "50", "--calls", "1", "--waves", "5"];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(8).await?;
     let mut ok = 0;
     // Waves 1 to 3 start on expired tokens; wave 4, on the tokens every process holds, sends
     // all 400 callers at the governor at once, against the hold gate.
@@ -397,12 +380,7 @@ async fn one_token_and_one_limit() -> Result<Ran> {
         fetches == 4 && count(&mock, Route::OAuthToken, Outcome::Ok) == 4,
         "{fetches} token requests at the mock for 1 login and 3 expiries"
     );
-    let stats = limit_held(&mock, &bu()?)?;
-    ensure!(
-        stats.peak_in_flight == 5,
-        "peak {} in flight with 5 held",
-        stats.peak_in_flight
-    );
+    limit_reached(&mock)?;
     Ok(ran(&mock))
 }
 
@@ -414,13 +392,8 @@ async fn shared_budget() -> Result<Ran> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
     let budget = BUDGET.to_string();
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &["--callers", "5", "--calls", "10", "--budget", &budget],
-    )
-    .start_all(4)
-    .await?;
+    let args = ["--callers", "5", "--calls", "10", "--budget", &budget];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(4).await?;
     let mut ok = 0;
     for worker in &mut workers {
         let r = worker.wave().await?;
@@ -480,13 +453,8 @@ async fn one_rotation() -> Result<Ran> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
     let store = seeded_store(&server).await?;
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &["--flow", "refresh", "--callers", "10", "--calls", "3"],
-    )
-    .start_all(4)
-    .await?;
+    let args = ["--flow", "refresh", "--callers", "10", "--calls", "3"];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(4).await?;
     let mut tokens = Vec::new();
     for worker in &mut workers {
         let r = worker.wave().await?;
@@ -561,24 +529,19 @@ async fn restart_with(policy: &str) -> Result<(u64, u64, u64)> {
     let clock = ManualClock::new();
     let mock = mock_on(&clock).await?;
     let store = seeded_store(&server).await?;
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        Some(&server),
-        &[
-            "--flow",
-            "refresh",
-            "--callers",
-            "5",
-            "--calls",
-            "4",
-            "--waves",
-            "4",
-            "--on-failure",
-            policy,
-        ],
-    )
-    .start_all(3)
-    .await?;
+    let args = [
+        "--flow",
+        "refresh",
+        "--callers",
+        "5",
+        "--calls",
+        "4",
+        "--waves",
+        "4",
+        "--on-failure",
+        policy,
+    ];
+    let (mut workers, _dirs) = Fleet::new(&mock, Some(&server), &args).start_all(3).await?;
     let all_ok = |results: &[WaveResult], when: &str| -> Result<()> {
         for r in results {
             ensure!(r.failed() == 0, "{policy}, {when}: {:?}", r.errors);
@@ -643,26 +606,21 @@ async fn host_governor() -> Result<Ran> {
     let mock = slow_mock(&clock, RouteFilter::Group(RouteGroup::Pardot), 5).await?;
     let governor_dir = tempfile::tempdir()?;
     let dir = governor_dir.path().display().to_string();
-    let (mut workers, _dirs) = Fleet::new(
-        &mock,
-        None,
-        &[
-            "--store",
-            "file",
-            "--governor",
-            "host",
-            "--host-dir",
-            &dir,
-            "--callers",
-            "10",
-            "--calls",
-            "5",
-            "--waves",
-            "2",
-        ],
-    )
-    .start_all(4)
-    .await?;
+    let args = [
+        "--store",
+        "file",
+        "--governor",
+        "host",
+        "--host-dir",
+        &dir,
+        "--callers",
+        "10",
+        "--calls",
+        "5",
+        "--waves",
+        "2",
+    ];
+    let (mut workers, _dirs) = Fleet::new(&mock, None, &args).start_all(4).await?;
     // The second wave starts on the token every process holds: all callers at once.
     let free = wave_all(&mut workers).await?;
     let held = held_wave(&mut workers, &mock).await?;
@@ -672,11 +630,6 @@ async fn host_governor() -> Result<Ran> {
     finish_all(workers).await?;
     // Each process has its own token store: one login each.
     ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 4);
-    let stats = limit_held(&mock, &bu()?)?;
-    ensure!(
-        stats.peak_in_flight == 5,
-        "peak {} in flight with 5 held",
-        stats.peak_in_flight
-    );
+    limit_reached(&mock)?;
     Ok(ran(&mock))
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use pardot_auth_core::secrecy::ExposeSecret;
 use pardot_auth_core::{
-    Clock, ErrorClass, Expiry, LEGACY_API_KEY_LIFETIME, ManualClock, TokenKind, TokenSource,
+    Clock, Expiry, LEGACY_API_KEY_LIFETIME, ManualClock, TokenKind, TokenSource,
 };
 use pardot_http::{CachedTokenSource, PardotClient};
 use pardot_legacy::{LegacyCredentials, LegacyLogin};
@@ -20,15 +20,14 @@ use sf_oauth::{
 
 use super::Ran;
 use super::support::{
-    PkceAttempt, bu, count, http, integration_client, jwt, key, login_host, mock_on, oauth,
-    pardot_client, pardot_host, prospect_emails, ran, sign_in_to_receiver, total,
+    PkceAttempt, bu, count, ensure_count, ensure_grant_refused, http, integration_client, jwt, key,
+    last_request, login_host, oauth, pardot_client, pardot_host, prospect_emails, ran, refused,
+    sign_in_to_receiver, staged, total,
 };
 
 /// JWT bearer (a server-to-server sync) and the first Pardot calls with its token (v4 XML, v5 JSON).
 pub(crate) async fn jwt_bearer() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (clock, shared, mock) = staged().await?;
     let token = jwt(&mock.url(), fx::INTEGRATION_USERNAME, &shared)?
         .token()
         .await?;
@@ -68,11 +67,7 @@ pub(crate) async fn jwt_bearer() -> Result<Ran> {
         emails.iter().any(|e| e == "ada@example.com"),
         "v5 prospects: {emails:?}"
     );
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::Ok) == 2,
-        "token requests: {:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::Ok, 2).context("token requests")?;
     ensure!(
         count(&mock, Route::PardotV4, Outcome::Ok) == 1
             && count(&mock, Route::PardotV5, Outcome::Ok) == 1
@@ -82,9 +77,7 @@ pub(crate) async fn jwt_bearer() -> Result<Ran> {
 
 /// Username-password (being retired): password + security token, userinfo, a wrong password.
 pub(crate) async fn password() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let host = login_host(&mock.url())?;
     let flow = |password: &str| -> Result<UsernamePassword> {
         Ok(UsernamePassword::new(
@@ -107,13 +100,8 @@ pub(crate) async fn password() -> Result<Ran> {
         me.preferred_username,
         me.organization_id
     );
-    let err = flow("not-the-password")?
-        .token()
-        .await
-        .err()
-        .context("a wrong password was accepted")?;
-    ensure!(err.code() == Some("invalid_grant"), "{err}");
-    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    let wrong = flow("not-the-password")?.token().await;
+    ensure_grant_refused(&refused(wrong, "a wrong password was accepted")?)?;
     ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 1);
     ensure!(count(&mock, Route::OAuthToken, Outcome::InvalidGrant) == 1);
     ensure!(count(&mock, Route::OAuthUserinfo, Outcome::Ok) == 1);
@@ -123,9 +111,7 @@ pub(crate) async fn password() -> Result<Ran> {
 /// Web server flow with PKCE: the loopback receiver on a free port, the mock's login and
 /// Allow pages driven over plain HTTP, the redirect to the receiver, the code exchange.
 pub(crate) async fn web_server_http() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     // The public PKCE app: no secret, so PKCE alone protects the code; not yet approved by
     // the web user, so the Allow page shows.
     let mut attempt = PkceAttempt::start(&mock, &shared, Duration::from_secs(60)).await?;
@@ -143,12 +129,7 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
         token.refresh_token().is_some(),
         "scope refresh_token asked, no refresh token returned"
     );
-    let exchange = mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.route == Route::OAuthToken)
-        .context("no token request in the journal")?;
+    let exchange = last_request(&mock, Route::OAuthToken)?;
     ensure!(
         exchange.param("grant_type") == Some("authorization_code")
             && exchange
@@ -160,10 +141,8 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
     let again = attempt
         .flow
         .exchange_code(replay, sf_oauth::PkceVerifier::new_random())
-        .await
-        .err()
-        .context("a used code was accepted again")?;
-    ensure!(again.code() == Some("invalid_grant"), "{again}");
+        .await;
+    ensure_grant_refused(&refused(again, "a used code was accepted again")?)?;
     ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 1);
     Ok(ran(&mock))
 }
@@ -171,9 +150,7 @@ pub(crate) async fn web_server_http() -> Result<Ran> {
 /// Refresh token with rotation (sf-oauth): each refresh rotates, the observer sees each new
 /// token, and the spent one is refused.
 pub(crate) async fn refresh_rotation() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let flow_for = |token: &str| -> Result<RefreshTokenFlow> {
         Ok(RefreshTokenFlow::new(
@@ -208,13 +185,8 @@ pub(crate) async fn refresh_rotation() -> Result<Ran> {
         seen.len()
     );
     ensure!(flow.current_refresh_token().await.secret().expose_secret() == seen[1]);
-    let err = flow_for(fx::ROTATING_REFRESH_TOKEN)?
-        .refresh()
-        .await
-        .err()
-        .context("the spent refresh token was accepted")?;
-    ensure!(err.code() == Some("invalid_grant"), "{err}");
-    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    let spent = flow_for(fx::ROTATING_REFRESH_TOKEN)?.refresh().await;
+    ensure_grant_refused(&refused(spent, "the spent refresh token was accepted")?)?;
     ensure!(count(&mock, Route::OAuthToken, Outcome::Ok) == 2);
     ensure!(count(&mock, Route::OAuthToken, Outcome::InvalidGrant) == 1);
     Ok(ran(&mock))
@@ -222,9 +194,7 @@ pub(crate) async fn refresh_rotation() -> Result<Ran> {
 
 /// Client credentials on the My Domain host (refused elsewhere), then a Pardot call with it.
 pub(crate) async fn client_credentials() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (_, shared, mock) = staged().await?;
     let flow = |url: &str| -> Result<ClientCredentials> {
         Ok(ClientCredentials::new(
             login_host(url)?,
@@ -265,9 +235,7 @@ pub(crate) async fn client_credentials() -> Result<Ran> {
 /// Device flow: start, one poll while pending, approval scripted on the mock, the token.
 /// The poll interval passes on the shared clock, so nothing sleeps.
 pub(crate) async fn device() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (clock, shared, mock) = staged().await?;
     let flow = Arc::new(
         DeviceFlow::new(login_host(&mock.url())?, fx::WEB_CONSUMER_KEY)
             .with_scopes(["api", "pardot_api", "refresh_token"])
@@ -288,11 +256,7 @@ pub(crate) async fn device() -> Result<Ran> {
     wait_for_sleep(&clock).await?;
     clock.advance(interval);
     wait_for_sleep(&clock).await?;
-    ensure!(
-        count(&mock, Route::OAuthToken, Outcome::AuthorizationPending) == 1,
-        "{:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::OAuthToken, Outcome::AuthorizationPending, 1)?;
     // The person enters the code and allows (scripted on the mock); the next poll succeeds.
     mock.approve_device(&user_code, fx::WEB_USERNAME)?;
     clock.advance(interval);
@@ -328,9 +292,7 @@ pub(crate) async fn wait_for_sleep(clock: &ManualClock) -> Result<()> {
 /// The legacy api_key login (v4 user), a v4 read through pardot-http, and the 60-minute
 /// key replaced ahead of expiry on the shared clock.
 pub(crate) async fn legacy() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (clock, shared, mock) = staged().await?;
     let login = LegacyLogin::builder(LegacyCredentials::new(
         fx::LEGACY_V4_EMAIL,
         fx::LEGACY_V4_PASSWORD,
@@ -367,11 +329,8 @@ pub(crate) async fn legacy() -> Result<Ran> {
     clock.advance(LEGACY_API_KEY_LIFETIME + Duration::from_secs(60));
     let second = client.get(path).query([("format", "json")]).send().await?;
     ensure!(second.envelope().is_some_and(|e| e.is_ok()) && second.attempts() == 1);
-    ensure!(
-        count(&mock, Route::PardotLogin, Outcome::Ok) == 3,
-        "one login for the direct token, one for the client, one after the key died: {:?}",
-        mock.counts()
-    );
+    ensure_count(&mock, Route::PardotLogin, Outcome::Ok, 3)
+        .context("one login for the direct token, one for the client, one after the key died")?;
     ensure!(
         client.metrics().token.fetches == 2,
         "{:?}",
@@ -384,9 +343,7 @@ pub(crate) async fn legacy() -> Result<Ran> {
 /// MCI service account: issuance (`expires_in` 300), refreshed ahead of expiry by
 /// pardot-http's cache on the shared clock, and a replayed assertion (`jti`) refused.
 pub(crate) async fn mci() -> Result<Ran> {
-    let clock = ManualClock::new();
-    let shared = clock.shared();
-    let mock = mock_on(&clock).await?;
+    let (clock, shared, mock) = staged().await?;
     let flow = Arc::new(
         MciServiceAccount::new(
             mock.mci_discovery_url(fx::MCI_REGION).parse()?,
@@ -424,12 +381,7 @@ pub(crate) async fn mci() -> Result<Ran> {
     ensure!(count(&mock, Route::MciToken, Outcome::Ok) == 2);
     ensure!(cache.metrics().refreshes == 1, "{:?}", cache.metrics());
 
-    let sent = mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.route == Route::MciToken)
-        .context("no MCI token request in the journal")?;
+    let sent = last_request(&mock, Route::MciToken)?;
     let assertion = sent
         .param("client_assertion")
         .context("the MCI token request had no client_assertion")?

@@ -30,6 +30,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+/// The table rows `name => scenario function`, each run as it stands (before the `mod`s, so
+/// every module's table is written the same way).
+macro_rules! scenarios {
+    ($($name:literal => $run:path),+ $(,)?) => {
+        vec![$($crate::e2e::Scenario {
+            name: $name,
+            body: $crate::e2e::Body::Run(|| Box::pin($run())),
+        }),+]
+    };
+}
+
 mod browser;
 mod cli;
 mod facade;
@@ -83,75 +94,33 @@ impl fmt::Display for Verdict {
 }
 
 fn scenarios(browser: bool) -> Vec<Scenario> {
-    macro_rules! run {
-        ($f:path) => {
-            Body::Run(|| Box::pin($f()))
-        };
-    }
-    let scenario = |name, body| Scenario { name, body };
-    let mut list = vec![
-        scenario("jwt bearer login + account read", run!(flows::jwt_bearer)),
-        scenario("username-password login", run!(flows::password)),
-        scenario(
-            "web server flow (PKCE, loopback callback, HTTP form)",
-            run!(flows::web_server_http),
-        ),
-        scenario("refresh token with rotation", run!(flows::refresh_rotation)),
-        scenario(
-            "client credentials on My Domain",
-            run!(flows::client_credentials),
-        ),
-        scenario("device flow (scripted approval)", run!(flows::device)),
-        scenario("legacy api_key login", run!(flows::legacy)),
-        scenario(
-            "MCI token: issue, expires_in 300, refresh ahead, replayed jti refused",
-            run!(flows::mci),
-        ),
-        scenario(
-            "expiry mid-run -> one refresh, one retry",
-            run!(faults::expiry_mid_run),
-        ),
-        scenario(
-            "400 instead of 401 on expiry",
-            run!(faults::status_400_for_expiry),
-        ),
-        scenario(
-            "error 66 burst vs the governor",
-            run!(faults::error_66_governor),
-        ),
-        scenario("daily limit 122 fails fast", run!(faults::daily_limit)),
-        scenario(
-            "503 and a slow mock: bounded retries, bounded waits",
-            run!(faults::unavailable_and_slow),
-        ),
-        scenario(
-            "refresh-token rotation through the store",
-            run!(faults::rotation_in_store),
-        ),
-        scenario(
-            "revoked approval -> never retry",
-            run!(faults::revoked_approval),
-        ),
-        scenario(
-            "wrong business unit -> 201",
-            run!(faults::wrong_business_unit),
-        ),
-        scenario("demo host business unit", run!(faults::demo_host)),
-        scenario("1000-caller single-flight", run!(faults::single_flight)),
-        scenario("v3/v4 objects paged incrementally", run!(objects::paged)),
-        scenario(
-            "v5 upserts on a list, exported = v4 queries",
-            run!(v5_export::upsert_list_export),
-        ),
+    let mut list = scenarios![
+        "jwt bearer login + account read" => flows::jwt_bearer,
+        "username-password login" => flows::password,
+        "web server flow (PKCE, loopback callback, HTTP form)" => flows::web_server_http,
+        "refresh token with rotation" => flows::refresh_rotation,
+        "client credentials on My Domain" => flows::client_credentials,
+        "device flow (scripted approval)" => flows::device,
+        "legacy api_key login" => flows::legacy,
+        "MCI token: issue, expires_in 300, refresh ahead, replayed jti refused" => flows::mci,
+        "expiry mid-run -> one refresh, one retry" => faults::expiry_mid_run,
+        "400 instead of 401 on expiry" => faults::status_400_for_expiry,
+        "error 66 burst vs the governor" => faults::error_66_governor,
+        "daily limit 122 fails fast" => faults::daily_limit,
+        "503 and a slow mock: bounded retries, bounded waits" => faults::unavailable_and_slow,
+        "refresh-token rotation through the store" => faults::rotation_in_store,
+        "revoked approval -> never retry" => faults::revoked_approval,
+        "wrong business unit -> 201" => faults::wrong_business_unit,
+        "demo host business unit" => faults::demo_host,
+        "1000-caller single-flight" => faults::single_flight,
+        "v3/v4 objects paged incrementally" => objects::paged,
+        "v5 upserts on a list, exported = v4 queries" => v5_export::upsert_list_export,
     ];
     list.extend(facade::scenarios());
     list.extend(cli::scenarios());
     list.extend(fleet::scenarios());
     if browser {
-        list.push(scenario(
-            "web server flow in headless Chromium",
-            run!(browser::web_server_flow),
-        ));
+        list.extend(scenarios!["web server flow in headless Chromium" => browser::web_server_flow]);
     }
     list
 }

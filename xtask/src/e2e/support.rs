@@ -2,14 +2,16 @@
 //! fixture keys, and the mock's request count.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use pardot_auth_core::{
-    BusinessUnitId, LoginHost, ManualClock, PardotHost, SharedClock, TokenSource,
+    BusinessUnitId, ErrorClass, LoginHost, ManualClock, PardotErrorCode, PardotHost, SharedClock,
+    TokenSource,
 };
-use pardot_http::PardotClient;
+use pardot_http::{PardotClient, PardotError, RetryPolicy};
 use pardot_mock::sign_in::{Consent, sign_in};
-use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
+use pardot_mock::{JournalEntry, MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{
     AuthorizationCode, CallbackReceiver, JwtBearer, OAuthClient, PkceVerifier, PrivateKey,
     RedirectUrl, WebServerFlow,
@@ -26,6 +28,15 @@ pub(crate) async fn mock_on(clock: &ManualClock) -> Result<PardotMock> {
     mock_with(clock, MockConfig::defaults()).await
 }
 
+/// How most scenarios start: a new manual clock, its handle for the clients, and a mock with
+/// the default configuration on it.
+pub(crate) async fn staged() -> Result<(ManualClock, SharedClock, PardotMock)> {
+    let clock = ManualClock::new();
+    let shared = clock.shared();
+    let mock = mock_on(&clock).await?;
+    Ok((clock, shared, mock))
+}
+
 /// A mock with `config` (the defaults with a change the scenario names) on `clock`.
 pub(crate) async fn mock_with(clock: &ManualClock, config: MockConfig) -> Result<PardotMock> {
     PardotMock::builder()
@@ -34,6 +45,31 @@ pub(crate) async fn mock_with(clock: &ManualClock, config: MockConfig) -> Result
         .start()
         .await
         .context("pardot-mock did not start")
+}
+
+/// The error of a call that must fail; `what` says what its success would mean.
+pub(crate) fn refused<T, E>(outcome: std::result::Result<T, E>, what: &'static str) -> Result<E> {
+    outcome.err().context(what)
+}
+
+/// Checks that Salesforce refused the grant for good: `invalid_grant`, never retried.
+pub(crate) fn ensure_grant_refused(err: &pardot_auth_core::Error) -> Result<()> {
+    ensure!(err.code() == Some("invalid_grant"), "{err}");
+    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    Ok(())
+}
+
+/// Checks that Pardot refused the call for good with `code`, never retried.
+pub(crate) fn ensure_pardot_refused(err: &PardotError, code: PardotErrorCode) -> Result<()> {
+    ensure!(err.pardot_code() == Some(code), "{err}");
+    ensure!(err.class() == ErrorClass::NeverRetry, "{err}");
+    Ok(())
+}
+
+/// Checks that a request answered 200; `what` names it.
+pub(crate) fn ensure_200(status: reqwest::StatusCode, what: &str) -> Result<()> {
+    ensure!(status == 200, "{what} answered {status}");
+    Ok(())
 }
 
 /// Requests the mock answered (every route but its admin routes).
@@ -55,6 +91,31 @@ pub(crate) fn ran(mock: &PardotMock) -> Ran {
 /// One counter of the mock (`route`, `outcome`).
 pub(crate) fn count(mock: &PardotMock, route: Route, outcome: Outcome) -> u64 {
     mock.counts().get(route, outcome)
+}
+
+/// The latest request the mock journaled on `route`.
+pub(crate) fn last_request(mock: &PardotMock, route: Route) -> Result<JournalEntry> {
+    mock.journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.route == route)
+        .with_context(|| format!("no {route:?} request in the journal"))
+}
+
+/// Checks one counter of the mock (`route`, `outcome`), showing them all when it is off.
+pub(crate) fn ensure_count(
+    mock: &PardotMock,
+    route: Route,
+    outcome: Outcome,
+    expected: u64,
+) -> Result<()> {
+    let counted = count(mock, route, outcome);
+    ensure!(
+        counted == expected,
+        "{counted} answers {route:?} {outcome:?}, expected {expected}: {:?}",
+        mock.counts()
+    );
+    Ok(())
 }
 
 /// Every answer of a route, whatever the outcome.
@@ -142,6 +203,18 @@ pub(crate) fn jwt(url: &str, username: &str, clock: &SharedClock) -> Result<JwtB
     .with_client(oauth(clock)?))
 }
 
+/// Retries quick enough for a row in real time: `max` retries, backing off from `first_ms`
+/// up to `cap_ms` milliseconds, none after `within`.
+pub(crate) fn quick_retries(max: u32, first_ms: u64, cap_ms: u64, within: Duration) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_retries(max)
+        .backoff(
+            Duration::from_millis(first_ms),
+            Duration::from_millis(cap_ms),
+        )
+        .max_elapsed(within)
+}
+
 /// A Pardot client on `host` for `bu`, with the shared clock.
 pub(crate) fn pardot_client(
     source: Arc<dyn TokenSource>,
@@ -171,11 +244,7 @@ pub(crate) async fn prospect_emails(client: &PardotClient) -> Result<Vec<String>
         .send()
         .await
         .context("GET /api/v5/objects/prospects")?;
-    anyhow::ensure!(
-        response.status() == 200,
-        "v5 prospects answered {}",
-        response.status()
-    );
+    ensure_200(response.status(), "v5 prospects")?;
     let page: serde_json::Value = response.json().context("v5 prospects body")?;
     let values = page["values"]
         .as_array()

@@ -25,6 +25,7 @@ fn a_malformed_dotenv_line_is_reported_without_its_value() {
 }
 use std::collections::HashMap;
 
+use pardot_auth_core::ALLOW_INSECURE_HTTP_ENV;
 use pardot_auth_core::secrecy::ExposeSecret;
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -101,21 +102,16 @@ fn password_flow_keeps_secrets_out_of_debug() {
     assert!(!text.contains("very-secret-consumer"));
     assert!(!text.contains("hunter2"));
     assert!(matches!(c.flow, FlowConfig::Password { .. }));
-    let e = config(&[
-        ("PARDOT_AUTH_FLOW", "password"),
-        ("SF_CLIENT_ID", "k"),
-        ("SF_USERNAME", "u@x"),
-        ("SF_PASSWORD", "p"),
-        BU,
-    ])
-    .unwrap_err();
-    assert!(matches!(
-        e,
-        ConfigError::Missing {
-            variable: "SF_CLIENT_SECRET",
-            ..
-        }
-    ));
+    assert_eq!(
+        missing(&[
+            ("PARDOT_AUTH_FLOW", "password"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_USERNAME", "u@x"),
+            ("SF_PASSWORD", "p"),
+            BU,
+        ]),
+        "SF_CLIENT_SECRET"
+    );
 }
 
 #[test]
@@ -132,20 +128,15 @@ fn web_flow_defaults_the_redirect_uri() {
         }
         other => panic!("{other:?}"),
     }
-    let e = config(&[
-        ("PARDOT_AUTH_FLOW", "web"),
-        ("SF_CLIENT_ID", "k"),
-        ("SF_REDIRECT_URI", "not a url"),
-        BU,
-    ])
-    .unwrap_err();
-    assert!(matches!(
-        e,
-        ConfigError::Invalid {
-            variable: "SF_REDIRECT_URI",
-            ..
-        }
-    ));
+    assert_eq!(
+        invalid(&[
+            ("PARDOT_AUTH_FLOW", "web"),
+            ("SF_CLIENT_ID", "k"),
+            ("SF_REDIRECT_URI", "not a url"),
+            BU,
+        ]),
+        "SF_REDIRECT_URI"
+    );
 }
 
 #[test]
@@ -159,14 +150,10 @@ fn refresh_flow() {
     .unwrap();
     assert!(matches!(c.flow, FlowConfig::RefreshToken { .. }));
     assert!(!format!("{c:?}").contains("5Aep861"));
-    let e = config(&[("PARDOT_AUTH_FLOW", "refresh"), ("SF_CLIENT_ID", "k"), BU]).unwrap_err();
-    assert!(matches!(
-        e,
-        ConfigError::Missing {
-            variable: "SF_REFRESH_TOKEN",
-            ..
-        }
-    ));
+    assert_eq!(
+        missing(&[("PARDOT_AUTH_FLOW", "refresh"), ("SF_CLIENT_ID", "k"), BU]),
+        "SF_REFRESH_TOKEN"
+    );
 }
 
 #[test]
@@ -177,23 +164,10 @@ fn client_credentials_needs_my_domain() {
         ("SF_CLIENT_SECRET", "s"),
         BU,
     ];
-    let e = config(&base).unwrap_err();
-    assert!(matches!(
-        e,
-        ConfigError::Missing {
-            variable: "SF_LOGIN_URL",
-            ..
-        }
-    ));
+    assert_eq!(missing(&base), "SF_LOGIN_URL");
     let mut prod = base.to_vec();
     prod.push(("SF_LOGIN_URL", "https://login.salesforce.com"));
-    assert!(matches!(
-        config(&prod).unwrap_err(),
-        ConfigError::Invalid {
-            variable: "SF_LOGIN_URL",
-            ..
-        }
-    ));
+    assert_eq!(invalid(&prod), "SF_LOGIN_URL");
     let mut mine = base.to_vec();
     mine.push(("SF_LOGIN_URL", "https://acme.my.salesforce.com"));
     assert!(matches!(
@@ -209,14 +183,10 @@ fn client_credentials_needs_my_domain() {
 fn device_flow() {
     let c = config(&[("PARDOT_AUTH_FLOW", "device"), ("SF_CLIENT_ID", "k"), BU]).unwrap();
     assert!(matches!(c.flow, FlowConfig::Device { .. }));
-    let e = config(&[("PARDOT_AUTH_FLOW", "device"), BU]).unwrap_err();
-    assert!(matches!(
-        e,
-        ConfigError::Missing {
-            variable: "SF_CLIENT_ID",
-            ..
-        }
-    ));
+    assert_eq!(
+        missing(&[("PARDOT_AUTH_FLOW", "device"), BU]),
+        "SF_CLIENT_ID"
+    );
 }
 
 #[test]
@@ -231,14 +201,10 @@ fn legacy_flow_needs_no_business_unit() {
     assert!(c.business_unit.is_none());
     let text = format!("{c:?}");
     assert!(!text.contains("pw-secret") && !text.contains("0123456789abcdef"));
-    let e = config(&[("PARDOT_AUTH_FLOW", "legacy"), ("PARDOT_EMAIL", "e")]).unwrap_err();
-    assert!(matches!(
-        e,
-        ConfigError::Missing {
-            variable: "PARDOT_PASSWORD",
-            ..
-        }
-    ));
+    assert_eq!(
+        missing(&[("PARDOT_AUTH_FLOW", "legacy"), ("PARDOT_EMAIL", "e")]),
+        "PARDOT_PASSWORD"
+    );
 }
 
 #[test]
@@ -254,19 +220,14 @@ fn mci_flow() {
     ])
     .unwrap();
     assert!(matches!(c.flow, FlowConfig::Mci { .. }));
-    let e = config(&[
-        ("PARDOT_AUTH_FLOW", "mci"),
-        ("MCI_SERVICE_ACCOUNT_ID", "sa-1"),
-        ("MCI_PRIVATE_KEY_FILE", "mci.key"),
-    ])
-    .unwrap_err();
-    assert!(matches!(
-        e,
-        ConfigError::Missing {
-            variable: "MCI_DISCOVERY_URL",
-            ..
-        }
-    ));
+    assert_eq!(
+        missing(&[
+            ("PARDOT_AUTH_FLOW", "mci"),
+            ("MCI_SERVICE_ACCOUNT_ID", "sa-1"),
+            ("MCI_PRIVATE_KEY_FILE", "mci.key"),
+        ]),
+        "MCI_DISCOVERY_URL"
+    );
 }
 
 #[test]
@@ -345,13 +306,7 @@ fn flow_and_business_unit_errors() {
         ("SF_USERNAME", "u"),
         ("SF_PRIVATE_KEY_FILE", "f"),
     ];
-    assert!(matches!(
-        config(&jwt).unwrap_err(),
-        ConfigError::Missing {
-            variable: "PARDOT_BUSINESS_UNIT_ID",
-            ..
-        }
-    ));
+    assert_eq!(missing(&jwt), "PARDOT_BUSINESS_UNIT_ID");
     let mut bad_bu = jwt.to_vec();
     bad_bu.push(("PARDOT_BUSINESS_UNIT_ID", "0Uv5a000000PAuMSAW"));
     let e = config(&bad_bu).unwrap_err();
@@ -366,22 +321,10 @@ fn flow_and_business_unit_errors() {
     let mut bad_host = jwt.to_vec();
     bad_host.push(BU);
     bad_host.push(("PARDOT_URL", "http://pi.example.com"));
-    assert!(matches!(
-        config(&bad_host).unwrap_err(),
-        ConfigError::Invalid {
-            variable: "PARDOT_URL",
-            ..
-        }
-    ));
+    assert_eq!(invalid(&bad_host), "PARDOT_URL");
     let mut blank = jwt.to_vec();
     blank.push(("PARDOT_BUSINESS_UNIT_ID", "  "));
-    assert!(matches!(
-        config(&blank).unwrap_err(),
-        ConfigError::Missing {
-            variable: "PARDOT_BUSINESS_UNIT_ID",
-            ..
-        }
-    ));
+    assert_eq!(missing(&blank), "PARDOT_BUSINESS_UNIT_ID");
 }
 
 /// A JWT configuration plus the store and governor settings `extra`.
@@ -395,6 +338,22 @@ fn fleet(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
     ];
     pairs.extend_from_slice(extra);
     config(&pairs)
+}
+
+/// The variable `config` says `pairs` lack.
+fn missing(pairs: &[(&str, &str)]) -> &'static str {
+    match config(pairs) {
+        Err(ConfigError::Missing { variable, .. }) => variable,
+        other => panic!("expected a missing variable, got {other:?}"),
+    }
+}
+
+/// The variable `config` refuses in `pairs`.
+fn invalid(pairs: &[(&str, &str)]) -> &'static str {
+    match config(pairs) {
+        Err(ConfigError::Invalid { variable, .. }) => variable,
+        other => panic!("expected an invalid variable, got {other:?}"),
+    }
 }
 
 /// The variable an error names.

@@ -32,6 +32,13 @@ impl Harness {
         Self::with_mock(PardotMock::start().await)
     }
 
+    /// The binary pointed at a mock that also knows the JWT app `consumer_key` (see
+    /// [`jwt_app`]).
+    pub async fn with_jwt_app(consumer_key: &str, cert_pem: &str, scopes: &[&str]) -> Self {
+        let app = jwt_app(consumer_key, cert_pem, scopes);
+        Self::with_mock(PardotMock::builder().app(app).start().await.unwrap())
+    }
+
     pub fn with_mock(mock: PardotMock) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let cli = CliHarness::new(BIN, dir.path()).hosts(&mock.url(), fixtures::BUSINESS_UNIT_ID);

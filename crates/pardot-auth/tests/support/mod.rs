@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use pardot_auth::{Config, ConfigError, PardotClient, PardotError};
+use pardot_auth::{Config, ConfigError, PardotClient, PardotError, StoredToken, TokenStore};
 use pardot_mock::{PardotMock, fixtures};
 
 /// The path of a fixture key (the mock's copies, inside its package).
@@ -33,6 +33,28 @@ pub fn config(mock: &PardotMock, pairs: &[(&str, String)]) -> Result<Config, Con
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.clone())
     })
+}
+
+/// The settings of `flow` (`password`, `refresh`, `web`, `device`) with the fixtures' web app
+/// and its secret, `extra` set over them.
+pub fn web_app(flow: &str, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        ("PARDOT_AUTH_FLOW", flow.to_owned()),
+        ("SF_CLIENT_ID", fixtures::WEB_CONSUMER_KEY.into()),
+        ("SF_CLIENT_SECRET", fixtures::WEB_CONSUMER_SECRET.into()),
+    ];
+    for (name, value) in extra {
+        vars.retain(|(k, _)| k != name);
+        vars.push((name, value.clone()));
+    }
+    vars
+}
+
+/// Leaves the fixtures' web refresh token in `store` under `key`, as `pardot-auth login web`
+/// would.
+pub async fn seed_web_refresh_token(store: &dyn TokenStore, key: &str) {
+    let token = StoredToken::refresh_only(fixtures::WEB_REFRESH_TOKEN.into());
+    store.save(key, &token).await.unwrap();
 }
 
 /// The number of prospects on the first page, or why the call failed.

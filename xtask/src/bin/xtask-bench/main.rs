@@ -25,6 +25,8 @@ mod history;
 mod load;
 mod metrics;
 mod plot;
+#[path = "../../proc_status.rs"]
+mod proc_status;
 mod procfs;
 mod profile;
 mod report;

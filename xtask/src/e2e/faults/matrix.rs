@@ -18,10 +18,10 @@ use pardot_auth::{Config, Connector};
 use pardot_auth_core::{
     ErrorClass, ErrorKind, ManualClock, PardotErrorCode, SharedClock, SystemClock,
 };
-use pardot_http::{CachedTokenSource, PardotClient, PardotError, RetryPolicy};
+use pardot_http::{CachedTokenSource, PardotClient, PardotError};
 use pardot_mock::{MockConfig, PardotMock, PardotStatusMode, Route, fixtures as fx};
 
-use super::super::support::{business_unit, count, requests, total};
+use super::super::support::{business_unit, count, quick_retries, requests, total};
 use super::V4_ACCOUNT;
 
 /// The longest one token fetch may take in a cell.
@@ -325,12 +325,7 @@ fn client(flow: FlowKind, vars: &[(&str, String)], clock: &SharedClock) -> Resul
     let mut b = PardotClient::builder_with_cache(cache.build(), host)
         .clock(clock.clone())
         .timeout(ATTEMPT_TIMEOUT)
-        .retry_policy(
-            RetryPolicy::default()
-                .max_retries(3)
-                .backoff(Duration::from_millis(2), Duration::from_millis(10))
-                .max_elapsed(Duration::from_secs(5)),
-        )
+        .retry_policy(quick_retries(3, 2, 10, Duration::from_secs(5)))
         .no_proxy();
     if flow != FlowKind::Legacy {
         b = b.business_unit(business_unit(fx::BUSINESS_UNIT_ID)?);
