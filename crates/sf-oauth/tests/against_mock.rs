@@ -13,7 +13,7 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, assert_route_counts, mock, mock_with};
+use support::{assert_counts, assert_token_counts, mock, mock_with};
 
 fn custom(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
@@ -218,9 +218,8 @@ async fn jwt_bearer_errors() {
     assert!(err.is_retryable(), "{err}");
 
     let counts = mock.counts();
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[
             (Outcome::Ok, 0),
             (Outcome::InvalidGrant, 5),
@@ -470,11 +469,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     .await;
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 2), (Outcome::InvalidGrant, 2)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 2), (Outcome::InvalidGrant, 2)]);
 }
 
 // ---------------------------------------------------------------------------------------------

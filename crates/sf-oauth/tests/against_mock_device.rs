@@ -14,7 +14,7 @@ use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    assert_counts, assert_oauth_error, assert_route_counts, mock, mock_with, oauth_source,
+    assert_counts, assert_oauth_error, assert_token_counts, mock, mock_with, oauth_source,
 };
 use tokio::task::JoinHandle;
 
@@ -140,9 +140,8 @@ async fn start_then_pending_then_approved_by_script() {
         Err(MockError::UnknownUserCode(_))
     ));
     let counts = mock.counts();
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[(Outcome::Ok, 2), (Outcome::AuthorizationPending, 2)],
     );
     assert_eq!(counts.route_total(Route::OAuthToken), 4);
@@ -407,9 +406,8 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     assert!(err.help().unwrap().contains("administrator"));
 
     let counts = mock.counts();
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[
             (Outcome::InvalidClientId, 1),
             (Outcome::InvalidClient, 1),

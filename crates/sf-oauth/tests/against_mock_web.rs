@@ -20,7 +20,8 @@ use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    Refusal, assert_counts, assert_oauth_error, assert_route_counts, mock, oauth_source,
+    INTEGRATION_USER, Refusal, SANDBOX_USER, UNAPPROVED_USER, User, WEB_USER, assert_counts,
+    assert_oauth_error, assert_route_counts, assert_token_counts, mock, oauth_source, sign_in_as,
 };
 use tokio::task::JoinHandle;
 
@@ -136,13 +137,10 @@ impl Attempt {
     /// returns what the receiver got, the receiver's page and whether consent was asked.
     async fn complete(
         self,
-        username: &str,
-        password: &str,
+        user: User,
         consent: Consent,
     ) -> (Result<AuthorizationCode, Error>, Landing, bool, Pending) {
-        let redirect = sign_in(self.url.as_str(), username, password, consent)
-            .await
-            .unwrap();
+        let redirect = sign_in_as(self.url.as_str(), user, consent).await.unwrap();
         assert!(
             redirect
                 .url()
@@ -172,14 +170,9 @@ impl Attempt {
 
 /// The authorize URL answers the OAuth error page (400) showing `line`, not a redirect.
 async fn assert_error_page(authorize: &Url, line: &str) {
-    let err = sign_in(
-        authorize.as_str(),
-        fx::WEB_USERNAME,
-        fx::WEB_PASSWORD,
-        Consent::Allow,
-    )
-    .await
-    .unwrap_err();
+    let err = sign_in_as(authorize.as_str(), WEB_USER, Consent::Allow)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, SignInError::ErrorPage { status: 400, line: shown } if shown == line),
         "{err}"
@@ -216,9 +209,7 @@ async fn web_user_code(
     flow: &WebServerFlow,
 ) -> (AuthorizationCode, Pending) {
     let attempt = Attempt::web(mock, clock, flow, |b| b).await;
-    let (code, page, consent, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, page, consent, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(!consent);
     assert_eq!(page.status, 200, "{page:?}");
     (code.unwrap(), pending)
@@ -257,9 +248,7 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
         "{again}"
     );
     assert!(!attempt.received.is_finished(), "no redirect yet");
-    let (code, page, consent, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, page, consent, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(!consent, "the web user approved the web app before");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("You can close this window"), "{page:?}");
@@ -318,9 +307,7 @@ async fn web_flow_on_the_sandbox_login_host() {
         mock.sandbox_url()
     )));
     // The sandbox user has not approved the web app: the consent page comes.
-    let (code, _, consent, pending) = attempt
-        .complete(fx::SANDBOX_USERNAME, fx::SANDBOX_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, consent, pending) = attempt.complete(SANDBOX_USER, Consent::Allow).await;
     assert!(consent);
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     assert!(
@@ -358,14 +345,9 @@ async fn web_flow_as_a_token_source() {
     assert!(redirect.starts_with("http://localhost:") && !redirect.contains(":0/"));
     mock.add_callback_url(fx::WEB_CONSUMER_KEY, &redirect)
         .unwrap();
-    let to_receiver = sign_in(
-        url.as_str(),
-        fx::INTEGRATION_USERNAME,
-        fx::INTEGRATION_PASSWORD,
-        Consent::Allow,
-    )
-    .await
-    .unwrap();
+    let to_receiver = sign_in_as(url.as_str(), INTEGRATION_USER, Consent::Allow)
+        .await
+        .unwrap();
     assert!(!to_receiver.consent_shown());
     // The browser resolves `localhost` (the receiver listens on 127.0.0.1; a client that
     // tries ::1 first falls back to it).
@@ -383,13 +365,7 @@ async fn consent_page_allow_and_deny() {
 
     // The unapproved user denies: the redirect carries access_denied, the receiver reports it.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let (denied, page, consent, _) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Deny,
-        )
-        .await;
+    let (denied, page, consent, _) = attempt.complete(UNAPPROVED_USER, Consent::Deny).await;
     assert!(consent);
     assert!(
         page.body.contains("end-user denied authorization"),
@@ -411,31 +387,17 @@ async fn consent_page_allow_and_deny() {
 
     // Then allows: a code, and the approval is remembered.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let (code, _, consent, pending) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Allow,
-        )
-        .await;
+    let (code, _, consent, pending) = attempt.complete(UNAPPROVED_USER, Consent::Allow).await;
     assert!(consent);
     pending.exchange(&flow, code.unwrap()).await.unwrap();
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let (code, _, consent, _) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Allow,
-        )
-        .await;
+    let (code, _, consent, _) = attempt.complete(UNAPPROVED_USER, Consent::Allow).await;
     assert!(!consent, "approved once, not asked again");
     code.unwrap();
 
     // prompt=consent asks even a user who approved.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b.prompt("consent")).await;
-    let (code, _, consent, _) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, consent, _) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(consent);
     code.unwrap();
 
@@ -476,11 +438,7 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
         }
     ));
     assert!(err.help().unwrap().contains("single-use"), "{err}");
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 1)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 1)]);
 }
 
 #[tokio::test]
@@ -507,11 +465,7 @@ async fn a_code_is_single_use() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 2)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 2)]);
 }
 
 #[tokio::test]
@@ -561,9 +515,8 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
     let err = pending.exchange(&flow, code).await.unwrap_err();
     assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
 
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[
             (Outcome::InvalidRequest, 1),
             (Outcome::InvalidGrant, 3),
@@ -661,9 +614,7 @@ async fn state_mismatch_on_a_real_redirect() {
         Some(CsrfState::new_random()),
     )
     .await;
-    let (received, page, _, _) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (received, page, _, _) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert_eq!(page.status, 400);
     assert!(page.body.contains("state mismatch"), "{page:?}");
     let err = received.unwrap_err();
@@ -691,9 +642,7 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     .with_scopes(["api", "refresh_token"])
     .with_client(client(&clock));
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::PKCE_CONSUMER_KEY, |b| b).await;
-    let (code, _, _, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, _, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     let refresh = token.refresh_token().unwrap().expose_secret().to_owned();
     let (again, outcome) = RefreshTokenFlow::new(
@@ -726,11 +675,7 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     assert!(err.help().unwrap().contains("consumer secret"));
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 2), (Outcome::InvalidClient, 1)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 2), (Outcome::InvalidClient, 1)]);
 }
 
 #[tokio::test]
@@ -790,9 +735,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     .with_scopes(["api", "refresh_token"])
     .with_client(client(&clock));
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::ROTATING_CONSUMER_KEY, |b| b).await;
-    let (code, _, consent, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, consent, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(!consent);
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     let r0 = token.refresh_token().unwrap().expose_secret().to_owned();
@@ -859,14 +802,9 @@ async fn authorization_errors_arrive_through_the_redirect() {
     // A scope the app lacks: redirected with invalid_scope before any login page.
     let flow = web_flow(&mock, &clock, &["api", "chatter_api"]);
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let redirect = sign_in(
-        attempt.url.as_str(),
-        fx::WEB_USERNAME,
-        fx::WEB_PASSWORD,
-        Consent::Allow,
-    )
-    .await
-    .unwrap();
+    let redirect = sign_in_as(attempt.url.as_str(), WEB_USER, Consent::Allow)
+        .await
+        .unwrap();
     assert!(!redirect.login_shown(), "{redirect:?}");
     assert_eq!(redirect.error().as_deref(), Some("invalid_scope"));
     assert_eq!(redirect.follow().await.unwrap().status, 200);
@@ -895,13 +833,7 @@ async fn authorization_errors_arrive_through_the_redirect() {
         &["api"],
     );
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::JWT_CONSUMER_KEY, |b| b).await;
-    let (received, _, consent, _) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Deny,
-        )
-        .await;
+    let (received, _, consent, _) = attempt.complete(UNAPPROVED_USER, Consent::Deny).await;
     assert!(!consent);
     let err = received.unwrap_err();
     assert_oauth_error(
@@ -916,13 +848,7 @@ async fn authorization_errors_arrive_through_the_redirect() {
 
     // A pre-authorized user of the same app gets a code without a consent page.
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::JWT_CONSUMER_KEY, |b| b).await;
-    let (code, _, consent, pending) = attempt
-        .complete(
-            fx::INTEGRATION_USERNAME,
-            fx::INTEGRATION_PASSWORD,
-            Consent::Deny,
-        )
-        .await;
+    let (code, _, consent, pending) = attempt.complete(INTEGRATION_USER, Consent::Deny).await;
     assert!(!consent);
     pending.exchange(&flow, code.unwrap()).await.unwrap();
 

@@ -3,7 +3,8 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
-use pardot_mock::{MockConfig, Outcome, PardotMock, Route};
+use pardot_mock::sign_in::{Callback, Consent, SignInError, sign_in};
+use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::OAuthError;
 
 /// A mock on a manual clock the test shares with the client.
@@ -16,6 +17,29 @@ pub async fn mock_with(config: MockConfig) -> (PardotMock, ManualClock) {
     let clock = ManualClock::new();
     let builder = PardotMock::builder().config(config).clock(&clock);
     (builder.start().await.unwrap(), clock)
+}
+
+/// A user of the mock's login pages: `(username, password)`.
+pub type User = (&'static str, &'static str);
+/// The web user, who approved the web app.
+pub const WEB_USER: User = (fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD);
+/// A user who has not approved the web app: the consent page comes after the login.
+pub const UNAPPROVED_USER: User = (fixtures::UNAPPROVED_USERNAME, fixtures::UNAPPROVED_PASSWORD);
+/// The integration user.
+pub const INTEGRATION_USER: User = (
+    fixtures::INTEGRATION_USERNAME,
+    fixtures::INTEGRATION_PASSWORD,
+);
+/// The sandbox user, who signs in on the sandbox host only.
+pub const SANDBOX_USER: User = (fixtures::SANDBOX_USERNAME, fixtures::SANDBOX_PASSWORD);
+
+/// Signs in as `user` on the mock's pages at `authorize` through `pardot_mock::sign_in`.
+pub async fn sign_in_as(
+    authorize: &str,
+    (username, password): User,
+    consent: Consent,
+) -> Result<Callback, SignInError> {
+    sign_in(authorize, username, password, consent).await
 }
 
 /// An OAuth error answer: its `error` code and its `error_description`.
@@ -74,4 +98,10 @@ pub fn assert_counts(mock: &PardotMock, expected: &[(Route, Outcome, u64)]) {
 pub fn assert_route_counts(mock: &PardotMock, route: Route, expected: &[(Outcome, u64)]) {
     let rows: Vec<_> = expected.iter().map(|&(o, n)| (route, o, n)).collect();
     assert_counts(mock, &rows);
+}
+
+/// [`assert_route_counts`] of the token endpoint.
+#[track_caller]
+pub fn assert_token_counts(mock: &PardotMock, expected: &[(Outcome, u64)]) {
+    assert_route_counts(mock, Route::OAuthToken, expected);
 }
