@@ -83,9 +83,7 @@ async fn login(mock: &PardotMock, params: &[(&str, &str)], (username, password):
     assert_eq!(page.status, 200, "{}", page.body);
     page.assert_html();
     page.form()
-        .set("username", username)
-        .set("password", password)
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(&client, &mock.url(), username, password)
         .await
 }
 
@@ -268,10 +266,12 @@ async fn wrong_password_shows_the_page_again() {
     let form = page.form();
     let txn = form.field("txn").unwrap().to_owned();
     let again = form
-        .clone()
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", "wrong-password")
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            fixtures::WEB_USERNAME,
+            "wrong-password",
+        )
         .await;
     assert_eq!(again.status, 200);
     again.assert_html();
@@ -283,18 +283,17 @@ async fn wrong_password_shows_the_page_again() {
     assert_eq!(form2.field("txn"), Some(txn.as_str()));
     // The security token is for API logins; the page wants the bare password.
     let with_token = form2
-        .clone()
-        .set("username", fixtures::INTEGRATION_USERNAME)
-        .set("password", &common::integration_password())
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            fixtures::INTEGRATION_USERNAME,
+            &common::integration_password(),
+        )
         .await;
     assert_eq!(with_token.text_of("error").as_deref(), Some(LOGIN_ERROR));
     // Unknown user: the same message.
     let unknown = form2
-        .clone()
-        .set("username", "nobody@acme.example")
-        .set("password", "x")
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(&client, &mock.url(), "nobody@acme.example", "x")
         .await;
     assert_eq!(unknown.text_of("error").as_deref(), Some(LOGIN_ERROR));
     let ok = form2
@@ -309,9 +308,12 @@ async fn wrong_password_shows_the_page_again() {
     let stale = page
         .form()
         .set("txn", "not-a-transaction")
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", fixtures::WEB_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            fixtures::WEB_USERNAME,
+            fixtures::WEB_PASSWORD,
+        )
         .await;
     assert_eq!(stale.status, 400);
     assert!(stale.headers.get("location").is_none());
@@ -852,16 +854,21 @@ async fn sandbox_and_my_domain_hosts() {
     assert_eq!(form.action, "/sandbox/services/oauth2/authorize");
     // A production user cannot log in on the sandbox host.
     let refused = form
-        .clone()
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", fixtures::WEB_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            fixtures::WEB_USERNAME,
+            fixtures::WEB_PASSWORD,
+        )
         .await;
     assert_eq!(refused.text_of("error").as_deref(), Some(LOGIN_ERROR));
     let consent = form
-        .set("username", fixtures::SANDBOX_USERNAME)
-        .set("password", fixtures::SANDBOX_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            fixtures::SANDBOX_USERNAME,
+            fixtures::SANDBOX_PASSWORD,
+        )
         .await;
     assert_eq!(consent.form().action, "/sandbox/services/oauth2/authorize");
     let done = consent

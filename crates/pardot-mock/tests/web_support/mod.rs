@@ -182,6 +182,21 @@ impl Form {
         self
     }
 
+    /// Fills a login form with `username` and `password` and clicks Login.
+    pub async fn log_in(
+        &self,
+        client: &reqwest::Client,
+        origin: &str,
+        username: &str,
+        password: &str,
+    ) -> Page {
+        self.clone()
+            .set("username", username)
+            .set("password", password)
+            .submit(client, origin, Some("Login"), None)
+            .await
+    }
+
     /// Posts the form to `{origin}{action}`, as a browser would after clicking the button
     /// with id `button` (its name/value is added when it has a name).
     pub async fn submit(
