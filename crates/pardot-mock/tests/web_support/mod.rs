@@ -9,14 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
-/// A client that never follows redirects and keeps no cookies.
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+mod browser;
+pub use browser::browser;
 
 /// An HTTP answer: status, headers, body.
 #[derive(Debug)]
