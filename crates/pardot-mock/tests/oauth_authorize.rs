@@ -14,19 +14,18 @@ use pardot_mock::sign_in::{Callback, Consent, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 use serde_json::json;
 use sha2::Sha256;
-use web_support::{Page, authorize_url, browser, get, pkce, query_map, split_location};
+use web_support::{
+    Page, User, WEB_USER, authorize_url, browser, get, pkce, query_map, split_location,
+};
 
 const CALLBACK: &str = fixtures::WEB_CALLBACK_URL;
 const LOGIN_ERROR: &str = "Please check your username and password. If you still can't log in, contact your Salesforce administrator.";
 
-/// A user's `(username, password)`.
-type User = (&'static str, &'static str);
-/// The web user, who approved the web app.
-const WEB_USER: User = (fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD);
 /// A user who has not approved the web app yet: the consent page comes after the login.
-const UNAPPROVED_USER: User = (fixtures::UNAPPROVED_USERNAME, fixtures::UNAPPROVED_PASSWORD);
+const UNAPPROVED_USER: User<'static> =
+    (fixtures::UNAPPROVED_USERNAME, fixtures::UNAPPROVED_PASSWORD);
 /// The integration user, pre-authorized for the admin-approved (JWT) app.
-const INTEGRATION_USER: User = (
+const INTEGRATION_USER: User<'static> = (
     fixtures::INTEGRATION_USERNAME,
     fixtures::INTEGRATION_PASSWORD,
 );
@@ -77,13 +76,13 @@ fn web_params<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 }
 
 /// Opens the authorize URL and logs in; returns the page after the login.
-async fn login(mock: &PardotMock, params: &[(&str, &str)], (username, password): User) -> Page {
+async fn login(mock: &PardotMock, params: &[(&str, &str)], (username, password): User<'_>) -> Page {
     let client = browser();
     let page = get(&client, &authorize_url(&mock.url(), params), None).await;
     assert_eq!(page.status, 200, "{}", page.body);
     page.assert_html();
     page.form()
-        .log_in(&client, &mock.url(), username, password)
+        .log_in(&client, &mock.url(), (username, password))
         .await
 }
 
@@ -127,7 +126,11 @@ fn code_form<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
 
 /// Signs in through the mock's `sign_in` (allowing on a consent page) and returns the
 /// redirect to the callback, for tests of what comes after the pages.
-async fn signed_in(base: &str, params: &[(&str, &str)], (username, password): User) -> Callback {
+async fn signed_in(
+    base: &str,
+    params: &[(&str, &str)],
+    (username, password): User<'_>,
+) -> Callback {
     sign_in(
         &authorize_url(base, params),
         username,
@@ -269,8 +272,7 @@ async fn wrong_password_shows_the_page_again() {
         .log_in(
             &client,
             &mock.url(),
-            fixtures::WEB_USERNAME,
-            "wrong-password",
+            (fixtures::WEB_USERNAME, "wrong-password"),
         )
         .await;
     assert_eq!(again.status, 200);
@@ -286,14 +288,16 @@ async fn wrong_password_shows_the_page_again() {
         .log_in(
             &client,
             &mock.url(),
-            fixtures::INTEGRATION_USERNAME,
-            &common::integration_password(),
+            (
+                fixtures::INTEGRATION_USERNAME,
+                &common::integration_password(),
+            ),
         )
         .await;
     assert_eq!(with_token.text_of("error").as_deref(), Some(LOGIN_ERROR));
     // Unknown user: the same message.
     let unknown = form2
-        .log_in(&client, &mock.url(), "nobody@acme.example", "x")
+        .log_in(&client, &mock.url(), ("nobody@acme.example", "x"))
         .await;
     assert_eq!(unknown.text_of("error").as_deref(), Some(LOGIN_ERROR));
     let ok = form2
@@ -308,12 +312,7 @@ async fn wrong_password_shows_the_page_again() {
     let stale = page
         .form()
         .set("txn", "not-a-transaction")
-        .log_in(
-            &client,
-            &mock.url(),
-            fixtures::WEB_USERNAME,
-            fixtures::WEB_PASSWORD,
-        )
+        .log_in(&client, &mock.url(), WEB_USER)
         .await;
     assert_eq!(stale.status, 400);
     assert!(stale.headers.get("location").is_none());
@@ -853,21 +852,13 @@ async fn sandbox_and_my_domain_hosts() {
     let form = page.form();
     assert_eq!(form.action, "/sandbox/services/oauth2/authorize");
     // A production user cannot log in on the sandbox host.
-    let refused = form
-        .log_in(
-            &client,
-            &mock.url(),
-            fixtures::WEB_USERNAME,
-            fixtures::WEB_PASSWORD,
-        )
-        .await;
+    let refused = form.log_in(&client, &mock.url(), WEB_USER).await;
     assert_eq!(refused.text_of("error").as_deref(), Some(LOGIN_ERROR));
     let consent = form
         .log_in(
             &client,
             &mock.url(),
-            fixtures::SANDBOX_USERNAME,
-            fixtures::SANDBOX_PASSWORD,
+            (fixtures::SANDBOX_USERNAME, fixtures::SANDBOX_PASSWORD),
         )
         .await;
     assert_eq!(consent.form().action, "/sandbox/services/oauth2/authorize");

@@ -12,6 +12,14 @@ use sha2::{Digest, Sha256};
 mod browser;
 pub use browser::browser;
 
+/// A user of the login pages: `(username, password)`.
+pub type User<'a> = (&'a str, &'a str);
+/// The web user, who approved the web app.
+pub const WEB_USER: User<'static> = (
+    pardot_mock::fixtures::WEB_USERNAME,
+    pardot_mock::fixtures::WEB_PASSWORD,
+);
+
 /// An HTTP answer: status, headers, body.
 #[derive(Debug)]
 pub struct Page {
@@ -176,13 +184,12 @@ impl Form {
         self
     }
 
-    /// Fills a login form with `username` and `password` and clicks Login.
+    /// Fills a login form with `user`'s username and password and clicks Login.
     pub async fn log_in(
         &self,
         client: &reqwest::Client,
         origin: &str,
-        username: &str,
-        password: &str,
+        (username, password): User<'_>,
     ) -> Page {
         self.clone()
             .set("username", username)
