@@ -13,7 +13,9 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, assert_token_counts, mock, mock_with};
+use support::{
+    ROTATING_APP, WEB_APP, assert_counts, assert_token_counts, mock, mock_with, refresh_flow,
+};
 
 fn custom(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
@@ -377,13 +379,7 @@ async fn refresh_without_rotation_and_revocation() {
     let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     let c = client(&clock);
-    let flow = RefreshTokenFlow::new(
-        host.clone(),
-        fx::WEB_CONSUMER_KEY,
-        RefreshToken::new(fx::WEB_REFRESH_TOKEN),
-    )
-    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-    .with_client(c.clone());
+    let flow = refresh_flow(host.clone(), WEB_APP, fx::WEB_REFRESH_TOKEN, c.clone());
     let (token, outcome) = flow.refresh().await.unwrap();
     assert!(!outcome.rotated);
     assert!(token.refresh_token().is_none());
@@ -429,13 +425,12 @@ async fn refresh_token_rotation_and_reuse_detection() {
     let (mock, clock) = mock().await;
     let host = custom(&mock.url());
     let rotations = common::Rotations::default();
-    let flow = RefreshTokenFlow::new(
+    let flow = refresh_flow(
         host.clone(),
-        fx::ROTATING_CONSUMER_KEY,
-        RefreshToken::new(fx::ROTATING_REFRESH_TOKEN),
+        ROTATING_APP,
+        fx::ROTATING_REFRESH_TOKEN,
+        client(&clock),
     )
-    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-    .with_client(client(&clock))
     .on_rotation(rotations.observer());
 
     let (first, outcome) = flow.refresh().await.unwrap();
@@ -453,13 +448,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     );
 
     // Someone replays a rotated token: the whole chain is revoked.
-    let replay = RefreshTokenFlow::new(
-        host.clone(),
-        fx::ROTATING_CONSUMER_KEY,
-        RefreshToken::new(r1),
-    )
-    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-    .with_client(client(&clock));
+    let replay = refresh_flow(host.clone(), ROTATING_APP, r1, client(&clock));
     assert_refused(
         replay,
         "refresh token exchange",
@@ -711,13 +700,12 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
 
     // A refresh token of a deactivated user.
     assert_refused(
-        RefreshTokenFlow::new(
+        refresh_flow(
             prod.clone(),
-            fx::WEB_CONSUMER_KEY,
-            RefreshToken::new("5Aep861mock.inactive.user.refresh.token.000000000000000000000"),
-        )
-        .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-        .with_client(client(&clock)),
+            WEB_APP,
+            "5Aep861mock.inactive.user.refresh.token.000000000000000000000",
+            client(&clock),
+        ),
         "refresh token exchange",
         "invalid_grant",
         "inactive user",

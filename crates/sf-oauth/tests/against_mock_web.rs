@@ -20,8 +20,9 @@ use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    INTEGRATION_USER, Refusal, SANDBOX_USER, UNAPPROVED_USER, User, WEB_USER, assert_counts,
-    assert_oauth_error, assert_route_counts, assert_token_counts, mock, oauth_source, sign_in_as,
+    INTEGRATION_USER, ROTATING_APP, Refusal, SANDBOX_USER, UNAPPROVED_USER, User, WEB_APP,
+    WEB_USER, assert_counts, assert_oauth_error, assert_route_counts, assert_token_counts, mock,
+    oauth_source, refresh_flow, sign_in_as,
 };
 use tokio::task::JoinHandle;
 
@@ -37,12 +38,7 @@ fn host(url: &str) -> LoginHost {
 /// The flow of the web app (with its secret) as configured on the app: the fixture callback
 /// URL `http://localhost:7777/callback`, which each attempt replaces with its receiver's.
 fn web_flow(mock: &PardotMock, clock: &ManualClock, scopes: &[&str]) -> WebServerFlow {
-    app_flow(
-        &mock.url(),
-        clock,
-        (fx::WEB_CONSUMER_KEY, fx::WEB_CONSUMER_SECRET),
-        scopes,
-    )
+    app_flow(&mock.url(), clock, WEB_APP, scopes)
 }
 
 /// The flow of the app `(consumer key, secret)` on the login host `login_url`, with the
@@ -295,12 +291,7 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
 #[tokio::test]
 async fn web_flow_on_the_sandbox_login_host() {
     let (mock, clock) = mock().await;
-    let flow = app_flow(
-        &mock.sandbox_url(),
-        &clock,
-        (fx::WEB_CONSUMER_KEY, fx::WEB_CONSUMER_SECRET),
-        &["api"],
-    );
+    let flow = app_flow(&mock.sandbox_url(), &clock, WEB_APP, &["api"]);
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
     assert!(attempt.url.as_str().starts_with(&format!(
         "{}/services/oauth2/authorize?",
@@ -701,13 +692,12 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
             continue;
         }
         // The web app does not rotate: the refresh token keeps working, nothing to persist.
-        let refresh = RefreshTokenFlow::new(
+        let refresh = refresh_flow(
             h.clone(),
-            fx::WEB_CONSUMER_KEY,
-            RefreshToken::new(token.refresh_token().unwrap().expose_secret().to_owned()),
-        )
-        .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-        .with_client(client(&clock));
+            WEB_APP,
+            token.refresh_token().unwrap().expose_secret().to_owned(),
+            client(&clock),
+        );
         for _ in 0..2 {
             let (t, outcome) = refresh.refresh().await.unwrap();
             assert!(!outcome.rotated);
@@ -740,14 +730,8 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     let r0 = token.refresh_token().unwrap().expose_secret().to_owned();
     let rotations = common::Rotations::default();
-    let refresh = RefreshTokenFlow::new(
-        h.clone(),
-        fx::ROTATING_CONSUMER_KEY,
-        RefreshToken::new(r0.clone()),
-    )
-    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-    .with_client(client(&clock))
-    .on_rotation(rotations.observer());
+    let refresh = refresh_flow(h.clone(), ROTATING_APP, r0.clone(), client(&clock))
+        .on_rotation(rotations.observer());
     let (t1, outcome) = refresh.refresh().await.unwrap();
     assert!(outcome.rotated);
     let r1 = t1.refresh_token().unwrap().expose_secret().to_owned();
@@ -762,9 +746,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
         r1
     );
 
-    let stale = RefreshTokenFlow::new(h.clone(), fx::ROTATING_CONSUMER_KEY, RefreshToken::new(r0))
-        .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-        .with_client(client(&clock));
+    let stale = refresh_flow(h.clone(), ROTATING_APP, r0, client(&clock));
     let err = stale.refresh().await.unwrap_err();
     assert_oauth_error(
         &err,

@@ -2,10 +2,11 @@
 //! `pardot_mock::sign_in`.)
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use pardot_auth_core::LoginHost;
 use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
 use pardot_mock::sign_in::{Callback, Consent, SignInError, sign_in};
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
-use sf_oauth::OAuthError;
+use sf_oauth::{ClientSecret, OAuthClient, OAuthError, RefreshToken, RefreshTokenFlow};
 
 /// A mock on a manual clock the test shares with the client.
 pub async fn mock() -> (PardotMock, ManualClock) {
@@ -104,4 +105,26 @@ pub fn assert_route_counts(mock: &PardotMock, route: Route, expected: &[(Outcome
 #[track_caller]
 pub fn assert_token_counts(mock: &PardotMock, expected: &[(Outcome, u64)]) {
     assert_route_counts(mock, Route::OAuthToken, expected);
+}
+
+/// A connected app's `(consumer key, secret)`.
+pub type App = (&'static str, &'static str);
+/// The web app, which keeps its refresh tokens.
+pub const WEB_APP: App = (fixtures::WEB_CONSUMER_KEY, fixtures::WEB_CONSUMER_SECRET);
+/// The app that rotates its refresh tokens.
+pub const ROTATING_APP: App = (
+    fixtures::ROTATING_CONSUMER_KEY,
+    fixtures::ROTATING_CONSUMER_SECRET,
+);
+
+/// The refresh flow of `app` (with its secret) for `refresh_token` on `host`, through `client`.
+pub fn refresh_flow(
+    host: LoginHost,
+    (consumer_key, secret): App,
+    refresh_token: impl Into<String>,
+    client: OAuthClient,
+) -> RefreshTokenFlow {
+    RefreshTokenFlow::new(host, consumer_key, RefreshToken::new(refresh_token.into()))
+        .with_client_secret(ClientSecret::new(secret))
+        .with_client(client)
 }
