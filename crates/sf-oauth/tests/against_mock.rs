@@ -21,6 +21,13 @@ fn custom(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
 }
 
+/// A mock and its shared clock, with the mock's main login host.
+async fn mock_on_main_host() -> (PardotMock, ManualClock, LoginHost) {
+    let (mock, clock) = mock().await;
+    let host = custom(&mock.url());
+    (mock, clock, host)
+}
+
 fn jwt(host: LoginHost, user: &str, clock: &ManualClock) -> JwtBearer {
     jwt_app(
         host,
@@ -127,13 +134,12 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
         &clock,
     ))
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 4)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 4)]);
 }
 
 #[tokio::test]
 async fn jwt_bearer_errors() {
-    let (mock, clock) = mock().await;
-    let prod = custom(&mock.url());
+    let (mock, clock, prod) = mock_on_main_host().await;
     const CTX: &str = "JWT bearer authentication";
 
     // A production user on the sandbox login host: the audience is wrong for that org.
@@ -235,8 +241,7 @@ async fn jwt_bearer_errors() {
 
 #[tokio::test]
 async fn salesforce_tokens_expire_on_the_shared_clock() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (_mock, clock, host) = mock_on_main_host().await;
     let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
     let c = client(&clock);
     clock.advance(token.lifetime() - Duration::from_secs(1));
@@ -273,8 +278,7 @@ fn password_flow(
 
 #[tokio::test]
 async fn username_password_success_and_errors() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     const CTX: &str = "username-password authentication";
 
     // Success; the mock signs the answer with the app's secret and the flow checks it.
@@ -306,7 +310,7 @@ async fn username_password_success_and_errors() {
         &clock,
     ))
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 3)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 3)]);
 
     // Missing security token, wrong password, wrong host: authentication failure.
     for (h, user, pw, tok) in [
@@ -368,7 +372,7 @@ async fn username_password_success_and_errors() {
         "invalid client credentials",
     )
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::InvalidGrant, 3)]);
+    assert_token_counts(&mock, &[(Outcome::InvalidGrant, 3)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,8 +380,7 @@ async fn username_password_success_and_errors() {
 
 #[tokio::test]
 async fn refresh_without_rotation_and_revocation() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     let c = client(&clock);
     let flow = refresh_flow(host.clone(), WEB_APP, fx::WEB_REFRESH_TOKEN, c.clone());
     let (token, outcome) = flow.refresh().await.unwrap();
@@ -388,7 +391,7 @@ async fn refresh_without_rotation_and_revocation() {
         fx::WEB_USERNAME
     );
     flow.token().await.unwrap();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 2)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 2)]);
 
     // The app requires its secret for refreshes.
     let err = RefreshTokenFlow::new(
@@ -422,8 +425,7 @@ async fn refresh_without_rotation_and_revocation() {
 
 #[tokio::test]
 async fn refresh_token_rotation_and_reuse_detection() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     let rotations = common::Rotations::default();
     let flow = refresh_flow(
         host.clone(),
@@ -489,7 +491,7 @@ async fn client_credentials_on_my_domain_only() {
             fx::CC_RUN_AS_USERNAME
         );
     }
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 2)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 2)]);
 
     const CTX: &str = "client credentials authentication";
     let err = assert_refused(
@@ -526,8 +528,7 @@ async fn client_credentials_on_my_domain_only() {
 
 #[tokio::test]
 async fn revoke_access_token_then_userinfo_refuses_it() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     let c = client(&clock);
     let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
     let me = c.userinfo(&host, &token).await.unwrap();
@@ -732,5 +733,5 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
     }
     clock.advance(Duration::from_secs(3601));
     flow.token().await.unwrap();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::RateLimitExceeded, 2)]);
+    assert_token_counts(&mock, &[(Outcome::RateLimitExceeded, 2)]);
 }

@@ -170,7 +170,7 @@ async fn denied_by_script() {
     // A decided code cannot be decided again.
     assert!(mock.approve_device(&user_code, fx::WEB_USERNAME).is_err());
     let counts = mock.counts();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::AccessDenied, 1)]);
+    assert_token_counts(&mock, &[(Outcome::AccessDenied, 1)]);
     assert_eq!(
         counts.get(Route::OAuthToken, Outcome::Ok),
         1,
@@ -210,7 +210,7 @@ async fn polls_at_the_server_interval() {
         Duration::from_secs(10),
     )
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 0)]);
+    assert_token_counts(&mock, &[(Outcome::SlowDown, 0)]);
 }
 
 #[tokio::test]
@@ -247,7 +247,7 @@ async fn slow_down_makes_the_flow_poll_less_often() {
     )
     .await;
     let counts = mock.counts();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 2)]);
+    assert_token_counts(&mock, &[(Outcome::SlowDown, 2)]);
     assert_eq!(
         counts.get(Route::OAuthToken, Outcome::Ok),
         2,
@@ -275,7 +275,7 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
         mock.approve_device(&user_code, fx::WEB_USERNAME),
         Err(MockError::UnknownUserCode(_))
     ));
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::ExpiredToken, 1)]);
+    assert_token_counts(&mock, &[(Outcome::ExpiredToken, 1)]);
 }
 
 #[tokio::test]

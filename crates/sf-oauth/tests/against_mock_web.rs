@@ -307,7 +307,7 @@ async fn web_flow_on_the_sandbox_login_host() {
             .unwrap()
             .contains(&format!("/id/{}/", fx::SANDBOX_ORG_ID))
     );
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -346,7 +346,7 @@ async fn web_flow_as_a_token_source() {
     assert_eq!(to_receiver.follow().await.unwrap().status, 200);
     let token = running.await.unwrap().unwrap();
     assert!(token.refresh_token().is_some());
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -758,7 +758,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
     assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 3 + 4 + 2);
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::InvalidGrant, 2)]);
+    assert_token_counts(&mock, &[(Outcome::InvalidGrant, 2)]);
 }
 
 #[tokio::test]
