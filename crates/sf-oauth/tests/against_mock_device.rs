@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use common::client;
 use pardot_auth_core::{AccessToken, Clock, Error, ErrorKind, LoginHost, ManualClock, TokenSource};
-use pardot_mock::sign_in::{Consent, sign_in_device};
+use pardot_mock::sign_in::Consent;
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    assert_counts, assert_oauth_error, assert_token_counts, mock, mock_with, oauth_source,
+    ACCESS_DENIED, NOT_ADMIN_APPROVED, UNAPPROVED_USER, assert_oauth_error, assert_token_counts,
+    mock, mock_with, oauth_source, sign_in_device_as,
 };
 use tokio::task::JoinHandle;
 
@@ -154,11 +155,7 @@ async fn denied_by_script() {
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        CTX,
-        ("access_denied", "end-user denied authorization"),
-    );
+    let source = assert_oauth_error(&err, CTX, ACCESS_DENIED);
     assert!(matches!(
         source,
         OAuthError::Server {
@@ -300,10 +297,7 @@ async fn stops_at_its_own_timeout_on_the_clock() {
     assert_eq!(err.context(), Some(CTX));
     assert!(err.to_string().contains("timed out after 3s"), "{err}");
     assert!(matches!(oauth_source(&err), OAuthError::Timeout(d) if *d == Duration::from_secs(3)));
-    assert_counts(
-        &mock,
-        &[(Route::OAuthToken, Outcome::AuthorizationPending, 3)],
-    );
+    assert_token_counts(&mock, &[(Outcome::AuthorizationPending, 3)]);
 }
 
 #[tokio::test]
@@ -337,14 +331,9 @@ async fn approved_on_the_setup_connect_pages() {
 
     // The user code page, then the login page, then (for a user who never approved the
     // app) Allow/Deny.
-    let approved = sign_in_device(
-        &page_url,
-        fx::UNAPPROVED_USERNAME,
-        fx::UNAPPROVED_PASSWORD,
-        Consent::Allow,
-    )
-    .await
-    .unwrap();
+    let approved = sign_in_device_as(&page_url, UNAPPROVED_USER, Consent::Allow)
+        .await
+        .unwrap();
     assert!(approved.consent_shown, "{approved:?}");
 
     tick(&clock, ONE_SECOND).await;
@@ -395,14 +384,7 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     let polling = poll(flow, auth);
     tick(&clock, DEFAULT_POLL_INTERVAL).await;
     let err = polling.await.unwrap().unwrap_err();
-    assert_oauth_error(
-        &err,
-        CTX,
-        (
-            "invalid_app_access",
-            "user is not admin approved to access this app",
-        ),
-    );
+    assert_oauth_error(&err, CTX, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
     let counts = mock.counts();

@@ -20,9 +20,9 @@ use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    INTEGRATION_USER, ROTATING_APP, Refusal, SANDBOX_USER, UNAPPROVED_USER, User, WEB_APP,
-    WEB_USER, assert_counts, assert_oauth_error, assert_route_counts, assert_token_counts, mock,
-    oauth_source, refresh_flow, sign_in_as,
+    ACCESS_DENIED, INTEGRATION_USER, NOT_ADMIN_APPROVED, ROTATING_APP, Refusal, SANDBOX_USER,
+    UNAPPROVED_USER, User, WEB_APP, WEB_USER, assert_counts, assert_oauth_error,
+    assert_route_counts, assert_token_counts, mock, oauth_source, refresh_flow, sign_in_as,
 };
 use tokio::task::JoinHandle;
 
@@ -363,11 +363,7 @@ async fn consent_page_allow_and_deny() {
         "{page:?}"
     );
     let err = denied.unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        CALLBACK,
-        ("access_denied", "end-user denied authorization"),
-    );
+    let source = assert_oauth_error(&err, CALLBACK, ACCESS_DENIED);
     assert!(matches!(
         source,
         OAuthError::Authorization {
@@ -818,14 +814,7 @@ async fn authorization_errors_arrive_through_the_redirect() {
     let (received, _, consent, _) = attempt.complete(UNAPPROVED_USER, Consent::Deny).await;
     assert!(!consent);
     let err = received.unwrap_err();
-    assert_oauth_error(
-        &err,
-        CALLBACK,
-        (
-            "invalid_app_access",
-            "user is not admin approved to access this app",
-        ),
-    );
+    assert_oauth_error(&err, CALLBACK, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
     // A pre-authorized user of the same app gets a code without a consent page.

@@ -4,7 +4,7 @@
 
 use pardot_auth_core::LoginHost;
 use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
-use pardot_mock::sign_in::{Callback, Consent, SignInError, sign_in};
+use pardot_mock::sign_in::{Callback, Consent, DeviceSignIn, SignInError, sign_in, sign_in_device};
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{ClientSecret, OAuthClient, OAuthError, RefreshToken, RefreshTokenFlow};
 
@@ -43,8 +43,26 @@ pub async fn sign_in_as(
     sign_in(authorize, username, password, consent).await
 }
 
+/// Enters a device's user code on the mock's `/setup/connect` pages at `page_url` and signs
+/// in as `user` through `pardot_mock::sign_in_device`.
+pub async fn sign_in_device_as(
+    page_url: &str,
+    (username, password): User,
+    consent: Consent,
+) -> Result<DeviceSignIn, SignInError> {
+    sign_in_device(page_url, username, password, consent).await
+}
+
 /// An OAuth error answer: its `error` code and its `error_description`.
 pub type Refusal = (&'static str, &'static str);
+
+/// The user said no on the consent page.
+pub const ACCESS_DENIED: Refusal = ("access_denied", "end-user denied authorization");
+/// A user an admin-approved app does not list.
+pub const NOT_ADMIN_APPROVED: Refusal = (
+    "invalid_app_access",
+    "user is not admin approved to access this app",
+);
 
 /// Checks a core error that carries a server or redirect OAuth error that is never retried:
 /// its text, code, message, class and kind, and that its `source()` is the typed
