@@ -213,7 +213,7 @@ async fn success_with_pkce_and_state() {
     );
     assert_eq!(pairs[1], ("state".to_owned(), state.to_owned()));
 
-    let (status, headers, body) = redeem(&mock, &code, &verifier).await;
+    let (status, headers, body) = redeem(&mock, code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
     let v = json_of(&body);
@@ -616,8 +616,7 @@ async fn code_is_single_use() {
     let (code, verifier) = web_code(&mock, None).await;
     let first = redeem(&mock, &code, &verifier).await;
     assert_eq!(first.0, 200, "{}", first.2);
-    let second = redeem(&mock, &code, &verifier).await;
-    assert_code_expired(&second);
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
     let unknown = exchange(&mock.url(), "aPrxnope==", &[]).await;
     assert_code_expired(&unknown);
 }
@@ -631,8 +630,7 @@ async fn code_expires_after_15_minutes_on_the_mock_clock() {
     let ok = redeem(&mock, &early, &early_verifier).await;
     assert_eq!(ok.0, 200, "{}", ok.2);
     clock.advance(Duration::from_secs(1));
-    let expired = redeem(&mock, &late, &late_verifier).await;
-    assert_code_expired(&expired);
+    assert_code_expired(&redeem(&mock, &late, &late_verifier).await);
 }
 
 #[tokio::test]
@@ -650,8 +648,7 @@ async fn pkce_mismatch_and_missing_verifier() {
     .await;
     assert_oauth_error(&wrong, "invalid_request", "invalid code verifier");
     // The failed attempt used the code up.
-    let retry = redeem(&mock, &code, &verifier).await;
-    assert_code_expired(&retry);
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
 
     let (code, _) = web_code(&mock, None).await;
     let missing = exchange(&mock.url(), &code, &[]).await;
@@ -903,8 +900,7 @@ async fn reset_forgets_codes() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
     mock.reset();
-    let r = redeem(&mock, &code, &verifier).await;
-    assert_code_expired(&r);
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
 }
 
 #[tokio::test]
@@ -913,8 +909,7 @@ async fn revoked_approval_kills_pending_codes_and_asks_again() {
     let (code, verifier) = web_code(&mock, None).await;
     mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
         .unwrap();
-    let r = redeem(&mock, &code, &verifier).await;
-    assert_code_expired(&r);
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
     // The configured approval is withdrawn too: the consent page comes back.
     let page = login(&mock, &web_params(&[]), WEB_USER).await;
     page.assert_step("consent");
@@ -1090,8 +1085,7 @@ async fn a_code_from_before_a_revoked_approval_stays_dead_after_a_new_allow() {
         .submit(&browser(), &mock.url(), Some("oaapprove"), None)
         .await;
     assert_eq!(allowed.status, 302, "{}", allowed.body);
-    let r = redeem(&mock, &old_code, &old_verifier).await;
-    assert_code_expired(&r);
+    assert_code_expired(&redeem(&mock, &old_code, &old_verifier).await);
     let new_code = query_map(allowed.location())["code"].clone();
     let (status, _, body) = exchange(&mock.url(), &new_code, &[]).await;
     assert_eq!(status, 200, "{body}");
