@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use common::client;
 use pardot_auth_core::{AccessToken, Clock, Error, ErrorKind, LoginHost, ManualClock, TokenSource};
-use pardot_mock::sign_in::Consent;
+use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
     ACCESS_DENIED, NOT_ADMIN_APPROVED, UNAPPROVED_USER, assert_oauth_error, assert_token_counts,
-    mock, mock_with, oauth_source, sign_in_device_as,
+    mock, mock_with, oauth_source,
 };
 use tokio::task::JoinHandle;
 
@@ -331,9 +331,14 @@ async fn approved_on_the_setup_connect_pages() {
 
     // The user code page, then the login page, then (for a user who never approved the
     // app) Allow/Deny.
-    let approved = sign_in_device_as(&page_url, UNAPPROVED_USER, Consent::Allow)
-        .await
-        .unwrap();
+    let approved = sign_in_device(
+        &page_url,
+        UNAPPROVED_USER.0,
+        UNAPPROVED_USER.1,
+        Consent::Allow,
+    )
+    .await
+    .unwrap();
     assert!(approved.consent_shown, "{approved:?}");
 
     tick(&clock, ONE_SECOND).await;

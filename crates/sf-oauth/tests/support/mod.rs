@@ -4,7 +4,7 @@
 
 use pardot_auth_core::LoginHost;
 use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
-use pardot_mock::sign_in::{Callback, Consent, DeviceSignIn, SignInError, sign_in, sign_in_device};
+use pardot_mock::sign_in::{Callback, Consent, SignInError, sign_in};
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
 use sf_oauth::{ClientSecret, OAuthClient, OAuthError, RefreshToken, RefreshTokenFlow};
 
@@ -41,16 +41,6 @@ pub async fn sign_in_as(
     consent: Consent,
 ) -> Result<Callback, SignInError> {
     sign_in(authorize, username, password, consent).await
-}
-
-/// Enters a device's user code on the mock's `/setup/connect` pages at `page_url` and signs
-/// in as `user` through `pardot_mock::sign_in_device`.
-pub async fn sign_in_device_as(
-    page_url: &str,
-    (username, password): User,
-    consent: Consent,
-) -> Result<DeviceSignIn, SignInError> {
-    sign_in_device(page_url, username, password, consent).await
 }
 
 /// An OAuth error answer: its `error` code and its `error_description`.
