@@ -14,15 +14,46 @@ use pardot_mock::sign_in::{Callback, Consent, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures};
 use serde_json::json;
 use sha2::Sha256;
-use web_support::{Page, authorize_url, browser, get, pkce, query_map, split_location};
+use web_support::{
+    Page, User, WEB_USER, authorize_url, browser, get, pkce, query_map, split_location,
+};
 
 const CALLBACK: &str = fixtures::WEB_CALLBACK_URL;
 const LOGIN_ERROR: &str = "Please check your username and password. If you still can't log in, contact your Salesforce administrator.";
 
-/// A user's `(username, password)`.
-type User = (&'static str, &'static str);
-/// The web user, who approved the web app.
-const WEB_USER: User = (fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD);
+/// A user who has not approved the web app yet: the consent page comes after the login.
+const UNAPPROVED_USER: User<'static> =
+    (fixtures::UNAPPROVED_USERNAME, fixtures::UNAPPROVED_PASSWORD);
+/// The integration user, pre-authorized for the admin-approved (JWT) app.
+const INTEGRATION_USER: User<'static> = (
+    fixtures::INTEGRATION_USERNAME,
+    fixtures::INTEGRATION_PASSWORD,
+);
+/// The refusal of a code that is spent, expired, revoked or from another host.
+const EXPIRED_CODE: OAuthErr = ("invalid_grant", "expired authorization code");
+/// The callback redirect (state `a`) of a user the admin-approved app does not list.
+const INVALID_APP_ACCESS_REDIRECT: &str = "error=invalid_app_access&error_description=user+is+not+admin+approved+to+access+this+app&state=a";
+
+/// Authorize parameters of the admin-approved (JWT) app, state `a`.
+const JWT_APP_PARAMS: [(&str, &str); 4] = [
+    ("response_type", "code"),
+    ("client_id", fixtures::JWT_CONSUMER_KEY),
+    ("redirect_uri", CALLBACK),
+    ("state", "a"),
+];
+
+/// Asserts `n` whole web flows: `n` login pages, `n` codes, `n` code exchanges.
+#[track_caller]
+fn assert_web_flows(mock: &PardotMock, n: u64) {
+    assert_counts(
+        mock,
+        &[
+            (Route::OAuthAuthorize, Outcome::LoginPage, n),
+            (Route::OAuthAuthorize, Outcome::Ok, n),
+            (Route::OAuthToken, Outcome::Ok, n),
+        ],
+    );
+}
 
 /// Authorize parameters of the app `client_id` with the PKCE `challenge`.
 fn pkce_params<'a>(client_id: &'a str, challenge: &'a str) -> [(&'a str, &'a str); 4] {
@@ -45,22 +76,34 @@ fn web_params<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 }
 
 /// Opens the authorize URL and logs in; returns the page after the login.
-async fn login(
-    mock: &PardotMock,
-    base: &str,
-    params: &[(&str, &str)],
-    username: &str,
-    password: &str,
-) -> Page {
+async fn login(mock: &PardotMock, params: &[(&str, &str)], (username, password): User<'_>) -> Page {
     let client = browser();
-    let page = get(&client, &authorize_url(base, params), None).await;
+    let page = get(&client, &authorize_url(&mock.url(), params), None).await;
     assert_eq!(page.status, 200, "{}", page.body);
     page.assert_html();
     page.form()
-        .set("username", username)
-        .set("password", password)
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(&client, &mock.url(), (username, password))
         .await
+}
+
+/// Exchanges the web app's `code` with its PKCE `verifier` on the mock's main host.
+async fn redeem(mock: &PardotMock, code: &str, verifier: &str) -> TokenAnswer {
+    exchange(&mock.url(), code, &[("code_verifier", verifier)]).await
+}
+
+/// Asserts the refusal of a spent, expired, revoked or foreign code.
+#[track_caller]
+fn assert_code_expired(answer: &TokenAnswer) {
+    assert_oauth_error(answer, EXPIRED_CODE.0, EXPIRED_CODE.1);
+}
+
+/// The mock's journal as `GET /__mock/journal` shows it (secrets masked).
+async fn journal_text(mock: &PardotMock) -> String {
+    http_get(format!("{}/__mock/journal", mock.url()))
+        .await
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn exchange(base: &str, code: &str, extra: &[(&str, &str)]) -> TokenAnswer {
@@ -83,7 +126,11 @@ fn code_form<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
 
 /// Signs in through the mock's `sign_in` (allowing on a consent page) and returns the
 /// redirect to the callback, for tests of what comes after the pages.
-async fn signed_in(base: &str, params: &[(&str, &str)], (username, password): User) -> Callback {
+async fn signed_in(
+    base: &str,
+    params: &[(&str, &str)],
+    (username, password): User<'_>,
+) -> Callback {
     sign_in(
         &authorize_url(base, params),
         username,
@@ -94,6 +141,14 @@ async fn signed_in(base: &str, params: &[(&str, &str)], (username, password): Us
     .unwrap()
 }
 
+/// The code [`signed_in`] brings back for the web user.
+async fn web_user_code(base: &str, params: &[(&str, &str)]) -> String {
+    signed_in(base, params, WEB_USER)
+        .await
+        .code()
+        .expect("a code")
+}
+
 /// A code for the web user (approved for the web app) with a PKCE challenge.
 async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
     let (verifier, challenge) = pkce();
@@ -101,8 +156,8 @@ async fn web_code(mock: &PardotMock, scope: Option<&str>) -> (String, String) {
     if let Some(s) = scope {
         extra.push(("scope", s));
     }
-    let callback = signed_in(&mock.url(), &web_params(&extra), WEB_USER).await;
-    (callback.code().expect("a code"), verifier)
+    let code = web_user_code(&mock.url(), &web_params(&extra)).await;
+    (code, verifier)
 }
 
 #[tokio::test]
@@ -158,8 +213,7 @@ async fn success_with_pkce_and_state() {
     );
     assert_eq!(pairs[1], ("state".to_owned(), state.to_owned()));
 
-    let (status, headers, body) =
-        exchange(&mock.url(), code, &[("code_verifier", &verifier)]).await;
+    let (status, headers, body) = redeem(&mock, code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["content-type"], "application/json;charset=UTF-8");
     let v = json_of(&body);
@@ -199,14 +253,7 @@ async fn success_with_pkce_and_state() {
         Some(fixtures::WEB_CONSUMER_KEY)
     );
 
-    assert_counts(
-        &mock,
-        &[
-            (Route::OAuthAuthorize, Outcome::LoginPage, 1),
-            (Route::OAuthAuthorize, Outcome::Ok, 1),
-            (Route::OAuthToken, Outcome::Ok, 1),
-        ],
-    );
+    assert_web_flows(&mock, 1);
 }
 
 #[tokio::test]
@@ -222,10 +269,11 @@ async fn wrong_password_shows_the_page_again() {
     let form = page.form();
     let txn = form.field("txn").unwrap().to_owned();
     let again = form
-        .clone()
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", "wrong-password")
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            (fixtures::WEB_USERNAME, "wrong-password"),
+        )
         .await;
     assert_eq!(again.status, 200);
     again.assert_html();
@@ -237,18 +285,19 @@ async fn wrong_password_shows_the_page_again() {
     assert_eq!(form2.field("txn"), Some(txn.as_str()));
     // The security token is for API logins; the page wants the bare password.
     let with_token = form2
-        .clone()
-        .set("username", fixtures::INTEGRATION_USERNAME)
-        .set("password", &common::integration_password())
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            (
+                fixtures::INTEGRATION_USERNAME,
+                &common::integration_password(),
+            ),
+        )
         .await;
     assert_eq!(with_token.text_of("error").as_deref(), Some(LOGIN_ERROR));
     // Unknown user: the same message.
     let unknown = form2
-        .clone()
-        .set("username", "nobody@acme.example")
-        .set("password", "x")
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(&client, &mock.url(), ("nobody@acme.example", "x"))
         .await;
     assert_eq!(unknown.text_of("error").as_deref(), Some(LOGIN_ERROR));
     let ok = form2
@@ -263,9 +312,7 @@ async fn wrong_password_shows_the_page_again() {
     let stale = page
         .form()
         .set("txn", "not-a-transaction")
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", fixtures::WEB_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(&client, &mock.url(), WEB_USER)
         .await;
     assert_eq!(stale.status, 400);
     assert!(stale.headers.get("location").is_none());
@@ -282,14 +329,7 @@ async fn deny_redirects_with_access_denied_and_allow_remembers_approval() {
     let (mock, _clock) = mock().await;
     let client = browser();
     let params = web_params(&[("state", "xyz")]);
-    let consent = login(
-        &mock,
-        &mock.url(),
-        &params,
-        fixtures::UNAPPROVED_USERNAME,
-        fixtures::UNAPPROVED_PASSWORD,
-    )
-    .await;
+    let consent = login(&mock, &params, UNAPPROVED_USER).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
     consent.assert_html();
     assert!(
@@ -324,14 +364,7 @@ async fn deny_redirects_with_access_denied_and_allow_remembers_approval() {
     assert_eq!(replay.status, 400);
 
     // Allow this time: a code, and the approval is remembered (no consent page next time).
-    let consent = login(
-        &mock,
-        &mock.url(),
-        &params,
-        fixtures::UNAPPROVED_USERNAME,
-        fixtures::UNAPPROVED_PASSWORD,
-    )
-    .await;
+    let consent = login(&mock, &params, UNAPPROVED_USER).await;
     let allowed = consent
         .form()
         .submit(&client, &mock.url(), Some("oaapprove"), None)
@@ -341,14 +374,7 @@ async fn deny_redirects_with_access_denied_and_allow_remembers_approval() {
     assert_eq!(q["state"], "xyz");
     let (status, _, body) = exchange(&mock.url(), &q["code"], &[]).await;
     assert_eq!(status, 200, "{body}");
-    let direct = login(
-        &mock,
-        &mock.url(),
-        &params,
-        fixtures::UNAPPROVED_USERNAME,
-        fixtures::UNAPPROVED_PASSWORD,
-    )
-    .await;
+    let direct = login(&mock, &params, UNAPPROVED_USER).await;
     assert_eq!(direct.status, 302);
     assert!(
         direct
@@ -363,14 +389,7 @@ async fn prompt_values_and_the_session_cookie() {
     let (mock, _clock) = mock().await;
     let client = browser();
     // prompt=consent: the Allow/Deny page even for an approved user.
-    let consent = login(
-        &mock,
-        &mock.url(),
-        &web_params(&[("prompt", "consent")]),
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let consent = login(&mock, &web_params(&[("prompt", "consent")]), WEB_USER).await;
     consent.assert_step("consent");
     let cookie = consent.session_cookie();
     let set_cookie = consent.headers["set-cookie"].to_str().unwrap();
@@ -482,14 +501,7 @@ async fn unregistered_redirect_uri_and_runtime_registration() {
 
     mock.add_callback_url(fixtures::WEB_CONSUMER_KEY, receiver)
         .unwrap();
-    let page = login(
-        &mock,
-        &mock.url(),
-        &params,
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let page = login(&mock, &params, WEB_USER).await;
     assert_eq!(page.status, 302);
     let (target, pairs) = split_location(page.location());
     assert_eq!(target, receiver);
@@ -602,12 +614,11 @@ async fn other_authorize_errors_redirect_with_state() {
 async fn code_is_single_use() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
-    let first = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    let first = redeem(&mock, &code, &verifier).await;
     assert_eq!(first.0, 200, "{}", first.2);
-    let second = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
-    assert_oauth_error(&second, "invalid_grant", "expired authorization code");
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
     let unknown = exchange(&mock.url(), "aPrxnope==", &[]).await;
-    assert_oauth_error(&unknown, "invalid_grant", "expired authorization code");
+    assert_code_expired(&unknown);
 }
 
 #[tokio::test]
@@ -616,11 +627,10 @@ async fn code_expires_after_15_minutes_on_the_mock_clock() {
     let (early, early_verifier) = web_code(&mock, None).await;
     let (late, late_verifier) = web_code(&mock, None).await;
     clock.advance(Duration::from_secs(15 * 60 - 1));
-    let ok = exchange(&mock.url(), &early, &[("code_verifier", &early_verifier)]).await;
+    let ok = redeem(&mock, &early, &early_verifier).await;
     assert_eq!(ok.0, 200, "{}", ok.2);
     clock.advance(Duration::from_secs(1));
-    let expired = exchange(&mock.url(), &late, &[("code_verifier", &late_verifier)]).await;
-    assert_oauth_error(&expired, "invalid_grant", "expired authorization code");
+    assert_code_expired(&redeem(&mock, &late, &late_verifier).await);
 }
 
 #[tokio::test]
@@ -638,8 +648,7 @@ async fn pkce_mismatch_and_missing_verifier() {
     .await;
     assert_oauth_error(&wrong, "invalid_request", "invalid code verifier");
     // The failed attempt used the code up.
-    let retry = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
-    assert_oauth_error(&retry, "invalid_grant", "expired authorization code");
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
 
     let (code, _) = web_code(&mock, None).await;
     let missing = exchange(&mock.url(), &code, &[]).await;
@@ -647,14 +656,8 @@ async fn pkce_mismatch_and_missing_verifier() {
 
     // No code_challenge_method at authorize means S256.
     let (verifier, challenge) = pkce();
-    let callback = signed_in(
-        &mock.url(),
-        &web_params(&[("code_challenge", &challenge)]),
-        WEB_USER,
-    )
-    .await;
-    let code = callback.code().expect("a code");
-    let ok = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    let code = web_user_code(&mock.url(), &web_params(&[("code_challenge", &challenge)])).await;
+    let ok = redeem(&mock, &code, &verifier).await;
     assert_eq!(ok.0, 200, "{}", ok.2);
 }
 
@@ -739,8 +742,7 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
     assert_eq!(json_of(&ok.2)["scope"], "api pardot_api refresh_token");
 
     // Without a challenge, a public app without a secret is refused.
-    let callback = signed_in(&mock.url(), &params[..3], WEB_USER).await;
-    let code = callback.code().expect("a code");
+    let code = web_user_code(&mock.url(), &params[..3]).await;
     assert_token_error(
         &mock.url(),
         &[
@@ -758,13 +760,13 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
 async fn refresh_token_only_when_the_scopes_ask_for_it() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, Some("api pardot_api")).await;
-    let (status, _, body) = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    let (status, _, body) = redeem(&mock, &code, &verifier).await;
     assert_eq!(status, 200);
     let v = json_of(&body);
     assert!(v.get("refresh_token").is_none(), "{body}");
     assert_eq!(v["scope"], "api pardot_api");
     let (code, verifier) = web_code(&mock, Some("api offline_access")).await;
-    let (_, _, body) = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    let (_, _, body) = redeem(&mock, &code, &verifier).await;
     assert!(json_of(&body)["refresh_token"].is_string(), "{body}");
 }
 
@@ -772,7 +774,7 @@ async fn refresh_token_only_when_the_scopes_ask_for_it() {
 async fn refresh_without_rotation_after_a_code() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, Some("api refresh_token")).await;
-    let (_, _, body) = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    let (_, _, body) = redeem(&mock, &code, &verifier).await;
     let refresh = json_of(&body)["refresh_token"].as_str().unwrap().to_owned();
     for _ in 0..2 {
         let (status, _, body) = token(
@@ -796,8 +798,7 @@ async fn refresh_with_rotation_after_a_code() {
     let (mock, _clock) = mock().await;
     let (verifier, challenge) = pkce();
     let params = pkce_params(fixtures::ROTATING_CONSUMER_KEY, &challenge);
-    let callback = signed_in(&mock.url(), &params, WEB_USER).await;
-    let code = callback.code().expect("a code");
+    let code = web_user_code(&mock.url(), &params).await;
     let (status, _, body) = token(
         &mock.url(),
         &with_fields(
@@ -832,9 +833,9 @@ async fn refresh_with_rotation_after_a_code() {
     assert_ne!(second, first);
     // Reusing the rotated token kills the chain, the new token and the code's access token.
     let reused = refresh(first).await;
-    assert_oauth_error(&reused, "invalid_grant", "expired access/refresh token");
+    assert_oauth_error(&reused, EXPIRED_TOKEN.0, EXPIRED_TOKEN.1);
     let after = refresh(second).await;
-    assert_oauth_error(&after, "invalid_grant", "expired access/refresh token");
+    assert_oauth_error(&after, EXPIRED_TOKEN.0, EXPIRED_TOKEN.1);
     assert!(mock.lookup_access_token(&access).is_none());
 }
 
@@ -848,17 +849,14 @@ async fn sandbox_and_my_domain_hosts() {
     let form = page.form();
     assert_eq!(form.action, "/sandbox/services/oauth2/authorize");
     // A production user cannot log in on the sandbox host.
-    let refused = form
-        .clone()
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", fixtures::WEB_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
-        .await;
+    let refused = form.log_in(&client, &mock.url(), WEB_USER).await;
     assert_eq!(refused.text_of("error").as_deref(), Some(LOGIN_ERROR));
     let consent = form
-        .set("username", fixtures::SANDBOX_USERNAME)
-        .set("password", fixtures::SANDBOX_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(
+            &client,
+            &mock.url(),
+            (fixtures::SANDBOX_USERNAME, fixtures::SANDBOX_PASSWORD),
+        )
         .await;
     assert_eq!(consent.form().action, "/sandbox/services/oauth2/authorize");
     let done = consent
@@ -868,11 +866,10 @@ async fn sandbox_and_my_domain_hosts() {
     let code = query_map(done.location())["code"].clone();
     // Exchanged on the production host: that server never issued it.
     let wrong_host = exchange(&mock.url(), &code, &[]).await;
-    assert_oauth_error(&wrong_host, "invalid_grant", "expired authorization code");
+    assert_code_expired(&wrong_host);
 
     let my = mock.my_domain_url(fixtures::PRODUCTION_MY_DOMAIN);
-    let callback = signed_in(&my, &params, WEB_USER).await;
-    let code = callback.code().expect("a code");
+    let code = web_user_code(&my, &params).await;
     let (status, _, body) = exchange(&my, &code, &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -886,36 +883,14 @@ async fn admin_approved_app_needs_assignment() {
     let (mock, _clock) = mock().await;
     mock.add_callback_url(fixtures::JWT_CONSUMER_KEY, CALLBACK)
         .unwrap();
-    let params = [
-        ("response_type", "code"),
-        ("client_id", fixtures::JWT_CONSUMER_KEY),
-        ("redirect_uri", CALLBACK),
-        ("state", "a"),
-    ];
-    let page = login(
-        &mock,
-        &mock.url(),
-        &params,
-        fixtures::UNAPPROVED_USERNAME,
-        fixtures::UNAPPROVED_PASSWORD,
-    )
-    .await;
+    let page = login(&mock, &JWT_APP_PARAMS, UNAPPROVED_USER).await;
     assert_eq!(page.status, 302);
     assert_eq!(
         page.location(),
-        format!(
-            "{CALLBACK}?error=invalid_app_access&error_description=user+is+not+admin+approved+to+access+this+app&state=a"
-        )
+        format!("{CALLBACK}?{INVALID_APP_ACCESS_REDIRECT}")
     );
     // A pre-authorized user goes straight through (no consent page).
-    let page = login(
-        &mock,
-        &mock.url(),
-        &params,
-        fixtures::INTEGRATION_USERNAME,
-        fixtures::INTEGRATION_PASSWORD,
-    )
-    .await;
+    let page = login(&mock, &JWT_APP_PARAMS, INTEGRATION_USER).await;
     assert_eq!(page.status, 302);
     assert!(page.location().starts_with(&format!("{CALLBACK}?code=")));
 }
@@ -925,8 +900,7 @@ async fn reset_forgets_codes() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
     mock.reset();
-    let r = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
-    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
 }
 
 #[tokio::test]
@@ -935,17 +909,9 @@ async fn revoked_approval_kills_pending_codes_and_asks_again() {
     let (code, verifier) = web_code(&mock, None).await;
     mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
         .unwrap();
-    let r = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
-    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    assert_code_expired(&redeem(&mock, &code, &verifier).await);
     // The configured approval is withdrawn too: the consent page comes back.
-    let page = login(
-        &mock,
-        &mock.url(),
-        &web_params(&[]),
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let page = login(&mock, &web_params(&[]), WEB_USER).await;
     page.assert_step("consent");
 }
 
@@ -953,11 +919,7 @@ async fn revoked_approval_kills_pending_codes_and_asks_again() {
 async fn journal_masks_the_login_password() {
     let (mock, _clock) = mock().await;
     let _ = web_code(&mock, None).await;
-    let journal = http_get(format!("{}/__mock/journal", mock.url()))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let journal = journal_text(&mock).await;
     assert!(journal.contains(r#"["password","***"]"#), "{journal}");
     assert!(!journal.contains(fixtures::WEB_PASSWORD));
     // Rust tests read the unmasked values.
@@ -977,7 +939,7 @@ async fn journal_masks_the_login_password() {
 async fn journal_masks_the_login_transaction_code_and_verifier() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
-    let r = exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+    let r = redeem(&mock, &code, &verifier).await;
     assert_eq!(r.0, 200, "{}", r.2);
     let txn = mock
         .journal()
@@ -985,11 +947,7 @@ async fn journal_masks_the_login_transaction_code_and_verifier() {
         .find_map(|e| e.param("txn").map(str::to_owned))
         .unwrap();
     assert_eq!(txn.len(), 32);
-    let journal = http_get(format!("{}/__mock/journal", mock.url()))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let journal = journal_text(&mock).await;
     assert!(journal.contains(r#"["txn","***"]"#), "{journal}");
     assert!(journal.contains(r#"["code","***"]"#), "{journal}");
     assert!(journal.contains(r#"["code_verifier","***"]"#), "{journal}");
@@ -1029,7 +987,7 @@ async fn locked_org_and_inactive_user() {
         ("redirect_uri", CALLBACK),
         ("state", "l"),
     ];
-    let page = login(&mock, &mock.url(), &params, "locked@x.example", "pw-1").await;
+    let page = login(&mock, &params, ("locked@x.example", "pw-1")).await;
     assert_eq!(page.status, 302);
     assert_eq!(
         page.location(),
@@ -1037,7 +995,7 @@ async fn locked_org_and_inactive_user() {
             "{CALLBACK}?error=inactive_org&error_description=organization+is+locked%2C+closed%2C+or+suspended&state=l"
         )
     );
-    let page = login(&mock, &mock.url(), &params, "gone@x.example", "pw-2").await;
+    let page = login(&mock, &params, ("gone@x.example", "pw-2")).await;
     assert_eq!(page.status, 200);
     assert_eq!(page.text_of("error").as_deref(), Some(LOGIN_ERROR));
 }
@@ -1080,8 +1038,7 @@ async fn concurrent_logins_get_distinct_codes() {
             .await;
             assert_eq!(callback.state(), Some(state));
             let code = callback.code().expect("a code");
-            let (status, _, body) =
-                exchange(&mock.url(), &code, &[("code_verifier", &verifier)]).await;
+            let (status, _, body) = redeem(&mock, &code, &verifier).await;
             assert_eq!(status, 200, "{body}");
             code
         }));
@@ -1091,14 +1048,7 @@ async fn concurrent_logins_get_distinct_codes() {
         codes.insert(t.await.unwrap());
     }
     assert_eq!(codes.len(), 40);
-    assert_counts(
-        &mock,
-        &[
-            (Route::OAuthAuthorize, Outcome::LoginPage, 40),
-            (Route::OAuthAuthorize, Outcome::Ok, 40),
-            (Route::OAuthToken, Outcome::Ok, 40),
-        ],
-    );
+    assert_web_flows(&mock, 40);
 }
 
 /// The revoke fault on an admin-approved app removes the user's assignment: the login page
@@ -1113,26 +1063,11 @@ async fn revoked_assignment_on_an_admin_approved_app_redirects_invalid_app_acces
         username: Some(fixtures::INTEGRATION_USERNAME.into()),
     })
     .unwrap();
-    let params = [
-        ("response_type", "code"),
-        ("client_id", fixtures::JWT_CONSUMER_KEY),
-        ("redirect_uri", CALLBACK),
-        ("state", "a"),
-    ];
-    let page = login(
-        &mock,
-        &mock.url(),
-        &params,
-        fixtures::INTEGRATION_USERNAME,
-        fixtures::INTEGRATION_PASSWORD,
-    )
-    .await;
+    let page = login(&mock, &JWT_APP_PARAMS, INTEGRATION_USER).await;
     assert_eq!(page.status, 302, "{}", page.body);
     assert_eq!(
         page.location(),
-        format!(
-            "{CALLBACK}?error=invalid_app_access&error_description=user+is+not+admin+approved+to+access+this+app&state=a"
-        )
+        format!("{CALLBACK}?{INVALID_APP_ACCESS_REDIRECT}")
     );
 }
 
@@ -1143,22 +1078,14 @@ async fn a_code_from_before_a_revoked_approval_stays_dead_after_a_new_allow() {
     let (old_code, old_verifier) = web_code(&mock, None).await;
     mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
         .unwrap();
-    let consent = login(
-        &mock,
-        &mock.url(),
-        &web_params(&[]),
-        fixtures::WEB_USERNAME,
-        fixtures::WEB_PASSWORD,
-    )
-    .await;
+    let consent = login(&mock, &web_params(&[]), WEB_USER).await;
     assert_eq!(consent.form().field("step"), Some("consent"));
     let allowed = consent
         .form()
         .submit(&browser(), &mock.url(), Some("oaapprove"), None)
         .await;
     assert_eq!(allowed.status, 302, "{}", allowed.body);
-    let r = exchange(&mock.url(), &old_code, &[("code_verifier", &old_verifier)]).await;
-    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    assert_code_expired(&redeem(&mock, &old_code, &old_verifier).await);
     let new_code = query_map(allowed.location())["code"].clone();
     let (status, _, body) = exchange(&mock.url(), &new_code, &[]).await;
     assert_eq!(status, 200, "{body}");

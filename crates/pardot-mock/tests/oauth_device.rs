@@ -7,9 +7,9 @@ mod web_support;
 use std::time::Duration;
 
 use common::*;
-use pardot_mock::{MockError, Outcome, Route, fixtures};
+use pardot_mock::{MockError, Outcome, PardotMock, Route, fixtures};
 use serde_json::{Value, json};
-use web_support::{browser, get};
+use web_support::{WEB_USER, browser, get};
 
 const USER_CODE_ALPHABET: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
@@ -40,6 +40,32 @@ async fn poll(
         ],
     )
     .await
+}
+
+/// The apps whose device codes the tests poll.
+const WEB_APP: &str = fixtures::WEB_CONSUMER_KEY;
+const JWT_APP: &str = fixtures::JWT_CONSUMER_KEY;
+const CC_APP: &str = fixtures::CC_CONSUMER_KEY;
+
+/// The refusals of a poll.
+const PENDING: OAuthErr = ("authorization_pending", "authorization pending");
+const SLOW_DOWN: OAuthErr = ("slow_down", "polling too quickly");
+const DENIED: OAuthErr = ("access_denied", "end-user denied authorization");
+const EXPIRED_CODE: OAuthErr = ("invalid_grant", "expired authorization code");
+const EXPIRED_DEVICE_CODE: OAuthErr = ("expired_token", "device code expired");
+
+/// Polls `device_code` of the app `client_id` on the mock's main host and asserts `refusal`.
+async fn assert_poll(mock: &PardotMock, client_id: &str, device_code: &str, refusal: OAuthErr) {
+    let answer = poll(&mock.url(), client_id, device_code).await;
+    assert_oauth_error(&answer, refusal.0, refusal.1);
+}
+
+/// A device authorization of the app `client_id` on the mock's main host, without a scope:
+/// the answer, its device code and its user code.
+async fn started(mock: &PardotMock, client_id: &str) -> (Value, String, String) {
+    let v = start(&mock.url(), client_id, None).await;
+    let (device_code, user_code) = code_of(&v);
+    (v, device_code, user_code)
 }
 
 fn code_of(v: &Value) -> (String, String) {
@@ -74,12 +100,11 @@ async fn scripted_approval_from_start_to_tokens() {
         "{user_code}"
     );
 
-    let pending = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&pending, "authorization_pending", "authorization pending");
+    assert_poll(&mock, WEB_APP, &device_code, PENDING).await;
     mock.approve_device(&user_code.to_lowercase(), fixtures::WEB_USERNAME)
         .unwrap();
     clock.advance(Duration::from_secs(1));
-    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    let (status, _, body) = poll(&mock.url(), WEB_APP, &device_code).await;
     assert_eq!(status, 200, "{body}");
     let t = json_of(&body);
     assert_eq!(sorted_keys(&t), TOKEN_FIELDS_WITH_REFRESH);
@@ -92,8 +117,7 @@ async fn scripted_approval_from_start_to_tokens() {
 
     // The device code is used up.
     clock.advance(Duration::from_secs(1));
-    let again = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&again, "invalid_grant", "expired authorization code");
+    assert_poll(&mock, WEB_APP, &device_code, EXPIRED_CODE).await;
     // The refresh token works.
     let (status, _, body) = token(
         &mock.url(),
@@ -110,7 +134,7 @@ async fn scripted_approval_from_start_to_tokens() {
     let (device_code, user_code) = code_of(&v);
     mock.approve_device(&user_code, fixtures::WEB_USERNAME)
         .unwrap();
-    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    let (status, _, body) = poll(&mock.url(), WEB_APP, &device_code).await;
     assert_eq!(status, 200, "{body}");
     assert!(json_of(&body).get("refresh_token").is_none());
 }
@@ -118,8 +142,7 @@ async fn scripted_approval_from_start_to_tokens() {
 #[tokio::test]
 async fn approval_through_the_html_pages() {
     let (mock, clock) = mock().await;
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (v, device_code, user_code) = started(&mock, WEB_APP).await;
     let client = browser();
     let page = get(&client, v["verification_uri"].as_str().unwrap(), None).await;
     assert_eq!(page.status, 200);
@@ -156,10 +179,7 @@ async fn approval_through_the_html_pages() {
     assert_eq!(login_form.labels, ["username", "password"]);
     assert_eq!(login_form.field("step"), Some("login"));
     let bad = login_form
-        .clone()
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", "nope")
-        .submit(&client, &mock.url(), Some("Login"), None)
+        .log_in(&client, &mock.url(), (fixtures::WEB_USERNAME, "nope"))
         .await;
     assert_eq!(
         bad.text_of("error").as_deref(),
@@ -167,16 +187,11 @@ async fn approval_through_the_html_pages() {
             "Please check your username and password. If you still can't log in, contact your Salesforce administrator."
         )
     );
-    let consent = login_form
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", fixtures::WEB_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
-        .await;
+    let consent = login_form.log_in(&client, &mock.url(), WEB_USER).await;
     assert_eq!(consent.status, 200);
     let consent_form = consent.form();
     assert_eq!(consent_form.field("step"), Some("consent"));
-    let pending = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&pending, "authorization_pending", "authorization pending");
+    assert_poll(&mock, WEB_APP, &device_code, PENDING).await;
     let done = consent_form
         .submit(&client, &mock.url(), Some("oaapprove"), None)
         .await;
@@ -187,7 +202,7 @@ async fn approval_through_the_html_pages() {
         Some("Your device is connected. You can close this window and return to your device.")
     );
     clock.advance(Duration::from_secs(1));
-    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    let (status, _, body) = poll(&mock.url(), WEB_APP, &device_code).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         json_of(&body)["scope"],
@@ -208,8 +223,7 @@ async fn approval_through_the_html_pages() {
 #[tokio::test]
 async fn denial_scripted_over_http_and_through_the_page() {
     let (mock, clock) = mock().await;
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (_, device_code, user_code) = started(&mock, WEB_APP).await;
     let http = common::http();
     let r = http
         .post(format!("{}/__mock/device/{user_code}/deny", mock.url()))
@@ -217,11 +231,9 @@ async fn denial_scripted_over_http_and_through_the_page() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let denied = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&denied, "access_denied", "end-user denied authorization");
+    assert_poll(&mock, WEB_APP, &device_code, DENIED).await;
     clock.advance(Duration::from_secs(1));
-    let still = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&still, "access_denied", "end-user denied authorization");
+    assert_poll(&mock, WEB_APP, &device_code, DENIED).await;
     // A decided code cannot be approved any more.
     assert_eq!(
         mock.approve_device(&user_code, fixtures::WEB_USERNAME),
@@ -229,8 +241,7 @@ async fn denial_scripted_over_http_and_through_the_page() {
     );
 
     // Through the pages: Deny.
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (v, device_code, user_code) = started(&mock, WEB_APP).await;
     let client = browser();
     let page = get(
         &client,
@@ -246,12 +257,7 @@ async fn denial_scripted_over_http_and_through_the_page() {
     let login = form
         .submit(&client, &mock.url(), Some("connect"), None)
         .await;
-    let consent = login
-        .form()
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", fixtures::WEB_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
-        .await;
+    let consent = login.form().log_in(&client, &mock.url(), WEB_USER).await;
     let done = consent
         .form()
         .submit(&client, &mock.url(), Some("oadeny"), None)
@@ -261,15 +267,13 @@ async fn denial_scripted_over_http_and_through_the_page() {
         done.text_of("message").as_deref(),
         Some("You denied access. Your device was not connected.")
     );
-    let denied = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&denied, "access_denied", "end-user denied authorization");
+    assert_poll(&mock, WEB_APP, &device_code, DENIED).await;
 }
 
 #[tokio::test]
 async fn approval_over_the_admin_route() {
     let (mock, _clock) = mock().await;
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (_, device_code, user_code) = started(&mock, WEB_APP).await;
     let url = format!("{}/__mock/device/{user_code}/approve", mock.url());
     let r = http_post_json(&url, &json!({"username": "nobody@acme.example"})).await;
     assert_eq!(r.status(), 400);
@@ -279,7 +283,7 @@ async fn approval_over_the_admin_route() {
     );
     let r = http_post_json(&url, &json!({"username": fixtures::WEB_USERNAME})).await;
     assert_eq!(r.status(), 204);
-    let (status, _, body) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    let (status, _, body) = poll(&mock.url(), WEB_APP, &device_code).await;
     assert_eq!(status, 200, "{body}");
     let r = http_post_json(
         format!("{}/__mock/device/NOPE2345/approve", mock.url()),
@@ -296,40 +300,31 @@ async fn approval_over_the_admin_route() {
 #[tokio::test]
 async fn slow_down_is_judged_on_the_mock_clock() {
     let (mock, clock) = mock().await;
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, _) = code_of(&v);
-    let first = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&first, "authorization_pending", "authorization pending");
-    let fast = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&fast, "slow_down", "polling too quickly");
+    let (_, device_code, _) = started(&mock, WEB_APP).await;
+    assert_poll(&mock, WEB_APP, &device_code, PENDING).await;
+    assert_poll(&mock, WEB_APP, &device_code, SLOW_DOWN).await;
     clock.advance(Duration::from_millis(999));
-    let still_fast = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&still_fast, "slow_down", "polling too quickly");
+    assert_poll(&mock, WEB_APP, &device_code, SLOW_DOWN).await;
     clock.advance(Duration::from_secs(1));
-    let ok = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&ok, "authorization_pending", "authorization pending");
+    assert_poll(&mock, WEB_APP, &device_code, PENDING).await;
 
     // The default interval is 5 s (the client-credentials app does not set one).
     let v = start(&mock.url(), fixtures::CC_CONSUMER_KEY, None).await;
     assert_eq!(v["interval"], 5);
     let (device_code, _) = code_of(&v);
-    let _ = poll(&mock.url(), fixtures::CC_CONSUMER_KEY, &device_code).await;
+    let _ = poll(&mock.url(), CC_APP, &device_code).await;
     clock.advance(Duration::from_secs(4));
-    let fast = poll(&mock.url(), fixtures::CC_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&fast, "slow_down", "polling too quickly");
+    assert_poll(&mock, CC_APP, &device_code, SLOW_DOWN).await;
     clock.advance(Duration::from_secs(5));
-    let ok = poll(&mock.url(), fixtures::CC_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&ok, "authorization_pending", "authorization pending");
+    assert_poll(&mock, CC_APP, &device_code, PENDING).await;
 }
 
 #[tokio::test]
 async fn device_code_expires_after_10_minutes() {
     let (mock, clock) = mock().await;
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (_, device_code, user_code) = started(&mock, WEB_APP).await;
     clock.advance(Duration::from_secs(10 * 60 - 1));
-    let pending = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&pending, "authorization_pending", "authorization pending");
+    assert_poll(&mock, WEB_APP, &device_code, PENDING).await;
     clock.advance(Duration::from_secs(1));
     assert_eq!(
         mock.approve_device(&user_code, fixtures::WEB_USERNAME),
@@ -339,51 +334,36 @@ async fn device_code_expires_after_10_minutes() {
         mock.deny_device(&user_code),
         Err(MockError::UnknownUserCode(user_code))
     );
-    let expired = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&expired, "expired_token", "device code expired");
-    let gone = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&gone, "invalid_grant", "expired authorization code");
+    assert_poll(&mock, WEB_APP, &device_code, EXPIRED_DEVICE_CODE).await;
+    assert_poll(&mock, WEB_APP, &device_code, EXPIRED_CODE).await;
 }
 
 #[tokio::test]
 async fn device_request_errors() {
     let (mock, _clock) = mock().await;
-    assert_token_error(
-        &mock.url(),
-        &[("response_type", "device_code"), ("client_id", "nope")],
-        INVALID_CLIENT_ID,
-    )
-    .await;
-    assert_token_error(
-        &mock.url(),
-        &[
-            ("response_type", "device_code"),
-            ("client_id", fixtures::WEB_CONSUMER_KEY),
-            ("scope", "api full"),
-        ],
-        (
-            "invalid_scope",
-            "requested scope is invalid, unknown, or malformed",
-        ),
-    )
-    .await;
-    assert_token_error(
-        &mock.url(),
-        &[
-            ("response_type", "device_code"),
-            ("client_id", fixtures::WEB_CONSUMER_KEY),
-            ("client_secret", "wrong"),
-        ],
-        INVALID_CLIENT,
-    )
-    .await;
+    let start = [("response_type", "device_code"), ("client_id", WEB_APP)];
+    let invalid_scope = (
+        "invalid_scope",
+        "requested scope is invalid, unknown, or malformed",
+    );
+    for (changes, refusal) in [
+        ([("client_id", Some("nope"))], INVALID_CLIENT_ID),
+        ([("scope", Some("api full"))], invalid_scope),
+        ([("client_secret", Some("wrong"))], INVALID_CLIENT),
+    ] {
+        let form = with_fields(&start, &changes);
+        assert_token_error_in(refusal.0, &mock.url(), &form, refusal).await;
+    }
     // Polling with another app's client id, or a made-up code.
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, _) = code_of(&v);
-    let r = poll(&mock.url(), fixtures::ROTATING_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
-    let r = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, "made-up").await;
-    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    let (_, device_code, _) = started(&mock, WEB_APP).await;
+    assert_poll(
+        &mock,
+        fixtures::ROTATING_CONSUMER_KEY,
+        &device_code,
+        EXPIRED_CODE,
+    )
+    .await;
+    assert_poll(&mock, WEB_APP, "made-up", EXPIRED_CODE).await;
 }
 
 #[tokio::test]
@@ -398,16 +378,10 @@ async fn sandbox_verification_uri_and_admin_approved_apps() {
     assert_eq!(page.form().action, "/sandbox/setup/connect");
 
     // The JWT app is admin approved: an unassigned user's approval does not give tokens.
-    let v = start(&mock.url(), fixtures::JWT_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (_, device_code, user_code) = started(&mock, JWT_APP).await;
     mock.approve_device(&user_code, fixtures::UNAPPROVED_USERNAME)
         .unwrap();
-    let r = poll(&mock.url(), fixtures::JWT_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(
-        &r,
-        "invalid_app_access",
-        "user is not admin approved to access this app",
-    );
+    assert_poll(&mock, JWT_APP, &device_code, NOT_ADMIN_APPROVED).await;
 }
 
 #[tokio::test]
@@ -415,8 +389,7 @@ async fn sf_oauth_style_client_with_shared_clock() {
     // Drives the flow the way a polling client does: wait `interval` on the shared clock,
     // poll, and approve in between — every answer judged on the same ManualClock.
     let (mock, clock) = mock().await;
-    let v = start(&mock.url(), fixtures::PKCE_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (v, device_code, user_code) = started(&mock, fixtures::PKCE_CONSUMER_KEY).await;
     let interval = Duration::from_secs(v["interval"].as_u64().unwrap());
     let mut answers = Vec::new();
     for round in 0..4 {
@@ -444,8 +417,7 @@ async fn sf_oauth_style_client_with_shared_clock() {
 #[tokio::test]
 async fn a_logged_in_browser_goes_straight_to_allow() {
     let (mock, _clock) = mock().await;
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (v, device_code, user_code) = started(&mock, WEB_APP).await;
     let client = browser();
     let verification = v["verification_uri"].as_str().unwrap();
     let login = get(&client, verification, None)
@@ -454,23 +426,17 @@ async fn a_logged_in_browser_goes_straight_to_allow() {
         .set("user_code", &user_code)
         .submit(&client, &mock.url(), Some("connect"), None)
         .await;
-    let consent = login
-        .form()
-        .set("username", fixtures::WEB_USERNAME)
-        .set("password", fixtures::WEB_PASSWORD)
-        .submit(&client, &mock.url(), Some("Login"), None)
-        .await;
+    let consent = login.form().log_in(&client, &mock.url(), WEB_USER).await;
     let cookie = consent.session_cookie();
     consent
         .form()
         .submit(&client, &mock.url(), Some("oaapprove"), None)
         .await;
-    let (status, _, _) = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
+    let (status, _, _) = poll(&mock.url(), WEB_APP, &device_code).await;
     assert_eq!(status, 200);
 
     // Second device, same browser: no login page.
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (_, user_code) = code_of(&v);
+    let (_, _, user_code) = started(&mock, WEB_APP).await;
     let page = get(&client, verification, Some(&cookie))
         .await
         .form()
@@ -490,16 +456,10 @@ async fn revoked_approval_and_device_codes() {
         username: Some(fixtures::INTEGRATION_USERNAME.into()),
     })
     .unwrap();
-    let v = start(&mock.url(), fixtures::JWT_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (_, device_code, user_code) = started(&mock, JWT_APP).await;
     mock.approve_device(&user_code, fixtures::INTEGRATION_USERNAME)
         .unwrap();
-    let r = poll(&mock.url(), fixtures::JWT_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(
-        &r,
-        "invalid_app_access",
-        "user is not admin approved to access this app",
-    );
+    assert_poll(&mock, JWT_APP, &device_code, NOT_ADMIN_APPROVED).await;
     let password = format!(
         "{}{}",
         fixtures::INTEGRATION_PASSWORD,
@@ -519,12 +479,10 @@ async fn revoked_approval_and_device_codes() {
     .await;
 
     // Self-authorize web app: approved, then the approval is revoked before the poll.
-    let v = start(&mock.url(), fixtures::WEB_CONSUMER_KEY, None).await;
-    let (device_code, user_code) = code_of(&v);
+    let (_, device_code, user_code) = started(&mock, WEB_APP).await;
     mock.approve_device(&user_code, fixtures::WEB_USERNAME)
         .unwrap();
     mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
         .unwrap();
-    let r = poll(&mock.url(), fixtures::WEB_CONSUMER_KEY, &device_code).await;
-    assert_oauth_error(&r, "invalid_grant", "expired authorization code");
+    assert_poll(&mock, WEB_APP, &device_code, EXPIRED_CODE).await;
 }

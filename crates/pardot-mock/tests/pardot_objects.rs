@@ -23,7 +23,9 @@ enum Step {
 use Step::{Advance, Delete, Get, Post};
 
 /// Reads, queries (every output, criteria, filters, sorts, paging), then writes and the
-/// queries that see them, then errors; XML and JSON for each kind of answer.
+/// queries that see them, then errors; XML and JSON for each kind of answer. One step a line:
+/// the script is a table, read down.
+#[rustfmt::skip]
 const SCRIPT: &[Step] = &[
     // Campaigns.
     Get("/api/campaign/version/4/do/query"),
@@ -38,12 +40,8 @@ const SCRIPT: &[Step] = &[
     Get("/api/campaign/version/4/do/query?id_greater_than=9999"),
     Get("/api/campaign/version/4/do/query?format=json&output=bulk&id_greater_than=9999"),
     Get("/api/campaign/version/4/do/query?output=bulk&id_greater_than=9999"),
-    Get(
-        "/api/campaign/version/4/do/query?format=json&created_after=2024-01-01&created_before=2024-05-20T12:00:00%2B02:00",
-    ),
-    Get(
-        "/api/campaign/version/4/do/query?format=json&updated_after=2024-04-15%2016:30:00&sort_by=updated_at",
-    ),
+    Get("/api/campaign/version/4/do/query?format=json&created_after=2024-01-01&created_before=2024-05-20T12:00:00%2B02:00"),
+    Get("/api/campaign/version/4/do/query?format=json&updated_after=2024-04-15%2016:30:00&sort_by=updated_at"),
     Get("/api/campaign/version/3/do/read/id/7002"),
     Get("/api/campaign/version/4/do/read/id/7002?format=json"),
     Get("/api/campaign/version/4/do/read?id=7001&format=json"),
@@ -57,9 +55,7 @@ const SCRIPT: &[Step] = &[
     Get("/api/listMembership/version/4/do/query?format=json"),
     Get("/api/listMembership/version/4/do/query?format=json&list_id=752"),
     Get("/api/listMembership/version/4/do/query?format=json&prospect_id=1003&deleted=true"),
-    Get(
-        "/api/listMembership/version/4/do/query?format=json&deleted=all&sort_by=created_at&output=bulk",
-    ),
+    Get("/api/listMembership/version/4/do/query?format=json&deleted=all&sort_by=created_at&output=bulk"),
     Get("/api/listMembership/version/4/do/read/id/9002"),
     Get("/api/listMembership/version/4/do/read/list_id/752/prospect_id/1002?format=json"),
     // Visitors.
@@ -77,15 +73,9 @@ const SCRIPT: &[Step] = &[
     // Visitor activities.
     Get("/api/visitorActivity/version/4/do/query?format=json&limit=3"),
     Get("/api/visitorActivity/version/4/do/query?prospect_only=true&type=4,6"),
-    Get(
-        "/api/visitorActivity/version/4/do/query?format=json&prospect_id=1001&email_only=true&sort_by=created_at&sort_order=ascending&output=simple",
-    ),
-    Get(
-        "/api/visitorActivity/version/4/do/query?format=json&visitor_id=5001,5003&campaign_id=7001&output=bulk",
-    ),
-    Get(
-        "/api/visitorActivity/version/4/do/query?format=json&prospect_only=false&sort_by=visitor_id&limit=2",
-    ),
+    Get("/api/visitorActivity/version/4/do/query?format=json&prospect_id=1001&email_only=true&sort_by=created_at&sort_order=ascending&output=simple"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&visitor_id=5001,5003&campaign_id=7001&output=bulk"),
+    Get("/api/visitorActivity/version/4/do/query?format=json&prospect_only=false&sort_by=visitor_id&limit=2"),
     Get("/api/visitorActivity/version/4/do/read/id/150005"),
     Get("/api/visitorActivity/version/4/do/read/id/150009?format=json"),
     // Users.
@@ -111,89 +101,24 @@ const SCRIPT: &[Step] = &[
     Get("/api/emailClick/version/3/do/query?format=json&created_after=2024-02-10&output=bulk"),
     // Writes, an hour later.
     Advance(Duration::from_secs(3600)),
-    Post(
-        "/api/campaign/version/4/do/create",
-        &[("name", "Autumn <Launch> & \"Co\""), ("cost", "750")],
-    ),
-    Post(
-        "/api/campaign/version/4/do/update/id/7001?format=json",
-        &[("cost", "99"), ("crm_fid", "ignored")],
-    ),
-    Post(
-        "/api/list/version/4/do/create?format=json",
-        &[
-            ("name", "Beta testers"),
-            ("is_public", "1"),
-            ("title", "Beta"),
-        ],
-    ),
-    Post(
-        "/api/list/version/4/do/update/id/753",
-        &[
-            ("description", "People who came"),
-            ("is_crm_visible", "false"),
-        ],
-    ),
-    Post(
-        "/api/listMembership/version/4/do/create/list_id/753/prospect_id/1003",
-        &[],
-    ),
-    Post(
-        "/api/listMembership/version/4/do/create?format=json",
-        &[
-            ("list_id", "755"),
-            ("prospect_id", "1001"),
-            ("opted_out", "true"),
-        ],
-    ),
-    Post(
-        "/api/listMembership/version/4/do/update/list_id/752/prospect_id/1002?format=json",
-        &[("opted_out", "false")],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/create/prospect_email/alan@example.com?format=json",
-        &[
-            ("campaign_id", "7003"),
-            ("name", "Second engine"),
-            ("value", "30000"),
-            ("probability", "25"),
-            ("stage", "Qualification"),
-            ("status", "open"),
-        ],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/update/id/4001?format=json&output=simple",
-        &[("probability", "90"), ("stage", "Negotiation")],
-    ),
-    Post(
-        "/api/prospectAccount/version/4/do/create?format=json",
-        &[
-            ("name", "Difference Engines GmbH"),
-            ("region", "EMEA"),
-            ("employees", "40"),
-        ],
-    ),
-    Post(
-        "/api/prospectAccount/version/4/do/update/id/2203?format=json",
-        &[
-            ("fleet_size", "3"),
-            ("website", "https://bletchley.example"),
-        ],
-    ),
+    Post("/api/campaign/version/4/do/create", &[("name", "Autumn <Launch> & \"Co\""), ("cost", "750")]),
+    Post("/api/campaign/version/4/do/update/id/7001?format=json", &[("cost", "99"), ("crm_fid", "ignored")]),
+    Post("/api/list/version/4/do/create?format=json", &[("name", "Beta testers"), ("is_public", "1"), ("title", "Beta")]),
+    Post("/api/list/version/4/do/update/id/753", &[("description", "People who came"), ("is_crm_visible", "false")]),
+    Post("/api/listMembership/version/4/do/create/list_id/753/prospect_id/1003", &[]),
+    Post("/api/listMembership/version/4/do/create?format=json", &[("list_id", "755"), ("prospect_id", "1001"), ("opted_out", "true")]),
+    Post("/api/listMembership/version/4/do/update/list_id/752/prospect_id/1002?format=json", &[("opted_out", "false")]),
+    Post("/api/opportunity/version/4/do/create/prospect_email/alan@example.com?format=json", &[("campaign_id", "7003"), ("name", "Second engine"), ("value", "30000"), ("probability", "25"), ("stage", "Qualification"), ("status", "open")]),
+    Post("/api/opportunity/version/4/do/update/id/4001?format=json&output=simple", &[("probability", "90"), ("stage", "Negotiation")]),
+    Post("/api/prospectAccount/version/4/do/create?format=json", &[("name", "Difference Engines GmbH"), ("region", "EMEA"), ("employees", "40")]),
+    Post("/api/prospectAccount/version/4/do/update/id/2203?format=json", &[("fleet_size", "3"), ("website", "https://bletchley.example")]),
     Advance(Duration::from_secs(60)),
     Post("/api/listMembership/version/4/do/delete/id/9001", &[]),
     Post("/api/opportunity/version/4/do/delete/id/4003", &[]),
-    Post(
-        "/api/opportunity/version/4/do/undelete/id/4004?format=json",
-        &[],
-    ),
-    Get(
-        "/api/opportunity/version/4/do/query?format=json&updated_after=today&sort_by=id&output=bulk",
-    ),
+    Post("/api/opportunity/version/4/do/undelete/id/4004?format=json", &[]),
+    Get("/api/opportunity/version/4/do/query?format=json&updated_after=today&sort_by=id&output=bulk"),
     Delete("/api/list/version/4/do/delete/id/754?format=json"),
-    Get(
-        "/api/listMembership/version/4/do/query?format=json&updated_after=today&deleted=all&sort_by=updated_at",
-    ),
+    Get("/api/listMembership/version/4/do/query?format=json&updated_after=today&deleted=all&sort_by=updated_at"),
     Get("/api/list/version/4/do/query?format=json&updated_after=last_7_days"),
     Get("/api/campaign/version/4/do/query?format=json&created_after=today"),
     // Errors.
@@ -214,39 +139,15 @@ const SCRIPT: &[Step] = &[
     Get("/api/campaign/version/4/do/delete/id/7001?format=json"),
     Get("/api/list/version/4/do/read/id/754?format=json"),
     Get("/api/list/version/4/do/delete/id/753?format=json"),
-    Post(
-        "/api/list/version/4/do/create?format=json",
-        &[("title", "No name")],
-    ),
-    Post(
-        "/api/list/version/4/do/update/id/753?format=json",
-        &[("name", "")],
-    ),
-    Post(
-        "/api/list/version/4/do/update/id/753?format=json",
-        &[("is_public", "perhaps")],
-    ),
-    Post(
-        "/api/campaign/version/4/do/update/id/7002?format=json",
-        &[("cost", "a lot")],
-    ),
+    Post("/api/list/version/4/do/create?format=json", &[("title", "No name")]),
+    Post("/api/list/version/4/do/update/id/753?format=json", &[("name", "")]),
+    Post("/api/list/version/4/do/update/id/753?format=json", &[("is_public", "perhaps")]),
+    Post("/api/campaign/version/4/do/update/id/7002?format=json", &[("cost", "a lot")]),
     Get("/api/listMembership/version/4/do/read/id/9001?format=json"),
-    Post(
-        "/api/listMembership/version/4/do/create/list_id/752/prospect_id/1002?format=json",
-        &[],
-    ),
-    Post(
-        "/api/listMembership/version/4/do/create/list_id/999/prospect_id/1002?format=json",
-        &[],
-    ),
-    Post(
-        "/api/listMembership/version/4/do/create/list_id/752/prospect_id/2001?format=json",
-        &[],
-    ),
-    Post(
-        "/api/listMembership/version/4/do/create?format=json",
-        &[("list_id", "752")],
-    ),
+    Post("/api/listMembership/version/4/do/create/list_id/752/prospect_id/1002?format=json", &[]),
+    Post("/api/listMembership/version/4/do/create/list_id/999/prospect_id/1002?format=json", &[]),
+    Post("/api/listMembership/version/4/do/create/list_id/752/prospect_id/2001?format=json", &[]),
+    Post("/api/listMembership/version/4/do/create?format=json", &[("list_id", "752")]),
     Get("/api/prospect/version/4/do/read/id/1001/list_id/752?format=json"),
     Get("/api/visit/version/4/do/query?format=json"),
     Get("/api/visit/version/4/do/query?format=json&visitor_ids=5001,x"),
@@ -270,157 +171,56 @@ const SCRIPT: &[Step] = &[
     Post("/api/prospect/version/4/do/delete/id/1003", &[]),
     Get("/api/prospect/version/4/do/read/id/1003?format=json"),
     Post("/api/prospect/version/4/do/delete/id/1003?format=json", &[]),
-    Post(
-        "/api/prospect/version/4/do/delete?format=json",
-        &[("email", "nobody@example.com")],
-    ),
+    Post("/api/prospect/version/4/do/delete?format=json", &[("email", "nobody@example.com")]),
     Post("/api/prospect/version/4/do/delete/fid/x?format=json", &[]),
     Post("/api/prospect/version/4/do/delete?format=json", &[]),
     Delete("/api/prospect/version/4/do/delete/email/grace@example.com"),
     Get("/api/prospect/version/4/do/query?format=json&deleted=true&fields=email"),
     Get("/api/prospectAccount/version/4/do/read/id/2999?format=json"),
-    Post(
-        "/api/prospectAccount/version/4/do/update/id/2201?format=json",
-        &[("fleet_size", "many")],
-    ),
-    Post(
-        "/api/prospectAccount/version/4/do/create?format=json",
-        &[("region", "EMEA")],
-    ),
+    Post("/api/prospectAccount/version/4/do/update/id/2201?format=json", &[("fleet_size", "many")]),
+    Post("/api/prospectAccount/version/4/do/create?format=json", &[("region", "EMEA")]),
     Get("/api/prospectAccount/version/4/do/delete/id/2201?format=json"),
     Get("/api/opportunity/version/4/do/query?format=json&probability_greater_than=high"),
     Get("/api/opportunity/version/4/do/query?format=json&prospect_email=nobody@example.com"),
-    Post(
-        "/api/opportunity/version/4/do/undelete/id/4001?format=json",
-        &[],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/create/prospect_id/1002?format=json",
-        &[("campaign_id", "7002"), ("name", "x"), ("value", "1")],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/create/prospect_id/1002?format=json",
-        &[
-            ("campaign_id", "7999"),
-            ("name", "x"),
-            ("value", "1"),
-            ("probability", "5"),
-        ],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/create/prospect_id/1999?format=json",
-        &[
-            ("campaign_id", "7002"),
-            ("name", "x"),
-            ("value", "1"),
-            ("probability", "5"),
-        ],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/create/prospect_email/nobody@example.com?format=json",
-        &[
-            ("campaign_id", "7002"),
-            ("name", "x"),
-            ("value", "1"),
-            ("probability", "5"),
-        ],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/update/id/4001?format=json",
-        &[("probability", "150")],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/update/id/4001?format=json",
-        &[("value", "lots")],
-    ),
-    Post(
-        "/api/opportunity/version/4/do/update/id/4001?format=json",
-        &[("status", "maybe")],
-    ),
+    Post("/api/opportunity/version/4/do/undelete/id/4001?format=json", &[]),
+    Post("/api/opportunity/version/4/do/create/prospect_id/1002?format=json", &[("campaign_id", "7002"), ("name", "x"), ("value", "1")]),
+    Post("/api/opportunity/version/4/do/create/prospect_id/1002?format=json", &[("campaign_id", "7999"), ("name", "x"), ("value", "1"), ("probability", "5")]),
+    Post("/api/opportunity/version/4/do/create/prospect_id/1999?format=json", &[("campaign_id", "7002"), ("name", "x"), ("value", "1"), ("probability", "5")]),
+    Post("/api/opportunity/version/4/do/create/prospect_email/nobody@example.com?format=json", &[("campaign_id", "7002"), ("name", "x"), ("value", "1"), ("probability", "5")]),
+    Post("/api/opportunity/version/4/do/update/id/4001?format=json", &[("probability", "150")]),
+    Post("/api/opportunity/version/4/do/update/id/4001?format=json", &[("value", "lots")]),
+    Post("/api/opportunity/version/4/do/update/id/4001?format=json", &[("status", "maybe")]),
     // Prospect assignment, appended so every answer above stays as it was.
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001",
-        &[("user_id", "3002")],
-    ),
+    Post("/api/prospect/version/4/do/assign/id/1001", &[("user_id", "3002")]),
     Get("/api/prospect/version/4/do/read/id/1001?format=json"),
-    Post(
-        "/api/prospect/version/3/do/assign/email/ada@example.com?format=json",
-        &[("user_email", "LEGACY-V4@acme.example")],
-    ),
+    Post("/api/prospect/version/3/do/assign/email/ada@example.com?format=json", &[("user_email", "LEGACY-V4@acme.example")]),
     Get("/api/prospect/version/4/do/query?format=json&fields=email,assigned_to"),
     Get("/api/prospect/version/4/do/query?format=json&fields=email&output=bulk"),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001?format=json",
-        &[
-            ("user_id", "3003"),
-            ("user_email", "legacy-v4@acme.example"),
-        ],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001?format=json",
-        &[
-            ("user_id", "3002"),
-            ("user_email", "legacy-v4@acme.example"),
-        ],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001?format=json",
-        &[("user_id", "3002"), ("group_id", "1")],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001?format=json",
-        &[("group_id", "1")],
-    ),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[("user_id", "3003"), ("user_email", "legacy-v4@acme.example")]),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[("user_id", "3002"), ("user_email", "legacy-v4@acme.example")]),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[("user_id", "3002"), ("group_id", "1")]),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[("group_id", "1")]),
     Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[]),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001?format=json",
-        &[("user_id", "3999")],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001?format=json",
-        &[("user_email", "nobody@acme.example")],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1003?format=json",
-        &[("user_id", "3002")],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/email/nobody@example.com?format=json",
-        &[("user_id", "3002")],
-    ),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[("user_id", "3999")]),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[("user_email", "nobody@acme.example")]),
+    Post("/api/prospect/version/4/do/assign/id/1003?format=json", &[("user_id", "3002")]),
+    Post("/api/prospect/version/4/do/assign/email/nobody@example.com?format=json", &[("user_id", "3002")]),
     Advance(Duration::from_secs(60)),
-    Post(
-        "/api/prospect/version/4/do/unassign/id/1001?format=json",
-        &[],
-    ),
+    Post("/api/prospect/version/4/do/unassign/id/1001?format=json", &[]),
     Get("/api/prospect/version/3/do/read/id/1001"),
     // The assignment criteria of the prospect query: 1001 to Iris (by email), a new
     // prospect to Wendy (by id), one left unassigned.
-    Post(
-        "/api/prospect/version/4/do/create/email/lin@example.com?format=json",
-        &[],
-    ),
-    Post(
-        "/api/prospect/version/4/do/create/email/mo@example.com?format=json",
-        &[],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/id/1001?format=json",
-        &[("user_email", "integration@acme.example")],
-    ),
-    Post(
-        "/api/prospect/version/4/do/assign/email/lin@example.com?format=json",
-        &[("user_id", "3002")],
-    ),
+    Post("/api/prospect/version/4/do/create/email/lin@example.com?format=json", &[]),
+    Post("/api/prospect/version/4/do/create/email/mo@example.com?format=json", &[]),
+    Post("/api/prospect/version/4/do/assign/id/1001?format=json", &[("user_email", "integration@acme.example")]),
+    Post("/api/prospect/version/4/do/assign/email/lin@example.com?format=json", &[("user_id", "3002")]),
     Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned=true"),
     Get("/api/prospect/version/4/do/query?fields=email&assigned=false"),
     Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned=FALSE"),
     Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned_to_user=3002"),
     Get("/api/prospect/version/3/do/query?format=json&assigned_to_user=Integration@acme.example"),
     Get("/api/prospect/version/4/do/query?fields=email&assigned_to_user=3003"),
-    Get(
-        "/api/prospect/version/4/do/query?format=json&fields=email&assigned=false&assigned_to_user=3001",
-    ),
+    Get("/api/prospect/version/4/do/query?format=json&fields=email&assigned=false&assigned_to_user=3001"),
     Get("/api/prospect/version/4/do/query?format=json&assigned=maybe"),
     Get("/api/prospect/version/4/do/query?format=json&assigned_to_user=3999"),
     Get("/api/prospect/version/4/do/query?assigned_to_user=nobody@acme.example"),
@@ -571,22 +371,17 @@ async fn paging_by_id_sees_every_record_once() {
 async fn writes_are_stamped_on_the_mock_clock_and_reset_restores_the_fixtures() {
     let env = env().await;
     env.clock.advance(Duration::from_secs(86_400 * 400));
-    let token = env.user_token();
-    let auth = format!("Bearer {token}");
-    let headers = bearer_headers(&auth);
     let created = env
-        .post(
+        .bearer_post_form(
             "/api/campaign/version/4/do/create?format=json",
             &[("name", "Later")],
-            &headers,
         )
         .await;
     assert_eq!(created.json()["campaign"]["id"], 7004, "{}", created.body);
     let updated = env
-        .post(
+        .bearer_post_form(
             "/api/list/version/4/do/update/id/752?format=json",
             &[("title", "Renamed")],
-            &headers,
         )
         .await;
     assert_eq!(updated.json()["list"]["updated_at"], "2026-04-14 12:00:00");
@@ -618,27 +413,21 @@ async fn writes_are_stamped_on_the_mock_clock_and_reset_restores_the_fixtures() 
 async fn business_units_and_versions_keep_their_rules() {
     let env = env().await;
     let token = env.user_token();
-    let auth = format!("Bearer {token}");
     let demo = env
-        .get(
+        .get_as(
+            &token,
+            DEMO_BU,
             "/demo/api/campaign/version/4/do/query?format=json",
-            &[
-                ("Authorization", &auth),
-                ("Pardot-Business-Unit-Id", DEMO_BU),
-            ],
         )
         .await;
     // The integration user has no demo unit: the usual 49 / 201 rules apply first.
     assert_eq!(demo.json()["@attributes"]["stat"], "fail", "{}", demo.body);
     let sandbox = env.token(SANDBOX_USER, JWT_APP);
-    let sandbox_auth = format!("Bearer {sandbox}");
     let demo = env
-        .get(
+        .get_as(
+            &sandbox,
+            DEMO_BU,
             "/demo/api/campaign/version/4/do/query?format=json",
-            &[
-                ("Authorization", &sandbox_auth),
-                ("Pardot-Business-Unit-Id", DEMO_BU),
-            ],
         )
         .await;
     assert_eq!(ids(&demo, "campaign"), [8001], "{}", demo.body);
@@ -667,16 +456,7 @@ async fn business_units_and_versions_keep_their_rules() {
 
 /// A mock from the default configuration plus what `edit` adds through the builder.
 async fn env_built(edit: impl FnOnce(pardot_mock::MockBuilder) -> pardot_mock::MockBuilder) -> Env {
-    let clock = pardot_auth_core::ManualClock::starting_at(start_time());
-    let builder = pardot_mock::PardotMock::builder()
-        .config(config())
-        .clock(clock.clone());
-    let mock = edit(builder).start().await.expect("mock starts");
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    Env { mock, clock, http }
+    env_of(edit(pardot_mock::PardotMock::builder().config(config()))).await
 }
 
 #[tokio::test]
@@ -860,14 +640,10 @@ async fn a_configured_assignment_is_read_queried_changed_and_reset() {
         .await;
     assert_eq!(ids(&query, "prospect"), [1002, 1200], "{}", query.body);
     // An unassign changes what later reads and queries see; a reset puts it back.
-    let token = env.user_token();
-    let auth = format!("Bearer {token}");
-    let headers = bearer_headers(&auth);
     let unassigned = env
-        .post(
+        .bearer_post_form(
             "/api/prospect/version/4/do/unassign/id/1002?format=json",
             &[],
-            &headers,
         )
         .await;
     assert!(

@@ -13,10 +13,19 @@ use pardot_auth_core::{
 };
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
-use support::{assert_counts, assert_route_counts, mock, mock_with};
+use support::{
+    ROTATING_APP, WEB_APP, assert_counts, assert_token_counts, mock, mock_with, refresh_flow,
+};
 
 fn custom(url: &str) -> LoginHost {
     LoginHost::custom(url).unwrap()
+}
+
+/// A mock and its shared clock, with the mock's main login host.
+async fn mock_on_main_host() -> (PardotMock, ManualClock, LoginHost) {
+    let (mock, clock) = mock().await;
+    let host = custom(&mock.url());
+    (mock, clock, host)
 }
 
 fn jwt(host: LoginHost, user: &str, clock: &ManualClock) -> JwtBearer {
@@ -125,13 +134,12 @@ async fn jwt_bearer_production_sandbox_and_my_domain() {
         &clock,
     ))
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 4)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 4)]);
 }
 
 #[tokio::test]
 async fn jwt_bearer_errors() {
-    let (mock, clock) = mock().await;
-    let prod = custom(&mock.url());
+    let (mock, clock, prod) = mock_on_main_host().await;
     const CTX: &str = "JWT bearer authentication";
 
     // A production user on the sandbox login host: the audience is wrong for that org.
@@ -218,9 +226,8 @@ async fn jwt_bearer_errors() {
     assert!(err.is_retryable(), "{err}");
 
     let counts = mock.counts();
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[
             (Outcome::Ok, 0),
             (Outcome::InvalidGrant, 5),
@@ -234,8 +241,7 @@ async fn jwt_bearer_errors() {
 
 #[tokio::test]
 async fn salesforce_tokens_expire_on_the_shared_clock() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (_mock, clock, host) = mock_on_main_host().await;
     let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
     let c = client(&clock);
     clock.advance(token.lifetime() - Duration::from_secs(1));
@@ -272,8 +278,7 @@ fn password_flow(
 
 #[tokio::test]
 async fn username_password_success_and_errors() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     const CTX: &str = "username-password authentication";
 
     // Success; the mock signs the answer with the app's secret and the flow checks it.
@@ -305,7 +310,7 @@ async fn username_password_success_and_errors() {
         &clock,
     ))
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 3)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 3)]);
 
     // Missing security token, wrong password, wrong host: authentication failure.
     for (h, user, pw, tok) in [
@@ -367,7 +372,7 @@ async fn username_password_success_and_errors() {
         "invalid client credentials",
     )
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::InvalidGrant, 3)]);
+    assert_token_counts(&mock, &[(Outcome::InvalidGrant, 3)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,16 +380,9 @@ async fn username_password_success_and_errors() {
 
 #[tokio::test]
 async fn refresh_without_rotation_and_revocation() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     let c = client(&clock);
-    let flow = RefreshTokenFlow::new(
-        host.clone(),
-        fx::WEB_CONSUMER_KEY,
-        RefreshToken::new(fx::WEB_REFRESH_TOKEN),
-    )
-    .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-    .with_client(c.clone());
+    let flow = refresh_flow(host.clone(), WEB_APP, fx::WEB_REFRESH_TOKEN, c.clone());
     let (token, outcome) = flow.refresh().await.unwrap();
     assert!(!outcome.rotated);
     assert!(token.refresh_token().is_none());
@@ -393,7 +391,7 @@ async fn refresh_without_rotation_and_revocation() {
         fx::WEB_USERNAME
     );
     flow.token().await.unwrap();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 2)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 2)]);
 
     // The app requires its secret for refreshes.
     let err = RefreshTokenFlow::new(
@@ -427,16 +425,14 @@ async fn refresh_without_rotation_and_revocation() {
 
 #[tokio::test]
 async fn refresh_token_rotation_and_reuse_detection() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     let rotations = common::Rotations::default();
-    let flow = RefreshTokenFlow::new(
+    let flow = refresh_flow(
         host.clone(),
-        fx::ROTATING_CONSUMER_KEY,
-        RefreshToken::new(fx::ROTATING_REFRESH_TOKEN),
+        ROTATING_APP,
+        fx::ROTATING_REFRESH_TOKEN,
+        client(&clock),
     )
-    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-    .with_client(client(&clock))
     .on_rotation(rotations.observer());
 
     let (first, outcome) = flow.refresh().await.unwrap();
@@ -454,13 +450,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     );
 
     // Someone replays a rotated token: the whole chain is revoked.
-    let replay = RefreshTokenFlow::new(
-        host.clone(),
-        fx::ROTATING_CONSUMER_KEY,
-        RefreshToken::new(r1),
-    )
-    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-    .with_client(client(&clock));
+    let replay = refresh_flow(host.clone(), ROTATING_APP, r1, client(&clock));
     assert_refused(
         replay,
         "refresh token exchange",
@@ -470,11 +460,7 @@ async fn refresh_token_rotation_and_reuse_detection() {
     .await;
     let err = flow.token().await.unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 2), (Outcome::InvalidGrant, 2)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 2), (Outcome::InvalidGrant, 2)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,7 +491,7 @@ async fn client_credentials_on_my_domain_only() {
             fx::CC_RUN_AS_USERNAME
         );
     }
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 2)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 2)]);
 
     const CTX: &str = "client credentials authentication";
     let err = assert_refused(
@@ -542,8 +528,7 @@ async fn client_credentials_on_my_domain_only() {
 
 #[tokio::test]
 async fn revoke_access_token_then_userinfo_refuses_it() {
-    let (mock, clock) = mock().await;
-    let host = custom(&mock.url());
+    let (mock, clock, host) = mock_on_main_host().await;
     let c = client(&clock);
     let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
     let me = c.userinfo(&host, &token).await.unwrap();
@@ -716,13 +701,12 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
 
     // A refresh token of a deactivated user.
     assert_refused(
-        RefreshTokenFlow::new(
+        refresh_flow(
             prod.clone(),
-            fx::WEB_CONSUMER_KEY,
-            RefreshToken::new("5Aep861mock.inactive.user.refresh.token.000000000000000000000"),
-        )
-        .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-        .with_client(client(&clock)),
+            WEB_APP,
+            "5Aep861mock.inactive.user.refresh.token.000000000000000000000",
+            client(&clock),
+        ),
         "refresh token exchange",
         "invalid_grant",
         "inactive user",
@@ -749,5 +733,5 @@ async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refr
     }
     clock.advance(Duration::from_secs(3601));
     flow.token().await.unwrap();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::RateLimitExceeded, 2)]);
+    assert_token_counts(&mock, &[(Outcome::RateLimitExceeded, 2)]);
 }

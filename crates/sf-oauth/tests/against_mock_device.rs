@@ -14,7 +14,8 @@ use pardot_mock::sign_in::{Consent, sign_in_device};
 use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    assert_counts, assert_oauth_error, assert_route_counts, mock, mock_with, oauth_source,
+    ACCESS_DENIED, NOT_ADMIN_APPROVED, UNAPPROVED_USER, assert_oauth_error, assert_token_counts,
+    mock, mock_with, oauth_source,
 };
 use tokio::task::JoinHandle;
 
@@ -140,9 +141,8 @@ async fn start_then_pending_then_approved_by_script() {
         Err(MockError::UnknownUserCode(_))
     ));
     let counts = mock.counts();
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[(Outcome::Ok, 2), (Outcome::AuthorizationPending, 2)],
     );
     assert_eq!(counts.route_total(Route::OAuthToken), 4);
@@ -155,11 +155,7 @@ async fn denied_by_script() {
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        CTX,
-        ("access_denied", "end-user denied authorization"),
-    );
+    let source = assert_oauth_error(&err, CTX, ACCESS_DENIED);
     assert!(matches!(
         source,
         OAuthError::Server {
@@ -171,7 +167,7 @@ async fn denied_by_script() {
     // A decided code cannot be decided again.
     assert!(mock.approve_device(&user_code, fx::WEB_USERNAME).is_err());
     let counts = mock.counts();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::AccessDenied, 1)]);
+    assert_token_counts(&mock, &[(Outcome::AccessDenied, 1)]);
     assert_eq!(
         counts.get(Route::OAuthToken, Outcome::Ok),
         1,
@@ -211,7 +207,7 @@ async fn polls_at_the_server_interval() {
         Duration::from_secs(10),
     )
     .await;
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 0)]);
+    assert_token_counts(&mock, &[(Outcome::SlowDown, 0)]);
 }
 
 #[tokio::test]
@@ -248,7 +244,7 @@ async fn slow_down_makes_the_flow_poll_less_often() {
     )
     .await;
     let counts = mock.counts();
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::SlowDown, 2)]);
+    assert_token_counts(&mock, &[(Outcome::SlowDown, 2)]);
     assert_eq!(
         counts.get(Route::OAuthToken, Outcome::Ok),
         2,
@@ -276,7 +272,7 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
         mock.approve_device(&user_code, fx::WEB_USERNAME),
         Err(MockError::UnknownUserCode(_))
     ));
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::ExpiredToken, 1)]);
+    assert_token_counts(&mock, &[(Outcome::ExpiredToken, 1)]);
 }
 
 #[tokio::test]
@@ -301,10 +297,7 @@ async fn stops_at_its_own_timeout_on_the_clock() {
     assert_eq!(err.context(), Some(CTX));
     assert!(err.to_string().contains("timed out after 3s"), "{err}");
     assert!(matches!(oauth_source(&err), OAuthError::Timeout(d) if *d == Duration::from_secs(3)));
-    assert_counts(
-        &mock,
-        &[(Route::OAuthToken, Outcome::AuthorizationPending, 3)],
-    );
+    assert_token_counts(&mock, &[(Outcome::AuthorizationPending, 3)]);
 }
 
 #[tokio::test]
@@ -340,8 +333,8 @@ async fn approved_on_the_setup_connect_pages() {
     // app) Allow/Deny.
     let approved = sign_in_device(
         &page_url,
-        fx::UNAPPROVED_USERNAME,
-        fx::UNAPPROVED_PASSWORD,
+        UNAPPROVED_USER.0,
+        UNAPPROVED_USER.1,
         Consent::Allow,
     )
     .await
@@ -396,20 +389,12 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     let polling = poll(flow, auth);
     tick(&clock, DEFAULT_POLL_INTERVAL).await;
     let err = polling.await.unwrap().unwrap_err();
-    assert_oauth_error(
-        &err,
-        CTX,
-        (
-            "invalid_app_access",
-            "user is not admin approved to access this app",
-        ),
-    );
+    assert_oauth_error(&err, CTX, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
     let counts = mock.counts();
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[
             (Outcome::InvalidClientId, 1),
             (Outcome::InvalidClient, 1),

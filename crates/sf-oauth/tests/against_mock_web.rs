@@ -20,7 +20,9 @@ use pardot_mock::sign_in::{Consent, Landing, SignInError, sign_in};
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    Refusal, assert_counts, assert_oauth_error, assert_route_counts, mock, oauth_source,
+    ACCESS_DENIED, INTEGRATION_USER, NOT_ADMIN_APPROVED, ROTATING_APP, Refusal, SANDBOX_USER,
+    UNAPPROVED_USER, User, WEB_APP, WEB_USER, assert_counts, assert_oauth_error,
+    assert_route_counts, assert_token_counts, mock, oauth_source, refresh_flow, sign_in_as,
 };
 use tokio::task::JoinHandle;
 
@@ -36,12 +38,7 @@ fn host(url: &str) -> LoginHost {
 /// The flow of the web app (with its secret) as configured on the app: the fixture callback
 /// URL `http://localhost:7777/callback`, which each attempt replaces with its receiver's.
 fn web_flow(mock: &PardotMock, clock: &ManualClock, scopes: &[&str]) -> WebServerFlow {
-    app_flow(
-        &mock.url(),
-        clock,
-        (fx::WEB_CONSUMER_KEY, fx::WEB_CONSUMER_SECRET),
-        scopes,
-    )
+    app_flow(&mock.url(), clock, WEB_APP, scopes)
 }
 
 /// The flow of the app `(consumer key, secret)` on the login host `login_url`, with the
@@ -136,13 +133,10 @@ impl Attempt {
     /// returns what the receiver got, the receiver's page and whether consent was asked.
     async fn complete(
         self,
-        username: &str,
-        password: &str,
+        user: User,
         consent: Consent,
     ) -> (Result<AuthorizationCode, Error>, Landing, bool, Pending) {
-        let redirect = sign_in(self.url.as_str(), username, password, consent)
-            .await
-            .unwrap();
+        let redirect = sign_in_as(self.url.as_str(), user, consent).await.unwrap();
         assert!(
             redirect
                 .url()
@@ -172,14 +166,9 @@ impl Attempt {
 
 /// The authorize URL answers the OAuth error page (400) showing `line`, not a redirect.
 async fn assert_error_page(authorize: &Url, line: &str) {
-    let err = sign_in(
-        authorize.as_str(),
-        fx::WEB_USERNAME,
-        fx::WEB_PASSWORD,
-        Consent::Allow,
-    )
-    .await
-    .unwrap_err();
+    let err = sign_in_as(authorize.as_str(), WEB_USER, Consent::Allow)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, SignInError::ErrorPage { status: 400, line: shown } if shown == line),
         "{err}"
@@ -216,9 +205,7 @@ async fn web_user_code(
     flow: &WebServerFlow,
 ) -> (AuthorizationCode, Pending) {
     let attempt = Attempt::web(mock, clock, flow, |b| b).await;
-    let (code, page, consent, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, page, consent, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(!consent);
     assert_eq!(page.status, 200, "{page:?}");
     (code.unwrap(), pending)
@@ -257,9 +244,7 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
         "{again}"
     );
     assert!(!attempt.received.is_finished(), "no redirect yet");
-    let (code, page, consent, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, page, consent, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(!consent, "the web user approved the web app before");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("You can close this window"), "{page:?}");
@@ -306,21 +291,14 @@ async fn web_flow_over_http_with_pkce_state_and_login_hint() {
 #[tokio::test]
 async fn web_flow_on_the_sandbox_login_host() {
     let (mock, clock) = mock().await;
-    let flow = app_flow(
-        &mock.sandbox_url(),
-        &clock,
-        (fx::WEB_CONSUMER_KEY, fx::WEB_CONSUMER_SECRET),
-        &["api"],
-    );
+    let flow = app_flow(&mock.sandbox_url(), &clock, WEB_APP, &["api"]);
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
     assert!(attempt.url.as_str().starts_with(&format!(
         "{}/services/oauth2/authorize?",
         mock.sandbox_url()
     )));
     // The sandbox user has not approved the web app: the consent page comes.
-    let (code, _, consent, pending) = attempt
-        .complete(fx::SANDBOX_USERNAME, fx::SANDBOX_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, consent, pending) = attempt.complete(SANDBOX_USER, Consent::Allow).await;
     assert!(consent);
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     assert!(
@@ -329,7 +307,7 @@ async fn web_flow_on_the_sandbox_login_host() {
             .unwrap()
             .contains(&format!("/id/{}/", fx::SANDBOX_ORG_ID))
     );
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -358,14 +336,9 @@ async fn web_flow_as_a_token_source() {
     assert!(redirect.starts_with("http://localhost:") && !redirect.contains(":0/"));
     mock.add_callback_url(fx::WEB_CONSUMER_KEY, &redirect)
         .unwrap();
-    let to_receiver = sign_in(
-        url.as_str(),
-        fx::INTEGRATION_USERNAME,
-        fx::INTEGRATION_PASSWORD,
-        Consent::Allow,
-    )
-    .await
-    .unwrap();
+    let to_receiver = sign_in_as(url.as_str(), INTEGRATION_USER, Consent::Allow)
+        .await
+        .unwrap();
     assert!(!to_receiver.consent_shown());
     // The browser resolves `localhost` (the receiver listens on 127.0.0.1; a client that
     // tries ::1 first falls back to it).
@@ -373,7 +346,7 @@ async fn web_flow_as_a_token_source() {
     assert_eq!(to_receiver.follow().await.unwrap().status, 200);
     let token = running.await.unwrap().unwrap();
     assert!(token.refresh_token().is_some());
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::Ok, 1)]);
+    assert_token_counts(&mock, &[(Outcome::Ok, 1)]);
 }
 
 #[tokio::test]
@@ -383,24 +356,14 @@ async fn consent_page_allow_and_deny() {
 
     // The unapproved user denies: the redirect carries access_denied, the receiver reports it.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let (denied, page, consent, _) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Deny,
-        )
-        .await;
+    let (denied, page, consent, _) = attempt.complete(UNAPPROVED_USER, Consent::Deny).await;
     assert!(consent);
     assert!(
         page.body.contains("end-user denied authorization"),
         "{page:?}"
     );
     let err = denied.unwrap_err();
-    let source = assert_oauth_error(
-        &err,
-        CALLBACK,
-        ("access_denied", "end-user denied authorization"),
-    );
+    let source = assert_oauth_error(&err, CALLBACK, ACCESS_DENIED);
     assert!(matches!(
         source,
         OAuthError::Authorization {
@@ -411,31 +374,17 @@ async fn consent_page_allow_and_deny() {
 
     // Then allows: a code, and the approval is remembered.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let (code, _, consent, pending) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Allow,
-        )
-        .await;
+    let (code, _, consent, pending) = attempt.complete(UNAPPROVED_USER, Consent::Allow).await;
     assert!(consent);
     pending.exchange(&flow, code.unwrap()).await.unwrap();
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let (code, _, consent, _) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Allow,
-        )
-        .await;
+    let (code, _, consent, _) = attempt.complete(UNAPPROVED_USER, Consent::Allow).await;
     assert!(!consent, "approved once, not asked again");
     code.unwrap();
 
     // prompt=consent asks even a user who approved.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b.prompt("consent")).await;
-    let (code, _, consent, _) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, consent, _) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(consent);
     code.unwrap();
 
@@ -476,11 +425,7 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
         }
     ));
     assert!(err.help().unwrap().contains("single-use"), "{err}");
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 1)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 1)]);
 }
 
 #[tokio::test]
@@ -507,11 +452,7 @@ async fn a_code_is_single_use() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("invalid_grant"));
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 2)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 2)]);
 }
 
 #[tokio::test]
@@ -561,9 +502,8 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
     let err = pending.exchange(&flow, code).await.unwrap_err();
     assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
 
-    assert_route_counts(
+    assert_token_counts(
         &mock,
-        Route::OAuthToken,
         &[
             (Outcome::InvalidRequest, 1),
             (Outcome::InvalidGrant, 3),
@@ -661,9 +601,7 @@ async fn state_mismatch_on_a_real_redirect() {
         Some(CsrfState::new_random()),
     )
     .await;
-    let (received, page, _, _) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (received, page, _, _) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert_eq!(page.status, 400);
     assert!(page.body.contains("state mismatch"), "{page:?}");
     let err = received.unwrap_err();
@@ -691,9 +629,7 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     .with_scopes(["api", "refresh_token"])
     .with_client(client(&clock));
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::PKCE_CONSUMER_KEY, |b| b).await;
-    let (code, _, _, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, _, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     let refresh = token.refresh_token().unwrap().expose_secret().to_owned();
     let (again, outcome) = RefreshTokenFlow::new(
@@ -726,11 +662,7 @@ async fn public_pkce_app_exchanges_and_refreshes_without_a_secret() {
     assert!(err.help().unwrap().contains("consumer secret"));
     assert!(!format!("{err:?}").contains(fx::WEB_CONSUMER_SECRET));
 
-    assert_route_counts(
-        &mock,
-        Route::OAuthToken,
-        &[(Outcome::Ok, 2), (Outcome::InvalidClient, 1)],
-    );
+    assert_token_counts(&mock, &[(Outcome::Ok, 2), (Outcome::InvalidClient, 1)]);
 }
 
 #[tokio::test]
@@ -756,13 +688,12 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
             continue;
         }
         // The web app does not rotate: the refresh token keeps working, nothing to persist.
-        let refresh = RefreshTokenFlow::new(
+        let refresh = refresh_flow(
             h.clone(),
-            fx::WEB_CONSUMER_KEY,
-            RefreshToken::new(token.refresh_token().unwrap().expose_secret().to_owned()),
-        )
-        .with_client_secret(ClientSecret::new(fx::WEB_CONSUMER_SECRET))
-        .with_client(client(&clock));
+            WEB_APP,
+            token.refresh_token().unwrap().expose_secret().to_owned(),
+            client(&clock),
+        );
         for _ in 0..2 {
             let (t, outcome) = refresh.refresh().await.unwrap();
             assert!(!outcome.rotated);
@@ -790,21 +721,13 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     .with_scopes(["api", "refresh_token"])
     .with_client(client(&clock));
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::ROTATING_CONSUMER_KEY, |b| b).await;
-    let (code, _, consent, pending) = attempt
-        .complete(fx::WEB_USERNAME, fx::WEB_PASSWORD, Consent::Allow)
-        .await;
+    let (code, _, consent, pending) = attempt.complete(WEB_USER, Consent::Allow).await;
     assert!(!consent);
     let token = pending.exchange(&flow, code.unwrap()).await.unwrap();
     let r0 = token.refresh_token().unwrap().expose_secret().to_owned();
     let rotations = common::Rotations::default();
-    let refresh = RefreshTokenFlow::new(
-        h.clone(),
-        fx::ROTATING_CONSUMER_KEY,
-        RefreshToken::new(r0.clone()),
-    )
-    .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-    .with_client(client(&clock))
-    .on_rotation(rotations.observer());
+    let refresh = refresh_flow(h.clone(), ROTATING_APP, r0.clone(), client(&clock))
+        .on_rotation(rotations.observer());
     let (t1, outcome) = refresh.refresh().await.unwrap();
     assert!(outcome.rotated);
     let r1 = t1.refresh_token().unwrap().expose_secret().to_owned();
@@ -819,9 +742,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
         r1
     );
 
-    let stale = RefreshTokenFlow::new(h.clone(), fx::ROTATING_CONSUMER_KEY, RefreshToken::new(r0))
-        .with_client_secret(ClientSecret::new(fx::ROTATING_CONSUMER_SECRET))
-        .with_client(client(&clock));
+    let stale = refresh_flow(h.clone(), ROTATING_APP, r0, client(&clock));
     let err = stale.refresh().await.unwrap_err();
     assert_oauth_error(
         &err,
@@ -833,7 +754,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
     assert_eq!(err.code(), Some("invalid_grant"));
     let counts = mock.counts();
     assert_eq!(counts.get(Route::OAuthToken, Outcome::Ok), 3 + 4 + 2);
-    assert_counts(&mock, &[(Route::OAuthToken, Outcome::InvalidGrant, 2)]);
+    assert_token_counts(&mock, &[(Outcome::InvalidGrant, 2)]);
 }
 
 #[tokio::test]
@@ -859,14 +780,9 @@ async fn authorization_errors_arrive_through_the_redirect() {
     // A scope the app lacks: redirected with invalid_scope before any login page.
     let flow = web_flow(&mock, &clock, &["api", "chatter_api"]);
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
-    let redirect = sign_in(
-        attempt.url.as_str(),
-        fx::WEB_USERNAME,
-        fx::WEB_PASSWORD,
-        Consent::Allow,
-    )
-    .await
-    .unwrap();
+    let redirect = sign_in_as(attempt.url.as_str(), WEB_USER, Consent::Allow)
+        .await
+        .unwrap();
     assert!(!redirect.login_shown(), "{redirect:?}");
     assert_eq!(redirect.error().as_deref(), Some("invalid_scope"));
     assert_eq!(redirect.follow().await.unwrap().status, 200);
@@ -895,34 +811,15 @@ async fn authorization_errors_arrive_through_the_redirect() {
         &["api"],
     );
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::JWT_CONSUMER_KEY, |b| b).await;
-    let (received, _, consent, _) = attempt
-        .complete(
-            fx::UNAPPROVED_USERNAME,
-            fx::UNAPPROVED_PASSWORD,
-            Consent::Deny,
-        )
-        .await;
+    let (received, _, consent, _) = attempt.complete(UNAPPROVED_USER, Consent::Deny).await;
     assert!(!consent);
     let err = received.unwrap_err();
-    assert_oauth_error(
-        &err,
-        CALLBACK,
-        (
-            "invalid_app_access",
-            "user is not admin approved to access this app",
-        ),
-    );
+    assert_oauth_error(&err, CALLBACK, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
     // A pre-authorized user of the same app gets a code without a consent page.
     let attempt = Attempt::registered(&mock, &clock, &flow, fx::JWT_CONSUMER_KEY, |b| b).await;
-    let (code, _, consent, pending) = attempt
-        .complete(
-            fx::INTEGRATION_USERNAME,
-            fx::INTEGRATION_PASSWORD,
-            Consent::Deny,
-        )
-        .await;
+    let (code, _, consent, pending) = attempt.complete(INTEGRATION_USER, Consent::Deny).await;
     assert!(!consent);
     pending.exchange(&flow, code.unwrap()).await.unwrap();
 

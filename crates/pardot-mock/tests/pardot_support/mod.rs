@@ -232,13 +232,24 @@ impl Env {
 
     /// `GET` with the integration user's Bearer token and the production business unit.
     pub async fn bearer_get(&self, path: &str) -> Answer {
-        let token = self.user_token();
+        self.get_as(&self.user_token(), BU, path).await
+    }
+
+    /// `GET` with the Bearer `token` and the business unit `bu`.
+    pub async fn get_as(&self, token: &str, bu: &str, path: &str) -> Answer {
         let auth = format!("Bearer {token}");
         self.get(
             path,
-            &[("Authorization", &auth), ("Pardot-Business-Unit-Id", BU)],
+            &[("Authorization", &auth), ("Pardot-Business-Unit-Id", bu)],
         )
         .await
+    }
+
+    /// `POST` of `form` with the integration user's Bearer token and the production business
+    /// unit.
+    pub async fn bearer_post_form(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let auth = format!("Bearer {}", self.user_token());
+        self.post(path, form, &bearer_headers(&auth)).await
     }
 
     /// Logs a legacy user in (v3 path, XML) and returns the api_key.

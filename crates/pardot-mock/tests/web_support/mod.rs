@@ -9,14 +9,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
-/// A client that never follows redirects and keeps no cookies.
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+mod browser;
+pub use browser::browser;
+
+/// A user of the login pages: `(username, password)`.
+pub type User<'a> = (&'a str, &'a str);
+/// The web user, who approved the web app.
+pub const WEB_USER: User<'static> = (
+    pardot_mock::fixtures::WEB_USERNAME,
+    pardot_mock::fixtures::WEB_PASSWORD,
+);
 
 /// An HTTP answer: status, headers, body.
 #[derive(Debug)]
@@ -180,6 +182,20 @@ impl Form {
             None => self.fields.push((name.to_owned(), value.to_owned())),
         }
         self
+    }
+
+    /// Fills a login form with `user`'s username and password and clicks Login.
+    pub async fn log_in(
+        &self,
+        client: &reqwest::Client,
+        origin: &str,
+        (username, password): User<'_>,
+    ) -> Page {
+        self.clone()
+            .set("username", username)
+            .set("password", password)
+            .submit(client, origin, Some("Login"), None)
+            .await
     }
 
     /// Posts the form to `{origin}{action}`, as a browser would after clicking the button

@@ -27,13 +27,10 @@ pub fn client(clock: &ManualClock) -> OAuthClient {
         .unwrap()
 }
 
-pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+#[path = "../../../pardot-mock/tests/web_support/browser.rs"]
+mod browser;
+/// A client that follows no redirects (the mock tests' browser).
+pub use browser::browser as http;
 
 /// GETs `url` with [`http`] (no proxy, no redirects followed).
 pub async fn http_get(url: impl reqwest::IntoUrl) -> reqwest::Response {

@@ -2,9 +2,11 @@
 //! `pardot_mock::sign_in`.)
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use pardot_auth_core::LoginHost;
 use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
-use pardot_mock::{MockConfig, Outcome, PardotMock, Route};
-use sf_oauth::OAuthError;
+use pardot_mock::sign_in::{Callback, Consent, SignInError, sign_in};
+use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
+use sf_oauth::{ClientSecret, OAuthClient, OAuthError, RefreshToken, RefreshTokenFlow};
 
 /// A mock on a manual clock the test shares with the client.
 pub async fn mock() -> (PardotMock, ManualClock) {
@@ -18,8 +20,39 @@ pub async fn mock_with(config: MockConfig) -> (PardotMock, ManualClock) {
     (builder.start().await.unwrap(), clock)
 }
 
+/// A user of the mock's login pages: `(username, password)`.
+pub type User = (&'static str, &'static str);
+/// The web user, who approved the web app.
+pub const WEB_USER: User = (fixtures::WEB_USERNAME, fixtures::WEB_PASSWORD);
+/// A user who has not approved the web app: the consent page comes after the login.
+pub const UNAPPROVED_USER: User = (fixtures::UNAPPROVED_USERNAME, fixtures::UNAPPROVED_PASSWORD);
+/// The integration user.
+pub const INTEGRATION_USER: User = (
+    fixtures::INTEGRATION_USERNAME,
+    fixtures::INTEGRATION_PASSWORD,
+);
+/// The sandbox user, who signs in on the sandbox host only.
+pub const SANDBOX_USER: User = (fixtures::SANDBOX_USERNAME, fixtures::SANDBOX_PASSWORD);
+
+/// Signs in as `user` on the mock's pages at `authorize` through `pardot_mock::sign_in`.
+pub async fn sign_in_as(
+    authorize: &str,
+    (username, password): User,
+    consent: Consent,
+) -> Result<Callback, SignInError> {
+    sign_in(authorize, username, password, consent).await
+}
+
 /// An OAuth error answer: its `error` code and its `error_description`.
 pub type Refusal = (&'static str, &'static str);
+
+/// The user said no on the consent page.
+pub const ACCESS_DENIED: Refusal = ("access_denied", "end-user denied authorization");
+/// A user an admin-approved app does not list.
+pub const NOT_ADMIN_APPROVED: Refusal = (
+    "invalid_app_access",
+    "user is not admin approved to access this app",
+);
 
 /// Checks a core error that carries a server or redirect OAuth error that is never retried:
 /// its text, code, message, class and kind, and that its `source()` is the typed
@@ -74,4 +107,32 @@ pub fn assert_counts(mock: &PardotMock, expected: &[(Route, Outcome, u64)]) {
 pub fn assert_route_counts(mock: &PardotMock, route: Route, expected: &[(Outcome, u64)]) {
     let rows: Vec<_> = expected.iter().map(|&(o, n)| (route, o, n)).collect();
     assert_counts(mock, &rows);
+}
+
+/// [`assert_route_counts`] of the token endpoint.
+#[track_caller]
+pub fn assert_token_counts(mock: &PardotMock, expected: &[(Outcome, u64)]) {
+    assert_route_counts(mock, Route::OAuthToken, expected);
+}
+
+/// A connected app's `(consumer key, secret)`.
+pub type App = (&'static str, &'static str);
+/// The web app, which keeps its refresh tokens.
+pub const WEB_APP: App = (fixtures::WEB_CONSUMER_KEY, fixtures::WEB_CONSUMER_SECRET);
+/// The app that rotates its refresh tokens.
+pub const ROTATING_APP: App = (
+    fixtures::ROTATING_CONSUMER_KEY,
+    fixtures::ROTATING_CONSUMER_SECRET,
+);
+
+/// The refresh flow of `app` (with its secret) for `refresh_token` on `host`, through `client`.
+pub fn refresh_flow(
+    host: LoginHost,
+    (consumer_key, secret): App,
+    refresh_token: impl Into<String>,
+    client: OAuthClient,
+) -> RefreshTokenFlow {
+    RefreshTokenFlow::new(host, consumer_key, RefreshToken::new(refresh_token.into()))
+        .with_client_secret(ClientSecret::new(secret))
+        .with_client(client)
 }
