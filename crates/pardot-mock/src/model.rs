@@ -54,6 +54,8 @@ pub(crate) struct App {
     pub name: String,
     pub consumer_key: String,
     pub consumer_secret: String,
+    /// The consumer secret as the key of the token answers' `signature`.
+    pub signature_key: crate::oauth::SignatureKey,
     pub certificate: Option<Rs256Key>,
     pub scopes: Vec<String>,
     pub permitted_users: PermittedUsers,
@@ -256,6 +258,10 @@ fn reads_files(config: &MockConfig) -> bool {
 
 impl Indexed {
     pub(crate) fn user_by_username(&self, username: &str) -> Option<usize> {
+        // Usernames are indexed in lower case; most arrive so, and need no lowered copy.
+        if !username.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.users_by_username.get(username).copied();
+        }
         self.users_by_username
             .get(&username.to_ascii_lowercase())
             .copied()
