@@ -2,7 +2,7 @@
 //! API, the web login): building it, applying a fault, resetting it. They sit above those
 //! parts so that the shared state itself depends on none of them.
 
-use crate::config::MockConfig;
+use crate::config::{MockConfig, ProspectConfig};
 use crate::faults::{FailRule, Fault};
 use crate::model::Model;
 use crate::pardot::PardotApi;
@@ -13,13 +13,27 @@ use crate::virtual_host::PublicUrl;
 impl MockState {
     /// Validates `config` and builds the state, judging time by `clock`.
     pub fn new(config: MockConfig, clock: impl Into<ClockSource>) -> Result<Self, MockError> {
-        let public_url = config
-            .public_url
-            .as_deref()
-            .map(PublicUrl::parse)
-            .transpose()?;
+        let public_url = public_url(&config)?;
         let (model, prospects) = Model::build(config)?;
-        let clock = MockClock::new(clock.into());
+        Self::assemble(model, prospects, public_url, clock.into())
+    }
+
+    /// The state of the default configuration (`fixtures/mock.toml`), from its model built
+    /// once per process: what `MockState::new(MockConfig::defaults(), clock)` builds, without
+    /// copying, comparing and dropping the configuration each time.
+    pub(crate) fn of_defaults(clock: ClockSource) -> Result<Self, MockError> {
+        let (model, prospects) = Model::of_defaults()?;
+        let public_url = public_url(&model.config)?;
+        Self::assemble(model, prospects, public_url, clock)
+    }
+
+    fn assemble(
+        model: Model,
+        prospects: Vec<ProspectConfig>,
+        public_url: Option<PublicUrl>,
+        clock: ClockSource,
+    ) -> Result<Self, MockError> {
+        let clock = MockClock::new(clock);
         // Built now, so a bad Pardot config is an error at start and the accounts' creation
         // time is the start time; the configured prospects move into its stores.
         let pardot = PardotApi::from_config(&model.config, prospects, clock.now())?;
@@ -134,4 +148,13 @@ impl MockState {
         crate::pardot::reset_exports(self);
         crate::oauth::web::reset(self);
     }
+}
+
+/// The configuration's `public_url`, checked.
+fn public_url(config: &MockConfig) -> Result<Option<PublicUrl>, MockError> {
+    Ok(config
+        .public_url
+        .as_deref()
+        .map(PublicUrl::parse)
+        .transpose()?)
 }

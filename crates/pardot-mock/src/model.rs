@@ -190,6 +190,26 @@ impl Model {
         let prospects = std::mem::take(&mut config.prospects);
         let indexed = cache.indexed(config)?;
         indexed.check_prospects(&prospects)?;
+        Ok((Self::with_runtime(indexed), prospects))
+    }
+
+    /// The model of the default configuration (`MockConfig::defaults()`), validated and
+    /// indexed once per process, and its prospects.
+    pub(crate) fn of_defaults() -> Result<(Self, Vec<ProspectConfig>), ConfigError> {
+        type Built = Result<(Arc<Indexed>, Vec<ProspectConfig>), ConfigError>;
+        static DEFAULTS: LazyLock<Built> = LazyLock::new(|| {
+            let mut config = MockConfig::defaults();
+            let prospects = std::mem::take(&mut config.prospects);
+            let indexed = Indexed::build(config)?;
+            indexed.check_prospects(&prospects)?;
+            Ok((Arc::new(indexed), prospects))
+        });
+        let (indexed, prospects) = DEFAULTS.as_ref().map_err(Clone::clone)?;
+        Ok((Self::with_runtime(Arc::clone(indexed)), prospects.clone()))
+    }
+
+    /// A mock's own view of `indexed`: its apps' run-time parts as configured.
+    fn with_runtime(indexed: Arc<Indexed>) -> Self {
         let apps_runtime = indexed
             .config
             .apps
@@ -199,13 +219,10 @@ impl Model {
                 rotation: AtomicBool::new(a.refresh_token_rotation),
             })
             .collect();
-        Ok((
-            Self {
-                indexed,
-                apps_runtime,
-            },
-            prospects,
-        ))
+        Self {
+            indexed,
+            apps_runtime,
+        }
     }
 
     /// The run-time part of app `i` (an index from [`Indexed::app_by_key`]).
