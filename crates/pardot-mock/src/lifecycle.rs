@@ -2,6 +2,9 @@
 //! API, the web login): building it, applying a fault, resetting it. They sit above those
 //! parts so that the shared state itself depends on none of them.
 
+use std::sync::LazyLock;
+use std::time::SystemTime;
+
 use crate::config::{MockConfig, ProspectConfig};
 use crate::faults::{FailRule, Fault};
 use crate::model::Model;
@@ -15,31 +18,54 @@ impl MockState {
     pub fn new(config: MockConfig, clock: impl Into<ClockSource>) -> Result<Self, MockError> {
         let public_url = public_url(&config)?;
         let (model, prospects) = Model::build(config)?;
-        Self::assemble(model, prospects, public_url, clock.into())
+        Self::assemble(model, Pardot::Build(prospects), public_url, clock.into())
     }
 
     /// The state of the default configuration (`fixtures/mock.toml`), from its model built
     /// once per process: what `MockState::new(MockConfig::defaults(), clock)` builds, without
     /// copying, comparing and dropping the configuration each time.
     pub(crate) fn of_defaults(clock: ClockSource) -> Result<Self, MockError> {
-        let (model, prospects) = Model::of_defaults()?;
+        // The default's Pardot state, built once per process: so the default is known to
+        // build, and each mock's own is built on its first Pardot request, stamped with the
+        // start time (building it was a third of a start).
+        static DEFAULT_PARDOT: LazyLock<Result<PardotApi, MockError>> = LazyLock::new(|| {
+            let (model, prospects) = Model::of_defaults()?;
+            Ok(PardotApi::from_config(
+                &model.config,
+                prospects,
+                SystemTime::UNIX_EPOCH,
+            )?)
+        });
+        let built = DEFAULT_PARDOT.as_ref().map_err(Clone::clone)?;
+        let (model, _) = Model::of_defaults()?;
         let public_url = public_url(&model.config)?;
-        Self::assemble(model, prospects, public_url, clock)
+        Self::assemble(model, Pardot::OnFirstUse(built), public_url, clock)
     }
 
     fn assemble(
         model: Model,
-        prospects: Vec<ProspectConfig>,
+        pardot: Pardot<'_>,
         public_url: Option<PublicUrl>,
         clock: ClockSource,
     ) -> Result<Self, MockError> {
         let clock = MockClock::new(clock);
-        // Built now, so a bad Pardot config is an error at start and the accounts' creation
-        // time is the start time; the configured prospects move into its stores.
-        let pardot = PardotApi::from_config(&model.config, prospects, clock.now())?;
-        let state = Self::with_model(model, clock, public_url);
+        let started = clock.now();
+        let state = match pardot {
+            // Built now, so a bad Pardot config is an error at start and the accounts'
+            // creation time is the start time; the configured prospects move into its stores.
+            Pardot::Build(prospects) => {
+                let pardot = PardotApi::from_config(&model.config, prospects, started)?;
+                let state = Self::with_model(model, clock, public_url);
+                state.install_pardot(pardot);
+                state
+            }
+            Pardot::OnFirstUse(built) => {
+                let state = Self::with_model(model, clock, public_url);
+                state.install_pardot_on_first_use(built, started);
+                state
+            }
+        };
         state.seed_refresh_tokens_from_config();
-        state.install_pardot(pardot);
         Ok(state)
     }
 
@@ -148,6 +174,14 @@ impl MockState {
         crate::pardot::reset_exports(self);
         crate::oauth::web::reset(self);
     }
+}
+
+/// How a new state gets its Pardot state.
+enum Pardot<'a> {
+    /// Built at start from the configured prospects.
+    Build(Vec<ProspectConfig>),
+    /// Built on first use like this one, built earlier from the same configuration.
+    OnFirstUse(&'a PardotApi),
 }
 
 /// The configuration's `public_url`, checked.
