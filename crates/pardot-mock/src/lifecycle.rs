@@ -32,7 +32,7 @@ impl MockState {
             let (model, prospects) = Model::of_defaults()?;
             Ok(PardotApi::from_config(
                 &model.config,
-                prospects,
+                prospects.to_vec(),
                 SystemTime::UNIX_EPOCH,
             )?)
         });

@@ -195,7 +195,7 @@ impl Model {
 
     /// The model of the default configuration (`MockConfig::defaults()`), validated and
     /// indexed once per process, and its prospects.
-    pub(crate) fn of_defaults() -> Result<(Self, Vec<ProspectConfig>), ConfigError> {
+    pub(crate) fn of_defaults() -> Result<(Self, &'static [ProspectConfig]), ConfigError> {
         type Built = Result<(Arc<Indexed>, Vec<ProspectConfig>), ConfigError>;
         static DEFAULTS: LazyLock<Built> = LazyLock::new(|| {
             let mut config = MockConfig::defaults();
@@ -205,7 +205,7 @@ impl Model {
             Ok((Arc::new(indexed), prospects))
         });
         let (indexed, prospects) = DEFAULTS.as_ref().map_err(Clone::clone)?;
-        Ok((Self::with_runtime(Arc::clone(indexed)), prospects.clone()))
+        Ok((Self::with_runtime(Arc::clone(indexed)), prospects))
     }
 
     /// A mock's own view of `indexed`: its apps' run-time parts as configured.
