@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use pardot_auth_core::clock::unix_millis;
 
-use crate::journal::JournalEntry;
+use crate::journal::{Arrival, KeptEntry};
 use crate::outcome::plain;
 use crate::request_params::RequestParams;
 use crate::route::{Outcome, Route};
@@ -125,25 +125,18 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
 
     let journaled = route != Route::Admin;
     let started = state.now();
-    let mut entry = journaled.then(|| JournalEntry {
-        seq: state.inner.journal.next_seq(),
-        at_ms: unix_millis(started),
-        method: parts.method.to_string(),
-        vhost: vhost.label(),
-        path: inner_path.clone(),
-        route,
-        // Filled in after the handler, from the parameters it no longer holds (no copy).
-        query: Vec::new(),
-        headers: journal_pairs(
-            parts
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_bytes())),
-        ),
-        form: Vec::new(),
-        body: (!bytes.is_empty() && params.form.is_empty()).then(|| journal_text(&bytes)),
-        status: 0,
-        outcome: Outcome::Ok,
+    let mut entry = journaled.then(|| {
+        KeptEntry::record(&Arrival {
+            seq: state.inner.journal.next_seq(),
+            at_ms: unix_millis(started),
+            method: parts.method.as_str(),
+            vhost: &vhost,
+            path: &inner_path,
+            route,
+            headers: &parts.headers,
+            params: &params,
+            body: (!bytes.is_empty() && params.form.is_empty()).then_some(&bytes[..]),
+        })
     });
 
     if journaled && let Some(delay) = state.inner.faults.latency_for(route) {
@@ -170,15 +163,18 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
             r
         }
         None => {
-            let mut uri_parts = parts.uri.clone().into_parts();
-            let pq = match parts.uri.query() {
-                Some(q) => format!("{inner_path}?{q}"),
-                None => inner_path.clone(),
-            };
-            uri_parts.path_and_query = pq.parse().ok();
             let mut req_parts = parts;
-            if let Ok(uri) = Uri::from_parts(uri_parts) {
-                req_parts.uri = uri;
+            // Only a prefixed virtual host (`/sandbox`, `/my/NAME`, `/demo`) changes the path.
+            if inner_path != req_parts.uri.path() {
+                let mut uri_parts = req_parts.uri.clone().into_parts();
+                let pq = match req_parts.uri.query() {
+                    Some(q) => format!("{inner_path}?{q}"),
+                    None => inner_path.clone(),
+                };
+                uri_parts.path_and_query = pq.parse().ok();
+                if let Ok(uri) = Uri::from_parts(uri_parts) {
+                    req_parts.uri = uri;
+                }
             }
             req_parts.extensions.insert(vhost);
             req_parts.extensions.insert(Arc::clone(&params));
@@ -197,29 +193,15 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         None => Outcome::Http(status.as_u16()),
     };
     state.inner.counters.add(route, outcome);
+    // The entry's texts were copied, bounded, at their exact size: an entry that kept the
+    // parsed strings would keep their spare capacity too (the hostile run's journal grew by
+    // 30 MB that way).
     if let Some(mut e) = entry.take() {
         e.status = status.as_u16();
         e.outcome = outcome;
-        // Copied, bounded, at their exact size: an entry that kept the parsed strings would
-        // keep their spare capacity too (the hostile run's journal grew by 30 MB that way).
-        e.query = journal_pairs(params.query.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
-        e.form = journal_pairs(params.form.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
         state.inner.journal.push(e);
     }
     response
-}
-
-/// The first [`JOURNAL_MAX_PAIRS`] pairs, each part cut to [`JOURNAL_MAX_TEXT`] bytes.
-fn journal_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a [u8])>) -> Vec<(String, String)> {
-    pairs
-        .take(JOURNAL_MAX_PAIRS)
-        .map(|(k, v)| (journal_text(k.as_bytes()), journal_text(v)))
-        .collect()
-}
-
-/// The first [`JOURNAL_MAX_TEXT`] bytes of `bytes` as text (invalid UTF-8 replaced).
-fn journal_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(JOURNAL_MAX_TEXT)]).into_owned()
 }
 
 /// The answer to a body that could not be read: too large (413), not sent within the body
@@ -244,19 +226,6 @@ fn unread_body_answer(error: &axum::Error) -> (StatusCode, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_journal_entry_keeps_a_bounded_part_of_a_huge_request() {
-        let long = "v".repeat(JOURNAL_MAX_TEXT * 2);
-        let pairs: Vec<(String, String)> = (0..JOURNAL_MAX_PAIRS * 100)
-            .map(|i| (format!("k{i}"), long.clone()))
-            .collect();
-        let kept = journal_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
-        assert_eq!(kept.len(), JOURNAL_MAX_PAIRS);
-        assert_eq!(kept[0].0, "k0");
-        assert!(kept.iter().all(|(_, v)| v.len() == JOURNAL_MAX_TEXT));
-        assert_eq!(journal_text(b"short"), "short");
-    }
 
     #[test]
     fn route_keys() {

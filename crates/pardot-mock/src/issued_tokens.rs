@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use crate::support::{ShardedMap, random_alnum};
+use crate::support::{MockKeyHash, ShardedMap, random_alnum};
 
 /// A live (or once-live) access token.
 #[derive(Debug, Clone)]
@@ -35,8 +35,8 @@ pub(crate) struct RefreshRecord {
 
 /// All tokens. Each map is sharded so concurrent grants and lookups rarely contend.
 pub(crate) struct Tokens {
-    pub access: ShardedMap<String, AccessRecord>,
-    pub refresh: ShardedMap<String, RefreshRecord>,
+    pub access: ShardedMap<String, AccessRecord, MockKeyHash>,
+    pub refresh: ShardedMap<String, RefreshRecord, MockKeyHash>,
     revoked_chains: ShardedMap<u64, ()>,
     /// Approvals given at run time (self-authorize apps): (user, app).
     approvals: ShardedMap<(usize, usize), ()>,
@@ -171,7 +171,7 @@ impl Tokens {
 }
 
 /// Drops expired tokens, then the oldest, until the shard is at three quarters of `cap`.
-fn prune(shard: &mut HashMap<String, AccessRecord>, cap: usize, now: SystemTime) {
+fn prune(shard: &mut HashMap<String, AccessRecord, MockKeyHash>, cap: usize, now: SystemTime) {
     shard.retain(|_, r| r.expires > now);
     let target = cap - cap / 4;
     if shard.len() > target {

@@ -8,8 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
+use axum::http::HeaderMap;
+
+use crate::front_door::{JOURNAL_MAX_PAIRS, JOURNAL_MAX_TEXT};
+use crate::request_params::RequestParams;
 use crate::route::{Outcome, Route};
 use crate::support::ShardedMap;
+use crate::virtual_host::VirtualHost;
 
 /// Field and parameter names whose values are credentials; masked in `Debug` and over HTTP.
 ///
@@ -237,10 +242,181 @@ impl fmt::Debug for JournalEntry {
     }
 }
 
-/// A bounded ring of [`JournalEntry`], split into shards so concurrent requests rarely share
+/// What the front door knows of a request when it records it (before the handler runs).
+pub(crate) struct Arrival<'a> {
+    pub seq: u64,
+    pub at_ms: u128,
+    pub method: &'a str,
+    pub vhost: &'a VirtualHost,
+    pub path: &'a str,
+    pub route: Route,
+    pub headers: &'a HeaderMap,
+    pub params: &'a RequestParams,
+    /// A body that is not a form, as received.
+    pub body: Option<&'a [u8]>,
+}
+
+/// A journal entry as the ring keeps it: every text of the entry in one buffer of exactly
+/// its size. A [`JournalEntry`] of separate strings was twenty-odd allocations to make and
+/// to free per request; this is two, and [`Journal::entries`] makes the strings only when
+/// the journal is read. Each pair and text is bounded ([`JOURNAL_MAX_PAIRS`],
+/// [`JOURNAL_MAX_TEXT`]), so a full journal has a bounded size.
+pub(crate) struct KeptEntry {
+    seq: u64,
+    at_ms: u128,
+    route: Route,
+    /// Set after the handler.
+    pub status: u16,
+    /// Set after the handler.
+    pub outcome: Outcome,
+    /// Method, vhost, path, the query's, headers' and form's names and values, the body.
+    text: Box<str>,
+    /// Where each of those texts ends in `text`.
+    ends: Box<[u32]>,
+    /// How many query, header and form pairs.
+    pairs: [u8; 3],
+    has_body: bool,
+}
+
+impl KeptEntry {
+    /// The entry of a request, its status and outcome to be set after the handler.
+    pub(crate) fn record<'a>(arrival: &Arrival<'a>) -> Self {
+        let headers = || {
+            arrival
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        };
+        let as_bytes =
+            |pairs: &'a [(String, String)]| pairs.iter().map(|(k, v)| (k.as_str(), v.as_bytes()));
+        let (query, form) = (
+            || as_bytes(&arrival.params.query),
+            || as_bytes(&arrival.params.form),
+        );
+        let bounded = |n: usize| n.min(JOURNAL_MAX_TEXT);
+        let pairs_len = |pairs: &mut dyn Iterator<Item = (&str, &[u8])>| -> usize {
+            pairs
+                .take(JOURNAL_MAX_PAIRS)
+                .map(|(k, v)| bounded(k.len()) + bounded(v.len()))
+                .sum()
+        };
+        // Both exact (unless a text is cut inside a character or is not UTF-8), so making
+        // them boxes moves nothing: a box shrunk in place left a fragment per request.
+        let capacity = arrival.method.len()
+            + arrival.vhost.label_len()
+            + arrival.path.len()
+            + pairs_len(&mut headers())
+            + pairs_len(&mut query())
+            + pairs_len(&mut form())
+            + arrival.body.map_or(0, |b| bounded(b.len()));
+        let kept_pairs = |n: usize| n.min(JOURNAL_MAX_PAIRS);
+        let texts = 3
+            + 2 * (kept_pairs(arrival.headers.len())
+                + kept_pairs(arrival.params.query.len())
+                + kept_pairs(arrival.params.form.len()))
+            + usize::from(arrival.body.is_some());
+        let mut texts = Texts {
+            text: String::with_capacity(capacity),
+            ends: Vec::with_capacity(texts),
+        };
+        // The method, the vhost and the path whole, as they always were.
+        texts.text.push_str(arrival.method);
+        texts.end();
+        arrival.vhost.write_label(&mut texts.text);
+        texts.end();
+        texts.text.push_str(arrival.path);
+        texts.end();
+        let pairs = [
+            texts.add_pairs(query()),
+            texts.add_pairs(headers()),
+            texts.add_pairs(form()),
+        ];
+        if let Some(body) = arrival.body {
+            texts.add(body);
+        }
+        Self {
+            seq: arrival.seq,
+            at_ms: arrival.at_ms,
+            route: arrival.route,
+            status: 0,
+            outcome: Outcome::Ok,
+            text: texts.text.into_boxed_str(),
+            ends: texts.ends.into_boxed_slice(),
+            pairs,
+            has_body: arrival.body.is_some(),
+        }
+    }
+
+    /// The entry as the public type.
+    fn to_entry(&self) -> JournalEntry {
+        let mut texts = self.ends.iter().scan(0usize, |start, &end| {
+            let end = end as usize;
+            let text = self.text.get(*start..end).unwrap_or_default().to_owned();
+            *start = end;
+            Some(text)
+        });
+        let mut next = || texts.next().unwrap_or_default();
+        let (method, vhost, path) = (next(), next(), next());
+        let mut pairs = |n: u8| (0..n).map(|_| (next(), next())).collect::<Vec<_>>();
+        let query = pairs(self.pairs[0]);
+        let headers = pairs(self.pairs[1]);
+        let form = pairs(self.pairs[2]);
+        let body = self.has_body.then(next);
+        JournalEntry {
+            seq: self.seq,
+            at_ms: self.at_ms,
+            method,
+            vhost,
+            path,
+            route: self.route,
+            query,
+            headers,
+            form,
+            body,
+            status: self.status,
+            outcome: self.outcome,
+        }
+    }
+}
+
+/// The texts of a [`KeptEntry`] as they are written.
+struct Texts {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Texts {
+    /// Ends the text written since the last end.
+    fn end(&mut self) {
+        // Bounded: 600 texts of JOURNAL_MAX_TEXT bytes and a request line's path.
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// The first [`JOURNAL_MAX_TEXT`] bytes of `bytes` as text (invalid UTF-8 replaced).
+    fn add(&mut self, bytes: &[u8]) {
+        self.text.push_str(&String::from_utf8_lossy(
+            &bytes[..bytes.len().min(JOURNAL_MAX_TEXT)],
+        ));
+        self.end();
+    }
+
+    /// The first [`JOURNAL_MAX_PAIRS`] pairs; how many.
+    fn add_pairs<'a>(&mut self, pairs: impl Iterator<Item = (&'a str, &'a [u8])>) -> u8 {
+        let mut n = 0u8;
+        for (k, v) in pairs.take(JOURNAL_MAX_PAIRS) {
+            self.add(k.as_bytes());
+            self.add(v);
+            n += 1;
+        }
+        n
+    }
+}
+
+/// A bounded ring of [`KeptEntry`], split into shards so concurrent requests rarely share
 /// a lock. Total size stays within the configured capacity.
 pub(crate) struct Journal {
-    shards: Box<[Mutex<VecDeque<JournalEntry>>]>,
+    shards: Box<[Mutex<VecDeque<KeptEntry>>]>,
     per_shard: usize,
     capacity: usize,
     seq: AtomicU64,
@@ -262,13 +438,20 @@ impl Journal {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub(crate) fn push(&self, entry: JournalEntry) {
+    pub(crate) fn push(&self, entry: KeptEntry) {
         let shard = (entry.seq as usize) % self.shards.len();
-        let mut ring = self.shards[shard].lock().unwrap_or_else(|p| p.into_inner());
-        if ring.len() >= self.per_shard {
-            ring.pop_front();
-        }
-        ring.push_back(entry);
+        let evicted = {
+            let mut ring = self.shards[shard].lock().unwrap_or_else(|p| p.into_inner());
+            let evicted = if ring.len() >= self.per_shard {
+                ring.pop_front()
+            } else {
+                None
+            };
+            ring.push_back(entry);
+            evicted
+        };
+        // Freed outside the lock.
+        drop(evicted);
     }
 
     /// All kept entries, oldest first.
@@ -280,7 +463,7 @@ impl Journal {
                 s.lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .iter()
-                    .cloned()
+                    .map(KeptEntry::to_entry)
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -423,12 +606,133 @@ mod tests {
         }
     }
 
+    /// What the front door records of a request with these parts.
+    fn kept(
+        seq: u64,
+        headers: &HeaderMap,
+        params: &RequestParams,
+        body: Option<&[u8]>,
+        vhost: crate::virtual_host::HostKind,
+    ) -> KeptEntry {
+        let vhost = VirtualHost {
+            kind: vhost,
+            public_base: String::new(),
+            origin: String::new(),
+        };
+        KeptEntry::record(&Arrival {
+            seq,
+            at_ms: 7,
+            method: "POST",
+            vhost: &vhost,
+            path: "/services/oauth2/token",
+            route: Route::OAuthToken,
+            headers,
+            params,
+            body,
+        })
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_kept_entry_reads_back_as_recorded() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "127.0.0.1:9".parse().unwrap());
+        headers.insert("authorization", "Basic c2VjcmV0".parse().unwrap());
+        let params = RequestParams {
+            query: pairs(&[("a", "1"), ("", "")]),
+            form: pairs(&[("grant_type", "password"), ("password", "hunter2")]),
+        };
+        let kind = crate::virtual_host::HostKind::MyDomain("acme".into());
+        let mut k = kept(3, &headers, &params, None, kind);
+        k.status = 400;
+        k.outcome = Outcome::InvalidGrant;
+        let e = k.to_entry();
+        assert_eq!((e.seq, e.at_ms, e.status), (3, 7, 400));
+        assert_eq!(
+            (e.route, e.outcome),
+            (Route::OAuthToken, Outcome::InvalidGrant)
+        );
+        assert_eq!((e.method.as_str(), e.vhost.as_str()), ("POST", "my/acme"));
+        assert_eq!(e.path, "/services/oauth2/token");
+        assert_eq!(e.query, params.query);
+        assert_eq!(e.form, params.form);
+        assert_eq!(
+            e.headers,
+            pairs(&[("host", "127.0.0.1:9"), ("authorization", "Basic c2VjcmV0")])
+        );
+        assert_eq!(e.body, None);
+        // Every text in one buffer of exactly its size.
+        assert_eq!(k.text.len(), k.ends.last().copied().unwrap() as usize);
+
+        let body = kept(
+            4,
+            &HeaderMap::new(),
+            &RequestParams::default(),
+            Some(b"{\"x\":1}"),
+            crate::virtual_host::HostKind::Base,
+        );
+        let e = body.to_entry();
+        assert_eq!(e.vhost, "base");
+        assert_eq!(e.body.as_deref(), Some("{\"x\":1}"));
+        assert!(e.query.is_empty() && e.headers.is_empty() && e.form.is_empty());
+    }
+
+    #[test]
+    fn a_journal_entry_keeps_a_bounded_part_of_a_huge_request() {
+        let long = "v".repeat(JOURNAL_MAX_TEXT * 2);
+        let many: Vec<(String, String)> = (0..JOURNAL_MAX_PAIRS * 100)
+            .map(|i| (format!("k{i}"), long.clone()))
+            .collect();
+        let params = RequestParams {
+            query: many.clone(),
+            form: many,
+        };
+        let mut body = long.clone().into_bytes();
+        body.push(0xff);
+        let e = kept(
+            1,
+            &HeaderMap::new(),
+            &params,
+            Some(&body),
+            crate::virtual_host::HostKind::Base,
+        )
+        .to_entry();
+        for kept in [&e.query, &e.form] {
+            assert_eq!(kept.len(), JOURNAL_MAX_PAIRS);
+            assert_eq!(kept[0].0, "k0");
+            assert!(kept.iter().all(|(_, v)| v.len() == JOURNAL_MAX_TEXT));
+        }
+        assert_eq!(e.body.map(|b| b.len()), Some(JOURNAL_MAX_TEXT));
+        // A cut inside a character, or bytes that are not UTF-8, are replaced.
+        let e = kept(
+            2,
+            &HeaderMap::new(),
+            &RequestParams::default(),
+            Some(&[b'a', 0xff]),
+            crate::virtual_host::HostKind::Base,
+        )
+        .to_entry();
+        assert_eq!(e.body.as_deref(), Some("a\u{fffd}"));
+    }
+
     #[test]
     fn ring_is_bounded_and_ordered() {
         let j = Journal::new(10);
+        let (headers, params) = (HeaderMap::new(), RequestParams::default());
         for _ in 0..35 {
             let seq = j.next_seq();
-            j.push(entry(seq));
+            j.push(kept(
+                seq,
+                &headers,
+                &params,
+                None,
+                crate::virtual_host::HostKind::Base,
+            ));
         }
         let all = j.entries();
         assert!(all.len() <= 10);

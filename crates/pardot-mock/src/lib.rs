@@ -97,9 +97,9 @@ pub use virtual_host::PublicUrl;
 /// The address the binary listens on by default.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8717";
 
-fn default_config() -> MockConfig {
+fn default_config() -> &'static MockConfig {
     static DEFAULTS: OnceLock<MockConfig> = OnceLock::new();
-    DEFAULTS.get_or_init(MockConfig::defaults).clone()
+    DEFAULTS.get_or_init(MockConfig::defaults)
 }
 
 /// A running mock server. Dropping it shuts the server down gracefully.
@@ -432,7 +432,9 @@ impl Drop for PardotMock {
 /// ```
 #[derive(Debug)]
 pub struct MockBuilder {
-    config: Result<MockConfig, ConfigError>,
+    /// `None`: the default configuration, untouched. It is copied only when a setter edits
+    /// it; untouched, the mock starts from the default's model built once per process.
+    config: Result<Option<MockConfig>, ConfigError>,
     clock: ClockSource,
     session_timeout: Option<Duration>,
     addr: SocketAddr,
@@ -441,7 +443,7 @@ pub struct MockBuilder {
 impl Default for MockBuilder {
     fn default() -> Self {
         Self {
-            config: Ok(default_config()),
+            config: Ok(None),
             clock: ClockSource::from(pardot_auth_core::SystemClock),
             session_timeout: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -452,25 +454,25 @@ impl Default for MockBuilder {
 impl MockBuilder {
     /// Replaces the configuration.
     pub fn config(mut self, config: MockConfig) -> Self {
-        self.config = Ok(config);
+        self.config = Ok(Some(config));
         self
     }
 
     /// Replaces the configuration with TOML text (paths relative to the current directory).
     pub fn config_toml(mut self, toml: &str) -> Self {
-        self.config = MockConfig::from_toml(toml);
+        self.config = MockConfig::from_toml(toml).map(Some);
         self
     }
 
     /// Replaces the configuration with a TOML file (paths relative to its directory).
     pub fn config_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.config = MockConfig::from_file(path);
+        self.config = MockConfig::from_file(path).map(Some);
         self
     }
 
     fn edit(mut self, f: impl FnOnce(&mut MockConfig)) -> Self {
         if let Ok(c) = &mut self.config {
-            f(c);
+            f(c.get_or_insert_with(|| default_config().clone()));
         }
         self
     }
@@ -652,7 +654,13 @@ impl MockBuilder {
 
     /// Validates the configuration and builds the state without serving it (for [`router`]).
     pub fn build_state(self) -> Result<MockState, MockError> {
-        let mut config = self.config?;
+        let mut config = match self.config? {
+            Some(config) => config,
+            None if self.session_timeout.is_none() => {
+                return MockState::of_defaults(self.clock);
+            }
+            None => default_config().clone(),
+        };
         if let Some(t) = self.session_timeout {
             for org in &mut config.orgs {
                 org.session_timeout_secs = t.as_secs().max(1);

@@ -2,7 +2,10 @@
 //! API, the web login): building it, applying a fault, resetting it. They sit above those
 //! parts so that the shared state itself depends on none of them.
 
-use crate::config::MockConfig;
+use std::sync::LazyLock;
+use std::time::SystemTime;
+
+use crate::config::{MockConfig, ProspectConfig};
 use crate::faults::{FailRule, Fault};
 use crate::model::Model;
 use crate::pardot::PardotApi;
@@ -13,19 +16,56 @@ use crate::virtual_host::PublicUrl;
 impl MockState {
     /// Validates `config` and builds the state, judging time by `clock`.
     pub fn new(config: MockConfig, clock: impl Into<ClockSource>) -> Result<Self, MockError> {
-        let public_url = config
-            .public_url
-            .as_deref()
-            .map(PublicUrl::parse)
-            .transpose()?;
+        let public_url = public_url(&config)?;
         let (model, prospects) = Model::build(config)?;
-        let clock = MockClock::new(clock.into());
-        // Built now, so a bad Pardot config is an error at start and the accounts' creation
-        // time is the start time; the configured prospects move into its stores.
-        let pardot = PardotApi::from_config(&model.config, prospects, clock.now())?;
-        let state = Self::with_model(model, clock, public_url);
+        Self::assemble(model, Pardot::Build(prospects), public_url, clock.into())
+    }
+
+    /// The state of the default configuration (`fixtures/mock.toml`), from its model built
+    /// once per process: what `MockState::new(MockConfig::defaults(), clock)` builds, without
+    /// copying, comparing and dropping the configuration each time.
+    pub(crate) fn of_defaults(clock: ClockSource) -> Result<Self, MockError> {
+        // The default's Pardot state, built once per process: so the default is known to
+        // build, and each mock's own is built on its first Pardot request, stamped with the
+        // start time (building it was a third of a start).
+        static DEFAULT_PARDOT: LazyLock<Result<PardotApi, MockError>> = LazyLock::new(|| {
+            let (model, prospects) = Model::of_defaults()?;
+            Ok(PardotApi::from_config(
+                &model.config,
+                prospects.to_vec(),
+                SystemTime::UNIX_EPOCH,
+            )?)
+        });
+        let built = DEFAULT_PARDOT.as_ref().map_err(Clone::clone)?;
+        let (model, _) = Model::of_defaults()?;
+        let public_url = public_url(&model.config)?;
+        Self::assemble(model, Pardot::OnFirstUse(built), public_url, clock)
+    }
+
+    fn assemble(
+        model: Model,
+        pardot: Pardot<'_>,
+        public_url: Option<PublicUrl>,
+        clock: ClockSource,
+    ) -> Result<Self, MockError> {
+        let clock = MockClock::new(clock);
+        let started = clock.now();
+        let state = match pardot {
+            // Built now, so a bad Pardot config is an error at start and the accounts'
+            // creation time is the start time; the configured prospects move into its stores.
+            Pardot::Build(prospects) => {
+                let pardot = PardotApi::from_config(&model.config, prospects, started)?;
+                let state = Self::with_model(model, clock, public_url);
+                state.install_pardot(pardot);
+                state
+            }
+            Pardot::OnFirstUse(built) => {
+                let state = Self::with_model(model, clock, public_url);
+                state.install_pardot_on_first_use(built, started);
+                state
+            }
+        };
         state.seed_refresh_tokens_from_config();
-        state.install_pardot(pardot);
         Ok(state)
     }
 
@@ -134,4 +174,21 @@ impl MockState {
         crate::pardot::reset_exports(self);
         crate::oauth::web::reset(self);
     }
+}
+
+/// How a new state gets its Pardot state.
+enum Pardot<'a> {
+    /// Built at start from the configured prospects.
+    Build(Vec<ProspectConfig>),
+    /// Built on first use like this one, built earlier from the same configuration.
+    OnFirstUse(&'a PardotApi),
+}
+
+/// The configuration's `public_url`, checked.
+fn public_url(config: &MockConfig) -> Result<Option<PublicUrl>, MockError> {
+    Ok(config
+        .public_url
+        .as_deref()
+        .map(PublicUrl::parse)
+        .transpose()?)
 }

@@ -54,6 +54,8 @@ pub(crate) struct App {
     pub name: String,
     pub consumer_key: String,
     pub consumer_secret: String,
+    /// The consumer secret as the key of the token answers' `signature`.
+    pub signature_key: crate::oauth::SignatureKey,
     pub certificate: Option<Rs256Key>,
     pub scopes: Vec<String>,
     pub permitted_users: PermittedUsers,
@@ -188,6 +190,26 @@ impl Model {
         let prospects = std::mem::take(&mut config.prospects);
         let indexed = cache.indexed(config)?;
         indexed.check_prospects(&prospects)?;
+        Ok((Self::with_runtime(indexed), prospects))
+    }
+
+    /// The model of the default configuration (`MockConfig::defaults()`), validated and
+    /// indexed once per process, and its prospects.
+    pub(crate) fn of_defaults() -> Result<(Self, &'static [ProspectConfig]), ConfigError> {
+        type Built = Result<(Arc<Indexed>, Vec<ProspectConfig>), ConfigError>;
+        static DEFAULTS: LazyLock<Built> = LazyLock::new(|| {
+            let mut config = MockConfig::defaults();
+            let prospects = std::mem::take(&mut config.prospects);
+            let indexed = Indexed::build(config)?;
+            indexed.check_prospects(&prospects)?;
+            Ok((Arc::new(indexed), prospects))
+        });
+        let (indexed, prospects) = DEFAULTS.as_ref().map_err(Clone::clone)?;
+        Ok((Self::with_runtime(Arc::clone(indexed)), prospects))
+    }
+
+    /// A mock's own view of `indexed`: its apps' run-time parts as configured.
+    fn with_runtime(indexed: Arc<Indexed>) -> Self {
         let apps_runtime = indexed
             .config
             .apps
@@ -197,13 +219,10 @@ impl Model {
                 rotation: AtomicBool::new(a.refresh_token_rotation),
             })
             .collect();
-        Ok((
-            Self {
-                indexed,
-                apps_runtime,
-            },
-            prospects,
-        ))
+        Self {
+            indexed,
+            apps_runtime,
+        }
     }
 
     /// The run-time part of app `i` (an index from [`Indexed::app_by_key`]).
@@ -256,6 +275,10 @@ fn reads_files(config: &MockConfig) -> bool {
 
 impl Indexed {
     pub(crate) fn user_by_username(&self, username: &str) -> Option<usize> {
+        // Usernames are indexed in lower case; most arrive so, and need no lowered copy.
+        if !username.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.users_by_username.get(username).copied();
+        }
         self.users_by_username
             .get(&username.to_ascii_lowercase())
             .copied()

@@ -37,8 +37,16 @@ impl RequestParams {
     }
 }
 
+/// The decoded pairs of `text`: what `serde_urlencoded` decodes into pairs of strings (it
+/// parses with the same `form_urlencoded`), without its deserializer around each part.
 fn pairs(text: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default()
+    // At most one pair per `&`-separated part: room for all at once, within reason (a
+    // body of a million `&` has no pair).
+    let mut pairs = Vec::with_capacity(text.split('&').count().min(32));
+    pairs.extend(
+        url::form_urlencoded::parse(text.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())),
+    );
+    pairs
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

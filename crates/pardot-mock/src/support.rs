@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
@@ -85,27 +85,34 @@ impl MockClock {
 const SHARDS: usize = 32;
 
 /// A hash map split into shards, each behind its own `RwLock`, so concurrent requests touching
-/// different keys never wait for each other.
-pub(crate) struct ShardedMap<K, V> {
-    shards: Box<[RwLock<HashMap<K, V>>]>,
-    hasher: RandomState,
+/// different keys never wait for each other. `S` hashes the keys: SipHash with random keys
+/// unless every key inserted is the mock's own (see [`MockKeyHash`]).
+pub(crate) struct ShardedMap<K, V, S = RandomState> {
+    shards: Box<[RwLock<HashMap<K, V, S>>]>,
+    hasher: S,
 }
 
-impl<K: Eq + Hash, V> Default for ShardedMap<K, V> {
+impl<K: Eq + Hash, V, S: BuildHasher + Clone + Default> Default for ShardedMap<K, V, S> {
     fn default() -> Self {
+        let hasher = S::default();
         Self {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::with_hasher(hasher.clone())))
+                .collect(),
+            hasher,
         }
     }
 }
 
-impl<K: Eq + Hash, V> ShardedMap<K, V> {
+impl<K: Eq + Hash, V, S: BuildHasher> ShardedMap<K, V, S> {
     fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> usize {
-        (self.hasher.hash_one(key) as usize) % self.shards.len()
+        // Bits the shard's own table does not index by (it takes the low bits for the bucket
+        // and the top seven for its control byte), so a hasher shared by every shard still
+        // spreads a shard's keys over its buckets.
+        ((self.hasher.hash_one(key) >> 32) as usize) % self.shards.len()
     }
 
-    pub(crate) fn read<Q: Hash + ?Sized>(&self, key: &Q) -> RwLockReadGuard<'_, HashMap<K, V>> {
+    pub(crate) fn read<Q: Hash + ?Sized>(&self, key: &Q) -> RwLockReadGuard<'_, HashMap<K, V, S>> {
         // A panic while holding a shard lock leaves the map usable (every update is a single
         // insert or remove), so poisoning is ignored.
         self.shards[self.shard_of(key)]
@@ -113,14 +120,17 @@ impl<K: Eq + Hash, V> ShardedMap<K, V> {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn write<Q: Hash + ?Sized>(&self, key: &Q) -> RwLockWriteGuard<'_, HashMap<K, V>> {
+    pub(crate) fn write<Q: Hash + ?Sized>(
+        &self,
+        key: &Q,
+    ) -> RwLockWriteGuard<'_, HashMap<K, V, S>> {
         self.shards[self.shard_of(key)]
             .write()
             .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs `f` on every shard in turn, with write access.
-    pub(crate) fn for_each_shard(&self, mut f: impl FnMut(&mut HashMap<K, V>)) {
+    pub(crate) fn for_each_shard(&self, mut f: impl FnMut(&mut HashMap<K, V, S>)) {
         for shard in &*self.shards {
             f(&mut shard.write().unwrap_or_else(|p| p.into_inner()));
         }
@@ -143,10 +153,91 @@ impl<K: Eq + Hash, V> ShardedMap<K, V> {
     }
 }
 
-/// Random characters from `[0-9A-Za-z]`.
+/// Hashes keys the mock made itself from random characters (its tokens): a word-at-a-time
+/// multiply instead of SipHash, which was most of the cost of inserting a token and of
+/// rehashing the token table as it grew. SipHash's random keys defend a table against keys
+/// chosen to collide; here every key inserted is random (or named by the configuration), so
+/// a caller's choice reaches only lookups, whose cost does not depend on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MockKeyHash;
+
+impl BuildHasher for MockKeyHash {
+    type Hasher = MockKeyHasher;
+    fn build_hasher(&self) -> MockKeyHasher {
+        MockKeyHasher(0)
+    }
+}
+
+/// The hasher of [`MockKeyHash`].
+#[derive(Debug)]
+pub(crate) struct MockKeyHasher(u64);
+
+impl MockKeyHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for MockKeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // murmur3's finaliser: every output bit depends on every input bit, so the table's
+        // low bits (its bucket) and top bits (its control byte) are both well mixed.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Random characters from `[0-9A-Za-z]`, each of the 62 equally likely: random bytes below
+/// 248 (four times 62) taken modulo 62, the others drawn again. Drawing bytes in blocks was
+/// a third of the cost of drawing a word per character (`Alphanumeric`) for a token.
 pub(crate) fn random_alnum(len: usize) -> String {
-    use rand::distr::{Alphanumeric, SampleString};
-    Alphanumeric.sample_string(&mut rand::rng(), len)
+    use rand::Rng;
+    const CHARS: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let mut out = String::with_capacity(len);
+    let mut block = [0u8; 64];
+    while out.len() < len {
+        rng.fill_bytes(&mut block);
+        for &b in &block {
+            if b < 248 && out.len() < len {
+                out.push(char::from(CHARS[usize::from(b % 62)]));
+            }
+        }
+    }
+    out
 }
 
 /// Random lowercase hex.

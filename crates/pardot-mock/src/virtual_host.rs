@@ -20,6 +20,8 @@
 //! name (TLS in front, names mapped to the mock) keeps that name: the public URL replaces only
 //! the base.
 
+use std::borrow::Cow;
+
 use axum::http::{HeaderMap, Uri, header};
 
 use crate::config::{ConfigError, PardotHostKind, invalid};
@@ -93,14 +95,34 @@ impl VirtualHost {
 
     /// A short label for the journal.
     pub fn label(&self) -> String {
+        let mut label = String::new();
+        self.write_label(&mut label);
+        label
+    }
+
+    /// Appends [`VirtualHost::label`] to `out`.
+    pub(crate) fn write_label(&self, out: &mut String) {
+        let (kind, name) = self.label_parts();
+        out.push_str(kind);
+        out.push_str(name);
+    }
+
+    /// The length of [`VirtualHost::label`].
+    pub(crate) fn label_len(&self) -> usize {
+        let (kind, name) = self.label_parts();
+        kind.len() + name.len()
+    }
+
+    /// [`VirtualHost::label`] in two parts: the kind's, and a My Domain's name (else empty).
+    fn label_parts(&self) -> (&'static str, &str) {
         match &self.kind {
-            HostKind::Base => "base".into(),
-            HostKind::Login => "login.salesforce.com".into(),
-            HostKind::Sandbox => "sandbox".into(),
-            HostKind::MyDomain(n) => format!("my/{n}"),
-            HostKind::Pardot => "pi.pardot.com".into(),
-            HostKind::Demo => "demo".into(),
-            HostKind::Mci => "idp.intelligence.salesforce.com".into(),
+            HostKind::Base => ("base", ""),
+            HostKind::Login => ("login.salesforce.com", ""),
+            HostKind::Sandbox => ("sandbox", ""),
+            HostKind::MyDomain(name) => ("my/", name),
+            HostKind::Pardot => ("pi.pardot.com", ""),
+            HostKind::Demo => ("demo", ""),
+            HostKind::Mci => ("idp.intelligence.salesforce.com", ""),
         }
     }
 }
@@ -155,9 +177,8 @@ pub(crate) fn resolve(
     let host_header = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| uri.authority().map(|a| a.as_str().to_owned()))
-        .unwrap_or_else(|| "127.0.0.1".to_owned());
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .unwrap_or("127.0.0.1");
     let forwarded_proto = headers
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())
@@ -166,10 +187,15 @@ pub(crate) fn resolve(
     let hostname = host_header
         .rsplit_once(':')
         .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
-        .map_or(host_header.as_str(), |(h, _)| h)
-        .to_ascii_lowercase();
+        .map_or(host_header, |(h, _)| h);
+    // Host names are matched in lower case; most arrive so, and need no lowered copy.
+    let hostname = if hostname.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(hostname.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(hostname)
+    };
 
-    let real = match hostname.as_str() {
+    let real = match &*hostname {
         "login.salesforce.com" => Some(HostKind::Login),
         "test.salesforce.com" => Some(HostKind::Sandbox),
         "pi.pardot.com" => Some(HostKind::Pardot),

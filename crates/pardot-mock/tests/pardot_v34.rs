@@ -963,3 +963,20 @@ async fn update_and_upsert_in_xml() {
         )
     );
 }
+
+/// An untouched default mock builds its Pardot state on the first Pardot request (building
+/// it was a third of a start), stamped with the start time as if built at start.
+#[tokio::test]
+async fn a_default_mocks_account_is_created_at_its_start_though_built_later() {
+    let env = env_of(pardot_mock::PardotMock::builder()).await;
+    env.clock.advance(Duration::from_secs(3 * 3600));
+    let answer = env
+        .bearer_get("/api/account/version/4/do/read?format=json")
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.json()["account"]["created_at"],
+        "2025-03-10 12:00:00",
+        "the start time (start_time()), not the first request's"
+    );
+}

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use pardot_auth_core::clock::unix_millis;
 
 use super::errors::*;
-use super::{OAuthError, TokenBody, identity_url, instance_url, token_signature};
+use super::{OAuthError, TokenBody, identity_url, instance_url};
 use crate::request_params::RequestParams;
 use crate::state::MockState;
 use crate::virtual_host::{LoginVhost, VirtualHost};
@@ -39,11 +39,7 @@ pub(crate) fn full_body(
     TokenBody {
         access_token,
         refresh_token,
-        signature: Some(token_signature(
-            &state.model().apps[app].consumer_secret,
-            &id,
-            &issued_at,
-        )),
+        signature: Some(state.model().apps[app].signature_key.sign(&id, &issued_at)),
         scope: scopes.to_owned(),
         instance_url: instance_url(ctx.vhost, org),
         id,

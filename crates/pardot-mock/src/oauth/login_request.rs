@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::grant_context::GrantContext;
@@ -38,16 +38,19 @@ impl LoginRequest {
     }
 }
 
+/// Takes the headers and the virtual host out of the request instead of copying them (a
+/// copy of the header map was a large part of a token grant's allocations): so it must be
+/// the handler's last extractor, as it is in every login-server handler.
 impl FromRequestParts<MockState> for LoginRequest {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &MockState) -> Result<Self, Response> {
-        let Extension(vhost) = Extension::<VirtualHost>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
         let Extension(params) = Extension::<Arc<RequestParams>>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        let Some(vhost) = parts.extensions.remove::<VirtualHost>() else {
+            return Err(missing_virtual_host(parts, state).await);
+        };
         let login = vhost.login().ok_or_else(not_a_login_host)?;
         Ok(Self {
             state: state.clone(),
@@ -55,7 +58,16 @@ impl FromRequestParts<MockState> for LoginRequest {
             vhost,
             login,
             params,
-            headers: parts.headers.clone(),
+            headers: std::mem::take(&mut parts.headers),
         })
+    }
+}
+
+/// The answer to a request the front door did not mark with its virtual host: the
+/// `Extension` extractor's, as before the host was taken out instead of copied.
+async fn missing_virtual_host(parts: &mut Parts, state: &MockState) -> Response {
+    match Extension::<VirtualHost>::from_request_parts(parts, state).await {
+        Ok(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Err(rejection) => rejection.into_response(),
     }
 }

@@ -228,7 +228,11 @@ pub(crate) struct TokenBody {
 
 impl IntoResponse for TokenBody {
     fn into_response(self) -> Response {
-        let body = serde_json::to_string(&self).unwrap_or_default();
+        // Room for the whole answer (about 420 bytes), so it is written without growing.
+        let mut body = Vec::with_capacity(512);
+        if serde_json::to_writer(&mut body, &self).is_err() {
+            body.clear();
+        }
         let mut r = (StatusCode::OK, body).into_response();
         token_headers(r.headers_mut());
         r
@@ -238,13 +242,35 @@ impl IntoResponse for TokenBody {
 /// `base64(HMAC-SHA256(client_secret, id + issued_at))`
 /// (`docs/reference/salesforce-oauth.md#the-signature-field`).
 pub fn token_signature(client_secret: &str, id: &str, issued_at: &str) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes()) else {
-        // HMAC takes keys of any length; this arm is unreachable in practice.
-        return String::new();
-    };
-    mac.update(id.as_bytes());
-    mac.update(issued_at.as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
+    SignatureKey::new(client_secret).sign(id, issued_at)
+}
+
+/// An app's consumer secret made into an HMAC-SHA256 key once, with the model: a key
+/// schedule per token answer was two of the four SHA-256 blocks of its `signature`.
+#[derive(Clone)]
+pub(crate) struct SignatureKey(Option<Hmac<Sha256>>);
+
+impl SignatureKey {
+    pub(crate) fn new(client_secret: &str) -> Self {
+        // HMAC takes keys of any length; `None` is unreachable in practice.
+        Self(Hmac::<Sha256>::new_from_slice(client_secret.as_bytes()).ok())
+    }
+
+    /// [`token_signature`] with this key.
+    pub(crate) fn sign(&self, id: &str, issued_at: &str) -> String {
+        let Some(mut mac) = self.0.clone() else {
+            return String::new();
+        };
+        mac.update(id.as_bytes());
+        mac.update(issued_at.as_bytes());
+        STANDARD.encode(mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for SignatureKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignatureKey(***)")
+    }
 }
 
 /// Whether an org may log in on this login host (the org/host rule of the mock README's "Virtual
@@ -274,13 +300,14 @@ pub(crate) fn instance_url(vhost: &VirtualHost, org: &Org) -> String {
         .unwrap_or_else(|| vhost.origin.clone())
 }
 
-/// Client credentials from the form/query (`client_id`, `client_secret`) or HTTP Basic.
-pub(crate) fn client_auth(
-    params: &crate::request_params::RequestParams,
+/// Client credentials from the form/query (`client_id`, `client_secret`) or HTTP Basic
+/// (borrowed from the parameters; only Basic credentials are decoded into new strings).
+pub(crate) fn client_auth<'a>(
+    params: &'a crate::request_params::RequestParams,
     headers: &HeaderMap,
-) -> (Option<String>, Option<String>) {
-    let mut id = params.non_empty("client_id").map(str::to_owned);
-    let mut secret = params.non_empty("client_secret").map(str::to_owned);
+) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
+    let mut id = params.non_empty("client_id").map(Cow::Borrowed);
+    let mut secret = params.non_empty("client_secret").map(Cow::Borrowed);
     if let Some(basic) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -295,10 +322,10 @@ pub(crate) fn client_auth(
         let user = percent_decode(user);
         let pass = percent_decode(pass);
         if id.is_none() {
-            id = Some(user);
+            id = Some(Cow::Owned(user));
         }
         if secret.is_none() {
-            secret = Some(pass);
+            secret = Some(Cow::Owned(pass));
         }
     }
     (id, secret)

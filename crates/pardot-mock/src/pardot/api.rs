@@ -28,12 +28,26 @@ const EXTENSION: &str = "pardot";
 /// holds them): what a Pardot state rebuilt in its extension slot starts from.
 const SEED_EXTENSION: &str = "pardot.seed";
 
+/// The slot of the start time of a state whose Pardot state is built on first use (see
+/// [`MockState::install_pardot_on_first_use`]).
+const STARTED_EXTENSION: &str = "pardot.started";
+
 impl MockState {
     /// Keeps the Pardot state built at start (by [`PardotApi::from_config`], so a bad Pardot
     /// config is an error then, and the account's creation time is the start time).
     pub(crate) fn install_pardot(&self, api: PardotApi) {
         self.set_extension(SEED_EXTENSION, api.seed());
         self.set_extension(EXTENSION, Arc::new(api));
+    }
+
+    /// Keeps what the Pardot state is built from on its first use instead of building it
+    /// now: the prospects `built` was converted from, and the start time, which stamps the
+    /// state as if it had been built at start. Only for a configuration `built` was built
+    /// from (so it is known to build): the state is the same, its cost moves to the first
+    /// Pardot request.
+    pub(crate) fn install_pardot_on_first_use(&self, built: &PardotApi, started: SystemTime) {
+        self.set_extension(SEED_EXTENSION, built.seed());
+        self.set_extension(STARTED_EXTENSION, Arc::new(started));
     }
 
     /// The Pardot API's state (built from the configuration on first use): test hooks,
@@ -55,6 +69,10 @@ impl MockState {
             .extension(SEED_EXTENSION)
             .and_then(|s| s.downcast::<ProspectSeed>().ok())
             .unwrap_or_default();
+        // Stamped with the start time when the start left the building to the first use.
+        let started = self
+            .extension(STARTED_EXTENSION)
+            .and_then(|t| t.downcast::<SystemTime>().ok());
         // Built under the slot's write lock so concurrent first requests share one state.
         let mut slot = self.inner.extensions.write(&EXTENSION);
         if let Some(api) = slot
@@ -63,7 +81,10 @@ impl MockState {
         {
             return api;
         }
-        let now = MockState::now(self);
+        let now = started
+            .as_deref()
+            .copied()
+            .unwrap_or_else(|| MockState::now(self));
         let api = match PardotApi::build(self.config(), Prospects::Seed(seed), now) {
             Ok(api) => api,
             Err(e) => {
@@ -81,6 +102,14 @@ impl MockState {
             EXTENSION,
             Arc::clone(&api) as Arc<dyn std::any::Any + Send + Sync>,
         );
+        drop(slot);
+        // Used once: a state rebuilt later (its slot replaced) is stamped with its own time.
+        if started.is_some() {
+            self.inner
+                .extensions
+                .write(&STARTED_EXTENSION)
+                .remove(STARTED_EXTENSION);
+        }
         api
     }
 }
