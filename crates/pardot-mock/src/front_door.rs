@@ -21,12 +21,7 @@ use crate::virtual_host::{HostKind, resolve};
 /// The largest request body the mock reads (bigger bodies get 413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The most query parameters, form fields or headers a journal entry keeps of each, and the
-/// most bytes it keeps of each name, value or body: however large a request, its entry stays
-/// small, so a full journal has a bounded size.
-pub const JOURNAL_MAX_PAIRS: usize = 100;
-/// See [`JOURNAL_MAX_PAIRS`].
-pub const JOURNAL_MAX_TEXT: usize = 4096;
+pub use crate::journal::{JOURNAL_MAX_PAIRS, JOURNAL_MAX_TEXT};
 
 /// The counter/journal key of a request path (inside its virtual host).
 pub fn route_key(path: &str) -> Route {

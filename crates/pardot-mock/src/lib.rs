@@ -65,6 +65,7 @@ mod rsa_key;
 #[cfg(feature = "cli")]
 pub mod serve;
 pub mod sign_in;
+mod signature_key;
 mod state;
 mod support;
 pub mod virtual_host;

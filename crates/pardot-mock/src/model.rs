@@ -55,7 +55,7 @@ pub(crate) struct App {
     pub consumer_key: String,
     pub consumer_secret: String,
     /// The consumer secret as the key of the token answers' `signature`.
-    pub signature_key: crate::oauth::SignatureKey,
+    pub signature_key: crate::signature_key::SignatureKey,
     pub certificate: Option<Rs256Key>,
     pub scopes: Vec<String>,
     pub permitted_users: PermittedUsers,

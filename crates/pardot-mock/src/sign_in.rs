@@ -320,10 +320,16 @@ pub(crate) trait Browser {
     async fn post(&self, url: &Url, fields: &[(String, String)]) -> Result<Page, SignInError>;
 }
 
-/// A client that follows no redirects, keeps no cookies and ignores proxy settings (the
-/// mock listens on loopback).
+/// The client [`sign_in`] drives the pages with: it follows no redirects, keeps no cookies
+/// and ignores proxy settings (the mock listens on loopback). Tests that walk the login pages
+/// step by step use it to see each answer as `sign_in` does.
+///
+/// ```
+/// let client = pardot_mock::sign_in::browser().expect("a client");
+/// # drop(client);
+/// ```
 #[cfg(feature = "client")]
-fn browser() -> Result<reqwest::Client, SignInError> {
+pub fn browser() -> Result<reqwest::Client, SignInError> {
     Ok(reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())

@@ -306,7 +306,7 @@ fn index_apps(
             name: a.name.clone(),
             consumer_key: a.consumer_key.clone(),
             consumer_secret: a.consumer_secret.clone(),
-            signature_key: crate::oauth::SignatureKey::new(&a.consumer_secret),
+            signature_key: crate::signature_key::SignatureKey::new(&a.consumer_secret),
             certificate,
             scopes: a.scopes.clone(),
             permitted_users: a.permitted_users,

@@ -9,8 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
-mod browser;
-pub use browser::browser;
+/// A client that follows no redirects: the one [`pardot_mock::sign_in`] drives its pages with.
+pub fn browser() -> reqwest::Client {
+    pardot_mock::sign_in::browser().expect("an HTTP client")
+}
 
 /// A user of the login pages: `(username, password)`.
 pub type User<'a> = (&'a str, &'a str);

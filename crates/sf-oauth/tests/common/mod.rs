@@ -27,10 +27,10 @@ pub fn client(clock: &ManualClock) -> OAuthClient {
         .unwrap()
 }
 
-#[path = "../../../pardot-mock/tests/web_support/browser.rs"]
-mod browser;
-/// A client that follows no redirects (the mock tests' browser).
-pub use browser::browser as http;
+/// A client that follows no redirects: the one the mock's `sign_in` drives its pages with.
+pub fn http() -> reqwest::Client {
+    pardot_mock::sign_in::browser().expect("an HTTP client")
+}
 
 /// GETs `url` with [`http`] (no proxy, no redirects followed).
 pub async fn http_get(url: impl reqwest::IntoUrl) -> reqwest::Response {

@@ -2,8 +2,10 @@
 //! names, and the parsing of a request's `fields` list.
 
 use super::custom::{CustomField, CustomType};
-use super::record::RECENT_INTERACTION;
 use crate::pardot::errors::ApiError;
+
+/// The index of `recent_interaction` in [`TEXT_FIELDS`].
+pub(super) const RECENT_INTERACTION: usize = 26;
 
 /// Text fields, in the order v3/v4 render them (with the typed fields between them, see
 /// [`LAYOUT`]).

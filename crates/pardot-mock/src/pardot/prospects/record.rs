@@ -3,7 +3,7 @@
 use std::num::NonZeroU32;
 use std::time::SystemTime;
 
-use super::fields::{FLAG_FIELDS, Slot, flag_index, text_index};
+use super::fields::{FLAG_FIELDS, RECENT_INTERACTION, Slot, flag_index, text_index};
 use super::texts::Texts;
 use crate::pardot::errors::ApiError;
 use crate::pardot::render::Node;
@@ -18,8 +18,6 @@ pub struct Campaign {
     pub name: Option<String>,
 }
 
-/// The index of `recent_interaction` in [`TEXT_FIELDS`](super::fields::TEXT_FIELDS).
-pub(super) const RECENT_INTERACTION: usize = 26;
 /// What `recent_interaction` says until something else is set: not stored per prospect, see
 /// [`NEVER_ACTIVE_BIT`].
 pub(super) const NEVER_ACTIVE: &str = "Never active";

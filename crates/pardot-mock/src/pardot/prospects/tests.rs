@@ -1,8 +1,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::fields::{LAYOUT, TEXT_FIELDS, v5_name};
-use super::record::{NEVER_ACTIVE, RECENT_INTERACTION};
+use super::fields::{LAYOUT, RECENT_INTERACTION, TEXT_FIELDS, v5_name};
+use super::record::NEVER_ACTIVE;
 use super::store::Inner;
 use super::*;
 use crate::pardot::render::Node;
