@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +22,7 @@ use crate::state::{MockError, MockState};
 /// admin routes are disabled.
 pub const HEALTH_PATH: &str = "/__mock/health";
 
-pub(crate) fn routes() -> Router<MockState> {
+pub(crate) fn routes() -> Router {
     Router::new()
         .route("/__mock/health", get(health))
         .route("/__mock/journal", get(journal))
@@ -70,7 +70,7 @@ struct JournalQuery {
     limit: Option<usize>,
 }
 
-async fn journal(State(state): State<MockState>, Query(q): Query<JournalQuery>) -> Response {
+async fn journal(state: MockState, Query(q): Query<JournalQuery>) -> Response {
     let mut entries = state.journal();
     if let Some(limit) = q.limit {
         let skip = entries.len().saturating_sub(limit);
@@ -80,14 +80,14 @@ async fn journal(State(state): State<MockState>, Query(q): Query<JournalQuery>) 
     json_ok(StatusCode::OK, &json!({"entries": list}))
 }
 
-async fn counts(State(state): State<MockState>) -> Response {
+async fn counts(state: MockState) -> Response {
     json_ok(
         StatusCode::OK,
         &serde_json::to_value(state.counts()).unwrap_or(Value::Null),
     )
 }
 
-async fn faults(State(state): State<MockState>, body: Bytes) -> Response {
+async fn faults(state: MockState, body: Bytes) -> Response {
     let fault: Fault = match parse(&body) {
         Ok(f) => f,
         Err(r) => return *r,
@@ -102,7 +102,7 @@ fn now_json(state: &MockState) -> Value {
     json!({"now_ms": u64::try_from(unix_millis(state.now())).unwrap_or(u64::MAX)})
 }
 
-async fn clock(State(state): State<MockState>) -> Response {
+async fn clock(state: MockState) -> Response {
     json_ok(StatusCode::OK, &now_json(&state))
 }
 
@@ -119,7 +119,7 @@ struct Advance {
     millis: u64,
 }
 
-async fn advance(State(state): State<MockState>, body: Bytes) -> Response {
+async fn advance(state: MockState, body: Bytes) -> Response {
     let a: Advance = match parse(&body) {
         Ok(a) => a,
         Err(r) => return *r,
@@ -138,12 +138,12 @@ async fn advance(State(state): State<MockState>, body: Bytes) -> Response {
     json_ok(StatusCode::OK, &now_json(&state))
 }
 
-async fn reset_clock(State(state): State<MockState>) -> Response {
+async fn reset_clock(state: MockState) -> Response {
     state.reset_clock();
     json_ok(StatusCode::OK, &now_json(&state))
 }
 
-async fn reset(State(state): State<MockState>) -> Response {
+async fn reset(state: MockState) -> Response {
     state.reset();
     StatusCode::NO_CONTENT.into_response()
 }
@@ -172,11 +172,11 @@ fn issue(
     }
 }
 
-async fn issue_token(State(state): State<MockState>, body: Bytes) -> Response {
+async fn issue_token(state: MockState, body: Bytes) -> Response {
     issue(&state, &body, "access_token", MockState::issue_access_token)
 }
 
-async fn issue_refresh(State(state): State<MockState>, body: Bytes) -> Response {
+async fn issue_refresh(state: MockState, body: Bytes) -> Response {
     issue(
         &state,
         &body,

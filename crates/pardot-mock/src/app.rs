@@ -19,10 +19,11 @@ use crate::state::{MockError, MockState};
 /// (fault latency is capped well below it).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The route table of every mock, built once per process: building it (path validation, the
-/// matcher tree, four merges) was a third of a mock's start; giving a clone its state only
-/// boxes each handler.
-static ROUTES: LazyLock<Router<MockState>> = LazyLock::new(|| {
+/// The route table of every mock, built once per process and shared as it is: building it
+/// (path validation, the matcher tree, four merges) was a third of a mock's start, and giving
+/// each mock's copy its state boxed every handler again. Handlers find their mock's state in
+/// the request, where the front door puts it.
+static ROUTES: LazyLock<Router> = LazyLock::new(|| {
     Router::new()
         .merge(crate::oauth::routes())
         .merge(crate::mci::routes())
@@ -33,9 +34,9 @@ static ROUTES: LazyLock<Router<MockState>> = LazyLock::new(|| {
 /// The whole mock as an axum [`Router`], for in-memory `oneshot` tests.
 ///
 /// Route modules (OAuth with the web login, MCI, admin, Pardot) each contribute a
-/// `Router<MockState>`, merged here.
+/// `Router`, merged here; the front door hands each request its mock's state.
 pub fn router(state: MockState) -> Router {
-    let inner: Router = ROUTES.clone().with_state(state.clone());
+    let inner = ROUTES.clone();
     let front_door = axum::middleware::from_fn_with_state(state, front);
     // The front door rewrites the path (strips `/sandbox`, `/my/NAME`, `/demo`), so it must
     // run before routing: wrap the routed service rather than layering inside it. It also

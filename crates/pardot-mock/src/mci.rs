@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Extension;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -30,7 +30,7 @@ pub const MCI_SKEW_SECS: i64 = 60;
 /// The client-assertion type MCI requires.
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-pub(crate) fn routes() -> Router<MockState> {
+pub(crate) fn routes() -> Router {
     Router::new()
         .route("/{region}/.well-known/openid-configuration", get(discovery))
         .route("/{region}/token", any(token))
@@ -91,7 +91,7 @@ async fn jwks(Extension(vhost): Extension<VirtualHost>, Path(region): Path<Strin
 }
 
 async fn token(
-    State(state): State<MockState>,
+    state: MockState,
     method: Method,
     Extension(vhost): Extension<VirtualHost>,
     Extension(params): Extension<Arc<RequestParams>>,

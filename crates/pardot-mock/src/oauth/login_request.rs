@@ -41,10 +41,13 @@ impl LoginRequest {
 /// Takes the headers and the virtual host out of the request instead of copying them (a
 /// copy of the header map was a large part of a token grant's allocations): so it must be
 /// the handler's last extractor, as it is in every login-server handler.
-impl FromRequestParts<MockState> for LoginRequest {
+impl<S: Send + Sync> FromRequestParts<S> for LoginRequest {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &MockState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let mock = MockState::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let Extension(params) = Extension::<Arc<RequestParams>>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -53,7 +56,7 @@ impl FromRequestParts<MockState> for LoginRequest {
         };
         let login = vhost.login().ok_or_else(not_a_login_host)?;
         Ok(Self {
-            state: state.clone(),
+            state: mock,
             method: parts.method.clone(),
             vhost,
             login,
@@ -65,7 +68,7 @@ impl FromRequestParts<MockState> for LoginRequest {
 
 /// The answer to a request the front door did not mark with its virtual host: the
 /// `Extension` extractor's, as before the host was taken out instead of copied.
-async fn missing_virtual_host(parts: &mut Parts, state: &MockState) -> Response {
+async fn missing_virtual_host<S: Send + Sync>(parts: &mut Parts, state: &S) -> Response {
     match Extension::<VirtualHost>::from_request_parts(parts, state).await {
         Ok(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Err(rejection) => rejection.into_response(),

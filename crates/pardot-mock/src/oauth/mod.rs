@@ -38,7 +38,7 @@ pub const TOKEN_CACHE_CONTROL: &str = "no-cache,must-revalidate,max-age=0,no-sto
 pub const TOKEN_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
 /// The login-server routes (paths inside any login virtual host).
-pub(crate) fn routes() -> Router<MockState> {
+pub(crate) fn routes() -> Router {
     Router::new()
         .route("/services/oauth2/token", any(grants::token_endpoint))
         .route(

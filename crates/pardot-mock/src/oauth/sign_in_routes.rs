@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
@@ -26,7 +25,7 @@ use crate::sign_in::{Browser, Consent, Page, SignInError, drive_sign_in, drive_s
 use crate::state::MockState;
 use crate::virtual_host::{HostKind, VirtualHost, resolve};
 
-pub(crate) fn admin_routes() -> Router<MockState> {
+pub(crate) fn admin_routes() -> Router {
     Router::new()
         .route("/__mock/sign-in", post(sign_in))
         .route("/__mock/sign-in-device", post(sign_in_device))
@@ -73,7 +72,7 @@ struct DeviceSignIn {
 
 /// `200 {"redirect_url","code","state","error","error_description","login_shown","consent_shown"}`:
 /// the redirect to the callback, not followed.
-async fn sign_in(State(state): State<MockState>, body: Bytes) -> Response {
+async fn sign_in(state: MockState, body: Bytes) -> Response {
     let request: SignIn = match parse(&body) {
         Ok(r) => r,
         Err(r) => return *r,
@@ -107,7 +106,7 @@ async fn sign_in(State(state): State<MockState>, body: Bytes) -> Response {
 /// `200 {"message","consent_shown"}`: the final page's message. The code comes as the
 /// `verification_url` (`verification_uri?user_code=…`) or as the bare `user_code`.
 async fn sign_in_device(
-    State(state): State<MockState>,
+    state: MockState,
     Extension(vhost): Extension<VirtualHost>,
     body: Bytes,
 ) -> Response {

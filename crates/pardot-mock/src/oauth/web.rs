@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -390,7 +390,7 @@ pub(crate) fn normalise_user_code(code: &str) -> String {
 
 // ---- admin routes ----
 
-pub(crate) fn admin_routes() -> Router<MockState> {
+pub(crate) fn admin_routes() -> Router {
     Router::new()
         .route(
             "/__mock/apps/{consumer_key}/callbacks",
@@ -414,11 +414,7 @@ struct CallbackBody {
     url: String,
 }
 
-async fn add_callback(
-    State(state): State<MockState>,
-    Path(consumer_key): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn add_callback(state: MockState, Path(consumer_key): Path<String>, body: Bytes) -> Response {
     let req: CallbackBody = match parse(&body) {
         Ok(r) => r,
         Err(r) => return *r,
@@ -432,10 +428,7 @@ async fn add_callback(
     }
 }
 
-async fn list_callbacks(
-    State(state): State<MockState>,
-    Path(consumer_key): Path<String>,
-) -> Response {
+async fn list_callbacks(state: MockState, Path(consumer_key): Path<String>) -> Response {
     match state.callback_urls(&consumer_key) {
         Ok(urls) => json_ok(StatusCode::OK, &json!({"callback_urls": urls})),
         Err(e) => error_response(&e),
@@ -448,11 +441,7 @@ struct ApproveBody {
     username: String,
 }
 
-async fn approve_device(
-    State(state): State<MockState>,
-    Path(user_code): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn approve_device(state: MockState, Path(user_code): Path<String>, body: Bytes) -> Response {
     let req: ApproveBody = match parse(&body) {
         Ok(r) => r,
         Err(r) => return *r,
@@ -463,7 +452,7 @@ async fn approve_device(
     }
 }
 
-async fn deny_device(State(state): State<MockState>, Path(user_code): Path<String>) -> Response {
+async fn deny_device(state: MockState, Path(user_code): Path<String>) -> Response {
     match state.deny_device(&user_code) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error_response(&e),

@@ -8,7 +8,6 @@
 //!   (204), so a test can keep exactly N requests in flight and see the next one get code 66.
 //! - `POST /__mock/pardot/release`: let them go (204).
 
-use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -17,7 +16,7 @@ use super::time;
 use crate::config::PardotHostKind;
 use crate::state::MockState;
 
-pub(crate) async fn status(State(state): State<MockState>) -> Response {
+pub(crate) async fn status(state: MockState) -> Response {
     let api = state.pardot();
     let day = time::day_number(state.now());
     let units: Vec<_> = api
@@ -48,12 +47,12 @@ pub(crate) async fn status(State(state): State<MockState>) -> Response {
     response
 }
 
-pub(crate) async fn hold(State(state): State<MockState>) -> StatusCode {
+pub(crate) async fn hold(state: MockState) -> StatusCode {
     state.pardot().hold_requests();
     StatusCode::NO_CONTENT
 }
 
-pub(crate) async fn release(State(state): State<MockState>) -> StatusCode {
+pub(crate) async fn release(state: MockState) -> StatusCode {
     state.pardot().release_requests();
     StatusCode::NO_CONTENT
 }

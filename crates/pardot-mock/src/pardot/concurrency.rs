@@ -3,7 +3,6 @@
 //! test can prove that its clients held the limit. In the Rust API
 //! ([`PardotMock::concurrency`]) and at `GET /__mock/concurrency`.
 
-use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pardot_auth_core::BusinessUnitId;
@@ -56,7 +55,7 @@ impl PardotMock {
 
 /// `GET /__mock/concurrency`: `{"business_units":{"BU":{"peak_in_flight","in_flight",
 /// "refused_66","limit"}}}`.
-pub(crate) async fn report(State(state): State<MockState>) -> Response {
+pub(crate) async fn report(state: MockState) -> Response {
     let api = state.pardot();
     let units: serde_json::Map<_, _> = api
         .units

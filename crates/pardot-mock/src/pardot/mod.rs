@@ -39,8 +39,6 @@ pub(crate) use export::reset as reset_exports;
 pub(crate) use host::{not_a_pardot_host, public_base};
 pub(crate) use prospects::Prospect;
 
-use crate::state::MockState;
-
 /// Tags a failure for the mock's counters (`pardot_<code>`).
 pub(crate) fn outcome(
     mut response: axum::response::Response,
@@ -53,7 +51,7 @@ pub(crate) fn outcome(
 }
 
 /// The Pardot routes (paths inside the virtual host; the front door strips `/demo`).
-pub(crate) fn routes() -> Router<MockState> {
+pub(crate) fn routes() -> Router {
     Router::new()
         .route("/api/login/version/{version}", any(v34::login))
         .route("/api/{object}/version/{version}/do/{op}", any(v34::call))

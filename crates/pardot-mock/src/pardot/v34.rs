@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, State};
+use axum::extract::{FromRequest, Path};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pardot_auth_core::secrecy::ExposeSecret;
@@ -111,7 +111,7 @@ fn fail(api: &PardotApi, format: Format, error: &ApiError) -> Response {
 /// What the v3/v4 handlers read of a request beside its path.
 #[derive(FromRequest)]
 pub(crate) struct Request {
-    state: State<MockState>,
+    state: MockState,
     method: Method,
     vhost: Option<Extension<VirtualHost>>,
     front: Option<Extension<Arc<RequestParams>>>,
@@ -133,11 +133,7 @@ impl Request {
 /// query string.
 pub(crate) async fn login(Path(version): Path<String>, request: Request) -> Response {
     let (params, host) = request.params_and_host();
-    let Request {
-        state: State(state),
-        method,
-        ..
-    } = request;
+    let Request { state, method, .. } = request;
     let api = state.pardot();
     let format = Format::from_param(params.get("format"));
     if host.is_none() {
@@ -210,7 +206,7 @@ pub(crate) async fn call(Path(values): Path<Vec<String>>, request: Request) -> R
         second: pair(5),
     };
     let Request {
-        state: State(state),
+        state,
         method,
         headers,
         ..

@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::invalid;
 use super::registry::{Export, Exports};
@@ -28,10 +28,13 @@ pub(super) struct ExportCall {
     pub base: String,
 }
 
-impl FromRequestParts<MockState> for ExportCall {
+impl<S: Send + Sync> FromRequestParts<S> for ExportCall {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &MockState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let mock = MockState::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let vhost = parts.extensions.get::<VirtualHost>().cloned();
         let params = parts
             .extensions
@@ -49,7 +52,7 @@ impl FromRequestParts<MockState> for ExportCall {
             |v| v.public_base,
         );
         Ok(Self {
-            state: state.clone(),
+            state: mock,
             host,
             params,
             headers: parts.headers.clone(),

@@ -35,7 +35,7 @@ use crate::request_params::RequestParams;
 use crate::state::MockState;
 
 /// The export routes.
-pub(crate) fn routes() -> Router<MockState> {
+pub(crate) fn routes() -> Router {
     Router::new()
         .route("/api/v5/exports", get(list).post(create))
         .route("/api/v5/exports/{id}", get(read))

@@ -22,11 +22,9 @@ pub(crate) use params::{MAX_LIMIT, page_limit};
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::state::MockState;
-
 /// The `/api/v5/objects` routes. The static prospect and custom-field paths win over the
 /// `{object}` ones.
-pub(crate) fn routes() -> Router<MockState> {
+pub(crate) fn routes() -> Router {
     Router::new()
         .route(
             "/api/v5/objects/prospects",

@@ -37,15 +37,12 @@ pub(super) struct Call {
     headers: HeaderMap,
 }
 
-impl FromRequestParts<MockState> for Call {
-    type Rejection = std::convert::Infallible;
+impl<S: Send + Sync> FromRequestParts<S> for Call {
+    type Rejection = StatusCode;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &MockState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self {
-            state: state.clone(),
+            state: MockState::from_request_parts(parts, state).await?,
             vhost: parts.extensions.get::<VirtualHost>().cloned(),
             uri: parts.uri.clone(),
             headers: parts.headers.clone(),
