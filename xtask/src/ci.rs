@@ -99,6 +99,9 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     }
     let root = crate::project_root();
     for (label, cargo_args) in CARGO_STEPS {
+        if cargo_args.first() == Some(&"package") {
+            forget_unpacked_packages(&root)?;
+        }
         eprintln!("==> {label}: cargo {}", cargo_args.join(" "));
         let status = crate::run_cargo(&root, cargo_args)?;
         if !status.success() {
@@ -113,6 +116,59 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     }
     eprintln!("==> all CI steps passed");
     Ok(true)
+}
+
+/// Deletes what an earlier `cargo package` unpacked of this workspace's crates under
+/// `$CARGO_HOME/registry/src/`. Each package is verified against the others' packages through
+/// a local registry, which cargo unpacks there by name and version and never again while the
+/// directory exists: after a change, the next run in the same checkout would build the new
+/// package against the old packages of its path dependencies (a CI machine keeps
+/// `~/.cargo` between runs).
+fn forget_unpacked_packages(root: &Path) -> Result<()> {
+    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(root)
+        .output()
+        .context("could not run cargo metadata")?;
+    if !metadata.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&metadata.stderr)
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&metadata.stdout).context("cargo metadata's answer")?;
+    let unpacked_names: Vec<String> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            Some(format!(
+                "{}-{}",
+                p["name"].as_str()?,
+                p["version"].as_str()?
+            ))
+        })
+        .collect();
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => std::path::PathBuf::from(home),
+        None => {
+            std::path::PathBuf::from(std::env::var_os("HOME").context("no HOME")?).join(".cargo")
+        }
+    };
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry/src")) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        for name in &unpacked_names {
+            let unpacked = registry.path().join(name);
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .with_context(|| format!("could not remove {}", unpacked.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs one client script against its own freshly started `pardot-mock` binary.
