@@ -57,6 +57,8 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
             "xtask",
             "--locked",
             "--allow-dirty",
+            "--target-dir",
+            PACKAGE_TARGET_DIR,
         ],
     ),
     ("property tests, 10,000 cases", &["xtask", "props"]),
@@ -69,6 +71,12 @@ const CARGO_STEPS: &[(&str, &[&str])] = &[
     ("artifacts", &["xtask", "dist"]),
     ("artifact checks", &["xtask", "dist-check"]),
 ];
+
+/// Where the packages are built for verification, apart from the checkout's own builds: cargo
+/// takes a registry crate's build as fresh whatever its content (a published version never
+/// changes), so the packages' builds must be told apart from the checkout's and forgotten
+/// before each run (see [`forget_unpacked_packages`]).
+const PACKAGE_TARGET_DIR: &str = "target/package-verify";
 
 /// The Python interpreter of the venv `.ci/run` creates.
 const VENV_PYTHON: &str = "target/ci-venv/bin/python";
@@ -118,12 +126,13 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     Ok(true)
 }
 
-/// Deletes what an earlier `cargo package` unpacked of this workspace's crates under
-/// `$CARGO_HOME/registry/src/`. Each package is verified against the others' packages through
-/// a local registry, which cargo unpacks there by name and version and never again while the
-/// directory exists: after a change, the next run in the same checkout would build the new
-/// package against the old packages of its path dependencies (a CI machine keeps
-/// `~/.cargo` between runs).
+/// Deletes what an earlier `cargo package` unpacked and built of this workspace's crates: its
+/// unpacked sources under `$CARGO_HOME/registry/src/` and its builds in
+/// [`PACKAGE_TARGET_DIR`]. Each package is verified against the others' packages through a
+/// local registry, which cargo unpacks by name and version and never again while the directory
+/// exists, and whose builds it never rebuilds: after a change, the next run would build the new
+/// package against the old packages of its path dependencies (a contributor runs CI twice in
+/// one checkout; a CI machine may keep `~/.cargo` between runs).
 fn forget_unpacked_packages(root: &Path) -> Result<()> {
     let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["metadata", "--no-deps", "--format-version", "1"])
@@ -138,17 +147,49 @@ fn forget_unpacked_packages(root: &Path) -> Result<()> {
     }
     let metadata: serde_json::Value =
         serde_json::from_slice(&metadata.stdout).context("cargo metadata's answer")?;
-    let unpacked_names: Vec<String> = metadata["packages"]
+    let packages: Vec<(&str, &str)> = metadata["packages"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|p| {
-            Some(format!(
-                "{}-{}",
-                p["name"].as_str()?,
-                p["version"].as_str()?
-            ))
-        })
+        .filter_map(|p| Some((p["name"].as_str()?, p["version"].as_str()?)))
+        .collect();
+    // In the packages' own target dir every build of a workspace crate is a package's build.
+    let builds = root.join(PACKAGE_TARGET_DIR).join("debug");
+    for dir in [
+        builds.join("deps"),
+        builds.join(".fingerprint"),
+        builds.join("build"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let file_name = file_name.to_string_lossy();
+            let built_from_package = packages.iter().any(|(name, _)| {
+                let crate_name = name.replace('-', "_");
+                [
+                    format!("{name}-"),
+                    format!("{crate_name}-"),
+                    format!("lib{crate_name}-"),
+                ]
+                .iter()
+                .any(|prefix| file_name.starts_with(prefix.as_str()))
+            });
+            if built_from_package {
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.with_context(|| format!("could not remove {}", path.display()))?;
+            }
+        }
+    }
+    let unpacked_names: Vec<String> = packages
+        .iter()
+        .map(|(name, version)| format!("{name}-{version}"))
         .collect();
     let cargo_home = match std::env::var_os("CARGO_HOME") {
         Some(home) => std::path::PathBuf::from(home),
