@@ -134,7 +134,7 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
 /// package against the old packages of its path dependencies (a contributor runs CI twice in
 /// one checkout; a CI machine may keep `~/.cargo` between runs).
 fn forget_unpacked_packages(root: &Path) -> Result<()> {
-    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let metadata = Command::new(crate::cargo())
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .current_dir(root)
         .output()

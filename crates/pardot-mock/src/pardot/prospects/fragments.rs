@@ -231,12 +231,13 @@ impl Fragments {
             return;
         }
         let mut cache = self.write();
-        let known = cache.shapes.iter().position(|(s, _)| s == shape);
+        let mut known = cache.shapes.iter().position(|(s, _)| s == shape);
         if cache.bytes + added > MAX_BYTES || (known.is_none() && cache.shapes.len() >= MAX_SHAPES)
         {
             *cache = Cache::default();
+            known = None;
         }
-        let at = match cache.shapes.iter().position(|(s, _)| s == shape) {
+        let at = match known {
             Some(at) => at,
             None => {
                 cache.shapes.push((shape.clone(), ById::default()));
