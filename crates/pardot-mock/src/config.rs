@@ -330,18 +330,14 @@ pub struct UserConfig {
     pub business_units: Vec<String>,
 }
 
-impl std::fmt::Debug for UserConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserConfig")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("org", &self.org)
-            .field("active", &self.active)
-            .field("trusted_ip", &self.trusted_ip)
-            .field("business_units", &self.business_units)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(UserConfig as this {
+    id: this.id,
+    username: this.username,
+    org: this.org,
+    active: this.active,
+    trusted_ip: this.trusted_ip,
+    business_units: this.business_units,
+});
 
 impl UserConfig {
     /// An active user of `org` with a password and no security token.
@@ -432,17 +428,13 @@ pub struct AppConfig {
     pub device_interval_secs: u64,
 }
 
-impl std::fmt::Debug for AppConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppConfig")
-            .field("name", &self.name)
-            .field("consumer_key", &self.consumer_key)
-            .field("scopes", &self.scopes)
-            .field("permitted_users", &self.permitted_users)
-            .field("run_as", &self.run_as)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(AppConfig as this {
+    name: this.name,
+    consumer_key: this.consumer_key,
+    scopes: this.scopes,
+    permitted_users: this.permitted_users,
+    run_as: this.run_as,
+});
 
 impl AppConfig {
     /// An app with a consumer key and secret, granting `api refresh_token`.
@@ -535,15 +527,11 @@ pub struct LegacyUserConfig {
     pub business_unit: Option<String>,
 }
 
-impl std::fmt::Debug for LegacyUserConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LegacyUserConfig")
-            .field("email", &self.email)
-            .field("api_version", &self.api_version)
-            .field("business_unit", &self.business_unit)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(LegacyUserConfig as this {
+    email: this.email,
+    api_version: this.api_version,
+    business_unit: this.business_unit,
+});
 
 /// A Pardot prospect in a business unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -646,14 +634,10 @@ pub struct RefreshTokenConfig {
     pub scopes: Option<Vec<String>>,
 }
 
-impl std::fmt::Debug for RefreshTokenConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshTokenConfig")
-            .field("username", &self.username)
-            .field("consumer_key", &self.consumer_key)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(RefreshTokenConfig as this {
+    username: this.username,
+    consumer_key: this.consumer_key,
+});
 
 fn yes() -> bool {
     true

@@ -1,7 +1,6 @@
 //! The request journal (a bounded ring) and the per-route counters (never evicted).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -231,22 +230,18 @@ impl JournalEntry {
     }
 }
 
-impl fmt::Debug for JournalEntry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JournalEntry")
-            .field("seq", &self.seq)
-            .field("method", &self.method)
-            .field("vhost", &self.vhost)
-            .field("path", &self.path)
-            .field("route", &self.route)
-            .field("query", &mask_pairs(&self.query))
-            .field("headers", &mask_pairs(&self.headers))
-            .field("form", &mask_pairs(&self.form))
-            .field("status", &self.status)
-            .field("outcome", &self.outcome)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(JournalEntry as this {
+    seq: this.seq,
+    method: this.method,
+    vhost: this.vhost,
+    path: this.path,
+    route: this.route,
+    query: mask_pairs(&this.query),
+    headers: mask_pairs(&this.headers),
+    form: mask_pairs(&this.form),
+    status: this.status,
+    outcome: this.outcome,
+});
 
 /// What the front door knows of a request when it records it (before the handler runs).
 pub(crate) struct Arrival<'a> {

@@ -112,13 +112,9 @@ pub struct PardotMock {
     expectations: expect::Expectations,
 }
 
-impl std::fmt::Debug for PardotMock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PardotMock")
-            .field("url", &self.url())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotMock as this {
+    url: this.url(),
+});
 
 impl PardotMock {
     /// Starts a mock with the default configuration (`fixtures/mock.toml`) and the system

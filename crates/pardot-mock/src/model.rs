@@ -40,14 +40,10 @@ pub(crate) struct User {
     pub business_units: HashSet<BusinessUnitId>,
 }
 
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(User as this {
+    id: this.id,
+    username: this.username,
+});
 
 /// A connected app, validated. Runtime-mutable parts sit behind locks or atomics.
 pub(crate) struct App {
@@ -82,13 +78,9 @@ impl AppRuntime {
     }
 }
 
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("consumer_key", &self.consumer_key)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(App as this {
+    consumer_key: this.consumer_key,
+});
 
 /// A Pardot business unit as configured (validated), for the Pardot API routes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,14 +117,10 @@ pub(crate) struct MciAccount {
     pub audience: String,
 }
 
-impl std::fmt::Debug for MciAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MciAccount")
-            .field("id", &self.id)
-            .field("region", &self.region)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(MciAccount as this {
+    id: this.id,
+    region: this.region,
+});
 
 /// The MCI regions the mock serves.
 pub const MCI_REGIONS: [&str; 4] = ["us1", "us2", "eu1", "eu2"];

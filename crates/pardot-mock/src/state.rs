@@ -43,17 +43,13 @@ impl TokenInfo {
     }
 }
 
-impl std::fmt::Debug for TokenInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenInfo")
-            .field("org_id", &self.org_id)
-            .field("user_id", &self.user_id)
-            .field("username", &self.username)
-            .field("scopes", &self.scopes)
-            .field("consumer_key", &self.consumer_key)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(TokenInfo as this {
+    org_id: this.org_id,
+    user_id: this.user_id,
+    username: this.username,
+    scopes: this.scopes,
+    consumer_key: this.consumer_key,
+});
 
 /// Errors of the Rust-side helpers ([`crate::PardotMock::issue_access_token`] and friends).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,15 +98,11 @@ pub struct MockState {
     pub(crate) inner: Arc<Inner>,
 }
 
-impl std::fmt::Debug for MockState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockState")
-            .field("orgs", &self.inner.model.orgs.len())
-            .field("users", &self.inner.model.users.len())
-            .field("apps", &self.inner.model.apps.len())
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(MockState as this {
+    orgs: this.inner.model.orgs.len(),
+    users: this.inner.model.users.len(),
+    apps: this.inner.model.apps.len(),
+});
 
 impl MockState {
     /// The state of a validated model with nothing issued yet: the parts the routes add

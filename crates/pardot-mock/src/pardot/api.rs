@@ -187,15 +187,11 @@ pub struct PardotApi {
     pub(super) object_seed: Arc<ObjectSeed>,
 }
 
-impl std::fmt::Debug for PardotApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PardotApi")
-            .field("status_mode", &self.status_mode)
-            .field("units", &self.units.len())
-            .field("legacy", &self.legacy)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(PardotApi as this {
+    status_mode: this.status_mode,
+    units: this.units.len(),
+    legacy: this.legacy,
+});
 
 /// Where a [`PardotApi`]'s prospects come from.
 pub(crate) enum Prospects {

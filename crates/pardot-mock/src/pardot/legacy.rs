@@ -28,16 +28,12 @@ pub struct LegacyUser {
     failed_logins: AtomicU32,
 }
 
-impl std::fmt::Debug for LegacyUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LegacyUser")
-            .field("email", &self.email)
-            .field("api_version", &self.api_version)
-            .field("unit", &self.unit)
-            .field("failed_logins", &self.failed_logins.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(LegacyUser as this {
+    email: this.email,
+    api_version: this.api_version,
+    unit: this.unit,
+    failed_logins: this.failed_logins.load(Ordering::Relaxed),
+});
 
 impl LegacyUser {
     /// A user with no failed logins.
@@ -84,14 +80,10 @@ pub struct LegacyAuth {
     keys: RwLock<HashMap<String, IssuedKey>>,
 }
 
-impl std::fmt::Debug for LegacyAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LegacyAuth")
-            .field("users", &self.users)
-            .field("lock_after", &self.lock_after)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(LegacyAuth as this {
+    users: this.users,
+    lock_after: this.lock_after,
+});
 
 impl LegacyAuth {
     /// Legacy auth for `users`.

@@ -190,14 +190,13 @@ pub(crate) struct ObjectStore {
     inner: RwLock<Inner>,
 }
 
-impl std::fmt::Debug for ObjectStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ObjectStore")
-            .field("object", &self.schema.object)
-            .field("count", &self.read().slots.len())
-            .finish()
+pardot_auth_core::debug_shows!(
+    ObjectStore as this,
+    complete {
+        object: this.schema.object,
+        count: this.read().slots.len(),
     }
-}
+);
 
 impl ObjectStore {
     /// An empty store of `schema`'s records.

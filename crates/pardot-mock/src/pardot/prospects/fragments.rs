@@ -114,13 +114,9 @@ pub(crate) struct Fragments {
     pages: RwLock<Vec<KeptPage>>,
 }
 
-impl std::fmt::Debug for Fragments {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fragments")
-            .field("bytes", &self.read().bytes)
-            .finish_non_exhaustive()
-    }
-}
+pardot_auth_core::debug_shows!(Fragments as this {
+    bytes: this.read().bytes,
+});
 
 impl Fragments {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Cache> {

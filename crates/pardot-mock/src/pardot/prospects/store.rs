@@ -139,13 +139,12 @@ pub struct ProspectStore {
     fragments: Fragments,
 }
 
-impl std::fmt::Debug for ProspectStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProspectStore")
-            .field("count", &self.count())
-            .finish()
+pardot_auth_core::debug_shows!(
+    ProspectStore as this,
+    complete {
+        count: this.count(),
     }
-}
+);
 
 impl ProspectStore {
     /// A store holding `prospects` (any order; ids must be unique).
