@@ -79,54 +79,46 @@ pub const SESSION_COOKIE: &str = "sid";
 /// `error_description` of a denied consent (the Mobile SDK checks this exact text).
 pub const ACCESS_DENIED_DESCRIPTION: &str = "end-user denied authorization";
 
+/// Declares authorize errors one a line: `NAME: Outcome variant, "error_description";` becomes
+/// `pub const NAME: (Outcome, &str)`.
+macro_rules! authorize_errors {
+    ($($(#[$doc:meta])* $name:ident: $outcome:ident, $description:expr;)*) => {
+        $(
+            $(#[$doc])*
+            pub const $name: (Outcome, &str) = (Outcome::$outcome, $description);
+        )*
+    };
+}
+
 /// Authorize errors of the legacy list (the authorize and token error codes of Salesforce's
 /// older OAuth 2.0 documentation), as `(error, error_description)`; the `error` code is the
 /// outcome the redirect or error page reports.
 pub mod errors {
     use crate::route::Outcome;
 
-    /// Unknown or missing `client_id` (error page).
-    pub const INVALID_CLIENT_ID: (Outcome, &str) =
-        (Outcome::InvalidClientId, "client identifier invalid");
-    /// No `redirect_uri` (error page).
-    pub const REDIRECT_URI_MISSING: (Outcome, &str) =
-        (Outcome::RedirectUriMissing, "redirect_uri not provided");
-    /// `redirect_uri` is not one of the app's callback URLs (error page).
-    pub const REDIRECT_URI_MISMATCH: (Outcome, &str) = (
-        Outcome::RedirectUriMismatch,
-        "redirect_uri mismatch with remote access object",
-    );
-    /// `response_type` other than `code` (redirect).
-    pub const UNSUPPORTED_RESPONSE_TYPE: (Outcome, &str) = (
-        Outcome::UnsupportedResponseType,
-        "response type not supported",
-    );
-    /// A scope the app does not have (redirect).
-    pub const INVALID_SCOPE: (Outcome, &str) = (
-        Outcome::InvalidScope,
-        "requested scope is invalid, unknown, or malformed",
-    );
-    /// `code_challenge_method` other than `S256` (redirect; the mock's choice of text).
-    pub const UNSUPPORTED_CHALLENGE_METHOD: (Outcome, &str) = (
-        Outcome::InvalidRequest,
-        "code_challenge_method not supported",
-    );
-    /// `immediate=true` but a login or approval would be needed (redirect).
-    pub const IMMEDIATE_UNSUCCESSFUL: (Outcome, &str) =
-        (Outcome::ImmediateUnsuccessful, "immediate unsuccessful");
-    /// The user denied the app (redirect).
-    pub const ACCESS_DENIED: (Outcome, &str) =
-        (Outcome::AccessDenied, super::ACCESS_DENIED_DESCRIPTION);
-    /// Locked org (redirect).
-    pub const INACTIVE_ORG: (Outcome, &str) = (
-        Outcome::InactiveOrg,
-        "organization is locked, closed, or suspended",
-    );
-    /// Admin-approved app, user not assigned (redirect).
-    pub const INVALID_APP_ACCESS: (Outcome, &str) = (
-        Outcome::InvalidAppAccess,
-        "user is not admin approved to access this app",
-    );
+    authorize_errors! {
+        /// Unknown or missing `client_id` (error page).
+        INVALID_CLIENT_ID: InvalidClientId, "client identifier invalid";
+        /// No `redirect_uri` (error page).
+        REDIRECT_URI_MISSING: RedirectUriMissing, "redirect_uri not provided";
+        /// `redirect_uri` is not one of the app's callback URLs (error page).
+        REDIRECT_URI_MISMATCH: RedirectUriMismatch,
+            "redirect_uri mismatch with remote access object";
+        /// `response_type` other than `code` (redirect).
+        UNSUPPORTED_RESPONSE_TYPE: UnsupportedResponseType, "response type not supported";
+        /// A scope the app does not have (redirect).
+        INVALID_SCOPE: InvalidScope, "requested scope is invalid, unknown, or malformed";
+        /// `code_challenge_method` other than `S256` (redirect; the mock's choice of text).
+        UNSUPPORTED_CHALLENGE_METHOD: InvalidRequest, "code_challenge_method not supported";
+        /// `immediate=true` but a login or approval would be needed (redirect).
+        IMMEDIATE_UNSUCCESSFUL: ImmediateUnsuccessful, "immediate unsuccessful";
+        /// The user denied the app (redirect).
+        ACCESS_DENIED: AccessDenied, super::ACCESS_DENIED_DESCRIPTION;
+        /// Locked org (redirect).
+        INACTIVE_ORG: InactiveOrg, "organization is locked, closed, or suspended";
+        /// Admin-approved app, user not assigned (redirect).
+        INVALID_APP_ACCESS: InvalidAppAccess, "user is not admin approved to access this app";
+    }
 }
 
 /// The path prefix of a virtual host (`/sandbox`, `/my/NAME`, or empty), for form actions.

@@ -10,22 +10,17 @@ use super::errors::*;
 use super::grant_context::{GrantContext, check_login_allowed, new_session_body};
 use super::web::web;
 use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq};
-use crate::route::Outcome;
 
-/// `redirect_uri` missing at the code exchange.
-pub const REDIRECT_URI_MISSING: OAuthError =
-    OAuthError::new(Outcome::RedirectUriMissing, "redirect_uri not provided");
-/// `redirect_uri` differs from the one used at authorize.
-pub const REDIRECT_URI_MISMATCH: OAuthError = OAuthError::new(
-    Outcome::RedirectUriMismatch,
-    "redirect_uri mismatch with remote access object",
-);
-/// A PKCE challenge was given at authorize but no `code_verifier` now (spec: `invalid_grant`).
-pub const VERIFIER_MISSING: OAuthError =
-    OAuthError::new(Outcome::InvalidGrant, "invalid code verifier");
-/// The `code_verifier` does not match the challenge (spec: `invalid_request`).
-pub const VERIFIER_MISMATCH: OAuthError =
-    OAuthError::new(Outcome::InvalidRequest, "invalid code verifier");
+oauth_errors! {
+    /// `redirect_uri` missing at the code exchange.
+    REDIRECT_URI_MISSING: RedirectUriMissing, "redirect_uri not provided";
+    /// `redirect_uri` differs from the one used at authorize.
+    REDIRECT_URI_MISMATCH: RedirectUriMismatch, "redirect_uri mismatch with remote access object";
+    /// A PKCE challenge was given at authorize but no `code_verifier` now (spec: `invalid_grant`).
+    VERIFIER_MISSING: InvalidGrant, "invalid code verifier";
+    /// The `code_verifier` does not match the challenge (spec: `invalid_request`).
+    VERIFIER_MISMATCH: InvalidRequest, "invalid code verifier";
+}
 
 /// `base64url(SHA-256(verifier))` without padding (RFC 7636 S256).
 pub fn pkce_s256(verifier: &str) -> String {

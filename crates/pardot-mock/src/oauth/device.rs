@@ -57,16 +57,16 @@ use super::{OAuthError, TokenBody, client_auth, org_allowed_on, secret_eq, token
 use crate::route::Outcome;
 use crate::support::random_alnum;
 
-/// The user denied the device, or it was denied by script.
-pub const ACCESS_DENIED: OAuthError =
-    OAuthError::new(Outcome::AccessDenied, "end-user denied authorization");
-/// Not approved yet: poll again after `interval`.
-pub const AUTHORIZATION_PENDING: OAuthError =
-    OAuthError::new(Outcome::AuthorizationPending, "authorization pending");
-/// Polled sooner than `interval` after the previous poll (judged on the mock clock).
-pub const SLOW_DOWN: OAuthError = OAuthError::new(Outcome::SlowDown, "polling too quickly");
-/// The device code's 10 minutes are over (description: the mock's choice).
-pub const EXPIRED_TOKEN: OAuthError = OAuthError::new(Outcome::ExpiredToken, "device code expired");
+oauth_errors! {
+    /// The user denied the device, or it was denied by script.
+    ACCESS_DENIED: AccessDenied, "end-user denied authorization";
+    /// Not approved yet: poll again after `interval`.
+    AUTHORIZATION_PENDING: AuthorizationPending, "authorization pending";
+    /// Polled sooner than `interval` after the previous poll (judged on the mock clock).
+    SLOW_DOWN: SlowDown, "polling too quickly";
+    /// The device code's 10 minutes are over (description: the mock's choice).
+    EXPIRED_TOKEN: ExpiredToken, "device code expired";
+}
 
 /// Letters and digits a person cannot confuse (no 0/O, 1/I).
 const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";

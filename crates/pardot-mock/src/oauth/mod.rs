@@ -3,6 +3,18 @@
 //! device pages, their admin controls in `web`). The code and device grants plug into
 //! `grants::dispatch`.
 
+/// Declares token-endpoint errors one a line: `NAME: Outcome variant, "error_description";`
+/// becomes `pub const NAME: OAuthError` (status 400).
+macro_rules! oauth_errors {
+    ($($(#[$doc:meta])* $name:ident: $outcome:ident, $description:expr;)*) => {
+        $(
+            $(#[$doc])*
+            pub const $name: $crate::oauth::OAuthError =
+                $crate::oauth::OAuthError::new($crate::route::Outcome::$outcome, $description);
+        )*
+    };
+}
+
 pub mod authorize;
 pub mod code;
 pub mod device;
@@ -103,74 +115,46 @@ impl OAuthError {
 
 /// The token endpoint's errors (`docs/reference/salesforce-oauth.md#token-endpoint-errors`).
 pub mod errors {
-    use super::OAuthError;
-    use crate::route::Outcome;
-
-    /// Unknown or disabled `grant_type`.
-    pub const UNSUPPORTED_GRANT_TYPE: OAuthError =
-        OAuthError::new(Outcome::UnsupportedGrantType, "grant type not supported");
-    /// Unknown `client_id` (or JWT `iss`).
-    pub const INVALID_CLIENT_ID: OAuthError =
-        OAuthError::new(Outcome::InvalidClientId, "client identifier invalid");
-    /// Wrong `client_secret`.
-    pub const INVALID_CLIENT: OAuthError =
-        OAuthError::new(Outcome::InvalidClient, "invalid client credentials");
-    /// Bad username/password, flow blocked, wrong host for the org.
-    pub const AUTHENTICATION_FAILURE: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "authentication failure");
-    /// Code expired or reused (and an expired JWT assertion).
-    pub const EXPIRED_CODE: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "expired authorization code");
-    /// Bad, revoked or rotated refresh token.
-    pub const EXPIRED_TOKEN: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "expired access/refresh token");
-    /// No approval / not pre-authorized (JWT).
-    pub const NOT_APPROVED: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "user hasn't approved this consumer");
-    /// Admin-approved app, user not assigned.
-    pub const INVALID_APP_ACCESS: OAuthError = OAuthError::new(
-        Outcome::InvalidAppAccess,
-        "user is not admin approved to access this app",
-    );
-    /// JWT `aud` not accepted.
-    pub const AUDIENCE_INVALID: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "audience is invalid");
-    /// JWT malformed or signature not verifiable.
-    pub const INVALID_ASSERTION: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "invalid assertion");
-    /// Inactive user (password, JWT, code grants).
-    pub const INACTIVE_USER: OAuthError =
-        OAuthError::new(Outcome::InactiveUser, "user is inactive");
-    /// Inactive user on the refresh grant.
-    pub const INACTIVE_USER_REFRESH: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "inactive user");
-    /// Locked, closed or suspended org.
-    pub const INACTIVE_ORG: OAuthError = OAuthError::new(
-        Outcome::InactiveOrg,
-        "organization is locked, closed, or suspended",
-    );
-    /// Too many logins.
-    pub const RATE_LIMIT: OAuthError =
-        OAuthError::new(Outcome::RateLimitExceeded, "number of logins exceeded");
-    /// A requested scope the app does not have.
-    pub const INVALID_SCOPE: OAuthError = OAuthError::new(
-        Outcome::InvalidScope,
-        "requested scope is invalid, unknown, or malformed",
-    );
-    /// The token endpoint called with GET.
-    pub const MUST_POST: OAuthError =
-        OAuthError::new(Outcome::InvalidRequest, "must use HTTP POST");
-    /// Client credentials outside a My Domain host.
-    pub const NOT_ON_THIS_DOMAIN: OAuthError = OAuthError::new(
-        Outcome::InvalidGrant,
-        "request not supported on this domain",
-    );
-    /// Client credentials without a run-as user.
-    pub const NO_CC_USER: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "no client credentials user enabled");
-    /// Client credentials where no app scope is allowed.
-    pub const NO_VALID_SCOPES: OAuthError =
-        OAuthError::new(Outcome::InvalidGrant, "no valid scopes defined");
+    oauth_errors! {
+        /// Unknown or disabled `grant_type`.
+        UNSUPPORTED_GRANT_TYPE: UnsupportedGrantType, "grant type not supported";
+        /// Unknown `client_id` (or JWT `iss`).
+        INVALID_CLIENT_ID: InvalidClientId, "client identifier invalid";
+        /// Wrong `client_secret`.
+        INVALID_CLIENT: InvalidClient, "invalid client credentials";
+        /// Bad username/password, flow blocked, wrong host for the org.
+        AUTHENTICATION_FAILURE: InvalidGrant, "authentication failure";
+        /// Code expired or reused (and an expired JWT assertion).
+        EXPIRED_CODE: InvalidGrant, "expired authorization code";
+        /// Bad, revoked or rotated refresh token.
+        EXPIRED_TOKEN: InvalidGrant, "expired access/refresh token";
+        /// No approval / not pre-authorized (JWT).
+        NOT_APPROVED: InvalidGrant, "user hasn't approved this consumer";
+        /// Admin-approved app, user not assigned.
+        INVALID_APP_ACCESS: InvalidAppAccess, "user is not admin approved to access this app";
+        /// JWT `aud` not accepted.
+        AUDIENCE_INVALID: InvalidGrant, "audience is invalid";
+        /// JWT malformed or signature not verifiable.
+        INVALID_ASSERTION: InvalidGrant, "invalid assertion";
+        /// Inactive user (password, JWT, code grants).
+        INACTIVE_USER: InactiveUser, "user is inactive";
+        /// Inactive user on the refresh grant.
+        INACTIVE_USER_REFRESH: InvalidGrant, "inactive user";
+        /// Locked, closed or suspended org.
+        INACTIVE_ORG: InactiveOrg, "organization is locked, closed, or suspended";
+        /// Too many logins.
+        RATE_LIMIT: RateLimitExceeded, "number of logins exceeded";
+        /// A requested scope the app does not have.
+        INVALID_SCOPE: InvalidScope, "requested scope is invalid, unknown, or malformed";
+        /// The token endpoint called with GET.
+        MUST_POST: InvalidRequest, "must use HTTP POST";
+        /// Client credentials outside a My Domain host.
+        NOT_ON_THIS_DOMAIN: InvalidGrant, "request not supported on this domain";
+        /// Client credentials without a run-as user.
+        NO_CC_USER: InvalidGrant, "no client credentials user enabled";
+        /// Client credentials where no app scope is allowed.
+        NO_VALID_SCOPES: InvalidGrant, "no valid scopes defined";
+    }
 }
 
 #[derive(Serialize)]
