@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Query;
+use axum::extract::{FromRequest, Query, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pardot_auth_core::clock::unix_millis;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
@@ -53,9 +54,21 @@ fn bad(message: impl std::fmt::Display) -> Response {
     )
 }
 
-/// An admin route's JSON request body, or the `400` that says why it is not one.
-pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Response>> {
-    serde_json::from_slice(body).map_err(|e| Box::new(bad(format!("invalid JSON body: {e}"))))
+/// An admin route's JSON request body; a body that is not one is answered with the `400` that
+/// says why.
+pub(crate) struct AdminJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AdminJson<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        serde_json::from_slice(&body)
+            .map(AdminJson)
+            .map_err(|e| bad(format!("invalid JSON body: {e}")))
+    }
 }
 
 async fn health() -> Response {
@@ -87,11 +100,7 @@ async fn counts(state: MockState) -> Response {
     )
 }
 
-async fn faults(state: MockState, body: Bytes) -> Response {
-    let fault: Fault = match parse(&body) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
+async fn faults(state: MockState, AdminJson(fault): AdminJson<Fault>) -> Response {
     match state.apply_fault(fault) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => bad(e),
@@ -119,11 +128,7 @@ struct Advance {
     millis: u64,
 }
 
-async fn advance(state: MockState, body: Bytes) -> Response {
-    let a: Advance = match parse(&body) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+async fn advance(state: MockState, AdminJson(a): AdminJson<Advance>) -> Response {
     // Both numbers come from the request: a sum past any date would panic in the clock.
     let by = Duration::from_secs(a.seconds)
         .checked_add(Duration::from_millis(a.millis))
@@ -155,31 +160,32 @@ struct IssueRequest {
     consumer_key: String,
 }
 
-/// Reads an [`IssueRequest`] and answers `{field: token}` with what `issue` makes of it.
+/// Answers an [`IssueRequest`] with `{field: token}` with what `issue` makes of it.
 fn issue(
     state: &MockState,
-    body: &Bytes,
+    request: IssueRequest,
     field: &str,
     issue: fn(&MockState, &str, &str) -> Result<String, MockError>,
 ) -> Response {
-    let request = match parse::<IssueRequest>(body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
     match issue(state, &request.username, &request.consumer_key) {
         Ok(token) => json_ok(StatusCode::OK, &json!({ field: token })),
         Err(e) => bad(e),
     }
 }
 
-async fn issue_token(state: MockState, body: Bytes) -> Response {
-    issue(&state, &body, "access_token", MockState::issue_access_token)
-}
-
-async fn issue_refresh(state: MockState, body: Bytes) -> Response {
+async fn issue_token(state: MockState, AdminJson(request): AdminJson<IssueRequest>) -> Response {
     issue(
         &state,
-        &body,
+        request,
+        "access_token",
+        MockState::issue_access_token,
+    )
+}
+
+async fn issue_refresh(state: MockState, AdminJson(request): AdminJson<IssueRequest>) -> Response {
+    issue(
+        &state,
+        request,
         "refresh_token",
         MockState::seed_refresh_token,
     )

@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
@@ -19,7 +18,7 @@ use url::Url;
 
 use super::login_request::LoginRequest;
 use super::{authorize, device, not_a_login_host};
-use crate::admin::{json_ok, parse};
+use crate::admin::{AdminJson, json_ok};
 use crate::request_params::RequestParams;
 use crate::sign_in::{Browser, Consent, Page, SignInError, drive_sign_in, drive_sign_in_device};
 use crate::state::MockState;
@@ -72,11 +71,7 @@ struct DeviceSignIn {
 
 /// `200 {"redirect_url","code","state","error","error_description","login_shown","consent_shown"}`:
 /// the redirect to the callback, not followed.
-async fn sign_in(state: MockState, body: Bytes) -> Response {
-    let request: SignIn = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
+async fn sign_in(state: MockState, AdminJson(request): AdminJson<SignIn>) -> Response {
     let browser = InProcessBrowser { state };
     let signed = drive_sign_in(
         &browser,
@@ -108,12 +103,8 @@ async fn sign_in(state: MockState, body: Bytes) -> Response {
 async fn sign_in_device(
     state: MockState,
     Extension(vhost): Extension<VirtualHost>,
-    body: Bytes,
+    AdminJson(request): AdminJson<DeviceSignIn>,
 ) -> Response {
-    let request: DeviceSignIn = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
     let url = match (request.verification_url, request.user_code) {
         (Some(url), None) => url,
         (None, Some(code)) => {

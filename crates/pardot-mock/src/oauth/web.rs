@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +18,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::admin::{json_ok, parse};
+use crate::admin::{AdminJson, json_ok};
 use crate::config::invalid;
 use crate::state::{MockError, MockState};
 use crate::virtual_host::LoginVhost;
@@ -414,11 +413,11 @@ struct CallbackBody {
     url: String,
 }
 
-async fn add_callback(state: MockState, Path(consumer_key): Path<String>, body: Bytes) -> Response {
-    let req: CallbackBody = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
+async fn add_callback(
+    state: MockState,
+    Path(consumer_key): Path<String>,
+    AdminJson(req): AdminJson<CallbackBody>,
+) -> Response {
     match state
         .add_callback_url(&consumer_key, &req.url)
         .and_then(|()| state.callback_urls(&consumer_key))
@@ -441,11 +440,11 @@ struct ApproveBody {
     username: String,
 }
 
-async fn approve_device(state: MockState, Path(user_code): Path<String>, body: Bytes) -> Response {
-    let req: ApproveBody = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
+async fn approve_device(
+    state: MockState,
+    Path(user_code): Path<String>,
+    AdminJson(req): AdminJson<ApproveBody>,
+) -> Response {
     match state.approve_device(&user_code, &req.username) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error_response(&e),
