@@ -242,26 +242,22 @@ mod tests {
 
     #[test]
     fn route_keys() {
-        assert_eq!(route_key("/services/oauth2/token"), Route::OAuthToken);
-        assert_eq!(route_key("/us1/token"), Route::MciToken);
-        assert_eq!(
-            route_key("/eu2/.well-known/openid-configuration"),
-            Route::MciDiscovery
-        );
-        assert_eq!(route_key("/api/login/version/4"), Route::PardotLogin);
-        assert_eq!(
-            route_key("/api/prospect/version/4/do/query"),
-            Route::PardotV4
-        );
-        assert_eq!(route_key("/api/v5/objects/prospects"), Route::PardotV5);
-        assert_eq!(route_key("/api/v5/exports"), Route::PardotExport);
-        assert_eq!(
-            route_key("/api/v5/exports/7/results/1"),
-            Route::PardotExport
-        );
-        assert_eq!(route_key("/api/v5/exportsx"), Route::PardotV5);
-        assert_eq!(route_key("/id/00D/005"), Route::OAuthIdentity);
-        assert_eq!(route_key("/__mock/counts"), Route::Admin);
-        assert_eq!(route_key("/nope"), Route::Other);
+        let cases = [
+            ("/services/oauth2/token", Route::OAuthToken),
+            ("/us1/token", Route::MciToken),
+            ("/eu2/.well-known/openid-configuration", Route::MciDiscovery),
+            ("/api/login/version/4", Route::PardotLogin),
+            ("/api/prospect/version/4/do/query", Route::PardotV4),
+            ("/api/v5/objects/prospects", Route::PardotV5),
+            ("/api/v5/exports", Route::PardotExport),
+            ("/api/v5/exports/7/results/1", Route::PardotExport),
+            ("/api/v5/exportsx", Route::PardotV5),
+            ("/id/00D/005", Route::OAuthIdentity),
+            ("/__mock/counts", Route::Admin),
+            ("/nope", Route::Other),
+        ];
+        for (path, route) in cases {
+            assert_eq!(route_key(path), route, "{path}");
+        }
     }
 }

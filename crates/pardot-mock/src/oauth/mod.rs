@@ -30,9 +30,10 @@ pub mod web;
 use std::borrow::Cow;
 
 use axum::Router;
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{MethodRouter, any, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -53,19 +54,13 @@ pub const TOKEN_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 pub(crate) fn routes() -> Router {
     Router::new()
         .route("/services/oauth2/token", any(grants::token_endpoint))
-        .route(
-            "/services/oauth2/revoke",
-            get(endpoints::revoke).post(endpoints::revoke),
-        )
+        .route("/services/oauth2/revoke", get_or_post(endpoints::revoke))
         .route(
             "/services/oauth2/userinfo",
-            get(endpoints::userinfo).post(endpoints::userinfo),
+            get_or_post(endpoints::userinfo),
         )
         .route("/services/oauth2/introspect", post(endpoints::introspect))
-        .route(
-            "/id/{org}/{user}",
-            get(endpoints::identity).post(endpoints::identity),
-        )
+        .route("/id/{org}/{user}", get_or_post(endpoints::identity))
         .route(
             "/services/Soap/{kind}/{version}",
             post(endpoints::soap_login),
@@ -73,11 +68,21 @@ pub(crate) fn routes() -> Router {
         // The browser-facing login, the device pages and their admin controls.
         .route(
             "/services/oauth2/authorize",
-            get(authorize::authorize).post(authorize::authorize),
+            get_or_post(authorize::authorize),
         )
-        .route("/setup/connect", get(device::connect).post(device::connect))
+        .route("/setup/connect", get_or_post(device::connect))
         .merge(web::admin_routes())
         .merge(sign_in_routes::admin_routes())
+}
+
+/// One handler for `GET` (and `HEAD`) and `POST`: Salesforce answers these endpoints alike on
+/// either method.
+fn get_or_post<H, T>(handler: H) -> MethodRouter
+where
+    H: Handler<T, ()>,
+    T: 'static,
+{
+    get(handler.clone()).post(handler)
 }
 
 /// The answer for a login-server path on a virtual host that is not a login host.
