@@ -188,16 +188,19 @@ pub async fn sign_in(
     consent: Consent,
 ) -> Result<Callback, SignInError> {
     let http = HttpBrowser(browser()?);
-    drive_sign_in(&http, authorize_url, username, password, consent).await
+    let person = Person {
+        username,
+        password,
+        consent,
+    };
+    drive_sign_in(&http, authorize_url, person).await
 }
 
 /// [`sign_in`] over any [`Browser`].
 pub(crate) async fn drive_sign_in(
     http: &impl Browser,
     authorize_url: &str,
-    username: &str,
-    password: &str,
-    consent: Consent,
+    person: Person<'_>,
 ) -> Result<Callback, SignInError> {
     let authorize = Url::parse(authorize_url)?;
     let page = http.get(&authorize).await?;
@@ -216,8 +219,7 @@ pub(crate) async fn drive_sign_in(
             line,
         });
     }
-    let (page, consent_shown) =
-        log_in_and_consent(http, &authorize, &page, username, password, consent).await?;
+    let (page, consent_shown) = log_in_and_consent(http, &authorize, &page, person).await?;
     callback.login_shown = true;
     callback.consent_shown = consent_shown;
     match &page.location {
@@ -242,16 +244,19 @@ pub async fn sign_in_device(
     consent: Consent,
 ) -> Result<DeviceSignIn, SignInError> {
     let http = HttpBrowser(browser()?);
-    drive_sign_in_device(&http, verification_url, username, password, consent).await
+    let person = Person {
+        username,
+        password,
+        consent,
+    };
+    drive_sign_in_device(&http, verification_url, person).await
 }
 
 /// [`sign_in_device`] over any [`Browser`].
 pub(crate) async fn drive_sign_in_device(
     http: &impl Browser,
     verification_url: &str,
-    username: &str,
-    password: &str,
-    consent: Consent,
+    person: Person<'_>,
 ) -> Result<DeviceSignIn, SignInError> {
     let base = Url::parse(verification_url)?;
     let page = http.get(&base).await?;
@@ -260,8 +265,7 @@ pub(crate) async fn drive_sign_in_device(
         .filter(|f| page.status == 200 && f.has_input("user_code"))
         .ok_or_else(|| page.unexpected("code"))?;
     let page = code_form.submit(http, &base, &code_form.fields).await?;
-    let (page, consent_shown) =
-        log_in_and_consent(http, &base, &page, username, password, consent).await?;
+    let (page, consent_shown) = log_in_and_consent(http, &base, &page, person).await?;
     match page.text_of("message") {
         Some(message) if page.status == 200 => Ok(DeviceSignIn {
             message,
@@ -280,30 +284,37 @@ pub struct DeviceSignIn {
     pub consent_shown: bool,
 }
 
+/// Who signs in: the username and password for the login page, and the answer to the consent
+/// page when it is shown.
+#[derive(Clone, Copy)]
+pub(crate) struct Person<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub consent: Consent,
+}
+
 /// Fills in the login page and answers the consent page if it follows; the page after them
 /// and whether consent was asked.
 async fn log_in_and_consent(
     http: &impl Browser,
     base: &Url,
     page: &Page,
-    username: &str,
-    password: &str,
-    consent: Consent,
+    person: Person<'_>,
 ) -> Result<(Page, bool), SignInError> {
     let login = page
         .form()
         .filter(|f| page.status == 200 && f.has_input("username") && f.has_input("password"))
         .ok_or_else(|| page.unexpected("login"))?;
     let mut fields = login.hidden();
-    fields.push(("username".into(), username.into()));
-    fields.push(("password".into(), password.into()));
+    fields.push(("username".into(), person.username.into()));
+    fields.push(("password".into(), person.password.into()));
     let page = login.submit(http, base, &fields).await?;
     if page.location.is_some() || !page.has("oaapprove") {
         return Ok((page, false));
     }
     let form = page.form().ok_or_else(|| page.unexpected("consent"))?;
     let mut fields = form.hidden();
-    let decision = match consent {
+    let decision = match person.consent {
         Consent::Allow => "allow",
         Consent::Deny => "deny",
     };

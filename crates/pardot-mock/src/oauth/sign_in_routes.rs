@@ -20,7 +20,9 @@ use super::login_request::LoginRequest;
 use super::{authorize, device, not_a_login_host};
 use crate::admin::{AdminJson, json_ok};
 use crate::request_params::RequestParams;
-use crate::sign_in::{Browser, Consent, Page, SignInError, drive_sign_in, drive_sign_in_device};
+use crate::sign_in::{
+    Browser, Consent, Page, Person, SignInError, drive_sign_in, drive_sign_in_device,
+};
 use crate::state::MockState;
 use crate::virtual_host::{HostKind, VirtualHost, resolve};
 
@@ -73,14 +75,12 @@ struct DeviceSignIn {
 /// the redirect to the callback, not followed.
 async fn sign_in(state: MockState, AdminJson(request): AdminJson<SignIn>) -> Response {
     let browser = InProcessBrowser { state };
-    let signed = drive_sign_in(
-        &browser,
-        &request.authorize_url,
-        &request.username,
-        &request.password,
-        request.consent.into(),
-    )
-    .await;
+    let person = Person {
+        username: &request.username,
+        password: &request.password,
+        consent: request.consent.into(),
+    };
+    let signed = drive_sign_in(&browser, &request.authorize_url, person).await;
     match signed {
         Ok(callback) => json_ok(
             StatusCode::OK,
@@ -120,14 +120,12 @@ async fn sign_in_device(
         }
     };
     let browser = InProcessBrowser { state };
-    let signed = drive_sign_in_device(
-        &browser,
-        &url,
-        &request.username,
-        &request.password,
-        request.consent.into(),
-    )
-    .await;
+    let person = Person {
+        username: &request.username,
+        password: &request.password,
+        consent: request.consent.into(),
+    };
+    let signed = drive_sign_in_device(&browser, &url, person).await;
     match signed {
         Ok(done) => json_ok(
             StatusCode::OK,
