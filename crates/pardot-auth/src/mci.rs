@@ -45,28 +45,9 @@ pardot_auth_core::debug_shows!(MciResponse as this {
     body_len: this.body.len(),
 });
 
+pardot_auth_core::response_accessors!(MciResponse, Error, Error::invalid_response);
+
 impl MciResponse {
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// The body.
-    pub fn bytes(&self) -> &Bytes {
-        &self.body
-    }
-
-    /// The body as UTF-8 text.
-    pub fn text(&self) -> Result<&str, Error> {
-        std::str::from_utf8(&self.body)
-            .map_err(|e| Error::invalid_response(format!("the body is not UTF-8: {e}")))
-    }
-
     /// The body as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| {

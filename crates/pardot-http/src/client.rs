@@ -517,31 +517,12 @@ pardot_auth_core::debug_shows!(PardotResponse as this {
     attempts: this.attempts,
 });
 
+pardot_auth_core::response_accessors!(PardotResponse, PardotError, PardotError::InvalidResponse);
+
 impl PardotResponse {
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// The body.
-    pub fn bytes(&self) -> &Bytes {
-        &self.body
-    }
-
     /// The body, owned.
     pub fn into_bytes(self) -> Bytes {
         self.body
-    }
-
-    /// The body as text (invalid UTF-8 is an error).
-    pub fn text(&self) -> Result<&str, PardotError> {
-        std::str::from_utf8(&self.body)
-            .map_err(|e| PardotError::InvalidResponse(format!("the body is not UTF-8: {e}")))
     }
 
     /// The body parsed as JSON (v5 answers, v3/v4 answers to `format=json`).
