@@ -254,7 +254,6 @@ fn index_apps(
     config: &MockConfig,
     users_by_username: &HashMap<String, usize>,
 ) -> Result<(Vec<App>, HashMap<String, usize>), ConfigError> {
-    let base_dir = config.base_dir.as_deref();
     let mut apps = Vec::new();
     let mut apps_by_key = HashMap::new();
     for (i, a) in config.apps.iter().enumerate() {
@@ -268,17 +267,12 @@ fn index_apps(
         {
             return Err(invalid(format!("{what}: duplicate consumer_key")));
         }
-        let pem = load_pem(
+        let certificate = configured_key(
+            config,
             a.certificate_pem.as_deref(),
             a.certificate.as_deref(),
-            base_dir,
-            config.embedded_files,
             &format!("{what}.certificate"),
         )?;
-        let certificate = match pem {
-            Some(pem) => Some(rsa_key(&pem, &format!("{what}.certificate"))?),
-            None => None,
-        };
         for url in &a.callback_urls {
             url::Url::parse(url)
                 .map_err(|e| invalid(format!("{what}.callback_urls `{url}`: {e}")))?;
@@ -352,7 +346,6 @@ fn check_legacy_users(
 
 /// MCI service accounts: ids unique, regions known, public keys readable.
 fn mci_accounts(config: &MockConfig) -> Result<Vec<MciAccount>, ConfigError> {
-    let base_dir = config.base_dir.as_deref();
     let mut mci_accounts = Vec::new();
     for (i, m) in config.mci_service_accounts.iter().enumerate() {
         let what = format!("mci_service_accounts[{i}] (`{}`)", m.id);
@@ -368,18 +361,17 @@ fn mci_accounts(config: &MockConfig) -> Result<Vec<MciAccount>, ConfigError> {
         if mci_accounts.iter().any(|a: &MciAccount| a.id == m.id) {
             return Err(invalid(format!("{what}: duplicate id")));
         }
-        let pem = load_pem(
+        let key = configured_key(
+            config,
             m.public_key_pem.as_deref(),
             m.public_key.as_deref(),
-            base_dir,
-            config.embedded_files,
             &format!("{what}.public_key"),
         )?
         .ok_or_else(|| invalid(format!("{what}: public_key or public_key_pem is required")))?;
         mci_accounts.push(MciAccount {
             id: m.id.clone(),
             region: m.region.clone(),
-            key: rsa_key(&pem, &format!("{what}.public_key"))?,
+            key,
             audience: m.audience.trim_end_matches('/').to_owned(),
         });
     }
@@ -470,6 +462,19 @@ fn id_ref<Id: Eq + std::hash::Hash, E: std::fmt::Display>(
 }
 
 /// An RSA public key from a certificate, an SPKI public key or a PKCS#1 public key (PEM).
+/// The RSA public key `config` gives inline (`inline`) or by path (`path`), if it gives one, as
+/// `what`.
+fn configured_key(
+    config: &MockConfig,
+    inline: Option<&str>,
+    path: Option<&str>,
+    what: &str,
+) -> Result<Option<Rs256Key>, ConfigError> {
+    let base_dir = config.base_dir.as_deref();
+    let pem = load_pem(inline, path, base_dir, config.embedded_files, what)?;
+    pem.map(|pem| rsa_key(&pem, what)).transpose()
+}
+
 fn rsa_key(pem: &str, what: &str) -> Result<Rs256Key, ConfigError> {
     if pem.contains("PRIVATE KEY") {
         return Err(invalid(format!(
