@@ -99,6 +99,42 @@ where
     Ok(C::from(buf))
 }
 
+/// Implements what every client's response offers over the body it read: `status()`,
+/// `headers()`, `bytes()` and `text()`, on a type with the fields `status: http::StatusCode`,
+/// `headers: http::HeaderMap` and `body: bytes::Bytes` (the using crate depends on `http` and
+/// `bytes`).
+///
+/// `response_accessors!(Type, Error, make)`: a body that is not UTF-8 makes `text()` fail with
+/// `make("the body is not UTF-8: …")`, `make` being the client's way to build an
+/// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) error from a message.
+#[macro_export]
+macro_rules! response_accessors {
+    ($name:ident, $error:ty, $invalid:path) => {
+        impl $name {
+            /// The HTTP status.
+            pub fn status(&self) -> ::http::StatusCode {
+                self.status
+            }
+
+            /// The headers.
+            pub fn headers(&self) -> &::http::HeaderMap {
+                &self.headers
+            }
+
+            /// The body.
+            pub fn bytes(&self) -> &::bytes::Bytes {
+                &self.body
+            }
+
+            /// The body as UTF-8 text (invalid UTF-8 is an error).
+            pub fn text(&self) -> ::std::result::Result<&str, $error> {
+                ::std::str::from_utf8(&self.body)
+                    .map_err(|e| $invalid(::std::format!("the body is not UTF-8: {e}")))
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,40 +187,4 @@ mod tests {
         .await;
         assert!(matches!(read, Err(BodyError::Read("reset"))));
     }
-}
-
-/// Implements what every client's response offers over the body it read: `status()`,
-/// `headers()`, `bytes()` and `text()`, on a type with the fields `status: http::StatusCode`,
-/// `headers: http::HeaderMap` and `body: bytes::Bytes` (the using crate depends on `http` and
-/// `bytes`).
-///
-/// `response_accessors!(Type, Error, make)`: a body that is not UTF-8 makes `text()` fail with
-/// `make("the body is not UTF-8: …")`, `make` being the client's way to build an
-/// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse) error from a message.
-#[macro_export]
-macro_rules! response_accessors {
-    ($name:ident, $error:ty, $invalid:path) => {
-        impl $name {
-            /// The HTTP status.
-            pub fn status(&self) -> ::http::StatusCode {
-                self.status
-            }
-
-            /// The headers.
-            pub fn headers(&self) -> &::http::HeaderMap {
-                &self.headers
-            }
-
-            /// The body.
-            pub fn bytes(&self) -> &::bytes::Bytes {
-                &self.body
-            }
-
-            /// The body as UTF-8 text (invalid UTF-8 is an error).
-            pub fn text(&self) -> ::std::result::Result<&str, $error> {
-                ::std::str::from_utf8(&self.body)
-                    .map_err(|e| $invalid(::std::format!("the body is not UTF-8: {e}")))
-            }
-        }
-    };
 }
