@@ -14,7 +14,8 @@ use pardot_auth_core::{
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    ROTATING_APP, WEB_APP, assert_counts, assert_token_counts, mock, mock_with, refresh_flow,
+    ROTATING_APP, WEB_APP, assert_counts, assert_expires_on_the_clock, assert_token_counts, mock,
+    mock_with, refresh_flow,
 };
 
 fn custom(url: &str) -> LoginHost {
@@ -243,13 +244,7 @@ async fn jwt_bearer_errors() {
 async fn salesforce_tokens_expire_on_the_shared_clock() {
     let (_mock, clock, host) = mock_on_main_host().await;
     let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
-    let c = client(&clock);
-    clock.advance(token.lifetime() - Duration::from_secs(1));
-    c.userinfo(&host, &token).await.unwrap();
-    clock.advance(Duration::from_secs(1));
-    assert!(token.is_expired(clock.now()));
-    let err = c.userinfo(&host, &token).await.unwrap_err();
-    assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
+    assert_expires_on_the_clock(&client(&clock), &clock, &host, &token).await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as
 use sf_oauth::*;
 use support::{
     ACCESS_DENIED, NOT_ADMIN_APPROVED, UNAPPROVED_USER, assert_oauth_error, assert_token_counts,
-    mock, mock_with, oauth_source,
+    assert_token_refusal, mock, mock_with, oauth_source,
 };
 use tokio::task::JoinHandle;
 
@@ -155,15 +155,7 @@ async fn denied_by_script() {
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(&err, CTX, ACCESS_DENIED);
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            status: 400,
-            error: OAuthErrorCode::AccessDenied,
-            ..
-        }
-    ));
+    assert_token_refusal(&err, CTX, ACCESS_DENIED, OAuthErrorCode::AccessDenied);
     // A decided code cannot be decided again.
     assert!(mock.approve_device(&user_code, fx::WEB_USERNAME).is_err());
     let counts = mock.counts();
@@ -259,14 +251,8 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
     // The next poll happens at 600 s after issue: the mock has expired the code.
     clock.advance(Duration::from_secs(599));
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(&err, CTX, ("expired_token", "device code expired"));
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            error: OAuthErrorCode::ExpiredToken,
-            ..
-        }
-    ));
+    let expired = ("expired_token", "device code expired");
+    assert_token_refusal(&err, CTX, expired, OAuthErrorCode::ExpiredToken);
     // The code is forgotten: nobody can approve it any more.
     assert!(matches!(
         mock.approve_device(&user_code, fx::WEB_USERNAME),
@@ -392,7 +378,6 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     assert_oauth_error(&err, CTX, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
-    let counts = mock.counts();
     assert_token_counts(
         &mock,
         &[
@@ -401,9 +386,6 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
             (Outcome::InvalidAppAccess, 1),
         ],
     );
-    assert_eq!(
-        counts.get(Route::OAuthToken, Outcome::Ok),
-        2,
-        "the two starts"
-    );
+    let starts = mock.counts().get(Route::OAuthToken, Outcome::Ok);
+    assert_eq!(starts, 2, "the two starts");
 }

@@ -21,8 +21,9 @@ use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
     ACCESS_DENIED, INTEGRATION_USER, NOT_ADMIN_APPROVED, ROTATING_APP, Refusal, SANDBOX_USER,
-    UNAPPROVED_USER, User, WEB_APP, WEB_USER, assert_counts, assert_oauth_error,
-    assert_route_counts, assert_token_counts, mock, oauth_source, refresh_flow, sign_in_as,
+    UNAPPROVED_USER, User, WEB_APP, WEB_USER, assert_counts, assert_expires_on_the_clock,
+    assert_oauth_error, assert_route_counts, assert_token_counts, assert_token_refusal, mock,
+    oauth_source, refresh_flow, sign_in_as,
 };
 use tokio::task::JoinHandle;
 
@@ -414,16 +415,7 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     clock.advance(Duration::from_secs(15 * 60));
     let err = pending.exchange(&flow, code).await.unwrap_err();
-    let source = assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            status: 400,
-            error: OAuthErrorCode::InvalidGrant,
-            retry_after: None,
-            ..
-        }
-    ));
+    assert_token_refusal(&err, EXCHANGE, EXPIRED_CODE, OAuthErrorCode::InvalidGrant);
     assert!(err.help().unwrap().contains("single-use"), "{err}");
     assert_token_counts(&mock, &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 1)]);
 }
@@ -467,14 +459,8 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
         .exchange_code_with_redirect(code, PkceVerifier::new_random(), &pending.redirect)
         .await
         .unwrap_err();
-    let source = assert_oauth_error(&err, EXCHANGE, ("invalid_request", "invalid code verifier"));
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            error: OAuthErrorCode::InvalidRequest,
-            ..
-        }
-    ));
+    let bad_verifier = ("invalid_request", "invalid code verifier");
+    assert_token_refusal(&err, EXCHANGE, bad_verifier, OAuthErrorCode::InvalidRequest);
     let err = pending.exchange(&flow, again).await.unwrap_err();
     assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
 
@@ -763,14 +749,7 @@ async fn tokens_from_the_web_flow_expire_on_the_shared_clock() {
     let flow = web_flow(&mock, &clock, &["api"]);
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     let token = pending.exchange(&flow, code).await.unwrap();
-    let c = client(&clock);
-    let h = host(&mock.url());
-    clock.advance(token.lifetime() - Duration::from_secs(1));
-    c.userinfo(&h, &token).await.unwrap();
-    clock.advance(Duration::from_secs(1));
-    assert!(token.is_expired(clock.now()));
-    let err = c.userinfo(&h, &token).await.unwrap_err();
-    assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
+    assert_expires_on_the_clock(&client(&clock), &clock, &host(&mock.url()), &token).await;
 }
 
 #[tokio::test]
