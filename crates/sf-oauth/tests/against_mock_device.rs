@@ -182,9 +182,10 @@ async fn mock_with_interval(secs: u64) -> (PardotMock, ManualClock) {
 #[tokio::test]
 async fn polls_at_the_server_interval() {
     let (mock, clock) = mock_with_interval(10).await;
+    let interval = Duration::from_secs(10);
     let flow = web_device(&mock, &clock, &["api"]);
     let auth = flow.start().await.unwrap();
-    assert_eq!(auth.interval, Duration::from_secs(10));
+    assert_eq!(auth.interval, interval);
     let user_code = auth.user_code.clone();
     let polling = poll(flow, auth);
     clock.wait_for_sleepers(1).await;
@@ -192,13 +193,7 @@ async fn polls_at_the_server_interval() {
     assert_eq!(clock.pending_sleeps(), 1, "not yet");
     clock.advance(ONE_SECOND);
     assert_pending(&clock, &mock, 1).await;
-    approved(
-        &mock,
-        &clock,
-        (&user_code, polling),
-        Duration::from_secs(10),
-    )
-    .await;
+    approved(&mock, &clock, (&user_code, polling), interval).await;
     assert_token_counts(&mock, &[(Outcome::SlowDown, 0)]);
 }
 
@@ -228,13 +223,8 @@ async fn slow_down_makes_the_flow_poll_less_often() {
     // t+19: 11 s since the last poll, enough.
     clock.advance(ONE_SECOND);
     assert_pending(&clock, &mock, 2).await;
-    approved(
-        &mock,
-        &clock,
-        (&user_code, polling),
-        Duration::from_secs(11),
-    )
-    .await;
+    let slowed_interval = Duration::from_secs(11);
+    approved(&mock, &clock, (&user_code, polling), slowed_interval).await;
     let counts = mock.counts();
     assert_token_counts(&mock, &[(Outcome::SlowDown, 2)]);
     assert_eq!(

@@ -42,6 +42,13 @@ fn web_flow(mock: &PardotMock, clock: &ManualClock, scopes: &[&str]) -> WebServe
     app_flow(&mock.url(), clock, WEB_APP, scopes)
 }
 
+/// A mock, its clock, and the web app's flow asking for `api` on it.
+async fn mock_and_api_flow() -> (PardotMock, ManualClock, WebServerFlow) {
+    let (mock, clock) = mock().await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+    (mock, clock, flow)
+}
+
 /// The flow of the app `(consumer key, secret)` on the login host `login_url`, with the
 /// fixture callback URL.
 fn app_flow(
@@ -352,8 +359,7 @@ async fn web_flow_as_a_token_source() {
 
 #[tokio::test]
 async fn consent_page_allow_and_deny() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // The unapproved user denies: the redirect carries access_denied, the receiver reports it.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
@@ -402,8 +408,7 @@ async fn consent_page_allow_and_deny() {
 
 #[tokio::test]
 async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // One second before the end: still good.
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
@@ -422,8 +427,7 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
 
 #[tokio::test]
 async fn a_code_is_single_use() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     let again = copy_code(&code);
     let verifier = PkceVerifier::new(pending.verifier.secret().expose_secret().to_owned()).unwrap();
@@ -449,8 +453,7 @@ async fn a_code_is_single_use() {
 
 #[tokio::test]
 async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // Another request's verifier: invalid_request, and the code is gone even for the right one.
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
@@ -500,8 +503,7 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
 
 #[tokio::test]
 async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // Exchanged with the app's fixture callback instead of the one used at authorize.
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
@@ -574,8 +576,7 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
 
 #[tokio::test]
 async fn state_mismatch_on_a_real_redirect() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
     // The receiver waits for one request's state; the browser brings back another's.
     let attempt = Attempt::start(
         &mock,
@@ -745,8 +746,7 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
 
 #[tokio::test]
 async fn tokens_from_the_web_flow_expire_on_the_shared_clock() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     let token = pending.exchange(&flow, code).await.unwrap();
     assert_expires_on_the_clock(&client(&clock), &clock, &host(&mock.url()), &token).await;
