@@ -118,7 +118,7 @@ async fn start_then_pending_then_approved_by_script() {
     // Salesforce sends no expires_in: the flow assumes the documented 10 minutes.
     assert_eq!(auth.expires_at, clock.now() + DEFAULT_DEVICE_CODE_LIFETIME);
     assert!(format!("{auth:?}").contains("device_code: \"[redacted]\""));
-    let device_starts = mock.counts().get(Route::OAuthToken, Outcome::Ok);
+    let device_starts = mock.counts().token_requests_ok();
     assert_eq!(device_starts, 1, "{:?}", mock.counts());
 
     let user_code = auth.user_code.clone();
@@ -376,6 +376,6 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
             (Outcome::InvalidAppAccess, 1),
         ],
     );
-    let starts = mock.counts().get(Route::OAuthToken, Outcome::Ok);
+    let starts = mock.counts().token_requests_ok();
     assert_eq!(starts, 2, "the two starts");
 }
