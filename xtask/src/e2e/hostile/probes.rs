@@ -95,22 +95,6 @@ const BAD_CONTENT_LENGTHS: &[&str] = &[
     "Content-Length: +3\r\n",
 ];
 
-/// Query strings with broken percent-encoding.
-const BAD_PERCENT_QUERIES: &[&str] = &[
-    "?%zz=%&%%%=%ff%fe&fields=%E0%80",
-    "?fields=id%00email&limit=%2",
-    "?a=%F0%9F%98&b=%C0%AF",
-    "?%",
-];
-
-/// Paths that read a JSON body.
-const DEEP_JSON_PATHS: &[&str] = &[
-    "/__mock/faults",
-    "/services/oauth2/token",
-    "/us1/token",
-    "/api/v5/objects/prospects",
-];
-
 /// Query criteria out of range, malformed or unknown.
 const HOSTILE_CRITERIA: &[&str] = &[
     "fields=id,,,,%2C&limit=-1",
@@ -271,7 +255,12 @@ pub(super) fn probe(i: u64, target: &Target) -> Probe {
             ("invalid JWT with extreme claims", path, bytes, false)
         }
         9 => {
-            let query = rng.pick(BAD_PERCENT_QUERIES);
+            let query = rng.pick(&[
+                "?%zz=%&%%%=%ff%fe&fields=%E0%80",
+                "?fields=id%00email&limit=%2",
+                "?a=%F0%9F%98&b=%C0%AF",
+                "?%",
+            ]);
             let path = format!(
                 "{}{query}",
                 rng.pick(&[
@@ -296,7 +285,14 @@ pub(super) fn probe(i: u64, target: &Target) -> Probe {
         11 => {
             let depth = 1 + rng.below(100_000);
             let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-            let path = rng.pick(DEEP_JSON_PATHS).to_owned();
+            let path = rng
+                .pick(&[
+                    "/__mock/faults",
+                    "/services/oauth2/token",
+                    "/us1/token",
+                    "/api/v5/objects/prospects",
+                ])
+                .to_owned();
             let bytes = post(&path, json, &body);
             ("deep JSON", path, bytes, false)
         }
