@@ -150,7 +150,7 @@ async fn login_runs_every_unattended_flow_and_stores_the_token() {
     .await;
     let refresh_token = [("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into())];
     login_ok(&h, "refresh", &web_app("refresh", &refresh_token)).await;
-    assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 4);
+    assert_eq!(h.mock.counts().token_requests_ok(), 4);
     let stored = login_ok(&h, "legacy", &legacy_vars()).await;
     assert!(
         stored.contains("/legacy-legacy-v3_acme.example-"),
@@ -289,7 +289,7 @@ async fn login_web_prints_the_url_and_receives_the_callback() {
     // The stored refresh token now serves the web flow unattended.
     h.run_exit(0, &["token", "--flow", "web"], &vars).await;
     assert_eq!(
-        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        h.mock.counts().token_requests_ok(),
         1,
         "the stored token was still fresh"
     );
@@ -341,7 +341,7 @@ async fn token_prints_the_secret_only_when_asked() {
         .expect("a live mock token");
     assert_eq!(info.username, fixtures::INTEGRATION_USERNAME);
     assert_eq!(
-        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        h.mock.counts().token_requests_ok(),
         1,
         "the second run used the store"
     );
@@ -600,7 +600,7 @@ async fn connect_with_the_file_store_setting_uses_what_the_cli_login_stored() {
     // The refresh and web flows of one app share one record.
     let refresh_token = [("SF_REFRESH_TOKEN", fixtures::WEB_REFRESH_TOKEN.into())];
     login_ok(&h, "refresh", &web_app("refresh", &refresh_token)).await;
-    assert_eq!(h.mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(h.mock.counts().token_requests_ok(), 1);
 
     // A program on the same machine: the web flow, PARDOT_AUTH_STORE=file and the CLI's
     // directory. It finds the record the login kept (token and refresh token) and fetches
@@ -617,7 +617,7 @@ async fn connect_with_the_file_store_setting_uses_what_the_cli_login_stored() {
         .unwrap();
     assert_eq!(prospects(&client).await, 3);
     assert_eq!(
-        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        h.mock.counts().token_requests_ok(),
         1,
         "connect used the stored token"
     );
@@ -652,7 +652,7 @@ async fn login_into_the_redis_store_serves_the_next_command() {
     let out = h.run(&["token"], &vars).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
-        h.mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        h.mock.counts().token_requests_ok(),
         1,
         "`token` found the login's token in Redis"
     );

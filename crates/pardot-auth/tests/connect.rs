@@ -32,17 +32,13 @@ async fn jwt_bearer_lists_prospects_with_one_login() {
     let mock = PardotMock::start().await;
     let client = connect(jwt(&mock)).await.unwrap();
     assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        mock.counts().token_requests_ok(),
         1,
         "connect fetched the first token"
     );
     assert_eq!(prospects(&client).await, 3);
     assert_eq!(prospects(&client).await, 3);
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::Ok),
-        1,
-        "the cache kept it"
-    );
+    assert_eq!(mock.counts().token_requests_ok(), 1, "the cache kept it");
     assert_eq!(
         client.business_unit().unwrap().as_str(),
         fixtures::BUSINESS_UNIT_ID
@@ -97,7 +93,7 @@ async fn password_client_credentials_and_refresh_flows_connect() {
     let client = connect(refresh).await.unwrap();
     assert_eq!(prospects(&client).await, 3);
     // One login each: the three password logins, client credentials, refresh.
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 5);
+    assert_eq!(mock.counts().token_requests_ok(), 5);
 }
 
 #[tokio::test]
@@ -150,11 +146,7 @@ async fn interactive_flows_need_a_stored_refresh_token_or_a_hook() {
         .await
         .unwrap();
     assert_eq!(prospects(&client).await, 3);
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::Ok),
-        1,
-        "one refresh"
-    );
+    assert_eq!(mock.counts().token_requests_ok(), 1, "one refresh");
 
     let device = config(
         &mock,
@@ -324,7 +316,7 @@ async fn device_hook_runs_the_flow_once_then_the_stored_refresh_token_serves() {
 
     // Hours later, without anybody to ask: the stored refresh token is enough.
     clock.advance(Duration::from_secs(3 * 3600));
-    let before = mock.counts().get(Route::OAuthToken, Outcome::Ok);
+    let before = mock.counts().token_requests_ok();
     let again = Connector::new(device)
         .clock(clock.shared())
         .store(store)
@@ -333,9 +325,5 @@ async fn device_hook_runs_the_flow_once_then_the_stored_refresh_token_serves() {
         .await
         .unwrap();
     assert_eq!(prospects(&again).await, 3);
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::Ok),
-        before + 1,
-        "one refresh"
-    );
+    assert_eq!(mock.counts().token_requests_ok(), before + 1, "one refresh");
 }

@@ -149,7 +149,7 @@ async fn a_successful_check_replaces_the_stored_token() {
         one.is_some() && two.is_some() && one != two,
         "not a fresh token each time"
     );
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 2);
+    assert_eq!(mock.counts().token_requests_ok(), 2);
 }
 
 #[tokio::test]
@@ -594,7 +594,7 @@ async fn flows_that_need_a_person_check_what_the_store_holds() {
     seed_web_refresh_token(&*store, &c.key()).await;
     let found = diagnose(&c).await;
     assert_eq!(ok_checked(&found), Some(TokenChecked::Fresh), "{found:?}");
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(mock.counts().token_requests_ok(), 1);
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use pardot_auth::{
     Config, ConnectError, FileStore, Flow, PardotClient, PardotError, TokenStore, connect,
 };
 use pardot_http::testing::RedisServer;
-use pardot_mock::{Outcome, PardotMock, Route, fixtures};
+use pardot_mock::{PardotMock, fixtures};
 
 mod support;
 
@@ -87,11 +87,7 @@ async fn the_file_store_setting_reuses_the_refresh_token_the_cli_stored_and_seal
     ));
     let client = connect(web(&mock, &sealed)).await.unwrap();
     assert_eq!(try_prospects(&client).await.unwrap(), 3);
-    assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::Ok),
-        1,
-        "one refresh"
-    );
+    assert_eq!(mock.counts().token_requests_ok(), 1, "one refresh");
 
     let access = current_access_token(&client);
     let on_disk = std::fs::read(cli_store.path_of(&record_name).unwrap()).unwrap();
@@ -107,7 +103,7 @@ async fn the_file_store_setting_reuses_the_refresh_token_the_cli_stored_and_seal
     // Another process with the same settings adopts the stored token: no fetch.
     let again = connect(web(&mock, &sealed)).await.unwrap();
     assert_eq!(try_prospects(&again).await.unwrap(), 3);
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(mock.counts().token_requests_ok(), 1);
 }
 
 #[tokio::test]
@@ -159,7 +155,7 @@ async fn an_unreachable_redis_is_a_store_error_without_the_password() {
     let text = format!("{e} {e:?}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("127.0.0.1:1"), "{text}");
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 0);
+    assert_eq!(mock.counts().token_requests_ok(), 0);
 }
 
 #[tokio::test]
@@ -184,7 +180,7 @@ async fn redis_store_and_governor_make_two_processes_one_client() {
     let first = connect(jwt(&mock, &settings)).await.unwrap();
     let second = connect(jwt(&mock, &settings)).await.unwrap();
     assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        mock.counts().token_requests_ok(),
         1,
         "the second process adopted the first one's token from Redis"
     );

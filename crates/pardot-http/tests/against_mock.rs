@@ -68,7 +68,7 @@ fn refresh_only() -> impl TokenSource {
 }
 
 fn tokens_ok(mock: &PardotMock) -> u64 {
-    mock.counts().get(Route::OAuthToken, Outcome::Ok)
+    mock.counts().token_requests_ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,7 @@ use common::PasswordSource;
 use pardot_auth_core::{AccessToken, Expiry, SystemClock, TokenKind, TokenSource};
 use pardot_http::CachedTokenSource;
 use pardot_http::store::{FileStore, StoredToken, TokenStore};
-use pardot_mock::{Outcome, PardotMock, Route};
+use pardot_mock::{PardotMock, Route};
 
 const URL_VAR: &str = "PARDOT_HTTP_TEST_CHILD_MOCK_URL";
 const DIR_VAR: &str = "PARDOT_HTTP_TEST_CHILD_STORE_DIR";
@@ -86,7 +86,7 @@ async fn two_processes_share_one_token_and_one_refresh() {
     let (ra, rb) = tokio::join!(wait(a), wait(b));
 
     assert_eq!(
-        mock.counts().get(Route::OAuthToken, Outcome::Ok),
+        mock.counts().token_requests_ok(),
         1,
         "one refresh for two processes"
     );

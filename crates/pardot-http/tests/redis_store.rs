@@ -11,7 +11,7 @@ use pardot_auth_core::{BusinessUnitId, ManualClock, SharedClock, TokenSource};
 use pardot_http::store::{EncryptionKey, RedisTokenStore, StoredToken, TokenStore};
 use pardot_http::testing::RedisServer;
 use pardot_http::{CachedTokenSource, PardotClient};
-use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
+use pardot_mock::{MockConfig, PardotMock, Route, fixtures};
 use secrecy::ExposeSecret;
 
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -122,7 +122,7 @@ async fn processes_sharing_redis_rotate_once_per_expiry_and_never_reuse_a_refres
     // rotated refresh token is reused, so every call succeeding on three token requests, all
     // answered, means none was reused.
     assert_eq!(mock.counts().route_total(Route::OAuthToken), 3);
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 3);
+    assert_eq!(mock.counts().token_requests_ok(), 3);
     // The store moved on from the seeded refresh token.
     let newest = open_store(&server.url())
         .await
@@ -160,7 +160,7 @@ async fn a_program_that_exits_right_after_its_refresh_leaves_the_lease_free() {
         .join()
         .unwrap();
     });
-    assert_eq!(mock.counts().get(Route::OAuthToken, Outcome::Ok), 1);
+    assert_eq!(mock.counts().token_requests_ok(), 1);
     let next = open_store(&url).await;
     let lease = next
         .lock("rotating", std::time::Duration::ZERO)

@@ -91,6 +91,13 @@ async fn redeem(mock: &PardotMock, code: &str, verifier: &str) -> TokenAnswer {
     exchange(&mock.url(), code, &[("code_verifier", verifier)]).await
 }
 
+/// [`redeem`]s a code that must be accepted; the answer's body.
+async fn redeemed(mock: &PardotMock, code: &str, verifier: &str) -> String {
+    let (status, _, body) = redeem(mock, code, verifier).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// Asserts the refusal of a spent, expired, revoked or foreign code.
 #[track_caller]
 fn assert_code_expired(answer: &TokenAnswer) {
@@ -614,8 +621,7 @@ async fn other_authorize_errors_redirect_with_state() {
 async fn code_is_single_use() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
-    let first = redeem(&mock, &code, &verifier).await;
-    assert_eq!(first.0, 200, "{}", first.2);
+    redeemed(&mock, &code, &verifier).await;
     assert_code_expired(&redeem(&mock, &code, &verifier).await);
     let unknown = exchange(&mock.url(), "aPrxnope==", &[]).await;
     assert_code_expired(&unknown);
@@ -657,8 +663,7 @@ async fn pkce_mismatch_and_missing_verifier() {
     // No code_challenge_method at authorize means S256.
     let (verifier, challenge) = pkce();
     let code = web_user_code(&mock.url(), &web_params(&[("code_challenge", &challenge)])).await;
-    let ok = redeem(&mock, &code, &verifier).await;
-    assert_eq!(ok.0, 200, "{}", ok.2);
+    redeemed(&mock, &code, &verifier).await;
 }
 
 #[tokio::test]
@@ -760,8 +765,7 @@ async fn public_pkce_app_needs_no_secret_but_needs_pkce() {
 async fn refresh_token_only_when_the_scopes_ask_for_it() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, Some("api pardot_api")).await;
-    let (status, _, body) = redeem(&mock, &code, &verifier).await;
-    assert_eq!(status, 200);
+    let body = redeemed(&mock, &code, &verifier).await;
     let v = json_of(&body);
     assert!(v.get("refresh_token").is_none(), "{body}");
     assert_eq!(v["scope"], "api pardot_api");
@@ -903,12 +907,18 @@ async fn reset_forgets_codes() {
     assert_code_expired(&redeem(&mock, &code, &verifier).await);
 }
 
+/// A web code and its verifier, issued before the web app's approval is revoked.
+async fn code_before_a_revoked_approval(mock: &PardotMock) -> (String, String) {
+    let code = web_code(mock, None).await;
+    mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
+        .unwrap();
+    code
+}
+
 #[tokio::test]
 async fn revoked_approval_kills_pending_codes_and_asks_again() {
     let (mock, _clock) = mock().await;
-    let (code, verifier) = web_code(&mock, None).await;
-    mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
-        .unwrap();
+    let (code, verifier) = code_before_a_revoked_approval(&mock).await;
     assert_code_expired(&redeem(&mock, &code, &verifier).await);
     // The configured approval is withdrawn too: the consent page comes back.
     let page = login(&mock, &web_params(&[]), WEB_USER).await;
@@ -939,8 +949,7 @@ async fn journal_masks_the_login_password() {
 async fn journal_masks_the_login_transaction_code_and_verifier() {
     let (mock, _clock) = mock().await;
     let (code, verifier) = web_code(&mock, None).await;
-    let r = redeem(&mock, &code, &verifier).await;
-    assert_eq!(r.0, 200, "{}", r.2);
+    redeemed(&mock, &code, &verifier).await;
     let txn = mock
         .journal()
         .into_iter()
@@ -1075,9 +1084,7 @@ async fn revoked_assignment_on_an_admin_approved_app_redirects_invalid_app_acces
 #[tokio::test]
 async fn a_code_from_before_a_revoked_approval_stays_dead_after_a_new_allow() {
     let (mock, _clock) = mock().await;
-    let (old_code, old_verifier) = web_code(&mock, None).await;
-    mock.revoke_app_approval(fixtures::WEB_CONSUMER_KEY)
-        .unwrap();
+    let (old_code, old_verifier) = code_before_a_revoked_approval(&mock).await;
     let consent = login(&mock, &web_params(&[]), WEB_USER).await;
     assert_eq!(consent.form().field("step"), Some("consent"));
     let allowed = consent

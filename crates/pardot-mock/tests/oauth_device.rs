@@ -159,10 +159,9 @@ async fn approval_through_the_html_pages() {
         .set("user_code", "ZZZZZZZZ")
         .submit(&client, &mock.url(), Some("connect"), None)
         .await;
-    assert_eq!(wrong.status, 200);
-    assert_eq!(
-        wrong.text_of("error").as_deref(),
-        Some("The code is invalid or has expired. Check the code on your device and try again.")
+    wrong.assert_shows(
+        "error",
+        "The code is invalid or has expired. Check the code on your device and try again.",
     );
     assert_eq!(wrong.form().field("user_code"), Some("ZZZZZZZZ"));
 
@@ -195,11 +194,10 @@ async fn approval_through_the_html_pages() {
     let done = consent_form
         .submit(&client, &mock.url(), Some("oaapprove"), None)
         .await;
-    assert_eq!(done.status, 200);
     done.assert_html();
-    assert_eq!(
-        done.text_of("message").as_deref(),
-        Some("Your device is connected. You can close this window and return to your device.")
+    done.assert_shows(
+        "message",
+        "Your device is connected. You can close this window and return to your device.",
     );
     clock.advance(Duration::from_secs(1));
     let (status, _, body) = poll(&mock.url(), WEB_APP, &device_code).await;
@@ -224,9 +222,7 @@ async fn approval_through_the_html_pages() {
 async fn denial_scripted_over_http_and_through_the_page() {
     let (mock, clock) = mock().await;
     let (_, device_code, user_code) = started(&mock, WEB_APP).await;
-    let http = common::http();
-    let r = http
-        .post(format!("{}/__mock/device/{user_code}/deny", mock.url()))
+    let r = common::post(&mock.url(), &format!("/__mock/device/{user_code}/deny"))
         .send()
         .await
         .unwrap();
@@ -262,10 +258,9 @@ async fn denial_scripted_over_http_and_through_the_page() {
         .form()
         .submit(&client, &mock.url(), Some("oadeny"), None)
         .await;
-    assert_eq!(done.status, 200);
-    assert_eq!(
-        done.text_of("message").as_deref(),
-        Some("You denied access. Your device was not connected.")
+    done.assert_shows(
+        "message",
+        "You denied access. Your device was not connected.",
     );
     assert_poll(&mock, WEB_APP, &device_code, DENIED).await;
 }

@@ -14,7 +14,8 @@ use pardot_auth_core::{
 use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
-    ROTATING_APP, WEB_APP, assert_counts, assert_token_counts, mock, mock_with, refresh_flow,
+    ROTATING_APP, WEB_APP, assert_counts, assert_expires_on_the_clock, assert_token_counts, mock,
+    mock_with, refresh_flow,
 };
 
 fn custom(url: &str) -> LoginHost {
@@ -142,38 +143,29 @@ async fn jwt_bearer_errors() {
     let (mock, clock, prod) = mock_on_main_host().await;
     const CTX: &str = "JWT bearer authentication";
 
-    // A production user on the sandbox login host: the audience is wrong for that org.
-    let err = assert_refused(
-        jwt(
-            custom(&mock.sandbox_url()),
-            fx::INTEGRATION_USERNAME,
-            &clock,
-        ),
-        CTX,
-        "invalid_grant",
-        "audience is invalid",
-    )
-    .await;
-    assert!(err.help().unwrap().contains("https://test.salesforce.com"));
-    assert_eq!(err.class(), ErrorClass::NeverRetry);
-
-    let err = assert_refused(
-        jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock),
-        CTX,
-        "invalid_grant",
-        "user hasn't approved this consumer",
-    )
-    .await;
-    assert!(err.help().unwrap().contains("permission set"));
-
     // A client whose clock is 10 minutes behind signs an already expired assertion.
     let late = ManualClock::starting_at(clock.now() - Duration::from_secs(600));
     let integration = fx::INTEGRATION_USERNAME;
-    for (flow, code, description) in [
+    // Each refusal, and what its help points to (where it has help).
+    for (flow, code, description, help) in [
+        // A production user on the sandbox login host: the audience is wrong for that org.
+        (
+            jwt(custom(&mock.sandbox_url()), integration, &clock),
+            "invalid_grant",
+            "audience is invalid",
+            Some("https://test.salesforce.com"),
+        ),
+        (
+            jwt(prod.clone(), fx::UNAPPROVED_USERNAME, &clock),
+            "invalid_grant",
+            "user hasn't approved this consumer",
+            Some("permission set"),
+        ),
         (
             jwt(prod.clone(), integration, &clock).with_audience("https://elsewhere.example.com"),
             "invalid_grant",
             "audience is invalid",
+            None,
         ),
         (
             jwt_app(
@@ -184,6 +176,7 @@ async fn jwt_bearer_errors() {
             ),
             "invalid_grant",
             "invalid assertion",
+            None,
         ),
         (
             jwt_app(
@@ -194,19 +187,26 @@ async fn jwt_bearer_errors() {
             ),
             "invalid_client_id",
             "client identifier invalid",
+            None,
         ),
         (
             jwt(prod.clone(), fx::INACTIVE_USERNAME, &clock),
             "inactive_user",
             "user is inactive",
+            None,
         ),
         (
             jwt(prod.clone(), integration, &late),
             "invalid_grant",
             "expired authorization code",
+            None,
         ),
     ] {
-        assert_refused(flow, CTX, code, description).await;
+        let err = assert_refused(flow, CTX, code, description).await;
+        assert_eq!(err.class(), ErrorClass::NeverRetry, "{err}");
+        if let Some(help) = help {
+            assert!(err.help().unwrap().contains(help), "{err}");
+        }
     }
 
     // Scripted failures: a passing one is retryable, a 503 too.
@@ -243,13 +243,7 @@ async fn jwt_bearer_errors() {
 async fn salesforce_tokens_expire_on_the_shared_clock() {
     let (_mock, clock, host) = mock_on_main_host().await;
     let token = token_of(jwt(host.clone(), fx::INTEGRATION_USERNAME, &clock)).await;
-    let c = client(&clock);
-    clock.advance(token.lifetime() - Duration::from_secs(1));
-    c.userinfo(&host, &token).await.unwrap();
-    clock.advance(Duration::from_secs(1));
-    assert!(token.is_expired(clock.now()));
-    let err = c.userinfo(&host, &token).await.unwrap_err();
-    assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
+    assert_expires_on_the_clock(&client(&clock), &clock, &host, &token).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,44 +582,29 @@ async fn mci_service_account_tokens_and_errors() {
     );
     assert_counts(&mock, &[(Route::MciToken, Outcome::Ok, 2)]);
 
-    const CTX: &str = "MCI service account authentication";
-    let err = mci(&mock, "untrusted.key", &clock)
-        .token()
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with(&format!("{CTX} failed: invalid_client")),
-        "{err}"
-    );
+    let err = assert_mci_refused(mci(&mock, "untrusted.key", &clock), "invalid_client").await;
     assert_eq!(err.class(), ErrorClass::NeverRetry);
-
-    let err = mci(&mock, "mci-service-account.key", &clock)
-        .with_audience("https://not-the-idp.example")
-        .token()
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string().starts_with(&format!("{CTX} failed: ")),
-        "{err}"
-    );
+    let elsewhere =
+        mci(&mock, "mci-service-account.key", &clock).with_audience("https://not-the-idp.example");
+    let err = assert_mci_refused(elsewhere, "").await;
     assert!(!err.is_retryable());
-
-    let err = MciServiceAccount::new(
+    let unknown = MciServiceAccount::new(
         mock.mci_discovery_url(fx::MCI_REGION).parse().unwrap(),
         "mci-sa-unknown",
         key("mci-service-account.key"),
     )
-    .with_client(client(&clock))
-    .token()
-    .await
-    .unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with(&format!("{CTX} failed: invalid_client")),
-        "{err}"
-    );
+    .with_client(client(&clock));
+    assert_mci_refused(unknown, "invalid_client").await;
     assert_counts(&mock, &[(Route::MciToken, Outcome::Ok, 2)]);
+}
+
+/// Asks `flow` for a token it is refused; asserts the error's text starts with `what` after
+/// the flow's context, and returns it.
+async fn assert_mci_refused(flow: MciServiceAccount, what: &str) -> Error {
+    let err = flow.token().await.unwrap_err();
+    let start = format!("MCI service account authentication failed: {what}");
+    assert!(err.to_string().starts_with(&start), "{err}");
+    err
 }
 
 #[tokio::test]
@@ -649,22 +628,16 @@ async fn mci_tokens_are_judged_on_the_shared_clock() {
 
 #[tokio::test]
 async fn org_policies_blocked_password_flow_locked_org_login_limit_inactive_refresh() {
-    use pardot_mock::{MockConfig, RefreshTokenConfig};
+    use pardot_mock::{MockConfig, OrgConfig, RefreshTokenConfig};
 
     let mut config = MockConfig::defaults();
-    let acme = config
-        .orgs
-        .iter_mut()
-        .find(|o| o.id == fx::PRODUCTION_ORG_ID)
-        .unwrap();
+    fn org<'a>(config: &'a mut MockConfig, id: &str) -> &'a mut OrgConfig {
+        config.orgs.iter_mut().find(|o| o.id == id).unwrap()
+    }
+    let acme = org(&mut config, fx::PRODUCTION_ORG_ID);
     acme.password_flow = false;
     acme.logins_per_hour = Some(2);
-    let uat = config
-        .orgs
-        .iter_mut()
-        .find(|o| o.id == fx::SANDBOX_ORG_ID)
-        .unwrap();
-    uat.locked = true;
+    org(&mut config, fx::SANDBOX_ORG_ID).locked = true;
     config.refresh_tokens.push(RefreshTokenConfig {
         token: "5Aep861mock.inactive.user.refresh.token.000000000000000000000".into(),
         username: fx::INACTIVE_USERNAME.into(),

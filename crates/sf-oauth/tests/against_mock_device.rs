@@ -15,7 +15,7 @@ use pardot_mock::{MockConfig, MockError, Outcome, PardotMock, Route, fixtures as
 use sf_oauth::*;
 use support::{
     ACCESS_DENIED, NOT_ADMIN_APPROVED, UNAPPROVED_USER, assert_oauth_error, assert_token_counts,
-    mock, mock_with, oauth_source,
+    assert_token_refusal, mock, mock_with, oauth_source,
 };
 use tokio::task::JoinHandle;
 
@@ -118,7 +118,7 @@ async fn start_then_pending_then_approved_by_script() {
     // Salesforce sends no expires_in: the flow assumes the documented 10 minutes.
     assert_eq!(auth.expires_at, clock.now() + DEFAULT_DEVICE_CODE_LIFETIME);
     assert!(format!("{auth:?}").contains("device_code: \"[redacted]\""));
-    let device_starts = mock.counts().get(Route::OAuthToken, Outcome::Ok);
+    let device_starts = mock.counts().token_requests_ok();
     assert_eq!(device_starts, 1, "{:?}", mock.counts());
 
     let user_code = auth.user_code.clone();
@@ -155,15 +155,7 @@ async fn denied_by_script() {
     mock.deny_device(&user_code).unwrap();
     tick(&clock, ONE_SECOND).await;
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(&err, CTX, ACCESS_DENIED);
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            status: 400,
-            error: OAuthErrorCode::AccessDenied,
-            ..
-        }
-    ));
+    assert_token_refusal(&err, CTX, ACCESS_DENIED, OAuthErrorCode::AccessDenied);
     // A decided code cannot be decided again.
     assert!(mock.approve_device(&user_code, fx::WEB_USERNAME).is_err());
     let counts = mock.counts();
@@ -190,9 +182,10 @@ async fn mock_with_interval(secs: u64) -> (PardotMock, ManualClock) {
 #[tokio::test]
 async fn polls_at_the_server_interval() {
     let (mock, clock) = mock_with_interval(10).await;
+    let interval = Duration::from_secs(10);
     let flow = web_device(&mock, &clock, &["api"]);
     let auth = flow.start().await.unwrap();
-    assert_eq!(auth.interval, Duration::from_secs(10));
+    assert_eq!(auth.interval, interval);
     let user_code = auth.user_code.clone();
     let polling = poll(flow, auth);
     clock.wait_for_sleepers(1).await;
@@ -200,13 +193,7 @@ async fn polls_at_the_server_interval() {
     assert_eq!(clock.pending_sleeps(), 1, "not yet");
     clock.advance(ONE_SECOND);
     assert_pending(&clock, &mock, 1).await;
-    approved(
-        &mock,
-        &clock,
-        (&user_code, polling),
-        Duration::from_secs(10),
-    )
-    .await;
+    approved(&mock, &clock, (&user_code, polling), interval).await;
     assert_token_counts(&mock, &[(Outcome::SlowDown, 0)]);
 }
 
@@ -236,13 +223,8 @@ async fn slow_down_makes_the_flow_poll_less_often() {
     // t+19: 11 s since the last poll, enough.
     clock.advance(ONE_SECOND);
     assert_pending(&clock, &mock, 2).await;
-    approved(
-        &mock,
-        &clock,
-        (&user_code, polling),
-        Duration::from_secs(11),
-    )
-    .await;
+    let slowed_interval = Duration::from_secs(11);
+    approved(&mock, &clock, (&user_code, polling), slowed_interval).await;
     let counts = mock.counts();
     assert_token_counts(&mock, &[(Outcome::SlowDown, 2)]);
     assert_eq!(
@@ -259,14 +241,8 @@ async fn device_code_expires_after_10_minutes_on_the_mock_clock() {
     // The next poll happens at 600 s after issue: the mock has expired the code.
     clock.advance(Duration::from_secs(599));
     let err = polling.await.unwrap().unwrap_err();
-    let source = assert_oauth_error(&err, CTX, ("expired_token", "device code expired"));
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            error: OAuthErrorCode::ExpiredToken,
-            ..
-        }
-    ));
+    let expired = ("expired_token", "device code expired");
+    assert_token_refusal(&err, CTX, expired, OAuthErrorCode::ExpiredToken);
     // The code is forgotten: nobody can approve it any more.
     assert!(matches!(
         mock.approve_device(&user_code, fx::WEB_USERNAME),
@@ -392,7 +368,6 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
     assert_oauth_error(&err, CTX, NOT_ADMIN_APPROVED);
     assert!(err.help().unwrap().contains("administrator"));
 
-    let counts = mock.counts();
     assert_token_counts(
         &mock,
         &[
@@ -401,9 +376,6 @@ async fn unknown_client_wrong_secret_and_admin_approved_app() {
             (Outcome::InvalidAppAccess, 1),
         ],
     );
-    assert_eq!(
-        counts.get(Route::OAuthToken, Outcome::Ok),
-        2,
-        "the two starts"
-    );
+    let starts = mock.counts().token_requests_ok();
+    assert_eq!(starts, 2, "the two starts");
 }

@@ -21,8 +21,9 @@ use pardot_mock::{Outcome, PardotMock, Route, fixtures as fx};
 use sf_oauth::*;
 use support::{
     ACCESS_DENIED, INTEGRATION_USER, NOT_ADMIN_APPROVED, ROTATING_APP, Refusal, SANDBOX_USER,
-    UNAPPROVED_USER, User, WEB_APP, WEB_USER, assert_counts, assert_oauth_error,
-    assert_route_counts, assert_token_counts, mock, oauth_source, refresh_flow, sign_in_as,
+    UNAPPROVED_USER, User, WEB_APP, WEB_USER, assert_counts, assert_expires_on_the_clock,
+    assert_oauth_error, assert_route_counts, assert_token_counts, assert_token_refusal, mock,
+    oauth_source, refresh_flow, sign_in_as,
 };
 use tokio::task::JoinHandle;
 
@@ -39,6 +40,13 @@ fn host(url: &str) -> LoginHost {
 /// URL `http://localhost:7777/callback`, which each attempt replaces with its receiver's.
 fn web_flow(mock: &PardotMock, clock: &ManualClock, scopes: &[&str]) -> WebServerFlow {
     app_flow(&mock.url(), clock, WEB_APP, scopes)
+}
+
+/// A mock, its clock, and the web app's flow asking for `api` on it.
+async fn mock_and_api_flow() -> (PardotMock, ManualClock, WebServerFlow) {
+    let (mock, clock) = mock().await;
+    let flow = web_flow(&mock, &clock, &["api"]);
+    (mock, clock, flow)
 }
 
 /// The flow of the app `(consumer key, secret)` on the login host `login_url`, with the
@@ -351,8 +359,7 @@ async fn web_flow_as_a_token_source() {
 
 #[tokio::test]
 async fn consent_page_allow_and_deny() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // The unapproved user denies: the redirect carries access_denied, the receiver reports it.
     let attempt = Attempt::web(&mock, &clock, &flow, |b| b).await;
@@ -401,8 +408,7 @@ async fn consent_page_allow_and_deny() {
 
 #[tokio::test]
 async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // One second before the end: still good.
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
@@ -414,24 +420,14 @@ async fn authorization_codes_expire_after_15_minutes_on_the_shared_clock() {
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     clock.advance(Duration::from_secs(15 * 60));
     let err = pending.exchange(&flow, code).await.unwrap_err();
-    let source = assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            status: 400,
-            error: OAuthErrorCode::InvalidGrant,
-            retry_after: None,
-            ..
-        }
-    ));
+    assert_token_refusal(&err, EXCHANGE, EXPIRED_CODE, OAuthErrorCode::InvalidGrant);
     assert!(err.help().unwrap().contains("single-use"), "{err}");
     assert_token_counts(&mock, &[(Outcome::Ok, 1), (Outcome::InvalidGrant, 1)]);
 }
 
 #[tokio::test]
 async fn a_code_is_single_use() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     let again = copy_code(&code);
     let verifier = PkceVerifier::new(pending.verifier.secret().expose_secret().to_owned()).unwrap();
@@ -457,8 +453,7 @@ async fn a_code_is_single_use() {
 
 #[tokio::test]
 async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // Another request's verifier: invalid_request, and the code is gone even for the right one.
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
@@ -467,14 +462,8 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
         .exchange_code_with_redirect(code, PkceVerifier::new_random(), &pending.redirect)
         .await
         .unwrap_err();
-    let source = assert_oauth_error(&err, EXCHANGE, ("invalid_request", "invalid code verifier"));
-    assert!(matches!(
-        source,
-        OAuthError::Server {
-            error: OAuthErrorCode::InvalidRequest,
-            ..
-        }
-    ));
+    let bad_verifier = ("invalid_request", "invalid code verifier");
+    assert_token_refusal(&err, EXCHANGE, bad_verifier, OAuthErrorCode::InvalidRequest);
     let err = pending.exchange(&flow, again).await.unwrap_err();
     assert_oauth_error(&err, EXCHANGE, EXPIRED_CODE);
 
@@ -514,8 +503,7 @@ async fn pkce_wrong_or_missing_verifier_and_the_code_is_used_up() {
 
 #[tokio::test]
 async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
 
     // Exchanged with the app's fixture callback instead of the one used at authorize.
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
@@ -588,8 +576,7 @@ async fn redirect_uri_must_match_at_authorize_and_at_exchange() {
 
 #[tokio::test]
 async fn state_mismatch_on_a_real_redirect() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
     // The receiver waits for one request's state; the browser brings back another's.
     let attempt = Attempt::start(
         &mock,
@@ -759,18 +746,10 @@ async fn refresh_token_by_scope_then_refresh_with_and_without_rotation() {
 
 #[tokio::test]
 async fn tokens_from_the_web_flow_expire_on_the_shared_clock() {
-    let (mock, clock) = mock().await;
-    let flow = web_flow(&mock, &clock, &["api"]);
+    let (mock, clock, flow) = mock_and_api_flow().await;
     let (code, pending) = web_user_code(&mock, &clock, &flow).await;
     let token = pending.exchange(&flow, code).await.unwrap();
-    let c = client(&clock);
-    let h = host(&mock.url());
-    clock.advance(token.lifetime() - Duration::from_secs(1));
-    c.userinfo(&h, &token).await.unwrap();
-    clock.advance(Duration::from_secs(1));
-    assert!(token.is_expired(clock.now()));
-    let err = c.userinfo(&h, &token).await.unwrap_err();
-    assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
+    assert_expires_on_the_clock(&client(&clock), &clock, &host(&mock.url()), &token).await;
 }
 
 #[tokio::test]

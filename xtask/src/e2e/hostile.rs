@@ -1,7 +1,7 @@
 //! `cargo xtask e2e --hostile`: the `pardot-mock` binary, as its own process on loopback,
-//! under [`HOSTILE_REQUESTS`] malformed and random requests, [`SLOW_CONNECTIONS`] clients that
-//! send half a request and stop, and well-formed traffic interleaved. Bounded in count and
-//! in time ([`RUN_LIMIT`]); it stops by itself.
+//! under [`Load::hostile_requests`] malformed and random requests,
+//! [`Load::slow_connections`] clients that send half a request and stop, and well-formed
+//! traffic interleaved. Bounded in count and in time ([`RUN_LIMIT`]); it stops by itself.
 //!
 //! Checked: no panic in the mock's stderr; no 5xx but the documented one (the SOAP login's
 //! 500); every slow connection dropped (EOF or reset) once the header or body read timeout
@@ -28,27 +28,42 @@ use self::probes::probe;
 use crate::mock_process::{Launch, MockProcess};
 use crate::proc_status::status_kb;
 
-/// Malformed and random requests sent.
-const HOSTILE_REQUESTS: u64 = 100_000;
-/// Hostile requests in flight at once (one connection each).
-const HOSTILE_WORKERS: u64 = 16;
-/// How often the run says how far it got.
-const PROGRESS_EVERY: u64 = 10_000;
-/// Clients that send half a request and stop.
-const SLOW_CONNECTIONS: usize = 500;
+/// How much traffic the run sends, and when.
+struct Load {
+    /// Malformed and random requests sent.
+    hostile_requests: u64,
+    /// Hostile requests in flight at once (one connection each).
+    hostile_workers: u64,
+    /// How often the run says how far it got.
+    progress_every: u64,
+    /// Clients that send half a request and stop.
+    slow_connections: usize,
+    /// Well-formed requests timed alone, before the hostile load.
+    baseline_requests: u64,
+    /// At most this many well-formed requests under load (within the business unit's daily
+    /// budget).
+    max_well_formed: u64,
+    /// Hostile requests after which the journal (10,000 entries) is full and the RSS baseline
+    /// is read.
+    journal_full_after: u64,
+}
+
+const LOAD: Load = Load {
+    hostile_requests: 100_000,
+    hostile_workers: 16,
+    progress_every: 10_000,
+    slow_connections: 500,
+    baseline_requests: 300,
+    max_well_formed: 20_000,
+    journal_full_after: 20_000,
+};
+
 /// The mock's read timeouts in this run (short, so the slow clients are dropped soon).
 const READ_TIMEOUT_MS: u64 = 2_000;
 /// The mock's open-files limit: the slow clients, the workers and room to spare.
 const OPEN_FILES: u32 = 4_096;
 /// A hostile request neither answered nor closed after this long counts as hung.
 const CLIENT_GIVE_UP: Duration = Duration::from_secs(20);
-/// Well-formed requests timed alone, before the hostile load.
-const BASELINE_REQUESTS: u64 = 300;
-/// At most this many well-formed requests under load (within the business unit's daily budget).
-const MAX_WELL_FORMED: u64 = 20_000;
-/// Hostile requests after which the journal (10,000 entries) is full and the RSS baseline
-/// is read.
-const JOURNAL_FULL_AFTER: u64 = 20_000;
 /// The most the mock's RSS may grow from then to the end.
 const RSS_GROWTH_LIMIT_KB: u64 = 5 * 1024;
 /// The most the mock's RSS may reach at all: a full journal of hostile requests must stay
@@ -84,9 +99,10 @@ pub(crate) fn run(root: &Path) -> Result<bool> {
         },
     )?;
     let open_files = soft_open_files(mock.pid())?;
-    if open_files < SLOW_CONNECTIONS as u64 + 2 * HOSTILE_WORKERS + 64 {
+    if open_files < LOAD.slow_connections as u64 + 2 * LOAD.hostile_workers + 64 {
         bail!(
-            "the mock may open only {open_files} files; {SLOW_CONNECTIONS} slow connections need more"
+            "the mock may open only {open_files} files; {} slow connections need more",
+            LOAD.slow_connections
         );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -157,9 +173,10 @@ impl Report {
             .collect::<Vec<_>>()
             .join(", ");
         println!(
-            "hostile requests: {total} in {:.1} s ({HOSTILE_WORKERS} at a time), answers {statuses}; \
+            "hostile requests: {total} in {:.1} s ({} at a time), answers {statuses}; \
              closed without an answer: {}",
             self.hostile_elapsed.as_secs_f64(),
+            LOAD.hostile_workers,
             self.unanswered,
         );
         for (shape, (n, total, slowest)) in &self.shapes {
@@ -170,7 +187,7 @@ impl Report {
             );
         }
         checks.push((
-            total == HOSTILE_REQUESTS && self.hung.is_empty(),
+            total == LOAD.hostile_requests && self.hung.is_empty(),
             format!(
                 "every hostile request answered or closed ({} hung{})",
                 self.hung.len(),
@@ -188,16 +205,17 @@ impl Report {
         ));
         let slow = &self.slow;
         println!(
-            "slow connections: {SLOW_CONNECTIONS}; half headers dropped without an answer: {}, \
+            "slow connections: {}; half headers dropped without an answer: {}, \
              half bodies answered 408 and closed: {}; the last dropped {:.2} s after connecting \
              (read timeouts {:.1} s)",
+            LOAD.slow_connections,
             slow.headers_dropped,
             slow.bodies_answered_408,
             slow.latest_drop.as_secs_f64(),
             READ_TIMEOUT_MS as f64 / 1000.0,
         );
         checks.push((
-            slow.headers_dropped + slow.bodies_answered_408 == SLOW_CONNECTIONS as u64
+            slow.headers_dropped + slow.bodies_answered_408 == LOAD.slow_connections as u64
                 && slow.early == 0,
             format!(
                 "every slow connection dropped after its read timeout ({} still open, {} dropped early, {} wrong answers{})",
@@ -225,10 +243,11 @@ impl Report {
         ));
         let growth = self.rss_end_kb.saturating_sub(self.rss_full_kb);
         println!(
-            "mock RSS: {:.1} MB at the start, {:.1} MB with the journal full (after {JOURNAL_FULL_AFTER} \
+            "mock RSS: {:.1} MB at the start, {:.1} MB with the journal full (after {} \
              hostile requests), {:.1} MB at the end: growth {:.2} MB; peak {:.1} MB",
             mb(self.rss_start_kb),
             mb(self.rss_full_kb),
+            LOAD.journal_full_after,
             mb(self.rss_end_kb),
             mb(growth),
             mb(self.rss_peak_kb),
@@ -302,13 +321,13 @@ async fn traffic(url: &str, pid: u32) -> Result<Report> {
 
     let mut baseline_failures = Vec::new();
     let started = Instant::now();
-    for i in 0..BASELINE_REQUESTS {
+    for i in 0..LOAD.baseline_requests {
         if let Err(e) = well_formed(&http, &target, i).await {
             baseline_failures.push(e);
         }
     }
     let baseline = Rate {
-        count: BASELINE_REQUESTS,
+        count: LOAD.baseline_requests,
         elapsed: started.elapsed(),
     };
     let rss_start_kb = status_kb(pid, "VmRSS")?;
@@ -321,7 +340,7 @@ async fn traffic(url: &str, pid: u32) -> Result<Report> {
             let mut failures = Vec::new();
             let started = Instant::now();
             let mut count = 0;
-            while !done.load(Ordering::Relaxed) && count < MAX_WELL_FORMED {
+            while !done.load(Ordering::Relaxed) && count < LOAD.max_well_formed {
                 if let Err(e) = well_formed(&http, &target, count).await {
                     failures.push(e);
                 }
@@ -341,7 +360,7 @@ async fn traffic(url: &str, pid: u32) -> Result<Report> {
     let tally = Arc::new(Mutex::new(Tally::default()));
     let rss_full = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let workers: Vec<_> = (0..HOSTILE_WORKERS)
+    let workers: Vec<_> = (0..LOAD.hostile_workers)
         .map(|_| {
             let (target, next, tally, rss_full) = (
                 Arc::clone(&target),
@@ -352,13 +371,13 @@ async fn traffic(url: &str, pid: u32) -> Result<Report> {
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= HOSTILE_REQUESTS {
+                    if i >= LOAD.hostile_requests {
                         break;
                     }
-                    if i == JOURNAL_FULL_AFTER {
+                    if i == LOAD.journal_full_after {
                         rss_full.store(status_kb(pid, "VmRSS").unwrap_or(0), Ordering::Relaxed);
                     }
-                    if i > 0 && i % PROGRESS_EVERY == 0 {
+                    if i > 0 && i % LOAD.progress_every == 0 {
                         eprintln!(
                             "e2e --hostile: {i} requests sent in {:.0} s",
                             started.elapsed().as_secs_f64()
@@ -454,11 +473,11 @@ async fn well_formed(
     }
 }
 
-/// Opens [`SLOW_CONNECTIONS`] connections at once; half send half a header block, half a
+/// Opens [`Load::slow_connections`] connections at once; half send half a header block, half a
 /// whole header block and half the body; each waits for the mock to drop it.
 async fn slow_connections(addr: SocketAddr) -> SlowReport {
     let timeout = Duration::from_millis(READ_TIMEOUT_MS);
-    let clients: Vec<_> = (0..SLOW_CONNECTIONS)
+    let clients: Vec<_> = (0..LOAD.slow_connections)
         .map(|i| {
             tokio::spawn(async move {
                 let half_body = i % 2 == 1;

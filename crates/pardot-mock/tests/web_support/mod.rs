@@ -72,6 +72,13 @@ impl Page {
         Some(unescape(inner))
     }
 
+    /// Asserts a page (200) whose element `id` reads `text`.
+    #[track_caller]
+    pub fn assert_shows(&self, id: &str, text: &str) {
+        assert_eq!(self.status, 200, "{}", self.body);
+        assert_eq!(self.text_of(id).as_deref(), Some(text), "{}", self.body);
+    }
+
     /// Asserts a page (200) whose form is at `step` (`code`, `login`, `consent`).
     #[track_caller]
     pub fn assert_step(&self, step: &str) {

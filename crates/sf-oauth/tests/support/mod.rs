@@ -2,11 +2,14 @@
 //! `pardot_mock::sign_in`.)
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use pardot_auth_core::LoginHost;
-use pardot_auth_core::{Error, ErrorClass, ErrorKind, ManualClock};
+use std::time::Duration;
+
+use pardot_auth_core::{AccessToken, Clock, Error, ErrorClass, ErrorKind, LoginHost, ManualClock};
 use pardot_mock::sign_in::{Callback, Consent, SignInError, sign_in};
 use pardot_mock::{MockConfig, Outcome, PardotMock, Route, fixtures};
-use sf_oauth::{ClientSecret, OAuthClient, OAuthError, RefreshToken, RefreshTokenFlow};
+use sf_oauth::{
+    ClientSecret, OAuthClient, OAuthError, OAuthErrorCode, RefreshToken, RefreshTokenFlow,
+};
 
 /// A mock on a manual clock the test shares with the client.
 pub async fn mock() -> (PardotMock, ManualClock) {
@@ -79,6 +82,42 @@ pub fn assert_oauth_error<'a>(
     assert_eq!(source.code().map(|c| c.as_str()), Some(code), "{source:?}");
     assert_eq!(source.class(), class);
     source
+}
+
+/// [`assert_oauth_error`] of an answer from the token endpoint: a `400` without
+/// `Retry-After` carrying `code`; the typed error is returned for further matching.
+#[track_caller]
+pub fn assert_token_refusal<'a>(
+    err: &'a Error,
+    context: &str,
+    refusal: Refusal,
+    code: OAuthErrorCode,
+) -> &'a OAuthError {
+    let source = assert_oauth_error(err, context, refusal);
+    assert!(
+        matches!(
+            source,
+            OAuthError::Server { status: 400, error, retry_after: None, .. } if *error == code
+        ),
+        "{source:?}"
+    );
+    source
+}
+
+/// A token the client sees expire on the shared `clock`: accepted by the userinfo endpoint of
+/// `host` until its last second, refused as a stale token from then on.
+pub async fn assert_expires_on_the_clock(
+    client: &OAuthClient,
+    clock: &ManualClock,
+    host: &LoginHost,
+    token: &AccessToken,
+) {
+    clock.advance(token.lifetime() - Duration::from_secs(1));
+    client.userinfo(host, token).await.unwrap();
+    clock.advance(Duration::from_secs(1));
+    assert!(token.is_expired(clock.now()));
+    let err = client.userinfo(host, token).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::RefreshAndRetry, "{err}");
 }
 
 /// The typed source of a core error.

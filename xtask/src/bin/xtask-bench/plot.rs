@@ -18,13 +18,33 @@ const RUNS_DIR: &str = "docs/bench";
 /// The chart, under the workspace root.
 pub const CHART: &str = "docs/bench/ratios.svg";
 
-const WIDTH: f64 = 960.0;
-const PLOT_HEIGHT: f64 = 420.0;
-const MARGIN_LEFT: f64 = 64.0;
-const MARGIN_RIGHT: f64 = 24.0;
-const MARGIN_TOP: f64 = 40.0;
-const AXIS_LABELS: f64 = 40.0;
-const LEGEND_LINE: f64 = 18.0;
+/// Where the chart's parts sit, in SVG pixels.
+struct Layout {
+    /// The whole chart.
+    width: f64,
+    /// The plotting area, between the top margin and the run labels.
+    plot_height: f64,
+    /// Room for the ratio labels.
+    margin_left: f64,
+    /// Room after the last run's label.
+    margin_right: f64,
+    /// Room for the title.
+    margin_top: f64,
+    /// Room for the run labels under the plot.
+    axis_labels: f64,
+    /// One legend entry.
+    legend_line: f64,
+}
+
+const LAYOUT: Layout = Layout {
+    width: 960.0,
+    plot_height: 420.0,
+    margin_left: 64.0,
+    margin_right: 24.0,
+    margin_top: 40.0,
+    axis_labels: 40.0,
+    legend_line: 18.0,
+};
 /// Colours told apart by most readers (Okabe–Ito), then dashes once they run out.
 const COLOURS: [&str; 8] = [
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999",
@@ -100,6 +120,15 @@ fn parse_run(name: String, doc: &Value) -> Run {
 
 /// The chart of `runs` (which must not be empty).
 fn svg(runs: &[Run]) -> String {
+    let Layout {
+        width,
+        plot_height,
+        margin_left,
+        margin_right,
+        margin_top,
+        axis_labels,
+        legend_line,
+    } = LAYOUT;
     // Series in the order they first appear, each a list of (run index, ratio).
     let mut order: Vec<&str> = Vec::new();
     let mut series: BTreeMap<&str, Vec<(usize, f64)>> = BTreeMap::new();
@@ -114,28 +143,28 @@ fn svg(runs: &[Run]) -> String {
     let all = series.values().flatten().map(|(_, r)| r.log2());
     let (lo, hi) = all.fold((0.0_f64, 0.0_f64), |(lo, hi), l| (lo.min(l), hi.max(l)));
     let (lo, hi) = (lo.floor().min(-1.0), hi.ceil().max(1.0));
-    let plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
+    let plot_width = width - margin_left - margin_right;
     let x = |i: usize| {
         let span = (runs.len().max(2) - 1) as f64;
-        MARGIN_LEFT + plot_width * if runs.len() < 2 { 0.5 } else { i as f64 / span }
+        margin_left + plot_width * if runs.len() < 2 { 0.5 } else { i as f64 / span }
     };
-    let y = |ratio: f64| MARGIN_TOP + PLOT_HEIGHT * (hi - ratio.log2()) / (hi - lo);
-    let legend_top = MARGIN_TOP + PLOT_HEIGHT + AXIS_LABELS;
-    let height = legend_top + LEGEND_LINE * order.len() as f64 + 8.0;
+    let y = |ratio: f64| margin_top + plot_height * (hi - ratio.log2()) / (hi - lo);
+    let legend_top = margin_top + plot_height + axis_labels;
+    let height = legend_top + legend_line * order.len() as f64 + 8.0;
 
     let mut out = String::new();
     let _ = writeln!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(
         out,
-        r#"<rect width="100%" height="100%" fill="white"/><text x="{MARGIN_LEFT}" y="24" font-size="15">cargo xtask bench: each row's ratio (ours / baseline) per kept run, log scale</text>"#
+        r#"<rect width="100%" height="100%" fill="white"/><text x="{margin_left}" y="24" font-size="15">cargo xtask bench: each row's ratio (ours / baseline) per kept run, log scale</text>"#
     );
     // Gridlines at each power of two; the 1× line stronger.
     for power in (lo as i32)..=(hi as i32) {
         let ratio = 2f64.powi(power);
-        let (stroke, width) = if power == 0 {
+        let (stroke, stroke_width) = if power == 0 {
             ("#444", 1.5)
         } else {
             ("#ddd", 1.0)
@@ -143,9 +172,9 @@ fn svg(runs: &[Run]) -> String {
         let yy = y(ratio);
         let _ = writeln!(
             out,
-            r#"<line x1="{MARGIN_LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="{stroke}" stroke-width="{width}"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}×</text>"#,
-            WIDTH - MARGIN_RIGHT,
-            MARGIN_LEFT - 6.0,
+            r#"<line x1="{margin_left}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="{stroke}" stroke-width="{stroke_width}"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}×</text>"#,
+            width - margin_right,
+            margin_left - 6.0,
             yy + 4.0,
             trim_number(ratio)
         );
@@ -155,7 +184,7 @@ fn svg(runs: &[Run]) -> String {
             out,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             x(i),
-            MARGIN_TOP + PLOT_HEIGHT + 18.0,
+            margin_top + plot_height + 18.0,
             escape(&run.name)
         );
     }
@@ -181,12 +210,12 @@ fn svg(runs: &[Run]) -> String {
                 r
             );
         }
-        let ly = legend_top + LEGEND_LINE * n as f64;
+        let ly = legend_top + legend_line * n as f64;
         let _ = writeln!(
             out,
-            r#"<line x1="{MARGIN_LEFT}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            MARGIN_LEFT + 28.0,
-            MARGIN_LEFT + 36.0,
+            r#"<line x1="{margin_left}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+            margin_left + 28.0,
+            margin_left + 36.0,
             ly + 4.0,
             escape(metric)
         );

@@ -24,12 +24,12 @@ const PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// the terminal): name, major, minor. `/dev/random` is needed: in a static glibc binary the
 /// `getrandom` crate cannot find glibc's `getrandom` dynamically and falls back to polling
 /// `/dev/random` before reading `/dev/urandom`.
-const DEVICES: &[(&str, &str, &str)] = &[
-    ("null", "1", "3"),
-    ("zero", "1", "5"),
-    ("full", "1", "7"),
-    ("random", "1", "8"),
-    ("urandom", "1", "9"),
+const DEVICES: &[(&str, u32, u32)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
 ];
 /// How long the mock may take to pass its health check.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -261,7 +261,7 @@ fn assemble(context: &Path, image: &Image, rootfs: &Path) -> Result<()> {
             Command::new("mknod")
                 .args(["-m", "666"])
                 .arg(dev.join(name))
-                .args(["c", major, minor]),
+                .args(["c", &major.to_string(), &minor.to_string()]),
             &format!("mknod /dev/{name}"),
         )?;
     }

@@ -69,6 +69,76 @@ const READ_PATHS: &[&str] = &[
     "/demo/api/account/version/4/do/read",
 ];
 
+/// Host header values: hosts the mock serves, near misses and malformed ones.
+const ODD_HOSTS: &[&str] = &[
+    "acme.my.salesforce.com",
+    "%zz.my.salesforce.com",
+    "nobody.my.salesforce.com",
+    "pi.pardot.com:99999",
+    "[::1",
+    "test.salesforce.com.evil.example",
+    ".",
+    "",
+    "a..b",
+    "my.salesforce.com",
+    "pi.demo.pardot.com",
+    "x\u{e9}.my.salesforce.com",
+];
+
+/// `Content-Length` lines that no parser should accept.
+const BAD_CONTENT_LENGTHS: &[&str] = &[
+    "Content-Length: -1\r\n",
+    "Content-Length: abc\r\n",
+    "Content-Length: 1, 2\r\n",
+    "Content-Length: 99999999999999999999999\r\n",
+    "Content-Length: 3\r\nContent-Length: 4\r\n",
+    "Content-Length: +3\r\n",
+];
+
+/// Query criteria out of range, malformed or unknown.
+const HOSTILE_CRITERIA: &[&str] = &[
+    "fields=id,,,,%2C&limit=-1",
+    "fields=id&limit=99999999999999999999999",
+    "fields=id&orderBy=id%20SIDEWAYS",
+    "fields=id&createdAtAfter=9999-99-99T99:99:99Z",
+    "fields=id&nextPageToken=%FF%FE%00garbage",
+    "fields=id&idGreaterThan=1e400",
+    "created_after=2024-02-30%2025:61:61&offset=-5&sort_by=&limit=0",
+    "id_greater_than=-9223372036854775809&format=json&output=bulk",
+    "fields=campaign.id.name.x&deleted=maybe",
+];
+
+/// `Authorization` header values of the schemes the mock reads, malformed.
+const ODD_AUTHORIZATIONS: &[&str] = &[
+    "Pardot api_key=, user_key=",
+    "Pardot ,,,,",
+    "Pardot api_key=\"x",
+    "Pardot user_key=a, user_key=b, api_key=c",
+    "Bearer",
+    "Bearer \u{0}",
+    "Basic !!!",
+    "Pardot api_key=a,user_key=b,api_key=a,user_key=b,api_key=a,user_key=b",
+];
+
+/// `grant_type` values, known and not.
+const ODD_GRANTS: &[&str] = &[
+    "password",
+    "refresh_token",
+    "authorization_code",
+    "client_credentials",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "",
+    "password&grant_type=refresh_token",
+];
+
+/// Paths that read a grant form.
+const GRANT_PATHS: &[&str] = &[
+    "/services/oauth2/token",
+    "/sandbox/services/oauth2/token",
+    "/api/login/version/4",
+    "/services/oauth2/revoke",
+];
+
 /// The request `i` of the run: shape `i % SHAPES`, its details drawn from a generator seeded
 /// with `i`.
 pub(super) fn probe(i: u64, target: &Target) -> Probe {
@@ -124,20 +194,7 @@ pub(super) fn probe(i: u64, target: &Target) -> Probe {
             ("huge Host", path, bytes, false)
         }
         3 => {
-            let host = rng.pick(&[
-                "acme.my.salesforce.com",
-                "%zz.my.salesforce.com",
-                "nobody.my.salesforce.com",
-                "pi.pardot.com:99999",
-                "[::1",
-                "test.salesforce.com.evil.example",
-                ".",
-                "",
-                "a..b",
-                "my.salesforce.com",
-                "pi.demo.pardot.com",
-                "x\u{e9}.my.salesforce.com",
-            ]);
+            let host = rng.pick(ODD_HOSTS);
             let bytes = get_with_host(&path, Some(host));
             ("odd Host", path, bytes, false)
         }
@@ -149,14 +206,7 @@ pub(super) fn probe(i: u64, target: &Target) -> Probe {
             ("Content-Length beyond the body", path, bytes, true)
         }
         5 => {
-            let length = rng.pick(&[
-                "Content-Length: -1\r\n",
-                "Content-Length: abc\r\n",
-                "Content-Length: 1, 2\r\n",
-                "Content-Length: 99999999999999999999999\r\n",
-                "Content-Length: 3\r\nContent-Length: 4\r\n",
-                "Content-Length: +3\r\n",
-            ]);
+            let length = rng.pick(BAD_CONTENT_LENGTHS);
             let bytes = request("POST", &path, length, b"abcd");
             ("bad Content-Length", path, bytes, true)
         }
@@ -248,17 +298,7 @@ pub(super) fn probe(i: u64, target: &Target) -> Probe {
         }
         12 => {
             let base = rng.pick(READ_PATHS);
-            let junk = rng.pick(&[
-                "fields=id,,,,%2C&limit=-1",
-                "fields=id&limit=99999999999999999999999",
-                "fields=id&orderBy=id%20SIDEWAYS",
-                "fields=id&createdAtAfter=9999-99-99T99:99:99Z",
-                "fields=id&nextPageToken=%FF%FE%00garbage",
-                "fields=id&idGreaterThan=1e400",
-                "created_after=2024-02-30%2025:61:61&offset=-5&sort_by=&limit=0",
-                "id_greater_than=-9223372036854775809&format=json&output=bulk",
-                "fields=campaign.id.name.x&deleted=maybe",
-            ]);
+            let junk = rng.pick(HOSTILE_CRITERIA);
             let path = format!("{base}?{junk}");
             let headers = demo_headers(target);
             let bytes = request("GET", &path, &headers, b"");
@@ -270,16 +310,7 @@ pub(super) fn probe(i: u64, target: &Target) -> Probe {
             )
         }
         13 => {
-            let auth = rng.pick(&[
-                "Pardot api_key=, user_key=",
-                "Pardot ,,,,",
-                "Pardot api_key=\"x",
-                "Pardot user_key=a, user_key=b, api_key=c",
-                "Bearer",
-                "Bearer \u{0}",
-                "Basic !!!",
-                "Pardot api_key=a,user_key=b,api_key=a,user_key=b,api_key=a,user_key=b",
-            ]);
+            let auth = rng.pick(ODD_AUTHORIZATIONS);
             let path = rng.pick(READ_PATHS).to_owned();
             let headers = format!(
                 "Authorization: {auth}\r\nPardot-Business-Unit-Id: {}\r\n",
@@ -289,27 +320,12 @@ pub(super) fn probe(i: u64, target: &Target) -> Probe {
             ("odd Authorization header", path, bytes, false)
         }
         14 => {
-            let grant = rng.pick(&[
-                "password",
-                "refresh_token",
-                "authorization_code",
-                "client_credentials",
-                "urn:ietf:params:oauth:grant-type:device_code",
-                "",
-                "password&grant_type=refresh_token",
-            ]);
+            let grant = rng.pick(ODD_GRANTS);
             let long = "u".repeat(rng.below(100_000));
             let body = format!(
                 "grant_type={grant}&client_id=nobody&username=nobody{long}@example&password=x&code=&refresh_token=%00&redirect_uri=javascript:alert(1)"
             );
-            let path = rng
-                .pick(&[
-                    "/services/oauth2/token",
-                    "/sandbox/services/oauth2/token",
-                    "/api/login/version/4",
-                    "/services/oauth2/revoke",
-                ])
-                .to_owned();
+            let path = rng.pick(GRANT_PATHS).to_owned();
             let bytes = post(&path, form, &body);
             ("odd grant forms", path, bytes, false)
         }

@@ -1,6 +1,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
 use super::fields::{LAYOUT, RECENT_INTERACTION, TEXT_FIELDS, v5_name};
 use super::record::NEVER_ACTIVE;
 use super::store::Inner;
@@ -180,23 +183,6 @@ fn text_fields_set_overwrite_and_clear() {
     assert_eq!(p.text("recent_interaction"), Some("Never active"));
 }
 
-/// A small deterministic generator (xorshift64*), so the randomized tests below need no
-/// new dependency and fail the same way every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap()
-    }
-}
-
 #[test]
 fn every_text_field_round_trips() {
     let pieces = [
@@ -208,18 +194,18 @@ fn every_text_field_round_trips() {
         "Never active",
         "0123456789abcdef",
     ];
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = StdRng::seed_from_u64(0x9e37_79b9_7f4a_7c15);
     for _ in 0..200 {
         let mut p = Prospect::new(1, "a@example.com", t(0));
         let mut want: Vec<Option<String>> = vec![None; TEXT_FIELDS.len()];
         want[3] = Some("a@example.com".to_owned());
         want[RECENT_INTERACTION] = Some(NEVER_ACTIVE.to_owned());
         for _ in 0..60 {
-            let field = rng.below(TEXT_FIELDS.len());
+            let field = rng.random_range(0..TEXT_FIELDS.len());
             // Lengths around the one-, two- and three-digit length encodings.
-            let repeat = [0, 1, 3, 63, 64, 700, 4096, 5000][rng.below(8)];
-            let value = pieces[rng.below(pieces.len())].repeat(repeat.max(1) / 4 + 1);
-            let value = if rng.below(5) == 0 {
+            let repeat = [0, 1, 3, 63, 64, 700, 4096, 5000][rng.random_range(0..8)];
+            let value = pieces[rng.random_range(0..pieces.len())].repeat(repeat.max(1) / 4 + 1);
+            let value = if rng.random_range(0..5) == 0 {
                 String::new()
             } else {
                 value
@@ -260,30 +246,31 @@ fn a_prospect_stays_small() {
 /// The id-ordered fast path answers exactly what the general path does.
 #[test]
 fn id_range_queries_match_the_general_path() {
-    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    let mut rng = StdRng::seed_from_u64(0x0123_4567_89ab_cdef);
     for round in 0..300 {
-        let n = rng.below(40);
+        let n = rng.random_range(0..40);
         let mut id = 0;
         let deleted_share = [0, 0, 2, 5][round % 4];
         let prospects: Vec<Arc<Prospect>> = (0..n)
             .map(|_| {
-                id += 1 + rng.below(3) as u64;
+                id += 1 + rng.random_range(0..3) as u64;
                 let mut p = Prospect::new(id, "p@example.com", t(0));
-                p.deleted = deleted_share > 0 && rng.below(deleted_share) == 0;
+                p.deleted = deleted_share > 0 && rng.random_range(0..deleted_share) == 0;
                 Arc::new(p)
             })
             .collect();
         let inner = Inner::new(prospects);
         for _ in 0..20 {
-            let bound =
-                |rng: &mut Rng| (rng.below(3) > 0).then(|| rng.below(id as usize + 3) as u64);
+            let bound = |rng: &mut StdRng| {
+                (rng.random_range(0..3) > 0).then(|| rng.random_range(0..id as usize + 3) as u64)
+            };
             let q = Query {
                 id_greater_than: bound(&mut rng),
                 id_less_than: bound(&mut rng),
-                deleted: [Deleted::No, Deleted::Only, Deleted::All][rng.below(3)],
-                descending: rng.below(2) == 0,
-                offset: rng.below(n + 3),
-                limit: 1 + rng.below(n + 3),
+                deleted: [Deleted::No, Deleted::Only, Deleted::All][rng.random_range(0..3)],
+                descending: rng.random_range(0..2) == 0,
+                offset: rng.random_range(0..n + 3),
+                limit: 1 + rng.random_range(0..n + 3),
                 ..Query::default()
             };
             assert!(q.is_id_range());

@@ -2,11 +2,10 @@
 
 use anyhow::Result;
 
-use super::throughput::{self, Load};
+use super::throughput::{self, Load, WIREMOCK_TARGET};
 use crate::context::Ctx;
 use crate::report::Row;
 use crate::requests::password_template;
-use crate::servers::Kind;
 
 /// The name of its rows (before " vs BASELINE").
 pub const METRIC: &str = "token endpoint, password grant";
@@ -22,10 +21,7 @@ pub async fn rows(ctx: &Ctx) -> Result<Vec<Row>> {
             timed: &password,
             ours_needs_token: false,
             ours_max_requests: u64::MAX,
-            targets: &[
-                (Kind::Wiremock, Some(1.0), "≥ 1× wiremock"),
-                (Kind::Hyper, None, "info"),
-            ],
+            targets: WIREMOCK_TARGET,
         },
     )
     .await

@@ -32,6 +32,13 @@ pub struct Load<'a> {
     pub targets: &'a [(Kind, Option<f64>, &'a str)],
 }
 
+/// The targets of a request served by both baselines: at least as fast as wiremock, bare
+/// hyper for information.
+pub const WIREMOCK_TARGET: &[(Kind, Option<f64>, &str)] = &[
+    (Kind::Wiremock, Some(1.0), "≥ 1× wiremock"),
+    (Kind::Hyper, None, "info"),
+];
+
 /// A side's rounds, summed up.
 #[derive(Debug, Default)]
 struct Side {

@@ -3,11 +3,10 @@
 
 use anyhow::Result;
 
-use super::throughput::{self, Load};
+use super::throughput::{self, Load, WIREMOCK_TARGET};
 use crate::context::Ctx;
 use crate::report::Row;
 use crate::requests::v4_query_template;
-use crate::servers::Kind;
 
 /// Its four rows: JSON and XML, each against wiremock and bare hyper.
 pub async fn rows(ctx: &Ctx) -> Result<Vec<Row>> {
@@ -24,10 +23,7 @@ pub async fn rows(ctx: &Ctx) -> Result<Vec<Row>> {
                     timed: &template,
                     ours_needs_token: true,
                     ours_max_requests: u64::MAX,
-                    targets: &[
-                        (Kind::Wiremock, Some(1.0), "≥ 1× wiremock"),
-                        (Kind::Hyper, None, "info"),
-                    ],
+                    targets: WIREMOCK_TARGET,
                 },
             )
             .await?,
