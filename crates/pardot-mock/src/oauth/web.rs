@@ -418,17 +418,20 @@ async fn add_callback(
     Path(consumer_key): Path<String>,
     AdminJson(req): AdminJson<CallbackBody>,
 ) -> Response {
-    match state
-        .add_callback_url(&consumer_key, &req.url)
-        .and_then(|()| state.callback_urls(&consumer_key))
-    {
-        Ok(urls) => json_ok(StatusCode::OK, &json!({"callback_urls": urls})),
-        Err(e) => error_response(&e),
-    }
+    callback_urls_answer(
+        state
+            .add_callback_url(&consumer_key, &req.url)
+            .and_then(|()| state.callback_urls(&consumer_key)),
+    )
 }
 
 async fn list_callbacks(state: MockState, Path(consumer_key): Path<String>) -> Response {
-    match state.callback_urls(&consumer_key) {
+    callback_urls_answer(state.callback_urls(&consumer_key))
+}
+
+/// An app's callback URLs as the admin API answers them, or the error.
+fn callback_urls_answer(urls: Result<Vec<String>, MockError>) -> Response {
+    match urls {
         Ok(urls) => json_ok(StatusCode::OK, &json!({"callback_urls": urls})),
         Err(e) => error_response(&e),
     }
