@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use crate::support::{MockKeyHash, ShardedMap, random_alnum};
+use crate::support::{MockKeyHash, ShardedMap, prefixed_random_alnum};
 
 /// A live (or once-live) access token.
 #[derive(Debug, Clone)]
@@ -191,12 +191,12 @@ fn prune(shard: &mut HashMap<String, AccessRecord, MockKeyHash>, cap: usize, now
 
 /// A new access token: the 15-character org id, `!`, and an opaque part.
 pub(crate) fn new_access_token(org15: &str) -> String {
-    format!("{org15}!AQ{}", random_alnum(94))
+    prefixed_random_alnum(&[org15, "!AQ"], 94)
 }
 
 /// A new refresh token, shaped like Salesforce's (`5Aep861…`).
 pub(crate) fn new_refresh_token() -> String {
-    format!("5Aep861{}", random_alnum(80))
+    prefixed_random_alnum(&["5Aep861"], 80)
 }
 
 #[cfg(test)]

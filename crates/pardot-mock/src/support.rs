@@ -224,20 +224,34 @@ impl Hasher for MockKeyHasher {
 /// 248 (four times 62) taken modulo 62, the others drawn again. Drawing bytes in blocks was
 /// a third of the cost of drawing a word per character (`Alphanumeric`) for a token.
 pub(crate) fn random_alnum(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    push_random_alnum(&mut out, len);
+    out
+}
+
+/// The `prefix` parts followed by `len` random characters of [`random_alnum`], in one
+/// allocation of exactly that size (a token is made on every grant: `format!` grew it twice).
+pub(crate) fn prefixed_random_alnum(prefix: &[&str], len: usize) -> String {
+    let mut out = String::with_capacity(prefix.iter().map(|p| p.len()).sum::<usize>() + len);
+    prefix.iter().for_each(|p| out.push_str(p));
+    push_random_alnum(&mut out, len);
+    out
+}
+
+fn push_random_alnum(out: &mut String, len: usize) {
     use rand::Rng;
     const CHARS: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let mut out = String::with_capacity(len);
+    let end = out.len() + len;
     let mut block = [0u8; 64];
-    while out.len() < len {
+    while out.len() < end {
         rng.fill_bytes(&mut block);
         for &b in &block {
-            if b < 248 && out.len() < len {
+            if b < 248 && out.len() < end {
                 out.push(char::from(CHARS[usize::from(b % 62)]));
             }
         }
     }
-    out
 }
 
 /// Random lowercase hex.
