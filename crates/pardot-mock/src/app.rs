@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use tower::Layer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::connections::MockService;
 use crate::front_door::front;
 use crate::state::{MockError, MockState};
 
@@ -36,14 +37,19 @@ static ROUTES: LazyLock<Router> = LazyLock::new(|| {
 /// Route modules (OAuth with the web login, MCI, admin, Pardot) each contribute a
 /// `Router`, merged here; the front door hands each request its mock's state.
 pub fn router(state: MockState) -> Router {
+    Router::new().fallback_service(service(state))
+}
+
+/// The service [`router`] wraps, served as it is by the accept loop (a router around it would
+/// only route every request to it, at a cost on every request).
+pub(crate) fn service(state: MockState) -> impl MockService {
     let inner = ROUTES.clone();
     let front_door = axum::middleware::from_fn_with_state(state, front);
     // The front door rewrites the path (strips `/sandbox`, `/my/NAME`, `/demo`), so it must
     // run before routing: wrap the routed service rather than layering inside it. It also
     // reads every body with a size limit (MAX_BODY_BYTES, 413 beyond).
-    let service = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)
-        .layer(front_door.layer(inner));
-    Router::new().fallback_service(service)
+    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)
+        .layer(front_door.layer(inner))
 }
 
 /// A running server: its address and the handle that stops it.
@@ -64,7 +70,7 @@ pub(crate) async fn spawn(state: MockState, addr: SocketAddr) -> Result<Running,
         .map_err(|e| MockError::Start(e.to_string()))?;
     let (tx, rx) = oneshot::channel::<()>();
     let limits = state.config().server.clone();
-    let app = router(state);
+    let app = service(state);
     let task = tokio::spawn(async move {
         crate::connections::serve(listener, app, &limits, rx).await;
     });

@@ -4,18 +4,19 @@
 //! most `max_connections` are served at once, and the header block is bounded in size and
 //! count. Graceful shutdown stops accepting and lets the requests in flight finish.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
+use axum::response::Response;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
-use tower::ServiceBuilder;
+use tower::{Service, ServiceBuilder};
 use tower_http::timeout::RequestBodyDeadlineLayer;
 
 use crate::config::ServerConfig;
@@ -26,6 +27,25 @@ pub const MAX_HEADERS: usize = 100;
 /// query of short names, far beyond what a Salesforce or Pardot client sends.
 pub const MAX_HEADER_BYTES: usize = 128 * 1024;
 
+/// What the accept loop serves: the whole mock as one cloneable service.
+pub(crate) trait MockService:
+    Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> MockService for S where
+    S: Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// How long the loop pauses when `accept` fails for want of file descriptors, so it does not
 /// spin while the connections it serves close.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -34,7 +54,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// waits for the connections in flight to finish.
 pub(crate) async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: impl MockService,
     limits: &ServerConfig,
     stop: oneshot::Receiver<()>,
 ) {
