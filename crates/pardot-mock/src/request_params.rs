@@ -55,9 +55,11 @@ fn is_form(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
     {
         None => true,
-        Some(ct) => ct
-            .to_ascii_lowercase()
-            .starts_with("application/x-www-form-urlencoded"),
+        Some(ct) => {
+            const FORM: &str = "application/x-www-form-urlencoded";
+            ct.get(..FORM.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(FORM))
+        }
     }
 }
 

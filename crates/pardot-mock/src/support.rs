@@ -220,6 +220,14 @@ impl Hasher for MockKeyHasher {
     }
 }
 
+/// `parts` joined into one string of exactly their length, for strings made on every
+/// request (virtual hosts, identity URLs), which `format!` grows as it goes.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| out.push_str(p));
+    out
+}
+
 /// Random characters from `[0-9A-Za-z]`, each of the 62 equally likely: random bytes below
 /// 248 (four times 62) taken modulo 62, the others drawn again. Drawing bytes in blocks was
 /// a third of the cost of drawing a word per character (`Alphanumeric`) for a token.

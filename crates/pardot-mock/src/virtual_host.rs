@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use axum::http::{HeaderMap, Uri, header};
 
 use crate::config::{ConfigError, PardotHostKind, invalid};
+use crate::support::concat;
 
 /// Which virtual host a request reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +210,7 @@ pub(crate) fn resolve(
     };
     if let Some(kind) = real {
         let scheme = forwarded_proto.unwrap_or("https");
-        let origin = format!("{scheme}://{host_header}");
+        let origin = concat(&[scheme, "://", host_header]);
         return (
             VirtualHost {
                 kind,
@@ -222,7 +223,7 @@ pub(crate) fn resolve(
 
     let origin = match public {
         Some(public) => public.as_str().to_owned(),
-        None => format!("{}://{host_header}", forwarded_proto.unwrap_or("http")),
+        None => concat(&[forwarded_proto.unwrap_or("http"), "://", host_header]),
     };
     let strip = |prefix: &str| -> Option<String> {
         let rest = path.strip_prefix(prefix)?;
@@ -242,8 +243,8 @@ pub(crate) fn resolve(
         let (name, rest) = after.split_once('/').map_or((after, ""), |(n, r)| (n, r));
         (
             HostKind::MyDomain(name.to_owned()),
-            format!("/my/{name}"),
-            format!("/{rest}"),
+            concat(&["/my/", name]),
+            concat(&["/", rest]),
         )
     } else {
         (HostKind::Base, String::new(), path.to_owned())
@@ -251,7 +252,7 @@ pub(crate) fn resolve(
     (
         VirtualHost {
             kind,
-            public_base: format!("{origin}{prefix}"),
+            public_base: concat(&[&origin, &prefix]),
             origin,
         },
         inner,

@@ -245,15 +245,13 @@ pub(crate) fn org_allowed_on(org: &Org, login: &LoginVhost) -> bool {
 pub(crate) fn identity_url(vhost: &VirtualHost, state: &MockState, user: usize) -> String {
     let u = state.user(user);
     let org = &state.model().orgs[u.org];
-    let (base, org_id, user_id) = (&vhost.public_base, org.id.as_str(), u.id.as_str());
-    // Written into one string of its exact size: it is made on every grant (`format!` grew
-    // it three times).
-    let mut url =
-        String::with_capacity(base.len() + "/id/".len() + org_id.len() + 1 + user_id.len());
-    for part in [base.as_str(), "/id/", org_id, "/", user_id] {
-        url.push_str(part);
-    }
-    url
+    crate::support::concat(&[
+        &vhost.public_base,
+        "/id/",
+        org.id.as_str(),
+        "/",
+        u.id.as_str(),
+    ])
 }
 
 /// The `instance_url` for an org: configured, else the origin called.
