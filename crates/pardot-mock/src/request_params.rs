@@ -49,6 +49,14 @@ fn pairs(text: &str) -> Vec<(String, String)> {
     pairs
 }
 
+/// `list` as the owned pairs a [`RequestParams`] holds, for tests that build parameters by hand.
+#[cfg(test)]
+pub(crate) fn owned_pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 fn is_form(headers: &HeaderMap) -> bool {
     match headers
         .get(header::CONTENT_TYPE)

@@ -223,7 +223,12 @@ impl Hasher for MockKeyHasher {
 /// `parts` joined into one string of exactly their length, for strings made on every
 /// request (virtual hosts, identity URLs), which `format!` grows as it goes.
 pub(crate) fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    concat_with_room(parts, 0)
+}
+
+/// [`concat`] with room for `room` more bytes, so what is pushed next does not grow it.
+fn concat_with_room(parts: &[&str], room: usize) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + room);
     parts.iter().for_each(|p| out.push_str(p));
     out
 }
@@ -232,23 +237,15 @@ pub(crate) fn concat(parts: &[&str]) -> String {
 /// 248 (four times 62) taken modulo 62, the others drawn again. Drawing bytes in blocks was
 /// a third of the cost of drawing a word per character (`Alphanumeric`) for a token.
 pub(crate) fn random_alnum(len: usize) -> String {
-    let mut out = String::with_capacity(len);
-    push_random_alnum(&mut out, len);
-    out
+    prefixed_random_alnum(&[], len)
 }
 
 /// The `prefix` parts followed by `len` random characters of [`random_alnum`], in one
 /// allocation of exactly that size (a token is made on every grant: `format!` grew it twice).
 pub(crate) fn prefixed_random_alnum(prefix: &[&str], len: usize) -> String {
-    let mut out = String::with_capacity(prefix.iter().map(|p| p.len()).sum::<usize>() + len);
-    prefix.iter().for_each(|p| out.push_str(p));
-    push_random_alnum(&mut out, len);
-    out
-}
-
-fn push_random_alnum(out: &mut String, len: usize) {
     use rand::Rng;
     const CHARS: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = concat_with_room(prefix, len);
     let mut rng = rand::rng();
     let end = out.len() + len;
     let mut block = [0u8; 64];
@@ -260,6 +257,7 @@ fn push_random_alnum(out: &mut String, len: usize) {
             }
         }
     }
+    out
 }
 
 /// Random lowercase hex.

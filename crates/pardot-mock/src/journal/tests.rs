@@ -1,4 +1,5 @@
 use super::*;
+use crate::request_params::owned_pairs;
 
 fn entry(seq: u64) -> JournalEntry {
     JournalEntry {
@@ -46,20 +47,14 @@ fn kept(
     })
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 #[test]
 fn a_kept_entry_reads_back_as_recorded() {
     let mut headers = HeaderMap::new();
     headers.insert("host", "127.0.0.1:9".parse().unwrap());
     headers.insert("authorization", "Basic c2VjcmV0".parse().unwrap());
     let params = RequestParams {
-        query: pairs(&[("a", "1"), ("", "")]),
-        form: pairs(&[("grant_type", "password"), ("password", "hunter2")]),
+        query: owned_pairs(&[("a", "1"), ("", "")]),
+        form: owned_pairs(&[("grant_type", "password"), ("password", "hunter2")]),
     };
     let kind = crate::virtual_host::HostKind::MyDomain("acme".into());
     let mut k = kept(3, &headers, &params, None, kind);
@@ -77,7 +72,7 @@ fn a_kept_entry_reads_back_as_recorded() {
     assert_eq!(e.form, params.form);
     assert_eq!(
         e.headers,
-        pairs(&[("host", "127.0.0.1:9"), ("authorization", "Basic c2VjcmV0")])
+        owned_pairs(&[("host", "127.0.0.1:9"), ("authorization", "Basic c2VjcmV0")])
     );
     assert_eq!(e.body, None);
     // Every text in one buffer of exactly its size.

@@ -308,6 +308,7 @@ pub(super) fn page_body_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request_params::owned_pairs;
 
     const RULES: ListRules = ListRules {
         path: "prospects",
@@ -316,16 +317,10 @@ mod tests {
         filters: &[],
     };
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
     #[test]
     fn page_tokens_round_trip() {
         let mut state = PageState::from_pairs(
-            &pairs(&[
+            &owned_pairs(&[
                 ("fields", "id,email"),
                 ("limit", "2"),
                 ("idGreaterThan", "5"),
@@ -344,7 +339,7 @@ mod tests {
         let missing = PageState::from_pairs(&[], &RULES).unwrap_err();
         assert_eq!(missing.code, 36);
         let too_many =
-            PageState::from_pairs(&pairs(&[("fields", "id"), ("limit", "1001")]), &RULES)
+            PageState::from_pairs(&owned_pairs(&[("fields", "id"), ("limit", "1001")]), &RULES)
                 .unwrap_err();
         assert_eq!(too_many.code, 23);
     }
@@ -352,7 +347,7 @@ mod tests {
     #[test]
     fn inclusive_bounds_move_by_the_smallest_step() {
         let state = PageState::from_pairs(
-            &pairs(&[
+            &owned_pairs(&[
                 ("fields", "id"),
                 ("idGreaterThanOrEqualTo", "10"),
                 ("idLessThanOrEqualTo", "20"),
@@ -370,8 +365,10 @@ mod tests {
             recycle_bin: false,
             ..RULES
         };
-        let refused =
-            PageState::from_pairs(&pairs(&[("fields", "id"), ("deleted", "true")]), &no_bin);
+        let refused = PageState::from_pairs(
+            &owned_pairs(&[("fields", "id"), ("deleted", "true")]),
+            &no_bin,
+        );
         assert_eq!(refused.unwrap_err().code, 27);
     }
 }
