@@ -21,7 +21,9 @@ use tower_http::timeout::RequestBodyDeadlineLayer;
 
 use crate::config::ServerConfig;
 
-/// The most header fields a request may carry (more: 431).
+/// The most header fields a request may carry (more: 431). It is hyper's own default, which
+/// the server keeps by not setting it: set explicitly, hyper fills a fresh array of this many
+/// slots for every request head instead of using an uninitialised one.
 pub const MAX_HEADERS: usize = 100;
 /// The most bytes of a request line and its headers (more: 431). Room for a 10,000-parameter
 /// query of short names, far beyond what a Salesforce or Pardot client sends.
@@ -61,7 +63,6 @@ pub(crate) async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout())
-        .max_headers(MAX_HEADERS)
         .max_header_size(MAX_HEADER_BYTES);
     // The deadline covers the whole body from the moment the headers arrived, so a client
     // sending a byte now and then cannot keep a request open either.

@@ -81,6 +81,57 @@ async fn a_silent_connection_is_dropped_after_the_header_read_timeout() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_kept_alive_connection_gets_the_whole_header_read_timeout_for_each_head() {
+    let mock = mock_with(16).await;
+    let mut stream = TcpStream::connect(mock.addr()).await.expect("connects");
+    // The first head is awaited for a while before it comes, so the connection's timer is
+    // armed for its deadline; the second head must still get its own full period.
+    // (A sleep on the paused clock lets the mock wait for that head before time moves.)
+    tokio::time::sleep(HEADER_TIMEOUT / 2).await;
+    stream
+        .write_all(b"GET /__mock/clock HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("writes");
+    let first = read_one_answer(&mut stream).await;
+    assert_eq!(status_of(&first), Some("200"), "{first}");
+
+    let second_started = Instant::now();
+    stream
+        .write_all(b"GET /__mock/clock HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("writes");
+    let answer = read_to_close(&mut stream).await;
+    let waited = second_started.elapsed();
+    assert_eq!(answer, "", "closed without an answer");
+    assert!(waited >= HEADER_TIMEOUT, "dropped after {waited:?}");
+    assert!(waited < HEADER_TIMEOUT * 2, "dropped after {waited:?}");
+}
+
+/// Reads one answer with a `content-length` off a connection that stays open.
+async fn read_one_answer(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length: "))
+                .expect("a content-length")
+                .parse()
+                .expect("a number");
+            if body.len() >= length {
+                return text;
+            }
+        }
+        let read = tokio::time::timeout(BODY_TIMEOUT, stream.read(&mut chunk)).await;
+        let read = read.expect("answered in time").expect("reads");
+        assert!(read > 0, "closed before the answer was whole");
+        answer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_half_sent_body_is_answered_408_after_the_body_read_timeout() {
     let mock = mock_with(16).await;
     let (answer, waited) = send_and_wait_for_close(
@@ -117,12 +168,25 @@ async fn a_body_trickling_in_is_cut_at_the_body_read_timeout() {
 #[tokio::test(start_paused = true)]
 async fn the_header_block_is_bounded_in_count_and_size() {
     let mock = mock_with(16).await;
-    let many: String = (0..=pardot_mock::MAX_HEADERS)
-        .map(|i| format!("X-Field-{i}: v\r\n"))
-        .collect();
+    // Host and Connection plus this many fields: exactly the most allowed, then one more.
+    let fields = |n: usize| -> String { (0..n).map(|i| format!("X-Field-{i}: v\r\n")).collect() };
     let (answer, _) = send_and_wait_for_close(
         &mock,
-        format!("GET /__mock/clock HTTP/1.1\r\nHost: x\r\n{many}\r\n").as_bytes(),
+        format!(
+            "GET /__mock/clock HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}\r\n",
+            fields(pardot_mock::MAX_HEADERS - 2)
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(status_of(&answer), Some("200"), "{answer}");
+    let (answer, _) = send_and_wait_for_close(
+        &mock,
+        format!(
+            "GET /__mock/clock HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}\r\n",
+            fields(pardot_mock::MAX_HEADERS - 1)
+        )
+        .as_bytes(),
     )
     .await;
     assert_eq!(status_of(&answer), Some("431"), "{answer}");
