@@ -396,9 +396,13 @@ impl Texts {
 
     /// The first [`JOURNAL_MAX_TEXT`] bytes of `bytes` as text (invalid UTF-8 replaced).
     fn add(&mut self, bytes: &[u8]) {
-        self.text.push_str(&String::from_utf8_lossy(
-            &bytes[..bytes.len().min(JOURNAL_MAX_TEXT)],
-        ));
+        let bytes = &bytes[..bytes.len().min(JOURNAL_MAX_TEXT)];
+        // Checking a whole slice is several times faster than walking it in chunks the way
+        // the lossy conversion does, and almost every text is valid.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.text.push_str(text),
+            Err(_) => self.text.push_str(&String::from_utf8_lossy(bytes)),
+        }
         self.end();
     }
 
