@@ -15,7 +15,7 @@ use pardot_auth_core::clock::unix_seconds;
 use serde_json::{Value, json};
 
 use crate::model::MCI_REGIONS;
-use crate::oauth::jwt::ParsedJwt;
+use crate::oauth::assertion::ParsedJwt;
 use crate::outcome::{plain, reporting};
 use crate::request_params::RequestParams;
 use crate::route::Outcome;
@@ -158,39 +158,38 @@ async fn token(
             "client assertion signature is invalid",
         );
     }
-    if jwt.str_claim("iss") != Some(client_id) || jwt.str_claim("sub") != Some(client_id) {
+    let claims = &jwt.claims;
+    if claims.iss.as_str() != Some(client_id) || claims.sub.as_str() != Some(client_id) {
         return error(
             bad,
             Outcome::InvalidClient,
             "iss and sub must be the service account id",
         );
     }
-    let aud_ok = match jwt.claims.get("aud") {
-        Some(Value::String(a)) => a.trim_end_matches('/') == account.audience,
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|a| a.trim_end_matches('/') == account.audience),
-        _ => false,
-    };
+    let aud_ok = claims
+        .aud
+        .as_list()
+        .iter()
+        .any(|a| a.trim_end_matches('/') == account.audience);
     if !aud_ok {
         return error(bad, Outcome::InvalidGrant, "audience is invalid");
     }
     let now = unix_seconds(state.now());
-    let Some(iat) = jwt.date_claim("iat") else {
+    let Some(iat) = claims.iat.as_date() else {
         return error(bad, Outcome::InvalidGrant, "iat is required");
     };
     // Claims are the client's numbers: saturate rather than overflow.
     if iat > now.saturating_add(MCI_SKEW_SECS) {
         return error(bad, Outcome::InvalidGrant, "assertion issued in the future");
     }
-    let exp = jwt
-        .date_claim("exp")
+    let exp = claims
+        .exp
+        .as_date()
         .unwrap_or(iat.saturating_add(MCI_TOKEN_LIFETIME_SECS));
     if exp.saturating_add(MCI_SKEW_SECS) < now {
         return error(bad, Outcome::InvalidGrant, "assertion expired");
     }
-    let Some(jti) = jwt.str_claim("jti").filter(|j| !j.is_empty()) else {
+    let Some(jti) = claims.jti.as_str().filter(|j| !j.is_empty()) else {
         return error(bad, Outcome::InvalidGrant, "jti is required");
     };
     if !remember_jti(&state, client_id, jti, exp.saturating_add(MCI_SKEW_SECS)) {

@@ -1,101 +1,18 @@
 //! The JWT bearer grant (`docs/reference/salesforce-oauth.md#jwt-bearer-grant`), checked in the
 //! order given there: parse, `iss`, `aud`, signature, `exp`, `sub`, approval.
 
-use std::borrow::Cow;
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pardot_auth_core::clock::unix_seconds;
-use serde_json::Value;
 
+use super::assertion::ParsedJwt;
 use super::errors::*;
 use super::grant_context::{GrantContext, check_login_allowed};
 use super::{OAuthError, TokenBody, identity_url, instance_url, org_allowed_on};
 use crate::config::OrgKind;
 use crate::model::Org;
-use crate::rsa_key::Rs256Key;
 use crate::virtual_host::{LoginVhost, VirtualHost};
 
 /// How far in the past `exp` may be (Salesforce's clock-skew allowance).
 pub const EXP_SKEW_SECS: i64 = 180;
-
-/// The longest RS256 signature checked (an 8192-bit key's), in bytes.
-const MAX_SIGNATURE: usize = 8192 / 8;
-
-/// A compact JWS split into its parts; padding (`=`) tolerated as Salesforce does.
-pub(crate) struct ParsedJwt {
-    pub header: Value,
-    pub claims: Value,
-    signing_input: String,
-    signature: String,
-}
-
-impl ParsedJwt {
-    pub(crate) fn parse(token: &str) -> Option<Self> {
-        let token = token.trim();
-        // Padding is rare: only then is the token copied without it.
-        let token: Cow<'_, str> = if token.contains('=') {
-            Cow::Owned(token.chars().filter(|c| *c != '=').collect())
-        } else {
-            Cow::Borrowed(token)
-        };
-        let (signing_input, s) = token.rsplit_once('.')?;
-        let (h, c) = signing_input.split_once('.')?;
-        if c.contains('.') || h.is_empty() || c.is_empty() || s.is_empty() {
-            return None;
-        }
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
-        if !header.is_object() || !claims.is_object() {
-            return None;
-        }
-        Some(Self {
-            header,
-            claims,
-            signing_input: signing_input.to_owned(),
-            signature: s.to_owned(),
-        })
-    }
-
-    /// Whether the header says RS256 and the signature verifies with `key`.
-    pub(crate) fn verify_rs256(&self, key: &Rs256Key) -> bool {
-        if self.header.get("alg").and_then(Value::as_str) != Some("RS256") {
-            return false;
-        }
-        // Decoded on the stack: a signature longer than the longest key's cannot verify.
-        let mut signature = [0_u8; MAX_SIGNATURE];
-        let Ok(len) = URL_SAFE_NO_PAD.decode_slice(&self.signature, &mut signature) else {
-            return false;
-        };
-        key.verifies(self.signing_input.as_bytes(), &signature[..len])
-    }
-
-    pub(crate) fn str_claim(&self, name: &str) -> Option<&str> {
-        self.claims.get(name).and_then(Value::as_str)
-    }
-
-    /// A NumericDate claim sent as a number or a numeric string.
-    pub(crate) fn date_claim(&self, name: &str) -> Option<i64> {
-        match self.claims.get(name)? {
-            Value::Number(n) => n.as_i64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.is_finite())
-                    .map(|f| f.trunc() as i64)
-            }),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-
-    /// `aud` as a list (a JWT may send one string or an array).
-    pub(crate) fn audiences(&self) -> Vec<&str> {
-        match self.claims.get("aud") {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
-}
 
 fn normalise(url: &str) -> String {
     url.strip_suffix('/').unwrap_or(url).to_ascii_lowercase()
@@ -133,10 +50,11 @@ pub(crate) fn jwt_bearer(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError
         .non_empty("assertion")
         .and_then(ParsedJwt::parse)
         .ok_or(INVALID_ASSERTION)?;
+    let claims = &jwt.claims;
     // `prn` is the old name of `sub`; when both are present `prn` wins.
-    let subject = jwt.str_claim("prn").or_else(|| jwt.str_claim("sub"));
+    let subject = claims.prn.as_str().or_else(|| claims.sub.as_str());
     let (Some(iss), Some(subject), Some(exp)) =
-        (jwt.str_claim("iss"), subject, jwt.date_claim("exp"))
+        (claims.iss.as_str(), subject, claims.exp.as_date())
     else {
         return Err(INVALID_ASSERTION);
     };
@@ -151,8 +69,9 @@ pub(crate) fn jwt_bearer(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError
         return Err(AUDIENCE_INVALID);
     }
     let accepted = accepted_audiences(ctx.vhost, org);
-    if !jwt
-        .audiences()
+    if !claims
+        .aud
+        .as_list()
         .iter()
         .any(|a| accepted.contains(&normalise(a)))
     {
@@ -196,22 +115,4 @@ pub(crate) fn jwt_bearer(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError
         token_type: "Bearer",
         issued_at: None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_tolerates_padding_and_reads_string_dates() {
-        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
-        let c =
-            URL_SAFE_NO_PAD.encode(br#"{"iss":"k","sub":"u","aud":["a","b"],"exp":"1795610048"}"#);
-        let jwt = ParsedJwt::parse(&format!("{h}==.{c}=.c2ln")).unwrap();
-        assert_eq!(jwt.date_claim("exp"), Some(1_795_610_048));
-        assert_eq!(jwt.audiences(), vec!["a", "b"]);
-        assert!(ParsedJwt::parse("a.b").is_none());
-        assert!(ParsedJwt::parse("not-a-jwt").is_none());
-        assert!(ParsedJwt::parse("....").is_none());
-    }
 }

@@ -15,6 +15,7 @@ macro_rules! oauth_errors {
     };
 }
 
+pub(crate) mod assertion;
 pub mod authorize;
 pub mod code;
 pub mod device;
