@@ -73,7 +73,16 @@ async fn every_accepted_audience_works() {
         (base.clone(), "https://login.salesforce.com".to_owned()),
         (base.clone(), format!("{base}/")), // one trailing slash is ignored
         (base.clone(), "https://acme.my.salesforce.com".to_owned()),
+        // ASCII case does not count, on any form.
+        (base.clone(), "HTTPS://Acme.My.Salesforce.com/".to_owned()),
+        (base.clone(), "https://LOGIN.salesforce.com".to_owned()),
+        (base.clone(), base.to_ascii_uppercase()),
+        (
+            base.clone(),
+            "https://acme.sandbox.my.salesforce.com".to_owned(),
+        ),
         (base.clone(), my.clone()),
+        (base.clone(), format!("{}/", my.to_ascii_uppercase())),
         (my.clone(), my.clone()),
         (my.clone(), "https://login.salesforce.com".to_owned()),
     ] {
@@ -145,9 +154,26 @@ async fn unknown_iss_is_invalid_client_id() {
 #[tokio::test]
 async fn wrong_audience_is_audience_is_invalid() {
     let (mock, clock) = mock().await;
+    let base = mock.url();
     for (login_url, audience) in [
-        (mock.url(), "https://test.salesforce.com".to_owned()),
+        (base.clone(), "https://test.salesforce.com".to_owned()),
         (mock.sandbox_url(), mock.sandbox_url()),
+        // Near misses of accepted audiences: one slash more, a part less or more.
+        (base.clone(), format!("{base}//")),
+        (
+            base.clone(),
+            "https://login.salesforce.com/services".to_owned(),
+        ),
+        (base.clone(), "https://acme.my.salesforce.co".to_owned()),
+        (
+            base.clone(),
+            "https://acme.my.salesforce.com.example".to_owned(),
+        ),
+        (base.clone(), "https://acm.my.salesforce.com".to_owned()),
+        (base.clone(), "http://acme.my.salesforce.com".to_owned()),
+        (base.clone(), format!("{base}/my/acm")),
+        (base.clone(), format!("{base}/my/acme-x")),
+        (base.clone(), format!("{base}/my/")),
     ] {
         let c = claims(INTEGRATION_USERNAME, &audience, clock.now());
         let expected = ("invalid_grant", "audience is invalid");

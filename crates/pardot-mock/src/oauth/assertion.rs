@@ -9,8 +9,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::{DecodeSliceError, Engine};
 use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -18,6 +18,8 @@ use crate::rsa_key::Rs256Key;
 
 /// The longest RS256 signature checked (an 8192-bit key's), in bytes.
 const MAX_SIGNATURE: usize = 8192 / 8;
+/// The most decoded bytes of a header or claims set read without a heap buffer.
+const STACK_JSON: usize = 1024;
 
 /// A compact JWS split into its parts; padding (`=`) tolerated as Salesforce does.
 pub(crate) struct ParsedJwt<'a> {
@@ -159,9 +161,20 @@ impl Claims {
 /// is not valid base64url, UTF-8 and JSON, or not an object. A name sent twice keeps its last
 /// value, as a JSON object read whole would.
 fn object_fields<const N: usize>(part: &str, names: &[&str; N]) -> Option<[ClaimValue; N]> {
-    let json = URL_SAFE_NO_PAD.decode(part).ok()?;
+    // A header or claims set of a few hundred bytes is decoded on the stack; a larger one
+    // (which the grant still reads) on the heap.
+    let mut on_stack = [0_u8; STACK_JSON];
+    let on_heap;
+    let json = match URL_SAFE_NO_PAD.decode_slice(part, &mut on_stack) {
+        Ok(len) => &on_stack[..len],
+        Err(DecodeSliceError::OutputSliceTooSmall) => {
+            on_heap = URL_SAFE_NO_PAD.decode(part).ok()?;
+            &on_heap[..]
+        }
+        Err(DecodeSliceError::DecodeError(_)) => return None,
+    };
     // Checked whole first: the fields skipped below are not, and a JSON text is UTF-8.
-    let json = std::str::from_utf8(&json).ok()?;
+    let json = std::str::from_utf8(json).ok()?;
     let mut reader = serde_json::Deserializer::from_str(json);
     let fields = ObjectFields { names }.deserialize(&mut reader).ok()?;
     reader.end().ok()?;
@@ -327,6 +340,37 @@ mod tests {
         assert_eq!(jwt.claims.exp.as_date(), Some(1));
         assert_eq!(jwt.claims.aud.as_list(), vec!["a", "b"]);
         assert_eq!(jwt.claims.iss, ClaimValue::Absent);
+    }
+
+    #[test]
+    fn claims_of_any_size_parse_and_bad_base64_does_not() {
+        let h = encode(r#"{"alg":"RS256"}"#);
+        // Claims of 20 bytes and `len`: around the size decoded on the stack, and far beyond.
+        for len in [
+            0,
+            STACK_JSON - 21,
+            STACK_JSON - 20,
+            STACK_JSON - 19,
+            10 * STACK_JSON,
+        ] {
+            let jti = "j".repeat(len);
+            let c = encode(&format!(r#"{{"jti":"{jti}","sub":"u"}}"#));
+            let token = format!("{h}.{c}.c2ln");
+            let jwt = ParsedJwt::parse(&token).unwrap();
+            assert_eq!(jwt.claims.jti.as_str(), Some(jti.as_str()), "{len}");
+            assert_eq!(jwt.claims.sub.as_str(), Some("u"));
+        }
+        for bad in [
+            "e30*",
+            "e",
+            "e30$e30",
+            &format!("{}*", encode(&"x".repeat(2000))),
+        ] {
+            assert!(
+                ParsedJwt::parse(&format!("{h}.{bad}.c2ln")).is_none(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

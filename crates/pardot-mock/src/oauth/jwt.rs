@@ -14,32 +14,52 @@ use crate::virtual_host::{LoginVhost, VirtualHost};
 /// How far in the past `exp` may be (Salesforce's clock-skew allowance).
 pub const EXP_SKEW_SECS: i64 = 180;
 
-fn normalise(url: &str) -> String {
-    url.strip_suffix('/').unwrap_or(url).to_ascii_lowercase()
+/// `url` without one trailing `/`: audiences compare that way, and without regard to ASCII case.
+fn without_slash(url: &str) -> &str {
+    url.strip_suffix('/').unwrap_or(url)
 }
 
-/// The audiences an org accepts when called on `vhost` (the mock README's virtual-host rules): its
-/// real login host, its My Domain URL (real or mock form), and the URL it was called on.
-fn accepted_audiences(vhost: &VirtualHost, org: Option<&Org>) -> Vec<String> {
-    let mut out = vec![normalise(&vhost.public_base)];
+/// Whether `text` is `parts` joined, ASCII case aside (so no joined copy is made).
+fn is_joined(text: &str, parts: &[&str]) -> bool {
+    let mut rest = text.as_bytes();
+    for part in parts {
+        match rest.split_at_checked(part.len()) {
+            Some((head, tail)) if head.eq_ignore_ascii_case(part.as_bytes()) => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// Whether an org accepts `aud` when called on `vhost` (the mock README's virtual-host rules):
+/// its real login host, its My Domain URL (real or mock form), or the URL it was called on.
+/// One trailing `/` and ASCII case do not count.
+fn audience_accepted(aud: &str, vhost: &VirtualHost, org: Option<&Org>) -> bool {
+    let aud = without_slash(aud);
+    if aud.eq_ignore_ascii_case(without_slash(&vhost.public_base)) {
+        return true;
+    }
     let kind = match (org, vhost.login()) {
         (Some(o), _) => Some(o.kind),
         (None, Some(LoginVhost::Sandbox)) => Some(OrgKind::Sandbox),
         (None, Some(LoginVhost::Production)) => Some(OrgKind::Production),
         _ => None,
     };
-    match kind {
-        Some(OrgKind::Production) => out.push("https://login.salesforce.com".into()),
-        Some(OrgKind::Sandbox) => out.push("https://test.salesforce.com".into()),
-        None => {}
+    let login_host = match kind {
+        Some(OrgKind::Production) => Some("https://login.salesforce.com"),
+        Some(OrgKind::Sandbox) => Some("https://test.salesforce.com"),
+        None => None,
+    };
+    if login_host.is_some_and(|host| aud.eq_ignore_ascii_case(host)) {
+        return true;
     }
-    if let Some(name) = org.and_then(|o| o.my_domain.as_deref()) {
-        let name = name.to_ascii_lowercase();
-        out.push(format!("https://{name}.my.salesforce.com"));
-        out.push(format!("https://{name}.sandbox.my.salesforce.com"));
-        out.push(normalise(&format!("{}/my/{name}", vhost.origin)));
-    }
-    out
+    let Some(name) = org.and_then(|o| o.my_domain.as_deref()) else {
+        return false;
+    };
+    is_joined(aud, &["https://", name, ".my.salesforce.com"])
+        || is_joined(aud, &["https://", name, ".sandbox.my.salesforce.com"])
+        // A My Domain name is letters, digits and `-` (the model checks): it never ends in `/`.
+        || is_joined(aud, &[&vhost.origin, "/my/", name])
 }
 
 pub(crate) fn jwt_bearer(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError> {
@@ -68,12 +88,11 @@ pub(crate) fn jwt_bearer(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError
     {
         return Err(AUDIENCE_INVALID);
     }
-    let accepted = accepted_audiences(ctx.vhost, org);
     if !claims
         .aud
         .as_list()
         .iter()
-        .any(|a| accepted.contains(&normalise(a)))
+        .any(|a| audience_accepted(a, ctx.vhost, org))
     {
         return Err(AUDIENCE_INVALID);
     }
