@@ -44,19 +44,45 @@ fn pairs(text: &str) -> Vec<(String, String)> {
     // body of a million `&` has no pair).
     let mut pairs = Vec::with_capacity(text.split('&').count().min(32));
     for part in text.split('&').filter(|part| !part.is_empty()) {
-        if part.contains(['%', '+']) {
-            pairs.extend(
-                url::form_urlencoded::parse(part.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned())),
-            );
-        } else {
-            // Nothing to decode and already UTF-8: most parts of a token request (a JWT
-            // assertion is a kilobyte of them), copied without a second look.
-            let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            pairs.push((name.to_owned(), value.to_owned()));
-        }
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        pairs.push((decoded(name), decoded(value)));
     }
     pairs
+}
+
+/// `text` with `+` read as a space and `%XX` as the byte XX (a `%` without two hex digits
+/// stays), the bytes then read as UTF-8 with U+FFFD for what is not: `form_urlencoded`'s
+/// decoding, written into one buffer of the text's size instead of one grown byte by byte.
+fn decoded(text: &str) -> String {
+    if !text.contains(['%', '+']) {
+        // Nothing to decode and already UTF-8: most parts of a token request (a JWT
+        // assertion is a kilobyte of them), copied without a second look.
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        i += 1;
+        out.push(match byte {
+            b'+' => b' ',
+            b'%' => match (hex_digit(bytes.get(i)), hex_digit(bytes.get(i + 1))) {
+                (Some(high), Some(low)) => {
+                    i += 2;
+                    high << 4 | low
+                }
+                _ => b'%',
+            },
+            other => other,
+        });
+    }
+    String::from_utf8(out)
+        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned())
+}
+
+/// The value of an ASCII hex digit.
+fn hex_digit(byte: Option<&u8>) -> Option<u8> {
+    char::from(*byte?).to_digit(16).map(|d| d as u8)
 }
 
 /// `list` as the owned pairs a [`RequestParams`] holds, for tests that build parameters by hand.
