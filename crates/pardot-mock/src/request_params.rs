@@ -54,35 +54,39 @@ fn pairs(text: &str) -> Vec<(String, String)> {
 /// stays), the bytes then read as UTF-8 with U+FFFD for what is not: `form_urlencoded`'s
 /// decoding, written into one buffer of the text's size instead of one grown byte by byte.
 fn decoded(text: &str) -> String {
-    if !text.contains(['%', '+']) {
+    let bytes = text.as_bytes();
+    let is_coded = |b: &u8| matches!(b, b'%' | b'+');
+    let Some(first) = bytes.iter().position(is_coded) else {
         // Nothing to decode and already UTF-8: most parts of a token request (a JWT
         // assertion is a kilobyte of them), copied without a second look.
         return text.to_owned();
-    }
-    let bytes = text.as_bytes();
+    };
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        i += 1;
-        out.push(match byte {
-            b'+' => b' ',
-            b'%' => match (hex_digit(bytes.get(i)), hex_digit(bytes.get(i + 1))) {
-                (Some(high), Some(low)) => {
-                    i += 2;
-                    high << 4 | low
-                }
-                _ => b'%',
+    out.extend_from_slice(&bytes[..first]);
+    // `rest` starts at a `%` or `+` each time round; the plain run after it is copied whole.
+    let mut rest = &bytes[first..];
+    while !rest.is_empty() {
+        let (byte, used) = match rest {
+            [b'+', ..] => (b' ', 1),
+            [b'%', high, low, ..] => match (hex_digit(*high), hex_digit(*low)) {
+                (Some(high), Some(low)) => (high << 4 | low, 3),
+                _ => (b'%', 1),
             },
-            other => other,
-        });
+            _ => (b'%', 1),
+        };
+        out.push(byte);
+        rest = &rest[used..];
+        let run = rest.iter().position(is_coded).unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..run]);
+        rest = &rest[run..];
     }
     String::from_utf8(out)
         .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned())
 }
 
 /// The value of an ASCII hex digit.
-fn hex_digit(byte: Option<&u8>) -> Option<u8> {
-    char::from(*byte?).to_digit(16).map(|d| d as u8)
+fn hex_digit(byte: u8) -> Option<u8> {
+    char::from(byte).to_digit(16).map(|d| d as u8)
 }
 
 /// `list` as the owned pairs a [`RequestParams`] holds, for tests that build parameters by hand.
