@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -269,9 +270,61 @@ pub(crate) fn random_hex(len: usize) -> String {
         .collect()
 }
 
+/// Writes `text` as a JSON string: what `serde_json` writes for it, byte for byte.
+pub(crate) fn write_json_string(text: &str, out: &mut String) {
+    // Escaped in place (no temporary String per value): `"`, `\\` and control characters, as
+    // JSON requires; everything else, including non-ASCII, is written as is.
+    out.push('"');
+    // Almost every value needs no escape: a branch-free scan (the compiler vectorises it) and
+    // one copy.
+    let plain = text
+        .bytes()
+        .fold(true, |ok, b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    if plain {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        match escape {
+            Some(e) => out.push_str(e),
+            None => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_json_string_escapes_as_serde_json() {
+        let mut every_byte: String = (0u8..=0x7f).map(char::from).collect();
+        every_byte.push_str("Ünïcødé 日本 🦀 \u{2028}\u{2029}");
+        for text in ["", "plain", "\"", "\\", "a\"b\\c\nd", every_byte.as_str()] {
+            let mut out = String::from("x");
+            write_json_string(text, &mut out);
+            assert_eq!(out, format!("x{}", serde_json::to_string(text).unwrap()));
+        }
+    }
 
     #[test]
     fn offset_clock_advances() {

@@ -33,6 +33,7 @@ use super::render::{self, Format};
 use super::v5::{MAX_LIMIT, page_limit};
 use crate::request_params::RequestParams;
 use crate::state::MockState;
+use crate::support::write_json_string;
 
 /// The export routes.
 pub(crate) fn routes() -> Router {
@@ -212,13 +213,13 @@ fn list_page(
     });
     match &next {
         Some(token) => {
-            render::write_json_string(token, &mut body);
+            write_json_string(token, &mut body);
             body.push_str(",\"nextPageUrl\":");
             let url = format!(
                 "{base}/api/v5/exports?{}",
                 serde_urlencoded::to_string([("nextPageToken", token)]).unwrap_or_default()
             );
-            render::write_json_string(&url, &mut body);
+            write_json_string(&url, &mut body);
         }
         None => body.push_str("null,\"nextPageUrl\":null"),
     }

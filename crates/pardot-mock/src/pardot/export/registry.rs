@@ -15,9 +15,9 @@ use serde_json::Value as Json;
 use super::columns::Columns;
 use super::procedure::{Procedure, Selection};
 use crate::pardot::api::Unit;
-use crate::pardot::render::write_json_string;
 use crate::pardot::time::iso_datetime;
 use crate::state::MockState;
+use crate::support::write_json_string;
 
 /// How long an export's data is kept, and how long an export may take.
 pub(super) const EXPIRY: Duration = Duration::from_secs(7 * 24 * 60 * 60);

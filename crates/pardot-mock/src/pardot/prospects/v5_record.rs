@@ -19,7 +19,8 @@ impl Prospect {
         user: &dyn Fn(u64, &str) -> crate::pardot::render::Node,
         out: &mut String,
     ) {
-        use crate::pardot::render::{write_json, write_json_string};
+        use crate::pardot::render::write_json;
+        use crate::support::write_json_string;
         out.push('{');
         let mut first = true;
         let mut separator = |out: &mut String| {

@@ -11,9 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::super::errors::ApiError;
 use super::super::prospects::{Deleted, Query, SortKey};
-use super::super::{render, time};
+use super::super::time;
 use super::errors::{bad_parameter, invalid, missing_parameter};
 use super::request::{Ctx, param};
+use crate::support::write_json_string;
 
 /// The most rows one v5 page may ask for.
 pub(crate) const MAX_LIMIT: usize = 1000;
@@ -286,7 +287,7 @@ pub(super) fn page_body_with(
     write_rows(&mut body);
     body.push_str("],\"nextPageToken\":");
     match &next {
-        Some(token) => render::write_json_string(token, &mut body),
+        Some(token) => write_json_string(token, &mut body),
         None => body.push_str("null"),
     }
     body.push_str(",\"nextPageUrl\":");
@@ -297,7 +298,7 @@ pub(super) fn page_body_with(
                 ctx.public_base(),
                 rules.path
             );
-            render::write_json_string(&url, &mut body);
+            write_json_string(&url, &mut body);
         }
         None => body.push_str("null"),
     }
