@@ -219,7 +219,8 @@ pub(crate) struct TokenBody {
 impl TokenBody {
     /// The answer's JSON, fields in declaration order and the absent ones left out: what
     /// serde writes for the struct, without looking at every byte one at a time (the values
-    /// almost never need an escape, and serde's escaping was a fifth of writing the answer).
+    /// almost never need an escape, and serde's escaping was more than half of writing the
+    /// answer).
     fn json(&self) -> String {
         let fields = [
             ("access_token", Some(self.access_token.as_str())),
