@@ -168,8 +168,7 @@ async fn token(
     }
     let aud_ok = claims
         .aud
-        .as_list()
-        .iter()
+        .strings()
         .any(|a| a.trim_end_matches('/') == account.audience);
     if !aud_ok {
         return error(bad, Outcome::InvalidGrant, "audience is invalid");

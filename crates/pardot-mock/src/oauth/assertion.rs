@@ -79,13 +79,15 @@ impl ClaimValue {
         }
     }
 
-    /// An `aud`-like claim as a list (one string, or the strings of an array).
-    pub(crate) fn as_list(&self) -> Vec<&str> {
-        match self {
-            Self::Str(s) => vec![s],
-            Self::Strings(list) => list.iter().map(String::as_str).collect(),
-            _ => Vec::new(),
-        }
+    /// An `aud`-like claim's strings: the one string, or the strings of an array (none for
+    /// anything else). Iterated in place: a grant only looks for one it accepts.
+    pub(crate) fn strings(&self) -> impl Iterator<Item = &str> {
+        let (one, many): (Option<&str>, &[String]) = match self {
+            Self::Str(s) => (Some(s), &[]),
+            Self::Strings(list) => (None, list),
+            _ => (None, &[]),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
     }
 }
 
@@ -320,7 +322,7 @@ mod tests {
         let jwt = ParsedJwt::parse(&token).unwrap();
         assert_eq!(jwt.alg.as_str(), Some("RS256"));
         assert_eq!(jwt.claims.exp.as_date(), Some(1_795_610_048));
-        assert_eq!(jwt.claims.aud.as_list(), vec!["a", "b"]);
+        assert_eq!(jwt.claims.aud.strings().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(jwt.signing_input, format!("{h}.{c}"));
         assert_eq!(jwt.signature, "c2ln");
         assert!(ParsedJwt::parse("a.b").is_none());
@@ -338,7 +340,7 @@ mod tests {
         assert_eq!(jwt.claims.sub, ClaimValue::Number(7));
         assert_eq!(jwt.claims.sub.as_str(), None);
         assert_eq!(jwt.claims.exp.as_date(), Some(1));
-        assert_eq!(jwt.claims.aud.as_list(), vec!["a", "b"]);
+        assert_eq!(jwt.claims.aud.strings().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(jwt.claims.iss, ClaimValue::Absent);
     }
 

@@ -90,8 +90,7 @@ pub(crate) fn jwt_bearer(ctx: &GrantContext<'_>) -> Result<TokenBody, OAuthError
     }
     if !claims
         .aud
-        .as_list()
-        .iter()
+        .strings()
         .any(|a| audience_accepted(a, ctx.vhost, org))
     {
         return Err(AUDIENCE_INVALID);
