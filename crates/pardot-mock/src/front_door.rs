@@ -1,10 +1,12 @@
 //! The front door every request passes before routing: resolves the virtual host (see
 //! [`crate::virtual_host`]) and strips its path prefix, reads the body with a size limit,
-//! parses the parameters, serves faults and latency, and records the journal and counters.
+//! parses the parameters, serves faults and latency, calls the login server's busiest
+//! endpoints itself (`oauth::direct`) and hands every other request to the route
+//! table, and records the journal and counters.
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
@@ -13,11 +15,12 @@ use axum::response::Response;
 use pardot_auth_core::clock::unix_millis;
 
 use crate::journal::{Arrival, KeptEntry};
+use crate::oauth::direct::DirectEndpoint;
 use crate::outcome::plain;
 use crate::request_params::RequestParams;
 use crate::route::{Outcome, Route};
 use crate::state::MockState;
-use crate::virtual_host::{HostKind, resolve};
+use crate::virtual_host::{HostKind, VirtualHost, resolve};
 
 /// The largest request body the mock reads (bigger bodies get 413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -120,7 +123,14 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         return resp;
     }
 
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    // A request without a body (most GETs) is not polled: the body deadline would arm a
+    // timer for nothing.
+    let read = if body.is_end_stream() {
+        Ok(Bytes::new())
+    } else {
+        axum::body::to_bytes(body, MAX_BODY_BYTES).await
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             let (status, text) = unread_body_answer(&e);
@@ -174,29 +184,14 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
             r.extensions_mut().insert(Outcome::Fault);
             r
         }
-        None => {
-            let mut req_parts = parts;
-            // Only a prefixed virtual host (`/sandbox`, `/my/NAME`, `/demo`) changes the path.
-            if inner_path != req_parts.uri.path() {
-                let mut uri_parts = req_parts.uri.clone().into_parts();
-                let pq = match req_parts.uri.query() {
-                    Some(q) => format!("{inner_path}?{q}"),
-                    None => inner_path.clone(),
-                };
-                uri_parts.path_and_query = pq.parse().ok();
-                if let Ok(uri) = Uri::from_parts(uri_parts) {
-                    req_parts.uri = uri;
-                }
+        None => match DirectEndpoint::find(&inner_path, &parts.method) {
+            Some(endpoint) => {
+                endpoint
+                    .call(state.clone(), parts.method, vhost, params, parts.headers)
+                    .await
             }
-            req_parts.extensions.insert(vhost);
-            req_parts.extensions.insert(Arc::clone(&params));
-            req_parts.extensions.insert(state.clone());
-            next.run(Request::from_parts(
-                req_parts,
-                Body::from(Bytes::clone(&bytes)),
-            ))
-            .await
-        }
+            None => routed(parts, vhost, &inner_path, params, &state, bytes, next).await,
+        },
     };
 
     let status = response.status();
@@ -215,6 +210,37 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
         state.inner.journal.push(e);
     }
     response
+}
+
+/// Hands the request to the route table: with the virtual host's prefix stripped from its
+/// path, and the host, the parameters and the mock's state in its extensions for the
+/// handler's extractors.
+async fn routed(
+    mut parts: Parts,
+    vhost: VirtualHost,
+    inner_path: &str,
+    params: Arc<RequestParams>,
+    state: &MockState,
+    bytes: Bytes,
+    next: Next,
+) -> Response {
+    // Only a prefixed virtual host (`/sandbox`, `/my/NAME`, `/demo`) changes the path.
+    if inner_path != parts.uri.path() {
+        let mut uri_parts = parts.uri.clone().into_parts();
+        let pq = match parts.uri.query() {
+            Some(q) => format!("{inner_path}?{q}"),
+            None => inner_path.to_owned(),
+        };
+        uri_parts.path_and_query = pq.parse().ok();
+        if let Ok(uri) = Uri::from_parts(uri_parts) {
+            parts.uri = uri;
+        }
+    }
+    parts.extensions.insert(vhost);
+    parts.extensions.insert(params);
+    parts.extensions.insert(state.clone());
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// The answer to a body that could not be read: too large (413), not sent within the body

@@ -26,6 +26,25 @@ pub(crate) struct LoginRequest {
 }
 
 impl LoginRequest {
+    /// The request on `vhost`; `None` when `vhost` is not a login host.
+    pub(crate) fn new(
+        state: MockState,
+        method: Method,
+        vhost: VirtualHost,
+        params: Arc<RequestParams>,
+        headers: HeaderMap,
+    ) -> Option<Self> {
+        let login = vhost.login()?;
+        Some(Self {
+            state,
+            method,
+            vhost,
+            login,
+            params,
+            headers,
+        })
+    }
+
     /// The request as the token-endpoint grants see it.
     pub(crate) fn grant_context(&self) -> GrantContext<'_> {
         GrantContext {
@@ -54,15 +73,14 @@ impl<S: Send + Sync> FromRequestParts<S> for LoginRequest {
         let Some(vhost) = parts.extensions.remove::<VirtualHost>() else {
             return Err(missing_virtual_host(parts, state).await);
         };
-        let login = vhost.login().ok_or_else(not_a_login_host)?;
-        Ok(Self {
-            state: mock,
-            method: parts.method.clone(),
+        Self::new(
+            mock,
+            parts.method.clone(),
             vhost,
-            login,
             params,
-            headers: std::mem::take(&mut parts.headers),
-        })
+            std::mem::take(&mut parts.headers),
+        )
+        .ok_or_else(not_a_login_host)
     }
 }
 

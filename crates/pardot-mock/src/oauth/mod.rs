@@ -19,6 +19,7 @@ pub(crate) mod assertion;
 pub mod authorize;
 pub mod code;
 pub mod device;
+pub(crate) mod direct;
 mod endpoints;
 pub(crate) mod grant_context;
 pub(crate) mod grants;
@@ -34,7 +35,7 @@ use axum::Router;
 use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, get, post};
+use axum::routing::{MethodRouter, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -54,14 +55,7 @@ pub const TOKEN_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
 /// The login-server routes (paths inside any login virtual host).
 pub(crate) fn routes() -> Router {
-    Router::new()
-        .route("/services/oauth2/token", any(grants::token_endpoint))
-        .route("/services/oauth2/revoke", get_or_post(endpoints::revoke))
-        .route(
-            "/services/oauth2/userinfo",
-            get_or_post(endpoints::userinfo),
-        )
-        .route("/services/oauth2/introspect", post(endpoints::introspect))
+    direct::routes()
         .route("/id/{org}/{user}", get_or_post(endpoints::identity))
         .route(
             "/services/Soap/{kind}/{version}",
