@@ -13,7 +13,7 @@ use tower::Layer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::connections::MockService;
-use crate::front_door::front;
+use crate::front_door::FrontDoor;
 use crate::state::{MockError, MockState};
 
 /// A handler that runs longer than this gets 408, so a stuck handler cannot hang CI
@@ -43,13 +43,13 @@ pub fn router(state: MockState) -> Router {
 /// The service [`router`] wraps, served as it is by the accept loop (a router around it would
 /// only route every request to it, at a cost on every request).
 pub(crate) fn service(state: MockState) -> impl MockService {
-    let inner = ROUTES.clone();
-    let front_door = axum::middleware::from_fn_with_state(state, front);
     // The front door rewrites the path (strips `/sandbox`, `/my/NAME`, `/demo`), so it must
     // run before routing: wrap the routed service rather than layering inside it. It also
     // reads every body with a size limit (MAX_BODY_BYTES, 413 beyond).
-    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)
-        .layer(front_door.layer(inner))
+    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT).layer(FrontDoor {
+        state,
+        routes: ROUTES.clone(),
+    })
 }
 
 /// A running server: its address and the handle that stops it.

@@ -4,15 +4,19 @@
 //! endpoints itself (`oauth::direct`) and hands every other request to the route
 //! table, and records the journal and counters.
 
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use pardot_auth_core::clock::unix_millis;
+use tower::Service;
 
 use crate::journal::{Arrival, KeptEntry};
 use crate::oauth::direct::DirectEndpoint;
@@ -95,8 +99,34 @@ impl<S: Send + Sync> FromRequestParts<S> for MockState {
     }
 }
 
+/// The front door around the route table `routes`, for one mock's `state`. A service of its
+/// own rather than axum's `from_fn` middleware, which boxed the route table again and
+/// extracted the state anew for every request.
+#[derive(Clone)]
+pub(crate) struct FrontDoor {
+    pub state: MockState,
+    pub routes: Router,
+}
+
+impl Service<Request> for FrontDoor {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The route table is always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let state = self.state.clone();
+        let routes = self.routes.clone();
+        Box::pin(async move { Ok(front(state, req, routes).await) })
+    }
+}
+
 /// The front door (see the module docs).
-pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Next) -> Response {
+async fn front(state: MockState, req: Request, routes: Router) -> Response {
     let (parts, body) = req.into_parts();
     let (vhost, inner_path) = resolve(&parts.headers, &parts.uri, state.public_url());
     let route = route_key(&inner_path);
@@ -190,7 +220,7 @@ pub(crate) async fn front(State(state): State<MockState>, req: Request, next: Ne
                     .call(state.clone(), parts.method, vhost, params, parts.headers)
                     .await
             }
-            None => routed(parts, vhost, &inner_path, params, &state, bytes, next).await,
+            None => routed(parts, vhost, &inner_path, params, &state, bytes, routes).await,
         },
     };
 
@@ -222,7 +252,7 @@ async fn routed(
     params: Arc<RequestParams>,
     state: &MockState,
     bytes: Bytes,
-    next: Next,
+    mut routes: Router,
 ) -> Response {
     // Only a prefixed virtual host (`/sandbox`, `/my/NAME`, `/demo`) changes the path.
     if inner_path != parts.uri.path() {
@@ -239,8 +269,13 @@ async fn routed(
     parts.extensions.insert(vhost);
     parts.extensions.insert(params);
     parts.extensions.insert(state.clone());
-    next.run(Request::from_parts(parts, Body::from(bytes)))
+    match routes
+        .call(Request::from_parts(parts, Body::from(bytes)))
         .await
+    {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 /// The answer to a body that could not be read: too large (413), not sent within the body
