@@ -55,8 +55,8 @@ fn pairs(text: &str) -> Vec<(String, String)> {
 /// decoding, written into one buffer of the text's size instead of one grown byte by byte.
 fn decoded(text: &str) -> String {
     let bytes = text.as_bytes();
-    let is_coded = |b: &u8| matches!(b, b'%' | b'+');
-    let Some(first) = bytes.iter().position(is_coded) else {
+    let next_coded = |run: &[u8]| memchr::memchr2(b'%', b'+', run);
+    let Some(first) = next_coded(bytes) else {
         // Nothing to decode and already UTF-8: most parts of a token request (a JWT
         // assertion is a kilobyte of them), copied without a second look.
         return text.to_owned();
@@ -76,7 +76,7 @@ fn decoded(text: &str) -> String {
         };
         out.push(byte);
         rest = &rest[used..];
-        let run = rest.iter().position(is_coded).unwrap_or(rest.len());
+        let run = next_coded(rest).unwrap_or(rest.len());
         out.extend_from_slice(&rest[..run]);
         rest = &rest[run..];
     }
