@@ -279,3 +279,66 @@ async fn real_host_names_in_the_host_header() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// The endpoints the front door answers itself (token, userinfo, revoke, introspect) leave
+/// to the route table what it answers differently: `HEAD` without a body, 405 with `Allow`
+/// for a method an endpoint does not serve, 404 for a path that is not exactly theirs; and
+/// they refuse a host that is not a login host as the route table's handlers do.
+#[tokio::test]
+async fn login_endpoints_answer_every_method_and_host_as_the_route_table_does() {
+    let (mock, _c) = mock().await;
+    let base = mock.url();
+    let client = http();
+    let send = async |method: &str, path: &str, host: Option<&str>| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = client.request(method, format!("{base}{path}"));
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        let response = request.send().await.unwrap();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (allow, length) = (header("allow"), header("content-length"));
+        let status = response.status().as_u16();
+        (status, allow, length, response.text().await.unwrap())
+    };
+    let some = |s: &str| Some(s.to_owned());
+
+    let (status, allow, length, body) = send("HEAD", "/services/oauth2/userinfo", None).await;
+    assert_eq!(
+        (status, allow, length, body.as_str()),
+        (403, None, some("15"), "")
+    );
+    let (status, allow, _, body) = send("DELETE", "/services/oauth2/userinfo", None).await;
+    assert_eq!(
+        (status, allow, body.as_str()),
+        (405, some("GET,HEAD,POST"), "")
+    );
+    let (status, allow, _, _) = send("PATCH", "/services/oauth2/revoke", None).await;
+    assert_eq!((status, allow), (405, some("GET,HEAD,POST")));
+    let (status, allow, _, _) = send("GET", "/services/oauth2/introspect", None).await;
+    assert_eq!((status, allow), (405, some("POST")));
+
+    // The token endpoint takes every method and refuses all but POST itself.
+    let (status, _, length, body) = send("HEAD", "/services/oauth2/token", None).await;
+    assert_eq!((status, length, body.as_str()), (400, some("68"), ""));
+    let (status, _, _, body) = send("PUT", "/services/oauth2/token", None).await;
+    assert_eq!(status, 400);
+    assert_eq!(json_of(&body)["error_description"], "must use HTTP POST");
+    let (status, _, _, body) = send("POST", "/services/oauth2/token/", None).await;
+    assert_eq!((status, body.as_str()), (404, ""));
+
+    let (status, _, _, body) =
+        send("GET", "/services/oauth2/userinfo", Some("pi.pardot.com")).await;
+    assert_eq!((status, body.as_str()), (404, "not a login host"));
+    let (status, _, _, body) = send("POST", "/sandbox/services/oauth2/token", None).await;
+    assert_eq!(
+        json_of(&body)["error"],
+        "unsupported_grant_type",
+        "{status} {body}"
+    );
+}
