@@ -32,6 +32,7 @@ mod profile;
 mod report;
 mod requests;
 mod rounds;
+mod rs256;
 mod run;
 mod servers;
 

@@ -60,7 +60,7 @@ pub async fn run(opts: Options) -> Result<()> {
     for group in groups {
         rows.extend(metrics::measure(group, &ctx).await?);
     }
-    rows.extend(metrics::cpu_budget_row(&rows));
+    rows.extend(metrics::jwt_sum_row(&rows));
     println!();
     report::print_table(&rows);
     let full = ctx.opts.only.is_empty();

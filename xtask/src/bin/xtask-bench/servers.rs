@@ -18,8 +18,10 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use pardot_mock::config::GenerateConfig;
 use pardot_mock::{MockConfig, PardotMock, ProspectConfig, fixtures};
+use tower::ServiceExt;
 
 use crate::announced::{announced, stop};
+use crate::rs256::SignatureCheck;
 
 /// Which server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +32,12 @@ pub enum Kind {
     Wiremock,
     /// bare hyper with static bodies (C).
     Hyper,
+    /// The mock's public [`pardot_mock::router`] served by a plain hyper loop: the JWT
+    /// budget's JWT side, served as its control is.
+    Router,
+    /// The same, verifying one RS256 signature before it answers each request: the JWT
+    /// budget's control, a password grant plus one verification in the same request.
+    RouterVerifying,
 }
 
 impl Kind {
@@ -39,6 +47,8 @@ impl Kind {
             Self::Ours => "ours",
             Self::Wiremock => "wiremock",
             Self::Hyper => "hyper",
+            Self::Router => "router",
+            Self::RouterVerifying => "router+verify",
         }
     }
 
@@ -48,6 +58,8 @@ impl Kind {
             "ours" => Self::Ours,
             "wiremock" => Self::Wiremock,
             "hyper" => Self::Hyper,
+            "router" => Self::Router,
+            "router+verify" => Self::RouterVerifying,
             other => bail!("unknown server kind `{other}`"),
         })
     }
@@ -228,6 +240,18 @@ pub async fn serve(args: &[String]) -> Result<()> {
             announce(&format!("http://{}", listener.local_addr()?));
             serve_hyper(listener, Arc::new(bodies)).await?;
         }
+        Kind::Router | Kind::RouterVerifying => {
+            let state = PardotMock::builder()
+                .config(bench_config(prospects))
+                .build_state()?;
+            let check = match kind {
+                Kind::RouterVerifying => Some(Arc::new(SignatureCheck::new()?)),
+                _ => None,
+            };
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            announce(&format!("http://{}", listener.local_addr()?));
+            serve_router(listener, pardot_mock::router(state), check).await?;
+        }
     }
     Ok(())
 }
@@ -280,6 +304,38 @@ pub async fn serve_hyper(listener: tokio::net::TcpListener, bodies: Arc<Bodies>)
             let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                 let bodies = bodies.clone();
                 async move { Ok::<_, Infallible>(answer_static(req, &bodies).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// `router` on `listener`, each connection served as [`serve_hyper`] serves it; with `check`,
+/// every request first verifies its signature (500 if it did not verify).
+async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    check: Option<Arc<SignatureCheck>>,
+) -> Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let (router, check) = (router.clone(), check.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let verified = check.as_ref().is_none_or(|c| c.verify().unwrap_or(false));
+                let router = router.clone();
+                async move {
+                    if !verified {
+                        let mut failed =
+                            Response::new(axum::body::Body::from("control: no verify"));
+                        *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                        return Ok(failed);
+                    }
+                    router.oneshot(req.map(axum::body::Body::new)).await
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

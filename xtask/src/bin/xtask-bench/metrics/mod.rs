@@ -23,7 +23,7 @@ mod v4_query;
 mod v5_list;
 
 pub use client_overhead::bench_client;
-pub use jwt_grant::cpu_budget_row;
+pub use jwt_grant::sum_row as jwt_sum_row;
 
 /// The metric groups `--only` picks from, in the order a run measures them.
 pub const GROUPS: [&str; 14] = [

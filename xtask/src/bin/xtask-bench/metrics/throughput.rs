@@ -41,7 +41,7 @@ pub const WIREMOCK_TARGET: &[(Kind, Option<f64>, &str)] = &[
 
 /// A side's rounds, summed up.
 #[derive(Debug, Default)]
-struct Side {
+pub struct Side {
     throughput: Vec<f64>,
     cpu_us: Vec<f64>,
     requests: u64,
@@ -50,6 +50,25 @@ struct Side {
 }
 
 impl Side {
+    /// The rounds of one side, as [`measure_round`] returns them.
+    pub fn of(rounds: &[(Outcome, f64)]) -> Self {
+        let mut side = Self::default();
+        for (outcome, cpu_us) in rounds {
+            side.add(outcome, *cpu_us);
+        }
+        side
+    }
+
+    /// The median of the rounds' CPU µs per request.
+    pub fn cpu_us_median(&self) -> f64 {
+        median(&self.cpu_us)
+    }
+
+    /// Requests that failed, in all rounds.
+    pub fn failed(&self) -> u64 {
+        self.failed
+    }
+
     fn add(&mut self, outcome: &Outcome, cpu_us: f64) {
         self.throughput.push(outcome.throughput());
         self.cpu_us.push(cpu_us);
@@ -60,7 +79,8 @@ impl Side {
         }
     }
 
-    fn text(&self) -> String {
+    /// Throughput with its spread, and the median CPU per request.
+    pub fn text(&self) -> String {
         format!(
             "{}; CPU {} µs/req",
             fmt_spread(&self.throughput, "req/s"),
@@ -68,7 +88,8 @@ impl Side {
         )
     }
 
-    fn details(&self) -> serde_json::Value {
+    /// Every round's figures, for the report's details.
+    pub fn details(&self) -> serde_json::Value {
         json!({
             "throughput_per_round": self.throughput,
             "cpu_us_per_request_per_round": self.cpu_us,
@@ -80,54 +101,61 @@ impl Side {
     }
 }
 
+/// One round of one side: a fresh `kind` server, `warm` sent `ctx.plan.warmup` times, then
+/// `timed` for the round's time or `max_requests` requests, whichever ends first; the outcome
+/// and the server's CPU µs per request.
+pub async fn measure_round(
+    ctx: &Ctx,
+    round: usize,
+    kind: Kind,
+    warm: impl FnOnce(&str) -> Template,
+    timed: impl FnOnce(&str) -> Template,
+    needs_token: bool,
+    max_requests: u64,
+) -> Result<(Outcome, f64)> {
+    let server = ServerProcess::start(kind, &ctx.bodies_dir, 200)?;
+    let token = if needs_token {
+        password_token(server.addr).await?
+    } else {
+        ctx.sample_token.clone()
+    };
+    let spec = |max_requests| Spec {
+        concurrency: CONCURRENCY,
+        max_requests,
+        max_time: ctx.plan.round_time,
+    };
+    load::run(server.addr, &warm(&token), spec(ctx.plan.warmup)).await?;
+    let cpu0 = procfs::cpu_time(server.pid())?;
+    let outcome = load::run(server.addr, &timed(&token), spec(max_requests)).await?;
+    let cpu = procfs::cpu_time(server.pid())? - cpu0;
+    let cpu_us = cpu.as_secs_f64() * 1e6 / outcome.ok.max(1) as f64;
+    eprintln!(
+        "  round {} {:8}: {:>9} req/s, {:>7} µs CPU/req, {} ok, {} failed",
+        round + 1,
+        kind.name(),
+        num(outcome.throughput()),
+        num(cpu_us),
+        outcome.ok,
+        outcome.failed
+    );
+    Ok((outcome, cpu_us))
+}
+
 /// Measures `load` in A/B/C rounds; one row per target.
 pub async fn rows(ctx: &Ctx, load: &Load<'_>) -> Result<Vec<Row>> {
     eprintln!("bench: {}", load.metric);
     let rounds = rounds::alternate(ctx.plan.rounds, &KINDS, async |round, kind| {
-        let server = ServerProcess::start(kind, &ctx.bodies_dir, 200)?;
         let ours = kind == Kind::Ours;
-        let token = if ours && load.ours_needs_token {
-            password_token(server.addr).await?
-        } else {
-            ctx.sample_token.clone()
-        };
-        let spec = |max_requests| Spec {
-            concurrency: CONCURRENCY,
-            max_requests,
-            max_time: ctx.plan.round_time,
-        };
-        load::run(server.addr, &(load.warm)(&token), spec(ctx.plan.warmup)).await?;
         let max = if ours {
             load.ours_max_requests
         } else {
             u64::MAX
         };
-        let cpu0 = procfs::cpu_time(server.pid())?;
-        let outcome = load::run(server.addr, &(load.timed)(&token), spec(max)).await?;
-        let cpu = procfs::cpu_time(server.pid())? - cpu0;
-        let cpu_us = cpu.as_secs_f64() * 1e6 / outcome.ok.max(1) as f64;
-        eprintln!(
-            "  round {} {:8}: {:>9} req/s, {:>7} µs CPU/req, {} ok, {} failed",
-            round + 1,
-            kind.name(),
-            num(outcome.throughput()),
-            num(cpu_us),
-            outcome.ok,
-            outcome.failed
-        );
-        Ok((outcome, cpu_us))
+        let needs_token = ours && load.ours_needs_token;
+        measure_round(ctx, round, kind, load.warm, load.timed, needs_token, max).await
     })
     .await?;
-    let sides: Vec<Side> = rounds
-        .iter()
-        .map(|side_rounds| {
-            let mut side = Side::default();
-            for (outcome, cpu_us) in side_rounds {
-                side.add(outcome, *cpu_us);
-            }
-            side
-        })
-        .collect();
+    let sides: Vec<Side> = rounds.iter().map(|r| Side::of(r)).collect();
     let ours = &sides[0];
     let mut rows = Vec::new();
     for (kind, least_ratio, target_text) in load.targets {
