@@ -55,8 +55,31 @@ impl SignatureCheck {
         Ok(check)
     }
 
+    /// The same assertion with its signature's first character changed: it never verifies.
+    #[cfg(test)]
+    pub fn tampered() -> Result<Self> {
+        let mut check = Self::new()?;
+        let (message, signature) = check.jwt.rsplit_once('.').context("a JWT")?;
+        let first = if signature.starts_with('A') { 'B' } else { 'A' };
+        check.jwt = format!("{message}.{first}{}", &signature[1..]);
+        Ok(check)
+    }
+
     /// Verifies the assertion's signature once more.
     pub fn verify(&self) -> Result<bool> {
         verifies(&self.key, &self.jwt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_assertion_verifies_and_a_tampered_one_does_not() -> Result<()> {
+        assert!(SignatureCheck::new()?.verify()?);
+        assert!(!SignatureCheck::tampered()?.verify()?);
+        assert!(verifies(&connected_app_key()?, "no dots").is_err());
+        Ok(())
     }
 }

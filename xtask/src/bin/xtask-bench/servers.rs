@@ -314,7 +314,7 @@ pub async fn serve_hyper(listener: tokio::net::TcpListener, bodies: Arc<Bodies>)
 
 /// `router` on `listener`, each connection served as [`serve_hyper`] serves it; with `check`,
 /// every request first verifies its signature (500 if it did not verify).
-async fn serve_router(
+pub async fn serve_router(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     check: Option<Arc<SignatureCheck>>,

@@ -135,10 +135,42 @@ pub fn sum_row(rows: &[Row]) -> Option<Row> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use std::time::Duration;
 
+    use tokio::net::TcpListener;
+
     use super::*;
-    use crate::load::Outcome;
+    use crate::load::{self, Outcome, Template};
+    use crate::requests::sign_pool;
+    use crate::rs256::SignatureCheck;
+    use crate::servers::{bench_config, serve_router};
+
+    /// The status of `template`'s first request to a fresh bench mock on the router's loop.
+    async fn status_of(check: Option<SignatureCheck>, template: &Template) -> Result<u16> {
+        let state = pardot_mock::PardotMock::builder()
+            .config(bench_config(1))
+            .build_state()?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let router = pardot_mock::router(state);
+        let server = tokio::spawn(serve_router(listener, router, check.map(Arc::new)));
+        let answer = load::once(addr, template).await;
+        server.abort();
+        Ok(answer?.0.as_u16())
+    }
+
+    #[tokio::test]
+    async fn the_budgets_sides_answer_their_grants_and_the_control_checks_its_signature()
+    -> Result<()> {
+        let jwt = jwt_template(Arc::new(sign_pool(2).await?));
+        assert_eq!(status_of(None, &jwt).await?, 200);
+        let control = Some(SignatureCheck::new()?);
+        assert_eq!(status_of(control, &password_template()).await?, 200);
+        let broken = Some(SignatureCheck::tampered()?);
+        assert_eq!(status_of(broken, &password_template()).await?, 500);
+        Ok(())
+    }
 
     fn grant_row(metric: &str, cpu_us: f64) -> Row {
         Row::new(format!("{metric} vs wiremock"), "req/s", 1.0, String::new())
