@@ -296,20 +296,11 @@ pub async fn wiremock_server(bodies: &Bodies) -> wiremock::MockServer {
 
 /// Bare hyper on `listener`, answering the bench's requests with `bodies` (404 for the rest).
 pub async fn serve_hyper(listener: tokio::net::TcpListener, bodies: Arc<Bodies>) -> Result<()> {
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let bodies = bodies.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let bodies = bodies.clone();
-                async move { Ok::<_, Infallible>(answer_static(req, &bodies).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+        async move { Ok::<_, Infallible>(answer_static(req, &bodies).await) }
+    });
+    serve_each_connection(listener, service).await
 }
 
 /// `router` on `listener`, each connection served as [`serve_hyper`] serves it; with `check`,
@@ -319,24 +310,40 @@ pub async fn serve_router(
     router: axum::Router,
     check: Option<Arc<SignatureCheck>>,
 ) -> Result<()> {
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let verified = check.as_ref().is_none_or(|c| c.verify().unwrap_or(false));
+        let router = router.clone();
+        async move {
+            if !verified {
+                let mut failed = Response::new(axum::body::Body::from("control: no verify"));
+                *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                return Ok(failed);
+            }
+            router.oneshot(req.map(axum::body::Body::new)).await
+        }
+    });
+    serve_each_connection(listener, service).await
+}
+
+/// The bench's own accept loop: every connection on `listener` served by a copy of `service`
+/// on a task of its own, HTTP/1.1 with `TCP_NODELAY`, until accepting fails.
+async fn serve_each_connection<S, B>(listener: tokio::net::TcpListener, service: S) -> Result<()>
+where
+    S: hyper::service::Service<Request<hyper::body::Incoming>, Response = Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
-        let (router, check) = (router.clone(), check.clone());
+        let service = service.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let verified = check.as_ref().is_none_or(|c| c.verify().unwrap_or(false));
-                let router = router.clone();
-                async move {
-                    if !verified {
-                        let mut failed =
-                            Response::new(axum::body::Body::from("control: no verify"));
-                        *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                        return Ok(failed);
-                    }
-                    router.oneshot(req.map(axum::body::Body::new)).await
-                }
-            });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

@@ -79,8 +79,7 @@ impl Side {
         }
     }
 
-    /// Throughput with its spread, and the median CPU per request.
-    pub fn text(&self) -> String {
+    fn text(&self) -> String {
         format!(
             "{}; CPU {} µs/req",
             fmt_spread(&self.throughput, "req/s"),
